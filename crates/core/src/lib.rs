@@ -1,0 +1,19 @@
+//! The IntelliAuth domain: tenants, users, applications, management credentials, policies,
+//! and the ports (traits) it needs from storage.
+//!
+//! No HTTP and no SQL live here: `server` turns requests into calls on [`Management`], and
+//! `store` implements [`ports::Store`]. Errors carry a catalogue code plus an internal cause
+//! that is logged and never sent.
+
+pub mod error;
+pub mod ids;
+pub mod management;
+pub mod model;
+pub mod page;
+pub mod password;
+pub mod ports;
+pub mod secret;
+pub mod validate;
+
+pub use error::{Error, Result};
+pub use management::Management;

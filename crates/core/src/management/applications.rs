@@ -1,0 +1,259 @@
+//! Application (OAuth client) use cases. A confidential client's secret is returned once
+//! at creation and stored only as a digest.
+
+use super::{versioned, Management};
+use crate::model::{Application, ClientType, Grant, IfMatch, Meta};
+use crate::page::{Page, PageRequest};
+use crate::ports::StoreError;
+use crate::validate::{check_name, check_redirect_uri, check_scope, FieldErrors};
+use crate::{ids, secret, Error, Result};
+
+/// Grants and client type arrive as the client wrote them, so that an unknown value is
+/// reported per field rather than as a parse failure.
+#[derive(Debug, Clone, Default)]
+pub struct NewApplication {
+    pub name: String,
+    pub client_type: String,
+    pub redirect_uris: Vec<String>,
+    pub allowed_grants: Option<Vec<String>>,
+    pub allowed_scopes: Option<Vec<String>>,
+    pub first_party: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationPatch {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub allowed_grants: Option<Vec<String>>,
+    pub allowed_scopes: Option<Vec<String>>,
+    pub first_party: Option<bool>,
+}
+
+const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+fn parse_grants(errors: &mut FieldErrors, grants: &[String]) -> Vec<Grant> {
+    let mut parsed = Vec::new();
+    for (index, grant) in grants.iter().enumerate() {
+        match Grant::parse(grant) {
+            Some(grant) if !parsed.contains(&grant) => parsed.push(grant),
+            Some(_) => errors.add(&format!("allowed_grants[{index}]"), format!("{grant:?} is listed twice")),
+            None => errors.add(
+                &format!("allowed_grants[{index}]"),
+                format!("{grant:?} is not a supported grant; use authorization_code, refresh_token or client_credentials"),
+            ),
+        }
+    }
+    parsed
+}
+
+fn check_uris_and_scopes(errors: &mut FieldErrors, uris: &[String], scopes: &[String]) {
+    for (index, uri) in uris.iter().enumerate() {
+        check_redirect_uri(errors, &format!("redirect_uris[{index}]"), uri);
+    }
+    for (index, scope) in scopes.iter().enumerate() {
+        check_scope(errors, &format!("allowed_scopes[{index}]"), scope);
+    }
+}
+
+/// Rules that relate fields to each other, checked on the application as it would be saved.
+fn check_combination(
+    errors: &mut FieldErrors,
+    client_type: ClientType,
+    grants: &[Grant],
+    uris: &[String],
+) {
+    if client_type == ClientType::Public && grants.contains(&Grant::ClientCredentials) {
+        errors.add(
+            "allowed_grants",
+            "client_credentials needs a confidential client: a public client cannot keep a secret",
+        );
+    }
+    if grants.contains(&Grant::AuthorizationCode) && uris.is_empty() {
+        errors.add(
+            "redirect_uris",
+            "at least one redirect URI is needed for authorization_code",
+        );
+    }
+}
+
+impl NewApplication {
+    /// Validates every field and returns the application's typed parts.
+    fn resolve(&self, errors: &mut FieldErrors) -> (ClientType, Vec<Grant>, Vec<String>) {
+        check_name(errors, "name", &self.name, 100);
+        let client_type = ClientType::parse(&self.client_type).unwrap_or_else(|| {
+            errors.add("client_type", "must be \"public\" or \"confidential\"");
+            ClientType::Public
+        });
+        let grants = match &self.allowed_grants {
+            Some(grants) => parse_grants(errors, grants),
+            None => vec![Grant::AuthorizationCode, Grant::RefreshToken],
+        };
+        let scopes = self
+            .allowed_scopes
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SCOPES.map(String::from).to_vec());
+        check_uris_and_scopes(errors, &self.redirect_uris, &scopes);
+        if !errors.has("client_type") && !errors.has("allowed_grants") {
+            check_combination(errors, client_type, &grants, &self.redirect_uris);
+        }
+        (client_type, grants, scopes)
+    }
+
+    pub fn check(&self, errors: &mut FieldErrors) {
+        self.resolve(errors);
+    }
+}
+
+impl ApplicationPatch {
+    pub fn check(&self, errors: &mut FieldErrors) {
+        if let Some(name) = &self.name {
+            check_name(errors, "name", name, 100);
+        }
+        if let Some(grants) = &self.allowed_grants {
+            parse_grants(errors, grants);
+        }
+        check_uris_and_scopes(
+            errors,
+            self.redirect_uris.as_deref().unwrap_or_default(),
+            self.allowed_scopes.as_deref().unwrap_or_default(),
+        );
+    }
+}
+
+impl Management {
+    /// Creates the application; for a confidential client also returns its secret, which
+    /// is never retrievable again.
+    pub async fn create_application(
+        &self,
+        tenant_id: &str,
+        input: NewApplication,
+    ) -> Result<(Application, Option<String>)> {
+        self.tenant(tenant_id).await?;
+        let mut errors = FieldErrors::new();
+        let (client_type, allowed_grants, allowed_scopes) = input.resolve(&mut errors);
+        errors.into_result()?;
+        let client_secret =
+            (client_type == ClientType::Confidential).then(|| secret::generate("ias_"));
+        let application = Application {
+            id: ids::new_id("app"),
+            tenant_id: tenant_id.to_owned(),
+            name: input.name.trim().to_owned(),
+            client_type,
+            redirect_uris: input.redirect_uris,
+            allowed_grants,
+            allowed_scopes,
+            first_party: input.first_party,
+            secret_digest: client_secret.as_deref().map(secret::digest),
+            meta: Meta::new(ids::now_ms()),
+        };
+        match self.store.insert_application(&application).await {
+            Err(StoreError::Conflict) => {
+                Err(Error::conflict("application", "name", &application.name))
+            }
+            other => other
+                .map(|()| (application, client_secret))
+                .map_err(Error::from),
+        }
+    }
+
+    pub async fn application(&self, tenant_id: &str, id: &str) -> Result<Application> {
+        self.tenant(tenant_id).await?;
+        self.store
+            .get_application(tenant_id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("application"))
+    }
+
+    pub async fn list_applications(
+        &self,
+        tenant_id: &str,
+        page: PageRequest,
+    ) -> Result<Page<Application>> {
+        self.tenant(tenant_id).await?;
+        let rows = self
+            .store
+            .list_applications(
+                tenant_id,
+                &PageRequest {
+                    limit: page.limit + 1,
+                    ..page.clone()
+                },
+            )
+            .await?;
+        Ok(Page::from_rows(rows, page.limit, |application| {
+            &application.id
+        }))
+    }
+
+    pub async fn update_application(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        patch: ApplicationPatch,
+        if_match: Option<&IfMatch>,
+    ) -> Result<Application> {
+        let mut errors = FieldErrors::new();
+        patch.check(&mut errors);
+        errors.into_result()?;
+        self.tenant(tenant_id).await?;
+        versioned::update(
+            "application",
+            if_match,
+            || async { Ok(self.store.get_application(tenant_id, id).await?) },
+            |application: &mut Application| {
+                if let Some(name) = &patch.name {
+                    application.name = name.trim().to_owned();
+                }
+                if let Some(uris) = &patch.redirect_uris {
+                    application.redirect_uris = uris.clone();
+                }
+                if let Some(grants) = &patch.allowed_grants {
+                    application.allowed_grants = parse_grants(&mut FieldErrors::new(), grants);
+                }
+                if let Some(scopes) = &patch.allowed_scopes {
+                    application.allowed_scopes = scopes.clone();
+                }
+                if let Some(first_party) = patch.first_party {
+                    application.first_party = first_party;
+                }
+                let mut errors = FieldErrors::new();
+                check_combination(
+                    &mut errors,
+                    application.client_type,
+                    &application.allowed_grants,
+                    &application.redirect_uris,
+                );
+                errors.into_result()
+            },
+            |application, version| async move {
+                match self.store.update_application(&application, version).await {
+                    Err(StoreError::Conflict) => {
+                        Err(Error::conflict("application", "name", &application.name))
+                    }
+                    other => Ok(other?.then_some(application)),
+                }
+            },
+        )
+        .await
+    }
+
+    pub async fn delete_application(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        if_match: Option<&IfMatch>,
+    ) -> Result<()> {
+        versioned::delete(
+            "application",
+            if_match,
+            || async { Ok(self.store.get_application(tenant_id, id).await?) },
+            |version| async move {
+                Ok(self
+                    .store
+                    .delete_application(tenant_id, id, version)
+                    .await?)
+            },
+        )
+        .await
+    }
+}

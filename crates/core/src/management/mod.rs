@@ -1,0 +1,41 @@
+//! The management service: the use cases behind the management API.
+//!
+//! Handlers in `server` parse requests into the input types here; every rule about what a
+//! valid tenant, user, application or credential is lives in this module tree.
+
+mod applications;
+mod credentials;
+mod tenants;
+mod users;
+mod versioned;
+
+use std::sync::Arc;
+
+pub use applications::{ApplicationPatch, NewApplication};
+pub use credentials::{Bootstrap, NewCredential, TOKEN_PREFIX};
+pub use tenants::{NewTenant, TenantPatch, DEFAULT_TENANT};
+pub use users::{NewUser, UserPatch};
+
+use crate::password::PasswordHasherPool;
+use crate::ports::Store;
+
+/// Entry point for management use cases. Cheap to clone.
+#[derive(Clone)]
+pub struct Management {
+    store: Arc<dyn Store>,
+    hasher: PasswordHasherPool,
+}
+
+impl Management {
+    pub fn new(store: Arc<dyn Store>, hasher: PasswordHasherPool) -> Self {
+        Management { store, hasher }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn hasher(&self) -> &PasswordHasherPool {
+        &self.hasher
+    }
+}

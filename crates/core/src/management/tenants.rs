@@ -1,0 +1,126 @@
+//! Tenant use cases: create, read, list, update, delete.
+
+use super::{versioned, Management};
+use crate::model::{IfMatch, Meta, Tenant, TenantSettings};
+use crate::page::{Page, PageRequest};
+use crate::ports::StoreError;
+use crate::validate::{check_name, check_slug, FieldErrors};
+use crate::{ids, Error, Result};
+
+/// The tenant created on first start.
+pub const DEFAULT_TENANT: &str = "default";
+
+#[derive(Debug, Clone, Default)]
+pub struct NewTenant {
+    pub id: String,
+    pub display_name: String,
+    pub settings: TenantSettings,
+}
+
+impl NewTenant {
+    pub fn check(&self, errors: &mut FieldErrors) {
+        check_slug(errors, "id", &self.id);
+        check_name(errors, "display_name", &self.display_name, 100);
+        let mut settings = FieldErrors::new();
+        self.settings.password_policy.validate(&mut settings);
+        errors.merge_new_fields(settings);
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TenantPatch {
+    pub display_name: Option<String>,
+    pub settings: Option<TenantSettings>,
+}
+
+impl TenantPatch {
+    pub fn check(&self, errors: &mut FieldErrors) {
+        if let Some(name) = &self.display_name {
+            check_name(errors, "display_name", name, 100);
+        }
+        if let Some(settings) = &self.settings {
+            let mut settings_errors = FieldErrors::new();
+            settings.password_policy.validate(&mut settings_errors);
+            errors.merge_new_fields(settings_errors);
+        }
+    }
+}
+
+impl Management {
+    pub async fn create_tenant(&self, input: NewTenant) -> Result<Tenant> {
+        let mut errors = FieldErrors::new();
+        input.check(&mut errors);
+        errors.into_result()?;
+        let tenant = Tenant {
+            id: input.id,
+            display_name: input.display_name.trim().to_owned(),
+            settings: input.settings,
+            meta: Meta::new(ids::now_ms()),
+        };
+        match self.store.insert_tenant(&tenant).await {
+            Err(StoreError::Conflict) => Err(Error::conflict("tenant", "id", &tenant.id)),
+            other => other.map(|()| tenant).map_err(Error::from),
+        }
+    }
+
+    pub async fn tenant(&self, id: &str) -> Result<Tenant> {
+        self.store
+            .get_tenant(id)
+            .await?
+            .ok_or_else(|| Error::not_found("tenant"))
+    }
+
+    pub async fn list_tenants(&self, page: PageRequest) -> Result<Page<Tenant>> {
+        let rows = self
+            .store
+            .list_tenants(&PageRequest {
+                limit: page.limit + 1,
+                ..page.clone()
+            })
+            .await?;
+        Ok(Page::from_rows(rows, page.limit, |tenant| &tenant.id))
+    }
+
+    pub async fn update_tenant(
+        &self,
+        id: &str,
+        patch: TenantPatch,
+        if_match: Option<&IfMatch>,
+    ) -> Result<Tenant> {
+        let mut errors = FieldErrors::new();
+        patch.check(&mut errors);
+        errors.into_result()?;
+        versioned::update(
+            "tenant",
+            if_match,
+            || async { Ok(self.store.get_tenant(id).await?) },
+            |tenant: &mut Tenant| {
+                if let Some(name) = &patch.display_name {
+                    tenant.display_name = name.trim().to_owned();
+                }
+                if let Some(settings) = &patch.settings {
+                    tenant.settings = settings.clone();
+                }
+                Ok(())
+            },
+            |tenant, version| async move {
+                Ok(self
+                    .store
+                    .update_tenant(&tenant, version)
+                    .await?
+                    .then_some(tenant))
+            },
+        )
+        .await
+    }
+
+    pub async fn delete_tenant(&self, id: &str, if_match: Option<&IfMatch>) -> Result<()> {
+        versioned::delete(
+            "tenant",
+            if_match,
+            || async { Ok(self.store.get_tenant(id).await?) },
+            |version| async move { Ok(self.store.delete_tenant(id, version).await?) },
+        )
+        .await
+    }
+}

@@ -1,0 +1,194 @@
+//! User use cases: create (with the tenant's password policy), read, list, update, delete.
+
+use super::{versioned, Management};
+use crate::model::{IfMatch, Meta, User};
+use crate::page::{Page, PageRequest};
+use crate::ports::{StoreError, UserFilter};
+use crate::validate::{check_email, check_name, normalize_email, FieldErrors};
+use crate::{ids, Error, Result};
+
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub email: String,
+    pub password: Option<String>,
+    pub name: Option<String>,
+    pub email_verified: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub email: Option<String>,
+    pub password: Option<String>,
+    /// `Some(None)` clears the name.
+    pub name: Option<Option<String>>,
+    pub email_verified: Option<bool>,
+    pub disabled: Option<bool>,
+}
+
+fn check_optional_name(errors: &mut FieldErrors, name: Option<&str>) {
+    if let Some(name) = name {
+        check_name(errors, "name", name, 200);
+    }
+}
+
+impl Management {
+    /// Every semantic problem with a new user, given the tenant's policy.
+    pub async fn check_new_user(&self, tenant_id: &str, input: &NewUser) -> Result<FieldErrors> {
+        let tenant = self.tenant(tenant_id).await?;
+        let mut errors = FieldErrors::new();
+        check_email(&mut errors, "email", &normalize_email(&input.email));
+        if let Some(password) = &input.password {
+            tenant
+                .settings
+                .password_policy
+                .check(&mut errors, "password", password);
+        }
+        check_optional_name(&mut errors, input.name.as_deref());
+        Ok(errors)
+    }
+
+    pub async fn create_user(&self, tenant_id: &str, input: NewUser) -> Result<User> {
+        self.check_new_user(tenant_id, &input)
+            .await?
+            .into_result()?;
+        let password_hash = match input.password {
+            Some(password) => Some(self.hasher.hash(password).await?),
+            None => None,
+        };
+        let user = User {
+            id: ids::new_id("usr"),
+            tenant_id: tenant_id.to_owned(),
+            email: normalize_email(&input.email),
+            email_verified: input.email_verified,
+            name: input.name.map(|name| name.trim().to_owned()),
+            disabled: false,
+            password_hash,
+            meta: Meta::new(ids::now_ms()),
+        };
+        match self.store.insert_user(&user).await {
+            Err(StoreError::Conflict) => Err(Error::conflict("user", "email", &user.email)),
+            other => other.map(|()| user).map_err(Error::from),
+        }
+    }
+
+    pub async fn user(&self, tenant_id: &str, id: &str) -> Result<User> {
+        self.tenant(tenant_id).await?;
+        self.store
+            .get_user(tenant_id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("user"))
+    }
+
+    pub async fn list_users(
+        &self,
+        tenant_id: &str,
+        filter: UserFilter,
+        page: PageRequest,
+    ) -> Result<Page<User>> {
+        self.tenant(tenant_id).await?;
+        let filter = UserFilter {
+            email_prefix: filter.email_prefix.map(|prefix| normalize_email(&prefix)),
+        };
+        let rows = self
+            .store
+            .list_users(
+                tenant_id,
+                &filter,
+                &PageRequest {
+                    limit: page.limit + 1,
+                    ..page.clone()
+                },
+            )
+            .await?;
+        Ok(Page::from_rows(rows, page.limit, |user| &user.id))
+    }
+
+    pub async fn check_user_patch(
+        &self,
+        tenant_id: &str,
+        patch: &UserPatch,
+    ) -> Result<FieldErrors> {
+        let tenant = self.tenant(tenant_id).await?;
+        let mut errors = FieldErrors::new();
+        if let Some(email) = &patch.email {
+            check_email(&mut errors, "email", &normalize_email(email));
+        }
+        if let Some(password) = &patch.password {
+            tenant
+                .settings
+                .password_policy
+                .check(&mut errors, "password", password);
+        }
+        check_optional_name(
+            &mut errors,
+            patch.name.as_ref().and_then(|name| name.as_deref()),
+        );
+        Ok(errors)
+    }
+
+    pub async fn update_user(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        patch: UserPatch,
+        if_match: Option<&IfMatch>,
+    ) -> Result<User> {
+        self.check_user_patch(tenant_id, &patch)
+            .await?
+            .into_result()?;
+        // Hash once, outside the retry loop: it is the expensive part.
+        let password_hash = match &patch.password {
+            Some(password) => Some(self.hasher.hash(password.clone()).await?),
+            None => None,
+        };
+        let email = patch.email.as_deref().map(normalize_email);
+        versioned::update(
+            "user",
+            if_match,
+            || async { Ok(self.store.get_user(tenant_id, id).await?) },
+            |user: &mut User| {
+                if let Some(email) = &email {
+                    if *email != user.email {
+                        user.email = email.clone();
+                        user.email_verified = false;
+                    }
+                }
+                if let Some(hash) = &password_hash {
+                    user.password_hash = Some(hash.clone());
+                }
+                if let Some(name) = &patch.name {
+                    user.name = name.as_ref().map(|name| name.trim().to_owned());
+                }
+                if let Some(verified) = patch.email_verified {
+                    user.email_verified = verified;
+                }
+                if let Some(disabled) = patch.disabled {
+                    user.disabled = disabled;
+                }
+                Ok(())
+            },
+            |user, version| async move {
+                match self.store.update_user(&user, version).await {
+                    Err(StoreError::Conflict) => Err(Error::conflict("user", "email", &user.email)),
+                    other => Ok(other?.then_some(user)),
+                }
+            },
+        )
+        .await
+    }
+
+    pub async fn delete_user(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        if_match: Option<&IfMatch>,
+    ) -> Result<()> {
+        versioned::delete(
+            "user",
+            if_match,
+            || async { Ok(self.store.get_user(tenant_id, id).await?) },
+            |version| async move { Ok(self.store.delete_user(tenant_id, id, version).await?) },
+        )
+        .await
+    }
+}

@@ -1,0 +1,177 @@
+//! Configuration: flags over environment variables over an optional TOML file over defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use intelliauth_server::extract::BodyLimits;
+use intelliauth_server::rate_limit::{Limit, RateLimitSettings};
+use intelliauth_server::HttpSettings;
+use intelliauth_store::PoolSettings;
+use serde::Deserialize;
+
+/// Every setting, as a flag with its environment variable, and as a key of the TOML file.
+#[derive(Args, Deserialize, Debug, Default, Clone)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(long, env = "INTELLIAUTH_BIND")]
+    pub bind: Option<SocketAddr>,
+    /// Directory for the SQLite database and local mail.
+    #[arg(long, env = "INTELLIAUTH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://user@host/db); SQLite in the data directory when unset.
+    #[arg(long, env = "INTELLIAUTH_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The public base URL: the base of issuer URLs and of links in mail.
+    #[arg(long, env = "INTELLIAUTH_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// `human` or `json`.
+    #[arg(long, env = "INTELLIAUTH_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "INTELLIAUTH_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Longest a request may run, in seconds.
+    #[arg(long, env = "INTELLIAUTH_REQUEST_TIMEOUT_S")]
+    pub request_timeout_s: Option<u64>,
+    /// Longest a client may take to send headers, and again to send its body, in seconds.
+    #[arg(long, env = "INTELLIAUTH_CLIENT_TIMEOUT_S")]
+    pub client_timeout_s: Option<u64>,
+    /// Requests per second per client IP (0 turns the limit off).
+    #[arg(long, env = "INTELLIAUTH_RATE_LIMIT_IP_PER_S")]
+    pub rate_limit_ip_per_s: Option<u32>,
+    /// Burst allowance per client IP.
+    #[arg(long, env = "INTELLIAUTH_RATE_LIMIT_IP_BURST")]
+    pub rate_limit_ip_burst: Option<u32>,
+    /// Requests per second per credential (0 turns the limit off).
+    #[arg(long, env = "INTELLIAUTH_RATE_LIMIT_CREDENTIAL_PER_S")]
+    pub rate_limit_credential_per_s: Option<u32>,
+    /// Burst allowance per credential.
+    #[arg(long, env = "INTELLIAUTH_RATE_LIMIT_CREDENTIAL_BURST")]
+    pub rate_limit_credential_burst: Option<u32>,
+    /// Database connections per node.
+    #[arg(long, env = "INTELLIAUTH_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
+    /// How long a request waits for a database connection before `service_unavailable`, in ms.
+    #[arg(long, env = "INTELLIAUTH_DB_ACQUIRE_TIMEOUT_MS")]
+    pub db_acquire_timeout_ms: Option<u64>,
+    /// Concurrent password hashes (each takes 19 MiB); defaults to the number of cores.
+    #[arg(long, env = "INTELLIAUTH_MAX_CONCURRENT_HASHES")]
+    pub max_concurrent_hashes: Option<usize>,
+    /// Mount /__fault routes that fail on purpose. For testing failure handling only.
+    #[arg(long, env = "INTELLIAUTH_FAULT_INJECTION", hide = true)]
+    pub fault_injection: Option<bool>,
+}
+
+macro_rules! layer_over {
+    ($top:expr, $bottom:expr; $($field:ident),+ $(,)?) => {
+        Settings { $($field: $top.$field.or($bottom.$field),)+ }
+    };
+}
+
+impl Settings {
+    /// `self` (flags and environment) over `file`.
+    pub fn over(self, file: Settings) -> Settings {
+        layer_over!(self, file; bind, data_dir, database_url, public_url, log_format, max_body_bytes, request_timeout_s,
+            client_timeout_s, rate_limit_ip_per_s, rate_limit_ip_burst, rate_limit_credential_per_s,
+            rate_limit_credential_burst, db_max_connections, db_acquire_timeout_ms, max_concurrent_hashes, fault_injection)
+    }
+
+    pub fn load_file(path: &std::path::Path) -> Result<Settings, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("invalid config file {}: {e}", path.display()))
+    }
+
+    pub fn bind(&self) -> SocketAddr {
+        self.bind
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("./intelliauth-data"))
+    }
+
+    pub fn json_logs(&self) -> bool {
+        self.log_format.as_deref() == Some("json")
+    }
+
+    /// The public URL, defaulting to the bound address (with `localhost` for loopback).
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .map(|url| url.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| {
+                let host = if bound.ip().is_loopback() || bound.ip().is_unspecified() {
+                    "localhost".to_owned()
+                } else {
+                    bound.ip().to_string()
+                };
+                format!("http://{host}:{}", bound.port())
+            })
+    }
+
+    pub fn pool(&self) -> PoolSettings {
+        let defaults = PoolSettings::default();
+        PoolSettings {
+            max_connections: self.db_max_connections.unwrap_or(defaults.max_connections),
+            acquire_timeout: self
+                .db_acquire_timeout_ms
+                .map_or(defaults.acquire_timeout, Duration::from_millis),
+        }
+    }
+
+    pub fn http(&self, public_url: String) -> HttpSettings {
+        let defaults = HttpSettings::default();
+        let limit = |per_second: Option<u32>, burst: Option<u32>, default: Option<Limit>| match (
+            per_second, default,
+        ) {
+            (Some(0), _) => None,
+            (Some(per_second), _) => Some(Limit {
+                per_second,
+                burst: burst.unwrap_or(per_second * 2),
+            }),
+            (None, Some(default)) => Some(Limit {
+                burst: burst.unwrap_or(default.burst),
+                ..default
+            }),
+            (None, None) => None,
+        };
+        let client_timeout = self.client_timeout_s.map(Duration::from_secs);
+        HttpSettings {
+            public_url,
+            body_limits: BodyLimits {
+                max_bytes: self
+                    .max_body_bytes
+                    .unwrap_or(defaults.body_limits.max_bytes),
+                read_timeout: client_timeout.unwrap_or(defaults.body_limits.read_timeout),
+            },
+            request_timeout: self
+                .request_timeout_s
+                .map_or(defaults.request_timeout, Duration::from_secs),
+            header_read_timeout: client_timeout.unwrap_or(defaults.header_read_timeout),
+            rate_limits: RateLimitSettings {
+                per_ip: limit(
+                    self.rate_limit_ip_per_s,
+                    self.rate_limit_ip_burst,
+                    defaults.rate_limits.per_ip,
+                ),
+                per_credential: limit(
+                    self.rate_limit_credential_per_s,
+                    self.rate_limit_credential_burst,
+                    defaults.rate_limits.per_credential,
+                ),
+            },
+            fault_injection: self.fault_injection.unwrap_or(false),
+        }
+    }
+
+    pub fn max_concurrent_hashes(&self) -> usize {
+        self.max_concurrent_hashes
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+    }
+}

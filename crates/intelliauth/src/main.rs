@@ -1,0 +1,230 @@
+//! The IntelliAuth binary: `serve`, `migrate` and `errors`.
+
+mod config;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use config::Settings;
+use intelliauth_core::password::PasswordHasherPool;
+use intelliauth_core::Management;
+use intelliauth_server::AppState;
+use intelliauth_store::SqlStore;
+
+#[derive(Parser)]
+#[command(
+    name = "intelliauth",
+    version,
+    about = "IntelliAuth: a self-hostable identity platform"
+)]
+struct Cli {
+    /// A TOML file with any of the settings below (flags and environment variables win).
+    #[arg(long, global = true, env = "INTELLIAUTH_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (applies pending migrations first).
+    Serve(Settings),
+    /// Apply pending database migrations and exit.
+    Migrate(Settings),
+    /// Print the error catalogue as JSON.
+    Errors,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match cli.command {
+        Command::Errors => {
+            println!("{:#}", intelliauth_catalogue::catalogue_json());
+            return ExitCode::SUCCESS;
+        }
+        Command::Serve(ref settings) | Command::Migrate(ref settings) => settings.clone(),
+    };
+    let settings = match &cli.config {
+        Some(path) => match Settings::load_file(path) {
+            Ok(file) => settings.over(file),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+        },
+        None => settings,
+    };
+    init_logging(settings.json_logs());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(_) => serve(settings).await,
+            Command::Migrate(_) => migrate(settings).await,
+            Command::Errors => Ok(()),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("INTELLIAUTH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open_store(settings: &Settings) -> Result<SqlStore, String> {
+    SqlStore::open(
+        settings.database_url.as_deref(),
+        &settings.data_dir(),
+        &settings.pool(),
+    )
+    .await
+    .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+/// Migrates, retrying while the database is still coming up (a container starting beside us).
+async fn migrate_with_retry(store: &SqlStore) -> Result<(), String> {
+    let mut delay = Duration::from_millis(250);
+    for attempt in 1..=8 {
+        match store.migrate().await {
+            Ok(applied) => {
+                if !applied.is_empty() {
+                    tracing::info!(?applied, backend = store.backend(), "database migrated");
+                }
+                return Ok(());
+            }
+            Err(intelliauth_core::ports::StoreError::Unavailable(cause)) if attempt < 8 => {
+                tracing::warn!(attempt, %cause, "database not reachable yet; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => return Err(format!("migration failed: {error}")),
+        }
+    }
+    Err("database unreachable".into())
+}
+
+async fn migrate(settings: Settings) -> Result<(), String> {
+    let store = open_store(&settings).await?;
+    migrate_with_retry(&store).await?;
+    store.close().await;
+    println!("database is up to date ({})", store.backend());
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let store = Arc::new(open_store(&settings).await?);
+    migrate_with_retry(&store).await?;
+    let management = Management::new(
+        store.clone(),
+        PasswordHasherPool::new(settings.max_concurrent_hashes()),
+    );
+    let configured_token = std::env::var("INTELLIAUTH_BOOTSTRAP_TOKEN")
+        .ok()
+        .filter(|token| !token.is_empty());
+    let bootstrap = management
+        .bootstrap(configured_token.as_deref())
+        .await
+        .map_err(|e| format!("bootstrap failed: {e}"))?;
+
+    let listener = tokio::net::TcpListener::bind(settings.bind())
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.bind()))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let public_url = settings.public_url(bound);
+    let http = settings.http(public_url.clone());
+    let header_read_timeout = http.header_read_timeout;
+    let state = AppState::new(management, http);
+    spawn_rate_limit_housekeeping(state.clone());
+    let app = intelliauth_server::router(state);
+
+    print_banner(
+        &public_url,
+        store.backend(),
+        bootstrap.generated_token.as_deref(),
+        configured_token.is_some(),
+    );
+    tracing::info!(backend = store.backend(), "listening on http://{bound}");
+    intelliauth_server::serve(listener, app, header_read_timeout, shutdown_signal()).await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn spawn_rate_limit_housekeeping(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            state.rate_limits.forget_idle_keys();
+        }
+    });
+}
+
+/// What a newcomer needs to start: the URLs and how to authenticate. The generated
+/// bootstrap token goes to the terminal once, never to the log.
+fn print_banner(public_url: &str, backend: &str, generated_token: Option<&str>, configured: bool) {
+    println!("IntelliAuth is running on {public_url} ({backend})");
+    println!("  management API   {public_url}/v1/tenants/default/users");
+    println!("  API reference    {public_url}/v1/openapi.json");
+    println!("  error catalogue  {public_url}/v1/errors");
+    println!("  health           {public_url}/healthz   readiness {public_url}/readyz   metrics {public_url}/metrics");
+    match generated_token {
+        Some(token) => {
+            println!("Bootstrap management token (shown once; only its hash is stored):");
+            println!("  {token}");
+            println!("  curl -H 'Authorization: Bearer {token}' {public_url}/v1/tenants");
+        }
+        None if configured => println!("Management token: the value of INTELLIAUTH_BOOTSTRAP_TOKEN."),
+        None => println!(
+            "Management token: the one printed on first start (set INTELLIAUTH_BOOTSTRAP_TOKEN=iam_… to choose your own)."
+        ),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,68 @@
+//! The management API (`/v1`), its OpenAPI document and the catalogue endpoint.
+
+pub mod applications;
+pub mod credentials;
+pub mod errors;
+pub mod openapi;
+pub mod tenants;
+pub mod users;
+pub mod views;
+
+use axum::routing::get;
+use axum::Router;
+use intelliauth_core::validate::FieldErrors;
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/errors", get(errors::catalogue))
+        .route("/v1/openapi.json", get(openapi::document))
+        .route("/v1/tenants", get(tenants::list_all).post(tenants::create))
+        .route(
+            "/v1/tenants/{tenant_id}",
+            get(tenants::get)
+                .patch(tenants::update)
+                .delete(tenants::delete),
+        )
+        .route(
+            "/v1/tenants/{tenant_id}/users",
+            get(users::list_all).post(users::create),
+        )
+        .route(
+            "/v1/tenants/{tenant_id}/users/{user_id}",
+            get(users::get).patch(users::update).delete(users::delete),
+        )
+        .route(
+            "/v1/tenants/{tenant_id}/applications",
+            get(applications::list_all).post(applications::create),
+        )
+        .route(
+            "/v1/tenants/{tenant_id}/applications/{application_id}",
+            get(applications::get)
+                .patch(applications::update)
+                .delete(applications::delete),
+        )
+        .route(
+            "/v1/credentials",
+            get(credentials::list_all).post(credentials::create),
+        )
+        .route(
+            "/v1/credentials/{credential_id}",
+            axum::routing::delete(credentials::delete),
+        )
+}
+
+/// Body problems first; semantic problems only for fields that parsed.
+pub(crate) fn reject_invalid(mut errors: FieldErrors, semantic: FieldErrors) -> ApiResult<()> {
+    errors.merge_new_fields(semantic);
+    Ok(errors.into_result()?)
+}
+
+/// Runs a synchronous check into a fresh error set.
+pub(crate) fn semantic(check: impl FnOnce(&mut FieldErrors)) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    check(&mut errors);
+    errors
+}

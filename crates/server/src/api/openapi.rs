@@ -1,0 +1,45 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{applications, credentials, errors, tenants, users, views};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A management credential (`iam_…`) with the scopes each operation lists.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "IntelliAuth management API", description = "Tenants, users, applications and credentials. Every error body is `{code, message, details, request_id}` with a code from `GET /v1/errors`."),
+    paths(
+        errors::catalogue,
+        tenants::create, tenants::get, tenants::list_all, tenants::update, tenants::delete,
+        users::create, users::get, users::list_all, users::update, users::delete,
+        applications::create, applications::get, applications::list_all, applications::update, applications::delete,
+        credentials::create, credentials::list_all, credentials::delete,
+    ),
+    components(schemas(views::ErrorBody)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

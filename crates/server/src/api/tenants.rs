@@ -1,0 +1,152 @@
+//! `/v1/tenants`: create, read, list, update and delete tenants.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use intelliauth_core::management::{NewTenant, TenantPatch};
+use intelliauth_core::model::{Scope, TenantSettings};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::views::{list, resource, ErrorBody, ListView, TenantView};
+use super::{reject_invalid, semantic};
+use crate::error::ApiResult;
+use crate::extract::{Caller, JsonObject, Pagination, Precondition};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordPolicyInput {
+    /// At least this many characters (default 8).
+    pub min_length: Option<usize>,
+    /// Reject the most common passwords (default true).
+    pub reject_common: Option<bool>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TenantSettingsInput {
+    pub password_policy: Option<PasswordPolicyInput>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body that `JsonObject` reads field by field
+pub struct CreateTenantRequest {
+    /// Lower-case slug used in URLs, e.g. `acme`.
+    id: String,
+    display_name: String,
+    /// Omitted keys take their defaults.
+    settings: Option<TenantSettingsInput>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateTenantRequest {
+    display_name: Option<String>,
+    settings: Option<TenantSettingsInput>,
+}
+
+#[utoipa::path(post, path = "/v1/tenants", tag = "tenants", request_body = CreateTenantRequest,
+    responses((status = 201, body = TenantView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = ["tenants:write"])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    caller.require(Scope::TenantsWrite)?;
+    let input = NewTenant {
+        id: fields.required_string("id"),
+        display_name: fields.required_string("display_name"),
+        settings: fields
+            .optional_object_over_default::<TenantSettings>("settings")
+            .unwrap_or_default(),
+    };
+    reject_invalid(fields.finish(), semantic(|errors| input.check(errors)))?;
+    let tenant = state.management.create_tenant(input).await?;
+    Ok(resource(
+        StatusCode::CREATED,
+        &tenant.meta,
+        TenantView::from(&tenant),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}", tag = "tenants",
+    params(("tenant_id" = String, Path)), responses((status = 200, body = TenantView), (status = 404, body = ErrorBody)),
+    security(("bearer" = ["tenants:read"])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+) -> ApiResult<Response> {
+    caller.require_in(Scope::TenantsRead, &tenant_id)?;
+    let tenant = state.management.tenant(&tenant_id).await?;
+    Ok(resource(
+        StatusCode::OK,
+        &tenant.meta,
+        TenantView::from(&tenant),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/tenants", tag = "tenants",
+    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ListView<TenantView>)), security(("bearer" = ["tenants:read"])))]
+pub async fn list_all(
+    State(state): State<AppState>,
+    caller: Caller,
+    pagination: Pagination,
+) -> ApiResult<impl IntoResponse> {
+    caller.require(Scope::TenantsRead)?;
+    if let Some(own) = &caller.0.tenant_id {
+        // A tenant-bound credential sees exactly its own tenant.
+        let tenant = state.management.tenant(own).await?;
+        return Ok(Json(ListView {
+            data: vec![TenantView::from(&tenant)],
+            next_cursor: None,
+        }));
+    }
+    Ok(list(state.management.list_tenants(pagination.page).await?))
+}
+
+#[utoipa::path(patch, path = "/v1/tenants/{tenant_id}", tag = "tenants", request_body = UpdateTenantRequest,
+    params(("tenant_id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = TenantView), (status = 412, body = ErrorBody)), security(("bearer" = ["tenants:write"])))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    Precondition(if_match): Precondition,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    caller.require_in(Scope::TenantsWrite, &tenant_id)?;
+    let patch = TenantPatch {
+        display_name: fields.optional_string("display_name"),
+        settings: fields.optional_object_over_default::<TenantSettings>("settings"),
+    };
+    reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;
+    let tenant = state
+        .management
+        .update_tenant(&tenant_id, patch, if_match.as_ref())
+        .await?;
+    Ok(resource(
+        StatusCode::OK,
+        &tenant.meta,
+        TenantView::from(&tenant),
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}", tag = "tenants",
+    params(("tenant_id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)), security(("bearer" = ["tenants:write"])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    Precondition(if_match): Precondition,
+) -> ApiResult<StatusCode> {
+    caller.require(Scope::TenantsWrite)?;
+    state
+        .management
+        .delete_tenant(&tenant_id, if_match.as_ref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

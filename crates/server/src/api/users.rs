@@ -1,0 +1,150 @@
+//! `/v1/tenants/{tenant_id}/users`: create, read, list (email prefix filter), update, delete.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use intelliauth_core::management::{NewUser, UserPatch};
+use intelliauth_core::model::Scope;
+use intelliauth_core::ports::UserFilter;
+use utoipa::ToSchema;
+
+use super::reject_invalid;
+use super::views::{list, resource, ErrorBody, ListView, UserView};
+use crate::error::ApiResult;
+use crate::extract::{Caller, JsonObject, Pagination, Precondition};
+use crate::state::AppState;
+
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body that `JsonObject` reads field by field
+pub struct CreateUserRequest {
+    email: String,
+    /// Checked against the tenant's password policy; stored as an argon2id hash.
+    password: Option<String>,
+    name: Option<String>,
+    email_verified: Option<bool>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateUserRequest {
+    /// Changing the email marks it unverified unless `email_verified` is also given.
+    email: Option<String>,
+    password: Option<String>,
+    /// `null` clears the name.
+    name: Option<String>,
+    email_verified: Option<bool>,
+    disabled: Option<bool>,
+}
+
+#[utoipa::path(post, path = "/v1/tenants/{tenant_id}/users", tag = "users", request_body = CreateUserRequest,
+    params(("tenant_id" = String, Path)),
+    responses((status = 201, body = UserView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = ["users:write"])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    caller.require_in(Scope::UsersWrite, &tenant_id)?;
+    let input = NewUser {
+        email: fields.required_string("email"),
+        password: fields.optional_string("password"),
+        name: fields.optional_string("name"),
+        email_verified: fields.optional_bool("email_verified").unwrap_or(false),
+    };
+    let errors = fields.finish();
+    reject_invalid(
+        errors,
+        state.management.check_new_user(&tenant_id, &input).await?,
+    )?;
+    let user = state.management.create_user(&tenant_id, input).await?;
+    Ok(resource(
+        StatusCode::CREATED,
+        &user.meta,
+        UserView::from(&user),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/users/{user_id}", tag = "users",
+    params(("tenant_id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 200, body = UserView), (status = 404, body = ErrorBody)), security(("bearer" = ["users:read"])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, user_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    caller.require_in(Scope::UsersRead, &tenant_id)?;
+    let user = state.management.user(&tenant_id, &user_id).await?;
+    Ok(resource(StatusCode::OK, &user.meta, UserView::from(&user)))
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/users", tag = "users",
+    params(("tenant_id" = String, Path), ("email_prefix" = Option<String>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ListView<UserView>)), security(("bearer" = ["users:read"])))]
+pub async fn list_all(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    pagination: Pagination,
+) -> ApiResult<impl IntoResponse> {
+    caller.require_in(Scope::UsersRead, &tenant_id)?;
+    let filter = UserFilter {
+        email_prefix: pagination.params.get("email_prefix").cloned(),
+    };
+    let page = state
+        .management
+        .list_users(&tenant_id, filter, pagination.page)
+        .await?;
+    Ok(list::<_, UserView>(page))
+}
+
+#[utoipa::path(patch, path = "/v1/tenants/{tenant_id}/users/{user_id}", tag = "users", request_body = UpdateUserRequest,
+    params(("tenant_id" = String, Path), ("user_id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = UserView), (status = 412, body = ErrorBody)), security(("bearer" = ["users:write"])))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, user_id)): Path<(String, String)>,
+    Precondition(if_match): Precondition,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    caller.require_in(Scope::UsersWrite, &tenant_id)?;
+    let patch = UserPatch {
+        email: fields.optional_string("email"),
+        password: fields.optional_string("password"),
+        name: fields.nullable_string("name"),
+        email_verified: fields.optional_bool("email_verified"),
+        disabled: fields.optional_bool("disabled"),
+    };
+    let errors = fields.finish();
+    reject_invalid(
+        errors,
+        state
+            .management
+            .check_user_patch(&tenant_id, &patch)
+            .await?,
+    )?;
+    let user = state
+        .management
+        .update_user(&tenant_id, &user_id, patch, if_match.as_ref())
+        .await?;
+    Ok(resource(StatusCode::OK, &user.meta, UserView::from(&user)))
+}
+
+#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/users/{user_id}", tag = "users",
+    params(("tenant_id" = String, Path), ("user_id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)), security(("bearer" = ["users:write"])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, user_id)): Path<(String, String)>,
+    Precondition(if_match): Precondition,
+) -> ApiResult<StatusCode> {
+    caller.require_in(Scope::UsersWrite, &tenant_id)?;
+    state
+        .management
+        .delete_user(&tenant_id, &user_id, if_match.as_ref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,201 @@
+//! JSON representations of resources, as the management API sends them.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use intelliauth_core::ids::rfc3339;
+use intelliauth_core::model::{Application, ManagementCredential, Meta, Tenant, User};
+use intelliauth_core::page::Page;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every error response has this body.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A catalogue code; match on it, not on `message`.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    pub message: String,
+    /// Programmatic details: `fields` for `validation_failed`, `retry_after_s` where the
+    /// catalogue says so, what conflicts for `conflict`.
+    pub details: serde_json::Value,
+    pub request_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasswordPolicyView {
+    pub min_length: usize,
+    pub reject_common: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TenantSettingsView {
+    pub password_policy: PasswordPolicyView,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TenantView {
+    pub id: String,
+    pub display_name: String,
+    pub settings: TenantSettingsView,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Tenant> for TenantView {
+    fn from(tenant: &Tenant) -> Self {
+        let policy = &tenant.settings.password_policy;
+        TenantView {
+            id: tenant.id.clone(),
+            display_name: tenant.display_name.clone(),
+            settings: TenantSettingsView {
+                password_policy: PasswordPolicyView {
+                    min_length: policy.min_length,
+                    reject_common: policy.reject_common,
+                },
+            },
+            created_at: rfc3339(tenant.meta.created_at),
+            updated_at: rfc3339(tenant.meta.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub tenant_id: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub disabled: bool,
+    /// Whether the user can sign in with a password. The hash itself is never sent.
+    pub has_password: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&User> for UserView {
+    fn from(user: &User) -> Self {
+        UserView {
+            id: user.id.clone(),
+            tenant_id: user.tenant_id.clone(),
+            email: user.email.clone(),
+            email_verified: user.email_verified,
+            name: user.name.clone(),
+            disabled: user.disabled,
+            has_password: user.password_hash.is_some(),
+            created_at: rfc3339(user.meta.created_at),
+            updated_at: rfc3339(user.meta.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApplicationView {
+    pub id: String,
+    /// The OAuth `client_id` (the same as `id`).
+    pub client_id: String,
+    pub tenant_id: String,
+    pub name: String,
+    #[schema(example = "confidential")]
+    pub client_type: String,
+    pub redirect_uris: Vec<String>,
+    pub allowed_grants: Vec<String>,
+    pub allowed_scopes: Vec<String>,
+    pub first_party: bool,
+    /// Only in the response that created a confidential client; store it now, it is not
+    /// shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl ApplicationView {
+    pub fn new(application: &Application, client_secret: Option<String>) -> Self {
+        ApplicationView {
+            id: application.id.clone(),
+            client_id: application.id.clone(),
+            tenant_id: application.tenant_id.clone(),
+            name: application.name.clone(),
+            client_type: application.client_type.as_str().into(),
+            redirect_uris: application.redirect_uris.clone(),
+            allowed_grants: application
+                .allowed_grants
+                .iter()
+                .map(|grant| grant.as_str().into())
+                .collect(),
+            allowed_scopes: application.allowed_scopes.clone(),
+            first_party: application.first_party,
+            client_secret,
+            created_at: rfc3339(application.meta.created_at),
+            updated_at: rfc3339(application.meta.updated_at),
+        }
+    }
+}
+
+impl From<&Application> for ApplicationView {
+    fn from(application: &Application) -> Self {
+        ApplicationView::new(application, None)
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CredentialView {
+    pub id: String,
+    /// `null`: the credential reaches every tenant.
+    pub tenant_id: Option<String>,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// Only in the response that created the credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    pub created_at: String,
+}
+
+impl CredentialView {
+    pub fn new(credential: &ManagementCredential, token: Option<String>) -> Self {
+        CredentialView {
+            id: credential.id.clone(),
+            tenant_id: credential.tenant_id.clone(),
+            name: credential.name.clone(),
+            scopes: credential
+                .scopes
+                .iter()
+                .map(|scope| scope.as_str().into())
+                .collect(),
+            token,
+            created_at: rfc3339(credential.meta.created_at),
+        }
+    }
+}
+
+impl From<&ManagementCredential> for CredentialView {
+    fn from(credential: &ManagementCredential) -> Self {
+        CredentialView::new(credential, None)
+    }
+}
+
+/// A page of a list.
+#[derive(Serialize, ToSchema)]
+pub struct ListView<T> {
+    pub data: Vec<T>,
+    /// Pass as `?cursor=` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+pub fn list<R, V: for<'a> From<&'a R> + Serialize>(page: Page<R>) -> Json<ListView<V>> {
+    Json(ListView {
+        data: page.items.iter().map(V::from).collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// A single resource with its `ETag`.
+pub fn resource(status: StatusCode, meta: &Meta, body: impl Serialize) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&meta.etag()) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}

@@ -1,0 +1,121 @@
+//! Turning domain errors into responses: one body shape for every error on every route.
+//!
+//! Handlers return [`ApiError`]; its response carries the error in an extension and the
+//! `observe` middleware renders the final body, because only it knows the request id and
+//! whether the client wants HTML. Responses that did not come from an `ApiError` (axum's
+//! own 404/405, a rejected body) are mapped onto catalogue codes there too.
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use intelliauth_catalogue::Code;
+use intelliauth_core::Error;
+use serde_json::{json, Value};
+
+/// The error type of the HTTP layer.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        ApiError(error)
+    }
+}
+
+impl From<intelliauth_core::ports::StoreError> for ApiError {
+    fn from(error: intelliauth_core::ports::StoreError) -> Self {
+        ApiError(error.into())
+    }
+}
+
+/// The error travelling from a handler to the renderer.
+#[derive(Clone)]
+pub(crate) struct PendingError(pub Arc<Error>);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = status.into_response();
+        response
+            .extensions_mut()
+            .insert(PendingError(Arc::new(self.0)));
+        response
+    }
+}
+
+/// The catalogue code for a response produced outside our handlers.
+pub(crate) fn code_for_bare_status(status: StatusCode) -> Code {
+    match status.as_u16() {
+        404 | 405 => Code::NotFound,
+        408 => Code::NetworkError,
+        429 => Code::RateLimited,
+        503 => Code::ServiceUnavailable,
+        400..=499 => Code::ValidationFailed,
+        _ => Code::ServerError,
+    }
+}
+
+/// The JSON body every error response has.
+pub(crate) fn error_body(error: &Error, request_id: &str) -> Value {
+    let mut details = error.details.clone();
+    if let (Some(seconds), Some(intelliauth_catalogue::RetryAfter::DetailsRetryAfterS)) =
+        (error.retry_after_s, error.code.entry().retry_after)
+    {
+        details.insert("retry_after_s".into(), seconds.into());
+    }
+    json!({
+        "code": error.code.as_str(),
+        "message": error.message(),
+        "details": details,
+        "request_id": request_id,
+    })
+}
+
+/// Renders `error` as the final response: JSON for API clients, a small page for browsers.
+pub(crate) fn render(error: &Error, request_id: &str, wants_html: bool) -> Response {
+    let status =
+        StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = if wants_html {
+        (status, Html(error_page(error, request_id))).into_response()
+    } else {
+        (status, axum::Json(error_body(error, request_id))).into_response()
+    };
+    let headers = response.headers_mut();
+    if let Some(seconds) = error.retry_after_s {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if let Some(challenge) = error
+        .bearer_challenge
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
+        headers.insert(header::WWW_AUTHENTICATE, challenge);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn error_page(error: &Error, request_id: &str) -> String {
+    let message = escape_html(error.message());
+    let code = error.code.as_str();
+    let request_id = escape_html(request_id);
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{message} · IntelliAuth</title>\
+<style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2933}}\
+code{{background:#f0f4f8;padding:.1rem .3rem;border-radius:.2rem}}</style></head>\
+<body><main><h1>{message}</h1><p>Error code <code>{code}</code> · request <code>{request_id}</code></p>\
+<p><a href=\"/\">Go to the start page</a></p></main></body></html>\n"
+    )
+}

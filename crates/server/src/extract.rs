@@ -1,0 +1,354 @@
+//! Extractors: JSON bodies read field by field, the management credential, `If-Match`,
+//! and pagination. Each rejects with a catalogue error, never axum's plain-text rejections.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use intelliauth_catalogue::Code;
+use intelliauth_core::model::{IfMatch, ManagementCredential, Scope};
+use intelliauth_core::page::{decode_cursor, PageRequest, MAX_LIMIT};
+use intelliauth_core::validate::FieldErrors;
+use intelliauth_core::Error;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Limits on reading request bodies.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    /// A client that has not sent its whole body by then gets `network_error`.
+    pub read_timeout: Duration,
+}
+
+/// Reads a request body within the configured size and time.
+pub async fn read_body(body: Body, limits: BodyLimits) -> Result<axum::body::Bytes, ApiError> {
+    match tokio::time::timeout(
+        limits.read_timeout,
+        axum::body::to_bytes(body, limits.max_bytes),
+    )
+    .await
+    {
+        Err(_) => Err(ApiError(
+            Error::new(Code::NetworkError)
+                .with_message("The request body did not arrive in time.")
+                .with_detail("timeout_s", limits.read_timeout.as_secs()),
+        )),
+        Ok(Err(error)) if is_length_limit(&error) => {
+            let mut fields = FieldErrors::new();
+            fields.add(
+                "body",
+                format!("must be at most {} bytes", limits.max_bytes),
+            );
+            Err(ApiError(Error::validation(fields)))
+        }
+        Ok(Err(error)) => Err(ApiError(
+            Error::new(Code::NetworkError).with_cause(error.to_string()),
+        )),
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
+}
+
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if current.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
+}
+
+/// A JSON object body, read field by field so every problem is reported at once.
+pub struct JsonObject(pub Fields);
+
+impl FromRequest<AppState> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| {
+                value
+                    .split(';')
+                    .next()
+                    .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+            });
+        let bytes = read_body(request.into_body(), state.body_limits).await?;
+        let mut fields = FieldErrors::new();
+        if !is_json {
+            fields.add("body", "must be sent with Content-Type: application/json");
+            return Err(ApiError(Error::validation(fields)));
+        }
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(map)) => Ok(JsonObject(Fields::new(map))),
+            Ok(_) => {
+                fields.add("body", "must be a JSON object");
+                Err(ApiError(Error::validation(fields)))
+            }
+            Err(error) => {
+                fields.add("body", format!("is not valid JSON: {error}"));
+                Err(ApiError(Error::validation(fields)))
+            }
+        }
+    }
+}
+
+/// Typed access to a JSON object's fields that records a message for each wrong one.
+pub struct Fields {
+    map: Map<String, Value>,
+    errors: FieldErrors,
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl Fields {
+    pub fn new(map: Map<String, Value>) -> Self {
+        Fields {
+            map,
+            errors: FieldErrors::new(),
+        }
+    }
+
+    fn wrong_type(&mut self, key: &str, expected: &str, got: &Value) {
+        self.errors
+            .add(key, format!("must be {expected}, not {}", type_name(got)));
+    }
+
+    /// Absent and `null` are both "not given".
+    pub fn optional_string(&mut self, key: &str) -> Option<String> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(text),
+            Some(other) => {
+                self.wrong_type(key, "a string", &other);
+                None
+            }
+        }
+    }
+
+    pub fn required_string(&mut self, key: &str) -> String {
+        let present = self.map.get(key).is_some_and(|value| !value.is_null());
+        let value = self.optional_string(key);
+        if !present {
+            self.errors.add(key, "is required");
+        }
+        value.unwrap_or_default()
+    }
+
+    /// Absent: not given (`None`); `null`: clear it (`Some(None)`).
+    pub fn nullable_string(&mut self, key: &str) -> Option<Option<String>> {
+        match self.map.get(key) {
+            None => None,
+            Some(Value::Null) => {
+                self.map.remove(key);
+                Some(None)
+            }
+            Some(_) => self.optional_string(key).map(Some),
+        }
+    }
+
+    pub fn optional_bool(&mut self, key: &str) -> Option<bool> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(flag)) => Some(flag),
+            Some(other) => {
+                self.wrong_type(key, "true or false", &other);
+                None
+            }
+        }
+    }
+
+    pub fn optional_string_list(&mut self, key: &str) -> Option<Vec<String>> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => {
+                let mut strings = Vec::with_capacity(items.len());
+                for (index, item) in items.into_iter().enumerate() {
+                    match item {
+                        Value::String(text) => strings.push(text),
+                        other => self.wrong_type(&format!("{key}[{index}]"), "a string", &other),
+                    }
+                }
+                Some(strings)
+            }
+            Some(other) => {
+                self.wrong_type(key, "an array of strings", &other);
+                None
+            }
+        }
+    }
+
+    /// A nested object laid over `T::default()`, so omitted keys keep their defaults.
+    /// Problems (unknown keys, wrong types) are reported under `key`.
+    pub fn optional_object_over_default<
+        T: serde::Serialize + serde::de::DeserializeOwned + Default,
+    >(
+        &mut self,
+        key: &str,
+    ) -> Option<T> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => None,
+            Some(patch @ Value::Object(_)) => {
+                let mut merged = serde_json::to_value(T::default()).unwrap_or_default();
+                merge_json(&mut merged, patch);
+                match serde_json::from_value(merged) {
+                    Ok(decoded) => Some(decoded),
+                    Err(error) => {
+                        self.errors.add(key, error.to_string());
+                        None
+                    }
+                }
+            }
+            Some(other) => {
+                self.wrong_type(key, "an object", &other);
+                None
+            }
+        }
+    }
+
+    /// The type errors so far, plus one for each field nobody asked for.
+    pub fn finish(mut self) -> FieldErrors {
+        for (key, _) in std::mem::take(&mut self.map) {
+            self.errors.add(&key, "is not a known field");
+        }
+        self.errors
+    }
+}
+
+fn merge_json(base: &mut Value, patch: Value) {
+    match (base, patch) {
+        (Value::Object(base), Value::Object(patch)) => {
+            for (key, value) in patch {
+                merge_json(base.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (base, patch) => *base = patch,
+    }
+}
+
+/// The authenticated management credential (from `Authorization: Bearer …`).
+pub struct Caller(pub ManagementCredential);
+
+impl Caller {
+    /// `permission_denied` unless the credential holds `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.0.has_scope(scope) {
+            Ok(())
+        } else {
+            Err(ApiError(Error::permission_denied(scope.as_str())))
+        }
+    }
+
+    /// `permission_denied` unless the credential holds `scope` for `tenant_id`.
+    pub fn require_in(&self, scope: Scope, tenant_id: &str) -> Result<(), ApiError> {
+        self.require(scope)?;
+        if self.0.can_access_tenant(tenant_id) {
+            Ok(())
+        } else {
+            Err(ApiError(
+                Error::permission_denied(scope.as_str()).with_detail("tenant", tenant_id),
+            ))
+        }
+    }
+}
+
+/// The bearer token of an `Authorization` header, if it has one.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Caller(
+            state.management.authenticate(bearer_token(parts)).await?,
+        ))
+    }
+}
+
+/// The request's `If-Match` precondition, if any.
+pub struct Precondition(pub Option<IfMatch>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Precondition {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.headers.get(header::IF_MATCH) {
+            None => Ok(Precondition(None)),
+            Some(value) => match value.to_str() {
+                Ok(text) => Ok(Precondition(Some(IfMatch::parse(text)))),
+                Err(_) => {
+                    let mut fields = FieldErrors::new();
+                    fields.add("If-Match", "must be an entity tag such as \"3-18c2f\"");
+                    Err(ApiError(Error::validation(fields)))
+                }
+            },
+        }
+    }
+}
+
+/// `?limit=&cursor=` plus the remaining query parameters for filters.
+pub struct Pagination {
+    pub page: PageRequest,
+    pub params: HashMap<String, String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Pagination {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(mut params) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| {
+                let mut fields = FieldErrors::new();
+                fields.add("query", rejection.body_text());
+                ApiError(Error::validation(fields))
+            })?;
+        let mut fields = FieldErrors::new();
+        let mut page = PageRequest::default();
+        if let Some(limit) = params.remove("limit") {
+            match limit.parse::<u32>() {
+                Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => page.limit = limit,
+                _ => fields.add(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                ),
+            }
+        }
+        if let Some(cursor) = params.remove("cursor") {
+            match decode_cursor(&cursor) {
+                Some(after) => page.after = Some(after),
+                None => fields.add("cursor", "is not a cursor returned by this API"),
+            }
+        }
+        fields.into_result()?;
+        Ok(Pagination { page, params })
+    }
+}

@@ -1,0 +1,41 @@
+//! Liveness, readiness and metrics endpoints.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use intelliauth_core::Error;
+use serde_json::json;
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// Up as long as the process serves HTTP, whatever the database does.
+pub async fn healthz() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers within a second.
+pub async fn readyz(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+    match tokio::time::timeout(Duration::from_secs(1), state.management.store().ping()).await {
+        Ok(Ok(())) => Ok(Json(json!({ "status": "ready" }))),
+        Ok(Err(error)) => Err(Error::unavailable(error.to_string())
+            .with_detail("database", "unreachable")
+            .into()),
+        Err(_) => Err(Error::unavailable("database ping timed out")
+            .with_detail("database", "unreachable")
+            .into()),
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+}

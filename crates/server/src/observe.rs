@@ -1,0 +1,124 @@
+//! The outermost middleware: request id, rate limits, deadline, error rendering, logs
+//! and metrics, in one place so every response on every route gets the same treatment.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use intelliauth_catalogue::Code;
+use intelliauth_core::Error;
+use sha2::{Digest, Sha256};
+use tracing::Instrument;
+
+use crate::error::{code_for_bare_status, render, ApiError, PendingError};
+use crate::request_id;
+use crate::state::AppState;
+
+/// Operational endpoints that probes and scrapers hit; they are not rate limited so a
+/// busy instance is never declared dead for being busy.
+fn is_operational(route: &str) -> bool {
+    matches!(route, "/healthz" | "/readyz" | "/metrics")
+}
+
+fn wants_html(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn credential_key(request: &Request) -> Option<[u8; 32]> {
+    let value = request.headers().get(header::AUTHORIZATION)?;
+    Some(Sha256::digest(value.as_bytes()).into())
+}
+
+pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = request_id::for_request(request.headers());
+    let html = wants_html(&request);
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |path| path.as_str())
+        .to_owned();
+    let client_ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    let span = tracing::info_span!("request", %request_id, %method, %route);
+
+    let limited = if is_operational(&route) {
+        Ok(())
+    } else {
+        state.rate_limits.check(client_ip, credential_key(&request))
+    };
+    let response = match limited {
+        Err(error) => ApiError(error).into_response(),
+        Ok(()) => match tokio::time::timeout(
+            state.settings.request_timeout,
+            next.run(request).instrument(span.clone()),
+        )
+        .await
+        {
+            Ok(response) => response,
+            Err(_) => ApiError(
+                Error::unavailable("request deadline exceeded")
+                    .with_message("The request took too long. Try again shortly."),
+            )
+            .into_response(),
+        },
+    };
+
+    let (mut response, error_code) = finish(response, &request_id, html, &span);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(request_id::HEADER, value);
+    }
+    state.metrics.record(
+        method.as_str(),
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+        error_code,
+    );
+    response
+}
+
+/// Renders a pending error, or maps a bare error status onto the catalogue.
+fn finish(
+    mut response: Response,
+    request_id: &str,
+    html: bool,
+    span: &tracing::Span,
+) -> (Response, Option<&'static str>) {
+    let status = response.status();
+    let error = match response.extensions_mut().remove::<PendingError>() {
+        Some(PendingError(error)) => error,
+        None if status.is_client_error() || status.is_server_error() => Arc::new(
+            Error::new(code_for_bare_status(status))
+                .with_cause(format!("bare {status} from the framework")),
+        ),
+        None => return (response, None),
+    };
+    let _entered = span.enter();
+    let cause = error.cause.as_ref().map(ToString::to_string);
+    if error.code == Code::ServerError || error.http_status() >= 500 {
+        tracing::error!(
+            code = error.code.as_str(),
+            cause = cause.as_deref().unwrap_or(""),
+            "request failed"
+        );
+    } else {
+        tracing::info!(
+            code = error.code.as_str(),
+            cause = cause.as_deref().unwrap_or(""),
+            "request refused"
+        );
+    }
+    (render(&error, request_id, html), Some(error.code.as_str()))
+}

@@ -1,0 +1,61 @@
+//! Shared state of the HTTP layer and its settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use intelliauth_core::Management;
+
+use crate::extract::BodyLimits;
+use crate::metrics::Metrics;
+use crate::rate_limit::{RateLimitSettings, RateLimits};
+
+/// Settings the HTTP layer needs; the binary fills them from flags, env and file.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub public_url: String,
+    pub body_limits: BodyLimits,
+    /// Longest a handler may run before the client gets `service_unavailable`.
+    pub request_timeout: Duration,
+    /// Longest a client may take to send its request headers.
+    pub header_read_timeout: Duration,
+    pub rate_limits: RateLimitSettings,
+    /// Mounts `/__fault/*` routes that deliberately fail; for tests of the failure paths only.
+    pub fault_injection: bool,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            public_url: "http://127.0.0.1:8080".into(),
+            body_limits: BodyLimits {
+                max_bytes: 64 * 1024,
+                read_timeout: Duration::from_secs(10),
+            },
+            request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            rate_limits: RateLimitSettings::default(),
+            fault_injection: false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub management: Management,
+    pub body_limits: BodyLimits,
+    pub settings: Arc<HttpSettings>,
+    pub rate_limits: Arc<RateLimits>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(management: Management, settings: HttpSettings) -> Self {
+        AppState {
+            management,
+            body_limits: settings.body_limits,
+            rate_limits: Arc::new(RateLimits::new(&settings.rate_limits)),
+            metrics: Arc::new(Metrics::new()),
+            settings: Arc::new(settings),
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Persistence behind `core`'s ports: SQLite (the embedded default) and PostgreSQL.
+//!
+//! Both backends run the same portable SQL with `$n` placeholders, dispatched through
+//! [`on_pool!`], so behaviour cannot drift between them. Connection failures become
+//! [`StoreError::Unavailable`] within the acquire timeout rather than hanging a request.
+
+mod migrate;
+mod queries;
+mod rows;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use intelliauth_core::ports::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use migrate::MIGRATIONS;
+
+/// Pool settings shared by both backends.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// How long a request waits for a connection before answering `service_unavailable`.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+pub(crate) enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever backend is configured. The body is
+/// compiled once per backend, so both must accept the same SQL and bound types.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// The SQL store. Cheap to share behind an `Arc`.
+pub struct SqlStore {
+    pub(crate) db: Db,
+}
+
+impl SqlStore {
+    /// The embedded SQLite database `intelliauth.db` inside `data_dir` (created if missing).
+    pub async fn open_sqlite(
+        data_dir: &Path,
+        settings: &PoolSettings,
+    ) -> Result<SqlStore, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Internal(format!(
+                "cannot create data directory {}: {e}",
+                data_dir.display()
+            ))
+        })?;
+        let options = SqliteConnectOptions::new()
+            .filename(data_dir.join("intelliauth.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL is durable across application crashes and fast.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(settings.max_connections.clamp(1, 8))
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_with(options)
+            .await
+            .map_err(map_error)?;
+        Ok(SqlStore {
+            db: Db::Sqlite(pool),
+        })
+    }
+
+    /// PostgreSQL at `url`. The pool connects lazily, so the server starts (and answers
+    /// `service_unavailable`) even while the database is still down.
+    pub fn connect_postgres(url: &str, settings: &PoolSettings) -> Result<SqlStore, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Internal(format!("invalid database URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .min_connections(0)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_lazy_with(options);
+        Ok(SqlStore {
+            db: Db::Postgres(pool),
+        })
+    }
+
+    /// Opens the backend named by `database_url`, or SQLite in `data_dir` when there is none.
+    pub async fn open(
+        database_url: Option<&str>,
+        data_dir: &Path,
+        settings: &PoolSettings,
+    ) -> Result<SqlStore, StoreError> {
+        match database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Self::connect_postgres(url, settings)
+            }
+            Some(url) => Err(StoreError::Internal(format!(
+                "unsupported database URL {:?}: use postgres://… or leave it unset for SQLite",
+                url.split(':').next().unwrap_or_default()
+            ))),
+            None => Self::open_sqlite(data_dir, settings).await,
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// Sorts a driver error into what the domain can act on.
+pub(crate) fn map_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        // SQLSTATE class 08 (connection exception), 57P01-03 (shutdown, cannot connect now),
+        // 53300 (too many connections): the database is there but not serving us.
+        sqlx::Error::Database(db)
+            if db.code().is_some_and(|code| {
+                code.starts_with("08") || code.starts_with("57P") || code == "53300"
+            }) =>
+        {
+            StoreError::Unavailable(error.to_string())
+        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
+        sqlx::Error::Protocol(_) => StoreError::Unavailable(error.to_string()),
+        _ => StoreError::Internal(error.to_string()),
+    }
+}

@@ -1,0 +1,73 @@
+//! Schema migrations: an ordered list applied once each, under a lock so that several
+//! nodes starting together on one PostgreSQL do not race.
+
+use intelliauth_core::ports::StoreError;
+
+use crate::{map_error, on_pool, Db, SqlStore};
+
+/// (version, name, SQL). Append only; never edit a released migration.
+pub const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!("migrations/0001_init.sql"))];
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+/// An arbitrary constant naming our advisory lock.
+const PG_LOCK_KEY: i64 = 0x1A_7E11_A075;
+
+impl SqlStore {
+    /// Applies pending migrations; returns the versions applied now.
+    pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        match &self.db {
+            Db::Postgres(pool) => {
+                // A session-level advisory lock must be released on the same connection.
+                let mut conn = pool.acquire().await.map_err(map_error)?;
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(PG_LOCK_KEY)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(map_error)?;
+                let result = self.apply_pending().await;
+                let unlock = sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(PG_LOCK_KEY)
+                    .execute(&mut *conn)
+                    .await;
+                let applied = result?;
+                unlock.map_err(map_error)?;
+                Ok(applied)
+            }
+            // SQLite serialises writers itself; each migration runs in its own transaction.
+            Db::Sqlite(_) => self.apply_pending().await,
+        }
+    }
+
+    async fn apply_pending(&self) -> Result<Vec<i64>, StoreError> {
+        on_pool!(self, pool => sqlx::raw_sql(CREATE_TABLE).execute(pool).await.map(|_| ()).map_err(map_error))?;
+        let mut applied = Vec::new();
+        for (version, name, sql) in MIGRATIONS {
+            let done: Option<i64> = on_pool!(self, pool => sqlx::query_scalar("SELECT version FROM intelliauth_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(pool)
+                .await
+                .map_err(map_error))?;
+            if done.is_some() {
+                continue;
+            }
+            on_pool!(self, pool => {
+                let mut tx = pool.begin().await.map_err(map_error)?;
+                sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(map_error)?;
+                sqlx::query("INSERT INTO intelliauth_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                    .bind(version)
+                    .bind(name)
+                    .bind(intelliauth_core::ids::now_ms())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_error)?;
+                tx.commit().await.map_err(map_error)
+            })?;
+            tracing::info!(version, name, "applied migration");
+            applied.push(*version);
+        }
+        Ok(applied)
+    }
+}

@@ -1,0 +1,294 @@
+//! `core::ports::Store` for both backends: one SQL text per operation.
+
+use async_trait::async_trait;
+use intelliauth_core::model::{Application, ManagementCredential, Tenant, User};
+use intelliauth_core::page::PageRequest;
+use intelliauth_core::ports::{Store, StoreError, StoreResult, UserFilter};
+
+use crate::rows::{self, grant_names, json_text, scope_names};
+use crate::{map_error, on_pool, SqlStore};
+
+fn decoded<T>(result: sqlx::Result<T>) -> StoreResult<T> {
+    result.map_err(|e| StoreError::Internal(format!("stored row does not decode: {e}")))
+}
+
+/// Fetches at most one row and decodes it with `$decode`.
+macro_rules! fetch_one_as {
+    ($store:expr, $decode:path, $query:expr) => {
+        on_pool!($store, pool => match $query.fetch_optional(pool).await.map_err(map_error)? {
+            Some(row) => decoded($decode(&row)).map(Some),
+            None => Ok(None),
+        })
+    };
+}
+
+/// Fetches every row and decodes each with `$decode`.
+macro_rules! fetch_all_as {
+    ($store:expr, $decode:path, $query:expr) => {
+        on_pool!($store, pool => $query.fetch_all(pool).await.map_err(map_error)?.iter().map(|row| decoded($decode(row))).collect())
+    };
+}
+
+/// Executes a write and reports whether it touched a row.
+macro_rules! touched {
+    ($store:expr, $query:expr) => {
+        on_pool!($store, pool => $query.execute(pool).await.map(|done| done.rows_affected() > 0).map_err(map_error))
+    };
+}
+
+fn after(page: &PageRequest) -> &str {
+    // Ids are non-empty, so every id sorts after "".
+    page.after.as_deref().unwrap_or("")
+}
+
+/// Escapes LIKE metacharacters so a prefix matches literally.
+fn like_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn ping(&self) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        let settings = json_text(&tenant.settings);
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO tenants (id, display_name, settings, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&tenant.id).bind(&tenant.display_name).bind(&settings)
+            .bind(tenant.meta.created_at).bind(tenant.meta.updated_at).bind(tenant.meta.version)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn get_tenant(&self, id: &str) -> StoreResult<Option<Tenant>> {
+        fetch_one_as!(
+            self,
+            rows::tenant,
+            sqlx::query("SELECT * FROM tenants WHERE id = $1").bind(id)
+        )
+    }
+
+    async fn list_tenants(&self, page: &PageRequest) -> StoreResult<Vec<Tenant>> {
+        fetch_all_as!(
+            self,
+            rows::tenant,
+            sqlx::query("SELECT * FROM tenants WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after(page))
+                .bind(i64::from(page.limit))
+        )
+    }
+
+    async fn update_tenant(&self, tenant: &Tenant, expected_version: i64) -> StoreResult<bool> {
+        let settings = json_text(&tenant.settings);
+        touched!(self, sqlx::query(
+            "UPDATE tenants SET display_name = $1, settings = $2, updated_at = $3, version = $4 WHERE id = $5 AND version = $6")
+            .bind(&tenant.display_name).bind(&settings).bind(tenant.meta.updated_at).bind(tenant.meta.version)
+            .bind(&tenant.id).bind(expected_version))
+    }
+
+    async fn delete_tenant(&self, id: &str, expected_version: i64) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query("DELETE FROM tenants WHERE id = $1 AND version = $2")
+                .bind(id)
+                .bind(expected_version)
+        )
+    }
+
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO users (id, tenant_id, email, email_verified, name, disabled, password_hash, created_at, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(&user.id).bind(&user.tenant_id).bind(&user.email).bind(user.email_verified).bind(&user.name)
+            .bind(user.disabled).bind(&user.password_hash)
+            .bind(user.meta.created_at).bind(user.meta.updated_at).bind(user.meta.version)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn get_user(&self, tenant_id: &str, id: &str) -> StoreResult<Option<User>> {
+        fetch_one_as!(
+            self,
+            rows::user,
+            sqlx::query("SELECT * FROM users WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(id)
+        )
+    }
+
+    async fn list_users(
+        &self,
+        tenant_id: &str,
+        filter: &UserFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<User>> {
+        match &filter.email_prefix {
+            Some(prefix) => fetch_all_as!(self, rows::user, sqlx::query(
+                "SELECT * FROM users WHERE tenant_id = $1 AND id > $2 AND email LIKE $3 ESCAPE '\\' ORDER BY id LIMIT $4")
+                .bind(tenant_id).bind(after(page)).bind(like_prefix(prefix)).bind(i64::from(page.limit))),
+            None => fetch_all_as!(self, rows::user, sqlx::query(
+                "SELECT * FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+                .bind(tenant_id).bind(after(page)).bind(i64::from(page.limit))),
+        }
+    }
+
+    async fn update_user(&self, user: &User, expected_version: i64) -> StoreResult<bool> {
+        touched!(self, sqlx::query(
+            "UPDATE users SET email = $1, email_verified = $2, name = $3, disabled = $4, password_hash = $5, updated_at = $6, version = $7
+             WHERE tenant_id = $8 AND id = $9 AND version = $10")
+            .bind(&user.email).bind(user.email_verified).bind(&user.name).bind(user.disabled).bind(&user.password_hash)
+            .bind(user.meta.updated_at).bind(user.meta.version).bind(&user.tenant_id).bind(&user.id).bind(expected_version))
+    }
+
+    async fn delete_user(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        expected_version: i64,
+    ) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2 AND version = $3")
+                .bind(tenant_id)
+                .bind(id)
+                .bind(expected_version)
+        )
+    }
+
+    async fn insert_application(&self, app: &Application) -> StoreResult<()> {
+        let (uris, grants, scopes) = (
+            json_text(&app.redirect_uris),
+            json_text(&grant_names(&app.allowed_grants)),
+            json_text(&app.allowed_scopes),
+        );
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO applications (id, tenant_id, name, client_type, redirect_uris, allowed_grants, allowed_scopes, first_party,
+             secret_digest, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+            .bind(&app.id).bind(&app.tenant_id).bind(&app.name).bind(app.client_type.as_str())
+            .bind(&uris).bind(&grants).bind(&scopes).bind(app.first_party).bind(&app.secret_digest)
+            .bind(app.meta.created_at).bind(app.meta.updated_at).bind(app.meta.version)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn get_application(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Application>> {
+        fetch_one_as!(
+            self,
+            rows::application,
+            sqlx::query("SELECT * FROM applications WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(id)
+        )
+    }
+
+    async fn list_applications(
+        &self,
+        tenant_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<Application>> {
+        fetch_all_as!(
+            self,
+            rows::application,
+            sqlx::query(
+                "SELECT * FROM applications WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+            )
+            .bind(tenant_id)
+            .bind(after(page))
+            .bind(i64::from(page.limit))
+        )
+    }
+
+    async fn update_application(
+        &self,
+        app: &Application,
+        expected_version: i64,
+    ) -> StoreResult<bool> {
+        let (uris, grants, scopes) = (
+            json_text(&app.redirect_uris),
+            json_text(&grant_names(&app.allowed_grants)),
+            json_text(&app.allowed_scopes),
+        );
+        touched!(self, sqlx::query(
+            "UPDATE applications SET name = $1, redirect_uris = $2, allowed_grants = $3, allowed_scopes = $4, first_party = $5,
+             secret_digest = $6, updated_at = $7, version = $8 WHERE tenant_id = $9 AND id = $10 AND version = $11")
+            .bind(&app.name).bind(&uris).bind(&grants).bind(&scopes).bind(app.first_party).bind(&app.secret_digest)
+            .bind(app.meta.updated_at).bind(app.meta.version).bind(&app.tenant_id).bind(&app.id).bind(expected_version))
+    }
+
+    async fn delete_application(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        expected_version: i64,
+    ) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query(
+                "DELETE FROM applications WHERE tenant_id = $1 AND id = $2 AND version = $3"
+            )
+            .bind(tenant_id)
+            .bind(id)
+            .bind(expected_version)
+        )
+    }
+
+    async fn insert_credential(&self, credential: &ManagementCredential) -> StoreResult<()> {
+        let scopes = json_text(&scope_names(&credential.scopes));
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO management_credentials (id, tenant_id, name, scopes, token_digest, created_at, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(&credential.id).bind(&credential.tenant_id).bind(&credential.name).bind(&scopes).bind(&credential.token_digest)
+            .bind(credential.meta.created_at).bind(credential.meta.updated_at).bind(credential.meta.version)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn credential_by_digest(
+        &self,
+        token_digest: &str,
+    ) -> StoreResult<Option<ManagementCredential>> {
+        fetch_one_as!(
+            self,
+            rows::credential,
+            sqlx::query("SELECT * FROM management_credentials WHERE token_digest = $1")
+                .bind(token_digest)
+        )
+    }
+
+    async fn list_credentials(
+        &self,
+        tenant_id: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<ManagementCredential>> {
+        match tenant_id {
+            Some(tenant_id) => fetch_all_as!(self, rows::credential, sqlx::query(
+                "SELECT * FROM management_credentials WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+                .bind(tenant_id).bind(after(page)).bind(i64::from(page.limit))),
+            None => fetch_all_as!(self, rows::credential, sqlx::query(
+                "SELECT * FROM management_credentials WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after(page)).bind(i64::from(page.limit))),
+        }
+    }
+
+    async fn delete_credential(&self, id: &str) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query("DELETE FROM management_credentials WHERE id = $1").bind(id)
+        )
+    }
+
+    async fn count_credentials(&self) -> StoreResult<i64> {
+        on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM management_credentials").fetch_one(pool).await.map_err(map_error))
+    }
+
+    async fn set_credential_digest(&self, id: &str, token_digest: &str) -> StoreResult<bool> {
+        touched!(self, sqlx::query("UPDATE management_credentials SET token_digest = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+            .bind(token_digest).bind(intelliauth_core::ids::now_ms()).bind(id))
+    }
+}

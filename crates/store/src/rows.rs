@@ -1,0 +1,119 @@
+//! Decoding rows into domain records, written once for both backends.
+
+use intelliauth_core::model::{
+    Application, ClientType, Grant, ManagementCredential, Meta, Scope, Tenant, User,
+};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+/// Typed column access that both backends' rows provide.
+pub(crate) trait Columns {
+    fn text(&self, column: &str) -> sqlx::Result<String>;
+    fn opt_text(&self, column: &str) -> sqlx::Result<Option<String>>;
+    fn int(&self, column: &str) -> sqlx::Result<i64>;
+    fn flag(&self, column: &str) -> sqlx::Result<bool>;
+}
+
+macro_rules! columns_for {
+    ($($row:ty),+) => { $(impl Columns for $row {
+        fn text(&self, column: &str) -> sqlx::Result<String> { self.try_get(column) }
+        fn opt_text(&self, column: &str) -> sqlx::Result<Option<String>> { self.try_get(column) }
+        fn int(&self, column: &str) -> sqlx::Result<i64> { self.try_get(column) }
+        fn flag(&self, column: &str) -> sqlx::Result<bool> { self.try_get(column) }
+    })+ };
+}
+columns_for!(SqliteRow, PgRow);
+
+fn corrupt(column: &str, detail: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: detail.to_string().into(),
+    }
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &impl Columns,
+    column: &str,
+) -> sqlx::Result<T> {
+    serde_json::from_str(&row.text(column)?).map_err(|e| corrupt(column, e))
+}
+
+fn meta(row: &impl Columns) -> sqlx::Result<Meta> {
+    Ok(Meta {
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
+        version: row.int("version")?,
+    })
+}
+
+pub(crate) fn tenant(row: &impl Columns) -> sqlx::Result<Tenant> {
+    Ok(Tenant {
+        id: row.text("id")?,
+        display_name: row.text("display_name")?,
+        settings: json_column(row, "settings")?,
+        meta: meta(row)?,
+    })
+}
+
+pub(crate) fn user(row: &impl Columns) -> sqlx::Result<User> {
+    Ok(User {
+        id: row.text("id")?,
+        tenant_id: row.text("tenant_id")?,
+        email: row.text("email")?,
+        email_verified: row.flag("email_verified")?,
+        name: row.opt_text("name")?,
+        disabled: row.flag("disabled")?,
+        password_hash: row.opt_text("password_hash")?,
+        meta: meta(row)?,
+    })
+}
+
+pub(crate) fn application(row: &impl Columns) -> sqlx::Result<Application> {
+    let client_type = row.text("client_type")?;
+    let grants: Vec<String> = json_column(row, "allowed_grants")?;
+    Ok(Application {
+        id: row.text("id")?,
+        tenant_id: row.text("tenant_id")?,
+        name: row.text("name")?,
+        client_type: ClientType::parse(&client_type)
+            .ok_or_else(|| corrupt("client_type", &client_type))?,
+        redirect_uris: json_column(row, "redirect_uris")?,
+        allowed_grants: grants
+            .iter()
+            .map(|g| Grant::parse(g).ok_or_else(|| corrupt("allowed_grants", g)))
+            .collect::<sqlx::Result<_>>()?,
+        allowed_scopes: json_column(row, "allowed_scopes")?,
+        first_party: row.flag("first_party")?,
+        secret_digest: row.opt_text("secret_digest")?,
+        meta: meta(row)?,
+    })
+}
+
+pub(crate) fn credential(row: &impl Columns) -> sqlx::Result<ManagementCredential> {
+    let scopes: Vec<String> = json_column(row, "scopes")?;
+    Ok(ManagementCredential {
+        id: row.text("id")?,
+        tenant_id: row.opt_text("tenant_id")?,
+        name: row.text("name")?,
+        scopes: scopes
+            .iter()
+            .map(|s| Scope::parse(s).ok_or_else(|| corrupt("scopes", s)))
+            .collect::<sqlx::Result<_>>()?,
+        token_digest: row.text("token_digest")?,
+        meta: meta(row)?,
+    })
+}
+
+/// JSON text for list columns.
+pub(crate) fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+pub(crate) fn grant_names(grants: &[Grant]) -> Vec<&'static str> {
+    grants.iter().map(|grant| grant.as_str()).collect()
+}
+
+pub(crate) fn scope_names(scopes: &[Scope]) -> Vec<&'static str> {
+    scopes.iter().map(|scope| scope.as_str()).collect()
+}
