@@ -6,13 +6,9 @@ fn seed_lines() -> Vec<String> {
     // The in-repo copy is authoritative for a fresh clone; the shared seed, when present
     // beside the clone, must not have drifted from it.
     let in_repo = include_str!("data/error-code-index.txt");
-    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/seed/error-code-index.txt");
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seed/error-code-index.txt");
     if let Ok(text) = std::fs::read_to_string(&shared) {
-        assert_eq!(
-            text, in_repo,
-            "the in-repo seed copy differs from shared/seed; refresh it"
-        );
+        assert_eq!(text, in_repo, "the in-repo seed copy differs from shared/seed; refresh it");
     }
     in_repo.lines().map(str::to_owned).collect()
 }
@@ -25,10 +21,7 @@ fn every_row_of_the_seed_is_in_the_catalogue_verbatim() {
             UserCopy::Observation(text) => format!("{}{}", entry.code, text),
             _ => format!("{}{}{}", entry.code, entry.seed_copy(), entry.advice),
         };
-        assert!(
-            lines.iter().any(|line| *line == expected),
-            "seed has no row {expected:?}"
-        );
+        assert!(lines.iter().any(|line| *line == expected), "seed has no row {expected:?}");
     }
 }
 
@@ -40,20 +33,14 @@ fn every_code_row_of_the_seed_is_known() {
     let row_codes: Vec<String> = seed_lines()
         .into_iter()
         .filter_map(|line| {
-            let head: String = line
-                .chars()
-                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
-                .collect();
+            let head: String =
+                line.chars().take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_').collect();
             let next = line[head.len()..].chars().next()?;
-            (!head.is_empty() && (next == '"' || next == '(' || next.is_ascii_uppercase()))
-                .then_some(head)
+            (!head.is_empty() && (next == '"' || next == '(' || next.is_ascii_uppercase())).then_some(head)
         })
         .collect();
     for code in &row_codes {
-        assert!(
-            codes.contains(&code.as_str()),
-            "seed row {code} is not in the catalogue"
-        );
+        assert!(codes.contains(&code.as_str()), "seed row {code} is not in the catalogue");
     }
     let rows = row_codes.len();
     assert_eq!(rows, codes.len(), "seed code rows vs catalogue entries");

@@ -28,14 +28,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: Code) -> Self {
-        Error {
-            code,
-            message: None,
-            details: Map::new(),
-            retry_after_s: None,
-            bearer_challenge: None,
-            cause: None,
-        }
+        Error { code, message: None, details: Map::new(), retry_after_s: None, bearer_challenge: None, cause: None }
     }
 
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
@@ -65,15 +58,11 @@ impl Error {
 
     /// `service_unavailable`: a dependency (the database) is unreachable; retry shortly.
     pub fn unavailable(cause: impl Into<Cause>) -> Self {
-        Error::new(Code::ServiceUnavailable)
-            .with_retry_after(5)
-            .with_cause(cause)
+        Error::new(Code::ServiceUnavailable).with_retry_after(5).with_cause(cause)
     }
 
     pub fn not_found(what: &str) -> Self {
-        Error::new(Code::NotFound)
-            .with_message(format!("{what} not found."))
-            .with_detail("resource", what)
+        Error::new(Code::NotFound).with_message(format!("{what} not found.")).with_detail("resource", what)
     }
 
     pub fn validation(fields: FieldErrors) -> Self {
@@ -96,10 +85,10 @@ impl Error {
     /// A missing or unknown bearer credential: `permission_denied`, answered with 401 and
     /// a `WWW-Authenticate` challenge as RFC 6750 asks.
     pub fn unauthenticated(reason: &str, description: &str) -> Self {
-        let mut error = Error::new(Code::PermissionDenied)
-            .with_message(format!("{description}."))
-            .with_detail("reason", reason);
-        error.bearer_challenge = Some(format!("Bearer realm=\"intelliauth\", error=\"invalid_token\", error_description=\"{description}\""));
+        let mut error =
+            Error::new(Code::PermissionDenied).with_message(format!("{description}.")).with_detail("reason", reason);
+        error.bearer_challenge =
+            Some(format!("Bearer realm=\"intelliauth\", error=\"invalid_token\", error_description=\"{description}\""));
         error
     }
 
@@ -122,9 +111,7 @@ impl Error {
 
     /// The message a client sees: the override, or the catalogue's default copy.
     pub fn message(&self) -> &str {
-        self.message
-            .as_deref()
-            .unwrap_or_else(|| self.code.default_message())
+        self.message.as_deref().unwrap_or_else(|| self.code.default_message())
     }
 }
 

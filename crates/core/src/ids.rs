@@ -10,16 +10,12 @@ pub fn new_id(prefix: &str) -> String {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// RFC 3339 form of a millisecond timestamp, for API responses.
 pub fn rfc3339(ms: i64) -> String {
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

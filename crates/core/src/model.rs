@@ -15,11 +15,7 @@ pub struct Meta {
 
 impl Meta {
     pub fn new(now: i64) -> Self {
-        Meta {
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        }
+        Meta { created_at: now, updated_at: now, version: 1 }
     }
 
     /// The strong entity tag. It includes the update time so that a resource deleted and
@@ -42,13 +38,7 @@ impl IfMatch {
         if header.trim() == "*" {
             return IfMatch::Any;
         }
-        IfMatch::OneOf(
-            header
-                .split(',')
-                .map(|tag| tag.trim().to_owned())
-                .filter(|tag| !tag.is_empty())
-                .collect(),
-        )
+        IfMatch::OneOf(header.split(',').map(|tag| tag.trim().to_owned()).filter(|tag| !tag.is_empty()).collect())
     }
 
     /// RFC 9110 §13.1.1: strong comparison, so a weak tag (`W/"…"`) never matches.
@@ -126,11 +116,7 @@ pub enum Grant {
 }
 
 impl Grant {
-    pub const ALL: [Grant; 3] = [
-        Grant::AuthorizationCode,
-        Grant::RefreshToken,
-        Grant::ClientCredentials,
-    ];
+    pub const ALL: [Grant; 3] = [Grant::AuthorizationCode, Grant::RefreshToken, Grant::ClientCredentials];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -15,10 +15,7 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest {
-            limit: DEFAULT_LIMIT,
-            after: None,
-        }
+        PageRequest { limit: DEFAULT_LIMIT, after: None }
     }
 }
 
@@ -34,15 +31,8 @@ impl<T> Page<T> {
     pub fn from_rows(mut rows: Vec<T>, limit: u32, id_of: impl Fn(&T) -> &str) -> Self {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|row| encode_cursor(id_of(row)))
-        } else {
-            None
-        };
-        Page {
-            items: rows,
-            next_cursor,
-        }
+        let next_cursor = if more { rows.last().map(|row| encode_cursor(id_of(row))) } else { None };
+        Page { items: rows, next_cursor }
     }
 }
 
@@ -54,10 +44,7 @@ pub fn encode_cursor(id: &str) -> String {
 pub fn decode_cursor(cursor: &str) -> Option<String> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let id = String::from_utf8(bytes).ok()?;
-    let well_formed = !id.is_empty()
-        && id.len() <= 128
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let well_formed =
+        !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     well_formed.then_some(id)
 }

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
@@ -24,10 +22,7 @@ pub struct PasswordPolicy {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        PasswordPolicy {
-            min_length: 8,
-            reject_common: true,
-        }
+        PasswordPolicy { min_length: 8, reject_common: true }
     }
 }
 
@@ -139,28 +134,19 @@ impl PasswordPolicy {
     pub fn check(&self, errors: &mut FieldErrors, field: &str, password: &str) {
         let length = password.chars().count();
         if length < self.min_length {
-            errors.add(
-                field,
-                format!("must be at least {} characters", self.min_length),
-            );
+            errors.add(field, format!("must be at least {} characters", self.min_length));
         }
         if password.len() > MAX_PASSWORD_BYTES {
             errors.add(field, format!("must be at most {MAX_PASSWORD_BYTES} bytes"));
         }
         if self.reject_common && COMMON_PASSWORDS.contains(&password.to_lowercase().as_str()) {
-            errors.add(
-                field,
-                "is one of the most common passwords; choose one that is harder to guess",
-            );
+            errors.add(field, "is one of the most common passwords; choose one that is harder to guess");
         }
     }
 
     pub fn validate(&self, errors: &mut FieldErrors) {
         if !(1..=MAX_PASSWORD_BYTES).contains(&self.min_length) {
-            errors.add(
-                "password_policy.min_length",
-                format!("must be between 1 and {MAX_PASSWORD_BYTES}"),
-            );
+            errors.add("password_policy.min_length", format!("must be between 1 and {MAX_PASSWORD_BYTES}"));
         }
     }
 }
@@ -177,10 +163,7 @@ pub struct PasswordHasherPool {
 impl PasswordHasherPool {
     pub fn new(max_concurrent: usize) -> Self {
         let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2 parameters are valid");
-        PasswordHasherPool {
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
-            params,
-        }
+        PasswordHasherPool { permits: Arc::new(Semaphore::new(max_concurrent.max(1))), params }
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -192,9 +175,7 @@ impl PasswordHasherPool {
         let argon2 = self.argon2();
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
-            argon2
-                .hash_password(password.as_bytes(), &salt)
-                .map(|hash| hash.to_string())
+            argon2.hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string())
         })
         .await
         .map_err(Error::internal)?
@@ -232,10 +213,7 @@ mod tests {
         let pool = PasswordHasherPool::new(2);
         let hash = pool.hash("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(pool
-            .verify("correct horse".into(), hash.clone())
-            .await
-            .unwrap());
+        assert!(pool.verify("correct horse".into(), hash.clone()).await.unwrap());
         assert!(!pool.verify("wrong horse".into(), hash).await.unwrap());
     }
 }

@@ -54,44 +54,18 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_user(&self, user: &User) -> StoreResult<()>;
     async fn get_user(&self, tenant_id: &str, id: &str) -> StoreResult<Option<User>>;
-    async fn list_users(
-        &self,
-        tenant_id: &str,
-        filter: &UserFilter,
-        page: &PageRequest,
-    ) -> StoreResult<Vec<User>>;
+    async fn list_users(&self, tenant_id: &str, filter: &UserFilter, page: &PageRequest) -> StoreResult<Vec<User>>;
     async fn update_user(&self, user: &User, expected_version: i64) -> StoreResult<bool>;
-    async fn delete_user(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        expected_version: i64,
-    ) -> StoreResult<bool>;
+    async fn delete_user(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool>;
 
     async fn insert_application(&self, application: &Application) -> StoreResult<()>;
     async fn get_application(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Application>>;
-    async fn list_applications(
-        &self,
-        tenant_id: &str,
-        page: &PageRequest,
-    ) -> StoreResult<Vec<Application>>;
-    async fn update_application(
-        &self,
-        application: &Application,
-        expected_version: i64,
-    ) -> StoreResult<bool>;
-    async fn delete_application(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        expected_version: i64,
-    ) -> StoreResult<bool>;
+    async fn list_applications(&self, tenant_id: &str, page: &PageRequest) -> StoreResult<Vec<Application>>;
+    async fn update_application(&self, application: &Application, expected_version: i64) -> StoreResult<bool>;
+    async fn delete_application(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool>;
 
     async fn insert_credential(&self, credential: &ManagementCredential) -> StoreResult<()>;
-    async fn credential_by_digest(
-        &self,
-        token_digest: &str,
-    ) -> StoreResult<Option<ManagementCredential>>;
+    async fn credential_by_digest(&self, token_digest: &str) -> StoreResult<Option<ManagementCredential>>;
     async fn list_credentials(
         &self,
         tenant_id: Option<&str>,

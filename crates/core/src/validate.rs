@@ -12,10 +12,7 @@ impl FieldErrors {
     }
 
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0
-            .entry(field.to_owned())
-            .or_default()
-            .push(message.into());
+        self.0.entry(field.to_owned()).or_default().push(message.into());
     }
 
     pub fn has(&self, field: &str) -> bool {
@@ -91,13 +88,12 @@ pub fn check_name(errors: &mut FieldErrors, field: &str, name: &str, max: usize)
 /// A tenant id is a URL path segment and part of issuer URLs: a lower-case slug.
 pub fn check_slug(errors: &mut FieldErrors, field: &str, slug: &str) {
     let valid = (2..=63).contains(&slug.len())
-        && slug
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !slug.starts_with('-')
         && !slug.ends_with('-');
     if !valid {
-        errors.add(field, "must be 2 to 63 lower-case letters, digits or hyphens, not starting or ending with a hyphen");
+        errors
+            .add(field, "must be 2 to 63 lower-case letters, digits or hyphens, not starting or ending with a hyphen");
     }
 }
 
@@ -114,7 +110,9 @@ pub fn check_redirect_uri(errors: &mut FieldErrors, field: &str, uri: &str) {
             "http" => Some("must use https (http is allowed only for localhost, 127.0.0.1 and [::1])"),
             "https" => Some("must name a host"),
             scheme if scheme.contains('.') => None,
-            _ => Some("must use https, loopback http, or a reverse-domain private-use scheme (com.example.app:/callback)"),
+            _ => Some(
+                "must use https, loopback http, or a reverse-domain private-use scheme (com.example.app:/callback)",
+            ),
         },
     };
     if let Some(problem) = problem {
@@ -126,9 +124,7 @@ pub fn check_redirect_uri(errors: &mut FieldErrors, field: &str, uri: &str) {
 pub fn check_scope(errors: &mut FieldErrors, field: &str, scope: &str) {
     let valid = !scope.is_empty()
         && scope.len() <= 128
-        && scope
-            .bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
+        && scope.bytes().all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
     if !valid {
         errors.add(field, format!("{scope:?} is not a valid scope token"));
     }
@@ -149,27 +145,16 @@ mod tests {
         for good in ["a@example.com", "first.last+tag@sub.example.co.uk"] {
             assert!(!errors_for(|e| check_email(e, "email", good)), "{good}");
         }
-        for bad in [
-            "",
-            "plain",
-            "@example.com",
-            "a@",
-            "a@localhost",
-            "a b@example.com",
-            "a@-x.com",
-        ] {
+        for bad in ["", "plain", "@example.com", "a@", "a@localhost", "a b@example.com", "a@-x.com"] {
             assert!(errors_for(|e| check_email(e, "email", bad)), "{bad}");
         }
     }
 
     #[test]
     fn redirect_uris() {
-        for good in [
-            "https://app.example.com/cb",
-            "http://localhost:3000/cb",
-            "http://127.0.0.1/cb",
-            "com.example.app:/oauth",
-        ] {
+        for good in
+            ["https://app.example.com/cb", "http://localhost:3000/cb", "http://127.0.0.1/cb", "com.example.app:/oauth"]
+        {
             assert!(!errors_for(|e| check_redirect_uri(e, "r", good)), "{good}");
         }
         for bad in [

@@ -80,20 +80,17 @@ impl Settings {
     }
 
     pub fn load_file(path: &std::path::Path) -> Result<Settings, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| format!("invalid config file {}: {e}", path.display()))
     }
 
     pub fn bind(&self) -> SocketAddr {
-        self.bind
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)))
+        self.bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)))
     }
 
     pub fn data_dir(&self) -> PathBuf {
-        self.data_dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("./intelliauth-data"))
+        self.data_dir.clone().unwrap_or_else(|| PathBuf::from("./intelliauth-data"))
     }
 
     pub fn json_logs(&self) -> bool {
@@ -102,64 +99,43 @@ impl Settings {
 
     /// The public URL, defaulting to the bound address (with `localhost` for loopback).
     pub fn public_url(&self, bound: SocketAddr) -> String {
-        self.public_url
-            .clone()
-            .map(|url| url.trim_end_matches('/').to_owned())
-            .unwrap_or_else(|| {
-                let host = if bound.ip().is_loopback() || bound.ip().is_unspecified() {
-                    "localhost".to_owned()
-                } else {
-                    bound.ip().to_string()
-                };
-                format!("http://{host}:{}", bound.port())
-            })
+        self.public_url.clone().map(|url| url.trim_end_matches('/').to_owned()).unwrap_or_else(|| {
+            let host = if bound.ip().is_loopback() || bound.ip().is_unspecified() {
+                "localhost".to_owned()
+            } else {
+                bound.ip().to_string()
+            };
+            format!("http://{host}:{}", bound.port())
+        })
     }
 
     pub fn pool(&self) -> PoolSettings {
         let defaults = PoolSettings::default();
         PoolSettings {
             max_connections: self.db_max_connections.unwrap_or(defaults.max_connections),
-            acquire_timeout: self
-                .db_acquire_timeout_ms
-                .map_or(defaults.acquire_timeout, Duration::from_millis),
+            acquire_timeout: self.db_acquire_timeout_ms.map_or(defaults.acquire_timeout, Duration::from_millis),
         }
     }
 
     pub fn http(&self, public_url: String) -> HttpSettings {
         let defaults = HttpSettings::default();
-        let limit = |per_second: Option<u32>, burst: Option<u32>, default: Option<Limit>| match (
-            per_second, default,
-        ) {
+        let limit = |per_second: Option<u32>, burst: Option<u32>, default: Option<Limit>| match (per_second, default) {
             (Some(0), _) => None,
-            (Some(per_second), _) => Some(Limit {
-                per_second,
-                burst: burst.unwrap_or(per_second * 2),
-            }),
-            (None, Some(default)) => Some(Limit {
-                burst: burst.unwrap_or(default.burst),
-                ..default
-            }),
+            (Some(per_second), _) => Some(Limit { per_second, burst: burst.unwrap_or(per_second * 2) }),
+            (None, Some(default)) => Some(Limit { burst: burst.unwrap_or(default.burst), ..default }),
             (None, None) => None,
         };
         let client_timeout = self.client_timeout_s.map(Duration::from_secs);
         HttpSettings {
             public_url,
             body_limits: BodyLimits {
-                max_bytes: self
-                    .max_body_bytes
-                    .unwrap_or(defaults.body_limits.max_bytes),
+                max_bytes: self.max_body_bytes.unwrap_or(defaults.body_limits.max_bytes),
                 read_timeout: client_timeout.unwrap_or(defaults.body_limits.read_timeout),
             },
-            request_timeout: self
-                .request_timeout_s
-                .map_or(defaults.request_timeout, Duration::from_secs),
+            request_timeout: self.request_timeout_s.map_or(defaults.request_timeout, Duration::from_secs),
             header_read_timeout: client_timeout.unwrap_or(defaults.header_read_timeout),
             rate_limits: RateLimitSettings {
-                per_ip: limit(
-                    self.rate_limit_ip_per_s,
-                    self.rate_limit_ip_burst,
-                    defaults.rate_limits.per_ip,
-                ),
+                per_ip: limit(self.rate_limit_ip_per_s, self.rate_limit_ip_burst, defaults.rate_limits.per_ip),
                 per_credential: limit(
                     self.rate_limit_credential_per_s,
                     self.rate_limit_credential_burst,
@@ -171,7 +147,6 @@ impl Settings {
     }
 
     pub fn max_concurrent_hashes(&self) -> usize {
-        self.max_concurrent_hashes
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        self.max_concurrent_hashes.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
     }
 }

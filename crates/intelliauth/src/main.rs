@@ -15,11 +15,7 @@ use intelliauth_server::AppState;
 use intelliauth_store::SqlStore;
 
 #[derive(Parser)]
-#[command(
-    name = "intelliauth",
-    version,
-    about = "IntelliAuth: a self-hostable identity platform"
-)]
+#[command(name = "intelliauth", version, about = "IntelliAuth: a self-hostable identity platform")]
 struct Cli {
     /// A TOML file with any of the settings below (flags and environment variables win).
     #[arg(long, global = true, env = "INTELLIAUTH_CONFIG")]
@@ -58,10 +54,7 @@ fn main() -> ExitCode {
         None => settings,
     };
     init_logging(settings.json_logs());
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -87,9 +80,7 @@ fn main() -> ExitCode {
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("INTELLIAUTH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().flatten_event(true).init();
     } else {
@@ -98,13 +89,9 @@ fn init_logging(json: bool) {
 }
 
 async fn open_store(settings: &Settings) -> Result<SqlStore, String> {
-    SqlStore::open(
-        settings.database_url.as_deref(),
-        &settings.data_dir(),
-        &settings.pool(),
-    )
-    .await
-    .map_err(|e| format!("cannot open the database: {e}"))
+    SqlStore::open(settings.database_url.as_deref(), &settings.data_dir(), &settings.pool())
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))
 }
 
 /// Migrates, retrying while the database is still coming up (a container starting beside us).
@@ -140,17 +127,10 @@ async fn migrate(settings: Settings) -> Result<(), String> {
 async fn serve(settings: Settings) -> Result<(), String> {
     let store = Arc::new(open_store(&settings).await?);
     migrate_with_retry(&store).await?;
-    let management = Management::new(
-        store.clone(),
-        PasswordHasherPool::new(settings.max_concurrent_hashes()),
-    );
-    let configured_token = std::env::var("INTELLIAUTH_BOOTSTRAP_TOKEN")
-        .ok()
-        .filter(|token| !token.is_empty());
-    let bootstrap = management
-        .bootstrap(configured_token.as_deref())
-        .await
-        .map_err(|e| format!("bootstrap failed: {e}"))?;
+    let management = Management::new(store.clone(), PasswordHasherPool::new(settings.max_concurrent_hashes()));
+    let configured_token = std::env::var("INTELLIAUTH_BOOTSTRAP_TOKEN").ok().filter(|token| !token.is_empty());
+    let bootstrap =
+        management.bootstrap(configured_token.as_deref()).await.map_err(|e| format!("bootstrap failed: {e}"))?;
 
     let listener = tokio::net::TcpListener::bind(settings.bind())
         .await
@@ -163,12 +143,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     spawn_rate_limit_housekeeping(state.clone());
     let app = intelliauth_server::router(state);
 
-    print_banner(
-        &public_url,
-        store.backend(),
-        bootstrap.generated_token.as_deref(),
-        configured_token.is_some(),
-    );
+    print_banner(&public_url, store.backend(), bootstrap.generated_token.as_deref(), configured_token.is_some());
     tracing::info!(backend = store.backend(), "listening on http://{bound}");
     intelliauth_server::serve(listener, app, header_read_timeout, shutdown_signal()).await;
     store.close().await;

@@ -37,12 +37,9 @@ pub(crate) struct PendingError(pub Arc<Error>);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = status.into_response();
-        response
-            .extensions_mut()
-            .insert(PendingError(Arc::new(self.0)));
+        response.extensions_mut().insert(PendingError(Arc::new(self.0)));
         response
     }
 }
@@ -77,8 +74,7 @@ pub(crate) fn error_body(error: &Error, request_id: &str) -> Value {
 
 /// Renders `error` as the final response: JSON for API clients, a small page for browsers.
 pub(crate) fn render(error: &Error, request_id: &str, wants_html: bool) -> Response {
-    let status =
-        StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = if wants_html {
         (status, Html(error_page(error, request_id))).into_response()
     } else {
@@ -88,11 +84,7 @@ pub(crate) fn render(error: &Error, request_id: &str, wants_html: bool) -> Respo
     if let Some(seconds) = error.retry_after_s {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
-    if let Some(challenge) = error
-        .bearer_challenge
-        .as_deref()
-        .and_then(|c| HeaderValue::from_str(c).ok())
-    {
+    if let Some(challenge) = error.bearer_challenge.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
         headers.insert(header::WWW_AUTHENTICATE, challenge);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -100,10 +92,7 @@ pub(crate) fn render(error: &Error, request_id: &str, wants_html: bool) -> Respo
 }
 
 fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn error_page(error: &Error, request_id: &str) -> String {

@@ -28,12 +28,7 @@ pub struct BodyLimits {
 
 /// Reads a request body within the configured size and time.
 pub async fn read_body(body: Body, limits: BodyLimits) -> Result<axum::body::Bytes, ApiError> {
-    match tokio::time::timeout(
-        limits.read_timeout,
-        axum::body::to_bytes(body, limits.max_bytes),
-    )
-    .await
-    {
+    match tokio::time::timeout(limits.read_timeout, axum::body::to_bytes(body, limits.max_bytes)).await {
         Err(_) => Err(ApiError(
             Error::new(Code::NetworkError)
                 .with_message("The request body did not arrive in time.")
@@ -41,15 +36,10 @@ pub async fn read_body(body: Body, limits: BodyLimits) -> Result<axum::body::Byt
         )),
         Ok(Err(error)) if is_length_limit(&error) => {
             let mut fields = FieldErrors::new();
-            fields.add(
-                "body",
-                format!("must be at most {} bytes", limits.max_bytes),
-            );
+            fields.add("body", format!("must be at most {} bytes", limits.max_bytes));
             Err(ApiError(Error::validation(fields)))
         }
-        Ok(Err(error)) => Err(ApiError(
-            Error::new(Code::NetworkError).with_cause(error.to_string()),
-        )),
+        Ok(Err(error)) => Err(ApiError(Error::new(Code::NetworkError).with_cause(error.to_string()))),
         Ok(Ok(bytes)) => Ok(bytes),
     }
 }
@@ -72,15 +62,9 @@ impl FromRequest<AppState> for JsonObject {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| {
-                value
-                    .split(';')
-                    .next()
-                    .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+        let is_json =
+            request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {
+                value.split(';').next().is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
             });
         let bytes = read_body(request.into_body(), state.body_limits).await?;
         let mut fields = FieldErrors::new();
@@ -121,15 +105,11 @@ fn type_name(value: &Value) -> &'static str {
 
 impl Fields {
     pub fn new(map: Map<String, Value>) -> Self {
-        Fields {
-            map,
-            errors: FieldErrors::new(),
-        }
+        Fields { map, errors: FieldErrors::new() }
     }
 
     fn wrong_type(&mut self, key: &str, expected: &str, got: &Value) {
-        self.errors
-            .add(key, format!("must be {expected}, not {}", type_name(got)));
+        self.errors.add(key, format!("must be {expected}, not {}", type_name(got)));
     }
 
     /// Absent and `null` are both "not given".
@@ -198,9 +178,7 @@ impl Fields {
 
     /// A nested object laid over `T::default()`, so omitted keys keep their defaults.
     /// Problems (unknown keys, wrong types) are reported under `key`.
-    pub fn optional_object_over_default<
-        T: serde::Serialize + serde::de::DeserializeOwned + Default,
-    >(
+    pub fn optional_object_over_default<T: serde::Serialize + serde::de::DeserializeOwned + Default>(
         &mut self,
         key: &str,
     ) -> Option<T> {
@@ -263,9 +241,7 @@ impl Caller {
         if self.0.can_access_tenant(tenant_id) {
             Ok(())
         } else {
-            Err(ApiError(
-                Error::permission_denied(scope.as_str()).with_detail("tenant", tenant_id),
-            ))
+            Err(ApiError(Error::permission_denied(scope.as_str()).with_detail("tenant", tenant_id)))
         }
     }
 }
@@ -274,22 +250,14 @@ impl Caller {
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|token| !token.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Caller(
-            state.management.authenticate(bearer_token(parts)).await?,
-        ))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Caller(state.management.authenticate(bearer_token(parts)).await?))
     }
 }
 
@@ -324,9 +292,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Pagination {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Query(mut params) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|rejection| {
+        let Query(mut params) =
+            Query::<HashMap<String, String>>::from_request_parts(parts, state).await.map_err(|rejection| {
                 let mut fields = FieldErrors::new();
                 fields.add("query", rejection.body_text());
                 ApiError(Error::validation(fields))
@@ -336,10 +303,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Pagination {
         if let Some(limit) = params.remove("limit") {
             match limit.parse::<u32>() {
                 Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => page.limit = limit,
-                _ => fields.add(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                ),
+                _ => fields.add("limit", format!("must be a whole number from 1 to {MAX_LIMIT}")),
             }
         }
         if let Some(cursor) = params.remove("cursor") {

@@ -10,9 +10,7 @@ use axum::Router;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/__fault/panic", get(panic))
-        .route("/__fault/sleep/{millis}", get(sleep))
+    Router::new().route("/__fault/panic", get(panic)).route("/__fault/sleep/{millis}", get(sleep))
 }
 
 async fn panic() -> &'static str {

@@ -21,21 +21,11 @@ pub async fn healthz() -> impl IntoResponse {
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     match tokio::time::timeout(Duration::from_secs(1), state.management.store().ping()).await {
         Ok(Ok(())) => Ok(Json(json!({ "status": "ready" }))),
-        Ok(Err(error)) => Err(Error::unavailable(error.to_string())
-            .with_detail("database", "unreachable")
-            .into()),
-        Err(_) => Err(Error::unavailable("database ping timed out")
-            .with_detail("database", "unreachable")
-            .into()),
+        Ok(Err(error)) => Err(Error::unavailable(error.to_string()).with_detail("database", "unreachable").into()),
+        Err(_) => Err(Error::unavailable("database ping timed out").with_detail("database", "unreachable").into()),
     }
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.encode(),
-    )
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.encode())
 }

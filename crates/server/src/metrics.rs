@@ -36,62 +36,26 @@ pub struct Metrics {
 
 fn latency_histogram() -> Histogram {
     // 0.5 ms to ~4 s.
-    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
-        0.0005, 2.0, 14,
-    ))
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.0005, 2.0, 14))
 }
 
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("intelliauth");
         let requests = Family::<RequestLabels, Counter>::default();
-        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
-            latency_histogram as fn() -> Histogram,
-        );
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
         let errors = Family::<CodeLabels, Counter>::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests by route and status",
-            requests.clone(),
-        );
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by route",
-            latency.clone(),
-        );
-        registry.register(
-            "errors",
-            "Error responses by catalogue code",
-            errors.clone(),
-        );
-        Metrics {
-            registry,
-            requests,
-            latency,
-            errors,
-        }
+        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        registry.register("errors", "Error responses by catalogue code", errors.clone());
+        Metrics { registry, requests, latency, errors }
     }
 
     /// `route` is the matched route template, never the raw path, so label cardinality stays bounded.
-    pub fn record(
-        &self,
-        method: &str,
-        route: &str,
-        status: u16,
-        elapsed: Duration,
-        error_code: Option<&'static str>,
-    ) {
+    pub fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration, error_code: Option<&'static str>) {
         let (method, route) = (method.to_owned(), route.to_owned());
-        self.requests
-            .get_or_create(&RequestLabels {
-                method: method.clone(),
-                route: route.clone(),
-                status,
-            })
-            .inc();
-        self.latency
-            .get_or_create(&RouteLabels { method, route })
-            .observe(elapsed.as_secs_f64());
+        self.requests.get_or_create(&RequestLabels { method: method.clone(), route: route.clone(), status }).inc();
+        self.latency.get_or_create(&RouteLabels { method, route }).observe(elapsed.as_secs_f64());
         if let Some(code) = error_code {
             self.errors.get_or_create(&CodeLabels { code }).inc();
         }

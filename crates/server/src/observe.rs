@@ -42,50 +42,35 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
     let request_id = request_id::for_request(request.headers());
     let html = wants_html(&request);
     let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |path| path.as_str())
-        .to_owned();
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |path| path.as_str()).to_owned();
     let client_ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
     let span = tracing::info_span!("request", %request_id, %method, %route);
 
-    let limited = if is_operational(&route) {
-        Ok(())
-    } else {
-        state.rate_limits.check(client_ip, credential_key(&request))
-    };
+    let limited =
+        if is_operational(&route) { Ok(()) } else { state.rate_limits.check(client_ip, credential_key(&request)) };
     let response = match limited {
         Err(error) => ApiError(error).into_response(),
-        Ok(()) => match tokio::time::timeout(
-            state.settings.request_timeout,
-            next.run(request).instrument(span.clone()),
-        )
-        .await
-        {
-            Ok(response) => response,
-            Err(_) => ApiError(
-                Error::unavailable("request deadline exceeded")
-                    .with_message("The request took too long. Try again shortly."),
-            )
-            .into_response(),
-        },
+        Ok(()) => {
+            match tokio::time::timeout(state.settings.request_timeout, next.run(request).instrument(span.clone())).await
+            {
+                Ok(response) => response,
+                Err(_) => ApiError(
+                    Error::unavailable("request deadline exceeded")
+                        .with_message("The request took too long. Try again shortly."),
+                )
+                .into_response(),
+            }
+        }
     };
 
     let (mut response, error_code) = finish(response, &request_id, html, &span);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(request_id::HEADER, value);
     }
-    state.metrics.record(
-        method.as_str(),
-        &route,
-        response.status().as_u16(),
-        started.elapsed(),
-        error_code,
-    );
+    state.metrics.record(method.as_str(), &route, response.status().as_u16(), started.elapsed(), error_code);
     response
 }
 
@@ -99,26 +84,17 @@ fn finish(
     let status = response.status();
     let error = match response.extensions_mut().remove::<PendingError>() {
         Some(PendingError(error)) => error,
-        None if status.is_client_error() || status.is_server_error() => Arc::new(
-            Error::new(code_for_bare_status(status))
-                .with_cause(format!("bare {status} from the framework")),
-        ),
+        None if status.is_client_error() || status.is_server_error() => {
+            Arc::new(Error::new(code_for_bare_status(status)).with_cause(format!("bare {status} from the framework")))
+        }
         None => return (response, None),
     };
     let _entered = span.enter();
     let cause = error.cause.as_ref().map(ToString::to_string);
     if error.code == Code::ServerError || error.http_status() >= 500 {
-        tracing::error!(
-            code = error.code.as_str(),
-            cause = cause.as_deref().unwrap_or(""),
-            "request failed"
-        );
+        tracing::error!(code = error.code.as_str(), cause = cause.as_deref().unwrap_or(""), "request failed");
     } else {
-        tracing::info!(
-            code = error.code.as_str(),
-            cause = cause.as_deref().unwrap_or(""),
-            "request refused"
-        );
+        tracing::info!(code = error.code.as_str(), cause = cause.as_deref().unwrap_or(""), "request refused");
     }
     (render(&error, request_id, html), Some(error.code.as_str()))
 }

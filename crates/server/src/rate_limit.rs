@@ -25,27 +25,17 @@ pub struct RateLimitSettings {
 impl Default for RateLimitSettings {
     fn default() -> Self {
         RateLimitSettings {
-            per_ip: Some(Limit {
-                per_second: 50,
-                burst: 100,
-            }),
-            per_credential: Some(Limit {
-                per_second: 100,
-                burst: 200,
-            }),
+            per_ip: Some(Limit { per_second: 50, burst: 100 }),
+            per_credential: Some(Limit { per_second: 100, burst: 200 }),
         }
     }
 }
 
-fn limiter<K: std::hash::Hash + Eq + Clone>(
-    limit: Option<Limit>,
-) -> Option<DefaultKeyedRateLimiter<K>> {
+fn limiter<K: std::hash::Hash + Eq + Clone>(limit: Option<Limit>) -> Option<DefaultKeyedRateLimiter<K>> {
     let limit = limit?;
     let per_second = NonZeroU32::new(limit.per_second)?;
     let burst = NonZeroU32::new(limit.burst.max(1))?;
-    Some(DefaultKeyedRateLimiter::keyed(
-        Quota::per_second(per_second).allow_burst(burst),
-    ))
+    Some(DefaultKeyedRateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)))
 }
 
 pub struct RateLimits {
@@ -57,10 +47,7 @@ pub struct RateLimits {
 
 impl RateLimits {
     pub fn new(settings: &RateLimitSettings) -> Self {
-        RateLimits {
-            per_ip: limiter(settings.per_ip),
-            per_credential: limiter(settings.per_credential),
-        }
+        RateLimits { per_ip: limiter(settings.per_ip), per_credential: limiter(settings.per_credential) }
     }
 
     /// `rate_limited` with the seconds to wait, if either key is over its limit.
@@ -68,14 +55,10 @@ impl RateLimits {
         let clock = DefaultClock::default();
         let wait = |outcome: governor::NotUntil<_>| outcome.wait_time_from(clock.now());
         if let Some(limiter) = &self.per_ip {
-            limiter
-                .check_key(&ip)
-                .map_err(|outcome| limited(wait(outcome), "ip"))?;
+            limiter.check_key(&ip).map_err(|outcome| limited(wait(outcome), "ip"))?;
         }
         if let (Some(limiter), Some(key)) = (&self.per_credential, credential) {
-            limiter
-                .check_key(&key)
-                .map_err(|outcome| limited(wait(outcome), "credential"))?;
+            limiter.check_key(&key).map_err(|outcome| limited(wait(outcome), "credential"))?;
         }
         Ok(())
     }
@@ -96,7 +79,5 @@ impl RateLimits {
 fn limited(wait: Duration, scope: &str) -> Error {
     // Round up: telling a client to come back before it may would just earn another 429.
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    Error::new(Code::RateLimited)
-        .with_retry_after(seconds.max(1))
-        .with_detail("limit", scope)
+    Error::new(Code::RateLimited).with_retry_after(seconds.max(1)).with_detail("limit", scope)
 }

@@ -11,11 +11,7 @@ pub fn for_request(headers: &HeaderMap) -> String {
         .get(HEADER)
         .and_then(|value| value.to_str().ok())
         .filter(|id| {
-            !id.is_empty()
-                && id.len() <= 64
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string())

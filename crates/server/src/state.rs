@@ -27,10 +27,7 @@ impl Default for HttpSettings {
     fn default() -> Self {
         HttpSettings {
             public_url: "http://127.0.0.1:8080".into(),
-            body_limits: BodyLimits {
-                max_bytes: 64 * 1024,
-                read_timeout: Duration::from_secs(10),
-            },
+            body_limits: BodyLimits { max_bytes: 64 * 1024, read_timeout: Duration::from_secs(10) },
             request_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
             rate_limits: RateLimitSettings::default(),

@@ -14,9 +14,7 @@ use std::time::Duration;
 
 use intelliauth_core::ports::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use migrate::MIGRATIONS;
 
@@ -30,10 +28,7 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        PoolSettings {
-            max_connections: 16,
-            acquire_timeout: Duration::from_secs(3),
-        }
+        PoolSettings { max_connections: 16, acquire_timeout: Duration::from_secs(3) }
     }
 }
 
@@ -61,16 +56,9 @@ pub struct SqlStore {
 
 impl SqlStore {
     /// The embedded SQLite database `intelliauth.db` inside `data_dir` (created if missing).
-    pub async fn open_sqlite(
-        data_dir: &Path,
-        settings: &PoolSettings,
-    ) -> Result<SqlStore, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            StoreError::Internal(format!(
-                "cannot create data directory {}: {e}",
-                data_dir.display()
-            ))
-        })?;
+    pub async fn open_sqlite(data_dir: &Path, settings: &PoolSettings) -> Result<SqlStore, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::Internal(format!("cannot create data directory {}: {e}", data_dir.display())))?;
         let options = SqliteConnectOptions::new()
             .filename(data_dir.join("intelliauth.db"))
             .create_if_missing(true)
@@ -85,24 +73,20 @@ impl SqlStore {
             .connect_with(options)
             .await
             .map_err(map_error)?;
-        Ok(SqlStore {
-            db: Db::Sqlite(pool),
-        })
+        Ok(SqlStore { db: Db::Sqlite(pool) })
     }
 
     /// PostgreSQL at `url`. The pool connects lazily, so the server starts (and answers
     /// `service_unavailable`) even while the database is still down.
     pub fn connect_postgres(url: &str, settings: &PoolSettings) -> Result<SqlStore, StoreError> {
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Internal(format!("invalid database URL: {e}")))?;
+        let options =
+            PgConnectOptions::from_str(url).map_err(|e| StoreError::Internal(format!("invalid database URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .min_connections(0)
             .acquire_timeout(settings.acquire_timeout)
             .connect_lazy_with(options);
-        Ok(SqlStore {
-            db: Db::Postgres(pool),
-        })
+        Ok(SqlStore { db: Db::Postgres(pool) })
     }
 
     /// Opens the backend named by `database_url`, or SQLite in `data_dir` when there is none.
@@ -142,9 +126,7 @@ pub(crate) fn map_error(error: sqlx::Error) -> StoreError {
         // SQLSTATE class 08 (connection exception), 57P01-03 (shutdown, cannot connect now),
         // 53300 (too many connections): the database is there but not serving us.
         sqlx::Error::Database(db)
-            if db.code().is_some_and(|code| {
-                code.starts_with("08") || code.starts_with("57P") || code == "53300"
-            }) =>
+            if db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "53300") =>
         {
             StoreError::Unavailable(error.to_string())
         }

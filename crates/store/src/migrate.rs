@@ -6,8 +6,7 @@ use intelliauth_core::ports::StoreError;
 use crate::{map_error, on_pool, Db, SqlStore};
 
 /// (version, name, SQL). Append only; never edit a released migration.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("migrations/0001_init.sql"))];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (
     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -28,10 +27,7 @@ impl SqlStore {
                     .await
                     .map_err(map_error)?;
                 let result = self.apply_pending().await;
-                let unlock = sqlx::query("SELECT pg_advisory_unlock($1)")
-                    .bind(PG_LOCK_KEY)
-                    .execute(&mut *conn)
-                    .await;
+                let unlock = sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_LOCK_KEY).execute(&mut *conn).await;
                 let applied = result?;
                 unlock.map_err(map_error)?;
                 Ok(applied)

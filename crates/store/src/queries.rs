@@ -70,11 +70,7 @@ impl Store for SqlStore {
     }
 
     async fn get_tenant(&self, id: &str) -> StoreResult<Option<Tenant>> {
-        fetch_one_as!(
-            self,
-            rows::tenant,
-            sqlx::query("SELECT * FROM tenants WHERE id = $1").bind(id)
-        )
+        fetch_one_as!(self, rows::tenant, sqlx::query("SELECT * FROM tenants WHERE id = $1").bind(id))
     }
 
     async fn list_tenants(&self, page: &PageRequest) -> StoreResult<Vec<Tenant>> {
@@ -98,9 +94,7 @@ impl Store for SqlStore {
     async fn delete_tenant(&self, id: &str, expected_version: i64) -> StoreResult<bool> {
         touched!(
             self,
-            sqlx::query("DELETE FROM tenants WHERE id = $1 AND version = $2")
-                .bind(id)
-                .bind(expected_version)
+            sqlx::query("DELETE FROM tenants WHERE id = $1 AND version = $2").bind(id).bind(expected_version)
         )
     }
 
@@ -118,18 +112,11 @@ impl Store for SqlStore {
         fetch_one_as!(
             self,
             rows::user,
-            sqlx::query("SELECT * FROM users WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant_id)
-                .bind(id)
+            sqlx::query("SELECT * FROM users WHERE tenant_id = $1 AND id = $2").bind(tenant_id).bind(id)
         )
     }
 
-    async fn list_users(
-        &self,
-        tenant_id: &str,
-        filter: &UserFilter,
-        page: &PageRequest,
-    ) -> StoreResult<Vec<User>> {
+    async fn list_users(&self, tenant_id: &str, filter: &UserFilter, page: &PageRequest) -> StoreResult<Vec<User>> {
         match &filter.email_prefix {
             Some(prefix) => fetch_all_as!(self, rows::user, sqlx::query(
                 "SELECT * FROM users WHERE tenant_id = $1 AND id > $2 AND email LIKE $3 ESCAPE '\\' ORDER BY id LIMIT $4")
@@ -148,12 +135,7 @@ impl Store for SqlStore {
             .bind(user.meta.updated_at).bind(user.meta.version).bind(&user.tenant_id).bind(&user.id).bind(expected_version))
     }
 
-    async fn delete_user(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        expected_version: i64,
-    ) -> StoreResult<bool> {
+    async fn delete_user(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool> {
         touched!(
             self,
             sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2 AND version = $3")
@@ -182,34 +164,22 @@ impl Store for SqlStore {
         fetch_one_as!(
             self,
             rows::application,
-            sqlx::query("SELECT * FROM applications WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant_id)
-                .bind(id)
+            sqlx::query("SELECT * FROM applications WHERE tenant_id = $1 AND id = $2").bind(tenant_id).bind(id)
         )
     }
 
-    async fn list_applications(
-        &self,
-        tenant_id: &str,
-        page: &PageRequest,
-    ) -> StoreResult<Vec<Application>> {
+    async fn list_applications(&self, tenant_id: &str, page: &PageRequest) -> StoreResult<Vec<Application>> {
         fetch_all_as!(
             self,
             rows::application,
-            sqlx::query(
-                "SELECT * FROM applications WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-            )
-            .bind(tenant_id)
-            .bind(after(page))
-            .bind(i64::from(page.limit))
+            sqlx::query("SELECT * FROM applications WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+                .bind(tenant_id)
+                .bind(after(page))
+                .bind(i64::from(page.limit))
         )
     }
 
-    async fn update_application(
-        &self,
-        app: &Application,
-        expected_version: i64,
-    ) -> StoreResult<bool> {
+    async fn update_application(&self, app: &Application, expected_version: i64) -> StoreResult<bool> {
         let (uris, grants, scopes) = (
             json_text(&app.redirect_uris),
             json_text(&grant_names(&app.allowed_grants)),
@@ -222,20 +192,13 @@ impl Store for SqlStore {
             .bind(app.meta.updated_at).bind(app.meta.version).bind(&app.tenant_id).bind(&app.id).bind(expected_version))
     }
 
-    async fn delete_application(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        expected_version: i64,
-    ) -> StoreResult<bool> {
+    async fn delete_application(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool> {
         touched!(
             self,
-            sqlx::query(
-                "DELETE FROM applications WHERE tenant_id = $1 AND id = $2 AND version = $3"
-            )
-            .bind(tenant_id)
-            .bind(id)
-            .bind(expected_version)
+            sqlx::query("DELETE FROM applications WHERE tenant_id = $1 AND id = $2 AND version = $3")
+                .bind(tenant_id)
+                .bind(id)
+                .bind(expected_version)
         )
     }
 
@@ -249,15 +212,11 @@ impl Store for SqlStore {
             .execute(pool).await.map(|_| ()).map_err(map_error))
     }
 
-    async fn credential_by_digest(
-        &self,
-        token_digest: &str,
-    ) -> StoreResult<Option<ManagementCredential>> {
+    async fn credential_by_digest(&self, token_digest: &str) -> StoreResult<Option<ManagementCredential>> {
         fetch_one_as!(
             self,
             rows::credential,
-            sqlx::query("SELECT * FROM management_credentials WHERE token_digest = $1")
-                .bind(token_digest)
+            sqlx::query("SELECT * FROM management_credentials WHERE token_digest = $1").bind(token_digest)
         )
     }
 
@@ -267,20 +226,28 @@ impl Store for SqlStore {
         page: &PageRequest,
     ) -> StoreResult<Vec<ManagementCredential>> {
         match tenant_id {
-            Some(tenant_id) => fetch_all_as!(self, rows::credential, sqlx::query(
-                "SELECT * FROM management_credentials WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
-                .bind(tenant_id).bind(after(page)).bind(i64::from(page.limit))),
-            None => fetch_all_as!(self, rows::credential, sqlx::query(
-                "SELECT * FROM management_credentials WHERE id > $1 ORDER BY id LIMIT $2")
-                .bind(after(page)).bind(i64::from(page.limit))),
+            Some(tenant_id) => fetch_all_as!(
+                self,
+                rows::credential,
+                sqlx::query(
+                    "SELECT * FROM management_credentials WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                )
+                .bind(tenant_id)
+                .bind(after(page))
+                .bind(i64::from(page.limit))
+            ),
+            None => fetch_all_as!(
+                self,
+                rows::credential,
+                sqlx::query("SELECT * FROM management_credentials WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after(page))
+                    .bind(i64::from(page.limit))
+            ),
         }
     }
 
     async fn delete_credential(&self, id: &str) -> StoreResult<bool> {
-        touched!(
-            self,
-            sqlx::query("DELETE FROM management_credentials WHERE id = $1").bind(id)
-        )
+        touched!(self, sqlx::query("DELETE FROM management_credentials WHERE id = $1").bind(id))
     }
 
     async fn count_credentials(&self) -> StoreResult<i64> {

@@ -1,8 +1,6 @@
 //! Decoding rows into domain records, written once for both backends.
 
-use intelliauth_core::model::{
-    Application, ClientType, Grant, ManagementCredential, Meta, Scope, Tenant, User,
-};
+use intelliauth_core::model::{Application, ClientType, Grant, ManagementCredential, Meta, Scope, Tenant, User};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -26,25 +24,15 @@ macro_rules! columns_for {
 columns_for!(SqliteRow, PgRow);
 
 fn corrupt(column: &str, detail: impl std::fmt::Display) -> sqlx::Error {
-    sqlx::Error::ColumnDecode {
-        index: column.to_owned(),
-        source: detail.to_string().into(),
-    }
+    sqlx::Error::ColumnDecode { index: column.to_owned(), source: detail.to_string().into() }
 }
 
-fn json_column<T: serde::de::DeserializeOwned>(
-    row: &impl Columns,
-    column: &str,
-) -> sqlx::Result<T> {
+fn json_column<T: serde::de::DeserializeOwned>(row: &impl Columns, column: &str) -> sqlx::Result<T> {
     serde_json::from_str(&row.text(column)?).map_err(|e| corrupt(column, e))
 }
 
 fn meta(row: &impl Columns) -> sqlx::Result<Meta> {
-    Ok(Meta {
-        created_at: row.int("created_at")?,
-        updated_at: row.int("updated_at")?,
-        version: row.int("version")?,
-    })
+    Ok(Meta { created_at: row.int("created_at")?, updated_at: row.int("updated_at")?, version: row.int("version")? })
 }
 
 pub(crate) fn tenant(row: &impl Columns) -> sqlx::Result<Tenant> {
@@ -76,8 +64,7 @@ pub(crate) fn application(row: &impl Columns) -> sqlx::Result<Application> {
         id: row.text("id")?,
         tenant_id: row.text("tenant_id")?,
         name: row.text("name")?,
-        client_type: ClientType::parse(&client_type)
-            .ok_or_else(|| corrupt("client_type", &client_type))?,
+        client_type: ClientType::parse(&client_type).ok_or_else(|| corrupt("client_type", &client_type))?,
         redirect_uris: json_column(row, "redirect_uris")?,
         allowed_grants: grants
             .iter()

@@ -39,7 +39,9 @@ fn parse_grants(errors: &mut FieldErrors, grants: &[String]) -> Vec<Grant> {
             Some(_) => errors.add(&format!("allowed_grants[{index}]"), format!("{grant:?} is listed twice")),
             None => errors.add(
                 &format!("allowed_grants[{index}]"),
-                format!("{grant:?} is not a supported grant; use authorization_code, refresh_token or client_credentials"),
+                format!(
+                    "{grant:?} is not a supported grant; use authorization_code, refresh_token or client_credentials"
+                ),
             ),
         }
     }
@@ -56,12 +58,7 @@ fn check_uris_and_scopes(errors: &mut FieldErrors, uris: &[String], scopes: &[St
 }
 
 /// Rules that relate fields to each other, checked on the application as it would be saved.
-fn check_combination(
-    errors: &mut FieldErrors,
-    client_type: ClientType,
-    grants: &[Grant],
-    uris: &[String],
-) {
+fn check_combination(errors: &mut FieldErrors, client_type: ClientType, grants: &[Grant], uris: &[String]) {
     if client_type == ClientType::Public && grants.contains(&Grant::ClientCredentials) {
         errors.add(
             "allowed_grants",
@@ -69,10 +66,7 @@ fn check_combination(
         );
     }
     if grants.contains(&Grant::AuthorizationCode) && uris.is_empty() {
-        errors.add(
-            "redirect_uris",
-            "at least one redirect URI is needed for authorization_code",
-        );
+        errors.add("redirect_uris", "at least one redirect URI is needed for authorization_code");
     }
 }
 
@@ -88,10 +82,7 @@ impl NewApplication {
             Some(grants) => parse_grants(errors, grants),
             None => vec![Grant::AuthorizationCode, Grant::RefreshToken],
         };
-        let scopes = self
-            .allowed_scopes
-            .clone()
-            .unwrap_or_else(|| DEFAULT_SCOPES.map(String::from).to_vec());
+        let scopes = self.allowed_scopes.clone().unwrap_or_else(|| DEFAULT_SCOPES.map(String::from).to_vec());
         check_uris_and_scopes(errors, &self.redirect_uris, &scopes);
         if !errors.has("client_type") && !errors.has("allowed_grants") {
             check_combination(errors, client_type, &grants, &self.redirect_uris);
@@ -132,8 +123,7 @@ impl Management {
         let mut errors = FieldErrors::new();
         let (client_type, allowed_grants, allowed_scopes) = input.resolve(&mut errors);
         errors.into_result()?;
-        let client_secret =
-            (client_type == ClientType::Confidential).then(|| secret::generate("ias_"));
+        let client_secret = (client_type == ClientType::Confidential).then(|| secret::generate("ias_"));
         let application = Application {
             id: ids::new_id("app"),
             tenant_id: tenant_id.to_owned(),
@@ -147,42 +137,21 @@ impl Management {
             meta: Meta::new(ids::now_ms()),
         };
         match self.store.insert_application(&application).await {
-            Err(StoreError::Conflict) => {
-                Err(Error::conflict("application", "name", &application.name))
-            }
-            other => other
-                .map(|()| (application, client_secret))
-                .map_err(Error::from),
+            Err(StoreError::Conflict) => Err(Error::conflict("application", "name", &application.name)),
+            other => other.map(|()| (application, client_secret)).map_err(Error::from),
         }
     }
 
     pub async fn application(&self, tenant_id: &str, id: &str) -> Result<Application> {
         self.tenant(tenant_id).await?;
-        self.store
-            .get_application(tenant_id, id)
-            .await?
-            .ok_or_else(|| Error::not_found("application"))
+        self.store.get_application(tenant_id, id).await?.ok_or_else(|| Error::not_found("application"))
     }
 
-    pub async fn list_applications(
-        &self,
-        tenant_id: &str,
-        page: PageRequest,
-    ) -> Result<Page<Application>> {
+    pub async fn list_applications(&self, tenant_id: &str, page: PageRequest) -> Result<Page<Application>> {
         self.tenant(tenant_id).await?;
-        let rows = self
-            .store
-            .list_applications(
-                tenant_id,
-                &PageRequest {
-                    limit: page.limit + 1,
-                    ..page.clone()
-                },
-            )
-            .await?;
-        Ok(Page::from_rows(rows, page.limit, |application| {
-            &application.id
-        }))
+        let rows =
+            self.store.list_applications(tenant_id, &PageRequest { limit: page.limit + 1, ..page.clone() }).await?;
+        Ok(Page::from_rows(rows, page.limit, |application| &application.id))
     }
 
     pub async fn update_application(
@@ -227,9 +196,7 @@ impl Management {
             },
             |application, version| async move {
                 match self.store.update_application(&application, version).await {
-                    Err(StoreError::Conflict) => {
-                        Err(Error::conflict("application", "name", &application.name))
-                    }
+                    Err(StoreError::Conflict) => Err(Error::conflict("application", "name", &application.name)),
                     other => Ok(other?.then_some(application)),
                 }
             },
@@ -237,22 +204,12 @@ impl Management {
         .await
     }
 
-    pub async fn delete_application(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        if_match: Option<&IfMatch>,
-    ) -> Result<()> {
+    pub async fn delete_application(&self, tenant_id: &str, id: &str, if_match: Option<&IfMatch>) -> Result<()> {
         versioned::delete(
             "application",
             if_match,
             || async { Ok(self.store.get_application(tenant_id, id).await?) },
-            |version| async move {
-                Ok(self
-                    .store
-                    .delete_application(tenant_id, id, version)
-                    .await?)
-            },
+            |version| async move { Ok(self.store.delete_application(tenant_id, id, version).await?) },
         )
         .await
     }

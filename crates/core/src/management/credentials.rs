@@ -32,26 +32,14 @@ impl Management {
     /// Authenticates a management request's bearer token.
     pub async fn authenticate(&self, bearer: Option<&str>) -> Result<ManagementCredential> {
         let Some(token) = bearer else {
-            return Err(Error::unauthenticated(
-                "missing_credential",
-                "A management credential is required",
-            ));
+            return Err(Error::unauthenticated("missing_credential", "A management credential is required"));
         };
-        let unknown = || {
-            Error::unauthenticated(
-                "invalid_credential",
-                "The management credential is not valid",
-            )
-        };
+        let unknown = || Error::unauthenticated("invalid_credential", "The management credential is not valid");
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 256 {
             return Err(unknown());
         }
         let digest = secret::digest(token);
-        let credential = self
-            .store
-            .credential_by_digest(&digest)
-            .await?
-            .ok_or_else(unknown)?;
+        let credential = self.store.credential_by_digest(&digest).await?.ok_or_else(unknown)?;
         // The lookup matched on the digest already; compare again in constant time so no
         // store-specific comparison is trusted with a secret-derived value.
         if !secret::digests_equal(&credential.token_digest, &digest) {
@@ -73,17 +61,11 @@ impl Management {
             match Scope::parse(scope) {
                 Some(scope) if input.tenant_id.is_some() && scope.is_instance_wide() => errors.add(
                     &format!("scopes[{index}]"),
-                    format!(
-                        "{} cannot be given to a tenant-bound credential",
-                        scope.as_str()
-                    ),
+                    format!("{} cannot be given to a tenant-bound credential", scope.as_str()),
                 ),
                 Some(scope) if !scopes.contains(&scope) => scopes.push(scope),
                 Some(_) => {}
-                None => errors.add(
-                    &format!("scopes[{index}]"),
-                    format!("{scope:?} is not a management scope"),
-                ),
+                None => errors.add(&format!("scopes[{index}]"), format!("{scope:?} is not a management scope")),
             }
         }
         if input.scopes.is_empty() {
@@ -93,14 +75,14 @@ impl Management {
         let tenant_id = input.tenant_id.or_else(|| actor.tenant_id.clone());
         if let Some(tenant_id) = &tenant_id {
             if !actor.can_access_tenant(tenant_id) {
-                return Err(Error::permission_denied("tenant access")
-                    .with_detail("tenant", tenant_id.as_str()));
+                return Err(Error::permission_denied("tenant access").with_detail("tenant", tenant_id.as_str()));
             }
             self.tenant(tenant_id).await?;
         }
         if let Some(missing) = scopes.iter().find(|scope| !actor.has_scope(**scope)) {
-            return Err(Error::permission_denied(missing.as_str())
-                .with_message("You can't grant a scope you don't hold."));
+            return Err(
+                Error::permission_denied(missing.as_str()).with_message("You can't grant a scope you don't hold.")
+            );
         }
         scopes.sort();
         let token = secret::generate(TOKEN_PREFIX);
@@ -123,17 +105,9 @@ impl Management {
     ) -> Result<Page<ManagementCredential>> {
         let rows = self
             .store
-            .list_credentials(
-                actor.tenant_id.as_deref(),
-                &PageRequest {
-                    limit: page.limit + 1,
-                    ..page.clone()
-                },
-            )
+            .list_credentials(actor.tenant_id.as_deref(), &PageRequest { limit: page.limit + 1, ..page.clone() })
             .await?;
-        Ok(Page::from_rows(rows, page.limit, |credential| {
-            &credential.id
-        }))
+        Ok(Page::from_rows(rows, page.limit, |credential| &credential.id))
     }
 
     pub async fn delete_credential(&self, actor: &ManagementCredential, id: &str) -> Result<()> {
@@ -144,21 +118,11 @@ impl Management {
         Ok(())
     }
 
-    async fn list_visible_credential(
-        &self,
-        actor: &ManagementCredential,
-        id: &str,
-    ) -> Result<bool> {
+    async fn list_visible_credential(&self, actor: &ManagementCredential, id: &str) -> Result<bool> {
         // Credentials are few; a tenant-bound actor may only see its tenant's.
         let page = self
             .store
-            .list_credentials(
-                actor.tenant_id.as_deref(),
-                &PageRequest {
-                    limit: 10_000,
-                    after: None,
-                },
-            )
+            .list_credentials(actor.tenant_id.as_deref(), &PageRequest { limit: 10_000, after: None })
             .await?;
         Ok(page.iter().any(|credential| credential.id == id))
     }
@@ -191,22 +155,12 @@ impl Management {
         }
         if self.store.count_credentials().await? > 0 {
             if let Some(token) = configured_token {
-                self.store
-                    .set_credential_digest(BOOTSTRAP_ID, &secret::digest(token))
-                    .await?;
+                self.store.set_credential_digest(BOOTSTRAP_ID, &secret::digest(token)).await?;
             }
-            return Ok(Bootstrap {
-                generated_token: None,
-                created_default_tenant,
-            });
+            return Ok(Bootstrap { generated_token: None, created_default_tenant });
         }
-        let generated_token = configured_token
-            .is_none()
-            .then(|| secret::generate(TOKEN_PREFIX));
-        let token = configured_token
-            .map(str::to_owned)
-            .or(generated_token.clone())
-            .unwrap_or_default();
+        let generated_token = configured_token.is_none().then(|| secret::generate(TOKEN_PREFIX));
+        let token = configured_token.map(str::to_owned).or(generated_token.clone()).unwrap_or_default();
         let credential = ManagementCredential {
             id: BOOTSTRAP_ID.into(),
             tenant_id: None,
@@ -216,14 +170,8 @@ impl Management {
             meta: Meta::new(ids::now_ms()),
         };
         match self.store.insert_credential(&credential).await {
-            Ok(()) => Ok(Bootstrap {
-                generated_token,
-                created_default_tenant,
-            }),
-            Err(StoreError::Conflict) => Ok(Bootstrap {
-                generated_token: None,
-                created_default_tenant,
-            }),
+            Ok(()) => Ok(Bootstrap { generated_token, created_default_tenant }),
+            Err(StoreError::Conflict) => Ok(Bootstrap { generated_token: None, created_default_tenant }),
             Err(error) => Err(error.into()),
         }
     }

@@ -64,29 +64,15 @@ impl Management {
     }
 
     pub async fn tenant(&self, id: &str) -> Result<Tenant> {
-        self.store
-            .get_tenant(id)
-            .await?
-            .ok_or_else(|| Error::not_found("tenant"))
+        self.store.get_tenant(id).await?.ok_or_else(|| Error::not_found("tenant"))
     }
 
     pub async fn list_tenants(&self, page: PageRequest) -> Result<Page<Tenant>> {
-        let rows = self
-            .store
-            .list_tenants(&PageRequest {
-                limit: page.limit + 1,
-                ..page.clone()
-            })
-            .await?;
+        let rows = self.store.list_tenants(&PageRequest { limit: page.limit + 1, ..page.clone() }).await?;
         Ok(Page::from_rows(rows, page.limit, |tenant| &tenant.id))
     }
 
-    pub async fn update_tenant(
-        &self,
-        id: &str,
-        patch: TenantPatch,
-        if_match: Option<&IfMatch>,
-    ) -> Result<Tenant> {
+    pub async fn update_tenant(&self, id: &str, patch: TenantPatch, if_match: Option<&IfMatch>) -> Result<Tenant> {
         let mut errors = FieldErrors::new();
         patch.check(&mut errors);
         errors.into_result()?;
@@ -103,13 +89,7 @@ impl Management {
                 }
                 Ok(())
             },
-            |tenant, version| async move {
-                Ok(self
-                    .store
-                    .update_tenant(&tenant, version)
-                    .await?
-                    .then_some(tenant))
-            },
+            |tenant, version| async move { Ok(self.store.update_tenant(&tenant, version).await?.then_some(tenant)) },
         )
         .await
     }

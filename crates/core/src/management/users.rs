@@ -38,19 +38,14 @@ impl Management {
         let mut errors = FieldErrors::new();
         check_email(&mut errors, "email", &normalize_email(&input.email));
         if let Some(password) = &input.password {
-            tenant
-                .settings
-                .password_policy
-                .check(&mut errors, "password", password);
+            tenant.settings.password_policy.check(&mut errors, "password", password);
         }
         check_optional_name(&mut errors, input.name.as_deref());
         Ok(errors)
     }
 
     pub async fn create_user(&self, tenant_id: &str, input: NewUser) -> Result<User> {
-        self.check_new_user(tenant_id, &input)
-            .await?
-            .into_result()?;
+        self.check_new_user(tenant_id, &input).await?.into_result()?;
         let password_hash = match input.password {
             Some(password) => Some(self.hasher.hash(password).await?),
             None => None,
@@ -73,56 +68,27 @@ impl Management {
 
     pub async fn user(&self, tenant_id: &str, id: &str) -> Result<User> {
         self.tenant(tenant_id).await?;
-        self.store
-            .get_user(tenant_id, id)
-            .await?
-            .ok_or_else(|| Error::not_found("user"))
+        self.store.get_user(tenant_id, id).await?.ok_or_else(|| Error::not_found("user"))
     }
 
-    pub async fn list_users(
-        &self,
-        tenant_id: &str,
-        filter: UserFilter,
-        page: PageRequest,
-    ) -> Result<Page<User>> {
+    pub async fn list_users(&self, tenant_id: &str, filter: UserFilter, page: PageRequest) -> Result<Page<User>> {
         self.tenant(tenant_id).await?;
-        let filter = UserFilter {
-            email_prefix: filter.email_prefix.map(|prefix| normalize_email(&prefix)),
-        };
-        let rows = self
-            .store
-            .list_users(
-                tenant_id,
-                &filter,
-                &PageRequest {
-                    limit: page.limit + 1,
-                    ..page.clone()
-                },
-            )
-            .await?;
+        let filter = UserFilter { email_prefix: filter.email_prefix.map(|prefix| normalize_email(&prefix)) };
+        let rows =
+            self.store.list_users(tenant_id, &filter, &PageRequest { limit: page.limit + 1, ..page.clone() }).await?;
         Ok(Page::from_rows(rows, page.limit, |user| &user.id))
     }
 
-    pub async fn check_user_patch(
-        &self,
-        tenant_id: &str,
-        patch: &UserPatch,
-    ) -> Result<FieldErrors> {
+    pub async fn check_user_patch(&self, tenant_id: &str, patch: &UserPatch) -> Result<FieldErrors> {
         let tenant = self.tenant(tenant_id).await?;
         let mut errors = FieldErrors::new();
         if let Some(email) = &patch.email {
             check_email(&mut errors, "email", &normalize_email(email));
         }
         if let Some(password) = &patch.password {
-            tenant
-                .settings
-                .password_policy
-                .check(&mut errors, "password", password);
+            tenant.settings.password_policy.check(&mut errors, "password", password);
         }
-        check_optional_name(
-            &mut errors,
-            patch.name.as_ref().and_then(|name| name.as_deref()),
-        );
+        check_optional_name(&mut errors, patch.name.as_ref().and_then(|name| name.as_deref()));
         Ok(errors)
     }
 
@@ -133,9 +99,7 @@ impl Management {
         patch: UserPatch,
         if_match: Option<&IfMatch>,
     ) -> Result<User> {
-        self.check_user_patch(tenant_id, &patch)
-            .await?
-            .into_result()?;
+        self.check_user_patch(tenant_id, &patch).await?.into_result()?;
         // Hash once, outside the retry loop: it is the expensive part.
         let password_hash = match &patch.password {
             Some(password) => Some(self.hasher.hash(password.clone()).await?),
@@ -177,12 +141,7 @@ impl Management {
         .await
     }
 
-    pub async fn delete_user(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        if_match: Option<&IfMatch>,
-    ) -> Result<()> {
+    pub async fn delete_user(&self, tenant_id: &str, id: &str, if_match: Option<&IfMatch>) -> Result<()> {
         versioned::delete(
             "user",
             if_match,

@@ -20,17 +20,11 @@ macro_rules! versioned {
         fn meta_mut(&mut self) -> &mut Meta { &mut self.meta }
     })+ };
 }
-versioned!(
-    crate::model::Tenant,
-    crate::model::User,
-    crate::model::Application
-);
+versioned!(crate::model::Tenant, crate::model::User, crate::model::Application);
 
 fn check_precondition(if_match: Option<&IfMatch>, meta: &Meta) -> Result<()> {
     match if_match {
-        Some(condition) if !condition.matches(&meta.etag()) => {
-            Err(Error::precondition_failed(Some(meta.etag())))
-        }
+        Some(condition) if !condition.matches(&meta.etag()) => Err(Error::precondition_failed(Some(meta.etag()))),
         _ => Ok(()),
     }
 }

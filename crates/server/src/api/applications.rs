@@ -54,23 +54,14 @@ pub async fn create(
     let input = NewApplication {
         name: fields.required_string("name"),
         client_type: fields.required_string("client_type"),
-        redirect_uris: fields
-            .optional_string_list("redirect_uris")
-            .unwrap_or_default(),
+        redirect_uris: fields.optional_string_list("redirect_uris").unwrap_or_default(),
         allowed_grants: fields.optional_string_list("allowed_grants"),
         allowed_scopes: fields.optional_string_list("allowed_scopes"),
         first_party: fields.optional_bool("first_party").unwrap_or(false),
     };
     reject_invalid(fields.finish(), semantic(|errors| input.check(errors)))?;
-    let (application, secret) = state
-        .management
-        .create_application(&tenant_id, input)
-        .await?;
-    Ok(resource(
-        StatusCode::CREATED,
-        &application.meta,
-        ApplicationView::new(&application, secret),
-    ))
+    let (application, secret) = state.management.create_application(&tenant_id, input).await?;
+    Ok(resource(StatusCode::CREATED, &application.meta, ApplicationView::new(&application, secret)))
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/applications/{application_id}", tag = "applications",
@@ -83,11 +74,7 @@ pub async fn get(
 ) -> ApiResult<Response> {
     caller.require_in(Scope::ApplicationsRead, &tenant_id)?;
     let application = state.management.application(&tenant_id, &id).await?;
-    Ok(resource(
-        StatusCode::OK,
-        &application.meta,
-        ApplicationView::from(&application),
-    ))
+    Ok(resource(StatusCode::OK, &application.meta, ApplicationView::from(&application)))
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/applications", tag = "applications",
@@ -100,12 +87,7 @@ pub async fn list_all(
     pagination: Pagination,
 ) -> ApiResult<impl IntoResponse> {
     caller.require_in(Scope::ApplicationsRead, &tenant_id)?;
-    Ok(list::<_, ApplicationView>(
-        state
-            .management
-            .list_applications(&tenant_id, pagination.page)
-            .await?,
-    ))
+    Ok(list::<_, ApplicationView>(state.management.list_applications(&tenant_id, pagination.page).await?))
 }
 
 #[utoipa::path(patch, path = "/v1/tenants/{tenant_id}/applications/{application_id}", tag = "applications",
@@ -128,15 +110,8 @@ pub async fn update(
         first_party: fields.optional_bool("first_party"),
     };
     reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;
-    let application = state
-        .management
-        .update_application(&tenant_id, &id, patch, if_match.as_ref())
-        .await?;
-    Ok(resource(
-        StatusCode::OK,
-        &application.meta,
-        ApplicationView::from(&application),
-    ))
+    let application = state.management.update_application(&tenant_id, &id, patch, if_match.as_ref()).await?;
+    Ok(resource(StatusCode::OK, &application.meta, ApplicationView::from(&application)))
 }
 
 #[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/applications/{application_id}", tag = "applications",
@@ -149,9 +124,6 @@ pub async fn delete(
     Precondition(if_match): Precondition,
 ) -> ApiResult<StatusCode> {
     caller.require_in(Scope::ApplicationsWrite, &tenant_id)?;
-    state
-        .management
-        .delete_application(&tenant_id, &id, if_match.as_ref())
-        .await?;
+    state.management.delete_application(&tenant_id, &id, if_match.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -41,10 +41,7 @@ pub async fn create(
     };
     reject_invalid(fields.finish(), FieldErrors::new())?;
     let (credential, token) = state.management.create_credential(&caller.0, input).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CredentialView::new(&credential, Some(token))),
-    ))
+    Ok((StatusCode::CREATED, Json(CredentialView::new(&credential, Some(token)))))
 }
 
 #[utoipa::path(get, path = "/v1/credentials", tag = "credentials",
@@ -56,22 +53,13 @@ pub async fn list_all(
     pagination: Pagination,
 ) -> ApiResult<impl IntoResponse> {
     caller.require(Scope::CredentialsRead)?;
-    Ok(list::<_, CredentialView>(
-        state
-            .management
-            .list_credentials(&caller.0, pagination.page)
-            .await?,
-    ))
+    Ok(list::<_, CredentialView>(state.management.list_credentials(&caller.0, pagination.page).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/credentials/{credential_id}", tag = "credentials",
     params(("credential_id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = ["credentials:write"])))]
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     caller.require(Scope::CredentialsWrite)?;
     state.management.delete_credential(&caller.0, &id).await?;
     Ok(StatusCode::NO_CONTENT)

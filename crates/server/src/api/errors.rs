@@ -35,8 +35,5 @@ pub struct Catalogue {
 
 #[utoipa::path(get, path = "/v1/errors", tag = "errors", responses((status = 200, body = Catalogue)))]
 pub async fn catalogue() -> impl IntoResponse {
-    (
-        [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(intelliauth_catalogue::catalogue_json()),
-    )
+    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(intelliauth_catalogue::catalogue_json()))
 }

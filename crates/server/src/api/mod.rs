@@ -20,38 +20,16 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/errors", get(errors::catalogue))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/v1/tenants", get(tenants::list_all).post(tenants::create))
-        .route(
-            "/v1/tenants/{tenant_id}",
-            get(tenants::get)
-                .patch(tenants::update)
-                .delete(tenants::delete),
-        )
-        .route(
-            "/v1/tenants/{tenant_id}/users",
-            get(users::list_all).post(users::create),
-        )
-        .route(
-            "/v1/tenants/{tenant_id}/users/{user_id}",
-            get(users::get).patch(users::update).delete(users::delete),
-        )
-        .route(
-            "/v1/tenants/{tenant_id}/applications",
-            get(applications::list_all).post(applications::create),
-        )
+        .route("/v1/tenants/{tenant_id}", get(tenants::get).patch(tenants::update).delete(tenants::delete))
+        .route("/v1/tenants/{tenant_id}/users", get(users::list_all).post(users::create))
+        .route("/v1/tenants/{tenant_id}/users/{user_id}", get(users::get).patch(users::update).delete(users::delete))
+        .route("/v1/tenants/{tenant_id}/applications", get(applications::list_all).post(applications::create))
         .route(
             "/v1/tenants/{tenant_id}/applications/{application_id}",
-            get(applications::get)
-                .patch(applications::update)
-                .delete(applications::delete),
+            get(applications::get).patch(applications::update).delete(applications::delete),
         )
-        .route(
-            "/v1/credentials",
-            get(credentials::list_all).post(credentials::create),
-        )
-        .route(
-            "/v1/credentials/{credential_id}",
-            axum::routing::delete(credentials::delete),
-        )
+        .route("/v1/credentials", get(credentials::list_all).post(credentials::create))
+        .route("/v1/credentials/{credential_id}", axum::routing::delete(credentials::delete))
 }
 
 /// Body problems first; semantic problems only for fields that parsed.

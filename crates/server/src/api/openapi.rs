@@ -16,9 +16,7 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "A management credential (`iam_…`) with the scopes each operation lists.",
-                    ))
+                    .description(Some("A management credential (`iam_…`) with the scopes each operation lists."))
                     .build(),
             ),
         );

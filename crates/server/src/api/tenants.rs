@@ -57,34 +57,20 @@ pub async fn create(
     let input = NewTenant {
         id: fields.required_string("id"),
         display_name: fields.required_string("display_name"),
-        settings: fields
-            .optional_object_over_default::<TenantSettings>("settings")
-            .unwrap_or_default(),
+        settings: fields.optional_object_over_default::<TenantSettings>("settings").unwrap_or_default(),
     };
     reject_invalid(fields.finish(), semantic(|errors| input.check(errors)))?;
     let tenant = state.management.create_tenant(input).await?;
-    Ok(resource(
-        StatusCode::CREATED,
-        &tenant.meta,
-        TenantView::from(&tenant),
-    ))
+    Ok(resource(StatusCode::CREATED, &tenant.meta, TenantView::from(&tenant)))
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}", tag = "tenants",
     params(("tenant_id" = String, Path)), responses((status = 200, body = TenantView), (status = 404, body = ErrorBody)),
     security(("bearer" = ["tenants:read"])))]
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-) -> ApiResult<Response> {
+pub async fn get(State(state): State<AppState>, caller: Caller, Path(tenant_id): Path<String>) -> ApiResult<Response> {
     caller.require_in(Scope::TenantsRead, &tenant_id)?;
     let tenant = state.management.tenant(&tenant_id).await?;
-    Ok(resource(
-        StatusCode::OK,
-        &tenant.meta,
-        TenantView::from(&tenant),
-    ))
+    Ok(resource(StatusCode::OK, &tenant.meta, TenantView::from(&tenant)))
 }
 
 #[utoipa::path(get, path = "/v1/tenants", tag = "tenants",
@@ -99,10 +85,7 @@ pub async fn list_all(
     if let Some(own) = &caller.0.tenant_id {
         // A tenant-bound credential sees exactly its own tenant.
         let tenant = state.management.tenant(own).await?;
-        return Ok(Json(ListView {
-            data: vec![TenantView::from(&tenant)],
-            next_cursor: None,
-        }));
+        return Ok(Json(ListView { data: vec![TenantView::from(&tenant)], next_cursor: None }));
     }
     Ok(list(state.management.list_tenants(pagination.page).await?))
 }
@@ -123,15 +106,8 @@ pub async fn update(
         settings: fields.optional_object_over_default::<TenantSettings>("settings"),
     };
     reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;
-    let tenant = state
-        .management
-        .update_tenant(&tenant_id, patch, if_match.as_ref())
-        .await?;
-    Ok(resource(
-        StatusCode::OK,
-        &tenant.meta,
-        TenantView::from(&tenant),
-    ))
+    let tenant = state.management.update_tenant(&tenant_id, patch, if_match.as_ref()).await?;
+    Ok(resource(StatusCode::OK, &tenant.meta, TenantView::from(&tenant)))
 }
 
 #[utoipa::path(delete, path = "/v1/tenants/{tenant_id}", tag = "tenants",
@@ -144,9 +120,6 @@ pub async fn delete(
     Precondition(if_match): Precondition,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::TenantsWrite)?;
-    state
-        .management
-        .delete_tenant(&tenant_id, if_match.as_ref())
-        .await?;
+    state.management.delete_tenant(&tenant_id, if_match.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -54,16 +54,9 @@ pub async fn create(
         email_verified: fields.optional_bool("email_verified").unwrap_or(false),
     };
     let errors = fields.finish();
-    reject_invalid(
-        errors,
-        state.management.check_new_user(&tenant_id, &input).await?,
-    )?;
+    reject_invalid(errors, state.management.check_new_user(&tenant_id, &input).await?)?;
     let user = state.management.create_user(&tenant_id, input).await?;
-    Ok(resource(
-        StatusCode::CREATED,
-        &user.meta,
-        UserView::from(&user),
-    ))
+    Ok(resource(StatusCode::CREATED, &user.meta, UserView::from(&user)))
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/users/{user_id}", tag = "users",
@@ -89,13 +82,8 @@ pub async fn list_all(
     pagination: Pagination,
 ) -> ApiResult<impl IntoResponse> {
     caller.require_in(Scope::UsersRead, &tenant_id)?;
-    let filter = UserFilter {
-        email_prefix: pagination.params.get("email_prefix").cloned(),
-    };
-    let page = state
-        .management
-        .list_users(&tenant_id, filter, pagination.page)
-        .await?;
+    let filter = UserFilter { email_prefix: pagination.params.get("email_prefix").cloned() };
+    let page = state.management.list_users(&tenant_id, filter, pagination.page).await?;
     Ok(list::<_, UserView>(page))
 }
 
@@ -118,17 +106,8 @@ pub async fn update(
         disabled: fields.optional_bool("disabled"),
     };
     let errors = fields.finish();
-    reject_invalid(
-        errors,
-        state
-            .management
-            .check_user_patch(&tenant_id, &patch)
-            .await?,
-    )?;
-    let user = state
-        .management
-        .update_user(&tenant_id, &user_id, patch, if_match.as_ref())
-        .await?;
+    reject_invalid(errors, state.management.check_user_patch(&tenant_id, &patch).await?)?;
+    let user = state.management.update_user(&tenant_id, &user_id, patch, if_match.as_ref()).await?;
     Ok(resource(StatusCode::OK, &user.meta, UserView::from(&user)))
 }
 
@@ -142,9 +121,6 @@ pub async fn delete(
     Precondition(if_match): Precondition,
 ) -> ApiResult<StatusCode> {
     caller.require_in(Scope::UsersWrite, &tenant_id)?;
-    state
-        .management
-        .delete_user(&tenant_id, &user_id, if_match.as_ref())
-        .await?;
+    state.management.delete_user(&tenant_id, &user_id, if_match.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

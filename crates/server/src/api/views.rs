@@ -120,11 +120,7 @@ impl ApplicationView {
             name: application.name.clone(),
             client_type: application.client_type.as_str().into(),
             redirect_uris: application.redirect_uris.clone(),
-            allowed_grants: application
-                .allowed_grants
-                .iter()
-                .map(|grant| grant.as_str().into())
-                .collect(),
+            allowed_grants: application.allowed_grants.iter().map(|grant| grant.as_str().into()).collect(),
             allowed_scopes: application.allowed_scopes.clone(),
             first_party: application.first_party,
             client_secret,
@@ -159,11 +155,7 @@ impl CredentialView {
             id: credential.id.clone(),
             tenant_id: credential.tenant_id.clone(),
             name: credential.name.clone(),
-            scopes: credential
-                .scopes
-                .iter()
-                .map(|scope| scope.as_str().into())
-                .collect(),
+            scopes: credential.scopes.iter().map(|scope| scope.as_str().into()).collect(),
             token,
             created_at: rfc3339(credential.meta.created_at),
         }
@@ -185,10 +177,7 @@ pub struct ListView<T> {
 }
 
 pub fn list<R, V: for<'a> From<&'a R> + Serialize>(page: Page<R>) -> Json<ListView<V>> {
-    Json(ListView {
-        data: page.items.iter().map(V::from).collect(),
-        next_cursor: page.next_cursor,
-    })
+    Json(ListView { data: page.items.iter().map(V::from).collect(), next_cursor: page.next_cursor })
 }
 
 /// A single resource with its `ETag`.

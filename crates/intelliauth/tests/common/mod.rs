@@ -1,0 +1,273 @@
+//! Test harness: starts the real `intelliauth` binary on a random loopback port against a
+//! fresh SQLite directory, or a fresh PostgreSQL schema when `INTELLIAUTH_TEST_DATABASE_URL`
+//! is set, and talks to it over real HTTP.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const TEST_DATABASE_ENV: &str = "INTELLIAUTH_TEST_DATABASE_URL";
+
+/// The PostgreSQL URL of the suite's backend, if it runs on PostgreSQL.
+pub fn postgres_url() -> Option<String> {
+    std::env::var(TEST_DATABASE_ENV).ok().filter(|url| !url.is_empty())
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A PostgreSQL schema that lives as long as the value.
+pub struct Schema {
+    pub base_url: String,
+    pub name: String,
+}
+
+impl Schema {
+    pub async fn create(base_url: &str) -> Schema {
+        let name = unique("t_");
+        let pool = sqlx::PgPool::connect(base_url).await.expect("connect to the test PostgreSQL");
+        sqlx::raw_sql(&format!("CREATE SCHEMA {name}")).execute(&pool).await.expect("create test schema");
+        pool.close().await;
+        Schema { base_url: base_url.to_owned(), name }
+    }
+
+    /// `url` (which may point at a proxy) with this schema as the search path.
+    pub fn url_via(&self, url: &str) -> String {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}options=-c%20search_path%3D{}", self.name)
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let (url, name) = (self.base_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime; use a runtime of our own on another thread.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let pool = sqlx::PgPool::connect(&url).await.ok()?;
+                sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&pool).await.ok()?;
+                pool.close().await;
+                Some(())
+            })
+        })
+        .join();
+    }
+}
+
+/// How to start a server.
+#[derive(Default, Clone)]
+pub struct Options {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// Connect through this address instead of the test database's own (a proxy),
+    /// PostgreSQL only.
+    pub postgres_via: Option<String>,
+}
+
+impl Options {
+    pub fn arg(mut self, flag: &str, value: impl ToString) -> Self {
+        self.args.push(flag.to_owned());
+        self.args.push(value.to_string());
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl ToString) -> Self {
+        self.env.push((key.to_owned(), value.to_string()));
+        self
+    }
+}
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub token: String,
+    pub http: reqwest::Client,
+    logs: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<String>>,
+    data_dir: PathBuf,
+    pub schema: Option<Schema>,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        Server::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Server {
+        let data_dir = std::env::temp_dir().join(unique("intelliauth-test-"));
+        let token = unique("iam_test");
+        let schema = match postgres_url() {
+            Some(url) => Some(Schema::create(&url).await),
+            None => None,
+        };
+        let mut command = Command::new(env!("CARGO_BIN_EXE_intelliauth"));
+        command
+            .arg("serve")
+            .args(["--bind", "127.0.0.1:0", "--db-max-connections", "4"])
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(&options.args)
+            .env("INTELLIAUTH_BOOTSTRAP_TOKEN", &token)
+            .env("INTELLIAUTH_LOG", "info")
+            .envs(options.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for key in ["INTELLIAUTH_DATABASE_URL", "INTELLIAUTH_CONFIG", "INTELLIAUTH_BIND", "INTELLIAUTH_DATA_DIR"] {
+            if !options.env.iter().any(|(k, _)| k == key) {
+                command.env_remove(key);
+            }
+        }
+        if let Some(schema) = &schema {
+            let url = options.postgres_via.clone().unwrap_or_else(|| schema.base_url.clone());
+            command.arg("--database-url").arg(schema.url_via(&url));
+        }
+        let mut child = command.spawn().expect("spawn the intelliauth binary");
+        let logs = Arc::new(Mutex::new(String::new()));
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<String>();
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log_sink = logs.clone();
+        tokio::spawn(async move {
+            let mut ready = Some(ready_tx);
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(address) = line.split("listening on http://").nth(1) {
+                    let address = address.split_whitespace().next().unwrap_or_default().to_owned();
+                    if let Some(tx) = ready.take() {
+                        let _ = tx.send(address);
+                    }
+                }
+                log_sink.lock().unwrap().push_str(&line);
+                log_sink.lock().unwrap().push('\n');
+            }
+        });
+        let out = child.stdout.take().expect("piped stdout");
+        let out_sink = stdout.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(out).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                out_sink.lock().unwrap().push_str(&line);
+                out_sink.lock().unwrap().push('\n');
+            }
+        });
+        let address = match tokio::time::timeout(Duration::from_secs(60), ready_rx).await {
+            Ok(Ok(address)) => address,
+            _ => panic!("server did not start; logs:\n{}", logs.lock().unwrap()),
+        };
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("HTTP client");
+        Server { child, base: format!("http://{address}"), token, http, logs, stdout, data_dir, schema }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// A request with the bootstrap credential.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(&self.token)
+    }
+
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Reply::from(request.send().await.expect("request reaches the server")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// A new user in the default tenant; returns its id.
+    pub async fn create_user(&self, email: &str) -> String {
+        let reply = self.post("/v1/tenants/default/users", serde_json::json!({ "email": email })).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A management credential with exactly `scopes`; returns its token.
+    pub async fn credential(&self, scopes: &[&str], tenant_id: Option<&str>) -> String {
+        let reply =
+            self.post("/v1/credentials", serde_json::json!({ "name": "test", "scopes": scopes, "tenant_id": tenant_id })).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn stop(mut self) -> String {
+        let _ = self.child.kill().await;
+        self.logs()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub async fn from(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, headers, body, text }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// Asserts the catalogue error shape: status, code, the catalogue's message unless
+    /// overridden, a request id matching `X-Request-Id`.
+    pub fn assert_error(&self, status: u16, code: &str) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "status for {code}: {}", self.text);
+        assert_eq!(self.body["code"], code, "{}", self.text);
+        assert!(self.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", self.text);
+        assert!(self.body["details"].is_object(), "{}", self.text);
+        let request_id = self.body["request_id"].as_str().expect("request_id in body");
+        assert_eq!(self.header("x-request-id"), Some(request_id), "X-Request-Id header matches the body");
+        &self.body["details"]
+    }
+
+    /// The catalogue's default copy for `code`.
+    pub fn assert_catalogue_message(&self) {
+        let code = intelliauth_catalogue::Code::parse(self.body["code"].as_str().unwrap()).expect("a catalogue code");
+        assert_eq!(self.body["message"], code.default_message(), "{}", self.text);
+    }
+}
