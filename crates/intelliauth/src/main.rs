@@ -54,6 +54,15 @@ fn main() -> ExitCode {
         None => settings,
     };
     init_logging(settings.json_logs());
+    // Panics go to the structured log, inside the current request's span (so they carry
+    // its request id), instead of raw text on stderr.
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message =
+            payload.downcast_ref::<&str>().copied().or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+        let location = info.location().map(ToString::to_string).unwrap_or_default();
+        tracing::error!(message = message.unwrap_or("non-string payload"), %location, "panic");
+    }));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -11,12 +11,18 @@ use serde_json::json;
 async fn user_lifecycle_with_etags() {
     let server = Server::start().await;
     let created = server
-        .post("/v1/tenants/default/users", json!({ "email": "Ada@Example.com", "password": "correct horse battery", "name": "Ada" }))
+        .post(
+            "/v1/tenants/default/users",
+            json!({ "email": "Ada@Example.com", "password": "correct horse battery", "name": "Ada" }),
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(created.body["email"], "ada@example.com", "emails are normalised");
     assert_eq!(created.body["has_password"], true);
-    assert!(created.body.get("password_hash").is_none() && !created.text.contains("argon2"), "no hash leaves the server");
+    assert!(
+        created.body.get("password_hash").is_none() && !created.text.contains("argon2"),
+        "no hash leaves the server"
+    );
     let id = created.body["id"].as_str().unwrap();
     let etag = created.header("etag").expect("ETag on create").to_owned();
 
@@ -39,7 +45,8 @@ async fn user_lifecycle_with_etags() {
     assert_ne!(new_etag, etag);
 
     // An update without If-Match is allowed.
-    let unconditional = server.call(Method::PATCH, &format!("/v1/tenants/default/users/{id}"), Some(json!({ "name": null }))).await;
+    let unconditional =
+        server.call(Method::PATCH, &format!("/v1/tenants/default/users/{id}"), Some(json!({ "name": null }))).await;
     assert_eq!(unconditional.status, StatusCode::OK, "{}", unconditional.text);
     assert_eq!(unconditional.body["name"], serde_json::Value::Null);
 
@@ -56,10 +63,22 @@ async fn stale_if_match_is_precondition_failed() {
     let id = server.create_user("grace@example.com").await;
     let path = format!("/v1/tenants/default/users/{id}");
     let etag = server.get(&path).await.header("etag").unwrap().to_owned();
-    let first = server.request(Method::PATCH, &path).header("If-Match", &etag).json(&json!({ "name": "G" })).send().await.unwrap();
+    let first = server
+        .request(Method::PATCH, &path)
+        .header("If-Match", &etag)
+        .json(&json!({ "name": "G" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(first.status(), StatusCode::OK);
 
-    let stale = server.request(Method::PATCH, &path).header("If-Match", &etag).json(&json!({ "name": "H" })).send().await.unwrap();
+    let stale = server
+        .request(Method::PATCH, &path)
+        .header("If-Match", &etag)
+        .json(&json!({ "name": "H" }))
+        .send()
+        .await
+        .unwrap();
     let stale = common::Reply::from(stale).await;
     let details = stale.assert_error(412, "precondition_failed");
     stale.assert_catalogue_message();
@@ -78,7 +97,11 @@ async fn racing_conditional_updates_let_exactly_one_win() {
     let path = format!("/v1/tenants/default/users/{id}");
     let etag = server.get(&path).await.header("etag").unwrap().to_owned();
     let attempts = (0..8).map(|n| {
-        server.request(Method::PATCH, &path).header("If-Match", &etag).json(&json!({ "name": format!("writer {n}") })).send()
+        server
+            .request(Method::PATCH, &path)
+            .header("If-Match", &etag)
+            .json(&json!({ "name": format!("writer {n}") }))
+            .send()
     });
     let statuses: Vec<u16> = futures_statuses(attempts).await;
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
@@ -103,7 +126,8 @@ async fn list_filters_by_email_prefix_and_paginates_with_cursors() {
         server.create_user(email).await;
     }
     let filtered = server.get("/v1/tenants/default/users?email_prefix=ann").await;
-    let emails: Vec<_> = filtered.body["data"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
+    let emails: Vec<_> =
+        filtered.body["data"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
     assert_eq!(emails, ["ann@a.example", "anna@a.example", "annie@b.example"]);
     // `_` in a prefix is literal, not a LIKE wildcard.
     let literal = server.get("/v1/tenants/default/users?email_prefix=an_").await;
@@ -147,7 +171,8 @@ async fn validation_failed_reports_every_bad_field_at_once() {
     }
     assert!(fields["name"][0].as_str().unwrap().contains("must be a string"), "{}", reply.text);
 
-    let common = server.post("/v1/tenants/default/users", json!({ "email": "x@example.com", "password": "password123" })).await;
+    let common =
+        server.post("/v1/tenants/default/users", json!({ "email": "x@example.com", "password": "password123" })).await;
     let fields = &common.assert_error(400, "validation_failed")["fields"];
     assert!(fields["password"][0].as_str().unwrap().contains("common"), "breached-password list: {}", common.text);
 
@@ -159,7 +184,9 @@ async fn validation_failed_reports_every_bad_field_at_once() {
         )
         .await;
     let fields = &application.assert_error(400, "validation_failed")["fields"];
-    for field in ["name", "client_type", "redirect_uris[0]", "redirect_uris[1]", "redirect_uris[2]", "allowed_grants[1]"] {
+    for field in
+        ["name", "client_type", "redirect_uris[0]", "redirect_uris[1]", "redirect_uris[2]", "allowed_grants[1]"]
+    {
         assert!(fields[field].is_array(), "{field} missing in {}", application.text);
     }
 }
@@ -168,9 +195,17 @@ async fn validation_failed_reports_every_bad_field_at_once() {
 async fn malformed_bodies_are_validation_failed() {
     let server = Server::start().await;
     let url = server.url("/v1/tenants/default/users");
-    let cases: [(&str, &str); 3] = [("{\"email\": ", "application/json"), ("[1, 2]", "application/json"), ("email=x", "text/plain")];
+    let cases: [(&str, &str); 3] =
+        [("{\"email\": ", "application/json"), ("[1, 2]", "application/json"), ("email=x", "text/plain")];
     for (body, content_type) in cases {
-        let response = server.http.post(&url).bearer_auth(&server.token).header("content-type", content_type).body(body).send().await;
+        let response = server
+            .http
+            .post(&url)
+            .bearer_auth(&server.token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await;
         let reply = common::Reply::from(response.unwrap()).await;
         let details = reply.assert_error(400, "validation_failed");
         assert!(details["fields"]["body"].is_array(), "{body}: {}", reply.text);
@@ -197,7 +232,10 @@ async fn duplicates_are_conflicts_naming_what_conflicts() {
     assert_eq!(tenant.status, StatusCode::CREATED, "{}", tenant.text);
     let other = server.post("/v1/tenants/acme/users", json!({ "email": "dup@example.com" })).await;
     assert_eq!(other.status, StatusCode::CREATED, "{}", other.text);
-    server.post("/v1/tenants", json!({ "id": "acme", "display_name": "Acme again" })).await.assert_error(409, "conflict");
+    server
+        .post("/v1/tenants", json!({ "id": "acme", "display_name": "Acme again" }))
+        .await
+        .assert_error(409, "conflict");
 }
 
 #[tokio::test]
@@ -233,7 +271,14 @@ async fn scopes_and_tenants_are_enforced_as_permission_denied() {
     let server = Server::start().await;
     let reader = server.credential(&["users:read"], None).await;
     let reply = common::Reply::from(
-        server.http.post(server.url("/v1/tenants/default/users")).bearer_auth(&reader).json(&json!({ "email": "x@example.com" })).send().await.unwrap(),
+        server
+            .http
+            .post(server.url("/v1/tenants/default/users"))
+            .bearer_auth(&reader)
+            .json(&json!({ "email": "x@example.com" }))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     let details = reply.assert_error(403, "permission_denied");
@@ -244,19 +289,33 @@ async fn scopes_and_tenants_are_enforced_as_permission_denied() {
 
     // A credential cannot mint one stronger than itself.
     let minter = server.credential(&["credentials:write", "users:read"], None).await;
-    let escalate = server.http.post(server.url("/v1/credentials")).bearer_auth(&minter).json(&json!({ "name": "x", "scopes": ["users:write"] }));
+    let escalate = server
+        .http
+        .post(server.url("/v1/credentials"))
+        .bearer_auth(&minter)
+        .json(&json!({ "name": "x", "scopes": ["users:write"] }));
     common::Reply::from(escalate.send().await.unwrap()).await.assert_error(403, "permission_denied");
 
     // A tenant-bound credential stays in its tenant.
-    assert_eq!(server.post("/v1/tenants", json!({ "id": "other", "display_name": "Other" })).await.status, StatusCode::CREATED);
+    assert_eq!(
+        server.post("/v1/tenants", json!({ "id": "other", "display_name": "Other" })).await.status,
+        StatusCode::CREATED
+    );
     let bound = server.credential(&["users:read"], Some("default")).await;
     let outside = server.http.get(server.url("/v1/tenants/other/users")).bearer_auth(&bound).send().await.unwrap();
     common::Reply::from(outside).await.assert_error(403, "permission_denied");
 
-    let missing = common::Reply::from(server.http.get(server.url("/v1/tenants/default/users")).send().await.unwrap()).await;
+    let missing =
+        common::Reply::from(server.http.get(server.url("/v1/tenants/default/users")).send().await.unwrap()).await;
     missing.assert_error(401, "permission_denied");
     assert!(missing.header("www-authenticate").is_some_and(|v| v.starts_with("Bearer")), "{:?}", missing.headers);
-    let wrong = server.http.get(server.url("/v1/tenants/default/users")).bearer_auth("iam_not-a-real-token").send().await.unwrap();
+    let wrong = server
+        .http
+        .get(server.url("/v1/tenants/default/users"))
+        .bearer_auth("iam_not-a-real-token")
+        .send()
+        .await
+        .unwrap();
     let wrong = common::Reply::from(wrong).await;
     wrong.assert_error(401, "permission_denied");
     assert!(wrong.header("www-authenticate").unwrap().contains("invalid_token"));
@@ -269,7 +328,13 @@ async fn not_found_is_json_for_apis_and_a_page_for_browsers() {
     json_reply.assert_error(404, "not_found");
     json_reply.assert_catalogue_message();
 
-    let page = server.http.get(server.url("/no/such/route")).header("accept", "text/html,application/xhtml+xml").send().await.unwrap();
+    let page = server
+        .http
+        .get(server.url("/no/such/route"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
     assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(page.headers().contains_key("x-request-id"));
@@ -290,13 +355,24 @@ async fn tenant_password_policy_applies_to_its_users() {
         .await;
     assert_eq!(tenant.status, StatusCode::CREATED, "{}", tenant.text);
     assert_eq!(tenant.body["settings"]["password_policy"], json!({ "min_length": 14, "reject_common": true }));
-    let weak = server.post("/v1/tenants/strict/users", json!({ "email": "a@example.com", "password": "twelve chars" })).await;
+    let weak =
+        server.post("/v1/tenants/strict/users", json!({ "email": "a@example.com", "password": "twelve chars" })).await;
     assert!(weak.assert_error(400, "validation_failed")["fields"]["password"][0].as_str().unwrap().contains("14"));
-    let fine = server.post("/v1/tenants/default/users", json!({ "email": "a@example.com", "password": "twelve chars" })).await;
+    let fine =
+        server.post("/v1/tenants/default/users", json!({ "email": "a@example.com", "password": "twelve chars" })).await;
     assert_eq!(fine.status, StatusCode::CREATED, "default tenant keeps min 8: {}", fine.text);
 
-    let bad_settings = server.post("/v1/tenants", json!({ "id": "x1", "display_name": "X", "settings": { "password_policy": { "min_lenght": 3 } } })).await;
-    assert!(bad_settings.assert_error(400, "validation_failed")["fields"]["settings"].is_array(), "{}", bad_settings.text);
+    let bad_settings = server
+        .post(
+            "/v1/tenants",
+            json!({ "id": "x1", "display_name": "X", "settings": { "password_policy": { "min_lenght": 3 } } }),
+        )
+        .await;
+    assert!(
+        bad_settings.assert_error(400, "validation_failed")["fields"]["settings"].is_array(),
+        "{}",
+        bad_settings.text
+    );
 
     let listed = server.get("/v1/tenants").await;
     let ids: Vec<_> = listed.body["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();

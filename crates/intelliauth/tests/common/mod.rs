@@ -212,8 +212,9 @@ impl Server {
 
     /// A management credential with exactly `scopes`; returns its token.
     pub async fn credential(&self, scopes: &[&str], tenant_id: Option<&str>) -> String {
-        let reply =
-            self.post("/v1/credentials", serde_json::json!({ "name": "test", "scopes": scopes, "tenant_id": tenant_id })).await;
+        let reply = self
+            .post("/v1/credentials", serde_json::json!({ "name": "test", "scopes": scopes, "tenant_id": tenant_id }))
+            .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         reply.body["token"].as_str().unwrap().to_owned()
     }

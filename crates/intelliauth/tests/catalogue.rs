@@ -1,0 +1,55 @@
+//! The error catalogue and the API description, as clients see them.
+
+mod common;
+
+use common::Server;
+use intelliauth_catalogue::ENTRIES;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn get_errors_publishes_all_45_codes_without_a_credential() {
+    let server = Server::start().await;
+    let response = server.http.get(server.url("/v1/errors")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let codes = body["codes"].as_array().unwrap();
+    assert_eq!(codes.len(), 45);
+    for (entry, published) in ENTRIES.iter().zip(codes) {
+        assert_eq!(published["code"], entry.code.as_str());
+        assert_eq!(published["message"], entry.message);
+        assert_eq!(published["family"], entry.family.as_str());
+        assert_eq!(published["http_status"], serde_json::json!(entry.http_status));
+        for key in ["user_visible", "advice", "retryable"] {
+            assert!(!published[key].is_null(), "{key} on {}", entry.code);
+        }
+    }
+    let locked = codes.iter().find(|c| c["code"] == "account_locked").unwrap();
+    assert_eq!(locked["message"], "Too many failed attempts. Try again in a few minutes.");
+    assert_eq!(locked["retry_after"], "details_retry_after_s");
+    let mfa = codes.iter().find(|c| c["code"] == "mfa_required").unwrap();
+    assert_eq!(mfa["user_visible"], false);
+}
+
+#[test]
+fn the_errors_command_prints_the_same_catalogue() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_intelliauth")).arg("errors").output().unwrap();
+    assert!(output.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed, intelliauth_catalogue::catalogue_json());
+}
+
+#[tokio::test]
+async fn openapi_document_describes_the_management_api() {
+    let server = Server::start().await;
+    let document: serde_json::Value =
+        server.http.get(server.url("/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"), "{}", document["openapi"]);
+    let user = &document["paths"]["/v1/tenants/{tenant_id}/users/{user_id}"];
+    for method in ["get", "patch", "delete"] {
+        assert!(user[method].is_object(), "{method} missing");
+    }
+    assert!(document["paths"]["/v1/tenants/{tenant_id}/applications"]["post"].is_object());
+    assert!(document["paths"]["/v1/credentials"]["post"].is_object());
+    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert!(document["components"]["schemas"]["ErrorBody"].is_object());
+}
