@@ -1,1 +1,92 @@
-fn main() {}
+//! Project automation: `cargo xtask test | gen | bench`.
+
+mod bench;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(workspace_root());
+    command
+}
+
+/// Runs a command, echoing it; `Err` with a message when it fails.
+fn run(command: &mut Command) -> Result<(), String> {
+    eprintln!("$ {command:?}");
+    let status = command.status().map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed with {status}"))
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  test    run every test: the whole workspace on SQLite, then the integration suite again on
+          PostgreSQL when INTELLIAUTH_TEST_DATABASE_URL is set
+  gen     write the SDK's code union and the docs' error index from the catalogue
+  bench   load-test a release build and write bench/RESULTS.md";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("gen") => gen(),
+        Some("bench") => bench::run(&args[1..]),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    let postgres = std::env::var("INTELLIAUTH_TEST_DATABASE_URL").ok().filter(|url| !url.is_empty());
+    eprintln!("== every test, on SQLite ==");
+    run(cargo()
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .args(extra)
+        .env_remove("INTELLIAUTH_TEST_DATABASE_URL"))?;
+    match postgres {
+        Some(url) => {
+            eprintln!("== the integration suite again, on PostgreSQL ==");
+            run(cargo()
+                .args(["test", "-p", "intelliauth", "--no-fail-fast"])
+                .args(extra)
+                .env("INTELLIAUTH_TEST_DATABASE_URL", url))
+        }
+        None => {
+            eprintln!("note: INTELLIAUTH_TEST_DATABASE_URL is not set, so PostgreSQL was not tested");
+            Ok(())
+        }
+    }
+}
+
+fn gen() -> Result<(), String> {
+    use intelliauth_catalogue::render;
+    for (relative, content) in
+        [(render::TYPESCRIPT_PATH, render::typescript()), (render::MARKDOWN_PATH, render::markdown_index())]
+    {
+        let path = workspace_root().join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, content).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("wrote {relative}");
+    }
+    Ok(())
+}

@@ -5,6 +5,8 @@
 //! error index from it, and `GET /v1/errors` publishes it. It has no dependencies beyond
 //! serde so every other crate (and the xtask) can use it.
 
+pub mod render;
+
 use serde::Serialize;
 
 /// The family a code belongs to, as the seed document groups them.

@@ -21,7 +21,7 @@ fn every_row_of_the_seed_is_in_the_catalogue_verbatim() {
             UserCopy::Observation(text) => format!("{}{}", entry.code, text),
             _ => format!("{}{}{}", entry.code, entry.seed_copy(), entry.advice),
         };
-        assert!(lines.iter().any(|line| *line == expected), "seed has no row {expected:?}");
+        assert!(lines.contains(&expected), "seed has no row {expected:?}");
     }
 }
 

@@ -53,3 +53,22 @@ async fn openapi_document_describes_the_management_api() {
     assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     assert!(document["components"]["schemas"]["ErrorBody"].is_object());
 }
+
+/// README's curl example works against a real server, as a newcomer would paste it.
+#[tokio::test]
+async fn readme_curl_example_creates_and_reads_a_user() {
+    let server = Server::start().await;
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let section = readme.split("## Try the management API").nth(1).expect("README has the section");
+    let script = section.split("```sh\n").nth(1).and_then(|block| block.split("```").next()).expect("a sh block");
+    let script: String = script
+        .lines()
+        .map(|line| if line.starts_with("TOKEN=") { format!("TOKEN={}", server.token) } else { line.to_owned() })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("http://localhost:8080", &server.base);
+    let output = tokio::process::Command::new("bash").args(["-euo", "pipefail", "-c", &script]).output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(stdout.matches("\"email\":\"ada@example.com\"").count(), 2, "created, then listed: {stdout}");
+}

@@ -217,4 +217,7 @@ async fn readiness_and_liveness_report_ok_when_healthy() {
     assert_eq!((ready.status, ready.body["status"].as_str()), (StatusCode::OK, Some("ready")));
     let live = Reply::from(server.http.get(server.url("/healthz")).send().await.unwrap()).await;
     assert_eq!(live.body["status"], "ok");
+    let index = server.get("/").await;
+    assert_eq!(index.status, StatusCode::OK);
+    assert!(index.body["links"]["openapi"].as_str().unwrap().ends_with("/v1/openapi.json"), "{}", index.text);
 }

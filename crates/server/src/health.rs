@@ -1,4 +1,4 @@
-//! Liveness, readiness and metrics endpoints.
+//! The start page, liveness, readiness and metrics endpoints.
 
 use std::time::Duration;
 
@@ -28,4 +28,21 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<impl IntoRespons
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.encode())
+}
+
+/// What this server is and where to go next; error pages link here.
+pub async fn index(State(state): State<AppState>) -> impl IntoResponse {
+    let base = state.settings.public_url.as_str();
+    Json(json!({
+        "name": "IntelliAuth",
+        "version": env!("CARGO_PKG_VERSION"),
+        "links": {
+            "management_api": format!("{base}/v1/tenants"),
+            "openapi": format!("{base}/v1/openapi.json"),
+            "errors": format!("{base}/v1/errors"),
+            "health": format!("{base}/healthz"),
+            "readiness": format!("{base}/readyz"),
+            "metrics": format!("{base}/metrics"),
+        }
+    }))
 }

@@ -31,6 +31,7 @@ pub use state::{AppState, HttpSettings};
 /// The whole application: every route behind the shared middleware.
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
+        .route("/", get(health::index))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

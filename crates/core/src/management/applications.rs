@@ -143,8 +143,10 @@ impl Management {
     }
 
     pub async fn application(&self, tenant_id: &str, id: &str) -> Result<Application> {
-        self.tenant(tenant_id).await?;
-        self.store.get_application(tenant_id, id).await?.ok_or_else(|| Error::not_found("application"))
+        match self.store.get_application(tenant_id, id).await? {
+            Some(application) => Ok(application),
+            None => Err(self.missing_in_tenant(tenant_id, "application").await),
+        }
     }
 
     pub async fn list_applications(&self, tenant_id: &str, page: PageRequest) -> Result<Page<Application>> {

@@ -67,6 +67,15 @@ impl Management {
         self.store.get_tenant(id).await?.ok_or_else(|| Error::not_found("tenant"))
     }
 
+    /// The error for a resource not found in `tenant_id`: says whether the tenant or the
+    /// resource is missing. Only called on the miss path, so hits cost one query.
+    pub(crate) async fn missing_in_tenant(&self, tenant_id: &str, what: &str) -> Error {
+        match self.tenant(tenant_id).await {
+            Ok(_) => Error::not_found(what),
+            Err(error) => error,
+        }
+    }
+
     pub async fn list_tenants(&self, page: PageRequest) -> Result<Page<Tenant>> {
         let rows = self.store.list_tenants(&PageRequest { limit: page.limit + 1, ..page.clone() }).await?;
         Ok(Page::from_rows(rows, page.limit, |tenant| &tenant.id))

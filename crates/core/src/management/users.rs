@@ -67,8 +67,10 @@ impl Management {
     }
 
     pub async fn user(&self, tenant_id: &str, id: &str) -> Result<User> {
-        self.tenant(tenant_id).await?;
-        self.store.get_user(tenant_id, id).await?.ok_or_else(|| Error::not_found("user"))
+        match self.store.get_user(tenant_id, id).await? {
+            Some(user) => Ok(user),
+            None => Err(self.missing_in_tenant(tenant_id, "user").await),
+        }
     }
 
     pub async fn list_users(&self, tenant_id: &str, filter: UserFilter, page: PageRequest) -> Result<Page<User>> {

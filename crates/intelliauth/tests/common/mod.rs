@@ -72,6 +72,8 @@ pub struct Options {
     /// Connect through this address instead of the test database's own (a proxy),
     /// PostgreSQL only.
     pub postgres_via: Option<String>,
+    /// Start without `INTELLIAUTH_BOOTSTRAP_TOKEN`, so the server generates one.
+    pub generated_token: bool,
 }
 
 impl Options {
@@ -105,11 +107,24 @@ impl Server {
 
     pub async fn start_with(options: Options) -> Server {
         let data_dir = std::env::temp_dir().join(unique("intelliauth-test-"));
-        let token = unique("iam_test");
         let schema = match postgres_url() {
             Some(url) => Some(Schema::create(&url).await),
             None => None,
         };
+        Server::spawn(options, data_dir, schema).await
+    }
+
+    /// Stops this server and starts another on the same database.
+    pub async fn restart(mut self, options: Options) -> Server {
+        let _ = self.child.kill().await;
+        let data_dir = std::mem::take(&mut self.data_dir);
+        let schema = self.schema.take();
+        drop(self); // its data directory and schema were taken over above
+        Server::spawn(options, data_dir, schema).await
+    }
+
+    async fn spawn(options: Options, data_dir: PathBuf, schema: Option<Schema>) -> Server {
+        let token = if options.generated_token { String::new() } else { unique("iam_test") };
         let mut command = Command::new(env!("CARGO_BIN_EXE_intelliauth"));
         command
             .arg("serve")
@@ -117,7 +132,6 @@ impl Server {
             .arg("--data-dir")
             .arg(&data_dir)
             .args(&options.args)
-            .env("INTELLIAUTH_BOOTSTRAP_TOKEN", &token)
             .env("INTELLIAUTH_LOG", "info")
             .envs(options.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
@@ -128,6 +142,11 @@ impl Server {
             if !options.env.iter().any(|(k, _)| k == key) {
                 command.env_remove(key);
             }
+        }
+        if options.generated_token {
+            command.env_remove("INTELLIAUTH_BOOTSTRAP_TOKEN");
+        } else {
+            command.env("INTELLIAUTH_BOOTSTRAP_TOKEN", &token);
         }
         if let Some(schema) = &schema {
             let url = options.postgres_via.clone().unwrap_or_else(|| schema.base_url.clone());
@@ -144,7 +163,11 @@ impl Server {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(address) = line.split("listening on http://").nth(1) {
-                    let address = address.split_whitespace().next().unwrap_or_default().to_owned();
+                    // The same line in human and JSON formats: take the socket address only.
+                    let address: String = address
+                        .chars()
+                        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ':' | '[' | ']'))
+                        .collect();
                     if let Some(tx) = ready.take() {
                         let _ = tx.send(address);
                     }
@@ -167,6 +190,14 @@ impl Server {
             _ => panic!("server did not start; logs:\n{}", logs.lock().unwrap()),
         };
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("HTTP client");
+        // The banner is printed before the listening line; give the reader a moment.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let token = if options.generated_token {
+            let banner = stdout.lock().unwrap().clone();
+            banner.split_whitespace().find(|word| word.starts_with("iam_")).unwrap_or_default().to_owned()
+        } else {
+            token
+        };
         Server { child, base: format!("http://{address}"), token, http, logs, stdout, data_dir, schema }
     }
 

@@ -1,0 +1,236 @@
+//! `cargo xtask bench`: a release server under load from `wrk`, figures into bench/RESULTS.md.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::{cargo, run as run_command, workspace_root};
+
+const DURATION: &str = "10s";
+const CONNECTIONS: &str = "32";
+const THREADS: &str = "2";
+
+struct Figures {
+    requests_per_second: f64,
+    p50: String,
+    p99: String,
+}
+
+struct Row {
+    backend: &'static str,
+    endpoint: &'static str,
+    figures: Figures,
+}
+
+/// A release server on a random port; killed on drop.
+struct BenchServer {
+    child: Child,
+    base: String,
+    token: String,
+    data_dir: PathBuf,
+}
+
+impl Drop for BenchServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| workspace_root().join("target"))
+}
+
+fn ensure_wrk() -> Result<(), String> {
+    if Command::new("wrk").arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    eprintln!("wrk not found; installing it from Debian's packages");
+    run_command(Command::new("apt-get").arg("update").arg("-qq"))?;
+    run_command(Command::new("apt-get").args(["install", "-y", "-qq", "wrk"]))
+}
+
+fn start_server(database_url: Option<&str>) -> Result<BenchServer, String> {
+    let data_dir = std::env::temp_dir().join(format!("intelliauth-bench-{}", std::process::id()));
+    let token = format!(
+        "iam_bench{:032x}",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
+    );
+    let mut command = Command::new(target_dir().join("release/intelliauth"));
+    command
+        .args(["serve", "--bind", "127.0.0.1:0", "--rate-limit-ip-per-s", "0", "--rate-limit-credential-per-s", "0"])
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .env("INTELLIAUTH_BOOTSTRAP_TOKEN", &token)
+        .env("INTELLIAUTH_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(url) = database_url {
+        command.arg("--database-url").arg(url);
+    }
+    let mut child = command.spawn().map_err(|e| format!("cannot start the release server: {e}"))?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let mut lines = BufReader::new(stderr).lines();
+    let address = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    break rest.split_whitespace().next().unwrap_or_default().to_owned();
+                }
+            }
+            _ => return Err("the server exited before listening".into()),
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Ok(BenchServer { child, base: format!("http://{address}"), token, data_dir })
+}
+
+fn curl_json(server: &BenchServer, method: &str, path: &str, body: &str) -> Result<String, String> {
+    let output = Command::new("curl")
+        .args(["-sS", "-X", method, "-H", "content-type: application/json", "-H"])
+        .arg(format!("Authorization: Bearer {}", server.token))
+        .args(["-d", body])
+        .arg(format!("{}{path}", server.base))
+        .output()
+        .map_err(|e| format!("curl: {e}"))?;
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn wrk(url: &str, bearer: Option<&str>) -> Result<Figures, String> {
+    let mut command = Command::new("wrk");
+    command.args(["-t", THREADS, "-c", CONNECTIONS, "-d", DURATION, "--latency"]);
+    if let Some(token) = bearer {
+        command.arg("-H").arg(format!("Authorization: Bearer {token}"));
+    }
+    let output = command.arg(url).output().map_err(|e| format!("wrk: {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let find = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find(|line| line.starts_with(prefix))
+            .and_then(|line| line.split_whitespace().nth(1))
+            .map(str::to_owned)
+    };
+    let non_2xx = text.lines().find(|line| line.contains("Non-2xx"));
+    if let Some(line) = non_2xx {
+        return Err(format!("{url}: {}", line.trim()));
+    }
+    Ok(Figures {
+        requests_per_second: find("Requests/sec:")
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("no figures from wrk:\n{text}"))?,
+        p50: find("50%").unwrap_or_default(),
+        p99: find("99%").unwrap_or_default(),
+    })
+}
+
+fn bench_backend(backend: &'static str, database_url: Option<&str>, rows: &mut Vec<Row>) -> Result<(), String> {
+    let server = start_server(database_url)?;
+    let created =
+        curl_json(&server, "POST", "/v1/tenants/default/users", r#"{"email":"bench@example.com","name":"Bench"}"#)?;
+    let id = created
+        .split("\"id\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or(format!("create user failed: {created}"))?;
+    std::thread::sleep(Duration::from_millis(200));
+    eprintln!("{backend}: /healthz");
+    rows.push(Row {
+        backend,
+        endpoint: "GET /healthz (floor)",
+        figures: wrk(&format!("{}/healthz", server.base), None)?,
+    });
+    eprintln!("{backend}: GET user");
+    let user_url = format!("{}/v1/tenants/default/users/{id}", server.base);
+    rows.push(Row {
+        backend,
+        endpoint: "GET /v1/tenants/default/users/{id}",
+        figures: wrk(&user_url, Some(&server.token))?,
+    });
+    Ok(())
+}
+
+fn psql(url: &str, sql: &str) -> Result<(), String> {
+    run_command(Command::new("psql").arg(url).args(["-q", "-v", "ON_ERROR_STOP=1", "-c", sql]).stdout(Stdio::null()))
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or("?".into(), |kb| format!("{} GiB", kb / 1024 / 1024));
+    format!("{cores} cores ({cpu}), {memory} RAM; wrk and the server share the machine")
+}
+
+fn report(rows: &[Row], date: &str) -> String {
+    let mut out = String::from("# Benchmarks\n\nMade by `cargo xtask bench` (a release build; rate limits off).\n\n");
+    out.push_str(&format!("- Date: {date}\n- Machine: {}\n", machine()));
+    out.push_str(&format!(
+        "- Load: `wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} --latency` per endpoint, after one warm-up request\n\n"
+    ));
+    out.push_str("| Backend | Endpoint | Requests/s | p50 | p99 | vs floor |\n|---|---|---:|---:|---:|---:|\n");
+    for row in rows {
+        let floor = rows
+            .iter()
+            .find(|r| r.backend == row.backend && r.endpoint.contains("healthz"))
+            .map(|r| r.figures.requests_per_second);
+        let ratio =
+            floor.map_or("—".into(), |floor| format!("{:.0}%", 100.0 * row.figures.requests_per_second / floor));
+        out.push_str(&format!(
+            "| {} | `{}` | {:.0} | {} | {} | {} |\n",
+            row.backend, row.endpoint, row.figures.requests_per_second, row.figures.p50, row.figures.p99, ratio
+        ));
+    }
+    out.push_str(
+        "\n`GET user` authenticates the management credential (SHA-256 digest lookup) and reads the user: two \
+         indexed queries per request. PostgreSQL is local (127.0.0.1:5432).\n",
+    );
+    out
+}
+
+pub fn run(_args: &[String]) -> Result<(), String> {
+    ensure_wrk()?;
+    run_command(cargo().args(["build", "--release", "-p", "intelliauth"]))?;
+    let mut rows = Vec::new();
+    bench_backend("SQLite", None, &mut rows)?;
+    let postgres = std::env::var("INTELLIAUTH_BENCH_DATABASE_URL")
+        .or_else(|_| std::env::var("INTELLIAUTH_TEST_DATABASE_URL"))
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("bench_{}", std::process::id());
+    match psql(&postgres, &format!("CREATE SCHEMA {schema}")) {
+        Ok(()) => {
+            let separator = if postgres.contains('?') { '&' } else { '?' };
+            let url = format!("{postgres}{separator}options=-c%20search_path%3D{schema}");
+            let result = bench_backend("PostgreSQL", Some(&url), &mut rows);
+            let _ = psql(&postgres, &format!("DROP SCHEMA {schema} CASCADE"));
+            result?;
+        }
+        Err(error) => eprintln!("PostgreSQL skipped: {error}"),
+    }
+    let date = Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d %H:%M UTC")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let report = report(&rows, &date);
+    let path = workspace_root().join("bench/RESULTS.md");
+    std::fs::create_dir_all(path.parent().unwrap()).map_err(|e| e.to_string())?;
+    std::fs::write(&path, &report).map_err(|e| e.to_string())?;
+    println!("{report}");
+    Ok(())
+}
