@@ -13,6 +13,13 @@ pub struct PageRequest {
     pub after: Option<String>,
 }
 
+impl PageRequest {
+    /// The same page with one extra row, which tells [`Page::from_rows`] whether more follow.
+    pub fn with_lookahead(&self) -> PageRequest {
+        PageRequest { limit: self.limit + 1, after: self.after.clone() }
+    }
+}
+
 impl Default for PageRequest {
     fn default() -> Self {
         PageRequest { limit: DEFAULT_LIMIT, after: None }

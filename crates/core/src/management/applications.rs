@@ -151,8 +151,7 @@ impl Management {
 
     pub async fn list_applications(&self, tenant_id: &str, page: PageRequest) -> Result<Page<Application>> {
         self.tenant(tenant_id).await?;
-        let rows =
-            self.store.list_applications(tenant_id, &PageRequest { limit: page.limit + 1, ..page.clone() }).await?;
+        let rows = self.store.list_applications(tenant_id, &page.with_lookahead()).await?;
         Ok(Page::from_rows(rows, page.limit, |application| &application.id))
     }
 

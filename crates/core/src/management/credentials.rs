@@ -103,10 +103,7 @@ impl Management {
         actor: &ManagementCredential,
         page: PageRequest,
     ) -> Result<Page<ManagementCredential>> {
-        let rows = self
-            .store
-            .list_credentials(actor.tenant_id.as_deref(), &PageRequest { limit: page.limit + 1, ..page.clone() })
-            .await?;
+        let rows = self.store.list_credentials(actor.tenant_id.as_deref(), &page.with_lookahead()).await?;
         Ok(Page::from_rows(rows, page.limit, |credential| &credential.id))
     }
 

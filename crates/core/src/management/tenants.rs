@@ -77,7 +77,7 @@ impl Management {
     }
 
     pub async fn list_tenants(&self, page: PageRequest) -> Result<Page<Tenant>> {
-        let rows = self.store.list_tenants(&PageRequest { limit: page.limit + 1, ..page.clone() }).await?;
+        let rows = self.store.list_tenants(&page.with_lookahead()).await?;
         Ok(Page::from_rows(rows, page.limit, |tenant| &tenant.id))
     }
 
