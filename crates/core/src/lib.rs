@@ -5,6 +5,7 @@
 //! `store` implements [`ports::Store`]. Errors carry a catalogue code plus an internal cause
 //! that is logged and never sent.
 
+pub mod auth;
 pub mod error;
 pub mod ids;
 pub mod management;
@@ -15,5 +16,6 @@ pub mod ports;
 pub mod secret;
 pub mod validate;
 
+pub use auth::Auth;
 pub use error::{Error, Result};
 pub use management::Management;

@@ -56,6 +56,136 @@ impl IfMatch {
 #[serde(default, deny_unknown_fields)]
 pub struct TenantSettings {
     pub password_policy: PasswordPolicy,
+    pub sign_in: SignInPolicy,
+    pub theme: Theme,
+}
+
+impl TenantSettings {
+    /// Adds a message under `settings.…` for every out-of-range value.
+    pub fn validate(&self, errors: &mut crate::validate::FieldErrors) {
+        self.password_policy.validate(errors);
+        let sign_in = &self.sign_in;
+        let mut at_least = |field: &str, value: u64, min: u64| {
+            if value < min {
+                errors.add(&format!("settings.sign_in.{field}"), format!("must be at least {min}"));
+            }
+        };
+        at_least("lockout_threshold", sign_in.lockout_threshold.into(), 1);
+        at_least("lockout_window_s", sign_in.lockout_window_s, 1);
+        at_least("lockout_duration_s", sign_in.lockout_duration_s, 1);
+        at_least("flow_lifetime_s", sign_in.flow_lifetime_s, 1);
+        at_least("session_absolute_s", sign_in.session_absolute_s, 60);
+        at_least("session_idle_s", sign_in.session_idle_s, 60);
+        if !(1..=28).contains(&sign_in.captcha.pow_difficulty) {
+            errors.add("settings.sign_in.captcha.pow_difficulty", "must be between 1 and 28");
+        }
+        let colour = &self.theme.primary_colour;
+        if !(colour.len() == 7 && colour.starts_with('#') && colour[1..].chars().all(|c| c.is_ascii_hexdigit())) {
+            errors.add("settings.theme.primary_colour", "must be a hex colour such as #3b5bdb");
+        }
+        if let Some(logo) = &self.theme.logo_url {
+            if !logo.starts_with("https://") || logo.contains(['"', '\'', '<', '>', ' ']) {
+                errors.add("settings.theme.logo_url", "must be an https URL");
+            }
+        }
+        if let Some(name) = &self.theme.name {
+            crate::validate::check_name(errors, "settings.theme.name", name, 100);
+        }
+    }
+}
+
+/// How sign-in protects accounts, per tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignInPolicy {
+    /// Failed password attempts within `lockout_window_s` that lock the account.
+    pub lockout_threshold: u32,
+    pub lockout_window_s: u64,
+    /// How long a lock lasts; an admin can unlock sooner.
+    pub lockout_duration_s: u64,
+    /// Refuse sign-in (`email_unverified`) until the email is verified.
+    pub require_verified_email: bool,
+    pub captcha: CaptchaPolicy,
+    /// How long a sign-in, registration or recovery flow may take.
+    pub flow_lifetime_s: u64,
+    /// A session ends this long after sign-in, whatever happens.
+    pub session_absolute_s: u64,
+    /// A session ends after this long without use.
+    pub session_idle_s: u64,
+}
+
+impl Default for SignInPolicy {
+    fn default() -> Self {
+        SignInPolicy {
+            lockout_threshold: 10,
+            lockout_window_s: 15 * 60,
+            lockout_duration_s: 15 * 60,
+            require_verified_email: false,
+            captcha: CaptchaPolicy::default(),
+            flow_lifetime_s: 15 * 60,
+            session_absolute_s: 7 * 24 * 3600,
+            session_idle_s: 24 * 3600,
+        }
+    }
+}
+
+/// When sign-in asks for a captcha, and which provider checks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaptchaPolicy {
+    pub mode: CaptchaMode,
+    /// With `after_failures`: failed sign-ins from one IP (in the lockout window) before a captcha.
+    pub ip_failures: u32,
+    /// With `after_failures`: failed sign-ins of one account before a captcha.
+    pub account_failures: u32,
+    pub provider: CaptchaProvider,
+    /// Leading zero bits a proof-of-work solution needs (each bit doubles the work).
+    pub pow_difficulty: u8,
+}
+
+impl Default for CaptchaPolicy {
+    fn default() -> Self {
+        CaptchaPolicy {
+            mode: CaptchaMode::Off,
+            ip_failures: 5,
+            account_failures: 3,
+            provider: CaptchaProvider::ProofOfWork,
+            pow_difficulty: 14,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptchaMode {
+    Off,
+    Always,
+    AfterFailures,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptchaProvider {
+    /// Built in: the server issues a hash puzzle; no third party involved.
+    ProofOfWork,
+    /// A siteverify-compatible service (hCaptcha, Turnstile), configured on the instance.
+    Siteverify,
+}
+
+/// How the tenant's hosted pages look.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Theme {
+    pub name: Option<String>,
+    pub logo_url: Option<String>,
+    /// A CSS hex colour such as `#3b5bdb`.
+    pub primary_colour: String,
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Theme { name: None, logo_url: None, primary_colour: "#3b5bdb".into() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +208,20 @@ pub struct User {
     pub disabled: bool,
     /// argon2id PHC string; never leaves the domain layer.
     pub password_hash: Option<String>,
+    /// An admin (or a breach check) asked for a new password before the next sign-in.
+    pub must_reset_password: bool,
+    /// Maintained by sign-in with single atomic statements, not by resource updates.
+    pub lockout: Lockout,
     pub meta: Meta,
+}
+
+/// Failed-attempt bookkeeping of a user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lockout {
+    pub failed_attempts: i64,
+    pub window_start: i64,
+    /// Milliseconds; locked while in the future.
+    pub locked_until: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -146,7 +146,7 @@ impl PasswordPolicy {
 
     pub fn validate(&self, errors: &mut FieldErrors) {
         if !(1..=MAX_PASSWORD_BYTES).contains(&self.min_length) {
-            errors.add("password_policy.min_length", format!("must be between 1 and {MAX_PASSWORD_BYTES}"));
+            errors.add("settings.password_policy.min_length", format!("must be between 1 and {MAX_PASSWORD_BYTES}"));
         }
     }
 }
@@ -180,6 +180,18 @@ impl PasswordHasherPool {
         .await
         .map_err(Error::internal)?
         .map_err(|e| Error::internal(e.to_string()))
+    }
+
+    /// Whether `hash` was made with other parameters than today's (or another algorithm),
+    /// so the password should be hashed again while it is at hand.
+    pub fn needs_rehash(&self, hash: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(hash) else { return true };
+        let current = Params::try_from(&parsed).ok();
+        parsed.algorithm != Algorithm::Argon2id.ident()
+            || current.is_none_or(|params| {
+                (params.m_cost(), params.t_cost(), params.p_cost())
+                    != (self.params.m_cost(), self.params.t_cost(), self.params.p_cost())
+            })
     }
 
     /// True when `password` matches the PHC-format `hash`.

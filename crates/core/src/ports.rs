@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::model::{Application, ManagementCredential, Tenant, User};
+use crate::model::{Application, Lockout, ManagementCredential, Tenant, User};
 use crate::page::PageRequest;
 
 /// How a storage operation failed, in terms the domain can act on.
@@ -75,4 +75,128 @@ pub trait Store: Send + Sync + 'static {
     async fn count_credentials(&self) -> StoreResult<i64>;
     /// Points the credential `id` at a new token digest (the bootstrap token from the environment).
     async fn set_credential_digest(&self, id: &str, token_digest: &str) -> StoreResult<bool>;
+}
+
+/// A sign-in, registration or recovery flow as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowRecord {
+    pub id: String,
+    pub tenant_id: String,
+    pub kind: String,
+    /// Browser flows are bound to a CSRF cookie; API flows (native apps) are not.
+    pub browser: bool,
+    pub csrf_digest: String,
+    /// Where a browser goes after the flow (a path on this server).
+    pub return_to: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// A signed-in browser or app session. The token itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: String,
+    pub token_digest: String,
+    pub tenant_id: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub idle_expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A single-use token sent by mail (email verification, password reset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneTimeToken {
+    pub digest: String,
+    pub purpose: String,
+    pub tenant_id: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// The arithmetic of a failed sign-in, applied atomically by the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailurePolicy {
+    pub now: i64,
+    pub window_ms: i64,
+    pub threshold: i64,
+    pub lock_ms: i64,
+}
+
+/// Persistence for sign-in. Every operation that must be exact under concurrency (and
+/// across nodes) is one SQL statement: counting failures, finishing a flow, consuming a
+/// token or a captcha challenge.
+#[async_trait]
+pub trait AuthStore: Send + Sync + 'static {
+    async fn user_by_email(&self, tenant_id: &str, email: &str) -> StoreResult<Option<User>>;
+    /// Counts one failed password attempt and locks the account at the threshold.
+    async fn record_failed_sign_in(&self, user_id: &str, policy: FailurePolicy) -> StoreResult<Lockout>;
+    async fn clear_failed_sign_ins(&self, user_id: &str) -> StoreResult<()>;
+    /// Counts a failed sign-in for an address that has no account, with the same cost as
+    /// [`AuthStore::record_failed_sign_in`].
+    async fn record_unknown_sign_in(
+        &self,
+        tenant_id: &str,
+        email_digest: &str,
+        policy: FailurePolicy,
+    ) -> StoreResult<()>;
+    /// Deletes what has expired: flows, captcha challenges, single-use tokens, old counters.
+    async fn prune_expired(&self, now: i64, keep_ms: i64) -> StoreResult<u64>;
+    /// An admin unlock: clears the counter and the lock.
+    async fn unlock_user(&self, tenant_id: &str, user_id: &str) -> StoreResult<bool>;
+    /// Stores a new password hash; `clear_reset` also lifts a forced reset and any lock.
+    async fn set_password_hash(&self, user_id: &str, hash: &str, clear_reset: bool, now: i64) -> StoreResult<()>;
+    async fn mark_email_verified(&self, user_id: &str, now: i64) -> StoreResult<()>;
+
+    async fn insert_flow(&self, flow: &FlowRecord) -> StoreResult<()>;
+    async fn get_flow(&self, id: &str) -> StoreResult<Option<FlowRecord>>;
+    /// Marks the flow finished; `false` if it already was (a replay).
+    async fn finish_flow(&self, id: &str, now: i64) -> StoreResult<bool>;
+
+    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    async fn session_by_digest(&self, token_digest: &str) -> StoreResult<Option<SessionRecord>>;
+    async fn touch_session(&self, id: &str, now: i64, idle_expires_at: i64) -> StoreResult<()>;
+    async fn revoke_session(&self, id: &str, now: i64) -> StoreResult<()>;
+    async fn revoke_user_sessions(&self, user_id: &str, now: i64) -> StoreResult<()>;
+
+    async fn insert_token(&self, token: &OneTimeToken) -> StoreResult<()>;
+    /// Uses the token if it exists, has this purpose, is unused and unexpired.
+    async fn consume_token(&self, digest: &str, purpose: &str, now: i64) -> StoreResult<Option<OneTimeToken>>;
+
+    async fn insert_captcha(
+        &self,
+        id: &str,
+        tenant_id: &str,
+        nonce: &str,
+        difficulty: u8,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+    /// Uses the challenge once; returns its nonce and difficulty.
+    async fn consume_captcha(&self, id: &str, tenant_id: &str, now: i64) -> StoreResult<Option<(String, u8)>>;
+}
+
+/// An email to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+/// Delivers mail: SMTP in production, files in the data directory by default.
+#[async_trait]
+pub trait Mailer: Send + Sync + 'static {
+    async fn send(&self, mail: &Mail) -> Result<(), String>;
+}
+
+/// Checks a captcha response with a third-party siteverify service.
+#[async_trait]
+pub trait CaptchaVerifier: Send + Sync + 'static {
+    /// The public key the browser widget needs.
+    fn site_key(&self) -> &str;
+    async fn verify(&self, response: &str, remote_ip: std::net::IpAddr) -> Result<bool, String>;
 }

@@ -2,9 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use intelliauth_core::ports::{CaptchaVerifier, Mailer};
+use intelliauth_providers::{FileMailer, Siteverify, SmtpMailer};
 use intelliauth_server::extract::BodyLimits;
 use intelliauth_server::rate_limit::{Limit, RateLimitSettings};
 use intelliauth_server::HttpSettings;
@@ -60,6 +63,22 @@ pub struct Settings {
     /// Concurrent password hashes (each takes 19 MiB); defaults to the number of cores.
     #[arg(long, env = "INTELLIAUTH_MAX_CONCURRENT_HASHES")]
     pub max_concurrent_hashes: Option<usize>,
+    /// SMTP server for mail (smtp://host:25, smtp://user:pass@host:587?tls=required,
+    /// smtps://host:465). Without it, mail is written to <data-dir>/mail.
+    #[arg(long, env = "INTELLIAUTH_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Sender of mail, e.g. "Acme <no-reply@acme.example>".
+    #[arg(long, env = "INTELLIAUTH_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// A siteverify-compatible captcha service (hCaptcha, Turnstile) for tenants that choose it.
+    #[arg(long, env = "INTELLIAUTH_CAPTCHA_SITEVERIFY_URL")]
+    pub captcha_siteverify_url: Option<String>,
+    /// The captcha service's public site key.
+    #[arg(long, env = "INTELLIAUTH_CAPTCHA_SITE_KEY")]
+    pub captcha_site_key: Option<String>,
+    /// The captcha service's secret (prefer the environment variable to a flag).
+    #[arg(long, env = "INTELLIAUTH_CAPTCHA_SECRET", hide_env_values = true)]
+    pub captcha_secret: Option<String>,
     /// Mount /__fault routes that fail on purpose. For testing failure handling only.
     #[arg(long, env = "INTELLIAUTH_FAULT_INJECTION", hide = true)]
     pub fault_injection: Option<bool>,
@@ -76,7 +95,8 @@ impl Settings {
     pub fn over(self, file: Settings) -> Settings {
         layer_over!(self, file; bind, data_dir, database_url, public_url, log_format, max_body_bytes, request_timeout_s,
             client_timeout_s, rate_limit_ip_per_s, rate_limit_ip_burst, rate_limit_credential_per_s,
-            rate_limit_credential_burst, db_max_connections, db_acquire_timeout_ms, max_concurrent_hashes, fault_injection)
+            rate_limit_credential_burst, db_max_connections, db_acquire_timeout_ms, max_concurrent_hashes, smtp_url, mail_from,
+            captcha_siteverify_url, captcha_site_key, captcha_secret, fault_injection)
     }
 
     pub fn load_file(path: &std::path::Path) -> Result<Settings, String> {
@@ -143,6 +163,22 @@ impl Settings {
                 ),
             },
             fault_injection: self.fault_injection.unwrap_or(false),
+        }
+    }
+
+    pub fn mailer(&self) -> Result<Arc<dyn Mailer>, String> {
+        let from = self.mail_from.clone().unwrap_or_else(|| "IntelliAuth <no-reply@localhost>".into());
+        Ok(match &self.smtp_url {
+            Some(url) => Arc::new(SmtpMailer::new(url, &from)?),
+            None => Arc::new(FileMailer::new(self.data_dir().join("mail"), &from)),
+        })
+    }
+
+    pub fn siteverify(&self) -> Result<Option<Arc<dyn CaptchaVerifier>>, String> {
+        match (&self.captcha_siteverify_url, &self.captcha_site_key, &self.captcha_secret) {
+            (None, _, _) => Ok(None),
+            (Some(url), Some(site_key), Some(secret)) => Ok(Some(Arc::new(Siteverify::new(url, site_key, secret)?))),
+            _ => Err("a captcha siteverify URL needs a site key and a secret too".into()),
         }
     }
 

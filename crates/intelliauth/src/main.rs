@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use config::Settings;
 use intelliauth_core::password::PasswordHasherPool;
-use intelliauth_core::Management;
+use intelliauth_core::{Auth, Management};
 use intelliauth_server::AppState;
 use intelliauth_store::SqlStore;
 
@@ -136,7 +136,8 @@ async fn migrate(settings: Settings) -> Result<(), String> {
 async fn serve(settings: Settings) -> Result<(), String> {
     let store = Arc::new(open_store(&settings).await?);
     migrate_with_retry(&store).await?;
-    let management = Management::new(store.clone(), PasswordHasherPool::new(settings.max_concurrent_hashes()));
+    let management =
+        Management::new(store.clone(), store.clone(), PasswordHasherPool::new(settings.max_concurrent_hashes()));
     let configured_token = std::env::var("INTELLIAUTH_BOOTSTRAP_TOKEN").ok().filter(|token| !token.is_empty());
     let bootstrap =
         management.bootstrap(configured_token.as_deref()).await.map_err(|e| format!("bootstrap failed: {e}"))?;
@@ -148,8 +149,9 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let public_url = settings.public_url(bound);
     let http = settings.http(public_url.clone());
     let header_read_timeout = http.header_read_timeout;
-    let state = AppState::new(management, http);
-    spawn_rate_limit_housekeeping(state.clone());
+    let auth = Auth::new(&management, settings.mailer()?, settings.siteverify()?, &public_url);
+    let state = AppState::new(management, auth, http);
+    spawn_housekeeping(state.clone());
     let app = intelliauth_server::router(state);
 
     print_banner(&public_url, store.backend(), bootstrap.generated_token.as_deref(), configured_token.is_some());
@@ -160,12 +162,18 @@ async fn serve(settings: Settings) -> Result<(), String> {
     Ok(())
 }
 
-fn spawn_rate_limit_housekeeping(state: AppState) {
+/// Once a minute: forget idle rate-limit keys and delete expired sign-in records.
+fn spawn_housekeeping(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             state.rate_limits.forget_idle_keys();
+            match state.auth.prune_expired().await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::debug!(deleted, "pruned expired sign-in records"),
+                Err(error) => tracing::warn!(%error, "pruning expired sign-in records failed"),
+            }
         }
     });
 }

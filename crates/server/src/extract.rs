@@ -222,6 +222,21 @@ fn merge_json(base: &mut Value, patch: Value) {
     }
 }
 
+/// Who is calling, as far as the connection tells (the peer address).
+pub struct ClientIp(pub intelliauth_core::auth::ClientContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+        Ok(ClientIp(intelliauth_core::auth::ClientContext { ip }))
+    }
+}
+
 /// The authenticated management credential (from `Authorization: Bearer …`).
 pub struct Caller(pub ManagementCredential);
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use intelliauth_core::Management;
+use intelliauth_core::{Auth, Management};
 
 use crate::extract::BodyLimits;
 use crate::metrics::Metrics;
@@ -39,6 +39,7 @@ impl Default for HttpSettings {
 #[derive(Clone)]
 pub struct AppState {
     pub management: Management,
+    pub auth: Auth,
     pub body_limits: BodyLimits,
     pub settings: Arc<HttpSettings>,
     pub rate_limits: Arc<RateLimits>,
@@ -46,9 +47,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(management: Management, settings: HttpSettings) -> Self {
+    pub fn new(management: Management, auth: Auth, settings: HttpSettings) -> Self {
         AppState {
             management,
+            auth,
             body_limits: settings.body_limits,
             rate_limits: Arc::new(RateLimits::new(&settings.rate_limits)),
             metrics: Arc::new(Metrics::new()),

@@ -4,6 +4,9 @@
 //! [`on_pool!`], so behaviour cannot drift between them. Connection failures become
 //! [`StoreError::Unavailable`] within the acquire timeout rather than hanging a request.
 
+#[macro_use]
+mod macros;
+mod auth_queries;
 mod migrate;
 mod queries;
 mod rows;
@@ -39,6 +42,8 @@ pub(crate) enum Db {
 
 /// Runs `$body` with `$pool` bound to whichever backend is configured. The body is
 /// compiled once per backend, so both must accept the same SQL and bound types.
+#[macro_export]
+#[doc(hidden)]
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.db {
@@ -47,7 +52,6 @@ macro_rules! on_pool {
         }
     };
 }
-pub(crate) use on_pool;
 
 /// The SQL store. Cheap to share behind an `Arc`.
 pub struct SqlStore {

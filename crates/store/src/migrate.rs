@@ -6,7 +6,10 @@ use intelliauth_core::ports::StoreError;
 use crate::{map_error, on_pool, Db, SqlStore};
 
 /// (version, name, SQL). Append only; never edit a released migration.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("migrations/0001_init.sql")),
+    (2, "sign_in", include_str!("migrations/0002_sign_in.sql")),
+];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (
     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";

@@ -3,38 +3,10 @@
 use async_trait::async_trait;
 use intelliauth_core::model::{Application, ManagementCredential, Tenant, User};
 use intelliauth_core::page::PageRequest;
-use intelliauth_core::ports::{Store, StoreError, StoreResult, UserFilter};
+use intelliauth_core::ports::{Store, StoreResult, UserFilter};
 
 use crate::rows::{self, grant_names, json_text, scope_names};
 use crate::{map_error, on_pool, SqlStore};
-
-fn decoded<T>(result: sqlx::Result<T>) -> StoreResult<T> {
-    result.map_err(|e| StoreError::Internal(format!("stored row does not decode: {e}")))
-}
-
-/// Fetches at most one row and decodes it with `$decode`.
-macro_rules! fetch_one_as {
-    ($store:expr, $decode:path, $query:expr) => {
-        on_pool!($store, pool => match $query.fetch_optional(pool).await.map_err(map_error)? {
-            Some(row) => decoded($decode(&row)).map(Some),
-            None => Ok(None),
-        })
-    };
-}
-
-/// Fetches every row and decodes each with `$decode`.
-macro_rules! fetch_all_as {
-    ($store:expr, $decode:path, $query:expr) => {
-        on_pool!($store, pool => $query.fetch_all(pool).await.map_err(map_error)?.iter().map(|row| decoded($decode(row))).collect())
-    };
-}
-
-/// Executes a write and reports whether it touched a row.
-macro_rules! touched {
-    ($store:expr, $query:expr) => {
-        on_pool!($store, pool => $query.execute(pool).await.map(|done| done.rows_affected() > 0).map_err(map_error))
-    };
-}
 
 fn after(page: &PageRequest) -> &str {
     // Ids are non-empty, so every id sorts after "".
@@ -100,11 +72,11 @@ impl Store for SqlStore {
 
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query(
-            "INSERT INTO users (id, tenant_id, email, email_verified, name, disabled, password_hash, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            "INSERT INTO users (id, tenant_id, email, email_verified, name, disabled, password_hash, created_at, updated_at, version,
+             must_reset_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .bind(&user.id).bind(&user.tenant_id).bind(&user.email).bind(user.email_verified).bind(&user.name)
             .bind(user.disabled).bind(&user.password_hash)
-            .bind(user.meta.created_at).bind(user.meta.updated_at).bind(user.meta.version)
+            .bind(user.meta.created_at).bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
             .execute(pool).await.map(|_| ()).map_err(map_error))
     }
 
@@ -129,10 +101,11 @@ impl Store for SqlStore {
 
     async fn update_user(&self, user: &User, expected_version: i64) -> StoreResult<bool> {
         touched!(self, sqlx::query(
-            "UPDATE users SET email = $1, email_verified = $2, name = $3, disabled = $4, password_hash = $5, updated_at = $6, version = $7
-             WHERE tenant_id = $8 AND id = $9 AND version = $10")
+            "UPDATE users SET email = $1, email_verified = $2, name = $3, disabled = $4, password_hash = $5, updated_at = $6, version = $7,
+             must_reset_password = $8 WHERE tenant_id = $9 AND id = $10 AND version = $11")
             .bind(&user.email).bind(user.email_verified).bind(&user.name).bind(user.disabled).bind(&user.password_hash)
-            .bind(user.meta.updated_at).bind(user.meta.version).bind(&user.tenant_id).bind(&user.id).bind(expected_version))
+            .bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
+            .bind(&user.tenant_id).bind(&user.id).bind(expected_version))
     }
 
     async fn delete_user(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool> {

@@ -1,6 +1,9 @@
 //! Decoding rows into domain records, written once for both backends.
 
-use intelliauth_core::model::{Application, ClientType, Grant, ManagementCredential, Meta, Scope, Tenant, User};
+use intelliauth_core::model::{
+    Application, ClientType, Grant, Lockout, ManagementCredential, Meta, Scope, Tenant, User,
+};
+use intelliauth_core::ports::{FlowRecord, OneTimeToken, SessionRecord};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -11,6 +14,7 @@ pub(crate) trait Columns {
     fn opt_text(&self, column: &str) -> sqlx::Result<Option<String>>;
     fn int(&self, column: &str) -> sqlx::Result<i64>;
     fn flag(&self, column: &str) -> sqlx::Result<bool>;
+    fn opt_int(&self, column: &str) -> sqlx::Result<Option<i64>>;
 }
 
 macro_rules! columns_for {
@@ -19,6 +23,7 @@ macro_rules! columns_for {
         fn opt_text(&self, column: &str) -> sqlx::Result<Option<String>> { self.try_get(column) }
         fn int(&self, column: &str) -> sqlx::Result<i64> { self.try_get(column) }
         fn flag(&self, column: &str) -> sqlx::Result<bool> { self.try_get(column) }
+        fn opt_int(&self, column: &str) -> sqlx::Result<Option<i64>> { self.try_get(column) }
     })+ };
 }
 columns_for!(SqliteRow, PgRow);
@@ -53,6 +58,8 @@ pub(crate) fn user(row: &impl Columns) -> sqlx::Result<User> {
         name: row.opt_text("name")?,
         disabled: row.flag("disabled")?,
         password_hash: row.opt_text("password_hash")?,
+        must_reset_password: row.flag("must_reset_password")?,
+        lockout: lockout(row)?,
         meta: meta(row)?,
     })
 }
@@ -103,4 +110,51 @@ pub(crate) fn grant_names(grants: &[Grant]) -> Vec<&'static str> {
 
 pub(crate) fn scope_names(scopes: &[Scope]) -> Vec<&'static str> {
     scopes.iter().map(|scope| scope.as_str()).collect()
+}
+
+pub(crate) fn lockout(row: &impl Columns) -> sqlx::Result<Lockout> {
+    Ok(Lockout {
+        failed_attempts: row.int("failed_attempts")?,
+        window_start: row.int("failed_window_start")?,
+        locked_until: row.int("locked_until")?,
+    })
+}
+
+pub(crate) fn flow(row: &impl Columns) -> sqlx::Result<FlowRecord> {
+    Ok(FlowRecord {
+        id: row.text("id")?,
+        tenant_id: row.text("tenant_id")?,
+        kind: row.text("kind")?,
+        browser: row.flag("browser")?,
+        csrf_digest: row.text("csrf_digest")?,
+        return_to: row.opt_text("return_to")?,
+        created_at: row.int("created_at")?,
+        expires_at: row.int("expires_at")?,
+        finished_at: row.opt_int("finished_at")?,
+    })
+}
+
+pub(crate) fn session(row: &impl Columns) -> sqlx::Result<SessionRecord> {
+    Ok(SessionRecord {
+        id: row.text("id")?,
+        token_digest: row.text("token_digest")?,
+        tenant_id: row.text("tenant_id")?,
+        user_id: row.text("user_id")?,
+        created_at: row.int("created_at")?,
+        last_seen_at: row.int("last_seen_at")?,
+        expires_at: row.int("expires_at")?,
+        idle_expires_at: row.int("idle_expires_at")?,
+        revoked_at: row.opt_int("revoked_at")?,
+    })
+}
+
+pub(crate) fn one_time_token(row: &impl Columns) -> sqlx::Result<OneTimeToken> {
+    Ok(OneTimeToken {
+        digest: row.text("digest")?,
+        purpose: row.text("purpose")?,
+        tenant_id: row.text("tenant_id")?,
+        user_id: row.text("user_id")?,
+        created_at: row.int("created_at")?,
+        expires_at: row.int("expires_at")?,
+    })
 }

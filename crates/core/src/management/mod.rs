@@ -17,22 +17,27 @@ pub use tenants::{NewTenant, TenantPatch, DEFAULT_TENANT};
 pub use users::{NewUser, UserPatch};
 
 use crate::password::PasswordHasherPool;
-use crate::ports::Store;
+use crate::ports::{AuthStore, Store};
 
 /// Entry point for management use cases. Cheap to clone.
 #[derive(Clone)]
 pub struct Management {
     store: Arc<dyn Store>,
+    auth_store: Arc<dyn AuthStore>,
     hasher: PasswordHasherPool,
 }
 
 impl Management {
-    pub fn new(store: Arc<dyn Store>, hasher: PasswordHasherPool) -> Self {
-        Management { store, hasher }
+    pub fn new(store: Arc<dyn Store>, auth_store: Arc<dyn AuthStore>, hasher: PasswordHasherPool) -> Self {
+        Management { store, auth_store, hasher }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    pub fn auth_store(&self) -> &Arc<dyn AuthStore> {
+        &self.auth_store
     }
 
     pub fn hasher(&self) -> &PasswordHasherPool {

@@ -21,9 +21,7 @@ impl NewTenant {
     pub fn check(&self, errors: &mut FieldErrors) {
         check_slug(errors, "id", &self.id);
         check_name(errors, "display_name", &self.display_name, 100);
-        let mut settings = FieldErrors::new();
-        self.settings.password_policy.validate(&mut settings);
-        errors.merge_new_fields(settings);
+        self.settings.validate(errors);
     }
 }
 
@@ -39,9 +37,7 @@ impl TenantPatch {
             check_name(errors, "display_name", name, 100);
         }
         if let Some(settings) = &self.settings {
-            let mut settings_errors = FieldErrors::new();
-            settings.password_policy.validate(&mut settings_errors);
-            errors.merge_new_fields(settings_errors);
+            settings.validate(errors);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! User use cases: create (with the tenant's password policy), read, list, update, delete.
 
 use super::{versioned, Management};
-use crate::model::{IfMatch, Meta, User};
+use crate::model::{IfMatch, Lockout, Meta, User};
 use crate::page::{Page, PageRequest};
 use crate::ports::{StoreError, UserFilter};
 use crate::validate::{check_email, check_name, normalize_email, FieldErrors};
@@ -23,6 +23,8 @@ pub struct UserPatch {
     pub name: Option<Option<String>>,
     pub email_verified: Option<bool>,
     pub disabled: Option<bool>,
+    /// Require a new password at the next sign-in.
+    pub must_reset_password: Option<bool>,
 }
 
 fn check_optional_name(errors: &mut FieldErrors, name: Option<&str>) {
@@ -58,6 +60,8 @@ impl Management {
             name: input.name.map(|name| name.trim().to_owned()),
             disabled: false,
             password_hash,
+            must_reset_password: false,
+            lockout: Lockout::default(),
             meta: Meta::new(ids::now_ms()),
         };
         match self.store.insert_user(&user).await {
@@ -130,6 +134,9 @@ impl Management {
                 if let Some(disabled) = patch.disabled {
                     user.disabled = disabled;
                 }
+                if let Some(must_reset) = patch.must_reset_password {
+                    user.must_reset_password = must_reset;
+                }
                 Ok(())
             },
             |user, version| async move {
@@ -150,5 +157,15 @@ impl Management {
             |version| async move { Ok(self.store.delete_user(tenant_id, id, version).await?) },
         )
         .await
+    }
+}
+
+impl Management {
+    /// Lifts a lockout now (an admin action); the failure count starts again from zero.
+    pub async fn unlock_user(&self, tenant_id: &str, id: &str) -> Result<User> {
+        if !self.auth_store.unlock_user(tenant_id, id).await? {
+            return Err(self.missing_in_tenant(tenant_id, "user").await);
+        }
+        self.user(tenant_id, id).await
     }
 }

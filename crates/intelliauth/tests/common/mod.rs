@@ -4,6 +4,9 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod smtp;
+pub mod stub_http;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -49,6 +52,9 @@ impl Schema {
 
 impl Drop for Schema {
     fn drop(&mut self) {
+        if self.name.is_empty() {
+            return;
+        }
         let (url, name) = (self.base_url.clone(), self.name.clone());
         // Drop runs inside the test's runtime; use a runtime of our own on another thread.
         let _ = std::thread::spawn(move || {
@@ -96,8 +102,10 @@ pub struct Server {
     pub http: reqwest::Client,
     logs: Arc<Mutex<String>>,
     stdout: Arc<Mutex<String>>,
-    data_dir: PathBuf,
+    pub data_dir: PathBuf,
     pub schema: Option<Schema>,
+    /// A sibling shares another server's database and must not clean it up.
+    owns_data: bool,
 }
 
 impl Server {
@@ -112,6 +120,17 @@ impl Server {
             None => None,
         };
         Server::spawn(options, data_dir, schema).await
+    }
+
+    /// Another server process on the same database (a second node).
+    pub async fn start_sibling(&self, options: Options) -> Server {
+        let schema =
+            self.schema.as_ref().map(|schema| Schema { base_url: schema.base_url.clone(), name: schema.name.clone() });
+        let mut sibling =
+            Server::spawn(Options { generated_token: true, ..options }, self.data_dir.clone(), schema).await;
+        sibling.owns_data = false;
+        sibling.token = self.token.clone();
+        sibling
     }
 
     /// Stops this server and starts another on the same database.
@@ -198,7 +217,17 @@ impl Server {
         } else {
             token
         };
-        Server { child, base: format!("http://{address}"), token, http, logs, stdout, data_dir, schema }
+        Server {
+            child,
+            base: format!("http://{address}"),
+            token,
+            http,
+            logs,
+            stdout,
+            data_dir,
+            schema,
+            owns_data: true,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -250,6 +279,41 @@ impl Server {
         reply.body["token"].as_str().unwrap().to_owned()
     }
 
+    /// Starts an API login flow in `tenant` and submits `body` to it.
+    pub async fn sign_in(&self, tenant: &str, body: Value) -> Reply {
+        let flow = self.flow(tenant, "login").await;
+        self.submit(tenant, "login", &flow, body).await
+    }
+
+    /// Starts an API flow (`login` or `registration`); returns its id.
+    pub async fn flow(&self, tenant: &str, kind: &str) -> String {
+        let reply =
+            Reply::from(self.http.post(self.url(&format!("/t/{tenant}/api/{kind}"))).send().await.unwrap()).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.body["flow_id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn submit(&self, tenant: &str, kind: &str, flow: &str, body: Value) -> Reply {
+        let url = self.url(&format!("/t/{tenant}/api/{kind}/{flow}"));
+        Reply::from(self.http.post(url).json(&body).send().await.unwrap()).await
+    }
+
+    /// A user in `tenant` with a password, verified or not.
+    pub async fn user_with_password(&self, tenant: &str, email: &str, password: &str, verified: bool) -> String {
+        let body = serde_json::json!({ "email": email, "password": password, "email_verified": verified });
+        let reply = self.post(&format!("/v1/tenants/{tenant}/users"), body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A tenant with these settings (merged over the defaults).
+    pub async fn tenant(&self, id: &str, settings: Value) -> Reply {
+        let reply =
+            self.post("/v1/tenants", serde_json::json!({ "id": id, "display_name": id, "settings": settings })).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply
+    }
+
     pub async fn stop(mut self) -> String {
         let _ = self.child.kill().await;
         self.logs()
@@ -259,7 +323,12 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if self.owns_data {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        } else if let Some(schema) = &mut self.schema {
+            // The owner drops the schema; make this copy's Drop a no-op.
+            schema.name.clear();
+        }
     }
 }
 

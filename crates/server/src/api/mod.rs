@@ -1,6 +1,7 @@
 //! The management API (`/v1`), its OpenAPI document and the catalogue endpoint.
 
 pub mod applications;
+pub mod auth;
 pub mod credentials;
 pub mod errors;
 pub mod openapi;
@@ -23,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/tenants/{tenant_id}", get(tenants::get).patch(tenants::update).delete(tenants::delete))
         .route("/v1/tenants/{tenant_id}/users", get(users::list_all).post(users::create))
         .route("/v1/tenants/{tenant_id}/users/{user_id}", get(users::get).patch(users::update).delete(users::delete))
+        .route("/v1/tenants/{tenant_id}/users/{user_id}/unlock", axum::routing::post(users::unlock))
         .route("/v1/tenants/{tenant_id}/applications", get(applications::list_all).post(applications::create))
         .route(
             "/v1/tenants/{tenant_id}/applications/{application_id}",
@@ -30,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/credentials", get(credentials::list_all).post(credentials::create))
         .route("/v1/credentials/{credential_id}", axum::routing::delete(credentials::delete))
+        .merge(auth::routes())
 }
 
 /// Body problems first; semantic problems only for fields that parsed.

@@ -29,7 +29,7 @@ impl Modify for BearerAuth {
     paths(
         errors::catalogue,
         tenants::create, tenants::get, tenants::list_all, tenants::update, tenants::delete,
-        users::create, users::get, users::list_all, users::update, users::delete,
+        users::create, users::get, users::list_all, users::update, users::delete, users::unlock,
         applications::create, applications::get, applications::list_all, applications::update, applications::delete,
         credentials::create, credentials::list_all, credentials::delete,
     ),

@@ -33,7 +33,10 @@ pub struct UpdateUserRequest {
     /// `null` clears the name.
     name: Option<String>,
     email_verified: Option<bool>,
+    /// A disabled user cannot sign in (`account_disabled`).
     disabled: Option<bool>,
+    /// Require a new password at the next sign-in (`password_must_be_reset`).
+    must_reset_password: Option<bool>,
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/users", tag = "users", request_body = CreateUserRequest,
@@ -104,6 +107,7 @@ pub async fn update(
         name: fields.nullable_string("name"),
         email_verified: fields.optional_bool("email_verified"),
         disabled: fields.optional_bool("disabled"),
+        must_reset_password: fields.optional_bool("must_reset_password"),
     };
     let errors = fields.finish();
     reject_invalid(errors, state.management.check_user_patch(&tenant_id, &patch).await?)?;
@@ -123,4 +127,17 @@ pub async fn delete(
     caller.require_in(Scope::UsersWrite, &tenant_id)?;
     state.management.delete_user(&tenant_id, &user_id, if_match.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/v1/tenants/{tenant_id}/users/{user_id}/unlock", tag = "users",
+    params(("tenant_id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 200, body = UserView), (status = 404, body = ErrorBody)), security(("bearer" = ["users:write"])))]
+pub async fn unlock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, user_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    caller.require_in(Scope::UsersWrite, &tenant_id)?;
+    let user = state.management.unlock_user(&tenant_id, &user_id).await?;
+    Ok(resource(StatusCode::OK, &user.meta, UserView::from(&user)))
 }

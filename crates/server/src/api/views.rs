@@ -23,37 +23,22 @@ pub struct ErrorBody {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct PasswordPolicyView {
-    pub min_length: usize,
-    pub reject_common: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TenantSettingsView {
-    pub password_policy: PasswordPolicyView,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct TenantView {
     pub id: String,
     pub display_name: String,
-    pub settings: TenantSettingsView,
+    /// `password_policy`, `sign_in` (lockout, captcha, sessions, email verification) and `theme`.
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
     pub created_at: String,
     pub updated_at: String,
 }
 
 impl From<&Tenant> for TenantView {
     fn from(tenant: &Tenant) -> Self {
-        let policy = &tenant.settings.password_policy;
         TenantView {
             id: tenant.id.clone(),
             display_name: tenant.display_name.clone(),
-            settings: TenantSettingsView {
-                password_policy: PasswordPolicyView {
-                    min_length: policy.min_length,
-                    reject_common: policy.reject_common,
-                },
-            },
+            settings: serde_json::to_value(&tenant.settings).unwrap_or_default(),
             created_at: rfc3339(tenant.meta.created_at),
             updated_at: rfc3339(tenant.meta.updated_at),
         }
@@ -70,6 +55,12 @@ pub struct UserView {
     pub disabled: bool,
     /// Whether the user can sign in with a password. The hash itself is never sent.
     pub has_password: bool,
+    /// A new password is required at the next sign-in.
+    pub must_reset_password: bool,
+    /// Failed password attempts in the current lockout window.
+    pub failed_attempts: i64,
+    /// Set while the account is locked.
+    pub locked_until: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -84,6 +75,10 @@ impl From<&User> for UserView {
             name: user.name.clone(),
             disabled: user.disabled,
             has_password: user.password_hash.is_some(),
+            must_reset_password: user.must_reset_password,
+            failed_attempts: user.lockout.failed_attempts,
+            locked_until: (user.lockout.locked_until > intelliauth_core::ids::now_ms())
+                .then(|| rfc3339(user.lockout.locked_until)),
             created_at: rfc3339(user.meta.created_at),
             updated_at: rfc3339(user.meta.updated_at),
         }

@@ -1,0 +1,133 @@
+//! Mailed links: email verification and password recovery. Tokens are single use,
+//! expire, and are stored as digests.
+
+use intelliauth_catalogue::Code;
+
+use super::{Auth, ClientContext, RESENDS_PER_WINDOW};
+use crate::model::User;
+use crate::ports::{Mail, OneTimeToken};
+use crate::validate::{normalize_email, FieldErrors};
+use crate::{ids, secret, Error, Result};
+
+const VERIFY_PURPOSE: &str = "verify_email";
+const RESET_PURPOSE: &str = "reset_password";
+const VERIFY_LIFETIME_MS: i64 = 24 * 3600 * 1000;
+const RESET_LIFETIME_MS: i64 = 3600 * 1000;
+
+/// The answer for a link that is unknown, used or expired.
+fn link_invalid() -> Error {
+    Error::new(Code::FlowInvalid).with_detail("reason", "link_invalid_expired_or_used")
+}
+
+impl Auth {
+    async fn issue_token(&self, tenant_id: &str, user_id: &str, purpose: &str, lifetime_ms: i64) -> Result<String> {
+        let token = secret::generate("");
+        let now = ids::now_ms();
+        let record = OneTimeToken {
+            digest: secret::digest(&token),
+            purpose: purpose.into(),
+            tenant_id: tenant_id.into(),
+            user_id: user_id.into(),
+            created_at: now,
+            expires_at: now + lifetime_ms,
+        };
+        self.auth_store.insert_token(&record).await?;
+        Ok(token)
+    }
+
+    pub(super) async fn deliver(&self, mail: &Mail) -> Result<()> {
+        self.mailer.send(mail).await.map_err(|cause| Error::unavailable(format!("mail delivery failed: {cause}")))
+    }
+
+    pub fn reset_url(&self, tenant_id: &str, token: &str) -> String {
+        format!("{}/t/{tenant_id}/reset?token={token}", self.public_url)
+    }
+
+    pub(super) async fn issue_reset_ticket(&self, tenant_id: &str, user_id: &str) -> Result<String> {
+        self.issue_token(tenant_id, user_id, RESET_PURPOSE, RESET_LIFETIME_MS).await
+    }
+
+    pub(super) async fn send_verification(&self, tenant_id: &str, user: &User) -> Result<()> {
+        let token = self.issue_token(tenant_id, &user.id, VERIFY_PURPOSE, VERIFY_LIFETIME_MS).await?;
+        let link = format!("{}/t/{tenant_id}/verify?token={token}", self.public_url);
+        let mail = Mail {
+            to: user.email.clone(),
+            subject: "Verify your email".into(),
+            text: format!("Confirm this address by opening the link below (valid for 24 hours, once):\n\n{link}\n"),
+        };
+        self.deliver(&mail).await
+    }
+
+    /// Throttles mail requests per address: `rate_limited` with the wait.
+    fn throttle_mail(&self, tenant_id: &str, email: &str) -> Result<()> {
+        let now = ids::now_ms();
+        let (count, window_start) = self.resends.increment(&(tenant_id.to_owned(), email.to_owned()), now);
+        if count > RESENDS_PER_WINDOW {
+            let wait_ms = (window_start + self.resends.window_ms() - now).max(1000);
+            return Err(Error::new(Code::RateLimited)
+                .with_retry_after((wait_ms as u64).div_ceil(1000))
+                .with_detail("limit", "email"));
+        }
+        Ok(())
+    }
+
+    /// Sends a new verification link if the address has an unverified account. The
+    /// answer is the same whether or not it does.
+    pub async fn resend_verification(&self, tenant_id: &str, email: &str, _client: ClientContext) -> Result<()> {
+        self.tenant(tenant_id).await?;
+        let email = normalize_email(email);
+        self.throttle_mail(tenant_id, &email)?;
+        if let Some(user) = self.auth_store.user_by_email(tenant_id, &email).await? {
+            if !user.email_verified {
+                self.send_verification(tenant_id, &user).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn verify_email(&self, tenant_id: &str, token: &str) -> Result<()> {
+        let record = self.auth_store.consume_token(&secret::digest(token), VERIFY_PURPOSE, ids::now_ms()).await?;
+        let record = record.filter(|record| record.tenant_id == tenant_id).ok_or_else(link_invalid)?;
+        self.auth_store.mark_email_verified(&record.user_id, ids::now_ms()).await?;
+        Ok(())
+    }
+
+    /// Mails a reset link if the address has an account; the same answer either way.
+    pub async fn request_recovery(&self, tenant_id: &str, email: &str, _client: ClientContext) -> Result<()> {
+        self.tenant(tenant_id).await?;
+        let email = normalize_email(email);
+        self.throttle_mail(tenant_id, &email)?;
+        if let Some(user) = self.auth_store.user_by_email(tenant_id, &email).await? {
+            let token = self.issue_reset_ticket(tenant_id, &user.id).await?;
+            let mail = Mail {
+                to: user.email.clone(),
+                subject: "Reset your password".into(),
+                text: format!(
+                    "Choose a new password by opening the link below (valid for an hour, once):\n\n{}\n\n\
+                     If you did not ask for this, ignore this mail; your password stays as it is.\n",
+                    self.reset_url(tenant_id, &token)
+                ),
+            };
+            self.deliver(&mail).await?;
+        }
+        Ok(())
+    }
+
+    /// Sets a new password with a reset token (from the mail or a `password_must_be_reset`
+    /// ticket). Ends every session of the user and lifts any lock.
+    pub async fn reset_password(&self, tenant_id: &str, token: &str, password: String) -> Result<User> {
+        let tenant = self.tenant(tenant_id).await?;
+        let mut errors = FieldErrors::new();
+        tenant.settings.password_policy.check(&mut errors, "password", &password);
+        errors.into_result()?;
+        let now = ids::now_ms();
+        let record = self.auth_store.consume_token(&secret::digest(token), RESET_PURPOSE, now).await?;
+        let record = record.filter(|record| record.tenant_id == tenant_id).ok_or_else(link_invalid)?;
+        let hash = self.hasher.hash(password).await?;
+        self.auth_store.set_password_hash(&record.user_id, &hash, true, now).await?;
+        // Following the mailed link proves the address.
+        self.auth_store.mark_email_verified(&record.user_id, now).await?;
+        self.auth_store.revoke_user_sessions(&record.user_id, now).await?;
+        self.store.get_user(tenant_id, &record.user_id).await?.ok_or_else(link_invalid)
+    }
+}

@@ -1,0 +1,121 @@
+//! Flow objects: creation, and the checks every step starts with (unknown or finished →
+//! `flow_invalid`, past its lifetime → `flow_expired`, forged browser post → `state_mismatch`).
+
+use intelliauth_catalogue::Code;
+
+use super::Auth;
+use crate::ports::FlowRecord;
+use crate::{ids, secret, Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowKind {
+    Login,
+    Registration,
+    Recovery,
+}
+
+impl FlowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowKind::Login => "login",
+            FlowKind::Registration => "registration",
+            FlowKind::Recovery => "recovery",
+        }
+    }
+}
+
+/// What proves a step comes from the client that started the flow.
+#[derive(Debug, Clone, Copy)]
+pub enum CsrfProof<'a> {
+    /// A native app talking JSON: no ambient credentials, so no CSRF to defend against.
+    Api,
+    /// A browser form: the token in the form must match the one in the flow's cookie.
+    Browser { cookie: Option<&'a str>, form: Option<&'a str> },
+}
+
+/// A new flow and the CSRF token to hand the browser (cookie and form).
+#[derive(Debug, Clone)]
+pub struct StartedFlow {
+    pub flow: FlowRecord,
+    pub csrf_token: String,
+}
+
+/// Only same-site paths are accepted as a place to return to, so flows cannot be
+/// turned into open redirects.
+pub fn safe_return_to(return_to: Option<&str>) -> Option<String> {
+    return_to
+        .filter(|path| {
+            path.starts_with('/') && !path.starts_with("//") && !path.contains(['\\', '\r', '\n']) && path.len() <= 512
+        })
+        .map(str::to_owned)
+}
+
+impl Auth {
+    pub async fn start_flow(
+        &self,
+        tenant_id: &str,
+        kind: FlowKind,
+        browser: bool,
+        return_to: Option<&str>,
+    ) -> Result<StartedFlow> {
+        let tenant = self.tenant(tenant_id).await?;
+        let now = ids::now_ms();
+        let csrf_token = secret::generate("");
+        let flow = FlowRecord {
+            id: secret::generate("flw_"),
+            tenant_id: tenant.id,
+            kind: kind.as_str().into(),
+            browser,
+            csrf_digest: secret::digest(&csrf_token),
+            return_to: safe_return_to(return_to),
+            created_at: now,
+            expires_at: now + (tenant.settings.sign_in.flow_lifetime_s as i64) * 1000,
+            finished_at: None,
+        };
+        self.auth_store.insert_flow(&flow).await?;
+        Ok(StartedFlow { flow, csrf_token })
+    }
+
+    /// The flow, if this step may proceed on it.
+    pub async fn load_flow(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        kind: FlowKind,
+        proof: CsrfProof<'_>,
+    ) -> Result<FlowRecord> {
+        let invalid = || Error::new(Code::FlowInvalid).with_detail("flow", kind.as_str());
+        if id.len() > 128 {
+            return Err(invalid());
+        }
+        let flow = self.auth_store.get_flow(id).await?.ok_or_else(invalid)?;
+        if flow.tenant_id != tenant_id || flow.kind != kind.as_str() || flow.finished_at.is_some() {
+            return Err(invalid());
+        }
+        if ids::now_ms() >= flow.expires_at {
+            return Err(Error::new(Code::FlowExpired).with_detail("flow", kind.as_str()));
+        }
+        if flow.browser {
+            let proven = match proof {
+                CsrfProof::Browser { cookie: Some(cookie), form: Some(form) } => {
+                    secret::digests_equal(&secret::digest(cookie), &flow.csrf_digest)
+                        && secret::digests_equal(&secret::digest(form), &flow.csrf_digest)
+                }
+                _ => false,
+            };
+            if !proven {
+                return Err(Error::new(Code::StateMismatch).with_detail("flow", kind.as_str()));
+            }
+        }
+        Ok(flow)
+    }
+
+    /// Ends the flow; a second finish (a replayed post) is `flow_invalid`.
+    pub(super) async fn finish_flow(&self, flow: &FlowRecord) -> Result<()> {
+        if self.auth_store.finish_flow(&flow.id, ids::now_ms()).await? {
+            Ok(())
+        } else {
+            Err(Error::new(Code::FlowInvalid))
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Password sign-in: captcha → password (one argon2 verification whether or not the email
+//! exists) → account checks → session.
+
+use intelliauth_catalogue::Code;
+
+use super::flows::{CsrfProof, FlowKind};
+use super::session::ActiveSession;
+use super::{Auth, ClientContext};
+use crate::model::User;
+use crate::password::MAX_PASSWORD_BYTES;
+use crate::ports::FailurePolicy;
+use crate::validate::normalize_email;
+use crate::{ids, secret, Error, Result};
+
+#[derive(Debug, Clone, Default)]
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+    /// A proof-of-work answer (`<id>:<solution>`) or a siteverify response token.
+    pub captcha: Option<String>,
+    /// The session this browser had before; it is ended so the session id rotates.
+    pub previous_session: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub session: ActiveSession,
+    pub user: User,
+    pub return_to: Option<String>,
+}
+
+fn seconds_until(deadline_ms: i64, now: i64) -> u64 {
+    // Round up so a client that waits this long finds the lock gone.
+    ((deadline_ms - now).max(0) as u64).div_ceil(1000).max(1)
+}
+
+impl Auth {
+    pub async fn sign_in(
+        &self,
+        tenant_id: &str,
+        flow_id: &str,
+        proof: CsrfProof<'_>,
+        input: SignIn,
+        client: ClientContext,
+    ) -> Result<SignedIn> {
+        let flow = self.load_flow(tenant_id, flow_id, FlowKind::Login, proof).await?;
+        let tenant = self.tenant(tenant_id).await?;
+        let email = normalize_email(&input.email);
+        let user = if email.is_empty() || email.len() > 254 {
+            None
+        } else {
+            self.auth_store.user_by_email(tenant_id, &email).await?
+        };
+
+        if self.captcha_needed(&tenant, user.as_ref(), client) {
+            match input.captcha.as_deref().filter(|answer| !answer.is_empty()) {
+                None => return Err(self.captcha_required(&tenant, false).await),
+                Some(answer) if !self.captcha_solved(&tenant, answer, client).await? => {
+                    return Err(self.captcha_required(&tenant, true).await)
+                }
+                Some(_) => {}
+            }
+        }
+
+        // Exactly one argon2 verification on every path, so timing does not tell whether
+        // the account exists.
+        let stored_hash = user.as_ref().and_then(|user| user.password_hash.clone());
+        let hash = match &stored_hash {
+            Some(hash) => hash.clone(),
+            None => self.dummy_hash().await?.to_owned(),
+        };
+        let password_ok = input.password.len() <= MAX_PASSWORD_BYTES
+            && self.hasher.verify(input.password.clone(), hash).await?
+            && stored_hash.is_some();
+        let user = match user {
+            Some(user) if password_ok => user,
+            other => return Err(self.failed_password(&tenant, &email, other.as_ref(), client).await),
+        };
+
+        let now = ids::now_ms();
+        if user.disabled {
+            return Err(Error::new(Code::AccountDisabled));
+        }
+        if user.lockout.locked_until > now {
+            return Err(Error::new(Code::AccountLocked).with_retry_after(seconds_until(user.lockout.locked_until, now)));
+        }
+        self.auth_store.clear_failed_sign_ins(&user.id).await?;
+        if let Some(hash) = &stored_hash {
+            if self.hasher.needs_rehash(hash) {
+                let rehashed = self.hasher.hash(input.password).await?;
+                self.auth_store.set_password_hash(&user.id, &rehashed, false, now).await?;
+            }
+        }
+        if tenant.settings.sign_in.require_verified_email && !user.email_verified {
+            return Err(Error::new(Code::EmailUnverified)
+                .with_detail("resend_url", format!("{}/t/{}/api/verification", self.public_url, tenant.id)));
+        }
+        if user.must_reset_password {
+            let ticket = self.issue_reset_ticket(&tenant.id, &user.id).await?;
+            return Err(Error::new(Code::PasswordMustBeReset)
+                .with_detail("reset_url", self.reset_url(&tenant.id, &ticket))
+                .with_detail("reset_ticket", ticket));
+        }
+
+        self.finish_flow(&flow).await?;
+        if let Some(previous) = input.previous_session.as_deref() {
+            self.end_session(previous).await?;
+        }
+        let session = self.create_session(&tenant, &user).await?;
+        Ok(SignedIn { session, user, return_to: flow.return_to })
+    }
+
+    /// Counts the failure (per account atomically, per IP in process) and answers
+    /// `invalid_credentials`, the same for an unknown email and a wrong password.
+    async fn failed_password(
+        &self,
+        tenant: &crate::model::Tenant,
+        email: &str,
+        user: Option<&User>,
+        client: ClientContext,
+    ) -> Error {
+        let now = ids::now_ms();
+        self.ip_failures.increment(&(tenant.id.clone(), client.ip), now);
+        let policy = &tenant.settings.sign_in;
+        let failure = FailurePolicy {
+            now,
+            window_ms: policy.lockout_window_s as i64 * 1000,
+            threshold: i64::from(policy.lockout_threshold),
+            lock_ms: policy.lockout_duration_s as i64 * 1000,
+        };
+        // Both branches write one row, so an unknown address answers as slowly as a known one.
+        let recorded = match user {
+            Some(user) => self.auth_store.record_failed_sign_in(&user.id, failure).await.map(|_| ()),
+            None => self.auth_store.record_unknown_sign_in(&tenant.id, &secret::digest(email), failure).await,
+        };
+        match recorded {
+            Ok(()) => Error::new(Code::InvalidCredentials),
+            Err(error) => error.into(),
+        }
+    }
+}

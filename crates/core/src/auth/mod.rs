@@ -1,0 +1,90 @@
+//! Sign-in, registration, email verification, recovery and sessions: the flow engine
+//! behind both the hosted pages and the JSON flow API.
+
+mod captcha;
+mod counter;
+mod email;
+mod flows;
+mod login;
+mod registration;
+mod session;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+pub use captcha::{solve_proof_of_work, CaptchaChallenge};
+pub use flows::{CsrfProof, FlowKind, StartedFlow};
+pub use login::{SignIn, SignedIn};
+pub use registration::Registration;
+pub use session::ActiveSession;
+
+use crate::management::Management;
+use crate::password::PasswordHasherPool;
+use crate::ports::{AuthStore, CaptchaVerifier, Mailer, Store};
+use counter::WindowCounter;
+
+/// Who is asking, as far as the network tells.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientContext {
+    pub ip: IpAddr,
+}
+
+/// Verification mails one address may request per window.
+const RESENDS_PER_WINDOW: u32 = 3;
+const RESEND_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// The sign-in service. Cheap to clone.
+#[derive(Clone)]
+pub struct Auth {
+    store: Arc<dyn Store>,
+    auth_store: Arc<dyn AuthStore>,
+    hasher: PasswordHasherPool,
+    mailer: Arc<dyn Mailer>,
+    siteverify: Option<Arc<dyn CaptchaVerifier>>,
+    ip_failures: Arc<WindowCounter<(String, IpAddr)>>,
+    resends: Arc<WindowCounter<(String, String)>>,
+    public_url: Arc<str>,
+    /// Verified against when the email is unknown, so both cases cost one argon2 hash.
+    dummy_hash: Arc<tokio::sync::OnceCell<String>>,
+}
+
+impl Auth {
+    pub fn new(
+        management: &Management,
+        mailer: Arc<dyn Mailer>,
+        siteverify: Option<Arc<dyn CaptchaVerifier>>,
+        public_url: &str,
+    ) -> Self {
+        Auth {
+            store: management.store().clone(),
+            auth_store: management.auth_store().clone(),
+            hasher: management.hasher().clone(),
+            mailer,
+            siteverify,
+            // The IP window matches the default lockout window.
+            ip_failures: Arc::new(WindowCounter::new(15 * 60 * 1000)),
+            resends: Arc::new(WindowCounter::new(RESEND_WINDOW_MS)),
+            public_url: public_url.trim_end_matches('/').into(),
+            dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
+        }
+    }
+
+    /// Deletes expired flows, challenges, tokens, sessions and counters; run periodically.
+    pub async fn prune_expired(&self) -> crate::Result<u64> {
+        // Keep a day of history past expiry for support questions ("my link didn't work").
+        Ok(self.auth_store.prune_expired(crate::ids::now_ms(), 24 * 3600 * 1000).await?)
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    async fn dummy_hash(&self) -> crate::Result<&str> {
+        let hash = self.dummy_hash.get_or_try_init(|| self.hasher.hash(crate::secret::generate("dummy-"))).await?;
+        Ok(hash.as_str())
+    }
+
+    async fn tenant(&self, tenant_id: &str) -> crate::Result<crate::model::Tenant> {
+        self.store.get_tenant(tenant_id).await?.ok_or_else(|| crate::Error::not_found("tenant"))
+    }
+}

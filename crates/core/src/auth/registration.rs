@@ -1,0 +1,67 @@
+//! Registration: the tenant's password policy, then a verification mail. An address that
+//! already has an account gets a mail saying so, and the response is the same either way.
+
+use intelliauth_catalogue::Code;
+
+use super::flows::{CsrfProof, FlowKind};
+use super::Auth;
+use crate::management::{Management, NewUser};
+use crate::ports::Mail;
+use crate::validate::normalize_email;
+use crate::Result;
+
+#[derive(Debug, Clone, Default)]
+pub struct Registration {
+    pub email: String,
+    pub password: String,
+    pub name: Option<String>,
+}
+
+impl Registration {
+    /// The user this registration would create.
+    pub fn as_new_user(&self) -> NewUser {
+        NewUser {
+            email: self.email.clone(),
+            password: Some(self.password.clone()),
+            name: self.name.clone(),
+            email_verified: false,
+        }
+    }
+}
+
+impl Auth {
+    pub async fn register(
+        &self,
+        management: &Management,
+        tenant_id: &str,
+        flow_id: &str,
+        proof: CsrfProof<'_>,
+        input: Registration,
+    ) -> Result<()> {
+        let flow = self.load_flow(tenant_id, flow_id, FlowKind::Registration, proof).await?;
+        let new_user =
+            NewUser { email: input.email, password: Some(input.password), name: input.name, email_verified: false };
+        match management.create_user(tenant_id, new_user.clone()).await {
+            Ok(user) => {
+                self.finish_flow(&flow).await?;
+                self.send_verification(tenant_id, &user).await
+            }
+            Err(error) if error.code == Code::Conflict => {
+                self.finish_flow(&flow).await?;
+                let email = normalize_email(&new_user.email);
+                let sign_in = format!("{}/t/{tenant_id}/login", self.public_url);
+                let forgot = format!("{}/t/{tenant_id}/forgot", self.public_url);
+                let mail = Mail {
+                    to: email,
+                    subject: "You already have an account".into(),
+                    text: format!(
+                        "Someone (hopefully you) tried to register with this address, which already has an account.\n\n\
+                         Sign in: {sign_in}\nForgot your password? {forgot}\n\nIf this wasn't you, you can ignore this mail.\n"
+                    ),
+                };
+                self.deliver(&mail).await
+            }
+            Err(error) => Err(error),
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Sign-in through the JSON flow API: every account-protection code, lockout exactness
+//! under concurrency and across two server processes, captcha providers, and timing.
+
+mod common;
+
+use std::time::Duration;
+
+use common::stub_http::StubHttp;
+use common::{Options, Server};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+const PASSWORD: &str = "correct horse battery";
+
+#[tokio::test]
+async fn right_password_signs_in_and_wrong_or_unknown_is_invalid_credentials() {
+    let server = Server::start().await;
+    server.user_with_password("default", "ada@example.com", PASSWORD, true).await;
+    let ok = server.sign_in("default", json!({ "email": "ADA@example.com", "password": PASSWORD })).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    let token = ok.body["session_token"].as_str().expect("a session token").to_owned();
+    assert_eq!(ok.body["user"]["email"], "ada@example.com");
+
+    let me = server.http.get(server.url("/t/default/api/session")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+
+    for body in [
+        json!({ "email": "ada@example.com", "password": "wrong password" }),
+        json!({ "email": "nobody@example.com", "password": PASSWORD }),
+    ] {
+        let reply = server.sign_in("default", body).await;
+        reply.assert_error(401, "invalid_credentials");
+        reply.assert_catalogue_message();
+    }
+
+    let logout = server.http.post(server.url("/t/default/api/logout")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    let after = common::Reply::from(
+        server.http.get(server.url("/t/default/api/session")).bearer_auth(&token).send().await.unwrap(),
+    )
+    .await;
+    after.assert_error(401, "session_revoked");
+}
+
+#[tokio::test]
+async fn a_disabled_account_is_account_disabled_after_the_right_password() {
+    let server = Server::start().await;
+    let id = server.user_with_password("default", "off@example.com", PASSWORD, true).await;
+    server.call(Method::PATCH, &format!("/v1/tenants/default/users/{id}"), Some(json!({ "disabled": true }))).await;
+    let reply = server.sign_in("default", json!({ "email": "off@example.com", "password": PASSWORD })).await;
+    reply.assert_error(403, "account_disabled");
+    reply.assert_catalogue_message();
+    let wrong = server.sign_in("default", json!({ "email": "off@example.com", "password": "not it" })).await;
+    wrong.assert_error(401, "invalid_credentials");
+}
+
+async fn fire_wrong_passwords(servers: &[&Server], tenant: &str, email: &str, count: usize) {
+    let mut flows = Vec::new();
+    for server in servers {
+        flows.push(server.flow(tenant, "login").await);
+    }
+    let attempts: Vec<_> = (0..count)
+        .map(|n| {
+            let server = servers[n % servers.len()];
+            let url = server.url(&format!("/t/{tenant}/api/login/{}", flows[n % servers.len()]));
+            let body = json!({ "email": email, "password": format!("wrong-{n}") });
+            tokio::spawn(server.http.post(url).json(&body).send())
+        })
+        .collect();
+    for attempt in attempts {
+        let response = attempt.await.unwrap().unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "every wrong password is invalid_credentials, locked or not"
+        );
+    }
+}
+
+async fn failed_attempts(server: &Server, tenant: &str, id: &str) -> (i64, serde_json::Value) {
+    let user = server.get(&format!("/v1/tenants/{tenant}/users/{id}")).await;
+    (user.body["failed_attempts"].as_i64().unwrap(), user.body["locked_until"].clone())
+}
+
+#[tokio::test]
+async fn concurrent_failures_are_counted_exactly_and_lock_the_account() {
+    let server = Server::start().await;
+    server.tenant("lock", json!({ "sign_in": { "lockout_threshold": 10, "lockout_duration_s": 600 } })).await;
+    let id = server.user_with_password("lock", "target@example.com", PASSWORD, true).await;
+    fire_wrong_passwords(&[&server], "lock", "target@example.com", 25).await;
+    let (count, locked_until) = failed_attempts(&server, "lock", &id).await;
+    assert_eq!(count, 25, "every concurrent failure counted once");
+    assert!(locked_until.is_string(), "locked at the threshold");
+
+    let locked = server.sign_in("lock", json!({ "email": "target@example.com", "password": PASSWORD })).await;
+    let details = locked.assert_error(423, "account_locked");
+    locked.assert_catalogue_message();
+    let retry = details["retry_after_s"].as_u64().expect("details.retry_after_s");
+    assert!((590..=600).contains(&retry), "{retry}");
+
+    let unlocked = server.call(Method::POST, &format!("/v1/tenants/lock/users/{id}/unlock"), None).await;
+    assert_eq!(unlocked.status, StatusCode::OK, "{}", unlocked.text);
+    assert_eq!((unlocked.body["failed_attempts"].as_i64(), unlocked.body["locked_until"].is_null()), (Some(0), true));
+    let ok = server.sign_in("lock", json!({ "email": "target@example.com", "password": PASSWORD })).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+}
+
+#[tokio::test]
+async fn the_count_is_exact_across_two_server_processes() {
+    let first = Server::start().await;
+    first.tenant("lock", json!({ "sign_in": { "lockout_threshold": 5 } })).await;
+    let id = first.user_with_password("lock", "shared@example.com", PASSWORD, true).await;
+    let second = first.start_sibling(Options::default()).await;
+    fire_wrong_passwords(&[&first, &second], "lock", "shared@example.com", 20).await;
+    let (count, locked_until) = failed_attempts(&first, "lock", &id).await;
+    assert_eq!(count, 20, "two processes, one exact count");
+    assert!(locked_until.is_string());
+    second
+        .sign_in("lock", json!({ "email": "shared@example.com", "password": PASSWORD }))
+        .await
+        .assert_error(423, "account_locked");
+}
+
+#[tokio::test]
+async fn a_lock_ends_by_itself_after_its_duration() {
+    let server = Server::start().await;
+    server.tenant("brief", json!({ "sign_in": { "lockout_threshold": 2, "lockout_duration_s": 1 } })).await;
+    server.user_with_password("brief", "brief@example.com", PASSWORD, true).await;
+    fire_wrong_passwords(&[&server], "brief", "brief@example.com", 2).await;
+    let locked = server.sign_in("brief", json!({ "email": "brief@example.com", "password": PASSWORD })).await;
+    assert_eq!(locked.assert_error(423, "account_locked")["retry_after_s"], 1);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let ok = server.sign_in("brief", json!({ "email": "brief@example.com", "password": PASSWORD })).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+}
+
+#[tokio::test]
+async fn flows_expire_and_unknown_finished_or_foreign_flows_are_invalid() {
+    let server = Server::start().await;
+    server.tenant("quick", json!({ "sign_in": { "flow_lifetime_s": 1 } })).await;
+    server.user_with_password("quick", "q@example.com", PASSWORD, true).await;
+    let flow = server.flow("quick", "login").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let expired =
+        server.submit("quick", "login", &flow, json!({ "email": "q@example.com", "password": PASSWORD })).await;
+    expired.assert_error(410, "flow_expired");
+    expired.assert_catalogue_message();
+
+    let unknown = server
+        .submit("default", "login", "flw_made_up", json!({ "email": "q@example.com", "password": PASSWORD }))
+        .await;
+    unknown.assert_error(400, "flow_invalid");
+    unknown.assert_catalogue_message();
+
+    let foreign = server.flow("quick", "login").await;
+    server
+        .submit("default", "login", &foreign, json!({ "email": "q@example.com", "password": PASSWORD }))
+        .await
+        .assert_error(400, "flow_invalid");
+
+    let flow = server.flow("quick", "login").await;
+    let done = server.submit("quick", "login", &flow, json!({ "email": "q@example.com", "password": PASSWORD })).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let replay =
+        server.submit("quick", "login", &flow, json!({ "email": "q@example.com", "password": PASSWORD })).await;
+    replay.assert_error(400, "flow_invalid");
+}
+
+#[tokio::test]
+async fn proof_of_work_captcha_gates_the_password_step() {
+    let server = Server::start().await;
+    server.tenant("guarded", json!({ "sign_in": { "captcha": { "mode": "always", "pow_difficulty": 8 } } })).await;
+    server.user_with_password("guarded", "g@example.com", PASSWORD, true).await;
+    let flow = server.flow("guarded", "login").await;
+    let asked =
+        server.submit("guarded", "login", &flow, json!({ "email": "g@example.com", "password": PASSWORD })).await;
+    let details = asked.assert_error(400, "captcha_required").clone();
+    assert_eq!(details["provider"], "proof_of_work");
+    let challenge = &details["challenge"];
+    let solution = intelliauth_core::auth::solve_proof_of_work(
+        challenge["nonce"].as_str().unwrap(),
+        challenge["difficulty"].as_u64().unwrap() as u8,
+    );
+    let answer = format!("{}:{solution}", challenge["id"].as_str().unwrap());
+
+    // A wrong password with a valid captcha is judged on the password.
+    let wrong = server
+        .submit("guarded", "login", &flow, json!({ "email": "g@example.com", "password": "nope", "captcha": answer }))
+        .await;
+    wrong.assert_error(401, "invalid_credentials");
+    // Each challenge answers once.
+    let reused = server
+        .submit("guarded", "login", &flow, json!({ "email": "g@example.com", "password": PASSWORD, "captcha": answer }))
+        .await;
+    assert_eq!(reused.assert_error(400, "captcha_required")["rejected"], true);
+
+    let challenge = &reused.body["details"]["challenge"];
+    let solution = intelliauth_core::auth::solve_proof_of_work(
+        challenge["nonce"].as_str().unwrap(),
+        challenge["difficulty"].as_u64().unwrap() as u8,
+    );
+    let answer = format!("{}:{solution}", challenge["id"].as_str().unwrap());
+    let ok = server
+        .submit("guarded", "login", &flow, json!({ "email": "g@example.com", "password": PASSWORD, "captcha": answer }))
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+}
+
+#[tokio::test]
+async fn captcha_after_failures_for_an_account() {
+    let server = Server::start().await;
+    server.tenant("after", json!({ "sign_in": { "captcha": { "mode": "after_failures", "account_failures": 2, "ip_failures": 100 } } })).await;
+    server.user_with_password("after", "a@example.com", PASSWORD, true).await;
+    for _ in 0..2 {
+        server
+            .sign_in("after", json!({ "email": "a@example.com", "password": "bad" }))
+            .await
+            .assert_error(401, "invalid_credentials");
+    }
+    let asked = server.sign_in("after", json!({ "email": "a@example.com", "password": PASSWORD })).await;
+    asked.assert_error(400, "captcha_required");
+    let other = server.user_with_password("after", "b@example.com", PASSWORD, true).await;
+    assert!(!other.is_empty());
+    let fine = server.sign_in("after", json!({ "email": "b@example.com", "password": PASSWORD })).await;
+    assert_eq!(fine.status, StatusCode::OK, "another account is not affected: {}", fine.text);
+}
+
+#[tokio::test]
+async fn siteverify_captcha_is_checked_with_the_configured_service() {
+    let verifier = StubHttp::start(|body| {
+        let ok = body.contains("response=good-token") && body.contains("secret=s3cret");
+        format!("{{\"success\": {ok}}}")
+    })
+    .await;
+    let server = Server::start_with(
+        Options::default()
+            .arg("--captcha-siteverify-url", &verifier.url)
+            .arg("--captcha-site-key", "site-key-123")
+            .env("INTELLIAUTH_CAPTCHA_SECRET", "s3cret"),
+    )
+    .await;
+    server.tenant("sv", json!({ "sign_in": { "captcha": { "mode": "always", "provider": "siteverify" } } })).await;
+    server.user_with_password("sv", "s@example.com", PASSWORD, true).await;
+    let flow = server.flow("sv", "login").await;
+    let asked = server.submit("sv", "login", &flow, json!({ "email": "s@example.com", "password": PASSWORD })).await;
+    let details = asked.assert_error(400, "captcha_required");
+    assert_eq!(
+        (details["provider"].as_str(), details["site_key"].as_str()),
+        (Some("siteverify"), Some("site-key-123"))
+    );
+    let bad = server
+        .submit("sv", "login", &flow, json!({ "email": "s@example.com", "password": PASSWORD, "captcha": "bad-token" }))
+        .await;
+    assert_eq!(bad.assert_error(400, "captcha_required")["rejected"], true);
+    let good = server
+        .submit(
+            "sv",
+            "login",
+            &flow,
+            json!({ "email": "s@example.com", "password": PASSWORD, "captcha": "good-token" }),
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::OK, "{}", good.text);
+    assert!(verifier.requests.lock().unwrap().iter().all(|body| body.contains("remoteip=127.0.0.1")));
+    assert!(!server.logs().contains("s3cret"), "the captcha secret stays out of the logs");
+}
+
+#[tokio::test]
+async fn a_changed_hash_cost_is_upgraded_at_sign_in() {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    let server = Server::start().await;
+    let id = server.user_with_password("default", "old@example.com", "placeholder password", true).await;
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(4096, 1, 1, None).unwrap(),
+    )
+    .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+    .unwrap()
+    .to_string();
+    let read_hash = "SELECT password_hash FROM users WHERE id = $1";
+    match &server.schema {
+        Some(schema) => {
+            let pool = sqlx::PgPool::connect(&schema.url_via(&schema.base_url)).await.unwrap();
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(&weak)
+                .bind(&id)
+                .execute(&pool)
+                .await
+                .unwrap();
+            assert_eq!(
+                server.sign_in("default", json!({ "email": "old@example.com", "password": PASSWORD })).await.status,
+                StatusCode::OK
+            );
+            let hash: String = sqlx::query_scalar(read_hash).bind(&id).fetch_one(&pool).await.unwrap();
+            assert!(hash.contains("m=19456,t=2,p=1"), "{hash}");
+        }
+        None => {
+            let url = format!("sqlite://{}", server.data_dir.join("intelliauth.db").display());
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(&weak)
+                .bind(&id)
+                .execute(&pool)
+                .await
+                .unwrap();
+            assert_eq!(
+                server.sign_in("default", json!({ "email": "old@example.com", "password": PASSWORD })).await.status,
+                StatusCode::OK
+            );
+            let hash: String = sqlx::query_scalar(read_hash).bind(&id).fetch_one(&pool).await.unwrap();
+            assert!(hash.contains("m=19456,t=2,p=1"), "{hash}");
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The JSON flow API for native apps (`/t/{tenant_id}/api/…`): the same flow engine as
+//! the hosted pages, without cookies.
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use intelliauth_core::auth::{CsrfProof, FlowKind, Registration, SignIn, SignedIn, StartedFlow};
+use intelliauth_core::ids::rfc3339;
+use serde_json::json;
+
+use super::reject_invalid;
+use super::views::UserView;
+use crate::error::ApiResult;
+use crate::extract::{ClientIp, JsonObject};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/t/{tenant_id}/api/login", post(start_login))
+        .route("/t/{tenant_id}/api/login/{flow_id}", post(submit_login))
+        .route("/t/{tenant_id}/api/registration", post(start_registration))
+        .route("/t/{tenant_id}/api/registration/{flow_id}", post(submit_registration))
+        .route("/t/{tenant_id}/api/verification", post(resend_verification))
+        .route("/t/{tenant_id}/api/verification/confirm", post(confirm_verification))
+        .route("/t/{tenant_id}/api/recovery", post(request_recovery))
+        .route("/t/{tenant_id}/api/recovery/confirm", post(confirm_recovery))
+        .route("/t/{tenant_id}/api/session", get(whoami))
+        .route("/t/{tenant_id}/api/logout", post(logout))
+}
+
+fn flow_json(started: &StartedFlow) -> Response {
+    let flow = &started.flow;
+    let body = json!({ "flow_id": flow.id, "kind": flow.kind, "expires_at": rfc3339(flow.expires_at) });
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+async fn start_login(State(state): State<AppState>, Path(tenant_id): Path<String>) -> ApiResult<Response> {
+    Ok(flow_json(&state.auth.start_flow(&tenant_id, FlowKind::Login, false, None).await?))
+}
+
+async fn start_registration(State(state): State<AppState>, Path(tenant_id): Path<String>) -> ApiResult<Response> {
+    Ok(flow_json(&state.auth.start_flow(&tenant_id, FlowKind::Registration, false, None).await?))
+}
+
+/// The session a successful sign-in created, for a native app to keep as a bearer.
+pub fn signed_in_json(signed_in: &SignedIn) -> serde_json::Value {
+    let session = &signed_in.session.record;
+    json!({
+        "session_token": signed_in.session.token,
+        "session": { "id": session.id, "expires_at": rfc3339(session.expires_at), "idle_expires_at": rfc3339(session.idle_expires_at) },
+        "user": UserView::from(&signed_in.user),
+    })
+}
+
+async fn submit_login(
+    State(state): State<AppState>,
+    Path((tenant_id, flow_id)): Path<(String, String)>,
+    ClientIp(client): ClientIp,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    let input = SignIn {
+        email: fields.required_string("email"),
+        password: fields.required_string("password"),
+        captcha: fields.optional_string("captcha"),
+        previous_session: None,
+    };
+    reject_invalid(fields.finish(), Default::default())?;
+    let signed_in = state.auth.sign_in(&tenant_id, &flow_id, CsrfProof::Api, input, client).await?;
+    Ok(Json(signed_in_json(&signed_in)).into_response())
+}
+
+async fn submit_registration(
+    State(state): State<AppState>,
+    Path((tenant_id, flow_id)): Path<(String, String)>,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    let input = Registration {
+        email: fields.required_string("email"),
+        password: fields.required_string("password"),
+        name: fields.optional_string("name"),
+    };
+    let semantic = state.management.check_new_user(&tenant_id, &input.as_new_user()).await?;
+    reject_invalid(fields.finish(), semantic)?;
+    state.auth.register(&state.management, &tenant_id, &flow_id, CsrfProof::Api, input).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "verification_sent" }))).into_response())
+}
+
+async fn resend_verification(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    ClientIp(client): ClientIp,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    let email = fields.required_string("email");
+    reject_invalid(fields.finish(), Default::default())?;
+    state.auth.resend_verification(&tenant_id, &email, client).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "sent_if_unverified" }))).into_response())
+}
+
+async fn confirm_verification(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    let token = fields.required_string("token");
+    reject_invalid(fields.finish(), Default::default())?;
+    state.auth.verify_email(&tenant_id, &token).await?;
+    Ok(Json(json!({ "status": "verified" })).into_response())
+}
+
+async fn request_recovery(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    ClientIp(client): ClientIp,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    let email = fields.required_string("email");
+    reject_invalid(fields.finish(), Default::default())?;
+    state.auth.request_recovery(&tenant_id, &email, client).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "sent_if_registered" }))).into_response())
+}
+
+async fn confirm_recovery(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    let token = fields.required_string("token");
+    let password = fields.required_string("password");
+    reject_invalid(fields.finish(), Default::default())?;
+    let user = state.auth.reset_password(&tenant_id, &token, password).await?;
+    Ok(Json(json!({ "status": "password_changed", "user": UserView::from(&user) })).into_response())
+}
+
+fn session_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+async fn whoami(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    let (session, user) = state.auth.session(&tenant_id, session_token(&headers).as_deref()).await?;
+    let record = &session.record;
+    Ok(Json(json!({
+        "session": { "id": record.id, "expires_at": rfc3339(record.expires_at), "created_at": rfc3339(record.created_at) },
+        "user": UserView::from(&user),
+    }))
+    .into_response())
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<StatusCode> {
+    let token = session_token(&headers);
+    state.auth.session(&tenant_id, token.as_deref()).await?;
+    if let Some(token) = token {
+        state.auth.end_session(&token).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,247 @@
+//! `core::ports::AuthStore` for both backends. Counting, finishing and consuming are
+//! single statements, so they are exact under concurrency and across nodes.
+
+use async_trait::async_trait;
+use intelliauth_core::model::{Lockout, User};
+use intelliauth_core::ports::{AuthStore, FailurePolicy, FlowRecord, OneTimeToken, SessionRecord, StoreResult};
+
+use crate::rows;
+use crate::{map_error, on_pool, SqlStore};
+
+/// "This failure continues the current window": the window is recent and no lock of that
+/// window has already run out (an expired lock starts a fresh count).
+const IN_WINDOW: &str = "(failed_window_start > $1 AND NOT (locked_until > 0 AND locked_until <= $2))";
+
+fn record_failure_sql() -> String {
+    format!(
+        "UPDATE users SET
+            failed_attempts = CASE WHEN {IN_WINDOW} THEN failed_attempts + 1 ELSE 1 END,
+            failed_window_start = CASE WHEN {IN_WINDOW} THEN failed_window_start ELSE $2 END,
+            locked_until = CASE
+                WHEN (CASE WHEN {IN_WINDOW} THEN failed_attempts + 1 ELSE 1 END) >= $3 AND locked_until <= $2 THEN $2 + $4
+                ELSE locked_until END
+         WHERE id = $5
+         RETURNING failed_attempts, failed_window_start, locked_until"
+    )
+}
+
+#[async_trait]
+impl AuthStore for SqlStore {
+    async fn user_by_email(&self, tenant_id: &str, email: &str) -> StoreResult<Option<User>> {
+        fetch_one_as!(
+            self,
+            rows::user,
+            sqlx::query("SELECT * FROM users WHERE tenant_id = $1 AND email = $2").bind(tenant_id).bind(email)
+        )
+    }
+
+    async fn record_failed_sign_in(&self, user_id: &str, policy: FailurePolicy) -> StoreResult<Lockout> {
+        let sql = record_failure_sql();
+        let row = fetch_one_as!(
+            self,
+            rows::lockout,
+            sqlx::query(&sql)
+                .bind(policy.now - policy.window_ms)
+                .bind(policy.now)
+                .bind(policy.threshold)
+                .bind(policy.lock_ms)
+                .bind(user_id)
+        )?;
+        Ok(row.unwrap_or_default())
+    }
+
+    async fn clear_failed_sign_ins(&self, user_id: &str) -> StoreResult<()> {
+        touched!(
+            self,
+            sqlx::query(
+                "UPDATE users SET failed_attempts = 0, failed_window_start = 0 WHERE id = $1 AND failed_attempts <> 0"
+            )
+            .bind(user_id)
+        )
+        .map(|_| ())
+    }
+
+    async fn record_unknown_sign_in(
+        &self,
+        tenant_id: &str,
+        email_digest: &str,
+        policy: FailurePolicy,
+    ) -> StoreResult<()> {
+        touched!(
+            self,
+            sqlx::query(
+                "INSERT INTO unknown_sign_in_failures (tenant_id, email_digest, failed_attempts, window_start) VALUES ($1, $2, 1, $3)
+                 ON CONFLICT (tenant_id, email_digest) DO UPDATE SET
+                    failed_attempts = CASE WHEN unknown_sign_in_failures.window_start > $4
+                        THEN unknown_sign_in_failures.failed_attempts + 1 ELSE 1 END,
+                    window_start = CASE WHEN unknown_sign_in_failures.window_start > $4
+                        THEN unknown_sign_in_failures.window_start ELSE $3 END"
+            )
+            .bind(tenant_id)
+            .bind(email_digest)
+            .bind(policy.now)
+            .bind(policy.now - policy.window_ms)
+        )
+        .map(|_| ())
+    }
+
+    async fn prune_expired(&self, now: i64, keep_ms: i64) -> StoreResult<u64> {
+        let horizon = now - keep_ms;
+        let statements = [
+            "DELETE FROM flows WHERE expires_at < $1",
+            "DELETE FROM captcha_challenges WHERE expires_at < $1",
+            "DELETE FROM one_time_tokens WHERE expires_at < $1",
+            "DELETE FROM unknown_sign_in_failures WHERE window_start < $1",
+            "DELETE FROM sessions WHERE expires_at < $1",
+        ];
+        let mut deleted = 0;
+        for sql in statements {
+            deleted += on_pool!(self, pool => sqlx::query(sql).bind(horizon).execute(pool).await.map(|done| done.rows_affected()).map_err(map_error))?;
+        }
+        Ok(deleted)
+    }
+
+    async fn unlock_user(&self, tenant_id: &str, user_id: &str) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query(
+                "UPDATE users SET failed_attempts = 0, failed_window_start = 0, locked_until = 0 WHERE tenant_id = $1 AND id = $2"
+            )
+            .bind(tenant_id)
+            .bind(user_id)
+        )
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: &str, clear_reset: bool, now: i64) -> StoreResult<()> {
+        let sql = if clear_reset {
+            "UPDATE users SET password_hash = $1, updated_at = $2, version = version + 1, must_reset_password = FALSE,
+             failed_attempts = 0, failed_window_start = 0, locked_until = 0 WHERE id = $3"
+        } else {
+            "UPDATE users SET password_hash = $1, updated_at = $2, version = version + 1 WHERE id = $3"
+        };
+        touched!(self, sqlx::query(sql).bind(hash).bind(now).bind(user_id)).map(|_| ())
+    }
+
+    async fn mark_email_verified(&self, user_id: &str, now: i64) -> StoreResult<()> {
+        touched!(
+            self,
+            sqlx::query("UPDATE users SET email_verified = TRUE, updated_at = $1, version = version + 1 WHERE id = $2")
+                .bind(now)
+                .bind(user_id)
+        )
+        .map(|_| ())
+    }
+
+    async fn insert_flow(&self, flow: &FlowRecord) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO flows (id, tenant_id, kind, browser, csrf_digest, return_to, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(&flow.id).bind(&flow.tenant_id).bind(&flow.kind).bind(flow.browser).bind(&flow.csrf_digest)
+            .bind(&flow.return_to).bind(flow.created_at).bind(flow.expires_at)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn get_flow(&self, id: &str) -> StoreResult<Option<FlowRecord>> {
+        fetch_one_as!(self, rows::flow, sqlx::query("SELECT * FROM flows WHERE id = $1").bind(id))
+    }
+
+    async fn finish_flow(&self, id: &str, now: i64) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query("UPDATE flows SET finished_at = $1 WHERE id = $2 AND finished_at IS NULL").bind(now).bind(id)
+        )
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO sessions (id, token_digest, tenant_id, user_id, created_at, last_seen_at, expires_at, idle_expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(&session.id).bind(&session.token_digest).bind(&session.tenant_id).bind(&session.user_id)
+            .bind(session.created_at).bind(session.last_seen_at).bind(session.expires_at).bind(session.idle_expires_at)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn session_by_digest(&self, token_digest: &str) -> StoreResult<Option<SessionRecord>> {
+        fetch_one_as!(
+            self,
+            rows::session,
+            sqlx::query("SELECT * FROM sessions WHERE token_digest = $1").bind(token_digest)
+        )
+    }
+
+    async fn touch_session(&self, id: &str, now: i64, idle_expires_at: i64) -> StoreResult<()> {
+        touched!(
+            self,
+            sqlx::query("UPDATE sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE id = $3")
+                .bind(now)
+                .bind(idle_expires_at)
+                .bind(id)
+        )
+        .map(|_| ())
+    }
+
+    async fn revoke_session(&self, id: &str, now: i64) -> StoreResult<()> {
+        touched!(
+            self,
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL").bind(now).bind(id)
+        )
+        .map(|_| ())
+    }
+
+    async fn revoke_user_sessions(&self, user_id: &str, now: i64) -> StoreResult<()> {
+        touched!(
+            self,
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(user_id)
+        )
+        .map(|_| ())
+    }
+
+    async fn insert_token(&self, token: &OneTimeToken) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO one_time_tokens (digest, purpose, tenant_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&token.digest).bind(&token.purpose).bind(&token.tenant_id).bind(&token.user_id)
+            .bind(token.created_at).bind(token.expires_at)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn consume_token(&self, digest: &str, purpose: &str, now: i64) -> StoreResult<Option<OneTimeToken>> {
+        fetch_one_as!(
+            self,
+            rows::one_time_token,
+            sqlx::query(
+                "UPDATE one_time_tokens SET used_at = $1
+                 WHERE digest = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1
+                 RETURNING digest, purpose, tenant_id, user_id, created_at, expires_at"
+            )
+            .bind(now)
+            .bind(digest)
+            .bind(purpose)
+        )
+    }
+
+    async fn insert_captcha(
+        &self,
+        id: &str,
+        tenant_id: &str,
+        nonce: &str,
+        difficulty: u8,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO captcha_challenges (id, tenant_id, nonce, difficulty, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id).bind(tenant_id).bind(nonce).bind(i32::from(difficulty)).bind(expires_at)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn consume_captcha(&self, id: &str, tenant_id: &str, now: i64) -> StoreResult<Option<(String, u8)>> {
+        let row: Option<(String, i32)> = on_pool!(self, pool => sqlx::query_as(
+            "UPDATE captcha_challenges SET used_at = $1
+             WHERE id = $2 AND tenant_id = $3 AND used_at IS NULL AND expires_at > $1
+             RETURNING nonce, difficulty")
+            .bind(now).bind(id).bind(tenant_id)
+            .fetch_optional(pool).await.map_err(map_error))?;
+        Ok(row.map(|(nonce, difficulty)| (nonce, u8::try_from(difficulty).unwrap_or(u8::MAX))))
+    }
+}

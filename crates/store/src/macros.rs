@@ -1,0 +1,31 @@
+//! Query helpers shared by the `Store` and `AuthStore` implementations.
+
+use intelliauth_core::ports::{StoreError, StoreResult};
+
+pub(crate) fn decoded<T>(result: sqlx::Result<T>) -> StoreResult<T> {
+    result.map_err(|e| StoreError::Internal(format!("stored row does not decode: {e}")))
+}
+
+/// Fetches at most one row and decodes it with `$decode`.
+macro_rules! fetch_one_as {
+    ($store:expr, $decode:path, $query:expr) => {
+        $crate::on_pool!($store, pool => match $query.fetch_optional(pool).await.map_err($crate::map_error)? {
+            Some(row) => $crate::macros::decoded($decode(&row)).map(Some),
+            None => Ok(None),
+        })
+    };
+}
+
+/// Fetches every row and decodes each with `$decode`.
+macro_rules! fetch_all_as {
+    ($store:expr, $decode:path, $query:expr) => {
+        $crate::on_pool!($store, pool => $query.fetch_all(pool).await.map_err($crate::map_error)?.iter().map(|row| $crate::macros::decoded($decode(row))).collect())
+    };
+}
+
+/// Executes a write and reports whether it touched a row.
+macro_rules! touched {
+    ($store:expr, $query:expr) => {
+        $crate::on_pool!($store, pool => $query.execute(pool).await.map(|done| done.rows_affected() > 0).map_err($crate::map_error))
+    };
+}
