@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::{cargo, run as run_command, workspace_root};
+use crate::{cargo, run as run_command, target_dir, workspace_root};
 
 const DURATION: &str = "10s";
 const CONNECTIONS: &str = "32";
@@ -37,10 +37,6 @@ impl Drop for BenchServer {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| workspace_root().join("target"))
 }
 
 fn ensure_wrk() -> Result<(), String> {
@@ -127,10 +123,17 @@ fn wrk(url: &str, bearer: Option<&str>) -> Result<Figures, String> {
     })
 }
 
+/// Concurrent sign-in loops: enough to keep every core hashing.
+const SIGN_IN_USERS: usize = 8;
+
 fn bench_backend(backend: &'static str, database_url: Option<&str>, rows: &mut Vec<Row>) -> Result<(), String> {
     let server = start_server(database_url)?;
-    let created =
-        curl_json(&server, "POST", "/v1/tenants/default/users", r#"{"email":"bench@example.com","name":"Bench"}"#)?;
+    let created = curl_json(
+        &server,
+        "POST",
+        "/v1/tenants/default/users",
+        r#"{"email":"bench@example.com","password":"correct horse battery"}"#,
+    )?;
     let id = created
         .split("\"id\":\"")
         .nth(1)
@@ -150,6 +153,25 @@ fn bench_backend(backend: &'static str, database_url: Option<&str>, rows: &mut V
         endpoint: "GET /v1/tenants/default/users/{id}",
         figures: wrk(&user_url, Some(&server.token))?,
     });
+    eprintln!("{backend}: sign-ins");
+    let address = server.base.trim_start_matches("http://");
+    let load = crate::sign_in_load::run(
+        address,
+        "bench@example.com",
+        "correct horse battery",
+        SIGN_IN_USERS,
+        Duration::from_secs(10),
+    );
+    if load.failures > 0 {
+        return Err(format!("{} sign-ins failed during the benchmark", load.failures));
+    }
+    let milliseconds = |d: Duration| format!("{:.2}ms", d.as_secs_f64() * 1e3);
+    let figures = Figures {
+        requests_per_second: load.sign_ins_per_second,
+        p50: milliseconds(load.p50),
+        p99: milliseconds(load.p99),
+    };
+    rows.push(Row { backend, endpoint: "sign-in: start flow + password (JSON API)", figures });
     Ok(())
 }
 
@@ -176,7 +198,7 @@ fn machine() -> String {
     format!("{cores} cores ({cpu}), {memory} RAM; wrk and the server share the machine")
 }
 
-fn report(rows: &[Row], date: &str) -> String {
+fn report(rows: &[Row], date: &str, hash_time: Duration) -> String {
     let mut out = String::from("# Benchmarks\n\nMade by `cargo xtask bench` (a release build; rate limits off).\n\n");
     out.push_str(&format!("- Date: {date}\n- Machine: {}\n", machine()));
     out.push_str(&format!(
@@ -194,6 +216,17 @@ fn report(rows: &[Row], date: &str) -> String {
             "| {} | `{}` | {:.0} | {} | {} | {} |\n",
             row.backend, row.endpoint, row.figures.requests_per_second, row.figures.p50, row.figures.p99, ratio
         ));
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let ceiling = cores as f64 / hash_time.as_secs_f64();
+    out.push_str(&format!(
+        "\nArgon2 ceiling: one argon2id hash (19 MiB, t=2, p=1) takes {:.1} ms on this machine, so {cores} cores verify \
+         at most {ceiling:.0} passwords/s.\n\n| Backend | Sign-ins/s | Share of the argon2 ceiling |\n|---|---:|---:|\n",
+        hash_time.as_secs_f64() * 1e3
+    ));
+    for row in rows.iter().filter(|row| row.endpoint.starts_with("sign-in")) {
+        let share = 100.0 * row.figures.requests_per_second / ceiling;
+        out.push_str(&format!("| {} | {:.1} | {share:.0}% |\n", row.backend, row.figures.requests_per_second));
     }
     out.push_str(
         "\n`GET user` authenticates the management credential (SHA-256 digest lookup) and reads the user: two \
@@ -227,7 +260,7 @@ pub fn run(_args: &[String]) -> Result<(), String> {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
-    let report = report(&rows, &date);
+    let report = report(&rows, &date, crate::sign_in_load::argon2_hash_time());
     let path = workspace_root().join("bench/RESULTS.md");
     std::fs::create_dir_all(path.parent().unwrap()).map_err(|e| e.to_string())?;
     std::fs::write(&path, &report).map_err(|e| e.to_string())?;

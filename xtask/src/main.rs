@@ -1,6 +1,7 @@
 //! Project automation: `cargo xtask test | gen | bench`.
 
 mod bench;
+mod sign_in_load;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -29,8 +30,9 @@ fn run(command: &mut Command) -> Result<(), String> {
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  test    run every test: the whole workspace on SQLite, then the integration suite again on
-          PostgreSQL when INTELLIAUTH_TEST_DATABASE_URL is set
+  test    run every test: the whole workspace and the browser tests on SQLite, then the
+          integration suite and the browser tests again on PostgreSQL when
+          INTELLIAUTH_TEST_DATABASE_URL is set
   gen     write the SDK's code union and the docs' error index from the catalogue
   bench   load-test a release build and write bench/RESULTS.md";
 
@@ -54,26 +56,48 @@ fn main() -> ExitCode {
     }
 }
 
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| workspace_root().join("target"))
+}
+
 fn test(extra: &[String]) -> Result<(), String> {
     let postgres = std::env::var("INTELLIAUTH_TEST_DATABASE_URL").ok().filter(|url| !url.is_empty());
-    eprintln!("== every test, on SQLite ==");
+    eprintln!("== every Rust test, on SQLite ==");
     run(cargo()
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(extra)
         .env_remove("INTELLIAUTH_TEST_DATABASE_URL"))?;
+    eprintln!("== browser tests (Chromium), on SQLite ==");
+    browser_tests(None)?;
     match postgres {
         Some(url) => {
             eprintln!("== the integration suite again, on PostgreSQL ==");
             run(cargo()
                 .args(["test", "-p", "intelliauth", "--no-fail-fast"])
                 .args(extra)
-                .env("INTELLIAUTH_TEST_DATABASE_URL", url))
+                .env("INTELLIAUTH_TEST_DATABASE_URL", &url))?;
+            eprintln!("== browser tests (Chromium), on PostgreSQL ==");
+            browser_tests(Some(&url))
         }
         None => {
             eprintln!("note: INTELLIAUTH_TEST_DATABASE_URL is not set, so PostgreSQL was not tested");
             Ok(())
         }
     }
+}
+
+/// The hosted pages in Chromium (e2e/): installs Chromium and the npm packages when
+/// missing, then runs them against the binary the Rust tests just built.
+fn browser_tests(postgres: Option<&str>) -> Result<(), String> {
+    let e2e = workspace_root().join("e2e");
+    run(Command::new("bash").arg(e2e.join("setup.sh")))?;
+    let mut npm = Command::new("npm");
+    npm.arg("test").current_dir(&e2e).env("INTELLIAUTH_BIN", target_dir().join("debug/intelliauth"));
+    match postgres {
+        Some(url) => npm.env("INTELLIAUTH_TEST_DATABASE_URL", url),
+        None => npm.env_remove("INTELLIAUTH_TEST_DATABASE_URL"),
+    };
+    run(&mut npm)
 }
 
 fn gen() -> Result<(), String> {

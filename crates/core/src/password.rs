@@ -139,9 +139,14 @@ impl PasswordPolicy {
         if password.len() > MAX_PASSWORD_BYTES {
             errors.add(field, format!("must be at most {MAX_PASSWORD_BYTES} bytes"));
         }
-        if self.reject_common && COMMON_PASSWORDS.contains(&password.to_lowercase().as_str()) {
+        if self.is_common(password) {
             errors.add(field, "is one of the most common passwords; choose one that is harder to guess");
         }
+    }
+
+    /// Whether the policy rejects this password as one of the most common ones.
+    pub fn is_common(&self, password: &str) -> bool {
+        self.reject_common && COMMON_PASSWORDS.contains(&password.to_lowercase().as_str())
     }
 
     pub fn validate(&self, errors: &mut FieldErrors) {

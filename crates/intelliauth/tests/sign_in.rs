@@ -313,3 +313,98 @@ async fn a_changed_hash_cost_is_upgraded_at_sign_in() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_browser_flow_posted_without_its_csrf_cookie_is_state_mismatch() {
+    let server = Server::start().await;
+    server.user_with_password("default", "csrf@example.com", PASSWORD, true).await;
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let started = no_redirects.get(server.url("/t/default/login")).send().await.unwrap();
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let cookie = started.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/t/default"),
+        "{cookie}"
+    );
+    let location = started.headers()["location"].to_str().unwrap().to_owned();
+    let flow = location.split("flow=").nth(1).unwrap();
+    let reply =
+        server.submit("default", "login", flow, json!({ "email": "csrf@example.com", "password": PASSWORD })).await;
+    reply.assert_error(400, "state_mismatch");
+    reply.assert_catalogue_message();
+}
+
+#[tokio::test]
+async fn a_password_found_on_the_breached_list_must_be_reset_at_sign_in() {
+    let server = Server::start().await;
+    server.tenant("lenient", json!({ "password_policy": { "reject_common": false } })).await;
+    server.user_with_password("lenient", "weak@example.com", "password123", true).await;
+    let before = server.sign_in("lenient", json!({ "email": "weak@example.com", "password": "password123" })).await;
+    assert_eq!(before.status, StatusCode::OK, "allowed while the tenant allows it");
+    let tightened = server
+        .call(
+            Method::PATCH,
+            "/v1/tenants/lenient",
+            Some(json!({ "settings": { "password_policy": { "reject_common": true } } })),
+        )
+        .await;
+    assert_eq!(tightened.status, StatusCode::OK, "{}", tightened.text);
+    let after = server.sign_in("lenient", json!({ "email": "weak@example.com", "password": "password123" })).await;
+    assert!(after.assert_error(403, "password_must_be_reset")["reset_ticket"].is_string());
+}
+
+#[tokio::test]
+async fn captcha_after_failures_from_one_ip() {
+    let server = Server::start().await;
+    server.tenant("ipwatch", json!({ "sign_in": { "captcha": { "mode": "after_failures", "ip_failures": 2, "account_failures": 100 } } })).await;
+    server.user_with_password("ipwatch", "c@example.com", PASSWORD, true).await;
+    for email in ["a@example.com", "b@example.com"] {
+        server
+            .sign_in("ipwatch", json!({ "email": email, "password": "spray" }))
+            .await
+            .assert_error(401, "invalid_credentials");
+    }
+    let asked = server.sign_in("ipwatch", json!({ "email": "c@example.com", "password": PASSWORD })).await;
+    asked.assert_error(400, "captcha_required");
+}
+
+/// Signs in through the hosted page with raw HTTP, sending `session` as the browser's
+/// current session cookie; returns the new session cookie's value.
+async fn page_sign_in(server: &Server, email: &str, session: Option<&str>) -> String {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let started = http.get(server.url("/t/default/login")).send().await.unwrap();
+    let csrf_cookie = started.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let location = started.headers()["location"].to_str().unwrap().to_owned();
+    let page =
+        http.get(server.url(&location)).header("cookie", &csrf_cookie).send().await.unwrap().text().await.unwrap();
+    let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+    let mut cookies = csrf_cookie.clone();
+    if let Some(session) = session {
+        cookies.push_str(&format!("; ia_session={session}"));
+    }
+    let signed_in = http
+        .post(server.url(&location))
+        .header("cookie", cookies)
+        .form(&[("csrf_token", csrf), ("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let set_cookie = signed_in.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(!set_cookie.contains("Secure"), "Secure is relaxed only because the public URL is http://localhost");
+    set_cookie.split(';').next().unwrap().trim_start_matches("ia_session=").to_owned()
+}
+
+#[tokio::test]
+async fn signing_in_again_rotates_the_browser_session() {
+    let server = Server::start().await;
+    server.user_with_password("default", "rotate@example.com", PASSWORD, true).await;
+    let first = page_sign_in(&server, "rotate@example.com", None).await;
+    let second = page_sign_in(&server, "rotate@example.com", Some(&first)).await;
+    assert_ne!(first, second, "a new session id at sign-in");
+    let old = server.http.get(server.url("/t/default/api/session")).bearer_auth(&first).send().await.unwrap();
+    common::Reply::from(old).await.assert_error(401, "session_revoked");
+    let new = server.http.get(server.url("/t/default/api/session")).bearer_auth(&second).send().await.unwrap();
+    assert_eq!(new.status(), StatusCode::OK);
+}

@@ -31,6 +31,11 @@ impl From<intelliauth_core::ports::StoreError> for ApiError {
     }
 }
 
+/// Marks a response a handler already rendered for an error (a hosted page showing the
+/// copy): the renderer leaves it alone but still counts and logs the code.
+#[derive(Clone, Copy)]
+pub(crate) struct Rendered(pub Code);
+
 /// The error travelling from a handler to the renderer.
 #[derive(Clone)]
 pub(crate) struct PendingError(pub Arc<Error>);

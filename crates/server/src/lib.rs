@@ -9,6 +9,7 @@ mod fault;
 mod health;
 pub mod metrics;
 mod observe;
+mod pages;
 pub mod rate_limit;
 mod request_id;
 mod serve;
@@ -35,7 +36,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .merge(api::routes());
+        .merge(api::routes())
+        .merge(pages::routes());
     if state.settings.fault_injection {
         router = router.merge(fault::routes());
     }

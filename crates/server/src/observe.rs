@@ -14,7 +14,7 @@ use intelliauth_core::Error;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
-use crate::error::{code_for_bare_status, render, ApiError, PendingError};
+use crate::error::{code_for_bare_status, render, ApiError, PendingError, Rendered};
 use crate::request_id;
 use crate::state::AppState;
 
@@ -82,6 +82,11 @@ fn finish(
     span: &tracing::Span,
 ) -> (Response, Option<&'static str>) {
     let status = response.status();
+    if let Some(Rendered(code)) = response.extensions_mut().remove::<Rendered>() {
+        let _entered = span.enter();
+        tracing::info!(code = code.as_str(), "request refused");
+        return (response, Some(code.as_str()));
+    }
     let error = match response.extensions_mut().remove::<PendingError>() {
         Some(PendingError(error)) => error,
         None if status.is_client_error() || status.is_server_error() => {

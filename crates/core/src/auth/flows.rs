@@ -58,9 +58,25 @@ impl Auth {
         browser: bool,
         return_to: Option<&str>,
     ) -> Result<StartedFlow> {
+        self.start_flow_with_csrf(tenant_id, kind, browser, return_to, None).await
+    }
+
+    /// Starts a flow; a browser that already holds a CSRF cookie keeps it, so flows open in
+    /// several tabs stay valid together.
+    pub async fn start_flow_with_csrf(
+        &self,
+        tenant_id: &str,
+        kind: FlowKind,
+        browser: bool,
+        return_to: Option<&str>,
+        existing_csrf: Option<&str>,
+    ) -> Result<StartedFlow> {
         let tenant = self.tenant(tenant_id).await?;
         let now = ids::now_ms();
-        let csrf_token = secret::generate("");
+        let csrf_token = match existing_csrf.filter(|token| (32..=64).contains(&token.len())) {
+            Some(token) => token.to_owned(),
+            None => secret::generate(""),
+        };
         let flow = FlowRecord {
             id: secret::generate("flw_"),
             tenant_id: tenant.id,
@@ -76,14 +92,9 @@ impl Auth {
         Ok(StartedFlow { flow, csrf_token })
     }
 
-    /// The flow, if this step may proceed on it.
-    pub async fn load_flow(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        kind: FlowKind,
-        proof: CsrfProof<'_>,
-    ) -> Result<FlowRecord> {
+    /// The flow if it exists for this tenant and kind, is unfinished and unexpired. No
+    /// CSRF check: for showing a flow's page, which changes nothing.
+    pub async fn live_flow(&self, tenant_id: &str, id: &str, kind: FlowKind) -> Result<FlowRecord> {
         let invalid = || Error::new(Code::FlowInvalid).with_detail("flow", kind.as_str());
         if id.len() > 128 {
             return Err(invalid());
@@ -95,6 +106,19 @@ impl Auth {
         if ids::now_ms() >= flow.expires_at {
             return Err(Error::new(Code::FlowExpired).with_detail("flow", kind.as_str()));
         }
+        Ok(flow)
+    }
+
+    /// The flow, if this step may proceed on it: live, and for a browser flow posted with
+    /// the CSRF token of its cookie in both the cookie and the form.
+    pub async fn load_flow(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        kind: FlowKind,
+        proof: CsrfProof<'_>,
+    ) -> Result<FlowRecord> {
+        let flow = self.live_flow(tenant_id, id, kind).await?;
         if flow.browser {
             let proven = match proof {
                 CsrfProof::Browser { cookie: Some(cookie), form: Some(form) } => {
@@ -111,7 +135,7 @@ impl Auth {
     }
 
     /// Ends the flow; a second finish (a replayed post) is `flow_invalid`.
-    pub(super) async fn finish_flow(&self, flow: &FlowRecord) -> Result<()> {
+    pub async fn finish_flow(&self, flow: &FlowRecord) -> Result<()> {
         if self.auth_store.finish_flow(&flow.id, ids::now_ms()).await? {
             Ok(())
         } else {

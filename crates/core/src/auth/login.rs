@@ -87,7 +87,7 @@ impl Auth {
         self.auth_store.clear_failed_sign_ins(&user.id).await?;
         if let Some(hash) = &stored_hash {
             if self.hasher.needs_rehash(hash) {
-                let rehashed = self.hasher.hash(input.password).await?;
+                let rehashed = self.hasher.hash(input.password.clone()).await?;
                 self.auth_store.set_password_hash(&user.id, &rehashed, false, now).await?;
             }
         }
@@ -95,7 +95,9 @@ impl Auth {
             return Err(Error::new(Code::EmailUnverified)
                 .with_detail("resend_url", format!("{}/t/{}/api/verification", self.public_url, tenant.id)));
         }
-        if user.must_reset_password {
+        // A password that is on the breached list today must be replaced, even if it was
+        // accepted when it was set.
+        if user.must_reset_password || tenant.settings.password_policy.is_common(&input.password) {
             let ticket = self.issue_reset_ticket(&tenant.id, &user.id).await?;
             return Err(Error::new(Code::PasswordMustBeReset)
                 .with_detail("reset_url", self.reset_url(&tenant.id, &ticket))

@@ -1,0 +1,108 @@
+//! HTML for the hosted pages: one accessible, responsive layout themed per tenant, and the
+//! few components the forms need. Every interpolated value goes through [`escape`].
+
+use intelliauth_core::model::Tenant;
+
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2933;background:#f5f7fa}
+main{max-width:26rem;margin:6vh auto;padding:2rem;background:#fff;border-radius:.75rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
+header{text-align:center;margin-bottom:1.5rem}header img{max-height:3rem}
+h1{font-size:1.4rem;margin:.5rem 0 1rem}
+label{display:block;font-weight:600;margin:1rem 0 .25rem}
+input{width:100%;padding:.6rem .75rem;font:inherit;border:1px solid #9aa5b1;border-radius:.4rem}
+input:focus,button:focus,a:focus{outline:3px solid var(--primary);outline-offset:2px}
+button{width:100%;margin-top:1.5rem;padding:.7rem;font:inherit;font-weight:600;color:#fff;background:var(--primary);border:0;border-radius:.4rem;cursor:pointer}
+button:disabled{opacity:.6;cursor:wait}
+button.secondary{background:#52606d;margin-top:.75rem}
+.alert{padding:.75rem 1rem;border-radius:.4rem;background:#fde8e8;color:#8a1c1c;margin-bottom:1rem}
+.notice{padding:.75rem 1rem;border-radius:.4rem;background:#e3f8ee;color:#0b5a36;margin-bottom:1rem}
+.field-error{color:#8a1c1c;font-size:.9rem;margin:.25rem 0 0}
+nav{margin-top:1.5rem;display:flex;justify-content:space-between;flex-wrap:wrap;gap:.5rem;font-size:.95rem}
+a{color:var(--primary)}
+@media (max-width:30rem){main{margin:0;border-radius:0;min-height:100vh}}
+";
+
+/// A whole page in the tenant's theme.
+pub fn page(tenant: &Tenant, title: &str, body: &str) -> String {
+    let theme = &tenant.settings.theme;
+    let brand = escape(theme.name.as_deref().unwrap_or(&tenant.display_name));
+    let logo = theme
+        .logo_url
+        .as_deref()
+        .map(|url| format!("<img src=\"{}\" alt=\"{brand}\">", escape(url)))
+        .unwrap_or_else(|| format!("<strong>{brand}</strong>"));
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<meta name=\"referrer\" content=\"no-referrer\"><title>{title} · {brand}</title>\
+<style>:root{{--primary:{colour}}}{STYLE}</style></head>\
+<body><main><header>{logo}</header><h1>{title}</h1>{body}</main></body></html>\n",
+        title = escape(title),
+        colour = escape(&theme.primary_colour),
+    )
+}
+
+/// A message that a screen reader announces as soon as it appears.
+pub fn alert(message: &str, code: &str) -> String {
+    format!("<div class=\"alert\" role=\"alert\" data-code=\"{}\">{}</div>", escape(code), escape(message))
+}
+
+pub fn notice(message: &str) -> String {
+    format!("<div class=\"notice\" role=\"status\">{}</div>", escape(message))
+}
+
+pub fn hidden(name: &str, value: &str) -> String {
+    format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(name), escape(value))
+}
+
+/// A labelled input with its field errors, wired for assistive technology.
+pub fn input(name: &str, label: &str, kind: &str, value: &str, autocomplete: &str, errors: &[String]) -> String {
+    let described = if errors.is_empty() {
+        String::new()
+    } else {
+        format!(" aria-invalid=\"true\" aria-describedby=\"{name}-error\"")
+    };
+    let messages: String =
+        errors.iter().map(|e| format!("<p class=\"field-error\" id=\"{name}-error\">{}</p>", escape(e))).collect();
+    format!(
+        "<label for=\"{name}\">{label}</label><input id=\"{name}\" name=\"{name}\" type=\"{kind}\" value=\"{value}\" \
+         autocomplete=\"{autocomplete}\" required{described}>{messages}",
+        name = escape(name),
+        label = escape(label),
+        value = escape(value),
+    )
+}
+
+/// The proof-of-work captcha: the browser solves the puzzle with WebCrypto, fills the
+/// hidden field, and only then enables the submit button.
+pub fn proof_of_work(id: &str, nonce: &str, difficulty: u64, csp_nonce: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"captcha\" id=\"captcha\" value=\"\">\
+<p id=\"captcha-status\" role=\"status\">Checking your browser…</p>\
+<script nonce=\"{csp_nonce}\">addEventListener('DOMContentLoaded',async()=>{{const id={id},nonce={nonce},bits={difficulty};\
+const button=document.querySelector('button[type=submit]');button.disabled=true;\
+const enc=new TextEncoder();for(let n=0;;n++){{\
+const h=new Uint8Array(await crypto.subtle.digest('SHA-256',enc.encode(nonce+':'+n)));\
+let z=0;for(const b of h){{if(b===0){{z+=8;continue}}z+=Math.clz32(b)-24;break}}\
+if(z>=bits){{document.getElementById('captcha').value=id+':'+n;break}}}}\
+document.getElementById('captcha-status').textContent='Browser check complete.';button.disabled=false;}});</script>",
+        id = serde_json::to_string(id).unwrap_or_default(),
+        nonce = serde_json::to_string(nonce).unwrap_or_default(),
+    )
+}

@@ -1,0 +1,216 @@
+// The hosted pages in Chromium: each sign-in failure shows the catalogue's copy, and a
+// whole account life (register, verify, sign in, forget, reset) works in the browser.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../lib/server.mjs';
+import { startSmtp } from '../lib/smtp.mjs';
+import { launch, screenshot, expectCopy } from '../lib/browser.mjs';
+
+const PASSWORD = 'correct horse battery';
+let server, smtp, browser, catalogue;
+
+before(async () => {
+  smtp = await startSmtp();
+  server = await startServer({ args: ['--smtp-url', smtp.url] });
+  browser = await launch();
+  catalogue = await server.catalogue();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await smtp?.close();
+});
+
+async function withPage(name, body) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await body(page);
+  } finally {
+    await screenshot(page, name).catch(() => {});
+    await context.close();
+  }
+}
+
+async function submit(page, selector = 'form button[type=submit]') {
+  await Promise.all([page.waitForEvent('load'), page.click(selector)]);
+}
+
+async function signIn(page, tenant, email, password) {
+  await page.goto(`${server.base}/t/${tenant}/login`);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await submit(page);
+}
+
+test('a wrong password and an unknown email both show invalid_credentials', async () => {
+  await server.tenant('p-invalid');
+  await server.user('p-invalid', 'ada@example.com', PASSWORD);
+  await withPage('invalid_credentials', async (page) => {
+    await signIn(page, 'p-invalid', 'ada@example.com', 'not the password');
+    await expectCopy(assert, page, catalogue, 'invalid_credentials');
+    assert.equal(await page.inputValue('#email'), 'ada@example.com', 'the email is kept');
+    await signIn(page, 'p-invalid', 'nobody@example.com', PASSWORD);
+    await expectCopy(assert, page, catalogue, 'invalid_credentials');
+  });
+});
+
+test('a disabled account shows account_disabled', async () => {
+  await server.tenant('p-disabled');
+  const id = await server.user('p-disabled', 'off@example.com', PASSWORD);
+  await server.api('PATCH', `/v1/tenants/p-disabled/users/${id}`, { disabled: true });
+  await withPage('account_disabled', async (page) => {
+    await signIn(page, 'p-disabled', 'off@example.com', PASSWORD);
+    await expectCopy(assert, page, catalogue, 'account_disabled');
+  });
+});
+
+test('too many failures show account_locked with the time to wait', async () => {
+  await server.tenant('p-locked', { sign_in: { lockout_threshold: 2, lockout_duration_s: 300 } });
+  await server.user('p-locked', 'locked@example.com', PASSWORD);
+  await withPage('account_locked', async (page) => {
+    for (let i = 0; i < 2; i++) {
+      await signIn(page, 'p-locked', 'locked@example.com', `wrong ${i}`);
+      await expectCopy(assert, page, catalogue, 'invalid_credentials');
+    }
+    await signIn(page, 'p-locked', 'locked@example.com', PASSWORD);
+    await expectCopy(assert, page, catalogue, 'account_locked');
+    assert.match(await page.textContent('#retry-after'), /try again in about 5 minutes/);
+  });
+});
+
+test('an unverified email shows email_unverified and offers a resend', async () => {
+  await server.tenant('p-unverified', { sign_in: { require_verified_email: true } });
+  await server.user('p-unverified', 'late@example.com', PASSWORD, { email_verified: false });
+  await withPage('email_unverified', async (page) => {
+    await signIn(page, 'p-unverified', 'late@example.com', PASSWORD);
+    await expectCopy(assert, page, catalogue, 'email_unverified');
+    await submit(page, 'form[action$="/verify/resend"] button');
+    assert.match(await page.textContent('[role=status]'), /new link is on its way/);
+    const link = await smtp.link('late@example.com', '/t/p-unverified/verify?token=');
+    await page.goto(link);
+    assert.match(await page.textContent('[role=status]'), /verified/);
+    await signIn(page, 'p-unverified', 'late@example.com', PASSWORD);
+    assert.match(await page.textContent('#signed-in-as'), /late@example.com/);
+  });
+});
+
+test('a forced reset shows password_must_be_reset on the new-password step', async () => {
+  await server.tenant('p-reset');
+  const id = await server.user('p-reset', 'flagged@example.com', PASSWORD);
+  await server.api('PATCH', `/v1/tenants/p-reset/users/${id}`, { must_reset_password: true });
+  await withPage('password_must_be_reset', async (page) => {
+    await signIn(page, 'p-reset', 'flagged@example.com', PASSWORD);
+    assert.match(page.url(), /\/t\/p-reset\/reset\?flow=/);
+    await expectCopy(assert, page, catalogue, 'password_must_be_reset');
+    await page.fill('#password', 'a much better password');
+    await submit(page);
+    assert.match(await page.textContent('[role=status]'), /password has been changed/);
+    await signIn(page, 'p-reset', 'flagged@example.com', 'a much better password');
+    assert.match(await page.textContent('#signed-in-as'), /flagged@example.com/);
+  });
+});
+
+test('captcha_required renders a proof-of-work check that the browser solves', async () => {
+  await server.tenant('p-captcha', { sign_in: { captcha: { mode: 'always', pow_difficulty: 10 } } });
+  await server.user('p-captcha', 'human@example.com', PASSWORD);
+  await withPage('captcha_required', async (page) => {
+    await signIn(page, 'p-captcha', 'human@example.com', PASSWORD);
+    await page.locator('[data-code=captcha_required]').waitFor();
+    await page.locator('#captcha-status', { hasText: 'Browser check complete.' }).waitFor({ timeout: 20000 });
+    assert.match(await page.inputValue('#captcha'), /^cap_.+:\d+$/);
+    await page.fill('#password', PASSWORD);
+    await submit(page);
+    assert.match(await page.textContent('#signed-in-as'), /human@example.com/);
+  });
+});
+
+test('an expired flow shows flow_expired and a way to start again', async () => {
+  await server.tenant('p-expired', { sign_in: { flow_lifetime_s: 1 } });
+  await server.user('p-expired', 'slow@example.com', PASSWORD);
+  await withPage('flow_expired', async (page) => {
+    await page.goto(`${server.base}/t/p-expired/login`);
+    await page.fill('#email', 'slow@example.com');
+    await page.fill('#password', PASSWORD);
+    await page.waitForTimeout(1300);
+    await submit(page);
+    await expectCopy(assert, page, catalogue, 'flow_expired');
+    await Promise.all([page.waitForEvent('load'), page.click('#start-again')]);
+    assert.ok(await page.isVisible('#email'), 'a fresh sign-in form');
+  });
+});
+
+test('an unknown or finished flow shows flow_invalid', async () => {
+  await server.tenant('p-invalid-flow');
+  await server.user('p-invalid-flow', 'once@example.com', PASSWORD);
+  await withPage('flow_invalid', async (page) => {
+    await page.goto(`${server.base}/t/p-invalid-flow/login`);
+    const used = page.url();
+    await page.goto(`${server.base}/t/p-invalid-flow/login?flow=flw_made_up`);
+    await expectCopy(assert, page, catalogue, 'flow_invalid');
+    // Finish the real flow, then post it again from its old page.
+    await page.goto(used);
+    await page.fill('#email', 'once@example.com');
+    await page.fill('#password', PASSWORD);
+    const form = await page.evaluate(() => document.querySelector('form').outerHTML);
+    await submit(page);
+    assert.match(await page.textContent('#signed-in-as'), /once@example.com/);
+    await page.setContent(form.replace('action="/', `action="${server.base}/`));
+    await page.fill('#email', 'once@example.com');
+    await page.fill('#password', PASSWORD);
+    await submit(page);
+    await expectCopy(assert, page, catalogue, 'flow_invalid');
+  });
+});
+
+test('a forged form shows state_mismatch and a clear restart path', async () => {
+  await server.tenant('p-csrf');
+  await server.user('p-csrf', 'victim@example.com', PASSWORD);
+  await withPage('state_mismatch', async (page) => {
+    await page.goto(`${server.base}/t/p-csrf/login`);
+    await page.evaluate(() => { document.querySelector('[name=csrf_token]').value = 'forged-by-another-site'; });
+    await page.fill('#email', 'victim@example.com');
+    await page.fill('#password', PASSWORD);
+    await submit(page);
+    await expectCopy(assert, page, catalogue, 'state_mismatch');
+    assert.ok(await page.isVisible('#start-again'));
+  });
+});
+
+test('register, verify by mail, sign in, forget the password, reset it by mail, sign in again', async () => {
+  await server.tenant('p-journey', { sign_in: { require_verified_email: true }, theme: { name: 'Journey Co', primary_colour: '#0b7a53' } });
+  await withPage('journey', async (page) => {
+    await page.goto(`${server.base}/t/p-journey/register`);
+    assert.match(await page.title(), /Journey Co/, 'the tenant theme names the page');
+    await page.fill('#email', 'traveller@example.com');
+    await page.fill('#name', 'Tra Veller');
+    await page.fill('#password', PASSWORD);
+    await submit(page);
+    assert.match(await page.textContent('[role=status]'), /Check your inbox/);
+
+    await page.goto(await smtp.link('traveller@example.com', '/t/p-journey/verify?token='));
+    assert.match(await page.textContent('[role=status]'), /verified/);
+
+    await signIn(page, 'p-journey', 'traveller@example.com', PASSWORD);
+    assert.match(await page.textContent('#signed-in-as'), /traveller@example.com/);
+    await submit(page, 'form[action$="/logout"] button');
+    assert.ok(await page.isVisible('#password'), 'signed out, back at sign-in');
+
+    await page.click('a[href$="/forgot"]');
+    await page.waitForSelector('#email');
+    await page.fill('#email', 'traveller@example.com');
+    await submit(page);
+    assert.match(await page.textContent('[role=status]'), /we've sent it a link/);
+
+    await page.goto(await smtp.link('traveller@example.com', '/t/p-journey/reset?token='));
+    await page.fill('#password', 'a new and better secret');
+    await submit(page);
+    assert.match(await page.textContent('[role=status]'), /password has been changed/);
+
+    await signIn(page, 'p-journey', 'traveller@example.com', PASSWORD);
+    await expectCopy(assert, page, catalogue, 'invalid_credentials');
+    await signIn(page, 'p-journey', 'traveller@example.com', 'a new and better secret');
+    assert.match(await page.textContent('#signed-in-as'), /traveller@example.com/);
+  });
+});
