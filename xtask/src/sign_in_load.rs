@@ -106,23 +106,3 @@ pub fn run(address: &str, email: &str, password: &str, users: usize, duration: D
         failures,
     }
 }
-
-/// Median time of one argon2id hash with the server's parameters (19 MiB, t=2, p=1).
-pub fn argon2_hash_time() -> Duration {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let argon2 = argon2::Argon2::new(
-        argon2::Algorithm::Argon2id,
-        argon2::Version::V0x13,
-        argon2::Params::new(19 * 1024, 2, 1, None).unwrap(),
-    );
-    let salt = SaltString::encode_b64(b"benchmark-salt!!").unwrap();
-    let mut times: Vec<Duration> = (0..15)
-        .map(|_| {
-            let started = Instant::now();
-            let _ = argon2.hash_password(b"correct horse battery", &salt);
-            started.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
-}

@@ -32,6 +32,9 @@ enum Command {
     Migrate(Settings),
     /// Print the error catalogue as JSON.
     Errors,
+    /// Measure one password hash on this machine, to size --max-concurrent-hashes and to
+    /// know the sign-in ceiling (cores ÷ hash time). Prints JSON.
+    Calibrate,
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
             println!("{:#}", intelliauth_catalogue::catalogue_json());
             return ExitCode::SUCCESS;
         }
+        Command::Calibrate => return calibrate(),
         Command::Serve(ref settings) | Command::Migrate(ref settings) => settings.clone(),
     };
     let settings = match &cli.config {
@@ -74,7 +78,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(_) => serve(settings).await,
             Command::Migrate(_) => migrate(settings).await,
-            Command::Errors => Ok(()),
+            Command::Errors | Command::Calibrate => Ok(()),
         }
     });
     match result {
@@ -84,6 +88,35 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Times the server's own password hashing (same parameters, same build).
+fn calibrate() -> ExitCode {
+    let Ok(runtime) = tokio::runtime::Builder::new_multi_thread().enable_all().build() else {
+        return ExitCode::FAILURE;
+    };
+    let hasher = PasswordHasherPool::new(1);
+    let mut times: Vec<f64> = runtime.block_on(async {
+        let mut times = Vec::new();
+        for _ in 0..15 {
+            let started = std::time::Instant::now();
+            if hasher.hash("calibration password".into()).await.is_err() {
+                break;
+            }
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+        times
+    });
+    if times.is_empty() {
+        eprintln!("error: hashing failed");
+        return ExitCode::FAILURE;
+    }
+    times.sort_by(f64::total_cmp);
+    let hash_ms = times[times.len() / 2];
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let ceiling = cores as f64 * 1000.0 / hash_ms;
+    println!("{}", serde_json::json!({ "hash_ms": hash_ms, "cores": cores, "sign_in_ceiling_per_s": ceiling }));
+    ExitCode::SUCCESS
 }
 
 fn init_logging(json: bool) {
@@ -182,6 +215,7 @@ fn spawn_housekeeping(state: AppState) {
 /// bootstrap token goes to the terminal once, never to the log.
 fn print_banner(public_url: &str, backend: &str, generated_token: Option<&str>, configured: bool) {
     println!("IntelliAuth is running on {public_url} ({backend})");
+    println!("  sign-in pages    {public_url}/t/default/login   (JSON flow API under /t/default/api/)");
     println!("  management API   {public_url}/v1/tenants/default/users");
     println!("  API reference    {public_url}/v1/openapi.json");
     println!("  error catalogue  {public_url}/v1/errors");

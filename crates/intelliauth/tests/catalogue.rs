@@ -54,21 +54,33 @@ async fn openapi_document_describes_the_management_api() {
     assert!(document["components"]["schemas"]["ErrorBody"].is_object());
 }
 
-/// README's curl example works against a real server, as a newcomer would paste it.
-#[tokio::test]
-async fn readme_curl_example_creates_and_reads_a_user() {
-    let server = Server::start().await;
+/// The first `sh` block after `heading` in README, with the token and port of `server`.
+fn readme_block(server: &Server, heading: &str) -> String {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
-    let section = readme.split("## Try the management API").nth(1).expect("README has the section");
+    let section = readme.split(heading).nth(1).expect("README has the section");
     let script = section.split("```sh\n").nth(1).and_then(|block| block.split("```").next()).expect("a sh block");
-    let script: String = script
+    script
         .lines()
         .map(|line| if line.starts_with("TOKEN=") { format!("TOKEN={}", server.token) } else { line.to_owned() })
         .collect::<Vec<_>>()
         .join("\n")
-        .replace("http://localhost:8080", &server.base);
-    let output = tokio::process::Command::new("bash").args(["-euo", "pipefail", "-c", &script]).output().await.unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+        .replace("http://localhost:8080", &server.base)
+}
+
+async fn run_sh(script: &str) -> String {
+    let output = tokio::process::Command::new("bash").args(["-euo", "pipefail", "-c", script]).output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(stdout.matches("\"email\":\"ada@example.com\"").count(), 2, "created, then listed: {stdout}");
+    stdout
+}
+
+/// README's curl examples work against a real server, as a newcomer would paste them:
+/// create and read a user, then sign in as that user through the JSON flow API.
+#[tokio::test]
+async fn readme_curl_examples_create_a_user_and_sign_in() {
+    let server = Server::start().await;
+    let management = run_sh(&readme_block(&server, "## Try the management API")).await;
+    assert_eq!(management.matches("\"email\":\"ada@example.com\"").count(), 2, "created, then listed: {management}");
+    let sign_in = run_sh(&readme_block(&server, "## Sign-in")).await;
+    assert!(sign_in.contains("\"session_token\":\"ias_s_"), "{sign_in}");
 }

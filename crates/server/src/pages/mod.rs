@@ -133,6 +133,27 @@ async fn start_flow(
     Ok(response)
 }
 
+/// What proves a posted form comes from the browser that started its flow.
+fn browser_proof<'a>(headers: &'a HeaderMap, form: &'a FormBody) -> CsrfProof<'a> {
+    CsrfProof::Browser { cookie: cookies::read(headers, cookies::CSRF), form: Some(form.get("csrf_token")) }
+}
+
+/// The flow a form was posted to, or the page that says why it cannot go on.
+async fn posted_flow(
+    state: &AppState,
+    tenant: &Tenant,
+    kind: FlowKind,
+    query: &PageQuery,
+    proof: CsrfProof<'_>,
+    restart: &str,
+) -> ApiResult<Result<intelliauth_core::ports::FlowRecord, Response>> {
+    match state.auth.load_flow(&tenant.id, query.flow.as_deref().unwrap_or_default(), kind, proof).await {
+        Ok(flow) => Ok(Ok(flow)),
+        Err(error) if is_flow_error(&error) => Ok(Err(restart_page(tenant, &error, restart))),
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// The flow and CSRF token a page shows, or where to go instead.
 async fn shown_flow(
     state: &AppState,
@@ -201,7 +222,6 @@ async fn login_submit(
 ) -> ApiResult<Response> {
     let tenant = state.management.tenant(&tenant_id).await?;
     let flow_id = query.flow.clone().unwrap_or_default();
-    let csrf_cookie = cookies::read(&headers, cookies::CSRF);
     let captcha = ["captcha", "h-captcha-response", "cf-turnstile-response"]
         .into_iter()
         .map(|key| form.get(key))
@@ -212,7 +232,7 @@ async fn login_submit(
         captcha: captcha.map(str::to_owned),
         previous_session: cookies::read(&headers, cookies::SESSION).map(str::to_owned),
     };
-    let proof = CsrfProof::Browser { cookie: csrf_cookie, form: Some(form.get("csrf_token")) };
+    let proof = browser_proof(&headers, &form);
     match state.auth.sign_in(&tenant_id, &flow_id, proof, input, client).await {
         Ok(signed_in) => {
             let target = signed_in.return_to.clone().unwrap_or_else(|| format!("/t/{tenant_id}/account"));
@@ -352,8 +372,7 @@ async fn register_submit(
         password: form.get("password").to_owned(),
         name: (!name.is_empty()).then_some(name),
     };
-    let proof =
-        CsrfProof::Browser { cookie: cookies::read(&headers, cookies::CSRF), form: Some(form.get("csrf_token")) };
+    let proof = browser_proof(&headers, &form);
     match state.auth.register(&state.management, &tenant_id, &flow_id, proof, input).await {
         Ok(()) => {
             let body = notice("Check your inbox: we sent you a link to verify your email address.");
@@ -459,18 +478,11 @@ async fn forgot_submit(
     form: FormBody,
 ) -> ApiResult<Response> {
     let tenant = state.management.tenant(&tenant_id).await?;
-    let proof =
-        CsrfProof::Browser { cookie: cookies::read(&headers, cookies::CSRF), form: Some(form.get("csrf_token")) };
-    let flow = match state
-        .auth
-        .load_flow(&tenant_id, query.flow.as_deref().unwrap_or_default(), FlowKind::Recovery, proof)
-        .await
-    {
+    let restart = format!("/t/{tenant_id}/forgot");
+    let proof = browser_proof(&headers, &form);
+    let flow = match posted_flow(&state, &tenant, FlowKind::Recovery, &query, proof, &restart).await? {
         Ok(flow) => flow,
-        Err(error) if is_flow_error(&error) => {
-            return Ok(restart_page(&tenant, &error, &format!("/t/{tenant_id}/forgot")))
-        }
-        Err(error) => return Err(error.into()),
+        Err(response) => return Ok(response),
     };
     state.auth.request_recovery(&tenant_id, form.get("email"), client).await?;
     state.auth.finish_flow(&flow).await?;
@@ -521,13 +533,11 @@ async fn reset_submit(
 ) -> ApiResult<Response> {
     let tenant = state.management.tenant(&tenant_id).await?;
     let flow_id = query.flow.clone().unwrap_or_default();
-    let proof =
-        CsrfProof::Browser { cookie: cookies::read(&headers, cookies::CSRF), form: Some(form.get("csrf_token")) };
+    let proof = browser_proof(&headers, &form);
     let restart = format!("/t/{tenant_id}/forgot");
-    let flow = match state.auth.load_flow(&tenant_id, &flow_id, FlowKind::Recovery, proof).await {
+    let flow = match posted_flow(&state, &tenant, FlowKind::Recovery, &query, proof, &restart).await? {
         Ok(flow) => flow,
-        Err(error) if is_flow_error(&error) => return Ok(restart_page(&tenant, &error, &restart)),
-        Err(error) => return Err(error.into()),
+        Err(response) => return Ok(response),
     };
     match state.auth.reset_password(&tenant_id, form.get("token"), form.get("password").to_owned()).await {
         Ok(_) => {
