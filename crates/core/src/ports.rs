@@ -83,6 +83,8 @@ pub struct FlowRecord {
     pub id: String,
     pub tenant_id: String,
     pub kind: String,
+    /// The step the user is on, e.g. `credentials` or `new_password`.
+    pub step: String,
     /// Browser flows are bound to a CSRF cookie; API flows (native apps) are not.
     pub browser: bool,
     pub csrf_digest: String,

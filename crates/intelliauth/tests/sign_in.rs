@@ -408,3 +408,17 @@ async fn signing_in_again_rotates_the_browser_session() {
     let new = server.http.get(server.url("/t/default/api/session")).bearer_auth(&second).send().await.unwrap();
     assert_eq!(new.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn flows_report_their_kind_step_and_expiry() {
+    let server = Server::start().await;
+    for (kind, step) in [("login", "credentials"), ("registration", "details")] {
+        let started = server.http.post(server.url(&format!("/t/default/api/{kind}"))).send().await.unwrap();
+        let started = common::Reply::from(started).await;
+        assert_eq!(started.status, StatusCode::CREATED);
+        assert_eq!((started.body["kind"].as_str(), started.body["step"].as_str()), (Some(kind), Some(step)));
+        assert!(started.body["expires_at"].as_str().is_some_and(|at| at.ends_with('Z')), "{}", started.text);
+    }
+    let missing = server.http.post(server.url("/t/nowhere/api/login")).send().await.unwrap();
+    common::Reply::from(missing).await.assert_error(404, "not_found");
+}

@@ -125,6 +125,7 @@ pub(crate) fn flow(row: &impl Columns) -> sqlx::Result<FlowRecord> {
         id: row.text("id")?,
         tenant_id: row.text("tenant_id")?,
         kind: row.text("kind")?,
+        step: row.text("step")?,
         browser: row.flag("browser")?,
         csrf_digest: row.text("csrf_digest")?,
         return_to: row.opt_text("return_to")?,

@@ -15,6 +15,15 @@ pub enum FlowKind {
 }
 
 impl FlowKind {
+    /// The step a new flow of this kind starts at.
+    pub fn first_step(self) -> &'static str {
+        match self {
+            FlowKind::Login => "credentials",
+            FlowKind::Registration => "details",
+            FlowKind::Recovery => "request",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FlowKind::Login => "login",
@@ -58,7 +67,7 @@ impl Auth {
         browser: bool,
         return_to: Option<&str>,
     ) -> Result<StartedFlow> {
-        self.start_flow_with_csrf(tenant_id, kind, browser, return_to, None).await
+        self.start_flow_with_csrf(tenant_id, kind, kind.first_step(), browser, return_to, None).await
     }
 
     /// Starts a flow; a browser that already holds a CSRF cookie keeps it, so flows open in
@@ -67,6 +76,7 @@ impl Auth {
         &self,
         tenant_id: &str,
         kind: FlowKind,
+        step: &str,
         browser: bool,
         return_to: Option<&str>,
         existing_csrf: Option<&str>,
@@ -81,6 +91,7 @@ impl Auth {
             id: secret::generate("flw_"),
             tenant_id: tenant.id,
             kind: kind.as_str().into(),
+            step: step.into(),
             browser,
             csrf_digest: secret::digest(&csrf_token),
             return_to: safe_return_to(return_to),

@@ -32,7 +32,8 @@ pub fn routes() -> Router<AppState> {
 
 fn flow_json(started: &StartedFlow) -> Response {
     let flow = &started.flow;
-    let body = json!({ "flow_id": flow.id, "kind": flow.kind, "expires_at": rfc3339(flow.expires_at) });
+    let body =
+        json!({ "flow_id": flow.id, "kind": flow.kind, "step": flow.step, "expires_at": rfc3339(flow.expires_at) });
     (StatusCode::CREATED, Json(body)).into_response()
 }
 

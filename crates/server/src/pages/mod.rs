@@ -119,7 +119,10 @@ async fn start_flow(
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
     let existing = cookies::read(headers, cookies::CSRF);
-    let started = state.auth.start_flow_with_csrf(&tenant.id, kind, true, query.return_to.as_deref(), existing).await?;
+    // A reset link opens recovery at its second step; everything else starts at the first.
+    let step = if page_path == "reset" { "new_password" } else { kind.first_step() };
+    let started =
+        state.auth.start_flow_with_csrf(&tenant.id, kind, step, true, query.return_to.as_deref(), existing).await?;
     let mut location = format!("/t/{}/{page_path}?flow={}", tenant.id, started.flow.id);
     if let Some(token) = &query.token {
         location.push_str(&format!("&token={}", form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()));

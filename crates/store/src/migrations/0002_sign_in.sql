@@ -8,6 +8,7 @@ CREATE TABLE flows (
     id TEXT PRIMARY KEY,
     tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     kind TEXT NOT NULL,
+    step TEXT NOT NULL,
     browser BOOLEAN NOT NULL,
     csrf_digest TEXT NOT NULL,
     return_to TEXT,
