@@ -8,6 +8,8 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
-if [ ! -d node_modules/playwright-core ]; then
+# Reinstall whenever the lock file changed since the last install.
+if ! cmp -s package-lock.json node_modules/.installed-lock 2>/dev/null; then
   npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.installed-lock
 fi

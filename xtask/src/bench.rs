@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use base64::Engine;
+
 use crate::{cargo, run as run_command, target_dir, workspace_root};
 
 const DURATION: &str = "10s";
@@ -95,12 +97,9 @@ fn curl_json(server: &BenchServer, method: &str, path: &str, body: &str) -> Resu
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-fn wrk(url: &str, bearer: Option<&str>) -> Result<Figures, String> {
+fn wrk(url: &str, extra: &[String]) -> Result<Figures, String> {
     let mut command = Command::new("wrk");
-    command.args(["-t", THREADS, "-c", CONNECTIONS, "-d", DURATION, "--latency"]);
-    if let Some(token) = bearer {
-        command.arg("-H").arg(format!("Authorization: Bearer {token}"));
-    }
+    command.args(["-t", THREADS, "-c", CONNECTIONS, "-d", DURATION, "--latency"]).args(extra);
     let output = command.arg(url).output().map_err(|e| format!("wrk: {e}"))?;
     let text = String::from_utf8_lossy(&output.stdout);
     let find = |prefix: &str| {
@@ -121,6 +120,32 @@ fn wrk(url: &str, bearer: Option<&str>) -> Result<Figures, String> {
         p50: find("50%").unwrap_or_default(),
         p99: find("99%").unwrap_or_default(),
     })
+}
+
+/// Load on the token endpoint: a confidential client asking for client-credentials tokens.
+fn client_credentials(server: &BenchServer) -> Result<Figures, String> {
+    let created = curl_json(
+        server,
+        "POST",
+        "/v1/tenants/default/applications",
+        r#"{"name":"bench","client_type":"confidential","redirect_uris":["https://bench.example/cb"],"allowed_grants":["client_credentials"],"allowed_scopes":["bench"]}"#,
+    )?;
+    let field = |name: &str| {
+        created.split(&format!("\"{name}\":\"")).nth(1).and_then(|rest| rest.split('"').next()).map(str::to_owned)
+    };
+    let (Some(id), Some(secret)) = (field("client_id"), field("client_secret")) else {
+        return Err(format!("creating the bench client failed: {created}"));
+    };
+    let script = std::env::temp_dir().join(format!("intelliauth-bench-{}.lua", std::process::id()));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+    let lua = format!(
+        "wrk.method = \"POST\"\nwrk.body = \"grant_type=client_credentials\"\n\
+         wrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\nwrk.headers[\"Authorization\"] = \"Basic {basic}\"\n"
+    );
+    std::fs::write(&script, lua).map_err(|e| e.to_string())?;
+    let figures = wrk(&format!("{}/t/default/oauth/token", server.base), &["-s".into(), script.display().to_string()]);
+    let _ = std::fs::remove_file(&script);
+    figures
 }
 
 /// Concurrent sign-in loops: enough to keep every core hashing.
@@ -144,14 +169,20 @@ fn bench_backend(backend: &'static str, database_url: Option<&str>, rows: &mut V
     rows.push(Row {
         backend,
         endpoint: "GET /healthz (floor)",
-        figures: wrk(&format!("{}/healthz", server.base), None)?,
+        figures: wrk(&format!("{}/healthz", server.base), &[])?,
     });
     eprintln!("{backend}: GET user");
     let user_url = format!("{}/v1/tenants/default/users/{id}", server.base);
     rows.push(Row {
         backend,
         endpoint: "GET /v1/tenants/default/users/{id}",
-        figures: wrk(&user_url, Some(&server.token))?,
+        figures: wrk(&user_url, &["-H".into(), format!("Authorization: Bearer {}", server.token)])?,
+    });
+    eprintln!("{backend}: client-credentials tokens");
+    rows.push(Row {
+        backend,
+        endpoint: "POST /t/default/oauth/token (client_credentials)",
+        figures: client_credentials(&server)?,
     });
     eprintln!("{backend}: sign-ins");
     let address = server.base.trim_start_matches("http://");

@@ -15,24 +15,34 @@ type Cause = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug)]
 pub struct Error {
     pub code: Code,
-    pub message: Option<String>,
+    pub message: Option<Box<str>>,
     pub details: Map<String, Value>,
     /// Seconds a client should wait; sent as `Retry-After` (and `details.retry_after_s`
     /// where the catalogue says so).
     pub retry_after_s: Option<u64>,
     /// A bearer challenge for `WWW-Authenticate` (RFC 6750); set on authentication failures,
     /// which answer 401 instead of the code's usual status.
-    pub bearer_challenge: Option<String>,
+    pub www_authenticate: Option<Box<str>>,
+    /// The RFC 6749 `error` for OAuth endpoints; sent beside `code` so standard clients work.
+    pub oauth_error: Option<&'static str>,
     pub cause: Option<Cause>,
 }
 
 impl Error {
     pub fn new(code: Code) -> Self {
-        Error { code, message: None, details: Map::new(), retry_after_s: None, bearer_challenge: None, cause: None }
+        Error {
+            code,
+            message: None,
+            details: Map::new(),
+            retry_after_s: None,
+            www_authenticate: None,
+            oauth_error: None,
+            cause: None,
+        }
     }
 
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
-        self.message = Some(message.into());
+        self.message = Some(message.into().into_boxed_str());
         self
     }
 
@@ -83,18 +93,35 @@ impl Error {
     }
 
     /// A missing or unknown bearer credential: `permission_denied`, answered with 401 and
-    /// a `WWW-Authenticate` challenge as RFC 6750 asks.
+    /// a `WWW-Authenticate` challenge as RFC 6750 §3 asks (no error attribute when the
+    /// request carried no credential at all).
     pub fn unauthenticated(reason: &str, description: &str) -> Self {
-        let mut error =
-            Error::new(Code::PermissionDenied).with_message(format!("{description}.")).with_detail("reason", reason);
-        error.bearer_challenge =
-            Some(format!("Bearer realm=\"intelliauth\", error=\"invalid_token\", error_description=\"{description}\""));
-        error
+        let challenge = if reason == "missing_credential" {
+            "Bearer realm=\"intelliauth\"".to_owned()
+        } else {
+            format!("Bearer realm=\"intelliauth\", error=\"invalid_token\", error_description=\"{description}\"")
+        };
+        Error::new(Code::PermissionDenied)
+            .with_message(format!("{description}."))
+            .with_detail("reason", reason)
+            .with_challenge(challenge)
+    }
+
+    /// Adds the RFC 6749 `error` field (`invalid_grant`, `invalid_client`, …).
+    pub fn oauth(mut self, rfc_error: &'static str) -> Self {
+        self.oauth_error = Some(rfc_error);
+        self
+    }
+
+    /// Asks the client to authenticate with `challenge` (`WWW-Authenticate`), answering 401.
+    pub fn with_challenge(mut self, challenge: impl Into<String>) -> Self {
+        self.www_authenticate = Some(challenge.into().into_boxed_str());
+        self
     }
 
     /// The HTTP status: 401 for authentication challenges, otherwise the catalogue's.
     pub fn http_status(&self) -> u16 {
-        if self.bearer_challenge.is_some() {
+        if self.www_authenticate.is_some() {
             401
         } else {
             self.code.http_status()

@@ -13,6 +13,7 @@ pub mod model;
 pub mod page;
 pub mod password;
 pub mod ports;
+pub mod sealed;
 pub mod secret;
 pub mod validate;
 

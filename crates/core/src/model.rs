@@ -58,6 +58,22 @@ pub struct TenantSettings {
     pub password_policy: PasswordPolicy,
     pub sign_in: SignInPolicy,
     pub theme: Theme,
+    pub oauth: OAuthSettings,
+}
+
+/// Token settings of the tenant's OAuth 2.0 / OIDC provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OAuthSettings {
+    pub access_token_lifetime_s: u64,
+    /// `ES256` or `EdDSA`.
+    pub signing_alg: String,
+}
+
+impl Default for OAuthSettings {
+    fn default() -> Self {
+        OAuthSettings { access_token_lifetime_s: 3600, signing_alg: "ES256".into() }
+    }
 }
 
 impl TenantSettings {
@@ -78,6 +94,12 @@ impl TenantSettings {
         at_least("session_idle_s", sign_in.session_idle_s, 60);
         if !(1..=28).contains(&sign_in.captcha.pow_difficulty) {
             errors.add("settings.sign_in.captcha.pow_difficulty", "must be between 1 and 28");
+        }
+        if !(60..=86_400).contains(&self.oauth.access_token_lifetime_s) {
+            errors.add("settings.oauth.access_token_lifetime_s", "must be between 60 and 86400");
+        }
+        if !matches!(self.oauth.signing_alg.as_str(), "ES256" | "EdDSA") {
+            errors.add("settings.oauth.signing_alg", "must be ES256 or EdDSA");
         }
         let colour = &self.theme.primary_colour;
         if !(colour.len() == 7 && colour.starts_with('#') && colour[1..].chars().all(|c| c.is_ascii_hexdigit())) {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use intelliauth_core::ports::{CaptchaVerifier, Mailer};
+use intelliauth_core::sealed::InstanceKey;
 use intelliauth_providers::{FileMailer, Siteverify, SmtpMailer};
 use intelliauth_server::extract::BodyLimits;
 use intelliauth_server::rate_limit::{Limit, RateLimitSettings};
@@ -79,6 +80,10 @@ pub struct Settings {
     /// The captcha service's secret (prefer the environment variable to a flag).
     #[arg(long, env = "INTELLIAUTH_CAPTCHA_SECRET", hide_env_values = true)]
     pub captcha_secret: Option<String>,
+    /// The key that encrypts signing keys at rest (base64url, 32 bytes). Without it, one is
+    /// generated into <data-dir>/instance.key; every node of an installation needs the same.
+    #[arg(long, env = "INTELLIAUTH_INSTANCE_KEY", hide_env_values = true)]
+    pub instance_key: Option<String>,
     /// Mount /__fault routes that fail on purpose. For testing failure handling only.
     #[arg(long, env = "INTELLIAUTH_FAULT_INJECTION", hide = true)]
     pub fault_injection: Option<bool>,
@@ -96,7 +101,7 @@ impl Settings {
         layer_over!(self, file; bind, data_dir, database_url, public_url, log_format, max_body_bytes, request_timeout_s,
             client_timeout_s, rate_limit_ip_per_s, rate_limit_ip_burst, rate_limit_credential_per_s,
             rate_limit_credential_burst, db_max_connections, db_acquire_timeout_ms, max_concurrent_hashes, smtp_url, mail_from,
-            captcha_siteverify_url, captcha_site_key, captcha_secret, fault_injection)
+            captcha_siteverify_url, captcha_site_key, captcha_secret, instance_key, fault_injection)
     }
 
     pub fn load_file(path: &std::path::Path) -> Result<Settings, String> {
@@ -182,7 +187,37 @@ impl Settings {
         }
     }
 
+    /// The instance key from the setting, or from `<data-dir>/instance.key` (created, owner
+    /// read-only, on first start).
+    pub fn instance_key(&self) -> Result<InstanceKey, String> {
+        if let Some(text) = &self.instance_key {
+            return InstanceKey::parse(text);
+        }
+        let path = self.data_dir().join("instance.key");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => InstanceKey::parse(&text).map_err(|e| format!("{}: {e}", path.display())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(self.data_dir()).map_err(|e| e.to_string())?;
+                let key = InstanceKey::generate();
+                write_private(&path, &key.to_text()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                tracing::info!(path = %path.display(), "generated the instance key");
+                Ok(key)
+            }
+            Err(error) => Err(format!("cannot read {}: {error}", path.display())),
+        }
+    }
+
     pub fn max_concurrent_hashes(&self) -> usize {
         self.max_concurrent_hashes.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
     }
+}
+
+/// Creates `path` readable by its owner only.
+fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(content.as_bytes())
 }

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use config::Settings;
 use intelliauth_core::password::PasswordHasherPool;
 use intelliauth_core::{Auth, Management};
+use intelliauth_oidc::Oidc;
 use intelliauth_server::AppState;
 use intelliauth_store::SqlStore;
 
@@ -25,6 +26,18 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum KeysCommand {
+    /// Rotate a tenant's signing keys: the published next key starts signing; the current
+    /// one stays published until its tokens expire.
+    Rotate {
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Run the server (applies pending migrations first).
     Serve(Settings),
@@ -32,6 +45,9 @@ enum Command {
     Migrate(Settings),
     /// Print the error catalogue as JSON.
     Errors,
+    /// Manage token-signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Measure one password hash on this machine, to size --max-concurrent-hashes and to
     /// know the sign-in ceiling (cores ÷ hash time). Prints JSON.
     Calibrate,
@@ -45,7 +61,9 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Calibrate => return calibrate(),
-        Command::Serve(ref settings) | Command::Migrate(ref settings) => settings.clone(),
+        Command::Serve(ref settings)
+        | Command::Migrate(ref settings)
+        | Command::Keys(KeysCommand::Rotate { ref settings, .. }) => settings.clone(),
     };
     let settings = match &cli.config {
         Some(path) => match Settings::load_file(path) {
@@ -78,6 +96,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(_) => serve(settings).await,
             Command::Migrate(_) => migrate(settings).await,
+            Command::Keys(KeysCommand::Rotate { ref tenant, .. }) => rotate_keys(settings, tenant).await,
             Command::Errors | Command::Calibrate => Ok(()),
         }
     });
@@ -166,6 +185,17 @@ async fn migrate(settings: Settings) -> Result<(), String> {
     Ok(())
 }
 
+async fn rotate_keys(settings: Settings, tenant: &str) -> Result<(), String> {
+    let store = Arc::new(open_store(&settings).await?);
+    migrate_with_retry(&store).await?;
+    let public_url = settings.public_url.clone().unwrap_or_else(|| settings.public_url(settings.bind()));
+    let oidc = Oidc::new(store.clone(), store.clone(), settings.instance_key()?, &public_url);
+    let jwks = oidc.rotate_keys(tenant).await.map_err(|e| format!("rotation failed: {e}"))?;
+    store.close().await;
+    println!("{jwks:#}");
+    Ok(())
+}
+
 async fn serve(settings: Settings) -> Result<(), String> {
     let store = Arc::new(open_store(&settings).await?);
     migrate_with_retry(&store).await?;
@@ -183,7 +213,8 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let http = settings.http(public_url.clone());
     let header_read_timeout = http.header_read_timeout;
     let auth = Auth::new(&management, settings.mailer()?, settings.siteverify()?, &public_url);
-    let state = AppState::new(management, auth, http);
+    let oidc = Oidc::new(store.clone(), store.clone(), settings.instance_key()?, &public_url);
+    let state = AppState::new(management, auth, oidc, http);
     spawn_housekeeping(state.clone());
     let app = intelliauth_server::router(state);
 

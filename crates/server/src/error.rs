@@ -69,12 +69,17 @@ pub(crate) fn error_body(error: &Error, request_id: &str) -> Value {
     {
         details.insert("retry_after_s".into(), seconds.into());
     }
-    json!({
+    let mut body = json!({
         "code": error.code.as_str(),
         "message": error.message(),
         "details": details,
         "request_id": request_id,
-    })
+    });
+    if let Some(rfc_error) = error.oauth_error {
+        body["error"] = rfc_error.into();
+        body["error_description"] = error.message().into();
+    }
+    body
 }
 
 /// Renders `error` as the final response: JSON for API clients, a small page for browsers.
@@ -89,7 +94,7 @@ pub(crate) fn render(error: &Error, request_id: &str, wants_html: bool) -> Respo
     if let Some(seconds) = error.retry_after_s {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
-    if let Some(challenge) = error.bearer_challenge.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+    if let Some(challenge) = error.www_authenticate.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
         headers.insert(header::WWW_AUTHENTICATE, challenge);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -55,6 +55,25 @@ fn is_length_limit(error: &axum::Error) -> bool {
     false
 }
 
+/// An `application/x-www-form-urlencoded` body, read within the body limits.
+pub struct FormBody(pub HashMap<String, String>);
+
+impl FormBody {
+    pub fn get(&self, key: &str) -> &str {
+        self.0.get(key).map_or("", String::as_str)
+    }
+}
+
+impl FromRequest<AppState> for FormBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(request.into_body(), state.body_limits).await?;
+        // Empty values count as absent, as form posts send empty fields.
+        Ok(FormBody(form_urlencoded::parse(&bytes).into_owned().filter(|(_, value)| !value.is_empty()).collect()))
+    }
+}
+
 /// A JSON object body, read field by field so every problem is reported at once.
 pub struct JsonObject(pub Fields);
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use intelliauth_core::{Auth, Management};
+use intelliauth_oidc::Oidc;
 
 use crate::extract::BodyLimits;
 use crate::metrics::Metrics;
@@ -40,6 +41,7 @@ impl Default for HttpSettings {
 pub struct AppState {
     pub management: Management,
     pub auth: Auth,
+    pub oidc: Oidc,
     pub body_limits: BodyLimits,
     pub settings: Arc<HttpSettings>,
     pub rate_limits: Arc<RateLimits>,
@@ -47,10 +49,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(management: Management, auth: Auth, settings: HttpSettings) -> Self {
+    pub fn new(management: Management, auth: Auth, oidc: Oidc, settings: HttpSettings) -> Self {
         AppState {
             management,
             auth,
+            oidc,
             body_limits: settings.body_limits,
             rate_limits: Arc::new(RateLimits::new(&settings.rate_limits)),
             metrics: Arc::new(Metrics::new()),

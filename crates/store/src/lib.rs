@@ -7,6 +7,7 @@
 #[macro_use]
 mod macros;
 mod auth_queries;
+mod key_queries;
 mod migrate;
 mod queries;
 mod rows;

@@ -9,6 +9,7 @@ use crate::{map_error, on_pool, Db, SqlStore};
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/0001_init.sql")),
     (2, "sign_in", include_str!("migrations/0002_sign_in.sql")),
+    (3, "signing_keys", include_str!("migrations/0003_signing_keys.sql")),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

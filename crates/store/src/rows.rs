@@ -3,7 +3,7 @@
 use intelliauth_core::model::{
     Application, ClientType, Grant, Lockout, ManagementCredential, Meta, Scope, Tenant, User,
 };
-use intelliauth_core::ports::{FlowRecord, OneTimeToken, SessionRecord};
+use intelliauth_core::ports::{FlowRecord, OneTimeToken, SessionRecord, SigningKeyRecord};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -157,5 +157,18 @@ pub(crate) fn one_time_token(row: &impl Columns) -> sqlx::Result<OneTimeToken> {
         user_id: row.text("user_id")?,
         created_at: row.int("created_at")?,
         expires_at: row.int("expires_at")?,
+    })
+}
+
+pub(crate) fn signing_key(row: &impl Columns) -> sqlx::Result<SigningKeyRecord> {
+    Ok(SigningKeyRecord {
+        kid: row.text("kid")?,
+        tenant_id: row.text("tenant_id")?,
+        alg: row.text("alg")?,
+        status: row.text("status")?,
+        sealed_secret: row.text("sealed_secret")?,
+        public_jwk: row.text("public_jwk")?,
+        created_at: row.int("created_at")?,
+        retire_after: row.opt_int("retire_after")?,
     })
 }

@@ -4,6 +4,7 @@ pub mod applications;
 pub mod auth;
 pub mod credentials;
 pub mod errors;
+pub mod oauth;
 pub mod openapi;
 pub mod tenants;
 pub mod users;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/credentials", get(credentials::list_all).post(credentials::create))
         .route("/v1/credentials/{credential_id}", axum::routing::delete(credentials::delete))
         .merge(auth::routes())
+        .merge(oauth::routes())
 }
 
 /// Body problems first; semantic problems only for fields that parsed.

@@ -5,9 +5,7 @@
 mod cookies;
 mod html;
 
-use std::collections::HashMap;
-
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,8 +16,8 @@ use intelliauth_core::model::Tenant;
 use intelliauth_core::{secret, Error};
 use serde::Deserialize;
 
-use crate::error::{ApiError, ApiResult, Rendered};
-use crate::extract::{read_body, ClientIp};
+use crate::error::{ApiResult, Rendered};
+use crate::extract::{ClientIp, FormBody};
 use crate::state::AppState;
 use html::{alert, escape, hidden, input, notice, page};
 
@@ -41,24 +39,6 @@ struct PageQuery {
     return_to: Option<String>,
     token: Option<String>,
     reason: Option<String>,
-}
-
-/// An `application/x-www-form-urlencoded` body, read within the body limits.
-struct FormBody(HashMap<String, String>);
-
-impl FormBody {
-    fn get(&self, key: &str) -> &str {
-        self.0.get(key).map_or("", String::as_str)
-    }
-}
-
-impl FromRequest<AppState> for FormBody {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bytes = read_body(request.into_body(), state.body_limits).await?;
-        Ok(FormBody(form_urlencoded::parse(&bytes).into_owned().collect()))
-    }
 }
 
 /// A finished page. Pages that show an error carry its code so metrics and logs count it

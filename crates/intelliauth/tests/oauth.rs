@@ -1,0 +1,343 @@
+//! The OAuth 2.0 token endpoint (client credentials), metadata, key set, introspection and
+//! key rotation. Signatures are checked with the p256 / ed25519 crates directly against
+//! the published JWKS, not with the server's own JWT code.
+
+mod common;
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use common::{Options, Reply, Server};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+async fn machine_client(server: &Server, tenant: &str, grants: &[&str], scopes: &[&str]) -> (String, String) {
+    let app = server
+        .post(
+            &format!("/v1/tenants/{tenant}/applications"),
+            json!({ "name": format!("m2m-{}", grants.join("-")), "client_type": "confidential", "redirect_uris": ["https://m2m.example/cb"],
+                    "allowed_grants": grants, "allowed_scopes": scopes }),
+        )
+        .await;
+    assert_eq!(app.status, StatusCode::CREATED, "{}", app.text);
+    (app.body["client_id"].as_str().unwrap().to_owned(), app.body["client_secret"].as_str().unwrap().to_owned())
+}
+
+/// Client id and secret for `client_secret_basic`, if the request uses it.
+type BasicAuth<'a> = Option<(&'a str, &'a str)>;
+
+async fn token(server: &Server, tenant: &str, basic: BasicAuth<'_>, form: &[(&str, &str)]) -> Reply {
+    let mut request = server.http.post(server.url(&format!("/t/{tenant}/oauth/token"))).form(form);
+    if let Some((id, secret)) = basic {
+        request = request.header("authorization", format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))));
+    }
+    Reply::from(request.send().await.unwrap()).await
+}
+
+/// Verifies a compact JWS against the tenant's published keys, independently of the server.
+async fn verify(server: &Server, tenant: &str, jwt: &str) -> (Value, Value) {
+    let jwks: Value = server
+        .http
+        .get(server.url(&format!("/t/{tenant}/.well-known/jwks.json")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let decode = |part: &str| -> Value { serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap() };
+    let (header, claims) = (decode(parts[0]), decode(parts[1]));
+    let key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("the signing key is published");
+    let message = format!("{}.{}", parts[0], parts[1]);
+    let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+    let coordinate = |name: &str| URL_SAFE_NO_PAD.decode(key[name].as_str().unwrap()).unwrap();
+    match header["alg"].as_str().unwrap() {
+        "ES256" => {
+            use p256::ecdsa::signature::Verifier;
+            let (x, y) = (coordinate("x"), coordinate("y"));
+            let point = p256::EncodedPoint::from_affine_coordinates(x.as_slice().into(), y.as_slice().into(), false);
+            let key = p256::ecdsa::VerifyingKey::from_encoded_point(&point).unwrap();
+            key.verify(message.as_bytes(), &p256::ecdsa::Signature::from_slice(&signature).unwrap())
+                .expect("a valid ES256 signature");
+        }
+        "EdDSA" => {
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&coordinate("x").try_into().unwrap()).unwrap();
+            key.verify_strict(message.as_bytes(), &ed25519_dalek::Signature::from_slice(&signature).unwrap())
+                .expect("a valid EdDSA signature");
+        }
+        other => panic!("unexpected alg {other}"),
+    }
+    (header, claims)
+}
+
+#[tokio::test]
+async fn metadata_and_key_set_describe_the_tenant_issuer() {
+    let server = Server::start().await;
+    let metadata: Value = server
+        .http
+        .get(server.url("/t/default/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let issuer = metadata["issuer"].as_str().unwrap();
+    assert!(issuer.ends_with("/t/default"), "{issuer}");
+    assert_eq!(metadata["token_endpoint"], format!("{issuer}/oauth/token"));
+    assert_eq!(metadata["jwks_uri"], format!("{issuer}/.well-known/jwks.json"));
+    assert_eq!(metadata["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post"]));
+    let jwks: Value =
+        server.http.get(server.url("/t/default/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "the active key and the next one, published ahead of use");
+    for key in keys {
+        assert_eq!(
+            (key["kty"].as_str(), key["alg"].as_str(), key["use"].as_str()),
+            (Some("EC"), Some("ES256"), Some("sig"))
+        );
+        assert!(key.get("d").is_none(), "never the private half");
+    }
+    server.get("/t/nowhere/.well-known/jwks.json").await.assert_error(404, "not_found");
+}
+
+#[tokio::test]
+async fn client_credentials_issue_a_signed_rfc9068_access_token() {
+    let server = Server::start().await;
+    let (id, secret) =
+        machine_client(&server, "default", &["client_credentials"], &["orders:read", "orders:write"]).await;
+    let reply = token(
+        &server,
+        "default",
+        Some((&id, &secret)),
+        &[("grant_type", "client_credentials"), ("scope", "orders:read")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        (reply.body["token_type"].as_str(), reply.body["expires_in"].as_u64(), reply.body["scope"].as_str()),
+        (Some("Bearer"), Some(3600), Some("orders:read"))
+    );
+    let (header, claims) = verify(&server, "default", reply.body["access_token"].as_str().unwrap()).await;
+    assert_eq!((header["typ"].as_str(), header["alg"].as_str()), (Some("at+jwt"), Some("ES256")));
+    assert!(claims["iss"].as_str().unwrap().ends_with("/t/default"));
+    assert_eq!((claims["sub"].as_str(), claims["client_id"].as_str()), (Some(id.as_str()), Some(id.as_str())));
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
+    assert!(claims["jti"].is_string() && claims["aud"].is_string());
+
+    let post = token(
+        &server,
+        "default",
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &id),
+            ("client_secret", &secret),
+            ("audience", "https://api.example"),
+        ],
+    )
+    .await;
+    assert_eq!(post.status, StatusCode::OK, "client_secret_post: {}", post.text);
+    let (_, claims) = verify(&server, "default", post.body["access_token"].as_str().unwrap()).await;
+    assert_eq!(claims["aud"], "https://api.example");
+    assert_eq!(claims["scope"], "orders:read orders:write", "all allowed scopes when none are asked for");
+}
+
+#[tokio::test]
+async fn a_tenant_can_sign_with_eddsa() {
+    let server = Server::start().await;
+    server.tenant("ed", json!({ "oauth": { "signing_alg": "EdDSA", "access_token_lifetime_s": 120 } })).await;
+    let (id, secret) = machine_client(&server, "ed", &["client_credentials"], &["a"]).await;
+    let reply = token(&server, "ed", Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let (header, claims) = verify(&server, "ed", reply.body["access_token"].as_str().unwrap()).await;
+    assert_eq!(header["alg"], "EdDSA");
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 120);
+}
+
+#[tokio::test]
+async fn bad_client_authentication_is_invalid_client_with_a_challenge() {
+    let server = Server::start().await;
+    let (id, secret) = machine_client(&server, "default", &["client_credentials"], &["a"]).await;
+    let cases: Vec<(BasicAuth, Vec<(&str, &str)>)> = vec![
+        (Some((&id, "wrong-secret")), vec![("grant_type", "client_credentials")]),
+        (Some(("app_unknown", &secret)), vec![("grant_type", "client_credentials")]),
+        (None, vec![("grant_type", "client_credentials")]),
+        (Some((&id, &secret)), vec![("grant_type", "client_credentials"), ("client_secret", &secret)]),
+    ];
+    for (basic, form) in cases {
+        let reply = token(&server, "default", basic, &form).await;
+        reply.assert_error(401, "invalid_client");
+        reply.assert_catalogue_message();
+        assert_eq!(reply.body["error"], "invalid_client", "RFC 6749 field beside the catalogue code");
+        assert!(reply.header("www-authenticate").is_some_and(|h| h.starts_with("Basic realm=")), "{:?}", reply.headers);
+    }
+}
+
+#[tokio::test]
+async fn grants_and_scopes_the_client_may_not_use_are_refused() {
+    let server = Server::start().await;
+    let (web_id, web_secret) = machine_client(&server, "default", &["authorization_code"], &["a"]).await;
+    let refused =
+        token(&server, "default", Some((&web_id, &web_secret)), &[("grant_type", "client_credentials")]).await;
+    refused.assert_error(400, "unauthorized_client");
+    assert_eq!(refused.body["error"], "unauthorized_client");
+
+    let spa = server
+        .post(
+            "/v1/tenants/default/applications",
+            json!({ "name": "spa", "client_type": "public", "redirect_uris": ["http://localhost:3000/cb"] }),
+        )
+        .await;
+    let spa_id = spa.body["client_id"].as_str().unwrap().to_owned();
+    token(&server, "default", None, &[("grant_type", "client_credentials"), ("client_id", &spa_id)])
+        .await
+        .assert_error(400, "unauthorized_client");
+
+    let (id, secret) = machine_client(&server, "default", &["client_credentials"], &["orders:read"]).await;
+    let scope = token(
+        &server,
+        "default",
+        Some((&id, &secret)),
+        &[("grant_type", "client_credentials"), ("scope", "orders:read admin")],
+    )
+    .await;
+    let details = scope.assert_error(400, "invalid_scope");
+    scope.assert_catalogue_message();
+    assert_eq!((scope.body["error"].as_str(), details["scopes"].clone()), (Some("invalid_scope"), json!(["admin"])));
+
+    let unsupported = token(&server, "default", Some((&id, &secret)), &[("grant_type", "password")]).await;
+    assert_eq!(unsupported.assert_error(400, "unauthorized_client")["grant_type"], "password");
+    assert_eq!(unsupported.body["error"], "unsupported_grant_type");
+    let missing = token(&server, "default", Some((&id, &secret)), &[]).await;
+    missing.assert_error(400, "validation_failed");
+    assert_eq!(missing.body["error"], "invalid_request");
+
+    let json_body = server
+        .http
+        .post(server.url("/t/default/oauth/token"))
+        .json(&json!({ "grant_type": "client_credentials" }))
+        .send()
+        .await
+        .unwrap();
+    let json_body = Reply::from(json_body).await;
+    json_body.assert_error(400, "validation_failed");
+    assert_eq!(json_body.body["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn introspection_tells_live_tokens_from_forged_ones() {
+    let server = Server::start().await;
+    let (id, secret) = machine_client(&server, "default", &["client_credentials"], &["a"]).await;
+    let access = token(&server, "default", Some((&id, &secret)), &[("grant_type", "client_credentials")]).await.body
+        ["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let introspect = |form: Vec<(&'static str, String)>| {
+        server
+            .http
+            .post(server.url("/t/default/oauth/introspect"))
+            .header("authorization", format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))))
+            .form(&form)
+            .send()
+    };
+    let live = Reply::from(introspect(vec![("token", access.clone())]).await.unwrap()).await;
+    assert_eq!(
+        (live.body["active"].as_bool(), live.body["client_id"].as_str()),
+        (Some(true), Some(id.as_str())),
+        "{}",
+        live.text
+    );
+    let mut forged = access.clone();
+    forged.replace_range(forged.len() - 4.., "AAAA");
+    let dead = Reply::from(introspect(vec![("token", forged)]).await.unwrap()).await;
+    assert_eq!(dead.body, json!({ "active": false }));
+    let junk = Reply::from(introspect(vec![("token", "not-a-jwt".into())]).await.unwrap()).await;
+    assert_eq!(junk.body, json!({ "active": false }));
+}
+
+#[tokio::test]
+async fn rotation_publishes_the_next_key_first_and_keeps_the_old_one() {
+    let server = Server::start().await;
+    let (id, secret) = machine_client(&server, "default", &["client_credentials"], &["a"]).await;
+    let before = token(&server, "default", Some((&id, &secret)), &[("grant_type", "client_credentials")]).await.body
+        ["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (old_header, _) = verify(&server, "default", &before).await;
+    let jwks_before: Value =
+        server.http.get(server.url("/t/default/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let kids_before: Vec<String> =
+        jwks_before["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect();
+
+    let rotated = server.call(Method::POST, "/v1/tenants/default/keys/rotate", None).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
+    let kids_after: Vec<String> =
+        rotated.body["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(kids_after.len(), 3, "retired, active and a new next key");
+    assert!(kids_before.iter().all(|kid| kids_after.contains(kid)), "both earlier keys stay published");
+
+    let after = token(&server, "default", Some((&id, &secret)), &[("grant_type", "client_credentials")]).await.body
+        ["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (new_header, _) = verify(&server, "default", &after).await;
+    assert_ne!(new_header["kid"], old_header["kid"]);
+    assert!(
+        kids_before.contains(&new_header["kid"].as_str().unwrap().to_owned()),
+        "the key that signs now was published before it was used"
+    );
+    verify(&server, "default", &before).await; // tokens from the retired key still verify
+}
+
+#[tokio::test]
+async fn signing_keys_are_sealed_with_the_instance_key() {
+    let server = Server::start().await;
+    let (id, secret) = machine_client(&server, "default", &["client_credentials"], &["a"]).await;
+    assert_eq!(
+        token(&server, "default", Some((&id, &secret)), &[("grant_type", "client_credentials")]).await.status,
+        StatusCode::OK
+    );
+    let key_file = std::fs::read_to_string(server.data_dir.join("instance.key")).unwrap();
+    assert_eq!(key_file.len(), 43, "a 32-byte key in base64url");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(server.data_dir.join("instance.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
+    }
+    // Another instance key cannot open them: the server refuses to sign rather than leak.
+    let other_key = URL_SAFE_NO_PAD.encode([7u8; 32]);
+    let restarted = server.restart(Options::default().arg("--instance-key", other_key)).await;
+    let reply = token(&restarted, "default", Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
+    reply.assert_error(500, "server_error");
+    assert!(!reply.text.contains("instance key"), "nothing internal is sent");
+}
+
+#[tokio::test]
+async fn the_keys_command_rotates_from_the_command_line() {
+    let server = Server::start().await;
+    server.http.get(server.url("/t/default/.well-known/jwks.json")).send().await.unwrap();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_intelliauth"));
+    command
+        .args(["keys", "rotate", "--tenant", "default", "--data-dir"])
+        .arg(&server.data_dir)
+        .env_remove("INTELLIAUTH_DATABASE_URL");
+    if let Some(schema) = &server.schema {
+        command.arg("--database-url").arg(schema.url_via(&schema.base_url));
+    }
+    let output = command.output().await.unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let jwks: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 3);
+}

@@ -1,0 +1,13 @@
+//! OAuth 2.0 / OpenID Connect: per-tenant signing keys with rotation, JWTs, server
+//! metadata, client authentication and the token endpoint's grants.
+//!
+//! Depends on `core` for the domain and its ports; knows nothing of HTTP (the `server`
+//! crate parses requests into [`TokenRequest`] and renders the answers).
+
+pub mod client_auth;
+pub mod jwt;
+pub mod keys;
+mod provider;
+
+pub use client_auth::ClientCredentials;
+pub use provider::{Oidc, TokenRequest, TokenResponse};

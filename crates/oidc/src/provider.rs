@@ -1,0 +1,255 @@
+//! The provider: per-tenant issuer, metadata, key set, the token endpoint's grants and
+//! introspection. Signing keys are loaded once per minute per tenant and kept decrypted
+//! only in memory.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use intelliauth_catalogue::Code;
+use intelliauth_core::model::{ClientType, Grant, Tenant};
+use intelliauth_core::ports::{KeyStore, SigningKeyRecord, Store, StoreError};
+use intelliauth_core::sealed::InstanceKey;
+use intelliauth_core::{ids, Error, Result};
+use serde_json::{json, Value};
+use tokio::sync::RwLock;
+
+use crate::client_auth::{invalid_client, ClientCredentials};
+use crate::jwt;
+use crate::keys::{self, Algorithm, Signer};
+
+/// How long a node signs with keys it loaded before looking for a rotation by another node.
+/// Safe because a retired key stays published until its tokens have expired.
+const KEY_CACHE_TTL: Duration = Duration::from_secs(60);
+/// Clock skew allowed to resource servers when a retired key's tokens expire.
+const RETIRE_MARGIN_MS: i64 = 5 * 60 * 1000;
+
+/// A token request, as the token endpoint received it.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    pub grant_type: String,
+    pub scope: Option<String>,
+    /// The resource the token is for (`audience`, or RFC 8707 `resource`).
+    pub audience: Option<String>,
+    pub client: ClientCredentials,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub scope: String,
+}
+
+struct TenantKeys {
+    loaded_at: Instant,
+    kid: String,
+    alg: Algorithm,
+    signer: Signer,
+    /// Public JWKs of every published key (next, active, retired but not yet expired).
+    jwks: Vec<Value>,
+}
+
+#[derive(Clone)]
+pub struct Oidc {
+    store: Arc<dyn Store>,
+    keys: Arc<dyn KeyStore>,
+    instance_key: InstanceKey,
+    public_url: Arc<str>,
+    cache: Arc<RwLock<HashMap<String, Arc<TenantKeys>>>>,
+}
+
+fn rfc_error(code: Code, rfc: &'static str) -> Error {
+    Error::new(code).oauth(rfc)
+}
+
+impl Oidc {
+    pub fn new(store: Arc<dyn Store>, keys: Arc<dyn KeyStore>, instance_key: InstanceKey, public_url: &str) -> Oidc {
+        Oidc { store, keys, instance_key, public_url: public_url.trim_end_matches('/').into(), cache: Arc::default() }
+    }
+
+    /// The tenant's issuer identifier; every endpoint of the tenant lives under it.
+    pub fn issuer(&self, tenant_id: &str) -> String {
+        format!("{}/t/{tenant_id}", self.public_url)
+    }
+
+    async fn tenant(&self, tenant_id: &str) -> Result<Tenant> {
+        self.store.get_tenant(tenant_id).await?.ok_or_else(|| Error::not_found("tenant"))
+    }
+
+    /// RFC 8414 authorization server metadata.
+    pub async fn metadata(&self, tenant_id: &str) -> Result<Value> {
+        self.tenant(tenant_id).await?;
+        let issuer = self.issuer(tenant_id);
+        Ok(json!({
+            "issuer": issuer,
+            "token_endpoint": format!("{issuer}/oauth/token"),
+            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "introspection_endpoint": format!("{issuer}/oauth/introspect"),
+            "grant_types_supported": ["client_credentials"],
+            "response_types_supported": [],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "service_documentation": format!("{}/v1/openapi.json", self.public_url),
+        }))
+    }
+
+    /// The published key set: `{"keys": [...]}`.
+    pub async fn jwks(&self, tenant_id: &str) -> Result<Value> {
+        let tenant = self.tenant(tenant_id).await?;
+        let keys = self.tenant_keys(&tenant).await?;
+        Ok(json!({ "keys": keys.jwks }))
+    }
+
+    fn new_key(&self, tenant_id: &str, alg: Algorithm, status: &str, now: i64) -> SigningKeyRecord {
+        let kid = ids::new_id("key");
+        let (secret, mut jwk) = keys::generate(alg);
+        jwk["kid"] = kid.clone().into();
+        SigningKeyRecord {
+            sealed_secret: self.instance_key.seal(&secret, &kid),
+            kid,
+            tenant_id: tenant_id.to_owned(),
+            alg: alg.as_str().to_owned(),
+            status: status.to_owned(),
+            public_jwk: jwk.to_string(),
+            created_at: now,
+            retire_after: None,
+        }
+    }
+
+    /// The tenant's keys, creating its first active and next keys on first use.
+    async fn tenant_keys(&self, tenant: &Tenant) -> Result<Arc<TenantKeys>> {
+        let alg = Algorithm::parse(&tenant.settings.oauth.signing_alg).unwrap_or(Algorithm::Es256);
+        if let Some(cached) = self.cache.read().await.get(&tenant.id) {
+            if cached.loaded_at.elapsed() < KEY_CACHE_TTL && cached.alg == alg {
+                return Ok(cached.clone());
+            }
+        }
+        let now = ids::now_ms();
+        let mut records = self.keys.signing_keys(&tenant.id, now).await?;
+        if !records.iter().any(|key| key.status == "active" && key.alg == alg.as_str()) {
+            let (active, next) =
+                (self.new_key(&tenant.id, alg, "active", now), self.new_key(&tenant.id, alg, "next", now));
+            match self.keys.insert_initial_keys(&active, &next).await {
+                // Another node created them at the same moment; use theirs.
+                Ok(()) | Err(StoreError::Conflict) => {}
+                Err(error) => return Err(error.into()),
+            }
+            records = self.keys.signing_keys(&tenant.id, now).await?;
+        }
+        let active = records
+            .iter()
+            .find(|key| key.status == "active" && key.alg == alg.as_str())
+            .ok_or_else(|| Error::internal("no active signing key after creating one"))?;
+        let secret = self.instance_key.open(&active.sealed_secret, &active.kid).map_err(Error::internal)?;
+        let signer = Signer::from_secret(alg, &secret).map_err(Error::internal)?;
+        let jwks = records.iter().filter_map(|key| serde_json::from_str(&key.public_jwk).ok()).collect();
+        let loaded = Arc::new(TenantKeys { loaded_at: Instant::now(), kid: active.kid.clone(), alg, signer, jwks });
+        self.cache.write().await.insert(tenant.id.clone(), loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Rotates the tenant's keys: next becomes active, active is retired but stays
+    /// published until its last token has expired, and a new next key is published.
+    pub async fn rotate_keys(&self, tenant_id: &str) -> Result<Value> {
+        let tenant = self.tenant(tenant_id).await?;
+        let keys = self.tenant_keys(&tenant).await?;
+        let now = ids::now_ms();
+        let retire_after = now + tenant.settings.oauth.access_token_lifetime_s as i64 * 1000 + RETIRE_MARGIN_MS;
+        let next = self.new_key(tenant_id, keys.alg, "next", now);
+        match self.keys.rotate_keys(tenant_id, keys.alg.as_str(), retire_after, &next).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                return Err(Error::precondition_failed(None).with_detail("reason", "a concurrent rotation"))
+            }
+            Err(error) => return Err(error.into()),
+        }
+        self.cache.write().await.remove(tenant_id);
+        self.jwks(tenant_id).await
+    }
+
+    /// The token endpoint.
+    pub async fn token(&self, tenant_id: &str, request: TokenRequest) -> Result<TokenResponse> {
+        let tenant = self.tenant(tenant_id).await?;
+        let issuer = self.issuer(tenant_id);
+        let application = request.client.authenticate(self.store.as_ref(), tenant_id, &issuer).await?;
+        match request.grant_type.as_str() {
+            "client_credentials" => {}
+            "" => {
+                return Err(rfc_error(Code::ValidationFailed, "invalid_request")
+                    .with_message("grant_type is required.")
+                    .with_detail("fields", json!({ "grant_type": ["is required"] })))
+            }
+            other => {
+                return Err(rfc_error(Code::UnauthorizedClient, "unsupported_grant_type")
+                    .with_detail("grant_type", other.chars().take(64).collect::<String>()))
+            }
+        }
+        if application.client_type == ClientType::Public
+            || !application.allowed_grants.contains(&Grant::ClientCredentials)
+        {
+            return Err(rfc_error(Code::UnauthorizedClient, "unauthorized_client")
+                .with_detail("grant_type", "client_credentials"));
+        }
+        let requested: Vec<&str> = match &request.scope {
+            Some(scope) => scope.split(' ').filter(|s| !s.is_empty()).collect(),
+            None => application.allowed_scopes.iter().map(String::as_str).collect(),
+        };
+        let refused: Vec<&str> =
+            requested.iter().copied().filter(|scope| !application.allowed_scopes.iter().any(|a| a == scope)).collect();
+        if !refused.is_empty() {
+            return Err(rfc_error(Code::InvalidScope, "invalid_scope").with_detail("scopes", refused));
+        }
+        let mut scopes: Vec<&str> = Vec::with_capacity(requested.len());
+        for scope in requested {
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+        let scope = scopes.join(" ");
+        let audience = match request.audience.as_deref() {
+            Some(audience) if audience.len() > 256 || audience.chars().any(char::is_whitespace) => {
+                return Err(rfc_error(Code::ValidationFailed, "invalid_request")
+                    .with_detail("fields", json!({ "audience": ["must be a single URI"] })))
+            }
+            Some(audience) => audience.to_owned(),
+            None => issuer.clone(),
+        };
+        let keys = self.tenant_keys(&tenant).await?;
+        let lifetime = tenant.settings.oauth.access_token_lifetime_s;
+        let now_s = ids::now_ms() / 1000;
+        let header = json!({ "alg": keys.alg.as_str(), "typ": "at+jwt", "kid": keys.kid });
+        let claims = json!({
+            "iss": issuer,
+            "sub": application.id,
+            "aud": audience,
+            "exp": now_s + lifetime as i64,
+            "iat": now_s,
+            "jti": ids::new_id("at"),
+            "client_id": application.id,
+            "scope": scope,
+        });
+        Ok(TokenResponse { access_token: jwt::encode(&header, &claims, &keys.signer), expires_in: lifetime, scope })
+    }
+
+    /// RFC 7662 introspection, for confidential clients of the tenant.
+    pub async fn introspect(&self, tenant_id: &str, client: ClientCredentials, token: &str) -> Result<Value> {
+        let tenant = self.tenant(tenant_id).await?;
+        let issuer = self.issuer(tenant_id);
+        let application = client.authenticate(self.store.as_ref(), tenant_id, &issuer).await?;
+        if application.client_type != ClientType::Confidential {
+            return Err(invalid_client(&issuer).with_detail("reason", "introspection needs a confidential client"));
+        }
+        let keys = self.tenant_keys(&tenant).await?;
+        let Some((_, claims)) = jwt::decode_verified(token, &keys.jwks) else { return Ok(json!({ "active": false })) };
+        let live =
+            claims["iss"] == issuer.as_str() && claims["exp"].as_i64().is_some_and(|exp| exp > ids::now_ms() / 1000);
+        if !live {
+            return Ok(json!({ "active": false }));
+        }
+        let mut answer = claims;
+        answer["active"] = true.into();
+        answer["token_type"] = "Bearer".into();
+        Ok(answer)
+    }
+}

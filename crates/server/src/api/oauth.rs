@@ -1,0 +1,114 @@
+//! OAuth 2.0 endpoints under each tenant's issuer: metadata, key set, token, introspection;
+//! and key rotation in the management API.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use intelliauth_catalogue::Code;
+use intelliauth_core::model::Scope;
+use intelliauth_core::Error;
+use intelliauth_oidc::{ClientCredentials, TokenRequest};
+use serde_json::json;
+
+use crate::error::ApiResult;
+use crate::extract::{Caller, FormBody};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/t/{tenant_id}/.well-known/oauth-authorization-server", get(metadata))
+        .route("/t/{tenant_id}/.well-known/jwks.json", get(jwks))
+        .route("/t/{tenant_id}/oauth/token", post(token))
+        .route("/t/{tenant_id}/oauth/introspect", post(introspect))
+        .route("/v1/tenants/{tenant_id}/keys/rotate", post(rotate_keys))
+}
+
+async fn metadata(State(state): State<AppState>, Path(tenant_id): Path<String>) -> ApiResult<Response> {
+    Ok(Json(state.oidc.metadata(&tenant_id).await?).into_response())
+}
+
+async fn jwks(State(state): State<AppState>, Path(tenant_id): Path<String>) -> ApiResult<Response> {
+    // Short caching: a next key is published a rotation ahead of use, so a minute is safe.
+    let headers = [(header::CACHE_CONTROL, "public, max-age=60")];
+    Ok((headers, Json(state.oidc.jwks(&tenant_id).await?)).into_response())
+}
+
+/// Token responses carry credentials: never cached (RFC 6749 §5.1).
+fn no_store(body: serde_json::Value) -> Response {
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// OAuth endpoints take form posts (RFC 6749 §3.2).
+fn require_form(headers: &HeaderMap) -> ApiResult<()> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim_start().starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        Ok(())
+    } else {
+        Err(Error::new(Code::ValidationFailed)
+            .oauth("invalid_request")
+            .with_message("Send the request as application/x-www-form-urlencoded.")
+            .with_detail("fields", json!({ "body": ["must be application/x-www-form-urlencoded"] }))
+            .into())
+    }
+}
+
+fn client(state: &AppState, tenant_id: &str, headers: &HeaderMap, form: &FormBody) -> ApiResult<ClientCredentials> {
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());
+    let optional = |key: &str| form.0.get(key).map(String::as_str);
+    Ok(ClientCredentials::from_request(
+        authorization,
+        optional("client_id"),
+        optional("client_secret"),
+        &state.oidc.issuer(tenant_id),
+    )?)
+}
+
+async fn token(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    form: FormBody,
+) -> ApiResult<Response> {
+    require_form(&headers)?;
+    let request = TokenRequest {
+        grant_type: form.get("grant_type").to_owned(),
+        scope: form.0.get("scope").cloned(),
+        audience: form.0.get("audience").or_else(|| form.0.get("resource")).cloned(),
+        client: client(&state, &tenant_id, &headers, &form)?,
+    };
+    let issued = state.oidc.token(&tenant_id, request).await?;
+    Ok(no_store(json!({
+        "access_token": issued.access_token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "scope": issued.scope,
+    })))
+}
+
+async fn introspect(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    form: FormBody,
+) -> ApiResult<Response> {
+    require_form(&headers)?;
+    let client = client(&state, &tenant_id, &headers, &form)?;
+    Ok(no_store(state.oidc.introspect(&tenant_id, client, form.get("token")).await?))
+}
+
+async fn rotate_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+) -> ApiResult<(StatusCode, Response)> {
+    caller.require_in(Scope::TenantsWrite, &tenant_id)?;
+    Ok((StatusCode::OK, Json(state.oidc.rotate_keys(&tenant_id).await?).into_response()))
+}
