@@ -95,8 +95,8 @@ impl TenantSettings {
         if !(1..=28).contains(&sign_in.captcha.pow_difficulty) {
             errors.add("settings.sign_in.captcha.pow_difficulty", "must be between 1 and 28");
         }
-        if !(60..=86_400).contains(&self.oauth.access_token_lifetime_s) {
-            errors.add("settings.oauth.access_token_lifetime_s", "must be between 60 and 86400");
+        if !(1..=86_400).contains(&self.oauth.access_token_lifetime_s) {
+            errors.add("settings.oauth.access_token_lifetime_s", "must be between 1 and 86400");
         }
         if !matches!(self.oauth.signing_alg.as_str(), "ES256" | "EdDSA") {
             errors.add("settings.oauth.signing_alg", "must be ES256 or EdDSA");

@@ -237,3 +237,44 @@ pub trait KeyStore: Send + Sync + 'static {
         new_next: &SigningKeyRecord,
     ) -> StoreResult<()>;
 }
+
+/// An authorization code as stored: who it is for and what it grants (as JSON, owned by
+/// the OIDC layer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    pub digest: String,
+    pub tenant_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub grant_data: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Persistence of the authorization-code flow.
+#[async_trait]
+pub trait AuthorizationStore: Send + Sync + 'static {
+    /// Keeps an authorization request while the user signs in; returns nothing new.
+    async fn insert_authorization_request(
+        &self,
+        id: &str,
+        tenant_id: &str,
+        params: &str,
+        created_at: i64,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+    /// The request's parameters and creation time, if unexpired.
+    async fn authorization_request(&self, id: &str, tenant_id: &str, now: i64) -> StoreResult<Option<(String, i64)>>;
+    async fn insert_code(&self, code: &CodeRecord) -> StoreResult<()>;
+    /// Uses the code once. `Err(Conflict)` when it exists but was already used (a replay).
+    async fn consume_code(&self, digest: &str, now: i64) -> StoreResult<Option<CodeRecord>>;
+    async fn consented_scopes(&self, tenant_id: &str, user_id: &str, client_id: &str) -> StoreResult<Vec<String>>;
+    async fn set_consent(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        client_id: &str,
+        scopes: &[String],
+        now: i64,
+    ) -> StoreResult<()>;
+}

@@ -189,7 +189,7 @@ async fn rotate_keys(settings: Settings, tenant: &str) -> Result<(), String> {
     let store = Arc::new(open_store(&settings).await?);
     migrate_with_retry(&store).await?;
     let public_url = settings.public_url.clone().unwrap_or_else(|| settings.public_url(settings.bind()));
-    let oidc = Oidc::new(store.clone(), store.clone(), settings.instance_key()?, &public_url);
+    let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), settings.instance_key()?, &public_url);
     let jwks = oidc.rotate_keys(tenant).await.map_err(|e| format!("rotation failed: {e}"))?;
     store.close().await;
     println!("{jwks:#}");
@@ -213,7 +213,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let http = settings.http(public_url.clone());
     let header_read_timeout = http.header_read_timeout;
     let auth = Auth::new(&management, settings.mailer()?, settings.siteverify()?, &public_url);
-    let oidc = Oidc::new(store.clone(), store.clone(), settings.instance_key()?, &public_url);
+    let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), settings.instance_key()?, &public_url);
     let state = AppState::new(management, auth, oidc, http);
     spawn_housekeeping(state.clone());
     let app = intelliauth_server::router(state);

@@ -92,7 +92,22 @@ async fn metadata_and_key_set_describe_the_tenant_issuer() {
     assert!(issuer.ends_with("/t/default"), "{issuer}");
     assert_eq!(metadata["token_endpoint"], format!("{issuer}/oauth/token"));
     assert_eq!(metadata["jwks_uri"], format!("{issuer}/.well-known/jwks.json"));
-    assert_eq!(metadata["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post"]));
+    assert_eq!(
+        metadata["token_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    assert_eq!(metadata["authorization_endpoint"], format!("{issuer}/oauth/authorize"));
+    assert_eq!(metadata["code_challenge_methods_supported"], json!(["S256"]));
+    let discovery: Value = server
+        .http
+        .get(server.url("/t/default/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery, metadata, "OIDC discovery and RFC 8414 metadata agree");
     let jwks: Value =
         server.http.get(server.url("/t/default/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();

@@ -4,10 +4,13 @@
 //! Depends on `core` for the domain and its ports; knows nothing of HTTP (the `server`
 //! crate parses requests into [`TokenRequest`] and renders the answers).
 
+pub mod authorize;
 pub mod client_auth;
+mod exchange;
 pub mod jwt;
 pub mod keys;
 mod provider;
 
+pub use authorize::{AuthorizeParams, ConsentAnswer, Outcome, SessionInfo};
 pub use client_auth::ClientCredentials;
 pub use provider::{Oidc, TokenRequest, TokenResponse};

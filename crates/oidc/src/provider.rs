@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use intelliauth_catalogue::Code;
 use intelliauth_core::model::{ClientType, Grant, Tenant};
-use intelliauth_core::ports::{KeyStore, SigningKeyRecord, Store, StoreError};
+use intelliauth_core::ports::{AuthorizationStore, KeyStore, SigningKeyRecord, Store, StoreError};
 use intelliauth_core::sealed::InstanceKey;
 use intelliauth_core::{ids, Error, Result};
 use serde_json::{json, Value};
@@ -32,6 +32,10 @@ pub struct TokenRequest {
     /// The resource the token is for (`audience`, or RFC 8707 `resource`).
     pub audience: Option<String>,
     pub client: ClientCredentials,
+    /// For `authorization_code`: the code, the redirect URI it was issued to, the PKCE verifier.
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,21 +43,24 @@ pub struct TokenResponse {
     pub access_token: String,
     pub expires_in: u64,
     pub scope: String,
+    /// With the `openid` scope.
+    pub id_token: Option<String>,
 }
 
-struct TenantKeys {
+pub(crate) struct TenantKeys {
     loaded_at: Instant,
-    kid: String,
-    alg: Algorithm,
-    signer: Signer,
+    pub(crate) kid: String,
+    pub(crate) alg: Algorithm,
+    pub(crate) signer: Signer,
     /// Public JWKs of every published key (next, active, retired but not yet expired).
-    jwks: Vec<Value>,
+    pub(crate) jwks: Vec<Value>,
 }
 
 #[derive(Clone)]
 pub struct Oidc {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     keys: Arc<dyn KeyStore>,
+    pub(crate) authorizations: Arc<dyn AuthorizationStore>,
     instance_key: InstanceKey,
     public_url: Arc<str>,
     cache: Arc<RwLock<HashMap<String, Arc<TenantKeys>>>>,
@@ -64,8 +71,21 @@ fn rfc_error(code: Code, rfc: &'static str) -> Error {
 }
 
 impl Oidc {
-    pub fn new(store: Arc<dyn Store>, keys: Arc<dyn KeyStore>, instance_key: InstanceKey, public_url: &str) -> Oidc {
-        Oidc { store, keys, instance_key, public_url: public_url.trim_end_matches('/').into(), cache: Arc::default() }
+    pub fn new(
+        store: Arc<dyn Store>,
+        keys: Arc<dyn KeyStore>,
+        authorizations: Arc<dyn AuthorizationStore>,
+        instance_key: InstanceKey,
+        public_url: &str,
+    ) -> Oidc {
+        Oidc {
+            store,
+            keys,
+            authorizations,
+            instance_key,
+            public_url: public_url.trim_end_matches('/').into(),
+            cache: Arc::default(),
+        }
     }
 
     /// The tenant's issuer identifier; every endpoint of the tenant lives under it.
@@ -73,7 +93,7 @@ impl Oidc {
         format!("{}/t/{tenant_id}", self.public_url)
     }
 
-    async fn tenant(&self, tenant_id: &str) -> Result<Tenant> {
+    pub(crate) async fn tenant(&self, tenant_id: &str) -> Result<Tenant> {
         self.store.get_tenant(tenant_id).await?.ok_or_else(|| Error::not_found("tenant"))
     }
 
@@ -86,9 +106,18 @@ impl Oidc {
             "token_endpoint": format!("{issuer}/oauth/token"),
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
             "introspection_endpoint": format!("{issuer}/oauth/introspect"),
-            "grant_types_supported": ["client_credentials"],
-            "response_types_supported": [],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "authorization_endpoint": format!("{issuer}/oauth/authorize"),
+            "userinfo_endpoint": format!("{issuer}/oauth/userinfo"),
+            "grant_types_supported": ["authorization_code", "client_credentials"],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "code_challenge_methods_supported": ["S256"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256", "EdDSA"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "email", "email_verified", "name"],
+            "authorization_response_iss_parameter_supported": true,
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "service_documentation": format!("{}/v1/openapi.json", self.public_url),
         }))
@@ -118,7 +147,7 @@ impl Oidc {
     }
 
     /// The tenant's keys, creating its first active and next keys on first use.
-    async fn tenant_keys(&self, tenant: &Tenant) -> Result<Arc<TenantKeys>> {
+    pub(crate) async fn tenant_keys(&self, tenant: &Tenant) -> Result<Arc<TenantKeys>> {
         let alg = Algorithm::parse(&tenant.settings.oauth.signing_alg).unwrap_or(Algorithm::Es256);
         if let Some(cached) = self.cache.read().await.get(&tenant.id) {
             if cached.loaded_at.elapsed() < KEY_CACHE_TTL && cached.alg == alg {
@@ -175,6 +204,7 @@ impl Oidc {
         let application = request.client.authenticate(self.store.as_ref(), tenant_id, &issuer).await?;
         match request.grant_type.as_str() {
             "client_credentials" => {}
+            "authorization_code" => return self.exchange_code(&tenant, &application, request).await,
             "" => {
                 return Err(rfc_error(Code::ValidationFailed, "invalid_request")
                     .with_message("grant_type is required.")
@@ -229,7 +259,12 @@ impl Oidc {
             "client_id": application.id,
             "scope": scope,
         });
-        Ok(TokenResponse { access_token: jwt::encode(&header, &claims, &keys.signer), expires_in: lifetime, scope })
+        Ok(TokenResponse {
+            access_token: jwt::encode(&header, &claims, &keys.signer),
+            expires_in: lifetime,
+            scope,
+            id_token: None,
+        })
     }
 
     /// RFC 7662 introspection, for confidential clients of the tenant.

@@ -1,7 +1,7 @@
-//! `core::ports::KeyStore` for both backends.
+//! `core::ports::KeyStore` and `AuthorizationStore` for both backends.
 
 use async_trait::async_trait;
-use intelliauth_core::ports::{KeyStore, SigningKeyRecord, StoreError, StoreResult};
+use intelliauth_core::ports::{AuthorizationStore, CodeRecord, KeyStore, SigningKeyRecord, StoreError, StoreResult};
 
 use crate::rows;
 use crate::{map_error, on_pool, SqlStore};
@@ -74,5 +74,85 @@ impl KeyStore for SqlStore {
             insert_key!(&mut *tx, new_next)?;
             tx.commit().await.map_err(map_error)
         })
+    }
+}
+
+#[async_trait]
+impl AuthorizationStore for SqlStore {
+    async fn insert_authorization_request(
+        &self,
+        id: &str,
+        tenant_id: &str,
+        params: &str,
+        created_at: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO authorization_requests (id, tenant_id, params, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id).bind(tenant_id).bind(params).bind(created_at).bind(expires_at)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn authorization_request(&self, id: &str, tenant_id: &str, now: i64) -> StoreResult<Option<(String, i64)>> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT params, created_at FROM authorization_requests WHERE id = $1 AND tenant_id = $2 AND expires_at > $3")
+            .bind(id).bind(tenant_id).bind(now)
+            .fetch_optional(pool).await.map_err(map_error))
+    }
+
+    async fn insert_code(&self, code: &CodeRecord) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO authorization_codes (digest, tenant_id, client_id, user_id, grant_data, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&code.digest).bind(&code.tenant_id).bind(&code.client_id).bind(&code.user_id).bind(&code.grant_data)
+            .bind(code.created_at).bind(code.expires_at)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn consume_code(&self, digest: &str, now: i64) -> StoreResult<Option<CodeRecord>> {
+        let used = fetch_one_as!(
+            self,
+            rows::code,
+            sqlx::query(
+                "UPDATE authorization_codes SET used_at = $1 WHERE digest = $2 AND used_at IS NULL AND expires_at > $1
+                 RETURNING digest, tenant_id, client_id, user_id, grant_data, created_at, expires_at"
+            )
+            .bind(now)
+            .bind(digest)
+        )?;
+        if used.is_some() {
+            return Ok(used);
+        }
+        let replayed: Option<(i64,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT created_at FROM authorization_codes WHERE digest = $1 AND used_at IS NOT NULL")
+            .bind(digest).fetch_optional(pool).await.map_err(map_error))?;
+        match replayed {
+            Some(_) => Err(StoreError::Conflict),
+            None => Ok(None),
+        }
+    }
+
+    async fn consented_scopes(&self, tenant_id: &str, user_id: &str, client_id: &str) -> StoreResult<Vec<String>> {
+        let row: Option<(String,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT scopes FROM consents WHERE tenant_id = $1 AND user_id = $2 AND client_id = $3")
+            .bind(tenant_id).bind(user_id).bind(client_id)
+            .fetch_optional(pool).await.map_err(map_error))?;
+        Ok(row.and_then(|(json,)| serde_json::from_str(&json).ok()).unwrap_or_default())
+    }
+
+    async fn set_consent(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        client_id: &str,
+        scopes: &[String],
+        now: i64,
+    ) -> StoreResult<()> {
+        let json = serde_json::to_string(scopes).unwrap_or_else(|_| "[]".into());
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO consents (tenant_id, user_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (tenant_id, user_id, client_id) DO UPDATE SET scopes = $4, granted_at = $5")
+            .bind(tenant_id).bind(user_id).bind(client_id).bind(&json).bind(now)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
     }
 }

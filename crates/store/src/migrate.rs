@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/0001_init.sql")),
     (2, "sign_in", include_str!("migrations/0002_sign_in.sql")),
     (3, "signing_keys", include_str!("migrations/0003_signing_keys.sql")),
+    (4, "authorization_codes", include_str!("migrations/0004_authorization_codes.sql")),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

@@ -3,7 +3,7 @@
 use intelliauth_core::model::{
     Application, ClientType, Grant, Lockout, ManagementCredential, Meta, Scope, Tenant, User,
 };
-use intelliauth_core::ports::{FlowRecord, OneTimeToken, SessionRecord, SigningKeyRecord};
+use intelliauth_core::ports::{CodeRecord, FlowRecord, OneTimeToken, SessionRecord, SigningKeyRecord};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -170,5 +170,17 @@ pub(crate) fn signing_key(row: &impl Columns) -> sqlx::Result<SigningKeyRecord> 
         public_jwk: row.text("public_jwk")?,
         created_at: row.int("created_at")?,
         retire_after: row.opt_int("retire_after")?,
+    })
+}
+
+pub(crate) fn code(row: &impl Columns) -> sqlx::Result<CodeRecord> {
+    Ok(CodeRecord {
+        digest: row.text("digest")?,
+        tenant_id: row.text("tenant_id")?,
+        client_id: row.text("client_id")?,
+        user_id: row.text("user_id")?,
+        grant_data: row.text("grant_data")?,
+        created_at: row.int("created_at")?,
+        expires_at: row.int("expires_at")?,
     })
 }

@@ -19,7 +19,9 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/t/{tenant_id}/.well-known/oauth-authorization-server", get(metadata))
+        .route("/t/{tenant_id}/.well-known/openid-configuration", get(metadata))
         .route("/t/{tenant_id}/.well-known/jwks.json", get(jwks))
+        .route("/t/{tenant_id}/oauth/userinfo", get(userinfo).post(userinfo))
         .route("/t/{tenant_id}/oauth/token", post(token))
         .route("/t/{tenant_id}/oauth/introspect", post(introspect))
         .route("/v1/tenants/{tenant_id}/keys/rotate", post(rotate_keys))
@@ -83,14 +85,35 @@ async fn token(
         scope: form.0.get("scope").cloned(),
         audience: form.0.get("audience").or_else(|| form.0.get("resource")).cloned(),
         client: client(&state, &tenant_id, &headers, &form)?,
+        code: form.0.get("code").cloned(),
+        redirect_uri: form.0.get("redirect_uri").cloned(),
+        code_verifier: form.0.get("code_verifier").cloned(),
     };
     let issued = state.oidc.token(&tenant_id, request).await?;
-    Ok(no_store(json!({
+    let mut body = json!({
         "access_token": issued.access_token,
         "token_type": "Bearer",
         "expires_in": issued.expires_in,
         "scope": issued.scope,
-    })))
+    });
+    if let Some(id_token) = issued.id_token {
+        body["id_token"] = id_token.into();
+    }
+    Ok(no_store(body))
+}
+
+async fn userinfo(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    Ok(no_store(state.oidc.userinfo(&tenant_id, bearer).await?))
 }
 
 async fn introspect(

@@ -4,6 +4,7 @@
 
 mod cookies;
 mod html;
+mod oauth;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant_id}/reset", get(reset_page).post(reset_submit))
         .route("/t/{tenant_id}/account", get(account_page))
         .route("/t/{tenant_id}/logout", post(logout_submit))
+        .merge(oauth::routes())
 }
 
 #[derive(Deserialize, Default)]
@@ -43,13 +45,15 @@ struct PageQuery {
 
 /// A finished page. Pages that show an error carry its code so metrics and logs count it
 /// and the error renderer leaves the page as it is.
-fn respond(status: StatusCode, body: String, code: Option<Code>, csp_nonce: Option<&str>) -> Response {
+pub(super) fn respond(status: StatusCode, body: String, code: Option<Code>, csp_nonce: Option<&str>) -> Response {
     let mut response = (status, axum::response::Html(body)).into_response();
     let headers = response.headers_mut();
     let script = csp_nonce.map_or("'none'".to_owned(), |nonce| format!("'nonce-{nonce}'"));
+    // No `form-action`: browsers apply it to the redirects after a post, and signing in
+    // for an OAuth client ends in a redirect to that client's origin.
     let policy = format!(
         "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; script-src {script}; \
-         form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+         frame-ancestors 'none'; base-uri 'none'"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
@@ -63,7 +67,7 @@ fn respond(status: StatusCode, body: String, code: Option<Code>, csp_nonce: Opti
     response
 }
 
-fn redirect(location: &str) -> Response {
+pub(super) fn redirect(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -76,7 +80,7 @@ fn status_of(error: &Error) -> StatusCode {
 }
 
 /// The page for a flow that cannot continue: the copy and a clear way to start again.
-fn restart_page(tenant: &Tenant, error: &Error, restart: &str) -> Response {
+pub(super) fn restart_page(tenant: &Tenant, error: &Error, restart: &str) -> Response {
     let body = format!(
         "{}<p><a href=\"{}\" id=\"start-again\">Start again</a></p>",
         alert(error.message(), error.code.as_str()),
@@ -402,7 +406,7 @@ async fn verify_link(
 }
 
 /// A double-submit check for forms that are not tied to a flow.
-fn csrf_ok(headers: &HeaderMap, form: &FormBody) -> bool {
+pub(super) fn csrf_ok(headers: &HeaderMap, form: &FormBody) -> bool {
     cookies::read(headers, cookies::CSRF)
         .is_some_and(|cookie| secret::digests_equal(&secret::digest(cookie), &secret::digest(form.get("csrf_token"))))
 }

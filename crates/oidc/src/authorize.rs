@@ -1,0 +1,348 @@
+//! The authorization endpoint: request validation in the order RFC 6749 §4.1.2.1 implies
+//! (errors before the redirect URI is trusted go to an error page, never to the client),
+//! PKCE (S256 only), sign-in and re-authentication (`prompt`, `max_age`), consent, and
+//! single-use authorization codes.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use intelliauth_catalogue::Code;
+use intelliauth_core::model::{Application, Grant};
+use intelliauth_core::ports::CodeRecord;
+use intelliauth_core::{ids, secret, Error, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::provider::Oidc;
+
+/// How long a code may wait to be exchanged (RFC 6749 recommends at most ten minutes).
+const CODE_LIFETIME_MS: i64 = 60 * 1000;
+/// How long an authorization request waits for sign-in and consent.
+const REQUEST_LIFETIME_MS: i64 = 15 * 60 * 1000;
+
+/// The parameters of an authorization request, kept while the user signs in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AuthorizeParams {
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub response_type: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<String>,
+    pub login_hint: Option<String>,
+    pub acr_values: Option<String>,
+}
+
+/// The signed-in user's session, as far as authorization needs it.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub user_id: String,
+    pub session_id: String,
+    pub auth_time_ms: i64,
+}
+
+/// What the user said on the consent screen for this request, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentAnswer {
+    NotAsked,
+    Approved,
+    Denied,
+}
+
+/// What the browser should see next.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The client or redirect URI cannot be trusted: show this error, never redirect.
+    ErrorPage(Error),
+    /// Back to the client: a code, or an error in RFC 6749 form.
+    Redirect(String),
+    /// Sign in first, then come back here.
+    SignIn(String),
+    /// Ask the user to approve the scopes for this third-party application.
+    Consent { request_id: String, application: Application, scopes: Vec<String> },
+}
+
+/// What a code grants, stored with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Granted {
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub auth_time: i64,
+    pub session_id: String,
+    pub amr: Vec<String>,
+    pub acr: String,
+}
+
+fn query_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// `uri` with `pairs` added to its query.
+pub(crate) fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+    let mut out = uri.to_owned();
+    for (key, value) in pairs {
+        out.push(if out.contains('?') { '&' } else { '?' });
+        out.push_str(key);
+        out.push('=');
+        out.push_str(&query_escape(value));
+    }
+    out
+}
+
+/// The PKCE check of RFC 7636 §4.6 for S256.
+pub(crate) fn pkce_matches(verifier: &str, challenge: &str) -> bool {
+    let well_formed = (43..=128).contains(&verifier.len())
+        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    well_formed && secret::digests_equal(&URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())), challenge)
+}
+
+impl Oidc {
+    /// Runs an authorization request (fresh, or resumed by `request_id` after sign-in).
+    pub async fn authorize(
+        &self,
+        tenant_id: &str,
+        params: AuthorizeParams,
+        resumed: Option<(String, i64)>,
+        session: Option<SessionInfo>,
+        consent: ConsentAnswer,
+    ) -> Result<Outcome> {
+        self.tenant(tenant_id).await?;
+        let issuer = self.issuer(tenant_id);
+        let client_id = params.client_id.clone().unwrap_or_default();
+        let application = match self.store.get_application(tenant_id, &client_id).await? {
+            Some(application) if client_id.len() <= 128 => application,
+            _ => return Ok(Outcome::ErrorPage(Error::new(Code::InvalidClient).oauth("invalid_client"))),
+        };
+        let redirect_uri = match params.redirect_uri.as_deref() {
+            Some(uri) if application.redirect_uris.iter().any(|registered| registered == uri) => uri.to_owned(),
+            None if application.redirect_uris.len() == 1 => application.redirect_uris[0].clone(),
+            _ => {
+                return Ok(Outcome::ErrorPage(
+                    Error::new(Code::InvalidRedirectUri).oauth("invalid_request").with_detail("client_id", client_id),
+                ))
+            }
+        };
+        // From here on the client is known and its redirect URI trusted: errors go back to it.
+        let state = params.state.clone();
+        let fail = |error: Error| {
+            let mut pairs = vec![
+                ("error", error.oauth_error.unwrap_or("invalid_request")),
+                ("error_description", error.message()),
+                ("code", error.code.as_str()),
+                ("iss", issuer.as_str()),
+            ];
+            if let Some(state) = state.as_deref() {
+                pairs.push(("state", state));
+            }
+            Outcome::Redirect(with_query(&redirect_uri, &pairs))
+        };
+        match params.response_type.as_deref() {
+            Some("code") => {}
+            None => {
+                return Ok(fail(
+                    Error::new(Code::ValidationFailed)
+                        .oauth("invalid_request")
+                        .with_message("response_type is required."),
+                ))
+            }
+            Some(_) => return Ok(fail(Error::new(Code::UnauthorizedClient).oauth("unsupported_response_type"))),
+        }
+        if !application.allowed_grants.contains(&Grant::AuthorizationCode) {
+            return Ok(fail(Error::new(Code::UnauthorizedClient).oauth("unauthorized_client")));
+        }
+        let scopes: Vec<String> = params
+            .scope
+            .as_deref()
+            .unwrap_or("openid")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if scopes.iter().any(|scope| !application.allowed_scopes.contains(scope)) {
+            return Ok(fail(Error::new(Code::InvalidScope).oauth("invalid_scope")));
+        }
+        let challenge = match (params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {
+            (Some(challenge), Some("S256")) if challenge.len() == 43 => challenge.to_owned(),
+            (None, _) => return Ok(fail(Error::new(Code::PkceRequired).oauth("invalid_request"))),
+            _ => {
+                return Ok(fail(
+                    Error::new(Code::PkceRequired)
+                        .oauth("invalid_request")
+                        .with_message("Use PKCE with code_challenge_method=S256."),
+                ))
+            }
+        };
+        let prompts: Vec<&str> = params.prompt.as_deref().unwrap_or("").split(' ').filter(|p| !p.is_empty()).collect();
+        if prompts.contains(&"none") && prompts.len() > 1 {
+            return Ok(fail(
+                Error::new(Code::ValidationFailed)
+                    .oauth("invalid_request")
+                    .with_message("prompt=none cannot be combined."),
+            ));
+        }
+        let max_age_ms = match params.max_age.as_deref().map(str::parse::<i64>) {
+            None => None,
+            Some(Ok(seconds)) if seconds >= 0 => Some(seconds * 1000),
+            Some(_) => {
+                return Ok(fail(
+                    Error::new(Code::ValidationFailed)
+                        .oauth("invalid_request")
+                        .with_message("max_age must be seconds."),
+                ))
+            }
+        };
+
+        let now = ids::now_ms();
+        let requested_at = resumed.as_ref().map_or(now, |(_, created)| *created);
+        let fresh_enough = |session: &SessionInfo| {
+            let reauthenticated = !prompts.contains(&"login") || session.auth_time_ms >= requested_at;
+            let young = max_age_ms.is_none_or(|max| now - session.auth_time_ms <= max);
+            reauthenticated && young
+        };
+        let session = match session.filter(|session| fresh_enough(session)) {
+            Some(session) => session,
+            None if prompts.contains(&"none") => {
+                return Ok(fail(Error::new(Code::SilentAuthFailed).oauth("login_required")));
+            }
+            None => {
+                let request_id = self.remember_request(tenant_id, &params, resumed.as_ref()).await?;
+                let resume = format!("/t/{tenant_id}/oauth/authorize?request_id={request_id}");
+                return Ok(Outcome::SignIn(with_query(&format!("/t/{tenant_id}/login"), &[("return_to", &resume)])));
+            }
+        };
+
+        if consent == ConsentAnswer::Denied {
+            return Ok(fail(Error::new(Code::ConsentRequired).oauth("access_denied")));
+        }
+        if consent == ConsentAnswer::Approved {
+            self.grant_consent(tenant_id, &session.user_id, &application.id, &scopes).await?;
+        }
+        if !application.first_party && !self.has_consent(tenant_id, &session.user_id, &application.id, &scopes).await? {
+            if prompts.contains(&"none") {
+                return Ok(fail(Error::new(Code::ConsentRequired).oauth("consent_required")));
+            }
+            let request_id = self.remember_request(tenant_id, &params, resumed.as_ref()).await?;
+            return Ok(Outcome::Consent { request_id, application, scopes });
+        }
+
+        let code = secret::generate("");
+        let granted = Granted {
+            redirect_uri: redirect_uri.clone(),
+            scope: scopes.join(" "),
+            nonce: params.nonce.clone(),
+            code_challenge: challenge,
+            auth_time: session.auth_time_ms / 1000,
+            session_id: session.session_id.clone(),
+            amr: vec!["pwd".into()],
+            acr: "urn:intelliauth:loa:1".into(),
+        };
+        let record = CodeRecord {
+            digest: secret::digest(&code),
+            tenant_id: tenant_id.to_owned(),
+            client_id: application.id.clone(),
+            user_id: session.user_id.clone(),
+            grant_data: serde_json::to_string(&granted).map_err(Error::internal)?,
+            created_at: now,
+            expires_at: now + CODE_LIFETIME_MS,
+        };
+        self.authorizations.insert_code(&record).await?;
+        let mut pairs = vec![("code", code.as_str()), ("iss", issuer.as_str())];
+        if let Some(state) = params.state.as_deref() {
+            pairs.push(("state", state));
+        }
+        Ok(Outcome::Redirect(with_query(&redirect_uri, &pairs)))
+    }
+
+    async fn remember_request(
+        &self,
+        tenant_id: &str,
+        params: &AuthorizeParams,
+        resumed: Option<&(String, i64)>,
+    ) -> Result<String> {
+        if let Some((id, _)) = resumed {
+            return Ok(id.clone());
+        }
+        let id = secret::generate("azr_");
+        let now = ids::now_ms();
+        let json = serde_json::to_string(params).map_err(Error::internal)?;
+        self.authorizations.insert_authorization_request(&id, tenant_id, &json, now, now + REQUEST_LIFETIME_MS).await?;
+        Ok(id)
+    }
+
+    /// A stored request's parameters and when it was first made.
+    pub async fn resume_request(
+        &self,
+        tenant_id: &str,
+        request_id: &str,
+    ) -> Result<Option<(AuthorizeParams, (String, i64))>> {
+        if request_id.len() > 128 {
+            return Ok(None);
+        }
+        let Some((json, created)) =
+            self.authorizations.authorization_request(request_id, tenant_id, ids::now_ms()).await?
+        else {
+            return Ok(None);
+        };
+        let params = serde_json::from_str(&json).map_err(Error::internal)?;
+        Ok(Some((params, (request_id.to_owned(), created))))
+    }
+
+    async fn has_consent(&self, tenant_id: &str, user_id: &str, client_id: &str, scopes: &[String]) -> Result<bool> {
+        let granted = self.authorizations.consented_scopes(tenant_id, user_id, client_id).await?;
+        Ok(scopes.iter().all(|scope| granted.contains(scope)))
+    }
+
+    /// Records the user's approval of `scopes` for the client.
+    pub async fn grant_consent(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        client_id: &str,
+        scopes: &[String],
+    ) -> Result<()> {
+        let mut granted = self.authorizations.consented_scopes(tenant_id, user_id, client_id).await?;
+        for scope in scopes {
+            if !granted.contains(scope) {
+                granted.push(scope.clone());
+            }
+        }
+        Ok(self.authorizations.set_consent(tenant_id, user_id, client_id, &granted, ids::now_ms()).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_matches_rfc7636_appendix_b() {
+        assert!(pkce_matches(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+        assert!(!pkce_matches(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+    }
+
+    #[test]
+    fn query_values_are_escaped() {
+        assert_eq!(
+            with_query("https://a.example/cb?x=1", &[("state", "a b&c")]),
+            "https://a.example/cb?x=1&state=a%20b%26c"
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! The code exchange (RFC 6749 §4.1.3 with PKCE) and what follows from it: access tokens
+//! for a user, ID tokens (OIDC Core §2, §3.1.3.6), and the userinfo endpoint.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use intelliauth_catalogue::Code;
+use intelliauth_core::model::{Application, Grant, Tenant};
+use intelliauth_core::ports::StoreError;
+use intelliauth_core::{ids, secret, Error, Result};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::authorize::{pkce_matches, Granted};
+use crate::jwt;
+use crate::keys::Algorithm;
+use crate::provider::{Oidc, TokenRequest, TokenResponse};
+
+fn invalid_grant(reason: &str) -> Error {
+    Error::new(Code::InvalidGrant).oauth("invalid_grant").with_detail("reason", reason)
+}
+
+/// `at_hash`: the left half of the access token's hash, with the hash of the signing
+/// algorithm (SHA-256 for ES256, SHA-512 for Ed25519).
+fn at_hash(alg: Algorithm, access_token: &str) -> String {
+    let digest = match alg {
+        Algorithm::Es256 => Sha256::digest(access_token.as_bytes()).to_vec(),
+        Algorithm::EdDsa => Sha512::digest(access_token.as_bytes()).to_vec(),
+    };
+    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+}
+
+impl Oidc {
+    pub(crate) async fn exchange_code(
+        &self,
+        tenant: &Tenant,
+        application: &Application,
+        request: TokenRequest,
+    ) -> Result<TokenResponse> {
+        if !application.allowed_grants.contains(&Grant::AuthorizationCode) {
+            return Err(Error::new(Code::UnauthorizedClient).oauth("unauthorized_client"));
+        }
+        let code = request
+            .code
+            .as_deref()
+            .filter(|code| !code.is_empty() && code.len() <= 128)
+            .ok_or_else(|| invalid_grant("no code"))?;
+        let now = ids::now_ms();
+        let record = match self.authorizations.consume_code(&secret::digest(code), now).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return Err(invalid_grant("the code is unknown or expired")),
+            Err(StoreError::Conflict) => return Err(invalid_grant("the code was already used")),
+            Err(error) => return Err(error.into()),
+        };
+        if record.tenant_id != tenant.id || record.client_id != application.id {
+            return Err(invalid_grant("the code was issued to another client"));
+        }
+        let granted: Granted = serde_json::from_str(&record.grant_data).map_err(Error::internal)?;
+        if request.redirect_uri.as_deref() != Some(granted.redirect_uri.as_str()) {
+            return Err(invalid_grant("redirect_uri differs from the authorization request"));
+        }
+        if !pkce_matches(request.code_verifier.as_deref().unwrap_or_default(), &granted.code_challenge) {
+            return Err(invalid_grant("code_verifier does not match the code_challenge"));
+        }
+        let user = match self.store.get_user(&tenant.id, &record.user_id).await? {
+            Some(user) if !user.disabled => user,
+            _ => return Err(invalid_grant("the user can no longer sign in")),
+        };
+        let keys = self.tenant_keys(tenant).await?;
+        let issuer = self.issuer(&tenant.id);
+        let lifetime = tenant.settings.oauth.access_token_lifetime_s;
+        let now_s = now / 1000;
+        let access_claims = json!({
+            "iss": issuer, "sub": user.id, "aud": issuer, "client_id": application.id,
+            "exp": now_s + lifetime as i64, "iat": now_s, "jti": ids::new_id("at"),
+            "scope": granted.scope, "auth_time": granted.auth_time, "acr": granted.acr, "amr": granted.amr,
+        });
+        let access_header = json!({ "alg": keys.alg.as_str(), "typ": "at+jwt", "kid": keys.kid });
+        let access_token = jwt::encode(&access_header, &access_claims, &keys.signer);
+        let scopes: Vec<&str> = granted.scope.split(' ').collect();
+        let id_token = scopes.contains(&"openid").then(|| {
+            let mut claims = json!({
+                "iss": issuer, "sub": user.id, "aud": application.id, "azp": application.id,
+                "exp": now_s + lifetime as i64, "iat": now_s, "auth_time": granted.auth_time,
+                "acr": granted.acr, "amr": granted.amr, "at_hash": at_hash(keys.alg, &access_token),
+            });
+            if let Some(nonce) = &granted.nonce {
+                claims["nonce"] = nonce.clone().into();
+            }
+            if scopes.contains(&"email") {
+                claims["email"] = user.email.clone().into();
+                claims["email_verified"] = user.email_verified.into();
+            }
+            if scopes.contains(&"profile") {
+                claims["name"] = user.name.clone().into();
+            }
+            jwt::encode(&json!({ "alg": keys.alg.as_str(), "typ": "JWT", "kid": keys.kid }), &claims, &keys.signer)
+        });
+        Ok(TokenResponse { access_token, expires_in: lifetime, scope: granted.scope, id_token })
+    }
+
+    /// OIDC userinfo for a bearer access token.
+    pub async fn userinfo(&self, tenant_id: &str, bearer: Option<&str>) -> Result<Value> {
+        let tenant = self.tenant(tenant_id).await?;
+        let token =
+            bearer.ok_or_else(|| Error::unauthenticated("missing_credential", "An access token is required"))?;
+        let invalid = || Error::unauthenticated("invalid_credential", "The access token is not valid");
+        let keys = self.tenant_keys(&tenant).await?;
+        let (_, claims) = jwt::decode_verified(token, &keys.jwks).ok_or_else(invalid)?;
+        if claims["iss"] != self.issuer(tenant_id).as_str() {
+            return Err(invalid());
+        }
+        if claims["exp"].as_i64().is_none_or(|exp| exp <= ids::now_ms() / 1000) {
+            return Err(Error::new(Code::TokenExpired).with_challenge(
+                "Bearer realm=\"intelliauth\", error=\"invalid_token\", error_description=\"The access token expired\"",
+            ));
+        }
+        let user =
+            self.store.get_user(tenant_id, claims["sub"].as_str().unwrap_or_default()).await?.ok_or_else(invalid)?;
+        let scopes: Vec<&str> = claims["scope"].as_str().unwrap_or_default().split(' ').collect();
+        let mut info = json!({ "sub": user.id });
+        if scopes.contains(&"email") {
+            info["email"] = user.email.into();
+            info["email_verified"] = user.email_verified.into();
+        }
+        if scopes.contains(&"profile") {
+            info["name"] = user.name.into();
+        }
+        Ok(info)
+    }
+}

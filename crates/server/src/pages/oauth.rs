@@ -1,0 +1,133 @@
+//! The browser side of OAuth: the authorization endpoint (which signs the user in through
+//! the login page when needed) and the consent screen for third-party applications.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use intelliauth_catalogue::Code;
+use intelliauth_core::{secret, Error};
+use intelliauth_oidc::{AuthorizeParams, ConsentAnswer, Outcome, SessionInfo};
+use serde::Deserialize;
+
+use super::html::{escape, hidden, page};
+use super::{cookies, csrf_ok, redirect, respond, restart_page};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::FormBody;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/t/{tenant_id}/oauth/authorize", get(authorize))
+        .route("/t/{tenant_id}/oauth/consent", get(consent_page).post(consent_submit))
+}
+
+#[derive(Deserialize)]
+struct AuthorizeQuery {
+    request_id: Option<String>,
+    #[serde(flatten)]
+    params: AuthorizeParams,
+}
+
+async fn session_info(state: &AppState, tenant_id: &str, headers: &HeaderMap) -> Option<SessionInfo> {
+    let (session, user) = state.auth.session(tenant_id, cookies::read(headers, cookies::SESSION)).await.ok()?;
+    Some(SessionInfo { user_id: user.id, session_id: session.record.id, auth_time_ms: session.record.created_at })
+}
+
+/// Runs (or resumes) an authorization request and turns its outcome into a response.
+async fn run(
+    state: &AppState,
+    tenant_id: &str,
+    query: AuthorizeQuery,
+    headers: &HeaderMap,
+    consent: ConsentAnswer,
+) -> ApiResult<Response> {
+    let (params, resumed) = match &query.request_id {
+        Some(id) => match state.oidc.resume_request(tenant_id, id).await? {
+            Some((params, resumed)) => (params, Some(resumed)),
+            None => {
+                let tenant = state.management.tenant(tenant_id).await?;
+                return Ok(restart_page(&tenant, &Error::new(Code::FlowExpired), "/"));
+            }
+        },
+        None => (query.params, None),
+    };
+    let session = session_info(state, tenant_id, headers).await;
+    match state.oidc.authorize(tenant_id, params, resumed, session, consent).await? {
+        Outcome::ErrorPage(error) => Err(ApiError(error)),
+        Outcome::Redirect(location) | Outcome::SignIn(location) => Ok(redirect(&location)),
+        Outcome::Consent { request_id, .. } => {
+            Ok(redirect(&format!("/t/{tenant_id}/oauth/consent?request_id={request_id}")))
+        }
+    }
+}
+
+async fn authorize(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Query(query): Query<AuthorizeQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    run(&state, &tenant_id, query, &headers, ConsentAnswer::NotAsked).await
+}
+
+#[derive(Deserialize)]
+struct ConsentQuery {
+    request_id: String,
+}
+
+async fn consent_page(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Query(query): Query<ConsentQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let tenant = state.management.tenant(&tenant_id).await?;
+    let Some((params, _)) = state.oidc.resume_request(&tenant_id, &query.request_id).await? else {
+        return Ok(restart_page(&tenant, &Error::new(Code::FlowExpired), "/"));
+    };
+    let application = state.management.application(&tenant_id, params.client_id.as_deref().unwrap_or_default()).await?;
+    let scopes: String = params
+        .scope
+        .as_deref()
+        .unwrap_or("openid")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|scope| format!("<li><code>{}</code></li>", escape(scope)))
+        .collect();
+    // Reuse the browser's CSRF cookie, or start one for this form.
+    let existing = cookies::read(&headers, cookies::CSRF).map(str::to_owned);
+    let csrf = existing.clone().unwrap_or_else(|| secret::generate(""));
+    let body = format!(
+        "<p><strong>{app}</strong> would like to:</p><ul id=\"scopes\">{scopes}</ul>\
+         <form method=\"post\" action=\"/t/{t}/oauth/consent?request_id={request}\">{csrf_field}\
+         <button type=\"submit\" name=\"decision\" value=\"allow\" id=\"allow\">Allow</button>\
+         <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\" class=\"secondary\">Deny</button></form>",
+        app = escape(&application.name),
+        t = escape(&tenant_id),
+        request = escape(&query.request_id),
+        csrf_field = hidden("csrf_token", &csrf),
+    );
+    let mut response = respond(StatusCode::OK, page(&tenant, "Approve access", &body), None, None);
+    if existing.is_none() {
+        cookies::set(response.headers_mut(), state.auth.public_url(), &tenant_id, cookies::CSRF, &csrf, None);
+    }
+    Ok(response)
+}
+
+async fn consent_submit(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Query(query): Query<ConsentQuery>,
+    headers: HeaderMap,
+    form: FormBody,
+) -> ApiResult<Response> {
+    if !csrf_ok(&headers, &form) {
+        let tenant = state.management.tenant(&tenant_id).await?;
+        return Ok(restart_page(&tenant, &Error::new(Code::StateMismatch), "/"));
+    }
+    let answer = if form.get("decision") == "allow" { ConsentAnswer::Approved } else { ConsentAnswer::Denied };
+    let query = AuthorizeQuery { request_id: Some(query.request_id), params: AuthorizeParams::default() };
+    run(&state, &tenant_id, query, &headers, answer).await
+}
