@@ -68,11 +68,24 @@ pub struct OAuthSettings {
     pub access_token_lifetime_s: u64,
     /// `ES256` or `EdDSA`.
     pub signing_alg: String,
+    /// A refresh family ends this long after the sign-in that started it.
+    pub refresh_absolute_s: u64,
+    /// A refresh token unused this long ends its family.
+    pub refresh_idle_s: u64,
+    /// A rotated refresh token still works this long, so two tabs racing with the same
+    /// token do not sign the user out; after it, reuse revokes the family.
+    pub refresh_reuse_grace_s: u64,
 }
 
 impl Default for OAuthSettings {
     fn default() -> Self {
-        OAuthSettings { access_token_lifetime_s: 3600, signing_alg: "ES256".into() }
+        OAuthSettings {
+            access_token_lifetime_s: 3600,
+            signing_alg: "ES256".into(),
+            refresh_absolute_s: 30 * 24 * 3600,
+            refresh_idle_s: 14 * 24 * 3600,
+            refresh_reuse_grace_s: 10,
+        }
     }
 }
 
@@ -97,6 +110,12 @@ impl TenantSettings {
         }
         if !(1..=86_400).contains(&self.oauth.access_token_lifetime_s) {
             errors.add("settings.oauth.access_token_lifetime_s", "must be between 1 and 86400");
+        }
+        if self.oauth.refresh_absolute_s == 0 || self.oauth.refresh_idle_s == 0 {
+            errors.add("settings.oauth", "refresh lifetimes must be at least 1 second");
+        }
+        if self.oauth.refresh_reuse_grace_s > 300 {
+            errors.add("settings.oauth.refresh_reuse_grace_s", "must be at most 300");
         }
         if !matches!(self.oauth.signing_alg.as_str(), "ES256" | "EdDSA") {
             errors.add("settings.oauth.signing_alg", "must be ES256 or EdDSA");
@@ -305,6 +324,8 @@ pub struct Application {
     pub name: String,
     pub client_type: ClientType,
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may return the browser to (exact match).
+    pub post_logout_redirect_uris: Vec<String>,
     pub allowed_grants: Vec<Grant>,
     pub allowed_scopes: Vec<String>,
     /// First-party applications skip the consent screen.

@@ -162,7 +162,9 @@ pub trait AuthStore: Send + Sync + 'static {
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
     async fn session_by_digest(&self, token_digest: &str) -> StoreResult<Option<SessionRecord>>;
     async fn touch_session(&self, id: &str, now: i64, idle_expires_at: i64) -> StoreResult<()>;
+    /// Ends the session and every refresh token issued under it.
     async fn revoke_session(&self, id: &str, now: i64) -> StoreResult<()>;
+    /// Ends every session of the user and every refresh token issued to them.
     async fn revoke_user_sessions(&self, user_id: &str, now: i64) -> StoreResult<()>;
 
     async fn insert_token(&self, token: &OneTimeToken) -> StoreResult<()>;
@@ -268,6 +270,16 @@ pub trait AuthorizationStore: Send + Sync + 'static {
     async fn insert_code(&self, code: &CodeRecord) -> StoreResult<()>;
     /// Uses the code once. `Err(Conflict)` when it exists but was already used (a replay).
     async fn consume_code(&self, digest: &str, now: i64) -> StoreResult<Option<CodeRecord>>;
+    /// Notes the refresh family a code's exchange started.
+    async fn set_code_family(&self, digest: &str, family_id: &str) -> StoreResult<()>;
+    /// The refresh family a (used) code started, if any.
+    async fn code_family(&self, digest: &str) -> StoreResult<Option<String>>;
+    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()>;
+    /// Marks the token rotated if it is current; returns it either way (`None` if unknown).
+    /// `rotated_now` is true only for the one caller that rotated it.
+    async fn rotate_refresh_token(&self, digest: &str, now: i64) -> StoreResult<Option<(RefreshTokenRecord, bool)>>;
+    async fn refresh_token(&self, digest: &str) -> StoreResult<Option<RefreshTokenRecord>>;
+    async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> StoreResult<()>;
     async fn consented_scopes(&self, tenant_id: &str, user_id: &str, client_id: &str) -> StoreResult<Vec<String>>;
     async fn set_consent(
         &self,
@@ -277,4 +289,21 @@ pub trait AuthorizationStore: Send + Sync + 'static {
         scopes: &[String],
         now: i64,
     ) -> StoreResult<()>;
+}
+
+/// A refresh token as stored (the token itself is not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    pub digest: String,
+    pub family_id: String,
+    pub tenant_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub session_id: String,
+    pub grant_data: String,
+    pub created_at: i64,
+    pub family_expires_at: i64,
+    pub idle_expires_at: i64,
+    pub rotated_at: Option<i64>,
+    pub revoked_at: Option<i64>,
 }

@@ -307,3 +307,194 @@ async fn an_expired_access_token_is_token_expired_at_userinfo() {
     let missing = Reply::from(server.http.get(server.url("/t/default/oauth/userinfo")).send().await.unwrap()).await;
     assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
 }
+
+/// Signs in and exchanges a code with `offline_access`; returns the token response.
+async fn offline_tokens(server: &Server, email: &str) -> (String, Value) {
+    server.user_with_password("default", email, PASSWORD, true).await;
+    let client_id = spa(server, true).await;
+    let cookie = session_cookie(server, email).await;
+    let (_, callback, _) =
+        authorize(server, &authorize_path(&client_id, &[("scope", "openid offline_access")]), Some(&cookie)).await;
+    let tokens = exchange(server, &client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
+    assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.text);
+    assert!(tokens.body["refresh_token"].is_string(), "offline_access gives a refresh token: {}", tokens.text);
+    (client_id, tokens.body)
+}
+
+async fn refresh(server: &Server, client_id: &str, token: &str) -> Reply {
+    let form = [("grant_type", "refresh_token"), ("refresh_token", token), ("client_id", client_id)];
+    Reply::from(server.http.post(server.url("/t/default/oauth/token")).form(&form).send().await.unwrap()).await
+}
+
+async fn set_oauth(server: &Server, oauth: Value) {
+    let reply =
+        server.call(Method::PATCH, "/v1/tenants/default", Some(json!({ "settings": { "oauth": oauth } }))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+    let server = Server::start().await;
+    let (client_id, first) = offline_tokens(&server, "r@example.com").await;
+    let r1 = first["refresh_token"].as_str().unwrap().to_owned();
+    let second = refresh(&server, &client_id, &r1).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    let r2 = second.body["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(r1, r2, "rotated on use");
+    assert!(second.body["id_token"].is_string() && second.body["access_token"].is_string());
+
+    set_oauth(&server, json!({ "refresh_reuse_grace_s": 0 })).await;
+    let reused = refresh(&server, &client_id, &r1).await;
+    reused.assert_error(401, "session_revoked");
+    reused.assert_catalogue_message();
+    assert_eq!(reused.body["error"], "invalid_grant");
+    refresh(&server, &client_id, &r2).await.assert_error(401, "session_revoked");
+}
+
+#[tokio::test]
+async fn two_tabs_racing_one_refresh_token_both_succeed_within_the_grace_window() {
+    let server = Server::start().await;
+    let (client_id, tokens) = offline_tokens(&server, "tabs@example.com").await;
+    let token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let (a, b) = tokio::join!(refresh(&server, &client_id, &token), refresh(&server, &client_id, &token));
+    assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK), "{} / {}", a.text, b.text);
+}
+
+#[tokio::test]
+async fn without_grace_exactly_one_concurrent_refresh_wins_across_two_processes() {
+    let server = Server::start().await;
+    let (client_id, tokens) = offline_tokens(&server, "race@example.com").await;
+    set_oauth(&server, json!({ "refresh_reuse_grace_s": 0 })).await;
+    let sibling = server.start_sibling(common::Options::default()).await;
+    let token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let attempts: Vec<_> = (0..8)
+        .map(|n| {
+            let node = if n % 2 == 0 { &server } else { &sibling };
+            let form = [
+                ("grant_type", "refresh_token".to_owned()),
+                ("refresh_token", token.clone()),
+                ("client_id", client_id.clone()),
+            ];
+            tokio::spawn(node.http.post(node.url("/t/default/oauth/token")).form(&form).send())
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.unwrap().unwrap().status().as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 7, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn refresh_families_end_by_lifetime_sign_out_revocation_and_code_replay() {
+    let server = Server::start().await;
+    // Past the absolute lifetime: session_expired.
+    set_oauth(&server, json!({ "refresh_absolute_s": 1 })).await;
+    let (client_id, tokens) = offline_tokens(&server, "life@example.com").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let expired = refresh(&server, &client_id, tokens["refresh_token"].as_str().unwrap()).await;
+    expired.assert_error(401, "session_expired");
+    expired.assert_catalogue_message();
+    set_oauth(&server, json!({})).await;
+
+    // Signing out ends the session's refresh tokens.
+    server.user_with_password("default", "out@example.com", PASSWORD, true).await;
+    let cookie = session_cookie(&server, "out@example.com").await;
+    let (_, callback, _) =
+        authorize(&server, &authorize_path(&client_id, &[("scope", "openid offline_access")]), Some(&cookie)).await;
+    let tokens = exchange(&server, &client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
+    let session_token = cookie.split("ia_session=").nth(1).unwrap();
+    let out = server.http.post(server.url("/t/default/api/logout")).bearer_auth(session_token).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    refresh(&server, &client_id, tokens.body["refresh_token"].as_str().unwrap())
+        .await
+        .assert_error(401, "session_revoked");
+
+    // RFC 7009 revocation.
+    let cookie = session_cookie(&server, "out@example.com").await;
+    let (_, callback, _) =
+        authorize(&server, &authorize_path(&client_id, &[("scope", "openid offline_access")]), Some(&cookie)).await;
+    let code = query_param(&callback, "code").unwrap();
+    let tokens = exchange(&server, &client_id, &code, VERIFIER).await;
+    let token = tokens.body["refresh_token"].as_str().unwrap();
+    let revoked = server
+        .http
+        .post(server.url("/t/default/oauth/revoke"))
+        .form(&[("token", token), ("client_id", client_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    refresh(&server, &client_id, token).await.assert_error(401, "session_revoked");
+
+    // Replaying a code ends what its first exchange issued.
+    let (_, callback, _) =
+        authorize(&server, &authorize_path(&client_id, &[("scope", "openid offline_access")]), Some(&cookie)).await;
+    let code = query_param(&callback, "code").unwrap();
+    let tokens = exchange(&server, &client_id, &code, VERIFIER).await;
+    exchange(&server, &client_id, &code, VERIFIER).await.assert_error(400, "invalid_grant");
+    refresh(&server, &client_id, tokens.body["refresh_token"].as_str().unwrap())
+        .await
+        .assert_error(401, "session_revoked");
+}
+
+#[tokio::test]
+async fn rp_initiated_logout_checks_the_return_address_and_ends_the_session() {
+    let server = Server::start().await;
+    server.user_with_password("default", "bye@example.com", PASSWORD, true).await;
+    let client_id = app(
+        &server,
+        "default",
+        json!({ "name": "rp", "client_type": "public", "redirect_uris": [REDIRECT], "first_party": true,
+                "post_logout_redirect_uris": ["http://localhost:4000/signed-out"] }),
+    )
+    .await;
+    let cookie = session_cookie(&server, "bye@example.com").await;
+    let (_, callback, _) = authorize(&server, &authorize_path(&client_id, &[]), Some(&cookie)).await;
+    let tokens = exchange(&server, &client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
+    let id_token = tokens.body["id_token"].as_str().unwrap().to_owned();
+
+    let foreign = format!(
+        "/t/default/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri={}",
+        urlencode("https://evil.example/")
+    );
+    let (status, location, page) = authorize(&server, &foreign, Some(&cookie)).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::BAD_REQUEST, ""),
+        "never a redirect to an unregistered address"
+    );
+    assert!(page.contains("invalid_redirect_uri"), "{page}");
+
+    let logout = format!(
+        "/t/default/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye-1",
+        urlencode("http://localhost:4000/signed-out")
+    );
+    let response = no_redirects().get(server.url(&logout)).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "http://localhost:4000/signed-out?state=bye-1");
+    assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"), "the session cookie is cleared");
+    let session = cookie.split("ia_session=").nth(1).unwrap();
+    let after = server.http.get(server.url("/t/default/api/session")).bearer_auth(session).send().await.unwrap();
+    Reply::from(after).await.assert_error(401, "session_revoked");
+
+    // Without an ID token hint the user confirms first, so a link elsewhere cannot sign them out.
+    let cookie = session_cookie(&server, "bye@example.com").await;
+    let (status, location, page) = authorize(&server, "/t/default/oauth/logout", Some(&cookie)).await;
+    assert_eq!((status, location.as_str()), (StatusCode::OK, ""));
+    assert!(page.contains("Do you want to sign out?"), "{page}");
+    let session = cookie.split("ia_session=").nth(1).unwrap();
+    let still = server.http.get(server.url("/t/default/api/session")).bearer_auth(session).send().await.unwrap();
+    assert_eq!(still.status(), StatusCode::OK, "nothing ended before the user confirmed");
+    let discovery: Value = server
+        .http
+        .get(server.url("/t/default/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(discovery["end_session_endpoint"].as_str().unwrap().ends_with("/t/default/oauth/logout"));
+}

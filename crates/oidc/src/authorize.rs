@@ -67,7 +67,7 @@ pub enum Outcome {
 
 /// What a code grants, stored with it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Granted {
+pub struct Granted {
     pub redirect_uri: String,
     pub scope: String,
     pub nonce: Option<String>,

@@ -4,8 +4,8 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use intelliauth_catalogue::Code;
-use intelliauth_core::model::{Application, Grant, Tenant};
-use intelliauth_core::ports::StoreError;
+use intelliauth_core::model::{Application, Grant, Tenant, User};
+use intelliauth_core::ports::{RefreshTokenRecord, StoreError};
 use intelliauth_core::{ids, secret, Error, Result};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256, Sha512};
@@ -15,7 +15,13 @@ use crate::jwt;
 use crate::keys::Algorithm;
 use crate::provider::{Oidc, TokenRequest, TokenResponse};
 
-fn invalid_grant(reason: &str) -> Error {
+/// Tokens just issued, and the refresh family they belong to.
+pub(crate) struct Issued {
+    pub response: TokenResponse,
+    pub family_id: Option<String>,
+}
+
+pub(crate) fn invalid_grant(reason: &str) -> Error {
     Error::new(Code::InvalidGrant).oauth("invalid_grant").with_detail("reason", reason)
 }
 
@@ -48,7 +54,13 @@ impl Oidc {
         let record = match self.authorizations.consume_code(&secret::digest(code), now).await {
             Ok(Some(record)) => record,
             Ok(None) => return Err(invalid_grant("the code is unknown or expired")),
-            Err(StoreError::Conflict) => return Err(invalid_grant("the code was already used")),
+            Err(StoreError::Conflict) => {
+                // A replayed code may be stolen: end what its first exchange issued.
+                if let Some(family) = self.authorizations.code_family(&secret::digest(code)).await? {
+                    self.authorizations.revoke_refresh_family(&family, now).await?;
+                }
+                return Err(invalid_grant("the code was already used"));
+            }
             Err(error) => return Err(error.into()),
         };
         if record.tenant_id != tenant.id || record.client_id != application.id {
@@ -65,9 +77,28 @@ impl Oidc {
             Some(user) if !user.disabled => user,
             _ => return Err(invalid_grant("the user can no longer sign in")),
         };
+        let issued = self.issue_tokens(tenant, application, &user, &granted, None).await?;
+        if let Some(family) = &issued.family_id {
+            self.authorizations.set_code_family(&record.digest, family).await?;
+        }
+        Ok(issued.response)
+    }
+
+    /// Access token, ID token (with `openid`) and refresh token (with `offline_access`, when
+    /// the client may refresh). `family` continues a refresh family instead of starting one.
+    pub(crate) async fn issue_tokens(
+        &self,
+        tenant: &Tenant,
+        application: &Application,
+        user: &User,
+        granted: &Granted,
+        family: Option<(&str, i64)>,
+    ) -> Result<Issued> {
         let keys = self.tenant_keys(tenant).await?;
         let issuer = self.issuer(&tenant.id);
-        let lifetime = tenant.settings.oauth.access_token_lifetime_s;
+        let settings = &tenant.settings.oauth;
+        let lifetime = settings.access_token_lifetime_s;
+        let now = ids::now_ms();
         let now_s = now / 1000;
         let access_claims = json!({
             "iss": issuer, "sub": user.id, "aud": issuer, "client_id": application.id,
@@ -95,7 +126,36 @@ impl Oidc {
             }
             jwt::encode(&json!({ "alg": keys.alg.as_str(), "typ": "JWT", "kid": keys.kid }), &claims, &keys.signer)
         });
-        Ok(TokenResponse { access_token, expires_in: lifetime, scope: granted.scope, id_token })
+        let refreshable =
+            scopes.contains(&"offline_access") && application.allowed_grants.contains(&Grant::RefreshToken);
+        let (refresh_token, family_id) = if refreshable {
+            let (family_id, family_expires_at) = match family {
+                Some((id, expires)) => (id.to_owned(), expires),
+                None => (ids::new_id("rtf"), now + settings.refresh_absolute_s as i64 * 1000),
+            };
+            let token = secret::generate("iar_");
+            let record = RefreshTokenRecord {
+                digest: secret::digest(&token),
+                family_id: family_id.clone(),
+                tenant_id: tenant.id.clone(),
+                client_id: application.id.clone(),
+                user_id: user.id.clone(),
+                session_id: granted.session_id.clone(),
+                grant_data: serde_json::to_string(granted).map_err(Error::internal)?,
+                created_at: now,
+                family_expires_at,
+                idle_expires_at: (now + settings.refresh_idle_s as i64 * 1000).min(family_expires_at),
+                rotated_at: None,
+                revoked_at: None,
+            };
+            self.authorizations.insert_refresh_token(&record).await?;
+            (Some(token), Some(family_id))
+        } else {
+            (None, None)
+        };
+        let response =
+            TokenResponse { access_token, expires_in: lifetime, scope: granted.scope.clone(), id_token, refresh_token };
+        Ok(Issued { response, family_id })
     }
 
     /// OIDC userinfo for a bearer access token.

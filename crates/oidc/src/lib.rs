@@ -9,8 +9,11 @@ pub mod client_auth;
 mod exchange;
 pub mod jwt;
 pub mod keys;
+mod logout;
 mod provider;
+mod refresh;
 
 pub use authorize::{AuthorizeParams, ConsentAnswer, Outcome, SessionInfo};
 pub use client_auth::ClientCredentials;
+pub use logout::{LogoutParams, LogoutPlan};
 pub use provider::{Oidc, TokenRequest, TokenResponse};

@@ -36,6 +36,8 @@ pub struct TokenRequest {
     pub code: Option<String>,
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
+    /// For `refresh_token`.
+    pub refresh_token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +47,8 @@ pub struct TokenResponse {
     pub scope: String,
     /// With the `openid` scope.
     pub id_token: Option<String>,
+    /// With the `offline_access` scope, for clients allowed to refresh.
+    pub refresh_token: Option<String>,
 }
 
 pub(crate) struct TenantKeys {
@@ -108,7 +112,9 @@ impl Oidc {
             "introspection_endpoint": format!("{issuer}/oauth/introspect"),
             "authorization_endpoint": format!("{issuer}/oauth/authorize"),
             "userinfo_endpoint": format!("{issuer}/oauth/userinfo"),
-            "grant_types_supported": ["authorization_code", "client_credentials"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+            "end_session_endpoint": format!("{issuer}/oauth/logout"),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "code_challenge_methods_supported": ["S256"],
@@ -205,6 +211,7 @@ impl Oidc {
         match request.grant_type.as_str() {
             "client_credentials" => {}
             "authorization_code" => return self.exchange_code(&tenant, &application, request).await,
+            "refresh_token" => return self.refresh(&tenant, &application, request).await,
             "" => {
                 return Err(rfc_error(Code::ValidationFailed, "invalid_request")
                     .with_message("grant_type is required.")
@@ -264,6 +271,7 @@ impl Oidc {
             expires_in: lifetime,
             scope,
             id_token: None,
+            refresh_token: None,
         })
     }
 

@@ -184,6 +184,12 @@ impl AuthStore for SqlStore {
         touched!(
             self,
             sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL").bind(now).bind(id)
+        )?;
+        touched!(
+            self,
+            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(id)
         )
         .map(|_| ())
     }
@@ -192,6 +198,12 @@ impl AuthStore for SqlStore {
         touched!(
             self,
             sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(user_id)
+        )?;
+        touched!(
+            self,
+            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
                 .bind(now)
                 .bind(user_id)
         )

@@ -1,7 +1,9 @@
 //! `core::ports::KeyStore` and `AuthorizationStore` for both backends.
 
 use async_trait::async_trait;
-use intelliauth_core::ports::{AuthorizationStore, CodeRecord, KeyStore, SigningKeyRecord, StoreError, StoreResult};
+use intelliauth_core::ports::{
+    AuthorizationStore, CodeRecord, KeyStore, RefreshTokenRecord, SigningKeyRecord, StoreError, StoreResult,
+};
 
 use crate::rows;
 use crate::{map_error, on_pool, SqlStore};
@@ -154,5 +156,67 @@ impl AuthorizationStore for SqlStore {
              ON CONFLICT (tenant_id, user_id, client_id) DO UPDATE SET scopes = $4, granted_at = $5")
             .bind(tenant_id).bind(user_id).bind(client_id).bind(&json).bind(now)
             .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn set_code_family(&self, digest: &str, family_id: &str) -> StoreResult<()> {
+        touched!(
+            self,
+            sqlx::query("UPDATE authorization_codes SET issued_family = $1 WHERE digest = $2")
+                .bind(family_id)
+                .bind(digest)
+        )
+        .map(|_| ())
+    }
+
+    async fn code_family(&self, digest: &str) -> StoreResult<Option<String>> {
+        let row: Option<(Option<String>,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT issued_family FROM authorization_codes WHERE digest = $1")
+            .bind(digest).fetch_optional(pool).await.map_err(map_error))?;
+        Ok(row.and_then(|(family,)| family))
+    }
+
+    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO refresh_tokens (digest, family_id, tenant_id, client_id, user_id, session_id, grant_data, created_at,
+             family_expires_at, idle_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(&token.digest).bind(&token.family_id).bind(&token.tenant_id).bind(&token.client_id).bind(&token.user_id)
+            .bind(&token.session_id).bind(&token.grant_data).bind(token.created_at).bind(token.family_expires_at)
+            .bind(token.idle_expires_at)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn rotate_refresh_token(&self, digest: &str, now: i64) -> StoreResult<Option<(RefreshTokenRecord, bool)>> {
+        // One statement decides the single winner of a current token, across nodes.
+        let rotated = fetch_one_as!(
+            self,
+            rows::refresh_token,
+            sqlx::query(
+                "UPDATE refresh_tokens SET rotated_at = $1 WHERE digest = $2 AND rotated_at IS NULL RETURNING *"
+            )
+            .bind(now)
+            .bind(digest)
+        )?;
+        if let Some(record) = rotated {
+            return Ok(Some((record, true)));
+        }
+        Ok(self.refresh_token(digest).await?.map(|record| (record, false)))
+    }
+
+    async fn refresh_token(&self, digest: &str) -> StoreResult<Option<RefreshTokenRecord>> {
+        fetch_one_as!(
+            self,
+            rows::refresh_token,
+            sqlx::query("SELECT * FROM refresh_tokens WHERE digest = $1").bind(digest)
+        )
+    }
+
+    async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> StoreResult<()> {
+        touched!(
+            self,
+            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(family_id)
+        )
+        .map(|_| ())
     }
 }

@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "sign_in", include_str!("migrations/0002_sign_in.sql")),
     (3, "signing_keys", include_str!("migrations/0003_signing_keys.sql")),
     (4, "authorization_codes", include_str!("migrations/0004_authorization_codes.sql")),
+    (5, "refresh_tokens", include_str!("migrations/0005_refresh_tokens.sql")),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

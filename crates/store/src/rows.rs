@@ -3,7 +3,9 @@
 use intelliauth_core::model::{
     Application, ClientType, Grant, Lockout, ManagementCredential, Meta, Scope, Tenant, User,
 };
-use intelliauth_core::ports::{CodeRecord, FlowRecord, OneTimeToken, SessionRecord, SigningKeyRecord};
+use intelliauth_core::ports::{
+    CodeRecord, FlowRecord, OneTimeToken, RefreshTokenRecord, SessionRecord, SigningKeyRecord,
+};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -73,6 +75,7 @@ pub(crate) fn application(row: &impl Columns) -> sqlx::Result<Application> {
         name: row.text("name")?,
         client_type: ClientType::parse(&client_type).ok_or_else(|| corrupt("client_type", &client_type))?,
         redirect_uris: json_column(row, "redirect_uris")?,
+        post_logout_redirect_uris: json_column(row, "post_logout_redirect_uris")?,
         allowed_grants: grants
             .iter()
             .map(|g| Grant::parse(g).ok_or_else(|| corrupt("allowed_grants", g)))
@@ -182,5 +185,22 @@ pub(crate) fn code(row: &impl Columns) -> sqlx::Result<CodeRecord> {
         grant_data: row.text("grant_data")?,
         created_at: row.int("created_at")?,
         expires_at: row.int("expires_at")?,
+    })
+}
+
+pub(crate) fn refresh_token(row: &impl Columns) -> sqlx::Result<RefreshTokenRecord> {
+    Ok(RefreshTokenRecord {
+        digest: row.text("digest")?,
+        family_id: row.text("family_id")?,
+        tenant_id: row.text("tenant_id")?,
+        client_id: row.text("client_id")?,
+        user_id: row.text("user_id")?,
+        session_id: row.text("session_id")?,
+        grant_data: row.text("grant_data")?,
+        created_at: row.int("created_at")?,
+        family_expires_at: row.int("family_expires_at")?,
+        idle_expires_at: row.int("idle_expires_at")?,
+        rotated_at: row.opt_int("rotated_at")?,
+        revoked_at: row.opt_int("revoked_at")?,
     })
 }

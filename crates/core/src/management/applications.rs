@@ -15,6 +15,7 @@ pub struct NewApplication {
     pub name: String,
     pub client_type: String,
     pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
     pub allowed_grants: Option<Vec<String>>,
     pub allowed_scopes: Option<Vec<String>>,
     pub first_party: bool,
@@ -24,6 +25,7 @@ pub struct NewApplication {
 pub struct ApplicationPatch {
     pub name: Option<String>,
     pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
     pub allowed_grants: Option<Vec<String>>,
     pub allowed_scopes: Option<Vec<String>>,
     pub first_party: Option<bool>,
@@ -48,9 +50,12 @@ fn parse_grants(errors: &mut FieldErrors, grants: &[String]) -> Vec<Grant> {
     parsed
 }
 
-fn check_uris_and_scopes(errors: &mut FieldErrors, uris: &[String], scopes: &[String]) {
+fn check_uris_and_scopes(errors: &mut FieldErrors, uris: &[String], logout_uris: &[String], scopes: &[String]) {
     for (index, uri) in uris.iter().enumerate() {
         check_redirect_uri(errors, &format!("redirect_uris[{index}]"), uri);
+    }
+    for (index, uri) in logout_uris.iter().enumerate() {
+        check_redirect_uri(errors, &format!("post_logout_redirect_uris[{index}]"), uri);
     }
     for (index, scope) in scopes.iter().enumerate() {
         check_scope(errors, &format!("allowed_scopes[{index}]"), scope);
@@ -83,7 +88,7 @@ impl NewApplication {
             None => vec![Grant::AuthorizationCode, Grant::RefreshToken],
         };
         let scopes = self.allowed_scopes.clone().unwrap_or_else(|| DEFAULT_SCOPES.map(String::from).to_vec());
-        check_uris_and_scopes(errors, &self.redirect_uris, &scopes);
+        check_uris_and_scopes(errors, &self.redirect_uris, &self.post_logout_redirect_uris, &scopes);
         if !errors.has("client_type") && !errors.has("allowed_grants") {
             check_combination(errors, client_type, &grants, &self.redirect_uris);
         }
@@ -106,6 +111,7 @@ impl ApplicationPatch {
         check_uris_and_scopes(
             errors,
             self.redirect_uris.as_deref().unwrap_or_default(),
+            self.post_logout_redirect_uris.as_deref().unwrap_or_default(),
             self.allowed_scopes.as_deref().unwrap_or_default(),
         );
     }
@@ -130,6 +136,7 @@ impl Management {
             name: input.name.trim().to_owned(),
             client_type,
             redirect_uris: input.redirect_uris,
+            post_logout_redirect_uris: input.post_logout_redirect_uris,
             allowed_grants,
             allowed_scopes,
             first_party: input.first_party,
@@ -176,6 +183,9 @@ impl Management {
                 }
                 if let Some(uris) = &patch.redirect_uris {
                     application.redirect_uris = uris.clone();
+                }
+                if let Some(uris) = &patch.post_logout_redirect_uris {
+                    application.post_logout_redirect_uris = uris.clone();
                 }
                 if let Some(grants) = &patch.allowed_grants {
                     application.allowed_grants = parse_grants(&mut FieldErrors::new(), grants);

@@ -22,6 +22,8 @@ pub struct CreateApplicationRequest {
     client_type: String,
     /// Exact URIs; https, loopback http, or a reverse-domain private-use scheme.
     redirect_uris: Option<Vec<String>>,
+    /// Where RP-initiated logout may send the browser back to.
+    post_logout_redirect_uris: Option<Vec<String>>,
     /// Default `["authorization_code", "refresh_token"]`.
     allowed_grants: Option<Vec<String>>,
     /// Default `["openid", "profile", "email", "offline_access"]`.
@@ -35,6 +37,7 @@ pub struct CreateApplicationRequest {
 pub struct UpdateApplicationRequest {
     name: Option<String>,
     redirect_uris: Option<Vec<String>>,
+    post_logout_redirect_uris: Option<Vec<String>>,
     allowed_grants: Option<Vec<String>>,
     allowed_scopes: Option<Vec<String>>,
     first_party: Option<bool>,
@@ -55,6 +58,7 @@ pub async fn create(
         name: fields.required_string("name"),
         client_type: fields.required_string("client_type"),
         redirect_uris: fields.optional_string_list("redirect_uris").unwrap_or_default(),
+        post_logout_redirect_uris: fields.optional_string_list("post_logout_redirect_uris").unwrap_or_default(),
         allowed_grants: fields.optional_string_list("allowed_grants"),
         allowed_scopes: fields.optional_string_list("allowed_scopes"),
         first_party: fields.optional_bool("first_party").unwrap_or(false),
@@ -105,6 +109,7 @@ pub async fn update(
     let patch = ApplicationPatch {
         name: fields.optional_string("name"),
         redirect_uris: fields.optional_string_list("redirect_uris"),
+        post_logout_redirect_uris: fields.optional_string_list("post_logout_redirect_uris"),
         allowed_grants: fields.optional_string_list("allowed_grants"),
         allowed_scopes: fields.optional_string_list("allowed_scopes"),
         first_party: fields.optional_bool("first_party"),

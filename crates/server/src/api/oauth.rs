@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant_id}/oauth/userinfo", get(userinfo).post(userinfo))
         .route("/t/{tenant_id}/oauth/token", post(token))
         .route("/t/{tenant_id}/oauth/introspect", post(introspect))
+        .route("/t/{tenant_id}/oauth/revoke", post(revoke))
         .route("/v1/tenants/{tenant_id}/keys/rotate", post(rotate_keys))
 }
 
@@ -88,6 +89,7 @@ async fn token(
         code: form.0.get("code").cloned(),
         redirect_uri: form.0.get("redirect_uri").cloned(),
         code_verifier: form.0.get("code_verifier").cloned(),
+        refresh_token: form.0.get("refresh_token").cloned(),
     };
     let issued = state.oidc.token(&tenant_id, request).await?;
     let mut body = json!({
@@ -98,6 +100,9 @@ async fn token(
     });
     if let Some(id_token) = issued.id_token {
         body["id_token"] = id_token.into();
+    }
+    if let Some(refresh_token) = issued.refresh_token {
+        body["refresh_token"] = refresh_token.into();
     }
     Ok(no_store(body))
 }
@@ -125,6 +130,19 @@ async fn introspect(
     require_form(&headers)?;
     let client = client(&state, &tenant_id, &headers, &form)?;
     Ok(no_store(state.oidc.introspect(&tenant_id, client, form.get("token")).await?))
+}
+
+/// RFC 7009: always 200 for a well-formed request, whatever the token was.
+async fn revoke(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    form: FormBody,
+) -> ApiResult<Response> {
+    require_form(&headers)?;
+    let client = client(&state, &tenant_id, &headers, &form)?;
+    state.oidc.revoke(&tenant_id, client, form.get("token")).await?;
+    Ok(no_store(json!({})))
 }
 
 async fn rotate_keys(

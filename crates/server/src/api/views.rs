@@ -95,6 +95,7 @@ pub struct ApplicationView {
     #[schema(example = "confidential")]
     pub client_type: String,
     pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
     pub allowed_grants: Vec<String>,
     pub allowed_scopes: Vec<String>,
     pub first_party: bool,
@@ -115,6 +116,7 @@ impl ApplicationView {
             name: application.name.clone(),
             client_type: application.client_type.as_str().into(),
             redirect_uris: application.redirect_uris.clone(),
+            post_logout_redirect_uris: application.post_logout_redirect_uris.clone(),
             allowed_grants: application.allowed_grants.iter().map(|grant| grant.as_str().into()).collect(),
             allowed_scopes: application.allowed_scopes.clone(),
             first_party: application.first_party,

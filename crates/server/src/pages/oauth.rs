@@ -8,10 +8,10 @@ use axum::routing::get;
 use axum::Router;
 use intelliauth_catalogue::Code;
 use intelliauth_core::{secret, Error};
-use intelliauth_oidc::{AuthorizeParams, ConsentAnswer, Outcome, SessionInfo};
+use intelliauth_oidc::{AuthorizeParams, ConsentAnswer, LogoutParams, LogoutPlan, Outcome, SessionInfo};
 use serde::Deserialize;
 
-use super::html::{escape, hidden, page};
+use super::html::{escape, hidden, notice, page};
 use super::{cookies, csrf_ok, redirect, respond, restart_page};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::FormBody;
@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/t/{tenant_id}/oauth/authorize", get(authorize))
         .route("/t/{tenant_id}/oauth/consent", get(consent_page).post(consent_submit))
+        .route("/t/{tenant_id}/oauth/logout", get(logout_request).post(logout_confirmed))
 }
 
 #[derive(Deserialize)]
@@ -130,4 +131,77 @@ async fn consent_submit(
     let answer = if form.get("decision") == "allow" { ConsentAnswer::Approved } else { ConsentAnswer::Denied };
     let query = AuthorizeQuery { request_id: Some(query.request_id), params: AuthorizeParams::default() };
     run(&state, &tenant_id, query, &headers, answer).await
+}
+
+/// Ends the browser's session (and its refresh tokens) and goes where the plan says.
+async fn sign_out(state: &AppState, tenant_id: &str, headers: &HeaderMap, plan: LogoutPlan) -> ApiResult<Response> {
+    if let Some(token) = cookies::read(headers, cookies::SESSION) {
+        state.auth.end_session(token).await?;
+    }
+    let mut response = match plan.redirect {
+        Some(location) => redirect(&location),
+        None => {
+            let tenant = state.management.tenant(tenant_id).await?;
+            respond(StatusCode::OK, page(&tenant, "Signed out", &notice("You have signed out.")), None, None)
+        }
+    };
+    cookies::set(response.headers_mut(), state.auth.public_url(), tenant_id, cookies::SESSION, "", Some(0));
+    Ok(response)
+}
+
+async fn logout_request(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Query(params): Query<LogoutParams>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let plan = state.oidc.plan_logout(&tenant_id, &params).await?;
+    if plan.hinted_subject.is_some() {
+        return sign_out(&state, &tenant_id, &headers, plan).await;
+    }
+    // Without proof that the client holds the user's ID token, ask: a link on another site
+    // must not be able to sign people out.
+    let tenant = state.management.tenant(&tenant_id).await?;
+    let existing = cookies::read(&headers, cookies::CSRF).map(str::to_owned);
+    let csrf = existing.clone().unwrap_or_else(|| secret::generate(""));
+    let carried: String = [
+        ("client_id", &params.client_id),
+        ("post_logout_redirect_uri", &params.post_logout_redirect_uri),
+        ("state", &params.state),
+    ]
+    .iter()
+    .filter_map(|(name, value)| value.as_deref().map(|value| hidden(name, value)))
+    .collect();
+    let body = format!(
+        "<p>Do you want to sign out?</p><form method=\"post\" action=\"/t/{t}/oauth/logout\">{csrf_field}{carried}\
+         <button type=\"submit\" id=\"sign-out\">Sign out</button></form>",
+        t = escape(&tenant_id),
+        csrf_field = hidden("csrf_token", &csrf),
+    );
+    let mut response = respond(StatusCode::OK, page(&tenant, "Sign out", &body), None, None);
+    if existing.is_none() {
+        cookies::set(response.headers_mut(), state.auth.public_url(), &tenant_id, cookies::CSRF, &csrf, None);
+    }
+    Ok(response)
+}
+
+async fn logout_confirmed(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    form: FormBody,
+) -> ApiResult<Response> {
+    if !csrf_ok(&headers, &form) {
+        let tenant = state.management.tenant(&tenant_id).await?;
+        return Ok(restart_page(&tenant, &Error::new(Code::StateMismatch), "/"));
+    }
+    let optional = |key: &str| form.0.get(key).cloned();
+    let params = LogoutParams {
+        id_token_hint: None,
+        client_id: optional("client_id"),
+        post_logout_redirect_uri: optional("post_logout_redirect_uri"),
+        state: optional("state"),
+    };
+    let plan = state.oidc.plan_logout(&tenant_id, &params).await?;
+    sign_out(&state, &tenant_id, &headers, plan).await
 }

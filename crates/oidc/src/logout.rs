@@ -1,0 +1,68 @@
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): which client asks, and
+//! whether its `post_logout_redirect_uri` is one it registered.
+
+use intelliauth_catalogue::Code;
+use intelliauth_core::{Error, Result};
+
+use crate::authorize::with_query;
+use crate::jwt;
+use crate::provider::Oidc;
+
+/// A logout request as received.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct LogoutParams {
+    pub id_token_hint: Option<String>,
+    pub client_id: Option<String>,
+    pub post_logout_redirect_uri: Option<String>,
+    pub state: Option<String>,
+}
+
+/// What to do after ending the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutPlan {
+    /// Where to send the browser, if the client asked and registered it.
+    pub redirect: Option<String>,
+    /// The `sub` of a valid `id_token_hint`: the request comes from the client that holds
+    /// the user's ID token, so no confirmation is needed.
+    pub hinted_subject: Option<String>,
+}
+
+impl Oidc {
+    /// Checks a logout request. Errors are for an error page, never a redirect.
+    pub async fn plan_logout(&self, tenant_id: &str, params: &LogoutParams) -> Result<LogoutPlan> {
+        let tenant = self.tenant(tenant_id).await?;
+        let mut client_id = params.client_id.clone();
+        let mut hinted_subject = None;
+        if let Some(hint) = params.id_token_hint.as_deref() {
+            let keys = self.tenant_keys(&tenant).await?;
+            // An expired ID token is still a fine hint: it only names the client and user.
+            let (_, claims) = jwt::decode_verified(hint, &keys.jwks)
+                .filter(|(_, claims)| claims["iss"] == self.issuer(tenant_id).as_str())
+                .ok_or_else(|| {
+                    Error::new(Code::ValidationFailed)
+                        .with_message("The id_token_hint is not an ID token of this issuer.")
+                })?;
+            let audience = claims["aud"].as_str().map(str::to_owned);
+            if client_id.is_some() && client_id != audience {
+                return Err(Error::new(Code::ValidationFailed)
+                    .with_message("client_id and id_token_hint name different clients."));
+            }
+            client_id = audience;
+            hinted_subject = claims["sub"].as_str().map(str::to_owned);
+        }
+        let Some(uri) = params.post_logout_redirect_uri.as_deref() else {
+            return Ok(LogoutPlan { redirect: None, hinted_subject });
+        };
+        let invalid = || Error::new(Code::InvalidRedirectUri).with_detail("post_logout_redirect_uri", uri);
+        let client_id = client_id.ok_or_else(invalid)?;
+        let application = self.store.get_application(tenant_id, &client_id).await?.ok_or_else(invalid)?;
+        if !application.post_logout_redirect_uris.iter().any(|registered| registered == uri) {
+            return Err(invalid());
+        }
+        let redirect = match params.state.as_deref() {
+            Some(state) => with_query(uri, &[("state", state)]),
+            None => uri.to_owned(),
+        };
+        Ok(LogoutPlan { redirect: Some(redirect), hinted_subject })
+    }
+}

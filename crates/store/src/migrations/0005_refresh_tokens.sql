@@ -1,0 +1,23 @@
+-- Rotating refresh tokens. A family is every token descended from one code exchange;
+-- reuse of a rotated token revokes the family.
+CREATE TABLE refresh_tokens (
+    digest TEXT PRIMARY KEY,
+    family_id TEXT NOT NULL,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    client_id TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    session_id TEXT NOT NULL,
+    grant_data TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    family_expires_at BIGINT NOT NULL,
+    idle_expires_at BIGINT NOT NULL,
+    rotated_at BIGINT,
+    revoked_at BIGINT
+);
+CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+
+-- The refresh family a code's exchange started, so replaying the code can revoke it.
+ALTER TABLE authorization_codes ADD COLUMN issued_family TEXT;
+
+-- Where RP-initiated logout may send the browser back to, per application.
+ALTER TABLE applications ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]';
