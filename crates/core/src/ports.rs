@@ -161,6 +161,8 @@ pub trait AuthStore: Send + Sync + 'static {
 
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
     async fn session_by_digest(&self, token_digest: &str) -> StoreResult<Option<SessionRecord>>;
+    /// The user's sessions that are neither revoked nor past their absolute lifetime.
+    async fn user_sessions(&self, tenant_id: &str, user_id: &str, now: i64) -> StoreResult<Vec<SessionRecord>>;
     async fn touch_session(&self, id: &str, now: i64, idle_expires_at: i64) -> StoreResult<()>;
     /// Ends the session and every refresh token issued under it.
     async fn revoke_session(&self, id: &str, now: i64) -> StoreResult<()>;

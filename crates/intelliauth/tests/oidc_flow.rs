@@ -498,3 +498,45 @@ async fn rp_initiated_logout_checks_the_return_address_and_ends_the_session() {
         .unwrap();
     assert!(discovery["end_session_endpoint"].as_str().unwrap().ends_with("/t/default/oauth/logout"));
 }
+
+#[tokio::test]
+async fn admins_list_and_end_a_users_sessions() {
+    let server = Server::start().await;
+    let user = server.user_with_password("default", "admin-view@example.com", PASSWORD, true).await;
+    let client_id = spa(&server, true).await;
+    let cookie = session_cookie(&server, "admin-view@example.com").await;
+    let (_, callback, _) =
+        authorize(&server, &authorize_path(&client_id, &[("scope", "openid offline_access")]), Some(&cookie)).await;
+    let tokens = exchange(&server, &client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
+
+    let listed = server.get(&format!("/v1/tenants/default/users/{user}/sessions")).await;
+    let sessions = listed.body["data"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{}", listed.text);
+    let session_id = sessions[0]["id"].as_str().unwrap();
+    let revoked =
+        server.call(Method::DELETE, &format!("/v1/tenants/default/users/{user}/sessions/{session_id}"), None).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    refresh(&server, &client_id, tokens.body["refresh_token"].as_str().unwrap())
+        .await
+        .assert_error(401, "session_revoked");
+    assert_eq!(server.get(&format!("/v1/tenants/default/users/{user}/sessions")).await.body["data"], json!([]));
+    server
+        .call(Method::DELETE, &format!("/v1/tenants/default/users/{user}/sessions/ses_unknown"), None)
+        .await
+        .assert_error(404, "not_found");
+}
+
+#[tokio::test]
+async fn login_hint_prefills_the_sign_in_page() {
+    let server = Server::start().await;
+    let client_id = spa(&server, true).await;
+    let (_, login, _) =
+        authorize(&server, &authorize_path(&client_id, &[("login_hint", "hint@example.com")]), None).await;
+    assert!(login.contains("login_hint=hint%40example.com"), "{login}");
+    let started = no_redirects().get(server.url(&login)).send().await.unwrap();
+    let cookie = started.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let page_path = started.headers()["location"].to_str().unwrap().to_owned();
+    let page =
+        no_redirects().get(server.url(&page_path)).header("cookie", cookie).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("value=\"hint@example.com\""), "{page}");
+}

@@ -219,7 +219,11 @@ impl Oidc {
             None => {
                 let request_id = self.remember_request(tenant_id, &params, resumed.as_ref()).await?;
                 let resume = format!("/t/{tenant_id}/oauth/authorize?request_id={request_id}");
-                return Ok(Outcome::SignIn(with_query(&format!("/t/{tenant_id}/login"), &[("return_to", &resume)])));
+                let mut pairs = vec![("return_to", resume.as_str())];
+                if let Some(hint) = params.login_hint.as_deref().filter(|hint| hint.len() <= 254) {
+                    pairs.push(("login_hint", hint));
+                }
+                return Ok(Outcome::SignIn(with_query(&format!("/t/{tenant_id}/login"), &pairs)));
             }
         };
 

@@ -169,6 +169,20 @@ impl AuthStore for SqlStore {
         )
     }
 
+    async fn user_sessions(&self, tenant_id: &str, user_id: &str, now: i64) -> StoreResult<Vec<SessionRecord>> {
+        fetch_all_as!(
+            self,
+            rows::session,
+            sqlx::query(
+                "SELECT * FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3
+                 AND idle_expires_at > $3 ORDER BY created_at"
+            )
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(now)
+        )
+    }
+
     async fn touch_session(&self, id: &str, now: i64, idle_expires_at: i64) -> StoreResult<()> {
         touched!(
             self,

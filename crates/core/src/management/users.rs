@@ -169,3 +169,24 @@ impl Management {
         self.user(tenant_id, id).await
     }
 }
+
+impl Management {
+    /// The user's live sessions (browser and app sign-ins).
+    pub async fn user_sessions(&self, tenant_id: &str, user_id: &str) -> Result<Vec<crate::ports::SessionRecord>> {
+        self.user(tenant_id, user_id).await?;
+        Ok(self.auth_store.user_sessions(tenant_id, user_id, ids::now_ms()).await?)
+    }
+
+    /// Ends one session of the user, or all of them (`None`), with their refresh tokens.
+    pub async fn revoke_user_sessions(&self, tenant_id: &str, user_id: &str, session_id: Option<&str>) -> Result<()> {
+        let sessions = self.user_sessions(tenant_id, user_id).await?;
+        let now = ids::now_ms();
+        match session_id {
+            None => Ok(self.auth_store.revoke_user_sessions(user_id, now).await?),
+            Some(id) if sessions.iter().any(|session| session.id == id) => {
+                Ok(self.auth_store.revoke_session(id, now).await?)
+            }
+            Some(_) => Err(Error::not_found("session")),
+        }
+    }
+}

@@ -26,6 +26,14 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/tenants/{tenant_id}/users", get(users::list_all).post(users::create))
         .route("/v1/tenants/{tenant_id}/users/{user_id}", get(users::get).patch(users::update).delete(users::delete))
         .route("/v1/tenants/{tenant_id}/users/{user_id}/unlock", axum::routing::post(users::unlock))
+        .route(
+            "/v1/tenants/{tenant_id}/users/{user_id}/sessions",
+            get(users::sessions).delete(users::revoke_all_sessions),
+        )
+        .route(
+            "/v1/tenants/{tenant_id}/users/{user_id}/sessions/{session_id}",
+            axum::routing::delete(users::revoke_session),
+        )
         .route("/v1/tenants/{tenant_id}/applications", get(applications::list_all).post(applications::create))
         .route(
             "/v1/tenants/{tenant_id}/applications/{application_id}",

@@ -30,6 +30,7 @@ impl Modify for BearerAuth {
         errors::catalogue,
         tenants::create, tenants::get, tenants::list_all, tenants::update, tenants::delete,
         users::create, users::get, users::list_all, users::update, users::delete, users::unlock,
+        users::sessions, users::revoke_session, users::revoke_all_sessions,
         applications::create, applications::get, applications::list_all, applications::update, applications::delete,
         credentials::create, credentials::list_all, credentials::delete,
     ),

@@ -141,3 +141,65 @@ pub async fn unlock(
     let user = state.management.unlock_user(&tenant_id, &user_id).await?;
     Ok(resource(StatusCode::OK, &user.meta, UserView::from(&user)))
 }
+
+/// A signed-in session, as admins see it.
+#[derive(serde::Serialize, ToSchema)]
+pub struct SessionView {
+    pub id: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub expires_at: String,
+    pub idle_expires_at: String,
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/users/{user_id}/sessions", tag = "users",
+    params(("tenant_id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 200, body = ListView<SessionView>), (status = 404, body = ErrorBody)), security(("bearer" = ["users:read"])))]
+pub async fn sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, user_id)): Path<(String, String)>,
+) -> ApiResult<impl IntoResponse> {
+    caller.require_in(Scope::UsersRead, &tenant_id)?;
+    let rfc3339 = intelliauth_core::ids::rfc3339;
+    let data = state
+        .management
+        .user_sessions(&tenant_id, &user_id)
+        .await?
+        .into_iter()
+        .map(|session| SessionView {
+            id: session.id,
+            created_at: rfc3339(session.created_at),
+            last_seen_at: rfc3339(session.last_seen_at),
+            expires_at: rfc3339(session.expires_at),
+            idle_expires_at: rfc3339(session.idle_expires_at),
+        })
+        .collect();
+    Ok(axum::Json(ListView { data, next_cursor: None }))
+}
+
+#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/users/{user_id}/sessions/{session_id}", tag = "users",
+    params(("tenant_id" = String, Path), ("user_id" = String, Path), ("session_id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = ["users:write"])))]
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, user_id, session_id)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    caller.require_in(Scope::UsersWrite, &tenant_id)?;
+    state.management.revoke_user_sessions(&tenant_id, &user_id, Some(&session_id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/users/{user_id}/sessions", tag = "users",
+    params(("tenant_id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = ["users:write"])))]
+pub async fn revoke_all_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, user_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    caller.require_in(Scope::UsersWrite, &tenant_id)?;
+    state.management.revoke_user_sessions(&tenant_id, &user_id, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -41,6 +41,8 @@ struct PageQuery {
     return_to: Option<String>,
     token: Option<String>,
     reason: Option<String>,
+    /// An OAuth client's guess of who is signing in: pre-fills the email field.
+    login_hint: Option<String>,
 }
 
 /// A finished page. Pages that show an error carry its code so metrics and logs count it
@@ -110,6 +112,10 @@ async fn start_flow(
     let mut location = format!("/t/{}/{page_path}?flow={}", tenant.id, started.flow.id);
     if let Some(token) = &query.token {
         location.push_str(&format!("&token={}", form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()));
+    }
+    if let Some(hint) = &query.login_hint {
+        location
+            .push_str(&format!("&login_hint={}", form_urlencoded::byte_serialize(hint.as_bytes()).collect::<String>()));
     }
     if let Some(reason) = &query.reason {
         location
@@ -195,7 +201,7 @@ async fn login_page(
         Ok(shown) => shown,
         Err(response) => return Ok(response),
     };
-    let form = LoginForm { flow_id: &flow_id, csrf: &csrf, email: "" };
+    let form = LoginForm { flow_id: &flow_id, csrf: &csrf, email: query.login_hint.as_deref().unwrap_or("") };
     Ok(respond(StatusCode::OK, page(&tenant, "Sign in", &login_body(&tenant, &form, "", "")), None, None))
 }
 
