@@ -1,15 +1,22 @@
-//! Sign-in load for the benchmark: each virtual user starts a flow and signs in with the
-//! right password, over a kept-alive HTTP/1.1 connection written with std only (wrk cannot
-//! chain the two requests).
+//! Load for the flows wrk cannot chain: each virtual user runs a sequence of requests over
+//! a kept-alive HTTP/1.1 connection written with std only. Sign-ins (start a flow, send the
+//! password), the authorization-code flow (authorize with a session, exchange the code),
+//! and refresh-token rotation (each refresh uses the token the last one returned).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-/// One kept-alive connection speaking just enough HTTP/1.1 for JSON requests.
+/// One kept-alive connection speaking just enough HTTP/1.1.
 struct Connection {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
+}
+
+struct Reply {
+    status: u16,
+    location: Option<String>,
+    body: String,
 }
 
 impl Connection {
@@ -19,73 +26,89 @@ impl Connection {
         Ok(Connection { reader: BufReader::new(stream.try_clone()?), writer: stream })
     }
 
-    /// POSTs `body` and returns the status and response body.
-    fn post(&mut self, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    fn send(&mut self, method: &str, path: &str, headers: &str, body: &str) -> std::io::Result<Reply> {
         write!(
             self.writer,
-            "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: bench\r\n{headers}Content-Length: {}\r\n\r\n{body}",
             body.len()
         )?;
         let mut status_line = String::new();
         self.reader.read_line(&mut status_line)?;
         let status = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let mut length = 0;
+        let (mut length, mut location) = (0, None);
         loop {
             let mut line = String::new();
             self.reader.read_line(&mut line)?;
             if line == "\r\n" || line.is_empty() {
                 break;
             }
-            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            let lower = line.to_ascii_lowercase();
+            if let Some(value) = lower.strip_prefix("content-length:") {
                 length = value.trim().parse().unwrap_or(0);
+            } else if lower.starts_with("location:") {
+                location = Some(line[9..].trim().to_owned());
             }
         }
         let mut body = vec![0; length];
         self.reader.read_exact(&mut body)?;
-        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+        Ok(Reply { status, location, body: String::from_utf8_lossy(&body).into_owned() })
+    }
+
+    fn post_json(&mut self, path: &str, body: &str) -> std::io::Result<Reply> {
+        self.send("POST", path, "Content-Type: application/json\r\n", body)
+    }
+
+    fn post_form(&mut self, path: &str, body: &str) -> std::io::Result<Reply> {
+        self.send("POST", path, "Content-Type: application/x-www-form-urlencoded\r\n", body)
     }
 }
 
-pub struct SignInFigures {
-    pub sign_ins_per_second: f64,
+/// A JSON string field, without a JSON parser (the xtask keeps its dependencies few).
+fn field(body: &str, name: &str) -> Option<String> {
+    Some(body.split(&format!("\"{name}\":\"")).nth(1)?.split('"').next()?.to_owned())
+}
+
+fn query_field(url: &str, name: &str) -> Option<String> {
+    url.split_once('?')?.1.split('&').find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_owned))
+}
+
+pub struct LoadFigures {
+    pub per_second: f64,
     pub p50: Duration,
     pub p99: Duration,
     pub failures: usize,
 }
 
-/// Runs `users` concurrent sign-in loops against `address` for `duration`.
-pub fn run(address: &str, email: &str, password: &str, users: usize, duration: Duration) -> SignInFigures {
+/// Runs `users` loops of `iteration` on their own connections for `duration`.
+fn drive<S: Send + 'static>(
+    address: &str,
+    users: usize,
+    duration: Duration,
+    setup: impl Fn(&mut Connection) -> Option<S> + Send + Sync + Copy + 'static,
+    iteration: impl Fn(&mut Connection, &mut S) -> bool + Send + Sync + Copy + 'static,
+) -> LoadFigures {
     let deadline = Instant::now() + duration;
     let started = Instant::now();
     let workers: Vec<_> = (0..users)
         .map(|_| {
-            let (address, email, password) = (address.to_owned(), email.to_owned(), password.to_owned());
+            let address = address.to_owned();
             std::thread::spawn(move || {
-                let mut latencies = Vec::new();
-                let mut failures = 0;
+                let (mut latencies, mut failures) = (Vec::new(), 0);
                 let Ok(mut connection) = Connection::open(&address) else { return (latencies, 1) };
-                let body = format!("{{\"email\":\"{email}\",\"password\":\"{password}\"}}");
+                let Some(mut state) = setup(&mut connection) else { return (latencies, 1) };
                 while Instant::now() < deadline {
                     let begun = Instant::now();
-                    let flow = connection.post("/t/default/api/login", "");
-                    let flow_id = flow.ok().and_then(|(_, body)| {
-                        body.split("\"flow_id\":\"").nth(1).map(|rest| rest.split('"').next().unwrap_or("").to_owned())
-                    });
-                    let Some(flow_id) = flow_id else {
+                    if iteration(&mut connection, &mut state) {
+                        latencies.push(begun.elapsed());
+                    } else {
                         failures += 1;
-                        continue;
-                    };
-                    match connection.post(&format!("/t/default/api/login/{flow_id}"), &body) {
-                        Ok((200, _)) => latencies.push(begun.elapsed()),
-                        _ => failures += 1,
                     }
                 }
                 (latencies, failures)
             })
         })
         .collect();
-    let mut latencies = Vec::new();
-    let mut failures = 0;
+    let (mut latencies, mut failures) = (Vec::new(), 0);
     for worker in workers {
         let (mut samples, failed) = worker.join().unwrap_or_default();
         latencies.append(&mut samples);
@@ -99,10 +122,86 @@ pub fn run(address: &str, email: &str, password: &str, users: usize, duration: D
             .copied()
             .unwrap_or_default()
     };
-    SignInFigures {
-        sign_ins_per_second: latencies.len() as f64 / elapsed,
-        p50: percentile(0.5),
-        p99: percentile(0.99),
-        failures,
-    }
+    LoadFigures { per_second: latencies.len() as f64 / elapsed, p50: percentile(0.5), p99: percentile(0.99), failures }
+}
+
+/// A JSON-API sign-in; returns the session token (also the browser's session cookie).
+fn sign_in(connection: &mut Connection, credentials: &str) -> Option<String> {
+    let flow = field(&connection.post_json("/t/default/api/login", "").ok()?.body, "flow_id")?;
+    let reply = connection.post_json(&format!("/t/default/api/login/{flow}"), credentials).ok()?;
+    (reply.status == 200).then(|| field(&reply.body, "session_token")).flatten()
+}
+
+const CREDENTIALS: &str = r#"{"email":"bench@example.com","password":"correct horse battery"}"#;
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub const REDIRECT: &str = "http://localhost:4000/callback";
+
+/// Full sign-ins: start a flow and send the right password.
+pub fn sign_ins(address: &str, users: usize, duration: Duration) -> LoadFigures {
+    drive(address, users, duration, |_| Some(()), |connection, _| sign_in(connection, CREDENTIALS).is_some())
+}
+
+/// Authorize (with a signed-in session) and exchange the code: the authorization-code flow
+/// without the password step, which the sign-in figure measures.
+pub fn code_flows(address: &str, client_id: &str, users: usize, duration: Duration) -> LoadFigures {
+    let client_id: &'static str = Box::leak(client_id.to_owned().into_boxed_str());
+    drive(
+        address,
+        users,
+        duration,
+        |connection| sign_in(connection, CREDENTIALS),
+        move |connection, session| {
+            let path = format!(
+                "/t/default/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2Flocalhost%3A4000%2Fcallback\
+                 &scope=openid%20offline_access&code_challenge={CHALLENGE}&code_challenge_method=S256&state=s"
+            );
+            let Ok(reply) = connection.send("GET", &path, &format!("Cookie: ia_session={session}\r\n"), "") else {
+                return false;
+            };
+            let Some(code) = reply.location.as_deref().and_then(|location| query_field(location, "code")) else {
+                return false;
+            };
+            let form = format!(
+                "grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2Flocalhost%3A4000%2Fcallback&code_verifier={VERIFIER}&client_id={client_id}"
+            );
+            connection.post_form("/t/default/oauth/token", &form).is_ok_and(|reply| reply.status == 200)
+        },
+    )
+}
+
+/// Refresh-token rotation: every refresh uses the token the previous one returned.
+pub fn refreshes(address: &str, client_id: &str, users: usize, duration: Duration) -> LoadFigures {
+    let client_id: &'static str = Box::leak(client_id.to_owned().into_boxed_str());
+    drive(
+        address,
+        users,
+        duration,
+        move |connection| {
+            let session = sign_in(connection, CREDENTIALS)?;
+            let path = format!(
+                "/t/default/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2Flocalhost%3A4000%2Fcallback\
+                 &scope=openid%20offline_access&code_challenge={CHALLENGE}&code_challenge_method=S256"
+            );
+            let reply = connection.send("GET", &path, &format!("Cookie: ia_session={session}\r\n"), "").ok()?;
+            let code = query_field(reply.location.as_deref()?, "code")?;
+            let form = format!(
+                "grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2Flocalhost%3A4000%2Fcallback&code_verifier={VERIFIER}&client_id={client_id}"
+            );
+            field(&connection.post_form("/t/default/oauth/token", &form).ok()?.body, "refresh_token")
+        },
+        move |connection, token| {
+            let form = format!("grant_type=refresh_token&refresh_token={token}&client_id={client_id}");
+            match connection.post_form("/t/default/oauth/token", &form) {
+                Ok(reply) if reply.status == 200 => match field(&reply.body, "refresh_token") {
+                    Some(next) => {
+                        *token = next;
+                        true
+                    }
+                    None => false,
+                },
+                _ => false,
+            }
+        },
+    )
 }

@@ -131,10 +131,14 @@ fn calibrate() -> ExitCode {
         return ExitCode::FAILURE;
     }
     times.sort_by(f64::total_cmp);
-    let hash_ms = times[times.len() / 2];
+    let (hash_ms, fastest_ms) = (times[times.len() / 2], times[0]);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let ceiling = cores as f64 * 1000.0 / hash_ms;
-    println!("{}", serde_json::json!({ "hash_ms": hash_ms, "cores": cores, "sign_in_ceiling_per_s": ceiling }));
+    // The fastest hash bounds what the machine can do, so the ceiling is an upper bound.
+    let ceiling = cores as f64 * 1000.0 / fastest_ms;
+    println!(
+        "{}",
+        serde_json::json!({ "hash_ms": hash_ms, "fastest_ms": fastest_ms, "cores": cores, "sign_in_ceiling_per_s": ceiling })
+    );
     ExitCode::SUCCESS
 }
 

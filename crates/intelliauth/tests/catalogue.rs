@@ -75,7 +75,8 @@ async fn run_sh(script: &str) -> String {
 }
 
 /// README's curl examples work against a real server, as a newcomer would paste them:
-/// create and read a user, then sign in as that user through the JSON flow API.
+/// create and read a user, sign in as that user through the JSON flow API, and get a
+/// client-credentials token.
 #[tokio::test]
 async fn readme_curl_examples_create_a_user_and_sign_in() {
     let server = Server::start().await;
@@ -83,4 +84,6 @@ async fn readme_curl_examples_create_a_user_and_sign_in() {
     assert_eq!(management.matches("\"email\":\"ada@example.com\"").count(), 2, "created, then listed: {management}");
     let sign_in = run_sh(&readme_block(&server, "## Sign-in")).await;
     assert!(sign_in.contains("\"session_token\":\"ias_s_"), "{sign_in}");
+    let oauth = run_sh(&readme_block(&server, "## OAuth 2.0 and OpenID Connect")).await;
+    assert!(oauth.contains("\"access_token\":\"ey") && oauth.contains("\"scope\":\"reports:read\""), "{oauth}");
 }

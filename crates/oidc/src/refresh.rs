@@ -50,7 +50,9 @@ impl Oidc {
         }
         if !rotated_now {
             let grace_ms = tenant.settings.oauth.refresh_reuse_grace_s as i64 * 1000;
-            if record.rotated_at.is_some_and(|rotated| now - rotated >= grace_ms) {
+            // A request that started before the rotation was recorded sees it in its future:
+            // count that as no time elapsed, so a zero grace window still means no reuse.
+            if record.rotated_at.is_some_and(|rotated| (now - rotated).max(0) >= grace_ms) {
                 // A rotated token came back after the grace window: it was copied. End the family.
                 self.authorizations.revoke_refresh_family(&record.family_id, now).await?;
                 return Err(revoked().with_detail("reason", "refresh token reuse"));
