@@ -332,6 +332,8 @@ pub struct Application {
     pub first_party: bool,
     /// SHA-256 of the client secret (confidential clients only).
     pub secret_digest: Option<String>,
+    /// Public JWKS for `private_key_jwt` client authentication (confidential clients).
+    pub jwks: Option<serde_json::Value>,
     pub meta: Meta,
 }
 

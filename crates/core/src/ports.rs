@@ -281,6 +281,8 @@ pub trait AuthorizationStore: Send + Sync + 'static {
     /// `rotated_now` is true only for the one caller that rotated it.
     async fn rotate_refresh_token(&self, digest: &str, now: i64) -> StoreResult<Option<(RefreshTokenRecord, bool)>>;
     async fn refresh_token(&self, digest: &str) -> StoreResult<Option<RefreshTokenRecord>>;
+    /// Records a client assertion's `jti`; `Err(Conflict)` if it was used before.
+    async fn use_assertion_id(&self, tenant_id: &str, client_id: &str, jti: &str, expires_at: i64) -> StoreResult<()>;
     async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> StoreResult<()>;
     async fn consented_scopes(&self, tenant_id: &str, user_id: &str, client_id: &str) -> StoreResult<Vec<String>>;
     async fn set_consent(

@@ -94,7 +94,7 @@ async fn metadata_and_key_set_describe_the_tenant_issuer() {
     assert_eq!(metadata["jwks_uri"], format!("{issuer}/.well-known/jwks.json"));
     assert_eq!(
         metadata["token_endpoint_auth_methods_supported"],
-        json!(["client_secret_basic", "client_secret_post", "none"])
+        json!(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
     );
     assert_eq!(metadata["authorization_endpoint"], format!("{issuer}/oauth/authorize"));
     assert_eq!(metadata["code_challenge_methods_supported"], json!(["S256"]));
@@ -355,4 +355,110 @@ async fn the_keys_command_rotates_from_the_command_line() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let jwks: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 3);
+}
+
+/// A client key pair made with the p256 crate directly, and its public JWK.
+fn client_key(seed: u8, kid: &str) -> (p256::ecdsa::SigningKey, Value) {
+    let key = p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap();
+    let point = key.verifying_key().to_encoded_point(false);
+    let jwk = json!({ "kty": "EC", "crv": "P-256", "alg": "ES256", "kid": kid,
+                      "x": URL_SAFE_NO_PAD.encode(point.x().unwrap()), "y": URL_SAFE_NO_PAD.encode(point.y().unwrap()) });
+    (key, jwk)
+}
+
+async fn send_assertion(server: &Server, jwt: &str) -> Reply {
+    let bearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    token(
+        server,
+        "default",
+        None,
+        &[("grant_type", "client_credentials"), ("client_assertion_type", bearer), ("client_assertion", jwt)],
+    )
+    .await
+}
+
+/// An RFC 7523 client assertion.
+fn assertion(
+    key: &p256::ecdsa::SigningKey,
+    kid: &str,
+    client_id: &str,
+    audience: &str,
+    lifetime_s: i64,
+    jti: &str,
+) -> String {
+    use p256::ecdsa::signature::Signer;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let header = json!({ "alg": "ES256", "kid": kid, "typ": "JWT" });
+    let claims =
+        json!({ "iss": client_id, "sub": client_id, "aud": audience, "iat": now, "exp": now + lifetime_s, "jti": jti });
+    let input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let signature: p256::ecdsa::Signature = key.sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+}
+
+#[tokio::test]
+async fn private_key_jwt_authenticates_clients_by_signed_assertion() {
+    let server = Server::start().await;
+    let (key, jwk) = client_key(7, "client-key-1");
+    let created = server
+        .post(
+            "/v1/tenants/default/applications",
+            json!({ "name": "signed", "client_type": "confidential", "redirect_uris": ["https://s.example/cb"],
+                    "allowed_grants": ["client_credentials"], "allowed_scopes": ["a"], "jwks": { "keys": [jwk] } }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let client_id = created.body["client_id"].as_str().unwrap().to_owned();
+    let metadata: Value = server
+        .http
+        .get(server.url("/t/default/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let endpoint = metadata["token_endpoint"].as_str().unwrap().to_owned();
+    assert!(metadata["token_endpoint_auth_methods_supported"].as_array().unwrap().contains(&json!("private_key_jwt")));
+
+    let good = assertion(&key, "client-key-1", &client_id, &endpoint, 60, "jti-1");
+    let ok = send_assertion(&server, &good).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    send_assertion(&server, &good).await.assert_error(401, "invalid_client"); // each assertion is single use
+
+    let (other_key, _) = client_key(9, "client-key-1");
+    send_assertion(&server, &assertion(&other_key, "client-key-1", &client_id, &endpoint, 60, "jti-2"))
+        .await
+        .assert_error(401, "invalid_client");
+    send_assertion(&server, &assertion(&key, "client-key-1", &client_id, &endpoint, 3600, "jti-3"))
+        .await
+        .assert_error(401, "invalid_client");
+    send_assertion(
+        &server,
+        &assertion(&key, "client-key-1", &client_id, "https://elsewhere.example/token", 60, "jti-4"),
+    )
+    .await
+    .assert_error(401, "invalid_client");
+    let issuer_audience = send_assertion(
+        &server,
+        &assertion(&key, "client-key-1", &client_id, metadata["issuer"].as_str().unwrap(), 60, "jti-5"),
+    )
+    .await;
+    assert_eq!(
+        issuer_audience.status,
+        StatusCode::OK,
+        "the issuer is an accepted audience too: {}",
+        issuer_audience.text
+    );
+
+    let (_, mut private) = client_key(11, "leaky");
+    private["d"] = "c2VjcmV0".into();
+    let leaky = server
+        .post(
+            "/v1/tenants/default/applications",
+            json!({ "name": "leaky", "client_type": "confidential", "jwks": { "keys": [private] } }),
+        )
+        .await;
+    assert!(leaky.assert_error(400, "validation_failed")["fields"]["jwks.keys[0]"].is_array(), "{}", leaky.text);
 }

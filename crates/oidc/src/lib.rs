@@ -6,6 +6,7 @@
 
 pub mod authorize;
 pub mod client_auth;
+mod client_auth_verify;
 mod exchange;
 pub mod jwt;
 pub mod keys;

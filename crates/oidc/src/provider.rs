@@ -123,7 +123,8 @@ impl Oidc {
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "email", "email_verified", "name"],
             "authorization_response_iss_parameter_supported": true,
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+            "token_endpoint_auth_signing_alg_values_supported": ["ES256", "EdDSA"],
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "service_documentation": format!("{}/v1/openapi.json", self.public_url),
         }))
@@ -207,7 +208,7 @@ impl Oidc {
     pub async fn token(&self, tenant_id: &str, request: TokenRequest) -> Result<TokenResponse> {
         let tenant = self.tenant(tenant_id).await?;
         let issuer = self.issuer(tenant_id);
-        let application = request.client.authenticate(self.store.as_ref(), tenant_id, &issuer).await?;
+        let application = self.authenticate_client(tenant_id, &request.client).await?;
         match request.grant_type.as_str() {
             "client_credentials" => {}
             "authorization_code" => return self.exchange_code(&tenant, &application, request).await,
@@ -279,7 +280,7 @@ impl Oidc {
     pub async fn introspect(&self, tenant_id: &str, client: ClientCredentials, token: &str) -> Result<Value> {
         let tenant = self.tenant(tenant_id).await?;
         let issuer = self.issuer(tenant_id);
-        let application = client.authenticate(self.store.as_ref(), tenant_id, &issuer).await?;
+        let application = self.authenticate_client(tenant_id, &client).await?;
         if application.client_type != ClientType::Confidential {
             return Err(invalid_client(&issuer).with_detail("reason", "introspection needs a confidential client"));
         }

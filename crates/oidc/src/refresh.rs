@@ -86,8 +86,7 @@ impl Oidc {
     /// the same (access tokens are short-lived JWTs and end by themselves).
     pub async fn revoke(&self, tenant_id: &str, client: ClientCredentials, token: &str) -> Result<()> {
         self.tenant(tenant_id).await?;
-        let issuer = self.issuer(tenant_id);
-        let application = client.authenticate(self.store.as_ref(), tenant_id, &issuer).await?;
+        let application = self.authenticate_client(tenant_id, &client).await?;
         if token.is_empty() || token.len() > 128 {
             return Ok(());
         }

@@ -195,6 +195,19 @@ impl Fields {
         }
     }
 
+    /// A JSON object kept as it is; `Some(None)` when the field is `null` (to clear it).
+    pub fn nullable_object(&mut self, key: &str) -> Option<Option<Value>> {
+        match self.map.remove(key) {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(object @ Value::Object(_)) => Some(Some(object)),
+            Some(other) => {
+                self.wrong_type(key, "an object", &other);
+                None
+            }
+        }
+    }
+
     /// A nested object laid over `T::default()`, so omitted keys keep their defaults.
     /// Problems (unknown keys, wrong types) are reported under `key`.
     pub fn optional_object_over_default<T: serde::Serialize + serde::de::DeserializeOwned + Default>(

@@ -93,6 +93,7 @@ impl AuthStore for SqlStore {
             "DELETE FROM one_time_tokens WHERE expires_at < $1",
             "DELETE FROM unknown_sign_in_failures WHERE window_start < $1",
             "DELETE FROM sessions WHERE expires_at < $1",
+            "DELETE FROM client_assertion_ids WHERE expires_at < $1",
         ];
         let mut deleted = 0;
         for sql in statements {

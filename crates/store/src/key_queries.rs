@@ -219,4 +219,11 @@ impl AuthorizationStore for SqlStore {
         )
         .map(|_| ())
     }
+
+    async fn use_assertion_id(&self, tenant_id: &str, client_id: &str, jti: &str, expires_at: i64) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO client_assertion_ids (tenant_id, client_id, jti, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(tenant_id).bind(client_id).bind(jti).bind(expires_at)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
 }

@@ -83,6 +83,11 @@ pub(crate) fn application(row: &impl Columns) -> sqlx::Result<Application> {
         allowed_scopes: json_column(row, "allowed_scopes")?,
         first_party: row.flag("first_party")?,
         secret_digest: row.opt_text("secret_digest")?,
+        jwks: row
+            .opt_text("jwks")?
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| corrupt("jwks", e))?,
         meta: meta(row)?,
     })
 }

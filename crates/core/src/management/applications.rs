@@ -19,6 +19,7 @@ pub struct NewApplication {
     pub allowed_grants: Option<Vec<String>>,
     pub allowed_scopes: Option<Vec<String>>,
     pub first_party: bool,
+    pub jwks: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -29,6 +30,8 @@ pub struct ApplicationPatch {
     pub allowed_grants: Option<Vec<String>>,
     pub allowed_scopes: Option<Vec<String>>,
     pub first_party: Option<bool>,
+    /// `Some(None)` removes the key set.
+    pub jwks: Option<Option<serde_json::Value>>,
 }
 
 const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
@@ -48,6 +51,32 @@ fn parse_grants(errors: &mut FieldErrors, grants: &[String]) -> Vec<Grant> {
         }
     }
     parsed
+}
+
+/// A client's public key set: EC P-256 (`ES256`) or Ed25519 (`EdDSA`) keys with a `kid`,
+/// and no private parts.
+fn check_jwks(errors: &mut FieldErrors, jwks: &serde_json::Value) {
+    let Some(keys) =
+        jwks.get("keys").and_then(|keys| keys.as_array()).filter(|keys| !keys.is_empty() && keys.len() <= 10)
+    else {
+        return errors.add("jwks", "must be {\"keys\": [...]} with 1 to 10 keys");
+    };
+    for (index, key) in keys.iter().enumerate() {
+        let field = format!("jwks.keys[{index}]");
+        let supported = matches!(
+            (key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str()),
+            (Some("EC"), Some("P-256"), Some("ES256")) | (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+        );
+        if !supported {
+            errors.add(&field, "must be an ES256 (EC P-256) or EdDSA (Ed25519) key with its alg");
+        }
+        if !key["kid"].as_str().is_some_and(|kid| !kid.is_empty() && kid.len() <= 128) {
+            errors.add(&field, "needs a kid");
+        }
+        if key.get("d").is_some() {
+            errors.add(&field, "must not contain a private key");
+        }
+    }
 }
 
 fn check_uris_and_scopes(errors: &mut FieldErrors, uris: &[String], logout_uris: &[String], scopes: &[String]) {
@@ -89,6 +118,12 @@ impl NewApplication {
         };
         let scopes = self.allowed_scopes.clone().unwrap_or_else(|| DEFAULT_SCOPES.map(String::from).to_vec());
         check_uris_and_scopes(errors, &self.redirect_uris, &self.post_logout_redirect_uris, &scopes);
+        if let Some(jwks) = &self.jwks {
+            check_jwks(errors, jwks);
+            if client_type == ClientType::Public {
+                errors.add("jwks", "only confidential clients authenticate with keys");
+            }
+        }
         if !errors.has("client_type") && !errors.has("allowed_grants") {
             check_combination(errors, client_type, &grants, &self.redirect_uris);
         }
@@ -107,6 +142,9 @@ impl ApplicationPatch {
         }
         if let Some(grants) = &self.allowed_grants {
             parse_grants(errors, grants);
+        }
+        if let Some(Some(jwks)) = &self.jwks {
+            check_jwks(errors, jwks);
         }
         check_uris_and_scopes(
             errors,
@@ -141,6 +179,7 @@ impl Management {
             allowed_scopes,
             first_party: input.first_party,
             secret_digest: client_secret.as_deref().map(secret::digest),
+            jwks: input.jwks,
             meta: Meta::new(ids::now_ms()),
         };
         match self.store.insert_application(&application).await {
@@ -195,6 +234,9 @@ impl Management {
                 }
                 if let Some(first_party) = patch.first_party {
                     application.first_party = first_party;
+                }
+                if let Some(jwks) = &patch.jwks {
+                    application.jwks = jwks.clone();
                 }
                 let mut errors = FieldErrors::new();
                 check_combination(

@@ -30,6 +30,9 @@ pub struct CreateApplicationRequest {
     allowed_scopes: Option<Vec<String>>,
     /// First-party applications skip the consent screen.
     first_party: Option<bool>,
+    /// Public keys (`{"keys": [...]}`, ES256 or EdDSA) for `private_key_jwt`.
+    #[schema(value_type = Option<Object>)]
+    jwks: Option<serde_json::Value>,
 }
 
 #[derive(ToSchema)]
@@ -41,6 +44,9 @@ pub struct UpdateApplicationRequest {
     allowed_grants: Option<Vec<String>>,
     allowed_scopes: Option<Vec<String>>,
     first_party: Option<bool>,
+    /// `null` removes the key set.
+    #[schema(value_type = Option<Object>)]
+    jwks: Option<serde_json::Value>,
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/applications", tag = "applications", request_body = CreateApplicationRequest,
@@ -62,6 +68,7 @@ pub async fn create(
         allowed_grants: fields.optional_string_list("allowed_grants"),
         allowed_scopes: fields.optional_string_list("allowed_scopes"),
         first_party: fields.optional_bool("first_party").unwrap_or(false),
+        jwks: fields.nullable_object("jwks").flatten(),
     };
     reject_invalid(fields.finish(), semantic(|errors| input.check(errors)))?;
     let (application, secret) = state.management.create_application(&tenant_id, input).await?;
@@ -113,6 +120,7 @@ pub async fn update(
         allowed_grants: fields.optional_string_list("allowed_grants"),
         allowed_scopes: fields.optional_string_list("allowed_scopes"),
         first_party: fields.optional_bool("first_party"),
+        jwks: fields.nullable_object("jwks"),
     };
     reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;
     let application = state.management.update_application(&tenant_id, &id, patch, if_match.as_ref()).await?;

@@ -66,11 +66,14 @@ fn require_form(headers: &HeaderMap) -> ApiResult<()> {
 fn client(state: &AppState, tenant_id: &str, headers: &HeaderMap, form: &FormBody) -> ApiResult<ClientCredentials> {
     let authorization = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());
     let optional = |key: &str| form.0.get(key).map(String::as_str);
+    let assertion = optional("client_assertion_type").zip(optional("client_assertion"));
+    let issuer = state.oidc.issuer(tenant_id);
     Ok(ClientCredentials::from_request(
         authorization,
         optional("client_id"),
         optional("client_secret"),
-        &state.oidc.issuer(tenant_id),
+        assertion,
+        &issuer,
     )?)
 }
 

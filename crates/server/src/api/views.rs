@@ -99,6 +99,9 @@ pub struct ApplicationView {
     pub allowed_grants: Vec<String>,
     pub allowed_scopes: Vec<String>,
     pub first_party: bool,
+    /// Public keys for `private_key_jwt`, if registered.
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
     /// Only in the response that created a confidential client; store it now, it is not
     /// shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -120,6 +123,7 @@ impl ApplicationView {
             allowed_grants: application.allowed_grants.iter().map(|grant| grant.as_str().into()).collect(),
             allowed_scopes: application.allowed_scopes.clone(),
             first_party: application.first_party,
+            jwks: application.jwks.clone(),
             client_secret,
             created_at: rfc3339(application.meta.created_at),
             updated_at: rfc3339(application.meta.updated_at),

@@ -21,3 +21,15 @@ ALTER TABLE authorization_codes ADD COLUMN issued_family TEXT;
 
 -- Where RP-initiated logout may send the browser back to, per application.
 ALTER TABLE applications ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]';
+
+-- Public keys a confidential client signs its assertions with (private_key_jwt).
+ALTER TABLE applications ADD COLUMN jwks TEXT;
+
+-- Client assertion ids already used, kept until the assertion expires (RFC 7523 §3).
+CREATE TABLE client_assertion_ids (
+    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    client_id TEXT NOT NULL,
+    jti TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, client_id, jti)
+);
