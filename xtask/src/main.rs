@@ -6,8 +6,15 @@ mod sign_in_load;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+/// The workspace this run is for. Read at run time: `cargo run` sets CARGO_MANIFEST_DIR for
+/// the invocation, while a compile-time path could name another checkout that shares the
+/// target directory (CI clones do).
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .and_then(|xtask| xtask.parent().map(Path::to_path_buf))
+        .or_else(|| std::env::current_dir().ok())
+        .expect("a workspace directory")
 }
 
 fn cargo() -> Command {
