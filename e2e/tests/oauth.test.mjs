@@ -32,7 +32,7 @@ async function clientCredentials(tenant, client) {
   return { metadata, token: (await response.json()).access_token };
 }
 
-for (const [tenant, alg] of [['default', 'ES256'], ['ed-tenant', 'EdDSA']]) {
+for (const [tenant, alg] of [['default', 'ES256'], ['ed-tenant', 'EdDSA'], ['rsa-tenant', 'RS256']]) {
   test(`an ${alg} access token verifies with jose against the published JWKS`, async () => {
     if (tenant !== 'default') await server.tenant(tenant, { oauth: { signing_alg: alg } });
     const client = await machineClient(tenant);

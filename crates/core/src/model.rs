@@ -66,7 +66,7 @@ pub struct TenantSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct OAuthSettings {
     pub access_token_lifetime_s: u64,
-    /// `ES256` or `EdDSA`.
+    /// `ES256` (default), `EdDSA`, or `RS256` for clients that only verify RSA.
     pub signing_alg: String,
     /// A refresh family ends this long after the sign-in that started it.
     pub refresh_absolute_s: u64,
@@ -117,8 +117,8 @@ impl TenantSettings {
         if self.oauth.refresh_reuse_grace_s > 300 {
             errors.add("settings.oauth.refresh_reuse_grace_s", "must be at most 300");
         }
-        if !matches!(self.oauth.signing_alg.as_str(), "ES256" | "EdDSA") {
-            errors.add("settings.oauth.signing_alg", "must be ES256 or EdDSA");
+        if !matches!(self.oauth.signing_alg.as_str(), "ES256" | "EdDSA" | "RS256") {
+            errors.add("settings.oauth.signing_alg", "must be ES256, EdDSA or RS256");
         }
         let colour = &self.theme.primary_colour;
         if !(colour.len() == 7 && colour.starts_with('#') && colour[1..].chars().all(|c| c.is_ascii_hexdigit())) {

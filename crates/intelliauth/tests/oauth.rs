@@ -66,6 +66,18 @@ async fn verify(server: &Server, tenant: &str, jwt: &str) -> (Value, Value) {
             key.verify(message.as_bytes(), &p256::ecdsa::Signature::from_slice(&signature).unwrap())
                 .expect("a valid ES256 signature");
         }
+        "RS256" => {
+            use rsa::signature::Verifier;
+            let key = rsa::RsaPublicKey::new(
+                rsa::BigUint::from_bytes_be(&coordinate("n")),
+                rsa::BigUint::from_bytes_be(&coordinate("e")),
+            )
+            .unwrap();
+            let signature = rsa::pkcs1v15::Signature::try_from(signature.as_slice()).unwrap();
+            rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key)
+                .verify(message.as_bytes(), &signature)
+                .expect("a valid RS256 signature");
+        }
         "EdDSA" => {
             let key = ed25519_dalek::VerifyingKey::from_bytes(&coordinate("x").try_into().unwrap()).unwrap();
             key.verify_strict(message.as_bytes(), &ed25519_dalek::Signature::from_slice(&signature).unwrap())
@@ -166,15 +178,23 @@ async fn client_credentials_issue_a_signed_rfc9068_access_token() {
 }
 
 #[tokio::test]
-async fn a_tenant_can_sign_with_eddsa() {
+async fn a_tenant_can_sign_with_eddsa_or_rs256() {
     let server = Server::start().await;
-    server.tenant("ed", json!({ "oauth": { "signing_alg": "EdDSA", "access_token_lifetime_s": 120 } })).await;
-    let (id, secret) = machine_client(&server, "ed", &["client_credentials"], &["a"]).await;
-    let reply = token(&server, "ed", Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    let (header, claims) = verify(&server, "ed", reply.body["access_token"].as_str().unwrap()).await;
-    assert_eq!(header["alg"], "EdDSA");
-    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 120);
+    for (tenant, alg) in [("ed", "EdDSA"), ("rsa", "RS256")] {
+        server.tenant(tenant, json!({ "oauth": { "signing_alg": alg, "access_token_lifetime_s": 120 } })).await;
+        let (id, secret) = machine_client(&server, tenant, &["client_credentials"], &["a"]).await;
+        let reply = token(&server, tenant, Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let (header, claims) = verify(&server, tenant, reply.body["access_token"].as_str().unwrap()).await;
+        assert_eq!(header["alg"], alg);
+        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 120);
+    }
+    let jwks: Value =
+        server.http.get(server.url("/t/rsa/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    for key in jwks["keys"].as_array().unwrap() {
+        assert_eq!((key["kty"].as_str(), key["e"].as_str()), (Some("RSA"), Some("AQAB")));
+        assert_eq!(URL_SAFE_NO_PAD.decode(key["n"].as_str().unwrap()).unwrap().len(), 256, "a 2048-bit modulus");
+    }
 }
 
 #[tokio::test]

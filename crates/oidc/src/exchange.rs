@@ -26,10 +26,10 @@ pub(crate) fn invalid_grant(reason: &str) -> Error {
 }
 
 /// `at_hash`: the left half of the access token's hash, with the hash of the signing
-/// algorithm (SHA-256 for ES256, SHA-512 for Ed25519).
+/// algorithm (SHA-256 for ES256 and RS256, SHA-512 for Ed25519).
 fn at_hash(alg: Algorithm, access_token: &str) -> String {
     let digest = match alg {
-        Algorithm::Es256 => Sha256::digest(access_token.as_bytes()).to_vec(),
+        Algorithm::Es256 | Algorithm::Rs256 => Sha256::digest(access_token.as_bytes()).to_vec(),
         Algorithm::EdDsa => Sha512::digest(access_token.as_bytes()).to_vec(),
     };
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])

@@ -1,4 +1,5 @@
-//! Signing keys: generation, signatures and public JWKs for ES256 (P-256) and EdDSA (Ed25519).
+//! Signing keys: generation, signatures and public JWKs for ES256 (P-256), EdDSA (Ed25519)
+//! and RS256 (RSA 2048, PKCS#1 v1.5) for clients that only speak RSA.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -8,6 +9,7 @@ use serde_json::{json, Value};
 pub enum Algorithm {
     Es256,
     EdDsa,
+    Rs256,
 }
 
 impl Algorithm {
@@ -15,6 +17,7 @@ impl Algorithm {
         match self {
             Algorithm::Es256 => "ES256",
             Algorithm::EdDsa => "EdDSA",
+            Algorithm::Rs256 => "RS256",
         }
     }
 
@@ -22,6 +25,7 @@ impl Algorithm {
         match name {
             "ES256" => Some(Algorithm::Es256),
             "EdDSA" => Some(Algorithm::EdDsa),
+            "RS256" => Some(Algorithm::Rs256),
             _ => None,
         }
     }
@@ -49,6 +53,18 @@ pub fn generate(alg: Algorithm) -> (Vec<u8>, Value) {
             });
             (secret.to_bytes().to_vec(), jwk)
         }
+        Algorithm::Rs256 => {
+            use rsa::pkcs1::EncodeRsaPrivateKey;
+            use rsa::traits::PublicKeyParts;
+            let secret = rsa::RsaPrivateKey::new(&mut rng, 2048).expect("RSA key generation");
+            let der = secret.to_pkcs1_der().expect("PKCS#1 encoding of a fresh key");
+            let jwk = json!({
+                "kty": "RSA", "alg": "RS256", "use": "sig",
+                "n": URL_SAFE_NO_PAD.encode(secret.n().to_bytes_be()),
+                "e": URL_SAFE_NO_PAD.encode(secret.e().to_bytes_be()),
+            });
+            (der.as_bytes().to_vec(), jwk)
+        }
     }
 }
 
@@ -57,6 +73,7 @@ pub fn generate(alg: Algorithm) -> (Vec<u8>, Value) {
 pub enum Signer {
     Es256(p256::ecdsa::SigningKey),
     EdDsa(ed25519_dalek::SigningKey),
+    Rs256(Box<rsa::pkcs1v15::SigningKey<sha2::Sha256>>),
 }
 
 impl Signer {
@@ -68,6 +85,11 @@ impl Signer {
             Algorithm::EdDsa => {
                 let bytes: [u8; 32] = secret.try_into().map_err(|_| "an Ed25519 secret is 32 bytes".to_owned())?;
                 Ok(Signer::EdDsa(ed25519_dalek::SigningKey::from_bytes(&bytes)))
+            }
+            Algorithm::Rs256 => {
+                use rsa::pkcs1::DecodeRsaPrivateKey;
+                let key = rsa::RsaPrivateKey::from_pkcs1_der(secret).map_err(|e| e.to_string())?;
+                Ok(Signer::Rs256(Box::new(rsa::pkcs1v15::SigningKey::new(key))))
             }
         }
     }
@@ -83,6 +105,10 @@ impl Signer {
             Signer::EdDsa(key) => {
                 use ed25519_dalek::Signer as _;
                 key.sign(message).to_bytes().to_vec()
+            }
+            Signer::Rs256(key) => {
+                use rsa::signature::{SignatureEncoding, Signer as _};
+                key.sign(message).to_vec()
             }
         }
     }
@@ -118,6 +144,16 @@ pub fn verify(jwk: &Value, message: &[u8], signature: &[u8]) -> bool {
             };
             key.verify_strict(message, &signature).is_ok()
         }
+        Some(Algorithm::Rs256) => {
+            use rsa::signature::Verifier as _;
+            let (Some(n), Some(e)) = (coordinate(jwk, "n"), coordinate(jwk, "e")) else { return false };
+            let Ok(public) = rsa::RsaPublicKey::new(rsa::BigUint::from_bytes_be(&n), rsa::BigUint::from_bytes_be(&e))
+            else {
+                return false;
+            };
+            let Ok(signature) = rsa::pkcs1v15::Signature::try_from(signature) else { return false };
+            rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(public).verify(message, &signature).is_ok()
+        }
         None => false,
     }
 }
@@ -128,7 +164,7 @@ mod tests {
 
     #[test]
     fn every_algorithm_signs_and_verifies() {
-        for alg in [Algorithm::Es256, Algorithm::EdDsa] {
+        for alg in [Algorithm::Es256, Algorithm::EdDsa, Algorithm::Rs256] {
             let (secret, jwk) = generate(alg);
             let signer = Signer::from_secret(alg, &secret).unwrap();
             let signature = signer.sign(b"message");

@@ -119,7 +119,7 @@ impl Oidc {
             "response_modes_supported": ["query"],
             "code_challenge_methods_supported": ["S256"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["ES256", "EdDSA"],
+            "id_token_signing_alg_values_supported": ["ES256", "EdDSA", "RS256"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "email", "email_verified", "name"],
             "authorization_response_iss_parameter_supported": true,
