@@ -204,7 +204,7 @@ fn bench_backend(backend: &'static str, database_url: Option<&str>, rows: &mut V
         .and_then(|rest| rest.split('"').next())
         .ok_or(format!("creating the bench SPA failed: {spa}"))?
         .to_owned();
-    let runs: [(&'static str, LoadRun); 3] = [
+    let runs: [(&'static str, LoadRun); 4] = [
         (
             "sign-in: start flow + password (JSON API)",
             Box::new(|| crate::sign_in_load::sign_ins(&address, SIGN_IN_USERS, LOAD_DURATION)),
@@ -212,6 +212,10 @@ fn bench_backend(backend: &'static str, database_url: Option<&str>, rows: &mut V
         (
             "authorization code flow: authorize + exchange (signed in)",
             Box::new(|| crate::sign_in_load::code_flows(&address, &spa_id, SIGN_IN_USERS, LOAD_DURATION)),
+        ),
+        (
+            "full authorization code flow: sign in + authorize + exchange",
+            Box::new(|| crate::sign_in_load::full_flows(&address, &spa_id, SIGN_IN_USERS, LOAD_DURATION)),
         ),
         (
             "refresh token rotation",

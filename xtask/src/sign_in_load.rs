@@ -142,8 +142,23 @@ pub fn sign_ins(address: &str, users: usize, duration: Duration) -> LoadFigures 
     drive(address, users, duration, |_| Some(()), |connection, _| sign_in(connection, CREDENTIALS).is_some())
 }
 
+/// Authorizes with a session and exchanges the code; returns the token response body.
+fn authorize_and_exchange(connection: &mut Connection, session: &str, client_id: &str) -> Option<String> {
+    let path = format!(
+        "/t/default/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2Flocalhost%3A4000%2Fcallback\
+         &scope=openid%20offline_access&code_challenge={CHALLENGE}&code_challenge_method=S256&state=s"
+    );
+    let reply = connection.send("GET", &path, &format!("Cookie: ia_session={session}\r\n"), "").ok()?;
+    let code = query_field(reply.location.as_deref()?, "code")?;
+    let form = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2Flocalhost%3A4000%2Fcallback&code_verifier={VERIFIER}&client_id={client_id}"
+    );
+    let reply = connection.post_form("/t/default/oauth/token", &form).ok()?;
+    (reply.status == 200).then_some(reply.body)
+}
+
 /// Authorize (with a signed-in session) and exchange the code: the authorization-code flow
-/// without the password step, which the sign-in figure measures.
+/// without the password step.
 pub fn code_flows(address: &str, client_id: &str, users: usize, duration: Duration) -> LoadFigures {
     let client_id: &'static str = Box::leak(client_id.to_owned().into_boxed_str());
     drive(
@@ -151,21 +166,22 @@ pub fn code_flows(address: &str, client_id: &str, users: usize, duration: Durati
         users,
         duration,
         |connection| sign_in(connection, CREDENTIALS),
-        move |connection, session| {
-            let path = format!(
-                "/t/default/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2Flocalhost%3A4000%2Fcallback\
-                 &scope=openid%20offline_access&code_challenge={CHALLENGE}&code_challenge_method=S256&state=s"
-            );
-            let Ok(reply) = connection.send("GET", &path, &format!("Cookie: ia_session={session}\r\n"), "") else {
-                return false;
-            };
-            let Some(code) = reply.location.as_deref().and_then(|location| query_field(location, "code")) else {
-                return false;
-            };
-            let form = format!(
-                "grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2Flocalhost%3A4000%2Fcallback&code_verifier={VERIFIER}&client_id={client_id}"
-            );
-            connection.post_form("/t/default/oauth/token", &form).is_ok_and(|reply| reply.status == 200)
+        move |connection, session| authorize_and_exchange(connection, session, client_id).is_some(),
+    )
+}
+
+/// The whole authorization-code flow: sign in, authorize, exchange.
+pub fn full_flows(address: &str, client_id: &str, users: usize, duration: Duration) -> LoadFigures {
+    let client_id: &'static str = Box::leak(client_id.to_owned().into_boxed_str());
+    drive(
+        address,
+        users,
+        duration,
+        |_| Some(()),
+        move |connection, _| {
+            sign_in(connection, CREDENTIALS)
+                .and_then(|session| authorize_and_exchange(connection, &session, client_id))
+                .is_some()
         },
     )
 }
@@ -179,16 +195,7 @@ pub fn refreshes(address: &str, client_id: &str, users: usize, duration: Duratio
         duration,
         move |connection| {
             let session = sign_in(connection, CREDENTIALS)?;
-            let path = format!(
-                "/t/default/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2Flocalhost%3A4000%2Fcallback\
-                 &scope=openid%20offline_access&code_challenge={CHALLENGE}&code_challenge_method=S256"
-            );
-            let reply = connection.send("GET", &path, &format!("Cookie: ia_session={session}\r\n"), "").ok()?;
-            let code = query_field(reply.location.as_deref()?, "code")?;
-            let form = format!(
-                "grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2Flocalhost%3A4000%2Fcallback&code_verifier={VERIFIER}&client_id={client_id}"
-            );
-            field(&connection.post_form("/t/default/oauth/token", &form).ok()?.body, "refresh_token")
+            field(&authorize_and_exchange(connection, &session, client_id)?, "refresh_token")
         },
         move |connection, token| {
             let form = format!("grant_type=refresh_token&refresh_token={token}&client_id={client_id}");

@@ -77,6 +77,42 @@ pub struct OAuthSettings {
     pub refresh_reuse_grace_s: u64,
 }
 
+/// Token lifetimes an application sets for itself; unset ones are the tenant's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApplicationTokenSettings {
+    pub access_token_lifetime_s: Option<u64>,
+    pub refresh_absolute_s: Option<u64>,
+    pub refresh_idle_s: Option<u64>,
+}
+
+impl ApplicationTokenSettings {
+    pub fn validate(&self, errors: &mut crate::validate::FieldErrors) {
+        let checks = [
+            ("access_token_lifetime_s", self.access_token_lifetime_s, 86_400),
+            ("refresh_absolute_s", self.refresh_absolute_s, 400 * 86_400),
+            ("refresh_idle_s", self.refresh_idle_s, 400 * 86_400),
+        ];
+        for (name, value, max) in checks {
+            if value.is_some_and(|value| value == 0 || value > max) {
+                errors.add(&format!("token_settings.{name}"), format!("must be between 1 and {max}"));
+            }
+        }
+    }
+}
+
+impl OAuthSettings {
+    /// The tenant's settings with the application's overrides applied.
+    pub fn for_application(&self, overrides: &ApplicationTokenSettings) -> OAuthSettings {
+        OAuthSettings {
+            access_token_lifetime_s: overrides.access_token_lifetime_s.unwrap_or(self.access_token_lifetime_s),
+            refresh_absolute_s: overrides.refresh_absolute_s.unwrap_or(self.refresh_absolute_s),
+            refresh_idle_s: overrides.refresh_idle_s.unwrap_or(self.refresh_idle_s),
+            ..self.clone()
+        }
+    }
+}
+
 impl Default for OAuthSettings {
     fn default() -> Self {
         OAuthSettings {
@@ -334,6 +370,8 @@ pub struct Application {
     pub secret_digest: Option<String>,
     /// Public JWKS for `private_key_jwt` client authentication (confidential clients).
     pub jwks: Option<serde_json::Value>,
+    /// Overrides of the tenant's token lifetimes for this application.
+    pub token_settings: ApplicationTokenSettings,
     pub meta: Meta,
 }
 

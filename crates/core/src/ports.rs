@@ -293,6 +293,10 @@ pub trait AuthorizationStore: Send + Sync + 'static {
         scopes: &[String],
         now: i64,
     ) -> StoreResult<()>;
+    /// Every consent of the user: client id, scopes, when granted.
+    async fn user_consents(&self, tenant_id: &str, user_id: &str) -> StoreResult<Vec<(String, Vec<String>, i64)>>;
+    /// Withdraws the consent and ends the refresh tokens the client holds for the user.
+    async fn revoke_consent(&self, tenant_id: &str, user_id: &str, client_id: &str, now: i64) -> StoreResult<bool>;
 }
 
 /// A refresh token as stored (the token itself is not).

@@ -540,3 +540,96 @@ async fn login_hint_prefills_the_sign_in_page() {
         no_redirects().get(server.url(&page_path)).header("cookie", cookie).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("value=\"hint@example.com\""), "{page}");
 }
+
+#[tokio::test]
+async fn applications_override_the_tenants_token_lifetimes() {
+    let server = Server::start().await;
+    server.user_with_password("default", "life-app@example.com", PASSWORD, true).await;
+    let client_id = app(
+        &server,
+        "default",
+        json!({ "name": "short-lived", "client_type": "public", "redirect_uris": [REDIRECT], "first_party": true,
+                "token_settings": { "access_token_lifetime_s": 300 } }),
+    )
+    .await;
+    let cookie = session_cookie(&server, "life-app@example.com").await;
+    let (_, callback, _) = authorize(&server, &authorize_path(&client_id, &[]), Some(&cookie)).await;
+    let tokens = exchange(&server, &client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
+    assert_eq!(tokens.body["expires_in"], 300, "{}", tokens.text);
+    let id = claims(tokens.body["id_token"].as_str().unwrap());
+    assert_eq!(id["exp"].as_i64().unwrap() - id["iat"].as_i64().unwrap(), 300);
+
+    let read = server.get(&format!("/v1/tenants/default/applications/{client_id}")).await;
+    assert_eq!(read.body["token_settings"]["access_token_lifetime_s"], 300);
+    let bad = server.post("/v1/tenants/default/applications", json!({ "name": "bad", "client_type": "public", "redirect_uris": [REDIRECT], "token_settings": { "access_token_lifetime_s": 0 } })).await;
+    assert!(
+        bad.assert_error(400, "validation_failed")["fields"]["token_settings.access_token_lifetime_s"].is_array(),
+        "{}",
+        bad.text
+    );
+}
+
+#[tokio::test]
+async fn users_and_admins_can_withdraw_consent() {
+    let server = Server::start().await;
+    let user = server.user_with_password("default", "withdraw@example.com", PASSWORD, true).await;
+    let client_id = spa(&server, false).await;
+    let cookie = session_cookie(&server, "withdraw@example.com").await;
+    let approve = |path: String| {
+        let (server, cookie) = (&server, cookie.clone());
+        async move {
+            let (_, consent, _) = authorize(server, &path, Some(&cookie)).await;
+            let page = no_redirects()
+                .get(server.url(&consent))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+            let approved = no_redirects()
+                .post(server.url(&consent))
+                .header("cookie", &cookie)
+                .form(&[("csrf_token", csrf.as_str()), ("decision", "allow")])
+                .send()
+                .await
+                .unwrap();
+            approved.headers()["location"].to_str().unwrap().to_owned()
+        }
+    };
+    let callback = approve(authorize_path(&client_id, &[("scope", "openid offline_access")])).await;
+    let tokens = exchange(&server, &client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
+
+    let session = cookie.split("ia_session=").nth(1).unwrap();
+    let mine =
+        Reply::from(server.http.get(server.url("/t/default/api/consents")).bearer_auth(session).send().await.unwrap())
+            .await;
+    assert_eq!(mine.body["data"][0]["client_id"], client_id.as_str(), "{}", mine.text);
+    let admin_view = server.get(&format!("/v1/tenants/default/users/{user}/consents")).await;
+    assert_eq!(admin_view.body["data"][0]["scopes"], json!(["openid", "offline_access"]));
+
+    let withdrawn = server
+        .http
+        .delete(server.url(&format!("/t/default/api/consents/{client_id}")))
+        .bearer_auth(session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.status(), StatusCode::NO_CONTENT);
+    refresh(&server, &client_id, tokens.body["refresh_token"].as_str().unwrap())
+        .await
+        .assert_error(401, "session_revoked");
+    let (_, silent, _) = authorize(&server, &authorize_path(&client_id, &[("prompt", "none")]), Some(&cookie)).await;
+    assert_eq!(query_param(&silent, "code").as_deref(), Some("consent_required"), "asked again: {silent}");
+
+    approve(authorize_path(&client_id, &[])).await;
+    let by_admin =
+        server.call(Method::DELETE, &format!("/v1/tenants/default/users/{user}/consents/{client_id}"), None).await;
+    assert_eq!(by_admin.status, StatusCode::NO_CONTENT);
+    server
+        .call(Method::DELETE, &format!("/v1/tenants/default/users/{user}/consents/{client_id}"), None)
+        .await
+        .assert_error(404, "not_found");
+}

@@ -62,7 +62,7 @@ pub enum Outcome {
     /// Sign in first, then come back here.
     SignIn(String),
     /// Ask the user to approve the scopes for this third-party application.
-    Consent { request_id: String, application: Application, scopes: Vec<String> },
+    Consent { request_id: String, application: Box<Application>, scopes: Vec<String> },
 }
 
 /// What a code grants, stored with it.
@@ -238,7 +238,7 @@ impl Oidc {
                 return Ok(fail(Error::new(Code::ConsentRequired).oauth("consent_required")));
             }
             let request_id = self.remember_request(tenant_id, &params, resumed.as_ref()).await?;
-            return Ok(Outcome::Consent { request_id, application, scopes });
+            return Ok(Outcome::Consent { request_id, application: Box::new(application), scopes });
         }
 
         let code = secret::generate("");
@@ -323,6 +323,27 @@ impl Oidc {
             }
         }
         Ok(self.authorizations.set_consent(tenant_id, user_id, client_id, &granted, ids::now_ms()).await?)
+    }
+}
+
+impl Oidc {
+    /// The applications the user has approved, with the scopes.
+    pub async fn consents(&self, tenant_id: &str, user_id: &str) -> Result<serde_json::Value> {
+        let consents = self.authorizations.user_consents(tenant_id, user_id).await?;
+        let data: Vec<serde_json::Value> = consents
+            .into_iter()
+            .map(|(client_id, scopes, granted_at)| serde_json::json!({ "client_id": client_id, "scopes": scopes, "granted_at": ids::rfc3339(granted_at) }))
+            .collect();
+        Ok(serde_json::json!({ "data": data, "next_cursor": null }))
+    }
+
+    /// Withdraws a consent (the user or an admin); the client's refresh tokens for the user end.
+    pub async fn revoke_consent(&self, tenant_id: &str, user_id: &str, client_id: &str) -> Result<()> {
+        if self.authorizations.revoke_consent(tenant_id, user_id, client_id, ids::now_ms()).await? {
+            Ok(())
+        } else {
+            Err(Error::not_found("consent"))
+        }
     }
 }
 

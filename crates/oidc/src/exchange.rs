@@ -96,7 +96,7 @@ impl Oidc {
     ) -> Result<Issued> {
         let keys = self.tenant_keys(tenant).await?;
         let issuer = self.issuer(&tenant.id);
-        let settings = &tenant.settings.oauth;
+        let settings = &tenant.settings.oauth.for_application(&application.token_settings);
         let lifetime = settings.access_token_lifetime_s;
         let now = ids::now_ms();
         let now_s = now / 1000;

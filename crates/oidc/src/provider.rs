@@ -254,7 +254,7 @@ impl Oidc {
             None => issuer.clone(),
         };
         let keys = self.tenant_keys(&tenant).await?;
-        let lifetime = tenant.settings.oauth.access_token_lifetime_s;
+        let lifetime = tenant.settings.oauth.for_application(&application.token_settings).access_token_lifetime_s;
         let now_s = ids::now_ms() / 1000;
         let header = json!({ "alg": keys.alg.as_str(), "typ": "at+jwt", "kid": keys.kid });
         let claims = json!({

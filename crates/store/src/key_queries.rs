@@ -226,4 +226,35 @@ impl AuthorizationStore for SqlStore {
             .bind(tenant_id).bind(client_id).bind(jti).bind(expires_at)
             .execute(pool).await.map(|_| ()).map_err(map_error))
     }
+
+    async fn user_consents(&self, tenant_id: &str, user_id: &str) -> StoreResult<Vec<(String, Vec<String>, i64)>> {
+        let rows: Vec<(String, String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT client_id, scopes, granted_at FROM consents WHERE tenant_id = $1 AND user_id = $2 ORDER BY client_id")
+            .bind(tenant_id).bind(user_id).fetch_all(pool).await.map_err(map_error))?;
+        Ok(rows
+            .into_iter()
+            .map(|(client, scopes, at)| (client, serde_json::from_str(&scopes).unwrap_or_default(), at))
+            .collect())
+    }
+
+    async fn revoke_consent(&self, tenant_id: &str, user_id: &str, client_id: &str, now: i64) -> StoreResult<bool> {
+        let removed = touched!(
+            self,
+            sqlx::query("DELETE FROM consents WHERE tenant_id = $1 AND user_id = $2 AND client_id = $3")
+                .bind(tenant_id)
+                .bind(user_id)
+                .bind(client_id)
+        )?;
+        touched!(
+            self,
+            sqlx::query(
+                "UPDATE refresh_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND user_id = $3 AND client_id = $4 AND revoked_at IS NULL"
+            )
+            .bind(now)
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(client_id)
+        )?;
+        Ok(removed)
+    }
 }

@@ -83,6 +83,12 @@ pub(crate) fn application(row: &impl Columns) -> sqlx::Result<Application> {
         allowed_scopes: json_column(row, "allowed_scopes")?,
         first_party: row.flag("first_party")?,
         secret_digest: row.opt_text("secret_digest")?,
+        token_settings: row
+            .opt_text("token_settings")?
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| corrupt("token_settings", e))?
+            .unwrap_or_default(),
         jwks: row
             .opt_text("jwks")?
             .map(|text| serde_json::from_str(&text))

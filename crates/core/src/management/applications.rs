@@ -2,7 +2,7 @@
 //! at creation and stored only as a digest.
 
 use super::{versioned, Management};
-use crate::model::{Application, ClientType, Grant, IfMatch, Meta};
+use crate::model::{Application, ApplicationTokenSettings, ClientType, Grant, IfMatch, Meta};
 use crate::page::{Page, PageRequest};
 use crate::ports::StoreError;
 use crate::validate::{check_name, check_redirect_uri, check_scope, FieldErrors};
@@ -20,6 +20,7 @@ pub struct NewApplication {
     pub allowed_scopes: Option<Vec<String>>,
     pub first_party: bool,
     pub jwks: Option<serde_json::Value>,
+    pub token_settings: ApplicationTokenSettings,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -32,6 +33,7 @@ pub struct ApplicationPatch {
     pub first_party: Option<bool>,
     /// `Some(None)` removes the key set.
     pub jwks: Option<Option<serde_json::Value>>,
+    pub token_settings: Option<ApplicationTokenSettings>,
 }
 
 const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
@@ -118,6 +120,7 @@ impl NewApplication {
         };
         let scopes = self.allowed_scopes.clone().unwrap_or_else(|| DEFAULT_SCOPES.map(String::from).to_vec());
         check_uris_and_scopes(errors, &self.redirect_uris, &self.post_logout_redirect_uris, &scopes);
+        self.token_settings.validate(errors);
         if let Some(jwks) = &self.jwks {
             check_jwks(errors, jwks);
             if client_type == ClientType::Public {
@@ -145,6 +148,9 @@ impl ApplicationPatch {
         }
         if let Some(Some(jwks)) = &self.jwks {
             check_jwks(errors, jwks);
+        }
+        if let Some(settings) = &self.token_settings {
+            settings.validate(errors);
         }
         check_uris_and_scopes(
             errors,
@@ -180,6 +186,7 @@ impl Management {
             first_party: input.first_party,
             secret_digest: client_secret.as_deref().map(secret::digest),
             jwks: input.jwks,
+            token_settings: input.token_settings,
             meta: Meta::new(ids::now_ms()),
         };
         match self.store.insert_application(&application).await {
@@ -237,6 +244,9 @@ impl Management {
                 }
                 if let Some(jwks) = &patch.jwks {
                     application.jwks = jwks.clone();
+                }
+                if let Some(settings) = &patch.token_settings {
+                    application.token_settings = settings.clone();
                 }
                 let mut errors = FieldErrors::new();
                 check_combination(

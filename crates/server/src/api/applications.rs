@@ -33,6 +33,10 @@ pub struct CreateApplicationRequest {
     /// Public keys (`{"keys": [...]}`, ES256 or EdDSA) for `private_key_jwt`.
     #[schema(value_type = Option<Object>)]
     jwks: Option<serde_json::Value>,
+    /// Overrides of the tenant's token lifetimes: `access_token_lifetime_s`,
+    /// `refresh_absolute_s`, `refresh_idle_s`.
+    #[schema(value_type = Option<Object>)]
+    token_settings: Option<serde_json::Value>,
 }
 
 #[derive(ToSchema)]
@@ -47,6 +51,10 @@ pub struct UpdateApplicationRequest {
     /// `null` removes the key set.
     #[schema(value_type = Option<Object>)]
     jwks: Option<serde_json::Value>,
+    /// Overrides of the tenant's token lifetimes: `access_token_lifetime_s`,
+    /// `refresh_absolute_s`, `refresh_idle_s`.
+    #[schema(value_type = Option<Object>)]
+    token_settings: Option<serde_json::Value>,
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/applications", tag = "applications", request_body = CreateApplicationRequest,
@@ -69,6 +77,7 @@ pub async fn create(
         allowed_scopes: fields.optional_string_list("allowed_scopes"),
         first_party: fields.optional_bool("first_party").unwrap_or(false),
         jwks: fields.nullable_object("jwks").flatten(),
+        token_settings: fields.optional_object_over_default("token_settings").unwrap_or_default(),
     };
     reject_invalid(fields.finish(), semantic(|errors| input.check(errors)))?;
     let (application, secret) = state.management.create_application(&tenant_id, input).await?;
@@ -121,6 +130,7 @@ pub async fn update(
         allowed_scopes: fields.optional_string_list("allowed_scopes"),
         first_party: fields.optional_bool("first_party"),
         jwks: fields.nullable_object("jwks"),
+        token_settings: fields.optional_object_over_default("token_settings"),
     };
     reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;
     let application = state.management.update_application(&tenant_id, &id, patch, if_match.as_ref()).await?;

@@ -28,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant_id}/api/recovery/confirm", post(confirm_recovery))
         .route("/t/{tenant_id}/api/session", get(whoami))
         .route("/t/{tenant_id}/api/logout", post(logout))
+        .route("/t/{tenant_id}/api/consents", get(my_consents))
+        .route("/t/{tenant_id}/api/consents/{client_id}", axum::routing::delete(revoke_my_consent))
 }
 
 fn flow_json(started: &StartedFlow) -> Response {
@@ -153,6 +155,27 @@ async fn whoami(
         "user": UserView::from(&user),
     }))
     .into_response())
+}
+
+/// The signed-in user's approved applications.
+async fn my_consents(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    let (_, user) = state.auth.session(&tenant_id, session_token(&headers).as_deref()).await?;
+    Ok(Json(state.oidc.consents(&tenant_id, &user.id).await?).into_response())
+}
+
+/// The signed-in user withdraws an application's access.
+async fn revoke_my_consent(
+    State(state): State<AppState>,
+    Path((tenant_id, client_id)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<StatusCode> {
+    let (_, user) = state.auth.session(&tenant_id, session_token(&headers).as_deref()).await?;
+    state.oidc.revoke_consent(&tenant_id, &user.id, &client_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn logout(

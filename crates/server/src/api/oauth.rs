@@ -26,6 +26,11 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant_id}/oauth/introspect", post(introspect))
         .route("/t/{tenant_id}/oauth/revoke", post(revoke))
         .route("/v1/tenants/{tenant_id}/keys/rotate", post(rotate_keys))
+        .route("/v1/tenants/{tenant_id}/users/{user_id}/consents", get(user_consents))
+        .route(
+            "/v1/tenants/{tenant_id}/users/{user_id}/consents/{client_id}",
+            axum::routing::delete(revoke_user_consent),
+        )
 }
 
 async fn metadata(State(state): State<AppState>, Path(tenant_id): Path<String>) -> ApiResult<Response> {
@@ -146,6 +151,27 @@ async fn revoke(
     let client = client(&state, &tenant_id, &headers, &form)?;
     state.oidc.revoke(&tenant_id, client, form.get("token")).await?;
     Ok(no_store(json!({})))
+}
+
+async fn user_consents(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, user_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    caller.require_in(Scope::UsersRead, &tenant_id)?;
+    state.management.user(&tenant_id, &user_id).await?;
+    Ok(Json(state.oidc.consents(&tenant_id, &user_id).await?).into_response())
+}
+
+async fn revoke_user_consent(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, user_id, client_id)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    caller.require_in(Scope::UsersWrite, &tenant_id)?;
+    state.management.user(&tenant_id, &user_id).await?;
+    state.oidc.revoke_consent(&tenant_id, &user_id, &client_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn rotate_keys(

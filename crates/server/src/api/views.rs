@@ -102,6 +102,9 @@ pub struct ApplicationView {
     /// Public keys for `private_key_jwt`, if registered.
     #[schema(value_type = Option<Object>)]
     pub jwks: Option<serde_json::Value>,
+    /// Token lifetimes this application sets; the tenant's apply to the rest.
+    #[schema(value_type = Object)]
+    pub token_settings: serde_json::Value,
     /// Only in the response that created a confidential client; store it now, it is not
     /// shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -124,6 +127,7 @@ impl ApplicationView {
             allowed_scopes: application.allowed_scopes.clone(),
             first_party: application.first_party,
             jwks: application.jwks.clone(),
+            token_settings: serde_json::to_value(&application.token_settings).unwrap_or_default(),
             client_secret,
             created_at: rfc3339(application.meta.created_at),
             updated_at: rfc3339(application.meta.updated_at),

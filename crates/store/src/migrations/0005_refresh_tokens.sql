@@ -33,3 +33,9 @@ CREATE TABLE client_assertion_ids (
     expires_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, client_id, jti)
 );
+
+-- Per-application overrides of the tenant's token lifetimes (JSON; null: the tenant's).
+ALTER TABLE applications ADD COLUMN token_settings TEXT;
+
+-- Consents are also looked up per client (when an admin or the user revokes them).
+CREATE INDEX consents_client ON consents (tenant_id, client_id);
