@@ -270,6 +270,17 @@ fn machine() -> String {
     format!("{cores} cores ({cpu}), {memory} RAM; wrk and the server share the machine")
 }
 
+/// A share with two significant digits, so small ones (0.13%) still say something.
+fn percent(value: f64) -> String {
+    if value >= 10.0 {
+        format!("{value:.0}%")
+    } else if value >= 1.0 {
+        format!("{value:.1}%")
+    } else {
+        format!("{value:.2}%")
+    }
+}
+
 fn report(rows: &[Row], date: &str, hash_time: Duration) -> String {
     let mut out = String::from("# Benchmarks\n\nMade by `cargo xtask bench` (a release build; rate limits off).\n\n");
     out.push_str(&format!("- Date: {date}\n- Machine: {}\n", machine()));
@@ -283,9 +294,7 @@ fn report(rows: &[Row], date: &str, hash_time: Duration) -> String {
             .find(|r| r.backend == row.backend && r.endpoint.contains("healthz"))
             .map(|r| r.figures.requests_per_second);
         let ratio = match floor {
-            Some(floor) => {
-                format!("{:.0}%", 100.0 * row.figures.requests_per_second / floor)
-            }
+            Some(floor) => percent(100.0 * row.figures.requests_per_second / floor),
             _ => "—".into(),
         };
         out.push_str(&format!(

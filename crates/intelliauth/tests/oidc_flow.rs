@@ -263,6 +263,8 @@ async fn third_party_clients_need_consent_once() {
 
     let (_, silent, _) = authorize(&server, &authorize_path(&client_id, &[("prompt", "none")]), Some(&cookie)).await;
     assert!(query_param(&silent, "code").is_some(), "consent is remembered: {silent}");
+    let (_, again, _) = authorize(&server, &authorize_path(&client_id, &[("prompt", "consent")]), Some(&cookie)).await;
+    assert!(again.starts_with("/t/default/oauth/consent?request_id="), "prompt=consent asks again: {again}");
 }
 
 #[tokio::test]

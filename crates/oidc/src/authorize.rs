@@ -233,7 +233,11 @@ impl Oidc {
         if consent == ConsentAnswer::Approved {
             self.grant_consent(tenant_id, &session.user_id, &application.id, &scopes).await?;
         }
-        if !application.first_party && !self.has_consent(tenant_id, &session.user_id, &application.id, &scopes).await? {
+        // `prompt=consent` asks again even when the scopes were approved before.
+        let must_ask = prompts.contains(&"consent") && consent != ConsentAnswer::Approved;
+        if !application.first_party
+            && (must_ask || !self.has_consent(tenant_id, &session.user_id, &application.id, &scopes).await?)
+        {
             if prompts.contains(&"none") {
                 return Ok(fail(Error::new(Code::ConsentRequired).oauth("consent_required")));
             }
