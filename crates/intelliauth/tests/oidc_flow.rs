@@ -39,26 +39,6 @@ async fn spa(server: &Server, first_party: bool) -> String {
     .await
 }
 
-/// A signed-in browser session cookie for the default tenant, through the hosted page.
-async fn session_cookie(server: &Server, email: &str) -> String {
-    let http = no_redirects();
-    let started = http.get(server.url("/t/default/login")).send().await.unwrap();
-    let csrf_cookie = started.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let location = started.headers()["location"].to_str().unwrap().to_owned();
-    let page =
-        http.get(server.url(&location)).header("cookie", &csrf_cookie).send().await.unwrap().text().await.unwrap();
-    let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap();
-    let signed_in = http
-        .post(server.url(&location))
-        .header("cookie", &csrf_cookie)
-        .form(&[("csrf_token", csrf), ("email", email), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let session = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    format!("{csrf_cookie}; {session}")
-}
-
 fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
     let challenge = challenge();
     let mut pairs = vec![
@@ -151,7 +131,7 @@ async fn the_code_flow_signs_in_and_issues_id_token_access_token_and_userinfo() 
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location.starts_with("/t/default/login?return_to="), "{location}");
 
-    let cookie = session_cookie(&server, "oidc@example.com").await;
+    let cookie = server.browser_session("default", "oidc@example.com", PASSWORD).await;
     let resume = query_param(&location, "return_to").unwrap();
     let (_, callback, _) = authorize(&server, &resume, Some(&cookie)).await;
     assert!(callback.starts_with(REDIRECT), "{callback}");
@@ -191,7 +171,7 @@ async fn errors_before_the_redirect_uri_is_trusted_are_pages_and_after_it_redire
     let server = Server::start().await;
     server.user_with_password("default", "e@example.com", PASSWORD, true).await;
     let client_id = spa(&server, true).await;
-    let cookie = session_cookie(&server, "e@example.com").await;
+    let cookie = server.browser_session("default", "e@example.com", PASSWORD).await;
 
     let (status, location, page) = authorize(
         &server,
@@ -239,7 +219,7 @@ async fn third_party_clients_need_consent_once() {
     let server = Server::start().await;
     server.user_with_password("default", "c@example.com", PASSWORD, true).await;
     let client_id = spa(&server, false).await;
-    let cookie = session_cookie(&server, "c@example.com").await;
+    let cookie = server.browser_session("default", "c@example.com", PASSWORD).await;
 
     let (_, location, _) = authorize(&server, &authorize_path(&client_id, &[("prompt", "none")]), Some(&cookie)).await;
     assert_eq!(query_param(&location, "error").as_deref(), Some("consent_required"));
@@ -272,7 +252,7 @@ async fn prompt_login_and_max_age_force_a_fresh_sign_in() {
     let server = Server::start().await;
     server.user_with_password("default", "p@example.com", PASSWORD, true).await;
     let client_id = spa(&server, true).await;
-    let cookie = session_cookie(&server, "p@example.com").await;
+    let cookie = server.browser_session("default", "p@example.com", PASSWORD).await;
     for extra in [("prompt", "login"), ("max_age", "0")] {
         if extra.0 == "max_age" {
             tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -294,7 +274,7 @@ async fn an_expired_access_token_is_token_expired_at_userinfo() {
         .await;
     server.user_with_password("default", "x@example.com", PASSWORD, true).await;
     let client_id = spa(&server, true).await;
-    let cookie = session_cookie(&server, "x@example.com").await;
+    let cookie = server.browser_session("default", "x@example.com", PASSWORD).await;
     let (_, callback, _) = authorize(&server, &authorize_path(&client_id, &[]), Some(&cookie)).await;
     let tokens = exchange(&server, &client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
     let access = tokens.body["access_token"].as_str().unwrap().to_owned();
@@ -314,7 +294,7 @@ async fn an_expired_access_token_is_token_expired_at_userinfo() {
 async fn offline_tokens(server: &Server, email: &str) -> (String, Value) {
     server.user_with_password("default", email, PASSWORD, true).await;
     let client_id = spa(server, true).await;
-    let cookie = session_cookie(server, email).await;
+    let cookie = server.browser_session("default", email, PASSWORD).await;
     let (_, callback, _) =
         authorize(server, &authorize_path(&client_id, &[("scope", "openid offline_access")]), Some(&cookie)).await;
     let tokens = exchange(server, &client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
@@ -402,7 +382,7 @@ async fn refresh_families_end_by_lifetime_sign_out_revocation_and_code_replay() 
 
     // Signing out ends the session's refresh tokens.
     server.user_with_password("default", "out@example.com", PASSWORD, true).await;
-    let cookie = session_cookie(&server, "out@example.com").await;
+    let cookie = server.browser_session("default", "out@example.com", PASSWORD).await;
     let (_, callback, _) =
         authorize(&server, &authorize_path(&client_id, &[("scope", "openid offline_access")]), Some(&cookie)).await;
     let tokens = exchange(&server, &client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
@@ -414,7 +394,7 @@ async fn refresh_families_end_by_lifetime_sign_out_revocation_and_code_replay() 
         .assert_error(401, "session_revoked");
 
     // RFC 7009 revocation.
-    let cookie = session_cookie(&server, "out@example.com").await;
+    let cookie = server.browser_session("default", "out@example.com", PASSWORD).await;
     let (_, callback, _) =
         authorize(&server, &authorize_path(&client_id, &[("scope", "openid offline_access")]), Some(&cookie)).await;
     let code = query_param(&callback, "code").unwrap();
@@ -452,7 +432,7 @@ async fn rp_initiated_logout_checks_the_return_address_and_ends_the_session() {
                 "post_logout_redirect_uris": ["http://localhost:4000/signed-out"] }),
     )
     .await;
-    let cookie = session_cookie(&server, "bye@example.com").await;
+    let cookie = server.browser_session("default", "bye@example.com", PASSWORD).await;
     let (_, callback, _) = authorize(&server, &authorize_path(&client_id, &[]), Some(&cookie)).await;
     let tokens = exchange(&server, &client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
     let id_token = tokens.body["id_token"].as_str().unwrap().to_owned();
@@ -482,7 +462,7 @@ async fn rp_initiated_logout_checks_the_return_address_and_ends_the_session() {
     Reply::from(after).await.assert_error(401, "session_revoked");
 
     // Without an ID token hint the user confirms first, so a link elsewhere cannot sign them out.
-    let cookie = session_cookie(&server, "bye@example.com").await;
+    let cookie = server.browser_session("default", "bye@example.com", PASSWORD).await;
     let (status, location, page) = authorize(&server, "/t/default/oauth/logout", Some(&cookie)).await;
     assert_eq!((status, location.as_str()), (StatusCode::OK, ""));
     assert!(page.contains("Do you want to sign out?"), "{page}");
@@ -506,7 +486,7 @@ async fn admins_list_and_end_a_users_sessions() {
     let server = Server::start().await;
     let user = server.user_with_password("default", "admin-view@example.com", PASSWORD, true).await;
     let client_id = spa(&server, true).await;
-    let cookie = session_cookie(&server, "admin-view@example.com").await;
+    let cookie = server.browser_session("default", "admin-view@example.com", PASSWORD).await;
     let (_, callback, _) =
         authorize(&server, &authorize_path(&client_id, &[("scope", "openid offline_access")]), Some(&cookie)).await;
     let tokens = exchange(&server, &client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
@@ -554,7 +534,7 @@ async fn applications_override_the_tenants_token_lifetimes() {
                 "token_settings": { "access_token_lifetime_s": 300 } }),
     )
     .await;
-    let cookie = session_cookie(&server, "life-app@example.com").await;
+    let cookie = server.browser_session("default", "life-app@example.com", PASSWORD).await;
     let (_, callback, _) = authorize(&server, &authorize_path(&client_id, &[]), Some(&cookie)).await;
     let tokens = exchange(&server, &client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
     assert_eq!(tokens.body["expires_in"], 300, "{}", tokens.text);
@@ -576,7 +556,7 @@ async fn users_and_admins_can_withdraw_consent() {
     let server = Server::start().await;
     let user = server.user_with_password("default", "withdraw@example.com", PASSWORD, true).await;
     let client_id = spa(&server, false).await;
-    let cookie = session_cookie(&server, "withdraw@example.com").await;
+    let cookie = server.browser_session("default", "withdraw@example.com", PASSWORD).await;
     let approve = |path: String| {
         let (server, cookie) = (&server, cookie.clone());
         async move {

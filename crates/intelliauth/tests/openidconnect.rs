@@ -20,26 +20,6 @@ fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
-/// A session cookie for `tenant`, signed in through the hosted page.
-async fn session_cookie(server: &Server, tenant: &str, email: &str) -> String {
-    let http = no_redirects();
-    let started = http.get(server.url(&format!("/t/{tenant}/login"))).send().await.unwrap();
-    let csrf_cookie = started.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let location = started.headers()["location"].to_str().unwrap().to_owned();
-    let page =
-        http.get(server.url(&location)).header("cookie", &csrf_cookie).send().await.unwrap().text().await.unwrap();
-    let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap();
-    let signed_in = http
-        .post(server.url(&location))
-        .header("cookie", &csrf_cookie)
-        .form(&[("csrf_token", csrf), ("email", email), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let session = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    format!("{csrf_cookie}; {session}")
-}
-
 #[tokio::test]
 async fn the_openidconnect_crate_signs_in_validates_and_refreshes() {
     let server = Server::start().await;
@@ -68,7 +48,7 @@ async fn the_openidconnect_crate_signs_in_validates_and_refreshes() {
         .set_pkce_challenge(challenge)
         .url();
 
-    let cookie = session_cookie(&server, "rsa", "crate@example.com").await;
+    let cookie = server.browser_session("rsa", "crate@example.com", PASSWORD).await;
     let response = http.get(url.as_str()).header("cookie", cookie).send().await.unwrap();
     let callback = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
     let param = |name: &str| callback.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());

@@ -314,6 +314,27 @@ impl Server {
         reply
     }
 
+    /// Signs in through the hosted login page with raw HTTP, as a browser would; returns
+    /// the `Cookie` header value (CSRF and session cookies) of the signed-in browser.
+    pub async fn browser_session(&self, tenant: &str, email: &str, password: &str) -> String {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let started = http.get(self.url(&format!("/t/{tenant}/login"))).send().await.unwrap();
+        let csrf_cookie = started.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let location = started.headers()["location"].to_str().unwrap().to_owned();
+        let page =
+            http.get(self.url(&location)).header("cookie", &csrf_cookie).send().await.unwrap().text().await.unwrap();
+        let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+        let signed_in = http
+            .post(self.url(&location))
+            .header("cookie", &csrf_cookie)
+            .form(&[("csrf_token", csrf), ("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        let session = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        format!("{csrf_cookie}; {session}")
+    }
+
     pub async fn stop(mut self) -> String {
         let _ = self.child.kill().await;
         self.logs()

@@ -24,6 +24,28 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant_id}/oauth/logout", get(logout_request).post(logout_confirmed))
 }
 
+/// The CSRF token for a form that is not tied to a flow: the browser's cookie, or a new
+/// one that the response sets.
+struct FormCsrf {
+    token: String,
+    is_new: bool,
+}
+
+impl FormCsrf {
+    fn for_browser(headers: &HeaderMap) -> FormCsrf {
+        match cookies::read(headers, cookies::CSRF) {
+            Some(token) => FormCsrf { token: token.to_owned(), is_new: false },
+            None => FormCsrf { token: secret::generate(""), is_new: true },
+        }
+    }
+
+    fn set_cookie(&self, response: &mut Response, public_url: &str, tenant_id: &str) {
+        if self.is_new {
+            cookies::set(response.headers_mut(), public_url, tenant_id, cookies::CSRF, &self.token, None);
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct AuthorizeQuery {
     request_id: Option<String>,
@@ -97,9 +119,7 @@ async fn consent_page(
         .filter(|s| !s.is_empty())
         .map(|scope| format!("<li><code>{}</code></li>", escape(scope)))
         .collect();
-    // Reuse the browser's CSRF cookie, or start one for this form.
-    let existing = cookies::read(&headers, cookies::CSRF).map(str::to_owned);
-    let csrf = existing.clone().unwrap_or_else(|| secret::generate(""));
+    let csrf = FormCsrf::for_browser(&headers);
     let body = format!(
         "<p><strong>{app}</strong> would like to:</p><ul id=\"scopes\">{scopes}</ul>\
          <form method=\"post\" action=\"/t/{t}/oauth/consent?request_id={request}\">{csrf_field}\
@@ -108,12 +128,10 @@ async fn consent_page(
         app = escape(&application.name),
         t = escape(&tenant_id),
         request = escape(&query.request_id),
-        csrf_field = hidden("csrf_token", &csrf),
+        csrf_field = hidden("csrf_token", &csrf.token),
     );
     let mut response = respond(StatusCode::OK, page(&tenant, "Approve access", &body), None, None);
-    if existing.is_none() {
-        cookies::set(response.headers_mut(), state.auth.public_url(), &tenant_id, cookies::CSRF, &csrf, None);
-    }
+    csrf.set_cookie(&mut response, state.auth.public_url(), &tenant_id);
     Ok(response)
 }
 
@@ -162,8 +180,7 @@ async fn logout_request(
     // Without proof that the client holds the user's ID token, ask: a link on another site
     // must not be able to sign people out.
     let tenant = state.management.tenant(&tenant_id).await?;
-    let existing = cookies::read(&headers, cookies::CSRF).map(str::to_owned);
-    let csrf = existing.clone().unwrap_or_else(|| secret::generate(""));
+    let csrf = FormCsrf::for_browser(&headers);
     let carried: String = [
         ("client_id", &params.client_id),
         ("post_logout_redirect_uri", &params.post_logout_redirect_uri),
@@ -176,12 +193,10 @@ async fn logout_request(
         "<p>Do you want to sign out?</p><form method=\"post\" action=\"/t/{t}/oauth/logout\">{csrf_field}{carried}\
          <button type=\"submit\" id=\"sign-out\">Sign out</button></form>",
         t = escape(&tenant_id),
-        csrf_field = hidden("csrf_token", &csrf),
+        csrf_field = hidden("csrf_token", &csrf.token),
     );
     let mut response = respond(StatusCode::OK, page(&tenant, "Sign out", &body), None, None);
-    if existing.is_none() {
-        cookies::set(response.headers_mut(), state.auth.public_url(), &tenant_id, cookies::CSRF, &csrf, None);
-    }
+    csrf.set_cookie(&mut response, state.auth.public_url(), &tenant_id);
     Ok(response)
 }
 
