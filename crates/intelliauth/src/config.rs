@@ -84,6 +84,10 @@ pub struct Settings {
     /// generated into <data-dir>/instance.key; every node of an installation needs the same.
     #[arg(long, env = "INTELLIAUTH_INSTANCE_KEY", hide_env_values = true)]
     pub instance_key: Option<String>,
+    /// Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client
+    /// (for rate limits, lockout and captcha). Without it the header is ignored.
+    #[arg(long, env = "INTELLIAUTH_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Mount /__fault routes that fail on purpose. For testing failure handling only.
     #[arg(long, env = "INTELLIAUTH_FAULT_INJECTION", hide = true)]
     pub fault_injection: Option<bool>,
@@ -101,7 +105,7 @@ impl Settings {
         layer_over!(self, file; bind, data_dir, database_url, public_url, log_format, max_body_bytes, request_timeout_s,
             client_timeout_s, rate_limit_ip_per_s, rate_limit_ip_burst, rate_limit_credential_per_s,
             rate_limit_credential_burst, db_max_connections, db_acquire_timeout_ms, max_concurrent_hashes, smtp_url, mail_from,
-            captcha_siteverify_url, captcha_site_key, captcha_secret, instance_key, fault_injection)
+            captcha_siteverify_url, captcha_site_key, captcha_secret, instance_key, trusted_proxies, fault_injection)
     }
 
     pub fn load_file(path: &std::path::Path) -> Result<Settings, String> {
@@ -167,6 +171,12 @@ impl Settings {
                     defaults.rate_limits.per_credential,
                 ),
             },
+            trusted_proxies: self
+                .trusted_proxies
+                .iter()
+                .flat_map(|list| list.split(','))
+                .filter_map(|entry| entry.trim().parse().ok())
+                .collect(),
             fault_injection: self.fault_injection.unwrap_or(false),
         }
     }

@@ -221,3 +221,31 @@ async fn readiness_and_liveness_report_ok_when_healthy() {
     assert_eq!(index.status, StatusCode::OK);
     assert!(index.body["links"]["openapi"].as_str().unwrap().ends_with("/v1/openapi.json"), "{}", index.text);
 }
+
+async fn status_from(server: &Server, forwarded_for: &str) -> u16 {
+    let response =
+        server.http.get(server.url("/v1/errors")).header("x-forwarded-for", forwarded_for).send().await.unwrap();
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn forwarded_client_addresses_count_only_behind_a_trusted_proxy() {
+    let limits = || Options::default().arg("--rate-limit-ip-per-s", 1).arg("--rate-limit-ip-burst", 1);
+    // The test talks from 127.0.0.1, playing the reverse proxy.
+    let behind_proxy = Server::start_with(limits().arg("--trusted-proxies", "127.0.0.1")).await;
+    assert_eq!(status_from(&behind_proxy, "198.51.100.1").await, 200);
+    assert_eq!(status_from(&behind_proxy, "198.51.100.1").await, 429, "the same client is limited");
+    assert_eq!(
+        status_from(&behind_proxy, "198.51.100.2").await,
+        200,
+        "another client behind the proxy has its own budget"
+    );
+
+    let direct = Server::start_with(limits()).await;
+    assert_eq!(status_from(&direct, "198.51.100.1").await, 200);
+    assert_eq!(
+        status_from(&direct, "198.51.100.2").await,
+        429,
+        "an untrusted peer cannot pick its address with a header"
+    );
+}

@@ -261,11 +261,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
-        Ok(ClientIp(intelliauth_core::auth::ClientContext { ip }))
+        Ok(ClientIp(intelliauth_core::auth::ClientContext { ip: crate::client_ip::of(parts) }))
     }
 }
 

@@ -3,6 +3,7 @@
 //! responses (`observe`). Depends on `core` and `catalogue`; knows nothing of SQL.
 
 pub mod api;
+mod client_ip;
 mod error;
 pub mod extract;
 mod fault;

@@ -1,11 +1,10 @@
 //! The outermost middleware: request id, rate limits, deadline, error rendering, logs
 //! and metrics, in one place so every response on every route gets the same treatment.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +13,7 @@ use intelliauth_core::Error;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
+use crate::client_ip;
 use crate::error::{code_for_bare_status, render, ApiError, PendingError, Rendered};
 use crate::request_id;
 use crate::state::AppState;
@@ -37,16 +37,16 @@ fn credential_key(request: &Request) -> Option<[u8; 32]> {
     Some(Sha256::digest(value.as_bytes()).into())
 }
 
-pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = request_id::for_request(request.headers());
     let html = wants_html(&request);
     let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |path| path.as_str()).to_owned();
-    let client_ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    let client_ip =
+        client_ip::resolve(client_ip::peer(request.extensions()), request.headers(), &state.settings.trusted_proxies);
+    request.extensions_mut().insert(client_ip::ClientAddress(client_ip));
+
     let span = tracing::info_span!("request", %request_id, %method, %route);
 
     let limited =

@@ -20,6 +20,8 @@ pub struct HttpSettings {
     /// Longest a client may take to send its request headers.
     pub header_read_timeout: Duration,
     pub rate_limits: RateLimitSettings,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Mounts `/__fault/*` routes that deliberately fail; for tests of the failure paths only.
     pub fault_injection: bool,
 }
@@ -32,6 +34,7 @@ impl Default for HttpSettings {
             request_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
             rate_limits: RateLimitSettings::default(),
+            trusted_proxies: Vec::new(),
             fault_injection: false,
         }
     }
