@@ -2,7 +2,7 @@
 //! the hosted pages, without cookies.
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -13,7 +13,7 @@ use serde_json::json;
 use super::reject_invalid;
 use super::views::UserView;
 use crate::error::ApiResult;
-use crate::extract::{ClientIp, JsonObject};
+use crate::extract::{bearer_token, ClientIp, JsonObject};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -137,18 +137,12 @@ async fn confirm_recovery(
     Ok(Json(json!({ "status": "password_changed", "user": UserView::from(&user) })).into_response())
 }
 
-fn session_token(headers: &axum::http::HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
-}
-
 async fn whoami(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
-    let (session, user) = state.auth.session(&tenant_id, session_token(&headers).as_deref()).await?;
+    let (session, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
     let record = &session.record;
     Ok(Json(json!({
         "session": { "id": record.id, "expires_at": rfc3339(record.expires_at), "created_at": rfc3339(record.created_at) },
@@ -163,7 +157,7 @@ async fn my_consents(
     Path(tenant_id): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
-    let (_, user) = state.auth.session(&tenant_id, session_token(&headers).as_deref()).await?;
+    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
     Ok(Json(state.oidc.consents(&tenant_id, &user.id).await?).into_response())
 }
 
@@ -173,7 +167,7 @@ async fn revoke_my_consent(
     Path((tenant_id, client_id)): Path<(String, String)>,
     headers: axum::http::HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let (_, user) = state.auth.session(&tenant_id, session_token(&headers).as_deref()).await?;
+    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
     state.oidc.revoke_consent(&tenant_id, &user.id, &client_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -183,10 +177,10 @@ async fn logout(
     Path(tenant_id): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let token = session_token(&headers);
-    state.auth.session(&tenant_id, token.as_deref()).await?;
+    let token = bearer_token(&headers);
+    state.auth.session(&tenant_id, token).await?;
     if let Some(token) = token {
-        state.auth.end_session(&token).await?;
+        state.auth.end_session(token).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,7 +13,7 @@ use intelliauth_oidc::{ClientCredentials, TokenRequest};
 use serde_json::json;
 
 use crate::error::ApiResult;
-use crate::extract::{Caller, FormBody};
+use crate::extract::{bearer_token, Caller, FormBody};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -120,13 +120,7 @@ async fn userinfo(
     Path(tenant_id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    Ok(no_store(state.oidc.userinfo(&tenant_id, bearer).await?))
+    Ok(no_store(state.oidc.userinfo(&tenant_id, bearer_token(&headers)).await?))
 }
 
 async fn introspect(
