@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// One kept-alive connection speaking just enough HTTP/1.1.
@@ -84,14 +85,14 @@ fn drive<S: Send + 'static>(
     address: &str,
     users: usize,
     duration: Duration,
-    setup: impl Fn(&mut Connection) -> Option<S> + Send + Sync + Copy + 'static,
-    iteration: impl Fn(&mut Connection, &mut S) -> bool + Send + Sync + Copy + 'static,
+    setup: impl Fn(&mut Connection) -> Option<S> + Send + Clone + 'static,
+    iteration: impl Fn(&mut Connection, &mut S) -> bool + Send + Clone + 'static,
 ) -> LoadFigures {
     let deadline = Instant::now() + duration;
     let started = Instant::now();
     let workers: Vec<_> = (0..users)
         .map(|_| {
-            let address = address.to_owned();
+            let (address, setup, iteration) = (address.to_owned(), setup.clone(), iteration.clone());
             std::thread::spawn(move || {
                 let (mut latencies, mut failures) = (Vec::new(), 0);
                 let Ok(mut connection) = Connection::open(&address) else { return (latencies, 1) };
@@ -160,19 +161,19 @@ fn authorize_and_exchange(connection: &mut Connection, session: &str, client_id:
 /// Authorize (with a signed-in session) and exchange the code: the authorization-code flow
 /// without the password step.
 pub fn code_flows(address: &str, client_id: &str, users: usize, duration: Duration) -> LoadFigures {
-    let client_id: &'static str = Box::leak(client_id.to_owned().into_boxed_str());
+    let client_id: Arc<str> = client_id.into();
     drive(
         address,
         users,
         duration,
         |connection| sign_in(connection, CREDENTIALS),
-        move |connection, session| authorize_and_exchange(connection, session, client_id).is_some(),
+        move |connection, session| authorize_and_exchange(connection, session, &client_id).is_some(),
     )
 }
 
 /// The whole authorization-code flow: sign in, authorize, exchange.
 pub fn full_flows(address: &str, client_id: &str, users: usize, duration: Duration) -> LoadFigures {
-    let client_id: &'static str = Box::leak(client_id.to_owned().into_boxed_str());
+    let client_id: Arc<str> = client_id.into();
     drive(
         address,
         users,
@@ -180,7 +181,7 @@ pub fn full_flows(address: &str, client_id: &str, users: usize, duration: Durati
         |_| Some(()),
         move |connection, _| {
             sign_in(connection, CREDENTIALS)
-                .and_then(|session| authorize_and_exchange(connection, &session, client_id))
+                .and_then(|session| authorize_and_exchange(connection, &session, &client_id))
                 .is_some()
         },
     )
@@ -188,14 +189,15 @@ pub fn full_flows(address: &str, client_id: &str, users: usize, duration: Durati
 
 /// Refresh-token rotation: every refresh uses the token the previous one returned.
 pub fn refreshes(address: &str, client_id: &str, users: usize, duration: Duration) -> LoadFigures {
-    let client_id: &'static str = Box::leak(client_id.to_owned().into_boxed_str());
+    let client_id: Arc<str> = client_id.into();
+    let setup_client = client_id.clone();
     drive(
         address,
         users,
         duration,
         move |connection| {
             let session = sign_in(connection, CREDENTIALS)?;
-            field(&authorize_and_exchange(connection, &session, client_id)?, "refresh_token")
+            field(&authorize_and_exchange(connection, &session, &setup_client)?, "refresh_token")
         },
         move |connection, token| {
             let form = format!("grant_type=refresh_token&refresh_token={token}&client_id={client_id}");
