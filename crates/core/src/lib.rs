@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod management;
 pub mod model;
@@ -16,6 +17,7 @@ pub mod ports;
 pub mod sealed;
 pub mod secret;
 pub mod validate;
+pub mod webhooks;
 
 pub use auth::Auth;
 pub use error::{Error, Result};

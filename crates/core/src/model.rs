@@ -386,10 +386,12 @@ pub enum Scope {
     ApplicationsWrite,
     CredentialsRead,
     CredentialsWrite,
+    WebhooksRead,
+    WebhooksWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::TenantsRead,
         Scope::TenantsWrite,
         Scope::UsersRead,
@@ -398,6 +400,8 @@ impl Scope {
         Scope::ApplicationsWrite,
         Scope::CredentialsRead,
         Scope::CredentialsWrite,
+        Scope::WebhooksRead,
+        Scope::WebhooksWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -410,6 +414,8 @@ impl Scope {
             Scope::ApplicationsWrite => "applications:write",
             Scope::CredentialsRead => "credentials:read",
             Scope::CredentialsWrite => "credentials:write",
+            Scope::WebhooksRead => "webhooks:read",
+            Scope::WebhooksWrite => "webhooks:write",
         }
     }
 

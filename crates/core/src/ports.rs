@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use crate::events::Event;
 use crate::model::{Application, Lockout, ManagementCredential, Tenant, User};
 use crate::page::PageRequest;
 
@@ -52,17 +53,34 @@ pub trait Store: Send + Sync + 'static {
     async fn update_tenant(&self, tenant: &Tenant, expected_version: i64) -> StoreResult<bool>;
     async fn delete_tenant(&self, id: &str, expected_version: i64) -> StoreResult<bool>;
 
-    async fn insert_user(&self, user: &User) -> StoreResult<()>;
+    async fn insert_user(&self, user: &User, events: &[Event]) -> StoreResult<()>;
     async fn get_user(&self, tenant_id: &str, id: &str) -> StoreResult<Option<User>>;
     async fn list_users(&self, tenant_id: &str, filter: &UserFilter, page: &PageRequest) -> StoreResult<Vec<User>>;
-    async fn update_user(&self, user: &User, expected_version: i64) -> StoreResult<bool>;
-    async fn delete_user(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool>;
+    async fn update_user(&self, user: &User, expected_version: i64, events: &[Event]) -> StoreResult<bool>;
+    async fn delete_user(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        expected_version: i64,
+        events: &[Event],
+    ) -> StoreResult<bool>;
 
-    async fn insert_application(&self, application: &Application) -> StoreResult<()>;
+    async fn insert_application(&self, application: &Application, events: &[Event]) -> StoreResult<()>;
     async fn get_application(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Application>>;
     async fn list_applications(&self, tenant_id: &str, page: &PageRequest) -> StoreResult<Vec<Application>>;
-    async fn update_application(&self, application: &Application, expected_version: i64) -> StoreResult<bool>;
-    async fn delete_application(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool>;
+    async fn update_application(
+        &self,
+        application: &Application,
+        expected_version: i64,
+        events: &[Event],
+    ) -> StoreResult<bool>;
+    async fn delete_application(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        expected_version: i64,
+        events: &[Event],
+    ) -> StoreResult<bool>;
 
     async fn insert_credential(&self, credential: &ManagementCredential) -> StoreResult<()>;
     async fn credential_by_digest(&self, token_digest: &str) -> StoreResult<Option<ManagementCredential>>;
@@ -135,8 +153,15 @@ pub struct FailurePolicy {
 #[async_trait]
 pub trait AuthStore: Send + Sync + 'static {
     async fn user_by_email(&self, tenant_id: &str, email: &str) -> StoreResult<Option<User>>;
-    /// Counts one failed password attempt and locks the account at the threshold.
-    async fn record_failed_sign_in(&self, user_id: &str, policy: FailurePolicy) -> StoreResult<Lockout>;
+    /// Counts one failed password attempt and locks the account at the threshold; the
+    /// store adds `lock_event` to `events` when this attempt is the one that locks.
+    async fn record_failed_sign_in(
+        &self,
+        user_id: &str,
+        policy: FailurePolicy,
+        events: &[Event],
+        lock_event: &Event,
+    ) -> StoreResult<Lockout>;
     async fn clear_failed_sign_ins(&self, user_id: &str) -> StoreResult<()>;
     /// Counts a failed sign-in for an address that has no account, with the same cost as
     /// [`AuthStore::record_failed_sign_in`].
@@ -145,29 +170,37 @@ pub trait AuthStore: Send + Sync + 'static {
         tenant_id: &str,
         email_digest: &str,
         policy: FailurePolicy,
+        events: &[Event],
     ) -> StoreResult<()>;
     /// Deletes what has expired: flows, captcha challenges, single-use tokens, old counters.
     async fn prune_expired(&self, now: i64, keep_ms: i64) -> StoreResult<u64>;
     /// An admin unlock: clears the counter and the lock.
     async fn unlock_user(&self, tenant_id: &str, user_id: &str) -> StoreResult<bool>;
     /// Stores a new password hash; `clear_reset` also lifts a forced reset and any lock.
-    async fn set_password_hash(&self, user_id: &str, hash: &str, clear_reset: bool, now: i64) -> StoreResult<()>;
-    async fn mark_email_verified(&self, user_id: &str, now: i64) -> StoreResult<()>;
+    async fn set_password_hash(
+        &self,
+        user_id: &str,
+        hash: &str,
+        clear_reset: bool,
+        now: i64,
+        events: &[Event],
+    ) -> StoreResult<()>;
+    async fn mark_email_verified(&self, user_id: &str, now: i64, events: &[Event]) -> StoreResult<()>;
 
     async fn insert_flow(&self, flow: &FlowRecord) -> StoreResult<()>;
     async fn get_flow(&self, id: &str) -> StoreResult<Option<FlowRecord>>;
     /// Marks the flow finished; `false` if it already was (a replay).
     async fn finish_flow(&self, id: &str, now: i64) -> StoreResult<bool>;
 
-    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    async fn insert_session(&self, session: &SessionRecord, events: &[Event]) -> StoreResult<()>;
     async fn session_by_digest(&self, token_digest: &str) -> StoreResult<Option<SessionRecord>>;
     /// The user's sessions that are neither revoked nor past their absolute lifetime.
     async fn user_sessions(&self, tenant_id: &str, user_id: &str, now: i64) -> StoreResult<Vec<SessionRecord>>;
     async fn touch_session(&self, id: &str, now: i64, idle_expires_at: i64) -> StoreResult<()>;
     /// Ends the session and every refresh token issued under it.
-    async fn revoke_session(&self, id: &str, now: i64) -> StoreResult<()>;
+    async fn revoke_session(&self, id: &str, now: i64, events: &[Event]) -> StoreResult<()>;
     /// Ends every session of the user and every refresh token issued to them.
-    async fn revoke_user_sessions(&self, user_id: &str, now: i64) -> StoreResult<()>;
+    async fn revoke_user_sessions(&self, user_id: &str, now: i64, events: &[Event]) -> StoreResult<()>;
 
     async fn insert_token(&self, token: &OneTimeToken) -> StoreResult<()>;
     /// Uses the token if it exists, has this purpose, is unused and unexpired.

@@ -8,11 +8,13 @@ use std::time::Duration;
 use clap::Args;
 use intelliauth_core::ports::{CaptchaVerifier, Mailer};
 use intelliauth_core::sealed::InstanceKey;
+use intelliauth_core::webhooks::address::AddressPolicy;
 use intelliauth_providers::{FileMailer, Siteverify, SmtpMailer};
 use intelliauth_server::extract::BodyLimits;
 use intelliauth_server::rate_limit::{Limit, RateLimitSettings};
 use intelliauth_server::HttpSettings;
 use intelliauth_store::PoolSettings;
+use intelliauth_webhooks::DispatcherSettings;
 use serde::Deserialize;
 
 /// Every setting, as a flag with its environment variable, and as a key of the TOML file.
@@ -88,6 +90,24 @@ pub struct Settings {
     /// (for rate limits, lockout and captcha). Without it the header is ignored.
     #[arg(long, env = "INTELLIAUTH_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
+    /// Let webhook receivers be loopback addresses, over http or https (local development).
+    #[arg(long, env = "INTELLIAUTH_WEBHOOKS_ALLOW_LOOPBACK")]
+    pub webhooks_allow_loopback: Option<bool>,
+    /// Let webhook receivers be private, unique-local or link-local addresses.
+    #[arg(long, env = "INTELLIAUTH_WEBHOOKS_ALLOW_PRIVATE_NETWORKS")]
+    pub webhooks_allow_private_networks: Option<bool>,
+    /// How long a receiver has to answer, in ms (default 10000).
+    #[arg(long, env = "INTELLIAUTH_WEBHOOK_TIMEOUT_MS")]
+    pub webhook_timeout_ms: Option<u64>,
+    /// Delays before each retry of a failed delivery, e.g. "5s,5m,30m,2h,5h,10h,10h" (the default).
+    #[arg(long, env = "INTELLIAUTH_WEBHOOK_RETRY_SCHEDULE")]
+    pub webhook_retry_schedule: Option<String>,
+    /// Deliveries in flight at once on this node (default 32).
+    #[arg(long, env = "INTELLIAUTH_WEBHOOK_CONCURRENCY")]
+    pub webhook_concurrency: Option<usize>,
+    /// Run the webhook delivery worker on this node (default true).
+    #[arg(long, env = "INTELLIAUTH_WEBHOOK_DELIVERY")]
+    pub webhook_delivery: Option<bool>,
     /// Mount /__fault routes that fail on purpose. For testing failure handling only.
     #[arg(long, env = "INTELLIAUTH_FAULT_INJECTION", hide = true)]
     pub fault_injection: Option<bool>,
@@ -105,7 +125,9 @@ impl Settings {
         layer_over!(self, file; bind, data_dir, database_url, public_url, log_format, max_body_bytes, request_timeout_s,
             client_timeout_s, rate_limit_ip_per_s, rate_limit_ip_burst, rate_limit_credential_per_s,
             rate_limit_credential_burst, db_max_connections, db_acquire_timeout_ms, max_concurrent_hashes, smtp_url, mail_from,
-            captcha_siteverify_url, captcha_site_key, captcha_secret, instance_key, trusted_proxies, fault_injection)
+            captcha_siteverify_url, captcha_site_key, captcha_secret, instance_key, trusted_proxies, webhooks_allow_loopback,
+            webhooks_allow_private_networks, webhook_timeout_ms, webhook_retry_schedule, webhook_concurrency,
+            webhook_delivery, fault_injection)
     }
 
     pub fn load_file(path: &std::path::Path) -> Result<Settings, String> {
@@ -217,6 +239,32 @@ impl Settings {
         }
     }
 
+    pub fn webhook_policy(&self) -> AddressPolicy {
+        AddressPolicy {
+            allow_loopback: self.webhooks_allow_loopback.unwrap_or(false),
+            allow_private: self.webhooks_allow_private_networks.unwrap_or(false),
+        }
+    }
+
+    pub fn webhook_delivery(&self) -> bool {
+        self.webhook_delivery.unwrap_or(true)
+    }
+
+    pub fn dispatcher(&self) -> Result<DispatcherSettings, String> {
+        let defaults = DispatcherSettings::default();
+        let schedule = match &self.webhook_retry_schedule {
+            Some(text) => parse_schedule(text)?,
+            None => defaults.schedule.clone(),
+        };
+        Ok(DispatcherSettings {
+            concurrency: self.webhook_concurrency.unwrap_or(defaults.concurrency).max(1),
+            timeout: self.webhook_timeout_ms.map_or(defaults.timeout, Duration::from_millis),
+            schedule,
+            policy: self.webhook_policy(),
+            ..defaults
+        })
+    }
+
     pub fn max_concurrent_hashes(&self) -> usize {
         self.max_concurrent_hashes.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
     }
@@ -230,4 +278,41 @@ fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(content.as_bytes())
+}
+
+/// "5s,5m,30m,2h" → durations; units ms, s, m, h. An empty text means no retries.
+fn parse_schedule(text: &str) -> Result<Vec<Duration>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            let split = item.find(|c: char| !c.is_ascii_digit()).unwrap_or(item.len());
+            let (number, unit) = item.split_at(split);
+            let number: u64 =
+                number.parse().map_err(|_| format!("webhook retry schedule: {item:?} is not like 30s"))?;
+            let millis = match unit {
+                "ms" => 1,
+                "s" => 1000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                _ => return Err(format!("webhook retry schedule: {item:?} needs a unit: ms, s, m or h")),
+            };
+            Ok(Duration::from_millis(number * millis))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_schedules_read_like_the_docs() {
+        let schedule = parse_schedule("5s, 5m,30m,2h,100ms").unwrap();
+        let seconds: Vec<f64> = schedule.iter().map(Duration::as_secs_f64).collect();
+        assert_eq!(seconds, [5.0, 300.0, 1800.0, 7200.0, 0.1]);
+        assert!(parse_schedule("").unwrap().is_empty());
+        assert!(parse_schedule("5").unwrap_err().contains("unit"));
+        assert!(parse_schedule("fast").is_err());
+    }
 }

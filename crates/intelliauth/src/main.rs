@@ -9,11 +9,13 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use config::Settings;
+use intelliauth_core::management::WebhookSetup;
 use intelliauth_core::password::PasswordHasherPool;
 use intelliauth_core::{Auth, Management};
 use intelliauth_oidc::Oidc;
 use intelliauth_server::AppState;
 use intelliauth_store::SqlStore;
+use intelliauth_webhooks::Dispatcher;
 
 #[derive(Parser)]
 #[command(name = "intelliauth", version, about = "IntelliAuth: a self-hostable identity platform")]
@@ -203,8 +205,14 @@ async fn rotate_keys(settings: Settings, tenant: &str) -> Result<(), String> {
 async fn serve(settings: Settings) -> Result<(), String> {
     let store = Arc::new(open_store(&settings).await?);
     migrate_with_retry(&store).await?;
-    let management =
-        Management::new(store.clone(), store.clone(), PasswordHasherPool::new(settings.max_concurrent_hashes()));
+    let instance_key = settings.instance_key()?;
+    let webhooks = WebhookSetup { store: store.clone(), key: instance_key.clone(), policy: settings.webhook_policy() };
+    let management = Management::new(
+        store.clone(),
+        store.clone(),
+        PasswordHasherPool::new(settings.max_concurrent_hashes()),
+        webhooks,
+    );
     let configured_token = std::env::var("INTELLIAUTH_BOOTSTRAP_TOKEN").ok().filter(|token| !token.is_empty());
     let bootstrap =
         management.bootstrap(configured_token.as_deref()).await.map_err(|e| format!("bootstrap failed: {e}"))?;
@@ -217,9 +225,20 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let http = settings.http(public_url.clone());
     let header_read_timeout = http.header_read_timeout;
     let auth = Auth::new(&management, settings.mailer()?, settings.siteverify()?, &public_url);
-    let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), settings.instance_key()?, &public_url);
+    let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), instance_key.clone(), &public_url);
     let state = AppState::new(management, auth, oidc, http);
     spawn_housekeeping(state.clone());
+    if settings.webhook_delivery() {
+        let metrics = state.metrics.clone();
+        Dispatcher::new(
+            store.clone(),
+            instance_key,
+            settings.dispatcher()?,
+            store.outbox_signal(),
+            Arc::new(move |outcome| metrics.webhook_outcome(outcome)),
+        )?
+        .spawn();
+    }
     let app = intelliauth_server::router(state);
 
     print_banner(&public_url, store.backend(), bootstrap.generated_token.as_deref(), configured_token.is_some());

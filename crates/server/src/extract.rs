@@ -175,6 +175,17 @@ impl Fields {
         }
     }
 
+    pub fn optional_u64(&mut self, key: &str) -> Option<u64> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(number)) if number.as_u64().is_some() => number.as_u64(),
+            Some(other) => {
+                self.wrong_type(key, "a whole number of zero or more", &other);
+                None
+            }
+        }
+    }
+
     pub fn optional_string_list(&mut self, key: &str) -> Option<Vec<String>> {
         match self.map.remove(key) {
             None | Some(Value::Null) => None,

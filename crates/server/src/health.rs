@@ -27,6 +27,11 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<impl IntoRespons
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // Queue figures come from the database; without it the rest of the metrics still answer.
+    if let Ok(stats) = state.management.webhook_queue_stats().await {
+        let age_ms = stats.oldest_pending_created_at.map_or(0, |at| (intelliauth_core::ids::now_ms() - at).max(0));
+        state.metrics.set_webhook_queue(stats.pending, std::time::Duration::from_millis(age_ms as u64));
+    }
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.encode())
 }
 

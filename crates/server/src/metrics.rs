@@ -1,11 +1,13 @@
 //! Prometheus metrics: requests by route and status, latency, errors by code.
 
 use std::fmt::Write;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -27,11 +29,19 @@ struct CodeLabels {
     code: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     errors: Family<CodeLabels, Counter>,
+    webhook_deliveries: Family<OutcomeLabels, Counter>,
+    webhook_queue_depth: Gauge,
+    webhook_oldest_pending_age: Gauge<f64, AtomicU64>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -48,7 +58,29 @@ impl Metrics {
         registry.register("http_requests", "HTTP requests by route and status", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
         registry.register("errors", "Error responses by catalogue code", errors.clone());
-        Metrics { registry, requests, latency, errors }
+        let webhook_deliveries = Family::<OutcomeLabels, Counter>::default();
+        let webhook_queue_depth = Gauge::default();
+        let webhook_oldest_pending_age = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook attempts by observation (delivered, receiver_5xx, …) and messages dead-lettered (dlq_max_attempts)",
+            webhook_deliveries.clone(),
+        );
+        registry.register("webhook_queue_depth", "Webhook messages waiting for delivery", webhook_queue_depth.clone());
+        registry.register(
+            "webhook_oldest_pending_age_seconds",
+            "Age of the oldest webhook message waiting for delivery",
+            webhook_oldest_pending_age.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            errors,
+            webhook_deliveries,
+            webhook_queue_depth,
+            webhook_oldest_pending_age,
+        }
     }
 
     /// `route` is the matched route template, never the raw path, so label cardinality stays bounded.
@@ -59,6 +91,17 @@ impl Metrics {
         if let Some(code) = error_code {
             self.errors.get_or_create(&CodeLabels { code }).inc();
         }
+    }
+
+    /// Counts one webhook attempt's observation, or a message's `dlq_max_attempts`.
+    pub fn webhook_outcome(&self, outcome: &'static str) {
+        self.webhook_deliveries.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    /// The queue figures, read from the database at scrape time (shared by every node).
+    pub fn set_webhook_queue(&self, depth: i64, oldest_age: Duration) {
+        self.webhook_queue_depth.set(depth);
+        self.webhook_oldest_pending_age.set(oldest_age.as_secs_f64());
     }
 
     /// The OpenMetrics text exposition.

@@ -2,9 +2,11 @@
 //! single statements, so they are exact under concurrency and across nodes.
 
 use async_trait::async_trait;
+use intelliauth_core::events::Event;
 use intelliauth_core::model::{Lockout, User};
 use intelliauth_core::ports::{AuthStore, FailurePolicy, FlowRecord, OneTimeToken, SessionRecord, StoreResult};
 
+use crate::macros::decoded;
 use crate::rows;
 use crate::{map_error, on_pool, SqlStore};
 
@@ -35,19 +37,35 @@ impl AuthStore for SqlStore {
         )
     }
 
-    async fn record_failed_sign_in(&self, user_id: &str, policy: FailurePolicy) -> StoreResult<Lockout> {
+    async fn record_failed_sign_in(
+        &self,
+        user_id: &str,
+        policy: FailurePolicy,
+        events: &[Event],
+        lock_event: &Event,
+    ) -> StoreResult<Lockout> {
         let sql = record_failure_sql();
-        let row = fetch_one_as!(
-            self,
-            rows::lockout,
-            sqlx::query(&sql)
+        in_outbox!(self, events, tx => {
+            let row = sqlx::query(&sql)
                 .bind(policy.now - policy.window_ms)
                 .bind(policy.now)
                 .bind(policy.threshold)
                 .bind(policy.lock_ms)
                 .bind(user_id)
-        )?;
-        Ok(row.unwrap_or_default())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_error)?;
+            let exists = row.is_some();
+            let lockout = match row {
+                Some(row) => decoded(rows::lockout(&row))?,
+                None => Lockout::default(),
+            };
+            // This attempt locked the account if the lock ends exactly `lock_ms` from now.
+            if lockout.locked_until == policy.now + policy.lock_ms {
+                append_event!(tx, lock_event);
+            }
+            (lockout, exists)
+        })
     }
 
     async fn clear_failed_sign_ins(&self, user_id: &str) -> StoreResult<()> {
@@ -66,9 +84,9 @@ impl AuthStore for SqlStore {
         tenant_id: &str,
         email_digest: &str,
         policy: FailurePolicy,
+        events: &[Event],
     ) -> StoreResult<()> {
-        touched!(
-            self,
+        in_outbox!(self, events, tx => {
             sqlx::query(
                 "INSERT INTO unknown_sign_in_failures (tenant_id, email_digest, failed_attempts, window_start) VALUES ($1, $2, 1, $3)
                  ON CONFLICT (tenant_id, email_digest) DO UPDATE SET
@@ -81,8 +99,11 @@ impl AuthStore for SqlStore {
             .bind(email_digest)
             .bind(policy.now)
             .bind(policy.now - policy.window_ms)
-        )
-        .map(|_| ())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
+            ((), true)
+        })
     }
 
     async fn prune_expired(&self, now: i64, keep_ms: i64) -> StoreResult<u64> {
@@ -113,24 +134,38 @@ impl AuthStore for SqlStore {
         )
     }
 
-    async fn set_password_hash(&self, user_id: &str, hash: &str, clear_reset: bool, now: i64) -> StoreResult<()> {
+    async fn set_password_hash(
+        &self,
+        user_id: &str,
+        hash: &str,
+        clear_reset: bool,
+        now: i64,
+        events: &[Event],
+    ) -> StoreResult<()> {
         let sql = if clear_reset {
             "UPDATE users SET password_hash = $1, updated_at = $2, version = version + 1, must_reset_password = FALSE,
              failed_attempts = 0, failed_window_start = 0, locked_until = 0 WHERE id = $3"
         } else {
             "UPDATE users SET password_hash = $1, updated_at = $2, version = version + 1 WHERE id = $3"
         };
-        touched!(self, sqlx::query(sql).bind(hash).bind(now).bind(user_id)).map(|_| ())
+        in_outbox!(self, events, tx => {
+            let changed = sqlx::query(sql).bind(hash).bind(now).bind(user_id)
+                .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
+            ((), changed)
+        })
     }
 
-    async fn mark_email_verified(&self, user_id: &str, now: i64) -> StoreResult<()> {
-        touched!(
-            self,
-            sqlx::query("UPDATE users SET email_verified = TRUE, updated_at = $1, version = version + 1 WHERE id = $2")
+    async fn mark_email_verified(&self, user_id: &str, now: i64, events: &[Event]) -> StoreResult<()> {
+        in_outbox!(self, events, tx => {
+            // Only a change of state is an event: a second click on the link is not.
+            let changed = sqlx::query(
+                "UPDATE users SET email_verified = TRUE, updated_at = $1, version = version + 1
+                 WHERE id = $2 AND email_verified = FALSE")
                 .bind(now)
                 .bind(user_id)
-        )
-        .map(|_| ())
+                .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
+            ((), changed)
+        })
     }
 
     async fn insert_flow(&self, flow: &FlowRecord) -> StoreResult<()> {
@@ -153,13 +188,16 @@ impl AuthStore for SqlStore {
         )
     }
 
-    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()> {
-        on_pool!(self, pool => sqlx::query(
+    async fn insert_session(&self, session: &SessionRecord, events: &[Event]) -> StoreResult<()> {
+        in_outbox!(self, events, tx => {
+            sqlx::query(
             "INSERT INTO sessions (id, token_digest, tenant_id, user_id, created_at, last_seen_at, expires_at, idle_expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(&session.id).bind(&session.token_digest).bind(&session.tenant_id).bind(&session.user_id)
             .bind(session.created_at).bind(session.last_seen_at).bind(session.expires_at).bind(session.idle_expires_at)
-            .execute(pool).await.map(|_| ()).map_err(map_error))
+            .execute(&mut *tx).await.map_err(map_error)?;
+            ((), true)
+        })
     }
 
     async fn session_by_digest(&self, token_digest: &str) -> StoreResult<Option<SessionRecord>> {
@@ -195,34 +233,44 @@ impl AuthStore for SqlStore {
         .map(|_| ())
     }
 
-    async fn revoke_session(&self, id: &str, now: i64) -> StoreResult<()> {
-        touched!(
-            self,
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL").bind(now).bind(id)
-        )?;
-        touched!(
-            self,
+    async fn revoke_session(&self, id: &str, now: i64, events: &[Event]) -> StoreResult<()> {
+        in_outbox!(self, events, tx => {
+            let changed = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_error)?
+                .rows_affected()
+                > 0;
             sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL")
                 .bind(now)
                 .bind(id)
-        )
-        .map(|_| ())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_error)?;
+            ((), changed)
+        })
     }
 
-    async fn revoke_user_sessions(&self, user_id: &str, now: i64) -> StoreResult<()> {
-        touched!(
-            self,
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+    async fn revoke_user_sessions(&self, user_id: &str, now: i64, events: &[Event]) -> StoreResult<()> {
+        in_outbox!(self, events, tx => {
+            let changed = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
                 .bind(now)
                 .bind(user_id)
-        )?;
-        touched!(
-            self,
+                .execute(&mut *tx)
+                .await
+                .map_err(map_error)?
+                .rows_affected()
+                > 0;
             sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
                 .bind(now)
                 .bind(user_id)
-        )
-        .map(|_| ())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_error)?;
+            ((), changed)
+        })
     }
 
     async fn insert_token(&self, token: &OneTimeToken) -> StoreResult<()> {

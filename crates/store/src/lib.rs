@@ -6,19 +6,24 @@
 
 #[macro_use]
 mod macros;
+#[macro_use]
+mod outbox;
 mod auth_queries;
 mod key_queries;
 mod migrate;
 mod queries;
 mod rows;
+mod webhook_queries;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use intelliauth_core::ports::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use tokio::sync::Notify;
 
 pub use migrate::MIGRATIONS;
 
@@ -57,6 +62,8 @@ macro_rules! on_pool {
 /// The SQL store. Cheap to share behind an `Arc`.
 pub struct SqlStore {
     pub(crate) db: Db,
+    /// Notified after a commit that queued webhook messages.
+    pub(crate) outbox_signal: Arc<Notify>,
 }
 
 impl SqlStore {
@@ -78,7 +85,7 @@ impl SqlStore {
             .connect_with(options)
             .await
             .map_err(map_error)?;
-        Ok(SqlStore { db: Db::Sqlite(pool) })
+        Ok(SqlStore { db: Db::Sqlite(pool), outbox_signal: Arc::default() })
     }
 
     /// PostgreSQL at `url`. The pool connects lazily, so the server starts (and answers
@@ -91,7 +98,7 @@ impl SqlStore {
             .min_connections(0)
             .acquire_timeout(settings.acquire_timeout)
             .connect_lazy_with(options);
-        Ok(SqlStore { db: Db::Postgres(pool) })
+        Ok(SqlStore { db: Db::Postgres(pool), outbox_signal: Arc::default() })
     }
 
     /// Opens the backend named by `database_url`, or SQLite in `data_dir` when there is none.
@@ -110,6 +117,12 @@ impl SqlStore {
             ))),
             None => Self::open_sqlite(data_dir, settings).await,
         }
+    }
+
+    /// Wakes whoever waits on it (the local delivery worker) when new webhook messages
+    /// are committed, so deliveries start without waiting for the next poll.
+    pub fn outbox_signal(&self) -> Arc<Notify> {
+        self.outbox_signal.clone()
     }
 
     pub fn backend(&self) -> &'static str {

@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "signing_keys", include_str!("migrations/0003_signing_keys.sql")),
     (4, "authorization_codes", include_str!("migrations/0004_authorization_codes.sql")),
     (5, "refresh_tokens", include_str!("migrations/0005_refresh_tokens.sql")),
+    (6, "webhooks", include_str!("migrations/0006_webhooks.sql")),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

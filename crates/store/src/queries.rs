@@ -1,6 +1,7 @@
 //! `core::ports::Store` for both backends: one SQL text per operation.
 
 use async_trait::async_trait;
+use intelliauth_core::events::Event;
 use intelliauth_core::model::{Application, ManagementCredential, Tenant, User};
 use intelliauth_core::page::PageRequest;
 use intelliauth_core::ports::{Store, StoreResult, UserFilter};
@@ -70,14 +71,17 @@ impl Store for SqlStore {
         )
     }
 
-    async fn insert_user(&self, user: &User) -> StoreResult<()> {
-        on_pool!(self, pool => sqlx::query(
+    async fn insert_user(&self, user: &User, events: &[Event]) -> StoreResult<()> {
+        in_outbox!(self, events, tx => {
+            sqlx::query(
             "INSERT INTO users (id, tenant_id, email, email_verified, name, disabled, password_hash, created_at, updated_at, version,
              must_reset_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .bind(&user.id).bind(&user.tenant_id).bind(&user.email).bind(user.email_verified).bind(&user.name)
             .bind(user.disabled).bind(&user.password_hash)
             .bind(user.meta.created_at).bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
-            .execute(pool).await.map(|_| ()).map_err(map_error))
+            .execute(&mut *tx).await.map_err(map_error)?;
+            ((), true)
+        })
     }
 
     async fn get_user(&self, tenant_id: &str, id: &str) -> StoreResult<Option<User>> {
@@ -99,32 +103,44 @@ impl Store for SqlStore {
         }
     }
 
-    async fn update_user(&self, user: &User, expected_version: i64) -> StoreResult<bool> {
-        touched!(self, sqlx::query(
+    async fn update_user(&self, user: &User, expected_version: i64, events: &[Event]) -> StoreResult<bool> {
+        in_outbox!(self, events, tx => {
+            let changed = sqlx::query(
             "UPDATE users SET email = $1, email_verified = $2, name = $3, disabled = $4, password_hash = $5, updated_at = $6, version = $7,
              must_reset_password = $8 WHERE tenant_id = $9 AND id = $10 AND version = $11")
             .bind(&user.email).bind(user.email_verified).bind(&user.name).bind(user.disabled).bind(&user.password_hash)
             .bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
-            .bind(&user.tenant_id).bind(&user.id).bind(expected_version))
+            .bind(&user.tenant_id).bind(&user.id).bind(expected_version)
+                .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
+            (changed, changed)
+        })
     }
 
-    async fn delete_user(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool> {
-        touched!(
-            self,
-            sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2 AND version = $3")
+    async fn delete_user(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        expected_version: i64,
+        events: &[Event],
+    ) -> StoreResult<bool> {
+        in_outbox!(self, events, tx => {
+            let changed = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2 AND version = $3")
                 .bind(tenant_id)
                 .bind(id)
                 .bind(expected_version)
-        )
+                .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
+            (changed, changed)
+        })
     }
 
-    async fn insert_application(&self, app: &Application) -> StoreResult<()> {
+    async fn insert_application(&self, app: &Application, events: &[Event]) -> StoreResult<()> {
         let (uris, grants, scopes) = (
             json_text(&app.redirect_uris),
             json_text(&grant_names(&app.allowed_grants)),
             json_text(&app.allowed_scopes),
         );
-        on_pool!(self, pool => sqlx::query(
+        in_outbox!(self, events, tx => {
+            sqlx::query(
             "INSERT INTO applications (id, tenant_id, name, client_type, redirect_uris, allowed_grants, allowed_scopes, first_party,
              secret_digest, created_at, updated_at, version, post_logout_redirect_uris, jwks, token_settings)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
@@ -134,7 +150,9 @@ impl Store for SqlStore {
             .bind(json_text(&app.post_logout_redirect_uris))
             .bind(app.jwks.as_ref().map(|jwks| jwks.to_string()))
             .bind(json_text(&app.token_settings))
-            .execute(pool).await.map(|_| ()).map_err(map_error))
+            .execute(&mut *tx).await.map_err(map_error)?;
+            ((), true)
+        })
     }
 
     async fn get_application(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Application>> {
@@ -156,13 +174,19 @@ impl Store for SqlStore {
         )
     }
 
-    async fn update_application(&self, app: &Application, expected_version: i64) -> StoreResult<bool> {
+    async fn update_application(
+        &self,
+        app: &Application,
+        expected_version: i64,
+        events: &[Event],
+    ) -> StoreResult<bool> {
         let (uris, grants, scopes) = (
             json_text(&app.redirect_uris),
             json_text(&grant_names(&app.allowed_grants)),
             json_text(&app.allowed_scopes),
         );
-        touched!(self, sqlx::query(
+        in_outbox!(self, events, tx => {
+            let changed = sqlx::query(
             "UPDATE applications SET name = $1, redirect_uris = $2, allowed_grants = $3, allowed_scopes = $4, first_party = $5,
              secret_digest = $6, updated_at = $7, version = $8, post_logout_redirect_uris = $12, jwks = $13,
              token_settings = $14 WHERE tenant_id = $9 AND id = $10 AND version = $11")
@@ -170,17 +194,27 @@ impl Store for SqlStore {
             .bind(app.meta.updated_at).bind(app.meta.version).bind(&app.tenant_id).bind(&app.id).bind(expected_version)
             .bind(json_text(&app.post_logout_redirect_uris))
             .bind(app.jwks.as_ref().map(|jwks| jwks.to_string()))
-            .bind(json_text(&app.token_settings)))
+            .bind(json_text(&app.token_settings))
+                .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
+            (changed, changed)
+        })
     }
 
-    async fn delete_application(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool> {
-        touched!(
-            self,
-            sqlx::query("DELETE FROM applications WHERE tenant_id = $1 AND id = $2 AND version = $3")
+    async fn delete_application(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        expected_version: i64,
+        events: &[Event],
+    ) -> StoreResult<bool> {
+        in_outbox!(self, events, tx => {
+            let changed = sqlx::query("DELETE FROM applications WHERE tenant_id = $1 AND id = $2 AND version = $3")
                 .bind(tenant_id)
                 .bind(id)
                 .bind(expected_version)
-        )
+                .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
+            (changed, changed)
+        })
     }
 
     async fn insert_credential(&self, credential: &ManagementCredential) -> StoreResult<()> {

@@ -4,10 +4,12 @@
 use intelliauth_catalogue::Code;
 
 use super::{Auth, ClientContext, RESENDS_PER_WINDOW};
+use crate::events::{Event, EventType};
 use crate::model::User;
 use crate::ports::{Mail, OneTimeToken};
 use crate::validate::{normalize_email, FieldErrors};
 use crate::{ids, secret, Error, Result};
+use serde_json::json;
 
 const VERIFY_PURPOSE: &str = "verify_email";
 const RESET_PURPOSE: &str = "reset_password";
@@ -88,7 +90,8 @@ impl Auth {
     pub async fn verify_email(&self, tenant_id: &str, token: &str) -> Result<()> {
         let record = self.auth_store.consume_token(&secret::digest(token), VERIFY_PURPOSE, ids::now_ms()).await?;
         let record = record.filter(|record| record.tenant_id == tenant_id).ok_or_else(link_invalid)?;
-        self.auth_store.mark_email_verified(&record.user_id, ids::now_ms()).await?;
+        let verified = Event::new(tenant_id, EventType::UserEmailVerified, json!({ "id": record.user_id }));
+        self.auth_store.mark_email_verified(&record.user_id, ids::now_ms(), &[verified]).await?;
         Ok(())
     }
 
@@ -124,10 +127,12 @@ impl Auth {
         let record = self.auth_store.consume_token(&secret::digest(token), RESET_PURPOSE, now).await?;
         let record = record.filter(|record| record.tenant_id == tenant_id).ok_or_else(link_invalid)?;
         let hash = self.hasher.hash(password).await?;
-        self.auth_store.set_password_hash(&record.user_id, &hash, true, now).await?;
+        let reset = Event::new(tenant_id, EventType::UserPasswordReset, json!({ "id": record.user_id }));
+        self.auth_store.set_password_hash(&record.user_id, &hash, true, now, &[reset]).await?;
         // Following the mailed link proves the address.
-        self.auth_store.mark_email_verified(&record.user_id, now).await?;
-        self.auth_store.revoke_user_sessions(&record.user_id, now).await?;
+        self.auth_store.mark_email_verified(&record.user_id, now, &[]).await?;
+        let revoked = Event::session_revoked(tenant_id, &record.user_id, None, "password_reset");
+        self.auth_store.revoke_user_sessions(&record.user_id, now, &[revoked]).await?;
         self.store.get_user(tenant_id, &record.user_id).await?.ok_or_else(link_invalid)
     }
 }

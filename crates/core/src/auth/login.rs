@@ -6,11 +6,13 @@ use intelliauth_catalogue::Code;
 use super::flows::{CsrfProof, FlowKind};
 use super::session::ActiveSession;
 use super::{Auth, ClientContext};
+use crate::events::{Event, EventType};
 use crate::model::User;
 use crate::password::MAX_PASSWORD_BYTES;
 use crate::ports::FailurePolicy;
 use crate::validate::normalize_email;
 use crate::{ids, secret, Error, Result};
+use serde_json::json;
 
 #[derive(Debug, Clone, Default)]
 pub struct SignIn {
@@ -88,7 +90,7 @@ impl Auth {
         if let Some(hash) = &stored_hash {
             if self.hasher.needs_rehash(hash) {
                 let rehashed = self.hasher.hash(input.password.clone()).await?;
-                self.auth_store.set_password_hash(&user.id, &rehashed, false, now).await?;
+                self.auth_store.set_password_hash(&user.id, &rehashed, false, now, &[]).await?;
             }
         }
         if tenant.settings.sign_in.require_verified_email && !user.email_verified {
@@ -131,9 +133,24 @@ impl Auth {
             lock_ms: policy.lockout_duration_s as i64 * 1000,
         };
         // Both branches write one row, so an unknown address answers as slowly as a known one.
+        // Both branches also write one event, for the same reason.
+        let failed = Event::new(
+            &tenant.id,
+            EventType::UserLoginFailed,
+            json!({ "user_id": user.map(|user| &user.id), "email": email, "ip": client.ip.to_string() }),
+        );
         let recorded = match user {
-            Some(user) => self.auth_store.record_failed_sign_in(&user.id, failure).await.map(|_| ()),
-            None => self.auth_store.record_unknown_sign_in(&tenant.id, &secret::digest(email), failure).await,
+            Some(user) => {
+                let locked = Event::new(
+                    &tenant.id,
+                    EventType::UserLocked,
+                    json!({ "user_id": user.id, "email": user.email, "locked_for_s": policy.lockout_duration_s }),
+                );
+                self.auth_store.record_failed_sign_in(&user.id, failure, &[failed], &locked).await.map(|_| ())
+            }
+            None => {
+                self.auth_store.record_unknown_sign_in(&tenant.id, &secret::digest(email), failure, &[failed]).await
+            }
         };
         match recorded {
             Ok(()) => Error::new(Code::InvalidCredentials),

@@ -4,9 +4,11 @@
 use intelliauth_catalogue::Code;
 
 use super::Auth;
+use crate::events::{Event, EventType};
 use crate::model::{Tenant, User};
 use crate::ports::SessionRecord;
 use crate::{ids, secret, Error, Result};
+use serde_json::json;
 
 /// A session and, right after sign-in only, its token (the cookie value or bearer).
 #[derive(Debug, Clone)]
@@ -34,7 +36,12 @@ impl Auth {
             idle_expires_at: now + policy.session_idle_s as i64 * 1000,
             revoked_at: None,
         };
-        self.auth_store.insert_session(&record).await?;
+        let signed_in = Event::new(
+            &tenant.id,
+            EventType::UserLoginSucceeded,
+            json!({ "user_id": user.id, "email": user.email, "session_id": record.id }),
+        );
+        self.auth_store.insert_session(&record, &[signed_in]).await?;
         Ok(ActiveSession { token: Some(token), record })
     }
 
@@ -71,7 +78,8 @@ impl Auth {
             return Ok(());
         }
         if let Some(record) = self.auth_store.session_by_digest(&secret::digest(token)).await? {
-            self.auth_store.revoke_session(&record.id, ids::now_ms()).await?;
+            let ended = Event::session_revoked(&record.tenant_id, &record.user_id, Some(&record.id), "sign_out");
+            self.auth_store.revoke_session(&record.id, ids::now_ms(), &[ended]).await?;
         }
         Ok(())
     }

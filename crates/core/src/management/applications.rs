@@ -2,6 +2,7 @@
 //! at creation and stored only as a digest.
 
 use super::{versioned, Management};
+use crate::events::{Event, EventType};
 use crate::model::{Application, ApplicationTokenSettings, ClientType, Grant, IfMatch, Meta};
 use crate::page::{Page, PageRequest};
 use crate::ports::StoreError;
@@ -189,7 +190,8 @@ impl Management {
             token_settings: input.token_settings,
             meta: Meta::new(ids::now_ms()),
         };
-        match self.store.insert_application(&application).await {
+        let created = Event::application(EventType::ApplicationCreated, &application);
+        match self.store.insert_application(&application, &[created]).await {
             Err(StoreError::Conflict) => Err(Error::conflict("application", "name", &application.name)),
             other => other.map(|()| (application, client_secret)).map_err(Error::from),
         }
@@ -258,7 +260,8 @@ impl Management {
                 errors.into_result()
             },
             |application, version| async move {
-                match self.store.update_application(&application, version).await {
+                let updated = Event::application(EventType::ApplicationUpdated, &application);
+                match self.store.update_application(&application, version, &[updated]).await {
                     Err(StoreError::Conflict) => Err(Error::conflict("application", "name", &application.name)),
                     other => Ok(other?.then_some(application)),
                 }
@@ -272,7 +275,10 @@ impl Management {
             "application",
             if_match,
             || async { Ok(self.store.get_application(tenant_id, id).await?) },
-            |version| async move { Ok(self.store.delete_application(tenant_id, id, version).await?) },
+            |version| async move {
+                let deleted = Event::application_deleted(tenant_id, id);
+                Ok(self.store.delete_application(tenant_id, id, version, &[deleted]).await?)
+            },
         )
         .await
     }

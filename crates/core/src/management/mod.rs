@@ -8,6 +8,7 @@ mod credentials;
 mod tenants;
 mod users;
 mod versioned;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -15,9 +16,22 @@ pub use applications::{ApplicationPatch, NewApplication};
 pub use credentials::{Bootstrap, NewCredential, TOKEN_PREFIX};
 pub use tenants::{NewTenant, TenantPatch, DEFAULT_TENANT};
 pub use users::{NewUser, UserPatch};
+pub use webhooks::{NewSubscription, SubscriptionPatch, DEFAULT_ROTATION_OVERLAP_S, SECRET_PREFIX};
 
 use crate::password::PasswordHasherPool;
 use crate::ports::{AuthStore, Store};
+use crate::sealed::InstanceKey;
+use crate::webhooks::address::AddressPolicy;
+use crate::webhooks::WebhookStore;
+
+/// What webhook management needs: its store, the key that seals signing secrets, and
+/// which receiver addresses the instance allows.
+#[derive(Clone)]
+pub struct WebhookSetup {
+    pub store: Arc<dyn WebhookStore>,
+    pub key: InstanceKey,
+    pub policy: AddressPolicy,
+}
 
 /// Entry point for management use cases. Cheap to clone.
 #[derive(Clone)]
@@ -25,11 +39,17 @@ pub struct Management {
     store: Arc<dyn Store>,
     auth_store: Arc<dyn AuthStore>,
     hasher: PasswordHasherPool,
+    webhooks: WebhookSetup,
 }
 
 impl Management {
-    pub fn new(store: Arc<dyn Store>, auth_store: Arc<dyn AuthStore>, hasher: PasswordHasherPool) -> Self {
-        Management { store, auth_store, hasher }
+    pub fn new(
+        store: Arc<dyn Store>,
+        auth_store: Arc<dyn AuthStore>,
+        hasher: PasswordHasherPool,
+        webhooks: WebhookSetup,
+    ) -> Self {
+        Management { store, auth_store, hasher, webhooks }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

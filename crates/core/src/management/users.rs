@@ -1,6 +1,7 @@
 //! User use cases: create (with the tenant's password policy), read, list, update, delete.
 
 use super::{versioned, Management};
+use crate::events::{Event, EventType};
 use crate::model::{IfMatch, Lockout, Meta, User};
 use crate::page::{Page, PageRequest};
 use crate::ports::{StoreError, UserFilter};
@@ -64,7 +65,7 @@ impl Management {
             lockout: Lockout::default(),
             meta: Meta::new(ids::now_ms()),
         };
-        match self.store.insert_user(&user).await {
+        match self.store.insert_user(&user, &[Event::user(EventType::UserCreated, &user)]).await {
             Err(StoreError::Conflict) => Err(Error::conflict("user", "email", &user.email)),
             other => other.map(|()| user).map_err(Error::from),
         }
@@ -140,7 +141,7 @@ impl Management {
                 Ok(())
             },
             |user, version| async move {
-                match self.store.update_user(&user, version).await {
+                match self.store.update_user(&user, version, &[Event::user(EventType::UserUpdated, &user)]).await {
                     Err(StoreError::Conflict) => Err(Error::conflict("user", "email", &user.email)),
                     other => Ok(other?.then_some(user)),
                 }
@@ -154,7 +155,10 @@ impl Management {
             "user",
             if_match,
             || async { Ok(self.store.get_user(tenant_id, id).await?) },
-            |version| async move { Ok(self.store.delete_user(tenant_id, id, version).await?) },
+            |version| async move {
+                let deleted = Event::user_deleted(tenant_id, id);
+                Ok(self.store.delete_user(tenant_id, id, version, &[deleted]).await?)
+            },
         )
         .await
     }
@@ -182,9 +186,13 @@ impl Management {
         let sessions = self.user_sessions(tenant_id, user_id).await?;
         let now = ids::now_ms();
         match session_id {
-            None => Ok(self.auth_store.revoke_user_sessions(user_id, now).await?),
+            None => {
+                let revoked = Event::session_revoked(tenant_id, user_id, None, "admin");
+                Ok(self.auth_store.revoke_user_sessions(user_id, now, &[revoked]).await?)
+            }
             Some(id) if sessions.iter().any(|session| session.id == id) => {
-                Ok(self.auth_store.revoke_session(id, now).await?)
+                let revoked = Event::session_revoked(tenant_id, user_id, Some(id), "admin");
+                Ok(self.auth_store.revoke_session(id, now, &[revoked]).await?)
             }
             Some(_) => Err(Error::not_found("session")),
         }

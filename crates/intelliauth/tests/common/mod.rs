@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod receiver;
 pub mod smtp;
 pub mod stub_http;
 

@@ -9,8 +9,9 @@ pub mod openapi;
 pub mod tenants;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use intelliauth_core::validate::FieldErrors;
 
@@ -41,6 +42,22 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/credentials", get(credentials::list_all).post(credentials::create))
         .route("/v1/credentials/{credential_id}", axum::routing::delete(credentials::delete))
+        .route("/v1/webhook-event-types", get(webhooks::event_types))
+        .route("/v1/tenants/{tenant_id}/webhooks/subscriptions", get(webhooks::list_all).post(webhooks::create))
+        .route(
+            "/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}",
+            get(webhooks::get).patch(webhooks::update).delete(webhooks::delete),
+        )
+        .route(
+            "/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route("/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}/test", post(webhooks::send_test))
+        .route("/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}/messages", get(webhooks::messages))
+        .route("/v1/tenants/{tenant_id}/webhooks/messages/{message_id}", get(webhooks::message))
+        .route("/v1/tenants/{tenant_id}/webhooks/messages/{message_id}/replay", post(webhooks::replay))
+        .route("/v1/tenants/{tenant_id}/webhooks/dead-letters", get(webhooks::dead_letters))
+        .route("/v1/tenants/{tenant_id}/webhooks/dead-letters/replay", post(webhooks::replay_dead_letters))
         .merge(auth::routes())
         .merge(oauth::routes())
 }

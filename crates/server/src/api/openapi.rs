@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{applications, credentials, errors, tenants, users, views};
+use super::{applications, credentials, errors, tenants, users, views, webhooks};
 
 struct BearerAuth;
 
@@ -25,7 +25,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "IntelliAuth management API", description = "Tenants, users, applications and credentials. Every error body is `{code, message, details, request_id}` with a code from `GET /v1/errors`."),
+    info(title = "IntelliAuth management API", description = "Tenants, users, applications, credentials and webhooks. Every error body is `{code, message, details, request_id}` with a code from `GET /v1/errors`."),
     paths(
         errors::catalogue,
         tenants::create, tenants::get, tenants::list_all, tenants::update, tenants::delete,
@@ -33,6 +33,9 @@ impl Modify for BearerAuth {
         users::sessions, users::revoke_session, users::revoke_all_sessions,
         applications::create, applications::get, applications::list_all, applications::update, applications::delete,
         credentials::create, credentials::list_all, credentials::delete,
+        webhooks::event_types, webhooks::create, webhooks::list_all, webhooks::get, webhooks::update, webhooks::delete,
+        webhooks::rotate_secret, webhooks::send_test, webhooks::messages, webhooks::message, webhooks::replay,
+        webhooks::dead_letters, webhooks::replay_dead_letters,
     ),
     components(schemas(views::ErrorBody)),
     modifiers(&BearerAuth),

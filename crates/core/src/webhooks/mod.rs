@@ -1,0 +1,210 @@
+//! Webhook subscriptions, messages and attempts, and the storage port behind delivery.
+//!
+//! A *message* is one event for one subscription; an *attempt* is one HTTP request for it.
+//! The store fans events out into messages in the event's own transaction, so an event is
+//! never lost between the change and its delivery.
+
+pub mod address;
+
+use async_trait::async_trait;
+
+use crate::events::Event;
+use crate::model::Meta;
+use crate::page::PageRequest;
+use crate::ports::StoreResult;
+
+/// Matches every event type in a subscription's `event_types`.
+pub const ALL_EVENTS: &str = "*";
+
+/// A tenant's receiver URL and what it wants to hear about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscription {
+    pub id: String,
+    pub tenant_id: String,
+    pub url: String,
+    /// Event type names, or `["*"]`.
+    pub event_types: Vec<String>,
+    pub description: Option<String>,
+    pub enabled: bool,
+    /// The signing secret (`whsec_…`), sealed with the instance key.
+    pub secret_sealed: String,
+    /// The secret before the last rotation, still signing until `previous_secret_expires_at`.
+    pub previous_secret_sealed: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageStatus {
+    /// Waiting for its next attempt (or being attempted now).
+    Pending,
+    Delivered,
+    /// Every attempt of its schedule failed: the dead-letter queue.
+    Dead,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Pending => "pending",
+            MessageStatus::Delivered => "delivered",
+            MessageStatus::Dead => "dead",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MessageStatus> {
+        [MessageStatus::Pending, MessageStatus::Delivered, MessageStatus::Dead].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// One event on its way to one subscription.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: String,
+    pub tenant_id: String,
+    pub subscription_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub status: MessageStatus,
+    /// Attempts made in all.
+    pub attempts: i64,
+    /// Attempts since the message was created or last replayed; the retry schedule counts these.
+    pub cycle_attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    /// The last attempt's observation, or `dlq_max_attempts` once dead.
+    pub last_outcome: Option<String>,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// What one attempt observed. The codes are the catalogue's delivery-feed observations,
+/// plus the transport failures the catalogue leaves to the feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observation {
+    Delivered,
+    Receiver5xx,
+    Receiver4xx,
+    /// A 1xx or 3xx: redirects are not followed (they could point anywhere).
+    ReceiverUnexpectedStatus,
+    ReceiverTimeout,
+    ReceiverTlsFailed,
+    ReceiverConnectionFailed,
+    ReceiverDnsFailed,
+    /// The receiver's address is private, loopback or link-local and the instance does not allow it.
+    ReceiverAddressForbidden,
+}
+
+impl Observation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Observation::Delivered => "delivered",
+            Observation::Receiver5xx => "receiver_5xx",
+            Observation::Receiver4xx => "receiver_4xx",
+            Observation::ReceiverUnexpectedStatus => "receiver_unexpected_status",
+            Observation::ReceiverTimeout => "receiver_timeout",
+            Observation::ReceiverTlsFailed => "receiver_tls_failed",
+            Observation::ReceiverConnectionFailed => "receiver_connection_failed",
+            Observation::ReceiverDnsFailed => "receiver_dns_failed",
+            Observation::ReceiverAddressForbidden => "receiver_address_forbidden",
+        }
+    }
+}
+
+/// The code a message carries once its schedule is exhausted.
+pub const DLQ_MAX_ATTEMPTS: &str = "dlq_max_attempts";
+
+/// One HTTP request for a message, as the delivery feed shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub id: String,
+    pub message_id: String,
+    /// 1 for the first attempt, counting across replays.
+    pub number: i64,
+    pub started_at: i64,
+    pub latency_ms: i64,
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    /// The first bytes of the receiver's response body.
+    pub response_excerpt: Option<String>,
+    /// What failed below HTTP (TLS reason, connection error).
+    pub error: Option<String>,
+    /// Which server process made the attempt.
+    pub node: String,
+}
+
+/// A message leased to one worker, with everything needed to send it.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub message: Message,
+    pub event: Event,
+    pub url: String,
+    pub secret_sealed: String,
+    pub previous_secret_sealed: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+}
+
+/// Where a message goes after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    Delivered,
+    RetryAt(i64),
+    Dead,
+}
+
+/// Filters for the delivery feed.
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    pub status: Option<MessageStatus>,
+    pub event_type: Option<String>,
+}
+
+/// Queue figures for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    pub pending: i64,
+    pub oldest_pending_created_at: Option<i64>,
+}
+
+/// Persistence for webhooks. Claims are leases: a message leased to one worker is not
+/// claimed by another until the lease ends, so an attempt is never sent twice at once;
+/// a worker that dies mid-attempt only delays the message until its lease expires.
+#[async_trait]
+pub trait WebhookStore: Send + Sync + 'static {
+    async fn insert_subscription(&self, subscription: &Subscription) -> StoreResult<()>;
+    async fn get_subscription(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Subscription>>;
+    async fn list_subscriptions(&self, tenant_id: &str, page: &PageRequest) -> StoreResult<Vec<Subscription>>;
+    async fn update_subscription(&self, subscription: &Subscription, expected_version: i64) -> StoreResult<bool>;
+    async fn delete_subscription(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool>;
+
+    /// Stores `event` and queues it for `subscription_id` only (a test event).
+    async fn insert_targeted_event(&self, event: &Event, subscription_id: &str) -> StoreResult<String>;
+
+    /// Leases up to `limit` due messages to `lease_owner` until `lease_until`, never more
+    /// than `per_subscription` in flight per subscription across all nodes.
+    async fn claim_messages(
+        &self,
+        lease_owner: &str,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+        per_subscription: i64,
+    ) -> StoreResult<Vec<Claimed>>;
+    /// Records an attempt and moves its message on, if `lease_owner` still holds the lease.
+    async fn record_attempt(&self, lease_owner: &str, attempt: &Attempt, next: NextStep) -> StoreResult<bool>;
+
+    /// Newest first; `page.after` is the id of the last message of the previous page.
+    async fn list_messages(
+        &self,
+        tenant_id: &str,
+        subscription_id: Option<&str>,
+        filter: &MessageFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<Message>>;
+    async fn get_message(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Message>>;
+    async fn message_attempts(&self, message_id: &str) -> StoreResult<Vec<Attempt>>;
+    /// Queues a finished message again with a fresh retry schedule.
+    async fn replay_message(&self, tenant_id: &str, id: &str, now: i64) -> StoreResult<bool>;
+    /// Queues every dead message of the tenant that died at or after `since`.
+    async fn replay_dead_messages(&self, tenant_id: &str, since: i64, now: i64) -> StoreResult<u64>;
+    async fn queue_stats(&self) -> StoreResult<QueueStats>;
+}

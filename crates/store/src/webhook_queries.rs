@@ -1,0 +1,345 @@
+//! `core::webhooks::WebhookStore` for both backends: subscriptions, leases on due
+//! messages, attempts and the delivery feed.
+
+use async_trait::async_trait;
+use intelliauth_core::events::{Event, EventType};
+use intelliauth_core::model::Meta;
+use intelliauth_core::page::PageRequest;
+use intelliauth_core::ports::{StoreError, StoreResult};
+use intelliauth_core::webhooks::{
+    Attempt, Claimed, Message, MessageFilter, MessageStatus, NextStep, QueueStats, Subscription, WebhookStore,
+    ALL_EVENTS, DLQ_MAX_ATTEMPTS,
+};
+
+use crate::rows::Columns;
+use crate::{map_error, on_pool, Db, SqlStore};
+
+/// Stored form of a subscription's event types: `*` or `,a,b,`.
+fn event_types_text(types: &[String]) -> String {
+    if types.iter().any(|t| t == ALL_EVENTS) {
+        ALL_EVENTS.to_owned()
+    } else {
+        format!(",{},", types.join(","))
+    }
+}
+
+fn event_types_list(text: &str) -> Vec<String> {
+    text.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()
+}
+
+fn subscription(row: &impl Columns) -> sqlx::Result<Subscription> {
+    Ok(Subscription {
+        id: row.text("id")?,
+        tenant_id: row.text("tenant_id")?,
+        url: row.text("url")?,
+        event_types: event_types_list(&row.text("event_types")?),
+        description: row.opt_text("description")?,
+        enabled: row.flag("enabled")?,
+        secret_sealed: row.text("secret")?,
+        previous_secret_sealed: row.opt_text("previous_secret")?,
+        previous_secret_expires_at: row.opt_int("previous_secret_expires_at")?,
+        meta: Meta {
+            created_at: row.int("created_at")?,
+            updated_at: row.int("updated_at")?,
+            version: row.int("version")?,
+        },
+    })
+}
+
+fn message(row: &impl Columns) -> sqlx::Result<Message> {
+    let status = row.text("status")?;
+    Ok(Message {
+        id: row.text("id")?,
+        tenant_id: row.text("tenant_id")?,
+        subscription_id: row.text("subscription_id")?,
+        event_id: row.text("event_id")?,
+        event_type: row.text("event_type")?,
+        status: MessageStatus::parse(&status).ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: "status".into(),
+            source: format!("unknown message status {status:?}").into(),
+        })?,
+        attempts: row.int("attempts")?,
+        cycle_attempts: row.int("cycle_attempts")?,
+        next_attempt_at: row.opt_int("next_attempt_at")?,
+        last_outcome: row.opt_text("last_outcome")?,
+        created_at: row.int("created_at")?,
+        finished_at: row.opt_int("finished_at")?,
+    })
+}
+
+fn attempt(row: &impl Columns) -> sqlx::Result<Attempt> {
+    Ok(Attempt {
+        id: row.text("id")?,
+        message_id: row.text("message_id")?,
+        number: row.int("number")?,
+        started_at: row.int("started_at")?,
+        latency_ms: row.int("latency_ms")?,
+        outcome: row.text("outcome")?,
+        http_status: row.opt_int("http_status")?,
+        response_excerpt: row.opt_text("response_excerpt")?,
+        error: row.opt_text("error")?,
+        node: row.text("node")?,
+    })
+}
+
+fn claimed(row: &impl Columns) -> sqlx::Result<Claimed> {
+    let message = message(row)?;
+    let kind = row.text("event_type")?;
+    let data = row.text("event_data")?;
+    let event = Event {
+        id: message.event_id.clone(),
+        tenant_id: message.tenant_id.clone(),
+        kind: EventType::parse(&kind).ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: "event_type".into(),
+            source: format!("unknown event type {kind:?}").into(),
+        })?,
+        occurred_at: row.int("event_occurred_at")?,
+        data: serde_json::from_str(&data)
+            .map_err(|e| sqlx::Error::ColumnDecode { index: "event_data".into(), source: e.into() })?,
+    };
+    Ok(Claimed {
+        message,
+        event,
+        url: row.text("url")?,
+        secret_sealed: row.text("secret")?,
+        previous_secret_sealed: row.opt_text("previous_secret")?,
+        previous_secret_expires_at: row.opt_int("previous_secret_expires_at")?,
+    })
+}
+
+/// Leases due messages. Ranking counts messages already leased, so no subscription has
+/// more than `$5` attempts in flight across all nodes: one slow receiver cannot take
+/// every worker. On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets nodes claim side by side.
+const CLAIM: &str = "WITH ranked AS (
+        SELECT id, lease_until, ROW_NUMBER() OVER (
+            PARTITION BY subscription_id
+            ORDER BY CASE WHEN lease_until >= $3 THEN 0 ELSE 1 END, next_attempt_at, id) AS place
+        FROM webhook_messages
+        WHERE status = 'pending' AND (lease_until >= $3 OR next_attempt_at <= $3)
+          -- A disabled subscription's messages wait until it is enabled again.
+          AND subscription_id IN (SELECT id FROM webhook_subscriptions WHERE enabled = $6))
+    UPDATE webhook_messages SET lease_owner = $1, lease_until = $2
+    WHERE id IN (
+        SELECT m.id FROM webhook_messages m
+        WHERE m.id IN (SELECT id FROM ranked WHERE place <= $5 AND (lease_until IS NULL OR lease_until < $3))
+          AND m.status = 'pending' AND m.next_attempt_at <= $3 AND (m.lease_until IS NULL OR m.lease_until < $3)
+        ORDER BY m.next_attempt_at
+        LIMIT $4 /*lock*/)";
+
+const CLAIMED: &str = "SELECT m.*, e.occurred_at AS event_occurred_at, e.data AS event_data,
+        s.url, s.secret, s.previous_secret, s.previous_secret_expires_at
+    FROM webhook_messages m
+    JOIN events e ON e.id = m.event_id
+    JOIN webhook_subscriptions s ON s.id = m.subscription_id
+    WHERE m.lease_owner = $1 AND m.status = 'pending'";
+
+#[async_trait]
+impl WebhookStore for SqlStore {
+    async fn insert_subscription(&self, s: &Subscription) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO webhook_subscriptions (id, tenant_id, url, event_types, description, enabled, secret, previous_secret,
+             previous_secret_expires_at, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+            .bind(&s.id).bind(&s.tenant_id).bind(&s.url).bind(event_types_text(&s.event_types)).bind(&s.description)
+            .bind(s.enabled).bind(&s.secret_sealed).bind(&s.previous_secret_sealed).bind(s.previous_secret_expires_at)
+            .bind(s.meta.created_at).bind(s.meta.updated_at).bind(s.meta.version)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn get_subscription(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Subscription>> {
+        fetch_one_as!(
+            self,
+            subscription,
+            sqlx::query("SELECT * FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(id)
+        )
+    }
+
+    async fn list_subscriptions(&self, tenant_id: &str, page: &PageRequest) -> StoreResult<Vec<Subscription>> {
+        fetch_all_as!(
+            self,
+            subscription,
+            sqlx::query("SELECT * FROM webhook_subscriptions WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+                .bind(tenant_id)
+                .bind(page.after.as_deref().unwrap_or(""))
+                .bind(i64::from(page.limit))
+        )
+    }
+
+    async fn update_subscription(&self, s: &Subscription, expected_version: i64) -> StoreResult<bool> {
+        touched!(self, sqlx::query(
+            "UPDATE webhook_subscriptions SET url = $1, event_types = $2, description = $3, enabled = $4, secret = $5,
+             previous_secret = $6, previous_secret_expires_at = $7, updated_at = $8, version = $9
+             WHERE tenant_id = $10 AND id = $11 AND version = $12")
+            .bind(&s.url).bind(event_types_text(&s.event_types)).bind(&s.description).bind(s.enabled)
+            .bind(&s.secret_sealed).bind(&s.previous_secret_sealed).bind(s.previous_secret_expires_at)
+            .bind(s.meta.updated_at).bind(s.meta.version).bind(&s.tenant_id).bind(&s.id).bind(expected_version))
+    }
+
+    async fn delete_subscription(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query("DELETE FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2 AND version = $3")
+                .bind(tenant_id)
+                .bind(id)
+                .bind(expected_version)
+        )
+    }
+
+    async fn insert_targeted_event(&self, event: &Event, subscription_id: &str) -> StoreResult<String> {
+        let message_id =
+            format!("msg_{}_{}", event.id.get(4..).unwrap_or_default(), subscription_id.get(4..).unwrap_or_default());
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.map_err(map_error)?;
+            sqlx::query("INSERT INTO events (id, tenant_id, type, occurred_at, data) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&event.id).bind(&event.tenant_id).bind(event.kind.as_str()).bind(event.occurred_at)
+                .bind(event.data.to_string())
+                .execute(&mut *tx).await.map_err(map_error)?;
+            sqlx::query(
+                "INSERT INTO webhook_messages (id, tenant_id, subscription_id, event_id, event_type, status, attempts,
+                 cycle_attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, 0, $6, $6)")
+                .bind(&message_id).bind(&event.tenant_id).bind(subscription_id).bind(&event.id)
+                .bind(event.kind.as_str()).bind(event.occurred_at)
+                .execute(&mut *tx).await.map_err(map_error)?;
+            tx.commit().await.map_err(map_error)
+        })?;
+        self.outbox_signal.notify_one();
+        Ok(message_id)
+    }
+
+    async fn claim_messages(
+        &self,
+        lease_owner: &str,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+        per_subscription: i64,
+    ) -> StoreResult<Vec<Claimed>> {
+        let claim = match self.db {
+            Db::Postgres(_) => CLAIM.replace("/*lock*/", "FOR UPDATE SKIP LOCKED"),
+            Db::Sqlite(_) => CLAIM.to_owned(),
+        };
+        let taken = touched!(
+            self,
+            sqlx::query(&claim)
+                .bind(lease_owner)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
+                .bind(per_subscription)
+                .bind(true)
+        )?;
+        if !taken {
+            return Ok(Vec::new());
+        }
+        fetch_all_as!(self, claimed, sqlx::query(CLAIMED).bind(lease_owner))
+    }
+
+    async fn record_attempt(&self, lease_owner: &str, attempt: &Attempt, next: NextStep) -> StoreResult<bool> {
+        let (status, next_attempt_at, finished_at, outcome) = match next {
+            NextStep::Delivered => {
+                ("delivered", None, Some(attempt.started_at + attempt.latency_ms), &*attempt.outcome)
+            }
+            NextStep::RetryAt(at) => ("pending", Some(at), None, &*attempt.outcome),
+            NextStep::Dead => ("dead", None, Some(attempt.started_at + attempt.latency_ms), DLQ_MAX_ATTEMPTS),
+        };
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.map_err(map_error)?;
+            let held = sqlx::query(
+                "UPDATE webhook_messages SET status = $1, next_attempt_at = $2, finished_at = $3, last_outcome = $4,
+                 attempts = attempts + 1, cycle_attempts = cycle_attempts + 1, lease_owner = NULL, lease_until = NULL
+                 WHERE id = $5 AND lease_owner = $6")
+                .bind(status).bind(next_attempt_at).bind(finished_at).bind(outcome)
+                .bind(&attempt.message_id).bind(lease_owner)
+                .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
+            if held {
+                sqlx::query(
+                    "INSERT INTO webhook_attempts (id, message_id, number, started_at, latency_ms, outcome, http_status,
+                     response_excerpt, error, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                    .bind(&attempt.id).bind(&attempt.message_id).bind(attempt.number).bind(attempt.started_at)
+                    .bind(attempt.latency_ms).bind(&attempt.outcome).bind(attempt.http_status)
+                    .bind(&attempt.response_excerpt).bind(&attempt.error).bind(&attempt.node)
+                    .execute(&mut *tx).await.map_err(map_error)?;
+            }
+            tx.commit().await.map_err(map_error)?;
+            Ok::<_, StoreError>(held)
+        })
+    }
+
+    async fn list_messages(
+        &self,
+        tenant_id: &str,
+        subscription_id: Option<&str>,
+        filter: &MessageFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<Message>> {
+        // Optional filters as "($n IS NULL OR column = $n)" keep one SQL text for every combination.
+        fetch_all_as!(
+            self,
+            message,
+            sqlx::query(
+                "SELECT * FROM webhook_messages WHERE tenant_id = $1
+                 AND ($2 = '' OR subscription_id = $2) AND ($3 = '' OR status = $3) AND ($4 = '' OR event_type = $4)
+                 AND ($5 = '' OR id < $5) ORDER BY id DESC LIMIT $6"
+            )
+            .bind(tenant_id)
+            .bind(subscription_id.unwrap_or(""))
+            .bind(filter.status.map(MessageStatus::as_str).unwrap_or(""))
+            .bind(filter.event_type.as_deref().unwrap_or(""))
+            .bind(page.after.as_deref().unwrap_or(""))
+            .bind(i64::from(page.limit))
+        )
+    }
+
+    async fn get_message(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Message>> {
+        fetch_one_as!(
+            self,
+            message,
+            sqlx::query("SELECT * FROM webhook_messages WHERE tenant_id = $1 AND id = $2").bind(tenant_id).bind(id)
+        )
+    }
+
+    async fn message_attempts(&self, message_id: &str) -> StoreResult<Vec<Attempt>> {
+        fetch_all_as!(
+            self,
+            attempt,
+            sqlx::query("SELECT * FROM webhook_attempts WHERE message_id = $1 ORDER BY number").bind(message_id)
+        )
+    }
+
+    async fn replay_message(&self, tenant_id: &str, id: &str, now: i64) -> StoreResult<bool> {
+        let replayed = touched!(
+            self,
+            sqlx::query(
+                "UPDATE webhook_messages SET status = 'pending', cycle_attempts = 0, next_attempt_at = $1, finished_at = NULL
+                 WHERE tenant_id = $2 AND id = $3 AND status <> 'pending'"
+            )
+            .bind(now)
+            .bind(tenant_id)
+            .bind(id)
+        )?;
+        if replayed {
+            self.outbox_signal.notify_one();
+        }
+        Ok(replayed)
+    }
+
+    async fn replay_dead_messages(&self, tenant_id: &str, since: i64, now: i64) -> StoreResult<u64> {
+        let replayed = on_pool!(self, pool => sqlx::query(
+            "UPDATE webhook_messages SET status = 'pending', cycle_attempts = 0, next_attempt_at = $1, finished_at = NULL
+             WHERE tenant_id = $2 AND status = 'dead' AND finished_at >= $3")
+            .bind(now).bind(tenant_id).bind(since)
+            .execute(pool).await.map(|done| done.rows_affected()).map_err(map_error))?;
+        if replayed > 0 {
+            self.outbox_signal.notify_one();
+        }
+        Ok(replayed)
+    }
+
+    async fn queue_stats(&self) -> StoreResult<QueueStats> {
+        let (pending, oldest): (i64, Option<i64>) = on_pool!(self, pool => sqlx::query_as(
+            "SELECT COUNT(*), MIN(created_at) FROM webhook_messages WHERE status = 'pending'")
+            .fetch_one(pool).await.map_err(map_error))?;
+        Ok(QueueStats { pending, oldest_pending_created_at: oldest })
+    }
+}

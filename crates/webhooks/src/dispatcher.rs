@@ -1,0 +1,212 @@
+//! The delivery worker pool: leases due messages, sends them, records each attempt, and
+//! schedules the next one or dead-letters the message.
+//!
+//! Work is shared through the database, not through this process: every node claims with
+//! a lease, so several nodes on one PostgreSQL never send the same attempt at once, and a
+//! node killed mid-attempt only delays its messages until their leases run out.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use intelliauth_core::ids;
+use intelliauth_core::sealed::InstanceKey;
+use intelliauth_core::webhooks::address::AddressPolicy;
+use intelliauth_core::webhooks::{Attempt, Claimed, NextStep, Observation, WebhookStore, DLQ_MAX_ATTEMPTS};
+use rand::Rng;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::sender::Sender;
+use crate::signing::sign;
+
+/// The documented retry schedule: the delays after the first, second, … failed attempt.
+/// Eight attempts in all over about 28 hours.
+pub const DEFAULT_SCHEDULE_S: [u64; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
+
+#[derive(Debug, Clone)]
+pub struct DispatcherSettings {
+    /// Attempts in flight at once in this process.
+    pub concurrency: usize,
+    /// Attempts in flight at once per subscription, across all nodes.
+    pub per_subscription: usize,
+    /// A receiver must answer within this (the catalogue's "within 10s").
+    pub timeout: Duration,
+    pub schedule: Vec<Duration>,
+    /// How often to look for due messages when nothing woke the worker.
+    pub poll_interval: Duration,
+    pub policy: AddressPolicy,
+}
+
+impl Default for DispatcherSettings {
+    fn default() -> Self {
+        DispatcherSettings {
+            concurrency: 32,
+            per_subscription: 4,
+            timeout: Duration::from_secs(10),
+            schedule: DEFAULT_SCHEDULE_S.iter().map(|s| Duration::from_secs(*s)).collect(),
+            poll_interval: Duration::from_millis(500),
+            policy: AddressPolicy::default(),
+        }
+    }
+}
+
+/// Called with each attempt's observation code, and `dlq_max_attempts` when a message dies.
+pub type OutcomeHook = Arc<dyn Fn(&'static str) + Send + Sync>;
+
+pub struct Dispatcher {
+    store: Arc<dyn WebhookStore>,
+    sender: Sender,
+    key: InstanceKey,
+    settings: DispatcherSettings,
+    /// Woken by the store when messages are committed, and by finished attempts.
+    wake: Arc<Notify>,
+    on_outcome: OutcomeHook,
+    node: String,
+    claims: AtomicU64,
+}
+
+impl Dispatcher {
+    pub fn new(
+        store: Arc<dyn WebhookStore>,
+        key: InstanceKey,
+        settings: DispatcherSettings,
+        wake: Arc<Notify>,
+        on_outcome: OutcomeHook,
+    ) -> Result<Dispatcher, String> {
+        let sender = Sender::new(settings.policy, settings.timeout)?;
+        let node = format!("node_{}_{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        Ok(Dispatcher { store, sender, key, settings, wake, on_outcome, node, claims: AtomicU64::new(0) })
+    }
+
+    /// A lease outlives the longest attempt with room for recording it.
+    fn lease(&self) -> Duration {
+        self.settings.timeout + self.settings.timeout.max(Duration::from_secs(5))
+    }
+
+    /// Runs until the runtime stops.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        let dispatcher = Arc::new(self);
+        tokio::spawn(async move { dispatcher.run().await })
+    }
+
+    async fn run(self: Arc<Self>) {
+        let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
+        tracing::info!(node = %self.node, "webhook delivery started");
+        loop {
+            let free = slots.available_permits();
+            let mut full_batch = false;
+            if free > 0 {
+                // One owner per claim, so this claim's rows are told apart from the
+                // node's earlier claims still in flight.
+                let owner = format!("{}:{}", self.node, self.claims.fetch_add(1, Ordering::Relaxed));
+                let now = ids::now_ms();
+                let lease_until = now + self.lease().as_millis() as i64;
+                let claimed = self
+                    .store
+                    .claim_messages(&owner, now, lease_until, free as i64, self.settings.per_subscription as i64)
+                    .await;
+                match claimed {
+                    Ok(batch) => {
+                        full_batch = batch.len() == free;
+                        for message in batch {
+                            let Ok(permit) = slots.clone().acquire_owned().await else { return };
+                            let dispatcher = self.clone();
+                            let owner = owner.clone();
+                            tokio::spawn(async move {
+                                dispatcher.attempt(&owner, message).await;
+                                drop(permit);
+                                dispatcher.wake.notify_one();
+                            });
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "claiming webhook messages failed; retrying"),
+                }
+            }
+            if full_batch {
+                continue;
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.settings.poll_interval) => {}
+            }
+        }
+    }
+
+    /// The signatures to send: the current secret's, and the previous one's during a rotation's overlap.
+    fn signatures(&self, claimed: &Claimed, message_id: &str, timestamp_s: i64, body: &str) -> String {
+        let subscription_id = &claimed.message.subscription_id;
+        let mut secrets = vec![&claimed.secret_sealed];
+        if let (Some(previous), Some(until)) = (&claimed.previous_secret_sealed, claimed.previous_secret_expires_at) {
+            if until > ids::now_ms() {
+                secrets.push(previous);
+            }
+        }
+        secrets
+            .into_iter()
+            .filter_map(|sealed| {
+                let secret = self.key.open(sealed, subscription_id).ok()?;
+                sign(std::str::from_utf8(&secret).ok()?, message_id, timestamp_s, body)
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    async fn attempt(&self, owner: &str, claimed: Claimed) {
+        let message = &claimed.message;
+        let body = claimed.event.payload().to_string();
+        let started_at = ids::now_ms();
+        let timestamp_s = started_at / 1000;
+        let webhook_id = claimed.event.id.clone();
+        let headers = [
+            ("webhook-id", webhook_id.clone()),
+            ("webhook-timestamp", timestamp_s.to_string()),
+            ("webhook-signature", self.signatures(&claimed, &webhook_id, timestamp_s, &body)),
+        ];
+        let report = self.sender.send(&claimed.url, &headers, body).await;
+        let cycle = message.cycle_attempts + 1;
+        let next = match report.observation {
+            Observation::Delivered => NextStep::Delivered,
+            _ => match self.settings.schedule.get((cycle - 1) as usize) {
+                Some(delay) => NextStep::RetryAt(ids::now_ms() + jittered(*delay).as_millis() as i64),
+                None => NextStep::Dead,
+            },
+        };
+        let attempt = Attempt {
+            id: ids::new_id("att"),
+            message_id: message.id.clone(),
+            number: message.attempts + 1,
+            started_at,
+            latency_ms: report.latency.as_millis() as i64,
+            outcome: report.observation.as_str().to_owned(),
+            http_status: report.http_status.map(i64::from),
+            response_excerpt: report.excerpt,
+            error: report.error,
+            node: self.node.clone(),
+        };
+        (self.on_outcome)(report.observation.as_str());
+        if next == NextStep::Dead {
+            (self.on_outcome)(DLQ_MAX_ATTEMPTS);
+        }
+        tracing::info!(
+            message = %message.id,
+            subscription = %message.subscription_id,
+            attempt = attempt.number,
+            outcome = %attempt.outcome,
+            status = ?attempt.http_status,
+            latency_ms = attempt.latency_ms,
+            "webhook attempt"
+        );
+        // A failed write leaves the lease to expire, and the attempt is made again: at
+        // least once, never lost.
+        match self.store.record_attempt(owner, &attempt, next).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(message = %message.id, "webhook lease lost before the attempt was recorded"),
+            Err(error) => tracing::warn!(message = %message.id, %error, "recording a webhook attempt failed"),
+        }
+    }
+}
+
+/// `delay` ± 10%, so receivers recovering from an outage are not hit by every retry at once.
+fn jittered(delay: Duration) -> Duration {
+    delay.mul_f64(rand::thread_rng().gen_range(0.9..1.1))
+}

@@ -1,0 +1,203 @@
+//! One HTTP attempt to a receiver, and what it observed.
+//!
+//! The client never follows redirects, ignores proxy settings, and resolves names
+//! through [`GuardedResolver`], so the address policy is checked against the address
+//! actually connected to (a name that resolved to a public address when the subscription
+//! was saved cannot be re-pointed at an internal one: no DNS-rebinding SSRF).
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use intelliauth_core::webhooks::address::AddressPolicy;
+use intelliauth_core::webhooks::Observation;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// How much of a failed response's body the feed keeps.
+const EXCERPT_BYTES: usize = 1024;
+
+/// What one attempt saw.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub observation: Observation,
+    pub http_status: Option<u16>,
+    pub excerpt: Option<String>,
+    pub error: Option<String>,
+    pub latency: Duration,
+}
+
+#[derive(Debug)]
+struct AddressForbidden(String);
+#[derive(Debug)]
+struct DnsFailed(String);
+
+impl fmt::Display for AddressForbidden {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl fmt::Display for DnsFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl StdError for AddressForbidden {}
+impl StdError for DnsFailed {}
+
+/// Resolves receiver names and drops every address the policy refuses.
+struct GuardedResolver {
+    policy: AddressPolicy,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.policy;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found = intelliauth_core::webhooks::address::resolve(&host, 0)
+                .await
+                .map_err(|reason| Box::new(DnsFailed(reason)) as Box<dyn StdError + Send + Sync>)?;
+            let mut refusal = None;
+            let allowed: Vec<SocketAddr> = found
+                .into_iter()
+                .filter(|ip| match policy.refusal(*ip) {
+                    None => true,
+                    Some(reason) => {
+                        refusal.get_or_insert(reason);
+                        false
+                    }
+                })
+                .map(|ip| SocketAddr::new(ip, 0))
+                .collect();
+            match (allowed.is_empty(), refusal) {
+                (true, Some(reason)) => Err(Box::new(AddressForbidden(reason)) as Box<dyn StdError + Send + Sync>),
+                _ => Ok(Box::new(allowed.into_iter()) as Addrs),
+            }
+        })
+    }
+}
+
+/// Sends webhook requests.
+#[derive(Clone)]
+pub struct Sender {
+    client: reqwest::Client,
+    policy: AddressPolicy,
+}
+
+impl Sender {
+    pub fn new(policy: AddressPolicy, timeout: Duration) -> Result<Sender, String> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver { policy }))
+            .user_agent(concat!("IntelliAuth-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| format!("cannot build the webhook HTTP client: {e}"))?;
+        Ok(Sender { client, policy })
+    }
+
+    /// POSTs `body` with `headers`; never fails, it reports.
+    pub async fn send(&self, url: &str, headers: &[(&str, String)], body: String) -> Report {
+        let started = Instant::now();
+        let report = |observation, http_status, excerpt, error| Report {
+            observation,
+            http_status,
+            excerpt,
+            error,
+            latency: started.elapsed(),
+        };
+        // An IP literal never reaches the resolver, so it is checked here.
+        if let Some(reason) = self.literal_refusal(url) {
+            return report(Observation::ReceiverAddressForbidden, None, None, Some(reason));
+        }
+        let mut request = self.client.post(url).header("content-type", "application/json").body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                let (observation, reason) = classify(&error);
+                return report(observation, None, None, Some(reason));
+            }
+        };
+        let status = response.status();
+        if status.is_success() {
+            return report(Observation::Delivered, Some(status.as_u16()), None, None);
+        }
+        let observation = if status.is_server_error() {
+            Observation::Receiver5xx
+        } else if status.is_client_error() {
+            Observation::Receiver4xx
+        } else {
+            Observation::ReceiverUnexpectedStatus
+        };
+        let mut excerpt = Vec::new();
+        while excerpt.len() < EXCERPT_BYTES {
+            match response.chunk().await {
+                Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk[..chunk.len().min(EXCERPT_BYTES - excerpt.len())]),
+                _ => break,
+            }
+        }
+        let excerpt = (!excerpt.is_empty()).then(|| String::from_utf8_lossy(&excerpt).into_owned());
+        report(observation, Some(status.as_u16()), excerpt, None)
+    }
+
+    fn literal_refusal(&self, url: &str) -> Option<String> {
+        let url = reqwest::Url::parse(url).ok()?;
+        let ip = match url.host()? {
+            url::Host::Ipv4(ip) => std::net::IpAddr::V4(ip),
+            url::Host::Ipv6(ip) => std::net::IpAddr::V6(ip),
+            url::Host::Domain(_) => return None,
+        };
+        self.policy.refusal(ip)
+    }
+}
+
+/// Sorts a transport failure into the feed's observation, with a reason for people.
+fn classify(error: &reqwest::Error) -> (Observation, String) {
+    let mut source: Option<&(dyn StdError + 'static)> = Some(error);
+    let mut io_kind = None;
+    while let Some(current) = source {
+        if let Some(forbidden) = current.downcast_ref::<AddressForbidden>() {
+            return (Observation::ReceiverAddressForbidden, forbidden.0.clone());
+        }
+        if let Some(dns) = current.downcast_ref::<DnsFailed>() {
+            return (Observation::ReceiverDnsFailed, dns.0.clone());
+        }
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return (Observation::ReceiverTlsFailed, format!("TLS handshake failed: {tls}"));
+        }
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
+        source = current.source();
+    }
+    if error.is_timeout() {
+        return (Observation::ReceiverTimeout, "no response within the delivery timeout".into());
+    }
+    let chain = error_chain(error);
+    match io_kind {
+        Some(std::io::ErrorKind::ConnectionRefused) => (Observation::ReceiverConnectionFailed, chain),
+        _ if chain.contains("tls") || chain.contains("certificate") || chain.contains("handshake") => {
+            (Observation::ReceiverTlsFailed, chain)
+        }
+        _ => (Observation::ReceiverConnectionFailed, chain),
+    }
+}
+
+fn error_chain(error: &dyn StdError) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(current) = source {
+        text.push_str(": ");
+        text.push_str(&current.to_string());
+        source = current.source();
+    }
+    text
+}
