@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use base64::Engine;
 
+use crate::webhook_load::WebhookFigures;
 use crate::{cargo, run as run_command, target_dir, workspace_root};
 
 const DURATION: &str = "10s";
@@ -59,6 +60,8 @@ fn start_server(database_url: Option<&str>) -> Result<BenchServer, String> {
     let mut command = Command::new(target_dir().join("release/intelliauth"));
     command
         .args(["serve", "--bind", "127.0.0.1:0", "--rate-limit-ip-per-s", "0", "--rate-limit-credential-per-s", "0"])
+        // The webhook figures use a receiver on this machine.
+        .args(["--webhooks-allow-loopback", "true"])
         .arg("--data-dir")
         .arg(&data_dir)
         .env("INTELLIAUTH_BOOTSTRAP_TOKEN", &token)
@@ -155,7 +158,18 @@ type LoadRun<'a> = Box<dyn Fn() -> crate::sign_in_load::LoadFigures + 'a>;
 const SIGN_IN_USERS: usize = 8;
 const LOAD_DURATION: Duration = Duration::from_secs(10);
 
-fn bench_backend(backend: &'static str, database_url: Option<&str>, rows: &mut Vec<Row>) -> Result<(), String> {
+/// Test events queued while the subscription is disabled, then drained.
+const WEBHOOK_BACKLOG: usize = 2000;
+/// Events per second for the latency figure.
+const WEBHOOK_RATE: usize = 100;
+
+struct Results {
+    rows: Vec<Row>,
+    webhooks: Vec<(&'static str, WebhookFigures)>,
+}
+
+fn bench_backend(backend: &'static str, database_url: Option<&str>, results: &mut Results) -> Result<(), String> {
+    let rows = &mut results.rows;
     let server = start_server(database_url)?;
     let created = curl_json(
         &server,
@@ -233,6 +247,9 @@ fn bench_backend(backend: &'static str, database_url: Option<&str>, rows: &mut V
             Figures { requests_per_second: load.per_second, p50: milliseconds(load.p50), p99: milliseconds(load.p99) };
         rows.push(Row { backend, endpoint, figures });
     }
+    eprintln!("{backend}: webhook deliveries");
+    let webhooks = crate::webhook_load::deliveries(&address, &server.token, WEBHOOK_BACKLOG, WEBHOOK_RATE)?;
+    results.webhooks.push((backend, webhooks));
     Ok(())
 }
 
@@ -281,7 +298,8 @@ fn percent(value: f64) -> String {
     }
 }
 
-fn report(rows: &[Row], date: &str, hash_time: Duration) -> String {
+fn report(results: &Results, date: &str, hash_time: Duration) -> String {
+    let rows = &results.rows;
     let mut out = String::from("# Benchmarks\n\nMade by `cargo xtask bench` (a release build; rate limits off).\n\n");
     out.push_str(&format!("- Date: {date}\n- Machine: {}\n", machine()));
     out.push_str(&format!(
@@ -317,14 +335,29 @@ fn report(rows: &[Row], date: &str, hash_time: Duration) -> String {
         "\n`GET user` authenticates the management credential (SHA-256 digest lookup) and reads the user: two \
          indexed queries per request. PostgreSQL is local (127.0.0.1:5432).\n",
     );
+    out.push_str(&format!(
+        "\n## Webhooks\n\nA std-only receiver on this machine answers 204. Throughput: {WEBHOOK_BACKLOG} test events \
+         queued while the subscription is disabled, then timed from enabling it to the last receipt (signing, \
+         HTTP, and recording each attempt; 4 in flight per subscription). Latency: {WEBHOOK_RATE} events/s for 3 s, \
+         each timed from the API call that created it to its receipt.\n\n\
+         | Backend | Deliveries/s | Event → receipt p50 | p99 |\n|---|---:|---:|---:|\n"
+    ));
+    for (backend, figures) in &results.webhooks {
+        out.push_str(&format!(
+            "| {backend} | {:.0} | {:.2}ms | {:.2}ms |\n",
+            figures.per_second,
+            figures.latency_p50.as_secs_f64() * 1e3,
+            figures.latency_p99.as_secs_f64() * 1e3
+        ));
+    }
     out
 }
 
 pub fn run(_args: &[String]) -> Result<(), String> {
     ensure_wrk()?;
     run_command(cargo().args(["build", "--release", "-p", "intelliauth"]))?;
-    let mut rows = Vec::new();
-    bench_backend("SQLite", None, &mut rows)?;
+    let mut results = Results { rows: Vec::new(), webhooks: Vec::new() };
+    bench_backend("SQLite", None, &mut results)?;
     let postgres = std::env::var("INTELLIAUTH_BENCH_DATABASE_URL")
         .or_else(|_| std::env::var("INTELLIAUTH_TEST_DATABASE_URL"))
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
@@ -333,7 +366,7 @@ pub fn run(_args: &[String]) -> Result<(), String> {
         Ok(()) => {
             let separator = if postgres.contains('?') { '&' } else { '?' };
             let url = format!("{postgres}{separator}options=-c%20search_path%3D{schema}");
-            let result = bench_backend("PostgreSQL", Some(&url), &mut rows);
+            let result = bench_backend("PostgreSQL", Some(&url), &mut results);
             let _ = psql(&postgres, &format!("DROP SCHEMA {schema} CASCADE"));
             result?;
         }
@@ -345,7 +378,7 @@ pub fn run(_args: &[String]) -> Result<(), String> {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
-    let report = report(&rows, &date, release_hash_time()?);
+    let report = report(&results, &date, release_hash_time()?);
     let path = workspace_root().join("bench/RESULTS.md");
     std::fs::create_dir_all(path.parent().unwrap()).map_err(|e| e.to_string())?;
     std::fs::write(&path, &report).map_err(|e| e.to_string())?;

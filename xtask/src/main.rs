@@ -2,6 +2,7 @@
 
 mod bench;
 mod sign_in_load;
+mod webhook_load;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

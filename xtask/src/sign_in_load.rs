@@ -9,25 +9,25 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// One kept-alive connection speaking just enough HTTP/1.1.
-struct Connection {
+pub(crate) struct Connection {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
 }
 
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     location: Option<String>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Connection {
-    fn open(address: &str) -> std::io::Result<Connection> {
+    pub(crate) fn open(address: &str) -> std::io::Result<Connection> {
         let stream = TcpStream::connect(address)?;
         stream.set_nodelay(true)?;
         Ok(Connection { reader: BufReader::new(stream.try_clone()?), writer: stream })
     }
 
-    fn send(&mut self, method: &str, path: &str, headers: &str, body: &str) -> std::io::Result<Reply> {
+    pub(crate) fn send(&mut self, method: &str, path: &str, headers: &str, body: &str) -> std::io::Result<Reply> {
         write!(
             self.writer,
             "{method} {path} HTTP/1.1\r\nHost: bench\r\n{headers}Content-Length: {}\r\n\r\n{body}",
@@ -65,7 +65,7 @@ impl Connection {
 }
 
 /// A JSON string field, without a JSON parser (the xtask keeps its dependencies few).
-fn field(body: &str, name: &str) -> Option<String> {
+pub(crate) fn field(body: &str, name: &str) -> Option<String> {
     Some(body.split(&format!("\"{name}\":\"")).nth(1)?.split('"').next()?.to_owned())
 }
 

@@ -158,3 +158,40 @@ pub fn user_data(user: &User) -> Value {
         "disabled": user.disabled,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_docs_list_every_event_type_with_its_description() {
+        let docs = include_str!("../../../docs/src/webhooks.md");
+        for kind in EventType::ALL {
+            let row = docs
+                .lines()
+                .find(|line| line.starts_with(&format!("| `{}` |", kind.as_str())))
+                .unwrap_or_else(|| panic!("docs/src/webhooks.md has no row for {}", kind.as_str()));
+            let described = kind.description().trim_end_matches('.');
+            assert!(row.contains(described), "{} row says something else than {described:?}: {row}", kind.as_str());
+            assert_eq!(EventType::parse(kind.as_str()), Some(kind));
+        }
+    }
+
+    #[test]
+    fn user_events_carry_no_secret() {
+        let user = User {
+            id: "usr_1".into(),
+            tenant_id: "t".into(),
+            email: "ada@example.com".into(),
+            email_verified: true,
+            name: None,
+            disabled: false,
+            password_hash: Some("$argon2id$v=19$secret".into()),
+            must_reset_password: false,
+            lockout: Default::default(),
+            meta: crate::model::Meta::new(0),
+        };
+        let payload = Event::user(EventType::UserCreated, &user).payload().to_string();
+        assert!(!payload.contains("argon2") && payload.contains("ada@example.com"), "{payload}");
+    }
+}

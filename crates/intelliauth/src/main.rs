@@ -249,7 +249,8 @@ async fn serve(settings: Settings) -> Result<(), String> {
     Ok(())
 }
 
-/// Once a minute: forget idle rate-limit keys and delete expired sign-in records.
+/// Once a minute: forget idle rate-limit keys, delete expired sign-in records and webhook
+/// history past its retention.
 fn spawn_housekeeping(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -260,6 +261,9 @@ fn spawn_housekeeping(state: AppState) {
                 Ok(0) => {}
                 Ok(deleted) => tracing::debug!(deleted, "pruned expired sign-in records"),
                 Err(error) => tracing::warn!(%error, "pruning expired sign-in records failed"),
+            }
+            if let Err(error) = state.management.prune_webhook_history().await {
+                tracing::warn!(%error, "pruning webhook history failed");
             }
         }
     });

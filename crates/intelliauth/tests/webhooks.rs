@@ -401,3 +401,23 @@ async fn two_nodes_share_deliveries_and_never_send_one_attempt_twice_at_once() {
     }
     assert_eq!(nodes.len(), 2, "deliveries by both nodes: {nodes:?}");
 }
+
+#[tokio::test]
+async fn a_slow_receiver_does_not_hold_up_the_others() {
+    // Six delivery slots; the hanging receiver may take at most four of them.
+    let options = local_options_with_timeout("", 5000).arg("--webhook-concurrency", 6);
+    let server = Server::start_with(options).await;
+    let hanging = Receiver::start(Answer::Hang).await;
+    let fast = Receiver::start(Answer::ok()).await;
+    let (stuck, _) = subscribe(&server, &hanging.url, &["*"]).await;
+    let (healthy, _) = subscribe(&server, &fast.url, &["*"]).await;
+    for _ in 0..10 {
+        send_test_event(&server, &stuck).await;
+    }
+    hanging.wait_for(4, WAIT).await;
+    let started = std::time::Instant::now();
+    send_test_event(&server, &healthy).await;
+    fast.wait_for(1, WAIT).await;
+    assert!(started.elapsed() < Duration::from_secs(2), "waited {:?} behind the slow receiver", started.elapsed());
+    assert_eq!(hanging.deliveries().len(), 4, "at most four attempts in flight per subscription");
+}

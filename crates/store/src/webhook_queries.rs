@@ -342,4 +342,15 @@ impl WebhookStore for SqlStore {
             .fetch_one(pool).await.map_err(map_error))?;
         Ok(QueueStats { pending, oldest_pending_created_at: oldest })
     }
+
+    async fn prune_finished(&self, before: i64) -> StoreResult<u64> {
+        let messages = on_pool!(self, pool => sqlx::query(
+            "DELETE FROM webhook_messages WHERE status <> 'pending' AND finished_at < $1")
+            .bind(before).execute(pool).await.map(|done| done.rows_affected()).map_err(map_error))?;
+        let events = on_pool!(self, pool => sqlx::query(
+            "DELETE FROM events WHERE occurred_at < $1
+             AND NOT EXISTS (SELECT 1 FROM webhook_messages m WHERE m.event_id = events.id)")
+            .bind(before).execute(pool).await.map(|done| done.rows_affected()).map_err(map_error))?;
+        Ok(messages + events)
+    }
 }

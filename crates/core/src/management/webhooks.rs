@@ -16,6 +16,8 @@ use crate::{ids, Error, Result};
 
 /// Prefix of a signing secret, as the Standard Webhooks specification names it.
 pub const SECRET_PREFIX: &str = "whsec_";
+/// How long the delivery feed keeps finished messages and their events.
+pub const WEBHOOK_RETENTION_DAYS: i64 = 30;
 /// How long the previous secret keeps signing after a rotation, unless the caller says.
 pub const DEFAULT_ROTATION_OVERLAP_S: u64 = 24 * 3600;
 
@@ -255,6 +257,12 @@ impl Management {
         );
         let message_id = self.webhooks.store.insert_targeted_event(&event, &subscription.id).await?;
         Ok((event, message_id))
+    }
+
+    /// Forgets delivered and dead messages, and their events, after the retention period.
+    pub async fn prune_webhook_history(&self) -> Result<u64> {
+        let before = ids::now_ms() - WEBHOOK_RETENTION_DAYS * 24 * 3600 * 1000;
+        Ok(self.webhooks.store.prune_finished(before).await?)
     }
 
     pub async fn webhook_queue_stats(&self) -> Result<QueueStats> {

@@ -207,4 +207,7 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// Queues every dead message of the tenant that died at or after `since`.
     async fn replay_dead_messages(&self, tenant_id: &str, since: i64, now: i64) -> StoreResult<u64>;
     async fn queue_stats(&self) -> StoreResult<QueueStats>;
+    /// Deletes messages (with their attempts) finished before `before`, and events older
+    /// than `before` that no message waits for.
+    async fn prune_finished(&self, before: i64) -> StoreResult<u64>;
 }
