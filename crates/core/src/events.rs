@@ -20,6 +20,7 @@ pub enum EventType {
     UserLoginFailed,
     UserLocked,
     UserPasswordReset,
+    UserMfaEnrolled,
     SessionRevoked,
     ApplicationCreated,
     ApplicationUpdated,
@@ -29,7 +30,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 13] = [
+    pub const ALL: [EventType; 14] = [
         EventType::UserCreated,
         EventType::UserUpdated,
         EventType::UserDeleted,
@@ -38,6 +39,7 @@ impl EventType {
         EventType::UserLoginFailed,
         EventType::UserLocked,
         EventType::UserPasswordReset,
+        EventType::UserMfaEnrolled,
         EventType::SessionRevoked,
         EventType::ApplicationCreated,
         EventType::ApplicationUpdated,
@@ -55,6 +57,7 @@ impl EventType {
             EventType::UserLoginFailed => "user.login.failed",
             EventType::UserLocked => "user.locked",
             EventType::UserPasswordReset => "user.password.reset",
+            EventType::UserMfaEnrolled => "user.mfa.enrolled",
             EventType::SessionRevoked => "session.revoked",
             EventType::ApplicationCreated => "application.created",
             EventType::ApplicationUpdated => "application.updated",
@@ -74,6 +77,7 @@ impl EventType {
             EventType::UserLoginFailed => "A sign-in failed: wrong password or unknown email.",
             EventType::UserLocked => "Too many failed sign-ins locked the account.",
             EventType::UserPasswordReset => "A user set a new password through a reset link.",
+            EventType::UserMfaEnrolled => "A user confirmed a new second factor.",
             EventType::SessionRevoked => "A session ended: sign-out, admin revocation or password reset.",
             EventType::ApplicationCreated => "An application was registered.",
             EventType::ApplicationUpdated => "An application's settings changed.",

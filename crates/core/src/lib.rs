@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod ids;
 pub mod management;
+pub mod mfa;
 pub mod model;
 pub mod page;
 pub mod password;

@@ -59,6 +59,7 @@ pub struct TenantSettings {
     pub sign_in: SignInPolicy,
     pub theme: Theme,
     pub oauth: OAuthSettings,
+    pub mfa: crate::mfa::MfaPolicy,
 }
 
 /// Token settings of the tenant's OAuth 2.0 / OIDC provider.

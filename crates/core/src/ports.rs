@@ -111,6 +111,10 @@ pub struct FlowRecord {
     pub created_at: i64,
     pub expires_at: i64,
     pub finished_at: Option<i64>,
+    /// The user who passed the password step (login flows at an MFA step).
+    pub user_id: Option<String>,
+    /// Authentication methods (RFC 8176) used so far in this flow.
+    pub amr: Vec<String>,
 }
 
 /// A signed-in browser or app session. The token itself is never stored.
@@ -125,6 +129,8 @@ pub struct SessionRecord {
     pub expires_at: i64,
     pub idle_expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// How the user authenticated (RFC 8176 method names: `pwd`, `otp`, …).
+    pub amr: Vec<String>,
 }
 
 /// A single-use token sent by mail (email verification, password reset).
@@ -191,6 +197,8 @@ pub trait AuthStore: Send + Sync + 'static {
     async fn get_flow(&self, id: &str) -> StoreResult<Option<FlowRecord>>;
     /// Marks the flow finished; `false` if it already was (a replay).
     async fn finish_flow(&self, id: &str, now: i64) -> StoreResult<bool>;
+    /// Moves an unfinished flow to `step`, remembering who passed the steps before it.
+    async fn advance_flow(&self, id: &str, step: &str, user_id: &str, amr: &[String]) -> StoreResult<bool>;
 
     async fn insert_session(&self, session: &SessionRecord, events: &[Event]) -> StoreResult<()>;
     async fn session_by_digest(&self, token_digest: &str) -> StoreResult<Option<SessionRecord>>;

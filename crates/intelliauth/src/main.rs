@@ -224,7 +224,14 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let public_url = settings.public_url(bound);
     let http = settings.http(public_url.clone());
     let header_read_timeout = http.header_read_timeout;
-    let auth = Auth::new(&management, settings.mailer()?, settings.siteverify()?, &public_url);
+    let auth = Auth::new(
+        &management,
+        settings.mailer()?,
+        settings.siteverify()?,
+        &public_url,
+        store.clone(),
+        instance_key.clone(),
+    );
     let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), instance_key.clone(), &public_url);
     let state = AppState::new(management, auth, oidc, http);
     spawn_housekeeping(state.clone());

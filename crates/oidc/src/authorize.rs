@@ -42,6 +42,8 @@ pub struct SessionInfo {
     pub user_id: String,
     pub session_id: String,
     pub auth_time_ms: i64,
+    /// How the session was authenticated (RFC 8176 method names).
+    pub amr: Vec<String>,
 }
 
 /// What the user said on the consent screen for this request, if anything.
@@ -253,8 +255,8 @@ impl Oidc {
             code_challenge: challenge,
             auth_time: session.auth_time_ms / 1000,
             session_id: session.session_id.clone(),
-            amr: vec!["pwd".into()],
-            acr: "urn:intelliauth:loa:1".into(),
+            acr: intelliauth_core::auth::acr_for(&session.amr).into(),
+            amr: session.amr.clone(),
         };
         let record = CodeRecord {
             digest: secret::digest(&code),

@@ -188,13 +188,25 @@ impl AuthStore for SqlStore {
         )
     }
 
+    async fn advance_flow(&self, id: &str, step: &str, user_id: &str, amr: &[String]) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query("UPDATE flows SET step = $1, user_id = $2, amr = $3 WHERE id = $4 AND finished_at IS NULL")
+                .bind(step)
+                .bind(user_id)
+                .bind(crate::rows::json_text(amr))
+                .bind(id)
+        )
+    }
+
     async fn insert_session(&self, session: &SessionRecord, events: &[Event]) -> StoreResult<()> {
         in_outbox!(self, events, tx => {
             sqlx::query(
-            "INSERT INTO sessions (id, token_digest, tenant_id, user_id, created_at, last_seen_at, expires_at, idle_expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            "INSERT INTO sessions (id, token_digest, tenant_id, user_id, created_at, last_seen_at, expires_at, idle_expires_at, amr)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(&session.id).bind(&session.token_digest).bind(&session.tenant_id).bind(&session.user_id)
             .bind(session.created_at).bind(session.last_seen_at).bind(session.expires_at).bind(session.idle_expires_at)
+            .bind(crate::rows::json_text(&session.amr))
             .execute(&mut *tx).await.map_err(map_error)?;
             ((), true)
         })

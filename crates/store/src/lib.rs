@@ -10,6 +10,7 @@ mod macros;
 mod outbox;
 mod auth_queries;
 mod key_queries;
+mod mfa_queries;
 mod migrate;
 mod queries;
 mod rows;

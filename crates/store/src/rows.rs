@@ -146,6 +146,8 @@ pub(crate) fn flow(row: &impl Columns) -> sqlx::Result<FlowRecord> {
         created_at: row.int("created_at")?,
         expires_at: row.int("expires_at")?,
         finished_at: row.opt_int("finished_at")?,
+        user_id: row.opt_text("user_id")?,
+        amr: json_column(row, "amr")?,
     })
 }
 
@@ -160,6 +162,7 @@ pub(crate) fn session(row: &impl Columns) -> sqlx::Result<SessionRecord> {
         expires_at: row.int("expires_at")?,
         idle_expires_at: row.int("idle_expires_at")?,
         revoked_at: row.opt_int("revoked_at")?,
+        amr: json_column(row, "amr")?,
     })
 }
 

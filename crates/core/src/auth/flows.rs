@@ -98,6 +98,8 @@ impl Auth {
             created_at: now,
             expires_at: now + (tenant.settings.sign_in.flow_lifetime_s as i64) * 1000,
             finished_at: None,
+            user_id: None,
+            amr: Vec::new(),
         };
         self.auth_store.insert_flow(&flow).await?;
         Ok(StartedFlow { flow, csrf_token })

@@ -106,11 +106,14 @@ impl Auth {
                 .with_detail("reset_ticket", ticket));
         }
 
+        if let Some(challenge) = self.second_factor_gate(&tenant, &flow, &user).await? {
+            return Err(challenge);
+        }
         self.finish_flow(&flow).await?;
         if let Some(previous) = input.previous_session.as_deref() {
             self.end_session(previous).await?;
         }
-        let session = self.create_session(&tenant, &user).await?;
+        let session = self.create_session(&tenant, &user, vec![super::mfa::AMR_PASSWORD.to_owned()]).await?;
         Ok(SignedIn { session, user, return_to: flow.return_to })
     }
 

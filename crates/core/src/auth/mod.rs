@@ -6,6 +6,7 @@ mod counter;
 mod email;
 mod flows;
 mod login;
+mod mfa;
 mod registration;
 mod session;
 
@@ -15,12 +16,18 @@ use std::sync::Arc;
 pub use captcha::{solve_proof_of_work, CaptchaChallenge};
 pub use flows::{CsrfProof, FlowKind, StartedFlow};
 pub use login::{SignIn, SignedIn};
+pub use mfa::{
+    acr_for, enrolled_kinds, MfaSignedIn, SecondFactor, TotpEnrolment, ACR_MULTI_FACTOR, ACR_SINGLE_FACTOR, AMR_OTP,
+    AMR_PASSWORD, STEP_ENROL, STEP_MFA,
+};
 pub use registration::Registration;
 pub use session::ActiveSession;
 
 use crate::management::Management;
+use crate::mfa::MfaStore;
 use crate::password::PasswordHasherPool;
 use crate::ports::{AuthStore, CaptchaVerifier, Mailer, Store};
+use crate::sealed::InstanceKey;
 use counter::WindowCounter;
 
 /// Who is asking, as far as the network tells.
@@ -46,6 +53,9 @@ pub struct Auth {
     public_url: Arc<str>,
     /// Verified against when the email is unknown, so both cases cost one argon2 hash.
     dummy_hash: Arc<tokio::sync::OnceCell<String>>,
+    mfa_store: Arc<dyn MfaStore>,
+    /// Seals TOTP seeds.
+    instance_key: InstanceKey,
 }
 
 impl Auth {
@@ -54,6 +64,8 @@ impl Auth {
         mailer: Arc<dyn Mailer>,
         siteverify: Option<Arc<dyn CaptchaVerifier>>,
         public_url: &str,
+        mfa_store: Arc<dyn MfaStore>,
+        instance_key: InstanceKey,
     ) -> Self {
         Auth {
             store: management.store().clone(),
@@ -66,6 +78,8 @@ impl Auth {
             resends: Arc::new(WindowCounter::new(RESEND_WINDOW_MS)),
             public_url: public_url.trim_end_matches('/').into(),
             dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
+            mfa_store,
+            instance_key,
         }
     }
 

@@ -21,7 +21,8 @@ pub struct ActiveSession {
 const TOUCH_INTERVAL_MS: i64 = 60 * 1000;
 
 impl Auth {
-    pub(super) async fn create_session(&self, tenant: &Tenant, user: &User) -> Result<ActiveSession> {
+    /// A new session for `user`, authenticated with the methods in `amr`.
+    pub(super) async fn create_session(&self, tenant: &Tenant, user: &User, amr: Vec<String>) -> Result<ActiveSession> {
         let now = ids::now_ms();
         let policy = &tenant.settings.sign_in;
         let token = secret::generate("ias_s_");
@@ -35,6 +36,7 @@ impl Auth {
             expires_at: now + policy.session_absolute_s as i64 * 1000,
             idle_expires_at: now + policy.session_idle_s as i64 * 1000,
             revoked_at: None,
+            amr,
         };
         let signed_in = Event::new(
             &tenant.id,

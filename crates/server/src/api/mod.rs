@@ -4,6 +4,7 @@ pub mod applications;
 pub mod auth;
 pub mod credentials;
 pub mod errors;
+pub mod mfa;
 pub mod oauth;
 pub mod openapi;
 pub mod tenants;
@@ -35,6 +36,17 @@ pub fn routes() -> Router<AppState> {
             "/v1/tenants/{tenant_id}/users/{user_id}/sessions/{session_id}",
             axum::routing::delete(users::revoke_session),
         )
+        .route(
+            "/v1/tenants/{tenant_id}/users/{user_id}/factors",
+            get(mfa::user_factors).delete(mfa::reset_user_factors),
+        )
+        .route("/t/{tenant_id}/api/login/{flow_id}/mfa", post(mfa::submit_flow_factor))
+        .route("/t/{tenant_id}/api/login/{flow_id}/mfa/totp", post(mfa::enrol_flow_totp))
+        .route("/t/{tenant_id}/api/factors", get(mfa::my_factors))
+        .route("/t/{tenant_id}/api/factors/totp", post(mfa::enrol_my_totp))
+        .route("/t/{tenant_id}/api/factors/totp/confirm", post(mfa::confirm_my_totp))
+        .route("/t/{tenant_id}/api/factors/backup-codes", post(mfa::regenerate_my_backup_codes))
+        .route("/t/{tenant_id}/api/factors/{factor_id}", axum::routing::delete(mfa::remove_my_factor))
         .route("/v1/tenants/{tenant_id}/applications", get(applications::list_all).post(applications::create))
         .route(
             "/v1/tenants/{tenant_id}/applications/{application_id}",

@@ -4,6 +4,7 @@
 
 mod cookies;
 mod html;
+mod mfa;
 mod oauth;
 
 use axum::extract::{Path, Query, State};
@@ -25,6 +26,7 @@ use html::{alert, escape, hidden, input, notice, page};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/t/{tenant_id}/login", get(login_page).post(login_submit))
+        .route("/t/{tenant_id}/login/mfa", get(mfa::mfa_page).post(mfa::mfa_submit))
         .route("/t/{tenant_id}/register", get(register_page).post(register_submit))
         .route("/t/{tenant_id}/verify", get(verify_link))
         .route("/t/{tenant_id}/verify/resend", post(resend_submit))
@@ -43,6 +45,8 @@ struct PageQuery {
     reason: Option<String>,
     /// An OAuth client's guess of who is signing in: pre-fills the email field.
     login_hint: Option<String>,
+    /// `backup_code` on the MFA page: ask for a backup code instead of a TOTP code.
+    method: Option<String>,
 }
 
 /// A finished page. Pages that show an error carry its code so metrics and logs count it
@@ -230,19 +234,14 @@ async fn login_submit(
         Ok(signed_in) => {
             let target = signed_in.return_to.clone().unwrap_or_else(|| format!("/t/{tenant_id}/account"));
             let mut response = redirect(&target);
-            let lifetime = (signed_in.session.record.expires_at - signed_in.session.record.created_at) / 1000;
-            let token = signed_in.session.token.as_deref().unwrap_or_default();
-            cookies::set(
-                response.headers_mut(),
-                state.auth.public_url(),
-                &tenant_id,
-                cookies::SESSION,
-                token,
-                Some(lifetime as u64),
-            );
+            mfa::set_session_cookie(&state, &tenant_id, &signed_in, &mut response);
             Ok(response)
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &format!("/t/{tenant_id}/login"))),
+        // The copy of these two is not shown: the MFA page is.
+        Err(error) if matches!(error.code, Code::MfaRequired | Code::MfaEnrolmentRequired) => {
+            Ok(redirect(&mfa::mfa_path(&tenant_id, &flow_id)))
+        }
         Err(error) if error.code == Code::PasswordMustBeReset => {
             let url = error.details.get("reset_url").and_then(|v| v.as_str()).unwrap_or_default();
             let path = url.strip_prefix(state.auth.public_url()).unwrap_or(url);

@@ -55,7 +55,12 @@ struct AuthorizeQuery {
 
 async fn session_info(state: &AppState, tenant_id: &str, headers: &HeaderMap) -> Option<SessionInfo> {
     let (session, user) = state.auth.session(tenant_id, cookies::read(headers, cookies::SESSION)).await.ok()?;
-    Some(SessionInfo { user_id: user.id, session_id: session.record.id, auth_time_ms: session.record.created_at })
+    Some(SessionInfo {
+        user_id: user.id,
+        session_id: session.record.id,
+        auth_time_ms: session.record.created_at,
+        amr: session.record.amr,
+    })
 }
 
 /// Runs (or resumes) an authorization request and turns its outcome into a response.

@@ -1,0 +1,87 @@
+//! Multi-factor authentication: the tenant's policy, enrolled factors, and the storage
+//! port behind them. The sign-in step that asks for a factor lives in `auth::mfa`.
+
+pub mod backup;
+pub mod totp;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::events::Event;
+use crate::ports::StoreResult;
+
+/// Whether sign-in asks for a second factor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaMode {
+    /// Never.
+    #[default]
+    Off,
+    /// When the user has enrolled a factor.
+    Optional,
+    /// Always: a user without a factor enrols one before the sign-in completes.
+    Required,
+}
+
+/// The tenant's MFA settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MfaPolicy {
+    pub mode: MfaMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorKind {
+    Totp,
+}
+
+impl FactorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactorKind::Totp => "totp",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FactorKind> {
+        (text == "totp").then_some(FactorKind::Totp)
+    }
+}
+
+/// An enrolled (or enrolling) second factor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Factor {
+    pub id: String,
+    pub tenant_id: String,
+    pub user_id: String,
+    pub kind: FactorKind,
+    pub label: Option<String>,
+    /// The TOTP seed, sealed with the instance key.
+    pub secret_sealed: Option<String>,
+    /// The last TOTP step accepted, so a code works once.
+    pub last_used_step: Option<i64>,
+    /// `None` while enrolment waits for the first valid code.
+    pub confirmed_at: Option<i64>,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// Persistence for factors and backup codes. Using a TOTP step or a backup code is one
+/// conditional statement, so a code cannot be used twice even by concurrent requests.
+#[async_trait]
+pub trait MfaStore: Send + Sync + 'static {
+    async fn insert_factor(&self, factor: &Factor) -> StoreResult<()>;
+    /// Every factor of the user, confirmed or not, oldest first.
+    async fn user_factors(&self, user_id: &str) -> StoreResult<Vec<Factor>>;
+    /// Confirms an enrolling factor at `step` and drops the user's other unconfirmed ones.
+    async fn confirm_factor(&self, factor: &Factor, step: i64, now: i64, events: &[Event]) -> StoreResult<bool>;
+    /// Records `step` as used if it is later than the last one used.
+    async fn use_totp_step(&self, factor_id: &str, step: i64, now: i64) -> StoreResult<bool>;
+    async fn delete_factor(&self, user_id: &str, factor_id: &str) -> StoreResult<bool>;
+    /// Removes every factor and backup code of the user.
+    async fn delete_user_factors(&self, user_id: &str) -> StoreResult<u64>;
+    /// Replaces the user's backup codes with these digests.
+    async fn replace_backup_codes(&self, user_id: &str, digests: &[String], now: i64) -> StoreResult<()>;
+    /// Uses the backup code with this digest if it exists and is unused.
+    async fn use_backup_code(&self, user_id: &str, digest: &str, now: i64) -> StoreResult<bool>;
+    async fn unused_backup_codes(&self, user_id: &str) -> StoreResult<i64>;
+}

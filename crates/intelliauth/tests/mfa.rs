@@ -1,0 +1,196 @@
+//! Multi-factor sign-in over the JSON flow API: TOTP enrolment when the tenant requires
+//! it, TOTP and backup codes at sign-in (each usable once), wrong codes counting towards
+//! the lockout, self-service enrolment and removal, and an admin's reset.
+
+mod common;
+
+use common::{Reply, Server};
+use hmac::{Hmac, Mac};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// RFC 6238 TOTP written here, apart from the server's implementation.
+fn totp(secret_base32: &str, unix_s: u64) -> String {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut count, mut key) = (0u64, 0, Vec::new());
+    for c in secret_base32.bytes() {
+        bits = (bits << 5) | alphabet.iter().position(|a| *a == c).unwrap() as u64;
+        count += 5;
+        if count >= 8 {
+            key.push((bits >> (count - 8)) as u8);
+            count -= 8;
+        }
+    }
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+    mac.update(&(unix_s / 30).to_be_bytes());
+    let hash = mac.finalize().into_bytes();
+    let offset = (hash[19] & 0xf) as usize;
+    let value = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
+    format!("{:06}", value % 1_000_000)
+}
+
+fn now_s() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+async fn mfa_tenant(server: &Server, id: &str, mode: &str) {
+    server.tenant(id, json!({ "mfa": { "mode": mode }, "sign_in": { "lockout_threshold": 5 } })).await;
+    server.user_with_password(id, "ada@example.com", PASSWORD, true).await;
+}
+
+async fn password_step(server: &Server, tenant: &str) -> Reply {
+    server.sign_in(tenant, json!({ "email": "ada@example.com", "password": PASSWORD })).await
+}
+
+async fn second_factor(server: &Server, tenant: &str, flow: &str, kind: &str, code: &str) -> Reply {
+    let url = server.url(&format!("/t/{tenant}/api/login/{flow}/mfa"));
+    Reply::from(server.http.post(url).json(&json!({ "type": kind, "code": code })).send().await.unwrap()).await
+}
+
+/// Enrols TOTP through a sign-in that requires it; returns the secret, the backup codes
+/// and the time whose code confirmed the enrolment.
+async fn enrol(server: &Server, tenant: &str) -> (String, Vec<String>, u64) {
+    let challenge = password_step(server, tenant).await;
+    let details = challenge.assert_error(403, "mfa_enrolment_required").clone();
+    challenge.assert_catalogue_message();
+    let flow = details["flow_id"].as_str().unwrap().to_owned();
+    assert_eq!(details["step"], "mfa_enrolment");
+    let url = server.url(&format!("/t/{tenant}/api/login/{flow}/mfa/totp"));
+    let enrolment = Reply::from(server.http.post(url).send().await.unwrap()).await;
+    assert_eq!(enrolment.status, StatusCode::CREATED, "{}", enrolment.text);
+    let secret = enrolment.body["secret"].as_str().unwrap().to_owned();
+    let uri = enrolment.body["otpauth_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/") && uri.contains(&format!("secret={secret}")), "{uri}");
+    assert!(enrolment.body["qr_svg"].as_str().unwrap().contains("<svg"));
+
+    let wrong = second_factor(server, tenant, &flow, "totp", "000000").await;
+    wrong.assert_error(401, "totp_invalid");
+    wrong.assert_catalogue_message();
+    let enrolled_at = now_s();
+    let done = second_factor(server, tenant, &flow, "totp", &totp(&secret, enrolled_at)).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert!(done.body["session_token"].as_str().is_some());
+    let codes: Vec<String> =
+        done.body["backup_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    assert_eq!(codes.len(), 10);
+    (secret, codes, enrolled_at)
+}
+
+#[tokio::test]
+async fn required_mfa_enrols_then_asks_for_a_code_that_works_once() {
+    let server = Server::start().await;
+    mfa_tenant(&server, "mfa-req", "required").await;
+    let (secret, codes, enrolled_at) = enrol(&server, "mfa-req").await;
+
+    // The next sign-in asks for a factor and lists what is enrolled.
+    let challenge = password_step(&server, "mfa-req").await;
+    let details = challenge.assert_error(401, "mfa_required").clone();
+    assert_eq!(details["factors"], json!(["totp", "backup_code"]));
+    let flow = details["flow_id"].as_str().unwrap().to_owned();
+    // The enrolment's code was used in its step; the next step's code is accepted (drift).
+    let used = second_factor(&server, "mfa-req", &flow, "totp", &totp(&secret, enrolled_at)).await;
+    used.assert_error(401, "totp_invalid");
+    let next = totp(&secret, enrolled_at + 30);
+    let done = second_factor(&server, "mfa-req", &flow, "totp", &next).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert!(done.body.get("backup_codes").is_none(), "backup codes are shown once");
+
+    // The same code again, in a new flow: refused.
+    let flow = password_step(&server, "mfa-req").await.body["details"]["flow_id"].as_str().unwrap().to_owned();
+    second_factor(&server, "mfa-req", &flow, "totp", &next).await.assert_error(401, "totp_invalid");
+
+    // A backup code works once, typed any way.
+    let typed = codes[0].to_uppercase().replace('-', " ");
+    let done = second_factor(&server, "mfa-req", &flow, "backup_code", &typed).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let flow = password_step(&server, "mfa-req").await.body["details"]["flow_id"].as_str().unwrap().to_owned();
+    let reused = second_factor(&server, "mfa-req", &flow, "backup_code", &codes[0]).await;
+    reused.assert_error(401, "backup_code_invalid");
+    reused.assert_catalogue_message();
+    let bad_type = second_factor(&server, "mfa-req", &flow, "sms", "123456").await;
+    assert_eq!(bad_type.assert_error(400, "validation_failed")["fields"]["type"][0], "must be totp or backup_code");
+}
+
+#[tokio::test]
+async fn wrong_codes_count_towards_the_lockout() {
+    let server = Server::start().await;
+    mfa_tenant(&server, "mfa-lock", "required").await;
+    enrol(&server, "mfa-lock").await;
+    let flow = password_step(&server, "mfa-lock").await.body["details"]["flow_id"].as_str().unwrap().to_owned();
+    for _ in 0..5 {
+        second_factor(&server, "mfa-lock", &flow, "totp", "000000").await.assert_error(401, "totp_invalid");
+    }
+    let locked = second_factor(&server, "mfa-lock", &flow, "totp", "000000").await;
+    assert!(locked.assert_error(423, "account_locked")["retry_after_s"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn optional_mfa_applies_once_a_user_enrols_and_the_last_factor_is_guarded() {
+    let server = Server::start().await;
+    mfa_tenant(&server, "mfa-opt", "optional").await;
+    let signed_in = password_step(&server, "mfa-opt").await;
+    assert_eq!(signed_in.status, StatusCode::OK, "no factor, no second step: {}", signed_in.text);
+    let session = signed_in.body["session_token"].as_str().unwrap().to_owned();
+    let user_id = signed_in.body["user"]["id"].as_str().unwrap().to_owned();
+    let me = |method: Method, path: &str| {
+        server.http.request(method, server.url(&format!("/t/mfa-opt/api/{path}"))).bearer_auth(&session)
+    };
+
+    // Self-service enrolment.
+    let enrolment = Reply::from(me(Method::POST, "factors/totp").send().await.unwrap()).await;
+    assert_eq!(enrolment.status, StatusCode::CREATED, "{}", enrolment.text);
+    let secret = enrolment.body["secret"].as_str().unwrap().to_owned();
+    let confirm = |code: String| me(Method::POST, "factors/totp/confirm").json(&json!({ "code": code })).send();
+    Reply::from(confirm("123456".into()).await.unwrap()).await.assert_error(401, "totp_invalid");
+    let confirmed = Reply::from(confirm(totp(&secret, now_s())).await.unwrap()).await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text);
+    assert_eq!(confirmed.body["backup_codes"].as_array().unwrap().len(), 10);
+    let listed = Reply::from(me(Method::GET, "factors").send().await.unwrap()).await;
+    assert_eq!(listed.body["factors"][0]["type"], "totp");
+    assert_eq!(listed.body["backup_codes_left"], 10);
+    let factor_id = listed.body["factors"][0]["id"].as_str().unwrap().to_owned();
+
+    // Now sign-in asks for it.
+    password_step(&server, "mfa-opt").await.assert_error(401, "mfa_required");
+
+    // New backup codes replace the old ones.
+    let fresh = Reply::from(me(Method::POST, "factors/backup-codes").send().await.unwrap()).await;
+    assert_eq!(fresh.body["backup_codes"].as_array().unwrap().len(), 10);
+
+    // The admin sees the factor; under a required policy the user cannot remove the last one.
+    let admin_view = server.get(&format!("/v1/tenants/mfa-opt/users/{user_id}/factors")).await;
+    assert_eq!(admin_view.body["factors"].as_array().unwrap().len(), 1, "{}", admin_view.text);
+    let patched = server
+        .call(Method::PATCH, "/v1/tenants/mfa-opt", Some(json!({ "settings": { "mfa": { "mode": "required" } } })))
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+    let refused = Reply::from(me(Method::DELETE, &format!("factors/{factor_id}")).send().await.unwrap()).await;
+    assert_eq!(refused.assert_error(403, "permission_denied")["reason"], "last_factor_required");
+
+    // Under an optional policy it goes, with the backup codes.
+    server
+        .call(Method::PATCH, "/v1/tenants/mfa-opt", Some(json!({ "settings": { "mfa": { "mode": "optional" } } })))
+        .await;
+    let removed = me(Method::DELETE, &format!("factors/{factor_id}")).send().await.unwrap();
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    let listed = Reply::from(me(Method::GET, "factors").send().await.unwrap()).await;
+    assert_eq!(listed.body, json!({ "factors": [], "backup_codes_left": 0 }));
+    assert_eq!(password_step(&server, "mfa-opt").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_admin_reset_makes_the_user_enrol_again() {
+    let server = Server::start().await;
+    mfa_tenant(&server, "mfa-reset", "required").await;
+    enrol(&server, "mfa-reset").await;
+    let users = server.get("/v1/tenants/mfa-reset/users").await;
+    let user_id = users.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let reset = server.call(Method::DELETE, &format!("/v1/tenants/mfa-reset/users/{user_id}/factors"), None).await;
+    assert_eq!(reset.status, StatusCode::NO_CONTENT, "{}", reset.text);
+    password_step(&server, "mfa-reset").await.assert_error(403, "mfa_enrolment_required");
+    let missing = server.call(Method::DELETE, "/v1/tenants/mfa-reset/users/usr_missing/factors", None).await;
+    missing.assert_error(404, "not_found");
+    let _: Value = users.body;
+}

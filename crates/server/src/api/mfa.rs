@@ -1,0 +1,199 @@
+//! Second factors over JSON: the MFA step of an API login flow, a signed-in user's own
+//! factors (`/t/{tenant}/api/factors`), and an admin's view and reset.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use intelliauth_core::auth::{CsrfProof, MfaSignedIn, SecondFactor, TotpEnrolment};
+use intelliauth_core::ids::rfc3339;
+use intelliauth_core::mfa::Factor;
+use intelliauth_core::model::Scope;
+use intelliauth_core::validate::FieldErrors;
+use intelliauth_core::Error;
+use serde_json::{json, Value};
+
+use super::auth::signed_in_json;
+use super::reject_invalid;
+use crate::error::ApiResult;
+use crate::extract::{bearer_token, Caller, ClientIp, Fields, JsonObject};
+use crate::state::AppState;
+
+/// The QR code an authenticator app scans, as inline SVG.
+pub fn qr_svg(uri: &str) -> String {
+    match qrcode::QrCode::new(uri.as_bytes()) {
+        Ok(code) => {
+            let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).build();
+            // Inline in HTML: drop the XML declaration.
+            svg.split_once("?>").map_or(svg.clone(), |(_, rest)| rest.to_owned())
+        }
+        Err(_) => String::new(),
+    }
+}
+
+pub fn enrolment_json(enrolment: &TotpEnrolment) -> Value {
+    json!({
+        "factor_id": enrolment.factor_id,
+        "type": "totp",
+        "secret": enrolment.secret,
+        "otpauth_uri": enrolment.otpauth_uri,
+        "qr_svg": qr_svg(&enrolment.otpauth_uri),
+    })
+}
+
+fn factor_json(factor: &Factor) -> Value {
+    json!({
+        "id": factor.id,
+        "type": factor.kind.as_str(),
+        "label": factor.label,
+        "created_at": rfc3339(factor.created_at),
+        "last_used_at": factor.last_used_at.map(rfc3339),
+    })
+}
+
+fn factors_json(factors: &[Factor], backup_codes_left: i64) -> Value {
+    json!({
+        "factors": factors.iter().map(factor_json).collect::<Vec<_>>(),
+        "backup_codes_left": backup_codes_left,
+    })
+}
+
+/// `{"type": "totp" | "backup_code", "code": "…"}`.
+pub fn second_factor(fields: &mut Fields) -> Option<SecondFactor> {
+    let kind = fields.required_string("type");
+    let code = fields.required_string("code");
+    match kind.as_str() {
+        "totp" => Some(SecondFactor::Totp(code)),
+        "backup_code" => Some(SecondFactor::BackupCode(code)),
+        _ => None,
+    }
+}
+
+pub fn bad_factor_type(errors: &mut FieldErrors) {
+    if !errors.has("type") {
+        errors.add("type", "must be totp or backup_code");
+    }
+}
+
+fn mfa_signed_in_json(done: &MfaSignedIn) -> Value {
+    let mut body = signed_in_json(&done.signed_in);
+    if let Some(codes) = &done.backup_codes {
+        body["backup_codes"] = json!(codes);
+    }
+    body
+}
+
+/// `POST /t/{tenant}/api/login/{flow}/mfa`: the code that finishes an MFA sign-in.
+pub async fn submit_flow_factor(
+    State(state): State<AppState>,
+    Path((tenant_id, flow_id)): Path<(String, String)>,
+    ClientIp(client): ClientIp,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    let answer = second_factor(&mut fields);
+    let mut errors = fields.finish();
+    if answer.is_none() {
+        bad_factor_type(&mut errors);
+    }
+    reject_invalid(errors, FieldErrors::new())?;
+    let answer = answer.ok_or_else(|| Error::internal("validated above"))?;
+    let done = state.auth.submit_second_factor(&tenant_id, &flow_id, CsrfProof::Api, answer, None, client).await?;
+    Ok(Json(mfa_signed_in_json(&done)).into_response())
+}
+
+/// `POST /t/{tenant}/api/login/{flow}/mfa/totp`: starts enrolment when the tenant requires MFA.
+pub async fn enrol_flow_totp(
+    State(state): State<AppState>,
+    Path((tenant_id, flow_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let enrolment = state.auth.enrol_totp_in_flow(&tenant_id, &flow_id, CsrfProof::Api).await?;
+    Ok((StatusCode::CREATED, Json(enrolment_json(&enrolment))).into_response())
+}
+
+/// `GET /t/{tenant}/api/factors`: the signed-in user's factors.
+pub async fn my_factors(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
+    let (factors, left) = state.auth.factors(&user.id).await?;
+    Ok(Json(factors_json(&factors, left)))
+}
+
+/// `POST /t/{tenant}/api/factors/totp`: the signed-in user adds an authenticator app.
+pub async fn enrol_my_totp(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
+    let enrolment = state.auth.start_totp_enrolment(&user).await?;
+    Ok((StatusCode::CREATED, Json(enrolment_json(&enrolment))).into_response())
+}
+
+/// `POST /t/{tenant}/api/factors/totp/confirm`: its first code confirms it.
+pub async fn confirm_my_totp(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Json<Value>> {
+    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
+    let code = fields.required_string("code");
+    reject_invalid(fields.finish(), FieldErrors::new())?;
+    let codes = state.auth.confirm_totp(&user, &code).await?;
+    Ok(Json(json!({ "status": "enrolled", "backup_codes": codes })))
+}
+
+/// `DELETE /t/{tenant}/api/factors/{factor_id}`.
+pub async fn remove_my_factor(
+    State(state): State<AppState>,
+    Path((tenant_id, factor_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
+    let tenant = state.management.tenant(&tenant_id).await?;
+    state.auth.remove_own_factor(&tenant, &user, &factor_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /t/{tenant}/api/factors/backup-codes`: ten new codes replace the old ones.
+pub async fn regenerate_my_backup_codes(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
+    let (factors, _) = state.auth.factors(&user.id).await?;
+    if factors.is_empty() {
+        return Err(Error::new(intelliauth_catalogue::Code::PermissionDenied)
+            .with_message("Add an authenticator app before creating backup codes.")
+            .into());
+    }
+    Ok(Json(json!({ "backup_codes": state.auth.regenerate_backup_codes(&user.id).await? })))
+}
+
+/// `GET /v1/tenants/{tenant}/users/{user}/factors`.
+pub async fn user_factors(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, user_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    caller.require_in(Scope::UsersRead, &tenant_id)?;
+    state.management.user(&tenant_id, &user_id).await?;
+    let (factors, left) = state.auth.factors(&user_id).await?;
+    Ok(Json(factors_json(&factors, left)))
+}
+
+/// `DELETE /v1/tenants/{tenant}/users/{user}/factors`: a lost device; the user enrols again.
+pub async fn reset_user_factors(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, user_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    caller.require_in(Scope::UsersWrite, &tenant_id)?;
+    state.management.user(&tenant_id, &user_id).await?;
+    state.auth.reset_factors(&tenant_id, &user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

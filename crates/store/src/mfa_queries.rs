@@ -1,0 +1,128 @@
+//! `core::mfa::MfaStore` for both backends: factors and single-use backup codes.
+
+use async_trait::async_trait;
+use intelliauth_core::events::Event;
+use intelliauth_core::mfa::{Factor, FactorKind, MfaStore};
+use intelliauth_core::ports::{StoreError, StoreResult};
+
+use crate::rows::Columns;
+use crate::{map_error, on_pool, SqlStore};
+
+fn factor(row: &impl Columns) -> sqlx::Result<Factor> {
+    let kind = row.text("kind")?;
+    Ok(Factor {
+        id: row.text("id")?,
+        tenant_id: row.text("tenant_id")?,
+        user_id: row.text("user_id")?,
+        kind: FactorKind::parse(&kind).ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: "kind".into(),
+            source: format!("unknown factor kind {kind:?}").into(),
+        })?,
+        label: row.opt_text("label")?,
+        secret_sealed: row.opt_text("secret")?,
+        last_used_step: row.opt_int("last_used_step")?,
+        confirmed_at: row.opt_int("confirmed_at")?,
+        created_at: row.int("created_at")?,
+        last_used_at: row.opt_int("last_used_at")?,
+    })
+}
+
+#[async_trait]
+impl MfaStore for SqlStore {
+    async fn insert_factor(&self, f: &Factor) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO mfa_factors (id, tenant_id, user_id, kind, label, secret, last_used_step, confirmed_at, created_at, last_used_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(&f.id).bind(&f.tenant_id).bind(&f.user_id).bind(f.kind.as_str()).bind(&f.label).bind(&f.secret_sealed)
+            .bind(f.last_used_step).bind(f.confirmed_at).bind(f.created_at).bind(f.last_used_at)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn user_factors(&self, user_id: &str) -> StoreResult<Vec<Factor>> {
+        fetch_all_as!(
+            self,
+            factor,
+            sqlx::query("SELECT * FROM mfa_factors WHERE user_id = $1 ORDER BY created_at, id").bind(user_id)
+        )
+    }
+
+    async fn confirm_factor(&self, f: &Factor, step: i64, now: i64, events: &[Event]) -> StoreResult<bool> {
+        in_outbox!(self, events, tx => {
+            let confirmed = sqlx::query(
+                "UPDATE mfa_factors SET confirmed_at = $1, last_used_step = $2, last_used_at = $1
+                 WHERE id = $3 AND confirmed_at IS NULL")
+                .bind(now).bind(step).bind(&f.id)
+                .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
+            if confirmed {
+                sqlx::query("DELETE FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NULL AND kind = $2")
+                    .bind(&f.user_id).bind(f.kind.as_str())
+                    .execute(&mut *tx).await.map_err(map_error)?;
+            }
+            (confirmed, confirmed)
+        })
+    }
+
+    async fn use_totp_step(&self, factor_id: &str, step: i64, now: i64) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query(
+                "UPDATE mfa_factors SET last_used_step = $1, last_used_at = $2
+                 WHERE id = $3 AND confirmed_at IS NOT NULL AND (last_used_step IS NULL OR last_used_step < $1)"
+            )
+            .bind(step)
+            .bind(now)
+            .bind(factor_id)
+        )
+    }
+
+    async fn delete_factor(&self, user_id: &str, factor_id: &str) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query("DELETE FROM mfa_factors WHERE user_id = $1 AND id = $2").bind(user_id).bind(factor_id)
+        )
+    }
+
+    async fn delete_user_factors(&self, user_id: &str) -> StoreResult<u64> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.map_err(map_error)?;
+            let factors = sqlx::query("DELETE FROM mfa_factors WHERE user_id = $1").bind(user_id)
+                .execute(&mut *tx).await.map_err(map_error)?.rows_affected();
+            sqlx::query("DELETE FROM mfa_backup_codes WHERE user_id = $1").bind(user_id)
+                .execute(&mut *tx).await.map_err(map_error)?;
+            tx.commit().await.map_err(map_error)?;
+            Ok::<_, StoreError>(factors)
+        })
+    }
+
+    async fn replace_backup_codes(&self, user_id: &str, digests: &[String], now: i64) -> StoreResult<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.map_err(map_error)?;
+            sqlx::query("DELETE FROM mfa_backup_codes WHERE user_id = $1").bind(user_id)
+                .execute(&mut *tx).await.map_err(map_error)?;
+            for digest in digests {
+                sqlx::query("INSERT INTO mfa_backup_codes (user_id, digest, created_at) VALUES ($1, $2, $3)")
+                    .bind(user_id).bind(digest).bind(now)
+                    .execute(&mut *tx).await.map_err(map_error)?;
+            }
+            tx.commit().await.map_err(map_error)
+        })
+    }
+
+    async fn use_backup_code(&self, user_id: &str, digest: &str, now: i64) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query(
+                "UPDATE mfa_backup_codes SET used_at = $1 WHERE user_id = $2 AND digest = $3 AND used_at IS NULL"
+            )
+            .bind(now)
+            .bind(user_id)
+            .bind(digest)
+        )
+    }
+
+    async fn unused_backup_codes(&self, user_id: &str) -> StoreResult<i64> {
+        on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM mfa_backup_codes WHERE user_id = $1 AND used_at IS NULL")
+            .bind(user_id).fetch_one(pool).await.map_err(map_error))
+    }
+}

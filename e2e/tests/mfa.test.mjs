@@ -1,0 +1,141 @@
+// MFA on the hosted pages in Chromium, with codes from an independent TOTP implementation
+// (the `otpauth` package): enrolment when the tenant requires it, the backup codes, each
+// failure's catalogue copy, and an unmodified OIDC client receiving amr ["pwd", "otp"].
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import * as OTPAuth from 'otpauth';
+import * as client from 'openid-client';
+import { startServer } from '../lib/server.mjs';
+import { launch, screenshot, expectCopy } from '../lib/browser.mjs';
+
+const PASSWORD = 'correct horse battery';
+let server, browser, catalogue;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+  catalogue = await server.catalogue();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const totpFor = (secret) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 });
+
+async function submit(page, selector = 'form button[type=submit]') {
+  await Promise.all([page.waitForEvent('load'), page.click(selector)]);
+}
+
+async function passwordStep(page, tenant, email) {
+  await page.goto(`${server.base}/t/${tenant}/login`);
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  await submit(page);
+}
+
+test('hosted pages: enrol an authenticator, keep the backup codes, sign in with one once', async () => {
+  await server.tenant('p-mfa', { mfa: { mode: 'required' } });
+  await server.user('p-mfa', 'mfa@example.com', PASSWORD);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  let codes;
+  try {
+    await passwordStep(page, 'p-mfa', 'mfa@example.com');
+    await expectCopy(assert, page, catalogue, 'mfa_enrolment_required');
+    assert.ok(await page.locator('#totp-qr svg').isVisible(), 'a QR code to scan');
+    const secret = (await page.textContent('#totp-secret')).trim();
+    await page.fill('#code', '000000');
+    await submit(page);
+    await expectCopy(assert, page, catalogue, 'totp_invalid');
+    await page.fill('#code', totpFor(secret).generate());
+    await submit(page);
+    codes = await page.locator('#backup-codes li').allTextContents();
+    assert.equal(codes.length, 10, 'ten backup codes, shown once');
+    await screenshot(page, 'mfa-backup-codes');
+    await submit(page, '#continue').catch(() => page.click('#continue'));
+    await page.waitForURL('**/t/p-mfa/account');
+  } finally {
+    await context.close();
+  }
+
+  const again = await browser.newContext();
+  const second = await again.newPage();
+  try {
+    await passwordStep(second, 'p-mfa', 'mfa@example.com');
+    assert.ok(await second.locator('#code').isVisible(), 'the MFA page, not its copy');
+    await Promise.all([second.waitForEvent('load'), second.click('#use-backup-code')]);
+    await second.fill('#code', codes[0].trim());
+    await submit(second);
+    await second.waitForURL('**/t/p-mfa/account');
+  } finally {
+    await again.close();
+  }
+
+  const third = await browser.newContext();
+  const reuse = await third.newPage();
+  try {
+    await passwordStep(reuse, 'p-mfa', 'mfa@example.com');
+    await Promise.all([reuse.waitForEvent('load'), reuse.click('#use-backup-code')]);
+    await reuse.fill('#code', codes[0].trim());
+    await submit(reuse);
+    await expectCopy(assert, reuse, catalogue, 'backup_code_invalid');
+    await screenshot(reuse, 'backup_code_invalid');
+  } finally {
+    await third.close();
+  }
+});
+
+test('openid-client: password + TOTP ends with amr ["pwd", "otp"] and a multi-factor acr', async () => {
+  await server.tenant('oidc-mfa', { mfa: { mode: 'required' } });
+  await server.user('oidc-mfa', 'two@example.com', PASSWORD);
+  // Enrol over the JSON flow API first.
+  const flow = (await server.api('POST', '/t/oidc-mfa/api/login')).body.flow_id;
+  const challenge = await server.api('POST', `/t/oidc-mfa/api/login/${flow}`, { email: 'two@example.com', password: PASSWORD });
+  assert.equal(challenge.body.code, 'mfa_enrolment_required');
+  const enrolment = await server.api('POST', `/t/oidc-mfa/api/login/${flow}/mfa/totp`);
+  const totp = totpFor(enrolment.body.secret);
+  const enrolled = await server.api('POST', `/t/oidc-mfa/api/login/${flow}/mfa`, { type: 'totp', code: totp.generate() });
+  assert.equal(enrolled.status, 200, JSON.stringify(enrolled.body));
+
+  const callbacks = [];
+  const rp = createServer((request, response) => { callbacks.push(request.url); response.end('ok'); });
+  await new Promise((resolve) => rp.listen(0, '127.0.0.1', resolve));
+  const redirect = `http://localhost:${rp.address().port}/callback`;
+  const app = await server.api('POST', '/v1/tenants/oidc-mfa/applications', {
+    name: 'mfa-spa', client_type: 'public', redirect_uris: [redirect], first_party: true,
+  });
+  assert.equal(app.status, 201, JSON.stringify(app.body));
+  const issuer = new URL(`${server.base.replace('127.0.0.1', 'localhost')}/t/oidc-mfa`);
+  const config = await client.discovery(issuer, app.body.client_id, { id_token_signed_response_alg: 'ES256' }, client.None(), {
+    execute: [client.allowInsecureRequests],
+  });
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirect, scope: 'openid email', state,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await page.goto(url.href);
+    await page.fill('#email', 'two@example.com');
+    await page.fill('#password', PASSWORD);
+    await submit(page);
+    // The enrolment used this step's code; the next step's is accepted (one step of drift).
+    await page.fill('#code', totp.generate({ timestamp: Date.now() + 30_000 }));
+    await Promise.all([page.waitForURL(`${redirect}**`), page.click('form button[type=submit]')]);
+    const tokens = await client.authorizationCodeGrant(config, new URL(`http://localhost${callbacks.at(-1)}`.replace('localhost', `localhost:${rp.address().port}`)), {
+      pkceCodeVerifier: verifier, expectedState: state,
+    });
+    const claims = tokens.claims();
+    assert.deepEqual(claims.amr, ['pwd', 'otp']);
+    assert.equal(claims.acr, 'urn:intelliauth:loa:2');
+  } finally {
+    await context.close();
+    rp.close();
+  }
+});
