@@ -108,6 +108,8 @@ pub fn deliveries(address: &str, token: &str, backlog: usize, latency_rate: usiz
     wait_for(&receipts, backlog, Duration::from_secs(120))?;
     let last = receipts.lock().map_err(|_| "poisoned")?.values().max().copied().unwrap_or(enabled_at);
     let per_second = backlog as f64 / (last - enabled_at).as_secs_f64();
+    // The drain may have outlasted the server's idle timeout for this connection.
+    let mut connection = Connection::open(address).map_err(|e| e.to_string())?;
 
     // Latency: events at a steady rate, each timed from the API call that created it.
     let mut sent = Vec::new();

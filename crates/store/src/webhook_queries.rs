@@ -107,24 +107,34 @@ fn claimed(row: &impl Columns) -> sqlx::Result<Claimed> {
     })
 }
 
-/// Leases due messages. Ranking counts messages already leased, so no subscription has
-/// more than `$5` attempts in flight across all nodes: one slow receiver cannot take
-/// every worker. On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets nodes claim side by side.
-const CLAIM: &str = "WITH ranked AS (
-        SELECT id, lease_until, ROW_NUMBER() OVER (
-            PARTITION BY subscription_id
-            ORDER BY CASE WHEN lease_until >= $3 THEN 0 ELSE 1 END, next_attempt_at, id) AS place
-        FROM webhook_messages
-        WHERE status = 'pending' AND (lease_until >= $3 OR next_attempt_at <= $3)
+/// Leases due messages. The candidates are the earliest due (an index range, however long
+/// the queue), ranked per subscription after the attempts already in flight there, so no
+/// subscription has more than `$5` in flight across all nodes: one slow receiver cannot
+/// take every worker. On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets nodes claim side by side.
+const CLAIM: &str = "WITH candidates AS (
+        SELECT id, subscription_id, next_attempt_at FROM webhook_messages
+        WHERE status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
           -- A disabled subscription's messages wait until it is enabled again.
-          AND subscription_id IN (SELECT id FROM webhook_subscriptions WHERE enabled = $6))
+          AND subscription_id IN (SELECT id FROM webhook_subscriptions WHERE enabled = $6)
+        ORDER BY next_attempt_at LIMIT $7),
+    in_flight AS (
+        SELECT subscription_id, COUNT(*) AS leased FROM webhook_messages
+        WHERE lease_until >= $3 AND status = 'pending' GROUP BY subscription_id),
+    ranked AS (
+        SELECT c.id, COALESCE(f.leased, 0)
+            + ROW_NUMBER() OVER (PARTITION BY c.subscription_id ORDER BY c.next_attempt_at, c.id) AS place
+        FROM candidates c LEFT JOIN in_flight f ON f.subscription_id = c.subscription_id)
     UPDATE webhook_messages SET lease_owner = $1, lease_until = $2
     WHERE id IN (
         SELECT m.id FROM webhook_messages m
-        WHERE m.id IN (SELECT id FROM ranked WHERE place <= $5 AND (lease_until IS NULL OR lease_until < $3))
+        WHERE m.id IN (SELECT id FROM ranked WHERE place <= $5)
           AND m.status = 'pending' AND m.next_attempt_at <= $3 AND (m.lease_until IS NULL OR m.lease_until < $3)
         ORDER BY m.next_attempt_at
         LIMIT $4 /*lock*/)";
+
+/// How many due messages a claim looks at per free slot: enough to find work for other
+/// subscriptions when the earliest ones belong to a subscription at its cap.
+const CANDIDATES_PER_SLOT: i64 = 8;
 
 const CLAIMED: &str = "SELECT m.*, e.occurred_at AS event_occurred_at, e.data AS event_data,
         s.url, s.secret, s.previous_secret, s.previous_secret_expires_at
@@ -167,13 +177,16 @@ impl WebhookStore for SqlStore {
     }
 
     async fn update_subscription(&self, s: &Subscription, expected_version: i64) -> StoreResult<bool> {
-        touched!(self, sqlx::query(
+        let updated = touched!(self, sqlx::query(
             "UPDATE webhook_subscriptions SET url = $1, event_types = $2, description = $3, enabled = $4, secret = $5,
              previous_secret = $6, previous_secret_expires_at = $7, updated_at = $8, version = $9
              WHERE tenant_id = $10 AND id = $11 AND version = $12")
             .bind(&s.url).bind(event_types_text(&s.event_types)).bind(&s.description).bind(s.enabled)
             .bind(&s.secret_sealed).bind(&s.previous_secret_sealed).bind(s.previous_secret_expires_at)
-            .bind(s.meta.updated_at).bind(s.meta.version).bind(&s.tenant_id).bind(&s.id).bind(expected_version))
+            .bind(s.meta.updated_at).bind(s.meta.version).bind(&s.tenant_id).bind(&s.id).bind(expected_version));
+        // Enabling a subscription may make its waiting messages due: wake the worker.
+        self.outbox_signal.notify_one();
+        updated
     }
 
     async fn delete_subscription(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool> {
@@ -228,6 +241,7 @@ impl WebhookStore for SqlStore {
                 .bind(limit)
                 .bind(per_subscription)
                 .bind(true)
+                .bind(limit * CANDIDATES_PER_SLOT)
         )?;
         if !taken {
             return Ok(Vec::new());

@@ -44,6 +44,8 @@ CREATE TABLE webhook_messages (
     finished_at BIGINT
 );
 CREATE INDEX webhook_messages_due ON webhook_messages (status, next_attempt_at);
+-- Leases in force: few rows, counted at every claim.
+CREATE INDEX webhook_messages_leases ON webhook_messages (lease_until);
 CREATE INDEX webhook_messages_feed ON webhook_messages (subscription_id, id);
 CREATE INDEX webhook_messages_tenant ON webhook_messages (tenant_id, status, finished_at);
 
