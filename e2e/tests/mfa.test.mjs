@@ -139,3 +139,69 @@ test('openid-client: password + TOTP ends with amr ["pwd", "otp"] and a multi-fa
     rp.close();
   }
 });
+
+test('step-up: acr_values=loa:2 takes a password-only session through the MFA step and raises acr', async () => {
+  await server.tenant('step-up');
+  await server.user('step-up', 'up@example.com', PASSWORD);
+  const callbacks = [];
+  const rp = createServer((request, response) => { callbacks.push(request.url); response.end('ok'); });
+  await new Promise((resolve) => rp.listen(0, '127.0.0.1', resolve));
+  const origin = `http://localhost:${rp.address().port}`;
+  const redirect = `${origin}/callback`;
+  const app = await server.api('POST', '/v1/tenants/step-up/applications', {
+    name: 'step-up-spa', client_type: 'public', redirect_uris: [redirect], first_party: true,
+  });
+  const issuer = new URL(`${server.base.replace('127.0.0.1', 'localhost')}/t/step-up`);
+  const config = await client.discovery(issuer, app.body.client_id, { id_token_signed_response_alg: 'ES256' }, client.None(), {
+    execute: [client.allowInsecureRequests],
+  });
+  assert.ok(config.serverMetadata().acr_values_supported.includes('urn:intelliauth:loa:2'));
+  async function codeFlow(page, extra) {
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirect, scope: 'openid', state, ...extra,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    return { go: () => page.goto(url.href), finish: () => client.authorizationCodeGrant(config, new URL(`${origin}${callbacks.at(-1)}`), { pkceCodeVerifier: verifier, expectedState: state }) };
+  }
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    // A password-only sign-in: acr loa:1.
+    const first = await codeFlow(page, {});
+    await first.go();
+    await page.fill('#email', 'up@example.com');
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL(`${redirect}**`), page.click('form button[type=submit]')]);
+    const weak = (await first.finish()).claims();
+    assert.equal(weak.acr, 'urn:intelliauth:loa:1');
+    assert.deepEqual(weak.amr, ['pwd']);
+
+    // The signed-in user adds an authenticator (self-service, with the browser's session).
+    const session = (await context.cookies()).find((cookie) => cookie.name === 'ia_session').value;
+    const me = (method, path, body) => fetch(`${server.base}/t/step-up/api/${path}`, {
+      method, headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const enrolment = await me('POST', 'factors/totp');
+    const totp = totpFor(enrolment.body.secret);
+    assert.equal((await me('POST', 'factors/totp/confirm', { code: totp.generate() })).status, 200);
+
+    // The client asks for multi-factor assurance: no password again, just the second factor.
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a later auth_time, in whole seconds
+    const second = await codeFlow(page, { acr_values: 'urn:intelliauth:loa:2' });
+    await second.go();
+    assert.ok(page.url().includes('/login/mfa'), `the MFA step, not the password: ${page.url()}`);
+    assert.equal(await page.locator('#password').count(), 0);
+    await page.fill('#code', totp.generate({ timestamp: Date.now() + 30_000 }));
+    await Promise.all([page.waitForURL(`${redirect}**`), page.click('form button[type=submit]')]);
+    const strong = (await second.finish()).claims();
+    assert.equal(strong.acr, 'urn:intelliauth:loa:2');
+    assert.deepEqual(strong.amr, ['pwd', 'otp']);
+    assert.ok(strong.auth_time > weak.auth_time, 'auth_time is the step-up time');
+  } finally {
+    await context.close();
+    rp.close();
+  }
+});

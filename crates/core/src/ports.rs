@@ -240,6 +240,13 @@ pub trait Mailer: Send + Sync + 'static {
     async fn send(&self, mail: &Mail) -> Result<(), String>;
 }
 
+/// Sends text messages (one-time codes) through an SMS gateway.
+#[async_trait]
+pub trait SmsSender: Send + Sync + 'static {
+    /// `to` is E.164; `Err` says why the gateway did not take the message.
+    async fn send(&self, to: &str, body: &str) -> Result<(), String>;
+}
+
 /// Checks a captcha response with a third-party siteverify service.
 #[async_trait]
 pub trait CaptchaVerifier: Send + Sync + 'static {

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use intelliauth_core::ports::{CaptchaVerifier, Mailer};
+use intelliauth_core::ports::{CaptchaVerifier, Mailer, SmsSender};
 use intelliauth_core::sealed::InstanceKey;
 use intelliauth_core::webhooks::address::AddressPolicy;
-use intelliauth_providers::{FileMailer, Siteverify, SmtpMailer};
+use intelliauth_providers::{FileMailer, HttpSms, Siteverify, SmtpMailer};
 use intelliauth_server::extract::BodyLimits;
 use intelliauth_server::rate_limit::{Limit, RateLimitSettings};
 use intelliauth_server::HttpSettings;
@@ -90,6 +90,18 @@ pub struct Settings {
     /// (for rate limits, lockout and captcha). Without it the header is ignored.
     #[arg(long, env = "INTELLIAUTH_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
+    /// An HTTP SMS gateway for one-time codes (Twilio-style: a form with To, From, Body).
+    #[arg(long, env = "INTELLIAUTH_SMS_GATEWAY_URL")]
+    pub sms_gateway_url: Option<String>,
+    /// HTTP Basic user name for the SMS gateway (Twilio: the account SID).
+    #[arg(long, env = "INTELLIAUTH_SMS_GATEWAY_USERNAME")]
+    pub sms_gateway_username: Option<String>,
+    /// HTTP Basic password for the SMS gateway (prefer the environment variable).
+    #[arg(long, env = "INTELLIAUTH_SMS_GATEWAY_PASSWORD", hide_env_values = true)]
+    pub sms_gateway_password: Option<String>,
+    /// The sender number or name of text messages.
+    #[arg(long, env = "INTELLIAUTH_SMS_FROM")]
+    pub sms_from: Option<String>,
     /// Let webhook receivers be loopback addresses, over http or https (local development).
     #[arg(long, env = "INTELLIAUTH_WEBHOOKS_ALLOW_LOOPBACK")]
     pub webhooks_allow_loopback: Option<bool>,
@@ -127,7 +139,7 @@ impl Settings {
             rate_limit_credential_burst, db_max_connections, db_acquire_timeout_ms, max_concurrent_hashes, smtp_url, mail_from,
             captcha_siteverify_url, captcha_site_key, captcha_secret, instance_key, trusted_proxies, webhooks_allow_loopback,
             webhooks_allow_private_networks, webhook_timeout_ms, webhook_retry_schedule, webhook_concurrency,
-            webhook_delivery, fault_injection)
+            webhook_delivery, sms_gateway_url, sms_gateway_username, sms_gateway_password, sms_from, fault_injection)
     }
 
     pub fn load_file(path: &std::path::Path) -> Result<Settings, String> {
@@ -209,6 +221,18 @@ impl Settings {
             Some(url) => Arc::new(SmtpMailer::new(url, &from)?),
             None => Arc::new(FileMailer::new(self.data_dir().join("mail"), &from)),
         })
+    }
+
+    pub fn sms_sender(&self) -> Result<Option<Arc<dyn SmsSender>>, String> {
+        match &self.sms_gateway_url {
+            None => Ok(None),
+            Some(url) => Ok(Some(Arc::new(HttpSms::new(
+                url,
+                self.sms_gateway_username.as_deref(),
+                self.sms_gateway_password.as_deref(),
+                self.sms_from.as_deref().unwrap_or("IntelliAuth"),
+            )?))),
+        }
     }
 
     pub fn siteverify(&self) -> Result<Option<Arc<dyn CaptchaVerifier>>, String> {

@@ -231,6 +231,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         &public_url,
         store.clone(),
         instance_key.clone(),
+        settings.sms_sender()?,
     );
     let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), instance_key.clone(), &public_url);
     let state = AppState::new(management, auth, oidc, http);

@@ -4,7 +4,10 @@
 
 mod common;
 
-use common::{Reply, Server};
+use std::time::Duration;
+
+use common::receiver::{Answer, Delivery, Receiver};
+use common::{Options, Reply, Server};
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -109,8 +112,11 @@ async fn required_mfa_enrols_then_asks_for_a_code_that_works_once() {
     let reused = second_factor(&server, "mfa-req", &flow, "backup_code", &codes[0]).await;
     reused.assert_error(401, "backup_code_invalid");
     reused.assert_catalogue_message();
-    let bad_type = second_factor(&server, "mfa-req", &flow, "sms", "123456").await;
-    assert_eq!(bad_type.assert_error(400, "validation_failed")["fields"]["type"][0], "must be totp or backup_code");
+    let bad_type = second_factor(&server, "mfa-req", &flow, "voice", "123456").await;
+    assert_eq!(
+        bad_type.assert_error(400, "validation_failed")["fields"]["type"][0],
+        "must be totp, sms or backup_code"
+    );
 }
 
 #[tokio::test]
@@ -193,4 +199,92 @@ async fn an_admin_reset_makes_the_user_enrol_again() {
     let missing = server.call(Method::DELETE, "/v1/tenants/mfa-reset/users/usr_missing/factors", None).await;
     missing.assert_error(404, "not_found");
     let _: Value = users.body;
+}
+
+/// A signed-in user of an optional-MFA tenant whose SMS gateway is `gateway`.
+async fn sms_server(gateway: &Receiver) -> (Server, String) {
+    let server =
+        Server::start_with(Options::default().arg("--sms-gateway-url", &gateway.url).arg("--sms-from", "+15550000000"))
+            .await;
+    mfa_tenant(&server, "mfa-sms", "optional").await;
+    let signed_in = password_step(&server, "mfa-sms").await;
+    let session = signed_in.body["session_token"].as_str().unwrap().to_owned();
+    (server, session)
+}
+
+fn texted_code(delivery: &Delivery) -> String {
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(delivery.body.as_bytes()).into_owned().collect();
+    let body = &form.iter().find(|(k, _)| k == "Body").expect("a Body field").1;
+    body.split_whitespace().next().unwrap().to_owned()
+}
+
+async fn post_as(server: &Server, session: &str, path: &str, body: Value) -> Reply {
+    let url = server.url(&format!("/t/mfa-sms/api/{path}"));
+    Reply::from(server.http.post(url).bearer_auth(session).json(&body).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn sms_codes_enrol_a_phone_and_finish_a_sign_in() {
+    let gateway = Receiver::start(Answer::status(201, "{\"sid\":\"SM1\"}")).await;
+    let (server, session) = sms_server(&gateway).await;
+    let invalid = post_as(&server, &session, "factors/sms", json!({ "phone": "415 555 0100" })).await;
+    let details = invalid.assert_error(400, "validation_failed");
+    assert!(details["fields"]["phone"][0].as_str().unwrap().contains("E.164"), "{details}");
+
+    let sent = post_as(&server, &session, "factors/sms", json!({ "phone": "+14155550100" })).await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.text);
+    assert_eq!(sent.body["sent_to"], "+14•••••••00");
+    let text = gateway.wait_for(1, Duration::from_secs(5)).await.remove(0);
+    assert!(text.body.contains("To=%2B14155550100") && text.body.contains("From=%2B15550000000"), "{}", text.body);
+    let wrong = post_as(&server, &session, "factors/sms/confirm", json!({ "code": "000000" })).await;
+    wrong.assert_error(401, "totp_invalid");
+    let confirmed = post_as(&server, &session, "factors/sms/confirm", json!({ "code": texted_code(&text) })).await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text);
+    assert_eq!(confirmed.body["backup_codes"].as_array().unwrap().len(), 10);
+
+    // Sign-in now asks for the phone; a texted code finishes it, once.
+    let challenge = password_step(&server, "mfa-sms").await;
+    assert_eq!(challenge.assert_error(401, "mfa_required")["factors"], json!(["sms", "backup_code"]));
+    let flow = challenge.body["details"]["flow_id"].as_str().unwrap().to_owned();
+    let url = server.url(&format!("/t/mfa-sms/api/login/{flow}/mfa/sms"));
+    let texted = Reply::from(server.http.post(url).send().await.unwrap()).await;
+    assert_eq!(texted.status, StatusCode::ACCEPTED, "{}", texted.text);
+    let code = texted_code(&gateway.wait_for(2, Duration::from_secs(5)).await[1]);
+    let done = second_factor(&server, "mfa-sms", &flow, "sms", &code).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let flow = password_step(&server, "mfa-sms").await.body["details"]["flow_id"].as_str().unwrap().to_owned();
+    let replayed = second_factor(&server, "mfa-sms", &flow, "sms", &code).await;
+    assert_eq!(replayed.assert_error(401, "totp_invalid")["factor"], "sms");
+}
+
+#[tokio::test]
+async fn a_failing_or_silent_gateway_is_sms_send_failed() {
+    let gateway = Receiver::start(Answer::status(500, "gateway down")).await;
+    let (server, session) = sms_server(&gateway).await;
+    let failed = post_as(&server, &session, "factors/sms", json!({ "phone": "+14155550101" })).await;
+    failed.assert_error(502, "sms_send_failed");
+    failed.assert_catalogue_message();
+    assert!(server.logs().contains("500"), "the gateway's answer is logged for the operator");
+
+    gateway.answer(Answer::Hang);
+    let started = std::time::Instant::now();
+    let silent = post_as(&server, &session, "factors/sms", json!({ "phone": "+14155550102" })).await;
+    silent.assert_error(502, "sms_send_failed");
+    assert!(started.elapsed() < Duration::from_secs(8), "the gateway timeout bounds the wait");
+}
+
+#[tokio::test]
+async fn too_many_texts_to_one_phone_is_sms_rate_limited() {
+    let gateway = Receiver::start(Answer::ok()).await;
+    let (server, session) = sms_server(&gateway).await;
+    for _ in 0..3 {
+        let sent = post_as(&server, &session, "factors/sms", json!({ "phone": "+14155550103" })).await;
+        assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.text);
+    }
+    let limited = post_as(&server, &session, "factors/sms", json!({ "phone": "+14155550103" })).await;
+    let details = limited.assert_error(429, "sms_rate_limited");
+    let wait = details["retry_after_s"].as_u64().unwrap();
+    assert!((1..=900).contains(&wait), "{wait}");
+    assert_eq!(limited.header("retry-after"), Some(wait.to_string().as_str()));
+    assert_eq!(gateway.deliveries().len(), 3, "the fourth text was not sent");
 }

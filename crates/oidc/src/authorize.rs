@@ -6,6 +6,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use intelliauth_catalogue::Code;
+use intelliauth_core::auth::{acr_for, ACR_MULTI_FACTOR};
 use intelliauth_core::model::{Application, Grant};
 use intelliauth_core::ports::CodeRecord;
 use intelliauth_core::{ids, secret, Error, Result};
@@ -63,6 +64,9 @@ pub enum Outcome {
     Redirect(String),
     /// Sign in first, then come back here.
     SignIn(String),
+    /// The client asked for a multi-factor `acr` the session does not have: the signed-in
+    /// user presents a second factor, then comes back to this path.
+    StepUp(String),
     /// Ask the user to approve the scopes for this third-party application.
     Consent { request_id: String, application: Box<Application>, scopes: Vec<String> },
 }
@@ -229,6 +233,17 @@ impl Oidc {
             }
         };
 
+        // Step-up: a client that asks for multi-factor assurance gets it, or no code.
+        let wants_multi_factor =
+            params.acr_values.as_deref().is_some_and(|values| values.split(' ').any(|acr| acr == ACR_MULTI_FACTOR));
+        if wants_multi_factor && acr_for(&session.amr) != ACR_MULTI_FACTOR {
+            if prompts.contains(&"none") {
+                return Ok(fail(Error::new(Code::SilentAuthFailed).oauth("interaction_required")));
+            }
+            let request_id = self.remember_request(tenant_id, &params, resumed.as_ref()).await?;
+            return Ok(Outcome::StepUp(format!("/t/{tenant_id}/oauth/authorize?request_id={request_id}")));
+        }
+
         if consent == ConsentAnswer::Denied {
             return Ok(fail(Error::new(Code::ConsentRequired).oauth("access_denied")));
         }
@@ -255,7 +270,7 @@ impl Oidc {
             code_challenge: challenge,
             auth_time: session.auth_time_ms / 1000,
             session_id: session.session_id.clone(),
-            acr: intelliauth_core::auth::acr_for(&session.amr).into(),
+            acr: acr_for(&session.amr).into(),
             amr: session.amr.clone(),
         };
         let record = CodeRecord {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use intelliauth_core::events::Event;
-use intelliauth_core::mfa::{Factor, FactorKind, MfaStore};
+use intelliauth_core::mfa::{Factor, FactorKind, MfaStore, SmsCode, SmsSends};
 use intelliauth_core::ports::{StoreError, StoreResult};
 
 use crate::rows::Columns;
@@ -20,6 +20,7 @@ fn factor(row: &impl Columns) -> sqlx::Result<Factor> {
         })?,
         label: row.opt_text("label")?,
         secret_sealed: row.opt_text("secret")?,
+        phone: row.opt_text("phone")?,
         last_used_step: row.opt_int("last_used_step")?,
         confirmed_at: row.opt_int("confirmed_at")?,
         created_at: row.int("created_at")?,
@@ -31,10 +32,10 @@ fn factor(row: &impl Columns) -> sqlx::Result<Factor> {
 impl MfaStore for SqlStore {
     async fn insert_factor(&self, f: &Factor) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query(
-            "INSERT INTO mfa_factors (id, tenant_id, user_id, kind, label, secret, last_used_step, confirmed_at, created_at, last_used_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            "INSERT INTO mfa_factors (id, tenant_id, user_id, kind, label, secret, last_used_step, confirmed_at, created_at,
+             last_used_at, phone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .bind(&f.id).bind(&f.tenant_id).bind(&f.user_id).bind(f.kind.as_str()).bind(&f.label).bind(&f.secret_sealed)
-            .bind(f.last_used_step).bind(f.confirmed_at).bind(f.created_at).bind(f.last_used_at)
+            .bind(f.last_used_step).bind(f.confirmed_at).bind(f.created_at).bind(f.last_used_at).bind(&f.phone)
             .execute(pool).await.map(|_| ()).map_err(map_error))
     }
 
@@ -116,6 +117,42 @@ impl MfaStore for SqlStore {
             )
             .bind(now)
             .bind(user_id)
+            .bind(digest)
+        )
+    }
+
+    async fn insert_sms_code(&self, code: &SmsCode) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO mfa_sms_codes (id, factor_id, user_id, phone, digest, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&code.id).bind(&code.factor_id).bind(&code.user_id).bind(&code.phone).bind(&code.digest)
+            .bind(code.created_at).bind(code.expires_at)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn delete_sms_code(&self, id: &str) -> StoreResult<()> {
+        touched!(self, sqlx::query("DELETE FROM mfa_sms_codes WHERE id = $1").bind(id)).map(|_| ())
+    }
+
+    async fn sms_sends_since(&self, user_id: &str, phone: &str, since: i64) -> StoreResult<SmsSends> {
+        let (per_user, oldest_for_user): (i64, Option<i64>) = on_pool!(self, pool => sqlx::query_as(
+            "SELECT COUNT(*), MIN(created_at) FROM mfa_sms_codes WHERE user_id = $1 AND created_at >= $2")
+            .bind(user_id).bind(since).fetch_one(pool).await.map_err(map_error))?;
+        let (per_phone, oldest_for_phone): (i64, Option<i64>) = on_pool!(self, pool => sqlx::query_as(
+            "SELECT COUNT(*), MIN(created_at) FROM mfa_sms_codes WHERE phone = $1 AND created_at >= $2")
+            .bind(phone).bind(since).fetch_one(pool).await.map_err(map_error))?;
+        Ok(SmsSends { per_user, oldest_for_user, per_phone, oldest_for_phone })
+    }
+
+    async fn use_sms_code(&self, factor_id: &str, digest: &str, now: i64) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query(
+                "UPDATE mfa_sms_codes SET used_at = $1
+                 WHERE factor_id = $2 AND digest = $3 AND used_at IS NULL AND expires_at > $1"
+            )
+            .bind(now)
+            .bind(factor_id)
             .bind(digest)
         )
     }

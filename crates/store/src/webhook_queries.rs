@@ -111,7 +111,9 @@ fn claimed(row: &impl Columns) -> sqlx::Result<Claimed> {
 /// the queue), ranked per subscription after the attempts already in flight there, so no
 /// subscription has more than `$5` in flight across all nodes: one slow receiver cannot
 /// take every worker. On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets nodes claim side by side.
-const CLAIM: &str = "WITH candidates AS (
+/// The CTEs are materialized so the planner cannot re-run the ranking for every row it
+/// locks (it did, on a table it had no statistics for yet).
+const CLAIM: &str = "WITH candidates AS MATERIALIZED (
         SELECT id, subscription_id, next_attempt_at FROM webhook_messages
         WHERE status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
           -- A disabled subscription's messages wait until it is enabled again.
@@ -120,14 +122,14 @@ const CLAIM: &str = "WITH candidates AS (
     in_flight AS (
         SELECT subscription_id, COUNT(*) AS leased FROM webhook_messages
         WHERE lease_until >= $3 AND status = 'pending' GROUP BY subscription_id),
-    ranked AS (
+    ranked AS MATERIALIZED (
         SELECT c.id, COALESCE(f.leased, 0)
             + ROW_NUMBER() OVER (PARTITION BY c.subscription_id ORDER BY c.next_attempt_at, c.id) AS place
         FROM candidates c LEFT JOIN in_flight f ON f.subscription_id = c.subscription_id)
     UPDATE webhook_messages SET lease_owner = $1, lease_until = $2
     WHERE id IN (
-        SELECT m.id FROM webhook_messages m
-        WHERE m.id IN (SELECT id FROM ranked WHERE place <= $5)
+        SELECT m.id FROM ranked r JOIN webhook_messages m ON m.id = r.id
+        WHERE r.place <= $5
           AND m.status = 'pending' AND m.next_attempt_at <= $3 AND (m.lease_until IS NULL OR m.lease_until < $3)
         ORDER BY m.next_attempt_at
         LIMIT $4 /*lock*/)";
@@ -229,7 +231,7 @@ impl WebhookStore for SqlStore {
         per_subscription: i64,
     ) -> StoreResult<Vec<Claimed>> {
         let claim = match self.db {
-            Db::Postgres(_) => CLAIM.replace("/*lock*/", "FOR UPDATE SKIP LOCKED"),
+            Db::Postgres(_) => CLAIM.replace("/*lock*/", "FOR UPDATE OF m SKIP LOCKED"),
             Db::Sqlite(_) => CLAIM.to_owned(),
         };
         let taken = touched!(

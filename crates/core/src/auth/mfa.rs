@@ -6,7 +6,7 @@
 use intelliauth_catalogue::Code;
 use serde_json::json;
 
-use super::flows::{CsrfProof, FlowKind};
+use super::flows::{CsrfProof, FlowKind, StartedFlow};
 use super::login::SignedIn;
 use super::{Auth, ClientContext};
 use crate::events::{Event, EventType};
@@ -23,6 +23,7 @@ pub const STEP_ENROL: &str = "mfa_enrolment";
 /// Authentication methods references (RFC 8176) and the levels they reach.
 pub const AMR_PASSWORD: &str = "pwd";
 pub const AMR_OTP: &str = "otp";
+pub const AMR_SMS: &str = "sms";
 pub const ACR_SINGLE_FACTOR: &str = "urn:intelliauth:loa:1";
 pub const ACR_MULTI_FACTOR: &str = "urn:intelliauth:loa:2";
 
@@ -40,6 +41,8 @@ pub fn acr_for(amr: &[String]) -> &'static str {
 pub enum SecondFactor {
     Totp(String),
     BackupCode(String),
+    /// A code texted with [`Auth::send_flow_sms`].
+    Sms(String),
 }
 
 /// A sign-in finished by its second factor. `backup_codes` are shown once, after enrolment.
@@ -118,6 +121,26 @@ impl Auth {
         ))
     }
 
+    /// Step-up: a browser flow that asks the signed-in user for a second factor (or has
+    /// them enrol one) and then returns to `return_to` with a multi-factor session.
+    pub async fn start_step_up(
+        &self,
+        tenant_id: &str,
+        session_token: Option<&str>,
+        return_to: &str,
+        existing_csrf: Option<&str>,
+    ) -> Result<StartedFlow> {
+        let (session, user) = self.session(tenant_id, session_token).await?;
+        let started = self
+            .start_flow_with_csrf(tenant_id, FlowKind::Login, STEP_MFA, true, Some(return_to), existing_csrf)
+            .await?;
+        let factors = self.mfa_store.user_factors(&user.id).await?;
+        let left = self.mfa_store.unused_backup_codes(&user.id).await?;
+        let step = if enrolled_kinds(&factors, left).is_empty() { STEP_ENROL } else { STEP_MFA };
+        self.auth_store.advance_flow(&started.flow.id, step, &user.id, &session.record.amr).await?;
+        Ok(started)
+    }
+
     /// The flow at an MFA step and the user who passed its password step.
     async fn mfa_flow(
         &self,
@@ -158,6 +181,7 @@ impl Auth {
             user_id: user.id.clone(),
             kind: FactorKind::Totp,
             label: Some("Authenticator app".into()),
+            phone: None,
             last_used_step: None,
             confirmed_at: None,
             created_at: ids::now_ms(),
@@ -227,6 +251,7 @@ impl Auth {
             SecondFactor::BackupCode(code) => {
                 Ok(self.mfa_store.use_backup_code(&user.id, &backup::digest(code), now).await?)
             }
+            SecondFactor::Sms(code) => self.sms_code_ok(user, code).await,
         }
     }
 
@@ -253,6 +278,7 @@ impl Auth {
         let wrong = |answer: &SecondFactor| match answer {
             SecondFactor::Totp(_) => totp_invalid(),
             SecondFactor::BackupCode(_) => Error::new(Code::BackupCodeInvalid),
+            SecondFactor::Sms(_) => super::sms::sms_code_invalid(),
         };
         let (backup_codes, method) = if step == STEP_ENROL {
             let SecondFactor::Totp(code) = &answer else { return Err(totp_invalid()) };
@@ -271,7 +297,7 @@ impl Auth {
                 self.count_failed_factor(&tenant, &user, client).await?;
                 return Err(wrong(&answer));
             }
-            (None, AMR_OTP)
+            (None, if matches!(answer, SecondFactor::Sms(_)) { AMR_SMS } else { AMR_OTP })
         };
         self.auth_store.clear_failed_sign_ins(&user.id).await?;
         self.finish_flow(&flow).await?;

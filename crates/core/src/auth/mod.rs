@@ -9,6 +9,7 @@ mod login;
 mod mfa;
 mod registration;
 mod session;
+mod sms;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -22,11 +23,12 @@ pub use mfa::{
 };
 pub use registration::Registration;
 pub use session::ActiveSession;
+pub use sms::{check_phone, SmsSent};
 
 use crate::management::Management;
 use crate::mfa::MfaStore;
 use crate::password::PasswordHasherPool;
-use crate::ports::{AuthStore, CaptchaVerifier, Mailer, Store};
+use crate::ports::{AuthStore, CaptchaVerifier, Mailer, SmsSender, Store};
 use crate::sealed::InstanceKey;
 use counter::WindowCounter;
 
@@ -56,6 +58,8 @@ pub struct Auth {
     mfa_store: Arc<dyn MfaStore>,
     /// Seals TOTP seeds.
     instance_key: InstanceKey,
+    /// Texts one-time codes; `None` when no gateway is configured.
+    sms_sender: Option<Arc<dyn SmsSender>>,
 }
 
 impl Auth {
@@ -66,6 +70,7 @@ impl Auth {
         public_url: &str,
         mfa_store: Arc<dyn MfaStore>,
         instance_key: InstanceKey,
+        sms_sender: Option<Arc<dyn SmsSender>>,
     ) -> Self {
         Auth {
             store: management.store().clone(),
@@ -80,6 +85,7 @@ impl Auth {
             dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
             mfa_store,
             instance_key,
+            sms_sender,
         }
     }
 

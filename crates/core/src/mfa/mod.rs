@@ -33,18 +33,41 @@ pub struct MfaPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FactorKind {
     Totp,
+    Sms,
 }
 
 impl FactorKind {
     pub fn as_str(self) -> &'static str {
         match self {
             FactorKind::Totp => "totp",
+            FactorKind::Sms => "sms",
         }
     }
 
     pub fn parse(text: &str) -> Option<FactorKind> {
-        (text == "totp").then_some(FactorKind::Totp)
+        [FactorKind::Totp, FactorKind::Sms].into_iter().find(|kind| kind.as_str() == text)
     }
+}
+
+/// A texted code, stored as a digest until used or expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsCode {
+    pub id: String,
+    pub factor_id: String,
+    pub user_id: String,
+    pub phone: String,
+    pub digest: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Codes texted lately, per user and per phone, with the oldest of each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SmsSends {
+    pub per_user: i64,
+    pub oldest_for_user: Option<i64>,
+    pub per_phone: i64,
+    pub oldest_for_phone: Option<i64>,
 }
 
 /// An enrolled (or enrolling) second factor.
@@ -57,6 +80,8 @@ pub struct Factor {
     pub label: Option<String>,
     /// The TOTP seed, sealed with the instance key.
     pub secret_sealed: Option<String>,
+    /// The SMS factor's number, E.164.
+    pub phone: Option<String>,
     /// The last TOTP step accepted, so a code works once.
     pub last_used_step: Option<i64>,
     /// `None` while enrolment waits for the first valid code.
@@ -84,4 +109,10 @@ pub trait MfaStore: Send + Sync + 'static {
     /// Uses the backup code with this digest if it exists and is unused.
     async fn use_backup_code(&self, user_id: &str, digest: &str, now: i64) -> StoreResult<bool>;
     async fn unused_backup_codes(&self, user_id: &str) -> StoreResult<i64>;
+    async fn insert_sms_code(&self, code: &SmsCode) -> StoreResult<()>;
+    async fn delete_sms_code(&self, id: &str) -> StoreResult<()>;
+    /// Codes texted since `since` to this user and to this phone (whoever it belongs to).
+    async fn sms_sends_since(&self, user_id: &str, phone: &str, since: i64) -> StoreResult<SmsSends>;
+    /// Uses the live, unused code with this digest for the factor.
+    async fn use_sms_code(&self, factor_id: &str, digest: &str, now: i64) -> StoreResult<bool>;
 }

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use intelliauth_core::auth::{CsrfProof, MfaSignedIn, SecondFactor, TotpEnrolment};
+use intelliauth_core::auth::{check_phone, CsrfProof, MfaSignedIn, SecondFactor, SmsSent, TotpEnrolment};
 use intelliauth_core::ids::rfc3339;
 use intelliauth_core::mfa::Factor;
 use intelliauth_core::model::Scope;
@@ -65,13 +65,14 @@ pub fn second_factor(fields: &mut Fields) -> Option<SecondFactor> {
     match kind.as_str() {
         "totp" => Some(SecondFactor::Totp(code)),
         "backup_code" => Some(SecondFactor::BackupCode(code)),
+        "sms" => Some(SecondFactor::Sms(code)),
         _ => None,
     }
 }
 
 pub fn bad_factor_type(errors: &mut FieldErrors) {
     if !errors.has("type") {
-        errors.add("type", "must be totp or backup_code");
+        errors.add("type", "must be totp, sms or backup_code");
     }
 }
 
@@ -108,6 +109,51 @@ pub async fn enrol_flow_totp(
 ) -> ApiResult<Response> {
     let enrolment = state.auth.enrol_totp_in_flow(&tenant_id, &flow_id, CsrfProof::Api).await?;
     Ok((StatusCode::CREATED, Json(enrolment_json(&enrolment))).into_response())
+}
+
+fn sms_sent_json(sent: &SmsSent) -> Value {
+    json!({ "factor_id": sent.factor_id, "sent_to": sent.sent_to, "expires_in_s": sent.expires_in_s })
+}
+
+/// `POST /t/{tenant}/api/login/{flow}/mfa/sms`: texts a code to the user's phone.
+pub async fn send_flow_sms(
+    State(state): State<AppState>,
+    Path((tenant_id, flow_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let sent = state.auth.send_flow_sms(&tenant_id, &flow_id, CsrfProof::Api).await?;
+    Ok((StatusCode::ACCEPTED, Json(sms_sent_json(&sent))).into_response())
+}
+
+/// `POST /t/{tenant}/api/factors/sms` `{"phone": "+14155550100"}`: texts a code to confirm the phone.
+pub async fn enrol_my_sms(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
+    let phone = fields.required_string("phone");
+    let mut semantic = FieldErrors::new();
+    if !phone.is_empty() {
+        check_phone(&mut semantic, "phone", &phone);
+    }
+    reject_invalid(fields.finish(), semantic)?;
+    let sent = state.auth.start_sms_enrolment(&user, &phone).await?;
+    Ok((StatusCode::ACCEPTED, Json(sms_sent_json(&sent))).into_response())
+}
+
+/// `POST /t/{tenant}/api/factors/sms/confirm` `{"code": "…"}`.
+pub async fn confirm_my_sms(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Json<Value>> {
+    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
+    let code = fields.required_string("code");
+    reject_invalid(fields.finish(), FieldErrors::new())?;
+    let codes = state.auth.confirm_sms(&user, &code).await?;
+    Ok(Json(json!({ "status": "enrolled", "backup_codes": codes })))
 }
 
 /// `GET /t/{tenant}/api/factors`: the signed-in user's factors.

@@ -10,7 +10,7 @@ use intelliauth_core::auth::{CsrfProof, FlowKind, SecondFactor, SignedIn, STEP_E
 use intelliauth_core::model::Tenant;
 use intelliauth_core::Error;
 
-use super::html::{alert, escape, hidden, input, page};
+use super::html::{alert, escape, hidden, input, notice, page};
 use super::{browser_proof, cookies, is_flow_error, redirect, respond, restart_page, status_of, PageQuery};
 use crate::api::mfa::qr_svg;
 use crate::error::ApiResult;
@@ -22,28 +22,40 @@ pub fn mfa_path(tenant_id: &str, flow_id: &str) -> String {
     format!("/t/{tenant_id}/login/mfa?flow={flow_id}")
 }
 
-fn code_form(tenant: &Tenant, flow_id: &str, csrf: &str, backup: bool, before: &str) -> String {
+/// The code form for one method (`totp`, `sms`, `backup_code`), with links to the others.
+fn code_form(tenant: &Tenant, flow_id: &str, csrf: &str, method: &str, before: &str) -> String {
     let action = escape(&mfa_path(&tenant.id, flow_id));
-    let (kind, label, autocomplete, other) = if backup {
-        (
-            "backup_code",
-            "Backup code",
-            "off",
-            format!("<a href=\"{action}\" id=\"use-totp\">Use your authenticator app</a>"),
+    let label = match method {
+        "backup_code" => "Backup code",
+        "sms" => "Code from the text message",
+        _ => "Code from your authenticator app",
+    };
+    let autocomplete = if method == "backup_code" { "off" } else { "one-time-code" };
+    let texting = if method == "sms" {
+        format!(
+            "<form method=\"post\" action=\"/t/{t}/login/mfa/sms?flow={f}\">{}\
+             <button type=\"submit\" class=\"secondary\" id=\"send-sms\">Text me a code</button></form>",
+            hidden("csrf_token", csrf),
+            t = escape(&tenant.id),
+            f = escape(flow_id),
         )
     } else {
-        (
-            "totp",
-            "Code from your authenticator app",
-            "one-time-code",
-            format!("<a href=\"{action}&amp;method=backup_code\" id=\"use-backup-code\">Use a backup code instead</a>"),
-        )
+        String::new()
     };
+    let others: String = [
+        ("totp", "use-totp", "Use your authenticator app"),
+        ("sms", "use-sms", "Text a code to your phone"),
+        ("backup_code", "use-backup-code", "Use a backup code instead"),
+    ]
+    .into_iter()
+    .filter(|(kind, ..)| *kind != method)
+    .map(|(kind, id, text)| format!("<a href=\"{action}&amp;method={kind}\" id=\"{id}\">{text}</a>"))
+    .collect();
     format!(
-        "{before}<form method=\"post\" action=\"{action}\" novalidate>{}{}{}\
-         <button type=\"submit\">Continue</button></form><nav>{other}</nav>",
+        "{before}{texting}<form method=\"post\" action=\"{action}\" novalidate>{}{}{}\
+         <button type=\"submit\">Continue</button></form><nav>{others}</nav>",
         hidden("csrf_token", csrf),
-        hidden("type", kind),
+        hidden("type", method),
         input("code", label, "text", "", autocomplete, &[]),
     )
 }
@@ -54,7 +66,7 @@ fn enrol_form(tenant: &Tenant, flow_id: &str, csrf: &str, qr: &str, secret: &str
          authenticator app (or type the key), then enter the code it shows.</p>\
          <div class=\"qr\" id=\"totp-qr\">{qr}</div><p>Key: <code id=\"totp-secret\">{}</code></p>{}",
         escape(secret),
-        code_form(tenant, flow_id, csrf, false, ""),
+        code_form(tenant, flow_id, csrf, "totp", ""),
     )
 }
 
@@ -77,7 +89,19 @@ pub async fn mfa_page(
         return Ok(restart_page(&tenant, &Error::new(Code::StateMismatch), &restart));
     };
     let body = match flow.step.as_str() {
-        STEP_MFA => code_form(&tenant, &flow.id, csrf, query.method.as_deref() == Some("backup_code"), ""),
+        STEP_MFA => {
+            let method = match query.method.as_deref() {
+                Some(method @ ("backup_code" | "sms" | "totp")) => method.to_owned(),
+                // Without a choice: the authenticator app if there is one, else the phone.
+                _ => {
+                    let user_id = flow.user_id.as_deref().unwrap_or_default();
+                    let (factors, _) = state.auth.factors(user_id).await?;
+                    let has_totp = factors.iter().any(|f| f.kind.as_str() == "totp");
+                    if has_totp { "totp" } else { "sms" }.to_owned()
+                }
+            };
+            code_form(&tenant, &flow.id, csrf, &method, "")
+        }
         STEP_ENROL => {
             // Showing the page starts an enrolment; the browser proves itself with its cookie.
             let proof = CsrfProof::Browser { cookie: Some(csrf), form: Some(csrf) };
@@ -110,9 +134,13 @@ pub async fn mfa_submit(
 ) -> ApiResult<Response> {
     let tenant = state.management.tenant(&tenant_id).await?;
     let flow_id = query.flow.clone().unwrap_or_default();
-    let backup = form.get("type") == "backup_code";
+    let method = form.get("type").to_owned();
     let code = form.get("code").to_owned();
-    let answer = if backup { SecondFactor::BackupCode(code) } else { SecondFactor::Totp(code) };
+    let answer = match method.as_str() {
+        "backup_code" => SecondFactor::BackupCode(code),
+        "sms" => SecondFactor::Sms(code),
+        _ => SecondFactor::Totp(code),
+    };
     let proof = browser_proof(&headers, &form);
     let previous = cookies::read(&headers, cookies::SESSION);
     match state.auth.submit_second_factor(&tenant_id, &flow_id, proof, answer, previous, client).await {
@@ -128,11 +156,37 @@ pub async fn mfa_submit(
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &format!("/t/{tenant_id}/login"))),
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
             let csrf = form.get("csrf_token");
-            let body = code_form(&tenant, &flow_id, csrf, backup, &alert(error.message(), error.code.as_str()));
+            let body = code_form(&tenant, &flow_id, csrf, &method, &alert(error.message(), error.code.as_str()));
             Ok(respond(status_of(&error), page(&tenant, "Verify it's you", &body), Some(error.code), None))
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// `POST /t/{tenant}/login/mfa/sms?flow=…`: texts a code, then shows where to type it.
+pub async fn mfa_send_sms(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+    form: FormBody,
+) -> ApiResult<Response> {
+    let tenant = state.management.tenant(&tenant_id).await?;
+    let flow_id = query.flow.clone().unwrap_or_default();
+    let csrf = form.get("csrf_token");
+    let proof = browser_proof(&headers, &form);
+    let (status, before, code) = match state.auth.send_flow_sms(&tenant_id, &flow_id, proof).await {
+        Ok(sent) => (StatusCode::OK, notice(&format!("We sent a code to {}.", sent.sent_to)), None),
+        Err(error) if is_flow_error(&error) => {
+            return Ok(restart_page(&tenant, &error, &format!("/t/{tenant_id}/login")))
+        }
+        Err(error) if matches!(error.code, Code::SmsSendFailed | Code::SmsRateLimited) => {
+            (status_of(&error), alert(error.message(), error.code.as_str()), Some(error.code))
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let body = code_form(&tenant, &flow_id, csrf, "sms", &before);
+    Ok(respond(status, page(&tenant, "Verify it's you", &body), code, None))
 }
 
 fn backup_codes_page(tenant: &Tenant, codes: &[String], target: &str) -> Response {

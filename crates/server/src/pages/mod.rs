@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/t/{tenant_id}/login", get(login_page).post(login_submit))
         .route("/t/{tenant_id}/login/mfa", get(mfa::mfa_page).post(mfa::mfa_submit))
+        .route("/t/{tenant_id}/login/mfa/sms", post(mfa::mfa_send_sms))
         .route("/t/{tenant_id}/register", get(register_page).post(register_submit))
         .route("/t/{tenant_id}/verify", get(verify_link))
         .route("/t/{tenant_id}/verify/resend", post(resend_submit))

@@ -85,6 +85,21 @@ async fn run(
     match state.oidc.authorize(tenant_id, params, resumed, session, consent).await? {
         Outcome::ErrorPage(error) => Err(ApiError(error)),
         Outcome::Redirect(location) | Outcome::SignIn(location) => Ok(redirect(&location)),
+        Outcome::StepUp(return_to) => {
+            let session = cookies::read(headers, cookies::SESSION);
+            let csrf = cookies::read(headers, cookies::CSRF);
+            let started = state.auth.start_step_up(tenant_id, session, &return_to, csrf).await?;
+            let mut response = redirect(&super::mfa::mfa_path(tenant_id, &started.flow.id));
+            cookies::set(
+                response.headers_mut(),
+                state.auth.public_url(),
+                tenant_id,
+                cookies::CSRF,
+                &started.csrf_token,
+                None,
+            );
+            Ok(response)
+        }
         Outcome::Consent { request_id, .. } => {
             Ok(redirect(&format!("/t/{tenant_id}/oauth/consent?request_id={request_id}")))
         }

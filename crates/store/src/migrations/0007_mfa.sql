@@ -7,6 +7,7 @@ CREATE TABLE mfa_factors (
     kind TEXT NOT NULL,
     label TEXT,
     secret TEXT,
+    phone TEXT,
     last_used_step BIGINT,
     confirmed_at BIGINT,
     created_at BIGINT NOT NULL,
@@ -21,6 +22,21 @@ CREATE TABLE mfa_backup_codes (
     used_at BIGINT,
     PRIMARY KEY (user_id, digest)
 );
+
+-- Texted codes: digests, single use, short-lived; also the record the send limits count.
+CREATE TABLE mfa_sms_codes (
+    id TEXT PRIMARY KEY,
+    factor_id TEXT NOT NULL REFERENCES mfa_factors (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    phone TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE INDEX mfa_sms_codes_user ON mfa_sms_codes (user_id, created_at);
+CREATE INDEX mfa_sms_codes_phone ON mfa_sms_codes (phone, created_at);
+CREATE INDEX mfa_sms_codes_factor ON mfa_sms_codes (factor_id, digest);
 
 -- The user who passed a login flow's password step, and the methods used so far.
 ALTER TABLE flows ADD COLUMN user_id TEXT;
