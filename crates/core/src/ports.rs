@@ -240,6 +240,47 @@ pub trait Mailer: Send + Sync + 'static {
     async fn send(&self, mail: &Mail) -> Result<(), String>;
 }
 
+/// Options for the browser and the state to keep until it answers.
+#[derive(Debug, Clone)]
+pub struct PasskeyCeremony {
+    pub options: serde_json::Value,
+    pub state: String,
+}
+
+/// A credential that passed a ceremony, in its stored form.
+#[derive(Debug, Clone)]
+pub struct VerifiedPasskey {
+    pub credential_id: String,
+    pub credential: String,
+}
+
+/// WebAuthn ceremonies. `Err` says why a ceremony failed; the caller answers `webauthn_failed`.
+pub trait Passkeys: Send + Sync + 'static {
+    fn start_registration(
+        &self,
+        user_handle: uuid::Uuid,
+        name: &str,
+        existing: &[String],
+    ) -> Result<PasskeyCeremony, String>;
+    fn finish_registration(&self, response: &serde_json::Value, state: &str) -> Result<VerifiedPasskey, String>;
+    fn start_authentication(&self, stored: &[String]) -> Result<PasskeyCeremony, String>;
+    fn finish_authentication(
+        &self,
+        response: &serde_json::Value,
+        state: &str,
+        stored: &[String],
+    ) -> Result<VerifiedPasskey, String>;
+    fn start_discoverable(&self) -> Result<PasskeyCeremony, String>;
+    /// The user handle a discoverable credential's assertion names.
+    fn discoverable_user(&self, response: &serde_json::Value) -> Result<uuid::Uuid, String>;
+    fn finish_discoverable(
+        &self,
+        response: &serde_json::Value,
+        state: &str,
+        stored: &[String],
+    ) -> Result<VerifiedPasskey, String>;
+}
+
 /// Sends text messages (one-time codes) through an SMS gateway.
 #[async_trait]
 pub trait SmsSender: Send + Sync + 'static {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use config::Settings;
+use intelliauth_core::auth::AuthServices;
 use intelliauth_core::management::WebhookSetup;
 use intelliauth_core::password::PasswordHasherPool;
 use intelliauth_core::{Auth, Management};
@@ -224,15 +225,13 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let public_url = settings.public_url(bound);
     let http = settings.http(public_url.clone());
     let header_read_timeout = http.header_read_timeout;
-    let auth = Auth::new(
-        &management,
-        settings.mailer()?,
-        settings.siteverify()?,
-        &public_url,
-        store.clone(),
-        instance_key.clone(),
-        settings.sms_sender()?,
-    );
+    let services = AuthServices {
+        mailer: settings.mailer()?,
+        siteverify: settings.siteverify()?,
+        sms: settings.sms_sender()?,
+        passkeys: passkeys(&public_url),
+    };
+    let auth = Auth::new(&management, services, &public_url, store.clone(), instance_key.clone());
     let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), instance_key.clone(), &public_url);
     let state = AppState::new(management, auth, oidc, http);
     spawn_housekeeping(state.clone());
@@ -255,6 +254,18 @@ async fn serve(settings: Settings) -> Result<(), String> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The WebAuthn relying party for the public URL; without one (a public URL that is an IP
+/// address, which WebAuthn refuses), passkeys are unavailable and the rest still works.
+fn passkeys(public_url: &str) -> Option<Arc<dyn intelliauth_core::ports::Passkeys>> {
+    match intelliauth_passkeys::WebauthnPasskeys::new(public_url, "IntelliAuth") {
+        Ok(passkeys) => Some(Arc::new(passkeys)),
+        Err(reason) => {
+            tracing::warn!(%reason, "passkeys are unavailable");
+            None
+        }
+    }
 }
 
 /// Once a minute: forget idle rate-limit keys, delete expired sign-in records and webhook

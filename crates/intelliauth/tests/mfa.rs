@@ -115,7 +115,7 @@ async fn required_mfa_enrols_then_asks_for_a_code_that_works_once() {
     let bad_type = second_factor(&server, "mfa-req", &flow, "voice", "123456").await;
     assert_eq!(
         bad_type.assert_error(400, "validation_failed")["fields"]["type"][0],
-        "must be totp, sms or backup_code"
+        "must be totp, sms, webauthn or backup_code"
     );
 }
 
@@ -287,4 +287,33 @@ async fn too_many_texts_to_one_phone_is_sms_rate_limited() {
     assert!((1..=900).contains(&wait), "{wait}");
     assert_eq!(limited.header("retry-after"), Some(wait.to_string().as_str()));
     assert_eq!(gateway.deliveries().len(), 3, "the fourth text was not sent");
+}
+
+#[tokio::test]
+async fn a_failed_passkey_ceremony_is_webauthn_failed_and_names_the_other_methods() {
+    let server = Server::start().await;
+    mfa_tenant(&server, "mfa-key", "required").await;
+    enrol(&server, "mfa-key").await;
+    let flow = password_step(&server, "mfa-key").await.body["details"]["flow_id"].as_str().unwrap().to_owned();
+    // The user has no passkey: asking for a passkey challenge fails, offering the rest.
+    let url = server.url(&format!("/t/mfa-key/api/login/{flow}/mfa/webauthn"));
+    let none = Reply::from(server.http.post(url).send().await.unwrap()).await;
+    assert_eq!(none.assert_error(401, "webauthn_failed")["alternatives"], json!(["totp", "backup_code"]));
+    none.assert_catalogue_message();
+    // An assertion for a ceremony that does not exist.
+    let url = server.url(&format!("/t/mfa-key/api/login/{flow}/mfa"));
+    let body = json!({ "type": "webauthn", "ceremony_id": "wac_nope", "credential": { "id": "x" } });
+    let forged = Reply::from(server.http.post(url).json(&body).send().await.unwrap()).await;
+    forged.assert_error(401, "webauthn_failed");
+
+    // Passwordless with a credential the server never registered.
+    let flow = server.flow("mfa-key", "login").await;
+    let url = server.url(&format!("/t/mfa-key/api/login/{flow}/passkey"));
+    let started = Reply::from(server.http.post(url).send().await.unwrap()).await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.text);
+    assert!(started.body["options"]["publicKey"]["challenge"].is_string(), "{}", started.text);
+    let url = server.url(&format!("/t/mfa-key/api/login/{flow}/passkey/finish"));
+    let body = json!({ "ceremony_id": started.body["ceremony_id"], "credential": { "id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {} } });
+    let unknown = Reply::from(server.http.post(url).json(&body).send().await.unwrap()).await;
+    unknown.assert_error(401, "webauthn_failed");
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use intelliauth_core::events::Event;
-use intelliauth_core::mfa::{Factor, FactorKind, MfaStore, SmsCode, SmsSends};
+use intelliauth_core::mfa::{Ceremony, Factor, FactorKind, MfaStore, SmsCode, SmsSends};
 use intelliauth_core::ports::{StoreError, StoreResult};
 
 use crate::rows::Columns;
@@ -21,6 +21,8 @@ fn factor(row: &impl Columns) -> sqlx::Result<Factor> {
         label: row.opt_text("label")?,
         secret_sealed: row.opt_text("secret")?,
         phone: row.opt_text("phone")?,
+        credential_id: row.opt_text("credential_id")?,
+        credential: row.opt_text("credential")?,
         last_used_step: row.opt_int("last_used_step")?,
         confirmed_at: row.opt_int("confirmed_at")?,
         created_at: row.int("created_at")?,
@@ -33,9 +35,10 @@ impl MfaStore for SqlStore {
     async fn insert_factor(&self, f: &Factor) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO mfa_factors (id, tenant_id, user_id, kind, label, secret, last_used_step, confirmed_at, created_at,
-             last_used_at, phone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+             last_used_at, phone, credential_id, credential) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
             .bind(&f.id).bind(&f.tenant_id).bind(&f.user_id).bind(f.kind.as_str()).bind(&f.label).bind(&f.secret_sealed)
             .bind(f.last_used_step).bind(f.confirmed_at).bind(f.created_at).bind(f.last_used_at).bind(&f.phone)
+            .bind(&f.credential_id).bind(&f.credential)
             .execute(pool).await.map(|_| ()).map_err(map_error))
     }
 
@@ -155,6 +158,44 @@ impl MfaStore for SqlStore {
             .bind(factor_id)
             .bind(digest)
         )
+    }
+
+    async fn insert_ceremony(&self, c: &Ceremony) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO webauthn_ceremonies (id, tenant_id, user_id, purpose, state, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&c.id).bind(&c.tenant_id).bind(&c.user_id).bind(&c.purpose).bind(&c.state).bind(c.expires_at)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn take_ceremony(&self, id: &str, purpose: &str, now: i64) -> StoreResult<Option<Ceremony>> {
+        let row: Option<(String, String, Option<String>, String, String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "DELETE FROM webauthn_ceremonies WHERE id = $1 AND purpose = $2
+             RETURNING id, tenant_id, user_id, purpose, state, expires_at")
+            .bind(id).bind(purpose).fetch_optional(pool).await.map_err(map_error))?;
+        Ok(row.filter(|(.., expires_at)| *expires_at > now).map(
+            |(id, tenant_id, user_id, purpose, state, expires_at)| Ceremony {
+                id,
+                tenant_id,
+                user_id,
+                purpose,
+                state,
+                expires_at,
+            },
+        ))
+    }
+
+    async fn update_passkey(&self, user_id: &str, credential_id: &str, credential: &str, now: i64) -> StoreResult<()> {
+        touched!(
+            self,
+            sqlx::query(
+                "UPDATE mfa_factors SET credential = $1, last_used_at = $2 WHERE user_id = $3 AND credential_id = $4"
+            )
+            .bind(credential)
+            .bind(now)
+            .bind(user_id)
+            .bind(credential_id)
+        )
+        .map(|_| ())
     }
 
     async fn unused_backup_codes(&self, user_id: &str) -> StoreResult<i64> {

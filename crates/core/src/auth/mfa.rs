@@ -43,6 +43,11 @@ pub enum SecondFactor {
     BackupCode(String),
     /// A code texted with [`Auth::send_flow_sms`].
     Sms(String),
+    /// A passkey's assertion for the ceremony of [`Auth::start_flow_passkey`].
+    Webauthn {
+        ceremony_id: String,
+        response: serde_json::Value,
+    },
 }
 
 /// A sign-in finished by its second factor. `backup_codes` are shown once, after enrolment.
@@ -182,6 +187,8 @@ impl Auth {
             kind: FactorKind::Totp,
             label: Some("Authenticator app".into()),
             phone: None,
+            credential_id: None,
+            credential: None,
             last_used_step: None,
             confirmed_at: None,
             created_at: ids::now_ms(),
@@ -252,6 +259,7 @@ impl Auth {
                 Ok(self.mfa_store.use_backup_code(&user.id, &backup::digest(code), now).await?)
             }
             SecondFactor::Sms(code) => self.sms_code_ok(user, code).await,
+            SecondFactor::Webauthn { .. } => Ok(false),
         }
     }
 
@@ -279,6 +287,7 @@ impl Auth {
             SecondFactor::Totp(_) => totp_invalid(),
             SecondFactor::BackupCode(_) => Error::new(Code::BackupCodeInvalid),
             SecondFactor::Sms(_) => super::sms::sms_code_invalid(),
+            SecondFactor::Webauthn { .. } => Error::new(Code::WebauthnFailed),
         };
         let (backup_codes, method) = if step == STEP_ENROL {
             let SecondFactor::Totp(code) = &answer else { return Err(totp_invalid()) };
@@ -290,6 +299,10 @@ impl Auth {
                 }
                 Err(error) => return Err(error),
             }
+        } else if let SecondFactor::Webauthn { ceremony_id, response } = &answer {
+            // A failed ceremony is not a guess at a secret: it does not count towards the lockout.
+            self.passkey_ok(&user, ceremony_id, response).await??;
+            (None, super::passkeys::AMR_HARDWARE_KEY)
         } else {
             if !self.second_factor_ok(&user, &answer).await? {
                 // Six digits are guessable: wrong codes count towards the lockout like

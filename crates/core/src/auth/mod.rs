@@ -7,6 +7,7 @@ mod email;
 mod flows;
 mod login;
 mod mfa;
+mod passkeys;
 mod registration;
 mod session;
 mod sms;
@@ -21,6 +22,7 @@ pub use mfa::{
     acr_for, enrolled_kinds, MfaSignedIn, SecondFactor, TotpEnrolment, ACR_MULTI_FACTOR, ACR_SINGLE_FACTOR, AMR_OTP,
     AMR_PASSWORD, STEP_ENROL, STEP_MFA,
 };
+pub use passkeys::{PasskeyChallenge, AMR_HARDWARE_KEY, AMR_USER_PRESENCE};
 pub use registration::Registration;
 pub use session::ActiveSession;
 pub use sms::{check_phone, SmsSent};
@@ -28,7 +30,7 @@ pub use sms::{check_phone, SmsSent};
 use crate::management::Management;
 use crate::mfa::MfaStore;
 use crate::password::PasswordHasherPool;
-use crate::ports::{AuthStore, CaptchaVerifier, Mailer, SmsSender, Store};
+use crate::ports::{AuthStore, CaptchaVerifier, Mailer, Passkeys, SmsSender, Store};
 use crate::sealed::InstanceKey;
 use counter::WindowCounter;
 
@@ -60,18 +62,27 @@ pub struct Auth {
     instance_key: InstanceKey,
     /// Texts one-time codes; `None` when no gateway is configured.
     sms_sender: Option<Arc<dyn SmsSender>>,
+    /// WebAuthn ceremonies; `None` when the public URL cannot be a relying party.
+    passkeys: Option<Arc<dyn Passkeys>>,
+}
+
+/// The services outside IntelliAuth that sign-in talks to.
+pub struct AuthServices {
+    pub mailer: Arc<dyn Mailer>,
+    pub siteverify: Option<Arc<dyn CaptchaVerifier>>,
+    pub sms: Option<Arc<dyn SmsSender>>,
+    pub passkeys: Option<Arc<dyn Passkeys>>,
 }
 
 impl Auth {
     pub fn new(
         management: &Management,
-        mailer: Arc<dyn Mailer>,
-        siteverify: Option<Arc<dyn CaptchaVerifier>>,
+        services: AuthServices,
         public_url: &str,
         mfa_store: Arc<dyn MfaStore>,
         instance_key: InstanceKey,
-        sms_sender: Option<Arc<dyn SmsSender>>,
     ) -> Self {
+        let AuthServices { mailer, siteverify, sms: sms_sender, passkeys } = services;
         Auth {
             store: management.store().clone(),
             auth_store: management.auth_store().clone(),
@@ -86,6 +97,7 @@ impl Auth {
             mfa_store,
             instance_key,
             sms_sender,
+            passkeys,
         }
     }
 

@@ -123,6 +123,8 @@ impl Auth {
             label: Some(format!("Text message to {}", masked(phone))),
             secret_sealed: None,
             phone: Some(phone.to_owned()),
+            credential_id: None,
+            credential: None,
             last_used_step: None,
             confirmed_at: None,
             created_at: ids::now_ms(),

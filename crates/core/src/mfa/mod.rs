@@ -34,6 +34,7 @@ pub struct MfaPolicy {
 pub enum FactorKind {
     Totp,
     Sms,
+    Webauthn,
 }
 
 impl FactorKind {
@@ -41,12 +42,25 @@ impl FactorKind {
         match self {
             FactorKind::Totp => "totp",
             FactorKind::Sms => "sms",
+            FactorKind::Webauthn => "webauthn",
         }
     }
 
     pub fn parse(text: &str) -> Option<FactorKind> {
-        [FactorKind::Totp, FactorKind::Sms].into_iter().find(|kind| kind.as_str() == text)
+        [FactorKind::Totp, FactorKind::Sms, FactorKind::Webauthn].into_iter().find(|kind| kind.as_str() == text)
     }
+}
+
+/// A WebAuthn ceremony waiting for the browser's answer: single use, short-lived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ceremony {
+    pub id: String,
+    pub tenant_id: String,
+    /// `None` for a passwordless sign-in, where the credential names the user.
+    pub user_id: Option<String>,
+    pub purpose: String,
+    pub state: String,
+    pub expires_at: i64,
 }
 
 /// A texted code, stored as a digest until used or expired.
@@ -82,6 +96,9 @@ pub struct Factor {
     pub secret_sealed: Option<String>,
     /// The SMS factor's number, E.164.
     pub phone: Option<String>,
+    /// A passkey's credential id (base64url) and its stored form (public key, counter).
+    pub credential_id: Option<String>,
+    pub credential: Option<String>,
     /// The last TOTP step accepted, so a code works once.
     pub last_used_step: Option<i64>,
     /// `None` while enrolment waits for the first valid code.
@@ -115,4 +132,9 @@ pub trait MfaStore: Send + Sync + 'static {
     async fn sms_sends_since(&self, user_id: &str, phone: &str, since: i64) -> StoreResult<SmsSends>;
     /// Uses the live, unused code with this digest for the factor.
     async fn use_sms_code(&self, factor_id: &str, digest: &str, now: i64) -> StoreResult<bool>;
+    async fn insert_ceremony(&self, ceremony: &Ceremony) -> StoreResult<()>;
+    /// Removes and returns the live ceremony with this id and purpose (single use).
+    async fn take_ceremony(&self, id: &str, purpose: &str, now: i64) -> StoreResult<Option<Ceremony>>;
+    /// Stores a passkey's new signature counter after a sign-in.
+    async fn update_passkey(&self, user_id: &str, credential_id: &str, credential: &str, now: i64) -> StoreResult<()>;
 }

@@ -5,7 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use intelliauth_core::auth::{check_phone, CsrfProof, MfaSignedIn, SecondFactor, SmsSent, TotpEnrolment};
+use intelliauth_core::auth::{
+    check_phone, CsrfProof, MfaSignedIn, PasskeyChallenge, SecondFactor, SmsSent, TotpEnrolment,
+};
 use intelliauth_core::ids::rfc3339;
 use intelliauth_core::mfa::Factor;
 use intelliauth_core::model::Scope;
@@ -58,9 +60,15 @@ fn factors_json(factors: &[Factor], backup_codes_left: i64) -> Value {
     })
 }
 
-/// `{"type": "totp" | "backup_code", "code": "…"}`.
+/// `{"type": "totp" | "sms" | "backup_code", "code": "…"}` or
+/// `{"type": "webauthn", "ceremony_id": "…", "credential": {…}}`.
 pub fn second_factor(fields: &mut Fields) -> Option<SecondFactor> {
     let kind = fields.required_string("type");
+    if kind == "webauthn" {
+        let ceremony_id = fields.required_string("ceremony_id");
+        let response = fields.nullable_object("credential").flatten().unwrap_or_default();
+        return Some(SecondFactor::Webauthn { ceremony_id, response });
+    }
     let code = fields.required_string("code");
     match kind.as_str() {
         "totp" => Some(SecondFactor::Totp(code)),
@@ -72,7 +80,7 @@ pub fn second_factor(fields: &mut Fields) -> Option<SecondFactor> {
 
 pub fn bad_factor_type(errors: &mut FieldErrors) {
     if !errors.has("type") {
-        errors.add("type", "must be totp, sms or backup_code");
+        errors.add("type", "must be totp, sms, webauthn or backup_code");
     }
 }
 
@@ -153,6 +161,71 @@ pub async fn confirm_my_sms(
     let code = fields.required_string("code");
     reject_invalid(fields.finish(), FieldErrors::new())?;
     let codes = state.auth.confirm_sms(&user, &code).await?;
+    Ok(Json(json!({ "status": "enrolled", "backup_codes": codes })))
+}
+
+fn challenge_json(challenge: &PasskeyChallenge) -> Value {
+    json!({ "ceremony_id": challenge.ceremony_id, "options": challenge.options })
+}
+
+/// `POST /t/{tenant}/api/login/{flow}/mfa/webauthn`: a challenge for the user's passkeys.
+pub async fn start_flow_passkey(
+    State(state): State<AppState>,
+    Path((tenant_id, flow_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let challenge = state.auth.start_flow_passkey(&tenant_id, &flow_id, CsrfProof::Api).await?;
+    Ok((StatusCode::CREATED, Json(challenge_json(&challenge))).into_response())
+}
+
+/// `POST /t/{tenant}/api/login/{flow}/passkey`: passwordless, any discoverable passkey.
+pub async fn start_passwordless(
+    State(state): State<AppState>,
+    Path((tenant_id, flow_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let challenge = state.auth.start_passwordless(&tenant_id, &flow_id, CsrfProof::Api).await?;
+    Ok((StatusCode::CREATED, Json(challenge_json(&challenge))).into_response())
+}
+
+/// `POST /t/{tenant}/api/login/{flow}/passkey/finish` `{"ceremony_id", "credential"}`.
+pub async fn finish_passwordless(
+    State(state): State<AppState>,
+    Path((tenant_id, flow_id)): Path<(String, String)>,
+    ClientIp(client): ClientIp,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Json<Value>> {
+    let ceremony_id = fields.required_string("ceremony_id");
+    let response = fields.nullable_object("credential").flatten().unwrap_or_default();
+    reject_invalid(fields.finish(), FieldErrors::new())?;
+    let signed_in = state
+        .auth
+        .finish_passwordless(&tenant_id, &flow_id, CsrfProof::Api, &ceremony_id, &response, None, client)
+        .await?;
+    Ok(Json(signed_in_json(&signed_in)))
+}
+
+/// `POST /t/{tenant}/api/factors/webauthn`: options for `navigator.credentials.create`.
+pub async fn enrol_my_passkey(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
+    let challenge = state.auth.start_passkey_enrolment(&user).await?;
+    Ok((StatusCode::CREATED, Json(challenge_json(&challenge))).into_response())
+}
+
+/// `POST /t/{tenant}/api/factors/webauthn/confirm` `{"ceremony_id", "credential"}`.
+pub async fn confirm_my_passkey(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Json<Value>> {
+    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
+    let ceremony_id = fields.required_string("ceremony_id");
+    let response = fields.nullable_object("credential").flatten().unwrap_or_default();
+    reject_invalid(fields.finish(), FieldErrors::new())?;
+    let codes = state.auth.finish_passkey_enrolment(&user, &ceremony_id, &response).await?;
     Ok(Json(json!({ "status": "enrolled", "backup_codes": codes })))
 }
 

@@ -6,9 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use intelliauth_catalogue::Code;
-use intelliauth_core::auth::{CsrfProof, FlowKind, SecondFactor, SignedIn, STEP_ENROL, STEP_MFA};
+use intelliauth_core::auth::{CsrfProof, FlowKind, PasskeyChallenge, SecondFactor, SignedIn, STEP_ENROL, STEP_MFA};
 use intelliauth_core::model::Tenant;
-use intelliauth_core::Error;
+use intelliauth_core::{secret, Error};
 
 use super::html::{alert, escape, hidden, input, notice, page};
 use super::{browser_proof, cookies, is_flow_error, redirect, respond, restart_page, status_of, PageQuery};
@@ -42,18 +42,10 @@ fn code_form(tenant: &Tenant, flow_id: &str, csrf: &str, method: &str, before: &
     } else {
         String::new()
     };
-    let others: String = [
-        ("totp", "use-totp", "Use your authenticator app"),
-        ("sms", "use-sms", "Text a code to your phone"),
-        ("backup_code", "use-backup-code", "Use a backup code instead"),
-    ]
-    .into_iter()
-    .filter(|(kind, ..)| *kind != method)
-    .map(|(kind, id, text)| format!("<a href=\"{action}&amp;method={kind}\" id=\"{id}\">{text}</a>"))
-    .collect();
+    let others = others_nav(tenant, flow_id, method);
     format!(
         "{before}{texting}<form method=\"post\" action=\"{action}\" novalidate>{}{}{}\
-         <button type=\"submit\">Continue</button></form><nav>{others}</nav>",
+         <button type=\"submit\">Continue</button></form>{others}",
         hidden("csrf_token", csrf),
         hidden("type", method),
         input("code", label, "text", "", autocomplete, &[]),
@@ -91,15 +83,35 @@ pub async fn mfa_page(
     let body = match flow.step.as_str() {
         STEP_MFA => {
             let method = match query.method.as_deref() {
-                Some(method @ ("backup_code" | "sms" | "totp")) => method.to_owned(),
-                // Without a choice: the authenticator app if there is one, else the phone.
+                Some(method @ ("backup_code" | "sms" | "totp" | "webauthn")) => method.to_owned(),
+                // Without a choice: a passkey, else the authenticator app, else the phone.
                 _ => {
                     let user_id = flow.user_id.as_deref().unwrap_or_default();
                     let (factors, _) = state.auth.factors(user_id).await?;
-                    let has_totp = factors.iter().any(|f| f.kind.as_str() == "totp");
-                    if has_totp { "totp" } else { "sms" }.to_owned()
+                    let has = |kind: &str| factors.iter().any(|f| f.kind.as_str() == kind);
+                    ["webauthn", "totp"].into_iter().find(|kind| has(kind)).unwrap_or("sms").to_owned()
                 }
             };
+            if method == "webauthn" {
+                let proof = CsrfProof::Browser { cookie: Some(csrf), form: Some(csrf) };
+                return match state.auth.start_flow_passkey(&tenant_id, &flow.id, proof).await {
+                    Ok(challenge) => {
+                        let action = mfa_path(&tenant_id, &flow.id);
+                        Ok(webauthn_page(
+                            &tenant,
+                            &action,
+                            csrf,
+                            &challenge,
+                            "",
+                            &others_nav(&tenant, &flow.id, "webauthn"),
+                        ))
+                    }
+                    Err(error) if error.code == Code::WebauthnFailed => {
+                        Ok(webauthn_failed_page(&tenant, &flow.id, &error))
+                    }
+                    Err(error) => Err(error.into()),
+                };
+            }
             code_form(&tenant, &flow.id, csrf, &method, "")
         }
         STEP_ENROL => {
@@ -139,6 +151,10 @@ pub async fn mfa_submit(
     let answer = match method.as_str() {
         "backup_code" => SecondFactor::BackupCode(code),
         "sms" => SecondFactor::Sms(code),
+        "webauthn" => SecondFactor::Webauthn {
+            ceremony_id: form.get("ceremony_id").to_owned(),
+            response: serde_json::from_str(form.get("credential")).unwrap_or_default(),
+        },
         _ => SecondFactor::Totp(code),
     };
     let proof = browser_proof(&headers, &form);
@@ -154,10 +170,125 @@ pub async fn mfa_submit(
             Ok(response)
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &format!("/t/{tenant_id}/login"))),
+        Err(error) if error.code == Code::WebauthnFailed => Ok(webauthn_failed_page(&tenant, &flow_id, &error)),
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
             let csrf = form.get("csrf_token");
             let body = code_form(&tenant, &flow_id, csrf, &method, &alert(error.message(), error.code.as_str()));
             Ok(respond(status_of(&error), page(&tenant, "Verify it's you", &body), Some(error.code), None))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Links to the MFA methods other than `method`.
+fn others_nav(tenant: &Tenant, flow_id: &str, method: &str) -> String {
+    let action = escape(&mfa_path(&tenant.id, flow_id));
+    let links: String = [
+        ("webauthn", "use-passkey", "Use your passkey"),
+        ("totp", "use-totp", "Use your authenticator app"),
+        ("sms", "use-sms", "Text a code to your phone"),
+        ("backup_code", "use-backup-code", "Use a backup code instead"),
+    ]
+    .into_iter()
+    .filter(|(kind, ..)| *kind != method)
+    .map(|(kind, id, text)| format!("<a href=\"{action}&amp;method={kind}\" id=\"{id}\">{text}</a>"))
+    .collect();
+    format!("<nav>{links}</nav>")
+}
+
+/// A page that runs a WebAuthn ceremony in the browser and posts its answer to `action`.
+pub fn webauthn_page(
+    tenant: &Tenant,
+    action: &str,
+    csrf: &str,
+    challenge: &PasskeyChallenge,
+    before: &str,
+    after: &str,
+) -> Response {
+    let nonce = secret::generate("");
+    // `</` cannot end the script element early.
+    let options = challenge.options.to_string().replace("</", "<\\/");
+    let body = format!(
+        "{before}<script type=\"application/json\" id=\"webauthn-options\">{options}</script>\
+         <form method=\"post\" action=\"{action}\" id=\"webauthn-form\" data-autostart=\"true\">{}{}{}{}{}\
+         <button type=\"button\" id=\"webauthn-start\">Use your passkey</button></form>{after}\
+         <script nonce=\"{nonce}\">{}</script>",
+        hidden("csrf_token", csrf),
+        hidden("type", "webauthn"),
+        hidden("ceremony_id", &challenge.ceremony_id),
+        hidden("credential", ""),
+        hidden("reason", ""),
+        include_str!("webauthn.js"),
+        action = escape(action),
+    );
+    respond(StatusCode::OK, page(tenant, "Use your passkey", &body), None, Some(&nonce))
+}
+
+/// `webauthn_failed`: the copy, and the other ways to finish signing in.
+fn webauthn_failed_page(tenant: &Tenant, flow_id: &str, error: &Error) -> Response {
+    let body = format!("{}{}", alert(error.message(), error.code.as_str()), others_nav(tenant, flow_id, "webauthn"));
+    respond(status_of(error), page(tenant, "Use another method", &body), Some(error.code), None)
+}
+
+/// `GET /t/{tenant}/login/passkey?flow=…`: passwordless sign-in with a discoverable passkey.
+pub async fn passkey_page(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let tenant = state.management.tenant(&tenant_id).await?;
+    let flow_id = query.flow.clone().unwrap_or_default();
+    let restart = format!("/t/{tenant_id}/login");
+    let Some(csrf) = cookies::read(&headers, cookies::CSRF) else {
+        return Ok(restart_page(&tenant, &Error::new(Code::StateMismatch), &restart));
+    };
+    let proof = CsrfProof::Browser { cookie: Some(csrf), form: Some(csrf) };
+    match state.auth.start_passwordless(&tenant_id, &flow_id, proof).await {
+        Ok(challenge) => {
+            let action = format!("/t/{tenant_id}/login/passkey?flow={flow_id}");
+            Ok(webauthn_page(&tenant, &action, csrf, &challenge, "", &password_link(&tenant_id, &flow_id)))
+        }
+        Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &restart)),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn password_link(tenant_id: &str, flow_id: &str) -> String {
+    format!(
+        "<nav><a href=\"/t/{}/login?flow={}\" id=\"use-password\">Sign in with your password</a></nav>",
+        escape(tenant_id),
+        escape(flow_id)
+    )
+}
+
+/// `POST /t/{tenant}/login/passkey?flow=…`: the assertion; the passkey names the user.
+pub async fn passkey_submit(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Query(query): Query<PageQuery>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    form: FormBody,
+) -> ApiResult<Response> {
+    let tenant = state.management.tenant(&tenant_id).await?;
+    let flow_id = query.flow.clone().unwrap_or_default();
+    let response = serde_json::from_str(form.get("credential")).unwrap_or_default();
+    let proof = browser_proof(&headers, &form);
+    let previous = cookies::read(&headers, cookies::SESSION);
+    let ceremony_id = form.get("ceremony_id");
+    match state.auth.finish_passwordless(&tenant_id, &flow_id, proof, ceremony_id, &response, previous, client).await {
+        Ok(signed_in) => {
+            let target = signed_in.return_to.clone().unwrap_or_else(|| format!("/t/{tenant_id}/account"));
+            let mut response = redirect(&target);
+            set_session_cookie(&state, &tenant_id, &signed_in, &mut response);
+            Ok(response)
+        }
+        Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &format!("/t/{tenant_id}/login"))),
+        Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
+            let body =
+                format!("{}{}", alert(error.message(), error.code.as_str()), password_link(&tenant_id, &flow_id));
+            Ok(respond(status_of(&error), page(&tenant, "Use another method", &body), Some(error.code), None))
         }
         Err(error) => Err(error.into()),
     }

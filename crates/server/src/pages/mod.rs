@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant_id}/login", get(login_page).post(login_submit))
         .route("/t/{tenant_id}/login/mfa", get(mfa::mfa_page).post(mfa::mfa_submit))
         .route("/t/{tenant_id}/login/mfa/sms", post(mfa::mfa_send_sms))
+        .route("/t/{tenant_id}/login/passkey", get(mfa::passkey_page).post(mfa::passkey_submit))
         .route("/t/{tenant_id}/register", get(register_page).post(register_submit))
         .route("/t/{tenant_id}/verify", get(verify_link))
         .route("/t/{tenant_id}/verify/resend", post(resend_submit))
@@ -186,12 +187,14 @@ fn login_body(tenant: &Tenant, form: &LoginForm<'_>, before: &str, extra: &str) 
     format!(
         "{before}<form method=\"post\" action=\"{action}\" novalidate>{csrf}{email}{password}{extra}\
          <button type=\"submit\">Sign in</button></form>\
-         <nav><a href=\"/t/{t}/forgot\">Forgot your password?</a><a href=\"/t/{t}/register\">Create an account</a></nav>",
+         <nav><a href=\"/t/{t}/login/passkey?flow={f}\" id=\"use-passkey\">Sign in with a passkey</a>\
+         <a href=\"/t/{t}/forgot\">Forgot your password?</a><a href=\"/t/{t}/register\">Create an account</a></nav>",
         action = escape(&action),
         csrf = hidden("csrf_token", form.csrf),
         email = input("email", "Email", "email", form.email, "username", &[]),
         password = input("password", "Password", "password", "", "current-password", &[]),
         t = escape(&tenant.id),
+        f = escape(form.flow_id),
     )
 }
 

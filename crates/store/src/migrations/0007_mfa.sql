@@ -8,6 +8,8 @@ CREATE TABLE mfa_factors (
     label TEXT,
     secret TEXT,
     phone TEXT,
+    credential_id TEXT,
+    credential TEXT,
     last_used_step BIGINT,
     confirmed_at BIGINT,
     created_at BIGINT NOT NULL,
@@ -37,6 +39,16 @@ CREATE TABLE mfa_sms_codes (
 CREATE INDEX mfa_sms_codes_user ON mfa_sms_codes (user_id, created_at);
 CREATE INDEX mfa_sms_codes_phone ON mfa_sms_codes (phone, created_at);
 CREATE INDEX mfa_sms_codes_factor ON mfa_sms_codes (factor_id, digest);
+
+-- WebAuthn ceremonies waiting for the browser: single use, short-lived.
+CREATE TABLE webauthn_ceremonies (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    user_id TEXT,
+    purpose TEXT NOT NULL,
+    state TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
 
 -- The user who passed a login flow's password step, and the methods used so far.
 ALTER TABLE flows ADD COLUMN user_id TEXT;
