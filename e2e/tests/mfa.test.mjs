@@ -101,7 +101,11 @@ test('openid-client: password + TOTP ends with amr ["pwd", "otp"] and a multi-fa
   assert.equal(enrolled.status, 200, JSON.stringify(enrolled.body));
 
   const callbacks = [];
-  const rp = createServer((request, response) => { callbacks.push(request.url); response.end('ok'); });
+  // Only the redirect itself: Chromium also asks this server for /favicon.ico.
+  const rp = createServer((request, response) => {
+    if (request.url.startsWith('/callback')) callbacks.push(request.url);
+    response.end('ok');
+  });
   await new Promise((resolve) => rp.listen(0, '127.0.0.1', resolve));
   const redirect = `http://localhost:${rp.address().port}/callback`;
   const app = await server.api('POST', '/v1/tenants/oidc-mfa/applications', {
@@ -142,9 +146,14 @@ test('openid-client: password + TOTP ends with amr ["pwd", "otp"] and a multi-fa
 
 test('step-up: acr_values=loa:2 takes a password-only session through the MFA step and raises acr', async () => {
   await server.tenant('step-up');
-  await server.user('step-up', 'up@example.com', PASSWORD);
+  await server.user('step-up', 'up@example.com', PASSWORD, { admin: true });
+  const victim = await server.user('step-up', 'leaving@example.com', PASSWORD);
   const callbacks = [];
-  const rp = createServer((request, response) => { callbacks.push(request.url); response.end('ok'); });
+  // Only the redirect itself: Chromium also asks this server for /favicon.ico.
+  const rp = createServer((request, response) => {
+    if (request.url.startsWith('/callback')) callbacks.push(request.url);
+    response.end('ok');
+  });
   await new Promise((resolve) => rp.listen(0, '127.0.0.1', resolve));
   const origin = `http://localhost:${rp.address().port}`;
   const redirect = `${origin}/callback`;
@@ -163,7 +172,14 @@ test('step-up: acr_values=loa:2 takes a password-only session through the MFA st
       redirect_uri: redirect, scope: 'openid', state, ...extra,
       code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
     });
-    return { go: () => page.goto(url.href), finish: () => client.authorizationCodeGrant(config, new URL(`${origin}${callbacks.at(-1)}`), { pkceCodeVerifier: verifier, expectedState: state }) };
+    const flow = {
+      go: () => page.goto(url.href),
+      finish: async () => {
+        flow.tokens = await client.authorizationCodeGrant(config, new URL(`${origin}${callbacks.at(-1)}`), { pkceCodeVerifier: verifier, expectedState: state });
+        return flow.tokens;
+      },
+    };
+    return flow;
   }
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -177,6 +193,28 @@ test('step-up: acr_values=loa:2 takes a password-only session through the MFA st
     const weak = (await first.finish()).claims();
     assert.equal(weak.acr, 'urn:intelliauth:loa:1');
     assert.deepEqual(weak.amr, ['pwd']);
+    const weakToken = first.tokens.access_token;
+
+    // A tenant admin's own token works on the management API, but a sensitive operation
+    // answers an RFC 9470 challenge while the sign-in is single-factor.
+    const manage = (token, method, path, body) => fetch(`${server.base}${path}`, {
+      method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body && JSON.stringify(body),
+    });
+    const listed = await manage(weakToken, 'GET', '/v1/tenants/step-up/users');
+    assert.equal(listed.status, 200, 'reading needs no step-up');
+    const refused = await manage(weakToken, 'DELETE', `/v1/tenants/step-up/users/${victim}`);
+    assert.equal(refused.status, 401);
+    const challenge = refused.headers.get('www-authenticate');
+    assert.match(challenge, /error="insufficient_user_authentication"/);
+    assert.match(challenge, /acr_values="urn:intelliauth:loa:2"/);
+    assert.match(challenge, /max_age=300/);
+    const body = await refused.json();
+    assert.equal(body.code, 'step_up_required');
+    assert.equal(body.details.acr_values, 'urn:intelliauth:loa:2');
+    const policy = await manage(weakToken, 'PATCH', '/v1/tenants/step-up', { settings: { mfa: { mode: 'required' } } });
+    assert.equal((await policy.json()).code, 'step_up_required', 'changing the MFA policy is sensitive too');
+    const otherTenant = await manage(weakToken, 'GET', '/v1/tenants/default/users');
+    assert.equal(otherTenant.status, 403, 'an admin reaches only their own tenant');
 
     // The signed-in user adds an authenticator (self-service, with the browser's session).
     const session = (await context.cookies()).find((cookie) => cookie.name === 'ia_session').value;
@@ -200,6 +238,16 @@ test('step-up: acr_values=loa:2 takes a password-only session through the MFA st
     assert.equal(strong.acr, 'urn:intelliauth:loa:2');
     assert.deepEqual(strong.amr, ['pwd', 'otp']);
     assert.ok(strong.auth_time > weak.auth_time, 'auth_time is the step-up time');
+    const deleted = await manage(second.tokens.access_token, 'DELETE', `/v1/tenants/step-up/users/${victim}`);
+    assert.equal(deleted.status, 204, 'after step-up the sensitive operation goes through');
+
+    // Once no longer an admin, the same strong token gets permission_denied.
+    const users = (await server.api('GET', '/v1/tenants/step-up/users')).body.data;
+    const admin = users.find((u) => u.email === 'up@example.com');
+    assert.equal((await server.api('PATCH', `/v1/tenants/step-up/users/${admin.id}`, { admin: false })).status, 200);
+    const demoted = await manage(second.tokens.access_token, 'GET', '/v1/tenants/step-up/users');
+    assert.equal(demoted.status, 403);
+    assert.equal((await demoted.json()).details.reason, 'not_a_tenant_admin');
   } finally {
     await context.close();
     rp.close();

@@ -192,6 +192,7 @@ mod tests {
             disabled: false,
             password_hash: Some("$argon2id$v=19$secret".into()),
             must_reset_password: false,
+            admin: false,
             lockout: Default::default(),
             meta: crate::model::Meta::new(0),
         };

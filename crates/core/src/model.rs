@@ -288,6 +288,8 @@ pub struct User {
     pub password_hash: Option<String>,
     /// An admin (or a breach check) asked for a new password before the next sign-in.
     pub must_reset_password: bool,
+    /// A tenant admin: their access tokens are accepted by the management API for this tenant.
+    pub admin: bool,
     /// Maintained by sign-in with single atomic statements, not by resource updates.
     pub lockout: Lockout,
     pub meta: Meta,

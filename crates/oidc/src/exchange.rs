@@ -159,10 +159,10 @@ impl Oidc {
     }
 
     /// OIDC userinfo for a bearer access token.
-    pub async fn userinfo(&self, tenant_id: &str, bearer: Option<&str>) -> Result<Value> {
+    /// The claims of an access token this tenant issued, if it is genuine and unexpired
+    /// (`token_expired`, with its RFC 6750 challenge, when it ran out).
+    pub async fn verify_access_token(&self, tenant_id: &str, token: &str) -> Result<Value> {
         let tenant = self.tenant(tenant_id).await?;
-        let token =
-            bearer.ok_or_else(|| Error::unauthenticated("missing_credential", "An access token is required"))?;
         let invalid = || Error::unauthenticated("invalid_credential", "The access token is not valid");
         let keys = self.tenant_keys(&tenant).await?;
         let (_, claims) = jwt::decode_verified(token, &keys.jwks).ok_or_else(invalid)?;
@@ -174,6 +174,21 @@ impl Oidc {
                 "Bearer realm=\"intelliauth\", error=\"invalid_token\", error_description=\"The access token expired\"",
             ));
         }
+        Ok(claims)
+    }
+
+    /// The tenant whose issuer a token names (unverified: verify with [`Oidc::verify_access_token`]).
+    pub fn token_tenant(&self, token: &str) -> Option<String> {
+        let claims = jwt::unverified_claims(token)?;
+        let prefix = self.issuer("");
+        claims["iss"].as_str()?.strip_prefix(&prefix).filter(|t| !t.is_empty() && !t.contains('/')).map(str::to_owned)
+    }
+
+    pub async fn userinfo(&self, tenant_id: &str, bearer: Option<&str>) -> Result<Value> {
+        let token =
+            bearer.ok_or_else(|| Error::unauthenticated("missing_credential", "An access token is required"))?;
+        let invalid = || Error::unauthenticated("invalid_credential", "The access token is not valid");
+        let claims = self.verify_access_token(tenant_id, token).await?;
         let user =
             self.store.get_user(tenant_id, claims["sub"].as_str().unwrap_or_default()).await?.ok_or_else(invalid)?;
         let scopes: Vec<&str> = claims["scope"].as_str().unwrap_or_default().split(' ').collect();

@@ -9,6 +9,8 @@ use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use intelliauth_catalogue::Code;
+use intelliauth_core::auth::ACR_MULTI_FACTOR;
+use intelliauth_core::management::TOKEN_PREFIX;
 use intelliauth_core::model::{IfMatch, ManagementCredential, Scope};
 use intelliauth_core::page::{decode_cursor, PageRequest, MAX_LIMIT};
 use intelliauth_core::validate::FieldErrors;
@@ -175,6 +177,11 @@ impl Fields {
         }
     }
 
+    /// Whether the body sets `key.inner` (to decide what a change needs before parsing it).
+    pub fn sets(&self, key: &str, inner: &str) -> bool {
+        self.map.get(key).and_then(|value| value.get(inner)).is_some()
+    }
+
     pub fn optional_u64(&mut self, key: &str) -> Option<u64> {
         match self.map.remove(key) {
             None | Some(Value::Null) => None,
@@ -276,13 +283,56 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// The authenticated management credential (from `Authorization: Bearer …`).
-pub struct Caller(pub ManagementCredential);
+/// Who calls the management API: a management credential (`iam_…`), or a tenant admin
+/// with an access token from their tenant, acting with the scopes of that tenant.
+pub struct Caller {
+    pub credential: ManagementCredential,
+    /// How the admin signed in; `None` for a management credential.
+    pub assurance: Option<Assurance>,
+}
+
+/// The sign-in behind an admin's access token.
+#[derive(Debug, Clone)]
+pub struct Assurance {
+    pub user_id: String,
+    pub acr: String,
+    pub auth_time_s: i64,
+}
+
+/// How recent an admin's multi-factor sign-in must be for a sensitive operation.
+pub const STEP_UP_MAX_AGE_S: i64 = 300;
 
 impl Caller {
+    /// Whether this is an admin of `tenant_id` acting with their own token.
+    pub fn is_admin_of(&self, tenant_id: &str) -> bool {
+        self.assurance.is_some() && self.credential.tenant_id.as_deref() == Some(tenant_id)
+    }
+
+    /// Sensitive operations (RFC 9470): an admin's token must come from a multi-factor
+    /// sign-in in the last five minutes, or the answer is `step_up_required` with the
+    /// challenge that tells the client what to ask for. Management credentials are not
+    /// people and have no sign-in to step up.
+    pub fn require_step_up(&self) -> Result<(), ApiError> {
+        let Some(assurance) = &self.assurance else { return Ok(()) };
+        let age = intelliauth_core::ids::now_ms() / 1000 - assurance.auth_time_s;
+        if assurance.acr == ACR_MULTI_FACTOR && (0..=STEP_UP_MAX_AGE_S).contains(&age) {
+            return Ok(());
+        }
+        Err(ApiError(
+            Error::new(Code::StepUpRequired)
+                .with_detail("acr_values", ACR_MULTI_FACTOR)
+                .with_detail("max_age", STEP_UP_MAX_AGE_S)
+                .with_challenge(format!(
+                    "Bearer realm=\"intelliauth\", error=\"insufficient_user_authentication\", \
+                     error_description=\"A recent multi-factor sign-in is required\", \
+                     acr_values=\"{ACR_MULTI_FACTOR}\", max_age={STEP_UP_MAX_AGE_S}"
+                )),
+        ))
+    }
+
     /// `permission_denied` unless the credential holds `scope`.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.0.has_scope(scope) {
+        if self.credential.has_scope(scope) {
             Ok(())
         } else {
             Err(ApiError(Error::permission_denied(scope.as_str())))
@@ -292,7 +342,7 @@ impl Caller {
     /// `permission_denied` unless the credential holds `scope` for `tenant_id`.
     pub fn require_in(&self, scope: Scope, tenant_id: &str) -> Result<(), ApiError> {
         self.require(scope)?;
-        if self.0.can_access_tenant(tenant_id) {
+        if self.credential.can_access_tenant(tenant_id) {
             Ok(())
         } else {
             Err(ApiError(Error::permission_denied(scope.as_str()).with_detail("tenant", tenant_id)))
@@ -311,8 +361,43 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Caller(state.management.authenticate(bearer_token(&parts.headers)).await?))
+        let bearer = bearer_token(&parts.headers);
+        match bearer.filter(|token| !token.starts_with(TOKEN_PREFIX) && token.matches('.').count() == 2) {
+            Some(token) => admin_caller(state, token).await,
+            None => Ok(Caller { credential: state.management.authenticate(bearer).await?, assurance: None }),
+        }
     }
+}
+
+/// A tenant admin's access token: genuine, unexpired, from an admin who may still sign in.
+async fn admin_caller(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let invalid = || Error::unauthenticated("invalid_credential", "The access token is not valid");
+    let tenant_id = state.oidc.token_tenant(token).ok_or_else(invalid)?;
+    let claims = state.oidc.verify_access_token(&tenant_id, token).await?;
+    let user_id = claims["sub"].as_str().unwrap_or_default();
+    let user = state.management.user(&tenant_id, user_id).await.map_err(|_| invalid())?;
+    if !user.admin || user.disabled {
+        return Err(ApiError(
+            Error::new(Code::PermissionDenied)
+                .with_detail("reason", "not_a_tenant_admin")
+                .with_detail("tenant", tenant_id),
+        ));
+    }
+    let scopes = Scope::ALL.into_iter().filter(|scope| !scope.is_instance_wide()).collect();
+    let credential = ManagementCredential {
+        id: format!("user:{}", user.id),
+        tenant_id: Some(tenant_id),
+        name: user.email.clone(),
+        scopes,
+        token_digest: String::new(),
+        meta: user.meta.clone(),
+    };
+    let assurance = Assurance {
+        user_id: user.id,
+        acr: claims["acr"].as_str().unwrap_or_default().to_owned(),
+        auth_time_s: claims["auth_time"].as_i64().unwrap_or(0),
+    };
+    Ok(Caller { credential, assurance: Some(assurance) })
 }
 
 /// The request's `If-Match` precondition, if any.

@@ -75,10 +75,11 @@ impl Store for SqlStore {
         in_outbox!(self, events, tx => {
             sqlx::query(
             "INSERT INTO users (id, tenant_id, email, email_verified, name, disabled, password_hash, created_at, updated_at, version,
-             must_reset_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+             must_reset_password, admin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
             .bind(&user.id).bind(&user.tenant_id).bind(&user.email).bind(user.email_verified).bind(&user.name)
             .bind(user.disabled).bind(&user.password_hash)
             .bind(user.meta.created_at).bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
+            .bind(user.admin)
             .execute(&mut *tx).await.map_err(map_error)?;
             ((), true)
         })
@@ -107,10 +108,10 @@ impl Store for SqlStore {
         in_outbox!(self, events, tx => {
             let changed = sqlx::query(
             "UPDATE users SET email = $1, email_verified = $2, name = $3, disabled = $4, password_hash = $5, updated_at = $6, version = $7,
-             must_reset_password = $8 WHERE tenant_id = $9 AND id = $10 AND version = $11")
+             must_reset_password = $8, admin = $12 WHERE tenant_id = $9 AND id = $10 AND version = $11")
             .bind(&user.email).bind(user.email_verified).bind(&user.name).bind(user.disabled).bind(&user.password_hash)
             .bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
-            .bind(&user.tenant_id).bind(&user.id).bind(expected_version)
+            .bind(&user.tenant_id).bind(&user.id).bind(expected_version).bind(user.admin)
                 .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
             (changed, changed)
         })

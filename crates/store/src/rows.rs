@@ -61,6 +61,7 @@ pub(crate) fn user(row: &impl Columns) -> sqlx::Result<User> {
         disabled: row.flag("disabled")?,
         password_hash: row.opt_text("password_hash")?,
         must_reset_password: row.flag("must_reset_password")?,
+        admin: row.flag("admin")?,
         lockout: lockout(row)?,
         meta: meta(row)?,
     })

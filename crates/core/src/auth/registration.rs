@@ -25,6 +25,7 @@ impl Registration {
             password: Some(self.password.clone()),
             name: self.name.clone(),
             email_verified: false,
+            admin: false,
         }
     }
 }
@@ -39,8 +40,13 @@ impl Auth {
         input: Registration,
     ) -> Result<()> {
         let flow = self.load_flow(tenant_id, flow_id, FlowKind::Registration, proof).await?;
-        let new_user =
-            NewUser { email: input.email, password: Some(input.password), name: input.name, email_verified: false };
+        let new_user = NewUser {
+            email: input.email,
+            password: Some(input.password),
+            name: input.name,
+            email_verified: false,
+            admin: false,
+        };
         match management.create_user(tenant_id, new_user.clone()).await {
             Ok(user) => {
                 self.finish_flow(&flow).await?;

@@ -14,6 +14,8 @@ pub struct NewUser {
     pub password: Option<String>,
     pub name: Option<String>,
     pub email_verified: bool,
+    /// A tenant admin (may use the management API with their own access tokens).
+    pub admin: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -26,6 +28,7 @@ pub struct UserPatch {
     pub disabled: Option<bool>,
     /// Require a new password at the next sign-in.
     pub must_reset_password: Option<bool>,
+    pub admin: Option<bool>,
 }
 
 fn check_optional_name(errors: &mut FieldErrors, name: Option<&str>) {
@@ -62,6 +65,7 @@ impl Management {
             disabled: false,
             password_hash,
             must_reset_password: false,
+            admin: input.admin,
             lockout: Lockout::default(),
             meta: Meta::new(ids::now_ms()),
         };
@@ -137,6 +141,9 @@ impl Management {
                 }
                 if let Some(must_reset) = patch.must_reset_password {
                     user.must_reset_password = must_reset;
+                }
+                if let Some(admin) = patch.admin {
+                    user.admin = admin;
                 }
                 Ok(())
             },

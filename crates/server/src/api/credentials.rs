@@ -40,7 +40,7 @@ pub async fn create(
         scopes: fields.optional_string_list("scopes").unwrap_or_default(),
     };
     reject_invalid(fields.finish(), FieldErrors::new())?;
-    let (credential, token) = state.management.create_credential(&caller.0, input).await?;
+    let (credential, token) = state.management.create_credential(&caller.credential, input).await?;
     Ok((StatusCode::CREATED, Json(CredentialView::new(&credential, Some(token)))))
 }
 
@@ -53,7 +53,7 @@ pub async fn list_all(
     pagination: Pagination,
 ) -> ApiResult<impl IntoResponse> {
     caller.require(Scope::CredentialsRead)?;
-    Ok(list::<_, CredentialView>(state.management.list_credentials(&caller.0, pagination.page).await?))
+    Ok(list::<_, CredentialView>(state.management.list_credentials(&caller.credential, pagination.page).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/credentials/{credential_id}", tag = "credentials",
@@ -61,6 +61,6 @@ pub async fn list_all(
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = ["credentials:write"])))]
 pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     caller.require(Scope::CredentialsWrite)?;
-    state.management.delete_credential(&caller.0, &id).await?;
+    state.management.delete_credential(&caller.credential, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -312,6 +312,7 @@ pub async fn reset_user_factors(
     Path((tenant_id, user_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     caller.require_in(Scope::UsersWrite, &tenant_id)?;
+    caller.require_step_up()?;
     state.management.user(&tenant_id, &user_id).await?;
     state.auth.reset_factors(&tenant_id, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -173,6 +173,9 @@ async fn rotate_keys(
     caller: Caller,
     Path(tenant_id): Path<String>,
 ) -> ApiResult<(StatusCode, Response)> {
-    caller.require_in(Scope::TenantsWrite, &tenant_id)?;
+    if !caller.is_admin_of(&tenant_id) {
+        caller.require_in(Scope::TenantsWrite, &tenant_id)?;
+    }
+    caller.require_step_up()?;
     Ok((StatusCode::OK, Json(state.oidc.rotate_keys(&tenant_id).await?).into_response()))
 }

@@ -82,7 +82,7 @@ pub async fn list_all(
     pagination: Pagination,
 ) -> ApiResult<impl IntoResponse> {
     caller.require(Scope::TenantsRead)?;
-    if let Some(own) = &caller.0.tenant_id {
+    if let Some(own) = &caller.credential.tenant_id {
         // A tenant-bound credential sees exactly its own tenant.
         let tenant = state.management.tenant(own).await?;
         return Ok(Json(ListView { data: vec![TenantView::from(&tenant)], next_cursor: None }));
@@ -100,7 +100,13 @@ pub async fn update(
     Precondition(if_match): Precondition,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Response> {
-    caller.require_in(Scope::TenantsWrite, &tenant_id)?;
+    // A tenant's own admins may change its settings; otherwise the instance-wide scope.
+    if !caller.is_admin_of(&tenant_id) {
+        caller.require_in(Scope::TenantsWrite, &tenant_id)?;
+    }
+    if fields.sets("settings", "mfa") {
+        caller.require_step_up()?;
+    }
     let patch = TenantPatch {
         display_name: fields.optional_string("display_name"),
         settings: fields.optional_object_over_default::<TenantSettings>("settings"),

@@ -22,6 +22,8 @@ pub struct CreateUserRequest {
     password: Option<String>,
     name: Option<String>,
     email_verified: Option<bool>,
+    /// A tenant admin: their own access tokens work on this tenant's management API.
+    admin: Option<bool>,
 }
 
 #[derive(ToSchema)]
@@ -37,6 +39,7 @@ pub struct UpdateUserRequest {
     disabled: Option<bool>,
     /// Require a new password at the next sign-in (`password_must_be_reset`).
     must_reset_password: Option<bool>,
+    admin: Option<bool>,
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/users", tag = "users", request_body = CreateUserRequest,
@@ -55,6 +58,7 @@ pub async fn create(
         password: fields.optional_string("password"),
         name: fields.optional_string("name"),
         email_verified: fields.optional_bool("email_verified").unwrap_or(false),
+        admin: fields.optional_bool("admin").unwrap_or(false),
     };
     let errors = fields.finish();
     reject_invalid(errors, state.management.check_new_user(&tenant_id, &input).await?)?;
@@ -108,6 +112,7 @@ pub async fn update(
         email_verified: fields.optional_bool("email_verified"),
         disabled: fields.optional_bool("disabled"),
         must_reset_password: fields.optional_bool("must_reset_password"),
+        admin: fields.optional_bool("admin"),
     };
     let errors = fields.finish();
     reject_invalid(errors, state.management.check_user_patch(&tenant_id, &patch).await?)?;
@@ -125,6 +130,7 @@ pub async fn delete(
     Precondition(if_match): Precondition,
 ) -> ApiResult<StatusCode> {
     caller.require_in(Scope::UsersWrite, &tenant_id)?;
+    caller.require_step_up()?;
     state.management.delete_user(&tenant_id, &user_id, if_match.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -57,6 +57,8 @@ pub struct UserView {
     pub has_password: bool,
     /// A new password is required at the next sign-in.
     pub must_reset_password: bool,
+    /// A tenant admin: their access tokens work on this tenant's management API.
+    pub admin: bool,
     /// Failed password attempts in the current lockout window.
     pub failed_attempts: i64,
     /// Set while the account is locked.
@@ -76,6 +78,7 @@ impl From<&User> for UserView {
             disabled: user.disabled,
             has_password: user.password_hash.is_some(),
             must_reset_password: user.must_reset_password,
+            admin: user.admin,
             failed_attempts: user.lockout.failed_attempts,
             locked_until: (user.lockout.locked_until > intelliauth_core::ids::now_ms())
                 .then(|| rfc3339(user.lockout.locked_until)),

@@ -54,5 +54,8 @@ CREATE TABLE webauthn_ceremonies (
 ALTER TABLE flows ADD COLUMN user_id TEXT;
 ALTER TABLE flows ADD COLUMN amr TEXT NOT NULL DEFAULT '[]';
 
+-- Tenant admins: users whose access tokens the management API accepts for their tenant.
+ALTER TABLE users ADD COLUMN admin BOOLEAN NOT NULL DEFAULT FALSE;
+
 -- How a session was authenticated (RFC 8176 method names), for acr/amr in tokens.
 ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '["pwd"]';
