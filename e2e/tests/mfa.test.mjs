@@ -82,6 +82,7 @@ test('hosted pages: enrol an authenticator, keep the backup codes, sign in with 
     await reuse.fill('#code', codes[0].trim());
     await submit(reuse);
     await expectCopy(assert, reuse, catalogue, 'backup_code_invalid');
+    assert.equal((await reuse.textContent('#single-use')).trim(), 'Each backup code works only once.');
     await screenshot(reuse, 'backup_code_invalid');
   } finally {
     await third.close();

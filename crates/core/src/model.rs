@@ -375,6 +375,9 @@ pub struct Application {
     pub jwks: Option<serde_json::Value>,
     /// Overrides of the tenant's token lifetimes for this application.
     pub token_settings: ApplicationTokenSettings,
+    /// MFA this application asks for on top of the tenant's policy (it can only raise it):
+    /// enforced when the application requests authorization, as a step-up.
+    pub mfa: Option<crate::mfa::MfaMode>,
     pub meta: Meta,
 }
 

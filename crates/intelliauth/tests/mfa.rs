@@ -110,7 +110,7 @@ async fn required_mfa_enrols_then_asks_for_a_code_that_works_once() {
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     let flow = password_step(&server, "mfa-req").await.body["details"]["flow_id"].as_str().unwrap().to_owned();
     let reused = second_factor(&server, "mfa-req", &flow, "backup_code", &codes[0]).await;
-    reused.assert_error(401, "backup_code_invalid");
+    assert_eq!(reused.assert_error(401, "backup_code_invalid")["single_use"], true);
     reused.assert_catalogue_message();
     let bad_type = second_factor(&server, "mfa-req", &flow, "voice", "123456").await;
     assert_eq!(
@@ -316,4 +316,41 @@ async fn a_failed_passkey_ceremony_is_webauthn_failed_and_names_the_other_method
     let body = json!({ "ceremony_id": started.body["ceremony_id"], "credential": { "id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {} } });
     let unknown = Reply::from(server.http.post(url).json(&body).send().await.unwrap()).await;
     unknown.assert_error(401, "webauthn_failed");
+}
+
+/// The authorization endpoint's answer for `client_id`, as a signed-in browser gets it.
+async fn authorize_location(server: &Server, tenant: &str, client_id: &str, cookie: &str) -> String {
+    let path = format!(
+        "/t/{tenant}/oauth/authorize?response_type=code&client_id={client_id}&scope=openid&state=s\
+         &redirect_uri=http%3A%2F%2Flocalhost%3A4000%2Fcallback\
+         &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+    );
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = http.get(server.url(&path)).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", response.text().await.unwrap());
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_application_can_require_mfa_on_top_of_its_tenant() {
+    let server = Server::start().await;
+    server.tenant("mfa-app", json!({})).await;
+    server.user_with_password("mfa-app", "ada@example.com", PASSWORD, true).await;
+    let app = |name: &str, mfa: Value| {
+        json!({ "name": name, "client_type": "public", "first_party": true,
+                "redirect_uris": ["http://localhost:4000/callback"], "mfa": mfa })
+    };
+    let invalid = server.post("/v1/tenants/mfa-app/applications", app("odd", json!("sometimes"))).await;
+    invalid.assert_error(400, "validation_failed");
+    let strict = server.post("/v1/tenants/mfa-app/applications", app("strict", json!("required"))).await;
+    assert_eq!(strict.body["mfa"], "required", "{}", strict.text);
+    let relaxed = server.post("/v1/tenants/mfa-app/applications", app("relaxed", Value::Null)).await;
+    let (strict, relaxed) = (strict.body["client_id"].as_str().unwrap(), relaxed.body["client_id"].as_str().unwrap());
+
+    // The tenant asks for a password only; one application wants more.
+    let cookie = server.browser_session("mfa-app", "ada@example.com", PASSWORD).await;
+    let code = authorize_location(&server, "mfa-app", relaxed, &cookie).await;
+    assert!(code.starts_with("http://localhost:4000/callback?code="), "{code}");
+    let step_up = authorize_location(&server, "mfa-app", strict, &cookie).await;
+    assert!(step_up.starts_with("/t/mfa-app/login/mfa?flow="), "the MFA step (enrolment here), not a code: {step_up}");
 }

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use intelliauth_catalogue::Code;
 use intelliauth_core::auth::{acr_for, ACR_MULTI_FACTOR};
+use intelliauth_core::mfa::MfaMode;
 use intelliauth_core::model::{Application, Grant};
 use intelliauth_core::ports::CodeRecord;
 use intelliauth_core::{ids, secret, Error, Result};
@@ -45,6 +46,8 @@ pub struct SessionInfo {
     pub auth_time_ms: i64,
     /// How the session was authenticated (RFC 8176 method names).
     pub amr: Vec<String>,
+    /// Whether the user has enrolled a second factor.
+    pub has_second_factor: bool,
 }
 
 /// What the user said on the consent screen for this request, if anything.
@@ -234,8 +237,15 @@ impl Oidc {
         };
 
         // Step-up: a client that asks for multi-factor assurance gets it, or no code.
-        let wants_multi_factor =
+        let asked =
             params.acr_values.as_deref().is_some_and(|values| values.split(' ').any(|acr| acr == ACR_MULTI_FACTOR));
+        // The application's own policy can only add to the tenant's.
+        let application_requires = match application.mfa {
+            Some(MfaMode::Required) => true,
+            Some(MfaMode::Optional) => session.has_second_factor,
+            Some(MfaMode::Off) | None => false,
+        };
+        let wants_multi_factor = asked || application_requires;
         if wants_multi_factor && acr_for(&session.amr) != ACR_MULTI_FACTOR {
             if prompts.contains(&"none") {
                 return Ok(fail(Error::new(Code::SilentAuthFailed).oauth("interaction_required")));

@@ -83,6 +83,7 @@ pub(crate) fn application(row: &impl Columns) -> sqlx::Result<Application> {
             .collect::<sqlx::Result<_>>()?,
         allowed_scopes: json_column(row, "allowed_scopes")?,
         first_party: row.flag("first_party")?,
+        mfa: row.opt_text("mfa")?.as_deref().and_then(intelliauth_core::mfa::MfaMode::parse),
         secret_digest: row.opt_text("secret_digest")?,
         token_settings: row
             .opt_text("token_settings")?

@@ -285,7 +285,8 @@ impl Auth {
         }
         let wrong = |answer: &SecondFactor| match answer {
             SecondFactor::Totp(_) => totp_invalid(),
-            SecondFactor::BackupCode(_) => Error::new(Code::BackupCodeInvalid),
+            // Each code works once: a used one is as wrong as a mistyped one, and says so.
+            SecondFactor::BackupCode(_) => Error::new(Code::BackupCodeInvalid).with_detail("single_use", true),
             SecondFactor::Sms(_) => super::sms::sms_code_invalid(),
             SecondFactor::Webauthn { .. } => Error::new(Code::WebauthnFailed),
         };

@@ -3,6 +3,7 @@
 
 use super::{versioned, Management};
 use crate::events::{Event, EventType};
+use crate::mfa::MfaMode;
 use crate::model::{Application, ApplicationTokenSettings, ClientType, Grant, IfMatch, Meta};
 use crate::page::{Page, PageRequest};
 use crate::ports::StoreError;
@@ -22,6 +23,8 @@ pub struct NewApplication {
     pub first_party: bool,
     pub jwks: Option<serde_json::Value>,
     pub token_settings: ApplicationTokenSettings,
+    /// `off`, `optional` or `required`; `None`: the tenant's policy alone.
+    pub mfa: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -35,6 +38,14 @@ pub struct ApplicationPatch {
     /// `Some(None)` removes the key set.
     pub jwks: Option<Option<serde_json::Value>>,
     pub token_settings: Option<ApplicationTokenSettings>,
+    /// `Some(None)` falls back to the tenant's policy alone.
+    pub mfa: Option<Option<String>>,
+}
+
+fn check_mfa(errors: &mut FieldErrors, mode: Option<&str>) {
+    if mode.is_some_and(|mode| MfaMode::parse(mode).is_none()) {
+        errors.add("mfa", "must be off, optional or required");
+    }
 }
 
 const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
@@ -136,6 +147,7 @@ impl NewApplication {
 
     pub fn check(&self, errors: &mut FieldErrors) {
         self.resolve(errors);
+        check_mfa(errors, self.mfa.as_deref());
     }
 }
 
@@ -153,6 +165,7 @@ impl ApplicationPatch {
         if let Some(settings) = &self.token_settings {
             settings.validate(errors);
         }
+        check_mfa(errors, self.mfa.as_ref().and_then(|mode| mode.as_deref()));
         check_uris_and_scopes(
             errors,
             self.redirect_uris.as_deref().unwrap_or_default(),
@@ -188,6 +201,7 @@ impl Management {
             secret_digest: client_secret.as_deref().map(secret::digest),
             jwks: input.jwks,
             token_settings: input.token_settings,
+            mfa: input.mfa.as_deref().and_then(MfaMode::parse),
             meta: Meta::new(ids::now_ms()),
         };
         let created = Event::application(EventType::ApplicationCreated, &application);
@@ -249,6 +263,9 @@ impl Management {
                 }
                 if let Some(settings) = &patch.token_settings {
                     application.token_settings = settings.clone();
+                }
+                if let Some(mfa) = &patch.mfa {
+                    application.mfa = mfa.as_deref().and_then(MfaMode::parse);
                 }
                 let mut errors = FieldErrors::new();
                 check_combination(

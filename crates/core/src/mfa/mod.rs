@@ -23,6 +23,20 @@ pub enum MfaMode {
     Required,
 }
 
+impl MfaMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MfaMode::Off => "off",
+            MfaMode::Optional => "optional",
+            MfaMode::Required => "required",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MfaMode> {
+        [MfaMode::Off, MfaMode::Optional, MfaMode::Required].into_iter().find(|mode| mode.as_str() == text)
+    }
+}
+
 /// The tenant's MFA settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -37,6 +37,9 @@ pub struct CreateApplicationRequest {
     /// `refresh_absolute_s`, `refresh_idle_s`.
     #[schema(value_type = Option<Object>)]
     token_settings: Option<serde_json::Value>,
+    /// MFA on top of the tenant's policy when this application signs users in:
+    /// `off`, `optional` (users who enrolled a factor) or `required`.
+    mfa: Option<String>,
 }
 
 #[derive(ToSchema)]
@@ -55,6 +58,9 @@ pub struct UpdateApplicationRequest {
     /// `refresh_absolute_s`, `refresh_idle_s`.
     #[schema(value_type = Option<Object>)]
     token_settings: Option<serde_json::Value>,
+    /// MFA on top of the tenant's policy when this application signs users in:
+    /// `off`, `optional` (users who enrolled a factor) or `required`.
+    mfa: Option<String>,
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/applications", tag = "applications", request_body = CreateApplicationRequest,
@@ -78,6 +84,7 @@ pub async fn create(
         first_party: fields.optional_bool("first_party").unwrap_or(false),
         jwks: fields.nullable_object("jwks").flatten(),
         token_settings: fields.optional_object_over_default("token_settings").unwrap_or_default(),
+        mfa: fields.optional_string("mfa"),
     };
     reject_invalid(fields.finish(), semantic(|errors| input.check(errors)))?;
     let (application, secret) = state.management.create_application(&tenant_id, input).await?;
@@ -131,6 +138,7 @@ pub async fn update(
         first_party: fields.optional_bool("first_party"),
         jwks: fields.nullable_object("jwks"),
         token_settings: fields.optional_object_over_default("token_settings"),
+        mfa: fields.nullable_string("mfa"),
     };
     reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;
     let application = state.management.update_application(&tenant_id, &id, patch, if_match.as_ref()).await?;

@@ -108,6 +108,8 @@ pub struct ApplicationView {
     /// Token lifetimes this application sets; the tenant's apply to the rest.
     #[schema(value_type = Object)]
     pub token_settings: serde_json::Value,
+    /// MFA this application adds to the tenant's policy; `null`: none.
+    pub mfa: Option<&'static str>,
     /// Only in the response that created a confidential client; store it now, it is not
     /// shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,6 +133,7 @@ impl ApplicationView {
             first_party: application.first_party,
             jwks: application.jwks.clone(),
             token_settings: serde_json::to_value(&application.token_settings).unwrap_or_default(),
+            mfa: application.mfa.map(|mode| mode.as_str()),
             client_secret,
             created_at: rfc3339(application.meta.created_at),
             updated_at: rfc3339(application.meta.updated_at),

@@ -173,7 +173,11 @@ pub async fn mfa_submit(
         Err(error) if error.code == Code::WebauthnFailed => Ok(webauthn_failed_page(&tenant, &flow_id, &error)),
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
             let csrf = form.get("csrf_token");
-            let body = code_form(&tenant, &flow_id, csrf, &method, &alert(error.message(), error.code.as_str()));
+            let mut before = alert(error.message(), error.code.as_str());
+            if error.code == Code::BackupCodeInvalid {
+                before.push_str("<p id=\"single-use\">Each backup code works only once.</p>");
+            }
+            let body = code_form(&tenant, &flow_id, csrf, &method, &before);
             Ok(respond(status_of(&error), page(&tenant, "Verify it's you", &body), Some(error.code), None))
         }
         Err(error) => Err(error.into()),

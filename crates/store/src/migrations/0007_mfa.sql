@@ -54,6 +54,9 @@ CREATE TABLE webauthn_ceremonies (
 ALTER TABLE flows ADD COLUMN user_id TEXT;
 ALTER TABLE flows ADD COLUMN amr TEXT NOT NULL DEFAULT '[]';
 
+-- MFA an application asks for on top of its tenant's policy (null: the tenant's alone).
+ALTER TABLE applications ADD COLUMN mfa TEXT;
+
 -- Tenant admins: users whose access tokens the management API accepts for their tenant.
 ALTER TABLE users ADD COLUMN admin BOOLEAN NOT NULL DEFAULT FALSE;
 
