@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
+import * as OTPAuth from 'otpauth';
 import { launch, screenshot, expectCopy } from '../lib/browser.mjs';
 
 const PASSWORD = 'correct horse battery';
@@ -91,6 +92,48 @@ test('a passkey enrolled in Chromium signs in as a second factor and passwordles
     await expectCopy(assert, page, catalogue, 'webauthn_failed');
     assert.ok(await page.locator('#use-password').isVisible(), 'another way to sign in is offered');
     await screenshot(page, 'webauthn_failed');
+  } finally {
+    await context.close();
+  }
+});
+
+test('the account page adds an authenticator app and a passkey, lists them and removes one', async () => {
+  await server.tenant('p-account', { mfa: { mode: 'optional' } });
+  await server.user('p-account', 'self@example.com', PASSWORD);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  try {
+    await page.goto(`${origin}/t/p-account/login`);
+    await page.fill('#email', 'self@example.com');
+    await page.fill('#password', PASSWORD);
+    await submit(page);
+    await page.waitForURL('**/t/p-account/account');
+    // A passkey, created on the hosted page.
+    await Promise.all([page.waitForURL('**/account/passkey'), page.click('#add-passkey')]);
+    await page.waitForSelector('#backup-codes');
+    assert.equal(await page.locator('#backup-codes li').count(), 10);
+    await submit(page, '#continue').catch(() => page.click('#continue'));
+    await page.waitForURL('**/t/p-account/account');
+    assert.equal(await page.locator('#factors li[data-factor=webauthn]').count(), 1);
+    // A wrong first code, then a right one, for an authenticator app.
+    await Promise.all([page.waitForURL('**/account/totp'), page.click('#add-totp')]);
+    const secret = (await page.textContent('#totp-secret')).trim();
+    await page.fill('#code', '000000');
+    await submit(page);
+    await expectCopy(assert, page, catalogue, 'totp_invalid');
+    await page.fill('#code', new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate());
+    await submit(page);
+    await page.waitForURL('**/t/p-account/account');
+    assert.equal(await page.locator('#factors li').count(), 2);
+    // Remove the authenticator app; the passkey stays.
+    await submit(page, '#factors li[data-factor=totp] button');
+    assert.equal(await page.locator('#factors li').count(), 1);
+    assert.equal(await page.locator('#factors li[data-factor=webauthn]').count(), 1);
   } finally {
     await context.close();
   }

@@ -104,6 +104,7 @@ pub async fn mfa_page(
                             &challenge,
                             "",
                             &others_nav(&tenant, &flow.id, "webauthn"),
+                            false,
                         ))
                     }
                     Err(error) if error.code == Code::WebauthnFailed => {
@@ -200,7 +201,8 @@ fn others_nav(tenant: &Tenant, flow_id: &str, method: &str) -> String {
     format!("<nav>{links}</nav>")
 }
 
-/// A page that runs a WebAuthn ceremony in the browser and posts its answer to `action`.
+/// A page that runs a WebAuthn ceremony in the browser (`create`: a new passkey, else a
+/// sign-in) and posts its answer to `action`.
 pub fn webauthn_page(
     tenant: &Tenant,
     action: &str,
@@ -208,13 +210,14 @@ pub fn webauthn_page(
     challenge: &PasskeyChallenge,
     before: &str,
     after: &str,
+    create: bool,
 ) -> Response {
     let nonce = secret::generate("");
     // `</` cannot end the script element early.
     let options = challenge.options.to_string().replace("</", "<\\/");
     let body = format!(
         "{before}<script type=\"application/json\" id=\"webauthn-options\">{options}</script>\
-         <form method=\"post\" action=\"{action}\" id=\"webauthn-form\" data-autostart=\"true\">{}{}{}{}{}\
+         <form method=\"post\" action=\"{action}\" id=\"webauthn-form\" data-autostart=\"true\" data-mode=\"{mode}\">{}{}{}{}{}\
          <button type=\"button\" id=\"webauthn-start\">Use your passkey</button></form>{after}\
          <script nonce=\"{nonce}\">{}</script>",
         hidden("csrf_token", csrf),
@@ -224,6 +227,7 @@ pub fn webauthn_page(
         hidden("reason", ""),
         include_str!("webauthn.js"),
         action = escape(action),
+        mode = if create { "create" } else { "get" },
     );
     respond(StatusCode::OK, page(tenant, "Use your passkey", &body), None, Some(&nonce))
 }
@@ -251,7 +255,7 @@ pub async fn passkey_page(
     match state.auth.start_passwordless(&tenant_id, &flow_id, proof).await {
         Ok(challenge) => {
             let action = format!("/t/{tenant_id}/login/passkey?flow={flow_id}");
-            Ok(webauthn_page(&tenant, &action, csrf, &challenge, "", &password_link(&tenant_id, &flow_id)))
+            Ok(webauthn_page(&tenant, &action, csrf, &challenge, "", &password_link(&tenant_id, &flow_id), false))
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &restart)),
         Err(error) => Err(error.into()),
@@ -324,7 +328,7 @@ pub async fn mfa_send_sms(
     Ok(respond(status, page(&tenant, "Verify it's you", &body), code, None))
 }
 
-fn backup_codes_page(tenant: &Tenant, codes: &[String], target: &str) -> Response {
+pub(super) fn backup_codes_page(tenant: &Tenant, codes: &[String], target: &str) -> Response {
     let items: String = codes.iter().map(|code| format!("<li><code>{}</code></li>", escape(code))).collect();
     let body = format!(
         "<p>Your authenticator app is set up. Keep these backup codes somewhere safe: each one \

@@ -2,6 +2,7 @@
 //! and a minimal account page. Server-rendered forms over the same flow engine as the JSON
 //! API; each failure shows the catalogue's copy for its code.
 
+mod account;
 mod cookies;
 mod html;
 mod mfa;
@@ -35,6 +36,11 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant_id}/forgot", get(forgot_page).post(forgot_submit))
         .route("/t/{tenant_id}/reset", get(reset_page).post(reset_submit))
         .route("/t/{tenant_id}/account", get(account_page))
+        .route("/t/{tenant_id}/account/factors/{factor_id}/remove", post(account::remove_factor))
+        .route("/t/{tenant_id}/account/totp", get(account::totp_page).post(account::totp_submit))
+        .route("/t/{tenant_id}/account/phone", get(account::phone_page).post(account::phone_submit))
+        .route("/t/{tenant_id}/account/phone/confirm", post(account::phone_confirm))
+        .route("/t/{tenant_id}/account/passkey", get(account::passkey_page).post(account::passkey_submit))
         .route("/t/{tenant_id}/logout", post(logout_submit))
         .merge(oauth::routes())
 }
@@ -572,9 +578,10 @@ async fn account_page(
     };
     let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
     let body = format!(
-        "<p id=\"signed-in-as\">Signed in as <strong>{}</strong>.</p>\
+        "<p id=\"signed-in-as\">Signed in as <strong>{}</strong>.</p>{}\
          <form method=\"post\" action=\"/t/{}/logout\">{}<button type=\"submit\">Sign out</button></form>",
         escape(&user.email),
+        account::methods_section(&state, &tenant, &user, csrf).await?,
         escape(&tenant_id),
         hidden("csrf_token", csrf)
     );

@@ -1,0 +1,298 @@
+//! The signed-in user's sign-in methods on the hosted pages: the list, removal, and adding
+//! an authenticator app, a phone or a passkey.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use intelliauth_catalogue::Code;
+use intelliauth_core::model::{Tenant, User};
+use intelliauth_core::Error;
+
+use super::html::{alert, escape, hidden, input, notice, page};
+use super::mfa::{backup_codes_page, webauthn_page};
+use super::{cookies, csrf_ok, redirect, respond, status_of};
+use crate::api::mfa::qr_svg;
+use crate::error::ApiResult;
+use crate::extract::FormBody;
+use crate::state::AppState;
+
+/// The tenant and signed-in user, or the redirect to sign in first.
+async fn signed_in(
+    state: &AppState,
+    tenant_id: &str,
+    headers: &HeaderMap,
+) -> ApiResult<Result<(Tenant, User), Response>> {
+    let tenant = state.management.tenant(tenant_id).await?;
+    match state.auth.session(tenant_id, cookies::read(headers, cookies::SESSION)).await {
+        Ok((_, user)) => Ok(Ok((tenant, user))),
+        Err(_) => Ok(Err(redirect(&format!("/t/{tenant_id}/login?return_to=/t/{tenant_id}/account")))),
+    }
+}
+
+/// A form that failed its CSRF check: the copy and the way back.
+fn forged(tenant: &Tenant) -> Response {
+    let error = Error::new(Code::StateMismatch);
+    let body = format!(
+        "{}<p><a href=\"/t/{}/account\">Back to your account</a></p>",
+        alert(error.message(), error.code.as_str()),
+        escape(&tenant.id)
+    );
+    respond(status_of(&error), page(tenant, "Your account", &body), Some(error.code), None)
+}
+
+/// The "sign-in methods" part of the account page.
+pub async fn methods_section(state: &AppState, tenant: &Tenant, user: &User, csrf: &str) -> ApiResult<String> {
+    let (factors, backup_left) = state.auth.factors(&user.id).await?;
+    let t = escape(&tenant.id);
+    let rows: String = factors
+        .iter()
+        .map(|factor| {
+            format!(
+                "<li data-factor=\"{kind}\">{label} <form method=\"post\" action=\"/t/{t}/account/factors/{id}/remove\" class=\"inline\">{csrf}\
+                 <button type=\"submit\" class=\"secondary\">Remove</button></form></li>",
+                kind = factor.kind.as_str(),
+                label = escape(factor.label.as_deref().unwrap_or(factor.kind.as_str())),
+                id = escape(&factor.id),
+                csrf = hidden("csrf_token", csrf),
+            )
+        })
+        .collect();
+    let backup = if factors.is_empty() {
+        String::new()
+    } else {
+        format!("<p id=\"backup-left\">{backup_left} backup codes left.</p>")
+    };
+    Ok(format!(
+        "<h2>Sign-in methods</h2><ul id=\"factors\">{rows}</ul>{backup}\
+         <nav><a href=\"/t/{t}/account/totp\" id=\"add-totp\">Add an authenticator app</a>\
+         <a href=\"/t/{t}/account/phone\" id=\"add-phone\">Add a phone</a>\
+         <a href=\"/t/{t}/account/passkey\" id=\"add-passkey\">Add a passkey</a></nav>"
+    ))
+}
+
+pub async fn remove_factor(
+    State(state): State<AppState>,
+    Path((tenant_id, factor_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: FormBody,
+) -> ApiResult<Response> {
+    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    if !csrf_ok(&headers, &form) {
+        return Ok(forged(&tenant));
+    }
+    match state.auth.remove_own_factor(&tenant, &user, &factor_id).await {
+        Ok(()) => Ok(redirect(&format!("/t/{tenant_id}/account"))),
+        Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
+            let body = format!(
+                "{}<p><a href=\"/t/{}/account\">Back to your account</a></p>",
+                alert(error.message(), error.code.as_str()),
+                escape(&tenant_id)
+            );
+            Ok(respond(status_of(&error), page(&tenant, "Your account", &body), Some(error.code), None))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn code_page(tenant: &Tenant, action: &str, csrf: &str, label: &str, before: &str) -> String {
+    format!(
+        "{before}<form method=\"post\" action=\"{}\" novalidate>{}{}<button type=\"submit\">Confirm</button></form>",
+        escape(action),
+        hidden("csrf_token", csrf),
+        input("code", label, "text", "", "one-time-code", &[]),
+    ) + &format!("<p><a href=\"/t/{}/account\">Cancel</a></p>", escape(&tenant.id))
+}
+
+/// After a confirmed factor: the backup codes if they are new, else the account page.
+fn enrolled(tenant: &Tenant, codes: Option<Vec<String>>) -> Response {
+    let account = format!("/t/{}/account", tenant.id);
+    match codes {
+        Some(codes) => backup_codes_page(tenant, &codes, &account),
+        None => redirect(&account),
+    }
+}
+
+fn failed_page(tenant: &Tenant, title: &str, error: &Error, body: String) -> Response {
+    respond(status_of(error), page(tenant, title, &body), Some(error.code), None)
+}
+
+pub async fn totp_page(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
+    let enrolment = state.auth.start_totp_enrolment(&user).await?;
+    let before = format!(
+        "<p>Scan this code with an authenticator app (or type the key), then enter the code it shows.</p>\
+         <div class=\"qr\" id=\"totp-qr\">{}</div><p>Key: <code id=\"totp-secret\">{}</code></p>",
+        qr_svg(&enrolment.otpauth_uri),
+        escape(&enrolment.secret)
+    );
+    let body =
+        code_page(&tenant, &format!("/t/{tenant_id}/account/totp"), csrf, "Code from your authenticator app", &before);
+    Ok(respond(StatusCode::OK, page(&tenant, "Add an authenticator app", &body), None, None))
+}
+
+pub async fn totp_submit(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    form: FormBody,
+) -> ApiResult<Response> {
+    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    if !csrf_ok(&headers, &form) {
+        return Ok(forged(&tenant));
+    }
+    match state.auth.confirm_totp(&user, form.get("code")).await {
+        Ok(codes) => Ok(enrolled(&tenant, codes)),
+        Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
+            let before = alert(error.message(), error.code.as_str());
+            let action = format!("/t/{tenant_id}/account/totp");
+            let body = code_page(&tenant, &action, form.get("csrf_token"), "Code from your authenticator app", &before);
+            Ok(failed_page(&tenant, "Add an authenticator app", &error, body))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn phone_form(tenant: &Tenant, csrf: &str, before: &str) -> String {
+    format!(
+        "{before}<form method=\"post\" action=\"/t/{}/account/phone\" novalidate>{}{}\
+         <button type=\"submit\">Text me a code</button></form>",
+        escape(&tenant.id),
+        hidden("csrf_token", csrf),
+        input("phone", "Phone number, with the country code (+14155550100)", "tel", "", "tel", &[]),
+    )
+}
+
+pub async fn phone_page(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let (tenant, _) = match signed_in(&state, &tenant_id, &headers).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
+    Ok(respond(StatusCode::OK, page(&tenant, "Add a phone", &phone_form(&tenant, csrf, "")), None, None))
+}
+
+pub async fn phone_submit(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    form: FormBody,
+) -> ApiResult<Response> {
+    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    if !csrf_ok(&headers, &form) {
+        return Ok(forged(&tenant));
+    }
+    let csrf = form.get("csrf_token");
+    match state.auth.start_sms_enrolment(&user, form.get("phone").trim()).await {
+        Ok(sent) => {
+            let before = notice(&format!("We sent a code to {}.", sent.sent_to));
+            let body = code_page(
+                &tenant,
+                &format!("/t/{tenant_id}/account/phone/confirm"),
+                csrf,
+                "Code from the text message",
+                &before,
+            );
+            Ok(respond(StatusCode::OK, page(&tenant, "Add a phone", &body), None, None))
+        }
+        Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500 || s == 502) => {
+            let mut before = alert(error.message(), error.code.as_str());
+            if let Some(fields) = error.details.get("fields").and_then(|f| f.get("phone")) {
+                before.push_str(&format!(
+                    "<p id=\"phone-error\">Phone number {}</p>",
+                    escape(fields[0].as_str().unwrap_or(""))
+                ));
+            }
+            Ok(failed_page(&tenant, "Add a phone", &error, phone_form(&tenant, csrf, &before)))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+pub async fn phone_confirm(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    form: FormBody,
+) -> ApiResult<Response> {
+    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    if !csrf_ok(&headers, &form) {
+        return Ok(forged(&tenant));
+    }
+    match state.auth.confirm_sms(&user, form.get("code")).await {
+        Ok(codes) => Ok(enrolled(&tenant, codes)),
+        Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
+            let before = alert(error.message(), error.code.as_str());
+            let action = format!("/t/{tenant_id}/account/phone/confirm");
+            let body = code_page(&tenant, &action, form.get("csrf_token"), "Code from the text message", &before);
+            Ok(failed_page(&tenant, "Add a phone", &error, body))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+pub async fn passkey_page(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
+    let challenge = state.auth.start_passkey_enrolment(&user).await?;
+    let back = format!("<p><a href=\"/t/{}/account\">Cancel</a></p>", escape(&tenant_id));
+    Ok(webauthn_page(&tenant, &format!("/t/{tenant_id}/account/passkey"), csrf, &challenge, "", &back, true))
+}
+
+pub async fn passkey_submit(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    form: FormBody,
+) -> ApiResult<Response> {
+    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    if !csrf_ok(&headers, &form) {
+        return Ok(forged(&tenant));
+    }
+    let response = serde_json::from_str(form.get("credential")).unwrap_or_default();
+    match state.auth.finish_passkey_enrolment(&user, form.get("ceremony_id"), &response).await {
+        Ok(codes) => Ok(enrolled(&tenant, codes)),
+        Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
+            let body = format!(
+                "{}<p><a href=\"/t/{t}/account/passkey\" id=\"try-again\">Try again</a> · <a href=\"/t/{t}/account\">Back to your account</a></p>",
+                alert(error.message(), error.code.as_str()),
+                t = escape(&tenant_id)
+            );
+            Ok(failed_page(&tenant, "Add a passkey", &error, body))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
