@@ -135,6 +135,15 @@ impl Event {
         )
     }
 
+    /// Written only if the failure it comes with is the one that locks the account.
+    pub fn user_locked(user: &User, locked_for_s: u64) -> Event {
+        Event::new(
+            &user.tenant_id,
+            EventType::UserLocked,
+            json!({ "user_id": user.id, "email": user.email, "locked_for_s": locked_for_s }),
+        )
+    }
+
     pub fn user_deleted(tenant_id: &str, user_id: &str) -> Event {
         Event::new(tenant_id, EventType::UserDeleted, json!({ "id": user_id }))
     }

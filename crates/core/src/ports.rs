@@ -153,6 +153,18 @@ pub struct FailurePolicy {
     pub lock_ms: i64,
 }
 
+impl FailurePolicy {
+    /// A failure at `now` under the tenant's lockout settings.
+    pub fn for_sign_in(policy: &crate::model::SignInPolicy, now: i64) -> FailurePolicy {
+        FailurePolicy {
+            now,
+            window_ms: policy.lockout_window_s as i64 * 1000,
+            threshold: i64::from(policy.lockout_threshold),
+            lock_ms: policy.lockout_duration_s as i64 * 1000,
+        }
+    }
+}
+
 /// Persistence for sign-in. Every operation that must be exact under concurrency (and
 /// across nodes) is one SQL statement: counting failures, finishing a flow, consuming a
 /// token or a captcha challenge.

@@ -129,12 +129,7 @@ impl Auth {
         let now = ids::now_ms();
         self.ip_failures.increment(&(tenant.id.clone(), client.ip), now);
         let policy = &tenant.settings.sign_in;
-        let failure = FailurePolicy {
-            now,
-            window_ms: policy.lockout_window_s as i64 * 1000,
-            threshold: i64::from(policy.lockout_threshold),
-            lock_ms: policy.lockout_duration_s as i64 * 1000,
-        };
+        let failure = FailurePolicy::for_sign_in(policy, now);
         // Both branches write one row, so an unknown address answers as slowly as a known one.
         // Both branches also write one event, for the same reason.
         let failed = Event::new(
@@ -144,11 +139,7 @@ impl Auth {
         );
         let recorded = match user {
             Some(user) => {
-                let locked = Event::new(
-                    &tenant.id,
-                    EventType::UserLocked,
-                    json!({ "user_id": user.id, "email": user.email, "locked_for_s": policy.lockout_duration_s }),
-                );
+                let locked = Event::user_locked(user, policy.lockout_duration_s);
                 self.auth_store.record_failed_sign_in(&user.id, failure, &[failed], &locked).await.map(|_| ())
             }
             None => {

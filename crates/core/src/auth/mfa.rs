@@ -147,7 +147,7 @@ impl Auth {
     }
 
     /// The flow at an MFA step and the user who passed its password step.
-    async fn mfa_flow(
+    pub(super) async fn mfa_flow(
         &self,
         tenant_id: &str,
         flow_id: &str,
@@ -178,22 +178,8 @@ impl Auth {
     pub async fn start_totp_enrolment(&self, user: &User) -> Result<TotpEnrolment> {
         let mut seed = [0u8; totp::SECRET_BYTES];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
-        let id = ids::new_id("mfa");
-        let factor = Factor {
-            secret_sealed: Some(self.instance_key.seal(&seed, &id)),
-            id,
-            tenant_id: user.tenant_id.clone(),
-            user_id: user.id.clone(),
-            kind: FactorKind::Totp,
-            label: Some("Authenticator app".into()),
-            phone: None,
-            credential_id: None,
-            credential: None,
-            last_used_step: None,
-            confirmed_at: None,
-            created_at: ids::now_ms(),
-            last_used_at: None,
-        };
+        let mut factor = Factor::pending(&user.id, &user.tenant_id, FactorKind::Totp, "Authenticator app".into());
+        factor.secret_sealed = Some(self.instance_key.seal(&seed, &factor.id));
         self.mfa_store.insert_factor(&factor).await?;
         let issuer = self.tenant(&user.tenant_id).await?.display_name;
         Ok(TotpEnrolment {
@@ -226,10 +212,15 @@ impl Auth {
         if !self.mfa_store.confirm_factor(pending, step, now, &[enrolled]).await? {
             return Err(totp_invalid());
         }
-        if self.mfa_store.unused_backup_codes(&user.id).await? > 0 {
+        self.first_backup_codes(&user.id).await
+    }
+
+    /// Ten backup codes when the user has none left (their first factor), else `None`.
+    pub(super) async fn first_backup_codes(&self, user_id: &str) -> Result<Option<Vec<String>>> {
+        if self.mfa_store.unused_backup_codes(user_id).await? > 0 {
             return Ok(None);
         }
-        Ok(Some(self.regenerate_backup_codes(&user.id).await?))
+        Ok(Some(self.regenerate_backup_codes(user_id).await?))
     }
 
     /// Replaces every backup code of the user with ten new ones, shown once.
@@ -327,24 +318,14 @@ impl Auth {
     }
 
     async fn count_failed_factor(&self, tenant: &Tenant, user: &User, client: ClientContext) -> Result<()> {
-        let now = ids::now_ms();
         let policy = &tenant.settings.sign_in;
-        let failure = FailurePolicy {
-            now,
-            window_ms: policy.lockout_window_s as i64 * 1000,
-            threshold: i64::from(policy.lockout_threshold),
-            lock_ms: policy.lockout_duration_s as i64 * 1000,
-        };
+        let failure = FailurePolicy::for_sign_in(policy, ids::now_ms());
         let failed = Event::new(
             &tenant.id,
             EventType::UserLoginFailed,
             json!({ "user_id": user.id, "email": user.email, "ip": client.ip.to_string(), "reason": "second_factor" }),
         );
-        let locked = Event::new(
-            &tenant.id,
-            EventType::UserLocked,
-            json!({ "user_id": user.id, "email": user.email, "locked_for_s": policy.lockout_duration_s }),
-        );
+        let locked = Event::user_locked(user, policy.lockout_duration_s);
         self.auth_store.record_failed_sign_in(&user.id, failure, &[failed], &locked).await?;
         Ok(())
     }

@@ -117,21 +117,9 @@ impl Auth {
             Ok(verified) => verified,
             Err(reason) => return Err(self.webauthn_failed(Some(&user.id), reason).await),
         };
-        let factor = Factor {
-            id: ids::new_id("mfa"),
-            tenant_id: user.tenant_id.clone(),
-            user_id: user.id.clone(),
-            kind: FactorKind::Webauthn,
-            label: Some("Passkey".into()),
-            secret_sealed: None,
-            phone: None,
-            credential_id: Some(verified.credential_id),
-            credential: Some(verified.credential),
-            last_used_step: None,
-            confirmed_at: None,
-            created_at: now,
-            last_used_at: None,
-        };
+        let mut factor = Factor::pending(&user.id, &user.tenant_id, FactorKind::Webauthn, "Passkey".into());
+        factor.credential_id = Some(verified.credential_id);
+        factor.credential = Some(verified.credential);
         self.mfa_store.insert_factor(&factor).await?;
         let enrolled = Event::new(
             &user.tenant_id,
@@ -139,10 +127,7 @@ impl Auth {
             json!({ "user_id": user.id, "factor_id": factor.id, "factor": "webauthn" }),
         );
         self.mfa_store.confirm_factor(&factor, 0, now, &[enrolled]).await?;
-        if self.mfa_store.unused_backup_codes(&user.id).await? > 0 {
-            return Ok(None);
-        }
-        Ok(Some(self.regenerate_backup_codes(&user.id).await?))
+        self.first_backup_codes(&user.id).await
     }
 
     /// The MFA step: a challenge for the user's passkeys.
@@ -152,12 +137,8 @@ impl Auth {
         flow_id: &str,
         proof: CsrfProof<'_>,
     ) -> Result<PasskeyChallenge> {
-        let flow = self.load_flow(tenant_id, flow_id, FlowKind::Login, proof).await?;
-        let user_id = flow
-            .user_id
-            .clone()
-            .filter(|_| flow.step == STEP_MFA)
-            .ok_or_else(|| Error::new(Code::FlowInvalid).with_detail("flow", "login"))?;
+        let (_, user) = self.mfa_flow(tenant_id, flow_id, proof, STEP_MFA).await?;
+        let user_id = user.id;
         let factors = self.mfa_store.user_factors(&user_id).await?;
         let stored = Self::stored_passkeys(&factors);
         if stored.is_empty() {

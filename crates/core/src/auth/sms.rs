@@ -5,7 +5,7 @@ use intelliauth_catalogue::Code;
 use rand::Rng;
 use serde_json::json;
 
-use super::flows::{CsrfProof, FlowKind};
+use super::flows::CsrfProof;
 use super::mfa::STEP_MFA;
 use super::Auth;
 use crate::events::{Event, EventType};
@@ -94,13 +94,7 @@ impl Auth {
 
     /// Texts a code to the phone of the user at the MFA step of a sign-in.
     pub async fn send_flow_sms(&self, tenant_id: &str, flow_id: &str, proof: CsrfProof<'_>) -> Result<SmsSent> {
-        let flow = self.load_flow(tenant_id, flow_id, FlowKind::Login, proof).await?;
-        let user_id = flow
-            .user_id
-            .clone()
-            .filter(|_| flow.step == STEP_MFA)
-            .ok_or_else(|| Error::new(Code::FlowInvalid).with_detail("flow", "login"))?;
-        let user = self.store.get_user(tenant_id, &user_id).await?.ok_or_else(|| Error::new(Code::FlowInvalid))?;
+        let (_, user) = self.mfa_flow(tenant_id, flow_id, proof, STEP_MFA).await?;
         let factors = self.mfa_store.user_factors(&user.id).await?;
         let factor =
             factors.iter().find(|f| f.kind == FactorKind::Sms && f.confirmed_at.is_some()).ok_or_else(|| {
@@ -115,21 +109,9 @@ impl Auth {
         let mut errors = FieldErrors::new();
         check_phone(&mut errors, "phone", phone);
         errors.into_result()?;
-        let factor = Factor {
-            id: ids::new_id("mfa"),
-            tenant_id: user.tenant_id.clone(),
-            user_id: user.id.clone(),
-            kind: FactorKind::Sms,
-            label: Some(format!("Text message to {}", masked(phone))),
-            secret_sealed: None,
-            phone: Some(phone.to_owned()),
-            credential_id: None,
-            credential: None,
-            last_used_step: None,
-            confirmed_at: None,
-            created_at: ids::now_ms(),
-            last_used_at: None,
-        };
+        let label = format!("Text message to {}", masked(phone));
+        let mut factor = Factor::pending(&user.id, &user.tenant_id, FactorKind::Sms, label);
+        factor.phone = Some(phone.to_owned());
         self.mfa_store.insert_factor(&factor).await?;
         self.send_sms_code(user, &factor).await
     }
@@ -152,10 +134,7 @@ impl Auth {
             json!({ "user_id": user.id, "factor_id": pending.id, "factor": "sms" }),
         );
         self.mfa_store.confirm_factor(pending, 0, now, &[enrolled]).await?;
-        if self.mfa_store.unused_backup_codes(&user.id).await? > 0 {
-            return Ok(None);
-        }
-        Ok(Some(self.regenerate_backup_codes(&user.id).await?))
+        self.first_backup_codes(&user.id).await
     }
 
     /// Whether `code` is a live code texted for one of the user's confirmed phones (used up if so).

@@ -65,6 +65,27 @@ impl FactorKind {
     }
 }
 
+impl Factor {
+    /// A new factor of `user`, unconfirmed and without secrets; callers fill in their kind's parts.
+    pub fn pending(user_id: &str, tenant_id: &str, kind: FactorKind, label: String) -> Factor {
+        Factor {
+            id: crate::ids::new_id("mfa"),
+            tenant_id: tenant_id.to_owned(),
+            user_id: user_id.to_owned(),
+            kind,
+            label: Some(label),
+            secret_sealed: None,
+            phone: None,
+            credential_id: None,
+            credential: None,
+            last_used_step: None,
+            confirmed_at: None,
+            created_at: crate::ids::now_ms(),
+            last_used_at: None,
+        }
+    }
+}
+
 /// A WebAuthn ceremony waiting for the browser's answer: single use, short-lived.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ceremony {

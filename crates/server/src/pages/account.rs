@@ -29,6 +29,20 @@ async fn signed_in(
     }
 }
 
+/// For a posted form: the tenant and signed-in user if the form carries the browser's
+/// CSRF token; otherwise the response to send instead.
+async fn signed_in_form(
+    state: &AppState,
+    tenant_id: &str,
+    headers: &HeaderMap,
+    form: &FormBody,
+) -> ApiResult<Result<(Tenant, User), Response>> {
+    Ok(match signed_in(state, tenant_id, headers).await? {
+        Ok((tenant, _)) if !csrf_ok(headers, form) => Err(forged(&tenant)),
+        other => other,
+    })
+}
+
 /// A form that failed its CSRF check: the copy and the way back.
 fn forged(tenant: &Tenant) -> Response {
     let error = Error::new(Code::StateMismatch);
@@ -76,13 +90,10 @@ pub async fn remove_factor(
     headers: HeaderMap,
     form: FormBody,
 ) -> ApiResult<Response> {
-    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
+    let (tenant, user) = match signed_in_form(&state, &tenant_id, &headers, &form).await? {
         Ok(found) => found,
         Err(response) => return Ok(response),
     };
-    if !csrf_ok(&headers, &form) {
-        return Ok(forged(&tenant));
-    }
     match state.auth.remove_own_factor(&tenant, &user, &factor_id).await {
         Ok(()) => Ok(redirect(&format!("/t/{tenant_id}/account"))),
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
@@ -112,6 +123,25 @@ fn enrolled(tenant: &Tenant, codes: Option<Vec<String>>) -> Response {
     match codes {
         Some(codes) => backup_codes_page(tenant, &codes, &account),
         None => redirect(&account),
+    }
+}
+
+/// The answer to a confirmation code: the backup codes or the account page, or the code
+/// form again with the error's copy.
+fn confirmation(
+    tenant: &Tenant,
+    form: &FormBody,
+    result: intelliauth_core::Result<Option<Vec<String>>>,
+    (action, label, title): (&str, &str, &str),
+) -> ApiResult<Response> {
+    match result {
+        Ok(codes) => Ok(enrolled(tenant, codes)),
+        Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
+            let before = alert(error.message(), error.code.as_str());
+            let body = code_page(tenant, action, form.get("csrf_token"), label, &before);
+            Ok(failed_page(tenant, title, &error, body))
+        }
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -147,23 +177,13 @@ pub async fn totp_submit(
     headers: HeaderMap,
     form: FormBody,
 ) -> ApiResult<Response> {
-    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
+    let (tenant, user) = match signed_in_form(&state, &tenant_id, &headers, &form).await? {
         Ok(found) => found,
         Err(response) => return Ok(response),
     };
-    if !csrf_ok(&headers, &form) {
-        return Ok(forged(&tenant));
-    }
-    match state.auth.confirm_totp(&user, form.get("code")).await {
-        Ok(codes) => Ok(enrolled(&tenant, codes)),
-        Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
-            let before = alert(error.message(), error.code.as_str());
-            let action = format!("/t/{tenant_id}/account/totp");
-            let body = code_page(&tenant, &action, form.get("csrf_token"), "Code from your authenticator app", &before);
-            Ok(failed_page(&tenant, "Add an authenticator app", &error, body))
-        }
-        Err(error) => Err(error.into()),
-    }
+    let result = state.auth.confirm_totp(&user, form.get("code")).await;
+    let action = format!("/t/{tenant_id}/account/totp");
+    confirmation(&tenant, &form, result, (&action, "Code from your authenticator app", "Add an authenticator app"))
 }
 
 fn phone_form(tenant: &Tenant, csrf: &str, before: &str) -> String {
@@ -195,13 +215,10 @@ pub async fn phone_submit(
     headers: HeaderMap,
     form: FormBody,
 ) -> ApiResult<Response> {
-    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
+    let (tenant, user) = match signed_in_form(&state, &tenant_id, &headers, &form).await? {
         Ok(found) => found,
         Err(response) => return Ok(response),
     };
-    if !csrf_ok(&headers, &form) {
-        return Ok(forged(&tenant));
-    }
     let csrf = form.get("csrf_token");
     match state.auth.start_sms_enrolment(&user, form.get("phone").trim()).await {
         Ok(sent) => {
@@ -235,23 +252,13 @@ pub async fn phone_confirm(
     headers: HeaderMap,
     form: FormBody,
 ) -> ApiResult<Response> {
-    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
+    let (tenant, user) = match signed_in_form(&state, &tenant_id, &headers, &form).await? {
         Ok(found) => found,
         Err(response) => return Ok(response),
     };
-    if !csrf_ok(&headers, &form) {
-        return Ok(forged(&tenant));
-    }
-    match state.auth.confirm_sms(&user, form.get("code")).await {
-        Ok(codes) => Ok(enrolled(&tenant, codes)),
-        Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
-            let before = alert(error.message(), error.code.as_str());
-            let action = format!("/t/{tenant_id}/account/phone/confirm");
-            let body = code_page(&tenant, &action, form.get("csrf_token"), "Code from the text message", &before);
-            Ok(failed_page(&tenant, "Add a phone", &error, body))
-        }
-        Err(error) => Err(error.into()),
-    }
+    let result = state.auth.confirm_sms(&user, form.get("code")).await;
+    let action = format!("/t/{tenant_id}/account/phone/confirm");
+    confirmation(&tenant, &form, result, (&action, "Code from the text message", "Add a phone"))
 }
 
 pub async fn passkey_page(
@@ -275,13 +282,10 @@ pub async fn passkey_submit(
     headers: HeaderMap,
     form: FormBody,
 ) -> ApiResult<Response> {
-    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
+    let (tenant, user) = match signed_in_form(&state, &tenant_id, &headers, &form).await? {
         Ok(found) => found,
         Err(response) => return Ok(response),
     };
-    if !csrf_ok(&headers, &form) {
-        return Ok(forged(&tenant));
-    }
     let response = serde_json::from_str(form.get("credential")).unwrap_or_default();
     match state.auth.finish_passkey_enrolment(&user, form.get("ceremony_id"), &response).await {
         Ok(codes) => Ok(enrolled(&tenant, codes)),
