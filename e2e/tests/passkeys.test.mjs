@@ -27,6 +27,19 @@ async function submit(page, selector = 'form button[type=submit]') {
   await Promise.all([page.waitForEvent('load'), page.click(selector)]);
 }
 
+/// A page whose browser has a platform authenticator (the DevTools virtual one) that holds
+/// discoverable credentials and verifies the user.
+async function withAuthenticator() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  return { context, page };
+}
+
 /// Creates a credential in the page's authenticator for the server's registration options.
 async function createCredential(page, options) {
   return page.evaluate(async (publicKey) => {
@@ -46,13 +59,7 @@ async function createCredential(page, options) {
 test('a passkey enrolled in Chromium signs in as a second factor and passwordless, and a removed one is webauthn_failed', async () => {
   await server.tenant('p-passkey', { mfa: { mode: 'optional' } });
   await server.user('p-passkey', 'key@example.com', PASSWORD);
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
+  const { context, page } = await withAuthenticator();
   try {
     // Signed in with the password (no factor yet), the user adds a passkey.
     const flow = (await server.api('POST', '/t/p-passkey/api/login')).body.flow_id;
@@ -100,13 +107,7 @@ test('a passkey enrolled in Chromium signs in as a second factor and passwordles
 test('the account page adds an authenticator app and a passkey, lists them and removes one', async () => {
   await server.tenant('p-account', { mfa: { mode: 'optional' } });
   await server.user('p-account', 'self@example.com', PASSWORD);
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
+  const { context, page } = await withAuthenticator();
   try {
     await page.goto(`${origin}/t/p-account/login`);
     await page.fill('#email', 'self@example.com');
