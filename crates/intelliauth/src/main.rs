@@ -196,7 +196,8 @@ async fn rotate_keys(settings: Settings, tenant: &str) -> Result<(), String> {
     let store = Arc::new(open_store(&settings).await?);
     migrate_with_retry(&store).await?;
     let public_url = settings.public_url.clone().unwrap_or_else(|| settings.public_url(settings.bind()));
-    let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), settings.instance_key()?, &public_url);
+    let oidc =
+        Oidc::new(store.clone(), store.clone(), store.clone(), store.clone(), settings.instance_key()?, &public_url);
     let jwks = oidc.rotate_keys(tenant).await.map_err(|e| format!("rotation failed: {e}"))?;
     store.close().await;
     println!("{jwks:#}");
@@ -232,7 +233,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         passkeys: passkeys(&public_url),
     };
     let auth = Auth::new(&management, services, &public_url, store.clone(), instance_key.clone());
-    let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), instance_key.clone(), &public_url);
+    let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), store.clone(), instance_key.clone(), &public_url);
     let state = AppState::new(management, auth, oidc, http);
     spawn_housekeeping(state.clone());
     if settings.webhook_delivery() {

@@ -46,8 +46,6 @@ pub struct SessionInfo {
     pub auth_time_ms: i64,
     /// How the session was authenticated (RFC 8176 method names).
     pub amr: Vec<String>,
-    /// Whether the user has enrolled a second factor.
-    pub has_second_factor: bool,
 }
 
 /// What the user said on the consent screen for this request, if anything.
@@ -242,7 +240,10 @@ impl Oidc {
         // The application's own policy can only add to the tenant's.
         let application_requires = match application.mfa {
             Some(MfaMode::Required) => true,
-            Some(MfaMode::Optional) => session.has_second_factor,
+            // Looked up only for such applications: authorization is a hot path.
+            Some(MfaMode::Optional) => {
+                self.mfa.user_factors(&session.user_id).await?.iter().any(|factor| factor.confirmed_at.is_some())
+            }
             Some(MfaMode::Off) | None => false,
         };
         let wants_multi_factor = asked || application_requires;

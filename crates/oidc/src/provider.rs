@@ -65,6 +65,8 @@ pub struct Oidc {
     pub(crate) store: Arc<dyn Store>,
     keys: Arc<dyn KeyStore>,
     pub(crate) authorizations: Arc<dyn AuthorizationStore>,
+    /// Whether a user has a second factor, for applications whose MFA policy is optional.
+    pub(crate) mfa: Arc<dyn intelliauth_core::mfa::MfaStore>,
     instance_key: InstanceKey,
     public_url: Arc<str>,
     cache: Arc<RwLock<HashMap<String, Arc<TenantKeys>>>>,
@@ -79,6 +81,7 @@ impl Oidc {
         store: Arc<dyn Store>,
         keys: Arc<dyn KeyStore>,
         authorizations: Arc<dyn AuthorizationStore>,
+        mfa: Arc<dyn intelliauth_core::mfa::MfaStore>,
         instance_key: InstanceKey,
         public_url: &str,
     ) -> Oidc {
@@ -86,6 +89,7 @@ impl Oidc {
             store,
             keys,
             authorizations,
+            mfa,
             instance_key,
             public_url: public_url.trim_end_matches('/').into(),
             cache: Arc::default(),

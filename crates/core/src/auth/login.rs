@@ -36,6 +36,12 @@ fn seconds_until(deadline_ms: i64, now: i64) -> u64 {
     ((deadline_ms - now).max(0) as u64).div_ceil(1000).max(1)
 }
 
+/// `account_locked` with the seconds to wait, if the account is locked at `now`.
+pub(super) fn locked_out(user: &User, now: i64) -> Option<Error> {
+    (user.lockout.locked_until > now)
+        .then(|| Error::new(Code::AccountLocked).with_retry_after(seconds_until(user.lockout.locked_until, now)))
+}
+
 impl Auth {
     pub async fn sign_in(
         &self,
@@ -83,8 +89,8 @@ impl Auth {
         if user.disabled {
             return Err(Error::new(Code::AccountDisabled));
         }
-        if user.lockout.locked_until > now {
-            return Err(Error::new(Code::AccountLocked).with_retry_after(seconds_until(user.lockout.locked_until, now)));
+        if let Some(locked) = locked_out(&user, now) {
+            return Err(locked);
         }
         self.auth_store.clear_failed_sign_ins(&user.id).await?;
         if let Some(hash) = &stored_hash {

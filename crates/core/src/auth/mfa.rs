@@ -101,9 +101,7 @@ impl Auth {
         if mode == MfaMode::Off {
             return Ok(None);
         }
-        let factors = self.mfa_store.user_factors(&user.id).await?;
-        let left = self.mfa_store.unused_backup_codes(&user.id).await?;
-        let kinds = enrolled_kinds(&factors, left);
+        let kinds = self.enrolled_methods(&user.id).await?;
         let amr = [AMR_PASSWORD.to_owned()];
         if kinds.is_empty() {
             if mode == MfaMode::Optional {
@@ -139,23 +137,28 @@ impl Auth {
         let started = self
             .start_flow_with_csrf(tenant_id, FlowKind::Login, STEP_MFA, true, Some(return_to), existing_csrf)
             .await?;
-        let factors = self.mfa_store.user_factors(&user.id).await?;
-        let left = self.mfa_store.unused_backup_codes(&user.id).await?;
-        let step = if enrolled_kinds(&factors, left).is_empty() { STEP_ENROL } else { STEP_MFA };
+        let step = if self.enrolled_methods(&user.id).await?.is_empty() { STEP_ENROL } else { STEP_MFA };
         self.auth_store.advance_flow(&started.flow.id, step, &user.id, &session.record.amr).await?;
         Ok(started)
     }
 
-    /// The flow at an MFA step and the user who passed its password step.
+    /// The methods the user can present at the MFA step, as `mfa_required` lists them.
+    pub(super) async fn enrolled_methods(&self, user_id: &str) -> Result<Vec<&'static str>> {
+        let factors = self.mfa_store.user_factors(user_id).await?;
+        let left = self.mfa_store.unused_backup_codes(user_id).await?;
+        Ok(enrolled_kinds(&factors, left))
+    }
+
+    /// The flow at one of `steps` and the user who passed its password step.
     pub(super) async fn mfa_flow(
         &self,
         tenant_id: &str,
         flow_id: &str,
         proof: CsrfProof<'_>,
-        step: &str,
+        steps: &[&str],
     ) -> Result<(FlowRecord, User)> {
         let flow = self.load_flow(tenant_id, flow_id, FlowKind::Login, proof).await?;
-        let user_id = flow.user_id.clone().filter(|_| flow.step == step).ok_or_else(flow_invalid)?;
+        let user_id = flow.user_id.clone().filter(|_| steps.contains(&flow.step.as_str())).ok_or_else(flow_invalid)?;
         let user = self.store.get_user(tenant_id, &user_id).await?.ok_or_else(flow_invalid)?;
         if user.disabled {
             return Err(Error::new(Code::AccountDisabled));
@@ -170,7 +173,7 @@ impl Auth {
         flow_id: &str,
         proof: CsrfProof<'_>,
     ) -> Result<TotpEnrolment> {
-        let (_, user) = self.mfa_flow(tenant_id, flow_id, proof, STEP_ENROL).await?;
+        let (_, user) = self.mfa_flow(tenant_id, flow_id, proof, &[STEP_ENROL]).await?;
         self.start_totp_enrolment(&user).await
     }
 
@@ -265,14 +268,11 @@ impl Auth {
         previous_session: Option<&str>,
         client: ClientContext,
     ) -> Result<MfaSignedIn> {
-        let flow = self.load_flow(tenant_id, flow_id, FlowKind::Login, proof).await?;
-        let step = if flow.step == STEP_ENROL { STEP_ENROL } else { STEP_MFA };
-        let (flow, user) = self.mfa_flow(tenant_id, flow_id, proof, step).await?;
+        let (flow, user) = self.mfa_flow(tenant_id, flow_id, proof, &[STEP_MFA, STEP_ENROL]).await?;
+        let step = flow.step.as_str();
         let tenant = self.tenant(tenant_id).await?;
-        let now = ids::now_ms();
-        if user.lockout.locked_until > now {
-            return Err(Error::new(Code::AccountLocked)
-                .with_retry_after(((user.lockout.locked_until - now) as u64).div_ceil(1000).max(1)));
+        if let Some(locked) = super::login::locked_out(&user, ids::now_ms()) {
+            return Err(locked);
         }
         let wrong = |answer: &SecondFactor| match answer {
             SecondFactor::Totp(_) => totp_invalid(),

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::flows::{CsrfProof, FlowKind};
 use super::login::SignedIn;
-use super::mfa::{enrolled_kinds, STEP_MFA};
+use super::mfa::STEP_MFA;
 use super::{Auth, ClientContext};
 use crate::events::{Event, EventType};
 use crate::mfa::{Ceremony, Factor, FactorKind};
@@ -49,11 +49,8 @@ impl Auth {
         tracing::info!(reason = %cause, user = user_id.unwrap_or("-"), "WebAuthn ceremony failed");
         let mut error = Error::new(Code::WebauthnFailed).with_cause(cause);
         if let Some(user_id) = user_id {
-            if let (Ok(factors), Ok(left)) =
-                (self.mfa_store.user_factors(user_id).await, self.mfa_store.unused_backup_codes(user_id).await)
-            {
-                let others: Vec<&str> =
-                    enrolled_kinds(&factors, left).into_iter().filter(|k| *k != "webauthn").collect();
+            if let Ok(methods) = self.enrolled_methods(user_id).await {
+                let others: Vec<&str> = methods.into_iter().filter(|k| *k != "webauthn").collect();
                 error = error.with_detail("alternatives", json!(others));
             }
         }
@@ -137,7 +134,7 @@ impl Auth {
         flow_id: &str,
         proof: CsrfProof<'_>,
     ) -> Result<PasskeyChallenge> {
-        let (_, user) = self.mfa_flow(tenant_id, flow_id, proof, STEP_MFA).await?;
+        let (_, user) = self.mfa_flow(tenant_id, flow_id, proof, &[STEP_MFA]).await?;
         let user_id = user.id;
         let factors = self.mfa_store.user_factors(&user_id).await?;
         let stored = Self::stored_passkeys(&factors);
@@ -223,9 +220,8 @@ impl Auth {
         if user.disabled {
             return Err(Error::new(Code::AccountDisabled));
         }
-        if user.lockout.locked_until > now {
-            return Err(Error::new(Code::AccountLocked)
-                .with_retry_after(((user.lockout.locked_until - now) as u64).div_ceil(1000).max(1)));
+        if let Some(locked) = super::login::locked_out(&user, now) {
+            return Err(locked);
         }
         self.finish_flow(&flow).await?;
         if let Some(previous) = previous_session {

@@ -94,7 +94,7 @@ impl Auth {
 
     /// Texts a code to the phone of the user at the MFA step of a sign-in.
     pub async fn send_flow_sms(&self, tenant_id: &str, flow_id: &str, proof: CsrfProof<'_>) -> Result<SmsSent> {
-        let (_, user) = self.mfa_flow(tenant_id, flow_id, proof, STEP_MFA).await?;
+        let (_, user) = self.mfa_flow(tenant_id, flow_id, proof, &[STEP_MFA]).await?;
         let factors = self.mfa_store.user_factors(&user.id).await?;
         let factor =
             factors.iter().find(|f| f.kind == FactorKind::Sms && f.confirmed_at.is_some()).ok_or_else(|| {

@@ -221,24 +221,28 @@ impl Management {
         Ok(Page::from_rows(rows, page.limit, |message| &message.id))
     }
 
+    async fn message(&self, tenant_id: &str, message_id: &str) -> Result<Message> {
+        match self.webhooks.store.get_message(tenant_id, message_id).await? {
+            Some(message) => Ok(message),
+            None => Err(self.missing_in_tenant(tenant_id, "message").await),
+        }
+    }
+
     pub async fn message_with_attempts(&self, tenant_id: &str, message_id: &str) -> Result<(Message, Vec<Attempt>)> {
-        let message = match self.webhooks.store.get_message(tenant_id, message_id).await? {
-            Some(message) => message,
-            None => return Err(self.missing_in_tenant(tenant_id, "message").await),
-        };
+        let message = self.message(tenant_id, message_id).await?;
         let attempts = self.webhooks.store.message_attempts(&message.id).await?;
         Ok((message, attempts))
     }
 
     /// Queues a delivered or dead message again, with a fresh retry schedule.
     pub async fn replay_message(&self, tenant_id: &str, message_id: &str) -> Result<Message> {
-        let (message, _) = self.message_with_attempts(tenant_id, message_id).await?;
+        let message = self.message(tenant_id, message_id).await?;
         if !self.webhooks.store.replay_message(tenant_id, &message.id, ids::now_ms()).await? {
             return Err(Error::new(intelliauth_catalogue::Code::Conflict)
                 .with_message("That message is already waiting for delivery.")
                 .with_detail("status", message.status.as_str()));
         }
-        Ok(self.message_with_attempts(tenant_id, message_id).await?.0)
+        self.message(tenant_id, message_id).await
     }
 
     /// Queues every dead-lettered message of the tenant that died at or after `since`.

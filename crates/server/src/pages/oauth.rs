@@ -55,9 +55,7 @@ struct AuthorizeQuery {
 
 async fn session_info(state: &AppState, tenant_id: &str, headers: &HeaderMap) -> Option<SessionInfo> {
     let (session, user) = state.auth.session(tenant_id, cookies::read(headers, cookies::SESSION)).await.ok()?;
-    let has_second_factor = state.auth.factors(&user.id).await.ok().is_some_and(|(factors, _)| !factors.is_empty());
     Some(SessionInfo {
-        has_second_factor,
         user_id: user.id,
         session_id: session.record.id,
         auth_time_ms: session.record.created_at,
