@@ -202,6 +202,7 @@ mod tests {
             password_hash: Some("$argon2id$v=19$secret".into()),
             must_reset_password: false,
             admin: false,
+            app_metadata: Default::default(),
             lockout: Default::default(),
             meta: crate::model::Meta::new(0),
         };

@@ -5,6 +5,7 @@
 //! `store` implements [`ports::Store`]. Errors carry a catalogue code plus an internal cause
 //! that is logged and never sent.
 
+pub mod actions;
 pub mod auth;
 pub mod error;
 pub mod events;

@@ -60,6 +60,7 @@ pub struct TenantSettings {
     pub theme: Theme,
     pub oauth: OAuthSettings,
     pub mfa: crate::mfa::MfaPolicy,
+    pub actions: crate::actions::ActionSettings,
 }
 
 /// Token settings of the tenant's OAuth 2.0 / OIDC provider.
@@ -130,6 +131,7 @@ impl TenantSettings {
     /// Adds a message under `settings.…` for every out-of-range value.
     pub fn validate(&self, errors: &mut crate::validate::FieldErrors) {
         self.password_policy.validate(errors);
+        self.actions.validate(errors);
         let sign_in = &self.sign_in;
         let mut at_least = |field: &str, value: u64, min: u64| {
             if value < min {
@@ -290,6 +292,8 @@ pub struct User {
     pub must_reset_password: bool,
     /// A tenant admin: their access tokens are accepted by the management API for this tenant.
     pub admin: bool,
+    /// What Actions stored about the user (`api.user.setAppMetadata`); read-only to the user.
+    pub app_metadata: serde_json::Map<String, serde_json::Value>,
     /// Maintained by sign-in with single atomic statements, not by resource updates.
     pub lockout: Lockout,
     pub meta: Meta,
@@ -394,10 +398,12 @@ pub enum Scope {
     CredentialsWrite,
     WebhooksRead,
     WebhooksWrite,
+    ActionsRead,
+    ActionsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 12] = [
         Scope::TenantsRead,
         Scope::TenantsWrite,
         Scope::UsersRead,
@@ -408,6 +414,8 @@ impl Scope {
         Scope::CredentialsWrite,
         Scope::WebhooksRead,
         Scope::WebhooksWrite,
+        Scope::ActionsRead,
+        Scope::ActionsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -422,6 +430,8 @@ impl Scope {
             Scope::CredentialsWrite => "credentials:write",
             Scope::WebhooksRead => "webhooks:read",
             Scope::WebhooksWrite => "webhooks:write",
+            Scope::ActionsRead => "actions:read",
+            Scope::ActionsWrite => "actions:write",
         }
     }
 

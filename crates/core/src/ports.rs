@@ -131,6 +131,8 @@ pub struct SessionRecord {
     pub revoked_at: Option<i64>,
     /// How the user authenticated (RFC 8176 method names: `pwd`, `otp`, …).
     pub amr: Vec<String>,
+    /// Token claims the sign-in's post-login Actions set.
+    pub custom_claims: Option<crate::actions::CustomClaims>,
 }
 
 /// A single-use token sent by mail (email verification, password reset).

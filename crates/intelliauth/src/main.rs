@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use config::Settings;
-use intelliauth_core::auth::AuthServices;
+use intelliauth_actions::QuickJsEngine;
+use intelliauth_core::actions::Actions;
+use intelliauth_core::auth::{AuthServices, FlowActions};
 use intelliauth_core::management::WebhookSetup;
 use intelliauth_core::password::PasswordHasherPool;
 use intelliauth_core::{Auth, Management};
@@ -209,12 +211,14 @@ async fn serve(settings: Settings) -> Result<(), String> {
     migrate_with_retry(&store).await?;
     let instance_key = settings.instance_key()?;
     let webhooks = WebhookSetup { store: store.clone(), key: instance_key.clone(), policy: settings.webhook_policy() };
+    let actions = Actions::new(store.clone(), Arc::new(QuickJsEngine::default()), instance_key.clone());
     let management = Management::new(
         store.clone(),
         store.clone(),
         PasswordHasherPool::new(settings.max_concurrent_hashes()),
         webhooks,
-    );
+    )
+    .with_actions(actions.clone());
     let configured_token = std::env::var("INTELLIAUTH_BOOTSTRAP_TOKEN").ok().filter(|token| !token.is_empty());
     let bootstrap =
         management.bootstrap(configured_token.as_deref()).await.map_err(|e| format!("bootstrap failed: {e}"))?;
@@ -231,6 +235,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         siteverify: settings.siteverify()?,
         sms: settings.sms_sender()?,
         passkeys: passkeys(&public_url),
+        actions: Some(FlowActions { runner: actions, authorizations: store.clone() }),
     };
     let auth = Auth::new(&management, services, &public_url, store.clone(), instance_key.clone());
     let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), store.clone(), instance_key.clone(), &public_url);
@@ -284,6 +289,9 @@ fn spawn_housekeeping(state: AppState) {
             }
             if let Err(error) = state.management.prune_webhook_history().await {
                 tracing::warn!(%error, "pruning webhook history failed");
+            }
+            if let Err(error) = state.management.prune_action_executions().await {
+                tracing::warn!(%error, "pruning Action executions failed");
             }
         }
     });

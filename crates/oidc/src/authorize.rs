@@ -6,6 +6,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use intelliauth_catalogue::Code;
+use intelliauth_core::actions::CustomClaims;
 use intelliauth_core::auth::{acr_for, ACR_MULTI_FACTOR};
 use intelliauth_core::mfa::MfaMode;
 use intelliauth_core::model::{Application, Grant};
@@ -46,6 +47,8 @@ pub struct SessionInfo {
     pub auth_time_ms: i64,
     /// How the session was authenticated (RFC 8176 method names).
     pub amr: Vec<String>,
+    /// Claims the sign-in's post-login Actions set.
+    pub custom_claims: Option<CustomClaims>,
 }
 
 /// What the user said on the consent screen for this request, if anything.
@@ -83,6 +86,9 @@ pub struct Granted {
     pub session_id: String,
     pub amr: Vec<String>,
     pub acr: String,
+    /// Claims Actions set for this application's tokens; kept through refreshes.
+    #[serde(default, skip_serializing_if = "CustomClaims::is_empty")]
+    pub custom_claims: CustomClaims,
 }
 
 fn query_escape(value: &str) -> String {
@@ -283,6 +289,11 @@ impl Oidc {
             session_id: session.session_id.clone(),
             acr: acr_for(&session.amr).into(),
             amr: session.amr.clone(),
+            custom_claims: session
+                .custom_claims
+                .as_ref()
+                .map(|claims| claims.for_client(&application.id))
+                .unwrap_or_default(),
         };
         let record = CodeRecord {
             digest: secret::digest(&code),

@@ -100,11 +100,12 @@ impl Oidc {
         let lifetime = settings.access_token_lifetime_s;
         let now = ids::now_ms();
         let now_s = now / 1000;
-        let access_claims = json!({
+        let mut access_claims = json!({
             "iss": issuer, "sub": user.id, "aud": issuer, "client_id": application.id,
             "exp": now_s + lifetime as i64, "iat": now_s, "jti": ids::new_id("at"),
             "scope": granted.scope, "auth_time": granted.auth_time, "acr": granted.acr, "amr": granted.amr,
         });
+        add_custom_claims(&mut access_claims, &granted.custom_claims.access_token);
         let access_header = json!({ "alg": keys.alg.as_str(), "typ": "at+jwt", "kid": keys.kid });
         let access_token = jwt::encode(&access_header, &access_claims, &keys.signer);
         let scopes: Vec<&str> = granted.scope.split(' ').collect();
@@ -124,6 +125,7 @@ impl Oidc {
             if scopes.contains(&"profile") {
                 claims["name"] = user.name.clone().into();
             }
+            add_custom_claims(&mut claims, &granted.custom_claims.id_token);
             jwt::encode(&json!({ "alg": keys.alg.as_str(), "typ": "JWT", "kid": keys.kid }), &claims, &keys.signer)
         });
         let refreshable =
@@ -201,5 +203,14 @@ impl Oidc {
             info["name"] = user.name.into();
         }
         Ok(info)
+    }
+}
+
+/// Adds claims Actions set, never replacing one the protocol or the scopes already put there.
+fn add_custom_claims(claims: &mut serde_json::Value, custom: &serde_json::Map<String, serde_json::Value>) {
+    if let Some(claims) = claims.as_object_mut() {
+        for (name, value) in custom {
+            claims.entry(name.clone()).or_insert_with(|| value.clone());
+        }
     }
 }

@@ -279,7 +279,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(intelliauth_core::auth::ClientContext { ip: crate::client_ip::of(parts) }))
+        let request_id = parts.extensions.get::<crate::request_id::RequestId>().map(|id| id.0.clone());
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| agent.chars().take(512).collect());
+        Ok(ClientIp(intelliauth_core::auth::ClientContext { ip: crate::client_ip::of(parts), request_id, user_agent }))
     }
 }
 

@@ -46,6 +46,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     let client_ip =
         client_ip::resolve(client_ip::peer(request.extensions()), request.headers(), &state.settings.trusted_proxies);
     request.extensions_mut().insert(client_ip::ClientAddress(client_ip));
+    request.extensions_mut().insert(request_id::RequestId(request_id.clone()));
 
     let span = tracing::info_span!("request", %request_id, %method, %route);
 

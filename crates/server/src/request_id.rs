@@ -4,6 +4,10 @@ use axum::http::HeaderMap;
 
 pub const HEADER: &str = "x-request-id";
 
+/// The request's id, in the request's extensions for handlers that record it.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
 /// The id for this request. A caller's id is kept only if it is short and plain, so it
 /// cannot smuggle anything into logs.
 pub fn for_request(headers: &HeaderMap) -> String {

@@ -202,11 +202,12 @@ impl AuthStore for SqlStore {
     async fn insert_session(&self, session: &SessionRecord, events: &[Event]) -> StoreResult<()> {
         in_outbox!(self, events, tx => {
             sqlx::query(
-            "INSERT INTO sessions (id, token_digest, tenant_id, user_id, created_at, last_seen_at, expires_at, idle_expires_at, amr)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            "INSERT INTO sessions (id, token_digest, tenant_id, user_id, created_at, last_seen_at, expires_at, idle_expires_at, amr,
+             custom_claims) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(&session.id).bind(&session.token_digest).bind(&session.tenant_id).bind(&session.user_id)
             .bind(session.created_at).bind(session.last_seen_at).bind(session.expires_at).bind(session.idle_expires_at)
             .bind(crate::rows::json_text(&session.amr))
+            .bind(session.custom_claims.as_ref().map(crate::rows::json_text))
             .execute(&mut *tx).await.map_err(map_error)?;
             ((), true)
         })

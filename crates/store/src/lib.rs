@@ -8,6 +8,7 @@
 mod macros;
 #[macro_use]
 mod outbox;
+mod action_queries;
 mod auth_queries;
 mod key_queries;
 mod mfa_queries;

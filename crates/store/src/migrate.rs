@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "refresh_tokens", include_str!("migrations/0005_refresh_tokens.sql")),
     (6, "webhooks", include_str!("migrations/0006_webhooks.sql")),
     (7, "mfa", include_str!("migrations/0007_mfa.sql")),
+    (8, "actions", include_str!("migrations/0008_actions.sql")),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

@@ -30,11 +30,11 @@ macro_rules! columns_for {
 }
 columns_for!(SqliteRow, PgRow);
 
-fn corrupt(column: &str, detail: impl std::fmt::Display) -> sqlx::Error {
+pub(crate) fn corrupt(column: &str, detail: impl std::fmt::Display) -> sqlx::Error {
     sqlx::Error::ColumnDecode { index: column.to_owned(), source: detail.to_string().into() }
 }
 
-fn json_column<T: serde::de::DeserializeOwned>(row: &impl Columns, column: &str) -> sqlx::Result<T> {
+pub(crate) fn json_column<T: serde::de::DeserializeOwned>(row: &impl Columns, column: &str) -> sqlx::Result<T> {
     serde_json::from_str(&row.text(column)?).map_err(|e| corrupt(column, e))
 }
 
@@ -62,6 +62,7 @@ pub(crate) fn user(row: &impl Columns) -> sqlx::Result<User> {
         password_hash: row.opt_text("password_hash")?,
         must_reset_password: row.flag("must_reset_password")?,
         admin: row.flag("admin")?,
+        app_metadata: json_column(row, "app_metadata")?,
         lockout: lockout(row)?,
         meta: meta(row)?,
     })
@@ -165,6 +166,11 @@ pub(crate) fn session(row: &impl Columns) -> sqlx::Result<SessionRecord> {
         idle_expires_at: row.int("idle_expires_at")?,
         revoked_at: row.opt_int("revoked_at")?,
         amr: json_column(row, "amr")?,
+        custom_claims: row
+            .opt_text("custom_claims")?
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| corrupt("custom_claims", e))?,
     })
 }
 

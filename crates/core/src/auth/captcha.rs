@@ -46,7 +46,7 @@ pub fn solve_proof_of_work(nonce: &str, difficulty: u8) -> String {
 
 impl Auth {
     /// Whether this attempt must carry a captcha, before its password is looked at.
-    pub(super) fn captcha_needed(&self, tenant: &Tenant, user: Option<&User>, client: ClientContext) -> bool {
+    pub(super) fn captcha_needed(&self, tenant: &Tenant, user: Option<&User>, client: &ClientContext) -> bool {
         let policy = &tenant.settings.sign_in.captcha;
         match policy.mode {
             CaptchaMode::Off => false,
@@ -98,7 +98,7 @@ impl Auth {
     }
 
     /// Checks a captcha answer; each proof-of-work challenge answers once.
-    pub(super) async fn captcha_solved(&self, tenant: &Tenant, answer: &str, client: ClientContext) -> Result<bool> {
+    pub(super) async fn captcha_solved(&self, tenant: &Tenant, answer: &str, client: &ClientContext) -> Result<bool> {
         match tenant.settings.sign_in.captcha.provider {
             CaptchaProvider::ProofOfWork => {
                 let Some((id, solution)) = answer.split_once(':') else { return Ok(false) };

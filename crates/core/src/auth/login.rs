@@ -60,10 +60,10 @@ impl Auth {
             self.auth_store.user_by_email(tenant_id, &email).await?
         };
 
-        if self.captcha_needed(&tenant, user.as_ref(), client) {
+        if self.captcha_needed(&tenant, user.as_ref(), &client) {
             match input.captcha.as_deref().filter(|answer| !answer.is_empty()) {
                 None => return Err(self.captcha_required(&tenant, false).await),
-                Some(answer) if !self.captcha_solved(&tenant, answer, client).await? => {
+                Some(answer) if !self.captcha_solved(&tenant, answer, &client).await? => {
                     return Err(self.captcha_required(&tenant, true).await)
                 }
                 Some(_) => {}
@@ -82,7 +82,7 @@ impl Auth {
             && stored_hash.is_some();
         let user = match user {
             Some(user) if password_ok => user,
-            other => return Err(self.failed_password(&tenant, &email, other.as_ref(), client).await),
+            other => return Err(self.failed_password(&tenant, &email, other.as_ref(), &client).await),
         };
 
         let now = ids::now_ms();
@@ -115,11 +115,13 @@ impl Auth {
         if let Some(challenge) = self.second_factor_gate(&tenant, &flow, &user).await? {
             return Err(challenge);
         }
+        let amr = vec![super::mfa::AMR_PASSWORD.to_owned()];
+        let claims = self.post_login(&tenant, &flow, &user, &amr, &client).await?;
         self.finish_flow(&flow).await?;
         if let Some(previous) = input.previous_session.as_deref() {
             self.end_session(previous).await?;
         }
-        let session = self.create_session(&tenant, &user, vec![super::mfa::AMR_PASSWORD.to_owned()]).await?;
+        let session = self.create_session(&tenant, &user, amr, claims).await?;
         Ok(SignedIn { session, user, return_to: flow.return_to })
     }
 
@@ -130,7 +132,7 @@ impl Auth {
         tenant: &crate::model::Tenant,
         email: &str,
         user: Option<&User>,
-        client: ClientContext,
+        client: &ClientContext,
     ) -> Error {
         let now = ids::now_ms();
         self.ip_failures.increment(&(tenant.id.clone(), client.ip), now);

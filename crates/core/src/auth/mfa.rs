@@ -101,10 +101,22 @@ impl Auth {
         if mode == MfaMode::Off {
             return Ok(None);
         }
+        self.second_factor_challenge(flow, user, mode == MfaMode::Required).await
+    }
+
+    /// Moves the flow to its MFA step (or, when `required` and the user has no factor, to
+    /// enrolment) and returns the error that says so; `None` when nothing is enrolled and
+    /// nothing is required.
+    pub(super) async fn second_factor_challenge(
+        &self,
+        flow: &FlowRecord,
+        user: &User,
+        required: bool,
+    ) -> Result<Option<Error>> {
         let kinds = self.enrolled_methods(&user.id).await?;
         let amr = [AMR_PASSWORD.to_owned()];
         if kinds.is_empty() {
-            if mode == MfaMode::Optional {
+            if !required {
                 return Ok(None);
             }
             self.auth_store.advance_flow(&flow.id, STEP_ENROL, &user.id, &amr).await?;
@@ -286,7 +298,7 @@ impl Auth {
             match self.confirm_totp(&user, code).await {
                 Ok(codes) => (codes, AMR_OTP),
                 Err(error) if error.code == Code::TotpInvalid => {
-                    self.count_failed_factor(&tenant, &user, client).await?;
+                    self.count_failed_factor(&tenant, &user, &client).await?;
                     return Err(error);
                 }
                 Err(error) => return Err(error),
@@ -299,25 +311,26 @@ impl Auth {
             if !self.second_factor_ok(&user, &answer).await? {
                 // Six digits are guessable: wrong codes count towards the lockout like
                 // wrong passwords.
-                self.count_failed_factor(&tenant, &user, client).await?;
+                self.count_failed_factor(&tenant, &user, &client).await?;
                 return Err(wrong(&answer));
             }
             (None, if matches!(answer, SecondFactor::Sms(_)) { AMR_SMS } else { AMR_OTP })
         };
         self.auth_store.clear_failed_sign_ins(&user.id).await?;
-        self.finish_flow(&flow).await?;
-        if let Some(previous) = previous_session {
-            self.end_session(previous).await?;
-        }
         let mut amr = flow.amr.clone();
         if !amr.iter().any(|m| m == method) {
             amr.push(method.to_owned());
         }
-        let session = self.create_session(&tenant, &user, amr).await?;
+        let claims = self.post_login(&tenant, &flow, &user, &amr, &client).await?;
+        self.finish_flow(&flow).await?;
+        if let Some(previous) = previous_session {
+            self.end_session(previous).await?;
+        }
+        let session = self.create_session(&tenant, &user, amr, claims).await?;
         Ok(MfaSignedIn { signed_in: SignedIn { session, user, return_to: flow.return_to }, backup_codes })
     }
 
-    async fn count_failed_factor(&self, tenant: &Tenant, user: &User, client: ClientContext) -> Result<()> {
+    async fn count_failed_factor(&self, tenant: &Tenant, user: &User, client: &ClientContext) -> Result<()> {
         let policy = &tenant.settings.sign_in;
         let failure = FailurePolicy::for_sign_in(policy, ids::now_ms());
         let failed = Event::new(

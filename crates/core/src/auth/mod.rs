@@ -1,6 +1,7 @@
 //! Sign-in, registration, email verification, recovery and sessions: the flow engine
 //! behind both the hosted pages and the JSON flow API.
 
+mod actions;
 mod captcha;
 mod counter;
 mod email;
@@ -34,10 +35,27 @@ use crate::ports::{AuthStore, CaptchaVerifier, Mailer, Passkeys, SmsSender, Stor
 use crate::sealed::InstanceKey;
 use counter::WindowCounter;
 
-/// Who is asking, as far as the network tells.
-#[derive(Debug, Clone, Copy)]
+/// Who is asking, as far as the request tells.
+#[derive(Debug, Clone)]
 pub struct ClientContext {
     pub ip: IpAddr,
+    /// The request's id, so Action executions can be found by the sign-in that ran them.
+    pub request_id: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientContext {
+    pub fn from_ip(ip: IpAddr) -> Self {
+        ClientContext { ip, request_id: None, user_agent: None }
+    }
+}
+
+/// What flows need to run Actions: the runner, and the authorization requests that tell
+/// which application a sign-in is for.
+#[derive(Clone)]
+pub struct FlowActions {
+    pub runner: crate::actions::Actions,
+    pub authorizations: Arc<dyn crate::ports::AuthorizationStore>,
 }
 
 /// Verification mails one address may request per window.
@@ -64,6 +82,8 @@ pub struct Auth {
     sms_sender: Option<Arc<dyn SmsSender>>,
     /// WebAuthn ceremonies; `None` when the public URL cannot be a relying party.
     passkeys: Option<Arc<dyn Passkeys>>,
+    /// Tenant-admin Actions; `None` runs none.
+    actions: Option<FlowActions>,
 }
 
 /// The services outside IntelliAuth that sign-in talks to.
@@ -72,6 +92,7 @@ pub struct AuthServices {
     pub siteverify: Option<Arc<dyn CaptchaVerifier>>,
     pub sms: Option<Arc<dyn SmsSender>>,
     pub passkeys: Option<Arc<dyn Passkeys>>,
+    pub actions: Option<FlowActions>,
 }
 
 impl Auth {
@@ -82,7 +103,7 @@ impl Auth {
         mfa_store: Arc<dyn MfaStore>,
         instance_key: InstanceKey,
     ) -> Self {
-        let AuthServices { mailer, siteverify, sms: sms_sender, passkeys } = services;
+        let AuthServices { mailer, siteverify, sms: sms_sender, passkeys, actions } = services;
         Auth {
             store: management.store().clone(),
             auth_store: management.auth_store().clone(),
@@ -98,6 +119,7 @@ impl Auth {
             instance_key,
             sms_sender,
             passkeys,
+            actions,
         }
     }
 

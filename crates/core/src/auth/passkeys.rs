@@ -193,7 +193,7 @@ impl Auth {
         ceremony_id: &str,
         response: &Value,
         previous_session: Option<&str>,
-        _client: ClientContext,
+        client: ClientContext,
     ) -> Result<SignedIn> {
         let flow = self.load_flow(tenant_id, flow_id, FlowKind::Login, proof).await?;
         let tenant: Tenant = self.tenant(tenant_id).await?;
@@ -223,12 +223,13 @@ impl Auth {
         if let Some(locked) = super::login::locked_out(&user, now) {
             return Err(locked);
         }
+        let amr = vec![AMR_HARDWARE_KEY.to_owned(), AMR_USER_PRESENCE.to_owned()];
+        let claims = self.post_login(&tenant, &flow, &user, &amr, &client).await?;
         self.finish_flow(&flow).await?;
         if let Some(previous) = previous_session {
             self.end_session(previous).await?;
         }
-        let amr = vec![AMR_HARDWARE_KEY.to_owned(), AMR_USER_PRESENCE.to_owned()];
-        let session = self.create_session(&tenant, &user, amr).await?;
+        let session = self.create_session(&tenant, &user, amr, claims).await?;
         Ok(SignedIn { session, user, return_to: flow.return_to })
     }
 }

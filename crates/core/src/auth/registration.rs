@@ -4,7 +4,7 @@
 use intelliauth_catalogue::Code;
 
 use super::flows::{CsrfProof, FlowKind};
-use super::Auth;
+use super::{Auth, ClientContext};
 use crate::management::{Management, NewUser};
 use crate::ports::Mail;
 use crate::validate::normalize_email;
@@ -38,18 +38,25 @@ impl Auth {
         flow_id: &str,
         proof: CsrfProof<'_>,
         input: Registration,
+        client: ClientContext,
     ) -> Result<()> {
         let flow = self.load_flow(tenant_id, flow_id, FlowKind::Registration, proof).await?;
-        let new_user = NewUser {
-            email: input.email,
-            password: Some(input.password),
-            name: input.name,
-            email_verified: false,
-            admin: false,
-        };
+        let new_user = input.as_new_user();
+        management.check_new_user(tenant_id, &new_user).await?.into_result()?;
+        // Before the user exists, and whether or not the address is taken, so an Action's
+        // answer does not tell who has an account.
+        let tenant = self.tenant(tenant_id).await?;
+        let app_metadata = self
+            .pre_registration(&tenant, &normalize_email(&new_user.email), new_user.name.as_deref(), &client)
+            .await?;
         match management.create_user(tenant_id, new_user.clone()).await {
-            Ok(user) => {
+            Ok(mut user) => {
                 self.finish_flow(&flow).await?;
+                if let Some(actions) = self.actions.as_ref().filter(|_| !app_metadata.is_empty()) {
+                    actions.runner.store().merge_app_metadata(&user.id, &app_metadata, crate::ids::now_ms()).await?;
+                    user.app_metadata = app_metadata;
+                }
+                self.post_registration(&tenant, &user, &client);
                 self.send_verification(tenant_id, &user).await
             }
             Err(error) if error.code == Code::Conflict => {

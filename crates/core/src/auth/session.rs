@@ -4,6 +4,7 @@
 use intelliauth_catalogue::Code;
 
 use super::Auth;
+use crate::actions::CustomClaims;
 use crate::events::{Event, EventType};
 use crate::model::{Tenant, User};
 use crate::ports::SessionRecord;
@@ -22,7 +23,13 @@ const TOUCH_INTERVAL_MS: i64 = 60 * 1000;
 
 impl Auth {
     /// A new session for `user`, authenticated with the methods in `amr`.
-    pub(super) async fn create_session(&self, tenant: &Tenant, user: &User, amr: Vec<String>) -> Result<ActiveSession> {
+    pub(super) async fn create_session(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        amr: Vec<String>,
+        custom_claims: Option<CustomClaims>,
+    ) -> Result<ActiveSession> {
         let now = ids::now_ms();
         let policy = &tenant.settings.sign_in;
         let token = secret::generate("ias_s_");
@@ -37,6 +44,7 @@ impl Auth {
             idle_expires_at: now + policy.session_idle_s as i64 * 1000,
             revoked_at: None,
             amr,
+            custom_claims,
         };
         let signed_in = Event::new(
             &tenant.id,

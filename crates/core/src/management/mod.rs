@@ -3,6 +3,7 @@
 //! Handlers in `server` parse requests into the input types here; every rule about what a
 //! valid tenant, user, application or credential is lives in this module tree.
 
+mod actions;
 mod applications;
 mod credentials;
 mod tenants;
@@ -12,6 +13,7 @@ mod webhooks;
 
 use std::sync::Arc;
 
+pub use actions::{sample_event, ActionPatch, NewAction, MAX_CODE_BYTES};
 pub use applications::{ApplicationPatch, NewApplication};
 pub use credentials::{Bootstrap, NewCredential, TOKEN_PREFIX};
 pub use tenants::{NewTenant, TenantPatch, DEFAULT_TENANT};
@@ -40,6 +42,7 @@ pub struct Management {
     auth_store: Arc<dyn AuthStore>,
     hasher: PasswordHasherPool,
     webhooks: WebhookSetup,
+    actions: Option<crate::actions::Actions>,
 }
 
 impl Management {
@@ -49,7 +52,13 @@ impl Management {
         hasher: PasswordHasherPool,
         webhooks: WebhookSetup,
     ) -> Self {
-        Management { store, auth_store, hasher, webhooks }
+        Management { store, auth_store, hasher, webhooks, actions: None }
+    }
+
+    /// The same service, managing Actions with `actions`.
+    pub fn with_actions(mut self, actions: crate::actions::Actions) -> Self {
+        self.actions = Some(actions);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

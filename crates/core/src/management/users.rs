@@ -66,6 +66,7 @@ impl Management {
             password_hash,
             must_reset_password: false,
             admin: input.admin,
+            app_metadata: Default::default(),
             lockout: Lockout::default(),
             meta: Meta::new(ids::now_ms()),
         };

@@ -20,7 +20,13 @@ macro_rules! versioned {
         fn meta_mut(&mut self) -> &mut Meta { &mut self.meta }
     })+ };
 }
-versioned!(crate::model::Tenant, crate::model::User, crate::model::Application, crate::webhooks::Subscription);
+versioned!(
+    crate::model::Tenant,
+    crate::model::User,
+    crate::model::Application,
+    crate::webhooks::Subscription,
+    crate::actions::Action
+);
 
 fn check_precondition(if_match: Option<&IfMatch>, meta: &Meta) -> Result<()> {
     match if_match {

@@ -77,6 +77,7 @@ async fn submit_login(
 async fn submit_registration(
     State(state): State<AppState>,
     Path((tenant_id, flow_id)): Path<(String, String)>,
+    ClientIp(client): ClientIp,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Response> {
     let input = Registration {
@@ -86,7 +87,7 @@ async fn submit_registration(
     };
     let semantic = state.management.check_new_user(&tenant_id, &input.as_new_user()).await?;
     reject_invalid(fields.finish(), semantic)?;
-    state.auth.register(&state.management, &tenant_id, &flow_id, CsrfProof::Api, input).await?;
+    state.auth.register(&state.management, &tenant_id, &flow_id, CsrfProof::Api, input, client).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "status": "verification_sent" }))).into_response())
 }
 

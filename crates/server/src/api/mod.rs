@@ -1,5 +1,6 @@
 //! The management API (`/v1`), its OpenAPI document and the catalogue endpoint.
 
+pub mod actions;
 pub mod applications;
 pub mod auth;
 pub mod credentials;
@@ -62,6 +63,17 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/credentials", get(credentials::list_all).post(credentials::create))
         .route("/v1/credentials/{credential_id}", axum::routing::delete(credentials::delete))
+        .route("/v1/tenants/{tenant_id}/actions", get(actions::list_all).post(actions::create))
+        .route(
+            "/v1/tenants/{tenant_id}/actions/{action_id}",
+            get(actions::get).patch(actions::update).delete(actions::delete),
+        )
+        .route("/v1/tenants/{tenant_id}/actions/{action_id}/versions", get(actions::versions))
+        .route("/v1/tenants/{tenant_id}/actions/{action_id}/versions/{version}/restore", post(actions::restore))
+        .route("/v1/tenants/{tenant_id}/actions/{action_id}/test", post(actions::test_run))
+        .route("/v1/tenants/{tenant_id}/actions/{action_id}/executions", get(actions::action_executions))
+        .route("/v1/tenants/{tenant_id}/action-executions", get(actions::executions))
+        .route("/v1/tenants/{tenant_id}/triggers/{trigger}/order", axum::routing::put(actions::reorder))
         .route("/v1/webhook-event-types", get(webhooks::event_types))
         .route("/v1/tenants/{tenant_id}/webhooks/subscriptions", get(webhooks::list_all).post(webhooks::create))
         .route(

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{applications, credentials, errors, tenants, users, views, webhooks};
+use super::{actions, applications, credentials, errors, tenants, users, views, webhooks};
 
 struct BearerAuth;
 
@@ -25,7 +25,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "IntelliAuth management API", description = "Tenants, users, applications, credentials and webhooks. Every error body is `{code, message, details, request_id}` with a code from `GET /v1/errors`."),
+    info(title = "IntelliAuth management API", description = "Tenants, users, applications, credentials, webhooks and Actions. Every error body is `{code, message, details, request_id}` with a code from `GET /v1/errors`."),
     paths(
         errors::catalogue,
         tenants::create, tenants::get, tenants::list_all, tenants::update, tenants::delete,
@@ -36,6 +36,8 @@ impl Modify for BearerAuth {
         webhooks::event_types, webhooks::create, webhooks::list_all, webhooks::get, webhooks::update, webhooks::delete,
         webhooks::rotate_secret, webhooks::send_test, webhooks::messages, webhooks::message, webhooks::replay,
         webhooks::dead_letters, webhooks::replay_dead_letters,
+        actions::create, actions::list_all, actions::get, actions::update, actions::delete, actions::versions,
+        actions::restore, actions::test_run, actions::action_executions, actions::executions, actions::reorder,
     ),
     components(schemas(views::ErrorBody)),
     modifiers(&BearerAuth),

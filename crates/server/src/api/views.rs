@@ -59,6 +59,9 @@ pub struct UserView {
     pub must_reset_password: bool,
     /// A tenant admin: their access tokens work on this tenant's management API.
     pub admin: bool,
+    /// What Actions stored about the user (`api.user.setAppMetadata`).
+    #[schema(value_type = Object)]
+    pub app_metadata: serde_json::Value,
     /// Failed password attempts in the current lockout window.
     pub failed_attempts: i64,
     /// Set while the account is locked.
@@ -79,6 +82,7 @@ impl From<&User> for UserView {
             has_password: user.password_hash.is_some(),
             must_reset_password: user.must_reset_password,
             admin: user.admin,
+            app_metadata: serde_json::Value::Object(user.app_metadata.clone()),
             failed_attempts: user.lockout.failed_attempts,
             locked_until: (user.lockout.locked_until > intelliauth_core::ids::now_ms())
                 .then(|| rfc3339(user.lockout.locked_until)),

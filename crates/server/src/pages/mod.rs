@@ -363,6 +363,7 @@ async fn register_submit(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
     Query(query): Query<PageQuery>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     form: FormBody,
 ) -> ApiResult<Response> {
@@ -375,7 +376,7 @@ async fn register_submit(
         name: (!name.is_empty()).then_some(name),
     };
     let proof = browser_proof(&headers, &form);
-    match state.auth.register(&state.management, &tenant_id, &flow_id, proof, input).await {
+    match state.auth.register(&state.management, &tenant_id, &flow_id, proof, input, client).await {
         Ok(()) => {
             let body = notice("Check your inbox: we sent you a link to verify your email address.");
             Ok(respond(StatusCode::OK, page(&tenant, "Almost there", &body), None, None))

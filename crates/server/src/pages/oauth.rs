@@ -60,6 +60,7 @@ async fn session_info(state: &AppState, tenant_id: &str, headers: &HeaderMap) ->
         session_id: session.record.id,
         auth_time_ms: session.record.created_at,
         amr: session.record.amr,
+        custom_claims: session.record.custom_claims,
     })
 }
 

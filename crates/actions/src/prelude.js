@@ -1,0 +1,113 @@
+// Runs before every Action, in its fresh context: builds `console`, `fetch`, `exports`, the
+// `event` and the trigger's `api`, and `__run`, which calls the Action's entry point and
+// records how it ended. Natives (`__console`, `__fetch`) and `__event_json` come from Rust.
+"use strict";
+(function () {
+  const natives = { console: globalThis.__console, fetch: globalThis.__fetch };
+  delete globalThis.__console;
+  delete globalThis.__fetch;
+
+  const show = (value) => {
+    if (typeof value === "string") return value;
+    if (value instanceof Error) return `${value.name}: ${value.message}`;
+    try {
+      return JSON.stringify(value) ?? String(value);
+    } catch (_) {
+      return String(value);
+    }
+  };
+  const log = (level) => (...args) => natives.console(`${level} ${args.map(show).join(" ")}`);
+  globalThis.console = Object.freeze({
+    log: log("log"),
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+    debug: log("debug"),
+  });
+
+  globalThis.fetch = async function fetch(input, init) {
+    const options = init || {};
+    const request = {
+      method: String(options.method || "GET").toUpperCase(),
+      headers: options.headers || {},
+      body: options.body === undefined || options.body === null ? null : String(options.body),
+    };
+    const answer = JSON.parse(natives.fetch(String(input), JSON.stringify(request)));
+    if (answer.error) throw new TypeError(`fetch failed: ${answer.error}`);
+    return Object.freeze({
+      ok: answer.status >= 200 && answer.status < 300,
+      status: answer.status,
+      headers: Object.freeze({ get: (name) => answer.headers[String(name).toLowerCase()] ?? null }),
+      text: async () => answer.body,
+      json: async () => JSON.parse(answer.body),
+    });
+  };
+
+  globalThis.exports = {};
+  globalThis.module = { exports: globalThis.exports };
+
+  const commands = { deny: null, idTokenClaims: {}, accessTokenClaims: {}, appMetadata: {}, multifactor: null };
+  const reserved = new Set(JSON.parse(globalThis.__reserved_claims));
+  const claimSetter = (target) => ({
+    setCustomClaim(name, value) {
+      const claim = String(name);
+      if (reserved.has(claim)) throw new TypeError(`"${claim}" is a reserved claim and cannot be set by an Action`);
+      target[claim] = value === undefined ? null : value;
+    },
+  });
+  const access = {
+    deny(reason) {
+      if (commands.deny === null) commands.deny = reason === undefined ? "" : String(reason);
+    },
+  };
+  const user = {
+    setAppMetadata(name, value) {
+      commands.appMetadata[String(name)] = value === undefined ? null : value;
+    },
+  };
+  const apis = {
+    "post-login": {
+      access,
+      user,
+      idToken: claimSetter(commands.idTokenClaims),
+      accessToken: claimSetter(commands.accessTokenClaims),
+      multifactor: {
+        enable(provider) {
+          commands.multifactor = provider === undefined ? "any" : String(provider);
+        },
+      },
+    },
+    "pre-user-registration": { access, user },
+    "post-user-registration": {},
+  };
+  const deepFreeze = (value) => {
+    if (value && typeof value === "object" && !Object.isFrozen(value)) {
+      Object.freeze(value);
+      Object.values(value).forEach(deepFreeze);
+    }
+    return value;
+  };
+  const event = deepFreeze(JSON.parse(globalThis.__event_json));
+  const api = deepFreeze(apis[globalThis.__trigger]);
+  delete globalThis.__event_json;
+  delete globalThis.__reserved_claims;
+
+  globalThis.__outcome = null;
+  globalThis.__run = async function (entryPoint) {
+    try {
+      const exported = globalThis.module.exports[entryPoint] ?? globalThis.exports[entryPoint];
+      if (typeof exported !== "function") {
+        throw new TypeError(`the Action does not export ${entryPoint}: write exports.${entryPoint} = async (event, api) => { … }`);
+      }
+      await exported(event, api);
+      globalThis.__outcome = JSON.stringify({ ok: true, commands });
+    } catch (error) {
+      const isError = error instanceof Error;
+      globalThis.__outcome = JSON.stringify({
+        ok: false,
+        error: isError ? `${error.name}: ${error.message}` : `Uncaught ${show(error)}`,
+        stack: isError && error.stack ? String(error.stack) : null,
+      });
+    }
+  };
+})();

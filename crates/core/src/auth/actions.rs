@@ -1,0 +1,163 @@
+//! Actions inside flows: `post-login` after the password and MFA steps and before the
+//! session, `pre-user-registration` before the user exists, `post-user-registration` after.
+
+use intelliauth_catalogue::Code;
+use serde_json::{json, Value};
+
+use super::mfa::acr_for;
+use super::{Auth, ClientContext};
+use crate::actions::{Commands, CustomClaims, RunContext, Trigger};
+use crate::model::{Application, Tenant, User};
+use crate::ports::FlowRecord;
+use crate::{ids, Error, Result};
+
+fn request_detail(client: &ClientContext) -> Value {
+    json!({ "ip": client.ip.to_string(), "user_agent": client.user_agent, "request_id": client.request_id })
+}
+
+fn tenant_detail(tenant: &Tenant) -> Value {
+    json!({ "id": tenant.id, "name": tenant.display_name })
+}
+
+/// The user as Actions see it: no password hash, no lockout bookkeeping.
+fn user_detail(user: &User) -> Value {
+    json!({
+        "user_id": user.id,
+        "email": user.email,
+        "email_verified": user.email_verified,
+        "name": user.name,
+        "app_metadata": user.app_metadata,
+        "created_at": crate::ids::rfc3339(user.meta.created_at),
+    })
+}
+
+fn run_context(client: &ClientContext, user_id: Option<&str>) -> RunContext {
+    RunContext { request_id: client.request_id.clone(), user_id: user_id.map(str::to_owned) }
+}
+
+impl Auth {
+    /// The application a login flow signs in to: the one whose authorization request sent
+    /// the browser to sign in, if any.
+    async fn flow_application(&self, flow: &FlowRecord) -> Result<Option<Application>> {
+        let Some(request_id) = flow
+            .return_to
+            .as_deref()
+            .and_then(|path| path.split_once("/oauth/authorize?request_id="))
+            .map(|(_, id)| id.split('&').next().unwrap_or(id))
+        else {
+            return Ok(None);
+        };
+        let Some(actions) = &self.actions else { return Ok(None) };
+        let Some((params, _)) =
+            actions.authorizations.authorization_request(request_id, &flow.tenant_id, ids::now_ms()).await?
+        else {
+            return Ok(None);
+        };
+        let params: Value = serde_json::from_str(&params).unwrap_or_default();
+        let Some(client_id) = params["client_id"].as_str() else { return Ok(None) };
+        Ok(self.store.get_application(&flow.tenant_id, client_id).await?)
+    }
+
+    /// Runs the tenant's `post-login` Actions for a sign-in that passed every other step.
+    /// Returns the claims they set for tokens; an Action that asks for MFA on a single-factor
+    /// sign-in moves the flow to its MFA step instead (`mfa_required`).
+    pub(super) async fn post_login(
+        &self,
+        tenant: &Tenant,
+        flow: &FlowRecord,
+        user: &User,
+        amr: &[String],
+        client: &ClientContext,
+    ) -> Result<Option<CustomClaims>> {
+        let Some(actions) = &self.actions else { return Ok(None) };
+        if !actions.runner.has_enabled(&tenant.id, Trigger::PostLogin).await? {
+            return Ok(None);
+        }
+        let application = self.flow_application(flow).await?;
+        let event = json!({
+            "trigger": Trigger::PostLogin.as_str(),
+            "tenant": tenant_detail(tenant),
+            "user": user_detail(user),
+            "application": application.as_ref().map(|app| json!({ "client_id": app.id, "name": app.name })),
+            "request": request_detail(client),
+            "authentication": {
+                "methods": amr.iter().map(|method| json!({ "name": method })).collect::<Vec<_>>(),
+                "acr": acr_for(amr),
+            },
+        });
+        let commands = actions
+            .runner
+            .run_trigger(tenant, Trigger::PostLogin, &event, &run_context(client, Some(&user.id)))
+            .await?;
+        if commands.multifactor.is_some() && acr_for(amr) != super::ACR_MULTI_FACTOR {
+            // The flow waits at its MFA step; the Actions run again once it is passed.
+            return Err(self.second_factor_challenge(flow, user, true).await?.unwrap_or_else(|| {
+                Error::internal("an Action asked for MFA but the sign-in could not be moved to its MFA step")
+            }));
+        }
+        self.apply_app_metadata(user, &commands).await?;
+        let claims = CustomClaims {
+            client_id: application.map(|app| app.id),
+            id_token: commands.id_token_claims,
+            access_token: commands.access_token_claims,
+        };
+        Ok((!claims.is_empty()).then_some(claims))
+    }
+
+    async fn apply_app_metadata(&self, user: &User, commands: &Commands) -> Result<()> {
+        if commands.app_metadata.is_empty() {
+            return Ok(());
+        }
+        let Some(actions) = &self.actions else { return Ok(()) };
+        Ok(actions.runner.store().merge_app_metadata(&user.id, &commands.app_metadata, ids::now_ms()).await?)
+    }
+
+    /// Runs `pre-user-registration` Actions on a registration that passed validation.
+    /// Returns the `app_metadata` they set for the new user.
+    pub(super) async fn pre_registration(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+        name: Option<&str>,
+        client: &ClientContext,
+    ) -> Result<serde_json::Map<String, Value>> {
+        let Some(actions) = &self.actions else { return Ok(Default::default()) };
+        if !actions.runner.has_enabled(&tenant.id, Trigger::PreUserRegistration).await? {
+            return Ok(Default::default());
+        }
+        let event = json!({
+            "trigger": Trigger::PreUserRegistration.as_str(),
+            "tenant": tenant_detail(tenant),
+            "user": { "email": email, "name": name },
+            "request": request_detail(client),
+        });
+        let commands = actions
+            .runner
+            .run_trigger(tenant, Trigger::PreUserRegistration, &event, &run_context(client, None))
+            .await?;
+        Ok(commands.app_metadata)
+    }
+
+    /// Starts `post-user-registration` Actions for a new user without waiting: they cannot
+    /// change the registration's outcome, and their executions are logged like any other.
+    pub(super) fn post_registration(&self, tenant: &Tenant, user: &User, client: &ClientContext) {
+        let Some(actions) = self.actions.clone() else { return };
+        let (tenant, client) = (tenant.clone(), client.clone());
+        let event = json!({
+            "trigger": Trigger::PostUserRegistration.as_str(),
+            "tenant": tenant_detail(&tenant),
+            "user": user_detail(user),
+            "request": request_detail(&client),
+        });
+        let context = run_context(&client, Some(&user.id));
+        tokio::spawn(async move {
+            if let Err(error) =
+                actions.runner.run_trigger(&tenant, Trigger::PostUserRegistration, &event, &context).await
+            {
+                if !matches!(error.code, Code::StepBlocked | Code::StepTimeout | Code::StepError) {
+                    tracing::warn!(error = %error, "post-user-registration Actions could not run");
+                }
+            }
+        });
+    }
+}

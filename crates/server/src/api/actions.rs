@@ -1,0 +1,379 @@
+//! `/v1/tenants/{tenant_id}/actions`: tenant-admin JavaScript on sign-in and registration —
+//! versions, order, secrets (write-only), test runs and the execution log.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use intelliauth_core::actions::{Action, ActionVersion, Execution, ExecutionFilter, RunStatus, Trigger};
+use intelliauth_core::ids::rfc3339;
+use intelliauth_core::management::{ActionPatch, NewAction};
+use intelliauth_core::model::Scope;
+use intelliauth_core::validate::FieldErrors;
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use super::reject_invalid;
+use super::views::{list, resource, ErrorBody, ListView};
+use crate::error::ApiResult;
+use crate::extract::{Caller, Fields, JsonObject, Pagination, Precondition};
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct ActionView {
+    id: String,
+    tenant_id: String,
+    name: String,
+    /// `post-login`, `pre-user-registration` or `post-user-registration`.
+    trigger: String,
+    code: String,
+    /// The current code version; every change of `code` makes a new one.
+    version: i64,
+    enabled: bool,
+    /// Order within the trigger, lowest first.
+    position: i64,
+    /// The names of the Action's secrets; values are never returned.
+    secrets: Vec<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<&Action> for ActionView {
+    fn from(action: &Action) -> Self {
+        ActionView {
+            id: action.id.clone(),
+            tenant_id: action.tenant_id.clone(),
+            name: action.name.clone(),
+            trigger: action.trigger.as_str().into(),
+            code: action.code.clone(),
+            version: action.code_version,
+            enabled: action.enabled,
+            position: action.position,
+            secrets: action.secret_names.clone(),
+            created_at: rfc3339(action.meta.created_at),
+            updated_at: rfc3339(action.meta.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VersionView {
+    version: i64,
+    code: String,
+    created_at: String,
+}
+
+impl From<&ActionVersion> for VersionView {
+    fn from(version: &ActionVersion) -> Self {
+        VersionView { version: version.version, code: version.code.clone(), created_at: rfc3339(version.created_at) }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExecutionView {
+    id: String,
+    action_id: String,
+    action_name: String,
+    action_version: i64,
+    trigger: String,
+    /// The `X-Request-Id` of the sign-in or registration that ran it.
+    request_id: Option<String>,
+    user_id: Option<String>,
+    /// `success`, `denied`, `timeout` or `error`.
+    outcome: String,
+    /// A test run: nothing it asked for was applied.
+    test: bool,
+    duration_ms: i64,
+    console: Vec<String>,
+    /// What the Action gave `api.access.deny`.
+    reason: Option<String>,
+    error: Option<String>,
+    /// The stack trace, with `action.js:<line>:<column>` frames.
+    stack: Option<String>,
+    created_at: String,
+}
+
+impl From<&Execution> for ExecutionView {
+    fn from(execution: &Execution) -> Self {
+        ExecutionView {
+            id: execution.id.clone(),
+            action_id: execution.action_id.clone(),
+            action_name: execution.action_name.clone(),
+            action_version: execution.action_version,
+            trigger: execution.trigger.as_str().into(),
+            request_id: execution.request_id.clone(),
+            user_id: execution.user_id.clone(),
+            outcome: execution.outcome.as_str().into(),
+            test: execution.test,
+            duration_ms: execution.duration_ms,
+            console: execution.console.clone(),
+            reason: execution.reason.clone(),
+            error: execution.error.clone(),
+            stack: execution.stack.clone(),
+            created_at: rfc3339(execution.created_at),
+        }
+    }
+}
+
+/// Request body of `POST …/actions`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CreateActionRequest {
+    name: String,
+    trigger: String,
+    /// CommonJS: `exports.onExecutePostLogin = async (event, api) => { … }`.
+    code: String,
+    enabled: Option<bool>,
+    /// Secret name → value, readable by the Action as `event.secrets.NAME`.
+    secrets: Option<BTreeMap<String, String>>,
+}
+
+/// Request body of `PATCH …/actions/{action_id}`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateActionRequest {
+    name: Option<String>,
+    code: Option<String>,
+    enabled: Option<bool>,
+    /// Secrets to set; a `null` value removes one.
+    secrets: Option<BTreeMap<String, Option<String>>>,
+}
+
+/// `secrets` as an object of strings (or, where `nullable`, `null` to remove one).
+fn secrets_field(
+    fields: &mut Fields,
+    errors: &mut FieldErrors,
+    nullable: bool,
+) -> Option<BTreeMap<String, Option<String>>> {
+    let object = fields.nullable_object("secrets").flatten()?;
+    let mut secrets = BTreeMap::new();
+    for (name, value) in object.as_object().into_iter().flatten() {
+        match value {
+            Value::String(text) => {
+                secrets.insert(name.clone(), Some(text.clone()));
+            }
+            Value::Null if nullable => {
+                secrets.insert(name.clone(), None);
+            }
+            _ => errors.add(
+                &format!("secrets.{name}"),
+                if nullable { "must be a string or null" } else { "must be a string" },
+            ),
+        }
+    }
+    Some(secrets)
+}
+
+fn trigger_param(pagination: &Pagination) -> ApiResult<Option<Trigger>> {
+    let Some(name) = pagination.params.get("trigger") else { return Ok(None) };
+    match Trigger::parse(name) {
+        Some(trigger) => Ok(Some(trigger)),
+        None => {
+            let mut errors = FieldErrors::new();
+            errors.add("trigger", "must be post-login, pre-user-registration or post-user-registration");
+            errors.into_result()?;
+            Ok(None)
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/v1/tenants/{tenant_id}/actions", tag = "actions", request_body = CreateActionRequest,
+    params(("tenant_id" = String, Path)),
+    responses((status = 201, body = ActionView), (status = 400, body = ErrorBody)), security(("bearer" = ["actions:write"])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    caller.require_in(Scope::ActionsWrite, &tenant_id)?;
+    let mut errors = FieldErrors::new();
+    let secrets = secrets_field(&mut fields, &mut errors, false).unwrap_or_default();
+    let input = NewAction {
+        name: fields.required_string("name"),
+        trigger: fields.required_string("trigger"),
+        code: fields.required_string("code"),
+        enabled: fields.optional_bool("enabled"),
+        secrets: secrets.into_iter().filter_map(|(name, value)| Some((name, value?))).collect(),
+    };
+    reject_invalid(fields.finish(), errors)?;
+    let action = state.management.create_action(&tenant_id, input).await?;
+    Ok(resource(StatusCode::CREATED, &action.meta, ActionView::from(&action)))
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/actions", tag = "actions",
+    params(("tenant_id" = String, Path), ("trigger" = Option<String>, Query)),
+    responses((status = 200, body = ListView<ActionView>)), security(("bearer" = ["actions:read"])))]
+pub async fn list_all(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    pagination: Pagination,
+) -> ApiResult<impl IntoResponse> {
+    caller.require_in(Scope::ActionsRead, &tenant_id)?;
+    let actions = state.management.list_actions(&tenant_id, trigger_param(&pagination)?).await?;
+    Ok(Json(ListView { data: actions.iter().map(ActionView::from).collect(), next_cursor: None }))
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/actions/{action_id}", tag = "actions",
+    params(("tenant_id" = String, Path), ("action_id" = String, Path)),
+    responses((status = 200, body = ActionView), (status = 404, body = ErrorBody)), security(("bearer" = ["actions:read"])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    caller.require_in(Scope::ActionsRead, &tenant_id)?;
+    let action = state.management.action(&tenant_id, &id).await?;
+    Ok(resource(StatusCode::OK, &action.meta, ActionView::from(&action)))
+}
+
+#[utoipa::path(patch, path = "/v1/tenants/{tenant_id}/actions/{action_id}", tag = "actions",
+    request_body = UpdateActionRequest,
+    params(("tenant_id" = String, Path), ("action_id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = ActionView), (status = 412, body = ErrorBody)), security(("bearer" = ["actions:write"])))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Path<(String, String)>,
+    Precondition(if_match): Precondition,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    caller.require_in(Scope::ActionsWrite, &tenant_id)?;
+    let mut errors = FieldErrors::new();
+    let patch = ActionPatch {
+        secrets: secrets_field(&mut fields, &mut errors, true),
+        name: fields.optional_string("name"),
+        code: fields.optional_string("code"),
+        enabled: fields.optional_bool("enabled"),
+    };
+    reject_invalid(fields.finish(), errors)?;
+    let action = state.management.update_action(&tenant_id, &id, patch, if_match.as_ref()).await?;
+    Ok(resource(StatusCode::OK, &action.meta, ActionView::from(&action)))
+}
+
+#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/actions/{action_id}", tag = "actions",
+    params(("tenant_id" = String, Path), ("action_id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = ["actions:write"])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Path<(String, String)>,
+    Precondition(if_match): Precondition,
+) -> ApiResult<StatusCode> {
+    caller.require_in(Scope::ActionsWrite, &tenant_id)?;
+    state.management.delete_action(&tenant_id, &id, if_match.as_ref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/actions/{action_id}/versions", tag = "actions",
+    params(("tenant_id" = String, Path), ("action_id" = String, Path)),
+    responses((status = 200, body = ListView<VersionView>)), security(("bearer" = ["actions:read"])))]
+pub async fn versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Path<(String, String)>,
+) -> ApiResult<Json<ListView<VersionView>>> {
+    caller.require_in(Scope::ActionsRead, &tenant_id)?;
+    let versions = state.management.action_versions(&tenant_id, &id).await?;
+    Ok(Json(ListView { data: versions.iter().map(VersionView::from).collect(), next_cursor: None }))
+}
+
+#[utoipa::path(post, path = "/v1/tenants/{tenant_id}/actions/{action_id}/versions/{version}/restore", tag = "actions",
+    params(("tenant_id" = String, Path), ("action_id" = String, Path), ("version" = i64, Path)),
+    responses((status = 200, body = ActionView), (status = 404, body = ErrorBody)), security(("bearer" = ["actions:write"])))]
+pub async fn restore(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id, version)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    caller.require_in(Scope::ActionsWrite, &tenant_id)?;
+    let version = version.parse::<i64>().map_err(|_| intelliauth_core::Error::not_found("version"))?;
+    let action = state.management.restore_action_version(&tenant_id, &id, version).await?;
+    Ok(resource(StatusCode::OK, &action.meta, ActionView::from(&action)))
+}
+
+/// Body: `{"event": {…}}` (optional; a sample event of the Action's trigger otherwise).
+#[utoipa::path(post, path = "/v1/tenants/{tenant_id}/actions/{action_id}/test", tag = "actions",
+    params(("tenant_id" = String, Path), ("action_id" = String, Path)),
+    responses((status = 200, body = Object)), security(("bearer" = ["actions:write"])))]
+pub async fn test_run(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Path<(String, String)>,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Json<Value>> {
+    caller.require_in(Scope::ActionsWrite, &tenant_id)?;
+    let event = fields.nullable_object("event").flatten();
+    reject_invalid(fields.finish(), FieldErrors::new())?;
+    let (execution, status) = state.management.test_action(&tenant_id, &id, event).await?;
+    // What the Action asked for, as it would have been applied.
+    let asked = match status {
+        RunStatus::Completed(commands) => json!({
+            "deny": commands.deny,
+            "id_token_claims": commands.id_token_claims,
+            "access_token_claims": commands.access_token_claims,
+            "app_metadata": commands.app_metadata,
+            "multifactor": commands.multifactor,
+        }),
+        RunStatus::TimedOut | RunStatus::Failed { .. } => Value::Null,
+    };
+    Ok(Json(json!({ "execution": ExecutionView::from(&execution), "api_calls": asked })))
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/actions/{action_id}/executions", tag = "actions",
+    params(("tenant_id" = String, Path), ("action_id" = String, Path), ("limit" = Option<u32>, Query),
+        ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ListView<ExecutionView>)), security(("bearer" = ["actions:read"])))]
+pub async fn action_executions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Path<(String, String)>,
+    pagination: Pagination,
+) -> ApiResult<impl IntoResponse> {
+    caller.require_in(Scope::ActionsRead, &tenant_id)?;
+    state.management.action(&tenant_id, &id).await?;
+    let filter = ExecutionFilter { action_id: Some(id), request_id: None };
+    Ok(list::<_, ExecutionView>(state.management.executions(&tenant_id, filter, pagination.page).await?))
+}
+
+/// Every execution of the tenant, newest first; `request_id` finds those of one sign-in.
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/action-executions", tag = "actions",
+    params(("tenant_id" = String, Path), ("request_id" = Option<String>, Query), ("limit" = Option<u32>, Query),
+        ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ListView<ExecutionView>)), security(("bearer" = ["actions:read"])))]
+pub async fn executions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    pagination: Pagination,
+) -> ApiResult<impl IntoResponse> {
+    caller.require_in(Scope::ActionsRead, &tenant_id)?;
+    let filter = ExecutionFilter { action_id: None, request_id: pagination.params.get("request_id").cloned() };
+    Ok(list::<_, ExecutionView>(state.management.executions(&tenant_id, filter, pagination.page).await?))
+}
+
+/// Body: `{"action_ids": [...]}`, every Action of the trigger once, in the order to run.
+#[utoipa::path(put, path = "/v1/tenants/{tenant_id}/triggers/{trigger}/order", tag = "actions",
+    params(("tenant_id" = String, Path), ("trigger" = String, Path)),
+    responses((status = 200, body = ListView<ActionView>), (status = 400, body = ErrorBody)),
+    security(("bearer" = ["actions:write"])))]
+pub async fn reorder(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, trigger)): Path<(String, String)>,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Json<ListView<ActionView>>> {
+    caller.require_in(Scope::ActionsWrite, &tenant_id)?;
+    let ids = fields.optional_string_list("action_ids");
+    let mut errors = FieldErrors::new();
+    if ids.is_none() {
+        errors.add("action_ids", "is required");
+    }
+    reject_invalid(fields.finish(), errors)?;
+    let actions = state.management.reorder_actions(&tenant_id, &trigger, ids.unwrap_or_default()).await?;
+    Ok(Json(ListView { data: actions.iter().map(ActionView::from).collect(), next_cursor: None }))
+}
