@@ -318,8 +318,14 @@ impl Server {
     /// Signs in through the hosted login page with raw HTTP, as a browser would; returns
     /// the `Cookie` header value (CSRF and session cookies) of the signed-in browser.
     pub async fn browser_session(&self, tenant: &str, email: &str, password: &str) -> String {
+        self.browser_sign_in(&format!("/t/{tenant}/login"), email, password).await
+    }
+
+    /// Like [`Server::browser_session`], starting at `login_path` (say, where the
+    /// authorization endpoint sent the browser, so the sign-in is for that application).
+    pub async fn browser_sign_in(&self, login_path: &str, email: &str, password: &str) -> String {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let started = http.get(self.url(&format!("/t/{tenant}/login"))).send().await.unwrap();
+        let started = http.get(self.url(login_path)).send().await.unwrap();
         let csrf_cookie = started.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
         let location = started.headers()["location"].to_str().unwrap().to_owned();
         let page =
