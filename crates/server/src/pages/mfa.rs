@@ -11,7 +11,9 @@ use intelliauth_core::model::Tenant;
 use intelliauth_core::{secret, Error};
 
 use super::html::{alert, escape, hidden, input, notice, page};
-use super::{browser_proof, cookies, is_flow_error, redirect, respond, restart_page, status_of, PageQuery};
+use super::{
+    browser_proof, cookies, is_flow_error, redirect, respond, restart_page, shown_in_page, status_of, PageQuery,
+};
 use crate::api::mfa::qr_svg;
 use crate::error::ApiResult;
 use crate::extract::{ClientIp, FormBody};
@@ -172,7 +174,7 @@ pub async fn mfa_submit(
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &format!("/t/{tenant_id}/login"))),
         Err(error) if error.code == Code::WebauthnFailed => Ok(webauthn_failed_page(&tenant, &flow_id, &error)),
-        Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
+        Err(error) if shown_in_page(&error) => {
             let csrf = form.get("csrf_token");
             let mut before = alert(error.message(), error.code.as_str());
             if error.code == Code::BackupCodeInvalid {
@@ -293,7 +295,7 @@ pub async fn passkey_submit(
             Ok(response)
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &format!("/t/{tenant_id}/login"))),
-        Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
+        Err(error) if shown_in_page(&error) => {
             let body =
                 format!("{}{}", alert(error.message(), error.code.as_str()), password_link(&tenant_id, &flow_id));
             Ok(respond(status_of(&error), page(&tenant, "Use another method", &body), Some(error.code), None))

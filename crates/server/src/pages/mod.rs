@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use intelliauth_catalogue::Code;
+use intelliauth_catalogue::{Code, Family};
 use intelliauth_core::auth::{CsrfProof, FlowKind, Registration, SignIn};
 use intelliauth_core::model::Tenant;
 use intelliauth_core::{secret, Error};
@@ -105,6 +105,13 @@ pub(super) fn restart_page(tenant: &Tenant, error: &Error, restart: &str) -> Res
 
 fn is_flow_error(error: &Error) -> bool {
     matches!(error.code, Code::FlowExpired | Code::FlowInvalid | Code::StateMismatch)
+}
+
+/// Errors a page shows above its form so the user can try again: the client's (4xx), and
+/// an Action's timeout or failure (the flow is still open; the copy is generic).
+pub(crate) fn shown_in_page(error: &Error) -> bool {
+    error.code.entry().http_status.is_some_and(|status| status < 500)
+        || matches!(error.code, Code::StepTimeout | Code::StepError)
 }
 
 /// Starts a browser flow (keeping the browser's CSRF cookie) and sends it to the flow's page.
@@ -257,7 +264,7 @@ async fn login_submit(
             let path = url.strip_prefix(state.auth.public_url()).unwrap_or(url);
             Ok(redirect(&format!("{path}&reason=password_must_be_reset")))
         }
-        Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
+        Err(error) if shown_in_page(&error) => {
             let csrf = form.get("csrf_token");
             let shown = LoginForm { flow_id: &flow_id, csrf, email: form.get("email") };
             let csp_nonce = secret::generate("");
@@ -382,9 +389,14 @@ async fn register_submit(
             Ok(respond(StatusCode::OK, page(&tenant, "Almost there", &body), None, None))
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &format!("/t/{tenant_id}/register"))),
-        Err(error) if error.code == Code::ValidationFailed => {
+        Err(error) if error.code == Code::ValidationFailed || matches!(error.code.family(), Family::Action) => {
             let fields = error.details.get("fields").cloned().unwrap_or_default();
-            let before = alert("Please correct the highlighted fields.", error.code.as_str());
+            let message = if error.code == Code::ValidationFailed {
+                "Please correct the highlighted fields."
+            } else {
+                error.message()
+            };
+            let before = alert(message, error.code.as_str());
             let body = register_body(
                 &tenant,
                 &flow_id,
