@@ -14,6 +14,7 @@ const DURATION: &str = "10s";
 const CONNECTIONS: &str = "32";
 const THREADS: &str = "2";
 
+#[derive(Clone)]
 struct Figures {
     requests_per_second: f64,
     p50: String,
@@ -166,11 +167,65 @@ const WEBHOOK_RATE: usize = 100;
 struct Results {
     rows: Vec<Row>,
     webhooks: Vec<(&'static str, WebhookFigures)>,
+    actions: Vec<ActionFigures>,
+}
+
+/// What one trivial post-login Action adds to a sign-in.
+struct ActionFigures {
+    backend: &'static str,
+    without: Figures,
+    with: Figures,
+    /// The executions' own durations (sandbox start to result), from the execution log.
+    execution_p50_ms: f64,
+    execution_p99_ms: f64,
+    executions: usize,
+}
+
+/// The trivial Action: reads the event, sets one claim.
+const TRIVIAL_ACTION: &str =
+    "exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('bench', event.user.email); };";
+
+/// Sign-ins with one trivial post-login Action, against `without` (the same load without it).
+fn action_overhead(
+    server: &BenchServer,
+    backend: &'static str,
+    address: &str,
+    without: Figures,
+) -> Result<ActionFigures, String> {
+    let body = serde_json::json!({ "name": "bench", "trigger": "post-login", "code": TRIVIAL_ACTION }).to_string();
+    let created = curl_json(server, "POST", "/v1/tenants/default/actions", &body)?;
+    let id =
+        crate::sign_in_load::field(&created, "id").ok_or(format!("creating the bench Action failed: {created}"))?;
+    let load = crate::sign_in_load::sign_ins(address, SIGN_IN_USERS, LOAD_DURATION);
+    if load.failures > 0 {
+        return Err(format!("{} sign-ins with an Action failed during the benchmark", load.failures));
+    }
+    let log = curl_json(server, "GET", &format!("/v1/tenants/default/actions/{id}/executions?limit=200"), "")?;
+    let log: serde_json::Value = serde_json::from_str(&log).map_err(|e| format!("execution log: {e}"))?;
+    let mut durations: Vec<f64> = log["data"]
+        .as_array()
+        .map(|rows| rows.iter().filter_map(|row| row["duration_ms"].as_f64()).collect())
+        .unwrap_or_default();
+    durations.sort_by(f64::total_cmp);
+    let at = |q: f64| durations.get(((durations.len() as f64 * q) as usize).min(durations.len().saturating_sub(1)));
+    let milliseconds = |d: Duration| format!("{:.2}ms", d.as_secs_f64() * 1e3);
+    Ok(ActionFigures {
+        backend,
+        without,
+        with: Figures {
+            requests_per_second: load.per_second,
+            p50: milliseconds(load.p50),
+            p99: milliseconds(load.p99),
+        },
+        execution_p50_ms: at(0.5).copied().unwrap_or_default(),
+        execution_p99_ms: at(0.99).copied().unwrap_or_default(),
+        executions: durations.len(),
+    })
 }
 
 fn bench_backend(backend: &'static str, database_url: Option<&str>, results: &mut Results) -> Result<(), String> {
-    let rows = &mut results.rows;
     let server = start_server(database_url)?;
+    let rows = &mut results.rows;
     let created = curl_json(
         &server,
         "POST",
@@ -246,6 +301,15 @@ fn bench_backend(backend: &'static str, database_url: Option<&str>, results: &mu
         let figures =
             Figures { requests_per_second: load.per_second, p50: milliseconds(load.p50), p99: milliseconds(load.p99) };
         rows.push(Row { backend, endpoint, figures });
+    }
+    eprintln!("{backend}: sign-in with one trivial post-login Action");
+    let baseline = rows
+        .iter()
+        .find(|row| row.backend == backend && row.endpoint.starts_with("sign-in"))
+        .map(|row| row.figures.clone());
+    if let Some(without) = baseline {
+        let figures = action_overhead(&server, backend, &address, without)?;
+        results.actions.push(figures);
     }
     eprintln!("{backend}: webhook deliveries");
     let webhooks = crate::webhook_load::deliveries(&address, &server.token, WEBHOOK_BACKLOG, WEBHOOK_RATE)?;
@@ -350,13 +414,42 @@ fn report(results: &Results, date: &str, hash_time: Duration) -> String {
             figures.latency_p99.as_secs_f64() * 1e3
         ));
     }
+    out.push_str(
+        "\n## Actions\n\nSign-ins (start a flow, send the password; the load above) again with one trivial \
+         post-login Action (`setCustomClaim` from `event.user`): each execution creates a fresh QuickJS runtime and \
+         context on the blocking pool, runs the prelude and the code, and logs the execution.\n\n\
+         | Backend | Sign-ins/s without → with | p50 without → with | p99 without → with | Execution p50 | Execution p99 |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+    );
+    for figures in &results.actions {
+        out.push_str(&format!(
+            "| {} | {:.1} → {:.1} | {} → {} | {} → {} | {:.2}ms | {:.2}ms |\n",
+            figures.backend,
+            figures.without.requests_per_second,
+            figures.with.requests_per_second,
+            figures.without.p50,
+            figures.with.p50,
+            figures.without.p99,
+            figures.with.p99,
+            figures.execution_p50_ms,
+            figures.execution_p99_ms,
+        ));
+    }
+    if let Some(first) = results.actions.first() {
+        out.push_str(&format!(
+            "\nExecution figures are over the last {} executions of the run, timed by the server from taking a \
+             sandbox slot to the result. Sign-in throughput is bound by argon2 (see the ceiling above), so the \
+             Action's cost shows in the latency columns, not in sign-ins/s.\n",
+            first.executions
+        ));
+    }
     out
 }
 
 pub fn run(_args: &[String]) -> Result<(), String> {
     ensure_wrk()?;
     run_command(cargo().args(["build", "--release", "-p", "intelliauth"]))?;
-    let mut results = Results { rows: Vec::new(), webhooks: Vec::new() };
+    let mut results = Results { rows: Vec::new(), webhooks: Vec::new(), actions: Vec::new() };
     bench_backend("SQLite", None, &mut results)?;
     let postgres = std::env::var("INTELLIAUTH_BENCH_DATABASE_URL")
         .or_else(|_| std::env::var("INTELLIAUTH_TEST_DATABASE_URL"))

@@ -60,7 +60,7 @@ fn execution(row: &impl Columns) -> sqlx::Result<Execution> {
         user_id: row.opt_text("user_id")?,
         outcome: ExecutionOutcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
         test: row.flag("test")?,
-        duration_ms: row.int("duration_ms")?,
+        duration_us: row.int("duration_us")?,
         console: json_column(row, "console")?,
         reason: row.opt_text("reason")?,
         error: row.opt_text("error")?,
@@ -169,11 +169,11 @@ impl ActionStore for SqlStore {
     async fn insert_execution(&self, e: &Execution) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO action_executions (id, tenant_id, action_id, action_name, action_version, trigger_name, request_id,
-             user_id, outcome, test, duration_ms, console, reason, error, stack, created_at)
+             user_id, outcome, test, duration_us, console, reason, error, stack, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
             .bind(&e.id).bind(&e.tenant_id).bind(&e.action_id).bind(&e.action_name).bind(e.action_version)
             .bind(e.trigger.as_str()).bind(&e.request_id).bind(&e.user_id).bind(e.outcome.as_str()).bind(e.test)
-            .bind(e.duration_ms).bind(json_text(&e.console)).bind(&e.reason).bind(&e.error).bind(&e.stack).bind(e.created_at)
+            .bind(e.duration_us).bind(json_text(&e.console)).bind(&e.reason).bind(&e.error).bind(&e.stack).bind(e.created_at)
             .execute(pool).await.map(|_| ()).map_err(map_error))
     }
 

@@ -127,7 +127,8 @@ pub struct Execution {
     pub outcome: ExecutionOutcome,
     /// A test run from the management API: nothing it asked for was applied.
     pub test: bool,
-    pub duration_ms: i64,
+    /// Microseconds: a trivial Action takes well under one millisecond.
+    pub duration_us: i64,
     pub console: Vec<String>,
     /// The reason given to `api.access.deny`.
     pub reason: Option<String>,

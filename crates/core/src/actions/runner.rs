@@ -104,7 +104,7 @@ impl Actions {
             user_id: context.user_id.clone(),
             outcome,
             test,
-            duration_ms: duration.as_millis() as i64,
+            duration_us: duration.as_micros() as i64,
             console,
             reason,
             error,

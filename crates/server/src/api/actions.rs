@@ -86,7 +86,8 @@ pub struct ExecutionView {
     outcome: String,
     /// A test run: nothing it asked for was applied.
     test: bool,
-    duration_ms: i64,
+    /// Wall-clock time of the execution, to the microsecond.
+    duration_ms: f64,
     console: Vec<String>,
     /// What the Action gave `api.access.deny`.
     reason: Option<String>,
@@ -108,7 +109,7 @@ impl From<&Execution> for ExecutionView {
             user_id: execution.user_id.clone(),
             outcome: execution.outcome.as_str().into(),
             test: execution.test,
-            duration_ms: execution.duration_ms,
+            duration_ms: execution.duration_us as f64 / 1000.0,
             console: execution.console.clone(),
             reason: execution.reason.clone(),
             error: execution.error.clone(),

@@ -37,7 +37,7 @@ CREATE TABLE action_executions (
     user_id TEXT,
     outcome TEXT NOT NULL,
     test BOOLEAN NOT NULL,
-    duration_ms BIGINT NOT NULL,
+    duration_us BIGINT NOT NULL,
     console TEXT NOT NULL,
     reason TEXT,
     error TEXT,
