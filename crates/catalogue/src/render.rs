@@ -85,6 +85,11 @@ pub fn markdown_index() -> String {
                 let _ = writeln!(out, "| `{}` | {} |", entry.code, cell(entry.message));
                 continue;
             }
+            // The advice names its troubleshooting topic; link it.
+            let advice = match entry.topic {
+                Some(topic) => format!("[{}](../troubleshooting/{topic}.md)", cell(entry.advice)),
+                None => cell(entry.advice),
+            };
             let retry = match (entry.retryable, entry.retry_after) {
                 (_, Some(RetryAfter::Header)) => "after `Retry-After`",
                 (_, Some(RetryAfter::DetailsRetryAfterS)) => "after `details.retry_after_s`",
@@ -97,9 +102,12 @@ pub fn markdown_index() -> String {
                 entry.code,
                 entry.http_status.map_or("—".into(), |s| s.to_string()),
                 cell(&entry.seed_copy()),
-                cell(entry.advice),
+                advice,
                 retry
             );
+        }
+        if observation {
+            out.push_str("\nWhat to do about each: [webhook delivery failures](../troubleshooting/webhook-delivery-failures.md).\n");
         }
     }
     out

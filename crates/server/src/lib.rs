@@ -4,6 +4,8 @@
 
 pub mod api;
 mod client_ip;
+mod cors;
+mod docs;
 mod error;
 pub mod extract;
 mod fault;
@@ -38,7 +40,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .merge(api::routes())
-        .merge(pages::routes());
+        .merge(pages::routes())
+        .merge(docs::routes());
     if state.settings.fault_injection {
         router = router.merge(fault::routes());
     }
@@ -46,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.clone(), observe::observe))
+        // Outside `observe`, so error responses it renders carry the CORS headers too.
+        .layer(from_fn_with_state(state.clone(), cors::cors))
         .with_state(state)
 }
 

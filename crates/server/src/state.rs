@@ -49,6 +49,8 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
     pub rate_limits: Arc<RateLimits>,
     pub metrics: Arc<Metrics>,
+    /// The origins SPAs may call the token endpoints from, per tenant.
+    pub allowed_origins: crate::cors::AllowedOrigins,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
             body_limits: settings.body_limits,
             rate_limits: Arc::new(RateLimits::new(&settings.rate_limits)),
             metrics: Arc::new(Metrics::new()),
+            allowed_origins: Default::default(),
             settings: Arc::new(settings),
         }
     }

@@ -1,0 +1,137 @@
+// @intelliauth/spa-js in Chromium against the real server, through the example SPA
+// (examples/spa) on its own origin: sign-in with redirect, a protected call through
+// fetchWithAuth, an access-token expiry survived by refreshing, state_mismatch on a forged
+// and on a replayed callback, sign-out, session_revoked, and network_error once the
+// server is gone.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../lib/server.mjs';
+import { launch, screenshot } from '../lib/browser.mjs';
+import { ensureSdkBuilt, registerApplication, startExample } from '../../examples/spa/serve.mjs';
+
+const PASSWORD = 'correct horse battery';
+const TENANT = 'sdk';
+let server, browser, example, catalogue, userId;
+
+before(async () => {
+  ensureSdkBuilt();
+  server = await startServer();
+  browser = await launch();
+  catalogue = await server.catalogue();
+  // Access tokens live 3 s so the test sees one expire.
+  await server.tenant(TENANT, { oauth: { access_token_lifetime_s: 3 } });
+  userId = await server.user(TENANT, 'spa@example.com', PASSWORD);
+  // Reserve the origin first: the application's redirect URI names its port.
+  example = await startExample({ issuer: 'pending', clientId: 'pending', port: 0 });
+  const origin = example.origin;
+  example.server.close();
+  const port = Number(new URL(origin).port);
+  const clientId = await registerApplication({ server: server.base, tenant: TENANT, token: server.token, origin });
+  example = await startExample({ issuer: `${server.base}/t/${TENANT}`, clientId, port, leewaySeconds: 0 });
+});
+
+after(async () => {
+  await browser?.close();
+  example?.server.close();
+  await server?.stop();
+});
+
+async function ready(page) {
+  await page.waitForSelector('body[data-ready="true"]');
+}
+
+async function signIn(page) {
+  await page.goto(`${example.origin}/`);
+  await ready(page);
+  await Promise.all([page.waitForURL(`${server.base}/**`), page.click('#sign-in')]);
+  await page.fill('#email', 'spa@example.com');
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL(`${example.origin}/**`), page.click('form button[type=submit]')]);
+  await ready(page);
+  assert.equal(await page.textContent('#status'), 'Signed in as spa@example.com');
+  assert.equal(new URL(page.url()).search, '', 'the callback parameters are gone from the address bar');
+}
+
+async function callApi(page) {
+  await page.evaluate(() => {
+    document.getElementById('result').textContent = '';
+    document.getElementById('error').textContent = '';
+  });
+  await page.click('#call-api');
+  await page.waitForFunction(() => document.getElementById('result').textContent || document.getElementById('error').textContent);
+}
+
+const tokens = (page) => page.evaluate(() => {
+  const key = Object.keys(localStorage).find((k) => k.startsWith('intelliauth.tokens.'));
+  return key ? JSON.parse(localStorage.getItem(key)) : null;
+});
+
+test('sign in, call the API, survive an expiry, sign out; forged and replayed callbacks are state_mismatch', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const callbacks = [];
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame() && frame.url().includes('code=')) callbacks.push(frame.url());
+  });
+  try {
+    await signIn(page);
+    await callApi(page);
+    assert.equal(JSON.parse(await page.textContent('#result')).email, 'spa@example.com');
+    const first = await tokens(page);
+
+    // The access token expires; the next call refreshes it (rotating the refresh token).
+    await page.waitForTimeout(3500);
+    await callApi(page);
+    assert.equal(JSON.parse(await page.textContent('#result')).email, 'spa@example.com');
+    const second = await tokens(page);
+    assert.notEqual(second.accessToken, first.accessToken, 'a new access token');
+    assert.notEqual(second.refreshToken, first.refreshToken, 'the refresh token rotated');
+
+    // A callback with a state this browser never sent, and the real one replayed.
+    await page.goto(`${example.origin}/?code=forged&state=forged`);
+    await ready(page);
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'state_mismatch');
+    assert.equal(await page.textContent('#error'), catalogue.state_mismatch.message);
+    await page.goto(callbacks[0]);
+    await ready(page);
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'state_mismatch', 'a replayed callback');
+    await screenshot(page, 'sdk-state-mismatch');
+
+    // Sign out: RP-initiated logout ends the server session and comes back signed out.
+    await Promise.all([page.waitForURL(`${example.origin}/`), page.click('#sign-out')]);
+    await ready(page);
+    assert.equal(await page.textContent('#status'), 'Signed out');
+    assert.equal(await tokens(page), null);
+    await page.goto(`${server.base}/t/${TENANT}/account`);
+    assert.ok(page.url().includes('/login'), 'the server session ended too');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a revoked session surfaces as session_revoked, and a stopped server as network_error', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await signIn(page);
+    const revoked = await server.api('DELETE', `/v1/tenants/${TENANT}/users/${userId}/sessions`);
+    assert.ok([200, 204].includes(revoked.status), JSON.stringify(revoked.body));
+    await page.waitForTimeout(3500);
+    await callApi(page);
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'session_revoked');
+    assert.equal(await page.textContent('#error'), 'Your session has been revoked. Sign in to continue.');
+    assert.equal(await page.textContent('#status'), 'Signed out');
+
+    await signIn(page);
+    await page.waitForTimeout(3500);
+    await server.stop();
+    server = null;
+    await callApi(page);
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'network_error');
+    assert.equal(await page.getAttribute('#error', 'data-family'), 'transport');
+    assert.equal(await page.textContent('#error'), 'Connection issue. Try again.');
+    await screenshot(page, 'sdk-network-error');
+  } finally {
+    await context.close();
+  }
+});
