@@ -11,7 +11,7 @@ import { ensureSdkBuilt, registerApplication, startExample } from '../../example
 
 const PASSWORD = 'correct horse battery';
 const TENANT = 'sdk';
-let server, browser, example, catalogue, userId;
+let server, browser, example, catalogue, userId, issuer;
 
 before(async () => {
   ensureSdkBuilt();
@@ -27,7 +27,9 @@ before(async () => {
   example.server.close();
   const port = Number(new URL(origin).port);
   const clientId = await registerApplication({ server: server.base, tenant: TENANT, token: server.token, origin });
-  example = await startExample({ issuer: `${server.base}/t/${TENANT}`, clientId, port, leewaySeconds: 0 });
+  // The server names itself localhost (its public URL); so does the app: same site, other origin.
+  issuer = `${server.base.replace('127.0.0.1', 'localhost')}/t/${TENANT}`;
+  example = await startExample({ issuer, clientId, port, leewaySeconds: 0 });
 });
 
 after(async () => {
@@ -43,7 +45,7 @@ async function ready(page) {
 async function signIn(page) {
   await page.goto(`${example.origin}/`);
   await ready(page);
-  await Promise.all([page.waitForURL(`${server.base}/**`), page.click('#sign-in')]);
+  await Promise.all([page.waitForURL(`**/t/${TENANT}/login**`), page.click('#sign-in')]);
   await page.fill('#email', 'spa@example.com');
   await page.fill('#password', PASSWORD);
   await Promise.all([page.waitForURL(`${example.origin}/**`), page.click('form button[type=submit]')]);
@@ -98,11 +100,12 @@ test('sign in, call the API, survive an expiry, sign out; forged and replayed ca
     await screenshot(page, 'sdk-state-mismatch');
 
     // Sign out: RP-initiated logout ends the server session and comes back signed out.
-    await Promise.all([page.waitForURL(`${example.origin}/`), page.click('#sign-out')]);
+    await Promise.all([page.waitForResponse((response) => response.url().includes('/oauth/logout')), page.click('#sign-out')]);
+    await page.waitForURL(`${example.origin}/`);
     await ready(page);
     assert.equal(await page.textContent('#status'), 'Signed out');
     assert.equal(await tokens(page), null);
-    await page.goto(`${server.base}/t/${TENANT}/account`);
+    await page.goto(`${issuer}/account`);
     assert.ok(page.url().includes('/login'), 'the server session ended too');
   } finally {
     await context.close();

@@ -438,8 +438,9 @@ fn report(results: &Results, date: &str, hash_time: Duration) -> String {
     if let Some(first) = results.actions.first() {
         out.push_str(&format!(
             "\nExecution figures are over the last {} executions of the run, timed by the server from taking a \
-             sandbox slot to the result. Sign-in throughput is bound by argon2 (see the ceiling above), so the \
-             Action's cost shows in the latency columns, not in sign-ins/s.\n",
+             sandbox slot to the result: that is the Action's cost on a sign-in. Sign-ins are bound by argon2 (see \
+             the ceiling above) on the same two cores, so their own rate and latency move by more than that from \
+             run to run; the with/without columns show the Action is lost in that noise, not a measured overhead.\n",
             first.executions
         ));
     }

@@ -94,18 +94,27 @@ fn test(extra: &[String]) -> Result<(), String> {
     }
 }
 
-/// The hosted pages in Chromium (e2e/): installs Chromium and the npm packages when
-/// missing, then runs them against the binary the Rust tests just built.
-fn browser_tests(postgres: Option<&str>) -> Result<(), String> {
-    let e2e = workspace_root().join("e2e");
-    run(Command::new("bash").arg(e2e.join("setup.sh")))?;
+/// Points `npm` at the binary the Rust tests built and at the database under test.
+fn npm_test(directory: PathBuf, postgres: Option<&str>) -> Result<(), String> {
     let mut npm = Command::new("npm");
-    npm.arg("test").current_dir(&e2e).env("INTELLIAUTH_BIN", target_dir().join("debug/intelliauth"));
+    npm.arg("test").current_dir(directory).env("INTELLIAUTH_BIN", target_dir().join("debug/intelliauth"));
     match postgres {
         Some(url) => npm.env("INTELLIAUTH_TEST_DATABASE_URL", url),
         None => npm.env_remove("INTELLIAUTH_TEST_DATABASE_URL"),
     };
     run(&mut npm)
+}
+
+/// The SDK (sdk/js): its build, type check and vitest suite (unit tests, and the docs'
+/// examples against the real server); then the hosted pages and the SDK in Chromium
+/// (e2e/), after installing Chromium and the npm packages when missing.
+fn browser_tests(postgres: Option<&str>) -> Result<(), String> {
+    let sdk = workspace_root().join("sdk/js");
+    run(Command::new("bash").arg(sdk.join("setup.sh")))?;
+    npm_test(sdk, postgres)?;
+    let e2e = workspace_root().join("e2e");
+    run(Command::new("bash").arg(e2e.join("setup.sh")))?;
+    npm_test(e2e, postgres)
 }
 
 fn gen() -> Result<(), String> {

@@ -305,6 +305,7 @@ fn print_banner(public_url: &str, backend: &str, generated_token: Option<&str>, 
     println!("  management API   {public_url}/v1/tenants/default/users");
     println!("  API reference    {public_url}/v1/openapi.json");
     println!("  error catalogue  {public_url}/v1/errors");
+    println!("  documentation    {public_url}/docs");
     println!("  health           {public_url}/healthz   readiness {public_url}/readyz   metrics {public_url}/metrics");
     match generated_token {
         Some(token) => {

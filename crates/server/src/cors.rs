@@ -54,10 +54,13 @@ fn origin_of(uri: &str) -> Option<String> {
     (!authority.is_empty() && matches!(scheme, "http" | "https")).then(|| format!("{scheme}://{authority}"))
 }
 
+/// A tenant's origins and when they were read.
+type Loaded = (Instant, Arc<HashSet<String>>);
+
 /// The origins of the tenant's applications, cached briefly.
 #[derive(Default, Clone)]
 pub struct AllowedOrigins {
-    cache: Arc<Mutex<HashMap<String, (Instant, Arc<HashSet<String>>)>>>,
+    cache: Arc<Mutex<HashMap<String, Loaded>>>,
 }
 
 impl AllowedOrigins {
