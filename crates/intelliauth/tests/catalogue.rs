@@ -87,3 +87,26 @@ async fn readme_curl_examples_create_a_user_and_sign_in() {
     let oauth = run_sh(&readme_block(&server, "## OAuth 2.0 and OpenID Connect")).await;
     assert!(oauth.contains("\"access_token\":\"ey") && oauth.contains("\"scope\":\"reports:read\""), "{oauth}");
 }
+
+#[tokio::test]
+async fn the_docs_site_is_served_with_the_error_index_and_its_topics() {
+    let server = Server::start().await;
+    let get = |path: &'static str| server.http.get(server.url(path)).header("accept", "text/html").send();
+    let index = get("/docs").await.unwrap();
+    assert_eq!(index.status(), StatusCode::OK);
+    assert!(index.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    let index = index.text().await.unwrap();
+    for link in ["/docs/getting-started", "/docs/reference/error-codes", "/docs/troubleshooting/step-up"] {
+        assert!(index.contains(&format!("href=\"{link}\"")), "the navigation links {link}");
+    }
+    let errors = get("/docs/reference/error-codes").await.unwrap().text().await.unwrap();
+    for entry in ENTRIES {
+        assert!(errors.contains(&format!("<code>{}</code>", entry.code)), "{} in the index", entry.code);
+    }
+    assert!(errors.contains("href=\"/docs/troubleshooting/handling-mfa-required\""), "codes link their topics");
+    let topic = get("/docs/troubleshooting/handling-mfa-required").await.unwrap().text().await.unwrap();
+    assert!(topic.contains("export async function signInWithMfa"), "the tested example is in the page");
+    assert_eq!(get("/docs/style.css").await.unwrap().status(), StatusCode::OK);
+    let missing = get("/docs/no-such-page").await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
