@@ -112,6 +112,58 @@ test('sign in, call the API, survive an expiry, sign out; forged and replayed ca
   }
 });
 
+test('two tabs share one refresh; a 401 token_expired renews and repeats; without a refresh token prompt=none renews', async () => {
+  const context = await browser.newContext();
+  const first = await context.newPage();
+  try {
+    await signIn(first);
+    const second = await context.newPage();
+    await second.goto(`${example.origin}/`);
+    await ready(second);
+    const refreshes = [];
+    context.on('request', (request) => {
+      if (request.url().endsWith('/oauth/token') && (request.postData() ?? '').includes('grant_type=refresh_token')) refreshes.push(request);
+    });
+    // The SDK as an app imports it, with the example's settings (so the same token cache).
+    const renew = (page) => page.evaluate(async () => {
+      const { createIntelliAuthClient } = await import('/sdk/index.js');
+      const config = await (await fetch('/config.json')).json();
+      const auth = createIntelliAuthClient({ issuer: config.issuer, clientId: config.clientId, redirectUri: `${location.origin}/`, leewaySeconds: 0 });
+      window.sdkAuth = auth;
+      const tokens = await Promise.all([auth.getTokenSilently(), auth.getTokenSilently(), auth.getTokenSilently()]);
+      return [...new Set(tokens)];
+    });
+    await first.waitForTimeout(3500);
+    const [fromFirst, fromSecond] = await Promise.all([renew(first), renew(second)]);
+    assert.equal(fromFirst.length, 1, 'concurrent calls in a tab share one renewal');
+    assert.deepEqual(fromFirst, fromSecond, 'the other tab waited for the lock and found the new token');
+    assert.equal(refreshes.length, 1, 'one refresh for two tabs and six calls');
+
+    // The cache says fresh, the server says expired: fetchWithAuth renews once and repeats.
+    await first.waitForTimeout(3500);
+    const outcome = await first.evaluate(async (userinfo) => {
+      const key = Object.keys(localStorage).find((k) => k.startsWith('intelliauth.tokens.'));
+      const cached = JSON.parse(localStorage.getItem(key));
+      localStorage.setItem(key, JSON.stringify({ ...cached, expiresAt: Date.now() + 3_600_000 }));
+      const response = await window.sdkAuth.fetchWithAuth(userinfo);
+      return { status: response.status, email: (await response.json()).email, renewed: JSON.parse(localStorage.getItem(key)).accessToken !== cached.accessToken };
+    }, `${issuer}/oauth/userinfo`);
+    assert.deepEqual(outcome, { status: 200, email: 'spa@example.com', renewed: true });
+
+    // Without a refresh token, the session cookie renews through prompt=none in a hidden frame.
+    const silent = await first.evaluate(async () => {
+      const key = Object.keys(localStorage).find((k) => k.startsWith('intelliauth.tokens.'));
+      const cached = JSON.parse(localStorage.getItem(key));
+      localStorage.setItem(key, JSON.stringify({ ...cached, refreshToken: undefined, expiresAt: 0 }));
+      const token = await window.sdkAuth.getTokenSilently();
+      return { renewed: token !== cached.accessToken, frames: document.querySelectorAll('iframe').length };
+    });
+    assert.deepEqual(silent, { renewed: true, frames: 0 });
+  } finally {
+    await context.close();
+  }
+});
+
 test('a revoked session surfaces as session_revoked, and a stopped server as network_error', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
