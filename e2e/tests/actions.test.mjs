@@ -3,11 +3,10 @@
 // an Action set, after the MFA step `api.multifactor.enable` forced.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import * as OTPAuth from 'otpauth';
-import * as client from 'openid-client';
 import { decodeJwt } from 'jose';
 import { startServer } from '../lib/server.mjs';
+import { relyingParty } from '../lib/rp.mjs';
 import { launch, screenshot, expectCopy } from '../lib/browser.mjs';
 
 const PASSWORD = 'correct horse battery';
@@ -90,31 +89,12 @@ test('openid-client: multifactor.enable forces MFA, then the Action\'s claims ar
   api.accessToken.setCustomClaim('https://example.com/tenant', event.tenant.id);
 };`);
 
-  const callbacks = [];
-  const rp = createServer((request, response) => {
-    if (request.url.startsWith('/callback')) callbacks.push(request.url);
-    response.end('ok');
-  });
-  await new Promise((resolve) => rp.listen(0, '127.0.0.1', resolve));
-  const origin = `http://localhost:${rp.address().port}`;
-  const redirect = `${origin}/callback`;
-  const app = await server.api('POST', '/v1/tenants/oidc-act/applications', {
-    name: 'act-spa', client_type: 'public', redirect_uris: [redirect], first_party: true,
-  });
-  const issuer = new URL(`${server.base.replace('127.0.0.1', 'localhost')}/t/oidc-act`);
-  const config = await client.discovery(issuer, app.body.client_id, { id_token_signed_response_alg: 'ES256' }, client.None(), {
-    execute: [client.allowInsecureRequests],
-  });
-  const verifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: redirect, scope: 'openid', state,
-    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-  });
+  const rp = await relyingParty(server, 'oidc-act', 'act-spa');
+  const authorization = await rp.authorization();
   const context = await browser.newContext();
   const page = await context.newPage();
   try {
-    await page.goto(url.href);
+    await page.goto(authorization.url);
     await page.fill('#email', 'bob@example.com');
     await page.fill('#password', PASSWORD);
     await Promise.all([page.waitForEvent('load'), page.click('form button[type=submit]')]);
@@ -125,10 +105,8 @@ test('openid-client: multifactor.enable forces MFA, then the Action\'s claims ar
     await page.fill('#code', totp.generate());
     await Promise.all([page.waitForEvent('load'), page.click('form button[type=submit]')]);
     // Backup codes are shown once; continuing goes back to the client.
-    await Promise.all([page.waitForURL(`${redirect}**`), page.click('#continue')]);
-    const tokens = await client.authorizationCodeGrant(config, new URL(`${origin}${callbacks.at(-1)}`), {
-      pkceCodeVerifier: verifier, expectedState: state,
-    });
+    await Promise.all([page.waitForURL(`${rp.redirect}**`), page.click('#continue')]);
+    const tokens = await authorization.finish();
     const claims = tokens.claims();
     assert.deepEqual(claims.amr, ['pwd', 'otp']);
     assert.deepEqual(claims['https://example.com/roles'], ['staff']);

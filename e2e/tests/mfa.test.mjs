@@ -3,10 +3,9 @@
 // failure's catalogue copy, and an unmodified OIDC client receiving amr ["pwd", "otp"].
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import * as OTPAuth from 'otpauth';
-import * as client from 'openid-client';
 import { startServer } from '../lib/server.mjs';
+import { relyingParty } from '../lib/rp.mjs';
 import { launch, screenshot, expectCopy } from '../lib/browser.mjs';
 
 const PASSWORD = 'correct horse battery';
@@ -101,41 +100,19 @@ test('openid-client: password + TOTP ends with amr ["pwd", "otp"] and a multi-fa
   const enrolled = await server.api('POST', `/t/oidc-mfa/api/login/${flow}/mfa`, { type: 'totp', code: totp.generate() });
   assert.equal(enrolled.status, 200, JSON.stringify(enrolled.body));
 
-  const callbacks = [];
-  // Only the redirect itself: Chromium also asks this server for /favicon.ico.
-  const rp = createServer((request, response) => {
-    if (request.url.startsWith('/callback')) callbacks.push(request.url);
-    response.end('ok');
-  });
-  await new Promise((resolve) => rp.listen(0, '127.0.0.1', resolve));
-  const redirect = `http://localhost:${rp.address().port}/callback`;
-  const app = await server.api('POST', '/v1/tenants/oidc-mfa/applications', {
-    name: 'mfa-spa', client_type: 'public', redirect_uris: [redirect], first_party: true,
-  });
-  assert.equal(app.status, 201, JSON.stringify(app.body));
-  const issuer = new URL(`${server.base.replace('127.0.0.1', 'localhost')}/t/oidc-mfa`);
-  const config = await client.discovery(issuer, app.body.client_id, { id_token_signed_response_alg: 'ES256' }, client.None(), {
-    execute: [client.allowInsecureRequests],
-  });
-  const verifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: redirect, scope: 'openid email', state,
-    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-  });
+  const rp = await relyingParty(server, 'oidc-mfa', 'mfa-spa');
+  const authorization = await rp.authorization({ scope: 'openid email' });
   const context = await browser.newContext();
   const page = await context.newPage();
   try {
-    await page.goto(url.href);
+    await page.goto(authorization.url);
     await page.fill('#email', 'two@example.com');
     await page.fill('#password', PASSWORD);
     await submit(page);
     // The enrolment used this step's code; the next step's is accepted (one step of drift).
     await page.fill('#code', totp.generate({ timestamp: Date.now() + 30_000 }));
-    await Promise.all([page.waitForURL(`${redirect}**`), page.click('form button[type=submit]')]);
-    const tokens = await client.authorizationCodeGrant(config, new URL(`http://localhost${callbacks.at(-1)}`.replace('localhost', `localhost:${rp.address().port}`)), {
-      pkceCodeVerifier: verifier, expectedState: state,
-    });
+    await Promise.all([page.waitForURL(`${rp.redirect}**`), page.click('form button[type=submit]')]);
+    const tokens = await authorization.finish();
     const claims = tokens.claims();
     assert.deepEqual(claims.amr, ['pwd', 'otp']);
     assert.equal(claims.acr, 'urn:intelliauth:loa:2');
@@ -149,34 +126,14 @@ test('step-up: acr_values=loa:2 takes a password-only session through the MFA st
   await server.tenant('step-up');
   await server.user('step-up', 'up@example.com', PASSWORD, { admin: true });
   const victim = await server.user('step-up', 'leaving@example.com', PASSWORD);
-  const callbacks = [];
-  // Only the redirect itself: Chromium also asks this server for /favicon.ico.
-  const rp = createServer((request, response) => {
-    if (request.url.startsWith('/callback')) callbacks.push(request.url);
-    response.end('ok');
-  });
-  await new Promise((resolve) => rp.listen(0, '127.0.0.1', resolve));
-  const origin = `http://localhost:${rp.address().port}`;
-  const redirect = `${origin}/callback`;
-  const app = await server.api('POST', '/v1/tenants/step-up/applications', {
-    name: 'step-up-spa', client_type: 'public', redirect_uris: [redirect], first_party: true,
-  });
-  const issuer = new URL(`${server.base.replace('127.0.0.1', 'localhost')}/t/step-up`);
-  const config = await client.discovery(issuer, app.body.client_id, { id_token_signed_response_alg: 'ES256' }, client.None(), {
-    execute: [client.allowInsecureRequests],
-  });
-  assert.ok(config.serverMetadata().acr_values_supported.includes('urn:intelliauth:loa:2'));
+  const rp = await relyingParty(server, 'step-up', 'step-up-spa');
+  assert.ok(rp.config.serverMetadata().acr_values_supported.includes('urn:intelliauth:loa:2'));
   async function codeFlow(page, extra) {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirect, scope: 'openid', state, ...extra,
-      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-    });
+    const authorization = await rp.authorization(extra);
     const flow = {
-      go: () => page.goto(url.href),
+      go: () => page.goto(authorization.url),
       finish: async () => {
-        flow.tokens = await client.authorizationCodeGrant(config, new URL(`${origin}${callbacks.at(-1)}`), { pkceCodeVerifier: verifier, expectedState: state });
+        flow.tokens = await authorization.finish();
         return flow.tokens;
       },
     };
@@ -190,7 +147,7 @@ test('step-up: acr_values=loa:2 takes a password-only session through the MFA st
     await first.go();
     await page.fill('#email', 'up@example.com');
     await page.fill('#password', PASSWORD);
-    await Promise.all([page.waitForURL(`${redirect}**`), page.click('form button[type=submit]')]);
+    await Promise.all([page.waitForURL(`${rp.redirect}**`), page.click('form button[type=submit]')]);
     const weak = (await first.finish()).claims();
     assert.equal(weak.acr, 'urn:intelliauth:loa:1');
     assert.deepEqual(weak.amr, ['pwd']);
@@ -234,7 +191,7 @@ test('step-up: acr_values=loa:2 takes a password-only session through the MFA st
     assert.ok(page.url().includes('/login/mfa'), `the MFA step, not the password: ${page.url()}`);
     assert.equal(await page.locator('#password').count(), 0);
     await page.fill('#code', totp.generate({ timestamp: Date.now() + 30_000 }));
-    await Promise.all([page.waitForURL(`${redirect}**`), page.click('form button[type=submit]')]);
+    await Promise.all([page.waitForURL(`${rp.redirect}**`), page.click('form button[type=submit]')]);
     const strong = (await second.finish()).claims();
     assert.equal(strong.acr, 'urn:intelliauth:loa:2');
     assert.deepEqual(strong.amr, ['pwd', 'otp']);

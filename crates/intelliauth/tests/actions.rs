@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::stub_http::StubHttp;
+use common::tokens::{claims, query_param, totp};
 use common::{Reply, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -193,28 +194,6 @@ async fn a_memory_bomb_is_step_error_and_the_server_carries_on() {
     assert_eq!(server.get("/healthz").await.status, StatusCode::OK);
 }
 
-fn query_param(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    let raw = query.split('&').filter_map(|pair| pair.split_once('=')).find(|(k, _)| *k == name)?.1;
-    let mut out = Vec::new();
-    let bytes = raw.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            out.push(u8::from_str_radix(&raw[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-fn claims(jwt: &str) -> Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap()
-}
-
 /// The code flow through the hosted login page: authorize, sign in where it sends the
 /// browser, authorize again, exchange the code.
 async fn code_flow_tokens(server: &Server, tenant: &str, client_id: &str) -> Reply {
@@ -316,27 +295,6 @@ async fn multifactor_enable_forces_a_second_factor_on_a_tenant_without_mfa() {
 
     // Enrolled: every sign-in now asks for the factor, though the tenant's policy is off.
     password_step(&server, "act-mfa").await.assert_error(401, "mfa_required");
-}
-
-/// RFC 6238, written apart from the server's implementation.
-fn totp(secret_base32: &str, unix_s: u64) -> String {
-    use hmac::{Hmac, Mac};
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut bits, mut count, mut key) = (0u64, 0, Vec::new());
-    for c in secret_base32.bytes() {
-        bits = (bits << 5) | alphabet.iter().position(|a| *a == c).unwrap() as u64;
-        count += 5;
-        if count >= 8 {
-            key.push((bits >> (count - 8)) as u8);
-            count -= 8;
-        }
-    }
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
-    mac.update(&(unix_s / 30).to_be_bytes());
-    let hash = mac.finalize().into_bytes();
-    let offset = (hash[19] & 0xf) as usize;
-    let value = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
-    format!("{:06}", value % 1_000_000)
 }
 
 #[tokio::test]

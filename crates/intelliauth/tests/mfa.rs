@@ -7,32 +7,12 @@ mod common;
 use std::time::Duration;
 
 use common::receiver::{Answer, Delivery, Receiver};
+use common::tokens::totp;
 use common::{Options, Reply, Server};
-use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse battery";
-
-/// RFC 6238 TOTP written here, apart from the server's implementation.
-fn totp(secret_base32: &str, unix_s: u64) -> String {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut bits, mut count, mut key) = (0u64, 0, Vec::new());
-    for c in secret_base32.bytes() {
-        bits = (bits << 5) | alphabet.iter().position(|a| *a == c).unwrap() as u64;
-        count += 5;
-        if count >= 8 {
-            key.push((bits >> (count - 8)) as u8);
-            count -= 8;
-        }
-    }
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
-    mac.update(&(unix_s / 30).to_be_bytes());
-    let hash = mac.finalize().into_bytes();
-    let offset = (hash[19] & 0xf) as usize;
-    let value = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
-    format!("{:06}", value % 1_000_000)
-}
 
 fn now_s() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()

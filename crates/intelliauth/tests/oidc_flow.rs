@@ -6,6 +6,7 @@ mod common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use common::tokens::{claims, query_param};
 use common::{Reply, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -86,25 +87,6 @@ async fn authorize(server: &Server, path: &str, cookie: Option<&str>) -> (Status
     (status, location, response.text().await.unwrap())
 }
 
-fn query_param(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    query.split('&').filter_map(|pair| pair.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| {
-        let bytes = v.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%' && i + 2 < bytes.len() {
-                out.push(u8::from_str_radix(&v[i + 1..i + 3], 16).unwrap());
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-        String::from_utf8(out).unwrap()
-    })
-}
-
 async fn exchange(server: &Server, client_id: &str, code: &str, verifier: &str) -> Reply {
     let form = [
         ("grant_type", "authorization_code"),
@@ -114,10 +96,6 @@ async fn exchange(server: &Server, client_id: &str, code: &str, verifier: &str) 
         ("client_id", client_id),
     ];
     Reply::from(server.http.post(server.url("/t/default/oauth/token")).form(&form).send().await.unwrap()).await
-}
-
-fn claims(jwt: &str) -> Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 pub mod receiver;
 pub mod smtp;
 pub mod stub_http;
+pub mod tokens;
 
 use std::path::PathBuf;
 use std::process::Stdio;

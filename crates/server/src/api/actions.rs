@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::reject_invalid;
-use super::views::{list, resource, ErrorBody, ListView};
+use super::views::{list, resource, unpaged, ErrorBody, ListView};
 use crate::error::ApiResult;
 use crate::extract::{Caller, Fields, JsonObject, Pagination, Precondition};
 use crate::state::AppState;
@@ -213,10 +213,10 @@ pub async fn list_all(
     caller: Caller,
     Path(tenant_id): Path<String>,
     pagination: Pagination,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Json<ListView<ActionView>>> {
     caller.require_in(Scope::ActionsRead, &tenant_id)?;
     let actions = state.management.list_actions(&tenant_id, trigger_param(&pagination)?).await?;
-    Ok(Json(ListView { data: actions.iter().map(ActionView::from).collect(), next_cursor: None }))
+    Ok(unpaged(&actions))
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/actions/{action_id}", tag = "actions",
@@ -280,7 +280,7 @@ pub async fn versions(
 ) -> ApiResult<Json<ListView<VersionView>>> {
     caller.require_in(Scope::ActionsRead, &tenant_id)?;
     let versions = state.management.action_versions(&tenant_id, &id).await?;
-    Ok(Json(ListView { data: versions.iter().map(VersionView::from).collect(), next_cursor: None }))
+    Ok(unpaged(&versions))
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/actions/{action_id}/versions/{version}/restore", tag = "actions",
@@ -376,5 +376,5 @@ pub async fn reorder(
     }
     reject_invalid(fields.finish(), errors)?;
     let actions = state.management.reorder_actions(&tenant_id, &trigger, ids.unwrap_or_default()).await?;
-    Ok(Json(ListView { data: actions.iter().map(ActionView::from).collect(), next_cursor: None }))
+    Ok(unpaged(&actions))
 }

@@ -195,6 +195,11 @@ pub fn list<R, V: for<'a> From<&'a R> + Serialize>(page: Page<R>) -> Json<ListVi
     Json(ListView { data: page.items.iter().map(V::from).collect(), next_cursor: page.next_cursor })
 }
 
+/// A list that is never paged (a handful per tenant), in the same shape as a page.
+pub fn unpaged<R, V: for<'a> From<&'a R> + Serialize>(items: &[R]) -> Json<ListView<V>> {
+    Json(ListView { data: items.iter().map(V::from).collect(), next_cursor: None })
+}
+
 /// A single resource with its `ETag`.
 pub fn resource(status: StatusCode, meta: &Meta, body: impl Serialize) -> Response {
     let mut response = (status, Json(body)).into_response();
