@@ -194,23 +194,27 @@ async fn a_memory_bomb_is_step_error_and_the_server_carries_on() {
     assert_eq!(server.get("/healthz").await.status, StatusCode::OK);
 }
 
-/// The code flow through the hosted login page: authorize, sign in where it sends the
-/// browser, authorize again, exchange the code.
-async fn code_flow_tokens(server: &Server, tenant: &str, client_id: &str) -> Reply {
-    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+fn authorize_path(tenant: &str, client_id: &str) -> String {
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
-    let authorize = format!(
+    format!(
         "/t/{tenant}/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope=openid%20email\
          &state=s&nonce=n&code_challenge={challenge}&code_challenge_method=S256",
         REDIRECT.replace(':', "%3A").replace('/', "%2F")
-    );
-    let first = no_redirects.get(server.url(&authorize)).header("accept", "text/html").send().await.unwrap();
-    let login = first.headers()["location"].to_str().unwrap().to_owned();
-    let cookie = server.browser_sign_in(&login, "ada@example.com", PASSWORD).await;
-    let resume = query_param(&login, "return_to").unwrap();
-    let back = no_redirects.get(server.url(&resume)).header("cookie", cookie).send().await.unwrap();
-    let callback = back.headers()["location"].to_str().unwrap().to_owned();
-    let code = query_param(&callback, "code").unwrap_or_else(|| panic!("no code in {callback}"));
+    )
+}
+
+/// Where the authorization endpoint sends a browser with `cookie` (none: signed out).
+async fn authorize(server: &Server, path: &str, cookie: Option<&str>) -> String {
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut request = no_redirects.get(server.url(path)).header("accept", "text/html");
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap().headers()["location"].to_str().unwrap().to_owned()
+}
+
+async fn exchange(server: &Server, tenant: &str, client_id: &str, callback: &str) -> Reply {
+    let code = query_param(callback, "code").unwrap_or_else(|| panic!("no code in {callback}"));
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
@@ -222,17 +226,74 @@ async fn code_flow_tokens(server: &Server, tenant: &str, client_id: &str) -> Rep
         .await
 }
 
+/// The code flow through the hosted login page: authorize, sign in where it sends the
+/// browser, authorize again, exchange the code. Also returns the browser's cookies.
+async fn code_flow(server: &Server, tenant: &str, client_id: &str) -> (Reply, String) {
+    let login = authorize(server, &authorize_path(tenant, client_id), None).await;
+    let cookie = server.browser_sign_in(&login, "ada@example.com", PASSWORD).await;
+    let resume = query_param(&login, "return_to").unwrap();
+    let callback = authorize(server, &resume, Some(&cookie)).await;
+    (exchange(server, tenant, client_id, &callback).await, cookie)
+}
+
+async fn code_flow_tokens(server: &Server, tenant: &str, client_id: &str) -> Reply {
+    code_flow(server, tenant, client_id).await.0
+}
+
+async fn spa(server: &Server, tenant: &str, name: &str) -> String {
+    let body = json!({ "name": name, "client_type": "public", "redirect_uris": [REDIRECT], "first_party": true });
+    let reply = server.post(&format!("/v1/tenants/{tenant}/applications"), body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    reply.body["client_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn post_login_runs_again_when_a_session_signs_in_to_another_application() {
+    let server = Server::start().await;
+    tenant_with_user(&server, "act-sso", json!({})).await;
+    let (dashboard, payroll) = (spa(&server, "act-sso", "Dashboard").await, spa(&server, "act-sso", "Payroll").await);
+    let action = create_action(
+        &server,
+        "act-sso",
+        "Per application",
+        "post-login",
+        "exports.onExecutePostLogin = async (event, api) => {\n  \
+           if (event.application.name === 'Payroll') api.access.deny('payroll is by invitation');\n  \
+           api.idToken.setCustomClaim('app', event.application.name);\n};",
+    )
+    .await;
+    let (tokens, cookie) = code_flow(&server, "act-sso", &dashboard).await;
+    assert_eq!(claims(tokens.body["id_token"].as_str().unwrap())["app"], "Dashboard", "{}", tokens.text);
+
+    // The same session reaches Payroll without a password: its Action still decides.
+    let denied = authorize(&server, &authorize_path("act-sso", &payroll), Some(&cookie)).await;
+    assert!(denied.starts_with(REDIRECT), "{denied}");
+    assert_eq!(query_param(&denied, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query_param(&denied, "code").as_deref(), Some("step_blocked"));
+    assert_eq!(query_param(&denied, "step_id").as_deref(), action["id"].as_str());
+    assert_eq!(query_param(&denied, "step_name").as_deref(), Some("Per application"));
+    assert_eq!(query_param(&denied, "reason").as_deref(), Some("payroll is by invitation"));
+
+    // Once allowed, Payroll's tokens carry Payroll's claims, not the Dashboard's.
+    let path = format!("/v1/tenants/act-sso/actions/{}", action["id"].as_str().unwrap());
+    let allow =
+        "exports.onExecutePostLogin = async (event, api) => api.idToken.setCustomClaim('app', event.application.name);";
+    patch(&server, &path, json!({ "code": allow })).await;
+    let callback = authorize(&server, &authorize_path("act-sso", &payroll), Some(&cookie)).await;
+    let tokens = exchange(&server, "act-sso", &payroll, &callback).await;
+    assert_eq!(claims(tokens.body["id_token"].as_str().unwrap())["app"], "Payroll", "{}", tokens.text);
+    // The Dashboard's own sign-in is not run again for it.
+    let runs = executions_of(&server, "act-sso", action["id"].as_str().unwrap()).await.len();
+    let callback = authorize(&server, &authorize_path("act-sso", &dashboard), Some(&cookie)).await;
+    assert!(query_param(&callback, "code").is_some());
+    assert_eq!(executions_of(&server, "act-sso", action["id"].as_str().unwrap()).await.len(), runs);
+}
+
 #[tokio::test]
 async fn custom_claims_reach_the_id_and_access_tokens_and_app_metadata_is_kept() {
     let server = Server::start().await;
     tenant_with_user(&server, "act-claims", json!({})).await;
-    let app = server
-        .post(
-            "/v1/tenants/act-claims/applications",
-            json!({ "name": "Dashboard", "client_type": "public", "redirect_uris": [REDIRECT], "first_party": true }),
-        )
-        .await;
-    let client_id = app.body["client_id"].as_str().unwrap().to_owned();
+    let client_id = spa(&server, "act-claims", "Dashboard").await;
     create_action(
         &server,
         "act-claims",

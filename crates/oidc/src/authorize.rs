@@ -6,8 +6,8 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use intelliauth_catalogue::Code;
-use intelliauth_core::actions::CustomClaims;
-use intelliauth_core::auth::{acr_for, ACR_MULTI_FACTOR};
+use intelliauth_core::actions::{CustomClaims, Reuse};
+use intelliauth_core::auth::{acr_for, ClientContext, ACR_MULTI_FACTOR};
 use intelliauth_core::mfa::MfaMode;
 use intelliauth_core::model::{Application, Grant};
 use intelliauth_core::ports::CodeRecord;
@@ -130,6 +130,7 @@ impl Oidc {
         resumed: Option<(String, i64)>,
         session: Option<SessionInfo>,
         consent: ConsentAnswer,
+        client: &ClientContext,
     ) -> Result<Outcome> {
         self.tenant(tenant_id).await?;
         let issuer = self.issuer(tenant_id);
@@ -158,6 +159,15 @@ impl Oidc {
             ];
             if let Some(state) = state.as_deref() {
                 pairs.push(("state", state));
+            }
+            // An Action's verdict names the Action (details.step) and its reason, as in JSON.
+            let step =
+                |field: &str| error.details.get("step").and_then(|step| step.get(field)).and_then(|v| v.as_str());
+            let reason = error.details.get("reason").and_then(|reason| reason.as_str());
+            for (name, value) in [("step_id", step("id")), ("step_name", step("name")), ("reason", reason)] {
+                if let Some(value) = value {
+                    pairs.push((name, value));
+                }
             }
             Outcome::Redirect(with_query(&redirect_uri, &pairs))
         };
@@ -261,6 +271,36 @@ impl Oidc {
             return Ok(Outcome::StepUp(format!("/t/{tenant_id}/oauth/authorize?request_id={request_id}")));
         }
 
+        // Post-login Actions run for every application a session signs in to: here when the
+        // session's sign-in ran them for another application (or none).
+        let ran_here =
+            session.custom_claims.as_ref().is_some_and(|claims| claims.client_id.as_ref() == Some(&application.id));
+        let custom_claims = match &self.session_reuse {
+            _ if ran_here => session.custom_claims.clone().unwrap_or_default(),
+            None => CustomClaims::default(),
+            Some(hook) => {
+                match hook.reuse_session(tenant_id, &session.user_id, &session.amr, &application, client).await {
+                    Ok(Reuse::Proceed(claims)) => claims.unwrap_or_default(),
+                    Ok(Reuse::NeedsSecondFactor) if prompts.contains(&"none") => {
+                        return Ok(fail(Error::new(Code::SilentAuthFailed).oauth("interaction_required")));
+                    }
+                    Ok(Reuse::NeedsSecondFactor) => {
+                        let request_id = self.remember_request(tenant_id, &params, resumed.as_ref()).await?;
+                        return Ok(Outcome::StepUp(format!("/t/{tenant_id}/oauth/authorize?request_id={request_id}")));
+                    }
+                    Err(error) if error.code.family() == intelliauth_catalogue::Family::Action => {
+                        let rfc = match error.code {
+                            Code::StepBlocked => "access_denied",
+                            Code::StepTimeout => "temporarily_unavailable",
+                            _ => "server_error",
+                        };
+                        return Ok(fail(error.oauth(rfc)));
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+        };
+
         if consent == ConsentAnswer::Denied {
             return Ok(fail(Error::new(Code::ConsentRequired).oauth("access_denied")));
         }
@@ -289,11 +329,7 @@ impl Oidc {
             session_id: session.session_id.clone(),
             acr: acr_for(&session.amr).into(),
             amr: session.amr.clone(),
-            custom_claims: session
-                .custom_claims
-                .as_ref()
-                .map(|claims| claims.for_client(&application.id))
-                .unwrap_or_default(),
+            custom_claims,
         };
         let record = CodeRecord {
             digest: secret::digest(&code),

@@ -67,6 +67,8 @@ pub struct Oidc {
     pub(crate) authorizations: Arc<dyn AuthorizationStore>,
     /// Whether a user has a second factor, for applications whose MFA policy is optional.
     pub(crate) mfa: Arc<dyn intelliauth_core::mfa::MfaStore>,
+    /// Runs post-login Actions when a session signs in to another application.
+    pub(crate) session_reuse: Option<Arc<dyn intelliauth_core::actions::SessionReuse>>,
     instance_key: InstanceKey,
     public_url: Arc<str>,
     cache: Arc<RwLock<HashMap<String, Arc<TenantKeys>>>>,
@@ -90,10 +92,18 @@ impl Oidc {
             keys,
             authorizations,
             mfa,
+            session_reuse: None,
             instance_key,
             public_url: public_url.trim_end_matches('/').into(),
             cache: Arc::default(),
         }
+    }
+
+    /// The same provider, running post-login Actions through `hook` when an existing session
+    /// signs in to an application (single sign-on).
+    pub fn with_session_reuse(mut self, hook: Arc<dyn intelliauth_core::actions::SessionReuse>) -> Oidc {
+        self.session_reuse = Some(hook);
+        self
     }
 
     /// The tenant's issuer identifier; every endpoint of the tenant lives under it.

@@ -138,7 +138,13 @@ export function errorFromRedirect(params: URLSearchParams): IntelliAuthError | n
   if (!error) return null;
   const named = params.get('code') ?? params.get('error_code');
   const code: ErrorCode = isErrorCode(named) ? named : OAUTH_ERRORS[error] ?? 'server_error';
-  return new IntelliAuthError(code, params.get('error_description') ?? undefined, { error });
+  const details: ErrorDetails = { error };
+  // An Action's verdict: which Action, and why (as details.step and details.reason in JSON).
+  const stepId = params.get('step_id');
+  if (stepId !== null) details.step = { id: stepId, name: params.get('step_name') ?? '' };
+  const reason = params.get('reason');
+  if (reason !== null) details.reason = reason;
+  return new IntelliAuthError(code, params.get('error_description') ?? undefined, details);
 }
 
 /** A `fetch` that failed before any response (DNS, refused, offline, CORS). */

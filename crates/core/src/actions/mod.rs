@@ -256,6 +256,30 @@ pub trait ActionEngine: Send + Sync + 'static {
     async fn run(&self, request: RunRequest) -> RunReport;
 }
 
+/// What `post-login` Actions decided about a session that signs in to another application
+/// (single sign-on): they run for every application a session reaches.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reuse {
+    /// Go on; these are the claims for the application's tokens.
+    Proceed(Option<CustomClaims>),
+    /// An Action asked for MFA and the session has one factor: step up first.
+    NeedsSecondFactor,
+}
+
+/// Runs `post-login` Actions when an existing session is used by an application its
+/// sign-in did not run them for. Implemented by `Auth`; called by the authorization endpoint.
+#[async_trait]
+pub trait SessionReuse: Send + Sync + 'static {
+    async fn reuse_session(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        amr: &[String],
+        application: &crate::model::Application,
+        client: &crate::auth::ClientContext,
+    ) -> crate::Result<Reuse>;
+}
+
 /// Token claims an Action may not set: the protocol's own.
 pub const RESERVED_CLAIMS: &[&str] = &[
     "iss",
@@ -291,14 +315,5 @@ pub struct CustomClaims {
 impl CustomClaims {
     pub fn is_empty(&self) -> bool {
         self.id_token.is_empty() && self.access_token.is_empty()
-    }
-
-    /// The claims if they were computed for `client_id`.
-    pub fn for_client(&self, client_id: &str) -> CustomClaims {
-        if self.client_id.as_deref() == Some(client_id) {
-            self.clone()
-        } else {
-            CustomClaims::default()
-        }
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::mfa::acr_for;
 use super::{Auth, ClientContext};
-use crate::actions::{Commands, CustomClaims, RunContext, Trigger};
+use crate::actions::{Commands, CustomClaims, Reuse, RunContext, SessionReuse, Trigger};
 use crate::model::{Application, Tenant, User};
 use crate::ports::FlowRecord;
 use crate::{ids, Error, Result};
@@ -58,6 +58,56 @@ impl Auth {
         Ok(self.store.get_application(&flow.tenant_id, client_id).await?)
     }
 
+    /// Runs the tenant's enabled `post-login` Actions for `user` signing in to `application`
+    /// with the methods in `amr`; `None` when there are none.
+    async fn run_post_login(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        application: Option<&Application>,
+        amr: &[String],
+        client: &ClientContext,
+    ) -> Result<Option<Commands>> {
+        let Some(actions) = &self.actions else { return Ok(None) };
+        if !actions.runner.has_enabled(&tenant.id, Trigger::PostLogin).await? {
+            return Ok(None);
+        }
+        let event = json!({
+            "trigger": Trigger::PostLogin.as_str(),
+            "tenant": tenant_detail(tenant),
+            "user": user_detail(user),
+            "application": application.map(|app| json!({ "client_id": app.id, "name": app.name })),
+            "request": request_detail(client),
+            "authentication": {
+                "methods": amr.iter().map(|method| json!({ "name": method })).collect::<Vec<_>>(),
+                "acr": acr_for(amr),
+            },
+        });
+        let context = run_context(client, Some(&user.id));
+        Ok(Some(actions.runner.run_trigger(tenant, Trigger::PostLogin, &event, &context).await?))
+    }
+
+    /// What the Actions asked for, applied: `app_metadata` stored, claims for `application`.
+    /// `None` means they asked for a second factor the sign-in does not have.
+    async fn settle_post_login(
+        &self,
+        user: &User,
+        application: Option<&Application>,
+        amr: &[String],
+        commands: Commands,
+    ) -> Result<Option<CustomClaims>> {
+        if commands.multifactor.is_some() && acr_for(amr) != super::ACR_MULTI_FACTOR {
+            return Ok(None);
+        }
+        self.apply_app_metadata(user, &commands).await?;
+        // Kept even when empty: it records that this application's Actions ran.
+        Ok(Some(CustomClaims {
+            client_id: application.map(|app| app.id.clone()),
+            id_token: commands.id_token_claims,
+            access_token: commands.access_token_claims,
+        }))
+    }
+
     /// Runs the tenant's `post-login` Actions for a sign-in that passed every other step.
     /// Returns the claims they set for tokens; an Action that asks for MFA on a single-factor
     /// sign-in moves the flow to its MFA step instead (`mfa_required`).
@@ -69,39 +119,20 @@ impl Auth {
         amr: &[String],
         client: &ClientContext,
     ) -> Result<Option<CustomClaims>> {
-        let Some(actions) = &self.actions else { return Ok(None) };
-        if !actions.runner.has_enabled(&tenant.id, Trigger::PostLogin).await? {
+        if self.actions.is_none() {
             return Ok(None);
         }
         let application = self.flow_application(flow).await?;
-        let event = json!({
-            "trigger": Trigger::PostLogin.as_str(),
-            "tenant": tenant_detail(tenant),
-            "user": user_detail(user),
-            "application": application.as_ref().map(|app| json!({ "client_id": app.id, "name": app.name })),
-            "request": request_detail(client),
-            "authentication": {
-                "methods": amr.iter().map(|method| json!({ "name": method })).collect::<Vec<_>>(),
-                "acr": acr_for(amr),
-            },
-        });
-        let commands = actions
-            .runner
-            .run_trigger(tenant, Trigger::PostLogin, &event, &run_context(client, Some(&user.id)))
-            .await?;
-        if commands.multifactor.is_some() && acr_for(amr) != super::ACR_MULTI_FACTOR {
-            // The flow waits at its MFA step; the Actions run again once it is passed.
-            return Err(self.second_factor_challenge(flow, user, true).await?.unwrap_or_else(|| {
-                Error::internal("an Action asked for MFA but the sign-in could not be moved to its MFA step")
-            }));
-        }
-        self.apply_app_metadata(user, &commands).await?;
-        let claims = CustomClaims {
-            client_id: application.map(|app| app.id),
-            id_token: commands.id_token_claims,
-            access_token: commands.access_token_claims,
+        let Some(commands) = self.run_post_login(tenant, user, application.as_ref(), amr, client).await? else {
+            return Ok(None);
         };
-        Ok((!claims.is_empty()).then_some(claims))
+        match self.settle_post_login(user, application.as_ref(), amr, commands).await? {
+            Some(claims) => Ok(Some(claims)),
+            // The flow waits at its MFA step; the Actions run again once it is passed.
+            None => Err(self.second_factor_challenge(flow, user, true).await?.unwrap_or_else(|| {
+                Error::internal("an Action asked for MFA but the sign-in could not be moved to its MFA step")
+            })),
+        }
     }
 
     async fn apply_app_metadata(&self, user: &User, commands: &Commands) -> Result<()> {
@@ -159,5 +190,30 @@ impl Auth {
                 }
             }
         });
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionReuse for Auth {
+    async fn reuse_session(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        amr: &[String],
+        application: &Application,
+        client: &ClientContext,
+    ) -> Result<Reuse> {
+        if self.actions.is_none() {
+            return Ok(Reuse::Proceed(None));
+        }
+        let tenant = self.tenant(tenant_id).await?;
+        let user = self.store.get_user(tenant_id, user_id).await?.ok_or_else(|| Error::new(Code::SessionExpired))?;
+        let Some(commands) = self.run_post_login(&tenant, &user, Some(application), amr, client).await? else {
+            return Ok(Reuse::Proceed(None));
+        };
+        Ok(match self.settle_post_login(&user, Some(application), amr, commands).await? {
+            Some(claims) => Reuse::Proceed(Some(claims)),
+            None => Reuse::NeedsSecondFactor,
+        })
     }
 }

@@ -7,6 +7,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use intelliauth_catalogue::Code;
+use intelliauth_core::auth::ClientContext;
 use intelliauth_core::{secret, Error};
 use intelliauth_oidc::{AuthorizeParams, ConsentAnswer, LogoutParams, LogoutPlan, Outcome, SessionInfo};
 use serde::Deserialize;
@@ -14,7 +15,7 @@ use serde::Deserialize;
 use super::html::{escape, hidden, notice, page};
 use super::{cookies, csrf_ok, redirect, respond, restart_page};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::FormBody;
+use crate::extract::{ClientIp, FormBody};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -71,6 +72,7 @@ async fn run(
     query: AuthorizeQuery,
     headers: &HeaderMap,
     consent: ConsentAnswer,
+    client: &ClientContext,
 ) -> ApiResult<Response> {
     let (params, resumed) = match &query.request_id {
         Some(id) => match state.oidc.resume_request(tenant_id, id).await? {
@@ -83,7 +85,7 @@ async fn run(
         None => (query.params, None),
     };
     let session = session_info(state, tenant_id, headers).await;
-    match state.oidc.authorize(tenant_id, params, resumed, session, consent).await? {
+    match state.oidc.authorize(tenant_id, params, resumed, session, consent, client).await? {
         Outcome::ErrorPage(error) => Err(ApiError(error)),
         Outcome::Redirect(location) | Outcome::SignIn(location) => Ok(redirect(&location)),
         Outcome::StepUp(return_to) => {
@@ -111,9 +113,10 @@ async fn authorize(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
     Query(query): Query<AuthorizeQuery>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    run(&state, &tenant_id, query, &headers, ConsentAnswer::NotAsked).await
+    run(&state, &tenant_id, query, &headers, ConsentAnswer::NotAsked, &client).await
 }
 
 #[derive(Deserialize)]
@@ -160,6 +163,7 @@ async fn consent_submit(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
     Query(query): Query<ConsentQuery>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     form: FormBody,
 ) -> ApiResult<Response> {
@@ -169,7 +173,7 @@ async fn consent_submit(
     }
     let answer = if form.get("decision") == "allow" { ConsentAnswer::Approved } else { ConsentAnswer::Denied };
     let query = AuthorizeQuery { request_id: Some(query.request_id), params: AuthorizeParams::default() };
-    run(&state, &tenant_id, query, &headers, answer).await
+    run(&state, &tenant_id, query, &headers, answer, &client).await
 }
 
 /// Ends the browser's session (and its refresh tokens) and goes where the plan says.
