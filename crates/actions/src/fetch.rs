@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use intelliauth_core::webhooks::address::AddressPolicy;
+use intelliauth_webhooks::guard::{literal_refusal, AddressForbidden, DnsFailed};
 use serde_json::{json, Map, Value};
 
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -11,19 +13,27 @@ const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct Fetcher {
     client: Option<reqwest::Client>,
+    policy: AddressPolicy,
     runtime: Option<tokio::runtime::Handle>,
     allowed_hosts: Vec<String>,
     deadline: Instant,
 }
 
 impl Fetcher {
-    pub fn new(client: reqwest::Client, allowed_hosts: Vec<String>, deadline: Instant) -> Self {
-        Fetcher { client: Some(client), runtime: tokio::runtime::Handle::try_current().ok(), allowed_hosts, deadline }
+    pub fn new(client: reqwest::Client, policy: AddressPolicy, allowed_hosts: Vec<String>, deadline: Instant) -> Self {
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        Fetcher { client: Some(client), policy, runtime, allowed_hosts, deadline }
     }
 
     /// A fetcher that refuses every host.
     pub fn disabled() -> Self {
-        Fetcher { client: None, runtime: None, allowed_hosts: Vec::new(), deadline: Instant::now() }
+        Fetcher {
+            client: None,
+            policy: AddressPolicy::default(),
+            runtime: None,
+            allowed_hosts: Vec::new(),
+            deadline: Instant::now(),
+        }
     }
 
     /// Whether `url` is http(s) to an allowed host (`name`, or `name:port` for that port only).
@@ -53,6 +63,10 @@ impl Fetcher {
                 "{} is not an allowed host for Actions (settings.actions.allowed_hosts)",
                 parsed.host_str().unwrap_or("")
             ));
+        }
+        // Allowed by name is not enough: the address must be one the instance lets tenants reach.
+        if let Some(reason) = literal_refusal(&self.policy, url) {
+            return Err(reason);
         }
         let init: Value = serde_json::from_str(init).map_err(|error| error.to_string())?;
         let method = reqwest::Method::from_bytes(init["method"].as_str().unwrap_or("GET").as_bytes())
@@ -95,6 +109,16 @@ impl Fetcher {
 }
 
 fn describe(error: &reqwest::Error) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(forbidden) = current.downcast_ref::<AddressForbidden>() {
+            return forbidden.0.clone();
+        }
+        if let Some(dns) = current.downcast_ref::<DnsFailed>() {
+            return format!("the name did not resolve ({})", dns.0);
+        }
+        source = current.source();
+    }
     if error.is_connect() {
         "could not connect".into()
     } else if error.is_timeout() {

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use intelliauth_core::actions::{ActionEngine, RunReport, RunRequest, RunStatus};
+use intelliauth_core::webhooks::address::AddressPolicy;
+use intelliauth_webhooks::guard::GuardedResolver;
 use tokio::sync::Semaphore;
 
 pub use fetch::Fetcher;
@@ -25,18 +27,21 @@ pub struct QuickJsEngine {
     /// or `executions × heap limit` of memory.
     slots: Arc<Semaphore>,
     client: reqwest::Client,
+    policy: AddressPolicy,
 }
 
 impl QuickJsEngine {
-    /// An engine running at most `parallel` executions at once.
-    pub fn new(parallel: usize) -> Self {
+    /// An engine running at most `parallel` executions at once, whose `fetch` reaches only
+    /// addresses `policy` allows (as webhooks: no loopback or private networks by default).
+    pub fn new(parallel: usize, policy: AddressPolicy) -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver::new(policy)))
             .user_agent(concat!("IntelliAuth-Actions/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("a TLS client with default settings builds");
-        QuickJsEngine { slots: Arc::new(Semaphore::new(parallel.max(1))), client }
+        QuickJsEngine { slots: Arc::new(Semaphore::new(parallel.max(1))), client, policy }
     }
 }
 
@@ -51,7 +56,7 @@ impl ActionEngine for QuickJsEngine {
             Ok(Ok(permit)) => permit,
             Ok(Err(_)) | Err(_) => return report(RunStatus::TimedOut, Vec::new()),
         };
-        let fetcher = Fetcher::new(self.client.clone(), request.allowed_hosts.clone(), deadline);
+        let fetcher = Fetcher::new(self.client.clone(), self.policy, request.allowed_hosts.clone(), deadline);
         let executed = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             sandbox::execute(&request, deadline, fetcher)
@@ -67,9 +72,10 @@ impl ActionEngine for QuickJsEngine {
     }
 }
 
-impl Default for QuickJsEngine {
-    fn default() -> Self {
-        QuickJsEngine::new(std::thread::available_parallelism().map_or(4, |n| n.get() * 4))
+impl QuickJsEngine {
+    /// Four executions per core at once.
+    pub fn with_policy(policy: AddressPolicy) -> Self {
+        QuickJsEngine::new(std::thread::available_parallelism().map_or(4, |n| n.get() * 4), policy)
     }
 }
 
@@ -84,7 +90,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn runaway_actions_do_not_stop_others() {
-        let engine = QuickJsEngine::new(2);
+        let engine = QuickJsEngine::new(2, AddressPolicy::default());
         let request = |code: &str, budget_ms: u64| RunRequest {
             code: code.into(),
             trigger: Trigger::PostLogin,

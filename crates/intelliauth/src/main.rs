@@ -211,7 +211,8 @@ async fn serve(settings: Settings) -> Result<(), String> {
     migrate_with_retry(&store).await?;
     let instance_key = settings.instance_key()?;
     let webhooks = WebhookSetup { store: store.clone(), key: instance_key.clone(), policy: settings.webhook_policy() };
-    let actions = Actions::new(store.clone(), Arc::new(QuickJsEngine::default()), instance_key.clone());
+    let engine = QuickJsEngine::with_policy(settings.webhook_policy());
+    let actions = Actions::new(store.clone(), Arc::new(engine), instance_key.clone());
     let management = Management::new(
         store.clone(),
         store.clone(),

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::stub_http::StubHttp;
 use common::tokens::{claims, query_param, totp};
-use common::{Reply, Server};
+use common::{Options, Reply, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -451,7 +451,8 @@ fn weather(_: &str) -> String {
 async fn fetch_reaches_allowed_hosts_only() {
     let stub = StubHttp::start(weather).await;
     let host = stub.url.trim_start_matches("http://").split('/').next().unwrap().to_owned();
-    let server = Server::start().await;
+    // The stub is on loopback, which instances refuse unless told (as for webhooks).
+    let server = Server::start_with(Options::default().arg("--webhooks-allow-loopback", "true")).await;
     tenant_with_user(&server, "act-fetch", json!({ "actions": { "allowed_hosts": [host] } })).await;
     let code = format!(
         "exports.onExecutePostLogin = async (event, api) => {{\n  \
@@ -463,6 +464,14 @@ async fn fetch_reaches_allowed_hosts_only() {
     let path = format!("/v1/tenants/act-fetch/actions/{}", action["id"].as_str().unwrap());
     let run = server.post(&format!("{path}/test"), json!({})).await;
     assert_eq!(run.body["api_calls"]["id_token_claims"], json!({ "forecast": "sunny" }), "{}", run.text);
+
+    // Listing a host does not open the instance's own network: a strict instance refuses
+    // loopback even when the tenant allows it by name.
+    let strict = server.restart(Options::default()).await;
+    let refused = strict.post(&format!("{path}/test"), json!({})).await;
+    let error = refused.body["execution"]["error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.contains("loopback"), "{}", refused.text);
+    let server = strict;
 
     let elsewhere = "exports.onExecutePostLogin = async () => { await fetch('http://example.com/'); };";
     patch(&server, &path, json!({ "code": elsewhere })).await;

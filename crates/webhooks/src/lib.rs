@@ -2,10 +2,11 @@
 //! SSRF-guarded HTTP client, and runs the worker pool that leases due messages, records
 //! every attempt and retries on a schedule until the dead-letter queue.
 //!
-//! Its own crate because it is the only part of IntelliAuth that makes outbound HTTP
-//! requests to addresses tenants choose; `server` only manages subscriptions.
+//! Its own crate because it holds the outbound HTTP to addresses tenants choose: `guard`
+//! is the SSRF check that Actions' `fetch` uses too; `server` only manages subscriptions.
 
 pub mod dispatcher;
+pub mod guard;
 pub mod sender;
 pub mod signing;
 

@@ -6,14 +6,13 @@
 //! was saved cannot be re-pointed at an internal one: no DNS-rebinding SSRF).
 
 use std::error::Error as StdError;
-use std::fmt;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use intelliauth_core::webhooks::address::AddressPolicy;
 use intelliauth_core::webhooks::Observation;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use crate::guard::{literal_refusal, AddressForbidden, DnsFailed, GuardedResolver};
 
 /// How much of a failed response's body the feed keeps.
 const EXCERPT_BYTES: usize = 1024;
@@ -26,57 +25,6 @@ pub struct Report {
     pub excerpt: Option<String>,
     pub error: Option<String>,
     pub latency: Duration,
-}
-
-#[derive(Debug)]
-struct AddressForbidden(String);
-#[derive(Debug)]
-struct DnsFailed(String);
-
-impl fmt::Display for AddressForbidden {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl fmt::Display for DnsFailed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl StdError for AddressForbidden {}
-impl StdError for DnsFailed {}
-
-/// Resolves receiver names and drops every address the policy refuses.
-struct GuardedResolver {
-    policy: AddressPolicy,
-}
-
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.policy;
-        Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let found = intelliauth_core::webhooks::address::resolve(&host, 0)
-                .await
-                .map_err(|reason| Box::new(DnsFailed(reason)) as Box<dyn StdError + Send + Sync>)?;
-            let mut refusal = None;
-            let allowed: Vec<SocketAddr> = found
-                .into_iter()
-                .filter(|ip| match policy.refusal(*ip) {
-                    None => true,
-                    Some(reason) => {
-                        refusal.get_or_insert(reason);
-                        false
-                    }
-                })
-                .map(|ip| SocketAddr::new(ip, 0))
-                .collect();
-            match (allowed.is_empty(), refusal) {
-                (true, Some(reason)) => Err(Box::new(AddressForbidden(reason)) as Box<dyn StdError + Send + Sync>),
-                _ => Ok(Box::new(allowed.into_iter()) as Addrs),
-            }
-        })
-    }
 }
 
 /// Sends webhook requests.
@@ -93,7 +41,7 @@ impl Sender {
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver { policy }))
+            .dns_resolver(Arc::new(GuardedResolver::new(policy)))
             .user_agent(concat!("IntelliAuth-Webhooks/", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
@@ -149,13 +97,7 @@ impl Sender {
     }
 
     fn literal_refusal(&self, url: &str) -> Option<String> {
-        let url = reqwest::Url::parse(url).ok()?;
-        let ip = match url.host()? {
-            url::Host::Ipv4(ip) => std::net::IpAddr::V4(ip),
-            url::Host::Ipv6(ip) => std::net::IpAddr::V6(ip),
-            url::Host::Domain(_) => return None,
-        };
-        self.policy.refusal(ip)
+        literal_refusal(&self.policy, url)
     }
 }
 
