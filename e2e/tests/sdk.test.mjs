@@ -42,15 +42,15 @@ async function ready(page) {
   await page.waitForSelector('body[data-ready="true"]');
 }
 
-async function signIn(page) {
+async function signIn(page, email = 'spa@example.com') {
   await page.goto(`${example.origin}/`);
   await ready(page);
   await Promise.all([page.waitForURL(`**/t/${TENANT}/login**`), page.click('#sign-in')]);
-  await page.fill('#email', 'spa@example.com');
+  await page.fill('#email', email);
   await page.fill('#password', PASSWORD);
   await Promise.all([page.waitForURL(`${example.origin}/**`), page.click('form button[type=submit]')]);
   await ready(page);
-  assert.equal(await page.textContent('#status'), 'Signed in as spa@example.com');
+  assert.equal(await page.textContent('#status'), `Signed in as ${email}`);
   assert.equal(new URL(page.url()).search, '', 'the callback parameters are gone from the address bar');
 }
 
@@ -159,6 +159,34 @@ test('two tabs share one refresh; a 401 token_expired renews and repeats; withou
       return { renewed: token !== cached.accessToken, frames: document.querySelectorAll('iframe').length };
     });
     assert.deepEqual(silent, { renewed: true, frames: 0 });
+  } finally {
+    await context.close();
+  }
+});
+
+test('step_up_required from the app\'s API starts step-up with the challenge\'s acr_values and max_age', async () => {
+  await server.user(TENANT, 'admin@example.com', PASSWORD, { admin: true });
+  const victim = await server.user(TENANT, 'leaving@example.com', PASSWORD);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await signIn(page, 'admin@example.com');
+    const stepUp = page.waitForRequest((request) => request.url().includes('/oauth/authorize') && request.url().includes('acr_values='));
+    // The admin's token is from a password-only sign-in: deleting a user needs more.
+    await page.evaluate(async (id) => {
+      const { createIntelliAuthClient } = await import('/sdk/index.js');
+      const config = await (await fetch('/config.json')).json();
+      const auth = createIntelliAuthClient({ issuer: config.issuer, clientId: config.clientId, redirectUri: `${location.origin}/` });
+      // It starts step-up (the page leaves) and rejects with step_up_required.
+      auth.fetchWithAuth(`/api/users/${id}`, { method: 'DELETE' }).catch(() => undefined);
+    }, victim);
+    const url = new URL((await stepUp).url());
+    assert.equal(url.searchParams.get('acr_values'), 'urn:intelliauth:loa:2');
+    assert.equal(url.searchParams.get('max_age'), '300');
+    // The signed-in admin is asked for a second factor (here: to set one up), not a password.
+    await page.waitForURL('**/login/mfa**');
+    assert.equal(await page.locator('#password').count(), 0);
+    assert.equal((await server.api('GET', `/v1/tenants/${TENANT}/users/${victim}`)).status, 200, 'nobody was deleted');
   } finally {
     await context.close();
   }

@@ -48,6 +48,22 @@ export async function startExample({ issuer, clientId, host = 'localhost', port 
   const config = JSON.stringify({ issuer, clientId, leewaySeconds });
   const server = createServer(async (request, response) => {
     const path = new URL(request.url, 'http://x').pathname;
+    // The app's own backend: removing a user is a sensitive operation, done with the
+    // signed-in tenant admin's token, so IntelliAuth may answer step_up_required (RFC 9470).
+    const removal = /^\/api\/users\/([\w-]+)$/.exec(path);
+    if (removal && request.method === 'DELETE') {
+      const [, tenantBase, tenant] = /^(.*)\/t\/([^/]+)$/.exec(issuer);
+      const upstream = await fetch(`${tenantBase}/v1/tenants/${tenant}/users/${removal[1]}`, {
+        method: 'DELETE',
+        headers: { authorization: request.headers.authorization ?? '' },
+      });
+      const headers = { 'content-type': upstream.headers.get('content-type') ?? 'application/json' };
+      for (const name of ['www-authenticate', 'retry-after', 'x-request-id']) {
+        if (upstream.headers.has(name)) headers[name] = upstream.headers.get(name);
+      }
+      response.writeHead(upstream.status, headers);
+      return response.end(await upstream.text());
+    }
     if (path === '/config.json') {
       response.writeHead(200, { 'content-type': TYPES['.json'], 'cache-control': 'no-store' });
       return response.end(config);
