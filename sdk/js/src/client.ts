@@ -258,16 +258,23 @@ export class IntelliAuthClient {
     const cached = this.cache.read();
     if (options.cacheMode !== 'off' && cached && this.fresh(cached)) return cached.accessToken;
     const stale = options.cacheMode === 'off' ? cached?.accessToken : undefined;
-    this.renewal ??= withLock(`intelliauth.renew.${this.options.clientId}`, () => this.renew(stale)).finally(() => {
+    this.renewal ??= withLock(`intelliauth.renew.${this.options.clientId}`, (waited) => this.renew(stale, waited)).finally(() => {
       this.renewal = undefined;
     });
     return this.renewal;
   }
 
-  private async renew(stale: string | undefined): Promise<string> {
-    // Another tab may have renewed while this one waited for the lock.
-    const current = this.cache.read();
-    if (current && this.fresh(current) && current.accessToken !== stale) return current.accessToken;
+  private async renew(stale: string | undefined, waited: boolean): Promise<string> {
+    // Another tab may have renewed while this one waited for the lock; its tokens may take a
+    // moment more to show in this tab's storage.
+    const renewedElsewhere = (tokens: CachedTokens | null): boolean =>
+      tokens !== null && this.fresh(tokens) && tokens.accessToken !== stale;
+    let current = this.cache.read();
+    if (!renewedElsewhere(current) && waited) {
+      await this.cache.changed(250);
+      current = this.cache.read();
+    }
+    if (current && renewedElsewhere(current)) return current.accessToken;
     if (current?.refreshToken) {
       try {
         const tokens = await this.tokenRequest({

@@ -14,6 +14,8 @@ export interface TokenCache {
   read(): CachedTokens | null;
   write(tokens: CachedTokens): void;
   clear(): void;
+  /** Resolves when another tab changes the tokens, or after `ms`. */
+  changed(ms: number): Promise<void>;
 }
 
 export class MemoryCache implements TokenCache {
@@ -26,6 +28,10 @@ export class MemoryCache implements TokenCache {
   }
   clear(): void {
     this.tokens = null;
+  }
+  changed(): Promise<void> {
+    // Memory is this tab's alone: no other tab changes it.
+    return Promise.resolve();
   }
 }
 
@@ -45,17 +51,38 @@ export class LocalStorageCache implements TokenCache {
   clear(): void {
     localStorage.removeItem(this.key);
   }
+  changed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        window.removeEventListener('storage', listener);
+        resolve();
+      };
+      const listener = (event: StorageEvent) => {
+        if (event.key === this.key) done();
+      };
+      const timer = setTimeout(done, ms);
+      window.addEventListener('storage', listener);
+    });
+  }
 }
 
 interface LockManager {
   request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+  request<T>(name: string, options: { ifAvailable: boolean }, callback: (lock: unknown) => Promise<T>): Promise<T>;
 }
 
 /**
  * Runs `task` holding the lock `name` in every tab of this origin (Web Locks), so one tab
- * refreshes while the others wait and then find the new tokens in the cache.
+ * refreshes while the others wait and then find the new tokens in the cache. `task` learns
+ * whether it had to wait: another tab's writes to localStorage reach this one a moment
+ * after that tab releases the lock, so a waiter may have to wait for them too.
  */
-export async function withLock<T>(name: string, task: () => Promise<T>): Promise<T> {
+export async function withLock<T>(name: string, task: (waited: boolean) => Promise<T>): Promise<T> {
   const locks = (globalThis.navigator as Navigator & { locks?: LockManager } | undefined)?.locks;
-  return locks ? locks.request(name, task) : task();
+  if (!locks) return task(false);
+  const immediate = await locks.request(name, { ifAvailable: true }, async (lock: unknown) =>
+    lock ? { value: await task(false) } : null,
+  );
+  return immediate ? immediate.value : locks.request(name, () => task(true));
 }
