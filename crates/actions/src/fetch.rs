@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use intelliauth_core::webhooks::address::AddressPolicy;
-use intelliauth_webhooks::guard::{literal_refusal, AddressForbidden, DnsFailed};
+use intelliauth_webhooks::guard::{literal_refusal, refusal_in, Refusal};
 use serde_json::{json, Map, Value};
 
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -109,15 +109,10 @@ impl Fetcher {
 }
 
 fn describe(error: &reqwest::Error) -> String {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = source {
-        if let Some(forbidden) = current.downcast_ref::<AddressForbidden>() {
-            return forbidden.0.clone();
-        }
-        if let Some(dns) = current.downcast_ref::<DnsFailed>() {
-            return format!("the name did not resolve ({})", dns.0);
-        }
-        source = current.source();
+    match refusal_in(error) {
+        Some(Refusal::Address(reason)) => return reason,
+        Some(Refusal::Dns(reason)) => return format!("the name did not resolve ({reason})"),
+        None => {}
     }
     if error.is_connect() {
         "could not connect".into()

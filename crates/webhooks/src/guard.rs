@@ -13,10 +13,10 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// A resolved name whose every address the policy refuses.
 #[derive(Debug)]
-pub struct AddressForbidden(pub String);
+struct AddressForbidden(String);
 /// A name that did not resolve.
 #[derive(Debug)]
-pub struct DnsFailed(pub String);
+struct DnsFailed(String);
 
 impl fmt::Display for AddressForbidden {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -80,4 +80,28 @@ pub fn literal_refusal(policy: &AddressPolicy, url: &str) -> Option<String> {
         url::Host::Domain(_) => return None,
     };
     policy.refusal(ip)
+}
+
+/// What the guard refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Every address of the name is one the policy refuses.
+    Address(String),
+    /// The name did not resolve.
+    Dns(String),
+}
+
+/// The guard's refusal behind a failed request, found anywhere in its chain of sources.
+pub fn refusal_in(error: &(dyn StdError + 'static)) -> Option<Refusal> {
+    let mut source = Some(error);
+    while let Some(current) = source {
+        if let Some(forbidden) = current.downcast_ref::<AddressForbidden>() {
+            return Some(Refusal::Address(forbidden.0.clone()));
+        }
+        if let Some(dns) = current.downcast_ref::<DnsFailed>() {
+            return Some(Refusal::Dns(dns.0.clone()));
+        }
+        source = current.source();
+    }
+    None
 }

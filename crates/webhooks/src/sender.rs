@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use intelliauth_core::webhooks::address::AddressPolicy;
 use intelliauth_core::webhooks::Observation;
 
-use crate::guard::{literal_refusal, AddressForbidden, DnsFailed, GuardedResolver};
+use crate::guard::{literal_refusal, refusal_in, GuardedResolver, Refusal};
 
 /// How much of a failed response's body the feed keeps.
 const EXCERPT_BYTES: usize = 1024;
@@ -103,15 +103,14 @@ impl Sender {
 
 /// Sorts a transport failure into the feed's observation, with a reason for people.
 fn classify(error: &reqwest::Error) -> (Observation, String) {
+    match refusal_in(error) {
+        Some(Refusal::Address(reason)) => return (Observation::ReceiverAddressForbidden, reason),
+        Some(Refusal::Dns(reason)) => return (Observation::ReceiverDnsFailed, reason),
+        None => {}
+    }
     let mut source: Option<&(dyn StdError + 'static)> = Some(error);
     let mut io_kind = None;
     while let Some(current) = source {
-        if let Some(forbidden) = current.downcast_ref::<AddressForbidden>() {
-            return (Observation::ReceiverAddressForbidden, forbidden.0.clone());
-        }
-        if let Some(dns) = current.downcast_ref::<DnsFailed>() {
-            return (Observation::ReceiverDnsFailed, dns.0.clone());
-        }
         if let Some(tls) = current.downcast_ref::<rustls::Error>() {
             return (Observation::ReceiverTlsFailed, format!("TLS handshake failed: {tls}"));
         }
