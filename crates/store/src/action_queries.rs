@@ -137,8 +137,14 @@ impl ActionStore for SqlStore {
         })
     }
 
-    async fn delete_action(&self, tenant_id: &str, id: &str) -> StoreResult<bool> {
-        touched!(self, sqlx::query("DELETE FROM actions WHERE tenant_id = $1 AND id = $2").bind(tenant_id).bind(id))
+    async fn delete_action(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query("DELETE FROM actions WHERE tenant_id = $1 AND id = $2 AND version = $3")
+                .bind(tenant_id)
+                .bind(id)
+                .bind(expected_version)
+        )
     }
 
     async fn action_versions(&self, action_id: &str) -> StoreResult<Vec<ActionVersion>> {

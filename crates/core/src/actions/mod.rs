@@ -156,7 +156,8 @@ pub trait ActionStore: Send + Sync + 'static {
     /// Writes the Action if it is still at `expected_version`; keeps its code as a new
     /// version when `code_version` moved.
     async fn update_action(&self, action: &Action, expected_version: i64) -> StoreResult<bool>;
-    async fn delete_action(&self, tenant_id: &str, id: &str) -> StoreResult<bool>;
+    /// Deletes the Action if it is still at `expected_version`.
+    async fn delete_action(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool>;
     async fn action_versions(&self, action_id: &str) -> StoreResult<Vec<ActionVersion>>;
     /// Sets the positions of the trigger's Actions to the order of `ids`.
     async fn reorder_actions(&self, tenant_id: &str, trigger: Trigger, ids: &[String], now: i64) -> StoreResult<()>;

@@ -47,9 +47,12 @@ impl Actions {
         &self.store
     }
 
-    /// Whether the trigger has an enabled Action: sign-ins without any skip building events.
-    pub async fn has_enabled(&self, tenant_id: &str, trigger: Trigger) -> Result<bool> {
-        Ok(self.store.list_actions(tenant_id, Some(trigger)).await?.iter().any(|action| action.enabled))
+    /// The trigger's enabled Actions, in order. Callers read them first, so flows of tenants
+    /// without any build no event and make no other query.
+    pub async fn enabled(&self, tenant_id: &str, trigger: Trigger) -> Result<Vec<Action>> {
+        let mut actions = self.store.list_actions(tenant_id, Some(trigger)).await?;
+        actions.retain(|action| action.enabled);
+        Ok(actions)
     }
 
     pub(crate) fn open_secrets(&self, action: &Action) -> Result<BTreeMap<String, String>> {
@@ -115,19 +118,18 @@ impl Actions {
         Ok((execution, status))
     }
 
-    /// Runs the trigger's enabled Actions in order and merges what they asked for. The first
-    /// that denies, times out or fails ends the run with `step_blocked`, `step_timeout` or
-    /// `step_error`; the user sees only the catalogue copy, admins the execution log.
-    pub async fn run_trigger(
+    /// Runs `actions` (from [`Actions::enabled`]) in order and merges what they asked for. The
+    /// first that denies, times out or fails ends the run with `step_blocked`, `step_timeout`
+    /// or `step_error`; the user sees only the catalogue copy, admins the execution log.
+    pub async fn run(
         &self,
         tenant: &Tenant,
-        trigger: Trigger,
+        actions: &[Action],
         event: &Value,
         context: &RunContext,
     ) -> Result<Commands> {
-        let actions = self.store.list_actions(&tenant.id, Some(trigger)).await?;
         let mut merged = Commands::default();
-        for action in actions.iter().filter(|action| action.enabled) {
+        for action in actions {
             let (execution, status) = self.execute(tenant, action, event.clone(), context, false).await?;
             let step = step_detail(action);
             let commands = match status {

@@ -2,11 +2,11 @@
 //! session, `pre-user-registration` before the user exists, `post-user-registration` after.
 
 use intelliauth_catalogue::Code;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::mfa::acr_for;
 use super::{Auth, ClientContext};
-use crate::actions::{Commands, CustomClaims, Reuse, RunContext, SessionReuse, Trigger};
+use crate::actions::{Action, Commands, CustomClaims, Reuse, RunContext, SessionReuse, Trigger};
 use crate::model::{Application, Tenant, User};
 use crate::ports::FlowRecord;
 use crate::{ids, Error, Result};
@@ -58,20 +58,26 @@ impl Auth {
         Ok(self.store.get_application(&flow.tenant_id, client_id).await?)
     }
 
-    /// Runs the tenant's enabled `post-login` Actions for `user` signing in to `application`
-    /// with the methods in `amr`; `None` when there are none.
+    /// The trigger's enabled Actions; none when the instance runs no Actions.
+    async fn enabled(&self, tenant_id: &str, trigger: Trigger) -> Result<Vec<Action>> {
+        match &self.actions {
+            Some(actions) => actions.runner.enabled(tenant_id, trigger).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Runs `enabled` (`post-login` Actions) for `user` signing in to `application` with the
+    /// methods in `amr`.
     async fn run_post_login(
         &self,
+        enabled: &[Action],
         tenant: &Tenant,
         user: &User,
         application: Option<&Application>,
         amr: &[String],
         client: &ClientContext,
-    ) -> Result<Option<Commands>> {
-        let Some(actions) = &self.actions else { return Ok(None) };
-        if !actions.runner.has_enabled(&tenant.id, Trigger::PostLogin).await? {
-            return Ok(None);
-        }
+    ) -> Result<Commands> {
+        let Some(actions) = &self.actions else { return Ok(Commands::default()) };
         let event = json!({
             "trigger": Trigger::PostLogin.as_str(),
             "tenant": tenant_detail(tenant),
@@ -83,8 +89,7 @@ impl Auth {
                 "acr": acr_for(amr),
             },
         });
-        let context = run_context(client, Some(&user.id));
-        Ok(Some(actions.runner.run_trigger(tenant, Trigger::PostLogin, &event, &context).await?))
+        actions.runner.run(tenant, enabled, &event, &run_context(client, Some(&user.id))).await
     }
 
     /// What the Actions asked for, applied: `app_metadata` stored, claims for `application`.
@@ -99,7 +104,7 @@ impl Auth {
         if commands.multifactor.is_some() && acr_for(amr) != super::ACR_MULTI_FACTOR {
             return Ok(None);
         }
-        self.apply_app_metadata(user, &commands).await?;
+        self.store_app_metadata(&user.id, &commands.app_metadata).await?;
         // Kept even when empty: it records that this application's Actions ran.
         Ok(Some(CustomClaims {
             client_id: application.map(|app| app.id.clone()),
@@ -119,13 +124,12 @@ impl Auth {
         amr: &[String],
         client: &ClientContext,
     ) -> Result<Option<CustomClaims>> {
-        if self.actions.is_none() {
+        let enabled = self.enabled(&tenant.id, Trigger::PostLogin).await?;
+        if enabled.is_empty() {
             return Ok(None);
         }
         let application = self.flow_application(flow).await?;
-        let Some(commands) = self.run_post_login(tenant, user, application.as_ref(), amr, client).await? else {
-            return Ok(None);
-        };
+        let commands = self.run_post_login(&enabled, tenant, user, application.as_ref(), amr, client).await?;
         match self.settle_post_login(user, application.as_ref(), amr, commands).await? {
             Some(claims) => Ok(Some(claims)),
             // The flow waits at its MFA step; the Actions run again once it is passed.
@@ -135,12 +139,14 @@ impl Auth {
         }
     }
 
-    async fn apply_app_metadata(&self, user: &User, commands: &Commands) -> Result<()> {
-        if commands.app_metadata.is_empty() {
-            return Ok(());
+    /// Merges what Actions set into the user's `app_metadata`.
+    pub(super) async fn store_app_metadata(&self, user_id: &str, metadata: &Map<String, Value>) -> Result<()> {
+        match &self.actions {
+            Some(actions) if !metadata.is_empty() => {
+                Ok(actions.runner.store().merge_app_metadata(user_id, metadata, ids::now_ms()).await?)
+            }
+            _ => Ok(()),
         }
-        let Some(actions) = &self.actions else { return Ok(()) };
-        Ok(actions.runner.store().merge_app_metadata(&user.id, &commands.app_metadata, ids::now_ms()).await?)
     }
 
     /// Runs `pre-user-registration` Actions on a registration that passed validation.
@@ -151,21 +157,18 @@ impl Auth {
         email: &str,
         name: Option<&str>,
         client: &ClientContext,
-    ) -> Result<serde_json::Map<String, Value>> {
-        let Some(actions) = &self.actions else { return Ok(Default::default()) };
-        if !actions.runner.has_enabled(&tenant.id, Trigger::PreUserRegistration).await? {
-            return Ok(Default::default());
-        }
+    ) -> Result<Map<String, Value>> {
+        let enabled = self.enabled(&tenant.id, Trigger::PreUserRegistration).await?;
+        let Some(actions) = self.actions.as_ref().filter(|_| !enabled.is_empty()) else {
+            return Ok(Map::new());
+        };
         let event = json!({
             "trigger": Trigger::PreUserRegistration.as_str(),
             "tenant": tenant_detail(tenant),
             "user": { "email": email, "name": name },
             "request": request_detail(client),
         });
-        let commands = actions
-            .runner
-            .run_trigger(tenant, Trigger::PreUserRegistration, &event, &run_context(client, None))
-            .await?;
+        let commands = actions.runner.run(tenant, &enabled, &event, &run_context(client, None)).await?;
         Ok(commands.app_metadata)
     }
 
@@ -182,9 +185,11 @@ impl Auth {
         });
         let context = run_context(&client, Some(&user.id));
         tokio::spawn(async move {
-            if let Err(error) =
-                actions.runner.run_trigger(&tenant, Trigger::PostUserRegistration, &event, &context).await
-            {
+            let ran = async {
+                let enabled = actions.runner.enabled(&tenant.id, Trigger::PostUserRegistration).await?;
+                actions.runner.run(&tenant, &enabled, &event, &context).await
+            };
+            if let Err(error) = ran.await {
                 if !matches!(error.code, Code::StepBlocked | Code::StepTimeout | Code::StepError) {
                     tracing::warn!(error = %error, "post-user-registration Actions could not run");
                 }
@@ -203,14 +208,14 @@ impl SessionReuse for Auth {
         application: &Application,
         client: &ClientContext,
     ) -> Result<Reuse> {
-        if self.actions.is_none() {
+        // On the authorization hot path: one query when the tenant has no post-login Actions.
+        let enabled = self.enabled(tenant_id, Trigger::PostLogin).await?;
+        if enabled.is_empty() {
             return Ok(Reuse::Proceed(None));
         }
         let tenant = self.tenant(tenant_id).await?;
         let user = self.store.get_user(tenant_id, user_id).await?.ok_or_else(|| Error::new(Code::SessionExpired))?;
-        let Some(commands) = self.run_post_login(&tenant, &user, Some(application), amr, client).await? else {
-            return Ok(Reuse::Proceed(None));
-        };
+        let commands = self.run_post_login(&enabled, &tenant, &user, Some(application), amr, client).await?;
         Ok(match self.settle_post_login(&user, Some(application), amr, commands).await? {
             Some(claims) => Reuse::Proceed(Some(claims)),
             None => Reuse::NeedsSecondFactor,

@@ -52,8 +52,8 @@ impl Auth {
         match management.create_user(tenant_id, new_user.clone()).await {
             Ok(mut user) => {
                 self.finish_flow(&flow).await?;
-                if let Some(actions) = self.actions.as_ref().filter(|_| !app_metadata.is_empty()) {
-                    actions.runner.store().merge_app_metadata(&user.id, &app_metadata, crate::ids::now_ms()).await?;
+                if !app_metadata.is_empty() {
+                    self.store_app_metadata(&user.id, &app_metadata).await?;
                     user.app_metadata = app_metadata;
                 }
                 self.post_registration(&tenant, &user, &client);

@@ -194,14 +194,14 @@ impl Management {
     }
 
     pub async fn delete_action(&self, tenant_id: &str, id: &str, if_match: Option<&IfMatch>) -> Result<()> {
-        let action = self.action(tenant_id, id).await?;
-        if let Some(condition) = if_match {
-            if !condition.matches(&action.meta.etag()) {
-                return Err(Error::precondition_failed(Some(action.meta.etag())));
-            }
-        }
-        self.actions()?.store.delete_action(tenant_id, id).await?;
-        Ok(())
+        let store = &self.actions()?.store;
+        versioned::delete(
+            "action",
+            if_match,
+            || async { Ok(store.get_action(tenant_id, id).await?) },
+            |version| async move { Ok(store.delete_action(tenant_id, id, version).await?) },
+        )
+        .await
     }
 
     /// Every kept code version, newest first.
