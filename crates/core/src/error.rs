@@ -25,6 +25,9 @@ pub struct Error {
     pub www_authenticate: Option<Box<str>>,
     /// The RFC 6749 `error` for OAuth endpoints; sent beside `code` so standard clients work.
     pub oauth_error: Option<&'static str>,
+    /// An HTTP status other than the code's, where HTTP itself names the condition (413 for
+    /// a body over the limit, 405 for a method, 431 for headers); the body is the same.
+    pub status: Option<u16>,
     pub cause: Option<Cause>,
 }
 
@@ -37,8 +40,15 @@ impl Error {
             retry_after_s: None,
             www_authenticate: None,
             oauth_error: None,
+            status: None,
             cause: None,
         }
+    }
+
+    /// Answers with `status` instead of the code's own.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
     }
 
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
@@ -121,10 +131,16 @@ impl Error {
 
     /// The HTTP status: 401 for authentication challenges, otherwise the catalogue's.
     pub fn http_status(&self) -> u16 {
-        if self.www_authenticate.is_some() {
+        let status = self.code.http_status();
+        if let Some(status) = self.status {
+            status
+        } else if self.www_authenticate.is_some() {
             401
+        } else if self.oauth_error.is_some_and(|error| error != "invalid_client") && (400..500).contains(&status) {
+            // RFC 6749 §5.2: OAuth error responses are 400, only invalid_client may be 401.
+            400
         } else {
-            self.code.http_status()
+            status
         }
     }
 
@@ -139,6 +155,12 @@ impl Error {
     /// The message a client sees: the override, or the catalogue's default copy.
     pub fn message(&self) -> &str {
         self.message.as_deref().unwrap_or_else(|| self.code.default_message())
+    }
+
+    /// RFC 6749's `error_description`, for the client's developer: the technical reason
+    /// when there is one (`details.reason`), else the message.
+    pub fn developer_description(&self) -> &str {
+        self.details.get("reason").and_then(Value::as_str).unwrap_or_else(|| self.message())
     }
 }
 

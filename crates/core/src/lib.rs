@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod ids;
 pub mod management;
+pub mod merge_patch;
 pub mod mfa;
 pub mod model;
 pub mod page;

@@ -167,6 +167,14 @@ impl FailurePolicy {
     }
 }
 
+/// Whose password attempts are counted: an account, or an address without one (by digest),
+/// which locks the same way so a lock does not reveal which addresses have accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptSubject<'a> {
+    User(&'a str),
+    Unknown { tenant_id: &'a str, email_digest: &'a str },
+}
+
 /// Persistence for sign-in. Every operation that must be exact under concurrency (and
 /// across nodes) is one SQL statement: counting failures, finishing a flow, consuming a
 /// token or a captcha challenge.
@@ -183,14 +191,26 @@ pub trait AuthStore: Send + Sync + 'static {
         lock_event: &Event,
     ) -> StoreResult<Lockout>;
     async fn clear_failed_sign_ins(&self, user_id: &str) -> StoreResult<()>;
-    /// Counts a failed sign-in for an address that has no account, with the same cost as
-    /// [`AuthStore::record_failed_sign_in`].
-    async fn record_unknown_sign_in(
+    /// Counts a password attempt before its password is checked, so concurrent guesses
+    /// cannot all be evaluated: the attempt that takes the count past the threshold locks
+    /// the subject, and while it is locked nothing changes. Returns the lockout after this
+    /// attempt; when `locked_until` is in the future the attempt must be refused unchecked.
+    /// `lock_event` is appended when this attempt is the one that locks.
+    async fn reserve_sign_in_attempt(
         &self,
-        tenant_id: &str,
-        email_digest: &str,
+        subject: AttemptSubject<'_>,
+        policy: FailurePolicy,
+        lock_event: Option<&Event>,
+    ) -> StoreResult<Lockout>;
+    /// Settles a reserved attempt whose password was wrong: locks the subject when the
+    /// count has reached the threshold, and appends `events` (and `lock_event` when this
+    /// settlement locks). Unknown addresses and accounts cost the same.
+    async fn settle_failed_sign_in(
+        &self,
+        subject: AttemptSubject<'_>,
         policy: FailurePolicy,
         events: &[Event],
+        lock_event: Option<&Event>,
     ) -> StoreResult<()>;
     /// Deletes what has expired: flows, captcha challenges, single-use tokens, old counters.
     async fn prune_expired(&self, now: i64, keep_ms: i64) -> StoreResult<u64>;
@@ -373,20 +393,28 @@ pub trait AuthorizationStore: Send + Sync + 'static {
     /// The request's parameters and creation time, if unexpired.
     async fn authorization_request(&self, id: &str, tenant_id: &str, now: i64) -> StoreResult<Option<(String, i64)>>;
     async fn insert_code(&self, code: &CodeRecord) -> StoreResult<()>;
-    /// Uses the code once. `Err(Conflict)` when it exists but was already used (a replay).
-    async fn consume_code(&self, digest: &str, now: i64) -> StoreResult<Option<CodeRecord>>;
-    /// Notes the refresh family a code's exchange started.
-    async fn set_code_family(&self, digest: &str, family_id: &str) -> StoreResult<()>;
-    /// The refresh family a (used) code started, if any.
-    async fn code_family(&self, digest: &str) -> StoreResult<Option<String>>;
+    /// Uses the code once, noting in the same statement the grant (refresh family) its
+    /// exchange starts, so a replay racing the exchange still finds it. `Err(Conflict)`
+    /// when it exists but was already used (a replay).
+    async fn consume_code(&self, digest: &str, now: i64, grant_id: &str) -> StoreResult<Option<CodeRecord>>;
+    /// The tenant and grant of a used code, if any.
+    async fn code_grant(&self, digest: &str) -> StoreResult<Option<(String, String)>>;
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()>;
-    /// Marks the token rotated if it is current; returns it either way (`None` if unknown).
-    /// `rotated_now` is true only for the one caller that rotated it.
+    /// Marks the token rotated if it is current and its grant is not revoked; returns it
+    /// either way (`None` if unknown), with `revoked_at` set when its grant was revoked
+    /// (even after it was issued: a family revoked while a racing rotation inserted its
+    /// successor stays revoked). `rotated_now` is true only for the one caller that rotated it.
     async fn rotate_refresh_token(&self, digest: &str, now: i64) -> StoreResult<Option<(RefreshTokenRecord, bool)>>;
     async fn refresh_token(&self, digest: &str) -> StoreResult<Option<RefreshTokenRecord>>;
     /// Records a client assertion's `jti`; `Err(Conflict)` if it was used before.
     async fn use_assertion_id(&self, tenant_id: &str, client_id: &str, jti: &str, expires_at: i64) -> StoreResult<()>;
-    async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> StoreResult<()>;
+    /// Revokes a grant: every refresh token of the family, and every access token carrying
+    /// its `grant_id`, including tokens issued after this call. Kept until `until`.
+    async fn revoke_grant(&self, tenant_id: &str, grant_id: &str, until: i64, now: i64) -> StoreResult<()>;
+    /// Revokes one access token by `jti` until it expires.
+    async fn revoke_access_token(&self, tenant_id: &str, jti: &str, until: i64) -> StoreResult<()>;
+    /// Whether any of these token or grant ids was revoked.
+    async fn any_revoked(&self, ids: &[&str]) -> StoreResult<bool>;
     async fn consented_scopes(&self, tenant_id: &str, user_id: &str, client_id: &str) -> StoreResult<Vec<String>>;
     async fn set_consent(
         &self,
@@ -398,8 +426,16 @@ pub trait AuthorizationStore: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Every consent of the user: client id, scopes, when granted.
     async fn user_consents(&self, tenant_id: &str, user_id: &str) -> StoreResult<Vec<(String, Vec<String>, i64)>>;
-    /// Withdraws the consent and ends the refresh tokens the client holds for the user.
-    async fn revoke_consent(&self, tenant_id: &str, user_id: &str, client_id: &str, now: i64) -> StoreResult<bool>;
+    /// Withdraws the consent and revokes the grants (refresh and access tokens) the client
+    /// holds for the user; grants end at `until`.
+    async fn revoke_consent(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        client_id: &str,
+        until: i64,
+        now: i64,
+    ) -> StoreResult<bool>;
 }
 
 /// A refresh token as stored (the token itself is not).

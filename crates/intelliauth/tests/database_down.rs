@@ -10,23 +10,47 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{postgres_url, Options, Server};
+use common::{postgres_url, Options, Reply, Server};
 use reqwest::StatusCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-/// Forwards TCP connections to PostgreSQL until stopped.
+/// Forwards TCP connections to PostgreSQL until stopped; while `stalled`, it keeps every
+/// connection open and accepts new ones but forwards nothing (a database that never answers).
 struct Proxy {
     address: SocketAddr,
     upstream: String,
     tasks: Vec<JoinHandle<()>>,
+    stalled: Arc<AtomicBool>,
+}
+
+/// Copies one direction of a connection, dropping what arrives while `stalled`.
+async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, stalled: Arc<AtomicBool>) {
+    let mut buffer = vec![0u8; 16 * 1024];
+    while let Ok(read) = from.read(&mut buffer).await {
+        if read == 0 {
+            break;
+        }
+        if !stalled.load(Ordering::SeqCst) && to.write_all(&buffer[..read]).await.is_err() {
+            break;
+        }
+    }
 }
 
 impl Proxy {
     async fn start(upstream: String, address: SocketAddr) -> Proxy {
+        Proxy::start_with(upstream, address, Arc::default()).await
+    }
+
+    async fn start_with(upstream: String, address: SocketAddr, stalled: Arc<AtomicBool>) -> Proxy {
         let listener = TcpListener::bind(address).await.expect("bind proxy");
         let address = listener.local_addr().unwrap();
         let target = upstream.clone();
+        let flag = stalled.clone();
         let acceptor = tokio::spawn(async move {
             // Aborting this task drops the guard, which aborts every copy loop: connections cut.
             struct AbortOnDrop(Vec<JoinHandle<()>>);
@@ -36,17 +60,20 @@ impl Proxy {
                 }
             }
             let mut guard = AbortOnDrop(Vec::new());
-            while let Ok((mut inbound, _)) = listener.accept().await {
+            while let Ok((inbound, _)) = listener.accept().await {
                 let target = target.clone();
+                let stalled = flag.clone();
                 let handle = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(&target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    if let Ok(outbound) = TcpStream::connect(&target).await {
+                        let (in_read, in_write) = inbound.into_split();
+                        let (out_read, out_write) = outbound.into_split();
+                        tokio::join!(pump(in_read, out_write, stalled.clone()), pump(out_read, in_write, stalled));
                     }
                 });
                 guard.0.push(handle);
             }
         });
-        Proxy { address, upstream, tasks: vec![acceptor] }
+        Proxy { address, upstream, tasks: vec![acceptor], stalled }
     }
 
     /// Closes the port and cuts every open connection.
@@ -58,8 +85,12 @@ impl Proxy {
     }
 
     async fn restart(&mut self) {
-        let again = Proxy::start(self.upstream.clone(), self.address).await;
+        let again = Proxy::start_with(self.upstream.clone(), self.address, self.stalled.clone()).await;
         self.tasks = again.tasks;
+    }
+
+    fn stall(&self, stalled: bool) {
+        self.stalled.store(stalled, Ordering::SeqCst);
     }
 }
 
@@ -72,18 +103,56 @@ fn host_port(url: &str) -> (String, String) {
     (host, authority.to_owned())
 }
 
-#[tokio::test]
-async fn database_outage_is_service_unavailable_then_recovers() {
+/// A server on PostgreSQL reached through a proxy, with a 1 s acquire timeout.
+async fn behind_proxy() -> Option<(Proxy, Server)> {
     let Some(url) = postgres_url() else {
-        eprintln!("skipped: set {} to run the database outage test", common::TEST_DATABASE_ENV);
-        return;
+        eprintln!("skipped: set {} to run the database outage tests", common::TEST_DATABASE_ENV);
+        return None;
     };
     let (upstream, authority) = host_port(&url);
-    let mut proxy = Proxy::start(upstream, "127.0.0.1:0".parse().unwrap()).await;
+    let proxy = Proxy::start(upstream, "127.0.0.1:0".parse().unwrap()).await;
     let user_part = authority.rsplit_once('@').map(|(user, _)| format!("{user}@")).unwrap_or_default();
     let via = url.replacen(&authority, &format!("{user_part}{}", proxy.address), 1);
     let options = Options { postgres_via: Some(via), ..Options::default() }.arg("--db-acquire-timeout-ms", 1000);
     let server = Server::start_with(options).await;
+    Some((proxy, server))
+}
+
+/// The database keeps its connections open and takes new ones but never answers: every
+/// request still gets `service_unavailable` within a few seconds (acquire timeout plus the
+/// operation margin), the JSON sign-in included, and the server recovers when it answers again.
+#[tokio::test]
+async fn database_that_never_answers_is_service_unavailable_within_seconds() {
+    let Some((proxy, server)) = behind_proxy().await else { return };
+    let id = server.create_user("silent@example.com").await;
+    let path = format!("/v1/tenants/default/users/{id}");
+    assert_eq!(server.get(&path).await.status, StatusCode::OK);
+
+    proxy.stall(true);
+    for request in 0..3 {
+        let started = Instant::now();
+        let down = server.get(&path).await;
+        let took = started.elapsed();
+        down.assert_error(503, "service_unavailable");
+        assert!(took < Duration::from_secs(5), "request {request} answered after {took:?}, not within seconds");
+    }
+    let started = Instant::now();
+    let url = server.url("/t/default/api/login");
+    let sign_in = Reply::from(reqwest::Client::new().post(url).send().await.unwrap()).await;
+    sign_in.assert_error(503, "service_unavailable");
+    assert!(started.elapsed() < Duration::from_secs(5), "sign-in answered after {:?}", started.elapsed());
+
+    proxy.stall(false);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while server.get(&path).await.status != StatusCode::OK {
+        assert!(Instant::now() < deadline, "did not recover after the database answered again");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn database_outage_is_service_unavailable_then_recovers() {
+    let Some((mut proxy, server)) = behind_proxy().await else { return };
 
     let id = server.create_user("up@example.com").await;
     let path = format!("/v1/tenants/default/users/{id}");

@@ -153,8 +153,9 @@ impl Oidc {
         let fail = |error: Error| {
             let mut pairs = vec![
                 ("error", error.oauth_error.unwrap_or("invalid_request")),
-                ("error_description", error.message()),
-                ("code", error.code.as_str()),
+                ("error_description", error.developer_description()),
+                // Not `code`: clients read that as an authorization code (authlib does).
+                ("error_code", error.code.as_str()),
                 ("iss", issuer.as_str()),
             ];
             if let Some(state) = state.as_deref() {
@@ -198,13 +199,18 @@ impl Oidc {
         }
         let challenge = match (params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {
             (Some(challenge), Some("S256")) if challenge.len() == 43 => challenge.to_owned(),
-            (None, _) => return Ok(fail(Error::new(Code::PkceRequired).oauth("invalid_request"))),
-            _ => {
+            (None, _) => {
                 return Ok(fail(
                     Error::new(Code::PkceRequired)
                         .oauth("invalid_request")
-                        .with_message("Use PKCE with code_challenge_method=S256."),
+                        .with_detail("reason", "code_challenge is required"),
                 ))
+            }
+            _ => {
+                return Ok(fail(Error::new(Code::PkceRequired).oauth("invalid_request").with_detail(
+                    "reason",
+                    "code_challenge_method must be S256 with a 43-character code_challenge (plain is not accepted)",
+                )))
             }
         };
         let prompts: Vec<&str> = params.prompt.as_deref().unwrap_or("").split(' ').filter(|p| !p.is_empty()).collect();
@@ -416,9 +422,12 @@ impl Oidc {
         Ok(serde_json::json!({ "data": data, "next_cursor": null }))
     }
 
-    /// Withdraws a consent (the user or an admin); the client's refresh tokens for the user end.
+    /// Withdraws a consent (the user or an admin); the client's grants for the user end,
+    /// refresh and access tokens alike.
     pub async fn revoke_consent(&self, tenant_id: &str, user_id: &str, client_id: &str) -> Result<()> {
-        if self.authorizations.revoke_consent(tenant_id, user_id, client_id, ids::now_ms()).await? {
+        let now = ids::now_ms();
+        let until = now + crate::exchange::GRANT_LIFETIME_BOUND_MS;
+        if self.authorizations.revoke_consent(tenant_id, user_id, client_id, until, now).await? {
             Ok(())
         } else {
             Err(Error::not_found("consent"))

@@ -77,6 +77,21 @@ impl ClientCredentials {
         assertion: Option<(&str, &str)>,
         issuer: &str,
     ) -> Result<ClientCredentials> {
+        let credentials = Self::read(authorization, form_id, form_secret, assertion, issuer)?;
+        // No client id has a NUL in it (and PostgreSQL cannot even look one up).
+        if credentials.client_id.contains('\0') || credentials.secret.as_deref().is_some_and(|s| s.contains('\0')) {
+            return Err(invalid_client(issuer).with_detail("reason", "the client credentials contain a NUL character"));
+        }
+        Ok(credentials)
+    }
+
+    fn read(
+        authorization: Option<&str>,
+        form_id: Option<&str>,
+        form_secret: Option<&str>,
+        assertion: Option<(&str, &str)>,
+        issuer: &str,
+    ) -> Result<ClientCredentials> {
         let basic = authorization.and_then(|value| {
             let (scheme, encoded) = value.split_once(' ')?;
             scheme.eq_ignore_ascii_case("basic").then_some(encoded.trim())

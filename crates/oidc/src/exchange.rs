@@ -15,11 +15,17 @@ use crate::jwt;
 use crate::keys::Algorithm;
 use crate::provider::{Oidc, TokenRequest, TokenResponse};
 
-/// Tokens just issued, and the refresh family they belong to.
+/// Tokens just issued.
 pub(crate) struct Issued {
     pub response: TokenResponse,
-    pub family_id: Option<String>,
 }
+
+/// How long after it starts any token of a grant can still be valid: the longest refresh
+/// family (400 days) and the longest access token after it (a day). A revoked grant whose
+/// own end is not at hand is remembered this long.
+pub(crate) const GRANT_LIFETIME_BOUND_MS: i64 = (400 + 1) * 86_400_000;
+/// The longest access token lifetime a tenant or application may set.
+pub(crate) const ACCESS_TOKEN_BOUND_MS: i64 = 86_400_000;
 
 pub(crate) fn invalid_grant(reason: &str) -> Error {
     Error::new(Code::InvalidGrant).oauth("invalid_grant").with_detail("reason", reason)
@@ -51,13 +57,17 @@ impl Oidc {
             .filter(|code| !code.is_empty() && code.len() <= 128)
             .ok_or_else(|| invalid_grant("no code"))?;
         let now = ids::now_ms();
-        let record = match self.authorizations.consume_code(&secret::digest(code), now).await {
+        // The grant this exchange starts: its refresh family, and the `grant_id` its access
+        // tokens carry, so revoking it ends both.
+        let grant_id = ids::new_id("rtf");
+        let record = match self.authorizations.consume_code(&secret::digest(code), now, &grant_id).await {
             Ok(Some(record)) => record,
             Ok(None) => return Err(invalid_grant("the code is unknown or expired")),
             Err(StoreError::Conflict) => {
-                // A replayed code may be stolen: end what its first exchange issued.
-                if let Some(family) = self.authorizations.code_family(&secret::digest(code)).await? {
-                    self.authorizations.revoke_refresh_family(&family, now).await?;
+                // A replayed code may be stolen: end what its first exchange issued, access
+                // token included (RFC 6749 §4.1.2).
+                if let Some((code_tenant, grant)) = self.authorizations.code_grant(&secret::digest(code)).await? {
+                    self.authorizations.revoke_grant(&code_tenant, &grant, now + GRANT_LIFETIME_BOUND_MS, now).await?;
                 }
                 return Err(invalid_grant("the code was already used"));
             }
@@ -77,22 +87,22 @@ impl Oidc {
             Some(user) if !user.disabled => user,
             _ => return Err(invalid_grant("the user can no longer sign in")),
         };
-        let issued = self.issue_tokens(tenant, application, &user, &granted, None).await?;
-        if let Some(family) = &issued.family_id {
-            self.authorizations.set_code_family(&record.digest, family).await?;
-        }
+        let settings = tenant.settings.oauth.for_application(&application.token_settings);
+        let grant = (grant_id.as_str(), now + settings.refresh_absolute_s as i64 * 1000);
+        let issued = self.issue_tokens(tenant, application, &user, &granted, grant).await?;
         Ok(issued.response)
     }
 
     /// Access token, ID token (with `openid`) and refresh token (with `offline_access`, when
-    /// the client may refresh). `family` continues a refresh family instead of starting one.
+    /// the client may refresh), all of `grant`: its id (the refresh family, which access
+    /// tokens carry as `grant_id` so revoking the grant ends them) and when the family ends.
     pub(crate) async fn issue_tokens(
         &self,
         tenant: &Tenant,
         application: &Application,
         user: &User,
         granted: &Granted,
-        family: Option<(&str, i64)>,
+        grant: (&str, i64),
     ) -> Result<Issued> {
         let keys = self.tenant_keys(tenant).await?;
         let issuer = self.issuer(&tenant.id);
@@ -104,6 +114,7 @@ impl Oidc {
             "iss": issuer, "sub": user.id, "aud": issuer, "client_id": application.id,
             "exp": now_s + lifetime as i64, "iat": now_s, "jti": ids::new_id("at"),
             "scope": granted.scope, "auth_time": granted.auth_time, "acr": granted.acr, "amr": granted.amr,
+            "grant_id": grant.0,
         });
         add_custom_claims(&mut access_claims, &granted.custom_claims.access_token);
         let access_header = json!({ "alg": keys.alg.as_str(), "typ": "at+jwt", "kid": keys.kid });
@@ -130,11 +141,8 @@ impl Oidc {
         });
         let refreshable =
             scopes.contains(&"offline_access") && application.allowed_grants.contains(&Grant::RefreshToken);
-        let (refresh_token, family_id) = if refreshable {
-            let (family_id, family_expires_at) = match family {
-                Some((id, expires)) => (id.to_owned(), expires),
-                None => (ids::new_id("rtf"), now + settings.refresh_absolute_s as i64 * 1000),
-            };
+        let refresh_token = if refreshable {
+            let (family_id, family_expires_at) = (grant.0.to_owned(), grant.1);
             let token = secret::generate("iar_");
             let record = RefreshTokenRecord {
                 digest: secret::digest(&token),
@@ -151,13 +159,13 @@ impl Oidc {
                 revoked_at: None,
             };
             self.authorizations.insert_refresh_token(&record).await?;
-            (Some(token), Some(family_id))
+            Some(token)
         } else {
-            (None, None)
+            None
         };
         let response =
             TokenResponse { access_token, expires_in: lifetime, scope: granted.scope.clone(), id_token, refresh_token };
-        Ok(Issued { response, family_id })
+        Ok(Issued { response })
     }
 
     /// OIDC userinfo for a bearer access token.
@@ -176,12 +184,36 @@ impl Oidc {
                 "Bearer realm=\"intelliauth\", error=\"invalid_token\", error_description=\"The access token expired\"",
             ));
         }
+        if self.access_token_revoked(&claims).await? {
+            return Err(Error::unauthenticated("invalid_credential", "The access token was revoked"));
+        }
         Ok(claims)
+    }
+
+    /// Whether an unexpired access token of this tenant was revoked: by its `jti`, with its
+    /// grant, or because its user was disabled or removed since. Read from the store, so a
+    /// revocation holds on every node.
+    pub(crate) async fn access_token_revoked(&self, claims: &Value) -> Result<bool> {
+        let jti = claims["jti"].as_str().unwrap_or_default();
+        let grant = claims["grant_id"].as_str().unwrap_or_default();
+        if self.authorizations.any_revoked(&[jti, grant]).await? {
+            return Ok(true);
+        }
+        let tenant_id = self.token_tenant_of(claims).unwrap_or_default();
+        let subject = claims["sub"].as_str().unwrap_or_default();
+        // Tokens of the client credentials grant name the application, not a user.
+        if subject == claims["client_id"].as_str().unwrap_or_default() {
+            return Ok(false);
+        }
+        Ok(!matches!(self.store.get_user(&tenant_id, subject).await?, Some(user) if !user.disabled))
     }
 
     /// The tenant whose issuer a token names (unverified: verify with [`Oidc::verify_access_token`]).
     pub fn token_tenant(&self, token: &str) -> Option<String> {
-        let claims = jwt::unverified_claims(token)?;
+        self.token_tenant_of(&jwt::unverified_claims(token)?)
+    }
+
+    fn token_tenant_of(&self, claims: &Value) -> Option<String> {
         let prefix = self.issuer("");
         claims["iss"].as_str()?.strip_prefix(&prefix).filter(|t| !t.is_empty() && !t.contains('/')).map(str::to_owned)
     }
@@ -191,8 +223,10 @@ impl Oidc {
             bearer.ok_or_else(|| Error::unauthenticated("missing_credential", "An access token is required"))?;
         let invalid = || Error::unauthenticated("invalid_credential", "The access token is not valid");
         let claims = self.verify_access_token(tenant_id, token).await?;
-        let user =
-            self.store.get_user(tenant_id, claims["sub"].as_str().unwrap_or_default()).await?.ok_or_else(invalid)?;
+        let user = match self.store.get_user(tenant_id, claims["sub"].as_str().unwrap_or_default()).await? {
+            Some(user) if !user.disabled => user,
+            _ => return Err(invalid()),
+        };
         let scopes: Vec<&str> = claims["scope"].as_str().unwrap_or_default().split(' ').collect();
         let mut info = json!({ "sub": user.id });
         if scopes.contains(&"email") {

@@ -3,11 +3,13 @@
 
 use intelliauth_catalogue::Code;
 use intelliauth_core::model::{Application, Grant, Tenant};
+use intelliauth_core::ports::RefreshTokenRecord;
 use intelliauth_core::{ids, secret, Error, Result};
 
 use crate::authorize::Granted;
 use crate::client_auth::ClientCredentials;
-use crate::exchange::invalid_grant;
+use crate::exchange::{invalid_grant, ACCESS_TOKEN_BOUND_MS};
+use crate::jwt;
 use crate::provider::{Oidc, TokenRequest, TokenResponse};
 
 fn revoked() -> Error {
@@ -54,14 +56,14 @@ impl Oidc {
             // count that as no time elapsed, so a zero grace window still means no reuse.
             if record.rotated_at.is_some_and(|rotated| (now - rotated).max(0) >= grace_ms) {
                 // A rotated token came back after the grace window: it was copied. End the family.
-                self.authorizations.revoke_refresh_family(&record.family_id, now).await?;
+                self.revoke_family(&record, now).await?;
                 return Err(revoked().with_detail("reason", "refresh token reuse"));
             }
         }
         let user = match self.store.get_user(&tenant.id, &record.user_id).await? {
             Some(user) if !user.disabled => user,
             _ => {
-                self.authorizations.revoke_refresh_family(&record.family_id, now).await?;
+                self.revoke_family(&record, now).await?;
                 return Err(revoked());
             }
         };
@@ -77,24 +79,49 @@ impl Oidc {
         // A refreshed ID token carries no nonce (OIDC Core §12.2).
         granted.nonce = None;
         let issued = self
-            .issue_tokens(tenant, application, &user, &granted, Some((&record.family_id, record.family_expires_at)))
+            .issue_tokens(tenant, application, &user, &granted, (&record.family_id, record.family_expires_at))
             .await?;
         Ok(issued.response)
     }
 
-    /// RFC 7009: revokes a refresh token's family. Unknown tokens and access tokens answer
-    /// the same (access tokens are short-lived JWTs and end by themselves).
+    /// Revokes the grant a refresh token belongs to, remembered until its last access
+    /// token could expire.
+    async fn revoke_family(&self, record: &RefreshTokenRecord, now: i64) -> Result<()> {
+        let until = record.family_expires_at.max(now) + ACCESS_TOKEN_BOUND_MS;
+        Ok(self.authorizations.revoke_grant(&record.tenant_id, &record.family_id, until, now).await?)
+    }
+
+    /// RFC 7009: revokes a refresh token's grant (its family and the access tokens issued
+    /// with it), or one access token. Tokens that are unknown, foreign or of another client
+    /// answer the same, so the endpoint tells nothing about them.
     pub async fn revoke(&self, tenant_id: &str, client: ClientCredentials, token: &str) -> Result<()> {
-        self.tenant(tenant_id).await?;
+        let tenant = self.tenant(tenant_id).await?;
         let application = self.authenticate_client(tenant_id, &client).await?;
-        if token.is_empty() || token.len() > 128 {
+        if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
             return Ok(());
         }
         if let Some(record) = self.authorizations.refresh_token(&secret::digest(token)).await? {
             if record.tenant_id == tenant_id && record.client_id == application.id {
-                self.authorizations.revoke_refresh_family(&record.family_id, ids::now_ms()).await?;
+                self.revoke_family(&record, ids::now_ms()).await?;
+            }
+            return Ok(());
+        }
+        let keys = self.tenant_keys(&tenant).await?;
+        let Some((_, claims)) = jwt::decode_verified(token, &keys.jwks) else { return Ok(()) };
+        let ours = claims["iss"] == self.issuer(tenant_id).as_str()
+            && claims["client_id"] == application.id.as_str()
+            && claims["jti"].is_string();
+        if ours {
+            let until = claims["exp"].as_i64().unwrap_or_default().saturating_mul(1000);
+            if until > ids::now_ms() {
+                let jti = claims["jti"].as_str().unwrap_or_default();
+                self.authorizations.revoke_access_token(tenant_id, jti, until).await?;
             }
         }
         Ok(())
     }
 }
+
+/// The longest token `/oauth/revoke` looks at: access tokens are JWTs of a few KiB at most,
+/// Actions' claims included.
+const MAX_TOKEN_BYTES: usize = 16 * 1024;

@@ -52,7 +52,7 @@ impl IntoResponse for ApiError {
 /// The catalogue code for a response produced outside our handlers.
 pub(crate) fn code_for_bare_status(status: StatusCode) -> Code {
     match status.as_u16() {
-        404 | 405 => Code::NotFound,
+        404 => Code::NotFound,
         408 => Code::NetworkError,
         429 => Code::RateLimited,
         503 => Code::ServiceUnavailable,
@@ -64,9 +64,9 @@ pub(crate) fn code_for_bare_status(status: StatusCode) -> Code {
 /// The JSON body every error response has.
 pub(crate) fn error_body(error: &Error, request_id: &str) -> Value {
     let mut details = error.details.clone();
-    if let (Some(seconds), Some(intelliauth_catalogue::RetryAfter::DetailsRetryAfterS)) =
-        (error.retry_after_s, error.code.entry().retry_after)
-    {
+    // Every answer that says when to retry says it in the body too, for clients that cannot
+    // read headers (browsers across origins without an exposed Retry-After).
+    if let Some(seconds) = error.retry_after_s {
         details.insert("retry_after_s".into(), seconds.into());
     }
     let mut body = json!({
@@ -77,7 +77,7 @@ pub(crate) fn error_body(error: &Error, request_id: &str) -> Value {
     });
     if let Some(rfc_error) = error.oauth_error {
         body["error"] = rfc_error.into();
-        body["error_description"] = error.message().into();
+        body["error_description"] = error.developer_description().into();
     }
     body
 }
@@ -86,7 +86,18 @@ pub(crate) fn error_body(error: &Error, request_id: &str) -> Value {
 pub(crate) fn render(error: &Error, request_id: &str, wants_html: bool) -> Response {
     let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = if wants_html {
-        (status, Html(error_page(error, request_id))).into_response()
+        let mut page = (status, Html(error_page(error, request_id))).into_response();
+        // The same protection as the sign-in pages: no script, no framing.
+        let headers = page.headers_mut();
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+            ),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        page
     } else {
         (status, axum::Json(error_body(error, request_id))).into_response()
     };
@@ -96,6 +107,10 @@ pub(crate) fn render(error: &Error, request_id: &str, wants_html: bool) -> Respo
     }
     if let Some(challenge) = error.www_authenticate.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
         headers.insert(header::WWW_AUTHENTICATE, challenge);
+    } else if status == StatusCode::UNAUTHORIZED {
+        // RFC 9110 §15.5.2: every 401 names a scheme. Bearer, because it is what our APIs
+        // take and browsers show no password dialog for it.
+        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"intelliauth\""));
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

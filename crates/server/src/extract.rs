@@ -39,7 +39,7 @@ pub async fn read_body(body: Body, limits: BodyLimits) -> Result<axum::body::Byt
         Ok(Err(error)) if is_length_limit(&error) => {
             let mut fields = FieldErrors::new();
             fields.add("body", format!("must be at most {} bytes", limits.max_bytes));
-            Err(ApiError(Error::validation(fields)))
+            Err(ApiError(Error::validation(fields).with_status(413)))
         }
         Ok(Err(error)) => Err(ApiError(Error::new(Code::NetworkError).with_cause(error.to_string()))),
         Ok(Ok(bytes)) => Ok(bytes),
@@ -71,8 +71,20 @@ impl FromRequest<AppState> for FormBody {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let bytes = read_body(request.into_body(), state.body_limits).await?;
+        let mut fields = FieldErrors::new();
         // Empty values count as absent, as form posts send empty fields.
-        Ok(FormBody(form_urlencoded::parse(&bytes).into_owned().filter(|(_, value)| !value.is_empty()).collect()))
+        let form: HashMap<String, String> =
+            form_urlencoded::parse(&bytes).into_owned().filter(|(_, value)| !value.is_empty()).collect();
+        for (name, value) in &form {
+            if name.contains('\0') || value.contains('\0') {
+                fields.add(&name.replace('\0', ""), NUL_MESSAGE);
+            }
+        }
+        if fields.is_empty() {
+            Ok(FormBody(form))
+        } else {
+            Err(ApiError(Error::validation(fields)))
+        }
     }
 }
 
@@ -94,7 +106,16 @@ impl FromRequest<AppState> for JsonObject {
             return Err(ApiError(Error::validation(fields)));
         }
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(JsonObject(Fields::new(map))),
+            Ok(Value::Object(map)) => {
+                for (name, value) in &map {
+                    find_nul(name, value, &mut fields);
+                }
+                if fields.is_empty() {
+                    Ok(JsonObject(Fields::new(map)))
+                } else {
+                    Err(ApiError(Error::validation(fields)))
+                }
+            }
             Ok(_) => {
                 fields.add("body", "must be a JSON object");
                 Err(ApiError(Error::validation(fields)))
@@ -104,6 +125,30 @@ impl FromRequest<AppState> for JsonObject {
                 Err(ApiError(Error::validation(fields)))
             }
         }
+    }
+}
+
+const NUL_MESSAGE: &str = "must not contain a NUL character";
+
+/// Records every string (or key) at or below `path` that holds a NUL character: no field of
+/// ours has a use for one, and PostgreSQL cannot store it.
+fn find_nul(path: &str, value: &Value, fields: &mut FieldErrors) {
+    let has_nul = |text: &str| text.contains('\0');
+    let shown = |path: &str| path.replace('\0', "\\u0000");
+    match value {
+        Value::String(text) if has_nul(text) || has_nul(path) => fields.add(&shown(path), NUL_MESSAGE),
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                find_nul(&format!("{path}[{index}]"), item, fields);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                find_nul(&format!("{path}.{key}"), item, fields);
+            }
+        }
+        _ if has_nul(path) => fields.add(&shown(path), NUL_MESSAGE),
+        _ => {}
     }
 }
 
@@ -245,6 +290,18 @@ impl Fields {
                     }
                 }
             }
+            Some(other) => {
+                self.wrong_type(key, "an object", &other);
+                None
+            }
+        }
+    }
+
+    /// An object to apply as an RFC 7396 merge patch (absent or `null`: no change).
+    pub fn optional_merge_patch(&mut self, key: &str) -> Option<intelliauth_core::merge_patch::MergePatch> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => None,
+            Some(patch @ Value::Object(_)) => Some(intelliauth_core::merge_patch::MergePatch(patch)),
             Some(other) => {
                 self.wrong_type(key, "an object", &other);
                 None

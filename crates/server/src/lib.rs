@@ -6,6 +6,7 @@ pub mod api;
 mod client_ip;
 mod cors;
 mod docs;
+mod door;
 mod error;
 pub mod extract;
 mod fault;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use intelliauth_catalogue::Code;
@@ -13,10 +13,10 @@ use intelliauth_core::Error;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
-use crate::client_ip;
 use crate::error::{code_for_bare_status, render, ApiError, PendingError, Rendered};
 use crate::request_id;
 use crate::state::AppState;
+use crate::{client_ip, door};
 
 /// Operational endpoints that probes and scrapers hit; they are not rate limited so a
 /// busy instance is never declared dead for being busy.
@@ -50,8 +50,13 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
 
     let span = tracing::info_span!("request", %request_id, %method, %route);
 
-    let limited =
-        if is_operational(&route) { Ok(()) } else { state.rate_limits.check(client_ip, credential_key(&request)) };
+    let limited = door::check(&request).and_then(|()| {
+        if is_operational(&route) {
+            Ok(())
+        } else {
+            state.rate_limits.check(client_ip, credential_key(&request))
+        }
+    });
     let response = match limited {
         Err(error) => ApiError(error).into_response(),
         Ok(()) => {
@@ -67,7 +72,8 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         }
     };
 
-    let (mut response, error_code) = finish(response, &request_id, html, &span);
+    let (mut response, error_code) = finish(response, &request_id, method.as_str(), html, &span);
+    door::harden(&mut response);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(request_id::HEADER, value);
     }
@@ -79,6 +85,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
 fn finish(
     mut response: Response,
     request_id: &str,
+    method: &str,
     html: bool,
     span: &tracing::Span,
 ) -> (Response, Option<&'static str>) {
@@ -90,11 +97,31 @@ fn finish(
     }
     let error = match response.extensions_mut().remove::<PendingError>() {
         Some(PendingError(error)) => error,
+        // The router's own 405 names the methods the route has in `Allow`; keep them.
+        None if status == StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let error = door::method_not_allowed(method).with_cause("method not routed");
+            let (mut rendered, code) = log_and_render(&error, request_id, html, span);
+            if let Some(allow) = allow {
+                rendered.headers_mut().insert(header::ALLOW, allow);
+            }
+            return (rendered, code);
+        }
         None if status.is_client_error() || status.is_server_error() => {
             Arc::new(Error::new(code_for_bare_status(status)).with_cause(format!("bare {status} from the framework")))
         }
         None => return (response, None),
     };
+    log_and_render(&error, request_id, html, span)
+}
+
+/// Logs a refused or failed request and renders its error.
+fn log_and_render(
+    error: &Error,
+    request_id: &str,
+    html: bool,
+    span: &tracing::Span,
+) -> (Response, Option<&'static str>) {
     let _entered = span.enter();
     let cause = error.cause.as_ref().map(ToString::to_string);
     if error.code == Code::ServerError || error.http_status() >= 500 {
@@ -102,5 +129,5 @@ fn finish(
     } else {
         tracing::info!(code = error.code.as_str(), cause = cause.as_deref().unwrap_or(""), "request refused");
     }
-    (render(&error, request_id, html), Some(error.code.as_str()))
+    (render(error, request_id, html), Some(error.code.as_str()))
 }

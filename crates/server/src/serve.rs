@@ -15,6 +15,10 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+/// What hyper itself reads before answering a bare 431; `door` refuses far less.
+pub const HYPER_MAX_HEADERS: usize = 1024;
+const HYPER_MAX_BUF: usize = 2 * 1024 * 1024 + 64 * 1024;
+
 /// How long in-flight requests may finish after shutdown was asked for.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -26,7 +30,15 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_read_timeout).keep_alive(true);
+    // hyper reads more than we accept, so that `door` refuses oversized headers with the
+    // catalogue envelope instead of hyper's bare 431.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .keep_alive(true)
+        .max_headers(HYPER_MAX_HEADERS)
+        .max_buf_size(HYPER_MAX_BUF);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

@@ -4,14 +4,17 @@
 use async_trait::async_trait;
 use intelliauth_core::events::Event;
 use intelliauth_core::model::{Lockout, User};
-use intelliauth_core::ports::{AuthStore, FailurePolicy, FlowRecord, OneTimeToken, SessionRecord, StoreResult};
+use intelliauth_core::ports::{
+    AttemptSubject, AuthStore, FailurePolicy, FlowRecord, OneTimeToken, SessionRecord, StoreResult,
+};
 
 use crate::macros::decoded;
 use crate::rows;
 use crate::{map_error, on_pool, SqlStore};
 
 /// "This failure continues the current window": the window is recent and no lock of that
-/// window has already run out (an expired lock starts a fresh count).
+/// window has already run out (an expired lock starts a fresh count). `$1` is the window's
+/// earliest start, `$2` now.
 const IN_WINDOW: &str = "(failed_window_start > $1 AND NOT (locked_until > 0 AND locked_until <= $2))";
 
 fn record_failure_sql() -> String {
@@ -25,6 +28,57 @@ fn record_failure_sql() -> String {
          WHERE id = $5
          RETURNING failed_attempts, failed_window_start, locked_until"
     )
+}
+
+/// The SET list of a reservation, reading the row through `row` (a table name or alias,
+/// so an upsert is unambiguous on PostgreSQL) with its window column `start`: while
+/// locked nothing changes; otherwise the count goes up (or restarts), and passing the
+/// threshold `$3` locks for `$4` ms. Every expression reads the row as it was.
+fn reserve_assignments(row: &str, start: &str) -> String {
+    let locked = format!("{row}.locked_until > $2");
+    let window = format!("({row}.{start} > $1 AND NOT ({row}.locked_until > 0 AND {row}.locked_until <= $2))");
+    let next = format!("(CASE WHEN {window} THEN {row}.failed_attempts + 1 ELSE 1 END)");
+    format!(
+        "failed_attempts = CASE WHEN {locked} THEN {row}.failed_attempts ELSE {next} END,
+         {start} = CASE WHEN {locked} OR {window} THEN {row}.{start} ELSE $2 END,
+         locked_until = CASE WHEN {locked} THEN {row}.locked_until WHEN {next} > $3 THEN $2 + $4 ELSE {row}.locked_until END"
+    )
+}
+
+fn reserve_user_sql() -> String {
+    format!(
+        "UPDATE users SET {} WHERE id = $5 AND $6 = ''
+         RETURNING failed_attempts, failed_window_start, locked_until",
+        reserve_assignments("users", "failed_window_start")
+    )
+}
+
+fn reserve_unknown_sql() -> String {
+    format!(
+        "INSERT INTO unknown_sign_in_failures AS seen (tenant_id, email_digest, failed_attempts, window_start, locked_until)
+         VALUES ($5, $6, 1, $2, CASE WHEN 1 > $3 THEN $2 + $4 ELSE 0 END)
+         ON CONFLICT (tenant_id, email_digest) DO UPDATE SET {}
+         RETURNING failed_attempts, window_start AS failed_window_start, locked_until",
+        reserve_assignments("seen", "window_start")
+    )
+}
+
+/// A wrong password settles its reserved attempt: at the threshold within the window, lock.
+fn settle_sql(table: &str, start: &str, key: &str) -> String {
+    format!(
+        "UPDATE {table} SET locked_until = CASE
+            WHEN failed_attempts >= $3 AND {start} > $1 AND locked_until <= $2 THEN $2 + $4 ELSE locked_until END
+         WHERE {key}
+         RETURNING failed_attempts, {start} AS failed_window_start, locked_until"
+    )
+}
+
+fn settle_user_sql() -> String {
+    settle_sql("users", "failed_window_start", "id = $5 AND $6 = ''")
+}
+
+fn settle_unknown_sql() -> String {
+    settle_sql("unknown_sign_in_failures", "window_start", "tenant_id = $5 AND email_digest = $6")
 }
 
 #[async_trait]
@@ -79,29 +133,55 @@ impl AuthStore for SqlStore {
         .map(|_| ())
     }
 
-    async fn record_unknown_sign_in(
+    async fn reserve_sign_in_attempt(
         &self,
-        tenant_id: &str,
-        email_digest: &str,
+        subject: AttemptSubject<'_>,
+        policy: FailurePolicy,
+        lock_event: Option<&Event>,
+    ) -> StoreResult<Lockout> {
+        let sql = match subject {
+            AttemptSubject::User(_) => reserve_user_sql(),
+            AttemptSubject::Unknown { .. } => reserve_unknown_sql(),
+        };
+        in_outbox!(self, lock_event.map(std::slice::from_ref).unwrap_or_default(), tx => {
+            let query = sqlx::query(&sql).bind(policy.now - policy.window_ms).bind(policy.now).bind(policy.threshold).bind(policy.lock_ms);
+            let query = match subject {
+                AttemptSubject::User(user_id) => query.bind(user_id).bind(""),
+                AttemptSubject::Unknown { tenant_id, email_digest } => query.bind(tenant_id).bind(email_digest),
+            };
+            let row = query.fetch_optional(&mut *tx).await.map_err(map_error)?;
+            let lockout = match row {
+                Some(row) => decoded(rows::lockout(&row))?,
+                None => Lockout::default(),
+            };
+            let locked_now = lockout.locked_until == policy.now + policy.lock_ms;
+            (lockout, locked_now)
+        })
+    }
+
+    async fn settle_failed_sign_in(
+        &self,
+        subject: AttemptSubject<'_>,
         policy: FailurePolicy,
         events: &[Event],
+        lock_event: Option<&Event>,
     ) -> StoreResult<()> {
+        let sql = match subject {
+            AttemptSubject::User(_) => settle_user_sql(),
+            AttemptSubject::Unknown { .. } => settle_unknown_sql(),
+        };
         in_outbox!(self, events, tx => {
-            sqlx::query(
-                "INSERT INTO unknown_sign_in_failures (tenant_id, email_digest, failed_attempts, window_start) VALUES ($1, $2, 1, $3)
-                 ON CONFLICT (tenant_id, email_digest) DO UPDATE SET
-                    failed_attempts = CASE WHEN unknown_sign_in_failures.window_start > $4
-                        THEN unknown_sign_in_failures.failed_attempts + 1 ELSE 1 END,
-                    window_start = CASE WHEN unknown_sign_in_failures.window_start > $4
-                        THEN unknown_sign_in_failures.window_start ELSE $3 END"
-            )
-            .bind(tenant_id)
-            .bind(email_digest)
-            .bind(policy.now)
-            .bind(policy.now - policy.window_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_error)?;
+            let query = sqlx::query(&sql).bind(policy.now - policy.window_ms).bind(policy.now).bind(policy.threshold).bind(policy.lock_ms);
+            let query = match subject {
+                AttemptSubject::User(user_id) => query.bind(user_id).bind(""),
+                AttemptSubject::Unknown { tenant_id, email_digest } => query.bind(tenant_id).bind(email_digest),
+            };
+            let row = query.fetch_optional(&mut *tx).await.map_err(map_error)?;
+            if let (Some(row), Some(lock_event)) = (row, lock_event) {
+                if decoded(rows::lockout(&row))?.locked_until == policy.now + policy.lock_ms {
+                    append_event!(tx, lock_event);
+                }
+            }
             ((), true)
         })
     }
@@ -115,6 +195,7 @@ impl AuthStore for SqlStore {
             "DELETE FROM unknown_sign_in_failures WHERE window_start < $1",
             "DELETE FROM sessions WHERE expires_at < $1",
             "DELETE FROM client_assertion_ids WHERE expires_at < $1",
+            "DELETE FROM revoked_tokens WHERE expires_at < $1",
         ];
         let mut deleted = 0;
         for sql in statements {

@@ -111,16 +111,18 @@ impl AuthorizationStore for SqlStore {
             .execute(pool).await.map(|_| ()).map_err(map_error))
     }
 
-    async fn consume_code(&self, digest: &str, now: i64) -> StoreResult<Option<CodeRecord>> {
+    async fn consume_code(&self, digest: &str, now: i64, grant_id: &str) -> StoreResult<Option<CodeRecord>> {
         let used = fetch_one_as!(
             self,
             rows::code,
             sqlx::query(
-                "UPDATE authorization_codes SET used_at = $1 WHERE digest = $2 AND used_at IS NULL AND expires_at > $1
+                "UPDATE authorization_codes SET used_at = $1, issued_family = $3
+                 WHERE digest = $2 AND used_at IS NULL AND expires_at > $1
                  RETURNING digest, tenant_id, client_id, user_id, grant_data, created_at, expires_at"
             )
             .bind(now)
             .bind(digest)
+            .bind(grant_id)
         )?;
         if used.is_some() {
             return Ok(used);
@@ -158,21 +160,11 @@ impl AuthorizationStore for SqlStore {
             .execute(pool).await.map(|_| ()).map_err(map_error))
     }
 
-    async fn set_code_family(&self, digest: &str, family_id: &str) -> StoreResult<()> {
-        touched!(
-            self,
-            sqlx::query("UPDATE authorization_codes SET issued_family = $1 WHERE digest = $2")
-                .bind(family_id)
-                .bind(digest)
-        )
-        .map(|_| ())
-    }
-
-    async fn code_family(&self, digest: &str) -> StoreResult<Option<String>> {
-        let row: Option<(Option<String>,)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT issued_family FROM authorization_codes WHERE digest = $1")
+    async fn code_grant(&self, digest: &str) -> StoreResult<Option<(String, String)>> {
+        let row: Option<(String, Option<String>)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT tenant_id, issued_family FROM authorization_codes WHERE digest = $1")
             .bind(digest).fetch_optional(pool).await.map_err(map_error))?;
-        Ok(row.and_then(|(family,)| family))
+        Ok(row.and_then(|(tenant, family)| family.map(|family| (tenant, family))))
     }
 
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()> {
@@ -186,12 +178,16 @@ impl AuthorizationStore for SqlStore {
     }
 
     async fn rotate_refresh_token(&self, digest: &str, now: i64) -> StoreResult<Option<(RefreshTokenRecord, bool)>> {
-        // One statement decides the single winner of a current token, across nodes.
+        // One statement decides the single winner of a current token of a live grant, across
+        // nodes. Revocation is recorded per grant (revoked_tokens), so it also covers a
+        // successor that a racing winner inserts after the family was revoked.
         let rotated = fetch_one_as!(
             self,
             rows::refresh_token,
             sqlx::query(
-                "UPDATE refresh_tokens SET rotated_at = $1 WHERE digest = $2 AND rotated_at IS NULL RETURNING *"
+                "UPDATE refresh_tokens SET rotated_at = $1 WHERE digest = $2 AND rotated_at IS NULL AND revoked_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE revoked_tokens.id = refresh_tokens.family_id)
+                 RETURNING *"
             )
             .bind(now)
             .bind(digest)
@@ -203,21 +199,43 @@ impl AuthorizationStore for SqlStore {
     }
 
     async fn refresh_token(&self, digest: &str) -> StoreResult<Option<RefreshTokenRecord>> {
-        fetch_one_as!(
+        let record = fetch_one_as!(
             self,
             rows::refresh_token,
             sqlx::query("SELECT * FROM refresh_tokens WHERE digest = $1").bind(digest)
-        )
+        )?;
+        let Some(mut record) = record else { return Ok(None) };
+        if record.revoked_at.is_none() && self.any_revoked(&[&record.family_id]).await? {
+            // Revoked with its grant after it was issued.
+            record.revoked_at = Some(record.rotated_at.unwrap_or(record.created_at));
+        }
+        Ok(Some(record))
     }
 
-    async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> StoreResult<()> {
-        touched!(
-            self,
+    async fn revoke_grant(&self, tenant_id: &str, grant_id: &str, until: i64, now: i64) -> StoreResult<()> {
+        on_pool!(self, pool => async {
+            let mut tx = pool.begin().await.map_err(map_error)?;
+            sqlx::query(REVOKE_ID).bind(grant_id).bind(tenant_id).bind(until).execute(&mut *tx).await.map_err(map_error)?;
             sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(family_id)
-        )
-        .map(|_| ())
+                .bind(now).bind(grant_id).execute(&mut *tx).await.map_err(map_error)?;
+            tx.commit().await.map_err(map_error)
+        }.await)
+    }
+
+    async fn revoke_access_token(&self, tenant_id: &str, jti: &str, until: i64) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(REVOKE_ID).bind(jti).bind(tenant_id).bind(until)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn any_revoked(&self, ids: &[&str]) -> StoreResult<bool> {
+        for id in ids.iter().filter(|id| !id.is_empty()) {
+            let row: Option<(i64,)> = on_pool!(self, pool => sqlx::query_as("SELECT expires_at FROM revoked_tokens WHERE id = $1")
+                .bind(id).fetch_optional(pool).await.map_err(map_error))?;
+            if row.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     async fn use_assertion_id(&self, tenant_id: &str, client_id: &str, jti: &str, expires_at: i64) -> StoreResult<()> {
@@ -237,24 +255,37 @@ impl AuthorizationStore for SqlStore {
             .collect())
     }
 
-    async fn revoke_consent(&self, tenant_id: &str, user_id: &str, client_id: &str, now: i64) -> StoreResult<bool> {
-        let removed = touched!(
-            self,
-            sqlx::query("DELETE FROM consents WHERE tenant_id = $1 AND user_id = $2 AND client_id = $3")
-                .bind(tenant_id)
-                .bind(user_id)
-                .bind(client_id)
-        )?;
-        touched!(
-            self,
+    async fn revoke_consent(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        client_id: &str,
+        until: i64,
+        now: i64,
+    ) -> StoreResult<bool> {
+        on_pool!(self, pool => async {
+            let mut tx = pool.begin().await.map_err(map_error)?;
+            let removed = sqlx::query("DELETE FROM consents WHERE tenant_id = $1 AND user_id = $2 AND client_id = $3")
+                .bind(tenant_id).bind(user_id).bind(client_id)
+                .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
+            // The grants end with the consent, their access tokens too.
             sqlx::query(
-                "UPDATE refresh_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND user_id = $3 AND client_id = $4 AND revoked_at IS NULL"
-            )
-            .bind(now)
-            .bind(tenant_id)
-            .bind(user_id)
-            .bind(client_id)
-        )?;
-        Ok(removed)
+                "INSERT INTO revoked_tokens (id, tenant_id, expires_at)
+                 SELECT DISTINCT family_id, tenant_id, $4 FROM refresh_tokens
+                 WHERE tenant_id = $1 AND user_id = $2 AND client_id = $3 AND revoked_at IS NULL
+                 ON CONFLICT (id) DO NOTHING")
+                .bind(tenant_id).bind(user_id).bind(client_id).bind(until)
+                .execute(&mut *tx).await.map_err(map_error)?;
+            sqlx::query(
+                "UPDATE refresh_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND user_id = $3 AND client_id = $4 AND revoked_at IS NULL")
+                .bind(now).bind(tenant_id).bind(user_id).bind(client_id)
+                .execute(&mut *tx).await.map_err(map_error)?;
+            tx.commit().await.map_err(map_error)?;
+            Ok(removed)
+        }.await)
     }
 }
+
+/// Records a revoked token or grant id; revoking twice keeps the first record.
+const REVOKE_ID: &str =
+    "INSERT INTO revoked_tokens (id, tenant_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING";

@@ -56,9 +56,26 @@ macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.db {
             $crate::Db::Sqlite($pool) => $body,
-            $crate::Db::Postgres($pool) => $body,
+            // A PostgreSQL server can accept connections and then never answer; every
+            // operation is bounded so requests get `service_unavailable` instead of hanging.
+            $crate::Db::Postgres($pool) => $crate::within_deadline($store.operation_timeout, async { $body }).await,
         }
     };
+}
+
+/// How much longer than the acquire timeout one whole database operation (acquiring a
+/// connection included) may take on PostgreSQL before the database counts as unavailable.
+const OPERATION_MARGIN: Duration = Duration::from_secs(2);
+
+/// Runs a database operation within `limit`. Dropping it mid-query drops the connection
+/// with it, so the pool never hands out a connection in an unknown state.
+pub(crate) async fn within_deadline<T>(
+    limit: Duration,
+    operation: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(limit, operation).await.unwrap_or_else(|_| {
+        Err(StoreError::Unavailable(format!("the database did not answer within {} ms", limit.as_millis())))
+    })
 }
 
 /// The SQL store. Cheap to share behind an `Arc`.
@@ -66,6 +83,8 @@ pub struct SqlStore {
     pub(crate) db: Db,
     /// Notified after a commit that queued webhook messages.
     pub(crate) outbox_signal: Arc<Notify>,
+    /// The bound on one PostgreSQL operation (see [`within_deadline`]).
+    pub(crate) operation_timeout: Duration,
 }
 
 impl SqlStore {
@@ -87,7 +106,7 @@ impl SqlStore {
             .connect_with(options)
             .await
             .map_err(map_error)?;
-        Ok(SqlStore { db: Db::Sqlite(pool), outbox_signal: Arc::default() })
+        Ok(SqlStore { db: Db::Sqlite(pool), outbox_signal: Arc::default(), operation_timeout: Duration::MAX })
     }
 
     /// PostgreSQL at `url`. The pool connects lazily, so the server starts (and answers
@@ -100,7 +119,8 @@ impl SqlStore {
             .min_connections(0)
             .acquire_timeout(settings.acquire_timeout)
             .connect_lazy_with(options);
-        Ok(SqlStore { db: Db::Postgres(pool), outbox_signal: Arc::default() })
+        let operation_timeout = settings.acquire_timeout + OPERATION_MARGIN;
+        Ok(SqlStore { db: Db::Postgres(pool), outbox_signal: Arc::default(), operation_timeout })
     }
 
     /// Opens the backend named by `database_url`, or SQLite in `data_dir` when there is none.
@@ -135,7 +155,10 @@ impl SqlStore {
     }
 
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        match &self.db {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "webhooks", include_str!("migrations/0006_webhooks.sql")),
     (7, "mfa", include_str!("migrations/0007_mfa.sql")),
     (8, "actions", include_str!("migrations/0008_actions.sql")),
+    (9, "conformance", include_str!("migrations/0009_conformance.sql")),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

@@ -136,7 +136,8 @@ export async function errorFromResponse(response: Response): Promise<IntelliAuth
 export function errorFromRedirect(params: URLSearchParams): IntelliAuthError | null {
   const error = params.get('error');
   if (!error) return null;
-  const named = params.get('code') ?? params.get('error_code');
+  // The catalogue code travels as `error_code`, never `code` (the authorization code's name).
+  const named = params.get('error_code');
   const code: ErrorCode = isErrorCode(named) ? named : OAUTH_ERRORS[error] ?? 'server_error';
   const details: ErrorDetails = { error };
   // An Action's verdict: which Action, and why (as details.step and details.reason in JSON).

@@ -122,8 +122,9 @@ impl Auth {
         Ok(flow)
     }
 
-    /// The flow, if this step may proceed on it: live, and for a browser flow posted with
-    /// the CSRF token of its cookie in both the cookie and the form.
+    /// The flow, if this step may proceed on it: live, posted through the channel that
+    /// started it, and for a browser flow with the CSRF token of its cookie in both the
+    /// cookie and the form.
     pub async fn load_flow(
         &self,
         tenant_id: &str,
@@ -132,17 +133,19 @@ impl Auth {
         proof: CsrfProof<'_>,
     ) -> Result<FlowRecord> {
         let flow = self.live_flow(tenant_id, id, kind).await?;
-        if flow.browser {
-            let proven = match proof {
-                CsrfProof::Browser { cookie: Some(cookie), form: Some(form) } => {
-                    secret::digests_equal(&secret::digest(cookie), &flow.csrf_digest)
-                        && secret::digests_equal(&secret::digest(form), &flow.csrf_digest)
-                }
-                _ => false,
-            };
-            if !proven {
-                return Err(Error::new(Code::StateMismatch).with_detail("flow", kind.as_str()));
+        // A flow is bound to the channel that started it: an API flow cannot be finished by
+        // a browser form (which would hand its session to whoever's browser posts it: login
+        // CSRF), and a browser flow cannot be finished without its CSRF token.
+        let proven = match (flow.browser, proof) {
+            (false, CsrfProof::Api) => true,
+            (true, CsrfProof::Browser { cookie: Some(cookie), form: Some(form) }) => {
+                secret::digests_equal(&secret::digest(cookie), &flow.csrf_digest)
+                    && secret::digests_equal(&secret::digest(form), &flow.csrf_digest)
             }
+            _ => false,
+        };
+        if !proven {
+            return Err(Error::new(Code::StateMismatch).with_detail("flow", kind.as_str()));
         }
         Ok(flow)
     }

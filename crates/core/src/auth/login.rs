@@ -9,7 +9,7 @@ use super::{Auth, ClientContext};
 use crate::events::{Event, EventType};
 use crate::model::User;
 use crate::password::MAX_PASSWORD_BYTES;
-use crate::ports::FailurePolicy;
+use crate::ports::{AttemptSubject, FailurePolicy};
 use crate::validate::normalize_email;
 use crate::{ids, secret, Error, Result};
 use serde_json::json;
@@ -70,8 +70,27 @@ impl Auth {
             }
         }
 
-        // Exactly one argon2 verification on every path, so timing does not tell whether
-        // the account exists.
+        // The attempt is counted before the password is checked: once the subject is locked
+        // (or concurrent guesses have taken the count past the threshold) every attempt is
+        // refused unchecked, with the same answer whatever the password.
+        let digest = secret::digest(&email);
+        let user_id = user.as_ref().map(|user| user.id.clone());
+        let subject = match &user_id {
+            Some(user_id) => AttemptSubject::User(user_id),
+            None => AttemptSubject::Unknown { tenant_id: &tenant.id, email_digest: &digest },
+        };
+        let policy = FailurePolicy::for_sign_in(&tenant.settings.sign_in, ids::now_ms());
+        let lock_event = user.as_ref().map(|user| Event::user_locked(user, tenant.settings.sign_in.lockout_duration_s));
+        let reserved = self.auth_store.reserve_sign_in_attempt(subject, policy, lock_event.as_ref()).await?;
+        if reserved.locked_until > policy.now {
+            self.ip_failures.increment(&(tenant.id.clone(), client.ip), policy.now);
+            return Err(
+                Error::new(Code::AccountLocked).with_retry_after(seconds_until(reserved.locked_until, policy.now))
+            );
+        }
+
+        // Exactly one argon2 verification on every other path, so timing does not tell
+        // whether the account exists.
         let stored_hash = user.as_ref().and_then(|user| user.password_hash.clone());
         let hash = match &stored_hash {
             Some(hash) => hash.clone(),
@@ -82,15 +101,16 @@ impl Auth {
             && stored_hash.is_some();
         let user = match user {
             Some(user) if password_ok => user,
-            other => return Err(self.failed_password(&tenant, &email, other.as_ref(), &client).await),
+            other => {
+                return Err(self
+                    .failed_password(&tenant, &email, other.as_ref(), subject, lock_event.as_ref(), &client)
+                    .await)
+            }
         };
 
         let now = ids::now_ms();
         if user.disabled {
             return Err(Error::new(Code::AccountDisabled));
-        }
-        if let Some(locked) = locked_out(&user, now) {
-            return Err(locked);
         }
         self.auth_store.clear_failed_sign_ins(&user.id).await?;
         if let Some(hash) = &stored_hash {
@@ -125,36 +145,28 @@ impl Auth {
         Ok(SignedIn { session, user, return_to: flow.return_to })
     }
 
-    /// Counts the failure (per account atomically, per IP in process) and answers
+    /// Settles the reserved attempt as a failure (locking at the threshold) and answers
     /// `invalid_credentials`, the same for an unknown email and a wrong password.
     async fn failed_password(
         &self,
         tenant: &crate::model::Tenant,
         email: &str,
         user: Option<&User>,
+        subject: AttemptSubject<'_>,
+        lock_event: Option<&Event>,
         client: &ClientContext,
     ) -> Error {
         let now = ids::now_ms();
         self.ip_failures.increment(&(tenant.id.clone(), client.ip), now);
-        let policy = &tenant.settings.sign_in;
-        let failure = FailurePolicy::for_sign_in(policy, now);
-        // Both branches write one row, so an unknown address answers as slowly as a known one.
-        // Both branches also write one event, for the same reason.
+        let failure = FailurePolicy::for_sign_in(&tenant.settings.sign_in, now);
+        // Both kinds of subject write one row and one event, so an unknown address answers
+        // as slowly as a known one.
         let failed = Event::new(
             &tenant.id,
             EventType::UserLoginFailed,
             json!({ "user_id": user.map(|user| &user.id), "email": email, "ip": client.ip.to_string() }),
         );
-        let recorded = match user {
-            Some(user) => {
-                let locked = Event::user_locked(user, policy.lockout_duration_s);
-                self.auth_store.record_failed_sign_in(&user.id, failure, &[failed], &locked).await.map(|_| ())
-            }
-            None => {
-                self.auth_store.record_unknown_sign_in(&tenant.id, &secret::digest(email), failure, &[failed]).await
-            }
-        };
-        match recorded {
+        match self.auth_store.settle_failed_sign_in(subject, failure, &[failed], lock_event).await {
             Ok(()) => Error::new(Code::InvalidCredentials),
             Err(error) => error.into(),
         }

@@ -3,6 +3,7 @@
 
 use super::{versioned, Management};
 use crate::events::{Event, EventType};
+use crate::merge_patch::MergePatch;
 use crate::mfa::MfaMode;
 use crate::model::{Application, ApplicationTokenSettings, ClientType, Grant, IfMatch, Meta};
 use crate::page::{Page, PageRequest};
@@ -37,7 +38,8 @@ pub struct ApplicationPatch {
     pub first_party: Option<bool>,
     /// `Some(None)` removes the key set.
     pub jwks: Option<Option<serde_json::Value>>,
-    pub token_settings: Option<ApplicationTokenSettings>,
+    /// An RFC 7396 merge patch over the current overrides.
+    pub token_settings: Option<MergePatch>,
     /// `Some(None)` falls back to the tenant's policy alone.
     pub mfa: Option<Option<String>>,
 }
@@ -162,9 +164,6 @@ impl ApplicationPatch {
         if let Some(Some(jwks)) = &self.jwks {
             check_jwks(errors, jwks);
         }
-        if let Some(settings) = &self.token_settings {
-            settings.validate(errors);
-        }
         check_mfa(errors, self.mfa.as_ref().and_then(|mode| mode.as_deref()));
         check_uris_and_scopes(
             errors,
@@ -262,7 +261,12 @@ impl Management {
                     application.jwks = jwks.clone();
                 }
                 if let Some(settings) = &patch.token_settings {
-                    application.token_settings = settings.clone();
+                    let merged: ApplicationTokenSettings =
+                        settings.apply(&application.token_settings, "token_settings").map_err(Error::validation)?;
+                    let mut errors = FieldErrors::new();
+                    merged.validate(&mut errors);
+                    errors.into_result()?;
+                    application.token_settings = merged;
                 }
                 if let Some(mfa) = &patch.mfa {
                     application.mfa = mfa.as_deref().and_then(MfaMode::parse);

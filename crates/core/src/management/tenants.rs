@@ -1,6 +1,7 @@
 //! Tenant use cases: create, read, list, update, delete.
 
 use super::{versioned, Management};
+use crate::merge_patch::MergePatch;
 use crate::model::{IfMatch, Meta, Tenant, TenantSettings};
 use crate::page::{Page, PageRequest};
 use crate::ports::StoreError;
@@ -28,7 +29,8 @@ impl NewTenant {
 #[derive(Debug, Clone, Default)]
 pub struct TenantPatch {
     pub display_name: Option<String>,
-    pub settings: Option<TenantSettings>,
+    /// An RFC 7396 merge patch over the current settings.
+    pub settings: Option<MergePatch>,
 }
 
 impl TenantPatch {
@@ -36,9 +38,7 @@ impl TenantPatch {
         if let Some(name) = &self.display_name {
             check_name(errors, "display_name", name, 100);
         }
-        if let Some(settings) = &self.settings {
-            settings.validate(errors);
-        }
+        // Settings are checked once merged over the current ones (`update_tenant`).
     }
 }
 
@@ -90,7 +90,12 @@ impl Management {
                     tenant.display_name = name.trim().to_owned();
                 }
                 if let Some(settings) = &patch.settings {
-                    tenant.settings = settings.clone();
+                    let merged: TenantSettings =
+                        settings.apply(&tenant.settings, "settings").map_err(Error::validation)?;
+                    let mut errors = FieldErrors::new();
+                    merged.validate(&mut errors);
+                    errors.into_result()?;
+                    tenant.settings = merged;
                 }
                 Ok(())
             },

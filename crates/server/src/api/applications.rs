@@ -137,7 +137,7 @@ pub async fn update(
         allowed_scopes: fields.optional_string_list("allowed_scopes"),
         first_party: fields.optional_bool("first_party"),
         jwks: fields.nullable_object("jwks"),
-        token_settings: fields.optional_object_over_default("token_settings"),
+        token_settings: fields.optional_merge_patch("token_settings"),
         mfa: fields.nullable_string("mfa"),
     };
     reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;

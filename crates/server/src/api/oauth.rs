@@ -20,6 +20,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/t/{tenant_id}/.well-known/oauth-authorization-server", get(metadata))
         .route("/t/{tenant_id}/.well-known/openid-configuration", get(metadata))
+        // RFC 8414 §3.1: for an issuer with a path, the well-known segment goes first.
+        .route("/.well-known/oauth-authorization-server/t/{tenant_id}", get(metadata))
         .route("/t/{tenant_id}/.well-known/jwks.json", get(jwks))
         .route("/t/{tenant_id}/oauth/userinfo", get(userinfo).post(userinfo))
         .route("/t/{tenant_id}/oauth/token", post(token))

@@ -109,7 +109,7 @@ pub async fn update(
     }
     let patch = TenantPatch {
         display_name: fields.optional_string("display_name"),
-        settings: fields.optional_object_over_default::<TenantSettings>("settings"),
+        settings: fields.optional_merge_patch("settings"),
     };
     reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;
     let tenant = state.management.update_tenant(&tenant_id, patch, if_match.as_ref()).await?;

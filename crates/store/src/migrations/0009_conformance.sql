@@ -1,0 +1,12 @@
+-- Addresses without an account lock like accounts do, so a lock does not tell which exist.
+ALTER TABLE unknown_sign_in_failures ADD COLUMN locked_until BIGINT NOT NULL DEFAULT 0;
+
+-- Revoked access tokens (by `jti`) and revoked grants (by refresh family id, which access
+-- tokens carry as `grant_id`), kept until every token they cover has expired. Checked by
+-- introspection, userinfo and the refresh grant, so a revocation holds on every node.
+CREATE TABLE revoked_tokens (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX revoked_tokens_expiry ON revoked_tokens (expires_at);
