@@ -103,10 +103,10 @@ pub struct Settings {
     #[arg(long, env = "INTELLIAUTH_SMS_FROM")]
     pub sms_from: Option<String>,
     /// Let webhook receivers be loopback addresses, over http or https (local development).
-    #[arg(long, env = "INTELLIAUTH_WEBHOOKS_ALLOW_LOOPBACK")]
+    #[arg(long, env = "INTELLIAUTH_WEBHOOKS_ALLOW_LOOPBACK", num_args = 0..=1, default_missing_value = "true")]
     pub webhooks_allow_loopback: Option<bool>,
     /// Let webhook receivers be private, unique-local or link-local addresses.
-    #[arg(long, env = "INTELLIAUTH_WEBHOOKS_ALLOW_PRIVATE_NETWORKS")]
+    #[arg(long, env = "INTELLIAUTH_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", num_args = 0..=1, default_missing_value = "true")]
     pub webhooks_allow_private_networks: Option<bool>,
     /// How long a receiver has to answer, in ms (default 10000).
     #[arg(long, env = "INTELLIAUTH_WEBHOOK_TIMEOUT_MS")]
@@ -118,10 +118,10 @@ pub struct Settings {
     #[arg(long, env = "INTELLIAUTH_WEBHOOK_CONCURRENCY")]
     pub webhook_concurrency: Option<usize>,
     /// Run the webhook delivery worker on this node (default true).
-    #[arg(long, env = "INTELLIAUTH_WEBHOOK_DELIVERY")]
+    #[arg(long, env = "INTELLIAUTH_WEBHOOK_DELIVERY", num_args = 0..=1, default_missing_value = "true")]
     pub webhook_delivery: Option<bool>,
     /// Mount /__fault routes that fail on purpose. For testing failure handling only.
-    #[arg(long, env = "INTELLIAUTH_FAULT_INJECTION", hide = true)]
+    #[arg(long, env = "INTELLIAUTH_FAULT_INJECTION", hide = true, num_args = 0..=1, default_missing_value = "true")]
     pub fault_injection: Option<bool>,
 }
 

@@ -112,16 +112,27 @@ fn claimed(row: &impl Columns) -> sqlx::Result<Claimed> {
 /// subscription has more than `$5` in flight across all nodes: one slow receiver cannot
 /// take every worker. On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets nodes claim side by side.
 /// The CTEs are materialized so the planner cannot re-run the ranking for every row it
-/// locks (it did, on a table it had no statistics for yet).
-const CLAIM: &str = "WITH candidates AS MATERIALIZED (
+/// locks (it did, on a table it had no statistics for yet). Leases of nodes whose heartbeat
+/// is older than `$8` count as expired.
+fn claim_sql() -> String {
+    // A lease is in force while unexpired and its node (the owner's prefix before ':') beats.
+    let live = |table: &str| {
+        format!(
+            "({table}.lease_until >= $3 AND EXISTS (SELECT 1 FROM webhook_nodes n WHERE n.seen_at >= $8
+                AND substr({table}.lease_owner, 1, length(n.node) + 1) = n.node || ':'))"
+        )
+    };
+    let (free, free_m, held) = (live("webhook_messages"), live("m"), live("webhook_messages"));
+    format!(
+        "WITH candidates AS MATERIALIZED (
         SELECT id, subscription_id, next_attempt_at FROM webhook_messages
-        WHERE status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
+        WHERE status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR NOT {free})
           -- A disabled subscription's messages wait until it is enabled again.
           AND subscription_id IN (SELECT id FROM webhook_subscriptions WHERE enabled = $6)
         ORDER BY next_attempt_at LIMIT $7),
     in_flight AS (
         SELECT subscription_id, COUNT(*) AS leased FROM webhook_messages
-        WHERE lease_until >= $3 AND status = 'pending' GROUP BY subscription_id),
+        WHERE lease_until >= $3 AND status = 'pending' AND {held} GROUP BY subscription_id),
     ranked AS MATERIALIZED (
         SELECT c.id, COALESCE(f.leased, 0)
             + ROW_NUMBER() OVER (PARTITION BY c.subscription_id ORDER BY c.next_attempt_at, c.id) AS place
@@ -130,9 +141,14 @@ const CLAIM: &str = "WITH candidates AS MATERIALIZED (
     WHERE id IN (
         SELECT m.id FROM ranked r JOIN webhook_messages m ON m.id = r.id
         WHERE r.place <= $5
-          AND m.status = 'pending' AND m.next_attempt_at <= $3 AND (m.lease_until IS NULL OR m.lease_until < $3)
+          AND m.status = 'pending' AND m.next_attempt_at <= $3 AND (m.lease_until IS NULL OR NOT {free_m})
         ORDER BY m.next_attempt_at
-        LIMIT $4 /*lock*/)";
+        LIMIT $4 /*lock*/)"
+    )
+}
+
+/// A delivery node whose heartbeat is older than this is taken for dead: three missed beats.
+pub const NODE_STALE_MS: i64 = 1500;
 
 /// How many due messages a claim looks at per free slot: enough to find work for other
 /// subscriptions when the earliest ones belong to a subscription at its cap.
@@ -231,8 +247,8 @@ impl WebhookStore for SqlStore {
         per_subscription: i64,
     ) -> StoreResult<Vec<Claimed>> {
         let claim = match self.db {
-            Db::Postgres(_) => CLAIM.replace("/*lock*/", "FOR UPDATE OF m SKIP LOCKED"),
-            Db::Sqlite(_) => CLAIM.to_owned(),
+            Db::Postgres(_) => claim_sql().replace("/*lock*/", "FOR UPDATE OF m SKIP LOCKED"),
+            Db::Sqlite(_) => claim_sql(),
         };
         let taken = touched!(
             self,
@@ -244,11 +260,21 @@ impl WebhookStore for SqlStore {
                 .bind(per_subscription)
                 .bind(true)
                 .bind(limit * CANDIDATES_PER_SLOT)
+                .bind(now - NODE_STALE_MS)
         )?;
         if !taken {
             return Ok(Vec::new());
         }
         fetch_all_as!(self, claimed, sqlx::query(CLAIMED).bind(lease_owner))
+    }
+
+    async fn heartbeat(&self, node: &str, now: i64) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO webhook_nodes (node, seen_at) VALUES ($1, $2) ON CONFLICT (node) DO UPDATE SET seen_at = $2")
+            .bind(node).bind(now).execute(pool).await.map(|_| ()).map_err(map_error))?;
+        // Nodes gone for a day are forgotten.
+        on_pool!(self, pool => sqlx::query("DELETE FROM webhook_nodes WHERE seen_at < $1")
+            .bind(now - 86_400_000).execute(pool).await.map(|_| ()).map_err(map_error))
     }
 
     async fn record_attempt(&self, lease_owner: &str, attempt: &Attempt, next: NextStep) -> StoreResult<bool> {

@@ -19,6 +19,12 @@ use tokio::sync::{Notify, Semaphore};
 use crate::sender::Sender;
 use crate::signing::sign;
 
+/// How often a delivering node says it is alive; three missed beats and its leases lapse.
+const HEARTBEAT_MS: i64 = 500;
+
+/// The longest `Retry-After` a receiver is obeyed for; a longer one waits this long.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 /// The documented retry schedule: the delays after the first, second, … failed attempt.
 /// Eight attempts in all over about 28 hours.
 pub const DEFAULT_SCHEDULE_S: [u64; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
@@ -92,7 +98,15 @@ impl Dispatcher {
     async fn run(self: Arc<Self>) {
         let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
         tracing::info!(node = %self.node, "webhook delivery started");
+        let mut last_beat = 0;
         loop {
+            let now = ids::now_ms();
+            if now - last_beat >= HEARTBEAT_MS {
+                match self.store.heartbeat(&self.node, now).await {
+                    Ok(()) => last_beat = now,
+                    Err(error) => tracing::warn!(%error, "webhook heartbeat failed; retrying"),
+                }
+            }
             let free = slots.available_permits();
             let mut full_batch = false;
             if free > 0 {
@@ -125,9 +139,10 @@ impl Dispatcher {
             if full_batch {
                 continue;
             }
+            let until_beat = Duration::from_millis((HEARTBEAT_MS - (ids::now_ms() - last_beat)).max(1) as u64);
             tokio::select! {
                 _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                _ = tokio::time::sleep(self.settings.poll_interval.min(until_beat)) => {}
             }
         }
     }
@@ -167,7 +182,12 @@ impl Dispatcher {
         let next = match report.observation {
             Observation::Delivered => NextStep::Delivered,
             _ => match self.settings.schedule.get((cycle - 1) as usize) {
-                Some(delay) => NextStep::RetryAt(ids::now_ms() + jittered(*delay).as_millis() as i64),
+                // A receiver that said when to come back (429/503 with Retry-After) is
+                // tried then, within bounds, instead of on the schedule.
+                Some(delay) => {
+                    let delay = report.retry_after.map_or_else(|| jittered(*delay), |asked| asked.min(MAX_RETRY_AFTER));
+                    NextStep::RetryAt(ids::now_ms() + delay.as_millis() as i64)
+                }
                 None => NextStep::Dead,
             },
         };

@@ -25,6 +25,8 @@ pub struct Report {
     pub excerpt: Option<String>,
     pub error: Option<String>,
     pub latency: Duration,
+    /// A 429 or 503's `Retry-After`: when the receiver asked to be tried again.
+    pub retry_after: Option<Duration>,
 }
 
 /// Sends webhook requests.
@@ -58,6 +60,7 @@ impl Sender {
             excerpt,
             error,
             latency: started.elapsed(),
+            retry_after: None,
         };
         // An IP literal never reaches the resolver, so it is checked here.
         if let Some(reason) = self.literal_refusal(url) {
@@ -70,7 +73,7 @@ impl Sender {
         let mut response = match request.send().await {
             Ok(response) => response,
             Err(error) => {
-                let (observation, reason) = classify(&error);
+                let (observation, reason) = classify(&error, url.starts_with("https://"));
                 return report(observation, None, None, Some(reason));
             }
         };
@@ -93,7 +96,13 @@ impl Sender {
             }
         }
         let excerpt = (!excerpt.is_empty()).then(|| String::from_utf8_lossy(&excerpt).into_owned());
-        report(observation, Some(status.as_u16()), excerpt, None)
+        let retry_after = match status.as_u16() {
+            429 | 503 => {
+                response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after)
+            }
+            _ => None,
+        };
+        Report { retry_after, ..report(observation, Some(status.as_u16()), excerpt, None) }
     }
 
     fn literal_refusal(&self, url: &str) -> Option<String> {
@@ -101,8 +110,20 @@ impl Sender {
     }
 }
 
-/// Sorts a transport failure into the feed's observation, with a reason for people.
-fn classify(error: &reqwest::Error) -> (Observation, String) {
+/// RFC 9110 §10.2.3: delay-seconds or an HTTP-date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+}
+
+/// Sorts a transport failure into the feed's observation, with a reason for people. Over
+/// `https`, a connection that was made but failed before any HTTP answer failed in the TLS
+/// handshake (a plain-HTTP port answers a ClientHello with garbage or hangs up).
+fn classify(error: &reqwest::Error, https: bool) -> (Observation, String) {
     match refusal_in(error) {
         Some(Refusal::Address(reason)) => return (Observation::ReceiverAddressForbidden, reason),
         Some(Refusal::Dns(reason)) => return (Observation::ReceiverDnsFailed, reason),
@@ -116,6 +137,10 @@ fn classify(error: &reqwest::Error) -> (Observation, String) {
         }
         if let Some(io) = current.downcast_ref::<std::io::Error>() {
             io_kind.get_or_insert(io.kind());
+            // An io::Error's `source` skips the error it wraps; rustls's is in there.
+            if let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+                return (Observation::ReceiverTlsFailed, format!("TLS handshake failed: {tls}"));
+            }
         }
         source = current.source();
     }
@@ -123,8 +148,17 @@ fn classify(error: &reqwest::Error) -> (Observation, String) {
         return (Observation::ReceiverTimeout, "no response within the delivery timeout".into());
     }
     let chain = error_chain(error);
+    use std::io::ErrorKind;
     match io_kind {
-        Some(std::io::ErrorKind::ConnectionRefused) => (Observation::ReceiverConnectionFailed, chain),
+        Some(ErrorKind::ConnectionRefused) => (Observation::ReceiverConnectionFailed, chain),
+        Some(
+            ErrorKind::InvalidData
+            | ErrorKind::UnexpectedEof
+            | ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted,
+        ) if https => {
+            (Observation::ReceiverTlsFailed, format!("TLS handshake failed (is the port plain HTTP?): {chain}"))
+        }
         _ if chain.contains("tls") || chain.contains("certificate") || chain.contains("handshake") => {
             (Observation::ReceiverTlsFailed, chain)
         }

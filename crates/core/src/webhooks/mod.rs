@@ -189,6 +189,9 @@ pub trait WebhookStore: Send + Sync + 'static {
         limit: i64,
         per_subscription: i64,
     ) -> StoreResult<Vec<Claimed>>;
+    /// Notes that delivery node `node` (the prefix of its lease owners, before ':') is alive
+    /// at `now`. Leases of nodes that stop beating count as expired.
+    async fn heartbeat(&self, node: &str, now: i64) -> StoreResult<()>;
     /// Records an attempt and moves its message on, if `lease_owner` still holds the lease.
     async fn record_attempt(&self, lease_owner: &str, attempt: &Attempt, next: NextStep) -> StoreResult<bool>;
 

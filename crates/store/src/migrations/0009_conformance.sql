@@ -10,3 +10,10 @@ CREATE TABLE revoked_tokens (
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX revoked_tokens_expiry ON revoked_tokens (expires_at);
+
+-- Webhook delivery workers' heartbeats: leases of a worker that stopped beating count as
+-- expired, so a killed node's leases do not hold its subscriptions' in-flight slots.
+CREATE TABLE webhook_nodes (
+    node TEXT PRIMARY KEY,
+    seen_at BIGINT NOT NULL
+);
