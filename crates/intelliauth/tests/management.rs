@@ -344,7 +344,16 @@ async fn not_found_is_json_for_apis_and_a_page_for_browsers() {
     server.get("/v1/tenants/nope/users").await.assert_error(404, "not_found");
     server.get("/v1/tenants/default/applications/app_missing").await.assert_error(404, "not_found");
     let wrong_method = server.call(Method::PUT, "/v1/tenants", None).await;
-    wrong_method.assert_error(404, "not_found");
+    assert!(
+        wrong_method.assert_error(405, "validation_failed")["fields"]["method"].is_array(),
+        "{}",
+        wrong_method.text
+    );
+    let allow = wrong_method.header("allow").unwrap_or_default();
+    assert!(
+        allow.contains("GET") && allow.contains("POST") && !allow.contains("PUT"),
+        "Allow names the route's methods: {allow}"
+    );
 }
 
 #[tokio::test]

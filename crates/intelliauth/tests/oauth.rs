@@ -445,15 +445,27 @@ async fn private_key_jwt_authenticates_clients_by_signed_assertion() {
     let good = assertion(&key, "client-key-1", &client_id, &endpoint, 60, "jti-1");
     let ok = send_assertion(&server, &good).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
-    send_assertion(&server, &good).await.assert_error(401, "invalid_client"); // each assertion is single use
+    // Each assertion is single use, and every refusal says why (details.reason, and the log).
+    let replayed = send_assertion(&server, &good).await;
+    let reason = |reply: &common::Reply| reply.body["details"]["reason"].as_str().unwrap_or_default().to_owned();
+    replayed.assert_error(401, "invalid_client");
+    assert!(reason(&replayed).contains("already used"), "{}", replayed.text);
+    assert!(replayed.header("www-authenticate").is_some(), "RFC 7235: a 401 names its scheme");
 
     let (other_key, _) = client_key(9, "client-key-1");
-    send_assertion(&server, &assertion(&other_key, "client-key-1", &client_id, &endpoint, 60, "jti-2"))
-        .await
-        .assert_error(401, "invalid_client");
-    send_assertion(&server, &assertion(&key, "client-key-1", &client_id, &endpoint, 3600, "jti-3"))
-        .await
-        .assert_error(401, "invalid_client");
+    let foreign =
+        send_assertion(&server, &assertion(&other_key, "client-key-1", &client_id, &endpoint, 60, "jti-2")).await;
+    foreign.assert_error(401, "invalid_client");
+    assert!(reason(&foreign).contains("signature"), "{}", foreign.text);
+    // An hour is what common libraries (authlib) give an assertion; longer is refused.
+    let hour = send_assertion(&server, &assertion(&key, "client-key-1", &client_id, &endpoint, 3600, "jti-3")).await;
+    assert_eq!(hour.status, StatusCode::OK, "an assertion valid for an hour is accepted: {}", hour.text);
+    let long = send_assertion(&server, &assertion(&key, "client-key-1", &client_id, &endpoint, 7200, "jti-6")).await;
+    long.assert_error(401, "invalid_client");
+    assert!(reason(&long).contains("more than an hour"), "{}", long.text);
+    let expired = send_assertion(&server, &assertion(&key, "client-key-1", &client_id, &endpoint, -120, "jti-7")).await;
+    assert!(reason(&expired).contains("expired"), "{}", expired.text);
+    assert!(server.logs().contains("client assertion refused: the assertion has expired"), "the log says why");
     send_assertion(
         &server,
         &assertion(&key, "client-key-1", &client_id, "https://elsewhere.example/token", 60, "jti-4"),

@@ -271,15 +271,34 @@ async fn an_expired_access_token_is_token_expired_at_userinfo() {
 
 /// Signs in and exchanges a code with `offline_access`; returns the token response.
 async fn offline_tokens(server: &Server, email: &str) -> (String, Value) {
-    server.user_with_password("default", email, PASSWORD, true).await;
     let client_id = spa(server, true).await;
+    let tokens = offline_tokens_for(server, &client_id, email).await;
+    (client_id, tokens)
+}
+
+/// A new user signed in to `client_id` with `offline_access`; the token response.
+async fn offline_tokens_for(server: &Server, client_id: &str, email: &str) -> Value {
+    server.user_with_password("default", email, PASSWORD, true).await;
+    let client_id = client_id.to_owned();
     let cookie = server.browser_session("default", email, PASSWORD).await;
     let (_, callback, _) =
         authorize(server, &authorize_path(&client_id, &[("scope", "openid offline_access")]), Some(&cookie)).await;
     let tokens = exchange(server, &client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
     assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.text);
     assert!(tokens.body["refresh_token"].is_string(), "offline_access gives a refresh token: {}", tokens.text);
-    (client_id, tokens.body)
+    tokens.body
+}
+
+/// Another node on the same database and with the same public URL, so it is the same issuer.
+async fn same_issuer_sibling(server: &Server) -> Server {
+    let metadata = server.get("/t/default/.well-known/openid-configuration").await;
+    let issuer = metadata.body["issuer"].as_str().unwrap();
+    let public_url = issuer.strip_suffix("/t/default").unwrap();
+    server.start_sibling(unlimited().arg("--public-url", public_url)).await
+}
+
+fn unlimited() -> common::Options {
+    common::Options::default().arg("--rate-limit-ip-per-s", 10_000).arg("--rate-limit-ip-burst", 10_000)
 }
 
 async fn refresh(server: &Server, client_id: &str, token: &str) -> Reply {
@@ -306,10 +325,10 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
 
     set_oauth(&server, json!({ "refresh_reuse_grace_s": 0 })).await;
     let reused = refresh(&server, &client_id, &r1).await;
-    reused.assert_error(401, "session_revoked");
+    reused.assert_error(400, "session_revoked");
     reused.assert_catalogue_message();
     assert_eq!(reused.body["error"], "invalid_grant");
-    refresh(&server, &client_id, &r2).await.assert_error(401, "session_revoked");
+    refresh(&server, &client_id, &r2).await.assert_error(400, "session_revoked");
 }
 
 #[tokio::test]
@@ -344,7 +363,7 @@ async fn without_grace_exactly_one_concurrent_refresh_wins_across_two_processes(
         statuses.push(attempt.await.unwrap().unwrap().status().as_u16());
     }
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 7, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 7, "{statuses:?}");
 }
 
 #[tokio::test]
@@ -355,9 +374,10 @@ async fn refresh_families_end_by_lifetime_sign_out_revocation_and_code_replay() 
     let (client_id, tokens) = offline_tokens(&server, "life@example.com").await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let expired = refresh(&server, &client_id, tokens["refresh_token"].as_str().unwrap()).await;
-    expired.assert_error(401, "session_expired");
+    expired.assert_error(400, "session_expired");
     expired.assert_catalogue_message();
-    set_oauth(&server, json!({})).await;
+    // A merge patch: null puts the lifetime back to its default.
+    set_oauth(&server, json!({ "refresh_absolute_s": null })).await;
 
     // Signing out ends the session's refresh tokens.
     server.user_with_password("default", "out@example.com", PASSWORD, true).await;
@@ -370,7 +390,7 @@ async fn refresh_families_end_by_lifetime_sign_out_revocation_and_code_replay() 
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     refresh(&server, &client_id, tokens.body["refresh_token"].as_str().unwrap())
         .await
-        .assert_error(401, "session_revoked");
+        .assert_error(400, "session_revoked");
 
     // RFC 7009 revocation.
     let cookie = server.browser_session("default", "out@example.com", PASSWORD).await;
@@ -387,7 +407,7 @@ async fn refresh_families_end_by_lifetime_sign_out_revocation_and_code_replay() 
         .await
         .unwrap();
     assert_eq!(revoked.status(), StatusCode::OK);
-    refresh(&server, &client_id, token).await.assert_error(401, "session_revoked");
+    refresh(&server, &client_id, token).await.assert_error(400, "session_revoked");
 
     // Replaying a code ends what its first exchange issued.
     let (_, callback, _) =
@@ -397,7 +417,132 @@ async fn refresh_families_end_by_lifetime_sign_out_revocation_and_code_replay() 
     exchange(&server, &client_id, &code, VERIFIER).await.assert_error(400, "invalid_grant");
     refresh(&server, &client_id, tokens.body["refresh_token"].as_str().unwrap())
         .await
-        .assert_error(401, "session_revoked");
+        .assert_error(400, "session_revoked");
+}
+
+/// A confidential client of the default tenant that may introspect; returns (id, secret).
+async fn introspector(server: &Server) -> (String, String) {
+    let app = server
+        .post(
+            "/v1/tenants/default/applications",
+            json!({ "name": "api", "client_type": "confidential", "redirect_uris": ["https://api.example/cb"],
+                    "allowed_grants": ["client_credentials"] }),
+        )
+        .await;
+    assert_eq!(app.status, StatusCode::CREATED, "{}", app.text);
+    (app.body["client_id"].as_str().unwrap().to_owned(), app.body["client_secret"].as_str().unwrap().to_owned())
+}
+
+async fn introspect(server: &Server, (id, secret): &(String, String), token: &str) -> Value {
+    let reply = server
+        .http
+        .post(server.url("/t/default/oauth/introspect"))
+        .basic_auth(id, Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    Reply::from(reply).await.body
+}
+
+async fn userinfo(server: &Server, token: &str) -> StatusCode {
+    server.http.get(server.url("/t/default/oauth/userinfo")).bearer_auth(token).send().await.unwrap().status()
+}
+
+/// RFC 7009 for access tokens, RFC 6749 §4.1.2 for a replayed code's access token, and a
+/// disabled user's live tokens: each is inactive at introspection and refused at userinfo,
+/// on this node and another one sharing the database, until it would have expired.
+#[tokio::test]
+async fn revoked_access_tokens_are_inactive_everywhere() {
+    let server = Server::start().await;
+    let sibling = same_issuer_sibling(&server).await;
+    let resource_server = introspector(&server).await;
+    let (client_id, tokens) = offline_tokens(&server, "revoke@example.com").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert!(access.len() > 128, "access tokens are JWTs, longer than refresh tokens");
+    assert_eq!(userinfo(&server, access).await, StatusCode::OK);
+    assert_eq!(introspect(&server, &resource_server, access).await["active"], true);
+    let revoked = server
+        .http
+        .post(server.url("/t/default/oauth/revoke"))
+        .form(&[("token", access), ("client_id", client_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    for node in [&server, &sibling] {
+        assert_eq!(userinfo(node, access).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(introspect(node, &resource_server, access).await, json!({ "active": false }));
+    }
+    // Its refresh token is another grant's business: revoking one access token ends only it.
+    let refreshed = refresh(&server, &client_id, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text);
+
+    // A replayed code ends what its first exchange issued, the access token included.
+    let cookie = server.browser_session("default", "revoke@example.com", PASSWORD).await;
+    let (_, callback, _) = authorize(&server, &authorize_path(&client_id, &[("scope", "openid")]), Some(&cookie)).await;
+    let code = query_param(&callback, "code").unwrap();
+    let first = exchange(&server, &client_id, &code, VERIFIER).await;
+    let first_access = first.body["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&sibling, first_access).await, StatusCode::OK);
+    exchange(&server, &client_id, &code, VERIFIER).await.assert_error(400, "invalid_grant");
+    assert_eq!(userinfo(&sibling, first_access).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(introspect(&server, &resource_server, first_access).await["active"], false);
+
+    // A disabled user's live tokens stop working; so do the refreshed ones.
+    let live = refreshed.body["access_token"].as_str().unwrap();
+    assert_eq!(introspect(&server, &resource_server, live).await["active"], true);
+    let user_id = claims(live)["sub"].as_str().unwrap().to_owned();
+    server
+        .call(Method::PATCH, &format!("/v1/tenants/default/users/{user_id}"), Some(json!({ "disabled": true })))
+        .await;
+    assert_eq!(userinfo(&sibling, live).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(introspect(&sibling, &resource_server, live).await["active"], false);
+}
+
+/// With no grace window, concurrent refreshes of one token race across two processes: one
+/// wins, the losers revoke the family, and afterwards nothing of the family works, the
+/// winner's new refresh and access tokens included (they were issued into a revoked grant).
+#[tokio::test]
+async fn a_refresh_race_leaves_no_live_token_in_the_revoked_family() {
+    // 30 racers a round from one address: above the default per-IP burst.
+    let server = Server::start_with(unlimited()).await;
+    let sibling = same_issuer_sibling(&server).await;
+    set_oauth(&server, json!({ "refresh_reuse_grace_s": 0 })).await;
+    let client_id = spa(&server, true).await;
+    for round in 0..8 {
+        let tokens = offline_tokens_for(&server, &client_id, &format!("race{round}@example.com")).await;
+        let token = tokens["refresh_token"].as_str().unwrap().to_owned();
+        let racers: Vec<_> = (0..30)
+            .map(|n| {
+                let node = if n % 2 == 0 { &server } else { &sibling };
+                let form = [
+                    ("grant_type", "refresh_token".to_owned()),
+                    ("refresh_token", token.clone()),
+                    ("client_id", client_id.clone()),
+                ];
+                tokio::spawn(node.http.post(node.url("/t/default/oauth/token")).form(&form).send())
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for racer in racers {
+            let reply = Reply::from(racer.await.unwrap().unwrap()).await;
+            match reply.status {
+                StatusCode::OK => winners.push(reply.body),
+                _ => assert_eq!(reply.body["code"], "session_revoked", "{}", reply.text),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: one winner");
+        let winner = &winners[0];
+        let successor = refresh(&sibling, &client_id, winner["refresh_token"].as_str().unwrap()).await;
+        successor.assert_error(400, "session_revoked");
+        let access = winner["access_token"].as_str().unwrap();
+        assert_eq!(
+            userinfo(&server, access).await,
+            StatusCode::UNAUTHORIZED,
+            "round {round}: the winner's access token"
+        );
+    }
 }
 
 #[tokio::test]
@@ -479,7 +624,7 @@ async fn admins_list_and_end_a_users_sessions() {
     assert_eq!(revoked.status, StatusCode::NO_CONTENT);
     refresh(&server, &client_id, tokens.body["refresh_token"].as_str().unwrap())
         .await
-        .assert_error(401, "session_revoked");
+        .assert_error(400, "session_revoked");
     assert_eq!(server.get(&format!("/v1/tenants/default/users/{user}/sessions")).await.body["data"], json!([]));
     server
         .call(Method::DELETE, &format!("/v1/tenants/default/users/{user}/sessions/ses_unknown"), None)
@@ -581,7 +726,7 @@ async fn users_and_admins_can_withdraw_consent() {
     assert_eq!(withdrawn.status(), StatusCode::NO_CONTENT);
     refresh(&server, &client_id, tokens.body["refresh_token"].as_str().unwrap())
         .await
-        .assert_error(401, "session_revoked");
+        .assert_error(400, "session_revoked");
     let (_, silent, _) = authorize(&server, &authorize_path(&client_id, &[("prompt", "none")]), Some(&cookie)).await;
     assert_eq!(query_param(&silent, "error_code").as_deref(), Some("consent_required"), "asked again: {silent}");
 

@@ -8,7 +8,8 @@ mod common;
 
 use std::time::Instant;
 
-use common::Server;
+use common::{Reply, Server};
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 const PASSWORD: &str = "correct horse battery";
@@ -51,6 +52,9 @@ async fn measure(server: &Server) -> (f64, f64) {
 #[tokio::test]
 async fn unknown_email_and_wrong_password_take_the_same_time() {
     let server = Server::start().await;
+    // Both kinds of address lock alike; this test measures the unlocked answers.
+    let settings = json!({ "settings": { "sign_in": { "lockout_threshold": 1000 } } });
+    assert_eq!(server.call(Method::PATCH, "/v1/tenants/default", Some(settings)).await.status, StatusCode::OK);
     server.user_with_password("default", "timing@example.com", PASSWORD, true).await;
     // Warm up: the dummy hash is made on first use; connections are opened.
     server.sign_in("default", json!({ "email": "warm@example.com", "password": "x" })).await;
@@ -68,4 +72,50 @@ async fn unknown_email_and_wrong_password_take_the_same_time() {
         ratios.push(ratio);
     }
     panic!("unknown/wrong time ratios {ratios:?}: 10% or more apart in every measurement");
+}
+
+/// Median time (ms) and the bodies (without request ids) of sign-ins with `password`.
+async fn locked_answers(server: &Server, tenant: &str, email: &str, password: &str) -> (f64, Vec<serde_json::Value>) {
+    let mut times = Vec::new();
+    let mut bodies = Vec::new();
+    for _ in 0..ROUNDS / 2 {
+        let flow = server.flow(tenant, "login").await;
+        let started = Instant::now();
+        let reply: Reply = server.submit(tenant, "login", &flow, json!({ "email": email, "password": password })).await;
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        let mut body = reply.body.clone();
+        body["request_id"] = serde_json::Value::Null;
+        body["details"]["retry_after_s"] = serde_json::Value::Null;
+        bodies.push(json!({ "status": reply.status.as_u16(), "body": body }));
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], bodies)
+}
+
+/// While an account is locked the right and the wrong password get the same answer in the
+/// same time (neither is checked), so a locked account is no oracle for guesses; and an
+/// address without an account locks the same way, so the lock reveals nothing either.
+#[tokio::test]
+async fn a_locked_account_answers_the_same_whatever_the_password() {
+    let server = Server::start().await;
+    server.tenant("locked", json!({ "sign_in": { "lockout_threshold": 3, "lockout_duration_s": 600 } })).await;
+    server.user_with_password("locked", "held@example.com", PASSWORD, true).await;
+    for email in ["held@example.com", "nobody@example.com"] {
+        for attempt in 0..3 {
+            let reply =
+                server.sign_in("locked", json!({ "email": email, "password": format!("guess {attempt}") })).await;
+            reply.assert_error(401, "invalid_credentials");
+        }
+    }
+    let (right_ms, right) = locked_answers(&server, "locked", "held@example.com", PASSWORD).await;
+    let (wrong_ms, wrong) = locked_answers(&server, "locked", "held@example.com", "guess 4").await;
+    let (unknown_ms, unknown) = locked_answers(&server, "locked", "nobody@example.com", "guess 4").await;
+    assert_eq!(right[0]["status"], 423, "{}", right[0]);
+    assert_eq!(right[0]["body"]["code"], "account_locked");
+    assert!(right.iter().chain(&wrong).chain(&unknown).all(|answer| *answer == right[0]), "one answer for all");
+    eprintln!("locked: right {right_ms:.1} ms, wrong {wrong_ms:.1} ms, unknown {unknown_ms:.1} ms");
+    // No password is verified while locked: a verification would add tens of milliseconds.
+    for (what, ms) in [("wrong", wrong_ms), ("unknown", unknown_ms)] {
+        assert!((ms - right_ms).abs() < 10.0, "right password {right_ms:.1} ms, {what} {ms:.1} ms");
+    }
 }

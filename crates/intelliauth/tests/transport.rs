@@ -90,7 +90,7 @@ async fn oversized_bodies_are_refused() {
     let server = Server::start().await;
     let big = json!({ "email": "big@example.com", "name": "x".repeat(70 * 1024) });
     let reply = server.post("/v1/tenants/default/users", big).await;
-    let fields = &reply.assert_error(400, "validation_failed")["fields"];
+    let fields = &reply.assert_error(413, "validation_failed")["fields"];
     assert!(fields["body"][0].as_str().unwrap().contains("65536"), "{}", reply.text);
 }
 
@@ -190,7 +190,7 @@ async fn settings_come_from_a_config_file_below_flags() {
     let server = Server::start_with(Options::default().arg("--config", file.display())).await;
     let reply =
         server.post("/v1/tenants/default/users", json!({ "email": "c@example.com", "name": "x".repeat(300) })).await;
-    assert!(reply.assert_error(400, "validation_failed")["fields"]["body"][0].as_str().unwrap().contains("200"));
+    assert!(reply.assert_error(413, "validation_failed")["fields"]["body"][0].as_str().unwrap().contains("200"));
     drop(server);
 
     let flagged =

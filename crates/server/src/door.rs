@@ -51,12 +51,14 @@ pub fn method_not_allowed(method: &str) -> Error {
     Error::validation(fields).with_status(405)
 }
 
-/// Headers every response carries, whoever built it.
-pub fn harden<B>(response: &mut Response<B>) {
+/// Headers every response carries, whoever built it. A 405 on a route gets the route's own
+/// `Allow` from the router after this middleware; only a path no route matches gets the
+/// list of methods any route serves.
+pub fn harden<B>(response: &mut Response<B>, matched_route: bool) {
     let refused_method = response.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    if refused_method && !headers.contains_key(header::ALLOW) {
+    if refused_method && !matched_route && !headers.contains_key(header::ALLOW) {
         headers.insert(header::ALLOW, HeaderValue::from_static(SERVED_METHODS));
     }
 }

@@ -73,7 +73,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     };
 
     let (mut response, error_code) = finish(response, &request_id, method.as_str(), html, &span);
-    door::harden(&mut response);
+    door::harden(&mut response, route != "unmatched");
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(request_id::HEADER, value);
     }
@@ -97,15 +97,10 @@ fn finish(
     }
     let error = match response.extensions_mut().remove::<PendingError>() {
         Some(PendingError(error)) => error,
-        // The router's own 405 names the methods the route has in `Allow`; keep them.
+        // The router adds the route's `Allow` to its 405 after this middleware.
         None if status == StatusCode::METHOD_NOT_ALLOWED => {
-            let allow = response.headers().get(header::ALLOW).cloned();
             let error = door::method_not_allowed(method).with_cause("method not routed");
-            let (mut rendered, code) = log_and_render(&error, request_id, html, span);
-            if let Some(allow) = allow {
-                rendered.headers_mut().insert(header::ALLOW, allow);
-            }
-            return (rendered, code);
+            return log_and_render(&error, request_id, html, span);
         }
         None if status.is_client_error() || status.is_server_error() => {
             Arc::new(Error::new(code_for_bare_status(status)).with_cause(format!("bare {status} from the framework")))

@@ -91,6 +91,12 @@ impl Options {
         self
     }
 
+    /// A flag without a value (a boolean switched on).
+    pub fn flag(mut self, flag: &str) -> Self {
+        self.args.push(flag.to_owned());
+        self
+    }
+
     pub fn env(mut self, key: &str, value: impl ToString) -> Self {
         self.env.push((key.to_owned(), value.to_string()));
         self

@@ -294,6 +294,10 @@ pub async fn regenerate_my_backup_codes(
 }
 
 /// `GET /v1/tenants/{tenant}/users/{user}/factors`.
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/users/{user_id}/factors", tag = "users",
+    params(("tenant_id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 200, description = "The user's enrolled factors and how many backup codes are left", body = Object)),
+    security(("bearer" = ["users:read"])))]
 pub async fn user_factors(
     State(state): State<AppState>,
     caller: Caller,
@@ -306,6 +310,10 @@ pub async fn user_factors(
 }
 
 /// `DELETE /v1/tenants/{tenant}/users/{user}/factors`: a lost device; the user enrols again.
+#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/users/{user_id}/factors", tag = "users",
+    params(("tenant_id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 204, description = "Every factor removed; the user enrols again")),
+    security(("bearer" = ["users:write"])))]
 pub async fn reset_user_factors(
     State(state): State<AppState>,
     caller: Caller,

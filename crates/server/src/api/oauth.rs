@@ -149,7 +149,11 @@ async fn revoke(
     Ok(no_store(json!({})))
 }
 
-async fn user_consents(
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/users/{user_id}/consents", tag = "users",
+    params(("tenant_id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 200, description = "The applications the user approved, with the scopes", body = Object)),
+    security(("bearer" = ["users:read"])))]
+pub(crate) async fn user_consents(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant_id, user_id)): Path<(String, String)>,
@@ -159,7 +163,11 @@ async fn user_consents(
     Ok(Json(state.oidc.consents(&tenant_id, &user_id).await?).into_response())
 }
 
-async fn revoke_user_consent(
+#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/users/{user_id}/consents/{client_id}", tag = "users",
+    params(("tenant_id" = String, Path), ("user_id" = String, Path), ("client_id" = String, Path)),
+    responses((status = 204, description = "Consent withdrawn; the application's grants for the user are revoked")),
+    security(("bearer" = ["users:write"])))]
+pub(crate) async fn revoke_user_consent(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant_id, user_id, client_id)): Path<(String, String, String)>,
@@ -170,7 +178,11 @@ async fn revoke_user_consent(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn rotate_keys(
+#[utoipa::path(post, path = "/v1/tenants/{tenant_id}/keys/rotate", tag = "tenants",
+    params(("tenant_id" = String, Path)),
+    responses((status = 200, description = "The tenant's keys after the rotation", body = Object)),
+    security(("bearer" = ["tenants:write"])))]
+pub(crate) async fn rotate_keys(
     State(state): State<AppState>,
     caller: Caller,
     Path(tenant_id): Path<String>,

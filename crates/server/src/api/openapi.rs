@@ -4,7 +4,10 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{actions, applications, credentials, errors, tenants, users, views, webhooks};
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+
+use super::{actions, applications, credentials, errors, mfa, oauth, tenants, users, views, webhooks};
 
 struct BearerAuth;
 
@@ -23,6 +26,78 @@ impl Modify for BearerAuth {
     }
 }
 
+/// What the generated document must say that the annotations leave out: a unique
+/// `operationId` per operation (`{tag}_{handler}`; handlers of different resources share
+/// names), the error answers every operation can give, and the bounds `limit` and `cursor`
+/// are held to.
+struct Conformance;
+
+/// Error answers any management operation can give, with why.
+const COMMON_ERRORS: [(&str, &str); 6] = [
+    ("400", "validation_failed: a field, the query or the body is not acceptable (details.fields says which)"),
+    ("401", "The credential is missing or not valid"),
+    ("403", "permission_denied: the credential lacks a scope, or step-up is required"),
+    ("404", "not_found: the tenant or resource does not exist"),
+    ("429", "rate_limited: too many requests (Retry-After)"),
+    ("503", "service_unavailable: the database is unavailable (Retry-After)"),
+];
+
+impl Conformance {
+    fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+        [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+            .into_iter()
+            .filter_map(Option::as_mut)
+    }
+
+    fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+        let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        ResponseBuilder::new().description(description).content("application/json", body).build().into()
+    }
+}
+
+impl Modify for Conformance {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        for item in openapi.paths.paths.values_mut() {
+            for operation in Self::operations(item) {
+                let tag = operation.tags.as_ref().and_then(|tags| tags.first()).cloned().unwrap_or_default();
+                if let Some(id) = &operation.operation_id {
+                    if !tag.is_empty() && !id.starts_with(&format!("{tag}_")) {
+                        operation.operation_id = Some(format!("{tag}_{id}").replace('-', "_"));
+                    }
+                }
+                for (status, description) in COMMON_ERRORS {
+                    let public = operation.security.is_none() && status == "401";
+                    if !public {
+                        operation
+                            .responses
+                            .responses
+                            .entry(status.to_owned())
+                            .or_insert_with(|| Self::error_response(description));
+                    }
+                }
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    let schema = match parameter.name.as_str() {
+                        "limit" => ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(1))
+                            .maximum(Some(intelliauth_core::page::MAX_LIMIT))
+                            .description(Some("Items per page (default 50)")),
+                        "cursor" => ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1))
+                            .max_length(Some(172))
+                            .pattern(Some("^[A-Za-z0-9_-]+$"))
+                            .description(Some("The next_cursor of the previous page, as returned")),
+                        _ => continue,
+                    };
+                    parameter.schema = Some(schema.build().into());
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "IntelliAuth management API", description = "Tenants, users, applications, credentials, webhooks and Actions. Every error body is `{code, message, details, request_id}` with a code from `GET /v1/errors`."),
@@ -38,12 +113,41 @@ impl Modify for BearerAuth {
         webhooks::dead_letters, webhooks::replay_dead_letters,
         actions::create, actions::list_all, actions::get, actions::update, actions::delete, actions::versions,
         actions::restore, actions::test_run, actions::action_executions, actions::executions, actions::reorder,
+        mfa::user_factors, mfa::reset_user_factors, oauth::user_consents, oauth::revoke_user_consent, oauth::rotate_keys,
     ),
     components(schemas(views::ErrorBody)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Conformance),
 )]
 pub struct ApiDoc;
 
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_ids_are_unique_and_every_operation_documents_its_errors() {
+        let document = ApiDoc::openapi();
+        let mut seen = std::collections::HashSet::new();
+        for (path, item) in document.paths.paths.clone().iter_mut() {
+            for operation in Conformance::operations(item) {
+                let id = operation.operation_id.clone().unwrap_or_default();
+                assert!(seen.insert(id.clone()), "operationId {id} is used twice ({path})");
+                for status in ["400", "404", "429", "503"] {
+                    assert!(operation.responses.responses.contains_key(status), "{id} ({path}) documents no {status}");
+                }
+            }
+        }
+        for path in [
+            "/v1/tenants/{tenant_id}/keys/rotate",
+            "/v1/tenants/{tenant_id}/users/{user_id}/consents",
+            "/v1/tenants/{tenant_id}/users/{user_id}/consents/{client_id}",
+            "/v1/tenants/{tenant_id}/users/{user_id}/factors",
+        ] {
+            assert!(document.paths.paths.contains_key(path), "{path} is missing from the document");
+        }
+    }
 }
