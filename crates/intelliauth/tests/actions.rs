@@ -269,7 +269,7 @@ async fn post_login_runs_again_when_a_session_signs_in_to_another_application() 
     let denied = authorize(&server, &authorize_path("act-sso", &payroll), Some(&cookie)).await;
     assert!(denied.starts_with(REDIRECT), "{denied}");
     assert_eq!(query_param(&denied, "error").as_deref(), Some("access_denied"));
-    assert_eq!(query_param(&denied, "error_code").as_deref(), Some("step_blocked"));
+    assert_eq!(query_param(&denied, "catalogue_error").as_deref(), Some("step_blocked"));
     assert_eq!(query_param(&denied, "step_id").as_deref(), action["id"].as_str());
     assert_eq!(query_param(&denied, "step_name").as_deref(), Some("Per application"));
     assert_eq!(query_param(&denied, "reason").as_deref(), Some("payroll is by invitation"));

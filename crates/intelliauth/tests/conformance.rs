@@ -241,9 +241,10 @@ async fn oauth_error_forms_follow_the_rfcs() {
     let location = redirected.headers()["location"].to_str().unwrap().to_owned();
     let param = |name: &str| common::tokens::query_param(&location, name);
     assert_eq!(param("error").as_deref(), Some("invalid_request"), "{location}");
-    assert_eq!(param("error_code").as_deref(), Some("pkce_required"));
+    assert_eq!(param("catalogue_error").as_deref(), Some("pkce_required"));
     assert!(param("error_description").unwrap().contains("S256"), "{location}");
     assert_eq!(param("code"), None, "the catalogue code is never sent as `code`");
+    assert!(!location.contains("code="), "nor under a name ending in `code` (authlib looks for `code=`): {location}");
     assert_ne!(param("error_description").as_deref(), Some("Use PKCE with code_challenge_method=S256."));
 }
 

@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 /// Forwards TCP connections to PostgreSQL until stopped; while `stalled`, it keeps every
-/// connection open and accepts new ones but forwards nothing (a database that never answers).
+/// connection open and accepts new ones but forwards nothing until it is resumed.
 struct Proxy {
     address: SocketAddr,
     upstream: String,
@@ -28,14 +28,18 @@ struct Proxy {
     stalled: Arc<AtomicBool>,
 }
 
-/// Copies one direction of a connection, dropping what arrives while `stalled`.
+/// Copies one direction of a connection, holding what arrives while `stalled` (nothing is
+/// lost: a database that stops answering and later answers everything it was sent).
 async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, stalled: Arc<AtomicBool>) {
     let mut buffer = vec![0u8; 16 * 1024];
     while let Ok(read) = from.read(&mut buffer).await {
         if read == 0 {
             break;
         }
-        if !stalled.load(Ordering::SeqCst) && to.write_all(&buffer[..read]).await.is_err() {
+        while stalled.load(Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
             break;
         }
     }

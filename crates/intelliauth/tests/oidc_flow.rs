@@ -169,7 +169,7 @@ async fn errors_before_the_redirect_uri_is_trusted_are_pages_and_after_it_redire
     let redirected = |location: &str, rfc: &str, code: &str| {
         assert!(location.starts_with(REDIRECT), "{location}");
         assert_eq!(query_param(location, "error").as_deref(), Some(rfc), "{location}");
-        assert_eq!(query_param(location, "error_code").as_deref(), Some(code), "{location}");
+        assert_eq!(query_param(location, "catalogue_error").as_deref(), Some(code), "{location}");
         assert_eq!(query_param(location, "code"), None, "no authorization code parameter on an error: {location}");
         assert_eq!(query_param(location, "state").as_deref(), Some("st-123"), "state carried through: {location}");
     };
@@ -202,7 +202,7 @@ async fn third_party_clients_need_consent_once() {
 
     let (_, location, _) = authorize(&server, &authorize_path(&client_id, &[("prompt", "none")]), Some(&cookie)).await;
     assert_eq!(query_param(&location, "error").as_deref(), Some("consent_required"));
-    assert_eq!(query_param(&location, "error_code").as_deref(), Some("consent_required"));
+    assert_eq!(query_param(&location, "catalogue_error").as_deref(), Some("consent_required"));
 
     let (_, consent, _) = authorize(&server, &authorize_path(&client_id, &[]), Some(&cookie)).await;
     assert!(consent.starts_with("/t/default/oauth/consent?request_id="), "{consent}");
@@ -728,7 +728,7 @@ async fn users_and_admins_can_withdraw_consent() {
         .await
         .assert_error(400, "session_revoked");
     let (_, silent, _) = authorize(&server, &authorize_path(&client_id, &[("prompt", "none")]), Some(&cookie)).await;
-    assert_eq!(query_param(&silent, "error_code").as_deref(), Some("consent_required"), "asked again: {silent}");
+    assert_eq!(query_param(&silent, "catalogue_error").as_deref(), Some("consent_required"), "asked again: {silent}");
 
     approve(authorize_path(&client_id, &[])).await;
     let by_admin =

@@ -154,8 +154,9 @@ impl Oidc {
             let mut pairs = vec![
                 ("error", error.oauth_error.unwrap_or("invalid_request")),
                 ("error_description", error.developer_description()),
-                // Not `code`: clients read that as an authorization code (authlib does).
-                ("error_code", error.code.as_str()),
+                // Not `code`, nor any name ending in it: clients look for `code=` in the URL
+                // and take what follows for an authorization code (authlib does).
+                ("catalogue_error", error.code.as_str()),
                 ("iss", issuer.as_str()),
             ];
             if let Some(state) = state.as_deref() {

@@ -101,6 +101,11 @@ impl FromRequest<AppState> for JsonObject {
             });
         let bytes = read_body(request.into_body(), state.body_limits).await?;
         let mut fields = FieldErrors::new();
+        // No body at all is an empty object: operations whose fields are all optional are
+        // called that way (and their documents allow it).
+        if bytes.is_empty() && !is_json {
+            return Ok(JsonObject(Fields::new(Map::new())));
+        }
         if !is_json {
             fields.add("body", "must be sent with Content-Type: application/json");
             return Err(ApiError(Error::validation(fields)));
@@ -279,13 +284,12 @@ impl Fields {
     ) -> Option<T> {
         match self.map.remove(key) {
             None | Some(Value::Null) => None,
+            // Over the defaults with merge-patch rules, so `null` leaves a member at its default.
             Some(patch @ Value::Object(_)) => {
-                let mut merged = serde_json::to_value(T::default()).unwrap_or_default();
-                merge_json(&mut merged, patch);
-                match serde_json::from_value(merged) {
+                match intelliauth_core::merge_patch::MergePatch(patch).apply(&T::default(), key) {
                     Ok(decoded) => Some(decoded),
-                    Err(error) => {
-                        self.errors.add(key, error.to_string());
+                    Err(errors) => {
+                        self.errors.merge_new_fields(errors);
                         None
                     }
                 }
@@ -315,17 +319,6 @@ impl Fields {
             self.errors.add(&key, "is not a known field");
         }
         self.errors
-    }
-}
-
-fn merge_json(base: &mut Value, patch: Value) {
-    match (base, patch) {
-        (Value::Object(base), Value::Object(patch)) => {
-            for (key, value) in patch {
-                merge_json(base.entry(key).or_insert(Value::Null), value);
-            }
-        }
-        (base, patch) => *base = patch,
     }
 }
 

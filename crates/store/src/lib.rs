@@ -67,8 +67,9 @@ macro_rules! on_pool {
 /// connection included) may take on PostgreSQL before the database counts as unavailable.
 const OPERATION_MARGIN: Duration = Duration::from_secs(2);
 
-/// Runs a database operation within `limit`. Dropping it mid-query drops the connection
-/// with it, so the pool never hands out a connection in an unknown state.
+/// Runs a database operation within `limit`. A query given up on this way leaves its
+/// connection waiting for the answer; sqlx reads that answer before the connection's next
+/// use (or closes it), so nothing stale reaches a later request.
 pub(crate) async fn within_deadline<T>(
     limit: Duration,
     operation: impl std::future::Future<Output = Result<T, StoreError>>,

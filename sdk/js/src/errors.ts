@@ -136,8 +136,9 @@ export async function errorFromResponse(response: Response): Promise<IntelliAuth
 export function errorFromRedirect(params: URLSearchParams): IntelliAuthError | null {
   const error = params.get('error');
   if (!error) return null;
-  // The catalogue code travels as `error_code`, never `code` (the authorization code's name).
-  const named = params.get('error_code');
+  // The catalogue code travels as `catalogue_error`: never `code` or a name ending in it,
+  // which clients searching the URL for `code=` take for an authorization code.
+  const named = params.get('catalogue_error');
   const code: ErrorCode = isErrorCode(named) ? named : OAUTH_ERRORS[error] ?? 'server_error';
   const details: ErrorDetails = { error };
   // An Action's verdict: which Action, and why (as details.step and details.reason in JSON).

@@ -71,11 +71,11 @@ describe('errorFromResponse', () => {
 
 describe('errorFromRedirect', () => {
   it('prefers the catalogue code the server adds to the RFC error', () => {
-    const error = errorFromRedirect(new URLSearchParams('error=login_required&error_code=silent_auth_failed&state=s'));
+    const error = errorFromRedirect(new URLSearchParams('error=login_required&catalogue_error=silent_auth_failed&state=s'));
     expect(error?.code).toBe('silent_auth_failed');
   });
   it('carries an Action\'s step and reason', () => {
-    const error = errorFromRedirect(new URLSearchParams('error=access_denied&error_code=step_blocked&step_id=act_1&step_name=Roles&reason=no%20access&state=s'));
+    const error = errorFromRedirect(new URLSearchParams('error=access_denied&catalogue_error=step_blocked&step_id=act_1&step_name=Roles&reason=no%20access&state=s'));
     expect([error?.code, error?.family, error?.details.step, error?.details.reason]).toEqual(['step_blocked', 'action', { id: 'act_1', name: 'Roles' }, 'no access']);
   });
   it('maps a bare RFC error, and is null without one', () => {

@@ -357,9 +357,16 @@ pub async fn executions(
     Ok(list::<_, ExecutionView>(state.management.executions(&tenant_id, filter, pagination.page).await?))
 }
 
+/// Every Action of the trigger once, in the order to run.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the body; the handler reads it field by field
+pub struct ReorderRequest {
+    action_ids: Vec<String>,
+}
+
 /// Body: `{"action_ids": [...]}`, every Action of the trigger once, in the order to run.
 #[utoipa::path(put, path = "/v1/tenants/{tenant_id}/triggers/{trigger}/order", tag = "actions",
-    params(("tenant_id" = String, Path), ("trigger" = String, Path)),
+    params(("tenant_id" = String, Path), ("trigger" = String, Path)), request_body = ReorderRequest,
     responses((status = 200, body = ListView<ActionView>), (status = 400, body = ErrorBody)),
     security(("bearer" = ["actions:write"])))]
 pub async fn reorder(

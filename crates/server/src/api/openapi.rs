@@ -1,6 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use axum::Json;
+use intelliauth_core::events::EventType;
+use intelliauth_core::model::{Grant, Scope};
+use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -86,7 +89,7 @@ impl Modify for Conformance {
                         "cursor" => ObjectBuilder::new()
                             .schema_type(Type::String)
                             .min_length(Some(1))
-                            .max_length(Some(172))
+                            .max_length(Some(128))
                             .pattern(Some("^[A-Za-z0-9_-]+$"))
                             .description(Some("The next_cursor of the previous page, as returned")),
                         _ => continue,
@@ -115,13 +118,108 @@ impl Modify for Conformance {
         actions::restore, actions::test_run, actions::action_executions, actions::executions, actions::reorder,
         mfa::user_factors, mfa::reset_user_factors, oauth::user_consents, oauth::revoke_user_consent, oauth::rotate_keys,
     ),
-    components(schemas(views::ErrorBody)),
+    components(schemas(views::ErrorBody, webhooks::ReplayDeadLettersRequest, actions::ReorderRequest)),
     modifiers(&BearerAuth, &Conformance),
 )]
 pub struct ApiDoc;
 
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn document() -> Json<Value> {
+    Json(document_json())
+}
+
+/// The document as served: the annotations, then the field rules the server enforces that
+/// the annotations cannot state, so a request the document calls valid is one the server
+/// accepts (schemathesis checks both ways).
+pub fn document_json() -> Value {
+    let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    if let Some(schemas) = document.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        for (name, schema) in schemas.iter_mut() {
+            if name.ends_with("Request") || name.ends_with("Input") {
+                refine_request(schema);
+            }
+        }
+    }
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for (method, operation) in item.iter_mut() {
+                if matches!(method.as_str(), "post" | "put" | "patch" | "delete") {
+                    for (status, description) in WRITE_ERRORS {
+                        if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+                            responses.entry(status).or_insert_with(|| {
+                                json!({ "description": description, "content": { "application/json": {
+                                    "schema": { "$ref": "#/components/schemas/ErrorBody" } } } })
+                            });
+                        }
+                    }
+                }
+                for parameter in operation.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
+                    match parameter["name"].as_str() {
+                        Some("trigger") => parameter["schema"] = json!({ "type": "string", "enum": TRIGGERS }),
+                        Some("status") => {
+                            parameter["schema"] = json!({ "type": "string", "enum": ["pending", "delivered", "dead"] })
+                        }
+                        // Free-text filters: anything but NUL (refused at the door).
+                        Some("email_prefix" | "event_type" | "request_id") => {
+                            parameter["schema"] =
+                                json!({ "type": "string", "maxLength": 254, "pattern": "^[^\\u0000]*$" })
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    document
+}
+
+/// Error answers any write can give besides [`COMMON_ERRORS`].
+const WRITE_ERRORS: [(&str, &str); 3] = [
+    ("409", "conflict: a resource with this name or id exists, or the change conflicts with another"),
+    ("412", "precondition_failed: If-Match named an older version (details.current_etag)"),
+    ("413", "validation_failed: the body is over the size limit"),
+];
+
+const TRIGGERS: [&str; 3] = ["post-login", "pre-user-registration", "post-user-registration"];
+/// A display name: 1 to 100 characters, not only spaces, no control characters.
+const NAME_PATTERN: &str =
+    "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// Request bodies take only the fields they list, and the rules of the fields whose names
+/// mean the same everywhere.
+fn refine_request(schema: &mut Value) {
+    schema["additionalProperties"] = false.into();
+    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else { return };
+    for (field, property) in properties.iter_mut() {
+        let rule = match field.as_str() {
+            "name" | "display_name" => json!({ "minLength": 1, "maxLength": 100, "pattern": NAME_PATTERN }),
+            "client_type" => json!({ "enum": ["public", "confidential"] }),
+            "trigger" => json!({ "enum": TRIGGERS }),
+            "id" | "tenant_id" => json!({ "pattern": "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$" }),
+            "code" => json!({ "minLength": 1, "pattern": "\\S" }),
+            // A conservative subset of what `validate::check_email` accepts.
+            "email" => {
+                json!({ "maxLength": 254, "pattern": "^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$" })
+            }
+            "scopes" => json!({ "minItems": 1, "items": { "type": "string", "enum": Scope::ALL.map(Scope::as_str) } }),
+            "allowed_grants" => json!({ "items": { "type": "string", "enum": Grant::ALL.map(Grant::as_str) } }),
+            "allowed_scopes" => {
+                json!({ "items": { "type": "string", "pattern": "^[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,128}$" } })
+            }
+            "redirect_uris" | "post_logout_redirect_uris" => {
+                json!({ "items": { "type": "string", "pattern": "^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(/[A-Za-z0-9._~-]*)*$" } })
+            }
+            "event_types" => {
+                let mut names: Vec<&str> = EventType::ALL.iter().map(|kind| kind.as_str()).collect();
+                names.push("*");
+                json!({ "minItems": 1, "items": { "type": "string", "enum": names } })
+            }
+            "action_ids" => json!({ "items": { "type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$" } }),
+            _ => continue,
+        };
+        if let (Some(property), Some(rule)) = (property.as_object_mut(), rule.as_object()) {
+            property.extend(rule.clone());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -351,9 +351,19 @@ pub async fn dead_letters(
     Ok(list::<_, MessageView>(page))
 }
 
+/// Replays every message that died at or after `since`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the body; the handler reads it field by field
+pub struct ReplayDeadLettersRequest {
+    /// An RFC 3339 time such as 2026-11-26T00:00:00Z.
+    #[schema(format = DateTime)]
+    since: String,
+}
+
 /// Body: `{"since": "2026-11-26T00:00:00Z"}` — replays every message that died at or after then.
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/webhooks/dead-letters/replay", tag = "webhooks",
-    params(("tenant_id" = String, Path)), responses((status = 202, body = Object)), security(("bearer" = ["webhooks:write"])))]
+    params(("tenant_id" = String, Path)), request_body = ReplayDeadLettersRequest,
+    responses((status = 202, body = Object)), security(("bearer" = ["webhooks:write"])))]
 pub async fn replay_dead_letters(
     State(state): State<AppState>,
     caller: Caller,
