@@ -421,3 +421,78 @@ async fn a_slow_receiver_does_not_hold_up_the_others() {
     assert!(started.elapsed() < Duration::from_secs(2), "waited {:?} behind the slow receiver", started.elapsed());
     assert_eq!(hanging.deliveries().len(), 4, "at most four attempts in flight per subscription");
 }
+
+/// A receiver that answers 429 with `Retry-After` is tried again after that delay, not on
+/// the (here much shorter) schedule; an absurd `Retry-After` is held to an hour.
+#[tokio::test]
+async fn a_429_with_retry_after_is_retried_after_that_delay() {
+    let server = Server::start_with(local_options("200ms,200ms,200ms")).await;
+    let receiver = Receiver::start(Answer::TooMany { retry_after: "3".into() }).await;
+    let (subscription, _) = subscribe(&server, &receiver.url, &["webhook.test"]).await;
+    send_test_event(&server, &subscription).await;
+    let first = receiver.wait_for(1, WAIT).await[0].received_at;
+    receiver.answer(Answer::ok());
+    let second = receiver.wait_for(2, WAIT).await[1].received_at;
+    let waited = second - first;
+    assert!(waited >= Duration::from_millis(2900), "retried after {waited:?}, not after Retry-After: 3");
+    assert!(waited < Duration::from_secs(6), "retried after {waited:?}");
+
+    receiver.answer(Answer::TooMany { retry_after: "99999999".into() });
+    send_test_event(&server, &subscription).await;
+    receiver.wait_for(3, WAIT).await;
+    let message = message_with_status(&server, &subscription, "pending").await;
+    let next = time::OffsetDateTime::parse(
+        message["next_attempt_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let wait = next - time::OffsetDateTime::now_utc();
+    assert!(wait > time::Duration::minutes(59) && wait <= time::Duration::minutes(60), "held to an hour: {wait}");
+}
+
+/// After a SIGKILL, the dead node's leases no longer hold the subscription's in-flight
+/// slots: messages never attempted start flowing as soon as the new process runs, not when
+/// the dead leases end (7 s here).
+#[tokio::test]
+async fn a_restarted_server_delivers_waiting_messages_at_once() {
+    let options = local_options_with_timeout("30s", 2000);
+    let server = Server::start_with(options.clone()).await;
+    let receiver = Receiver::start(Answer::Hang).await;
+    subscribe(&server, &receiver.url, &["user.created"]).await;
+    for n in 0..40 {
+        server.create_user(&format!("waiting{n}@example.com")).await;
+    }
+    // Four attempts in flight (the per-subscription cap), each holding a lease.
+    receiver.wait_for(4, WAIT).await;
+    receiver.answer(Answer::ok());
+    let server = server.restart(options).await;
+    let restarted = std::time::Instant::now();
+    receiver.wait_for(5, WAIT).await;
+    let took = restarted.elapsed();
+    assert!(took < Duration::from_millis(2500), "the first delivery after the restart took {took:?}");
+    let deadline = std::time::Instant::now() + WAIT;
+    while receiver.deliveries().len() < 44 {
+        assert!(std::time::Instant::now() < deadline, "only {} deliveries", receiver.deliveries().len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(server);
+}
+
+/// An `https` URL to a port that speaks plain HTTP fails in the TLS handshake, and says so.
+#[tokio::test]
+async fn https_to_a_plain_http_port_is_receiver_tls_failed() {
+    let server = Server::start_with(local_options("1h")).await;
+    let receiver = Receiver::start(Answer::ok()).await;
+    let url = receiver.url.replacen("http://", "https://", 1);
+    let (subscription, _) = subscribe(&server, &url, &["webhook.test"]).await;
+    send_test_event(&server, &subscription).await;
+    let message = message_with_status(&server, &subscription, "pending").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut message = message;
+    while message["last_outcome"].is_null() {
+        assert!(std::time::Instant::now() < deadline, "no attempt recorded: {message}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        message = message_with_status(&server, &subscription, "pending").await;
+    }
+    assert_eq!(message["last_outcome"], "receiver_tls_failed", "{message}");
+}

@@ -149,6 +149,11 @@ fn classify(error: &reqwest::Error, https: bool) -> (Observation, String) {
     }
     let chain = error_chain(error);
     use std::io::ErrorKind;
+    // Over https, a failure while connecting that is not a refusal happened after the TCP
+    // handshake, in the TLS one (rustls's error does not always survive the wrapping).
+    if https && error.is_connect() && io_kind != Some(ErrorKind::ConnectionRefused) {
+        return (Observation::ReceiverTlsFailed, format!("TLS handshake failed (is the port plain HTTP?): {chain}"));
+    }
     match io_kind {
         Some(ErrorKind::ConnectionRefused) => (Observation::ReceiverConnectionFailed, chain),
         Some(

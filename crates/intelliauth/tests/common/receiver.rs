@@ -15,6 +15,8 @@ pub enum Answer {
     Status { status: u16, body: String, delay: Duration },
     /// Reads the request and never answers.
     Hang,
+    /// 429 Too Many Requests with this `Retry-After` value.
+    TooMany { retry_after: String },
 }
 
 impl Answer {
@@ -169,6 +171,13 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             return;
         }
         buffer.extend_from_slice(&chunk[..n]);
+        // A TLS ClientHello (record type 0x16) at a plain-HTTP port: answer as HTTP servers
+        // (hyper, nginx) do, with a 400, and hang up.
+        if buffer[0] == 0x16 {
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").await;
+            let _ = stream.shutdown().await;
+            return;
+        }
         let Some(head_end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
         let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
         let length = head
@@ -200,10 +209,17 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             // Hold the connection open; the server must give up on its own.
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
-        Answer::Status { status, body, delay } => {
-            tokio::time::sleep(delay).await;
+        Answer::Status { .. } | Answer::TooMany { .. } => {
+            let (status, body, extra) = match answer {
+                Answer::Status { status, body, delay } => {
+                    tokio::time::sleep(delay).await;
+                    (status, body, String::new())
+                }
+                Answer::TooMany { retry_after } => (429, "slow down".into(), format!("Retry-After: {retry_after}\r\n")),
+                Answer::Hang => unreachable!(),
+            };
             let response = format!(
-                "HTTP/1.1 {status} Status\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status} Status\r\nContent-Type: text/plain\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
             let _ = stream.write_all(response.as_bytes()).await;
