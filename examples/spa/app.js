@@ -13,6 +13,9 @@ async function main() {
     redirectUri: `${location.origin}/`,
     postLogoutRedirectUri: `${location.origin}/`,
     leewaySeconds: config.leewaySeconds ?? 60,
+    // The catalogue's response to session_expired, session_revoked, login_required and
+    // consent_required: sign in again, interactively.
+    redirectWhenSignInNeeded: config.redirectWhenSignInNeeded ?? true,
   });
 
   const $ = (id) => document.getElementById(id);

@@ -246,6 +246,18 @@ async fn oauth_error_forms_follow_the_rfcs() {
     assert_eq!(param("code"), None, "the catalogue code is never sent as `code`");
     assert!(!location.contains("code="), "nor under a name ending in `code` (authlib looks for `code=`): {location}");
     assert_ne!(param("error_description").as_deref(), Some("Use PKCE with code_challenge_method=S256."));
+
+    // invalid_scope names what was refused.
+    let authorize =
+        authorize.replace("&code_challenge_method=plain", "").replace("scope=openid", "scope=openid%20admin%3Aall");
+    let authorize =
+        format!("{authorize}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256")
+            .replace("&code_challenge=abc", "");
+    let redirected = no_redirects().get(server.url(&authorize)).send().await.unwrap();
+    let location = redirected.headers()["location"].to_str().unwrap().to_owned();
+    let param = |name: &str| common::tokens::query_param(&location, name);
+    assert_eq!(param("catalogue_error").as_deref(), Some("invalid_scope"), "{location}");
+    assert_eq!(param("refused_scopes").as_deref(), Some("admin:all"), "{location}");
 }
 
 #[tokio::test]

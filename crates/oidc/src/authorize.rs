@@ -166,7 +166,18 @@ impl Oidc {
             let step =
                 |field: &str| error.details.get("step").and_then(|step| step.get(field)).and_then(|v| v.as_str());
             let reason = error.details.get("reason").and_then(|reason| reason.as_str());
-            for (name, value) in [("step_id", step("id")), ("step_name", step("name")), ("reason", reason)] {
+            let refused = error
+                .details
+                .get("scopes")
+                .and_then(|scopes| scopes.as_array())
+                .map(|scopes| scopes.iter().filter_map(|scope| scope.as_str()).collect::<Vec<_>>().join(" "));
+            let reason = reason.filter(|_| error.code != Code::InvalidScope);
+            for (name, value) in [
+                ("step_id", step("id")),
+                ("step_name", step("name")),
+                ("reason", reason),
+                ("refused_scopes", refused.as_deref()),
+            ] {
                 if let Some(value) = value {
                     pairs.push((name, value));
                 }
@@ -195,8 +206,16 @@ impl Oidc {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect();
-        if scopes.iter().any(|scope| !application.allowed_scopes.contains(scope)) {
-            return Ok(fail(Error::new(Code::InvalidScope).oauth("invalid_scope")));
+        let refused: Vec<String> =
+            scopes.iter().filter(|scope| !application.allowed_scopes.contains(scope)).cloned().collect();
+        if !refused.is_empty() {
+            let reason = format!("not allowed for this application: {}", refused.join(" "));
+            return Ok(fail(
+                Error::new(Code::InvalidScope)
+                    .oauth("invalid_scope")
+                    .with_detail("scopes", refused)
+                    .with_detail("reason", reason),
+            ));
         }
         let challenge = match (params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {
             (Some(challenge), Some("S256")) if challenge.len() == 43 => challenge.to_owned(),

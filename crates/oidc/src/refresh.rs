@@ -71,8 +71,12 @@ impl Oidc {
         if let Some(scope) = request.scope.as_deref() {
             let held: Vec<&str> = granted.scope.split(' ').collect();
             let asked: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
-            if asked.iter().any(|s| !held.contains(s)) {
-                return Err(Error::new(Code::InvalidScope).oauth("invalid_scope"));
+            let refused: Vec<&str> = asked.iter().copied().filter(|s| !held.contains(s)).collect();
+            if !refused.is_empty() {
+                return Err(Error::new(Code::InvalidScope)
+                    .oauth("invalid_scope")
+                    .with_detail("scopes", refused)
+                    .with_detail("reason", "a refresh cannot widen the scopes the grant holds"));
             }
             granted.scope = asked.join(" ");
         }

@@ -8,6 +8,7 @@ import {
   errorFromResponse,
   fetchOrNetworkError,
   isIntelliAuthError,
+  withRetry,
 } from './errors.js';
 import { challengeFor, decodeJwtClaims, randomString } from './pkce.js';
 import { type TokenCache, type CachedTokens, LocalStorageCache, MemoryCache, withLock } from './storage.js';
@@ -31,7 +32,22 @@ export interface IntelliAuthClientOptions {
   cacheLocation?: 'localstorage' | 'memory';
   /** How long a `prompt=none` attempt may take. Default 10 s. */
   silentTimeoutMs?: number;
+  /**
+   * The catalogue's programmatic response to a session that cannot be renewed silently
+   * (`session_expired`, `session_revoked`, `silent_auth_failed`) or that needs the user's
+   * approval (`consent_required`): start `loginWithRedirect()` from `getTokenSilently()` and
+   * `fetchWithAuth()` (the error is still thrown, as the page is leaving). Default false:
+   * the app decides (the example app turns it on).
+   */
+  redirectWhenSignInNeeded?: boolean;
+  /** Further attempts of idempotent calls (discovery, GET/HEAD/PUT/DELETE/OPTIONS through
+   * `fetchWithAuth`) after a `network_error`, with backoff. Default 2. */
+  networkRetries?: number;
 }
+
+/** Codes whose programmatic response is an interactive sign-in. */
+const SIGN_IN_NEEDED = ['session_expired', 'session_revoked', 'silent_auth_failed', 'consent_required'];
+const IDEMPOTENT = ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'];
 
 export interface LoginOptions {
   /** Space-separated ACRs; `urn:intelliauth:loa:2` asks for multi-factor. */
@@ -106,6 +122,7 @@ export class IntelliAuthClient {
   private readonly cache: TokenCache;
   private metadata?: Promise<Metadata>;
   private renewal?: Promise<string>;
+  private leaving = false;
 
   constructor(options: IntelliAuthClientOptions) {
     if (!options.clientId || !options.redirectUri) throw new TypeError('createIntelliAuthClient needs clientId and redirectUri');
@@ -115,9 +132,18 @@ export class IntelliAuthClient {
     this.cache = options.cacheLocation === 'memory' ? new MemoryCache() : new LocalStorageCache(key);
   }
 
+  /** `operation` again after a `network_error`, a bounded number of times with backoff. */
+  private retryingNetwork<T>(operation: () => Promise<T>): Promise<T> {
+    return withRetry(operation, {
+      retries: this.options.networkRetries ?? 2,
+      retryOn: (error) => isIntelliAuthError(error) && error.code === 'network_error',
+    });
+  }
+
   private discover(): Promise<Metadata> {
     this.metadata ??= (async () => {
-      const response = await fetchOrNetworkError(`${this.issuer}/.well-known/openid-configuration`);
+      const url = `${this.issuer}/.well-known/openid-configuration`;
+      const response = await this.retryingNetwork(() => fetchOrNetworkError(url));
       if (!response.ok) throw await errorFromResponse(response);
       return (await response.json()) as Metadata;
     })().catch((error: unknown) => {
@@ -261,7 +287,22 @@ export class IntelliAuthClient {
     this.renewal ??= withLock(`intelliauth.renew.${this.options.clientId}`, (waited) => this.renew(stale, waited)).finally(() => {
       this.renewal = undefined;
     });
-    return this.renewal;
+    try {
+      return await this.renewal;
+    } catch (error) {
+      await this.signInIfNeeded(error);
+      throw error;
+    }
+  }
+
+  /** The catalogue's response to codes that need the user: an interactive sign-in. */
+  private async signInIfNeeded(error: unknown): Promise<void> {
+    if (this.options.redirectWhenSignInNeeded !== true) return;
+    if (!isIntelliAuthError(error) || !SIGN_IN_NEEDED.includes(error.code)) return;
+    // Only the tab's first failure leaves; a page already leaving is not sent twice.
+    if (this.leaving) return;
+    this.leaving = true;
+    await this.loginWithRedirect(error.code === 'consent_required' ? { prompt: 'consent' } : {});
   }
 
   private async renew(stale: string | undefined, waited: boolean): Promise<string> {
@@ -342,10 +383,13 @@ export class IntelliAuthClient {
    * that is a stream cannot be sent twice: pass strings, FormData or Blobs.
    */
   async fetchWithAuth(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+    const method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     const send = async (token: string) => {
       const headers = new Headers(init.headers);
       headers.set('authorization', `Bearer ${token}`);
-      return fetchOrNetworkError(input, { ...init, headers });
+      const once = () => fetchOrNetworkError(input, { ...init, headers });
+      // Only a call that may safely arrive twice is sent again after a network failure.
+      return IDEMPOTENT.includes(method) ? this.retryingNetwork(once) : once();
     };
     let response = await send(await this.getTokenSilently());
     if (response.status === 401 || response.status === 403) {

@@ -11,6 +11,8 @@ export interface ErrorDetails {
   step?: string | { id: string; name: string };
   fields?: Record<string, string[]>;
   reason?: string;
+  /** `invalid_scope`: the scopes that were refused. */
+  scopes?: string[];
   acr_values?: string;
   max_age?: number;
   [key: string]: unknown;
@@ -146,6 +148,9 @@ export function errorFromRedirect(params: URLSearchParams): IntelliAuthError | n
   if (stepId !== null) details.step = { id: stepId, name: params.get('step_name') ?? '' };
   const reason = params.get('reason');
   if (reason !== null) details.reason = reason;
+  // invalid_scope names the scopes the application may not ask for.
+  const refused = params.get('refused_scopes');
+  if (refused !== null) details.scopes = refused.split(' ').filter(Boolean);
   return new IntelliAuthError(code, params.get('error_description') ?? undefined, details);
 }
 
@@ -180,7 +185,8 @@ export function userMessage(error: IntelliAuthError, overrides: MessageOverrides
     const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
     return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
   }
-  return entry.userVisible ? entry.message : CATALOGUE.server_error.message;
+  // An Action's outcome is shown with its catalogue copy, as the hosted pages show it.
+  return entry.userVisible || entry.family === 'action' ? entry.message : CATALOGUE.server_error.message;
 }
 
 const RETRYABLE: readonly ErrorCode[] = ['network_error', 'silent_auth_failed', 'server_error', 'service_unavailable'];

@@ -78,6 +78,14 @@ describe('errorFromRedirect', () => {
     const error = errorFromRedirect(new URLSearchParams('error=access_denied&catalogue_error=step_blocked&step_id=act_1&step_name=Roles&reason=no%20access&state=s'));
     expect([error?.code, error?.family, error?.details.step, error?.details.reason]).toEqual(['step_blocked', 'action', { id: 'act_1', name: 'Roles' }, 'no access']);
   });
+  it('names the refused scopes of invalid_scope', () => {
+    const error = errorFromRedirect(new URLSearchParams('error=invalid_scope&catalogue_error=invalid_scope&refused_scopes=admin%20billing&state=s'));
+    expect([error?.code, error?.details.scopes]).toEqual(['invalid_scope', ['admin', 'billing']]);
+  });
+  it('reads the catalogue code only under catalogue_error, never under a name ending in code', () => {
+    expect(errorFromRedirect(new URLSearchParams('error=login_required&code=silent_auth_failed'))?.code).toBe('silent_auth_failed');
+    expect(errorFromRedirect(new URLSearchParams('error=login_required&error_code=step_error'))?.code).toBe('silent_auth_failed');
+  });
   it('maps a bare RFC error, and is null without one', () => {
     expect(errorFromRedirect(new URLSearchParams('error=access_denied'))?.code).toBe('consent_required');
     expect(errorFromRedirect(new URLSearchParams('error=interaction_required'))?.code).toBe('silent_auth_failed');
@@ -157,5 +165,14 @@ describe('withRetry', () => {
       throw new IntelliAuthError('invalid_credentials');
     }).catch(() => undefined);
     expect(calls).toBe(1);
+  });
+});
+
+describe('userMessage for Actions', () => {
+  it('gives the catalogue copy of step_blocked, step_timeout and step_error, as the hosted pages do', () => {
+    for (const code of ['step_blocked', 'step_timeout', 'step_error'] as const) {
+      expect(userMessage(new IntelliAuthError(code))).toBe(CATALOGUE[code].message);
+    }
+    expect(userMessage(new IntelliAuthError('server_error'))).toBe(CATALOGUE.server_error.message);
   });
 });

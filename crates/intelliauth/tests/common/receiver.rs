@@ -174,7 +174,8 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         // A TLS ClientHello (record type 0x16) at a plain-HTTP port: answer as HTTP servers
         // (hyper, nginx) do, with a 400, and hang up.
         if buffer[0] == 0x16 {
-            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").await;
+            let _ =
+                stream.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").await;
             let _ = stream.shutdown().await;
             return;
         }
