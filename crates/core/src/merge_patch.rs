@@ -26,6 +26,23 @@ impl MergePatch {
     }
 }
 
+impl MergePatch {
+    /// [`MergePatch::apply`], then `check` on the merged document: `validation_failed` with
+    /// every problem of either.
+    pub fn apply_checked<T: Serialize + DeserializeOwned>(
+        &self,
+        current: &T,
+        field: &str,
+        check: impl Fn(&T, &mut FieldErrors),
+    ) -> crate::Result<T> {
+        let merged = self.apply(current, field).map_err(crate::Error::validation)?;
+        let mut errors = FieldErrors::new();
+        check(&merged, &mut errors);
+        errors.into_result()?;
+        Ok(merged)
+    }
+}
+
 /// RFC 7396 §2 `MergePatch(Target, Patch)`.
 fn merge(target: &mut Value, patch: &Value) {
     let Value::Object(patch) = patch else {

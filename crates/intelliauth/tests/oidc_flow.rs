@@ -340,28 +340,31 @@ async fn two_tabs_racing_one_refresh_token_both_succeed_within_the_grace_window(
     assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK), "{} / {}", a.text, b.text);
 }
 
+/// `count` refreshes of one token at once, alternating between two nodes.
+async fn race_refreshes(nodes: [&Server; 2], client_id: &str, token: &str, count: usize) -> Vec<Reply> {
+    let racers: Vec<_> = (0..count)
+        .map(|n| {
+            let node = nodes[n % 2];
+            let form = [("grant_type", "refresh_token"), ("refresh_token", token), ("client_id", client_id)];
+            tokio::spawn(node.http.post(node.url("/t/default/oauth/token")).form(&form).send())
+        })
+        .collect();
+    let mut replies = Vec::new();
+    for racer in racers {
+        replies.push(Reply::from(racer.await.unwrap().unwrap()).await);
+    }
+    replies
+}
+
 #[tokio::test]
 async fn without_grace_exactly_one_concurrent_refresh_wins_across_two_processes() {
     let server = Server::start().await;
     let (client_id, tokens) = offline_tokens(&server, "race@example.com").await;
     set_oauth(&server, json!({ "refresh_reuse_grace_s": 0 })).await;
     let sibling = server.start_sibling(common::Options::default()).await;
-    let token = tokens["refresh_token"].as_str().unwrap().to_owned();
-    let attempts: Vec<_> = (0..8)
-        .map(|n| {
-            let node = if n % 2 == 0 { &server } else { &sibling };
-            let form = [
-                ("grant_type", "refresh_token".to_owned()),
-                ("refresh_token", token.clone()),
-                ("client_id", client_id.clone()),
-            ];
-            tokio::spawn(node.http.post(node.url("/t/default/oauth/token")).form(&form).send())
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for attempt in attempts {
-        statuses.push(attempt.await.unwrap().unwrap().status().as_u16());
-    }
+    let token = tokens["refresh_token"].as_str().unwrap();
+    let replies = race_refreshes([&server, &sibling], &client_id, token, 8).await;
+    let statuses: Vec<u16> = replies.iter().map(|reply| reply.status.as_u16()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 7, "{statuses:?}");
 }
@@ -512,21 +515,9 @@ async fn a_refresh_race_leaves_no_live_token_in_the_revoked_family() {
     let client_id = spa(&server, true).await;
     for round in 0..8 {
         let tokens = offline_tokens_for(&server, &client_id, &format!("race{round}@example.com")).await;
-        let token = tokens["refresh_token"].as_str().unwrap().to_owned();
-        let racers: Vec<_> = (0..30)
-            .map(|n| {
-                let node = if n % 2 == 0 { &server } else { &sibling };
-                let form = [
-                    ("grant_type", "refresh_token".to_owned()),
-                    ("refresh_token", token.clone()),
-                    ("client_id", client_id.clone()),
-                ];
-                tokio::spawn(node.http.post(node.url("/t/default/oauth/token")).form(&form).send())
-            })
-            .collect();
+        let token = tokens["refresh_token"].as_str().unwrap();
         let mut winners = Vec::new();
-        for racer in racers {
-            let reply = Reply::from(racer.await.unwrap().unwrap()).await;
+        for reply in race_refreshes([&server, &sibling], &client_id, token, 30).await {
             match reply.status {
                 StatusCode::OK => winners.push(reply.body),
                 _ => assert_eq!(reply.body["code"], "session_revoked", "{}", reply.text),

@@ -24,6 +24,7 @@ async fn per_ip_rate_limit_answers_rate_limited_with_retry_after() {
     assert_eq!(details["limit"], "ip");
     let retry_after: u64 = limited.header("retry-after").expect("Retry-After").parse().unwrap();
     assert!((1..=2).contains(&retry_after), "{retry_after}");
+    assert_eq!(details["retry_after_s"], retry_after, "the body says it too, as every retryable code does");
     // Probes are never rate limited.
     assert_eq!(server.get("/healthz").await.status, StatusCode::OK);
     tokio::time::sleep(Duration::from_secs(retry_after)).await;

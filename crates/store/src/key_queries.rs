@@ -228,14 +228,16 @@ impl AuthorizationStore for SqlStore {
     }
 
     async fn any_revoked(&self, ids: &[&str]) -> StoreResult<bool> {
-        for id in ids.iter().filter(|id| !id.is_empty()) {
-            let row: Option<(i64,)> = on_pool!(self, pool => sqlx::query_as("SELECT expires_at FROM revoked_tokens WHERE id = $1")
-                .bind(id).fetch_optional(pool).await.map_err(map_error))?;
-            if row.is_some() {
-                return Ok(true);
-            }
+        // One round trip for the usual pair (an access token's jti and its grant).
+        let mut found = false;
+        for pair in ids.chunks(2) {
+            let (first, second) = (pair[0], pair.get(1).copied().unwrap_or(pair[0]));
+            let row: Option<(i64,)> = on_pool!(self, pool => sqlx::query_as(
+                "SELECT expires_at FROM revoked_tokens WHERE id IN ($1, $2) LIMIT 1")
+                .bind(first).bind(second).fetch_optional(pool).await.map_err(map_error))?;
+            found |= row.is_some();
         }
-        Ok(false)
+        Ok(found)
     }
 
     async fn use_assertion_id(&self, tenant_id: &str, client_id: &str, jti: &str, expires_at: i64) -> StoreResult<()> {

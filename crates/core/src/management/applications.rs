@@ -261,12 +261,11 @@ impl Management {
                     application.jwks = jwks.clone();
                 }
                 if let Some(settings) = &patch.token_settings {
-                    let merged: ApplicationTokenSettings =
-                        settings.apply(&application.token_settings, "token_settings").map_err(Error::validation)?;
-                    let mut errors = FieldErrors::new();
-                    merged.validate(&mut errors);
-                    errors.into_result()?;
-                    application.token_settings = merged;
+                    application.token_settings = settings.apply_checked(
+                        &application.token_settings,
+                        "token_settings",
+                        ApplicationTokenSettings::validate,
+                    )?;
                 }
                 if let Some(mfa) = &patch.mfa {
                     application.mfa = mfa.as_deref().and_then(MfaMode::parse);

@@ -90,12 +90,7 @@ impl Management {
                     tenant.display_name = name.trim().to_owned();
                 }
                 if let Some(settings) = &patch.settings {
-                    let merged: TenantSettings =
-                        settings.apply(&tenant.settings, "settings").map_err(Error::validation)?;
-                    let mut errors = FieldErrors::new();
-                    merged.validate(&mut errors);
-                    errors.into_result()?;
-                    tenant.settings = merged;
+                    tenant.settings = settings.apply_checked(&tenant.settings, "settings", TenantSettings::validate)?;
                 }
                 Ok(())
             },
