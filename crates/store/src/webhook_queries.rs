@@ -269,12 +269,10 @@ impl WebhookStore for SqlStore {
     }
 
     async fn heartbeat(&self, node: &str, now: i64) -> StoreResult<()> {
+        // Nodes gone long ago are forgotten by `prune_expired`.
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO webhook_nodes (node, seen_at) VALUES ($1, $2) ON CONFLICT (node) DO UPDATE SET seen_at = $2")
-            .bind(node).bind(now).execute(pool).await.map(|_| ()).map_err(map_error))?;
-        // Nodes gone for a day are forgotten.
-        on_pool!(self, pool => sqlx::query("DELETE FROM webhook_nodes WHERE seen_at < $1")
-            .bind(now - 86_400_000).execute(pool).await.map(|_| ()).map_err(map_error))
+            .bind(node).bind(now).execute(pool).await.map(|_| ()).map_err(map_error))
     }
 
     async fn record_attempt(&self, lease_owner: &str, attempt: &Attempt, next: NextStep) -> StoreResult<bool> {

@@ -180,6 +180,9 @@ const WRITE_ERRORS: [(&str, &str); 3] = [
 ];
 
 const TRIGGERS: [&str; 3] = ["post-login", "pre-user-registration", "post-user-registration"];
+/// An https URL with a DNS name (a conservative subset of what redirect URIs and webhook
+/// receivers may be: addresses are checked when used, not by the document).
+const HTTPS_URL: &str = "^https://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,24}(/[A-Za-z0-9._~-]*)*$";
 /// A display name: 1 to 100 characters, not only spaces, no control characters.
 const NAME_PATTERN: &str =
     "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
@@ -206,8 +209,14 @@ fn refine_request(schema: &mut Value) {
                 json!({ "items": { "type": "string", "pattern": "^[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,128}$" } })
             }
             "redirect_uris" | "post_logout_redirect_uris" => {
-                json!({ "items": { "type": "string", "pattern": "^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(/[A-Za-z0-9._~-]*)*$" } })
+                json!({ "items": { "type": "string", "pattern": HTTPS_URL } })
             }
+            "url" => json!({ "pattern": HTTPS_URL, "maxLength": 2048 }),
+            "mfa" => json!({ "enum": ["off", "optional", "required", null] }),
+            "password" => json!({ "minLength": 8, "maxLength": 128 }),
+            "min_length" => json!({ "minimum": 1, "maximum": 1024 }),
+            "secrets" => json!({ "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$" },
+                                 "additionalProperties": { "type": "string", "maxLength": 4096 } }),
             "event_types" => {
                 let mut names: Vec<&str> = EventType::ALL.iter().map(|kind| kind.as_str()).collect();
                 names.push("*");
