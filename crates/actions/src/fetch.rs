@@ -19,6 +19,10 @@ pub struct Fetcher {
     deadline: Instant,
 }
 
+/// Headers the transport sets itself, as the Fetch standard forbids scripts to.
+const FORBIDDEN_HEADERS: [&str; 7] =
+    ["host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te"];
+
 impl Fetcher {
     pub fn new(client: reqwest::Client, policy: AddressPolicy, allowed_hosts: Vec<String>, deadline: Instant) -> Self {
         let runtime = tokio::runtime::Handle::try_current().ok();
@@ -74,6 +78,11 @@ impl Fetcher {
         let mut request = client.request(method, parsed);
         if let Some(headers) = init["headers"].as_object() {
             for (name, value) in headers {
+                // The host reached is the URL's: a `Host` header naming another would have the
+                // allowed host's server (or a shared front end) route the request elsewhere.
+                if FORBIDDEN_HEADERS.iter().any(|forbidden| name.eq_ignore_ascii_case(forbidden)) {
+                    return Err(format!("the {name} header cannot be set by an Action"));
+                }
                 request =
                     request.header(name.as_str(), value.as_str().map_or_else(|| value.to_string(), str::to_owned));
             }

@@ -8,7 +8,8 @@
 mod fetch;
 mod sandbox;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -26,6 +27,10 @@ pub struct QuickJsEngine {
     /// Bounds executions in parallel, so runaway Actions cannot take every blocking thread
     /// or `executions × heap limit` of memory.
     slots: Arc<Semaphore>,
+    /// Each tenant's share of `slots`: one tenant saturating its share leaves the rest to
+    /// the others.
+    tenants: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    per_tenant: usize,
     client: reqwest::Client,
     policy: AddressPolicy,
 }
@@ -41,21 +46,34 @@ impl QuickJsEngine {
             .user_agent(concat!("IntelliAuth-Actions/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("a TLS client with default settings builds");
-        QuickJsEngine { slots: Arc::new(Semaphore::new(parallel.max(1))), client, policy }
+        let parallel = parallel.max(1);
+        QuickJsEngine {
+            slots: Arc::new(Semaphore::new(parallel)),
+            tenants: Arc::default(),
+            per_tenant: (parallel / TENANT_SHARE_DIVISOR).max(1),
+            client,
+            policy,
+        }
     }
 }
 
 #[async_trait]
 impl ActionEngine for QuickJsEngine {
     async fn run(&self, request: RunRequest) -> RunReport {
+        let queued = Instant::now();
+        // A slot of the tenant's own share first, then one of the instance's: a tenant's
+        // queue waits in its own line, and the wait is not billed to the budget (it is
+        // bounded by QUEUE_WAIT instead).
+        let tenant_slots = self.tenant_slots(&request.tenant_id);
+        let waited = async { (tenant_slots.acquire_owned().await, self.slots.clone().acquire_owned().await) };
+        let permits = match tokio::time::timeout(QUEUE_WAIT, waited).await {
+            Ok((Ok(tenant), Ok(instance))) => (tenant, instance),
+            _ => return RunReport { status: RunStatus::TimedOut, console: Vec::new(), duration: queued.elapsed() },
+        };
         let started = Instant::now();
         let deadline = started + request.budget;
         let report = |status, console| RunReport { status, console, duration: started.elapsed() };
-        // Waiting for a slot spends the same budget: a queue of Actions cannot outlast it.
-        let permit = match tokio::time::timeout_at(deadline.into(), self.slots.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(_)) | Err(_) => return report(RunStatus::TimedOut, Vec::new()),
-        };
+        let permit = permits;
         let fetcher = Fetcher::new(self.client.clone(), self.policy, request.allowed_hosts.clone(), deadline);
         let executed = tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -79,6 +97,18 @@ impl QuickJsEngine {
     }
 }
 
+impl QuickJsEngine {
+    fn tenant_slots(&self, tenant_id: &str) -> Arc<Semaphore> {
+        let mut tenants = self.tenants.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        tenants.entry(tenant_id.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(self.per_tenant))).clone()
+    }
+}
+
+/// A tenant may hold this fraction of the instance's execution slots at once.
+const TENANT_SHARE_DIVISOR: usize = 4;
+/// The longest an execution waits for a slot before it counts as timed out.
+const QUEUE_WAIT: Duration = Duration::from_secs(10);
+
 /// The budget used when a caller gives none.
 pub const DEFAULT_BUDGET: Duration = Duration::from_millis(intelliauth_core::actions::DEFAULT_TIMEOUT_MS);
 
@@ -88,10 +118,49 @@ mod tests {
     use intelliauth_core::actions::Trigger;
     use serde_json::json;
 
+    /// One tenant saturating its share of the slots with spinning Actions leaves another
+    /// tenant's Action to run at once, with its whole budget.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tenant_saturating_its_share_does_not_delay_another() {
+        let engine = QuickJsEngine::new(8, AddressPolicy::default());
+        let request = |tenant: &str, code: &str, budget_ms: u64| RunRequest {
+            tenant_id: tenant.into(),
+            code: code.into(),
+            trigger: Trigger::PostLogin,
+            event: json!({}),
+            secrets: Default::default(),
+            budget: Duration::from_millis(budget_ms),
+            allowed_hosts: vec![],
+        };
+        let spin = "exports.onExecutePostLogin = async () => { while (true) {} };";
+        let hogs: Vec<_> = (0..8)
+            .map(|_| {
+                let (engine, hog) = (engine.clone(), request("hog", spin, 1500));
+                tokio::spawn(async move { engine.run(hog).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = Instant::now();
+        let report = engine
+            .run(request("bystander", "exports.onExecutePostLogin = async (e, api) => api.access.deny('ok');", 1000))
+            .await;
+        let took = started.elapsed();
+        assert!(
+            matches!(report.status, RunStatus::Completed(ref c) if c.deny.as_deref() == Some("ok")),
+            "{:?}",
+            report.status
+        );
+        assert!(took < Duration::from_millis(500), "the bystander waited {took:?}");
+        for hog in hogs {
+            assert_eq!(hog.await.unwrap().status, RunStatus::TimedOut);
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn runaway_actions_do_not_stop_others() {
         let engine = QuickJsEngine::new(2, AddressPolicy::default());
         let request = |code: &str, budget_ms: u64| RunRequest {
+            tenant_id: "t".into(),
             code: code.into(),
             trigger: Trigger::PostLogin,
             event: json!({}),

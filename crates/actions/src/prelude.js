@@ -7,6 +7,9 @@
   delete globalThis.__console;
   delete globalThis.__fetch;
 
+  // Lone UTF-16 surrogates cannot cross into Rust as JSON; they become U+FFFD.
+  const wellFormed = (text) =>
+    String(text).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
   const show = (value) => {
     if (typeof value === "string") return value;
     if (value instanceof Error) return `${value.name}: ${value.message}`;
@@ -16,7 +19,7 @@
       return String(value);
     }
   };
-  const log = (level) => (...args) => natives.console(`${level} ${args.map(show).join(" ")}`);
+  const log = (level) => (...args) => natives.console(wellFormed(`${level} ${args.map(show).join(" ")}`));
   globalThis.console = Object.freeze({
     log: log("log"),
     info: log("info"),
@@ -57,7 +60,7 @@
   });
   const access = {
     deny(reason) {
-      if (commands.deny === null) commands.deny = reason === undefined ? "" : String(reason);
+      if (commands.deny === null) commands.deny = reason === undefined ? "" : wellFormed(reason);
     },
   };
   const user = {
@@ -92,6 +95,7 @@
   delete globalThis.__event_json;
   delete globalThis.__reserved_claims;
 
+  const UNCAUGHT_NULL = "Uncaught null (a `throw null`, or the stack ran out inside a built-in function)";
   globalThis.__outcome = null;
   globalThis.__run = async function (entryPoint) {
     try {
@@ -105,8 +109,8 @@
       const isError = error instanceof Error;
       globalThis.__outcome = JSON.stringify({
         ok: false,
-        error: isError ? `${error.name}: ${error.message}` : `Uncaught ${show(error)}`,
-        stack: isError && error.stack ? String(error.stack) : null,
+        error: wellFormed(isError ? `${error.name}: ${error.message}` : error === null ? UNCAUGHT_NULL : `Uncaught ${show(error)}`),
+        stack: isError && error.stack ? wellFormed(error.stack) : null,
       });
     }
   };

@@ -23,6 +23,10 @@ pub const MEMORY_LIMIT_BYTES: usize = 32 * 1024 * 1024;
 /// Below the blocking thread's 2 MiB stack, so deep recursion is a JS `RangeError`.
 const MAX_STACK_BYTES: usize = 512 * 1024;
 const MAX_CONSOLE_LINES: usize = 100;
+/// The most an execution's result (claims, metadata, reason, error, as JSON) may weigh
+/// before it is copied out of the engine: executions × heap limit bounds memory, not this.
+pub const MAX_RESULT_BYTES: usize = 64 * 1024;
+const OUT_OF_MEMORY: &str = "InternalError: out of memory (or `null` thrown outside the entry point)";
 const MAX_CONSOLE_LINE_BYTES: usize = 2048;
 
 /// Console lines, kept bounded so a chatty Action cannot fill the log table.
@@ -80,7 +84,7 @@ fn run(
     })));
     let context = Context::full(&runtime)?;
     let status = context.with(|ctx| -> rquickjs::Result<RunStatus> {
-        let outcome = evaluate(&ctx, request, fetcher, console);
+        let outcome = evaluate(&ctx, request, deadline, fetcher, console);
         if interrupted.load(Ordering::Relaxed) {
             return Ok(RunStatus::TimedOut);
         }
@@ -103,6 +107,7 @@ fn script_options(name: &str) -> EvalOptions {
 fn evaluate(
     ctx: &Ctx<'_>,
     request: &RunRequest,
+    deadline: Instant,
     fetcher: Fetcher,
     console: Rc<RefCell<Console>>,
 ) -> rquickjs::Result<RunStatus> {
@@ -121,17 +126,33 @@ fn evaluate(
 
     let run: Function = globals.get("__run")?;
     let settled: Promise = run.call((request.trigger.entry_point(),))?;
-    while ctx.execute_pending_job() {}
+    // Jobs can queue jobs forever; the budget is checked between them, as the interrupt
+    // handler only fires inside one.
+    while Instant::now() < deadline && ctx.execute_pending_job() {}
+    if Instant::now() >= deadline {
+        return Ok(RunStatus::TimedOut);
+    }
     if let Some(Err(error)) = settled.result::<()>() {
         return Err(error);
     }
-    let Some(outcome) = globals.get::<_, Option<String>>("__outcome")? else {
+    let Some(outcome) = globals.get::<_, Option<rquickjs::String>>("__outcome")? else {
         return Ok(RunStatus::Failed {
             error: "the Action's promise never settled: it awaited something that never finishes".into(),
             stack: None,
         });
     };
-    Ok(parse_outcome(&outcome))
+    // Sized inside the engine's heap before anything is copied out of it or parsed.
+    let outcome = outcome.to_cstring()?;
+    if outcome.len() > MAX_RESULT_BYTES {
+        return Ok(RunStatus::Failed {
+            error: format!(
+                "the Action's result is {} bytes; at most {MAX_RESULT_BYTES} (claims, metadata and reason together)",
+                outcome.len()
+            ),
+            stack: None,
+        });
+    }
+    Ok(parse_outcome(outcome.as_str()))
 }
 
 fn parse_outcome(outcome: &str) -> RunStatus {
@@ -166,8 +187,10 @@ fn failure(ctx: &Ctx<'_>, error: rquickjs::Error) -> RunStatus {
             };
             RunStatus::Failed { error, stack: exception.stack().filter(|stack| !stack.is_empty()) }
         }
-        // `null` is how QuickJS reports an allocation that failed before an error object existed.
-        None if thrown.is_null() => RunStatus::Failed { error: "InternalError: out of memory".into(), stack: None },
+        // `null` escaping the entry point's handler is how QuickJS reports an allocation that
+        // failed before an error object existed (uncatchable); inside the entry point a
+        // `throw null` or a native stack overflow is caught and reported as UNCAUGHT_NULL.
+        None if thrown.is_null() => RunStatus::Failed { error: OUT_OF_MEMORY.into(), stack: None },
         None => RunStatus::Failed {
             error: format!(
                 "Uncaught {}",
@@ -189,6 +212,7 @@ mod tests {
 
     fn request(code: &str) -> RunRequest {
         RunRequest {
+            tenant_id: "t".into(),
             code: code.into(),
             trigger: Trigger::PostLogin,
             event: json!({ "user": { "email": "ada@example.com" } }),
@@ -301,6 +325,41 @@ mod tests {
         );
         let RunStatus::Failed { error, .. } = status else { panic!("{status:?}") };
         assert!(error.contains("not an allowed host"), "{error}");
+    }
+
+    #[test]
+    fn a_promise_job_flood_ends_at_the_deadline() {
+        let started = Instant::now();
+        let (status, _) = execute_now(
+            "exports.onExecutePostLogin = async () => {\n\
+               const f = () => { Promise.resolve().then(f); Promise.resolve().then(f); };\n\
+               f();\n\
+               await new Promise(() => {});\n\
+             };",
+        );
+        assert_eq!(status, RunStatus::TimedOut);
+        assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_large_result_is_refused_before_it_leaves_the_engine() {
+        let (status, _) = execute_now(
+            "exports.onExecutePostLogin = async (e, api) => api.idToken.setCustomClaim('big', 'x'.repeat(1 << 20));",
+        );
+        assert!(matches!(status, RunStatus::Failed { ref error, .. } if error.contains("result is")), "{status:?}");
+    }
+
+    #[test]
+    fn odd_throws_and_strings_read_plainly() {
+        let (status, _) = execute_now("exports.onExecutePostLogin = async () => { throw null; };");
+        assert!(
+            matches!(status, RunStatus::Failed { ref error, .. } if error.starts_with("Uncaught null (")),
+            "{status:?}"
+        );
+        let (status, _) =
+            execute_now("exports.onExecutePostLogin = async (e, api) => api.access.deny('half \\ud800 a surrogate');");
+        let RunStatus::Completed(commands) = status else { panic!("{status:?}") };
+        assert_eq!(commands.deny.as_deref(), Some("half \u{fffd} a surrogate"));
     }
 
     #[test]

@@ -119,7 +119,10 @@ fn log_and_render(
 ) -> (Response, Option<&'static str>) {
     let _entered = span.enter();
     let cause = error.cause.as_ref().map(ToString::to_string);
-    if error.code == Code::ServerError || error.http_status() >= 500 {
+    // An Action's timeout or failure is the tenant's event (its execution log and metrics by
+    // code), not an operator error: a tenant must not be able to fill the operator's log.
+    let tenant_event = matches!(error.code, Code::StepError | Code::StepTimeout);
+    if !tenant_event && (error.code == Code::ServerError || error.http_status() >= 500) {
         tracing::error!(code = error.code.as_str(), cause = cause.as_deref().unwrap_or(""), "request failed");
     } else {
         tracing::info!(code = error.code.as_str(), cause = cause.as_deref().unwrap_or(""), "request refused");

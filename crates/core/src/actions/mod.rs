@@ -2,6 +2,7 @@
 //! the storage port, and the sandbox port that `intelliauth-actions` implements with QuickJS.
 //! Running them during a flow is `auth::actions`; managing them is `management::actions`.
 
+pub mod contain;
 mod runner;
 
 use std::collections::BTreeMap;
@@ -213,6 +214,8 @@ impl ActionSettings {
 /// What one execution asks the sandbox to run.
 #[derive(Debug, Clone)]
 pub struct RunRequest {
+    /// Whose Action: executions are shared fairly between tenants.
+    pub tenant_id: String,
     pub code: String,
     pub trigger: Trigger,
     /// The `event` argument, without `secrets` (the sandbox adds them).
@@ -220,6 +223,19 @@ pub struct RunRequest {
     pub secrets: BTreeMap<String, String>,
     pub budget: Duration,
     pub allowed_hosts: Vec<String>,
+}
+
+impl Commands {
+    /// The first claim an Action may not set, if it set one. Checked by the host on what
+    /// comes out of the sandbox, so nothing the Action's JavaScript does (overriding
+    /// built-ins, writing the result itself) gets a protocol claim into a signed token.
+    pub fn reserved_claim(&self) -> Option<&str> {
+        self.id_token_claims
+            .keys()
+            .chain(self.access_token_claims.keys())
+            .map(String::as_str)
+            .find(|name| RESERVED_CLAIMS.contains(name))
+    }
 }
 
 /// What the Action asked for through `api`.
@@ -283,6 +299,7 @@ pub trait SessionReuse: Send + Sync + 'static {
 
 /// Token claims an Action may not set: the protocol's own.
 pub const RESERVED_CLAIMS: &[&str] = &[
+    // RFC 7519 registered claims.
     "iss",
     "sub",
     "aud",
@@ -290,17 +307,45 @@ pub const RESERVED_CLAIMS: &[&str] = &[
     "nbf",
     "iat",
     "jti",
+    // OIDC Core §2 and §3.1.3.6, and front/back-channel logout.
     "azp",
     "nonce",
     "auth_time",
     "at_hash",
     "c_hash",
+    "s_hash",
     "acr",
     "amr",
     "sid",
+    "events",
+    // OIDC Core §5.1 standard claims: the scopes fill them from the user record.
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "email",
+    "email_verified",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "phone_number",
+    "phone_number_verified",
+    "address",
+    "updated_at",
+    // RFC 9068, RFC 8693, RFC 7800 / RFC 9449, and what our own tokens use.
     "scope",
     "client_id",
     "cnf",
+    "act",
+    "may_act",
+    "typ",
+    "grant_id",
 ];
 
 /// Claims Actions set for tokens, carried with a session and its codes.

@@ -8,6 +8,7 @@ use std::time::Duration;
 use intelliauth_catalogue::Code;
 use serde_json::{json, Value};
 
+use super::contain::{contain, Masker};
 use super::{
     Action, ActionEngine, ActionStore, Commands, Execution, ExecutionOutcome, RunReport, RunRequest, RunStatus, Trigger,
 };
@@ -74,15 +75,19 @@ impl Actions {
         context: &RunContext,
         test: bool,
     ) -> Result<(Execution, RunStatus)> {
+        let secrets = self.open_secrets(action)?;
+        let masker = Masker::new(&secrets);
         let request = RunRequest {
+            tenant_id: tenant.id.clone(),
             code: action.code.clone(),
             trigger: action.trigger,
             event,
-            secrets: self.open_secrets(action)?,
+            secrets,
             budget: Duration::from_millis(tenant.settings.actions.timeout_ms),
             allowed_hosts: tenant.settings.actions.allowed_hosts.clone(),
         };
         let RunReport { status, console, duration } = self.engine.run(request).await;
+        let (status, console) = contain(status, console, &masker);
         let (outcome, reason, error, stack) = match &status {
             RunStatus::Completed(Commands { deny: Some(reason), .. }) => {
                 (ExecutionOutcome::Denied, Some(reason.clone()), None, None)
@@ -139,10 +144,12 @@ impl Actions {
                         .with_detail("step", step)
                         .with_cause(format!("Action {} timed out (execution {})", action.id, execution.id)))
                 }
-                RunStatus::Failed { error, .. } => {
+                // The Action's own text stays in the execution log, the tenant's: the cause
+                // the operator's log carries names the execution, nothing the tenant wrote.
+                RunStatus::Failed { .. } => {
                     return Err(Error::new(Code::StepError)
                         .with_detail("step", step)
-                        .with_cause(format!("Action {} failed (execution {}): {error}", action.id, execution.id)))
+                        .with_cause(format!("Action {} failed (execution {})", action.id, execution.id)))
                 }
             };
             if let Some(reason) = commands.deny {
