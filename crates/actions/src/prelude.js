@@ -60,7 +60,8 @@
   });
   const access = {
     deny(reason) {
-      if (commands.deny === null) commands.deny = reason === undefined ? "" : wellFormed(reason);
+      // The host keeps a few hundred characters; more would only weigh down the result.
+      if (commands.deny === null) commands.deny = reason === undefined ? "" : wellFormed(String(reason).slice(0, 1000));
     },
   };
   const user = {

@@ -349,6 +349,18 @@ impl Server {
         format!("{csrf_cookie}; {session}")
     }
 
+    /// The server process's id (for /proc and signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the server is running")
+    }
+
+    /// SIGTERM, then how long the process took to exit (at most `within`, else `None`).
+    pub async fn terminate(&mut self, within: Duration) -> Option<Duration> {
+        let started = std::time::Instant::now();
+        let _ = std::process::Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();
+        tokio::time::timeout(within, self.child.wait()).await.ok().map(|_| started.elapsed())
+    }
+
     pub async fn stop(mut self) -> String {
         let _ = self.child.kill().await;
         self.logs()
