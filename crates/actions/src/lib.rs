@@ -65,6 +65,7 @@ impl ActionEngine for QuickJsEngine {
         // queue waits in its own line, and the wait is not billed to the budget (it is
         // bounded by QUEUE_WAIT instead).
         let tenant_slots = self.tenant_slots(&request.tenant_id);
+        let tenant_of_report = request.tenant_id.clone();
         let waited = async { (tenant_slots.acquire_owned().await, self.slots.clone().acquire_owned().await) };
         let permits = match tokio::time::timeout(QUEUE_WAIT, waited).await {
             Ok((Ok(tenant), Ok(instance))) => (tenant, instance),
@@ -73,16 +74,20 @@ impl ActionEngine for QuickJsEngine {
         let started = Instant::now();
         let deadline = started + request.budget;
         let report = |status, console| RunReport { status, console, duration: started.elapsed() };
-        let permit = permits;
         let fetcher = Fetcher::new(self.client.clone(), self.policy, request.allowed_hosts.clone(), deadline);
-        let executed = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            sandbox::execute(&request, deadline, fetcher)
-        })
-        .await;
+        let execution = tokio::task::spawn_blocking(move || sandbox::execute(&request, deadline, fetcher));
+        // The reaper: an execution still running well past its deadline (which the engine's
+        // checks should make impossible) gives its slots back and is reported timed out; its
+        // thread ends when the engine next checks, but it no longer blocks anyone's share.
+        let executed = tokio::time::timeout_at((deadline + REAP_AFTER).into(), execution).await;
+        drop(permits);
         match executed {
-            Ok((status, console)) => report(status, console),
-            Err(panic) => {
+            Err(_) => {
+                tracing::warn!(tenant = %tenant_of_report, "an Action execution outlived its deadline; its slot was reaped");
+                report(RunStatus::TimedOut, Vec::new())
+            }
+            Ok(Ok((status, console))) => report(status, console),
+            Ok(Err(panic)) => {
                 tracing::error!(error = %panic, "an Action execution panicked");
                 report(RunStatus::Failed { error: "the sandbox failed".into(), stack: None }, Vec::new())
             }
@@ -106,6 +111,8 @@ impl QuickJsEngine {
 
 /// A tenant may hold this fraction of the instance's execution slots at once.
 const TENANT_SHARE_DIVISOR: usize = 4;
+/// How long past its deadline an execution may hold its slots before they are reaped.
+const REAP_AFTER: Duration = Duration::from_secs(2);
 /// The longest an execution waits for a slot before it counts as timed out.
 const QUEUE_WAIT: Duration = Duration::from_secs(10);
 

@@ -256,3 +256,35 @@ async fn fetch_cannot_choose_its_host_header() {
         run.text
     );
 }
+
+#[tokio::test]
+async fn odd_values_read_plainly_in_the_log_and_to_the_user() {
+    let server = Server::start().await;
+    tenant(&server, "odd", 1000).await;
+    let thrower = action(&server, "odd", "null", "exports.onExecutePostLogin = async () => { throw null; };").await;
+    let run = test_run(&server, "odd", &thrower).await;
+    let error = run.body["execution"]["error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.starts_with("Uncaught null (") && !error.contains("out of memory"), "{}", run.text);
+    let deep = action(
+        &server,
+        "odd",
+        "deep",
+        "exports.onExecutePostLogin = async () => { let o = {}; for (let i = 0; i < 1e5; i++) o = { o }; JSON.stringify(o); };",
+    )
+    .await;
+    let run = test_run(&server, "odd", &deep).await;
+    let error = run.body["execution"]["error"].as_str().unwrap_or_default().to_owned();
+    assert!(!error.is_empty() && error != "Uncaught null", "a native stack overflow says what happened: {}", run.text);
+    server.call(Method::PATCH, &format!("/v1/tenants/odd/actions/{thrower}"), Some(json!({ "enabled": false }))).await;
+    server.call(Method::PATCH, &format!("/v1/tenants/odd/actions/{deep}"), Some(json!({ "enabled": false }))).await;
+
+    action(
+        &server,
+        "odd",
+        "surrogate",
+        "exports.onExecutePostLogin = async (e, api) => api.access.deny('half \\ud800 pair');",
+    )
+    .await;
+    let blocked = server.sign_in("odd", json!({ "email": "ada@example.com", "password": PASSWORD })).await;
+    assert_eq!(blocked.assert_error(403, "step_blocked")["reason"], "half \u{fffd} pair", "a deny stays a deny");
+}
