@@ -167,6 +167,17 @@ impl FailurePolicy {
     }
 }
 
+/// Whether a password attempt may be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    Admitted,
+    /// Locked (until `locked_until`, ms), or as many attempts as the threshold allows are
+    /// already counted or in flight (`locked_until` in the past).
+    Refused {
+        locked_until: i64,
+    },
+}
+
 /// Whose password attempts are counted: an account, or an address without one (by digest),
 /// which locks the same way so a lock does not reveal which addresses have accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,17 +202,16 @@ pub trait AuthStore: Send + Sync + 'static {
         lock_event: &Event,
     ) -> StoreResult<Lockout>;
     async fn clear_failed_sign_ins(&self, user_id: &str) -> StoreResult<()>;
-    /// Counts a password attempt before its password is checked, so concurrent guesses
-    /// cannot all be evaluated: the attempt that takes the count past the threshold locks
-    /// the subject, and while it is locked nothing changes. Returns the lockout after this
-    /// attempt; when `locked_until` is in the future the attempt must be refused unchecked.
-    /// `lock_event` is appended when this attempt is the one that locks.
+    /// Counts a password attempt before its password is checked, in one statement, so
+    /// concurrent guesses cannot all be evaluated: an attempt is admitted while the subject
+    /// is unlocked and the count (failures and attempts still in flight) stays within the
+    /// threshold; otherwise it is refused and changes nothing. A refused attempt must be
+    /// answered unchecked.
     async fn reserve_sign_in_attempt(
         &self,
         subject: AttemptSubject<'_>,
         policy: FailurePolicy,
-        lock_event: Option<&Event>,
-    ) -> StoreResult<Lockout>;
+    ) -> StoreResult<Reservation>;
     /// Settles a reserved attempt whose password was wrong: locks the subject when the
     /// count has reached the threshold, and appends `events` (and `lock_event` when this
     /// settlement locks). Unknown addresses and accounts cost the same.

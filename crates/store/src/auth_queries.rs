@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use intelliauth_core::events::Event;
 use intelliauth_core::model::{Lockout, User};
 use intelliauth_core::ports::{
-    AttemptSubject, AuthStore, FailurePolicy, FlowRecord, OneTimeToken, SessionRecord, StoreResult,
+    AttemptSubject, AuthStore, FailurePolicy, FlowRecord, OneTimeToken, Reservation, SessionRecord, StoreResult,
 };
 
 use crate::macros::decoded;
@@ -30,37 +30,50 @@ fn record_failure_sql() -> String {
     )
 }
 
-/// The SET list of a reservation, reading the row through `row` (a table name or alias,
-/// so an upsert is unambiguous on PostgreSQL) with its window column `start`: while
-/// locked nothing changes; otherwise the count goes up (or restarts), and passing the
-/// threshold `$3` locks for `$4` ms. Every expression reads the row as it was.
-fn reserve_assignments(row: &str, start: &str) -> String {
-    let locked = format!("{row}.locked_until > $2");
+/// A reservation over the row `row` (a table name or alias, so an upsert is unambiguous on
+/// PostgreSQL) with window column `start`: the SET list, and the condition under which the
+/// attempt is admitted (not locked, and the count stays within the threshold `$3`). A
+/// refused attempt changes nothing. A count restarted after an expired lock clears that
+/// lock, so the next threshold's worth of failures locks again. Every expression reads the
+/// row as it was.
+fn reservation(row: &str, start: &str) -> (String, String) {
     let window = format!("({row}.{start} > $1 AND NOT ({row}.locked_until > 0 AND {row}.locked_until <= $2))");
     let next = format!("(CASE WHEN {window} THEN {row}.failed_attempts + 1 ELSE 1 END)");
-    format!(
-        "failed_attempts = CASE WHEN {locked} THEN {row}.failed_attempts ELSE {next} END,
-         {start} = CASE WHEN {locked} OR {window} THEN {row}.{start} ELSE $2 END,
-         locked_until = CASE WHEN {locked} THEN {row}.locked_until WHEN {next} > $3 THEN $2 + $4 ELSE {row}.locked_until END"
-    )
+    let assignments = format!(
+        "failed_attempts = {next},
+         {start} = CASE WHEN {window} THEN {row}.{start} ELSE $2 END,
+         locked_until = CASE WHEN {window} THEN {row}.locked_until ELSE 0 END"
+    );
+    let admitted = format!("NOT ({row}.locked_until > $2) AND {next} <= $3");
+    (assignments, admitted)
 }
 
 fn reserve_user_sql() -> String {
+    let (assignments, admitted) = reservation("users", "failed_window_start");
     format!(
-        "UPDATE users SET {} WHERE id = $5 AND $6 = ''
-         RETURNING failed_attempts, failed_window_start, locked_until",
-        reserve_assignments("users", "failed_window_start")
+        "UPDATE users SET {assignments} WHERE id = $5 AND $6 = '' AND {admitted}
+         RETURNING failed_attempts, failed_window_start, locked_until"
     )
 }
 
 fn reserve_unknown_sql() -> String {
+    let (assignments, admitted) = reservation("seen", "window_start");
     format!(
         "INSERT INTO unknown_sign_in_failures AS seen (tenant_id, email_digest, failed_attempts, window_start, locked_until)
-         VALUES ($5, $6, 1, $2, CASE WHEN 1 > $3 THEN $2 + $4 ELSE 0 END)
-         ON CONFLICT (tenant_id, email_digest) DO UPDATE SET {}
-         RETURNING failed_attempts, window_start AS failed_window_start, locked_until",
-        reserve_assignments("seen", "window_start")
+         SELECT $5, $6, 1, $2, 0 WHERE 1 <= $3 AND $4 >= 0
+         ON CONFLICT (tenant_id, email_digest) DO UPDATE SET {assignments} WHERE {admitted}
+         RETURNING failed_attempts, window_start AS failed_window_start, locked_until"
     )
+}
+
+/// Where a refused attempt's subject stands, for its `Retry-After`.
+fn lock_of_sql(subject: &AttemptSubject<'_>) -> &'static str {
+    match subject {
+        AttemptSubject::User(_) => "SELECT locked_until FROM users WHERE id = $1 AND $2 = ''",
+        AttemptSubject::Unknown { .. } => {
+            "SELECT locked_until FROM unknown_sign_in_failures WHERE tenant_id = $1 AND email_digest = $2"
+        }
+    }
 }
 
 /// A wrong password settles its reserved attempt: at the threshold within the window, lock.
@@ -137,26 +150,25 @@ impl AuthStore for SqlStore {
         &self,
         subject: AttemptSubject<'_>,
         policy: FailurePolicy,
-        lock_event: Option<&Event>,
-    ) -> StoreResult<Lockout> {
+    ) -> StoreResult<Reservation> {
         let sql = match subject {
             AttemptSubject::User(_) => reserve_user_sql(),
             AttemptSubject::Unknown { .. } => reserve_unknown_sql(),
         };
-        in_outbox!(self, lock_event.map(std::slice::from_ref).unwrap_or_default(), tx => {
-            let query = sqlx::query(&sql).bind(policy.now - policy.window_ms).bind(policy.now).bind(policy.threshold).bind(policy.lock_ms);
-            let query = match subject {
-                AttemptSubject::User(user_id) => query.bind(user_id).bind(""),
-                AttemptSubject::Unknown { tenant_id, email_digest } => query.bind(tenant_id).bind(email_digest),
-            };
-            let row = query.fetch_optional(&mut *tx).await.map_err(map_error)?;
-            let lockout = match row {
-                Some(row) => decoded(rows::lockout(&row))?,
-                None => Lockout::default(),
-            };
-            let locked_now = lockout.locked_until == policy.now + policy.lock_ms;
-            (lockout, locked_now)
-        })
+        let (first, second) = match subject {
+            AttemptSubject::User(user_id) => (user_id, ""),
+            AttemptSubject::Unknown { tenant_id, email_digest } => (tenant_id, email_digest),
+        };
+        let admitted = on_pool!(self, pool => sqlx::query(&sql)
+            .bind(policy.now - policy.window_ms).bind(policy.now).bind(policy.threshold).bind(policy.lock_ms)
+            .bind(first).bind(second)
+            .fetch_optional(pool).await.map(|row| row.is_some()).map_err(map_error))?;
+        if admitted {
+            return Ok(Reservation::Admitted);
+        }
+        let lock: Option<(i64,)> = on_pool!(self, pool => sqlx::query_as(lock_of_sql(&subject))
+            .bind(first).bind(second).fetch_optional(pool).await.map_err(map_error))?;
+        Ok(Reservation::Refused { locked_until: lock.map_or(0, |(until,)| until) })
     }
 
     async fn settle_failed_sign_in(

@@ -9,7 +9,7 @@ use super::{Auth, ClientContext};
 use crate::events::{Event, EventType};
 use crate::model::User;
 use crate::password::MAX_PASSWORD_BYTES;
-use crate::ports::{AttemptSubject, FailurePolicy};
+use crate::ports::{AttemptSubject, FailurePolicy, Reservation};
 use crate::validate::normalize_email;
 use crate::{ids, secret, Error, Result};
 use serde_json::json;
@@ -81,12 +81,12 @@ impl Auth {
         };
         let policy = FailurePolicy::for_sign_in(&tenant.settings.sign_in, ids::now_ms());
         let lock_event = user.as_ref().map(|user| Event::user_locked(user, tenant.settings.sign_in.lockout_duration_s));
-        let reserved = self.auth_store.reserve_sign_in_attempt(subject, policy, lock_event.as_ref()).await?;
-        if reserved.locked_until > policy.now {
+        if let Reservation::Refused { locked_until } = self.auth_store.reserve_sign_in_attempt(subject, policy).await? {
             self.ip_failures.increment(&(tenant.id.clone(), client.ip), policy.now);
-            return Err(
-                Error::new(Code::AccountLocked).with_retry_after(seconds_until(reserved.locked_until, policy.now))
-            );
+            // Refused before any lock exists (attempts in flight fill the threshold): the
+            // lock those attempts are about to cause is the wait to expect.
+            let until = if locked_until > policy.now { locked_until } else { policy.now + policy.lock_ms };
+            return Err(Error::new(Code::AccountLocked).with_retry_after(seconds_until(until, policy.now)));
         }
 
         // Exactly one argon2 verification on every other path, so timing does not tell
