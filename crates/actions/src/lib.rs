@@ -125,12 +125,8 @@ mod tests {
     use intelliauth_core::actions::Trigger;
     use serde_json::json;
 
-    /// One tenant saturating its share of the slots with spinning Actions leaves another
-    /// tenant's Action to run at once, with its whole budget.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_tenant_saturating_its_share_does_not_delay_another() {
-        let engine = QuickJsEngine::new(8, AddressPolicy::default());
-        let request = |tenant: &str, code: &str, budget_ms: u64| RunRequest {
+    fn request(tenant: &str, code: &str, budget_ms: u64) -> RunRequest {
+        RunRequest {
             tenant_id: tenant.into(),
             code: code.into(),
             trigger: Trigger::PostLogin,
@@ -138,7 +134,14 @@ mod tests {
             secrets: Default::default(),
             budget: Duration::from_millis(budget_ms),
             allowed_hosts: vec![],
-        };
+        }
+    }
+
+    /// One tenant saturating its share of the slots with spinning Actions leaves another
+    /// tenant's Action to run at once, with its whole budget.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tenant_saturating_its_share_does_not_delay_another() {
+        let engine = QuickJsEngine::new(8, AddressPolicy::default());
         let spin = "exports.onExecutePostLogin = async () => { while (true) {} };";
         let hogs: Vec<_> = (0..8)
             .map(|_| {
@@ -166,15 +169,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn runaway_actions_do_not_stop_others() {
         let engine = QuickJsEngine::new(2, AddressPolicy::default());
-        let request = |code: &str, budget_ms: u64| RunRequest {
-            tenant_id: "t".into(),
-            code: code.into(),
-            trigger: Trigger::PostLogin,
-            event: json!({}),
-            secrets: Default::default(),
-            budget: Duration::from_millis(budget_ms),
-            allowed_hosts: vec![],
-        };
+        let request = |code: &str, budget_ms: u64| request("t", code, budget_ms);
         let spinning = engine.run(request("exports.onExecutePostLogin = async () => { while (true) {} };", 400));
         let quick = async {
             tokio::time::sleep(Duration::from_millis(50)).await;
