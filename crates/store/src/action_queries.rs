@@ -76,16 +76,16 @@ const INSERT_VERSION: &str =
 impl ActionStore for SqlStore {
     async fn insert_action(&self, a: &Action) -> StoreResult<()> {
         in_outbox!(self, &[], tx => {
-            // Last in its trigger's order; the transaction keeps two creations from sharing a place.
-            let last: Option<i64> = sqlx::query_scalar(
-                "SELECT MAX(position) FROM actions WHERE tenant_id = $1 AND trigger_name = $2")
-                .bind(&a.tenant_id).bind(a.trigger.as_str())
-                .fetch_one(&mut *tx).await.map_err(map_error)?;
+            // Last in its trigger's order, decided by the insert itself: a read first would
+            // make SQLite upgrade a read transaction to a write one, which concurrent
+            // creations fail with SQLITE_BUSY instead of waiting.
             sqlx::query(
                 "INSERT INTO actions (id, tenant_id, name, trigger_name, code, code_version, enabled, position, secrets,
-                 secret_names, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
+                 secret_names, created_at, updated_at, version)
+                 SELECT $1, $2, $3, $4, $5, $6, $7, COALESCE(MAX(position) + 1, 0), $8, $9, $10, $11, $12
+                 FROM actions WHERE tenant_id = $2 AND trigger_name = $4")
                 .bind(&a.id).bind(&a.tenant_id).bind(&a.name).bind(a.trigger.as_str()).bind(&a.code).bind(a.code_version)
-                .bind(a.enabled).bind(last.map_or(0, |p| p + 1)).bind(&a.secrets_sealed).bind(json_text(&a.secret_names))
+                .bind(a.enabled).bind(&a.secrets_sealed).bind(json_text(&a.secret_names))
                 .bind(a.meta.created_at).bind(a.meta.updated_at).bind(a.meta.version)
                 .execute(&mut *tx).await.map_err(map_error)?;
             sqlx::query(INSERT_VERSION).bind(&a.id).bind(a.code_version).bind(&a.code).bind(a.meta.created_at)

@@ -174,6 +174,11 @@ pub(crate) fn map_error(error: sqlx::Error) -> StoreError {
         {
             StoreError::Unavailable(error.to_string())
         }
+        // SQLite's SQLITE_BUSY (5, and 517 when a read transaction cannot become a write one)
+        // and SQLITE_LOCKED (6): the database is busy, which is retryable, not a bug.
+        sqlx::Error::Database(db) if db.code().is_some_and(|code| matches!(code.as_ref(), "5" | "517" | "6")) => {
+            StoreError::Unavailable(error.to_string())
+        }
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::PoolTimedOut
