@@ -184,19 +184,26 @@ impl Oidc {
                 "Bearer realm=\"intelliauth\", error=\"invalid_token\", error_description=\"The access token expired\"",
             ));
         }
+        // Callers load the user and refuse a disabled one themselves; the revocations are
+        // checked here.
         if self.access_token_revoked(&claims).await? {
             return Err(Error::unauthenticated("invalid_credential", "The access token was revoked"));
         }
         Ok(claims)
     }
 
-    /// Whether an unexpired access token of this tenant was revoked: by its `jti`, with its
-    /// grant, or because its user was disabled or removed since. Read from the store, so a
-    /// revocation holds on every node.
-    pub(crate) async fn access_token_revoked(&self, claims: &Value) -> Result<bool> {
+    /// Whether an unexpired access token was revoked, by its `jti` or with its grant. Read
+    /// from the store, so a revocation holds on every node.
+    async fn access_token_revoked(&self, claims: &Value) -> Result<bool> {
         let jti = claims["jti"].as_str().unwrap_or_default();
         let grant = claims["grant_id"].as_str().unwrap_or_default();
-        if self.authorizations.any_revoked(&[jti, grant]).await? {
+        Ok(self.authorizations.any_revoked(&[jti, grant]).await?)
+    }
+
+    /// Whether a genuine, unexpired access token no longer counts: revoked, or its user was
+    /// disabled or removed since (for introspection, which loads no user of its own).
+    pub(crate) async fn access_token_inactive(&self, claims: &Value) -> Result<bool> {
+        if self.access_token_revoked(claims).await? {
             return Ok(true);
         }
         let tenant_id = self.token_tenant_of(claims).unwrap_or_default();

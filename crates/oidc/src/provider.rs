@@ -304,7 +304,7 @@ impl Oidc {
         let Some((_, claims)) = jwt::decode_verified(token, &keys.jwks) else { return Ok(json!({ "active": false })) };
         let live =
             claims["iss"] == issuer.as_str() && claims["exp"].as_i64().is_some_and(|exp| exp > ids::now_ms() / 1000);
-        if !live || self.access_token_revoked(&claims).await? {
+        if !live || self.access_token_inactive(&claims).await? {
             return Ok(json!({ "active": false }));
         }
         let mut answer = claims;

@@ -66,6 +66,16 @@ fn reserve_unknown_sql() -> String {
     )
 }
 
+/// The two key values every attempt statement binds last: a user's id and `''` (which the
+/// user statements compare to `''`, so both kinds bind the same parameters), or the tenant
+/// and the address's digest.
+fn subject_keys(subject: AttemptSubject<'_>) -> (&str, &str) {
+    match subject {
+        AttemptSubject::User(user_id) => (user_id, ""),
+        AttemptSubject::Unknown { tenant_id, email_digest } => (tenant_id, email_digest),
+    }
+}
+
 /// Where a refused attempt's subject stands, for its `Retry-After`.
 fn lock_of_sql(subject: &AttemptSubject<'_>) -> &'static str {
     match subject {
@@ -155,10 +165,7 @@ impl AuthStore for SqlStore {
             AttemptSubject::User(_) => reserve_user_sql(),
             AttemptSubject::Unknown { .. } => reserve_unknown_sql(),
         };
-        let (first, second) = match subject {
-            AttemptSubject::User(user_id) => (user_id, ""),
-            AttemptSubject::Unknown { tenant_id, email_digest } => (tenant_id, email_digest),
-        };
+        let (first, second) = subject_keys(subject);
         let admitted = on_pool!(self, pool => sqlx::query(&sql)
             .bind(policy.now - policy.window_ms).bind(policy.now).bind(policy.threshold).bind(policy.lock_ms)
             .bind(first).bind(second)
@@ -183,12 +190,11 @@ impl AuthStore for SqlStore {
             AttemptSubject::Unknown { .. } => settle_unknown_sql(),
         };
         in_outbox!(self, events, tx => {
-            let query = sqlx::query(&sql).bind(policy.now - policy.window_ms).bind(policy.now).bind(policy.threshold).bind(policy.lock_ms);
-            let query = match subject {
-                AttemptSubject::User(user_id) => query.bind(user_id).bind(""),
-                AttemptSubject::Unknown { tenant_id, email_digest } => query.bind(tenant_id).bind(email_digest),
-            };
-            let row = query.fetch_optional(&mut *tx).await.map_err(map_error)?;
+            let (first, second) = subject_keys(subject);
+            let row = sqlx::query(&sql)
+                .bind(policy.now - policy.window_ms).bind(policy.now).bind(policy.threshold).bind(policy.lock_ms)
+                .bind(first).bind(second)
+                .fetch_optional(&mut *tx).await.map_err(map_error)?;
             if let (Some(row), Some(lock_event)) = (row, lock_event) {
                 if decoded(rows::lockout(&row))?.locked_until == policy.now + policy.lock_ms {
                     append_event!(tx, lock_event);

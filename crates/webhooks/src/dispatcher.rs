@@ -102,9 +102,11 @@ impl Dispatcher {
         loop {
             let now = ids::now_ms();
             if now - last_beat >= HEARTBEAT_MS {
-                match self.store.heartbeat(&self.node, now).await {
-                    Ok(()) => last_beat = now,
-                    Err(error) => tracing::warn!(%error, "webhook heartbeat failed; retrying"),
+                // A failed beat is tried again at the next beat, not at once: with the
+                // database down, this loop must not spin.
+                last_beat = now;
+                if let Err(error) = self.store.heartbeat(&self.node, now).await {
+                    tracing::warn!(%error, "webhook heartbeat failed; trying again at the next beat");
                 }
             }
             let free = slots.available_permits();

@@ -121,8 +121,8 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 }
 
 /// Sorts a transport failure into the feed's observation, with a reason for people. Over
-/// `https`, a connection that was made but failed before any HTTP answer failed in the TLS
-/// handshake (a plain-HTTP port answers a ClientHello with garbage or hangs up).
+/// `https`, a failure while connecting that is not a refusal failed in the TLS handshake
+/// (a plain-HTTP port answers a ClientHello with garbage or hangs up).
 fn classify(error: &reqwest::Error, https: bool) -> (Observation, String) {
     match refusal_in(error) {
         Some(Refusal::Address(reason)) => return (Observation::ReceiverAddressForbidden, reason),
@@ -156,14 +156,6 @@ fn classify(error: &reqwest::Error, https: bool) -> (Observation, String) {
     }
     match io_kind {
         Some(ErrorKind::ConnectionRefused) => (Observation::ReceiverConnectionFailed, chain),
-        Some(
-            ErrorKind::InvalidData
-            | ErrorKind::UnexpectedEof
-            | ErrorKind::ConnectionReset
-            | ErrorKind::ConnectionAborted,
-        ) if https => {
-            (Observation::ReceiverTlsFailed, format!("TLS handshake failed (is the port plain HTTP?): {chain}"))
-        }
         _ if chain.contains("tls") || chain.contains("certificate") || chain.contains("handshake") => {
             (Observation::ReceiverTlsFailed, chain)
         }

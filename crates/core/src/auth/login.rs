@@ -80,7 +80,6 @@ impl Auth {
             None => AttemptSubject::Unknown { tenant_id: &tenant.id, email_digest: &digest },
         };
         let policy = FailurePolicy::for_sign_in(&tenant.settings.sign_in, ids::now_ms());
-        let lock_event = user.as_ref().map(|user| Event::user_locked(user, tenant.settings.sign_in.lockout_duration_s));
         if let Reservation::Refused { locked_until } = self.auth_store.reserve_sign_in_attempt(subject, policy).await? {
             self.ip_failures.increment(&(tenant.id.clone(), client.ip), policy.now);
             // Refused before any lock exists (attempts in flight fill the threshold): the
@@ -101,11 +100,7 @@ impl Auth {
             && stored_hash.is_some();
         let user = match user {
             Some(user) if password_ok => user,
-            other => {
-                return Err(self
-                    .failed_password(&tenant, &email, other.as_ref(), subject, lock_event.as_ref(), &client)
-                    .await)
-            }
+            other => return Err(self.failed_password(&tenant, &email, other.as_ref(), subject, &client).await),
         };
 
         let now = ids::now_ms();
@@ -153,7 +148,6 @@ impl Auth {
         email: &str,
         user: Option<&User>,
         subject: AttemptSubject<'_>,
-        lock_event: Option<&Event>,
         client: &ClientContext,
     ) -> Error {
         let now = ids::now_ms();
@@ -166,7 +160,8 @@ impl Auth {
             EventType::UserLoginFailed,
             json!({ "user_id": user.map(|user| &user.id), "email": email, "ip": client.ip.to_string() }),
         );
-        match self.auth_store.settle_failed_sign_in(subject, failure, &[failed], lock_event).await {
+        let lock_event = user.map(|user| Event::user_locked(user, tenant.settings.sign_in.lockout_duration_s));
+        match self.auth_store.settle_failed_sign_in(subject, failure, &[failed], lock_event.as_ref()).await {
             Ok(()) => Error::new(Code::InvalidCredentials),
             Err(error) => error.into(),
         }
