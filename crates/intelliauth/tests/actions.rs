@@ -389,7 +389,29 @@ async fn versions_order_secrets_and_test_runs_through_the_management_api() {
     let partial = server
         .call(Method::PUT, "/v1/tenants/act-mgmt/triggers/post-login/order", Some(json!({ "action_ids": [a_id] })))
         .await;
-    partial.assert_error(400, "validation_failed");
+    // A list that misses one (as after a creation the caller has not seen) is stale: the
+    // answer says so and carries the current order; nothing moves.
+    partial.assert_error(412, "precondition_failed");
+    assert_eq!(partial.body["details"]["current_order"], json!([b_id, a_id]));
+    let twice = server
+        .call(
+            Method::PUT,
+            "/v1/tenants/act-mgmt/triggers/post-login/order",
+            Some(json!({ "action_ids": [a_id, a_id] })),
+        )
+        .await;
+    twice.assert_error(400, "validation_failed");
+    assert_eq!(twice.body["details"]["fields"]["action_ids[1]"][0], "is listed twice");
+    let unknown = server
+        .call(
+            Method::PUT,
+            "/v1/tenants/act-mgmt/triggers/post-login/order",
+            Some(json!({ "action_ids": [a_id, "act_nope"] })),
+        )
+        .await;
+    unknown.assert_error(404, "not_found");
+    assert_eq!(unknown.body["details"]["action_id"], "act_nope");
+    assert_eq!(password_step(&server, "act-mgmt").await.body["details"]["reason"], "B");
 
     // Every code change is a version; an old one can be restored as a new one.
     let path = format!("/v1/tenants/act-mgmt/actions/{a_id}");

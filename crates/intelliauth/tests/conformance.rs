@@ -6,7 +6,7 @@ mod common;
 
 use common::{Options, Reply, Server};
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -194,6 +194,29 @@ async fn patching_one_settings_section_keeps_the_others() {
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
     assert_eq!(patched.body["token_settings"]["access_token_lifetime_s"], 600, "{}", patched.text);
     assert_eq!(patched.body["token_settings"]["refresh_idle_s"], 7200);
+}
+
+/// JSON Schema's `integer` includes `594.0`; a client (schemathesis found it) that writes a
+/// whole number with a fraction part has sent a valid integer. `594.5` is not one.
+#[tokio::test]
+async fn integers_written_with_a_zero_fraction_are_integers() {
+    let server = Server::start().await;
+    server.tenant("floats", json!({})).await;
+    let patch = |value: Value| json!({ "settings": { "sign_in": { "lockout_duration_s": value } } });
+    let whole = server.call(Method::PATCH, "/v1/tenants/floats", Some(patch(json!(594.0)))).await;
+    assert_eq!(whole.status, StatusCode::OK, "{}", whole.text);
+    assert_eq!(whole.body["settings"]["sign_in"]["lockout_duration_s"], 594);
+    let fraction = server.call(Method::PATCH, "/v1/tenants/floats", Some(patch(json!(594.5)))).await;
+    fraction.assert_error(400, "validation_failed");
+    let app = server
+        .post(
+            "/v1/tenants/floats/applications",
+            json!({ "name": "f", "client_type": "public", "redirect_uris": ["https://f.example/cb"],
+                    "token_settings": { "access_token_lifetime_s": 6e2 } }),
+        )
+        .await;
+    assert_eq!(app.status, StatusCode::CREATED, "{}", app.text);
+    assert_eq!(app.body["token_settings"]["access_token_lifetime_s"], 600);
 }
 
 #[tokio::test]

@@ -496,3 +496,15 @@ async fn https_to_a_plain_http_port_is_receiver_tls_failed() {
     }
     assert_eq!(message["last_outcome"], "receiver_tls_failed", "{message}");
 }
+
+/// A host name that does not resolve yet is saved (DNS often comes after the subscription);
+/// its deliveries are observed as `receiver_dns_failed` and dead-lettered like any failure.
+#[tokio::test]
+async fn a_receiver_whose_name_does_not_resolve_is_saved_and_observed_as_dns_failed() {
+    let server = Server::start_with(Options::default().arg("--webhook-retry-schedule", "")).await;
+    // RFC 6761: names under .invalid never resolve.
+    let (subscription, _) = subscribe(&server, "https://receiver.intelliauth.invalid/hooks", &["*"]).await;
+    send_test_event(&server, &subscription).await;
+    let message = message_with_status(&server, &subscription, "dead").await;
+    assert_eq!(message["attempt_log"][0]["outcome"], "receiver_dns_failed", "{message}");
+}

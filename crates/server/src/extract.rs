@@ -111,9 +111,9 @@ impl FromRequest<AppState> for JsonObject {
             return Err(ApiError(Error::validation(fields)));
         }
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => {
-                for (name, value) in &map {
-                    find_nul(name, value, &mut fields);
+            Ok(Value::Object(mut map)) => {
+                for (name, value) in map.iter_mut() {
+                    inspect(name, value, &mut fields);
                 }
                 if fields.is_empty() {
                     Ok(JsonObject(Fields::new(map)))
@@ -135,26 +135,41 @@ impl FromRequest<AppState> for JsonObject {
 
 const NUL_MESSAGE: &str = "must not contain a NUL character";
 
-/// Records every string (or key) at or below `path` that holds a NUL character: no field of
-/// ours has a use for one, and PostgreSQL cannot store it.
-fn find_nul(path: &str, value: &Value, fields: &mut FieldErrors) {
+/// Walks the value at `path`: records every string (or key) that holds a NUL character (no
+/// field of ours has a use for one, and PostgreSQL cannot store it), and writes a number with
+/// an integral value as an integer: JSON Schema's `integer` includes `594.0`, so a client
+/// that sends it has sent a valid integer.
+fn inspect(path: &str, value: &mut Value, fields: &mut FieldErrors) {
     let has_nul = |text: &str| text.contains('\0');
     let shown = |path: &str| path.replace('\0', "\\u0000");
     match value {
         Value::String(text) if has_nul(text) || has_nul(path) => fields.add(&shown(path), NUL_MESSAGE),
         Value::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
-                find_nul(&format!("{path}[{index}]"), item, fields);
+            for (index, item) in items.iter_mut().enumerate() {
+                inspect(&format!("{path}[{index}]"), item, fields);
             }
         }
         Value::Object(map) => {
-            for (key, item) in map {
-                find_nul(&format!("{path}.{key}"), item, fields);
+            for (key, item) in map.iter_mut() {
+                inspect(&format!("{path}.{key}"), item, fields);
             }
         }
         _ if has_nul(path) => fields.add(&shown(path), NUL_MESSAGE),
+        Value::Number(number) => {
+            if let Some(integer) = integral(number) {
+                *value = Value::from(integer);
+            }
+        }
         _ => {}
     }
+}
+
+/// The integer a float such as `594.0` stands for, if it is one that fits an `i64`.
+fn integral(number: &serde_json::Number) -> Option<i64> {
+    let float = number.as_f64().filter(|_| number.is_f64())?;
+    // 2^63 is exactly representable; every float below it in magnitude converts without loss.
+    let bound = 9_223_372_036_854_775_808.0;
+    (float.fract() == 0.0 && (-bound..bound).contains(&float)).then_some(float as i64)
 }
 
 /// Typed access to a JSON object's fields that records a message for each wrong one.

@@ -155,8 +155,8 @@ impl ActionStore for SqlStore {
         )
     }
 
-    async fn reorder_actions(&self, tenant_id: &str, trigger: Trigger, ids: &[String], now: i64) -> StoreResult<()> {
-        in_outbox!(self, &[], tx => {
+    async fn reorder_actions(&self, tenant_id: &str, trigger: Trigger, ids: &[String], now: i64) -> StoreResult<bool> {
+        let outcome = in_outbox!(self, &[], tx => {
             for (position, id) in ids.iter().enumerate() {
                 let moved = sqlx::query(
                     "UPDATE actions SET position = $1, updated_at = $2, version = version + 1
@@ -164,12 +164,24 @@ impl ActionStore for SqlStore {
                     .bind(position as i64).bind(now).bind(tenant_id).bind(trigger.as_str()).bind(id)
                     .execute(&mut *tx).await.map_err(map_error)?.rows_affected();
                 if moved == 0 {
-                    // Rolled back with the transaction: no half-applied order.
-                    return Err(StoreError::Internal(format!("{id} is not an Action of this trigger")));
+                    // Deleted since the caller listed it: rolled back with the transaction.
+                    return Err(StoreError::Conflict);
                 }
             }
+            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM actions WHERE tenant_id = $1 AND trigger_name = $2")
+                .bind(tenant_id).bind(trigger.as_str())
+                .fetch_one(&mut *tx).await.map_err(map_error)?;
+            if count != ids.len() as i64 {
+                // One was created since: an order that leaves it out is not applied.
+                return Err(StoreError::Conflict);
+            }
             ((), false)
-        })
+        });
+        match outcome {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     async fn insert_execution(&self, e: &Execution) -> StoreResult<()> {

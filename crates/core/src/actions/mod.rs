@@ -160,8 +160,10 @@ pub trait ActionStore: Send + Sync + 'static {
     /// Deletes the Action if it is still at `expected_version`.
     async fn delete_action(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool>;
     async fn action_versions(&self, action_id: &str) -> StoreResult<Vec<ActionVersion>>;
-    /// Sets the positions of the trigger's Actions to the order of `ids`.
-    async fn reorder_actions(&self, tenant_id: &str, trigger: Trigger, ids: &[String], now: i64) -> StoreResult<()>;
+    /// Sets the positions of the trigger's Actions to the order of `ids`, all or nothing:
+    /// `Ok(false)`, with nothing changed, when `ids` does not name every Action the trigger
+    /// has at the time of the write (one was created or deleted since the caller listed them).
+    async fn reorder_actions(&self, tenant_id: &str, trigger: Trigger, ids: &[String], now: i64) -> StoreResult<bool>;
     async fn insert_execution(&self, execution: &Execution) -> StoreResult<()>;
     /// Newest first.
     async fn list_executions(

@@ -218,22 +218,35 @@ impl Management {
         self.update_action(tenant_id, id, ActionPatch { code: Some(kept.code), ..Default::default() }, None).await
     }
 
-    /// Orders the trigger's Actions as `ids` lists them; `ids` must name each exactly once.
+    /// Orders the trigger's Actions as `ids` lists them. Each id must be listed once
+    /// (`validation_failed`) and name an Action of the trigger (`not_found` names the first
+    /// that does not); a list that misses one of them, created since the caller read the
+    /// order, is `precondition_failed` with the current order, to reload and retry.
     pub async fn reorder_actions(&self, tenant_id: &str, trigger: &str, ids: Vec<String>) -> Result<Vec<Action>> {
-        let mut errors = FieldErrors::new();
         let Some(trigger) = Trigger::parse(trigger) else {
             return Err(Error::not_found("trigger"));
         };
-        let current = self.list_actions(tenant_id, Some(trigger)).await?;
-        let mut wanted = ids.clone();
-        wanted.sort();
-        let mut present: Vec<String> = current.iter().map(|action| action.id.clone()).collect();
-        present.sort();
-        if wanted != present {
-            errors.add("action_ids", format!("must list each of the trigger's {} Actions exactly once", present.len()));
+        let mut errors = FieldErrors::new();
+        for (index, id) in ids.iter().enumerate() {
+            if ids[..index].contains(id) {
+                errors.add(&format!("action_ids[{index}]"), "is listed twice");
+            }
         }
         errors.into_result()?;
-        self.actions()?.store.reorder_actions(tenant_id, trigger, &ids, ids::now_ms()).await?;
+        let current = self.list_actions(tenant_id, Some(trigger)).await?;
+        if let Some(unknown) = ids.iter().find(|id| !current.iter().any(|action| &action.id == *id)) {
+            return Err(Error::not_found("action").with_detail("action_id", unknown.as_str()));
+        }
+        let stale = || {
+            let order: Vec<&str> = current.iter().map(|action| action.id.as_str()).collect();
+            Error::precondition_failed(None).with_detail("current_order", order)
+        };
+        if ids.len() != current.len() {
+            return Err(stale());
+        }
+        if !self.actions()?.store.reorder_actions(tenant_id, trigger, &ids, ids::now_ms()).await? {
+            return Err(stale());
+        }
         self.list_actions(tenant_id, Some(trigger)).await
     }
 

@@ -86,7 +86,7 @@ fn check_jwks(errors: &mut FieldErrors, jwks: &serde_json::Value) {
         if !supported {
             errors.add(&field, "must be an ES256 (EC P-256) or EdDSA (Ed25519) key with its alg");
         }
-        if !key["kid"].as_str().is_some_and(|kid| !kid.is_empty() && kid.len() <= 128) {
+        if !key["kid"].as_str().is_some_and(|kid| !kid.is_empty() && kid.chars().count() <= 128) {
             errors.add(&field, "needs a kid");
         }
         if key.get("d").is_some() {

@@ -74,7 +74,7 @@ impl AddressPolicy {
     }
 
     /// Checks a receiver URL as a subscription is saved: syntax, scheme, and every address
-    /// its host resolves to now. Returns a message for the `url` field.
+    /// its host resolves to now, if it resolves. Returns a message for the `url` field.
     pub async fn check_url(&self, text: &str) -> Result<url::Url, String> {
         if text.len() > 2048 {
             return Err("must be at most 2048 characters".into());
@@ -88,7 +88,14 @@ impl AddressPolicy {
         }
         let host = url.host_str().filter(|host| !host.is_empty()).ok_or("must name a host")?;
         let port = url.port_or_known_default().ok_or("must use https")?;
-        let addresses = resolve(host, port).await?;
+        let addresses = match resolve(host, port).await {
+            Ok(addresses) => addresses,
+            // A name that does not resolve (yet: DNS is often set up after the subscription)
+            // is saved; every delivery resolves it again through the guard, and reports
+            // `receiver_dns_failed` until it resolves to an address the instance allows.
+            Err(_) if url.scheme() == "https" => return Ok(url),
+            Err(reason) => return Err(reason),
+        };
         match url.scheme() {
             "https" => {}
             "http" if self.allow_loopback && addresses.iter().all(|ip| classify(*ip) == Class::Loopback) => {}
@@ -168,5 +175,8 @@ mod tests {
         assert!(local.check_url("https://10.0.0.1/hook").await.unwrap_err().contains("private"));
         assert!(local.check_url("ftp://127.0.0.1/").await.is_err());
         assert!(local.check_url("https://127.0.0.1/#x").await.unwrap_err().contains("fragment"));
+        // RFC 6761: .invalid never resolves. Saved; deliveries report receiver_dns_failed.
+        assert!(strict.check_url("https://receiver.invalid/hook").await.is_ok());
+        assert!(local.check_url("http://receiver.invalid/hook").await.unwrap_err().contains("resolve"));
     }
 }

@@ -136,6 +136,7 @@ pub fn document_json() -> Value {
         for (name, schema) in schemas.iter_mut() {
             if name.ends_with("Request") || name.ends_with("Input") {
                 refine_request(schema);
+                relate_fields(name, schema);
             }
         }
     }
@@ -198,13 +199,17 @@ fn refine_request(schema: &mut Value) {
             "client_type" => json!({ "enum": ["public", "confidential"] }),
             "trigger" => json!({ "enum": TRIGGERS }),
             "id" | "tenant_id" => json!({ "pattern": "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$" }),
-            "code" => json!({ "minLength": 1, "pattern": "\\S" }),
+            "code" => json!({ "minLength": 1, "pattern": "^[^\\u0000]*\\S[^\\u0000]*$" }),
             // A conservative subset of what `validate::check_email` accepts.
             "email" => {
                 json!({ "maxLength": 254, "pattern": "^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$" })
             }
             "scopes" => json!({ "minItems": 1, "items": { "type": "string", "enum": Scope::ALL.map(Scope::as_str) } }),
-            "allowed_grants" => json!({ "items": { "type": "string", "enum": Grant::ALL.map(Grant::as_str) } }),
+            "allowed_grants" => {
+                json!({ "uniqueItems": true, "items": { "type": "string", "enum": Grant::ALL.map(Grant::as_str) } })
+            }
+            "jwks" => json!({ "required": ["keys"], "properties": { "keys": {
+                "type": "array", "minItems": 1, "maxItems": 10, "items": client_key() } } }),
             "allowed_scopes" => {
                 json!({ "items": { "type": "string", "pattern": "^[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,128}$" } })
             }
@@ -213,22 +218,83 @@ fn refine_request(schema: &mut Value) {
             }
             "url" => json!({ "pattern": HTTPS_URL, "maxLength": 2048 }),
             "mfa" => json!({ "enum": ["off", "optional", "required", null] }),
-            "password" => json!({ "minLength": 8, "maxLength": 128 }),
+            "password" => json!({ "minLength": 8, "maxLength": 128,
+                "description": "Checked against the tenant's password policy: its minimum length, and \
+                                common and breached passwords. A password the policy refuses is \
+                                validation_failed with this field in details.fields." }),
+            "token_settings" => {
+                let lifetime = |max: u64| json!({ "type": ["integer", "null"], "minimum": 1, "maximum": max });
+                json!({ "additionalProperties": false, "properties": {
+                    "access_token_lifetime_s": lifetime(86_400),
+                    "refresh_absolute_s": lifetime(400 * 86_400),
+                    "refresh_idle_s": lifetime(400 * 86_400) } })
+            }
             "min_length" => json!({ "minimum": 1, "maximum": 1024 }),
             "secrets" => json!({ "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$" },
-                                 "additionalProperties": { "type": "string", "maxLength": 4096 } }),
+                                 "additionalProperties": { "type": "string", "maxLength": 4096, "pattern": NO_NUL } }),
             "event_types" => {
                 let mut names: Vec<&str> = EventType::ALL.iter().map(|kind| kind.as_str()).collect();
                 names.push("*");
                 json!({ "minItems": 1, "items": { "type": "string", "enum": names } })
             }
-            "action_ids" => json!({ "items": { "type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$" } }),
-            _ => continue,
+            "action_ids" => {
+                json!({ "uniqueItems": true, "items": { "type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$" } })
+            }
+            _ => json!({}),
         };
         if let (Some(property), Some(rule)) = (property.as_object_mut(), rule.as_object()) {
             property.extend(rule.clone());
+            // Free text: anything but NUL, which every JSON body is refused for.
+            let text = property.get("type").is_some_and(|kind| {
+                kind == "string" || kind.as_array().is_some_and(|kinds| kinds.iter().any(|kind| kind == "string"))
+            });
+            if text && !property.contains_key("pattern") && !property.contains_key("enum") {
+                property.insert("pattern".into(), NO_NUL.into());
+            }
         }
     }
+}
+
+const NO_NUL: &str = "^[^\\u0000]*$";
+
+/// A client's public key as `private_key_jwt` takes it: ES256 on P-256 or EdDSA on Ed25519,
+/// with a `kid`, and never a private part.
+fn client_key() -> Value {
+    let key = |kty: &str, crv: &str, alg: &str| json!({ "properties": { "kty": { "const": kty }, "crv": { "const": crv }, "alg": { "const": alg } } });
+    json!({
+        "type": "object",
+        "required": ["kty", "crv", "alg", "kid"],
+        "properties": { "kid": { "type": "string", "minLength": 1, "maxLength": 128 } },
+        "not": { "required": ["d"] },
+        "oneOf": [key("EC", "P-256", "ES256"), key("OKP", "Ed25519", "EdDSA")],
+    })
+}
+
+/// The rules that relate one field of a request to another, as the server checks them.
+fn relate_fields(name: &str, schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else { return };
+    let rules = match name {
+        // An application that signs users in needs somewhere to send them back, and a
+        // public client can neither use client_credentials nor authenticate with keys.
+        "CreateApplicationRequest" => json!([
+            { "anyOf": [
+                { "required": ["redirect_uris"], "properties": { "redirect_uris": { "type": "array", "minItems": 1 } } },
+                { "required": ["allowed_grants"], "properties": { "allowed_grants": {
+                    "type": "array", "not": { "contains": { "const": "authorization_code" } } } } },
+            ] },
+            { "if": { "properties": { "client_type": { "const": "public" } } },
+              "then": { "properties": {
+                  "allowed_grants": { "not": { "type": "array", "contains": { "const": "client_credentials" } } },
+                  "jwks": { "type": "null" } } } },
+        ]),
+        // Only an instance-wide credential may manage tenants.
+        "CreateCredentialRequest" => json!([
+            { "if": { "required": ["tenant_id"], "properties": { "tenant_id": { "type": "string" } } },
+              "then": { "properties": { "scopes": { "items": { "not": { "const": "tenants:write" } } } } } },
+        ]),
+        _ => return,
+    };
+    object.insert("allOf".into(), rules);
 }
 
 #[cfg(test)]
