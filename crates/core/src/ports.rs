@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use crate::events::Event;
-use crate::model::{Application, Lockout, ManagementCredential, Tenant, User};
+use crate::model::{Application, ManagementCredential, Tenant, User};
 use crate::page::PageRequest;
 
 /// How a storage operation failed, in terms the domain can act on.
@@ -192,15 +192,6 @@ pub enum AttemptSubject<'a> {
 #[async_trait]
 pub trait AuthStore: Send + Sync + 'static {
     async fn user_by_email(&self, tenant_id: &str, email: &str) -> StoreResult<Option<User>>;
-    /// Counts one failed password attempt and locks the account at the threshold; the
-    /// store adds `lock_event` to `events` when this attempt is the one that locks.
-    async fn record_failed_sign_in(
-        &self,
-        user_id: &str,
-        policy: FailurePolicy,
-        events: &[Event],
-        lock_event: &Event,
-    ) -> StoreResult<Lockout>;
     async fn clear_failed_sign_ins(&self, user_id: &str) -> StoreResult<()>;
     /// Counts a password attempt before its password is checked, in one statement, so
     /// concurrent guesses cannot all be evaluated: an attempt is admitted while the subject

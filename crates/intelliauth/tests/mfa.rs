@@ -112,6 +112,49 @@ async fn wrong_codes_count_towards_the_lockout() {
     assert!(locked.assert_error(423, "account_locked")["retry_after_s"].as_u64().unwrap() > 0);
 }
 
+/// Codes are counted before they are checked, as passwords are: of 30 concurrent wrong
+/// codes with the threshold at 5, exactly 5 are evaluated and the rest refused unchecked;
+/// during the lock the right code gets the same answer as a wrong one.
+#[tokio::test]
+async fn concurrent_wrong_codes_past_the_threshold_are_refused_unchecked() {
+    let server = Server::start().await;
+    mfa_tenant(&server, "mfa-race", "required").await;
+    let (secret, _, _) = enrol(&server, "mfa-race").await;
+    let challenge = password_step(&server, "mfa-race").await;
+    let flow = challenge.body["details"]["flow_id"].as_str().unwrap().to_owned();
+    let url = server.url(&format!("/t/mfa-race/api/login/{flow}/mfa"));
+    let guesses: Vec<_> = (0..30)
+        .map(|n| {
+            let body = json!({ "type": "totp", "code": format!("{:06}", 100_000 + n) });
+            tokio::spawn(server.http.post(url.clone()).json(&body).send())
+        })
+        .collect();
+    let (mut checked, mut refused) = (0, 0);
+    for guess in guesses {
+        match guess.await.unwrap().unwrap().status() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::LOCKED => refused += 1,
+            other => panic!("a wrong code answered {other}"),
+        }
+    }
+    assert_eq!((checked, refused), (5, 25), "30 concurrent guesses, threshold 5");
+    let users = server.get("/v1/tenants/mfa-race/users?email_prefix=ada").await;
+    let user = &users.body["data"][0];
+    assert_eq!(user["failed_attempts"], 5, "counted in the store: {user}");
+    assert!(user["locked_until"].is_string(), "locked at the threshold: {user}");
+
+    let answer = |reply: Reply| {
+        let mut body = reply.body.clone();
+        body["request_id"] = Value::Null;
+        body["details"]["retry_after_s"] = Value::Null;
+        (reply.status, body)
+    };
+    let right = answer(second_factor(&server, "mfa-race", &flow, "totp", &totp(&secret, now_s() + 30)).await);
+    let wrong = answer(second_factor(&server, "mfa-race", &flow, "totp", "999999").await);
+    assert_eq!(right.0, StatusCode::LOCKED, "{:?}", right.1);
+    assert_eq!(right, wrong, "a locked account is no oracle for codes");
+}
+
 #[tokio::test]
 async fn optional_mfa_applies_once_a_user_enrols_and_the_last_factor_is_guarded() {
     let server = Server::start().await;

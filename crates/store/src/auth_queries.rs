@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use intelliauth_core::events::Event;
-use intelliauth_core::model::{Lockout, User};
+use intelliauth_core::model::User;
 use intelliauth_core::ports::{
     AttemptSubject, AuthStore, FailurePolicy, FlowRecord, OneTimeToken, Reservation, SessionRecord, StoreResult,
 };
@@ -11,24 +11,6 @@ use intelliauth_core::ports::{
 use crate::macros::decoded;
 use crate::rows;
 use crate::{map_error, on_pool, SqlStore};
-
-/// "This failure continues the current window": the window is recent and no lock of that
-/// window has already run out (an expired lock starts a fresh count). `$1` is the window's
-/// earliest start, `$2` now.
-const IN_WINDOW: &str = "(failed_window_start > $1 AND NOT (locked_until > 0 AND locked_until <= $2))";
-
-fn record_failure_sql() -> String {
-    format!(
-        "UPDATE users SET
-            failed_attempts = CASE WHEN {IN_WINDOW} THEN failed_attempts + 1 ELSE 1 END,
-            failed_window_start = CASE WHEN {IN_WINDOW} THEN failed_window_start ELSE $2 END,
-            locked_until = CASE
-                WHEN (CASE WHEN {IN_WINDOW} THEN failed_attempts + 1 ELSE 1 END) >= $3 AND locked_until <= $2 THEN $2 + $4
-                ELSE locked_until END
-         WHERE id = $5
-         RETURNING failed_attempts, failed_window_start, locked_until"
-    )
-}
 
 /// A reservation over the row `row` (a table name or alias, so an upsert is unambiguous on
 /// PostgreSQL) with window column `start`: the SET list, and the condition under which the
@@ -112,37 +94,6 @@ impl AuthStore for SqlStore {
             rows::user,
             sqlx::query("SELECT * FROM users WHERE tenant_id = $1 AND email = $2").bind(tenant_id).bind(email)
         )
-    }
-
-    async fn record_failed_sign_in(
-        &self,
-        user_id: &str,
-        policy: FailurePolicy,
-        events: &[Event],
-        lock_event: &Event,
-    ) -> StoreResult<Lockout> {
-        let sql = record_failure_sql();
-        in_outbox!(self, events, tx => {
-            let row = sqlx::query(&sql)
-                .bind(policy.now - policy.window_ms)
-                .bind(policy.now)
-                .bind(policy.threshold)
-                .bind(policy.lock_ms)
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_error)?;
-            let exists = row.is_some();
-            let lockout = match row {
-                Some(row) => decoded(rows::lockout(&row))?,
-                None => Lockout::default(),
-            };
-            // This attempt locked the account if the lock ends exactly `lock_ms` from now.
-            if lockout.locked_until == policy.now + policy.lock_ms {
-                append_event!(tx, lock_event);
-            }
-            (lockout, exists)
-        })
     }
 
     async fn clear_failed_sign_ins(&self, user_id: &str) -> StoreResult<()> {

@@ -37,6 +37,14 @@ fn seconds_until(deadline_ms: i64, now: i64) -> u64 {
 }
 
 /// `account_locked` with the seconds to wait, if the account is locked at `now`.
+/// `account_locked` for an attempt the store refused to admit. Refused before any lock
+/// exists (attempts in flight fill the threshold), the lock those attempts are about to
+/// cause is the wait to expect.
+pub(super) fn refused_attempt(locked_until: i64, policy: FailurePolicy) -> Error {
+    let until = if locked_until > policy.now { locked_until } else { policy.now + policy.lock_ms };
+    Error::new(Code::AccountLocked).with_retry_after(seconds_until(until, policy.now))
+}
+
 pub(super) fn locked_out(user: &User, now: i64) -> Option<Error> {
     (user.lockout.locked_until > now)
         .then(|| Error::new(Code::AccountLocked).with_retry_after(seconds_until(user.lockout.locked_until, now)))
@@ -82,10 +90,7 @@ impl Auth {
         let policy = FailurePolicy::for_sign_in(&tenant.settings.sign_in, ids::now_ms());
         if let Reservation::Refused { locked_until } = self.auth_store.reserve_sign_in_attempt(subject, policy).await? {
             self.ip_failures.increment(&(tenant.id.clone(), client.ip), policy.now);
-            // Refused before any lock exists (attempts in flight fill the threshold): the
-            // lock those attempts are about to cause is the wait to expect.
-            let until = if locked_until > policy.now { locked_until } else { policy.now + policy.lock_ms };
-            return Err(Error::new(Code::AccountLocked).with_retry_after(seconds_until(until, policy.now)));
+            return Err(refused_attempt(locked_until, policy));
         }
 
         // Exactly one argon2 verification on every other path, so timing does not tell

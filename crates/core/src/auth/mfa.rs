@@ -12,7 +12,7 @@ use super::{Auth, ClientContext};
 use crate::events::{Event, EventType};
 use crate::mfa::{backup, totp, Factor, FactorKind, MfaMode};
 use crate::model::{Tenant, User};
-use crate::ports::{FailurePolicy, FlowRecord};
+use crate::ports::{AttemptSubject, FailurePolicy, FlowRecord, Reservation};
 use crate::{ids, Error, Result};
 
 /// The login flow's step while it waits for a second factor.
@@ -286,6 +286,17 @@ impl Auth {
         if let Some(locked) = super::login::locked_out(&user, ids::now_ms()) {
             return Err(locked);
         }
+        // A code is counted before it is checked, as a password is: concurrent guesses past
+        // the threshold are refused unchecked. A passkey ceremony is not a guess at a secret.
+        if !matches!(answer, SecondFactor::Webauthn { .. }) {
+            let policy = FailurePolicy::for_sign_in(&tenant.settings.sign_in, ids::now_ms());
+            let subject = AttemptSubject::User(&user.id);
+            if let Reservation::Refused { locked_until } =
+                self.auth_store.reserve_sign_in_attempt(subject, policy).await?
+            {
+                return Err(super::login::refused_attempt(locked_until, policy));
+            }
+        }
         let wrong = |answer: &SecondFactor| match answer {
             SecondFactor::Totp(_) => totp_invalid(),
             // Each code works once: a used one is as wrong as a mistyped one, and says so.
@@ -339,8 +350,9 @@ impl Auth {
             json!({ "user_id": user.id, "email": user.email, "ip": client.ip.to_string(), "reason": "second_factor" }),
         );
         let locked = Event::user_locked(user, policy.lockout_duration_s);
-        self.auth_store.record_failed_sign_in(&user.id, failure, &[failed], &locked).await?;
-        Ok(())
+        // Settles the attempt reserved before the code was checked.
+        let subject = AttemptSubject::User(&user.id);
+        Ok(self.auth_store.settle_failed_sign_in(subject, failure, &[failed], Some(&locked)).await?)
     }
 
     /// The user's confirmed factors and how many backup codes are left.
