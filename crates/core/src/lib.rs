@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod log;
 pub mod management;
 pub mod merge_patch;
 pub mod mfa;

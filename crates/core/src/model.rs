@@ -61,6 +61,7 @@ pub struct TenantSettings {
     pub oauth: OAuthSettings,
     pub mfa: crate::mfa::MfaPolicy,
     pub actions: crate::actions::ActionSettings,
+    pub log: crate::log::LogSettings,
 }
 
 /// Token settings of the tenant's OAuth 2.0 / OIDC provider.
@@ -132,6 +133,12 @@ impl TenantSettings {
     pub fn validate(&self, errors: &mut crate::validate::FieldErrors) {
         self.password_policy.validate(errors);
         self.actions.validate(errors);
+        if !(1..=crate::log::MAX_RETENTION_DAYS).contains(&self.log.retention_days) {
+            errors.add(
+                "settings.log.retention_days",
+                format!("must be between 1 and {}", crate::log::MAX_RETENTION_DAYS),
+            );
+        }
         let sign_in = &self.sign_in;
         let mut at_least = |field: &str, value: u64, min: u64| {
             if value < min {
@@ -400,10 +407,11 @@ pub enum Scope {
     WebhooksWrite,
     ActionsRead,
     ActionsWrite,
+    LogsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 12] = [
+    pub const ALL: [Scope; 13] = [
         Scope::TenantsRead,
         Scope::TenantsWrite,
         Scope::UsersRead,
@@ -416,6 +424,7 @@ impl Scope {
         Scope::WebhooksWrite,
         Scope::ActionsRead,
         Scope::ActionsWrite,
+        Scope::LogsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -432,6 +441,7 @@ impl Scope {
             Scope::WebhooksWrite => "webhooks:write",
             Scope::ActionsRead => "actions:read",
             Scope::ActionsWrite => "actions:write",
+            Scope::LogsRead => "logs:read",
         }
     }
 

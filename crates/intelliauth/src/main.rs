@@ -218,6 +218,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         store.clone(),
         PasswordHasherPool::new(settings.max_concurrent_hashes()),
         webhooks,
+        store.clone(),
     )
     .with_actions(actions.clone());
     let configured_token = std::env::var("INTELLIAUTH_BOOTSTRAP_TOKEN").ok().filter(|token| !token.is_empty());
@@ -294,6 +295,11 @@ fn spawn_housekeeping(state: AppState) {
             }
             if let Err(error) = state.management.prune_action_executions().await {
                 tracing::warn!(%error, "pruning Action executions failed");
+            }
+            match state.management.prune_logs().await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::debug!(deleted, "pruned tenant log entries past their retention"),
+                Err(error) => tracing::warn!(%error, "pruning the tenant log failed"),
             }
         }
     });

@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use intelliauth_catalogue::Code;
 use intelliauth_core::auth::ACR_MULTI_FACTOR;
+use intelliauth_core::log::RequestContext;
 use intelliauth_core::management::TOKEN_PREFIX;
 use intelliauth_core::model::{IfMatch, ManagementCredential, Scope};
 use intelliauth_core::page::{decode_cursor, PageRequest, MAX_LIMIT};
@@ -433,10 +434,15 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let bearer = bearer_token(&parts.headers);
-        match bearer.filter(|token| !token.starts_with(TOKEN_PREFIX) && token.matches('.').count() == 2) {
-            Some(token) => admin_caller(state, token).await,
-            None => Ok(Caller { credential: state.management.authenticate(bearer).await?, assurance: None }),
-        }
+        let caller = match bearer.filter(|token| !token.starts_with(TOKEN_PREFIX) && token.matches('.').count() == 2) {
+            Some(token) => admin_caller(state, token).await?,
+            None => Caller { credential: state.management.authenticate(bearer).await?, assurance: None },
+        };
+        // The actor of the changes this request makes, in the tenant log: a tenant admin's
+        // id is already `user:…`; a management credential is named by its id.
+        let id = &caller.credential.id;
+        RequestContext::set_actor(if id.starts_with("user:") { id.clone() } else { format!("credential:{id}") });
+        Ok(caller)
     }
 }
 

@@ -9,6 +9,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use intelliauth_catalogue::Code;
+use intelliauth_core::log::RequestContext;
 use intelliauth_core::Error;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
@@ -23,6 +24,9 @@ use crate::{client_ip, door};
 fn is_operational(route: &str) -> bool {
     matches!(route, "/healthz" | "/readyz" | "/metrics")
 }
+
+/// The most of a user agent the tenant log keeps.
+const USER_AGENT_CHARS: usize = 256;
 
 fn wants_html(request: &Request) -> bool {
     request
@@ -60,8 +64,16 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     let response = match limited {
         Err(error) => ApiError(error).into_response(),
         Ok(()) => {
-            match tokio::time::timeout(state.settings.request_timeout, next.run(request).instrument(span.clone())).await
-            {
+            // The tenant log reads who asked, from where, with this context.
+            let user_agent = request
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|value| value.to_str().ok())
+                .map(|agent| agent.chars().take(USER_AGENT_CHARS).collect())
+                .unwrap_or_default();
+            let context = RequestContext::new(request_id.clone(), client_ip.to_string(), user_agent);
+            let handled = RequestContext::scope(context, next.run(request).instrument(span.clone()));
+            match tokio::time::timeout(state.settings.request_timeout, handled).await {
                 Ok(response) => response,
                 Err(_) => ApiError(
                     Error::unavailable("request deadline exceeded")

@@ -11,6 +11,7 @@ mod outbox;
 mod action_queries;
 mod auth_queries;
 mod key_queries;
+mod log_queries;
 mod mfa_queries;
 mod migrate;
 mod queries;

@@ -4,10 +4,44 @@
 //! webhook message per enabled subscription that wants its type. Delivery workers only
 //! ever read messages, so nothing between the change and the receiver can lose an event.
 
-/// Stores `$event` on `$tx` and queues it for the subscriptions that want it.
+/// Writes a tenant log entry on `$tx` and counts it in its hour's rollup.
+macro_rules! append_log {
+    ($tx:ident, $entry:expr) => {{
+        let entry: &intelliauth_core::log::LogEntry = $entry;
+        sqlx::query($crate::log_queries::INSERT_ENTRY)
+            .bind(&entry.id)
+            .bind(&entry.tenant_id)
+            .bind(entry.occurred_at)
+            .bind(&entry.kind)
+            .bind(&entry.code)
+            .bind(&entry.request_id)
+            .bind(&entry.user_id)
+            .bind(&entry.client_id)
+            .bind(&entry.ip)
+            .bind(&entry.user_agent)
+            .bind(&entry.actor)
+            .bind(entry.details.to_string())
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::map_error)?;
+        sqlx::query($crate::log_queries::COUNT_IN_HOUR)
+            .bind(&entry.tenant_id)
+            .bind(entry.occurred_at - entry.occurred_at.rem_euclid(intelliauth_core::log::HOUR_MS))
+            .bind(&entry.kind)
+            .bind(&entry.code)
+            .bind($crate::log_queries::shard())
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::map_error)?;
+    }};
+}
+
+/// Stores `$event` on `$tx`, records it in the tenant log, and queues it for the
+/// subscriptions that want it.
 macro_rules! append_event {
     ($tx:ident, $event:expr) => {{
         let event: &intelliauth_core::events::Event = $event;
+        append_log!($tx, &intelliauth_core::log::LogEntry::for_event(event));
         sqlx::query("INSERT INTO events (id, tenant_id, type, occurred_at, data) VALUES ($1, $2, $3, $4, $5)")
             .bind(&event.id)
             .bind(&event.tenant_id)

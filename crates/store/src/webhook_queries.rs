@@ -320,7 +320,7 @@ impl WebhookStore for SqlStore {
             sqlx::query(
                 "SELECT * FROM webhook_messages WHERE tenant_id = $1
                  AND ($2 = '' OR subscription_id = $2) AND ($3 = '' OR status = $3) AND ($4 = '' OR event_type = $4)
-                 AND ($5 = '' OR id < $5) ORDER BY id DESC LIMIT $6"
+                 AND ($5 = '' OR id < $5) AND ($7 = '' OR event_id = $7) ORDER BY id DESC LIMIT $6"
             )
             .bind(tenant_id)
             .bind(subscription_id.unwrap_or(""))
@@ -328,6 +328,7 @@ impl WebhookStore for SqlStore {
             .bind(filter.event_type.as_deref().unwrap_or(""))
             .bind(page.after.as_deref().unwrap_or(""))
             .bind(i64::from(page.limit))
+            .bind(filter.event_id.as_deref().unwrap_or(""))
         )
     }
 

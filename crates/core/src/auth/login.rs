@@ -7,6 +7,7 @@ use super::flows::{CsrfProof, FlowKind};
 use super::session::ActiveSession;
 use super::{Auth, ClientContext};
 use crate::events::{Event, EventType};
+use crate::log::LogEntry;
 use crate::model::User;
 use crate::password::MAX_PASSWORD_BYTES;
 use crate::ports::{AttemptSubject, FailurePolicy, Reservation};
@@ -90,6 +91,8 @@ impl Auth {
         let policy = FailurePolicy::for_sign_in(&tenant.settings.sign_in, ids::now_ms());
         if let Reservation::Refused { locked_until } = self.auth_store.reserve_sign_in_attempt(subject, policy).await? {
             self.ip_failures.increment(&(tenant.id.clone(), client.ip), policy.now);
+            let details = json!({ "email": email, "reason": "password" });
+            self.log_refused_attempt(&tenant.id, user_id.clone(), details).await?;
             return Err(refused_attempt(locked_until, policy));
         }
 
@@ -145,6 +148,20 @@ impl Auth {
         Ok(SignedIn { session, user, return_to: flow.return_to })
     }
 
+    /// Records an attempt refused unchecked during a lock: it changes nothing else, so it
+    /// is the only trace an admin has of the guessing.
+    pub(super) async fn log_refused_attempt(
+        &self,
+        tenant_id: &str,
+        user_id: Option<String>,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        let entry =
+            LogEntry::new(tenant_id, EventType::UserLoginFailed.as_str(), Code::AccountLocked.as_str(), details)
+                .with_user(user_id);
+        Ok(self.log.append_log(&entry).await?)
+    }
+
     /// Settles the reserved attempt as a failure (locking at the threshold) and answers
     /// `invalid_credentials`, the same for an unknown email and a wrong password.
     async fn failed_password(
@@ -163,7 +180,8 @@ impl Auth {
         let failed = Event::new(
             &tenant.id,
             EventType::UserLoginFailed,
-            json!({ "user_id": user.map(|user| &user.id), "email": email, "ip": client.ip.to_string() }),
+            json!({ "user_id": user.map(|user| &user.id), "email": email, "ip": client.ip.to_string(),
+                    "code": Code::InvalidCredentials.as_str() }),
         );
         let lock_event = user.map(|user| Event::user_locked(user, tenant.settings.sign_in.lockout_duration_s));
         match self.auth_store.settle_failed_sign_in(subject, failure, &[failed], lock_event.as_ref()).await {

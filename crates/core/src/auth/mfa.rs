@@ -294,6 +294,8 @@ impl Auth {
             if let Reservation::Refused { locked_until } =
                 self.auth_store.reserve_sign_in_attempt(subject, policy).await?
             {
+                let details = json!({ "email": user.email, "reason": "second_factor" });
+                self.log_refused_attempt(&tenant.id, Some(user.id.clone()), details).await?;
                 return Err(super::login::refused_attempt(locked_until, policy));
             }
         }
@@ -309,7 +311,7 @@ impl Auth {
             match self.confirm_totp(&user, code).await {
                 Ok(codes) => (codes, AMR_OTP),
                 Err(error) if error.code == Code::TotpInvalid => {
-                    self.count_failed_factor(&tenant, &user, &client).await?;
+                    self.count_failed_factor(&tenant, &user, &client, error.code).await?;
                     return Err(error);
                 }
                 Err(error) => return Err(error),
@@ -322,8 +324,9 @@ impl Auth {
             if !self.second_factor_ok(&user, &answer).await? {
                 // Six digits are guessable: wrong codes count towards the lockout like
                 // wrong passwords.
-                self.count_failed_factor(&tenant, &user, &client).await?;
-                return Err(wrong(&answer));
+                let wrong = wrong(&answer);
+                self.count_failed_factor(&tenant, &user, &client, wrong.code).await?;
+                return Err(wrong);
             }
             (None, if matches!(answer, SecondFactor::Sms(_)) { AMR_SMS } else { AMR_OTP })
         };
@@ -341,13 +344,20 @@ impl Auth {
         Ok(MfaSignedIn { signed_in: SignedIn { session, user, return_to: flow.return_to }, backup_codes })
     }
 
-    async fn count_failed_factor(&self, tenant: &Tenant, user: &User, client: &ClientContext) -> Result<()> {
+    async fn count_failed_factor(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        client: &ClientContext,
+        code: Code,
+    ) -> Result<()> {
         let policy = &tenant.settings.sign_in;
         let failure = FailurePolicy::for_sign_in(policy, ids::now_ms());
         let failed = Event::new(
             &tenant.id,
             EventType::UserLoginFailed,
-            json!({ "user_id": user.id, "email": user.email, "ip": client.ip.to_string(), "reason": "second_factor" }),
+            json!({ "user_id": user.id, "email": user.email, "ip": client.ip.to_string(), "reason": "second_factor",
+                    "code": code.as_str() }),
         );
         let locked = Event::user_locked(user, policy.lockout_duration_s);
         // Settles the attempt reserved before the code was checked.

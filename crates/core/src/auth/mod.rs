@@ -84,6 +84,8 @@ pub struct Auth {
     passkeys: Option<Arc<dyn Passkeys>>,
     /// Tenant-admin Actions; `None` runs none.
     actions: Option<FlowActions>,
+    /// The tenant log, for decisions that change nothing else.
+    log: Arc<dyn crate::log::LogStore>,
 }
 
 /// The services outside IntelliAuth that sign-in talks to.
@@ -120,6 +122,7 @@ impl Auth {
             sms_sender,
             passkeys,
             actions,
+            log: management.log_store().clone(),
         }
     }
 

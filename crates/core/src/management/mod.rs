@@ -6,6 +6,7 @@
 mod actions;
 mod applications;
 mod credentials;
+mod log;
 mod tenants;
 mod users;
 mod versioned;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub use actions::{sample_event, ActionPatch, NewAction, MAX_CODE_BYTES};
 pub use applications::{ApplicationPatch, NewApplication};
 pub use credentials::{Bootstrap, NewCredential, TOKEN_PREFIX};
+pub use log::{Bucket, Trace};
 pub use tenants::{NewTenant, TenantPatch, DEFAULT_TENANT};
 pub use users::{NewUser, UserPatch};
 pub use webhooks::{NewSubscription, SubscriptionPatch, DEFAULT_ROTATION_OVERLAP_S, SECRET_PREFIX};
@@ -43,6 +45,7 @@ pub struct Management {
     hasher: PasswordHasherPool,
     webhooks: WebhookSetup,
     actions: Option<crate::actions::Actions>,
+    log: Arc<dyn crate::log::LogStore>,
 }
 
 impl Management {
@@ -51,8 +54,13 @@ impl Management {
         auth_store: Arc<dyn AuthStore>,
         hasher: PasswordHasherPool,
         webhooks: WebhookSetup,
+        log: Arc<dyn crate::log::LogStore>,
     ) -> Self {
-        Management { store, auth_store, hasher, webhooks, actions: None }
+        Management { store, auth_store, hasher, webhooks, actions: None, log }
+    }
+
+    pub fn log_store(&self) -> &Arc<dyn crate::log::LogStore> {
+        &self.log
     }
 
     /// The same service, managing Actions with `actions`.

@@ -156,6 +156,8 @@ pub enum NextStep {
 pub struct MessageFilter {
     pub status: Option<MessageStatus>,
     pub event_type: Option<String>,
+    /// The messages of one event (a request's trace).
+    pub event_id: Option<String>,
 }
 
 /// Queue figures for metrics.

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod auth;
 pub mod credentials;
 pub mod errors;
+pub mod logs;
 pub mod mfa;
 pub mod oauth;
 pub mod openapi;
@@ -74,6 +75,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/tenants/{tenant_id}/actions/{action_id}/executions", get(actions::action_executions))
         .route("/v1/tenants/{tenant_id}/action-executions", get(actions::executions))
         .route("/v1/tenants/{tenant_id}/triggers/{trigger}/order", axum::routing::put(actions::reorder))
+        .route("/v1/tenants/{tenant_id}/logs", get(logs::list_entries))
+        .route("/v1/tenants/{tenant_id}/logs/{log_id}", get(logs::entry))
+        .route("/v1/tenants/{tenant_id}/log-counts", get(logs::counts))
+        .route("/v1/tenants/{tenant_id}/requests/{request_id}", get(logs::trace))
         .route("/v1/webhook-event-types", get(webhooks::event_types))
         .route("/v1/tenants/{tenant_id}/webhooks/subscriptions", get(webhooks::list_all).post(webhooks::create))
         .route(

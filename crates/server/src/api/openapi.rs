@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 
-use super::{actions, applications, credentials, errors, mfa, oauth, tenants, users, views, webhooks};
+use super::{actions, applications, credentials, errors, logs, mfa, oauth, tenants, users, views, webhooks};
 
 struct BearerAuth;
 
@@ -117,6 +117,7 @@ impl Modify for Conformance {
         actions::create, actions::list_all, actions::get, actions::update, actions::delete, actions::versions,
         actions::restore, actions::test_run, actions::action_executions, actions::executions, actions::reorder,
         mfa::user_factors, mfa::reset_user_factors, oauth::user_consents, oauth::revoke_user_consent, oauth::rotate_keys,
+        logs::list_entries, logs::entry, logs::counts, logs::trace,
     ),
     components(schemas(views::ErrorBody, webhooks::ReplayDeadLettersRequest, actions::ReorderRequest)),
     modifiers(&BearerAuth, &Conformance),
@@ -156,11 +157,15 @@ pub fn document_json() -> Value {
                 for parameter in operation.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
                     match parameter["name"].as_str() {
                         Some("trigger") => parameter["schema"] = json!({ "type": "string", "enum": TRIGGERS }),
+                        Some("bucket") => parameter["schema"] = json!({ "type": "string", "enum": ["hour", "day"] }),
+                        Some("from" | "to") => parameter["schema"] = json!({ "type": "string", "format": "date-time" }),
                         Some("status") => {
                             parameter["schema"] = json!({ "type": "string", "enum": ["pending", "delivered", "dead"] })
                         }
                         // Free-text filters: anything but NUL (refused at the door).
-                        Some("email_prefix" | "event_type" | "request_id") => {
+                        Some(
+                            "email_prefix" | "event_type" | "request_id" | "user_id" | "client_id" | "type" | "code",
+                        ) => {
                             parameter["schema"] =
                                 json!({ "type": "string", "maxLength": 254, "pattern": "^[^\\u0000]*$" })
                         }

@@ -78,7 +78,7 @@ pub struct MessageView {
     created_at: String,
     finished_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    attempt_log: Option<Vec<AttemptView>>,
+    pub(crate) attempt_log: Option<Vec<AttemptView>>,
 }
 
 impl From<&Message> for MessageView {
@@ -287,7 +287,7 @@ fn message_filter(params: &std::collections::HashMap<String, String>) -> ApiResu
         parsed
     });
     errors.into_result()?;
-    Ok(MessageFilter { status, event_type: params.get("event_type").cloned() })
+    Ok(MessageFilter { status, event_type: params.get("event_type").cloned(), event_id: None })
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}/messages", tag = "webhooks",
@@ -345,8 +345,11 @@ pub async fn dead_letters(
     pagination: Pagination,
 ) -> ApiResult<impl IntoResponse> {
     caller.require_in(Scope::WebhooksRead, &tenant_id)?;
-    let filter =
-        MessageFilter { status: Some(MessageStatus::Dead), event_type: pagination.params.get("event_type").cloned() };
+    let filter = MessageFilter {
+        status: Some(MessageStatus::Dead),
+        event_type: pagination.params.get("event_type").cloned(),
+        event_id: None,
+    };
     let page = state.management.subscription_messages(&tenant_id, None, filter, pagination.page).await?;
     Ok(list::<_, MessageView>(page))
 }

@@ -1,0 +1,201 @@
+//! The tenant log: every authentication decision and admin change, per tenant, with the
+//! request it came from, for admins and support to explain what happened.
+//!
+//! Entries of a change are written by the store in the transaction of that change (from the
+//! events the change raises, see `store::outbox`); decisions that change nothing (an attempt
+//! refused during a lock) are appended on their own. The request's id, client address, user
+//! agent and actor come from the [`RequestContext`] the HTTP layer scopes each request in.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::events::Event;
+use crate::ids;
+use crate::page::PageRequest;
+use crate::ports::StoreResult;
+
+/// Where a request came from, as the HTTP layer resolved it (`--trusted-proxies` applied).
+#[derive(Debug, Default)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub ip: String,
+    pub user_agent: String,
+    /// Who made an admin change: `credential:<id>` or `user:<id>`, once authenticated.
+    actor: Mutex<Option<String>>,
+}
+
+tokio::task_local! {
+    static CURRENT: Arc<RequestContext>;
+}
+
+impl RequestContext {
+    pub fn new(request_id: String, ip: String, user_agent: String) -> Arc<Self> {
+        Arc::new(RequestContext { request_id, ip, user_agent, actor: Mutex::new(None) })
+    }
+
+    /// Runs `future` with `context` as the current request's.
+    pub async fn scope<F: std::future::Future>(context: Arc<RequestContext>, future: F) -> F::Output {
+        CURRENT.scope(context, future).await
+    }
+
+    /// The current request's context, if this task serves one.
+    pub fn current() -> Option<Arc<RequestContext>> {
+        CURRENT.try_with(Arc::clone).ok()
+    }
+
+    /// Records who the request authenticated as, for the entries of its changes.
+    pub fn set_actor(actor: String) {
+        if let Some(context) = Self::current() {
+            *context.actor.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(actor);
+        }
+    }
+
+    pub fn actor(&self) -> Option<String> {
+        self.actor.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+}
+
+/// One entry of a tenant's log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    /// `log_…`, ordered by time.
+    pub id: String,
+    pub tenant_id: String,
+    pub occurred_at: i64,
+    /// What happened: an event type (`user.login.failed`) or a decision (`user.login.refused`).
+    pub kind: String,
+    /// The catalogue code of the outcome, or `ok`.
+    pub code: String,
+    pub request_id: Option<String>,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub actor: Option<String>,
+    /// A small object: the event's data (which never holds a secret) or the decision's facts.
+    pub details: Value,
+}
+
+/// Fields of an event's data copied into the entry's columns.
+const USER_ID_FIELDS: [&str; 1] = ["user_id"];
+
+impl LogEntry {
+    /// The entry that records `event`, in the current request's context.
+    pub fn for_event(event: &Event) -> LogEntry {
+        let data = &event.data;
+        let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
+        // User events carry the user itself (its id is `id`); others name the user.
+        let user_id = USER_ID_FIELDS
+            .iter()
+            .find_map(|key| text(key))
+            .or_else(|| event.kind.as_str().starts_with("user.").then(|| text("id")).flatten());
+        let client_id = text("client_id");
+        let code = text("code").unwrap_or_else(|| "ok".to_owned());
+        // The event's id links the entry to the webhook messages the event became.
+        let mut details = data.clone();
+        if let Some(object) = details.as_object_mut() {
+            object.insert("event_id".into(), event.id.clone().into());
+        }
+        LogEntry::new(&event.tenant_id, event.kind.as_str(), &code, details)
+            .with_user(user_id)
+            .with_client(client_id)
+            .at(event.occurred_at)
+    }
+
+    /// An entry in the current request's context (none outside a request).
+    pub fn new(tenant_id: &str, kind: &str, code: &str, details: Value) -> LogEntry {
+        let context = RequestContext::current();
+        let field = |pick: fn(&RequestContext) -> &str| {
+            context.as_deref().map(pick).filter(|value| !value.is_empty()).map(str::to_owned)
+        };
+        LogEntry {
+            id: ids::new_id("log"),
+            tenant_id: tenant_id.to_owned(),
+            occurred_at: ids::now_ms(),
+            kind: kind.to_owned(),
+            code: code.to_owned(),
+            request_id: field(|c| &c.request_id),
+            user_id: None,
+            client_id: None,
+            ip: field(|c| &c.ip),
+            user_agent: field(|c| &c.user_agent),
+            actor: context.as_deref().and_then(RequestContext::actor),
+            details,
+        }
+    }
+
+    pub fn with_user(mut self, user_id: Option<String>) -> Self {
+        self.user_id = user_id;
+        self
+    }
+
+    pub fn with_client(mut self, client_id: Option<String>) -> Self {
+        self.client_id = client_id;
+        self
+    }
+
+    fn at(mut self, occurred_at: i64) -> Self {
+        self.occurred_at = occurred_at;
+        self
+    }
+}
+
+/// Which entries to list; empty fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub request_id: Option<String>,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub kind: Option<String>,
+    pub code: Option<String>,
+    /// Inclusive bounds on `occurred_at`, in ms.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+/// How many entries of one type and code fell in one bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogCount {
+    /// The bucket's start, in ms.
+    pub bucket: i64,
+    pub kind: String,
+    pub code: String,
+    pub count: i64,
+}
+
+pub const HOUR_MS: i64 = 3_600_000;
+pub const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// The tenant's log settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// Entries older than this are deleted in the background.
+    pub retention_days: u32,
+}
+
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings { retention_days: DEFAULT_RETENTION_DAYS }
+    }
+}
+
+#[async_trait]
+pub trait LogStore: Send + Sync + 'static {
+    /// Appends an entry that records no change of its own (a refused attempt).
+    async fn append_log(&self, entry: &LogEntry) -> StoreResult<()>;
+    /// Newest first.
+    async fn list_log(&self, tenant_id: &str, filter: &LogFilter, page: &PageRequest) -> StoreResult<Vec<LogEntry>>;
+    async fn log_entry(&self, tenant_id: &str, id: &str) -> StoreResult<Option<LogEntry>>;
+    /// Counts per hour in `[from, to)`, from the hourly rollup kept beside the entries.
+    async fn hourly_counts(&self, tenant_id: &str, from: i64, to: i64) -> StoreResult<Vec<LogCount>>;
+    /// Deletes at most `batch` of the tenant's entries (and rollup hours) older than
+    /// `before`; returns how many entries went.
+    async fn prune_log(&self, tenant_id: &str, before: i64, batch: i64) -> StoreResult<u64>;
+}

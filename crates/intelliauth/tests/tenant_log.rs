@@ -1,0 +1,196 @@
+//! The tenant log over HTTP: sign-in decisions and admin changes recorded with the request
+//! that made them, found by filters and by request id (with the Action executions and
+//! webhook deliveries the request caused), counted for charts, readable only with
+//! `logs:read`, and never holding a secret.
+
+mod common;
+
+use common::receiver::{Answer, Receiver};
+use common::{Options, Reply, Server};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery";
+const AGENT: &str = "tenant-log-test/1.0";
+
+/// One API sign-in with our user agent; returns the reply and its request id.
+async fn sign_in(server: &Server, tenant: &str, password: &str) -> (Reply, String) {
+    let flow = server.flow(tenant, "login").await;
+    let url = server.url(&format!("/t/{tenant}/api/login/{flow}"));
+    let body = json!({ "email": "ada@example.com", "password": password });
+    let reply = Reply::from(server.http.post(url).header("user-agent", AGENT).json(&body).send().await.unwrap()).await;
+    let request_id = reply.headers["x-request-id"].to_str().unwrap().to_owned();
+    (reply, request_id)
+}
+
+async fn entries(server: &Server, tenant: &str, query: &str) -> Vec<Value> {
+    let reply = server.get(&format!("/v1/tenants/{tenant}/logs?{query}")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    reply.body["data"].as_array().unwrap().clone()
+}
+
+fn kinds_and_codes(entries: &[Value]) -> Vec<(String, String)> {
+    entries.iter().map(|e| (e["type"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned())).collect()
+}
+
+#[tokio::test]
+async fn sign_in_decisions_are_logged_with_their_request_and_found_by_filters() {
+    let server = Server::start().await;
+    server.tenant("logs", json!({ "sign_in": { "lockout_threshold": 2, "lockout_duration_s": 600 } })).await;
+    let user_id = server.user_with_password("logs", "ada@example.com", PASSWORD, true).await;
+
+    // The admin change that created the user names its actor.
+    let created = entries(&server, "logs", "type=user.created").await;
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0]["actor"], "credential:cred_bootstrap");
+    assert_eq!(created[0]["user_id"], user_id.as_str());
+
+    let (first, first_request) = sign_in(&server, "logs", "wrong one").await;
+    first.assert_error(401, "invalid_credentials");
+    let found = entries(&server, "logs", &format!("request_id={first_request}")).await;
+    assert_eq!(kinds_and_codes(&found), vec![("user.login.failed".into(), "invalid_credentials".into())]);
+    let entry = &found[0];
+    assert_eq!(
+        (entry["user_id"].as_str(), entry["ip"].as_str(), entry["user_agent"].as_str()),
+        (Some(user_id.as_str()), Some("127.0.0.1"), Some(AGENT))
+    );
+    assert!(entry["occurred_at"].as_str().unwrap().ends_with('Z'), "{entry}");
+
+    // The second failure locks: both decisions are entries of that one request.
+    let (second, second_request) = sign_in(&server, "logs", "wrong two").await;
+    second.assert_error(401, "invalid_credentials");
+    let mut locking = kinds_and_codes(&entries(&server, "logs", &format!("request_id={second_request}")).await);
+    locking.sort();
+    assert_eq!(
+        locking,
+        vec![("user.locked".into(), "ok".into()), ("user.login.failed".into(), "invalid_credentials".into())]
+    );
+
+    // Refused unchecked during the lock, the right password changes nothing else but is logged.
+    let (refused, refused_request) = sign_in(&server, "logs", PASSWORD).await;
+    refused.assert_error(423, "account_locked");
+    let found = entries(&server, "logs", &format!("request_id={refused_request}")).await;
+    assert_eq!(kinds_and_codes(&found), vec![("user.login.failed".into(), "account_locked".into())]);
+
+    // Filters combine; newest first; cursors page.
+    let failed = entries(&server, "logs", &format!("type=user.login.failed&user_id={user_id}")).await;
+    let codes: Vec<&str> = failed.iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, vec!["account_locked", "invalid_credentials", "invalid_credentials"]);
+    assert_eq!(entries(&server, "logs", "code=account_locked").await.len(), 1);
+    assert!(entries(&server, "logs", "from=2100-01-01T00:00:00Z").await.is_empty());
+    assert_eq!(entries(&server, "logs", "to=2100-01-01T00:00:00Z&type=user.login.failed").await.len(), 3);
+    let page = server.get("/v1/tenants/logs/logs?type=user.login.failed&limit=2").await;
+    let cursor = page.body["next_cursor"].as_str().expect("a second page");
+    let rest = entries(&server, "logs", &format!("type=user.login.failed&limit=2&cursor={cursor}")).await;
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0]["id"], failed[2]["id"]);
+    let one = server.get(&format!("/v1/tenants/logs/logs/{}", failed[0]["id"].as_str().unwrap())).await;
+    assert_eq!(one.body["request_id"], refused_request.as_str(), "{}", one.text);
+    server.get("/v1/tenants/logs/logs/log_nope").await.assert_error(404, "not_found");
+    server.get("/v1/tenants/logs/logs?from=yesterday").await.assert_error(400, "validation_failed");
+
+    // Counts for charts, per hour and per day, from the rollup.
+    let counts = server.get("/v1/tenants/logs/log-counts").await;
+    assert_eq!(counts.status, StatusCode::OK, "{}", counts.text);
+    let count_of = |data: &Value, kind: &str, code: &str| -> i64 {
+        data.as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"] == kind && c["code"] == code)
+            .map(|c| c["count"].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(count_of(&counts.body["data"], "user.login.failed", "invalid_credentials"), 2, "{}", counts.text);
+    assert_eq!(count_of(&counts.body["data"], "user.login.failed", "account_locked"), 1);
+    let daily = server.get("/v1/tenants/logs/log-counts?bucket=day&from=2020-01-01T00:00:00Z").await;
+    assert_eq!(daily.body["bucket"], "day");
+    assert_eq!(count_of(&daily.body["data"], "user.locked", "ok"), 1, "{}", daily.text);
+    server.get("/v1/tenants/logs/log-counts?bucket=week").await.assert_error(400, "validation_failed");
+
+    // The lock lifted by an admin; the next sign-in succeeds and is logged.
+    let unlocked = server.post(&format!("/v1/tenants/logs/users/{user_id}/unlock"), json!({})).await;
+    assert!(unlocked.status.is_success(), "{}", unlocked.text);
+    let (signed_in, signed_in_request) = sign_in(&server, "logs", PASSWORD).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+    let trace = server.get(&format!("/v1/tenants/logs/requests/{signed_in_request}")).await;
+    assert_eq!(trace.status, StatusCode::OK, "{}", trace.text);
+    assert_eq!(
+        kinds_and_codes(trace.body["entries"].as_array().unwrap()),
+        vec![("user.login.succeeded".into(), "ok".into())]
+    );
+    server.get("/v1/tenants/logs/requests/no-such-request").await.assert_error(404, "not_found");
+
+    // No entry holds the password, a session token or a password hash.
+    let session = signed_in.body["session_token"].as_str().unwrap();
+    let everything = server.get("/v1/tenants/logs/logs?limit=200").await.text;
+    for secret in [PASSWORD, "wrong one", "wrong two", session, "$argon2"] {
+        assert!(!everything.contains(secret), "the log holds {secret:?}: {everything}");
+    }
+}
+
+#[tokio::test]
+async fn reading_the_log_needs_logs_read_in_that_tenant() {
+    let server = Server::start().await;
+    server.tenant("mine", json!({})).await;
+    server.tenant("theirs", json!({})).await;
+    let users_only = server.credential(&["users:read"], Some("mine")).await;
+    let reader = server.credential(&["logs:read"], Some("mine")).await;
+    let get = |token: &str, path: &str| {
+        let request = server.http.get(server.url(path)).bearer_auth(token);
+        async move { Reply::from(request.send().await.unwrap()).await }
+    };
+    get(&users_only, "/v1/tenants/mine/logs").await.assert_error(403, "permission_denied");
+    assert_eq!(get(&reader, "/v1/tenants/mine/logs").await.status, StatusCode::OK);
+    assert_eq!(get(&reader, "/v1/tenants/mine/log-counts").await.status, StatusCode::OK);
+    get(&reader, "/v1/tenants/theirs/logs").await.assert_error(403, "permission_denied");
+}
+
+/// A request id resolves to the whole trace: the Action it ran with its stack trace, and
+/// the webhook deliveries of the events it raised, with their attempts.
+#[tokio::test]
+async fn a_request_id_opens_its_action_executions_and_webhook_deliveries() {
+    let receiver = Receiver::start(Answer::ok()).await;
+    let server = Server::start_with(Options::default().arg("--webhooks-allow-loopback", true)).await;
+    server.tenant("traced", json!({})).await;
+    server.user_with_password("traced", "ada@example.com", PASSWORD, true).await;
+    let action = json!({ "name": "Broken", "trigger": "post-login",
+        "code": "exports.onExecutePostLogin = async () => {\n  throw new Error('no profile service');\n};" });
+    let created = server.post("/v1/tenants/traced/actions", action).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+
+    let (failed, request_id) = sign_in(&server, "traced", PASSWORD).await;
+    failed.assert_error(500, "step_error");
+    let trace = server.get(&format!("/v1/tenants/traced/requests/{request_id}")).await;
+    assert_eq!(trace.status, StatusCode::OK, "{}", trace.text);
+    let execution = &trace.body["action_executions"][0];
+    assert_eq!((execution["action_name"].as_str(), execution["outcome"].as_str()), (Some("Broken"), Some("error")));
+    assert!(execution["stack"].as_str().unwrap().contains("action.js:2"), "{execution}");
+
+    // A change whose event goes to a receiver: its trace lists the message and attempts.
+    let subscription = server
+        .post(
+            "/v1/tenants/traced/webhooks/subscriptions",
+            json!({ "url": receiver.url, "event_types": ["user.created"] }),
+        )
+        .await;
+    assert_eq!(subscription.status, StatusCode::CREATED, "{}", subscription.text);
+    let made = server.post("/v1/tenants/traced/users", json!({ "email": "grace@example.com" })).await;
+    let made_request = made.headers["x-request-id"].to_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let trace = server.get(&format!("/v1/tenants/traced/requests/{made_request}")).await;
+        assert_eq!(
+            kinds_and_codes(trace.body["entries"].as_array().unwrap()),
+            vec![("user.created".into(), "ok".into())]
+        );
+        let message = &trace.body["webhook_messages"][0];
+        assert_eq!(message["event_type"], "user.created", "{}", trace.text);
+        if message["status"] == "delivered" {
+            assert_eq!(message["attempt_log"][0]["outcome"], "delivered", "{message}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not delivered: {message}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(receiver.deliveries().len(), 1);
+}

@@ -1,0 +1,121 @@
+//! The tenant log's queries: entries written by the outbox (or alone), listed and counted.
+
+use async_trait::async_trait;
+use intelliauth_core::log::{LogCount, LogEntry, LogFilter, LogStore, HOUR_MS};
+use intelliauth_core::page::PageRequest;
+use intelliauth_core::ports::StoreResult;
+
+use crate::rows::{json_column, Columns};
+use crate::{map_error, on_pool, SqlStore};
+
+pub(crate) const INSERT_ENTRY: &str = "INSERT INTO tenant_log
+    (id, tenant_id, occurred_at, type, code, request_id, user_id, client_id, ip, user_agent, actor, details)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+pub(crate) const COUNT_IN_HOUR: &str = "INSERT INTO tenant_log_hours (tenant_id, hour, type, code, shard, count)
+    VALUES ($1, $2, $3, $4, $5, 1)
+    ON CONFLICT (tenant_id, hour, type, code, shard) DO UPDATE SET count = tenant_log_hours.count + 1";
+
+/// Rows an hour's count is spread over.
+const SHARDS: u64 = 8;
+
+/// A shard for the next count: concurrent transactions mostly land on different rows.
+pub(crate) fn shard() -> i64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    (NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS) as i64
+}
+
+fn entry(row: &impl Columns) -> sqlx::Result<LogEntry> {
+    Ok(LogEntry {
+        id: row.text("id")?,
+        tenant_id: row.text("tenant_id")?,
+        occurred_at: row.int("occurred_at")?,
+        kind: row.text("type")?,
+        code: row.text("code")?,
+        request_id: row.opt_text("request_id")?,
+        user_id: row.opt_text("user_id")?,
+        client_id: row.opt_text("client_id")?,
+        ip: row.opt_text("ip")?,
+        user_agent: row.opt_text("user_agent")?,
+        actor: row.opt_text("actor")?,
+        details: json_column(row, "details")?,
+    })
+}
+
+fn count(row: &impl Columns) -> sqlx::Result<LogCount> {
+    Ok(LogCount { bucket: row.int("hour")?, kind: row.text("type")?, code: row.text("code")?, count: row.int("n")? })
+}
+
+#[async_trait]
+impl LogStore for SqlStore {
+    async fn append_log(&self, entry: &LogEntry) -> StoreResult<()> {
+        on_pool!(self, pool => async {
+            let mut tx = pool.begin().await.map_err(map_error)?;
+            append_log!(tx, entry);
+            tx.commit().await.map_err(map_error)
+        }.await)
+    }
+
+    async fn list_log(&self, tenant_id: &str, filter: &LogFilter, page: &PageRequest) -> StoreResult<Vec<LogEntry>> {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        fetch_all_as!(
+            self,
+            entry,
+            sqlx::query(
+                "SELECT * FROM tenant_log WHERE tenant_id = $1
+                 AND ($2 = '' OR request_id = $2) AND ($3 = '' OR user_id = $3) AND ($4 = '' OR client_id = $4)
+                 AND ($5 = '' OR type = $5) AND ($6 = '' OR code = $6)
+                 AND occurred_at >= $7 AND occurred_at <= $8 AND ($9 = '' OR id < $9)
+                 ORDER BY id DESC LIMIT $10"
+            )
+            .bind(tenant_id)
+            .bind(text(&filter.request_id))
+            .bind(text(&filter.user_id))
+            .bind(text(&filter.client_id))
+            .bind(text(&filter.kind))
+            .bind(text(&filter.code))
+            .bind(filter.from.unwrap_or(i64::MIN))
+            .bind(filter.to.unwrap_or(i64::MAX))
+            .bind(page.after.clone().unwrap_or_default())
+            .bind(i64::from(page.limit))
+        )
+    }
+
+    async fn log_entry(&self, tenant_id: &str, id: &str) -> StoreResult<Option<LogEntry>> {
+        fetch_one_as!(
+            self,
+            entry,
+            sqlx::query("SELECT * FROM tenant_log WHERE tenant_id = $1 AND id = $2").bind(tenant_id).bind(id)
+        )
+    }
+
+    async fn hourly_counts(&self, tenant_id: &str, from: i64, to: i64) -> StoreResult<Vec<LogCount>> {
+        fetch_all_as!(
+            self,
+            count,
+            sqlx::query(
+                "SELECT hour, type, code, CAST(SUM(count) AS BIGINT) AS n FROM tenant_log_hours
+                 WHERE tenant_id = $1 AND hour >= $2 AND hour < $3
+                 GROUP BY hour, type, code ORDER BY hour, type, code"
+            )
+            .bind(tenant_id)
+            .bind(from - from.rem_euclid(HOUR_MS))
+            .bind(to)
+        )
+    }
+
+    async fn prune_log(&self, tenant_id: &str, before: i64, batch: i64) -> StoreResult<u64> {
+        // In batches, each its own short statement, so pruning a month never holds the
+        // writers of new entries for long.
+        let deleted = on_pool!(self, pool => sqlx::query(
+            "DELETE FROM tenant_log WHERE id IN
+             (SELECT id FROM tenant_log WHERE tenant_id = $1 AND occurred_at < $2 ORDER BY occurred_at LIMIT $3)")
+            .bind(tenant_id).bind(before).bind(batch)
+            .execute(pool).await.map(|done| done.rows_affected()).map_err(map_error))?;
+        on_pool!(self, pool => sqlx::query("DELETE FROM tenant_log_hours WHERE tenant_id = $1 AND hour + $3 <= $2")
+            .bind(tenant_id).bind(before).bind(HOUR_MS)
+            .execute(pool).await.map(|_| ()).map_err(map_error))?;
+        Ok(deleted)
+    }
+}
