@@ -256,11 +256,32 @@ fn refine_request(schema: &mut Value) {
             if text && !property.contains_key("pattern") && !property.contains_key("enum") {
                 property.insert("pattern".into(), NO_NUL.into());
             }
+            // Members an object leaves open: any JSON, but no NUL in a name or a string.
+            let object = property.get("type").is_some_and(|kind| {
+                kind == "object" || kind.as_array().is_some_and(|kinds| kinds.iter().any(|kind| kind == "object"))
+            });
+            if object && !property.contains_key("additionalProperties") {
+                property.insert("propertyNames".into(), json!({ "pattern": NO_NUL }));
+                property.insert("additionalProperties".into(), nul_free_json(2));
+            }
         }
     }
 }
 
 const NO_NUL: &str = "^[^\\u0000]*$";
+
+/// Any JSON value nested at most `depth` levels, with no NUL in a member name or a string.
+fn nul_free_json(depth: u32) -> Value {
+    let scalar = json!({ "type": ["string", "number", "boolean", "null"], "pattern": NO_NUL });
+    if depth == 0 {
+        return scalar;
+    }
+    json!({ "anyOf": [
+        scalar,
+        { "type": "array", "items": nul_free_json(depth - 1) },
+        { "type": "object", "propertyNames": { "pattern": NO_NUL }, "additionalProperties": nul_free_json(depth - 1) },
+    ] })
+}
 
 /// A client's public key as `private_key_jwt` takes it: ES256 on P-256 or EdDSA on Ed25519,
 /// with a `kid`, and never a private part.
@@ -269,7 +290,9 @@ fn client_key() -> Value {
     json!({
         "type": "object",
         "required": ["kty", "crv", "alg", "kid"],
-        "properties": { "kid": { "type": "string", "minLength": 1, "maxLength": 128 } },
+        "properties": { "kid": { "type": "string", "minLength": 1, "maxLength": 128, "pattern": NO_NUL } },
+        "propertyNames": { "pattern": NO_NUL },
+        "additionalProperties": nul_free_json(1),
         "not": { "required": ["d"] },
         "oneOf": [key("EC", "P-256", "ES256"), key("OKP", "Ed25519", "EdDSA")],
     })
