@@ -194,3 +194,97 @@ async fn a_request_id_opens_its_action_executions_and_webhook_deliveries() {
     }
     assert_eq!(receiver.deliveries().len(), 1);
 }
+
+/// Admin changes name their actor and what changed (settings as before/after, never a
+/// secret); a refused token request is an entry; a dead letter is an entry of its tenant.
+#[tokio::test]
+async fn admin_changes_token_refusals_executions_and_dead_letters_are_logged() {
+    let receiver = Receiver::start(Answer::status(500, "down")).await;
+    let options = Options::default().arg("--webhooks-allow-loopback", true).arg("--webhook-retry-schedule", "");
+    let server = Server::start_with(options).await;
+    server.tenant("audit", json!({ "sign_in": { "lockout_threshold": 5 } })).await;
+
+    let patched = server
+        .call(
+            reqwest::Method::PATCH,
+            "/v1/tenants/audit",
+            Some(json!({ "settings": { "sign_in": { "lockout_threshold": 7 } } })),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+    let updated = entries(&server, "audit", "type=admin.tenant.updated").await;
+    assert_eq!(updated.len(), 1, "{updated:?}");
+    let change = &updated[0]["details"]["settings"];
+    assert_eq!(change["sign_in"]["before"]["lockout_threshold"], 5, "{change}");
+    assert_eq!(change["sign_in"]["after"]["lockout_threshold"], 7);
+    assert!(change.get("theme").is_none(), "sections left alone are not listed: {change}");
+    assert_eq!(updated[0]["actor"], "credential:cred_bootstrap");
+
+    // A subscription's entry has no secret; its dead letters are entries too.
+    let subscription = server
+        .post("/v1/tenants/audit/webhooks/subscriptions", json!({ "url": receiver.url, "event_types": ["*"] }))
+        .await;
+    assert_eq!(subscription.status, StatusCode::CREATED, "{}", subscription.text);
+    let secret = subscription.body["secret"].as_str().unwrap();
+    let id = subscription.body["id"].as_str().unwrap();
+    let sent = server.post(&format!("/v1/tenants/audit/webhooks/subscriptions/{id}/test"), json!({})).await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.text);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let dead = loop {
+        let dead = entries(&server, "audit", "type=webhook.dead_lettered").await;
+        if !dead.is_empty() {
+            break dead;
+        }
+        assert!(std::time::Instant::now() < deadline, "no dead letter logged");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(dead[0]["code"], "dlq_max_attempts");
+    assert_eq!(dead[0]["details"]["last_outcome"], "receiver_5xx", "{}", dead[0]);
+
+    // An Action's executions are entries linking to their records.
+    let action = json!({ "name": "Deny", "trigger": "post-login",
+        "code": "exports.onExecutePostLogin = async (e, api) => api.access.deny('closed');" });
+    let created = server.post("/v1/tenants/audit/actions", action).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    server.user_with_password("audit", "ada@example.com", PASSWORD, true).await;
+    let (denied, request_id) = sign_in(&server, "audit", PASSWORD).await;
+    denied.assert_error(403, "step_blocked");
+    let executed = entries(&server, "audit", &format!("type=action.executed&request_id={request_id}")).await;
+    assert_eq!(executed.len(), 1, "{executed:?}");
+    assert_eq!(executed[0]["code"], "step_blocked");
+    let execution_id = executed[0]["details"]["execution_id"].as_str().unwrap();
+    let record = server.get(&format!("/v1/tenants/audit/action-executions?request_id={request_id}")).await;
+    assert_eq!(record.body["data"][0]["id"], execution_id, "{}", record.text);
+
+    // A refused token request, with the client that asked.
+    let app = server
+        .post(
+            "/v1/tenants/audit/applications",
+            json!({ "name": "spa", "client_type": "public", "redirect_uris": ["https://spa.example/cb"] }),
+        )
+        .await;
+    let client_id = app.body["client_id"].as_str().unwrap();
+    let refused = Reply::from(
+        server
+            .http
+            .post(server.url("/t/audit/oauth/token"))
+            .form(&[("grant_type", "refresh_token"), ("client_id", client_id), ("refresh_token", "not-a-token")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    let logged = entries(&server, "audit", "type=token.refused").await;
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(
+        (logged[0]["client_id"].as_str(), logged[0]["details"]["grant_type"].as_str()),
+        (Some(client_id), Some("refresh_token"))
+    );
+    assert_ne!(logged[0]["code"], "ok");
+
+    let everything = server.get("/v1/tenants/audit/logs?limit=200").await.text;
+    for secret in [secret, "not-a-token", PASSWORD] {
+        assert!(!everything.contains(secret), "the log holds {secret:?}");
+    }
+}

@@ -185,14 +185,21 @@ impl ActionStore for SqlStore {
     }
 
     async fn insert_execution(&self, e: &Execution) -> StoreResult<()> {
-        on_pool!(self, pool => sqlx::query(
-            "INSERT INTO action_executions (id, tenant_id, action_id, action_name, action_version, trigger_name, request_id,
-             user_id, outcome, test, duration_us, console, reason, error, stack, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
-            .bind(&e.id).bind(&e.tenant_id).bind(&e.action_id).bind(&e.action_name).bind(e.action_version)
-            .bind(e.trigger.as_str()).bind(&e.request_id).bind(&e.user_id).bind(e.outcome.as_str()).bind(e.test)
-            .bind(e.duration_us).bind(json_text(&e.console)).bind(&e.reason).bind(&e.error).bind(&e.stack).bind(e.created_at)
-            .execute(pool).await.map(|_| ()).map_err(map_error))
+        let entry = e.log_entry();
+        on_pool!(self, pool => async {
+            let mut tx = pool.begin().await.map_err(map_error)?;
+            sqlx::query(
+                "INSERT INTO action_executions (id, tenant_id, action_id, action_name, action_version, trigger_name, request_id,
+                 user_id, outcome, test, duration_us, console, reason, error, stack, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
+                .bind(&e.id).bind(&e.tenant_id).bind(&e.action_id).bind(&e.action_name).bind(e.action_version)
+                .bind(e.trigger.as_str()).bind(&e.request_id).bind(&e.user_id).bind(e.outcome.as_str()).bind(e.test)
+                .bind(e.duration_us).bind(json_text(&e.console)).bind(&e.reason).bind(&e.error).bind(&e.stack)
+                .bind(e.created_at)
+                .execute(&mut *tx).await.map_err(map_error)?;
+            append_log!(tx, &entry);
+            tx.commit().await.map_err(map_error)
+        }.await)
     }
 
     async fn list_executions(

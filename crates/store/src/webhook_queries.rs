@@ -301,6 +301,22 @@ impl WebhookStore for SqlStore {
                     .bind(&attempt.response_excerpt).bind(&attempt.error).bind(&attempt.node)
                     .execute(&mut *tx).await.map_err(map_error)?;
             }
+            if held && matches!(next, NextStep::Dead) {
+                // The dead letter is an entry of its tenant's log, with the message it names.
+                let details = serde_json::json!({ "message_id": attempt.message_id, "attempts": attempt.number,
+                                                  "last_outcome": attempt.outcome });
+                let at = attempt.started_at + attempt.latency_ms;
+                sqlx::query(
+                    "INSERT INTO tenant_log (id, tenant_id, occurred_at, type, code, details)
+                     SELECT $1, tenant_id, $2, 'webhook.dead_lettered', $3, $4 FROM webhook_messages WHERE id = $5")
+                    .bind(intelliauth_core::ids::new_id("log")).bind(at).bind(DLQ_MAX_ATTEMPTS).bind(details.to_string())
+                    .bind(&attempt.message_id)
+                    .execute(&mut *tx).await.map_err(map_error)?;
+                sqlx::query(crate::log_queries::COUNT_DEAD_LETTER)
+                    .bind(at - at.rem_euclid(intelliauth_core::log::HOUR_MS)).bind(DLQ_MAX_ATTEMPTS)
+                    .bind(crate::log_queries::shard()).bind(&attempt.message_id)
+                    .execute(&mut *tx).await.map_err(map_error)?;
+            }
             tx.commit().await.map_err(map_error)?;
             Ok::<_, StoreError>(held)
         })

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use intelliauth_catalogue::Code;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -94,6 +95,29 @@ pub enum ExecutionOutcome {
     Timeout,
     /// Threw, failed to parse, or ran out of memory.
     Error,
+}
+
+impl Execution {
+    /// The tenant log's entry for this execution, linking to its record.
+    pub fn log_entry(&self) -> crate::log::LogEntry {
+        let code = match self.outcome {
+            ExecutionOutcome::Success => "ok",
+            ExecutionOutcome::Denied => Code::StepBlocked.as_str(),
+            ExecutionOutcome::Timeout => Code::StepTimeout.as_str(),
+            ExecutionOutcome::Error => Code::StepError.as_str(),
+        };
+        let details = serde_json::json!({
+            "execution_id": self.id, "action_id": self.action_id, "action_name": self.action_name,
+            "action_version": self.action_version, "trigger": self.trigger.as_str(), "test": self.test,
+        });
+        let mut entry = crate::log::LogEntry::new(&self.tenant_id, "action.executed", code, details)
+            .with_user(self.user_id.clone());
+        entry.occurred_at = self.created_at;
+        if self.request_id.is_some() {
+            entry.request_id = self.request_id.clone();
+        }
+        entry
+    }
 }
 
 impl ExecutionOutcome {

@@ -119,6 +119,9 @@ impl Management {
             meta: Meta::new(ids::now_ms()),
         };
         actions.store.insert_action(&action).await?;
+        let details = json!({ "action_id": action.id, "name": action.name, "trigger": action.trigger.as_str(),
+                              "secret_names": action.secret_names });
+        self.record_change(tenant_id, "admin.action.created", details).await;
         // The store chose the position; read it back so the answer shows it.
         self.action(tenant_id, &action.id).await
     }
@@ -155,7 +158,7 @@ impl Management {
             check_secret(&mut errors, name, value.as_deref());
         }
         errors.into_result()?;
-        versioned::update(
+        let updated = versioned::update(
             "action",
             if_match,
             || async { Ok(actions.store.get_action(tenant_id, id).await?) },
@@ -190,7 +193,11 @@ impl Management {
             },
             |action, version| async move { Ok(actions.store.update_action(&action, version).await?.then_some(action)) },
         )
-        .await
+        .await?;
+        let details = json!({ "action_id": updated.id, "name": updated.name, "code_version": updated.code_version,
+                              "enabled": updated.enabled, "secret_names": updated.secret_names });
+        self.record_change(tenant_id, "admin.action.updated", details).await;
+        Ok(updated)
     }
 
     pub async fn delete_action(&self, tenant_id: &str, id: &str, if_match: Option<&IfMatch>) -> Result<()> {
@@ -201,7 +208,9 @@ impl Management {
             || async { Ok(store.get_action(tenant_id, id).await?) },
             |version| async move { Ok(store.delete_action(tenant_id, id, version).await?) },
         )
-        .await
+        .await?;
+        self.record_change(tenant_id, "admin.action.deleted", json!({ "action_id": id })).await;
+        Ok(())
     }
 
     /// Every kept code version, newest first.
@@ -247,6 +256,8 @@ impl Management {
         if !self.actions()?.store.reorder_actions(tenant_id, trigger, &ids, ids::now_ms()).await? {
             return Err(stale());
         }
+        let details = json!({ "trigger": trigger.as_str(), "action_ids": ids });
+        self.record_change(tenant_id, "admin.actions.reordered", details).await;
         self.list_actions(tenant_id, Some(trigger)).await
     }
 

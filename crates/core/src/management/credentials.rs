@@ -95,6 +95,13 @@ impl Management {
             meta: Meta::new(ids::now_ms()),
         };
         self.store.insert_credential(&credential).await?;
+        // An instance-wide credential belongs to no tenant's log.
+        if let Some(tenant_id) = &credential.tenant_id {
+            let scopes: Vec<&str> = credential.scopes.iter().map(|scope| scope.as_str()).collect();
+            let details =
+                serde_json::json!({ "credential_id": credential.id, "name": credential.name, "scopes": scopes });
+            self.record_change(tenant_id, "admin.credential.created", details).await;
+        }
         Ok((credential, token))
     }
 
@@ -108,20 +115,26 @@ impl Management {
     }
 
     pub async fn delete_credential(&self, actor: &ManagementCredential, id: &str) -> Result<()> {
-        let visible = self.list_visible_credential(actor, id).await?;
-        if !visible || !self.store.delete_credential(id).await? {
+        let Some(credential) = self.visible_credential(actor, id).await? else {
             return Err(Error::not_found("credential"));
+        };
+        if !self.store.delete_credential(id).await? {
+            return Err(Error::not_found("credential"));
+        }
+        if let Some(tenant_id) = &credential.tenant_id {
+            let details = serde_json::json!({ "credential_id": credential.id, "name": credential.name });
+            self.record_change(tenant_id, "admin.credential.deleted", details).await;
         }
         Ok(())
     }
 
-    async fn list_visible_credential(&self, actor: &ManagementCredential, id: &str) -> Result<bool> {
+    async fn visible_credential(&self, actor: &ManagementCredential, id: &str) -> Result<Option<ManagementCredential>> {
         // Credentials are few; a tenant-bound actor may only see its tenant's.
         let page = self
             .store
             .list_credentials(actor.tenant_id.as_deref(), &PageRequest { limit: 10_000, after: None })
             .await?;
-        Ok(page.iter().any(|credential| credential.id == id))
+        Ok(page.into_iter().find(|credential| credential.id == id))
     }
 
     /// First start: the default tenant and an instance-wide credential holding every

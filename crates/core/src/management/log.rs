@@ -43,6 +43,21 @@ impl Bucket {
     }
 }
 
+/// The top-level sections of two settings documents that differ, each with its value
+/// before and after: what an admin changed, without the sections they left alone.
+pub(super) fn changed_sections(before: &Value, after: &Value) -> Value {
+    let empty = serde_json::Map::new();
+    let (before, after) = (before.as_object().unwrap_or(&empty), after.as_object().unwrap_or(&empty));
+    let mut changed = serde_json::Map::new();
+    for key in before.keys().chain(after.keys()) {
+        let (old, new) = (before.get(key), after.get(key));
+        if old != new && !changed.contains_key(key) {
+            changed.insert(key.clone(), serde_json::json!({ "before": old, "after": new }));
+        }
+    }
+    Value::Object(changed)
+}
+
 /// Entries pruned per statement: short statements leave room for the writers between them.
 const PRUNE_BATCH: i64 = 5_000;
 
@@ -101,6 +116,22 @@ impl Management {
         }
         counts.sort_by(|a, b| (a.bucket, &a.kind, &a.code).cmp(&(b.bucket, &b.kind, &b.code)));
         Ok(counts)
+    }
+
+    /// Records an admin change once it has committed. A change that raises events is
+    /// recorded by them, in its own transaction; these changes raise none, so their entry
+    /// follows the commit, and a failure to write it is reported to the operator rather
+    /// than to the admin whose change did happen.
+    pub async fn record_change(&self, tenant_id: &str, kind: &str, details: Value) {
+        self.record_decision(&LogEntry::new(tenant_id, kind, "ok", details)).await;
+    }
+
+    /// Records a decision that changed nothing (a refused token request); a failure to
+    /// write it is the operator's to see, not the caller's.
+    pub async fn record_decision(&self, entry: &LogEntry) {
+        if let Err(error) = self.log.append_log(entry).await {
+            tracing::warn!(%error, kind = entry.kind, "the tenant log missed a decision");
+        }
     }
 
     /// Deletes each tenant's entries older than its retention, a batch at a time.

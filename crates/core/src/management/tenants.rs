@@ -1,5 +1,7 @@
 //! Tenant use cases: create, read, list, update, delete.
 
+use serde_json::json;
+
 use super::{versioned, Management};
 use crate::merge_patch::MergePatch;
 use crate::model::{IfMatch, Meta, Tenant, TenantSettings};
@@ -55,7 +57,12 @@ impl Management {
         };
         match self.store.insert_tenant(&tenant).await {
             Err(StoreError::Conflict) => Err(Error::conflict("tenant", "id", &tenant.id)),
-            other => other.map(|()| tenant).map_err(Error::from),
+            Err(error) => Err(error.into()),
+            Ok(()) => {
+                let details = json!({ "id": tenant.id, "display_name": tenant.display_name });
+                self.record_change(&tenant.id, "admin.tenant.created", details).await;
+                Ok(tenant)
+            }
         }
     }
 
@@ -81,11 +88,13 @@ impl Management {
         let mut errors = FieldErrors::new();
         patch.check(&mut errors);
         errors.into_result()?;
-        versioned::update(
+        let before = std::sync::Mutex::new(None);
+        let updated = versioned::update(
             "tenant",
             if_match,
             || async { Ok(self.store.get_tenant(id).await?) },
             |tenant: &mut Tenant| {
+                *before.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(tenant.clone());
                 if let Some(name) = &patch.display_name {
                     tenant.display_name = name.trim().to_owned();
                 }
@@ -96,7 +105,17 @@ impl Management {
             },
             |tenant, version| async move { Ok(self.store.update_tenant(&tenant, version).await?.then_some(tenant)) },
         )
-        .await
+        .await?;
+        if let Some(before) = before.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()) {
+            let as_json = |tenant: &Tenant| serde_json::to_value(&tenant.settings).unwrap_or_default();
+            let mut details =
+                json!({ "settings": super::log::changed_sections(&as_json(&before), &as_json(&updated)) });
+            if before.display_name != updated.display_name {
+                details["display_name"] = json!({ "before": before.display_name, "after": updated.display_name });
+            }
+            self.record_change(id, "admin.tenant.updated", details).await;
+        }
+        Ok(updated)
     }
 
     pub async fn delete_tenant(&self, id: &str, if_match: Option<&IfMatch>) -> Result<()> {

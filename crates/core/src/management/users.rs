@@ -178,7 +178,9 @@ impl Management {
         if !self.auth_store.unlock_user(tenant_id, id).await? {
             return Err(self.missing_in_tenant(tenant_id, "user").await);
         }
-        self.user(tenant_id, id).await
+        let user = self.user(tenant_id, id).await?;
+        self.record_change(tenant_id, "admin.user.unlocked", serde_json::json!({ "user_id": id })).await;
+        Ok(user)
     }
 }
 

@@ -59,6 +59,12 @@ fn check_event_types(errors: &mut FieldErrors, types: &[String]) {
     }
 }
 
+/// What the log keeps of a subscription: never its secret.
+fn subscription_facts(subscription: &Subscription) -> serde_json::Value {
+    json!({ "subscription_id": subscription.id, "url": subscription.url, "event_types": subscription.event_types,
+            "enabled": subscription.enabled })
+}
+
 fn check_description(errors: &mut FieldErrors, description: Option<&str>) {
     if description.is_some_and(|text| text.chars().count() > 500) {
         errors.add("description", "must be at most 500 characters");
@@ -99,6 +105,7 @@ impl Management {
             meta: Meta::new(ids::now_ms()),
         };
         self.webhooks.store.insert_subscription(&subscription).await?;
+        self.record_change(tenant_id, "admin.webhook_subscription.created", subscription_facts(&subscription)).await;
         Ok((subscription, secret))
     }
 
@@ -132,7 +139,7 @@ impl Management {
         }
         check_description(&mut errors, patch.description.as_ref().and_then(|d| d.as_deref()));
         errors.into_result()?;
-        versioned::update(
+        let updated = versioned::update(
             "subscription",
             if_match,
             || async { Ok(self.webhooks.store.get_subscription(tenant_id, id).await?) },
@@ -155,7 +162,9 @@ impl Management {
                 Ok(self.webhooks.store.update_subscription(&subscription, version).await?.then_some(subscription))
             },
         )
-        .await
+        .await?;
+        self.record_change(tenant_id, "admin.webhook_subscription.updated", subscription_facts(&updated)).await;
+        Ok(updated)
     }
 
     pub async fn delete_subscription(&self, tenant_id: &str, id: &str, if_match: Option<&IfMatch>) -> Result<()> {
@@ -165,7 +174,9 @@ impl Management {
             || async { Ok(self.webhooks.store.get_subscription(tenant_id, id).await?) },
             |version| async move { Ok(self.webhooks.store.delete_subscription(tenant_id, id, version).await?) },
         )
-        .await
+        .await?;
+        self.record_change(tenant_id, "admin.webhook_subscription.deleted", json!({ "subscription_id": id })).await;
+        Ok(())
     }
 
     /// A new signing secret. The previous one keeps signing (deliveries carry both
@@ -199,6 +210,8 @@ impl Management {
             },
         )
         .await?;
+        let details = json!({ "subscription_id": id, "previous_secret_valid_s": overlap_s });
+        self.record_change(tenant_id, "admin.webhook_subscription.secret_rotated", details).await;
         Ok((subscription, secret))
     }
 

@@ -323,5 +323,7 @@ pub async fn reset_user_factors(
     caller.require_step_up()?;
     state.management.user(&tenant_id, &user_id).await?;
     state.auth.reset_factors(&tenant_id, &user_id).await?;
+    let details = serde_json::json!({ "user_id": user_id });
+    state.management.record_change(&tenant_id, "admin.user.factors_reset", details).await;
     Ok(StatusCode::NO_CONTENT)
 }

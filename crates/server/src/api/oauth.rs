@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use intelliauth_catalogue::Code;
+use intelliauth_core::log::LogEntry;
 use intelliauth_core::model::Scope;
 use intelliauth_core::Error;
 use intelliauth_oidc::{ClientCredentials, TokenRequest};
@@ -101,7 +102,22 @@ async fn token(
         code_verifier: form.0.get("code_verifier").cloned(),
         refresh_token: form.0.get("refresh_token").cloned(),
     };
-    let issued = state.oidc.token(&tenant_id, request).await?;
+    let grant_type = request.grant_type.chars().take(64).collect::<String>();
+    let client_id = request.client.client_id.chars().take(128).collect::<String>();
+    let issued = match state.oidc.token(&tenant_id, request).await {
+        Ok(issued) => issued,
+        Err(error) => {
+            // A refused token request is a decision admins look for (a replayed code, a
+            // reused refresh token); an unknown tenant has no log to write it to.
+            if error.code != Code::NotFound {
+                let details = json!({ "grant_type": grant_type, "reason": error.details.get("reason") });
+                let entry = LogEntry::new(&tenant_id, "token.refused", error.code.as_str(), details)
+                    .with_client(Some(client_id).filter(|id| !id.is_empty()));
+                state.management.record_decision(&entry).await;
+            }
+            return Err(error.into());
+        }
+    };
     let mut body = json!({
         "access_token": issued.access_token,
         "token_type": "Bearer",
@@ -175,6 +191,8 @@ pub(crate) async fn revoke_user_consent(
     caller.require_in(Scope::UsersWrite, &tenant_id)?;
     state.management.user(&tenant_id, &user_id).await?;
     state.oidc.revoke_consent(&tenant_id, &user_id, &client_id).await?;
+    let details = serde_json::json!({ "user_id": user_id, "client_id": client_id });
+    state.management.record_change(&tenant_id, "admin.consent.revoked", details).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -191,5 +209,7 @@ pub(crate) async fn rotate_keys(
         caller.require_in(Scope::TenantsWrite, &tenant_id)?;
     }
     caller.require_step_up()?;
-    Ok((StatusCode::OK, Json(state.oidc.rotate_keys(&tenant_id).await?).into_response()))
+    let jwks = state.oidc.rotate_keys(&tenant_id).await?;
+    state.management.record_change(&tenant_id, "admin.signing_keys.rotated", serde_json::json!({})).await;
+    Ok((StatusCode::OK, Json(jwks).into_response()))
 }
