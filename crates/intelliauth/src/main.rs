@@ -241,7 +241,8 @@ async fn serve(settings: Settings) -> Result<(), String> {
     };
     let auth = Auth::new(&management, services, &public_url, store.clone(), instance_key.clone());
     let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), store.clone(), instance_key.clone(), &public_url)
-        .with_session_reuse(Arc::new(auth.clone()));
+        .with_session_reuse(Arc::new(auth.clone()))
+        .with_log(store.clone());
     let state = AppState::new(management, auth, oidc, http);
     spawn_housekeeping(state.clone());
     if settings.webhook_delivery() {

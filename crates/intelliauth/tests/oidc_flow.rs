@@ -219,6 +219,12 @@ async fn third_party_clients_need_consent_once() {
         .unwrap();
     let callback = approved.headers()["location"].to_str().unwrap().to_owned();
     assert!(query_param(&callback, "code").is_some(), "{callback}");
+    // The approval is in the tenant log, with the user, the client and the scopes.
+    let logged = server.get("/v1/tenants/default/logs?type=consent.granted").await;
+    let entry = &logged.body["data"][0];
+    assert_eq!(entry["client_id"], client_id.as_str(), "{}", logged.text);
+    assert!(entry["user_id"].as_str().is_some_and(|id| id.starts_with("usr_")), "{entry}");
+    assert!(entry["details"]["scopes"].as_array().unwrap().contains(&json!("email")), "{entry}");
 
     let (_, silent, _) = authorize(&server, &authorize_path(&client_id, &[("prompt", "none")]), Some(&cookie)).await;
     assert!(query_param(&silent, "code").is_some(), "consent is remembered: {silent}");

@@ -283,6 +283,23 @@ async fn admin_changes_token_refusals_executions_and_dead_letters_are_logged() {
     );
     assert_ne!(logged[0]["code"], "ok");
 
+    // A second factor asked for is a challenge; a disabled account, a failure with its code.
+    server.tenant("gates", json!({ "mfa": { "mode": "required" } })).await;
+    let gated = server.user_with_password("gates", "ada@example.com", PASSWORD, true).await;
+    let (challenge, challenge_request) = sign_in(&server, "gates", PASSWORD).await;
+    challenge.assert_error(403, "mfa_enrolment_required");
+    let found = entries(&server, "gates", &format!("request_id={challenge_request}")).await;
+    assert_eq!(kinds_and_codes(&found), vec![("user.login.challenged".into(), "mfa_enrolment_required".into())]);
+    assert_eq!(found[0]["user_id"], gated.as_str());
+    let disabled = server
+        .call(reqwest::Method::PATCH, &format!("/v1/tenants/gates/users/{gated}"), Some(json!({ "disabled": true })))
+        .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.text);
+    let (refused, refused_request) = sign_in(&server, "gates", PASSWORD).await;
+    refused.assert_error(403, "account_disabled");
+    let found = entries(&server, "gates", &format!("request_id={refused_request}")).await;
+    assert_eq!(kinds_and_codes(&found), vec![("user.login.failed".into(), "account_disabled".into())]);
+
     let everything = server.get("/v1/tenants/audit/logs?limit=200").await.text;
     for secret in [secret, "not-a-token", PASSWORD] {
         assert!(!everything.contains(secret), "the log holds {secret:?}");

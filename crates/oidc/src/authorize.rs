@@ -8,6 +8,7 @@ use base64::Engine;
 use intelliauth_catalogue::Code;
 use intelliauth_core::actions::{CustomClaims, Reuse};
 use intelliauth_core::auth::{acr_for, ClientContext, ACR_MULTI_FACTOR};
+use intelliauth_core::log::LogEntry;
 use intelliauth_core::mfa::MfaMode;
 use intelliauth_core::model::{Application, Grant};
 use intelliauth_core::ports::CodeRecord;
@@ -327,11 +328,18 @@ impl Oidc {
             }
         };
 
+        let consent_entry = |kind: &str, code: &str| {
+            LogEntry::new(tenant_id, kind, code, serde_json::json!({ "scopes": scopes }))
+                .with_user(Some(session.user_id.clone()))
+                .with_client(Some(application.id.clone()))
+        };
         if consent == ConsentAnswer::Denied {
+            self.record(consent_entry("consent.denied", Code::ConsentRequired.as_str())).await;
             return Ok(fail(Error::new(Code::ConsentRequired).oauth("access_denied")));
         }
         if consent == ConsentAnswer::Approved {
             self.grant_consent(tenant_id, &session.user_id, &application.id, &scopes).await?;
+            self.record(consent_entry("consent.granted", "ok")).await;
         }
         // `prompt=consent` asks again even when the scopes were approved before.
         let must_ask = prompts.contains(&"consent") && consent != ConsentAnswer::Approved;

@@ -69,6 +69,8 @@ pub struct Oidc {
     pub(crate) mfa: Arc<dyn intelliauth_core::mfa::MfaStore>,
     /// Runs post-login Actions when a session signs in to another application.
     pub(crate) session_reuse: Option<Arc<dyn intelliauth_core::actions::SessionReuse>>,
+    /// The tenant log, for consent decisions; `None` logs nothing.
+    log: Option<Arc<dyn intelliauth_core::log::LogStore>>,
     instance_key: InstanceKey,
     public_url: Arc<str>,
     cache: Arc<RwLock<HashMap<String, Arc<TenantKeys>>>>,
@@ -93,6 +95,7 @@ impl Oidc {
             authorizations,
             mfa,
             session_reuse: None,
+            log: None,
             instance_key,
             public_url: public_url.trim_end_matches('/').into(),
             cache: Arc::default(),
@@ -104,6 +107,21 @@ impl Oidc {
     pub fn with_session_reuse(mut self, hook: Arc<dyn intelliauth_core::actions::SessionReuse>) -> Oidc {
         self.session_reuse = Some(hook);
         self
+    }
+
+    /// The same provider, writing its decisions to the tenant log.
+    pub fn with_log(mut self, log: Arc<dyn intelliauth_core::log::LogStore>) -> Oidc {
+        self.log = Some(log);
+        self
+    }
+
+    /// Writes a decision to the tenant log; a failure is the operator's to see.
+    pub(crate) async fn record(&self, entry: intelliauth_core::log::LogEntry) {
+        if let Some(log) = &self.log {
+            if let Err(error) = log.append_log(&entry).await {
+                tracing::warn!(%error, kind = entry.kind, "the tenant log missed a decision");
+            }
+        }
     }
 
     /// The tenant's issuer identifier; every endpoint of the tenant lives under it.

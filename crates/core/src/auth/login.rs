@@ -52,7 +52,47 @@ pub(super) fn locked_out(user: &User, now: i64) -> Option<Error> {
 }
 
 impl Auth {
+    /// The password step of a sign-in. Every outcome is in the tenant log: success, wrong
+    /// passwords and locks with the changes they make, and here the rest (a disabled
+    /// account, an unverified email, a second factor asked for, an Action's refusal).
     pub async fn sign_in(
+        &self,
+        tenant_id: &str,
+        flow_id: &str,
+        proof: CsrfProof<'_>,
+        input: SignIn,
+        client: ClientContext,
+    ) -> Result<SignedIn> {
+        let email = normalize_email(&input.email);
+        let outcome = self.decide_sign_in(tenant_id, flow_id, proof, input, client).await;
+        if let Err(error) = &outcome {
+            // The caller gets the decision even if the log could not take it.
+            if let Err(failure) = self.log_sign_in_outcome(tenant_id, &email, error).await {
+                tracing::warn!(error = %failure, code = error.code.as_str(), "the tenant log missed a sign-in outcome");
+            }
+        }
+        outcome
+    }
+
+    async fn log_sign_in_outcome(&self, tenant_id: &str, email: &str, error: &Error) -> Result<()> {
+        let kind = match error.code {
+            // Logged with the change they make, or not decisions about this sign-in at all
+            // (an unknown tenant or flow, the database away).
+            Code::InvalidCredentials | Code::AccountLocked | Code::NotFound => return Ok(()),
+            _ if error.http_status() >= 500 && error.code != Code::StepError => return Ok(()),
+            Code::MfaRequired | Code::MfaEnrolmentRequired => "user.login.challenged",
+            _ => EventType::UserLoginFailed.as_str(),
+        };
+        let user_id = match email {
+            "" => None,
+            email => self.auth_store.user_by_email(tenant_id, email).await?.map(|user| user.id),
+        };
+        let details = json!({ "email": email, "reason": error.details.get("reason") });
+        let entry = LogEntry::new(tenant_id, kind, error.code.as_str(), details).with_user(user_id);
+        Ok(self.log.append_log(&entry).await?)
+    }
+
+    async fn decide_sign_in(
         &self,
         tenant_id: &str,
         flow_id: &str,
