@@ -31,6 +31,15 @@ pub struct Error {
     pub cause: Option<Cause>,
 }
 
+/// "A" or "An" before `word`, by its first letter.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "An"
+    } else {
+        "A"
+    }
+}
+
 impl Error {
     pub fn new(code: Code) -> Self {
         Error {
@@ -92,7 +101,7 @@ impl Error {
     /// `conflict` naming the field and value that clash with an existing resource.
     pub fn conflict(resource: &str, field: &str, value: &str) -> Self {
         Error::new(Code::Conflict)
-            .with_message(format!("A {resource} with this {field} already exists."))
+            .with_message(format!("{} {resource} with this {field} already exists.", article(resource)))
             .with_detail("resource", resource)
             .with_detail("field", field)
             .with_detail("value", value)

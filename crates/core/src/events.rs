@@ -201,7 +201,7 @@ mod tests {
             disabled: false,
             password_hash: Some("$argon2id$v=19$secret".into()),
             must_reset_password: false,
-            admin: false,
+            role: None,
             app_metadata: Default::default(),
             lockout: Default::default(),
             meta: crate::model::Meta::new(0),

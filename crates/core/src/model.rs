@@ -297,13 +297,51 @@ pub struct User {
     pub password_hash: Option<String>,
     /// An admin (or a breach check) asked for a new password before the next sign-in.
     pub must_reset_password: bool,
-    /// A tenant admin: their access tokens are accepted by the management API for this tenant.
-    pub admin: bool,
+    /// A tenant admin's role: their access tokens are accepted by the management API for
+    /// this tenant, with what the role allows.
+    pub role: Option<AdminRole>,
     /// What Actions stored about the user (`api.user.setAppMetadata`); read-only to the user.
     pub app_metadata: serde_json::Map<String, serde_json::Value>,
     /// Maintained by sign-in with single atomic statements, not by resource updates.
     pub lockout: Lockout,
     pub meta: Meta,
+}
+
+/// What a tenant admin may do with the management API (and the console) in their tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminRole {
+    /// Everything in the tenant, including who else administers it.
+    Owner,
+    /// Everything in the tenant except changing admins' roles and managing credentials.
+    Admin,
+    /// Reads everything (never a secret, which no read returns); changes nothing.
+    Viewer,
+}
+
+impl AdminRole {
+    pub const ALL: [AdminRole; 3] = [AdminRole::Owner, AdminRole::Admin, AdminRole::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminRole::Owner => "owner",
+            AdminRole::Admin => "admin",
+            AdminRole::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AdminRole> {
+        AdminRole::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+
+    /// The management scopes the role holds in its tenant.
+    pub fn scopes(self) -> Vec<Scope> {
+        let tenant_scopes = Scope::ALL.into_iter().filter(|scope| !scope.is_instance_wide());
+        match self {
+            AdminRole::Owner => tenant_scopes.collect(),
+            AdminRole::Admin => tenant_scopes.filter(|scope| *scope != Scope::CredentialsWrite).collect(),
+            AdminRole::Viewer => tenant_scopes.filter(|scope| scope.is_read()).collect(),
+        }
+    }
 }
 
 /// Failed-attempt bookkeeping of a user.
@@ -447,6 +485,11 @@ impl Scope {
 
     pub fn parse(value: &str) -> Option<Self> {
         Scope::ALL.into_iter().find(|scope| scope.as_str() == value)
+    }
+
+    /// Scopes that only read.
+    pub fn is_read(self) -> bool {
+        self.as_str().ends_with(":read")
     }
 
     /// Scopes that act on the whole instance and cannot be given to a tenant-bound credential.

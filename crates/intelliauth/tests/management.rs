@@ -162,11 +162,11 @@ async fn validation_failed_reports_every_bad_field_at_once() {
     let reply = server
         .post(
             "/v1/tenants/default/users",
-            json!({ "email": "not-an-email", "password": "short", "name": 42, "email_verified": "yes", "role": "owner" }),
+            json!({ "email": "not-an-email", "password": "short", "name": 42, "email_verified": "yes", "superuser": true }),
         )
         .await;
     let fields = &reply.assert_error(400, "validation_failed")["fields"];
-    for field in ["email", "password", "name", "email_verified", "role"] {
+    for field in ["email", "password", "name", "email_verified", "superuser"] {
         assert!(fields[field].as_array().is_some_and(|m| !m.is_empty()), "{field} missing in {}", reply.text);
     }
     assert!(fields["name"][0].as_str().unwrap().contains("must be a string"), "{}", reply.text);

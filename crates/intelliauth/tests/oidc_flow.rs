@@ -736,3 +736,85 @@ async fn users_and_admins_can_withdraw_consent() {
         .await
         .assert_error(404, "not_found");
 }
+
+/// The access token of a tenant admin of `default` with `role`, signed in with a password.
+async fn admin_token(server: &Server, client_id: &str, email: &str, role: &str) -> String {
+    let body = json!({ "email": email, "password": PASSWORD, "email_verified": true, "role": role });
+    let created = server.post("/v1/tenants/default/users", body).await;
+    assert_eq!((created.status, created.body["role"].as_str()), (StatusCode::CREATED, Some(role)), "{}", created.text);
+    let cookie = server.browser_session("default", email, PASSWORD).await;
+    let (_, callback, _) = authorize(server, &authorize_path(client_id, &[]), Some(&cookie)).await;
+    let tokens = exchange(server, client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
+    tokens.body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Roles are the server's: a viewer's token reads everything and changes nothing; an
+/// admin changes the tenant but not who administers it; only an owner (after step-up)
+/// changes roles. The same requests, the same answers, whatever client sends them.
+#[tokio::test]
+async fn a_viewer_reads_and_changes_nothing_and_only_owners_change_roles() {
+    let server = Server::start().await;
+    let target = server.user_with_password("default", "someone@example.com", PASSWORD, true).await;
+    let client_id = spa(&server, true).await;
+    let call = |token: String, method: Method, path: String, body: Option<Value>| {
+        let mut request = server.http.request(method, server.url(&path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move { Reply::from(request.send().await.unwrap()).await }
+    };
+    let user_path = format!("/v1/tenants/default/users/{target}");
+
+    let viewer = admin_token(&server, &client_id, "viewer@example.com", "viewer").await;
+    for path in ["/v1/tenants/default/users", "/v1/tenants/default/logs", "/v1/tenants/default/applications"] {
+        let read = call(viewer.clone(), Method::GET, path.into(), None).await;
+        assert_eq!(read.status, StatusCode::OK, "{path}: {}", read.text);
+    }
+    let renamed = call(viewer.clone(), Method::PATCH, user_path.clone(), Some(json!({ "name": "x" }))).await;
+    renamed.assert_error(403, "permission_denied");
+    let created = call(
+        viewer.clone(),
+        Method::POST,
+        "/v1/tenants/default/users".into(),
+        Some(json!({ "email": "n@example.com" })),
+    )
+    .await;
+    created.assert_error(403, "permission_denied");
+    assert_eq!(server.get(&user_path).await.body["name"], Value::Null, "nothing changed");
+
+    let admin = admin_token(&server, &client_id, "admin@example.com", "admin").await;
+    let renamed = call(admin.clone(), Method::PATCH, user_path.clone(), Some(json!({ "name": "Renamed" }))).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+    let promoted = call(admin.clone(), Method::PATCH, user_path.clone(), Some(json!({ "role": "owner" }))).await;
+    assert_eq!(promoted.assert_error(403, "permission_denied")["reason"], "only an owner changes roles");
+    let credential = call(
+        admin,
+        Method::POST,
+        "/v1/credentials".into(),
+        Some(json!({ "name": "ci", "scopes": ["users:read"], "tenant_id": "default" })),
+    )
+    .await;
+    credential.assert_error(403, "permission_denied");
+
+    // An owner may, once they have signed in with a second factor recently.
+    let owner = admin_token(&server, &client_id, "owner@example.com", "owner").await;
+    let promoted = call(owner, Method::PATCH, user_path.clone(), Some(json!({ "role": "viewer" }))).await;
+    promoted.assert_error(401, "step_up_required");
+    // A management credential changes roles; `admin: false` ends one.
+    let made = server.call(Method::PATCH, &user_path, Some(json!({ "role": "viewer" }))).await;
+    assert_eq!(
+        (made.body["role"].as_str(), made.body["admin"].as_bool()),
+        (Some("viewer"), Some(true)),
+        "{}",
+        made.text
+    );
+    let ended = server.call(Method::PATCH, &user_path, Some(json!({ "admin": false }))).await;
+    assert_eq!(
+        (ended.body["role"].clone(), ended.body["admin"].as_bool()),
+        (Value::Null, Some(false)),
+        "{}",
+        ended.text
+    );
+    let unknown = server.call(Method::PATCH, &user_path, Some(json!({ "role": "root" }))).await;
+    assert_eq!(unknown.assert_error(400, "validation_failed")["fields"]["role"][0], "must be owner, admin or viewer");
+}

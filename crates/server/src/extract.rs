@@ -12,7 +12,7 @@ use intelliauth_catalogue::Code;
 use intelliauth_core::auth::ACR_MULTI_FACTOR;
 use intelliauth_core::log::RequestContext;
 use intelliauth_core::management::TOKEN_PREFIX;
-use intelliauth_core::model::{IfMatch, ManagementCredential, Scope};
+use intelliauth_core::model::{AdminRole, IfMatch, ManagementCredential, Scope};
 use intelliauth_core::page::{decode_cursor, PageRequest, MAX_LIMIT};
 use intelliauth_core::validate::FieldErrors;
 use intelliauth_core::Error;
@@ -199,6 +199,11 @@ impl Fields {
         self.errors.add(key, format!("must be {expected}, not {}", type_name(got)));
     }
 
+    /// Records a message for a field whose value was read but is not acceptable.
+    pub fn reject(&mut self, key: &str, message: &str) {
+        self.errors.add(key, message);
+    }
+
     /// Absent and `null` are both "not given".
     pub fn optional_string(&mut self, key: &str) -> Option<String> {
         match self.map.remove(key) {
@@ -369,6 +374,7 @@ pub struct Assurance {
     pub user_id: String,
     pub acr: String,
     pub auth_time_s: i64,
+    pub role: AdminRole,
 }
 
 /// How recent an admin's multi-factor sign-in must be for a sensitive operation.
@@ -453,14 +459,16 @@ async fn admin_caller(state: &AppState, token: &str) -> Result<Caller, ApiError>
     let claims = state.oidc.verify_access_token(&tenant_id, token).await?;
     let user_id = claims["sub"].as_str().unwrap_or_default();
     let user = state.management.user(&tenant_id, user_id).await.map_err(|_| invalid())?;
-    if !user.admin || user.disabled {
+    let Some(role) = user.role.filter(|_| !user.disabled) else {
         return Err(ApiError(
             Error::new(Code::PermissionDenied)
                 .with_detail("reason", "not_a_tenant_admin")
                 .with_detail("tenant", tenant_id),
         ));
-    }
-    let scopes = Scope::ALL.into_iter().filter(|scope| !scope.is_instance_wide()).collect();
+    };
+    // The server, not the console, decides what a role may do: a viewer's token holds
+    // only read scopes, so every change answers permission_denied.
+    let scopes = role.scopes();
     let credential = ManagementCredential {
         id: format!("user:{}", user.id),
         tenant_id: Some(tenant_id),
@@ -473,6 +481,7 @@ async fn admin_caller(state: &AppState, token: &str) -> Result<Caller, ApiError>
         user_id: user.id,
         acr: claims["acr"].as_str().unwrap_or_default().to_owned(),
         auth_time_s: claims["auth_time"].as_i64().unwrap_or(0),
+        role,
     };
     Ok(Caller { credential, assurance: Some(assurance) })
 }

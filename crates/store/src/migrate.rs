@@ -16,7 +16,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "mfa", include_str!("migrations/0007_mfa.sql")),
     (8, "actions", include_str!("migrations/0008_actions.sql")),
     (9, "conformance", include_str!("migrations/0009_conformance.sql")),
-    (10, "tenant_log", include_str!("migrations/0010_tenant_log.sql")),
+    (10, "tenant_log_and_roles", include_str!("migrations/0010_tenant_log_and_roles.sql")),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

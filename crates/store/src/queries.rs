@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use intelliauth_core::events::Event;
-use intelliauth_core::model::{Application, ManagementCredential, Tenant, User};
+use intelliauth_core::model::{AdminRole, Application, ManagementCredential, Tenant, User};
 use intelliauth_core::page::PageRequest;
 use intelliauth_core::ports::{Store, StoreResult, UserFilter};
 
@@ -75,11 +75,12 @@ impl Store for SqlStore {
         in_outbox!(self, events, tx => {
             sqlx::query(
             "INSERT INTO users (id, tenant_id, email, email_verified, name, disabled, password_hash, created_at, updated_at, version,
-             must_reset_password, admin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+             must_reset_password, admin, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
             .bind(&user.id).bind(&user.tenant_id).bind(&user.email).bind(user.email_verified).bind(&user.name)
             .bind(user.disabled).bind(&user.password_hash)
             .bind(user.meta.created_at).bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
-            .bind(user.admin)
+            .bind(user.role.is_some())
+            .bind(user.role.map(AdminRole::as_str))
             .execute(&mut *tx).await.map_err(map_error)?;
             ((), true)
         })
@@ -108,10 +109,11 @@ impl Store for SqlStore {
         in_outbox!(self, events, tx => {
             let changed = sqlx::query(
             "UPDATE users SET email = $1, email_verified = $2, name = $3, disabled = $4, password_hash = $5, updated_at = $6, version = $7,
-             must_reset_password = $8, admin = $12 WHERE tenant_id = $9 AND id = $10 AND version = $11")
+             must_reset_password = $8, admin = $12, role = $13 WHERE tenant_id = $9 AND id = $10 AND version = $11")
             .bind(&user.email).bind(user.email_verified).bind(&user.name).bind(user.disabled).bind(&user.password_hash)
             .bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
-            .bind(&user.tenant_id).bind(&user.id).bind(expected_version).bind(user.admin)
+            .bind(&user.tenant_id).bind(&user.id).bind(expected_version).bind(user.role.is_some())
+            .bind(user.role.map(AdminRole::as_str))
                 .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
             (changed, changed)
         })

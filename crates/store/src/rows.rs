@@ -1,7 +1,7 @@
 //! Decoding rows into domain records, written once for both backends.
 
 use intelliauth_core::model::{
-    Application, ClientType, Grant, Lockout, ManagementCredential, Meta, Scope, Tenant, User,
+    AdminRole, Application, ClientType, Grant, Lockout, ManagementCredential, Meta, Scope, Tenant, User,
 };
 use intelliauth_core::ports::{
     CodeRecord, FlowRecord, OneTimeToken, RefreshTokenRecord, SessionRecord, SigningKeyRecord,
@@ -61,7 +61,10 @@ pub(crate) fn user(row: &impl Columns) -> sqlx::Result<User> {
         disabled: row.flag("disabled")?,
         password_hash: row.opt_text("password_hash")?,
         must_reset_password: row.flag("must_reset_password")?,
-        admin: row.flag("admin")?,
+        role: match row.opt_text("role")? {
+            Some(role) => Some(AdminRole::parse(&role).ok_or_else(|| corrupt("role", role))?),
+            None => None,
+        },
         app_metadata: json_column(row, "app_metadata")?,
         lockout: lockout(row)?,
         meta: meta(row)?,

@@ -25,7 +25,7 @@ impl Registration {
             password: Some(self.password.clone()),
             name: self.name.clone(),
             email_verified: false,
-            admin: false,
+            role: None,
         }
     }
 }

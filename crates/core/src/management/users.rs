@@ -2,7 +2,7 @@
 
 use super::{versioned, Management};
 use crate::events::{Event, EventType};
-use crate::model::{IfMatch, Lockout, Meta, User};
+use crate::model::{AdminRole, IfMatch, Lockout, Meta, User};
 use crate::page::{Page, PageRequest};
 use crate::ports::{StoreError, UserFilter};
 use crate::validate::{check_email, check_name, normalize_email, FieldErrors};
@@ -14,8 +14,8 @@ pub struct NewUser {
     pub password: Option<String>,
     pub name: Option<String>,
     pub email_verified: bool,
-    /// A tenant admin (may use the management API with their own access tokens).
-    pub admin: bool,
+    /// A tenant admin's role (they may use the management API with their own access tokens).
+    pub role: Option<AdminRole>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -28,7 +28,8 @@ pub struct UserPatch {
     pub disabled: Option<bool>,
     /// Require a new password at the next sign-in.
     pub must_reset_password: Option<bool>,
-    pub admin: Option<bool>,
+    /// `Some(None)`: no longer a tenant admin.
+    pub role: Option<Option<AdminRole>>,
 }
 
 fn check_optional_name(errors: &mut FieldErrors, name: Option<&str>) {
@@ -65,7 +66,7 @@ impl Management {
             disabled: false,
             password_hash,
             must_reset_password: false,
-            admin: input.admin,
+            role: input.role,
             app_metadata: Default::default(),
             lockout: Lockout::default(),
             meta: Meta::new(ids::now_ms()),
@@ -143,8 +144,8 @@ impl Management {
                 if let Some(must_reset) = patch.must_reset_password {
                     user.must_reset_password = must_reset;
                 }
-                if let Some(admin) = patch.admin {
-                    user.admin = admin;
+                if let Some(role) = patch.role {
+                    user.role = role;
                 }
                 Ok(())
             },

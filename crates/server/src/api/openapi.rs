@@ -223,6 +223,7 @@ fn refine_request(schema: &mut Value) {
             }
             "url" => json!({ "pattern": HTTPS_URL, "maxLength": 2048 }),
             "mfa" => json!({ "enum": ["off", "optional", "required", null] }),
+            "role" => json!({ "enum": ["owner", "admin", "viewer", null] }),
             "password" => json!({ "minLength": 8, "maxLength": 128,
                 "description": "Checked against the tenant's password policy: its minimum length, and \
                                 common and breached passwords. A password the policy refuses is \

@@ -4,14 +4,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use intelliauth_core::management::{NewUser, UserPatch};
-use intelliauth_core::model::Scope;
+use intelliauth_core::model::{AdminRole, Scope};
 use intelliauth_core::ports::UserFilter;
+use intelliauth_core::Error;
 use utoipa::ToSchema;
 
 use super::reject_invalid;
 use super::views::{list, resource, ErrorBody, ListView, UserView};
 use crate::error::ApiResult;
-use crate::extract::{Caller, JsonObject, Pagination, Precondition};
+use crate::extract::{Caller, Fields, JsonObject, Pagination, Precondition};
 use crate::state::AppState;
 
 #[derive(ToSchema)]
@@ -22,8 +23,12 @@ pub struct CreateUserRequest {
     password: Option<String>,
     name: Option<String>,
     email_verified: Option<bool>,
-    /// A tenant admin: their own access tokens work on this tenant's management API.
+    /// A tenant admin with the `admin` role: their own access tokens work on this tenant's
+    /// management API. `role` says which role instead.
     admin: Option<bool>,
+    /// `owner` (everything, including admins' roles and credentials), `admin` (everything
+    /// else) or `viewer` (reads only).
+    role: Option<String>,
 }
 
 #[derive(ToSchema)]
@@ -39,7 +44,28 @@ pub struct UpdateUserRequest {
     disabled: Option<bool>,
     /// Require a new password at the next sign-in (`password_must_be_reset`).
     must_reset_password: Option<bool>,
+    /// `true` makes the user an `admin`, `false` no longer an admin; `role` says which role.
     admin: Option<bool>,
+    /// `owner`, `admin`, `viewer`, or `null` (no longer an admin). Only owners (and
+    /// management credentials) change roles.
+    role: Option<String>,
+}
+
+/// The requested role: `role` (a name, or `null` for none) or else `admin` (`true` is the
+/// `admin` role). `None` when neither is given; a name that is no role is recorded.
+fn role_field(fields: &mut Fields) -> Option<Option<AdminRole>> {
+    let admin = fields.optional_bool("admin");
+    match fields.nullable_string("role") {
+        Some(Some(name)) => match AdminRole::parse(&name) {
+            Some(role) => Some(Some(role)),
+            None => {
+                fields.reject("role", "must be owner, admin or viewer");
+                None
+            }
+        },
+        Some(None) => Some(None),
+        None => admin.map(|admin| admin.then_some(AdminRole::Admin)),
+    }
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/users", tag = "users", request_body = CreateUserRequest,
@@ -58,7 +84,7 @@ pub async fn create(
         password: fields.optional_string("password"),
         name: fields.optional_string("name"),
         email_verified: fields.optional_bool("email_verified").unwrap_or(false),
-        admin: fields.optional_bool("admin").unwrap_or(false),
+        role: role_field(&mut fields).flatten(),
     };
     let errors = fields.finish();
     reject_invalid(errors, state.management.check_new_user(&tenant_id, &input).await?)?;
@@ -112,8 +138,16 @@ pub async fn update(
         email_verified: fields.optional_bool("email_verified"),
         disabled: fields.optional_bool("disabled"),
         must_reset_password: fields.optional_bool("must_reset_password"),
-        admin: fields.optional_bool("admin"),
+        role: role_field(&mut fields),
     };
+    // Who administers the tenant is the owners' decision: an admin cannot promote
+    // themselves or anyone else.
+    if patch.role.is_some() {
+        if caller.assurance.as_ref().is_some_and(|admin| admin.role != AdminRole::Owner) {
+            return Err(Error::permission_denied("role").with_detail("reason", "only an owner changes roles").into());
+        }
+        caller.require_step_up()?;
+    }
     let errors = fields.finish();
     reject_invalid(errors, state.management.check_user_patch(&tenant_id, &patch).await?)?;
     let user = state.management.update_user(&tenant_id, &user_id, patch, if_match.as_ref()).await?;

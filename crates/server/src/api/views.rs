@@ -4,7 +4,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use intelliauth_core::ids::rfc3339;
-use intelliauth_core::model::{Application, ManagementCredential, Meta, Tenant, User};
+use intelliauth_core::model::{AdminRole, Application, ManagementCredential, Meta, Tenant, User};
 use intelliauth_core::page::Page;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -59,6 +59,8 @@ pub struct UserView {
     pub must_reset_password: bool,
     /// A tenant admin: their access tokens work on this tenant's management API.
     pub admin: bool,
+    /// The admin's role: `owner`, `admin` or `viewer`; `null` for other users.
+    pub role: Option<&'static str>,
     /// What Actions stored about the user (`api.user.setAppMetadata`).
     #[schema(value_type = Object)]
     pub app_metadata: serde_json::Value,
@@ -81,7 +83,8 @@ impl From<&User> for UserView {
             disabled: user.disabled,
             has_password: user.password_hash.is_some(),
             must_reset_password: user.must_reset_password,
-            admin: user.admin,
+            admin: user.role.is_some(),
+            role: user.role.map(AdminRole::as_str),
             app_metadata: serde_json::Value::Object(user.app_metadata.clone()),
             failed_attempts: user.lockout.failed_attempts,
             locked_until: (user.lockout.locked_until > intelliauth_core::ids::now_ms())

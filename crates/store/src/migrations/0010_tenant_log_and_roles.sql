@@ -39,3 +39,7 @@ CREATE INDEX webhook_messages_event ON webhook_messages (event_id);
 -- The bootstrap credential holds every scope, logs:read included on an upgraded instance.
 UPDATE management_credentials SET scopes = REPLACE(scopes, '"actions:write"', '"actions:write","logs:read"')
 WHERE id = 'cred_bootstrap' AND scopes NOT LIKE '%logs:read%';
+
+-- Tenant admins have a role: owner, admin or viewer. Admins made before roles are admins.
+ALTER TABLE users ADD COLUMN role TEXT;
+UPDATE users SET role = 'admin' WHERE admin;
