@@ -780,11 +780,28 @@ async fn a_viewer_reads_and_changes_nothing_and_only_owners_change_roles() {
     )
     .await;
     created.assert_error(403, "permission_denied");
+    let settings = json!({ "display_name": "Viewed" });
+    let patched = call(viewer.clone(), Method::PATCH, "/v1/tenants/default".into(), Some(settings)).await;
+    patched.assert_error(403, "permission_denied");
+    let rotated = call(viewer.clone(), Method::POST, "/v1/tenants/default/keys/rotate".into(), None).await;
+    rotated.assert_error(403, "permission_denied");
     assert_eq!(server.get(&user_path).await.body["name"], Value::Null, "nothing changed");
+    assert_eq!(server.get("/v1/tenants/default").await.body["display_name"], "Default", "nothing changed");
 
     let admin = admin_token(&server, &client_id, "admin@example.com", "admin").await;
     let renamed = call(admin.clone(), Method::PATCH, user_path.clone(), Some(json!({ "name": "Renamed" }))).await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+    // Sensitive changes need a recent multi-factor sign-in, which this one is not.
+    let action =
+        json!({ "name": "A", "trigger": "post-login", "code": "exports.onExecutePostLogin = async () => {};" });
+    let edited = call(admin.clone(), Method::POST, "/v1/tenants/default/actions".into(), Some(action)).await;
+    edited.assert_error(401, "step_up_required");
+    let removed =
+        call(admin.clone(), Method::DELETE, format!("/v1/tenants/default/applications/{client_id}"), None).await;
+    removed.assert_error(401, "step_up_required");
+    let lockout = json!({ "settings": { "sign_in": { "lockout_threshold": 1000 } } });
+    let weakened = call(admin.clone(), Method::PATCH, "/v1/tenants/default".into(), Some(lockout)).await;
+    weakened.assert_error(401, "step_up_required");
     let promoted = call(admin.clone(), Method::PATCH, user_path.clone(), Some(json!({ "role": "owner" }))).await;
     assert_eq!(promoted.assert_error(403, "permission_denied")["reason"], "only an owner changes roles");
     let credential = call(

@@ -382,8 +382,10 @@ pub const STEP_UP_MAX_AGE_S: i64 = 300;
 
 impl Caller {
     /// Whether this is an admin of `tenant_id` acting with their own token.
+    /// An owner or admin of `tenant_id` (a viewer administers nothing).
     pub fn is_admin_of(&self, tenant_id: &str) -> bool {
-        self.assurance.is_some() && self.credential.tenant_id.as_deref() == Some(tenant_id)
+        self.assurance.as_ref().is_some_and(|admin| admin.role != AdminRole::Viewer)
+            && self.credential.tenant_id.as_deref() == Some(tenant_id)
     }
 
     /// Sensitive operations (RFC 9470): an admin's token must come from a multi-factor

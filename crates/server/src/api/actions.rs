@@ -191,6 +191,7 @@ pub async fn create(
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Response> {
     caller.require_in(Scope::ActionsWrite, &tenant_id)?;
+    caller.require_step_up()?;
     let mut errors = FieldErrors::new();
     let secrets = secrets_field(&mut fields, &mut errors, false).unwrap_or_default();
     let input = NewAction {
@@ -244,6 +245,7 @@ pub async fn update(
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Response> {
     caller.require_in(Scope::ActionsWrite, &tenant_id)?;
+    caller.require_step_up()?;
     let mut errors = FieldErrors::new();
     let patch = ActionPatch {
         secrets: secrets_field(&mut fields, &mut errors, true),
@@ -266,6 +268,7 @@ pub async fn delete(
     Precondition(if_match): Precondition,
 ) -> ApiResult<StatusCode> {
     caller.require_in(Scope::ActionsWrite, &tenant_id)?;
+    caller.require_step_up()?;
     state.management.delete_action(&tenant_id, &id, if_match.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -292,6 +295,7 @@ pub async fn restore(
     Path((tenant_id, id, version)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
     caller.require_in(Scope::ActionsWrite, &tenant_id)?;
+    caller.require_step_up()?;
     let version = version.parse::<i64>().map_err(|_| intelliauth_core::Error::not_found("version"))?;
     let action = state.management.restore_action_version(&tenant_id, &id, version).await?;
     Ok(resource(StatusCode::OK, &action.meta, ActionView::from(&action)))
@@ -376,6 +380,7 @@ pub async fn reorder(
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Json<ListView<ActionView>>> {
     caller.require_in(Scope::ActionsWrite, &tenant_id)?;
+    caller.require_step_up()?;
     let ids = fields.optional_string_list("action_ids");
     let mut errors = FieldErrors::new();
     if ids.is_none() {

@@ -155,6 +155,7 @@ pub async fn delete(
     Precondition(if_match): Precondition,
 ) -> ApiResult<StatusCode> {
     caller.require_in(Scope::ApplicationsWrite, &tenant_id)?;
+    caller.require_step_up()?;
     state.management.delete_application(&tenant_id, &id, if_match.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

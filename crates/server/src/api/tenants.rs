@@ -104,7 +104,8 @@ pub async fn update(
     if !caller.is_admin_of(&tenant_id) {
         caller.require_in(Scope::TenantsWrite, &tenant_id)?;
     }
-    if fields.sets("settings", "mfa") {
+    // The MFA and lockout policies guard every account: changing them is sensitive.
+    if fields.sets("settings", "mfa") || fields.sets("settings", "sign_in") {
         caller.require_step_up()?;
     }
     let patch = TenantPatch {

@@ -257,6 +257,7 @@ pub async fn rotate_secret(
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Response> {
     caller.require_in(Scope::WebhooksWrite, &tenant_id)?;
+    caller.require_step_up()?;
     let overlap_s = fields.optional_u64("overlap_s");
     reject_invalid(fields.finish(), FieldErrors::new())?;
     let (subscription, secret) = state.management.rotate_subscription_secret(&tenant_id, &id, overlap_s).await?;
