@@ -283,6 +283,37 @@ async fn admin_changes_token_refusals_executions_and_dead_letters_are_logged() {
     );
     assert_ne!(logged[0]["code"], "ok");
 
+    // An issued token is an entry too: the client, the grant and the scopes, never the token.
+    let service = server
+        .post(
+            "/v1/tenants/audit/applications",
+            json!({ "name": "svc", "client_type": "confidential", "allowed_grants": ["client_credentials"],
+                    "allowed_scopes": ["orders:read"] }),
+        )
+        .await;
+    assert_eq!(service.status, StatusCode::CREATED, "{}", service.text);
+    let (service_id, service_secret) =
+        (service.body["client_id"].as_str().unwrap(), service.body["client_secret"].as_str().unwrap());
+    let issued = Reply::from(
+        server
+            .http
+            .post(server.url("/t/audit/oauth/token"))
+            .basic_auth(service_id, Some(service_secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.text);
+    let logged = entries(&server, "audit", &format!("type=token.issued&client_id={service_id}")).await;
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(
+        (logged[0]["details"]["grant_type"].as_str(), logged[0]["user_id"].as_str()),
+        (Some("client_credentials"), None)
+    );
+    let access_token = issued.body["access_token"].as_str().unwrap();
+
     // A second factor asked for is a challenge; a disabled account, a failure with its code.
     server.tenant("gates", json!({ "mfa": { "mode": "required" } })).await;
     let gated = server.user_with_password("gates", "ada@example.com", PASSWORD, true).await;
@@ -301,7 +332,7 @@ async fn admin_changes_token_refusals_executions_and_dead_letters_are_logged() {
     assert_eq!(kinds_and_codes(&found), vec![("user.login.failed".into(), "account_disabled".into())]);
 
     let everything = server.get("/v1/tenants/audit/logs?limit=200").await.text;
-    for secret in [secret, "not-a-token", PASSWORD] {
+    for secret in [secret, "not-a-token", PASSWORD, access_token, service_secret] {
         assert!(!everything.contains(secret), "the log holds {secret:?}");
     }
 }

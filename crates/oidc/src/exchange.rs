@@ -163,8 +163,14 @@ impl Oidc {
         } else {
             None
         };
-        let response =
-            TokenResponse { access_token, expires_in: lifetime, scope: granted.scope.clone(), id_token, refresh_token };
+        let response = TokenResponse {
+            access_token,
+            expires_in: lifetime,
+            scope: granted.scope.clone(),
+            id_token,
+            refresh_token,
+            subject: Some(user.id.clone()),
+        };
         Ok(Issued { response })
     }
 

@@ -49,6 +49,8 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
     /// With the `offline_access` scope, for clients allowed to refresh.
     pub refresh_token: Option<String>,
+    /// The user the tokens are for; `None` for a client acting for itself.
+    pub subject: Option<String>,
 }
 
 pub(crate) struct TenantKeys {
@@ -307,6 +309,7 @@ impl Oidc {
             scope,
             id_token: None,
             refresh_token: None,
+            subject: None,
         })
     }
 

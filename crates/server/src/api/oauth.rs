@@ -105,7 +105,14 @@ async fn token(
     let grant_type = request.grant_type.chars().take(64).collect::<String>();
     let client_id = request.client.client_id.chars().take(128).collect::<String>();
     let issued = match state.oidc.token(&tenant_id, request).await {
-        Ok(issued) => issued,
+        Ok(issued) => {
+            let details = json!({ "grant_type": grant_type, "scope": issued.scope });
+            let entry = LogEntry::new(&tenant_id, "token.issued", "ok", details)
+                .with_client(Some(client_id))
+                .with_user(issued.subject.clone());
+            state.management.record_decision(&entry).await;
+            issued
+        }
         Err(error) => {
             // A refused token request is a decision admins look for (a replayed code, a
             // reused refresh token); an unknown tenant has no log to write it to.
