@@ -243,6 +243,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), store.clone(), instance_key.clone(), &public_url)
         .with_session_reuse(Arc::new(auth.clone()))
         .with_log(store.clone());
+    let log_queue = management.log_queue().clone();
     let state = AppState::new(management, auth, oidc, http);
     spawn_housekeeping(state.clone());
     if settings.webhook_delivery() {
@@ -261,6 +262,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     print_banner(&public_url, store.backend(), bootstrap.generated_token.as_deref(), configured_token.is_some());
     tracing::info!(backend = store.backend(), "listening on http://{bound}");
     intelliauth_server::serve(listener, app, header_read_timeout, shutdown_signal()).await;
+    log_queue.drained(Duration::from_secs(5)).await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

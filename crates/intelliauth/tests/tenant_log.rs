@@ -306,7 +306,15 @@ async fn admin_changes_token_refusals_executions_and_dead_letters_are_logged() {
     )
     .await;
     assert_eq!(issued.status, StatusCode::OK, "{}", issued.text);
-    let logged = entries(&server, "audit", &format!("type=token.issued&client_id={service_id}")).await;
+    // Written by the batched writer of the token hot path: there within moments.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let logged = loop {
+        let logged = entries(&server, "audit", &format!("type=token.issued&client_id={service_id}")).await;
+        if !logged.is_empty() || std::time::Instant::now() > deadline {
+            break logged;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert_eq!(logged.len(), 1, "{logged:?}");
     assert_eq!(
         (logged[0]["details"]["grant_type"].as_str(), logged[0]["user_id"].as_str()),
@@ -335,4 +343,59 @@ async fn admin_changes_token_refusals_executions_and_dead_letters_are_logged() {
     for secret in [secret, "not-a-token", PASSWORD, access_token, service_secret] {
         assert!(!everything.contains(secret), "the log holds {secret:?}");
     }
+}
+
+/// Tokens issued under concurrency are each an entry once the batches are written, and a
+/// server stopped gracefully writes what it had queued before it exits.
+#[tokio::test]
+async fn concurrent_token_issuance_is_logged_once_per_token_even_across_a_graceful_stop() {
+    let server = Server::start().await;
+    server.tenant("busy", json!({})).await;
+    let service = server
+        .post(
+            "/v1/tenants/busy/applications",
+            json!({ "name": "svc", "client_type": "confidential", "allowed_grants": ["client_credentials"],
+                    "allowed_scopes": ["orders:read"] }),
+        )
+        .await;
+    let (id, secret) = (service.body["client_id"].as_str().unwrap(), service.body["client_secret"].as_str().unwrap());
+    let requests: Vec<_> = (0..60)
+        .map(|_| {
+            let request = server
+                .http
+                .post(server.url("/t/busy/oauth/token"))
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials")]);
+            tokio::spawn(request.send())
+        })
+        .collect();
+    for request in requests {
+        assert_eq!(request.await.unwrap().unwrap().status(), StatusCode::OK);
+    }
+    // A graceful stop (SIGTERM) waits for the queue; the restarted server shows every entry.
+    let mut server = server;
+    assert!(server.terminate(std::time::Duration::from_secs(10)).await.is_some(), "SIGTERM did not stop the server");
+    let server = server.restart(Options::default()).await;
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = String::new();
+    loop {
+        let page = server.get(&format!("/v1/tenants/busy/logs?type=token.issued&limit=50{cursor}")).await;
+        for entry in page.body["data"].as_array().unwrap() {
+            assert!(seen.insert(entry["id"].as_str().unwrap().to_owned()), "an entry listed twice");
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 60, "one entry per issued token");
+    let counts = server.get("/v1/tenants/busy/log-counts").await;
+    let issued: i64 = counts.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "token.issued")
+        .map(|c| c["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(issued, 60, "the rollup counts each once: {}", counts.text);
 }

@@ -62,6 +62,16 @@ impl LogStore for SqlStore {
         }.await)
     }
 
+    async fn append_logs(&self, entries: &[LogEntry]) -> StoreResult<()> {
+        on_pool!(self, pool => async {
+            let mut tx = pool.begin().await.map_err(map_error)?;
+            for entry in entries {
+                append_log!(tx, entry);
+            }
+            tx.commit().await.map_err(map_error)
+        }.await)
+    }
+
     async fn list_log(&self, tenant_id: &str, filter: &LogFilter, page: &PageRequest) -> StoreResult<Vec<LogEntry>> {
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         fetch_all_as!(

@@ -46,6 +46,7 @@ pub struct Management {
     webhooks: WebhookSetup,
     actions: Option<crate::actions::Actions>,
     log: Arc<dyn crate::log::LogStore>,
+    log_queue: crate::log::LogQueue,
 }
 
 impl Management {
@@ -56,7 +57,13 @@ impl Management {
         webhooks: WebhookSetup,
         log: Arc<dyn crate::log::LogStore>,
     ) -> Self {
-        Management { store, auth_store, hasher, webhooks, actions: None, log }
+        let log_queue = crate::log::LogQueue::spawn(log.clone());
+        Management { store, auth_store, hasher, webhooks, actions: None, log, log_queue }
+    }
+
+    /// The batched writer of hot-path decisions (see [`crate::log::LogQueue`]).
+    pub fn log_queue(&self) -> &crate::log::LogQueue {
+        &self.log_queue
     }
 
     pub fn log_store(&self) -> &Arc<dyn crate::log::LogStore> {
