@@ -196,6 +196,29 @@ async fn patching_one_settings_section_keeps_the_others() {
     assert_eq!(patched.body["token_settings"]["refresh_idle_s"], 7200);
 }
 
+/// A patch that is valid on its own but cannot apply to the stored application (schemathesis
+/// found one) is a conflict with its state (RFC 5789 §2.2), naming the clashing field.
+#[tokio::test]
+async fn a_patch_that_clashes_with_the_stored_application_is_a_conflict() {
+    let server = Server::start().await;
+    let service = server
+        .post(
+            "/v1/tenants/default/applications",
+            json!({ "name": "svc", "client_type": "confidential", "allowed_grants": ["client_credentials"] }),
+        )
+        .await;
+    assert_eq!(service.status, StatusCode::CREATED, "{}", service.text);
+    let path = format!("/v1/tenants/default/applications/{}", service.body["client_id"].as_str().unwrap());
+    let grants = json!({ "allowed_grants": ["client_credentials", "authorization_code"] });
+    let clash = server.call(Method::PATCH, &path, Some(grants)).await;
+    let details = clash.assert_error(409, "conflict");
+    assert_eq!(details["fields"]["redirect_uris"][0], "at least one redirect URI is needed for authorization_code");
+    let with_uris = json!({ "allowed_grants": ["client_credentials", "authorization_code"],
+                            "redirect_uris": ["https://svc.example/cb"] });
+    let applied = server.call(Method::PATCH, &path, Some(with_uris)).await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.text);
+}
+
 /// JSON Schema's `integer` includes `594.0`; a client (schemathesis found it) that writes a
 /// whole number with a fraction part has sent a valid integer. `594.5` is not one.
 #[tokio::test]

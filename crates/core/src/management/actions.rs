@@ -182,9 +182,13 @@ impl Management {
                         };
                     }
                     if secrets.len() > MAX_SECRETS {
+                        // Too many only together with the secrets already stored: a
+                        // conflict with the Action's state, not a malformed request.
                         let mut errors = FieldErrors::new();
-                        errors.add("secrets", format!("at most {MAX_SECRETS} secrets"));
-                        errors.into_result()?;
+                        errors.add("secrets", format!("at most {MAX_SECRETS} secrets in all"));
+                        return Err(Error::new(intelliauth_catalogue::Code::Conflict)
+                            .with_message("The change conflicts with the Action's other secrets.")
+                            .with_detail("fields", errors.into_json()));
                     }
                     action.secrets_sealed = actions.seal_secrets(&action.id, &secrets);
                     action.secret_names = secrets.into_keys().collect();

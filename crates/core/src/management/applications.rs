@@ -10,6 +10,7 @@ use crate::page::{Page, PageRequest};
 use crate::ports::StoreError;
 use crate::validate::{check_name, check_redirect_uri, check_scope, FieldErrors};
 use crate::{ids, secret, Error, Result};
+use intelliauth_catalogue::Code;
 
 /// Grants and client type arrive as the client wrote them, so that an unknown value is
 /// reported per field rather than as a parse failure.
@@ -270,6 +271,9 @@ impl Management {
                 if let Some(mfa) = &patch.mfa {
                     application.mfa = mfa.as_deref().and_then(MfaMode::parse);
                 }
+                // A patch valid on its own can still not apply to this application (grants
+                // that need redirect URIs it does not have): a conflict with its state
+                // (RFC 5789 §2.2), with the fields that clash.
                 let mut errors = FieldErrors::new();
                 check_combination(
                     &mut errors,
@@ -277,7 +281,13 @@ impl Management {
                     &application.allowed_grants,
                     &application.redirect_uris,
                 );
-                errors.into_result()
+                if errors.is_empty() {
+                    Ok(())
+                } else {
+                    Err(Error::new(Code::Conflict)
+                        .with_message("The change conflicts with the application's other settings.")
+                        .with_detail("fields", errors.into_json()))
+                }
             },
             |application, version| async move {
                 let updated = Event::application(EventType::ApplicationUpdated, &application);

@@ -236,8 +236,10 @@ fn refine_request(schema: &mut Value) {
                     "refresh_idle_s": lifetime(400 * 86_400) } })
             }
             "min_length" => json!({ "minimum": 1, "maximum": 1024 }),
-            "secrets" => json!({ "type": "object", "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$" },
-                                 "additionalProperties": { "type": "string", "maxLength": 4096, "pattern": NO_NUL } }),
+            "secrets" => {
+                json!({ "type": "object", "maxProperties": 20, "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$" },
+                                 "additionalProperties": { "type": "string", "maxLength": 4096, "pattern": NO_NUL } })
+            }
             "event_types" => {
                 let mut names: Vec<&str> = EventType::ALL.iter().map(|kind| kind.as_str()).collect();
                 names.push("*");
