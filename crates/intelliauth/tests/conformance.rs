@@ -217,6 +217,22 @@ async fn a_patch_that_clashes_with_the_stored_application_is_a_conflict() {
                             "redirect_uris": ["https://svc.example/cb"] });
     let applied = server.call(Method::PATCH, &path, Some(with_uris)).await;
     assert_eq!(applied.status, StatusCode::OK, "{}", applied.text);
+
+    // Keys on a public client clash the same way (creation refuses them outright).
+    let spa = server
+        .post(
+            "/v1/tenants/default/applications",
+            json!({ "name": "spa", "client_type": "public", "redirect_uris": ["https://spa.example/cb"] }),
+        )
+        .await;
+    let spa_path = format!("/v1/tenants/default/applications/{}", spa.body["client_id"].as_str().unwrap());
+    let key = json!({ "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "kid": "k1",
+                      "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" });
+    let keyed = server.call(Method::PATCH, &spa_path, Some(json!({ "jwks": { "keys": [key] } }))).await;
+    assert_eq!(
+        keyed.assert_error(409, "conflict")["fields"]["jwks"][0],
+        "only confidential clients authenticate with keys"
+    );
 }
 
 /// JSON Schema's `integer` includes `594.0`; a client (schemathesis found it) that writes a

@@ -281,6 +281,9 @@ impl Management {
                     &application.allowed_grants,
                     &application.redirect_uris,
                 );
+                if application.client_type == ClientType::Public && application.jwks.is_some() {
+                    errors.add("jwks", "only confidential clients authenticate with keys");
+                }
                 if errors.is_empty() {
                     Ok(())
                 } else {
