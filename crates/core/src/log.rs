@@ -65,7 +65,7 @@ pub struct LogEntry {
     pub id: String,
     pub tenant_id: String,
     pub occurred_at: i64,
-    /// What happened: an event type (`user.login.failed`) or a decision (`user.login.refused`).
+    /// What happened: an event type (`user.login.failed`) or a decision (`token.refused`).
     pub kind: String,
     /// The catalogue code of the outcome, or `ok`.
     pub code: String,
@@ -79,19 +79,14 @@ pub struct LogEntry {
     pub details: Value,
 }
 
-/// Fields of an event's data copied into the entry's columns.
-const USER_ID_FIELDS: [&str; 1] = ["user_id"];
-
 impl LogEntry {
     /// The entry that records `event`, in the current request's context.
     pub fn for_event(event: &Event) -> LogEntry {
         let data = &event.data;
         let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
         // User events carry the user itself (its id is `id`); others name the user.
-        let user_id = USER_ID_FIELDS
-            .iter()
-            .find_map(|key| text(key))
-            .or_else(|| event.kind.as_str().starts_with("user.").then(|| text("id")).flatten());
+        let user_id =
+            text("user_id").or_else(|| event.kind.as_str().starts_with("user.").then(|| text("id")).flatten());
         let client_id = text("client_id");
         let code = text("code").unwrap_or_else(|| "ok".to_owned());
         // The event's id links the entry to the webhook messages the event became.
@@ -137,7 +132,8 @@ impl LogEntry {
         self
     }
 
-    fn at(mut self, occurred_at: i64) -> Self {
+    /// The entry of something that happened at `occurred_at` rather than now.
+    pub fn at(mut self, occurred_at: i64) -> Self {
         self.occurred_at = occurred_at;
         self
     }
@@ -188,10 +184,12 @@ impl Default for LogSettings {
 
 #[async_trait]
 pub trait LogStore: Send + Sync + 'static {
-    /// Appends an entry that records no change of its own (a refused attempt).
-    async fn append_log(&self, entry: &LogEntry) -> StoreResult<()>;
-    /// Appends several such entries in one transaction.
+    /// Appends entries that record no change of their own (a refused attempt, an issued
+    /// token), in one transaction.
     async fn append_logs(&self, entries: &[LogEntry]) -> StoreResult<()>;
+    async fn append_log(&self, entry: &LogEntry) -> StoreResult<()> {
+        self.append_logs(std::slice::from_ref(entry)).await
+    }
     /// Newest first.
     async fn list_log(&self, tenant_id: &str, filter: &LogFilter, page: &PageRequest) -> StoreResult<Vec<LogEntry>>;
     async fn log_entry(&self, tenant_id: &str, id: &str) -> StoreResult<Option<LogEntry>>;
@@ -200,6 +198,14 @@ pub trait LogStore: Send + Sync + 'static {
     /// Deletes at most `batch` of the tenant's entries (and rollup hours) older than
     /// `before`; returns how many entries went.
     async fn prune_log(&self, tenant_id: &str, before: i64, batch: i64) -> StoreResult<u64>;
+}
+
+/// Appends a decision whose caller has already been answered: a failure to write it is
+/// the operator's to see (a warning), not the caller's.
+pub async fn record(store: &dyn LogStore, entry: &LogEntry) {
+    if let Err(error) = store.append_log(entry).await {
+        tracing::warn!(%error, kind = entry.kind, "the tenant log missed a decision");
+    }
 }
 
 /// Entries one batch of [`LogQueue`] writes at most.

@@ -120,9 +120,7 @@ impl Oidc {
     /// Writes a decision to the tenant log; a failure is the operator's to see.
     pub(crate) async fn record(&self, entry: intelliauth_core::log::LogEntry) {
         if let Some(log) = &self.log {
-            if let Err(error) = log.append_log(&entry).await {
-                tracing::warn!(%error, kind = entry.kind, "the tenant log missed a decision");
-            }
+            intelliauth_core::log::record(log.as_ref(), &entry).await;
         }
     }
 

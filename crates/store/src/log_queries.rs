@@ -16,11 +16,6 @@ pub(crate) const COUNT_IN_HOUR: &str = "INSERT INTO tenant_log_hours (tenant_id,
     VALUES ($1, $2, $3, $4, $5, 1)
     ON CONFLICT (tenant_id, hour, type, code, shard) DO UPDATE SET count = tenant_log_hours.count + 1";
 
-/// [`COUNT_IN_HOUR`] for a dead letter, whose tenant is its message's.
-pub(crate) const COUNT_DEAD_LETTER: &str = "INSERT INTO tenant_log_hours (tenant_id, hour, type, code, shard, count)
-    SELECT tenant_id, $1, 'webhook.dead_lettered', $2, $3, 1 FROM webhook_messages WHERE id = $4
-    ON CONFLICT (tenant_id, hour, type, code, shard) DO UPDATE SET count = tenant_log_hours.count + 1";
-
 /// Rows an hour's count is spread over.
 const SHARDS: u64 = 8;
 
@@ -54,14 +49,6 @@ fn count(row: &impl Columns) -> sqlx::Result<LogCount> {
 
 #[async_trait]
 impl LogStore for SqlStore {
-    async fn append_log(&self, entry: &LogEntry) -> StoreResult<()> {
-        on_pool!(self, pool => async {
-            let mut tx = pool.begin().await.map_err(map_error)?;
-            append_log!(tx, entry);
-            tx.commit().await.map_err(map_error)
-        }.await)
-    }
-
     async fn append_logs(&self, entries: &[LogEntry]) -> StoreResult<()> {
         on_pool!(self, pool => async {
             let mut tx = pool.begin().await.map_err(map_error)?;

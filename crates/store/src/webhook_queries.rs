@@ -285,13 +285,15 @@ impl WebhookStore for SqlStore {
         };
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.map_err(map_error)?;
-            let held = sqlx::query(
+            // The message's tenant comes back for the dead letter's log entry.
+            let tenant: Option<(String,)> = sqlx::query_as(
                 "UPDATE webhook_messages SET status = $1, next_attempt_at = $2, finished_at = $3, last_outcome = $4,
                  attempts = attempts + 1, cycle_attempts = cycle_attempts + 1, lease_owner = NULL, lease_until = NULL
-                 WHERE id = $5 AND lease_owner = $6")
+                 WHERE id = $5 AND lease_owner = $6 RETURNING tenant_id")
                 .bind(status).bind(next_attempt_at).bind(finished_at).bind(outcome)
                 .bind(&attempt.message_id).bind(lease_owner)
-                .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
+                .fetch_optional(&mut *tx).await.map_err(map_error)?;
+            let held = tenant.is_some();
             if held {
                 sqlx::query(
                     "INSERT INTO webhook_attempts (id, message_id, number, started_at, latency_ms, outcome, http_status,
@@ -301,21 +303,13 @@ impl WebhookStore for SqlStore {
                     .bind(&attempt.response_excerpt).bind(&attempt.error).bind(&attempt.node)
                     .execute(&mut *tx).await.map_err(map_error)?;
             }
-            if held && matches!(next, NextStep::Dead) {
+            if let (Some((tenant_id,)), NextStep::Dead) = (&tenant, next) {
                 // The dead letter is an entry of its tenant's log, with the message it names.
                 let details = serde_json::json!({ "message_id": attempt.message_id, "attempts": attempt.number,
                                                   "last_outcome": attempt.outcome });
-                let at = attempt.started_at + attempt.latency_ms;
-                sqlx::query(
-                    "INSERT INTO tenant_log (id, tenant_id, occurred_at, type, code, details)
-                     SELECT $1, tenant_id, $2, 'webhook.dead_lettered', $3, $4 FROM webhook_messages WHERE id = $5")
-                    .bind(intelliauth_core::ids::new_id("log")).bind(at).bind(DLQ_MAX_ATTEMPTS).bind(details.to_string())
-                    .bind(&attempt.message_id)
-                    .execute(&mut *tx).await.map_err(map_error)?;
-                sqlx::query(crate::log_queries::COUNT_DEAD_LETTER)
-                    .bind(at - at.rem_euclid(intelliauth_core::log::HOUR_MS)).bind(DLQ_MAX_ATTEMPTS)
-                    .bind(crate::log_queries::shard()).bind(&attempt.message_id)
-                    .execute(&mut *tx).await.map_err(map_error)?;
+                let entry = intelliauth_core::log::LogEntry::new(tenant_id, "webhook.dead_lettered", DLQ_MAX_ATTEMPTS, details)
+                    .at(attempt.started_at + attempt.latency_ms);
+                append_log!(tx, &entry);
             }
             tx.commit().await.map_err(map_error)?;
             Ok::<_, StoreError>(held)

@@ -111,8 +111,8 @@ impl Execution {
             "action_version": self.action_version, "trigger": self.trigger.as_str(), "test": self.test,
         });
         let mut entry = crate::log::LogEntry::new(&self.tenant_id, "action.executed", code, details)
-            .with_user(self.user_id.clone());
-        entry.occurred_at = self.created_at;
+            .with_user(self.user_id.clone())
+            .at(self.created_at);
         if self.request_id.is_some() {
             entry.request_id = self.request_id.clone();
         }

@@ -37,7 +37,6 @@ fn seconds_until(deadline_ms: i64, now: i64) -> u64 {
     ((deadline_ms - now).max(0) as u64).div_ceil(1000).max(1)
 }
 
-/// `account_locked` with the seconds to wait, if the account is locked at `now`.
 /// `account_locked` for an attempt the store refused to admit. Refused before any lock
 /// exists (attempts in flight fill the threshold), the lock those attempts are about to
 /// cause is the wait to expect.
@@ -46,6 +45,7 @@ pub(super) fn refused_attempt(locked_until: i64, policy: FailurePolicy) -> Error
     Error::new(Code::AccountLocked).with_retry_after(seconds_until(until, policy.now))
 }
 
+/// `account_locked` with the seconds to wait, if the account is locked at `now`.
 pub(super) fn locked_out(user: &User, now: i64) -> Option<Error> {
     (user.lockout.locked_until > now)
         .then(|| Error::new(Code::AccountLocked).with_retry_after(seconds_until(user.lockout.locked_until, now)))

@@ -1,6 +1,8 @@
 //! Reading the tenant log: entries, one request's whole trace, counts for charts, and
 //! pruning past each tenant's retention.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::Management;
@@ -106,16 +108,13 @@ impl Management {
         self.tenant(tenant_id).await?;
         let hours = self.log.hourly_counts(tenant_id, from, to).await?;
         let width = bucket.width_ms();
-        let mut counts: Vec<LogCount> = Vec::new();
+        // Keyed and so ordered by bucket, type and code; a day sums its hours.
+        let mut counts: BTreeMap<(i64, String, String), i64> = BTreeMap::new();
         for hour in hours {
             let start = hour.bucket - hour.bucket.rem_euclid(width);
-            match counts.iter_mut().find(|c| c.bucket == start && c.kind == hour.kind && c.code == hour.code) {
-                Some(count) => count.count += hour.count,
-                None => counts.push(LogCount { bucket: start, ..hour }),
-            }
+            *counts.entry((start, hour.kind, hour.code)).or_default() += hour.count;
         }
-        counts.sort_by(|a, b| (a.bucket, &a.kind, &a.code).cmp(&(b.bucket, &b.kind, &b.code)));
-        Ok(counts)
+        Ok(counts.into_iter().map(|((bucket, kind, code), count)| LogCount { bucket, kind, code, count }).collect())
     }
 
     /// Records an admin change once it has committed. A change that raises events is
@@ -129,9 +128,7 @@ impl Management {
     /// Records a decision that changed nothing (a refused token request); a failure to
     /// write it is the operator's to see, not the caller's.
     pub async fn record_decision(&self, entry: &LogEntry) {
-        if let Err(error) = self.log.append_log(entry).await {
-            tracing::warn!(%error, kind = entry.kind, "the tenant log missed a decision");
-        }
+        crate::log::record(self.log.as_ref(), entry).await;
     }
 
     /// Deletes each tenant's entries older than its retention, a batch at a time.

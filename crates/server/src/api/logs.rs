@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use super::actions::ExecutionView;
 use super::views::{list, ListView};
-use super::webhooks::{AttemptView, MessageView};
+use super::webhooks::MessageView;
 use crate::error::ApiResult;
 use crate::extract::{Caller, Pagination};
 use crate::state::AppState;
@@ -207,15 +207,8 @@ pub async fn trace(
     if trace.entries.is_empty() && trace.executions.is_empty() {
         return Err(Error::not_found("request").into());
     }
-    let webhook_messages = trace
-        .deliveries
-        .iter()
-        .map(|(message, attempts)| {
-            let mut view = MessageView::from(message);
-            view.attempt_log = Some(attempts.iter().map(AttemptView::from).collect());
-            view
-        })
-        .collect();
+    let webhook_messages =
+        trace.deliveries.iter().map(|(message, attempts)| MessageView::with_attempts(message, attempts)).collect();
     Ok(Json(TraceView {
         request_id,
         entries: trace.entries.iter().map(LogEntryView::from).collect(),

@@ -78,7 +78,17 @@ pub struct MessageView {
     created_at: String,
     finished_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) attempt_log: Option<Vec<AttemptView>>,
+    attempt_log: Option<Vec<AttemptView>>,
+}
+
+impl MessageView {
+    /// The message with its attempt log, oldest attempt first.
+    pub fn with_attempts(message: &Message, attempts: &[Attempt]) -> Self {
+        MessageView {
+            attempt_log: Some(attempts.iter().map(AttemptView::from).collect()),
+            ..MessageView::from(message)
+        }
+    }
 }
 
 impl From<&Message> for MessageView {
@@ -317,9 +327,7 @@ pub async fn message(
 ) -> ApiResult<Json<MessageView>> {
     caller.require_in(Scope::WebhooksRead, &tenant_id)?;
     let (message, attempts) = state.management.message_with_attempts(&tenant_id, &id).await?;
-    let mut view = MessageView::from(&message);
-    view.attempt_log = Some(attempts.iter().map(AttemptView::from).collect());
-    Ok(Json(view))
+    Ok(Json(MessageView::with_attempts(&message, &attempts)))
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/webhooks/messages/{message_id}/replay", tag = "webhooks",
