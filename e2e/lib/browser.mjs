@@ -1,6 +1,7 @@
 // Debian's Chromium driven by playwright-core, headless, with screenshots kept as artifacts.
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,4 +26,18 @@ export async function expectCopy(assert, page, catalogue, code) {
   const text = (await alert.textContent()).trim();
   assert.equal(text, catalogue[code].message, `${code} shows the catalogue copy`);
   return text;
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/// Runs axe-core (WCAG 2.1 A/AA and best practices) on the page and asserts no violation.
+/// The page's context must be created with `bypassCSP: true`: axe is injected as a script.
+export async function expectAccessible(assert, page, label) {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+  }));
+  const found = result.violations.map((violation) =>
+    `${violation.id}: ${violation.help} — ${violation.nodes.map((node) => node.target.join(' ')).slice(0, 5).join(' | ')}`);
+  assert.deepEqual(found, [], `${label}: axe-core violations`);
 }

@@ -7,6 +7,7 @@
 
 pub mod actions;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod events;
 pub mod ids;

@@ -244,7 +244,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .with_session_reuse(Arc::new(auth.clone()))
         .with_log(store.clone());
     let log_queue = management.log_queue().clone();
-    let state = AppState::new(management, auth, oidc, http);
+    let state = AppState::new(management, auth, oidc, http).with_cookie_key(instance_key.clone());
     spawn_housekeeping(state.clone());
     if settings.webhook_delivery() {
         let metrics = state.metrics.clone();
@@ -312,6 +312,7 @@ fn spawn_housekeeping(state: AppState) {
 /// bootstrap token goes to the terminal once, never to the log.
 fn print_banner(public_url: &str, backend: &str, generated_token: Option<&str>, configured: bool) {
     println!("IntelliAuth is running on {public_url} ({backend})");
+    println!("  admin console    {public_url}/console");
     println!("  sign-in pages    {public_url}/t/default/login   (JSON flow API under /t/default/api/)");
     println!("  management API   {public_url}/v1/tenants/default/users");
     println!("  API reference    {public_url}/v1/openapi.json");
@@ -323,6 +324,10 @@ fn print_banner(public_url: &str, backend: &str, generated_token: Option<&str>, 
             println!("Bootstrap management token (shown once; only its hash is stored):");
             println!("  {token}");
             println!("  curl -H 'Authorization: Bearer {token}' {public_url}/v1/tenants");
+            println!(
+                "First admin: open {public_url}/console, choose \"Create the first admin\", paste this token \
+                 and pick an email and password; then sign in with them."
+            );
         }
         None if configured => println!("Management token: the value of INTELLIAUTH_BOOTSTRAP_TOKEN."),
         None => println!(

@@ -136,7 +136,7 @@ impl Oidc {
         self.tenant(tenant_id).await?;
         let issuer = self.issuer(tenant_id);
         let client_id = params.client_id.clone().unwrap_or_default();
-        let application = match self.store.get_application(tenant_id, &client_id).await? {
+        let application = match self.application(tenant_id, &client_id).await? {
             Some(application) if client_id.len() <= 128 => application,
             _ => return Ok(Outcome::ErrorPage(Error::new(Code::InvalidClient).oauth("invalid_client"))),
         };

@@ -27,11 +27,8 @@ impl Oidc {
         if credentials.client_id.is_empty() || credentials.client_id.len() > 128 {
             return Err(invalid_client(&issuer));
         }
-        let application = self
-            .store
-            .get_application(tenant_id, &credentials.client_id)
-            .await?
-            .ok_or_else(|| invalid_client(&issuer))?;
+        let application =
+            self.application(tenant_id, &credentials.client_id).await?.ok_or_else(|| invalid_client(&issuer))?;
         let proven = match (credentials.method, application.client_type) {
             (Method::Basic | Method::Post, ClientType::Confidential) => {
                 match (&application.secret_digest, &credentials.secret) {

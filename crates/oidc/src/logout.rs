@@ -55,7 +55,7 @@ impl Oidc {
         };
         let invalid = || Error::new(Code::InvalidRedirectUri).with_detail("post_logout_redirect_uri", uri);
         let client_id = client_id.ok_or_else(invalid)?;
-        let application = self.store.get_application(tenant_id, &client_id).await?.ok_or_else(invalid)?;
+        let application = self.application(tenant_id, &client_id).await?.ok_or_else(invalid)?;
         if !application.post_logout_redirect_uris.iter().any(|registered| registered == uri) {
             return Err(invalid());
         }

@@ -129,6 +129,16 @@ impl Oidc {
         format!("{}/t/{tenant_id}", self.public_url)
     }
 
+    /// A stored application, or the built-in admin console.
+    pub(crate) async fn application(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+    ) -> intelliauth_core::ports::StoreResult<Option<intelliauth_core::model::Application>> {
+        let stored = self.store.get_application(tenant_id, client_id);
+        intelliauth_core::console::application_or_console(tenant_id, client_id, &self.public_url, stored).await
+    }
+
     pub(crate) async fn tenant(&self, tenant_id: &str) -> Result<Tenant> {
         self.store.get_tenant(tenant_id).await?.ok_or_else(|| Error::not_found("tenant"))
     }

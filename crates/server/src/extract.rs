@@ -455,7 +455,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// A tenant admin's access token: genuine, unexpired, from an admin who may still sign in.
-async fn admin_caller(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+pub(crate) async fn admin_caller(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let invalid = || Error::unauthenticated("invalid_credential", "The access token is not valid");
     let tenant_id = state.oidc.token_tenant(token).ok_or_else(invalid)?;
     let claims = state.oidc.verify_access_token(&tenant_id, token).await?;

@@ -4,6 +4,7 @@
 
 pub mod api;
 mod client_ip;
+mod console;
 mod cors;
 mod docs;
 mod door;
@@ -21,7 +22,7 @@ mod state;
 
 use std::any::Any;
 
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn_with_state, map_request_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -42,17 +43,21 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .merge(api::routes())
         .merge(pages::routes())
+        .merge(console::routes())
         .merge(docs::routes());
     if state.settings.fault_injection {
         router = router.merge(fault::routes());
     }
-    router
+    let routed = router
         .fallback(not_found)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.clone(), observe::observe))
         // Outside `observe`, so error responses it renders carry the CORS headers too.
         .layer(from_fn_with_state(state.clone(), cors::cors))
-        .with_state(state)
+        .with_state(state.clone());
+    // The console's API calls are rewritten to the management routes before routing, so
+    // the router around `routed` has no routes of its own.
+    Router::new().fallback_service(routed).layer(map_request_with_state(state, console::gateway::rewrite))
 }
 
 async fn not_found() -> ApiError {

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use intelliauth_core::sealed::InstanceKey;
 use intelliauth_core::{Auth, Management};
 use intelliauth_oidc::Oidc;
 
@@ -51,6 +52,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The origins SPAs may call the token endpoints from, per tenant.
     pub allowed_origins: crate::cors::AllowedOrigins,
+    /// Seals the admin console's cookies. The binary passes the instance key so they
+    /// survive a restart and are read by every node; a fresh random key otherwise.
+    pub cookie_key: InstanceKey,
 }
 
 impl AppState {
@@ -64,6 +68,13 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             allowed_origins: Default::default(),
             settings: Arc::new(settings),
+            cookie_key: InstanceKey::generate(),
         }
+    }
+
+    /// Seals console cookies with `key` (the instance key).
+    pub fn with_cookie_key(mut self, key: InstanceKey) -> Self {
+        self.cookie_key = key;
+        self
     }
 }

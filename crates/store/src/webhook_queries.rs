@@ -303,6 +303,16 @@ impl WebhookStore for SqlStore {
                     .bind(&attempt.response_excerpt).bind(&attempt.error).bind(&attempt.node)
                     .execute(&mut *tx).await.map_err(map_error)?;
             }
+            if let Some((tenant_id,)) = &tenant {
+                // Counted for the console's charts (deliveries by observation), without a log row each.
+                sqlx::query(crate::log_queries::COUNT_IN_HOUR)
+                    .bind(tenant_id)
+                    .bind(attempt.started_at - attempt.started_at.rem_euclid(intelliauth_core::log::HOUR_MS))
+                    .bind("webhook.attempt")
+                    .bind(&attempt.outcome)
+                    .bind(crate::log_queries::shard())
+                    .execute(&mut *tx).await.map_err(map_error)?;
+            }
             if let (Some((tenant_id,)), NextStep::Dead) = (&tenant, next) {
                 // The dead letter is an entry of its tenant's log, with the message it names.
                 let details = serde_json::json!({ "message_id": attempt.message_id, "attempts": attempt.number,
@@ -330,7 +340,8 @@ impl WebhookStore for SqlStore {
             sqlx::query(
                 "SELECT * FROM webhook_messages WHERE tenant_id = $1
                  AND ($2 = '' OR subscription_id = $2) AND ($3 = '' OR status = $3) AND ($4 = '' OR event_type = $4)
-                 AND ($5 = '' OR id < $5) AND ($7 = '' OR event_id = $7) ORDER BY id DESC LIMIT $6"
+                 AND ($5 = '' OR id < $5) AND ($7 = '' OR event_id = $7) AND ($8 = '' OR last_outcome = $8)
+                 ORDER BY id DESC LIMIT $6"
             )
             .bind(tenant_id)
             .bind(subscription_id.unwrap_or(""))
@@ -339,6 +350,7 @@ impl WebhookStore for SqlStore {
             .bind(page.after.as_deref().unwrap_or(""))
             .bind(i64::from(page.limit))
             .bind(filter.event_id.as_deref().unwrap_or(""))
+            .bind(filter.outcome.as_deref().unwrap_or(""))
         )
     }
 

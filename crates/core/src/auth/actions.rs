@@ -55,7 +55,8 @@ impl Auth {
         };
         let params: Value = serde_json::from_str(&params).unwrap_or_default();
         let Some(client_id) = params["client_id"].as_str() else { return Ok(None) };
-        Ok(self.store.get_application(&flow.tenant_id, client_id).await?)
+        let stored = self.store.get_application(&flow.tenant_id, client_id);
+        Ok(crate::console::application_or_console(&flow.tenant_id, client_id, &self.public_url, stored).await?)
     }
 
     /// The trigger's enabled Actions; none when the instance runs no Actions.

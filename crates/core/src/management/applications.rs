@@ -303,6 +303,34 @@ impl Management {
         .await
     }
 
+    /// Gives a confidential client a new secret, returned once; the old one stops working
+    /// at once (a client secret has no overlap: the admin rotates when the app is ready).
+    pub async fn rotate_application_secret(&self, tenant_id: &str, id: &str) -> Result<(Application, String)> {
+        self.tenant(tenant_id).await?;
+        let client_secret = secret::generate("ias_");
+        let digest = secret::digest(&client_secret);
+        let application = versioned::update(
+            "application",
+            None,
+            || async { Ok(self.store.get_application(tenant_id, id).await?) },
+            |application: &mut Application| {
+                if application.client_type != ClientType::Confidential {
+                    return Err(Error::new(Code::Conflict)
+                        .with_message("A public client has no secret to rotate.")
+                        .with_detail("client_type", "public"));
+                }
+                application.secret_digest = Some(digest.clone());
+                Ok(())
+            },
+            |application, version| async move {
+                let updated = Event::application(EventType::ApplicationUpdated, &application);
+                Ok(self.store.update_application(&application, version, &[updated]).await?.then_some(application))
+            },
+        )
+        .await?;
+        Ok((application, client_secret))
+    }
+
     pub async fn delete_application(&self, tenant_id: &str, id: &str, if_match: Option<&IfMatch>) -> Result<()> {
         versioned::delete(
             "application",

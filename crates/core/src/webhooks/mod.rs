@@ -158,6 +158,8 @@ pub struct MessageFilter {
     pub event_type: Option<String>,
     /// The messages of one event (a request's trace).
     pub event_id: Option<String>,
+    /// Messages whose latest attempt was observed so (`receiver_5xx`, `delivered`, …).
+    pub outcome: Option<String>,
 }
 
 /// Queue figures for metrics.

@@ -159,3 +159,20 @@ pub async fn delete(
     state.management.delete_application(&tenant_id, &id, if_match.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[utoipa::path(post, path = "/v1/tenants/{tenant_id}/applications/{application_id}/rotate-secret", tag = "applications",
+    params(("tenant_id" = String, Path), ("application_id" = String, Path)),
+    responses((status = 200, body = ApplicationView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = ["applications:write"])))]
+/// A new client secret for a confidential client, in `client_secret` of this answer only;
+/// the old secret stops working at once. Needs a recent multi-factor sign-in from an admin.
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    caller.require_in(Scope::ApplicationsWrite, &tenant_id)?;
+    caller.require_step_up()?;
+    let (application, secret) = state.management.rotate_application_secret(&tenant_id, &id).await?;
+    Ok(resource(StatusCode::OK, &application.meta, ApplicationView::new(&application, Some(secret))))
+}

@@ -62,6 +62,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/tenants/{tenant_id}/applications/{application_id}",
             get(applications::get).patch(applications::update).delete(applications::delete),
         )
+        .route("/v1/tenants/{tenant_id}/applications/{application_id}/rotate-secret", post(applications::rotate_secret))
         .route("/v1/credentials", get(credentials::list_all).post(credentials::create))
         .route("/v1/credentials/{credential_id}", axum::routing::delete(credentials::delete))
         .route("/v1/tenants/{tenant_id}/actions", get(actions::list_all).post(actions::create))

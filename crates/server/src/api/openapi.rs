@@ -109,7 +109,7 @@ impl Modify for Conformance {
         tenants::create, tenants::get, tenants::list_all, tenants::update, tenants::delete,
         users::create, users::get, users::list_all, users::update, users::delete, users::unlock,
         users::sessions, users::revoke_session, users::revoke_all_sessions,
-        applications::create, applications::get, applications::list_all, applications::update, applications::delete,
+        applications::create, applications::get, applications::list_all, applications::update, applications::delete, applications::rotate_secret,
         credentials::create, credentials::list_all, credentials::delete,
         webhooks::event_types, webhooks::create, webhooks::list_all, webhooks::get, webhooks::update, webhooks::delete,
         webhooks::rotate_secret, webhooks::send_test, webhooks::messages, webhooks::message, webhooks::replay,

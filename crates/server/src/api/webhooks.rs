@@ -287,7 +287,7 @@ pub async fn send_test(
     Ok((StatusCode::ACCEPTED, Json(json!({ "event_id": event.id, "message_id": message_id }))))
 }
 
-/// `status` and `event_type` query filters.
+/// `status`, `event_type` and `outcome` query filters.
 fn message_filter(params: &std::collections::HashMap<String, String>) -> ApiResult<MessageFilter> {
     let mut errors = FieldErrors::new();
     let status = params.get("status").and_then(|status| {
@@ -298,12 +298,19 @@ fn message_filter(params: &std::collections::HashMap<String, String>) -> ApiResu
         parsed
     });
     errors.into_result()?;
-    Ok(MessageFilter { status, event_type: params.get("event_type").cloned(), event_id: None })
+    Ok(MessageFilter {
+        status,
+        event_type: params.get("event_type").cloned(),
+        event_id: None,
+        outcome: params.get("outcome").cloned(),
+    })
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}/messages", tag = "webhooks",
     params(("tenant_id" = String, Path), ("subscription_id" = String, Path), ("status" = Option<String>, Query),
-        ("event_type" = Option<String>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+        ("event_type" = Option<String>, Query),
+        ("outcome" = Option<String>, Query, description = "The observation of the latest attempt: `receiver_5xx`, `delivered`, …"),
+        ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListView<MessageView>)), security(("bearer" = ["webhooks:read"])))]
 pub async fn messages(
     State(state): State<AppState>,
@@ -358,6 +365,7 @@ pub async fn dead_letters(
         status: Some(MessageStatus::Dead),
         event_type: pagination.params.get("event_type").cloned(),
         event_id: None,
+        outcome: None,
     };
     let page = state.management.subscription_messages(&tenant_id, None, filter, pagination.page).await?;
     Ok(list::<_, MessageView>(page))

@@ -36,7 +36,12 @@ pub fn set(
     value: &str,
     max_age_s: Option<u64>,
 ) {
-    let mut cookie = format!("{name}={value}; Path=/t/{tenant_id}; HttpOnly; SameSite=Lax");
+    set_at(headers, public_url, &format!("/t/{tenant_id}"), name, value, max_age_s);
+}
+
+/// Adds a `Set-Cookie` scoped to `path`; `max_age_s: Some(0)` deletes the cookie.
+pub fn set_at(headers: &mut HeaderMap, public_url: &str, path: &str, name: &str, value: &str, max_age_s: Option<u64>) {
+    let mut cookie = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax");
     if let Some(age) = max_age_s {
         cookie.push_str(&format!("; Max-Age={age}"));
     }

@@ -3,8 +3,8 @@
 //! API; each failure shows the catalogue's copy for its code.
 
 mod account;
-mod cookies;
-mod html;
+pub(crate) mod cookies;
+pub(crate) mod html;
 mod mfa;
 mod oauth;
 
@@ -209,6 +209,24 @@ fn login_body(tenant: &Tenant, form: &LoginForm<'_>, before: &str, extra: &str) 
         t = escape(&tenant.id),
         f = escape(form.flow_id),
     )
+}
+
+/// The sign-in page as `tenant` (with a theme not yet saved) would show it, for the
+/// console's live preview: the real renderer, a form that goes nowhere, framable only by
+/// the console's own origin.
+pub(crate) fn login_preview(tenant: &Tenant) -> Response {
+    let form = LoginForm { flow_id: "preview", csrf: "preview", email: "" };
+    let mut response = respond(StatusCode::OK, page(tenant, "Sign in", &login_body(tenant, &form, "", "")), None, None);
+    let headers = response.headers_mut();
+    headers.remove(header::X_FRAME_OPTIONS);
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action 'none'; \
+             frame-ancestors 'self'; base-uri 'none'",
+        ),
+    );
+    response
 }
 
 async fn login_page(
