@@ -295,6 +295,11 @@ test('a dead letter replayed from the feed is delivered, with the troubleshootin
       assert.ok(Date.now() < until, 'the replayed message is delivered');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    // Both attempts are counted for the dashboard's deliveries chart.
+    const hour = new Date(Date.now() - 3600e3).toISOString();
+    const counts = (await server.api('GET', `/v1/tenants/c-hooks/log-counts?bucket=hour&from=${hour}`)).body.data;
+    const attempts = Object.fromEntries(counts.filter((c) => c.type === 'webhook.attempt').map((c) => [c.code, c.count]));
+    assert.deepEqual(attempts, { receiver_5xx: 1, delivered: 1 });
   } finally {
     await context.close();
   }
