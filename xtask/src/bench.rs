@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: a release server under load from `wrk`, figures into bench/RESULTS.md.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -15,8 +15,8 @@ const CONNECTIONS: &str = "32";
 const THREADS: &str = "2";
 
 #[derive(Clone)]
-struct Figures {
-    requests_per_second: f64,
+pub(crate) struct Figures {
+    pub(crate) requests_per_second: f64,
     p50: String,
     p99: String,
 }
@@ -28,7 +28,7 @@ struct Row {
 }
 
 /// A release server on a random port; killed on drop.
-struct BenchServer {
+pub(crate) struct BenchServer {
     child: Child,
     base: String,
     token: String,
@@ -43,7 +43,7 @@ impl Drop for BenchServer {
     }
 }
 
-fn ensure_wrk() -> Result<(), String> {
+pub(crate) fn ensure_wrk() -> Result<(), String> {
     if Command::new("wrk").arg("--version").output().is_ok() {
         return Ok(());
     }
@@ -52,13 +52,19 @@ fn ensure_wrk() -> Result<(), String> {
     run_command(Command::new("apt-get").args(["install", "-y", "-qq", "wrk"]))
 }
 
-fn start_server(database_url: Option<&str>) -> Result<BenchServer, String> {
-    let data_dir = std::env::temp_dir().join(format!("intelliauth-bench-{}", std::process::id()));
+pub(crate) fn start_server(binary: &Path, database_url: Option<&str>) -> Result<BenchServer, String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    let data_dir = std::env::temp_dir().join(format!(
+        "intelliauth-bench-{}-{}",
+        std::process::id(),
+        STARTED.fetch_add(1, Ordering::Relaxed)
+    ));
     let token = format!(
         "iam_bench{:032x}",
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
     );
-    let mut command = Command::new(target_dir().join("release/intelliauth"));
+    let mut command = Command::new(binary);
     command
         .args(["serve", "--bind", "127.0.0.1:0", "--rate-limit-ip-per-s", "0", "--rate-limit-credential-per-s", "0"])
         // The webhook figures use a receiver on this machine.
@@ -127,7 +133,7 @@ fn wrk(url: &str, extra: &[String]) -> Result<Figures, String> {
 }
 
 /// Load on the token endpoint: a confidential client asking for client-credentials tokens.
-fn client_credentials(server: &BenchServer) -> Result<Figures, String> {
+pub(crate) fn client_credentials(server: &BenchServer) -> Result<Figures, String> {
     let created = curl_json(
         server,
         "POST",
@@ -156,8 +162,8 @@ fn client_credentials(server: &BenchServer) -> Result<Figures, String> {
 type LoadRun<'a> = Box<dyn Fn() -> crate::sign_in_load::LoadFigures + 'a>;
 
 /// Concurrent loops for the chained flows: enough to keep every core busy.
-const SIGN_IN_USERS: usize = 8;
-const LOAD_DURATION: Duration = Duration::from_secs(10);
+pub(crate) const SIGN_IN_USERS: usize = 8;
+pub(crate) const LOAD_DURATION: Duration = Duration::from_secs(10);
 
 /// Test events queued while the subscription is disabled, then drained.
 const WEBHOOK_BACKLOG: usize = 2000;
@@ -223,11 +229,13 @@ fn action_overhead(
     })
 }
 
-fn bench_backend(backend: &'static str, database_url: Option<&str>, results: &mut Results) -> Result<(), String> {
-    let server = start_server(database_url)?;
-    let rows = &mut results.rows;
+/// The fixtures every load needs: the account sign-ins use (its lockout threshold raised,
+/// since every virtual user signs in to it at once and a burst past the threshold is
+/// refused unchecked) and a first-party SPA; returns the user's id, the server's address
+/// and the SPA's client id.
+pub(crate) fn prepare(server: &BenchServer) -> Result<(String, String, String), String> {
     let created = curl_json(
-        &server,
+        server,
         "POST",
         "/v1/tenants/default/users",
         r#"{"email":"bench@example.com","password":"correct horse battery"}"#,
@@ -236,12 +244,33 @@ fn bench_backend(backend: &'static str, database_url: Option<&str>, results: &mu
         .split("\"id\":\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
-        .ok_or(format!("create user failed: {created}"))?;
-    // Every virtual user signs in to this one account at once; past the lockout threshold
-    // concurrent attempts are refused unchecked (a burst is indistinguishable from guessing),
-    // so the threshold is raised for the load.
-    curl_json(&server, "PATCH", "/v1/tenants/default", r#"{"settings":{"sign_in":{"lockout_threshold":100000}}}"#)?;
+        .ok_or(format!("create user failed: {created}"))?
+        .to_owned();
+    curl_json(server, "PATCH", "/v1/tenants/default", r#"{"settings":{"sign_in":{"lockout_threshold":100000}}}"#)?;
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let spa = curl_json(
+        server,
+        "POST",
+        "/v1/tenants/default/applications",
+        &format!(
+            r#"{{"name":"bench-spa","client_type":"public","first_party":true,"redirect_uris":["{}"]}}"#,
+            crate::sign_in_load::REDIRECT
+        ),
+    )?;
+    let spa_id = spa
+        .split("\"client_id\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or(format!("creating the bench SPA failed: {spa}"))?
+        .to_owned();
     std::thread::sleep(Duration::from_millis(200));
+    Ok((id, address, spa_id))
+}
+
+fn bench_backend(backend: &'static str, database_url: Option<&str>, results: &mut Results) -> Result<(), String> {
+    let server = start_server(&target_dir().join("release/intelliauth"), database_url)?;
+    let (id, address, spa_id) = prepare(&server)?;
+    let rows = &mut results.rows;
     eprintln!("{backend}: /healthz");
     rows.push(Row {
         backend,
@@ -261,22 +290,6 @@ fn bench_backend(backend: &'static str, database_url: Option<&str>, results: &mu
         endpoint: "POST /t/default/oauth/token (client_credentials)",
         figures: client_credentials(&server)?,
     });
-    let address = server.base.trim_start_matches("http://").to_owned();
-    let spa = curl_json(
-        &server,
-        "POST",
-        "/v1/tenants/default/applications",
-        &format!(
-            r#"{{"name":"bench-spa","client_type":"public","first_party":true,"redirect_uris":["{}"]}}"#,
-            crate::sign_in_load::REDIRECT
-        ),
-    )?;
-    let spa_id = spa
-        .split("\"client_id\":\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .ok_or(format!("creating the bench SPA failed: {spa}"))?
-        .to_owned();
     let runs: [(&'static str, LoadRun); 4] = [
         (
             "sign-in: start flow + password (JSON API)",
@@ -332,7 +345,7 @@ fn release_hash_time() -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(hash_ms / 1e3))
 }
 
-fn psql(url: &str, sql: &str) -> Result<(), String> {
+pub(crate) fn psql(url: &str, sql: &str) -> Result<(), String> {
     run_command(Command::new("psql").arg(url).args(["-q", "-v", "ON_ERROR_STOP=1", "-c", sql]).stdout(Stdio::null()))
 }
 
@@ -451,7 +464,10 @@ fn report(results: &Results, date: &str, hash_time: Duration) -> String {
     out
 }
 
-pub fn run(_args: &[String]) -> Result<(), String> {
+pub fn run(args: &[String]) -> Result<(), String> {
+    if args.iter().any(|arg| arg == "--log-cost") {
+        return crate::log_cost::run();
+    }
     ensure_wrk()?;
     run_command(cargo().args(["build", "--release", "-p", "intelliauth"]))?;
     let mut results = Results { rows: Vec::new(), webhooks: Vec::new(), actions: Vec::new() };
@@ -476,8 +492,13 @@ pub fn run(_args: &[String]) -> Result<(), String> {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
-    let report = report(&results, &date, release_hash_time()?);
+    let mut report = report(&results, &date, release_hash_time()?);
     let path = workspace_root().join("bench/RESULTS.md");
+    // The log-cost section comes from its own A/B run; a full run keeps it.
+    let existing = std::fs::read_to_string(&path).unwrap_or_default();
+    if let Some(section) = crate::log_cost::existing_section(&existing) {
+        report = crate::log_cost::replace_section(&report, section);
+    }
     std::fs::create_dir_all(path.parent().unwrap()).map_err(|e| e.to_string())?;
     std::fs::write(&path, &report).map_err(|e| e.to_string())?;
     println!("{report}");

@@ -1,6 +1,7 @@
 //! Project automation: `cargo xtask test | gen | bench`.
 
 mod bench;
+mod log_cost;
 mod sign_in_load;
 mod webhook_load;
 
@@ -42,7 +43,8 @@ commands:
           integration suite and the browser tests again on PostgreSQL when
           INTELLIAUTH_TEST_DATABASE_URL is set
   gen     write the SDK's code union and the docs' error index from the catalogue
-  bench   load-test a release build and write bench/RESULTS.md";
+  bench   load-test a release build and write bench/RESULTS.md; with --log-cost, measure
+          the tenant log's cost on the hot paths instead (this commit with and without it)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

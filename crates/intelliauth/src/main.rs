@@ -329,7 +329,10 @@ fn print_banner(public_url: &str, backend: &str, generated_token: Option<&str>, 
                  and pick an email and password; then sign in with them."
             );
         }
-        None if configured => println!("Management token: the value of INTELLIAUTH_BOOTSTRAP_TOKEN."),
+        None if configured => {
+            println!("Management token: the value of INTELLIAUTH_BOOTSTRAP_TOKEN.");
+            println!("First admin: open {public_url}/console and choose \"Create the first admin\" with that token.");
+        }
         None => println!(
             "Management token: the one printed on first start (set INTELLIAUTH_BOOTSTRAP_TOKEN=iam_… to choose your own)."
         ),

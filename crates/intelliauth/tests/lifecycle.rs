@@ -11,6 +11,14 @@ async fn first_start_prints_a_working_token_once_and_keeps_data_across_restarts(
     assert!(server.token.starts_with("iam_") && server.token.len() > 40, "banner token: {}", server.stdout());
     let id = server.create_user("kept@example.com").await;
     assert!(!server.logs().contains(&server.token), "the generated token is printed, never logged");
+    // The banner says where the console is and how the first admin gets in; the page agrees.
+    let banner = server.stdout();
+    assert!(
+        banner.contains("admin console") && banner.contains("/console, choose \"Create the first admin\""),
+        "{banner}"
+    );
+    let console = server.http.get(server.url("/console")).send().await.unwrap().text().await.unwrap();
+    assert!(console.contains("id=\"create-admin\""), "{console}");
     let token = server.token.clone();
 
     let restarted = server.restart(Options { generated_token: true, ..Options::default() }).await;

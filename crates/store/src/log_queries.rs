@@ -8,13 +8,51 @@ use intelliauth_core::ports::StoreResult;
 use crate::rows::{json_column, Columns};
 use crate::{map_error, on_pool, SqlStore};
 
-pub(crate) const INSERT_ENTRY: &str = "INSERT INTO tenant_log
-    (id, tenant_id, occurred_at, type, code, request_id, user_id, client_id, ip, user_agent, actor, details)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+/// Entries one INSERT writes at most (12 parameters each; well under both backends' limits).
+pub(crate) const ROWS_PER_INSERT: usize = 50;
+const COLUMNS: usize = 12;
 
+/// The INSERT of `rows` entries (1 ..= [`ROWS_PER_INSERT`]), built once per size so each
+/// size is one prepared statement.
+pub(crate) fn insert_entries(rows: usize) -> &'static str {
+    use std::sync::OnceLock;
+    static TEXTS: [OnceLock<String>; ROWS_PER_INSERT] = [const { OnceLock::new() }; ROWS_PER_INSERT];
+    let rows = rows.clamp(1, ROWS_PER_INSERT);
+    TEXTS[rows - 1].get_or_init(|| {
+        let values: Vec<String> = (0..rows)
+            .map(|row| {
+                let placeholders: Vec<String> =
+                    (1..=COLUMNS).map(|column| format!("${}", row * COLUMNS + column)).collect();
+                format!("({})", placeholders.join(", "))
+            })
+            .collect();
+        format!(
+            "INSERT INTO tenant_log (id, tenant_id, occurred_at, type, code, request_id, user_id, client_id, ip, \
+             user_agent, actor, details) VALUES {}",
+            values.join(", ")
+        )
+    })
+}
+
+/// Adds `$6` to the count of a (tenant, hour, type, code) in one of its shards.
 pub(crate) const COUNT_IN_HOUR: &str = "INSERT INTO tenant_log_hours (tenant_id, hour, type, code, shard, count)
-    VALUES ($1, $2, $3, $4, $5, 1)
-    ON CONFLICT (tenant_id, hour, type, code, shard) DO UPDATE SET count = tenant_log_hours.count + 1";
+    VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT (tenant_id, hour, type, code, shard) DO UPDATE SET count = tenant_log_hours.count + excluded.count";
+
+/// The start of the hour `at` falls in.
+pub(crate) fn hour_of(at: i64) -> i64 {
+    at - at.rem_euclid(HOUR_MS)
+}
+
+/// How many of `entries` fall in each (tenant, hour, type, code).
+pub(crate) fn hourly_groups(entries: &[LogEntry]) -> std::collections::BTreeMap<(&str, i64, &str, &str), i64> {
+    let mut groups = std::collections::BTreeMap::new();
+    for entry in entries {
+        let key = (entry.tenant_id.as_str(), hour_of(entry.occurred_at), entry.kind.as_str(), entry.code.as_str());
+        *groups.entry(key).or_insert(0) += 1;
+    }
+    groups
+}
 
 /// Rows an hour's count is spread over.
 const SHARDS: u64 = 8;
@@ -52,9 +90,7 @@ impl LogStore for SqlStore {
     async fn append_logs(&self, entries: &[LogEntry]) -> StoreResult<()> {
         on_pool!(self, pool => async {
             let mut tx = pool.begin().await.map_err(map_error)?;
-            for entry in entries {
-                append_log!(tx, entry);
-            }
+            append_logs!(tx, entries);
             tx.commit().await.map_err(map_error)
         }.await)
     }

@@ -307,10 +307,11 @@ impl WebhookStore for SqlStore {
                 // Counted for the console's charts (deliveries by observation), without a log row each.
                 sqlx::query(crate::log_queries::COUNT_IN_HOUR)
                     .bind(tenant_id)
-                    .bind(attempt.started_at - attempt.started_at.rem_euclid(intelliauth_core::log::HOUR_MS))
+                    .bind(crate::log_queries::hour_of(attempt.started_at))
                     .bind("webhook.attempt")
                     .bind(&attempt.outcome)
                     .bind(crate::log_queries::shard())
+                    .bind(1_i64)
                     .execute(&mut *tx).await.map_err(map_error)?;
             }
             if let (Some((tenant_id,)), NextStep::Dead) = (&tenant, next) {

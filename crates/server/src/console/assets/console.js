@@ -797,13 +797,16 @@
       return h(`div.step.${entry.code === 'ok' ? 'ok' : 'failed'}`, { 'data-type': entry.type },
         h('p', {}, h('strong', {}, entry.type), ' ', badge(entry.code), ' ', h('span.muted', {}, when(entry.occurred_at))),
         copy ? h('p.copy', {}, copy) : null,
-        h('p', {}, 'User ', userLink(entry.user_id), ' · application ', appLink(entry.client_id), entry.actor ? ` · by ${entry.actor}` : ''),
+        h('p', {}, 'User ', userLink(entry.user_id), ' · application ', appLink(entry.client_id), entry.actor ? ` · by ${entry.actor}` : '',
+          entry.details?.action_id ? [' · Action ', link(`#/actions/${encodeURIComponent(entry.details.action_id)}`, entry.details.action_name ?? entry.details.action_id)] : null,
+          entry.details?.execution_id ? [' · ', h('a', { href: `#exec-${entry.details.execution_id}`, onclick: (event) => { event.preventDefault(); document.getElementById(`exec-${entry.details.execution_id}`)?.scrollIntoView(); } }, 'its execution')] : null),
         Object.keys(entry.details ?? {}).length ? h('pre', {}, JSON.stringify(entry.details, null, 2)) : null);
     }));
     view.replaceChildren(h('h1', {}, 'Request trace'), h('p', {}, 'Request ', h('code', {}, data.request_id)),
       h('section.card', {}, h('h2', {}, 'Decisions, in order'), steps.length ? steps : h('p', {}, 'No decision was recorded for this request.')),
       h('section.card', { id: 'trace-executions' }, h('h2', {}, 'Action executions'), executionTable(data.action_executions),
-        data.action_executions.filter((run) => run.stack).map((run) => h('div', {}, h('h3', {}, `${run.action_name}: stack trace`), h('pre.stack', {}, run.stack)))),
+        data.action_executions.filter((run) => run.stack || run.error).map((run) => h('div', { id: `exec-${run.id}` },
+          h('h3', {}, `${run.action_name} v${run.action_version}: ${run.error ?? run.outcome}`), run.stack ? h('pre.stack', {}, run.stack) : null))),
       h('section.card', {}, h('h2', {}, 'Webhook messages'),
         table(['Event', 'Status', 'Attempts', 'Outcomes'], data.webhook_messages.map((message) => h('tr', {},
           h('td', {}, message.event_type), h('td', {}, message.status), h('td', {}, String(message.attempts)),

@@ -1,0 +1,152 @@
+//! `cargo xtask bench --log-cost`: what writing the tenant log costs the sign-in and token
+//! hot paths, measured A/B in one run. *Without* is this commit with
+//! `bench/without-tenant-log.patch` applied (every log write removed, nothing else); *with*
+//! is this commit. Servers of the two alternate round by round, so both meet the same
+//! machine, and each figure is the median of its rounds.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::bench::{self, BenchServer};
+use crate::{cargo, run as run_command, target_dir, workspace_root};
+
+/// Rounds per binary and backend; the median of three is robust to one disturbed round.
+const ROUNDS: usize = 3;
+pub const HEADING: &str = "## Tenant log: cost on the hot paths";
+const ENDPOINTS: [&str; 4] = [
+    "POST /t/default/oauth/token (client_credentials)",
+    "sign-in: start flow + password (JSON API)",
+    "authorization code flow: authorize + exchange (signed in)",
+    "refresh token rotation",
+];
+
+/// Requests per second of each endpoint, in [`ENDPOINTS`] order, on a fresh server.
+fn hot_paths(binary: &Path, database_url: Option<&str>) -> Result<Vec<f64>, String> {
+    let server: BenchServer = bench::start_server(binary, database_url)?;
+    let (_, address, spa_id) = bench::prepare(&server)?;
+    let users = bench::SIGN_IN_USERS;
+    let duration = bench::LOAD_DURATION;
+    let mut figures = vec![bench::client_credentials(&server)?.requests_per_second];
+    for load in [
+        crate::sign_in_load::sign_ins(&address, users, duration),
+        crate::sign_in_load::code_flows(&address, &spa_id, users, duration),
+        crate::sign_in_load::refreshes(&address, &spa_id, users, duration),
+    ] {
+        if load.failures > 0 {
+            return Err(format!("{} iterations failed during the log-cost benchmark", load.failures));
+        }
+        figures.push(load.per_second);
+    }
+    Ok(figures)
+}
+
+/// Builds this commit with the log writes patched out, and keeps that binary aside.
+fn build_without_log() -> Result<PathBuf, String> {
+    let root = workspace_root();
+    let source = target_dir().join("bench-without-tenant-log");
+    let git = |args: &[&str]| run_command(Command::new("git").arg("-C").arg(&root).args(args));
+    let _ = git(&["worktree", "remove", "--force", &source.display().to_string()]);
+    git(&["worktree", "add", "--detach", &source.display().to_string(), "HEAD"])?;
+    let patch = root.join("bench/without-tenant-log.patch");
+    let built = run_command(Command::new("git").arg("-C").arg(&source).arg("apply").arg(&patch))
+        .and_then(|()| run_command(cargo().current_dir(&source).args(["build", "--release", "-p", "intelliauth"])));
+    let kept = target_dir().join("release/intelliauth-without-tenant-log");
+    let copied = built.and_then(|()| {
+        std::fs::copy(target_dir().join("release/intelliauth"), &kept).map(drop).map_err(|e| e.to_string())
+    });
+    git(&["worktree", "remove", "--force", &source.display().to_string()])?;
+    copied.map(|()| kept)
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+pub fn run() -> Result<(), String> {
+    bench::ensure_wrk()?;
+    let without = build_without_log()?;
+    run_command(cargo().args(["build", "--release", "-p", "intelliauth"]))?;
+    let with = target_dir().join("release/intelliauth");
+    let postgres = std::env::var("INTELLIAUTH_BENCH_DATABASE_URL")
+        .or_else(|_| std::env::var("INTELLIAUTH_TEST_DATABASE_URL"))
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let mut table = String::new();
+    for backend in ["SQLite", "PostgreSQL"] {
+        // rounds[binary][endpoint] = requests/s of each round
+        let mut rounds = [vec![Vec::new(); ENDPOINTS.len()], vec![Vec::new(); ENDPOINTS.len()]];
+        for round in 0..ROUNDS {
+            // Alternate which goes first, so neither always meets a warmer machine.
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for which in order {
+                let binary = if which == 0 { &without } else { &with };
+                eprintln!("{backend}, round {}: {}", round + 1, if which == 0 { "without the log" } else { "with it" });
+                let figures = match backend {
+                    "SQLite" => hot_paths(binary, None)?,
+                    _ => {
+                        let schema = format!("bench_log_{}_{round}_{which}", std::process::id());
+                        bench::psql(&postgres, &format!("CREATE SCHEMA {schema}"))?;
+                        let separator = if postgres.contains('?') { '&' } else { '?' };
+                        let url = format!("{postgres}{separator}options=-c%20search_path%3D{schema}");
+                        let figures = hot_paths(binary, Some(&url));
+                        let _ = bench::psql(&postgres, &format!("DROP SCHEMA {schema} CASCADE"));
+                        figures?
+                    }
+                };
+                for (endpoint, value) in figures.into_iter().enumerate() {
+                    rounds[which][endpoint].push(value);
+                }
+            }
+        }
+        for (index, endpoint) in ENDPOINTS.iter().enumerate() {
+            let listed = |values: &[f64]| values.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(", ");
+            let (before, after) = (listed(&rounds[0][index]), listed(&rounds[1][index]));
+            let without_median = median(&mut rounds[0][index]);
+            let with_median = median(&mut rounds[1][index]);
+            let change = 100.0 * (with_median - without_median) / without_median;
+            table.push_str(&format!(
+                "| {backend} | `{endpoint}` | {without_median:.0} | {with_median:.0} | {change:+.1}% | {before} | {after} |\n"
+            ));
+        }
+    }
+    let date = Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let section = format!(
+        "{HEADING}\n\nMade by `cargo xtask bench --log-cost` on {date}: the same commit built twice, *without* \
+         the tenant log (`bench/without-tenant-log.patch`: the store's log writes, the token queue and the \
+         decision records made no-ops) and *with* it; {ROUNDS} rounds each, servers of the two alternating, a \
+         fresh server and database per round, 10 s of load per endpoint. Requests/s, median of the rounds; the \
+         budget is a change no worse than −5%.\n\n\
+         | Backend | Endpoint | Without | With | Change | Rounds without | Rounds with |\n\
+         |---|---|---:|---:|---:|---|---|\n{table}"
+    );
+    let path = workspace_root().join("bench/RESULTS.md");
+    let existing = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, replace_section(&existing, &section)).map_err(|e| e.to_string())?;
+    println!("{section}");
+    Ok(())
+}
+
+/// `text` with its [`HEADING`] section (up to the next `## `) replaced by `section`, or
+/// with `section` appended.
+pub fn replace_section(text: &str, section: &str) -> String {
+    match text.find(HEADING) {
+        Some(start) => {
+            let rest = &text[start + HEADING.len()..];
+            let end = rest.find("\n## ").map_or(text.len(), |at| start + HEADING.len() + at + 1);
+            format!("{}{}\n{}", &text[..start], section.trim_end(), &text[end..]).trim_end().to_owned() + "\n"
+        }
+        None => format!("{}\n\n{}", text.trim_end(), section.trim_end()) + "\n",
+    }
+}
+
+/// The [`HEADING`] section of `text`, if any, for a full run to keep.
+pub fn existing_section(text: &str) -> Option<&str> {
+    let start = text.find(HEADING)?;
+    let rest = &text[start + HEADING.len()..];
+    let end = rest.find("\n## ").map_or(text.len(), |at| start + HEADING.len() + at + 1);
+    Some(&text[start..end])
+}
