@@ -97,12 +97,28 @@ test('the first admin: created with the bootstrap token, signed in through OIDC,
     assert.equal(await page.textContent('.role'), 'owner');
 
     const pages = [['#/', 'Dashboard'], ['#/users', 'Users'], ['#/applications', 'Applications'], ['#/actions', 'Actions'],
-      ['#/webhooks', 'Webhooks'], ['#/logs', 'Logs'], ['#/settings', 'Tenant settings']];
+      ['#/webhooks', 'Webhooks'], ['#/logs', 'Logs'], ['#/tenants', 'Tenants'], ['#/settings', 'Tenant settings']];
     for (const [hash, heading] of pages) {
       await show(page, hash, heading);
       await expectAccessible(assert, page, heading);
       await screenshot(page, `console-${heading.toLowerCase().replace(/\s+/g, '-')}`);
     }
+    // The first admin owns the instance's own tenant: one session manages every tenant.
+    await show(page, '#/tenants', 'Tenants');
+    await page.fill('input[name=id]', 'c-second');
+    await page.click('button:has-text("Create tenant")');
+    await page.locator('main#view h1', { hasText: 'Dashboard' }).waitFor();
+    assert.equal(await page.inputValue('#switch-tenant'), 'c-second');
+    await show(page, '#/users', 'Users');
+    await page.fill('#view input[name=email]', 'first@second.example');
+    await page.click('#create-user');
+    await page.locator('main#view h1', { hasText: 'first@second.example' }).waitFor();
+    assert.equal((await server.api('GET', '/v1/tenants/c-second/users')).body.data.length, 1, 'created in the tenant switched to');
+    await page.fill('#switch-tenant', 'default');
+    await page.click('form.switch button');
+    await page.locator('main#view h1', { hasText: 'Dashboard' }).waitFor();
+    await show(page, '#/settings', 'Tenant settings');
+
     // The branding preview is the real sign-in page with the unsaved colour.
     await page.fill('input[name="s:theme.primary_colour"]', '#0b6b3a');
     await page.waitForFunction(() => document.querySelector('iframe.preview').src.includes('0b6b3a'));

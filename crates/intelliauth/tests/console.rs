@@ -283,3 +283,39 @@ async fn a_confidential_clients_secret_rotates_once_and_the_old_one_stops_workin
         .await
         .assert_error(404, "not_found");
 }
+
+/// The owners of the instance's own tenant administer every tenant from one session (and
+/// still step up for sensitive changes); an owner of any other tenant stays in it.
+#[tokio::test]
+async fn owners_of_the_default_tenant_administer_every_tenant_and_no_one_else_does() {
+    let server = Server::start().await;
+    assert_eq!(server.tenant("acme", json!({})).await.status, StatusCode::CREATED);
+    for (tenant, email) in [("default", "root@example.com"), ("acme", "owner@acme.example")] {
+        let body = json!({ "email": email, "password": PASSWORD, "email_verified": true, "role": "owner" });
+        assert_eq!(server.post(&format!("/v1/tenants/{tenant}/users"), body).await.status, StatusCode::CREATED);
+    }
+    let get = |origin: String, session: String, path: &str| {
+        let request = no_redirects().get(format!("{origin}/console/api{path}")).header("cookie", session);
+        async move { Reply::from(request.send().await.unwrap()).await }
+    };
+
+    let (origin, root, page) = sign_in(&server, "default", "root@example.com").await;
+    assert!(page.contains("name=\"ia-instance-admin\" content=\"true\""));
+    assert_eq!(get(origin.clone(), root.clone(), "/v1/tenants").await.body["data"].as_array().unwrap().len(), 2);
+    let acme_users = get(origin.clone(), root.clone(), "/v1/tenants/acme/users").await;
+    assert_eq!(acme_users.status, StatusCode::OK, "{}", acme_users.text);
+    let deleted = no_redirects()
+        .delete(format!("{origin}/console/api/v1/tenants/acme"))
+        .header("cookie", &root)
+        .header("x-csrf-token", csrf_of(&page))
+        .send()
+        .await
+        .unwrap();
+    Reply::from(deleted).await.assert_error(401, "step_up_required");
+
+    let (origin, acme_owner, page) = sign_in(&server, "acme", "owner@acme.example").await;
+    assert!(page.contains("name=\"ia-instance-admin\" content=\"false\""));
+    get(origin.clone(), acme_owner.clone(), "/v1/tenants/default/users").await.assert_error(403, "permission_denied");
+    let listed = get(origin, acme_owner, "/v1/tenants").await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 1, "only its own tenant: {}", listed.text);
+}

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use intelliauth_catalogue::Code;
 use intelliauth_core::auth::ACR_MULTI_FACTOR;
 use intelliauth_core::log::RequestContext;
-use intelliauth_core::management::TOKEN_PREFIX;
+use intelliauth_core::management::{DEFAULT_TENANT, TOKEN_PREFIX};
 use intelliauth_core::model::{AdminRole, IfMatch, ManagementCredential, Scope};
 use intelliauth_core::page::{decode_cursor, PageRequest, MAX_LIMIT};
 use intelliauth_core::validate::FieldErrors;
@@ -469,11 +469,13 @@ pub(crate) async fn admin_caller(state: &AppState, token: &str) -> Result<Caller
         ));
     };
     // The server, not the console, decides what a role may do: a viewer's token holds
-    // only read scopes, so every change answers permission_denied.
-    let scopes = role.scopes();
+    // only read scopes, so every change answers permission_denied. The owners of the
+    // instance's own tenant administer the instance: every scope, in every tenant.
+    let instance_admin = tenant_id == DEFAULT_TENANT && role == AdminRole::Owner;
+    let scopes = if instance_admin { Scope::ALL.to_vec() } else { role.scopes() };
     let credential = ManagementCredential {
         id: format!("user:{}", user.id),
-        tenant_id: Some(tenant_id),
+        tenant_id: (!instance_admin).then_some(tenant_id),
         name: user.email.clone(),
         scopes,
         token_digest: String::new(),

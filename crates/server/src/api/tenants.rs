@@ -127,6 +127,7 @@ pub async fn delete(
     Precondition(if_match): Precondition,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::TenantsWrite)?;
+    caller.require_step_up()?;
     state.management.delete_tenant(&tenant_id, if_match.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

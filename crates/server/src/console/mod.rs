@@ -188,6 +188,7 @@ async fn sign_in(state: &AppState, flow: &Flow, code: String) -> Result<Session,
         csrf: secret::generate(""),
         email: caller.credential.name.clone(),
         role: role.to_owned(),
+        instance_admin: caller.credential.tenant_id.is_none(),
     })
 }
 

@@ -60,6 +60,8 @@ pub struct Session {
     pub csrf: String,
     pub email: String,
     pub role: String,
+    /// An owner of the instance's own tenant: administers every tenant from this session.
+    pub instance_admin: bool,
 }
 
 impl Session {

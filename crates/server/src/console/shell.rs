@@ -50,7 +50,8 @@ fn signed_in(session: &Session) -> String {
     format!(
         "{HEAD}<title>Console · {tenant} · IntelliAuth</title>\
 <meta name=\"ia-csrf\" content=\"{csrf}\"><meta name=\"ia-tenant\" content=\"{tenant}\">\
-<meta name=\"ia-role\" content=\"{role}\"><meta name=\"ia-email\" content=\"{email}\"></head>\
+<meta name=\"ia-role\" content=\"{role}\"><meta name=\"ia-email\" content=\"{email}\">\
+<meta name=\"ia-instance-admin\" content=\"{instance_admin}\"></head>\
 <body data-mode=\"console\"><a class=\"skip\" href=\"#view\">Skip to content</a>\
 <header class=\"top\"><button type=\"button\" class=\"menu\" aria-expanded=\"false\" aria-controls=\"nav\">Menu</button>\
 <strong class=\"brand\">IntelliAuth</strong>\
@@ -69,6 +70,7 @@ fn signed_in(session: &Session) -> String {
         csrf = escape(&session.csrf),
         role = escape(&session.role),
         email = escape(&session.email),
+        instance_admin = session.instance_admin,
     )
 }
 

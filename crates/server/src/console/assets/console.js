@@ -5,7 +5,11 @@
 'use strict';
 (() => {
   const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? '';
-  const tenant = meta('ia-tenant');
+  const home = meta('ia-tenant');
+  // An instance admin (an owner of the instance's own tenant) works on any tenant from one
+  // session; everyone else on the tenant they signed in to.
+  const instanceAdmin = meta('ia-instance-admin') === 'true';
+  let tenant = (instanceAdmin && sessionStorage.getItem('ia-target-tenant')) || home;
   const csrf = meta('ia-csrf');
   const view = document.getElementById('view');
 
@@ -174,6 +178,7 @@
     [/^#\/logs$/, logs],
     [/^#\/logs\/trace\/([^/]+)$/, trace],
     [/^#\/settings$/, settings],
+    [/^#\/tenants$/, tenants],
   ];
 
   async function route() {
@@ -889,6 +894,41 @@
         h('div.actions', {}, h('button.secondary', { type: 'button', id: 'rotate-keys', onclick: confirmThen('Rotate the signing keys? The next key starts signing; the current one stays published until its tokens expire.', () => attempt(keySlot, () => api('POST', '/keys/rotate', {}), 'Rotated.').then((ok) => ok && route())) }, 'Rotate keys'))));
   }
 
+  // ---- Tenants (instance admins) -----------------------------------------------------------
+
+  function switchTo(id) {
+    tenant = id;
+    sessionStorage.setItem('ia-target-tenant', id);
+    const input = document.getElementById('switch-tenant');
+    if (input) input.value = id;
+    if (location.hash === '#/') route(); else location.hash = '#/';
+  }
+
+  async function tenants() {
+    if (!instanceAdmin) {
+      view.replaceChildren(h('h1', {}, 'Tenants'), h('p', {}, 'Only instance admins (owners of the default tenant) manage tenants. To work on another tenant, switch to it and sign in there.'));
+      return;
+    }
+    const { data } = await api('GET', '/v1/tenants?limit=100');
+    const slot = h('div');
+    const create = form(async (node) => {
+      const created = await attempt(slot, () => api('POST', '/v1/tenants', { id: value(node, 'id'), display_name: value(node, 'display_name') || value(node, 'id') }));
+      if (created) switchTo(created.data.id);
+    }, h('div.row', {}, field('Tenant id', h('input', { name: 'id', required: true, autocomplete: 'off' })),
+      field('Display name', h('input', { name: 'display_name', autocomplete: 'off' })),
+      h('button', { type: 'submit' }, 'Create tenant')));
+    view.replaceChildren(h('h1', {}, 'Tenants'), slot,
+      table(['Tenant', 'Display name', 'Created', ''], data.data.map((item) => h('tr', {},
+        h('td', {}, h('code', {}, item.id)), h('td', {}, item.display_name), h('td', {}, when(item.created_at)),
+        h('td', {}, h('button.secondary', { type: 'button', 'data-switch': item.id, onclick: () => switchTo(item.id) }, item.id === tenant ? 'Current' : `Manage ${item.id}`), ' ',
+          item.id === home ? null : h('button.danger', { type: 'button', onclick: confirmThen(`Delete tenant ${item.id} with all its users and data?`, async () => {
+            if (await attempt(slot, () => api('DELETE', `/v1/tenants/${encodeURIComponent(item.id)}`), `Tenant ${item.id} deleted.`)) {
+              if (tenant === item.id) switchTo(home); else route();
+            }
+          }) }, 'Delete'))))),
+      h('section.card', {}, h('h2', {}, 'Create a tenant'), create));
+  }
+
   // ---- Signed out: the first admin ---------------------------------------------------------
 
   function setup() {
@@ -923,6 +963,17 @@
       const open = document.getElementById('nav').classList.toggle('open');
       menu.setAttribute('aria-expanded', String(open));
     });
+    if (instanceAdmin) {
+      // One session, every tenant: switching changes the tenant the pages work on.
+      const nav = document.querySelector('nav#nav ul');
+      nav.append(h('li', {}, h('a', { href: '#/tenants' }, 'Tenants')));
+      const switcher = document.querySelector('form.switch');
+      switcher.addEventListener('submit', (event) => {
+        event.preventDefault();
+        switchTo(value(switcher, 'tenant').trim() || home);
+      });
+      document.getElementById('switch-tenant').value = tenant;
+    }
     window.addEventListener('hashchange', route);
     route();
   } else {
