@@ -62,6 +62,15 @@ async function show(page, hash, heading) {
   await page.locator('main#view h1', { hasText: heading }).waitFor();
 }
 
+/** Polls a list endpoint until it lists something (the delivery worker runs on its own). */
+async function eventually(what, path) {
+  const deadline = Date.now() + 20000;
+  while (!(await server.api('GET', path)).body.data.length) {
+    assert.ok(Date.now() < deadline, what);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 async function expectAlert(page, code) {
   const alert = page.locator(`[role=alert][data-code="${code}"]`).first();
   await alert.waitFor({ timeout: 10000 });
@@ -277,13 +286,7 @@ test('a dead letter replayed from the feed is delivered, with the troubleshootin
   assert.equal(subscription.status, 201, JSON.stringify(subscription.body));
   receiverFails = true;
   await server.user('c-hooks', 'new@example.com', PASSWORD);
-  const deadline = Date.now() + 20000;
-  for (;;) {
-    const dead = await server.api('GET', '/v1/tenants/c-hooks/webhooks/dead-letters');
-    if (dead.body.data.length) break;
-    assert.ok(Date.now() < deadline, 'a dead letter appears');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await eventually('a dead letter appears', '/v1/tenants/c-hooks/webhooks/dead-letters');
 
   const { context, page } = await newPage();
   try {
@@ -304,13 +307,7 @@ test('a dead letter replayed from the feed is delivered, with the troubleshootin
     await show(page, '#/webhooks', 'Webhooks');
     await page.locator('#dead-letters button[data-replay]').first().click();
     await page.locator('text=Replayed').waitFor();
-    const until = Date.now() + 20000;
-    for (;;) {
-      const delivered = await server.api('GET', `/v1/tenants/c-hooks/webhooks/subscriptions/${subscription.body.id}/messages?status=delivered`);
-      if (delivered.body.data.length) break;
-      assert.ok(Date.now() < until, 'the replayed message is delivered');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await eventually('the replayed message is delivered', `/v1/tenants/c-hooks/webhooks/subscriptions/${subscription.body.id}/messages?status=delivered`);
     // Both attempts are counted for the dashboard's deliveries chart.
     const hour = new Date(Date.now() - 3600e3).toISOString();
     const counts = (await server.api('GET', `/v1/tenants/c-hooks/log-counts?bucket=hour&from=${hour}`)).body.data;
