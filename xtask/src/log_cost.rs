@@ -10,8 +10,11 @@ use std::process::Command;
 use crate::bench::{self, BenchServer};
 use crate::{cargo, run as run_command, target_dir, workspace_root};
 
-/// Rounds per binary and backend; the median of three is robust to one disturbed round.
-const ROUNDS: usize = 3;
+/// Rounds per binary and backend (`INTELLIAUTH_BENCH_ROUNDS`, default 3); the median of
+/// three is robust to one disturbed round.
+fn rounds() -> usize {
+    std::env::var("INTELLIAUTH_BENCH_ROUNDS").ok().and_then(|n| n.parse().ok()).filter(|n| *n > 0).unwrap_or(3)
+}
 pub const HEADING: &str = "## Tenant log: cost on the hot paths";
 const ENDPOINTS: [&str; 4] = [
     "POST /t/default/oauth/token (client_credentials)",
@@ -72,10 +75,11 @@ pub fn run() -> Result<(), String> {
         .or_else(|_| std::env::var("INTELLIAUTH_TEST_DATABASE_URL"))
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let mut table = String::new();
+    let rounds_per_binary = rounds();
     for backend in ["SQLite", "PostgreSQL"] {
         // rounds[binary][endpoint] = requests/s of each round
         let mut rounds = [vec![Vec::new(); ENDPOINTS.len()], vec![Vec::new(); ENDPOINTS.len()]];
-        for round in 0..ROUNDS {
+        for round in 0..rounds_per_binary {
             // Alternate which goes first, so neither always meets a warmer machine.
             let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
             for which in order {
@@ -104,8 +108,16 @@ pub fn run() -> Result<(), String> {
             let without_median = median(&mut rounds[0][index]);
             let with_median = median(&mut rounds[1][index]);
             let change = 100.0 * (with_median - without_median) / without_median;
+            // How far the same binary's rounds lie apart: what a change must exceed to mean anything.
+            let spread = |values: &[f64], middle: f64| {
+                100.0
+                    * (values.iter().copied().fold(f64::MIN, f64::max)
+                        - values.iter().copied().fold(f64::MAX, f64::min))
+                    / middle
+            };
+            let noise = spread(&rounds[0][index], without_median).max(spread(&rounds[1][index], with_median));
             table.push_str(&format!(
-                "| {backend} | `{endpoint}` | {without_median:.0} | {with_median:.0} | {change:+.1}% | {before} | {after} |\n"
+                "| {backend} | `{endpoint}` | {without_median:.0} | {with_median:.0} | {change:+.1}% | {noise:.0}% | {before} | {after} |\n"
             ));
         }
     }
@@ -117,11 +129,13 @@ pub fn run() -> Result<(), String> {
     let section = format!(
         "{HEADING}\n\nMade by `cargo xtask bench --log-cost` on {date}: the same commit built twice, *without* \
          the tenant log (`bench/without-tenant-log.patch`: the store's log writes, the token queue and the \
-         decision records made no-ops) and *with* it; {ROUNDS} rounds each, servers of the two alternating, a \
-         fresh server and database per round, 10 s of load per endpoint. Requests/s, median of the rounds; the \
-         budget is a change no worse than −5%.\n\n\
-         | Backend | Endpoint | Without | With | Change | Rounds without | Rounds with |\n\
-         |---|---|---:|---:|---:|---|---|\n{table}"
+         decision records made no-ops) and *with* it; {rounds_per_binary} rounds each, servers of the two \
+         alternating, a fresh server and database per round, 10 s of load per endpoint. Requests/s, median of \
+         the rounds; the budget is a change no worse than −5%. *Spread* is how far one binary's own rounds \
+         lie apart (the larger of the two, as a share of its median): a change smaller than it is not a \
+         measured difference.\n\n\
+         | Backend | Endpoint | Without | With | Change | Spread | Rounds without | Rounds with |\n\
+         |---|---|---:|---:|---:|---:|---|---|\n{table}"
     );
     let path = workspace_root().join("bench/RESULTS.md");
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
