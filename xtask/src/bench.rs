@@ -345,7 +345,37 @@ fn release_hash_time() -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(hash_ms / 1e3))
 }
 
-pub(crate) fn psql(url: &str, sql: &str) -> Result<(), String> {
+/// The PostgreSQL the benchmarks use.
+pub(crate) fn postgres_url() -> String {
+    std::env::var("INTELLIAUTH_BENCH_DATABASE_URL")
+        .or_else(|_| std::env::var("INTELLIAUTH_TEST_DATABASE_URL"))
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Runs `work` with the URL of a fresh `schema` of `postgres`, dropped afterwards. The outer
+/// `Err` is a schema that could not be created (no PostgreSQL); the inner one is `work`'s.
+pub(crate) fn in_schema<T>(
+    postgres: &str,
+    schema: &str,
+    work: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Result<T, String>, String> {
+    psql(postgres, &format!("CREATE SCHEMA {schema}"))?;
+    let separator = if postgres.contains('?') { '&' } else { '?' };
+    let result = work(&format!("{postgres}{separator}options=-c%20search_path%3D{schema}"));
+    let _ = psql(postgres, &format!("DROP SCHEMA {schema} CASCADE"));
+    Ok(result)
+}
+
+/// Now, for a report's date line.
+pub(crate) fn utc_now() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn psql(url: &str, sql: &str) -> Result<(), String> {
     run_command(Command::new("psql").arg(url).args(["-q", "-v", "ON_ERROR_STOP=1", "-c", sql]).stdout(Stdio::null()))
 }
 
@@ -472,27 +502,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     run_command(cargo().args(["build", "--release", "-p", "intelliauth"]))?;
     let mut results = Results { rows: Vec::new(), webhooks: Vec::new(), actions: Vec::new() };
     bench_backend("SQLite", None, &mut results)?;
-    let postgres = std::env::var("INTELLIAUTH_BENCH_DATABASE_URL")
-        .or_else(|_| std::env::var("INTELLIAUTH_TEST_DATABASE_URL"))
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let schema = format!("bench_{}", std::process::id());
-    match psql(&postgres, &format!("CREATE SCHEMA {schema}")) {
-        Ok(()) => {
-            let separator = if postgres.contains('?') { '&' } else { '?' };
-            let url = format!("{postgres}{separator}options=-c%20search_path%3D{schema}");
-            let result = bench_backend("PostgreSQL", Some(&url), &mut results);
-            let _ = psql(&postgres, &format!("DROP SCHEMA {schema} CASCADE"));
-            result?;
-        }
+    match in_schema(&postgres_url(), &schema, |url| bench_backend("PostgreSQL", Some(url), &mut results)) {
+        Ok(result) => result?,
         Err(error) => eprintln!("PostgreSQL skipped: {error}"),
     }
-    let date = Command::new("date")
-        .arg("-u")
-        .arg("+%Y-%m-%d %H:%M UTC")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    let mut report = report(&results, &date, release_hash_time()?);
+    let mut report = report(&results, &utc_now(), release_hash_time()?);
     let path = workspace_root().join("bench/RESULTS.md");
     // The log-cost section comes from its own A/B run; a full run keeps it.
     let existing = std::fs::read_to_string(&path).unwrap_or_default();

@@ -71,9 +71,7 @@ pub fn run() -> Result<(), String> {
     let without = build_without_log()?;
     run_command(cargo().args(["build", "--release", "-p", "intelliauth"]))?;
     let with = target_dir().join("release/intelliauth");
-    let postgres = std::env::var("INTELLIAUTH_BENCH_DATABASE_URL")
-        .or_else(|_| std::env::var("INTELLIAUTH_TEST_DATABASE_URL"))
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let postgres = bench::postgres_url();
     let mut table = String::new();
     let rounds_per_binary = rounds();
     for backend in ["SQLite", "PostgreSQL"] {
@@ -89,12 +87,7 @@ pub fn run() -> Result<(), String> {
                     "SQLite" => hot_paths(binary, None)?,
                     _ => {
                         let schema = format!("bench_log_{}_{round}_{which}", std::process::id());
-                        bench::psql(&postgres, &format!("CREATE SCHEMA {schema}"))?;
-                        let separator = if postgres.contains('?') { '&' } else { '?' };
-                        let url = format!("{postgres}{separator}options=-c%20search_path%3D{schema}");
-                        let figures = hot_paths(binary, Some(&url));
-                        let _ = bench::psql(&postgres, &format!("DROP SCHEMA {schema} CASCADE"));
-                        figures?
+                        bench::in_schema(&postgres, &schema, |url| hot_paths(binary, Some(url)))??
                     }
                 };
                 for (endpoint, value) in figures.into_iter().enumerate() {
@@ -121,11 +114,7 @@ pub fn run() -> Result<(), String> {
             ));
         }
     }
-    let date = Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
+    let date = bench::utc_now();
     let section = format!(
         "{HEADING}\n\nMade by `cargo xtask bench --log-cost` on {date}: the same commit built twice, *without* \
          the tenant log (`bench/without-tenant-log.patch`: the store's log writes, the token queue and the \
@@ -144,13 +133,17 @@ pub fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// `text` with its [`HEADING`] section (up to the next `## `) replaced by `section`, or
-/// with `section` appended.
+/// Where `text`'s [`HEADING`] section starts and ends (at the next `## ` or the end).
+fn section_span(text: &str) -> Option<(usize, usize)> {
+    let start = text.find(HEADING)?;
+    let rest = &text[start + HEADING.len()..];
+    Some((start, rest.find("\n## ").map_or(text.len(), |at| start + HEADING.len() + at + 1)))
+}
+
+/// `text` with its [`HEADING`] section replaced by `section`, or with `section` appended.
 pub fn replace_section(text: &str, section: &str) -> String {
-    match text.find(HEADING) {
-        Some(start) => {
-            let rest = &text[start + HEADING.len()..];
-            let end = rest.find("\n## ").map_or(text.len(), |at| start + HEADING.len() + at + 1);
+    match section_span(text) {
+        Some((start, end)) => {
             format!("{}{}\n{}", &text[..start], section.trim_end(), &text[end..]).trim_end().to_owned() + "\n"
         }
         None => format!("{}\n\n{}", text.trim_end(), section.trim_end()) + "\n",
@@ -159,8 +152,5 @@ pub fn replace_section(text: &str, section: &str) -> String {
 
 /// The [`HEADING`] section of `text`, if any, for a full run to keep.
 pub fn existing_section(text: &str) -> Option<&str> {
-    let start = text.find(HEADING)?;
-    let rest = &text[start + HEADING.len()..];
-    let end = rest.find("\n## ").map_or(text.len(), |at| start + HEADING.len() + at + 1);
-    Some(&text[start..end])
+    section_span(text).map(|(start, end)| &text[start..end])
 }

@@ -48,7 +48,7 @@ fn classify(path: &str) -> Option<(&str, Exposure)> {
 }
 
 /// `scheme://host[:port]` of a URI, as browsers send in `Origin`.
-fn origin_of(uri: &str) -> Option<String> {
+pub(crate) fn origin_of(uri: &str) -> Option<String> {
     let (scheme, rest) = uri.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     (!authority.is_empty() && matches!(scheme, "http" | "https")).then(|| format!("{scheme}://{authority}"))

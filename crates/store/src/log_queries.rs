@@ -138,7 +138,7 @@ impl LogStore for SqlStore {
                  GROUP BY hour, type, code ORDER BY hour, type, code"
             )
             .bind(tenant_id)
-            .bind(from - from.rem_euclid(HOUR_MS))
+            .bind(hour_of(from))
             .bind(to)
         )
     }

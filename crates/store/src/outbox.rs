@@ -31,18 +31,25 @@ macro_rules! append_logs {
             query.execute(&mut *$tx).await.map_err($crate::map_error)?;
         }
         for ((tenant_id, hour, kind, code), count) in $crate::log_queries::hourly_groups(entries) {
-            sqlx::query($crate::log_queries::COUNT_IN_HOUR)
-                .bind(tenant_id)
-                .bind(hour)
-                .bind(kind)
-                .bind(code)
-                .bind($crate::log_queries::shard())
-                .bind(count)
-                .execute(&mut *$tx)
-                .await
-                .map_err($crate::map_error)?;
+            count_in_hour!($tx, tenant_id, hour, kind, code, count);
         }
     }};
+}
+
+/// Adds `$count` to the tenant log's hourly rollup of (`$tenant_id`, `$hour`, `$kind`, `$code`).
+macro_rules! count_in_hour {
+    ($tx:ident, $tenant_id:expr, $hour:expr, $kind:expr, $code:expr, $count:expr) => {
+        sqlx::query($crate::log_queries::COUNT_IN_HOUR)
+            .bind($tenant_id)
+            .bind($hour)
+            .bind($kind)
+            .bind($code)
+            .bind($crate::log_queries::shard())
+            .bind($count)
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::map_error)?
+    };
 }
 
 /// Writes one tenant log entry on `$tx` and counts it in its hour's rollup.

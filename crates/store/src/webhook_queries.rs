@@ -305,14 +305,8 @@ impl WebhookStore for SqlStore {
             }
             if let Some((tenant_id,)) = &tenant {
                 // Counted for the console's charts (deliveries by observation), without a log row each.
-                sqlx::query(crate::log_queries::COUNT_IN_HOUR)
-                    .bind(tenant_id)
-                    .bind(crate::log_queries::hour_of(attempt.started_at))
-                    .bind("webhook.attempt")
-                    .bind(&attempt.outcome)
-                    .bind(crate::log_queries::shard())
-                    .bind(1_i64)
-                    .execute(&mut *tx).await.map_err(map_error)?;
+                let hour = crate::log_queries::hour_of(attempt.started_at);
+                count_in_hour!(tx, tenant_id, hour, "webhook.attempt", &attempt.outcome, 1_i64);
             }
             if let (Some((tenant_id,)), NextStep::Dead) = (&tenant, next) {
                 // The dead letter is an entry of its tenant's log, with the message it names.

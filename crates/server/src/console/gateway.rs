@@ -55,7 +55,7 @@ fn admit(state: &AppState, request: &Request) -> Result<Session, &'static str> {
         return Ok(session);
     }
     let presented = headers.get(CSRF_HEADER).and_then(|value| value.to_str().ok());
-    let public_origin = origin_of(&state.settings.public_url);
+    let public_origin = public_origin(state);
     let same_origin = match headers.get(header::ORIGIN).and_then(|value| value.to_str().ok()) {
         Some(origin) => origin == public_origin,
         // Browsers send Origin on every cross-origin change; one without it is not a
@@ -69,11 +69,8 @@ fn admit(state: &AppState, request: &Request) -> Result<Session, &'static str> {
     }
 }
 
-/// `scheme://host[:port]` of a URL.
-pub fn origin_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |at| at + 3);
-    match url[after_scheme..].find('/') {
-        Some(slash) => &url[..after_scheme + slash],
-        None => url,
-    }
+/// `scheme://host[:port]` of the server's public URL, as browsers send it in `Origin`.
+pub fn public_origin(state: &AppState) -> String {
+    let public_url = &state.settings.public_url;
+    crate::cors::origin_of(public_url).unwrap_or_else(|| public_url.trim_end_matches('/').to_owned())
 }

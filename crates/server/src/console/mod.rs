@@ -12,8 +12,8 @@ mod shell;
 use std::collections::HashMap;
 
 use axum::extract::{Query, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::Router;
 use intelliauth_catalogue::Code;
@@ -77,8 +77,8 @@ async fn login(
 ) -> Response {
     // The callback comes back to the public URL: start there, so the flow cookie is set
     // for the host that will read it.
-    let public_origin = gateway::origin_of(&state.settings.public_url);
-    let public_host = public_origin.split_once("://").map_or(public_origin, |(_, host)| host);
+    let public_origin = gateway::public_origin(&state);
+    let public_host = public_origin.split_once("://").map_or(public_origin.as_str(), |(_, host)| host);
     let host = headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or(public_host);
     if !host.eq_ignore_ascii_case(public_host) {
         return redirect(&format!("{public_origin}/console/login?{}", raw.unwrap_or_default()));
@@ -128,12 +128,8 @@ struct CallbackQuery {
 /// The end of signing in: the flow checked, the code exchanged, the admin's role
 /// checked, and the session cookie set.
 async fn callback(State(state): State<AppState>, Query(query): Query<CallbackQuery>, headers: HeaderMap) -> Response {
-    let flow = session::read_flow(&state, &headers).filter(|flow| {
-        query
-            .state
-            .as_deref()
-            .is_some_and(|presented| secret::digests_equal(&secret::digest(presented), &secret::digest(&flow.state)))
-    });
+    let flow = session::read_flow(&state, &headers)
+        .filter(|flow| query.state.as_deref().is_some_and(|presented| session::same_secret(presented, &flow.state)));
     let Some(flow) = flow else {
         return forget_flow(&state, shell::render(None, Some(&Error::new(Code::StateMismatch))));
     };
@@ -239,11 +235,9 @@ fn urlencode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// The hosted pages' redirect, never cached (it carries a flow or session cookie).
 fn redirect(location: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
+    let mut response = crate::pages::redirect(location);
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -263,11 +257,5 @@ mod tests {
         for text in ["red", "#12345", "#3b5bdb}body{x:y", "3b5bdb", "#ggg"] {
             assert!(!is_hex_colour(text), "{text}");
         }
-    }
-
-    #[test]
-    fn origins_are_scheme_host_and_port() {
-        assert_eq!(gateway::origin_of("http://127.0.0.1:8080/base"), "http://127.0.0.1:8080");
-        assert_eq!(gateway::origin_of("https://id.example.com"), "https://id.example.com");
     }
 }

@@ -69,10 +69,16 @@ impl Session {
         self.expires_at_s > now_s()
     }
 
-    /// Whether `presented` is this session's CSRF token (constant time).
+    /// Whether `presented` is this session's CSRF token.
     pub fn csrf_matches(&self, presented: Option<&str>) -> bool {
-        presented.is_some_and(|token| secret::digests_equal(&secret::digest(token), &secret::digest(&self.csrf)))
+        presented.is_some_and(|token| same_secret(token, &self.csrf))
     }
+}
+
+/// Compares a presented secret with the expected one in constant time (through their
+/// digests, so neither the content nor the length leaks).
+pub fn same_secret(presented: &str, expected: &str) -> bool {
+    secret::digests_equal(&secret::digest(presented), &secret::digest(expected))
 }
 
 pub fn now_s() -> i64 {

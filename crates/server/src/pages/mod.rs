@@ -81,7 +81,7 @@ pub(super) fn respond(status: StatusCode, body: String, code: Option<Code>, csp_
     response
 }
 
-pub(super) fn redirect(location: &str) -> Response {
+pub(crate) fn redirect(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
