@@ -23,22 +23,38 @@ const ENDPOINTS: [&str; 4] = [
     "refresh token rotation",
 ];
 
-/// Requests per second of each endpoint, in [`ENDPOINTS`] order, on a fresh server.
-fn hot_paths(binary: &Path, database_url: Option<&str>) -> Result<Vec<f64>, String> {
+/// Whether `endpoint` is measured: all unless `INTELLIAUTH_BENCH_ONLY` names parts of some
+/// (comma-separated, for example `refresh,code flow`).
+fn selected(endpoint: &str) -> bool {
+    let only = std::env::var("INTELLIAUTH_BENCH_ONLY").unwrap_or_default();
+    only.trim().is_empty() || only.split(',').any(|part| endpoint.contains(part.trim()))
+}
+
+/// Requests per second of each selected endpoint, in [`ENDPOINTS`] order, on a fresh server.
+fn hot_paths(binary: &Path, database_url: Option<&str>) -> Result<Vec<Option<f64>>, String> {
     let server: BenchServer = bench::start_server(binary, database_url)?;
     let (_, address, spa_id) = bench::prepare(&server)?;
     let users = bench::SIGN_IN_USERS;
     let duration = bench::LOAD_DURATION;
-    let mut figures = vec![bench::client_credentials(&server)?.requests_per_second];
-    for load in [
-        crate::sign_in_load::sign_ins(&address, users, duration),
-        crate::sign_in_load::code_flows(&address, &spa_id, users, duration),
-        crate::sign_in_load::refreshes(&address, &spa_id, users, duration),
-    ] {
+    let mut figures = Vec::new();
+    for (index, endpoint) in ENDPOINTS.iter().enumerate() {
+        if !selected(endpoint) {
+            figures.push(None);
+            continue;
+        }
+        let load = match index {
+            0 => {
+                figures.push(Some(bench::client_credentials(&server)?.requests_per_second));
+                continue;
+            }
+            1 => crate::sign_in_load::sign_ins(&address, users, duration),
+            2 => crate::sign_in_load::code_flows(&address, &spa_id, users, duration),
+            _ => crate::sign_in_load::refreshes(&address, &spa_id, users, duration),
+        };
         if load.failures > 0 {
             return Err(format!("{} iterations failed during the log-cost benchmark", load.failures));
         }
-        figures.push(load.per_second);
+        figures.push(Some(load.per_second));
     }
     Ok(figures)
 }
@@ -61,20 +77,60 @@ fn build_without_log() -> Result<PathBuf, String> {
     copied.map(|()| kept)
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+/// How far `values` lie apart, as a share of their median: what a change must exceed to
+/// mean anything.
+fn spread(values: &[f64]) -> f64 {
+    let (low, high) = values.iter().fold((f64::MAX, f64::MIN), |(low, high), v| (low.min(*v), high.max(*v)));
+    100.0 * (high - low) / median(values)
+}
+
+/// One endpoint's table row. The change is the median of the rounds' own changes: the two
+/// servers of a round ran back to back, so what drifts through a run (the machine's other
+/// load, its clock) cancels within a pair instead of widening both medians.
+fn row(backend: &str, endpoint: &str, without: &[f64], with: &[f64]) -> String {
+    let listed = |values: &[f64]| values.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(", ");
+    let changes: Vec<f64> = without.iter().zip(with).map(|(before, after)| 100.0 * (after - before) / before).collect();
+    let change = median(&changes);
+    let noise = spread(without).max(spread(with));
+    format!(
+        "| {backend} | `{endpoint}` | {:.0} | {:.0} | {change:+.1}% | {noise:.0}% | {} | {} |\n",
+        median(without),
+        median(with),
+        listed(without),
+        listed(with)
+    )
+}
+
+/// The backends to measure (`INTELLIAUTH_BENCH_BACKENDS`, comma-separated; both unless set),
+/// so that an experiment on one backend does not wait for the other.
+fn backends() -> Vec<&'static str> {
+    let chosen = std::env::var("INTELLIAUTH_BENCH_BACKENDS").unwrap_or_default().to_lowercase();
+    ["SQLite", "PostgreSQL"]
+        .into_iter()
+        .filter(|backend| chosen.is_empty() || chosen.split(',').any(|name| name.trim() == backend.to_lowercase()))
+        .collect()
 }
 
 pub fn run() -> Result<(), String> {
     bench::ensure_wrk()?;
-    let without = build_without_log()?;
+    // A binary without the log kept from an earlier run (`INTELLIAUTH_BENCH_WITHOUT`) spares
+    // its build while experimenting with the log's side only.
+    let without = match std::env::var_os("INTELLIAUTH_BENCH_WITHOUT") {
+        Some(path) => PathBuf::from(path),
+        None => build_without_log()?,
+    };
     run_command(cargo().args(["build", "--release", "-p", "intelliauth"]))?;
     let with = target_dir().join("release/intelliauth");
     let postgres = bench::postgres_url();
     let mut table = String::new();
     let rounds_per_binary = rounds();
-    for backend in ["SQLite", "PostgreSQL"] {
+    for backend in backends() {
         // rounds[binary][endpoint] = requests/s of each round
         let mut rounds = [vec![Vec::new(); ENDPOINTS.len()], vec![Vec::new(); ENDPOINTS.len()]];
         for round in 0..rounds_per_binary {
@@ -91,27 +147,15 @@ pub fn run() -> Result<(), String> {
                     }
                 };
                 for (endpoint, value) in figures.into_iter().enumerate() {
-                    rounds[which][endpoint].push(value);
+                    rounds[which][endpoint].extend(value);
                 }
             }
         }
         for (index, endpoint) in ENDPOINTS.iter().enumerate() {
-            let listed = |values: &[f64]| values.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(", ");
-            let (before, after) = (listed(&rounds[0][index]), listed(&rounds[1][index]));
-            let without_median = median(&mut rounds[0][index]);
-            let with_median = median(&mut rounds[1][index]);
-            let change = 100.0 * (with_median - without_median) / without_median;
-            // How far the same binary's rounds lie apart: what a change must exceed to mean anything.
-            let spread = |values: &[f64], middle: f64| {
-                100.0
-                    * (values.iter().copied().fold(f64::MIN, f64::max)
-                        - values.iter().copied().fold(f64::MAX, f64::min))
-                    / middle
-            };
-            let noise = spread(&rounds[0][index], without_median).max(spread(&rounds[1][index], with_median));
-            table.push_str(&format!(
-                "| {backend} | `{endpoint}` | {without_median:.0} | {with_median:.0} | {change:+.1}% | {noise:.0}% | {before} | {after} |\n"
-            ));
+            if rounds[0][index].is_empty() {
+                continue;
+            }
+            table.push_str(&row(backend, endpoint, &rounds[0][index], &rounds[1][index]));
         }
     }
     let date = bench::utc_now();
@@ -120,7 +164,8 @@ pub fn run() -> Result<(), String> {
          the tenant log (`bench/without-tenant-log.patch`: the store's log writes, the token queue and the \
          decision records made no-ops) and *with* it; {rounds_per_binary} rounds each, servers of the two \
          alternating, a fresh server and database per round, 10 s of load per endpoint. Requests/s, median of \
-         the rounds; the budget is a change no worse than −5%. *Spread* is how far one binary's own rounds \
+         the rounds; *Change* is the median of the rounds' changes (each round's two servers ran back to \
+         back), and the budget is a change no worse than −5%. *Spread* is how far one binary's own rounds \
          lie apart (the larger of the two, as a share of its median): a change smaller than it is not a \
          measured difference.\n\n\
          | Backend | Endpoint | Without | With | Change | Spread | Rounds without | Rounds with |\n\

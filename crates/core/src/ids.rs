@@ -8,6 +8,13 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
 }
 
+/// The least id with `prefix` that [`new_id`] can make at or after `at_ms`: ids made
+/// before sort below it, ids made then or later at or above it (a UUIDv7 starts with its
+/// 48-bit millisecond time).
+pub fn time_floor(prefix: &str, at_ms: i64) -> String {
+    format!("{prefix}_{:012x}", at_ms.clamp(0, (1 << 48) - 1))
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -18,4 +25,17 @@ pub fn rfc3339(ms: i64) -> String {
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_time_floor_sorts_between_the_ids_made_before_and_after_it() {
+        let before = super::new_id("log");
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let at = super::now_ms();
+        let floor = super::time_floor("log", at);
+        let after = super::new_id("log");
+        assert!(before < floor && floor <= after, "{before} < {floor} <= {after}");
+    }
 }

@@ -399,3 +399,47 @@ async fn concurrent_token_issuance_is_logged_once_per_token_even_across_a_gracef
         .sum();
     assert_eq!(issued, 60, "the rollup counts each once: {}", counts.text);
 }
+
+/// An entry made `age_ms` ago, written straight to the database as the log writer would.
+fn old_entry(tenant: &str, age_ms: i64, kind: &str) -> String {
+    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 - age_ms;
+    let id = format!("log_{at:012x}7000800000000000{:04x}", age_ms % 0xffff);
+    format!(
+        "INSERT INTO tenant_log (id, tenant_id, occurred_at, type, code, details) \
+         VALUES ('{id}', '{tenant}', {at}, '{kind}', 'ok', '{{}}')"
+    )
+}
+
+#[tokio::test]
+async fn entries_past_the_tenant_s_retention_are_pruned_and_time_filters_find_older_entries() {
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    let server = Server::start().await;
+    server.tenant("kept", json!({ "log": { "retention_days": 2 } })).await;
+    server.user_with_password("kept", "recent@example.com", PASSWORD, true).await;
+    server.execute_sql(&old_entry("kept", 3 * DAY_MS, "test.three_days_old")).await;
+    server.execute_sql(&old_entry("kept", DAY_MS, "test.one_day_old")).await;
+
+    // A time range finds the day-old entry, and only it.
+    let day_ago = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    let format = &time::format_description::well_known::Rfc3339;
+    let from = (day_ago - time::Duration::minutes(1)).format(format).unwrap();
+    let to = (day_ago + time::Duration::minutes(1)).format(format).unwrap();
+    let query = format!("from={}&to={}", urlencode(&from), urlencode(&to));
+    let found = entries(&server, "kept", &query).await;
+    assert_eq!(kinds_and_codes(&found), vec![("test.one_day_old".into(), "ok".into())], "{query}");
+    assert_eq!(entries(&server, "kept", "type=test.three_days_old").await.len(), 1);
+
+    // Housekeeping runs as a server starts: the entry past two days goes, the rest stay.
+    let server = server.restart(Options::default()).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !entries(&server, "kept", "type=test.three_days_old").await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the entry past its retention was not pruned");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(entries(&server, "kept", "type=test.one_day_old").await.len(), 1);
+    assert_eq!(entries(&server, "kept", "type=user.created").await.len(), 1);
+}
+
+fn urlencode(text: &str) -> String {
+    text.replace(':', "%3A").replace('+', "%2B")
+}

@@ -16,6 +16,7 @@ mod mfa_queries;
 mod migrate;
 mod queries;
 mod rows;
+mod sqlite_busy;
 mod webhook_queries;
 
 use std::path::Path;
@@ -101,9 +102,10 @@ impl SqlStore {
             // With WAL, NORMAL is durable across application crashes and fast.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(sqlite_busy::BUSY_LIMIT);
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections.clamp(1, 8))
+            .after_connect(|connection, _| Box::pin(sqlite_busy::install(connection)))
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await

@@ -1,12 +1,18 @@
 //! The tenant log's queries: entries written by the outbox (or alone), listed and counted.
 
 use async_trait::async_trait;
+use intelliauth_core::ids::time_floor;
 use intelliauth_core::log::{LogCount, LogEntry, LogFilter, LogStore, HOUR_MS};
 use intelliauth_core::page::PageRequest;
 use intelliauth_core::ports::StoreResult;
 
 use crate::rows::{json_column, Columns};
 use crate::{map_error, on_pool, SqlStore};
+
+/// How far an entry's id (made when it is written) may lie from its `occurred_at`.
+const ID_TIME_SLACK_MS: i64 = 15 * 60 * 1000;
+/// Sorts after every `log_…` id (`~` after every hex digit).
+const AFTER_EVERY_ID: &str = "log_~";
 
 /// Entries one INSERT writes at most (12 parameters each; well under both backends' limits).
 pub(crate) const ROWS_PER_INSERT: usize = 50;
@@ -105,6 +111,7 @@ impl LogStore for SqlStore {
                  AND ($2 = '' OR request_id = $2) AND ($3 = '' OR user_id = $3) AND ($4 = '' OR client_id = $4)
                  AND ($5 = '' OR type = $5) AND ($6 = '' OR code = $6)
                  AND occurred_at >= $7 AND occurred_at <= $8 AND ($9 = '' OR id < $9)
+                 AND id >= $11 AND id < $12
                  ORDER BY id DESC LIMIT $10"
             )
             .bind(tenant_id)
@@ -117,6 +124,16 @@ impl LogStore for SqlStore {
             .bind(filter.to.unwrap_or(i64::MAX))
             .bind(page.after.clone().unwrap_or_default())
             .bind(i64::from(page.limit))
+            // The same bounds on the id's time, which the key is ordered by: an entry's id
+            // is made within moments of what it records (an Action's run, a webhook
+            // attempt: seconds), never [`ID_TIME_SLACK_MS`] away.
+            .bind(filter.from.map_or_else(String::new, |from| time_floor("log", from.saturating_sub(ID_TIME_SLACK_MS))))
+            .bind(
+                filter.to.map_or_else(
+                    || AFTER_EVERY_ID.to_owned(),
+                    |to| time_floor("log", to.saturating_add(ID_TIME_SLACK_MS))
+                )
+            )
         )
     }
 
@@ -147,9 +164,9 @@ impl LogStore for SqlStore {
         // In batches, each its own short statement, so pruning a month never holds the
         // writers of new entries for long.
         let deleted = on_pool!(self, pool => sqlx::query(
-            "DELETE FROM tenant_log WHERE id IN
-             (SELECT id FROM tenant_log WHERE tenant_id = $1 AND occurred_at < $2 ORDER BY occurred_at LIMIT $3)")
-            .bind(tenant_id).bind(before).bind(batch)
+            "DELETE FROM tenant_log WHERE tenant_id = $1 AND id IN
+             (SELECT id FROM tenant_log WHERE tenant_id = $1 AND id < $2 ORDER BY id LIMIT $3)")
+            .bind(tenant_id).bind(time_floor("log", before)).bind(batch)
             .execute(pool).await.map(|done| done.rows_affected()).map_err(map_error))?;
         on_pool!(self, pool => sqlx::query("DELETE FROM tenant_log_hours WHERE tenant_id = $1 AND hour + $3 <= $2")
             .bind(tenant_id).bind(before).bind(HOUR_MS)

@@ -5,18 +5,41 @@ use intelliauth_core::ports::StoreError;
 
 use crate::{map_error, on_pool, Db, SqlStore};
 
-/// (version, name, SQL). Append only; never edit a released migration.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "init", include_str!("migrations/0001_init.sql")),
-    (2, "sign_in", include_str!("migrations/0002_sign_in.sql")),
-    (3, "signing_keys", include_str!("migrations/0003_signing_keys.sql")),
-    (4, "authorization_codes", include_str!("migrations/0004_authorization_codes.sql")),
-    (5, "refresh_tokens", include_str!("migrations/0005_refresh_tokens.sql")),
-    (6, "webhooks", include_str!("migrations/0006_webhooks.sql")),
-    (7, "mfa", include_str!("migrations/0007_mfa.sql")),
-    (8, "actions", include_str!("migrations/0008_actions.sql")),
-    (9, "conformance", include_str!("migrations/0009_conformance.sql")),
-    (10, "tenant_log_and_roles", include_str!("migrations/0010_tenant_log_and_roles.sql")),
+/// One schema change: the same SQL for both backends, unless the change needs what only
+/// one of them has (SQLite's `WITHOUT ROWID` tables, PostgreSQL's `ALTER … CONSTRAINT`).
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const fn both(version: i64, name: &'static str, sql: &'static str) -> Migration {
+    Migration { version, name, sqlite: sql, postgres: sql }
+}
+
+const fn each(version: i64, name: &'static str, sqlite: &'static str, postgres: &'static str) -> Migration {
+    Migration { version, name, sqlite, postgres }
+}
+
+/// Append only; never edit a released migration.
+pub const MIGRATIONS: &[Migration] = &[
+    both(1, "init", include_str!("migrations/0001_init.sql")),
+    both(2, "sign_in", include_str!("migrations/0002_sign_in.sql")),
+    both(3, "signing_keys", include_str!("migrations/0003_signing_keys.sql")),
+    both(4, "authorization_codes", include_str!("migrations/0004_authorization_codes.sql")),
+    both(5, "refresh_tokens", include_str!("migrations/0005_refresh_tokens.sql")),
+    both(6, "webhooks", include_str!("migrations/0006_webhooks.sql")),
+    both(7, "mfa", include_str!("migrations/0007_mfa.sql")),
+    both(8, "actions", include_str!("migrations/0008_actions.sql")),
+    both(9, "conformance", include_str!("migrations/0009_conformance.sql")),
+    both(10, "tenant_log_and_roles", include_str!("migrations/0010_tenant_log_and_roles.sql")),
+    each(
+        11,
+        "tenant_log_clustered",
+        include_str!("migrations/0011_tenant_log_clustered.sqlite.sql"),
+        include_str!("migrations/0011_tenant_log_clustered.postgres.sql"),
+    ),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (
@@ -51,7 +74,11 @@ impl SqlStore {
     async fn apply_pending(&self) -> Result<Vec<i64>, StoreError> {
         on_pool!(self, pool => sqlx::raw_sql(CREATE_TABLE).execute(pool).await.map(|_| ()).map_err(map_error))?;
         let mut applied = Vec::new();
-        for (version, name, sql) in MIGRATIONS {
+        for Migration { version, name, sqlite, postgres } in MIGRATIONS {
+            let sql = match self.db {
+                Db::Sqlite(_) => sqlite,
+                Db::Postgres(_) => postgres,
+            };
             let done: Option<i64> = on_pool!(self, pool => sqlx::query_scalar("SELECT version FROM intelliauth_migrations WHERE version = $1")
                 .bind(version)
                 .fetch_optional(pool)

@@ -242,6 +242,24 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// Runs `statement` on the server's database (SQLite or the test's PostgreSQL schema),
+    /// for a test that must set up what no API makes, such as a log entry from last week.
+    pub async fn execute_sql(&self, statement: &str) {
+        match &self.schema {
+            Some(schema) => {
+                let pool = sqlx::PgPool::connect(&schema.url_via(&schema.base_url)).await.unwrap();
+                sqlx::raw_sql(statement).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            None => {
+                let url = format!("sqlite://{}", self.data_dir.join("intelliauth.db").display());
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                sqlx::raw_sql(statement).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
+    }
+
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap().clone()
     }
