@@ -131,5 +131,19 @@ fn gen() -> Result<(), String> {
         std::fs::write(&path, content).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         eprintln!("wrote {relative}");
     }
+    // The OpenAPI document as the server serves it, committed so that a change to the API
+    // shows in review and a stale copy fails `tests/catalogue.rs`.
+    let output = cargo()
+        .args(["run", "--quiet", "-p", "intelliauth", "--", "openapi"])
+        .output()
+        .map_err(|e| format!("cannot run the server's openapi command: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("intelliauth openapi failed: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    std::fs::write(workspace_root().join(OPENAPI_PATH), &output.stdout).map_err(|e| e.to_string())?;
+    eprintln!("wrote {OPENAPI_PATH}");
     Ok(())
 }
+
+/// Where `cargo xtask gen` writes the OpenAPI document.
+const OPENAPI_PATH: &str = "docs/src/reference/openapi.json";

@@ -135,7 +135,7 @@ macro_rules! catalogue {
         $advice:literal, retry: $retry:expr, after: $after:expr, topic: $topic:expr; )+) => {
         /// Every public error code. Codes are stable; clients match on them.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Code { $( $variant, )+ }
+        pub enum Code { $( #[doc = concat!("`", $code, "`")] $variant, )+ }
 
         /// The catalogue in the seed's order.
         pub const ENTRIES: &[Entry] = &[ $( Entry {
@@ -320,6 +320,31 @@ catalogue! {
     ReceiverTlsFailed = "receiver_tls_failed", Webhook, None,
         Observation("TLS handshake failed."), "TLS handshake failed.",
         "TLS handshake failed.", retry: false, after: None, topic: Some("webhook-delivery-failures");
+    // Beyond the seed ([`BEYOND_SEED`]): the rest of what an attempt can observe.
+    Delivered = "delivered", Webhook, None,
+        Observation("Your receiver answered 2xx in time; the event is delivered."),
+        "Your receiver answered 2xx in time; the event is delivered.",
+        "Nothing to do.", retry: false, after: None, topic: None;
+    ReceiverUnexpectedStatus = "receiver_unexpected_status", Webhook, None,
+        Observation("Your receiver answered 1xx or 3xx; redirects are not followed, so retries continue."),
+        "Your receiver answered 1xx or 3xx; redirects are not followed, so retries continue.",
+        "Answer 2xx at the subscription's URL itself.", retry: false, after: None,
+        topic: Some("webhook-delivery-failures");
+    ReceiverConnectionFailed = "receiver_connection_failed", Webhook, None,
+        Observation("The connection to your receiver was refused or reset; retries continue."),
+        "The connection to your receiver was refused or reset; retries continue.",
+        "Check that the receiver listens at the URL's host and port.", retry: false, after: None,
+        topic: Some("webhook-delivery-failures");
+    ReceiverDnsFailed = "receiver_dns_failed", Webhook, None,
+        Observation("Your receiver's host name did not resolve; retries continue."),
+        "Your receiver's host name did not resolve; retries continue.",
+        "Check the URL's host name from IntelliAuth's network.", retry: false, after: None,
+        topic: Some("webhook-delivery-failures");
+    ReceiverAddressForbidden = "receiver_address_forbidden", Webhook, None,
+        Observation("Your receiver's host resolved to an address this instance does not allow; retries continue."),
+        "Your receiver's host resolved to an address this instance does not allow; retries continue.",
+        "Use a public address, or allow private networks on the instance.", retry: false, after: None,
+        topic: Some("webhook-delivery-failures");
     DlqMaxAttempts = "dlq_max_attempts", Webhook, None,
         Observation("All retries exhausted; event in DLQ."), "All retries exhausted; event in DLQ.",
         "All retries exhausted; event in DLQ.", retry: false, after: None,
@@ -341,7 +366,22 @@ catalogue! {
         retry: false, after: None, topic: None;
 }
 
+/// Codes IntelliAuth adds to the seed document's 45: what a webhook attempt observes
+/// besides the seed's failures, so that every code leaving the server is in the catalogue.
+pub const BEYOND_SEED: [Code; 5] = [
+    Code::Delivered,
+    Code::ReceiverUnexpectedStatus,
+    Code::ReceiverConnectionFailed,
+    Code::ReceiverDnsFailed,
+    Code::ReceiverAddressForbidden,
+];
+
 impl Code {
+    /// Whether the seed document defines this code (all but [`BEYOND_SEED`]).
+    pub fn in_seed(self) -> bool {
+        !BEYOND_SEED.contains(&self)
+    }
+
     /// This code's catalogue row.
     pub fn entry(self) -> &'static Entry {
         // ENTRIES is declared in the same order as the enum, so the discriminant indexes it.
@@ -388,6 +428,7 @@ pub fn entry_json(entry: &Entry) -> serde_json::Value {
         "retryable": entry.retryable,
         "retry_after": entry.retry_after,
         "topic": entry.topic,
+        "in_seed": entry.code.in_seed(),
     })
 }
 
@@ -409,11 +450,13 @@ mod tests {
     }
 
     #[test]
-    fn holds_all_45_codes_once() {
+    fn holds_the_seed_s_45_codes_and_the_5_beyond_once() {
         let mut codes: Vec<_> = ENTRIES.iter().map(|e| e.code.as_str()).collect();
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), 45);
+        assert_eq!(codes.len(), 50);
+        assert_eq!(ENTRIES.iter().filter(|e| e.code.in_seed()).count(), 45);
+        assert!(BEYOND_SEED.iter().all(|code| code.family() == Family::Webhook));
     }
 
     #[test]

@@ -28,7 +28,8 @@ pub fn typescript() -> String {
     out.push_str(
         ";\n\nexport interface CatalogueEntry {\n  code: ErrorCode;\n  family: ErrorFamily;\n  httpStatus: number | null;\n  \
          message: string;\n  userVisible: boolean;\n  advice: string;\n  retryable: boolean;\n  \
-         retryAfter: 'header' | 'details_retry_after_s' | null;\n  topic: string | null;\n}\n\n",
+         retryAfter: 'header' | 'details_retry_after_s' | null;\n  topic: string | null;\n  \
+         /** False for the webhook observations IntelliAuth adds to the seed document's codes. */\n  inSeed: boolean;\n}\n\n",
     );
     out.push_str("export const ERROR_CODES: readonly ErrorCode[] = [\n");
     for entry in ENTRIES {
@@ -44,7 +45,7 @@ pub fn typescript() -> String {
         let _ = writeln!(
             out,
             "  {code}: {{ code: '{code}', family: '{family}', httpStatus: {status}, message: {message}, userVisible: {visible}, \
-             advice: {advice}, retryable: {retryable}, retryAfter: {retry_after}, topic: {topic} }},",
+             advice: {advice}, retryable: {retryable}, retryAfter: {retry_after}, topic: {topic}, inSeed: {in_seed} }},",
             code = entry.code,
             family = entry.family.as_str(),
             status = entry.http_status.map_or("null".into(), |s| s.to_string()),
@@ -53,6 +54,7 @@ pub fn typescript() -> String {
             advice = ts_string(entry.advice),
             retryable = entry.retryable,
             topic = entry.topic.map_or("null".into(), ts_string),
+            in_seed = entry.code.in_seed(),
         );
     }
     out.push_str("};\n");

@@ -16,7 +16,7 @@ fn seed_lines() -> Vec<String> {
 #[test]
 fn every_row_of_the_seed_is_in_the_catalogue_verbatim() {
     let lines = seed_lines();
-    for entry in ENTRIES {
+    for entry in ENTRIES.iter().filter(|entry| entry.code.in_seed()) {
         let expected = match entry.copy {
             UserCopy::Observation(text) => format!("{}{}", entry.code, text),
             _ => format!("{}{}{}", entry.code, entry.seed_copy(), entry.advice),
@@ -29,7 +29,7 @@ fn every_row_of_the_seed_is_in_the_catalogue_verbatim() {
 fn every_code_row_of_the_seed_is_known() {
     // A seed row is a snake_case code immediately followed by its copy: a quote, a
     // parenthesis or a capital letter.
-    let codes: Vec<&str> = ENTRIES.iter().map(|e| e.code.as_str()).collect();
+    let codes: Vec<&str> = ENTRIES.iter().filter(|e| e.code.in_seed()).map(|e| e.code.as_str()).collect();
     let row_codes: Vec<String> = seed_lines()
         .into_iter()
         .filter_map(|line| {
@@ -43,5 +43,5 @@ fn every_code_row_of_the_seed_is_known() {
         assert!(codes.contains(&code.as_str()), "seed row {code} is not in the catalogue");
     }
     let rows = row_codes.len();
-    assert_eq!(rows, codes.len(), "seed code rows vs catalogue entries");
+    assert_eq!(rows, codes.len(), "seed code rows vs the catalogue's seed entries");
 }

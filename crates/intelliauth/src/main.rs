@@ -50,6 +50,8 @@ enum Command {
     Migrate(Settings),
     /// Print the error catalogue as JSON.
     Errors,
+    /// Print the management API's OpenAPI document (the one served at /v1/openapi.json).
+    Openapi,
     /// Manage token-signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -63,6 +65,10 @@ fn main() -> ExitCode {
     let settings = match cli.command {
         Command::Errors => {
             println!("{:#}", intelliauth_catalogue::catalogue_json());
+            return ExitCode::SUCCESS;
+        }
+        Command::Openapi => {
+            println!("{:#}", intelliauth_server::api::openapi::document_json());
             return ExitCode::SUCCESS;
         }
         Command::Calibrate => return calibrate(),
@@ -102,7 +108,7 @@ fn main() -> ExitCode {
             Command::Serve(_) => serve(settings).await,
             Command::Migrate(_) => migrate(settings).await,
             Command::Keys(KeysCommand::Rotate { ref tenant, .. }) => rotate_keys(settings, tenant).await,
-            Command::Errors | Command::Calibrate => Ok(()),
+            Command::Errors | Command::Openapi | Command::Calibrate => Ok(()),
         }
     });
     match result {
@@ -253,7 +259,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
             instance_key,
             settings.dispatcher()?,
             store.outbox_signal(),
-            Arc::new(move |outcome| metrics.webhook_outcome(outcome)),
+            Arc::new(move |outcome: intelliauth_catalogue::Code| metrics.webhook_outcome(outcome.as_str())),
         )?
         .spawn();
     }

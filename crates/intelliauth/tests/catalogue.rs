@@ -7,13 +7,26 @@ use intelliauth_catalogue::ENTRIES;
 use reqwest::StatusCode;
 
 #[tokio::test]
-async fn get_errors_publishes_all_45_codes_without_a_credential() {
+async fn get_errors_publishes_the_seed_s_45_codes_and_the_observations_beyond_it_without_a_credential() {
     let server = Server::start().await;
     let response = server.http.get(server.url("/v1/errors")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let body: serde_json::Value = response.json().await.unwrap();
     let codes = body["codes"].as_array().unwrap();
-    assert_eq!(codes.len(), 45);
+    assert_eq!(codes.len(), ENTRIES.len());
+    let from_seed = codes.iter().filter(|code| code["in_seed"] == true).count();
+    assert_eq!(from_seed, 45, "the seed's codes, each marked so");
+    let beyond: Vec<&str> = codes.iter().filter(|c| c["in_seed"] == false).filter_map(|c| c["code"].as_str()).collect();
+    assert_eq!(
+        beyond,
+        [
+            "delivered",
+            "receiver_unexpected_status",
+            "receiver_connection_failed",
+            "receiver_dns_failed",
+            "receiver_address_forbidden"
+        ]
+    );
     for (entry, published) in ENTRIES.iter().zip(codes) {
         assert_eq!(published["code"], entry.code.as_str());
         assert_eq!(published["message"], entry.message);
@@ -109,4 +122,42 @@ async fn the_docs_site_is_served_with_the_error_index_and_its_topics() {
     assert_eq!(get("/docs/style.css").await.unwrap().status(), StatusCode::OK);
     let missing = get("/docs/no-such-page").await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn the_committed_openapi_document_is_the_one_the_server_serves() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_intelliauth")).arg("openapi").output().unwrap();
+    assert!(output.status.success());
+    let served: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/src/reference/openapi.json");
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default()).unwrap_or_default();
+    assert!(served == committed, "docs/src/reference/openapi.json is stale: run `cargo xtask gen` and commit it");
+}
+
+#[test]
+fn every_v1_route_is_registered_with_its_openapi_operation() {
+    // A `/v1` route added with axum's plain `.route(…)` would be served undocumented; every
+    // one goes through `documented_routes()` (`routes!` of annotated handlers) instead.
+    let api = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/src");
+    let mut undocumented = Vec::new();
+    let mut stack = vec![api];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for call in text.split(".route(").skip(1) {
+                    let argument = call.trim_start();
+                    if argument.starts_with("\"/v1/") && !argument.starts_with("\"/v1/openapi.json\"") {
+                        let route: String = argument.chars().take_while(|c| *c != ',').collect();
+                        undocumented.push(format!("{}: {route}", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(undocumented.is_empty(), "routes outside the OpenAPI document:\n{}", undocumented.join("\n"));
 }

@@ -508,3 +508,39 @@ async fn a_receiver_whose_name_does_not_resolve_is_saved_and_observed_as_dns_fai
     let message = message_with_status(&server, &subscription, "dead").await;
     assert_eq!(message["attempt_log"][0]["outcome"], "receiver_dns_failed", "{message}");
 }
+
+/// Every observation is a catalogue code: the feed filters by any of them, and refuses a
+/// filter no attempt can ever have.
+#[tokio::test]
+async fn the_feed_filters_by_catalogue_observations_and_refuses_unknown_ones() {
+    let server = Server::start_with(Options::default().arg("--webhook-retry-schedule", "")).await;
+    let (subscription, _) = subscribe(&server, "https://receiver.intelliauth.invalid/hooks", &["*"]).await;
+    send_test_event(&server, &subscription).await;
+    message_with_status(&server, &subscription, "dead").await;
+    let feed =
+        |outcome: &str| format!("/v1/tenants/default/webhooks/subscriptions/{subscription}/messages?outcome={outcome}");
+    let dead = server.get(&feed("dlq_max_attempts")).await;
+    assert_eq!(dead.status, StatusCode::OK, "{}", dead.text);
+    assert_eq!(dead.body["data"].as_array().unwrap().len(), 1, "{}", dead.text);
+    let delivered = server.get(&feed("delivered")).await;
+    assert_eq!(delivered.body["data"].as_array().unwrap().len(), 0, "{}", delivered.text);
+    let errors = server.get("/v1/errors").await;
+    let webhook_codes: Vec<&str> = errors.body["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|code| code["family"] == "webhook")
+        .filter_map(|code| code["code"].as_str())
+        .collect();
+    assert!(
+        webhook_codes.contains(&"receiver_dns_failed") && webhook_codes.contains(&"delivered"),
+        "{webhook_codes:?}"
+    );
+    for code in webhook_codes {
+        assert_eq!(server.get(&feed(code)).await.status, StatusCode::OK, "{code}");
+    }
+    let refused = server.get(&feed("receiver_on_fire")).await;
+    let details = refused.assert_error(400, "validation_failed");
+    assert!(details["fields"]["outcome"].is_array(), "{details}");
+    server.get(&feed("account_locked")).await.assert_error(400, "validation_failed");
+}

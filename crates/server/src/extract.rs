@@ -490,6 +490,28 @@ pub(crate) async fn admin_caller(state: &AppState, token: &str) -> Result<Caller
     Ok(Caller { credential, assurance: Some(assurance) })
 }
 
+/// The user a self-service route (`/t/{tenant}/api/…`) acts for: the session behind the
+/// request's bearer token, in the path's tenant. A missing, foreign, expired or revoked
+/// session is refused (`session_expired`, `session_revoked`) before the handler runs.
+pub struct SignedInUser {
+    pub session: intelliauth_core::auth::ActiveSession,
+    pub user: intelliauth_core::model::User,
+}
+
+impl FromRequestParts<AppState> for SignedInUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let params = axum::extract::Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(params)| params)
+            .unwrap_or_default();
+        let tenant_id = params.get("tenant_id").map(String::as_str).unwrap_or_default();
+        let (session, user) = state.auth.session(tenant_id, bearer_token(&parts.headers)).await?;
+        Ok(SignedInUser { session, user })
+    }
+}
+
 /// The request's `If-Match` precondition, if any.
 pub struct Precondition(pub Option<IfMatch>);
 

@@ -2,16 +2,17 @@
 //! messages, attempts and the delivery feed.
 
 use async_trait::async_trait;
+use intelliauth_catalogue::{Code, Family};
 use intelliauth_core::events::{Event, EventType};
 use intelliauth_core::model::Meta;
 use intelliauth_core::page::PageRequest;
 use intelliauth_core::ports::{StoreError, StoreResult};
 use intelliauth_core::webhooks::{
     Attempt, Claimed, Message, MessageFilter, MessageStatus, NextStep, QueueStats, Subscription, WebhookStore,
-    ALL_EVENTS, DLQ_MAX_ATTEMPTS,
+    ALL_EVENTS,
 };
 
-use crate::rows::Columns;
+use crate::rows::{corrupt, Columns};
 use crate::{map_error, on_pool, Db, SqlStore};
 
 /// Stored form of a subscription's event types: `*` or `,a,b,`.
@@ -54,17 +55,22 @@ fn message(row: &impl Columns) -> sqlx::Result<Message> {
         subscription_id: row.text("subscription_id")?,
         event_id: row.text("event_id")?,
         event_type: row.text("event_type")?,
-        status: MessageStatus::parse(&status).ok_or_else(|| sqlx::Error::ColumnDecode {
-            index: "status".into(),
-            source: format!("unknown message status {status:?}").into(),
-        })?,
+        status: MessageStatus::parse(&status)
+            .ok_or_else(|| corrupt("status", format!("unknown message status {status:?}")))?,
         attempts: row.int("attempts")?,
         cycle_attempts: row.int("cycle_attempts")?,
         next_attempt_at: row.opt_int("next_attempt_at")?,
-        last_outcome: row.opt_text("last_outcome")?,
+        last_outcome: row.opt_text("last_outcome")?.map(|code| observation("last_outcome", &code)).transpose()?,
         created_at: row.int("created_at")?,
         finished_at: row.opt_int("finished_at")?,
     })
+}
+
+/// A stored observation: a code of the catalogue's webhook family.
+fn observation(column: &str, code: &str) -> sqlx::Result<Code> {
+    Code::parse(code)
+        .filter(|code| code.family() == Family::Webhook)
+        .ok_or_else(|| corrupt(column, format!("not a webhook observation: {code:?}")))
 }
 
 fn attempt(row: &impl Columns) -> sqlx::Result<Attempt> {
@@ -74,7 +80,7 @@ fn attempt(row: &impl Columns) -> sqlx::Result<Attempt> {
         number: row.int("number")?,
         started_at: row.int("started_at")?,
         latency_ms: row.int("latency_ms")?,
-        outcome: row.text("outcome")?,
+        outcome: observation("outcome", &row.text("outcome")?)?,
         http_status: row.opt_int("http_status")?,
         response_excerpt: row.opt_text("response_excerpt")?,
         error: row.opt_text("error")?,
@@ -277,11 +283,9 @@ impl WebhookStore for SqlStore {
 
     async fn record_attempt(&self, lease_owner: &str, attempt: &Attempt, next: NextStep) -> StoreResult<bool> {
         let (status, next_attempt_at, finished_at, outcome) = match next {
-            NextStep::Delivered => {
-                ("delivered", None, Some(attempt.started_at + attempt.latency_ms), &*attempt.outcome)
-            }
-            NextStep::RetryAt(at) => ("pending", Some(at), None, &*attempt.outcome),
-            NextStep::Dead => ("dead", None, Some(attempt.started_at + attempt.latency_ms), DLQ_MAX_ATTEMPTS),
+            NextStep::Delivered => ("delivered", None, Some(attempt.started_at + attempt.latency_ms), attempt.outcome),
+            NextStep::RetryAt(at) => ("pending", Some(at), None, attempt.outcome),
+            NextStep::Dead => ("dead", None, Some(attempt.started_at + attempt.latency_ms), Code::DlqMaxAttempts),
         };
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.map_err(map_error)?;
@@ -290,7 +294,7 @@ impl WebhookStore for SqlStore {
                 "UPDATE webhook_messages SET status = $1, next_attempt_at = $2, finished_at = $3, last_outcome = $4,
                  attempts = attempts + 1, cycle_attempts = cycle_attempts + 1, lease_owner = NULL, lease_until = NULL
                  WHERE id = $5 AND lease_owner = $6 RETURNING tenant_id")
-                .bind(status).bind(next_attempt_at).bind(finished_at).bind(outcome)
+                .bind(status).bind(next_attempt_at).bind(finished_at).bind(outcome.as_str())
                 .bind(&attempt.message_id).bind(lease_owner)
                 .fetch_optional(&mut *tx).await.map_err(map_error)?;
             let held = tenant.is_some();
@@ -299,20 +303,20 @@ impl WebhookStore for SqlStore {
                     "INSERT INTO webhook_attempts (id, message_id, number, started_at, latency_ms, outcome, http_status,
                      response_excerpt, error, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                     .bind(&attempt.id).bind(&attempt.message_id).bind(attempt.number).bind(attempt.started_at)
-                    .bind(attempt.latency_ms).bind(&attempt.outcome).bind(attempt.http_status)
+                    .bind(attempt.latency_ms).bind(attempt.outcome.as_str()).bind(attempt.http_status)
                     .bind(&attempt.response_excerpt).bind(&attempt.error).bind(&attempt.node)
                     .execute(&mut *tx).await.map_err(map_error)?;
             }
             if let Some((tenant_id,)) = &tenant {
                 // Counted for the console's charts (deliveries by observation), without a log row each.
                 let hour = crate::log_queries::hour_of(attempt.started_at);
-                count_in_hour!(tx, tenant_id, hour, "webhook.attempt", &attempt.outcome, 1_i64);
+                count_in_hour!(tx, tenant_id, hour, "webhook.attempt", attempt.outcome.as_str(), 1_i64);
             }
             if let (Some((tenant_id,)), NextStep::Dead) = (&tenant, next) {
                 // The dead letter is an entry of its tenant's log, with the message it names.
                 let details = serde_json::json!({ "message_id": attempt.message_id, "attempts": attempt.number,
                                                   "last_outcome": attempt.outcome });
-                let entry = intelliauth_core::log::LogEntry::new(tenant_id, "webhook.dead_lettered", DLQ_MAX_ATTEMPTS, details)
+                let entry = intelliauth_core::log::LogEntry::new(tenant_id, "webhook.dead_lettered", Code::DlqMaxAttempts.as_str(), details)
                     .at(attempt.started_at + attempt.latency_ms);
                 append_log!(tx, &entry);
             }
@@ -345,7 +349,7 @@ impl WebhookStore for SqlStore {
             .bind(page.after.as_deref().unwrap_or(""))
             .bind(i64::from(page.limit))
             .bind(filter.event_id.as_deref().unwrap_or(""))
-            .bind(filter.outcome.as_deref().unwrap_or(""))
+            .bind(filter.outcome.map_or("", Code::as_str))
         )
     }
 

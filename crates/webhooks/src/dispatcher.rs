@@ -9,10 +9,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use intelliauth_catalogue::Code;
 use intelliauth_core::ids;
 use intelliauth_core::sealed::InstanceKey;
 use intelliauth_core::webhooks::address::AddressPolicy;
-use intelliauth_core::webhooks::{Attempt, Claimed, NextStep, Observation, WebhookStore, DLQ_MAX_ATTEMPTS};
+use intelliauth_core::webhooks::{Attempt, Claimed, NextStep, WebhookStore};
 use rand::Rng;
 use tokio::sync::{Notify, Semaphore};
 
@@ -57,7 +58,7 @@ impl Default for DispatcherSettings {
 }
 
 /// Called with each attempt's observation code, and `dlq_max_attempts` when a message dies.
-pub type OutcomeHook = Arc<dyn Fn(&'static str) + Send + Sync>;
+pub type OutcomeHook = Arc<dyn Fn(Code) + Send + Sync>;
 
 pub struct Dispatcher {
     store: Arc<dyn WebhookStore>,
@@ -182,7 +183,7 @@ impl Dispatcher {
         let report = self.sender.send(&claimed.url, &headers, body).await;
         let cycle = message.cycle_attempts + 1;
         let next = match report.observation {
-            Observation::Delivered => NextStep::Delivered,
+            Code::Delivered => NextStep::Delivered,
             _ => match self.settings.schedule.get((cycle - 1) as usize) {
                 // A receiver that said when to come back (429/503 with Retry-After) is
                 // tried then, within bounds, instead of on the schedule.
@@ -199,15 +200,15 @@ impl Dispatcher {
             number: message.attempts + 1,
             started_at,
             latency_ms: report.latency.as_millis() as i64,
-            outcome: report.observation.as_str().to_owned(),
+            outcome: report.observation,
             http_status: report.http_status.map(i64::from),
             response_excerpt: report.excerpt,
             error: report.error,
             node: self.node.clone(),
         };
-        (self.on_outcome)(report.observation.as_str());
+        (self.on_outcome)(report.observation);
         if next == NextStep::Dead {
-            (self.on_outcome)(DLQ_MAX_ATTEMPTS);
+            (self.on_outcome)(Code::DlqMaxAttempts);
         }
         tracing::info!(
             message = %message.id,

@@ -9,8 +9,8 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use intelliauth_catalogue::Code;
 use intelliauth_core::webhooks::address::AddressPolicy;
-use intelliauth_core::webhooks::Observation;
 
 use crate::guard::{literal_refusal, refusal_in, GuardedResolver, Refusal};
 
@@ -20,7 +20,7 @@ const EXCERPT_BYTES: usize = 1024;
 /// What one attempt saw.
 #[derive(Debug, Clone)]
 pub struct Report {
-    pub observation: Observation,
+    pub observation: Code,
     pub http_status: Option<u16>,
     pub excerpt: Option<String>,
     pub error: Option<String>,
@@ -64,7 +64,7 @@ impl Sender {
         };
         // An IP literal never reaches the resolver, so it is checked here.
         if let Some(reason) = self.literal_refusal(url) {
-            return report(Observation::ReceiverAddressForbidden, None, None, Some(reason));
+            return report(Code::ReceiverAddressForbidden, None, None, Some(reason));
         }
         let mut request = self.client.post(url).header("content-type", "application/json").body(body);
         for (name, value) in headers {
@@ -79,14 +79,14 @@ impl Sender {
         };
         let status = response.status();
         if status.is_success() {
-            return report(Observation::Delivered, Some(status.as_u16()), None, None);
+            return report(Code::Delivered, Some(status.as_u16()), None, None);
         }
         let observation = if status.is_server_error() {
-            Observation::Receiver5xx
+            Code::Receiver5xx
         } else if status.is_client_error() {
-            Observation::Receiver4xx
+            Code::Receiver4xx
         } else {
-            Observation::ReceiverUnexpectedStatus
+            Code::ReceiverUnexpectedStatus
         };
         let mut excerpt = Vec::new();
         while excerpt.len() < EXCERPT_BYTES {
@@ -123,43 +123,43 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 /// Sorts a transport failure into the feed's observation, with a reason for people. Over
 /// `https`, a failure while connecting that is not a refusal failed in the TLS handshake
 /// (a plain-HTTP port answers a ClientHello with garbage or hangs up).
-fn classify(error: &reqwest::Error, https: bool) -> (Observation, String) {
+fn classify(error: &reqwest::Error, https: bool) -> (Code, String) {
     match refusal_in(error) {
-        Some(Refusal::Address(reason)) => return (Observation::ReceiverAddressForbidden, reason),
-        Some(Refusal::Dns(reason)) => return (Observation::ReceiverDnsFailed, reason),
+        Some(Refusal::Address(reason)) => return (Code::ReceiverAddressForbidden, reason),
+        Some(Refusal::Dns(reason)) => return (Code::ReceiverDnsFailed, reason),
         None => {}
     }
     let mut source: Option<&(dyn StdError + 'static)> = Some(error);
     let mut io_kind = None;
     while let Some(current) = source {
         if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-            return (Observation::ReceiverTlsFailed, format!("TLS handshake failed: {tls}"));
+            return (Code::ReceiverTlsFailed, format!("TLS handshake failed: {tls}"));
         }
         if let Some(io) = current.downcast_ref::<std::io::Error>() {
             io_kind.get_or_insert(io.kind());
             // An io::Error's `source` skips the error it wraps; rustls's is in there.
             if let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-                return (Observation::ReceiverTlsFailed, format!("TLS handshake failed: {tls}"));
+                return (Code::ReceiverTlsFailed, format!("TLS handshake failed: {tls}"));
             }
         }
         source = current.source();
     }
     if error.is_timeout() {
-        return (Observation::ReceiverTimeout, "no response within the delivery timeout".into());
+        return (Code::ReceiverTimeout, "no response within the delivery timeout".into());
     }
     let chain = error_chain(error);
     use std::io::ErrorKind;
     // Over https, a failure while connecting that is not a refusal happened after the TCP
     // handshake, in the TLS one (rustls's error does not always survive the wrapping).
     if https && error.is_connect() && io_kind != Some(ErrorKind::ConnectionRefused) {
-        return (Observation::ReceiverTlsFailed, format!("TLS handshake failed (is the port plain HTTP?): {chain}"));
+        return (Code::ReceiverTlsFailed, format!("TLS handshake failed (is the port plain HTTP?): {chain}"));
     }
     match io_kind {
-        Some(ErrorKind::ConnectionRefused) => (Observation::ReceiverConnectionFailed, chain),
+        Some(ErrorKind::ConnectionRefused) => (Code::ReceiverConnectionFailed, chain),
         _ if chain.contains("tls") || chain.contains("certificate") || chain.contains("handshake") => {
-            (Observation::ReceiverTlsFailed, chain)
+            (Code::ReceiverTlsFailed, chain)
         }
-        _ => (Observation::ReceiverConnectionFailed, chain),
+        _ => (Code::ReceiverConnectionFailed, chain),
     }
 }
 

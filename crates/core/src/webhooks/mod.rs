@@ -7,6 +7,7 @@
 pub mod address;
 
 use async_trait::async_trait;
+use intelliauth_catalogue::Code;
 
 use crate::events::Event;
 use crate::model::Meta;
@@ -72,46 +73,10 @@ pub struct Message {
     pub cycle_attempts: i64,
     pub next_attempt_at: Option<i64>,
     /// The last attempt's observation, or `dlq_max_attempts` once dead.
-    pub last_outcome: Option<String>,
+    pub last_outcome: Option<Code>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
 }
-
-/// What one attempt observed. The codes are the catalogue's delivery-feed observations,
-/// plus the transport failures the catalogue leaves to the feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Observation {
-    Delivered,
-    Receiver5xx,
-    Receiver4xx,
-    /// A 1xx or 3xx: redirects are not followed (they could point anywhere).
-    ReceiverUnexpectedStatus,
-    ReceiverTimeout,
-    ReceiverTlsFailed,
-    ReceiverConnectionFailed,
-    ReceiverDnsFailed,
-    /// The receiver's address is private, loopback or link-local and the instance does not allow it.
-    ReceiverAddressForbidden,
-}
-
-impl Observation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Observation::Delivered => "delivered",
-            Observation::Receiver5xx => "receiver_5xx",
-            Observation::Receiver4xx => "receiver_4xx",
-            Observation::ReceiverUnexpectedStatus => "receiver_unexpected_status",
-            Observation::ReceiverTimeout => "receiver_timeout",
-            Observation::ReceiverTlsFailed => "receiver_tls_failed",
-            Observation::ReceiverConnectionFailed => "receiver_connection_failed",
-            Observation::ReceiverDnsFailed => "receiver_dns_failed",
-            Observation::ReceiverAddressForbidden => "receiver_address_forbidden",
-        }
-    }
-}
-
-/// The code a message carries once its schedule is exhausted.
-pub const DLQ_MAX_ATTEMPTS: &str = "dlq_max_attempts";
 
 /// One HTTP request for a message, as the delivery feed shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,7 +87,8 @@ pub struct Attempt {
     pub number: i64,
     pub started_at: i64,
     pub latency_ms: i64,
-    pub outcome: String,
+    /// What the attempt observed: a code of the catalogue's webhook family.
+    pub outcome: Code,
     pub http_status: Option<i64>,
     /// The first bytes of the receiver's response body.
     pub response_excerpt: Option<String>,
@@ -159,7 +125,7 @@ pub struct MessageFilter {
     /// The messages of one event (a request's trace).
     pub event_id: Option<String>,
     /// Messages whose latest attempt was observed so (`receiver_5xx`, `delivered`, …).
-    pub outcome: Option<String>,
+    pub outcome: Option<Code>,
 }
 
 /// Queue figures for metrics.

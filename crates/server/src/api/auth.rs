@@ -13,7 +13,7 @@ use serde_json::json;
 use super::reject_invalid;
 use super::views::UserView;
 use crate::error::ApiResult;
-use crate::extract::{bearer_token, ClientIp, JsonObject};
+use crate::extract::{bearer_token, ClientIp, JsonObject, SignedInUser};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -138,12 +138,7 @@ async fn confirm_recovery(
     Ok(Json(json!({ "status": "password_changed", "user": UserView::from(&user) })).into_response())
 }
 
-async fn whoami(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: axum::http::HeaderMap,
-) -> ApiResult<Response> {
-    let (session, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
+async fn whoami(SignedInUser { session, user }: SignedInUser) -> ApiResult<Response> {
     let record = &session.record;
     Ok(Json(json!({
         "session": { "id": record.id, "expires_at": rfc3339(record.expires_at), "created_at": rfc3339(record.created_at) },
@@ -153,34 +148,26 @@ async fn whoami(
 }
 
 /// The signed-in user's approved applications.
-async fn my_consents(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: axum::http::HeaderMap,
-) -> ApiResult<Response> {
-    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
-    Ok(Json(state.oidc.consents(&tenant_id, &user.id).await?).into_response())
+async fn my_consents(State(state): State<AppState>, SignedInUser { user, .. }: SignedInUser) -> ApiResult<Response> {
+    Ok(Json(state.oidc.consents(&user.tenant_id, &user.id).await?).into_response())
 }
 
 /// The signed-in user withdraws an application's access.
 async fn revoke_my_consent(
     State(state): State<AppState>,
-    Path((tenant_id, client_id)): Path<(String, String)>,
-    headers: axum::http::HeaderMap,
+    Path((_, client_id)): Path<(String, String)>,
+    SignedInUser { user, .. }: SignedInUser,
 ) -> ApiResult<StatusCode> {
-    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
-    state.oidc.revoke_consent(&tenant_id, &user.id, &client_id).await?;
+    state.oidc.revoke_consent(&user.tenant_id, &user.id, &client_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn logout(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
+    _signed_in: SignedInUser,
     headers: axum::http::HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let token = bearer_token(&headers);
-    state.auth.session(&tenant_id, token).await?;
-    if let Some(token) = token {
+    if let Some(token) = bearer_token(&headers) {
         state.auth.end_session(token).await?;
     }
     Ok(StatusCode::NO_CONTENT)

@@ -2,7 +2,7 @@
 //! factors (`/t/{tenant}/api/factors`), and an admin's view and reset.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use intelliauth_core::auth::{
@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use super::auth::signed_in_json;
 use super::reject_invalid;
 use crate::error::ApiResult;
-use crate::extract::{bearer_token, Caller, ClientIp, Fields, JsonObject};
+use crate::extract::{Caller, ClientIp, Fields, JsonObject, SignedInUser};
 use crate::state::AppState;
 
 /// The QR code an authenticator app scans, as inline SVG.
@@ -135,11 +135,9 @@ pub async fn send_flow_sms(
 /// `POST /t/{tenant}/api/factors/sms` `{"phone": "+14155550100"}`: texts a code to confirm the phone.
 pub async fn enrol_my_sms(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
+    SignedInUser { user, .. }: SignedInUser,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Response> {
-    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
     let phone = fields.required_string("phone");
     let mut semantic = FieldErrors::new();
     if !phone.is_empty() {
@@ -153,11 +151,9 @@ pub async fn enrol_my_sms(
 /// `POST /t/{tenant}/api/factors/sms/confirm` `{"code": "…"}`.
 pub async fn confirm_my_sms(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
+    SignedInUser { user, .. }: SignedInUser,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Json<Value>> {
-    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
     let code = fields.required_string("code");
     reject_invalid(fields.finish(), FieldErrors::new())?;
     let codes = state.auth.confirm_sms(&user, &code).await?;
@@ -206,10 +202,8 @@ pub async fn finish_passwordless(
 /// `POST /t/{tenant}/api/factors/webauthn`: options for `navigator.credentials.create`.
 pub async fn enrol_my_passkey(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
+    SignedInUser { user, .. }: SignedInUser,
 ) -> ApiResult<Response> {
-    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
     let challenge = state.auth.start_passkey_enrolment(&user).await?;
     Ok((StatusCode::CREATED, Json(challenge_json(&challenge))).into_response())
 }
@@ -217,11 +211,9 @@ pub async fn enrol_my_passkey(
 /// `POST /t/{tenant}/api/factors/webauthn/confirm` `{"ceremony_id", "credential"}`.
 pub async fn confirm_my_passkey(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
+    SignedInUser { user, .. }: SignedInUser,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Json<Value>> {
-    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
     let ceremony_id = fields.required_string("ceremony_id");
     let response = fields.nullable_object("credential").flatten().unwrap_or_default();
     reject_invalid(fields.finish(), FieldErrors::new())?;
@@ -232,10 +224,8 @@ pub async fn confirm_my_passkey(
 /// `GET /t/{tenant}/api/factors`: the signed-in user's factors.
 pub async fn my_factors(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
+    SignedInUser { user, .. }: SignedInUser,
 ) -> ApiResult<Json<Value>> {
-    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
     let (factors, left) = state.auth.factors(&user.id).await?;
     Ok(Json(factors_json(&factors, left)))
 }
@@ -243,10 +233,8 @@ pub async fn my_factors(
 /// `POST /t/{tenant}/api/factors/totp`: the signed-in user adds an authenticator app.
 pub async fn enrol_my_totp(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
+    SignedInUser { user, .. }: SignedInUser,
 ) -> ApiResult<Response> {
-    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
     let enrolment = state.auth.start_totp_enrolment(&user).await?;
     Ok((StatusCode::CREATED, Json(enrolment_json(&enrolment))).into_response())
 }
@@ -254,11 +242,9 @@ pub async fn enrol_my_totp(
 /// `POST /t/{tenant}/api/factors/totp/confirm`: its first code confirms it.
 pub async fn confirm_my_totp(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
+    SignedInUser { user, .. }: SignedInUser,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Json<Value>> {
-    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
     let code = fields.required_string("code");
     reject_invalid(fields.finish(), FieldErrors::new())?;
     let codes = state.auth.confirm_totp(&user, &code).await?;
@@ -268,11 +254,10 @@ pub async fn confirm_my_totp(
 /// `DELETE /t/{tenant}/api/factors/{factor_id}`.
 pub async fn remove_my_factor(
     State(state): State<AppState>,
-    Path((tenant_id, factor_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    Path((_, factor_id)): Path<(String, String)>,
+    SignedInUser { user, .. }: SignedInUser,
 ) -> ApiResult<StatusCode> {
-    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let tenant = state.management.tenant(&user.tenant_id).await?;
     state.auth.remove_own_factor(&tenant, &user, &factor_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -280,10 +265,8 @@ pub async fn remove_my_factor(
 /// `POST /t/{tenant}/api/factors/backup-codes`: ten new codes replace the old ones.
 pub async fn regenerate_my_backup_codes(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
+    SignedInUser { user, .. }: SignedInUser,
 ) -> ApiResult<Json<Value>> {
-    let (_, user) = state.auth.session(&tenant_id, bearer_token(&headers)).await?;
     let (factors, _) = state.auth.factors(&user.id).await?;
     if factors.is_empty() {
         return Err(Error::new(intelliauth_catalogue::Code::PermissionDenied)

@@ -18,30 +18,63 @@ use axum::routing::{get, post};
 use axum::Router;
 use intelliauth_core::validate::FieldErrors;
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::error::ApiResult;
 use crate::state::AppState;
 
+/// Every route of the management API with its OpenAPI operation. A documented route is
+/// registered from its handler's `#[utoipa::path]`, so the path served and the path
+/// documented are one declaration and cannot drift apart; each `routes!` groups the
+/// handlers of one path.
+pub fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(errors::catalogue))
+        .routes(routes!(tenants::list_all, tenants::create))
+        .routes(routes!(tenants::get, tenants::update, tenants::delete))
+        .routes(routes!(users::list_all, users::create))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(users::unlock))
+        .routes(routes!(users::sessions, users::revoke_all_sessions))
+        .routes(routes!(users::revoke_session))
+        .routes(routes!(mfa::user_factors, mfa::reset_user_factors))
+        .routes(routes!(applications::list_all, applications::create))
+        .routes(routes!(applications::get, applications::update, applications::delete))
+        .routes(routes!(applications::rotate_secret))
+        .routes(routes!(credentials::list_all, credentials::create))
+        .routes(routes!(credentials::delete))
+        .routes(routes!(actions::list_all, actions::create))
+        .routes(routes!(actions::get, actions::update, actions::delete))
+        .routes(routes!(actions::versions))
+        .routes(routes!(actions::restore))
+        .routes(routes!(actions::test_run))
+        .routes(routes!(actions::action_executions))
+        .routes(routes!(actions::executions))
+        .routes(routes!(actions::reorder))
+        .routes(routes!(logs::list_entries))
+        .routes(routes!(logs::entry))
+        .routes(routes!(logs::counts))
+        .routes(routes!(logs::trace))
+        .routes(routes!(webhooks::event_types))
+        .routes(routes!(webhooks::list_all, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::send_test))
+        .routes(routes!(webhooks::messages))
+        .routes(routes!(webhooks::message))
+        .routes(routes!(webhooks::replay))
+        .routes(routes!(webhooks::dead_letters))
+        .routes(routes!(webhooks::replay_dead_letters))
+        .merge(oauth::documented_routes())
+}
+
 pub fn routes() -> Router<AppState> {
+    let (documented, _) = documented_routes().split_for_parts();
     Router::new()
-        .route("/v1/errors", get(errors::catalogue))
+        // The document itself is the one `/v1` route it does not describe.
         .route("/v1/openapi.json", get(openapi::document))
-        .route("/v1/tenants", get(tenants::list_all).post(tenants::create))
-        .route("/v1/tenants/{tenant_id}", get(tenants::get).patch(tenants::update).delete(tenants::delete))
-        .route("/v1/tenants/{tenant_id}/users", get(users::list_all).post(users::create))
-        .route("/v1/tenants/{tenant_id}/users/{user_id}", get(users::get).patch(users::update).delete(users::delete))
-        .route("/v1/tenants/{tenant_id}/users/{user_id}/unlock", axum::routing::post(users::unlock))
-        .route(
-            "/v1/tenants/{tenant_id}/users/{user_id}/sessions",
-            get(users::sessions).delete(users::revoke_all_sessions),
-        )
-        .route(
-            "/v1/tenants/{tenant_id}/users/{user_id}/sessions/{session_id}",
-            axum::routing::delete(users::revoke_session),
-        )
-        .route(
-            "/v1/tenants/{tenant_id}/users/{user_id}/factors",
-            get(mfa::user_factors).delete(mfa::reset_user_factors),
-        )
+        .merge(documented)
         .route("/t/{tenant_id}/api/login/{flow_id}/mfa", post(mfa::submit_flow_factor))
         .route("/t/{tenant_id}/api/login/{flow_id}/mfa/totp", post(mfa::enrol_flow_totp))
         .route("/t/{tenant_id}/api/login/{flow_id}/mfa/sms", post(mfa::send_flow_sms))
@@ -57,45 +90,6 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant_id}/api/factors/totp/confirm", post(mfa::confirm_my_totp))
         .route("/t/{tenant_id}/api/factors/backup-codes", post(mfa::regenerate_my_backup_codes))
         .route("/t/{tenant_id}/api/factors/{factor_id}", axum::routing::delete(mfa::remove_my_factor))
-        .route("/v1/tenants/{tenant_id}/applications", get(applications::list_all).post(applications::create))
-        .route(
-            "/v1/tenants/{tenant_id}/applications/{application_id}",
-            get(applications::get).patch(applications::update).delete(applications::delete),
-        )
-        .route("/v1/tenants/{tenant_id}/applications/{application_id}/rotate-secret", post(applications::rotate_secret))
-        .route("/v1/credentials", get(credentials::list_all).post(credentials::create))
-        .route("/v1/credentials/{credential_id}", axum::routing::delete(credentials::delete))
-        .route("/v1/tenants/{tenant_id}/actions", get(actions::list_all).post(actions::create))
-        .route(
-            "/v1/tenants/{tenant_id}/actions/{action_id}",
-            get(actions::get).patch(actions::update).delete(actions::delete),
-        )
-        .route("/v1/tenants/{tenant_id}/actions/{action_id}/versions", get(actions::versions))
-        .route("/v1/tenants/{tenant_id}/actions/{action_id}/versions/{version}/restore", post(actions::restore))
-        .route("/v1/tenants/{tenant_id}/actions/{action_id}/test", post(actions::test_run))
-        .route("/v1/tenants/{tenant_id}/actions/{action_id}/executions", get(actions::action_executions))
-        .route("/v1/tenants/{tenant_id}/action-executions", get(actions::executions))
-        .route("/v1/tenants/{tenant_id}/triggers/{trigger}/order", axum::routing::put(actions::reorder))
-        .route("/v1/tenants/{tenant_id}/logs", get(logs::list_entries))
-        .route("/v1/tenants/{tenant_id}/logs/{log_id}", get(logs::entry))
-        .route("/v1/tenants/{tenant_id}/log-counts", get(logs::counts))
-        .route("/v1/tenants/{tenant_id}/requests/{request_id}", get(logs::trace))
-        .route("/v1/webhook-event-types", get(webhooks::event_types))
-        .route("/v1/tenants/{tenant_id}/webhooks/subscriptions", get(webhooks::list_all).post(webhooks::create))
-        .route(
-            "/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}",
-            get(webhooks::get).patch(webhooks::update).delete(webhooks::delete),
-        )
-        .route(
-            "/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}/rotate-secret",
-            post(webhooks::rotate_secret),
-        )
-        .route("/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}/test", post(webhooks::send_test))
-        .route("/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}/messages", get(webhooks::messages))
-        .route("/v1/tenants/{tenant_id}/webhooks/messages/{message_id}", get(webhooks::message))
-        .route("/v1/tenants/{tenant_id}/webhooks/messages/{message_id}/replay", post(webhooks::replay))
-        .route("/v1/tenants/{tenant_id}/webhooks/dead-letters", get(webhooks::dead_letters))
-        .route("/v1/tenants/{tenant_id}/webhooks/dead-letters/replay", post(webhooks::replay_dead_letters))
         .merge(auth::routes())
         .merge(oauth::routes())
 }

@@ -28,12 +28,15 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant_id}/oauth/token", post(token))
         .route("/t/{tenant_id}/oauth/introspect", post(introspect))
         .route("/t/{tenant_id}/oauth/revoke", post(revoke))
-        .route("/v1/tenants/{tenant_id}/keys/rotate", post(rotate_keys))
-        .route("/v1/tenants/{tenant_id}/users/{user_id}/consents", get(user_consents))
-        .route(
-            "/v1/tenants/{tenant_id}/users/{user_id}/consents/{client_id}",
-            axum::routing::delete(revoke_user_consent),
-        )
+}
+
+/// The management routes of grants and keys, with their OpenAPI operations.
+pub(super) fn documented_routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(rotate_keys))
+        .routes(routes!(user_consents))
+        .routes(routes!(revoke_user_consent))
 }
 
 async fn metadata(State(state): State<AppState>, Path(tenant_id): Path<String>) -> ApiResult<Response> {

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use intelliauth_catalogue::{Code, Family};
 use intelliauth_core::events::EventType;
 use intelliauth_core::ids::rfc3339;
 use intelliauth_core::management::{NewSubscription, SubscriptionPatch};
@@ -73,7 +74,8 @@ pub struct MessageView {
     status: String,
     attempts: i64,
     /// The last attempt's observation (`receiver_5xx`, …), or `dlq_max_attempts`.
-    last_outcome: Option<String>,
+    #[schema(value_type = Option<String>)]
+    last_outcome: Option<Code>,
     next_attempt_at: Option<String>,
     created_at: String,
     finished_at: Option<String>,
@@ -100,7 +102,7 @@ impl From<&Message> for MessageView {
             event_type: message.event_type.clone(),
             status: message.status.as_str().to_owned(),
             attempts: message.attempts,
-            last_outcome: message.last_outcome.clone(),
+            last_outcome: message.last_outcome,
             next_attempt_at: message.next_attempt_at.filter(|_| message.status == MessageStatus::Pending).map(rfc3339),
             created_at: rfc3339(message.created_at),
             finished_at: message.finished_at.map(rfc3339),
@@ -115,7 +117,8 @@ pub struct AttemptView {
     started_at: String,
     latency_ms: i64,
     /// `delivered` or an observation code such as `receiver_timeout`.
-    outcome: String,
+    #[schema(value_type = String)]
+    outcome: Code,
     http_status: Option<i64>,
     /// The first kilobyte of the receiver's answer to a failed attempt.
     response_excerpt: Option<String>,
@@ -131,7 +134,7 @@ impl From<&Attempt> for AttemptView {
             number: attempt.number,
             started_at: rfc3339(attempt.started_at),
             latency_ms: attempt.latency_ms,
-            outcome: attempt.outcome.clone(),
+            outcome: attempt.outcome,
             http_status: attempt.http_status,
             response_excerpt: attempt.response_excerpt.clone(),
             error: attempt.error.clone(),
@@ -297,13 +300,15 @@ fn message_filter(params: &std::collections::HashMap<String, String>) -> ApiResu
         }
         parsed
     });
+    let outcome = params.get("outcome").and_then(|outcome| {
+        let parsed = Code::parse(outcome).filter(|code| code.family() == Family::Webhook);
+        if parsed.is_none() {
+            errors.add("outcome", "must be a webhook observation code, such as delivered or receiver_5xx");
+        }
+        parsed
+    });
     errors.into_result()?;
-    Ok(MessageFilter {
-        status,
-        event_type: params.get("event_type").cloned(),
-        event_id: None,
-        outcome: params.get("outcome").cloned(),
-    })
+    Ok(MessageFilter { status, event_type: params.get("event_type").cloned(), event_id: None, outcome })
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}/messages", tag = "webhooks",

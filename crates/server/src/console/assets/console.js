@@ -684,19 +684,23 @@
       h('section.card', {}, h('h2', {}, 'Create a subscription'), create));
   }
 
-  const OBSERVATIONS = ['delivered', 'receiver_5xx', 'receiver_4xx', 'receiver_timeout', 'receiver_tls_failed',
-    'receiver_connection_failed', 'receiver_dns_failed', 'receiver_address_forbidden', 'receiver_unexpected_status', 'dlq_max_attempts'];
+  /** What a webhook attempt can observe: the catalogue's webhook family, in its order. */
+  async function webhookObservations() {
+    await catalogueEntry('delivered');
+    return Object.values(catalogue).filter((entry) => entry.family === 'webhook').map((entry) => entry.code);
+  }
 
   async function subscriptionDetail(id) {
     const path = `/webhooks/subscriptions/${encodeURIComponent(id)}`;
     const { data: sub, etag } = await api('GET', path);
+    const observations = await webhookObservations();
     const slot = h('div');
     const once = sessionStorage.getItem(`ia-secret-${id}`);
     sessionStorage.removeItem(`ia-secret-${id}`);
     const secretSlot = h('div', {}, once ? secretNotice('Signing secret', once) : null);
     const feed = h('div');
     const filterForm = form(() => loadFeed(), h('div.row', {},
-      field('Observation', h('select', { name: 'outcome' }, h('option', { value: '' }, 'Any'), OBSERVATIONS.map((code) => h('option', { value: code }, code)))),
+      field('Observation', h('select', { name: 'outcome' }, h('option', { value: '' }, 'Any'), observations.map((code) => h('option', { value: code }, code)))),
       field('Status', h('select', { name: 'status' }, h('option', { value: '' }, 'Any'), ['pending', 'delivered', 'dead'].map((s) => h('option', { value: s }, s)))),
       h('button.secondary', { type: 'submit' }, 'Filter')));
     async function loadFeed() {
