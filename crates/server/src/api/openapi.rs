@@ -162,6 +162,14 @@ pub fn document_json() -> Value {
                         Some("status") => {
                             parameter["schema"] = json!({ "type": "string", "enum": ["pending", "delivered", "dead"] })
                         }
+                        Some("outcome") => {
+                            let observations: Vec<&str> = intelliauth_catalogue::ENTRIES
+                                .iter()
+                                .filter(|entry| entry.family == intelliauth_catalogue::Family::Webhook)
+                                .map(|entry| entry.code.as_str())
+                                .collect();
+                            parameter["schema"] = json!({ "type": "string", "enum": observations })
+                        }
                         // Free-text filters: anything but NUL (refused at the door).
                         Some(
                             "email_prefix" | "event_type" | "request_id" | "user_id" | "client_id" | "type" | "code",
