@@ -133,6 +133,12 @@ test('the first admin: created with the bootstrap token, signed in through OIDC,
     await page.waitForFunction(() => document.querySelector('iframe.preview').src.includes('0b6b3a'));
     const frame = page.frameLocator('iframe.preview');
     await frame.locator('button[type=submit]').waitFor();
+    // The frame can still hold the page of its previous src for a moment: wait (bounded)
+    // for the new one to paint, then look.
+    await page.waitForFunction(() => {
+      const button = document.querySelector('iframe.preview').contentDocument?.querySelector('button[type=submit]');
+      return button && getComputedStyle(button).backgroundColor === 'rgb(11, 107, 58)';
+    }, null, { timeout: 5000 }).catch(() => {});
     const colour = await frame.locator('button[type=submit]').evaluate((node) => getComputedStyle(node).backgroundColor);
     assert.equal(colour, 'rgb(11, 107, 58)', 'the preview shows the colour being edited');
 
