@@ -300,8 +300,10 @@ test('a dead letter replayed from the feed is delivered, with the troubleshootin
     await show(page, `#/webhooks/${subscription.body.id}`, url);
     await page.selectOption('select[name=outcome]', 'dlq_max_attempts');
     await page.click('form button:has-text("Filter")');
-    await page.locator('table >> text=dlq_max_attempts').first().waitFor();
-    await page.click('button:has-text("Attempts")');
+    // The unfiltered feed shows the same row: wait for the filtered one to replace it.
+    const filtered = page.locator('[data-query*="outcome=dlq_max_attempts"]');
+    await filtered.locator('table >> text=dlq_max_attempts').first().waitFor();
+    await filtered.locator('button:has-text("Attempts")').first().click();
     const help = page.locator('[data-troubleshooting=receiver_5xx]');
     await help.waitFor();
     assert.match(await help.textContent(), /Fix the\s+handler/, 'the docs\u2019 steps for receiver_5xx');

@@ -713,6 +713,8 @@
           h('td', {}, String(message.attempts)), h('td', {}, message.last_outcome ? badge(message.last_outcome) : '—'),
           h('td', {}, h('button.secondary', { type: 'button', onclick: () => showAttempts(message.id, detail) }, 'Attempts'), detail));
       }), 'Delivery feed'));
+      // Which filter the rows shown answer (a test, or a script, knows the reload is done).
+      feed.dataset.query = params.toString();
     }
     async function showAttempts(messageId, slotNode) {
       const { data: message } = await api('GET', `/webhooks/messages/${messageId}`);
