@@ -376,6 +376,18 @@ pub const BEYOND_SEED: [Code; 5] = [
     Code::ReceiverAddressForbidden,
 ];
 
+impl Family {
+    /// This family's codes, in catalogue order.
+    pub fn codes(self) -> impl Iterator<Item = Code> {
+        ENTRIES.iter().filter(move |entry| entry.family == self).map(|entry| entry.code)
+    }
+
+    /// `code` if it is one of this family's (a webhook observation, say).
+    pub fn parse(self, code: &str) -> Option<Code> {
+        Code::parse(code).filter(|code| code.family() == self)
+    }
+}
+
 impl Code {
     /// Whether the seed document defines this code (all but [`BEYOND_SEED`]).
     pub fn in_seed(self) -> bool {

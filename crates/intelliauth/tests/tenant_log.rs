@@ -403,7 +403,7 @@ async fn concurrent_token_issuance_is_logged_once_per_token_even_across_a_gracef
 /// An entry made `age_ms` ago, written straight to the database as the log writer would.
 fn old_entry(tenant: &str, age_ms: i64, kind: &str) -> String {
     let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 - age_ms;
-    let id = format!("log_{at:012x}7000800000000000{:04x}", age_ms % 0xffff);
+    let id = format!("{}7000800000000000{:04x}", intelliauth_core::ids::time_floor("log", at), age_ms % 0xffff);
     format!(
         "INSERT INTO tenant_log (id, tenant_id, occurred_at, type, code, details) \
          VALUES ('{id}', '{tenant}', {at}, '{kind}', 'ok', '{{}}')"
@@ -424,7 +424,8 @@ async fn entries_past_the_tenant_s_retention_are_pruned_and_time_filters_find_ol
     let format = &time::format_description::well_known::Rfc3339;
     let from = (day_ago - time::Duration::minutes(1)).format(format).unwrap();
     let to = (day_ago + time::Duration::minutes(1)).format(format).unwrap();
-    let query = format!("from={}&to={}", urlencode(&from), urlencode(&to));
+    let query =
+        url::form_urlencoded::Serializer::new(String::new()).append_pair("from", &from).append_pair("to", &to).finish();
     let found = entries(&server, "kept", &query).await;
     assert_eq!(kinds_and_codes(&found), vec![("test.one_day_old".into(), "ok".into())], "{query}");
     assert_eq!(entries(&server, "kept", "type=test.three_days_old").await.len(), 1);
@@ -438,8 +439,4 @@ async fn entries_past_the_tenant_s_retention_are_pruned_and_time_filters_find_ol
     }
     assert_eq!(entries(&server, "kept", "type=test.one_day_old").await.len(), 1);
     assert_eq!(entries(&server, "kept", "type=user.created").await.len(), 1);
-}
-
-fn urlencode(text: &str) -> String {
-    text.replace(':', "%3A").replace('+', "%2B")
 }

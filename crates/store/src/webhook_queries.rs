@@ -68,9 +68,7 @@ fn message(row: &impl Columns) -> sqlx::Result<Message> {
 
 /// A stored observation: a code of the catalogue's webhook family.
 fn observation(column: &str, code: &str) -> sqlx::Result<Code> {
-    Code::parse(code)
-        .filter(|code| code.family() == Family::Webhook)
-        .ok_or_else(|| corrupt(column, format!("not a webhook observation: {code:?}")))
+    Family::Webhook.parse(code).ok_or_else(|| corrupt(column, format!("not a webhook observation: {code:?}")))
 }
 
 fn attempt(row: &impl Columns) -> sqlx::Result<Attempt> {

@@ -163,11 +163,8 @@ pub fn document_json() -> Value {
                             parameter["schema"] = json!({ "type": "string", "enum": ["pending", "delivered", "dead"] })
                         }
                         Some("outcome") => {
-                            let observations: Vec<&str> = intelliauth_catalogue::ENTRIES
-                                .iter()
-                                .filter(|entry| entry.family == intelliauth_catalogue::Family::Webhook)
-                                .map(|entry| entry.code.as_str())
-                                .collect();
+                            let observations: Vec<&str> =
+                                intelliauth_catalogue::Family::Webhook.codes().map(|code| code.as_str()).collect();
                             parameter["schema"] = json!({ "type": "string", "enum": observations })
                         }
                         // Free-text filters: anything but NUL (refused at the door).

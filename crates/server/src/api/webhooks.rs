@@ -301,7 +301,7 @@ fn message_filter(params: &std::collections::HashMap<String, String>) -> ApiResu
         parsed
     });
     let outcome = params.get("outcome").and_then(|outcome| {
-        let parsed = Code::parse(outcome).filter(|code| code.family() == Family::Webhook);
+        let parsed = Family::Webhook.parse(outcome);
         if parsed.is_none() {
             errors.add("outcome", "must be a webhook observation code, such as delivered or receiver_5xx");
         }
