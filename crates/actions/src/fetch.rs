@@ -3,8 +3,7 @@
 
 use std::time::Instant;
 
-use intelliauth_core::webhooks::address::AddressPolicy;
-use intelliauth_webhooks::guard::{literal_refusal, refusal_in, Refusal};
+use intelliauth_egress::{refusal_in, Egress, Refusal};
 use serde_json::{json, Map, Value};
 
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -12,8 +11,8 @@ const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 /// Serves one execution's `fetch` calls from its blocking thread.
 #[derive(Clone)]
 pub struct Fetcher {
-    client: Option<reqwest::Client>,
-    policy: AddressPolicy,
+    /// `None`: every host is refused.
+    egress: Option<Egress>,
     runtime: Option<tokio::runtime::Handle>,
     allowed_hosts: Vec<String>,
     deadline: Instant,
@@ -24,20 +23,14 @@ const FORBIDDEN_HEADERS: [&str; 7] =
     ["host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te"];
 
 impl Fetcher {
-    pub fn new(client: reqwest::Client, policy: AddressPolicy, allowed_hosts: Vec<String>, deadline: Instant) -> Self {
+    pub fn new(egress: Egress, allowed_hosts: Vec<String>, deadline: Instant) -> Self {
         let runtime = tokio::runtime::Handle::try_current().ok();
-        Fetcher { client: Some(client), policy, runtime, allowed_hosts, deadline }
+        Fetcher { egress: Some(egress), runtime, allowed_hosts, deadline }
     }
 
     /// A fetcher that refuses every host.
     pub fn disabled() -> Self {
-        Fetcher {
-            client: None,
-            policy: AddressPolicy::default(),
-            runtime: None,
-            allowed_hosts: Vec::new(),
-            deadline: Instant::now(),
-        }
+        Fetcher { egress: None, runtime: None, allowed_hosts: Vec::new(), deadline: Instant::now() }
     }
 
     /// Whether `url` is http(s) to an allowed host (`name`, or `name:port` for that port only).
@@ -59,7 +52,7 @@ impl Fetcher {
 
     fn try_fetch(&self, url: &str, init: &str) -> Result<Value, String> {
         let parsed = url::Url::parse(url).map_err(|error| format!("{url:?} is not a URL ({error})"))?;
-        let (Some(client), Some(runtime)) = (&self.client, &self.runtime) else {
+        let (Some(egress), Some(runtime)) = (&self.egress, &self.runtime) else {
             return Err(format!("{} is not an allowed host for Actions", parsed.host_str().unwrap_or("")));
         };
         if !self.allowed(&parsed) {
@@ -69,13 +62,13 @@ impl Fetcher {
             ));
         }
         // Allowed by name is not enough: the address must be one the instance lets tenants reach.
-        if let Some(reason) = literal_refusal(&self.policy, url) {
+        if let Some(reason) = egress.literal_refusal(url) {
             return Err(reason);
         }
         let init: Value = serde_json::from_str(init).map_err(|error| error.to_string())?;
         let method = reqwest::Method::from_bytes(init["method"].as_str().unwrap_or("GET").as_bytes())
             .map_err(|_| "unknown method".to_owned())?;
-        let mut request = client.request(method, parsed);
+        let mut request = egress.client().request(method, parsed);
         if let Some(headers) = init["headers"].as_object() {
             for (name, value) in headers {
                 // The host reached is the URL's: a `Host` header naming another would have the

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use intelliauth_core::actions::{ActionEngine, RunReport, RunRequest, RunStatus};
 use intelliauth_core::webhooks::address::AddressPolicy;
-use intelliauth_webhooks::guard::GuardedResolver;
+use intelliauth_egress::{Egress, EgressSettings};
 use tokio::sync::Semaphore;
 
 pub use fetch::Fetcher;
@@ -31,28 +31,23 @@ pub struct QuickJsEngine {
     /// the others.
     tenants: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     per_tenant: usize,
-    client: reqwest::Client,
-    policy: AddressPolicy,
+    egress: Egress,
 }
 
 impl QuickJsEngine {
     /// An engine running at most `parallel` executions at once, whose `fetch` reaches only
     /// addresses `policy` allows (as webhooks: no loopback or private networks by default).
     pub fn new(parallel: usize, policy: AddressPolicy) -> Self {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver::new(policy)))
-            .user_agent(concat!("IntelliAuth-Actions/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a TLS client with default settings builds");
+        // No timeout of the client's own: each `fetch` is bounded by its execution's deadline.
+        let settings =
+            EgressSettings { user_agent: concat!("IntelliAuth-Actions/", env!("CARGO_PKG_VERSION")), timeout: None };
+        let egress = Egress::new(policy, settings).expect("a TLS client with default settings builds");
         let parallel = parallel.max(1);
         QuickJsEngine {
             slots: Arc::new(Semaphore::new(parallel)),
             tenants: Arc::default(),
             per_tenant: (parallel / TENANT_SHARE_DIVISOR).max(1),
-            client,
-            policy,
+            egress,
         }
     }
 }
@@ -74,7 +69,7 @@ impl ActionEngine for QuickJsEngine {
         let started = Instant::now();
         let deadline = started + request.budget;
         let report = |status, console| RunReport { status, console, duration: started.elapsed() };
-        let fetcher = Fetcher::new(self.client.clone(), self.policy, request.allowed_hosts.clone(), deadline);
+        let fetcher = Fetcher::new(self.egress.clone(), request.allowed_hosts.clone(), deadline);
         let execution = tokio::task::spawn_blocking(move || sandbox::execute(&request, deadline, fetcher));
         // The reaper: an execution still running well past its deadline (which the engine's
         // checks should make impossible) gives its slots back and is reported timed out; its

@@ -20,15 +20,51 @@ pub struct Error {
     /// Seconds a client should wait; sent as `Retry-After` (and `details.retry_after_s`
     /// where the catalogue says so).
     pub retry_after_s: Option<u64>,
-    /// A bearer challenge for `WWW-Authenticate` (RFC 6750); set on authentication failures,
-    /// which answer 401 instead of the code's usual status.
-    pub www_authenticate: Option<Box<str>>,
-    /// The RFC 6749 `error` for OAuth endpoints; sent beside `code` so standard clients work.
-    pub oauth_error: Option<&'static str>,
-    /// An HTTP status other than the code's, where HTTP itself names the condition (413 for
-    /// a body over the limit, 405 for a method, 431 for headers); the body is the same.
-    pub status: Option<u16>,
+    /// Which refusal this is, where the code alone does not say and the protocols tell the
+    /// cases apart; the HTTP layer turns it into a status, an OAuth `error` and a challenge.
+    pub refusal: Option<Refusal>,
     pub cause: Option<Cause>,
+}
+
+/// Refusals the protocols name apart, in the domain's words. The server's error layer (and
+/// nothing else) decides what each is on the wire: RFC 6749's `error`, RFC 6750's and
+/// RFC 9470's `WWW-Authenticate`, the 401 of an unauthenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The request carried no credential where one is needed; `why` says which.
+    NoCredential { why: &'static str },
+    /// The credential it carried (an access token, a management credential) is not valid:
+    /// unknown, malformed, expired or revoked. `why` says which, for the client's developer.
+    BadCredential { why: &'static str },
+    /// The credential is valid but its sign-in is not recent or strong enough (RFC 9470).
+    WeakAuthentication { acr_values: &'static str, max_age_s: i64 },
+    /// The client is unknown, or failed to authenticate to the issuer `realm` (`None`
+    /// where it was not asked to authenticate, as at the authorization endpoint).
+    BadClient { realm: Option<String> },
+    /// The grant presented (a code, a refresh token) is not good for this request.
+    BadGrant,
+    /// The client may not use this grant or flow.
+    ClientNotAllowed,
+    /// A grant type the server does not offer.
+    UnsupportedGrantType,
+    /// The response type asked for is not one the server offers.
+    UnsupportedResponseType,
+    /// A scope the client may not have.
+    BadScope,
+    /// A parameter is missing, repeated or malformed.
+    MalformedRequest,
+    /// The client asked for no interaction, and the user must sign in.
+    SignInNeeded,
+    /// The client asked for no interaction, and the user must act (choose, step up).
+    InteractionNeeded,
+    /// The client asked for no interaction, and the user must consent.
+    ConsentNeeded,
+    /// The user, or the tenant's policy (an Action), refused access.
+    Denied,
+    /// A step the tenant runs (an Action) did not answer in time; trying again may work.
+    TryLater,
+    /// A step the tenant runs failed.
+    StepFailed,
 }
 
 /// "A" or "An" before `word`, by its first letter.
@@ -42,22 +78,7 @@ fn article(word: &str) -> &'static str {
 
 impl Error {
     pub fn new(code: Code) -> Self {
-        Error {
-            code,
-            message: None,
-            details: Map::new(),
-            retry_after_s: None,
-            www_authenticate: None,
-            oauth_error: None,
-            status: None,
-            cause: None,
-        }
-    }
-
-    /// Answers with `status` instead of the code's own.
-    pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
-        self
+        Error { code, message: None, details: Map::new(), retry_after_s: None, refusal: None, cause: None }
     }
 
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
@@ -111,46 +132,24 @@ impl Error {
         Error::new(Code::PermissionDenied).with_detail("required_scope", required_scope)
     }
 
-    /// A missing or unknown bearer credential: `permission_denied`, answered with 401 and
-    /// a `WWW-Authenticate` challenge as RFC 6750 §3 asks (no error attribute when the
-    /// request carried no credential at all).
-    pub fn unauthenticated(reason: &str, description: &str) -> Self {
-        let challenge = if reason == "missing_credential" {
-            "Bearer realm=\"intelliauth\"".to_owned()
-        } else {
-            format!("Bearer realm=\"intelliauth\", error=\"invalid_token\", error_description=\"{description}\"")
+    /// A missing or unknown credential: `permission_denied`, which the HTTP layer answers
+    /// with 401 and a challenge (RFC 6750 §3).
+    pub fn unauthenticated(refusal: Refusal) -> Self {
+        let (why, reason) = match refusal {
+            Refusal::NoCredential { why } => (why, "missing_credential"),
+            Refusal::BadCredential { why } => (why, "invalid_credential"),
+            _ => ("The credential is not valid", "invalid_credential"),
         };
         Error::new(Code::PermissionDenied)
-            .with_message(format!("{description}."))
+            .with_message(format!("{why}."))
             .with_detail("reason", reason)
-            .with_challenge(challenge)
+            .with_refusal(refusal)
     }
 
-    /// Adds the RFC 6749 `error` field (`invalid_grant`, `invalid_client`, …).
-    pub fn oauth(mut self, rfc_error: &'static str) -> Self {
-        self.oauth_error = Some(rfc_error);
+    /// Says which refusal this is (see [`Refusal`]).
+    pub fn with_refusal(mut self, refusal: Refusal) -> Self {
+        self.refusal = Some(refusal);
         self
-    }
-
-    /// Asks the client to authenticate with `challenge` (`WWW-Authenticate`), answering 401.
-    pub fn with_challenge(mut self, challenge: impl Into<String>) -> Self {
-        self.www_authenticate = Some(challenge.into().into_boxed_str());
-        self
-    }
-
-    /// The HTTP status: 401 for authentication challenges, otherwise the catalogue's.
-    pub fn http_status(&self) -> u16 {
-        let status = self.code.http_status();
-        if let Some(status) = self.status {
-            status
-        } else if self.www_authenticate.is_some() {
-            401
-        } else if self.oauth_error.is_some_and(|error| error != "invalid_client") && (400..500).contains(&status) {
-            // RFC 6749 §5.2: OAuth error responses are 400, only invalid_client may be 401.
-            400
-        } else {
-            status
-        }
     }
 
     pub fn precondition_failed(current_etag: Option<String>) -> Self {

@@ -18,6 +18,7 @@ pub mod mfa;
 pub mod model;
 pub mod page;
 pub mod password;
+pub mod paths;
 pub mod ports;
 pub mod sealed;
 pub mod secret;
@@ -25,5 +26,5 @@ pub mod validate;
 pub mod webhooks;
 
 pub use auth::Auth;
-pub use error::{Error, Result};
+pub use error::{Error, Refusal, Result};
 pub use management::Management;

@@ -106,8 +106,8 @@ pub struct FlowRecord {
     /// Browser flows are bound to a CSRF cookie; API flows (native apps) are not.
     pub browser: bool,
     pub csrf_digest: String,
-    /// Where a browser goes after the flow (a path on this server).
-    pub return_to: Option<String>,
+    /// Where a browser goes after the flow.
+    pub return_to: Option<crate::paths::ReturnTo>,
     pub created_at: i64,
     pub expires_at: i64,
     pub finished_at: Option<i64>,

@@ -11,8 +11,9 @@ use intelliauth_core::auth::{acr_for, ClientContext, ACR_MULTI_FACTOR};
 use intelliauth_core::log::LogEntry;
 use intelliauth_core::mfa::MfaMode;
 use intelliauth_core::model::{Application, Grant};
+use intelliauth_core::paths::{self, ReturnTo};
 use intelliauth_core::ports::CodeRecord;
-use intelliauth_core::{ids, secret, Error, Result};
+use intelliauth_core::{ids, secret, Error, Refusal, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -65,8 +66,11 @@ pub enum ConsentAnswer {
 pub enum Outcome {
     /// The client or redirect URI cannot be trusted: show this error, never redirect.
     ErrorPage(Error),
-    /// Back to the client: a code, or an error in RFC 6749 form.
+    /// Back to the client with a code.
     Redirect(String),
+    /// Back to the client with `error`, which the HTTP layer writes in RFC 6749 §4.1.2.1
+    /// form (with RFC 9207's `iss`, and `state` when the request had one).
+    Refused { redirect_uri: String, state: Option<String>, issuer: String, error: Error },
     /// Sign in first, then come back here.
     SignIn(String),
     /// The client asked for a multi-factor `acr` the session does not have: the signed-in
@@ -104,7 +108,7 @@ fn query_escape(value: &str) -> String {
 }
 
 /// `uri` with `pairs` added to its query.
-pub(crate) fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
     let mut out = uri.to_owned();
     for (key, value) in pairs {
         out.push(if out.contains('?') { '&' } else { '?' });
@@ -138,66 +142,46 @@ impl Oidc {
         let client_id = params.client_id.clone().unwrap_or_default();
         let application = match self.application(tenant_id, &client_id).await? {
             Some(application) if client_id.len() <= 128 => application,
-            _ => return Ok(Outcome::ErrorPage(Error::new(Code::InvalidClient).oauth("invalid_client"))),
+            _ => {
+                return Ok(Outcome::ErrorPage(
+                    Error::new(Code::InvalidClient).with_refusal(Refusal::BadClient { realm: None }),
+                ))
+            }
         };
         let redirect_uri = match params.redirect_uri.as_deref() {
             Some(uri) if application.redirect_uris.iter().any(|registered| registered == uri) => uri.to_owned(),
             None if application.redirect_uris.len() == 1 => application.redirect_uris[0].clone(),
             _ => {
                 return Ok(Outcome::ErrorPage(
-                    Error::new(Code::InvalidRedirectUri).oauth("invalid_request").with_detail("client_id", client_id),
+                    Error::new(Code::InvalidRedirectUri)
+                        .with_refusal(Refusal::MalformedRequest)
+                        .with_detail("client_id", client_id),
                 ))
             }
         };
         // From here on the client is known and its redirect URI trusted: errors go back to it.
         let state = params.state.clone();
-        let fail = |error: Error| {
-            let mut pairs = vec![
-                ("error", error.oauth_error.unwrap_or("invalid_request")),
-                ("error_description", error.developer_description()),
-                // Not `code`, nor any name ending in it: clients look for `code=` in the URL
-                // and take what follows for an authorization code (authlib does).
-                ("catalogue_error", error.code.as_str()),
-                ("iss", issuer.as_str()),
-            ];
-            if let Some(state) = state.as_deref() {
-                pairs.push(("state", state));
-            }
-            // An Action's verdict names the Action (details.step) and its reason, as in JSON.
-            let step =
-                |field: &str| error.details.get("step").and_then(|step| step.get(field)).and_then(|v| v.as_str());
-            let reason = error.details.get("reason").and_then(|reason| reason.as_str());
-            let refused = error
-                .details
-                .get("scopes")
-                .and_then(|scopes| scopes.as_array())
-                .map(|scopes| scopes.iter().filter_map(|scope| scope.as_str()).collect::<Vec<_>>().join(" "));
-            let reason = reason.filter(|_| error.code != Code::InvalidScope);
-            for (name, value) in [
-                ("step_id", step("id")),
-                ("step_name", step("name")),
-                ("reason", reason),
-                ("refused_scopes", refused.as_deref()),
-            ] {
-                if let Some(value) = value {
-                    pairs.push((name, value));
-                }
-            }
-            Outcome::Redirect(with_query(&redirect_uri, &pairs))
+        let fail = |error: Error| Outcome::Refused {
+            redirect_uri: redirect_uri.clone(),
+            state: state.clone(),
+            issuer: issuer.clone(),
+            error,
         };
         match params.response_type.as_deref() {
             Some("code") => {}
             None => {
                 return Ok(fail(
                     Error::new(Code::ValidationFailed)
-                        .oauth("invalid_request")
+                        .with_refusal(Refusal::MalformedRequest)
                         .with_message("response_type is required."),
                 ))
             }
-            Some(_) => return Ok(fail(Error::new(Code::UnauthorizedClient).oauth("unsupported_response_type"))),
+            Some(_) => {
+                return Ok(fail(Error::new(Code::UnauthorizedClient).with_refusal(Refusal::UnsupportedResponseType)))
+            }
         }
         if !application.allowed_grants.contains(&Grant::AuthorizationCode) {
-            return Ok(fail(Error::new(Code::UnauthorizedClient).oauth("unauthorized_client")));
+            return Ok(fail(Error::new(Code::UnauthorizedClient).with_refusal(Refusal::ClientNotAllowed)));
         }
         let scopes: Vec<String> = params
             .scope
@@ -213,7 +197,7 @@ impl Oidc {
             let reason = format!("not allowed for this application: {}", refused.join(" "));
             return Ok(fail(
                 Error::new(Code::InvalidScope)
-                    .oauth("invalid_scope")
+                    .with_refusal(Refusal::BadScope)
                     .with_detail("scopes", refused)
                     .with_detail("reason", reason),
             ));
@@ -223,12 +207,12 @@ impl Oidc {
             (None, _) => {
                 return Ok(fail(
                     Error::new(Code::PkceRequired)
-                        .oauth("invalid_request")
+                        .with_refusal(Refusal::MalformedRequest)
                         .with_detail("reason", "code_challenge is required"),
                 ))
             }
             _ => {
-                return Ok(fail(Error::new(Code::PkceRequired).oauth("invalid_request").with_detail(
+                return Ok(fail(Error::new(Code::PkceRequired).with_refusal(Refusal::MalformedRequest).with_detail(
                     "reason",
                     "code_challenge_method must be S256 with a 43-character code_challenge (plain is not accepted)",
                 )))
@@ -238,7 +222,7 @@ impl Oidc {
         if prompts.contains(&"none") && prompts.len() > 1 {
             return Ok(fail(
                 Error::new(Code::ValidationFailed)
-                    .oauth("invalid_request")
+                    .with_refusal(Refusal::MalformedRequest)
                     .with_message("prompt=none cannot be combined."),
             ));
         }
@@ -248,7 +232,7 @@ impl Oidc {
             Some(_) => {
                 return Ok(fail(
                     Error::new(Code::ValidationFailed)
-                        .oauth("invalid_request")
+                        .with_refusal(Refusal::MalformedRequest)
                         .with_message("max_age must be seconds."),
                 ))
             }
@@ -264,16 +248,16 @@ impl Oidc {
         let session = match session.filter(|session| fresh_enough(session)) {
             Some(session) => session,
             None if prompts.contains(&"none") => {
-                return Ok(fail(Error::new(Code::SilentAuthFailed).oauth("login_required")));
+                return Ok(fail(Error::new(Code::SilentAuthFailed).with_refusal(Refusal::SignInNeeded)));
             }
             None => {
                 let request_id = self.remember_request(tenant_id, &params, resumed.as_ref()).await?;
-                let resume = format!("/t/{tenant_id}/oauth/authorize?request_id={request_id}");
+                let resume = ReturnTo::authorization(&request_id).path(tenant_id);
                 let mut pairs = vec![("return_to", resume.as_str())];
                 if let Some(hint) = params.login_hint.as_deref().filter(|hint| hint.len() <= 254) {
                     pairs.push(("login_hint", hint));
                 }
-                return Ok(Outcome::SignIn(with_query(&format!("/t/{tenant_id}/login"), &pairs)));
+                return Ok(Outcome::SignIn(with_query(&paths::LOGIN.of(tenant_id), &pairs)));
             }
         };
 
@@ -292,10 +276,10 @@ impl Oidc {
         let wants_multi_factor = asked || application_requires;
         if wants_multi_factor && acr_for(&session.amr) != ACR_MULTI_FACTOR {
             if prompts.contains(&"none") {
-                return Ok(fail(Error::new(Code::SilentAuthFailed).oauth("interaction_required")));
+                return Ok(fail(Error::new(Code::SilentAuthFailed).with_refusal(Refusal::InteractionNeeded)));
             }
             let request_id = self.remember_request(tenant_id, &params, resumed.as_ref()).await?;
-            return Ok(Outcome::StepUp(format!("/t/{tenant_id}/oauth/authorize?request_id={request_id}")));
+            return Ok(Outcome::StepUp(ReturnTo::authorization(&request_id).path(tenant_id)));
         }
 
         // Post-login Actions run for every application a session signs in to: here when the
@@ -309,19 +293,19 @@ impl Oidc {
                 match hook.reuse_session(tenant_id, &session.user_id, &session.amr, &application, client).await {
                     Ok(Reuse::Proceed(claims)) => claims.unwrap_or_default(),
                     Ok(Reuse::NeedsSecondFactor) if prompts.contains(&"none") => {
-                        return Ok(fail(Error::new(Code::SilentAuthFailed).oauth("interaction_required")));
+                        return Ok(fail(Error::new(Code::SilentAuthFailed).with_refusal(Refusal::InteractionNeeded)));
                     }
                     Ok(Reuse::NeedsSecondFactor) => {
                         let request_id = self.remember_request(tenant_id, &params, resumed.as_ref()).await?;
-                        return Ok(Outcome::StepUp(format!("/t/{tenant_id}/oauth/authorize?request_id={request_id}")));
+                        return Ok(Outcome::StepUp(ReturnTo::authorization(&request_id).path(tenant_id)));
                     }
                     Err(error) if error.code.family() == intelliauth_catalogue::Family::Action => {
-                        let rfc = match error.code {
-                            Code::StepBlocked => "access_denied",
-                            Code::StepTimeout => "temporarily_unavailable",
-                            _ => "server_error",
+                        let refusal = match error.code {
+                            Code::StepBlocked => Refusal::Denied,
+                            Code::StepTimeout => Refusal::TryLater,
+                            _ => Refusal::StepFailed,
                         };
-                        return Ok(fail(error.oauth(rfc)));
+                        return Ok(fail(error.with_refusal(refusal)));
                     }
                     Err(error) => return Err(error),
                 }
@@ -335,7 +319,7 @@ impl Oidc {
         };
         if consent == ConsentAnswer::Denied {
             self.record(consent_entry("consent.denied", Code::ConsentRequired.as_str())).await;
-            return Ok(fail(Error::new(Code::ConsentRequired).oauth("access_denied")));
+            return Ok(fail(Error::new(Code::ConsentRequired).with_refusal(Refusal::Denied)));
         }
         if consent == ConsentAnswer::Approved {
             self.grant_consent(tenant_id, &session.user_id, &application.id, &scopes).await?;
@@ -347,7 +331,7 @@ impl Oidc {
             && (must_ask || !self.has_consent(tenant_id, &session.user_id, &application.id, &scopes).await?)
         {
             if prompts.contains(&"none") {
-                return Ok(fail(Error::new(Code::ConsentRequired).oauth("consent_required")));
+                return Ok(fail(Error::new(Code::ConsentRequired).with_refusal(Refusal::ConsentNeeded)));
             }
             let request_id = self.remember_request(tenant_id, &params, resumed.as_ref()).await?;
             return Ok(Outcome::Consent { request_id, application: Box::new(application), scopes });

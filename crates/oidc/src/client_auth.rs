@@ -4,7 +4,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use intelliauth_catalogue::Code;
-use intelliauth_core::{Error, Result};
+use intelliauth_core::{Error, Refusal, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -63,7 +63,7 @@ fn unverified_subject(jwt: &str) -> Option<String> {
 
 /// `invalid_client`, answered 401 with a challenge (RFC 6749 §5.2).
 pub fn invalid_client(issuer: &str) -> Error {
-    Error::new(Code::InvalidClient).oauth("invalid_client").with_challenge(format!("Basic realm=\"{issuer}\""))
+    Error::new(Code::InvalidClient).with_refusal(Refusal::BadClient { realm: Some(issuer.to_owned()) })
 }
 
 impl ClientCredentials {

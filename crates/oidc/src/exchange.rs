@@ -6,7 +6,7 @@ use base64::Engine;
 use intelliauth_catalogue::Code;
 use intelliauth_core::model::{Application, Grant, Tenant, User};
 use intelliauth_core::ports::{RefreshTokenRecord, StoreError};
-use intelliauth_core::{ids, secret, Error, Result};
+use intelliauth_core::{ids, secret, Error, Refusal, Result};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256, Sha512};
 
@@ -28,7 +28,7 @@ pub(crate) const GRANT_LIFETIME_BOUND_MS: i64 = (400 + 1) * 86_400_000;
 pub(crate) const ACCESS_TOKEN_BOUND_MS: i64 = 86_400_000;
 
 pub(crate) fn invalid_grant(reason: &str) -> Error {
-    Error::new(Code::InvalidGrant).oauth("invalid_grant").with_detail("reason", reason)
+    Error::new(Code::InvalidGrant).with_refusal(Refusal::BadGrant).with_detail("reason", reason)
 }
 
 /// `at_hash`: the left half of the access token's hash, with the hash of the signing
@@ -49,7 +49,7 @@ impl Oidc {
         request: TokenRequest,
     ) -> Result<TokenResponse> {
         if !application.allowed_grants.contains(&Grant::AuthorizationCode) {
-            return Err(Error::new(Code::UnauthorizedClient).oauth("unauthorized_client"));
+            return Err(Error::new(Code::UnauthorizedClient).with_refusal(Refusal::ClientNotAllowed));
         }
         let code = request
             .code
@@ -179,21 +179,21 @@ impl Oidc {
     /// (`token_expired`, with its RFC 6750 challenge, when it ran out).
     pub async fn verify_access_token(&self, tenant_id: &str, token: &str) -> Result<Value> {
         let tenant = self.tenant(tenant_id).await?;
-        let invalid = || Error::unauthenticated("invalid_credential", "The access token is not valid");
+        let invalid = || Error::unauthenticated(Refusal::BadCredential { why: "The access token is not valid" });
         let keys = self.tenant_keys(&tenant).await?;
         let (_, claims) = jwt::decode_verified(token, &keys.jwks).ok_or_else(invalid)?;
         if claims["iss"] != self.issuer(tenant_id).as_str() {
             return Err(invalid());
         }
         if claims["exp"].as_i64().is_none_or(|exp| exp <= ids::now_ms() / 1000) {
-            return Err(Error::new(Code::TokenExpired).with_challenge(
-                "Bearer realm=\"intelliauth\", error=\"invalid_token\", error_description=\"The access token expired\"",
-            ));
+            return Err(
+                Error::new(Code::TokenExpired).with_refusal(Refusal::BadCredential { why: "The access token expired" })
+            );
         }
         // Callers load the user and refuse a disabled one themselves; the revocations are
         // checked here.
         if self.access_token_revoked(&claims).await? {
-            return Err(Error::unauthenticated("invalid_credential", "The access token was revoked"));
+            return Err(Error::unauthenticated(Refusal::BadCredential { why: "The access token was revoked" }));
         }
         Ok(claims)
     }
@@ -232,9 +232,9 @@ impl Oidc {
     }
 
     pub async fn userinfo(&self, tenant_id: &str, bearer: Option<&str>) -> Result<Value> {
-        let token =
-            bearer.ok_or_else(|| Error::unauthenticated("missing_credential", "An access token is required"))?;
-        let invalid = || Error::unauthenticated("invalid_credential", "The access token is not valid");
+        let token = bearer
+            .ok_or_else(|| Error::unauthenticated(Refusal::NoCredential { why: "An access token is required" }))?;
+        let invalid = || Error::unauthenticated(Refusal::BadCredential { why: "The access token is not valid" });
         let claims = self.verify_access_token(tenant_id, token).await?;
         let user = match self.store.get_user(tenant_id, claims["sub"].as_str().unwrap_or_default()).await? {
             Some(user) if !user.disabled => user,

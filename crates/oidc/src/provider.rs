@@ -10,7 +10,7 @@ use intelliauth_catalogue::Code;
 use intelliauth_core::model::{ClientType, Grant, Tenant};
 use intelliauth_core::ports::{AuthorizationStore, KeyStore, SigningKeyRecord, Store, StoreError};
 use intelliauth_core::sealed::InstanceKey;
-use intelliauth_core::{ids, Error, Result};
+use intelliauth_core::{ids, Error, Refusal, Result};
 use serde_json::{json, Value};
 use tokio::sync::RwLock;
 
@@ -78,10 +78,6 @@ pub struct Oidc {
     cache: Arc<RwLock<HashMap<String, Arc<TenantKeys>>>>,
 }
 
-fn rfc_error(code: Code, rfc: &'static str) -> Error {
-    Error::new(code).oauth(rfc)
-}
-
 impl Oidc {
     pub fn new(
         store: Arc<dyn Store>,
@@ -126,7 +122,7 @@ impl Oidc {
 
     /// The tenant's issuer identifier; every endpoint of the tenant lives under it.
     pub fn issuer(&self, tenant_id: &str) -> String {
-        format!("{}/t/{tenant_id}", self.public_url)
+        intelliauth_core::paths::TENANT.url(&self.public_url, tenant_id)
     }
 
     /// A stored application, or the built-in admin console.
@@ -258,19 +254,22 @@ impl Oidc {
             "authorization_code" => return self.exchange_code(&tenant, &application, request).await,
             "refresh_token" => return self.refresh(&tenant, &application, request).await,
             "" => {
-                return Err(rfc_error(Code::ValidationFailed, "invalid_request")
+                return Err(Error::new(Code::ValidationFailed)
+                    .with_refusal(Refusal::MalformedRequest)
                     .with_message("grant_type is required.")
                     .with_detail("fields", json!({ "grant_type": ["is required"] })))
             }
             other => {
-                return Err(rfc_error(Code::UnauthorizedClient, "unsupported_grant_type")
+                return Err(Error::new(Code::UnauthorizedClient)
+                    .with_refusal(Refusal::UnsupportedGrantType)
                     .with_detail("grant_type", other.chars().take(64).collect::<String>()))
             }
         }
         if application.client_type == ClientType::Public
             || !application.allowed_grants.contains(&Grant::ClientCredentials)
         {
-            return Err(rfc_error(Code::UnauthorizedClient, "unauthorized_client")
+            return Err(Error::new(Code::UnauthorizedClient)
+                .with_refusal(Refusal::ClientNotAllowed)
                 .with_detail("grant_type", "client_credentials"));
         }
         let requested: Vec<&str> = match &request.scope {
@@ -280,7 +279,7 @@ impl Oidc {
         let refused: Vec<&str> =
             requested.iter().copied().filter(|scope| !application.allowed_scopes.iter().any(|a| a == scope)).collect();
         if !refused.is_empty() {
-            return Err(rfc_error(Code::InvalidScope, "invalid_scope").with_detail("scopes", refused));
+            return Err(Error::new(Code::InvalidScope).with_refusal(Refusal::BadScope).with_detail("scopes", refused));
         }
         let mut scopes: Vec<&str> = Vec::with_capacity(requested.len());
         for scope in requested {
@@ -291,7 +290,8 @@ impl Oidc {
         let scope = scopes.join(" ");
         let audience = match request.audience.as_deref() {
             Some(audience) if audience.len() > 256 || audience.chars().any(char::is_whitespace) => {
-                return Err(rfc_error(Code::ValidationFailed, "invalid_request")
+                return Err(Error::new(Code::ValidationFailed)
+                    .with_refusal(Refusal::MalformedRequest)
                     .with_detail("fields", json!({ "audience": ["must be a single URI"] })))
             }
             Some(audience) => audience.to_owned(),

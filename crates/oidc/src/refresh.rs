@@ -4,7 +4,7 @@
 use intelliauth_catalogue::Code;
 use intelliauth_core::model::{Application, Grant, Tenant};
 use intelliauth_core::ports::RefreshTokenRecord;
-use intelliauth_core::{ids, secret, Error, Result};
+use intelliauth_core::{ids, secret, Error, Refusal, Result};
 
 use crate::authorize::Granted;
 use crate::client_auth::ClientCredentials;
@@ -13,11 +13,11 @@ use crate::jwt;
 use crate::provider::{Oidc, TokenRequest, TokenResponse};
 
 fn revoked() -> Error {
-    Error::new(Code::SessionRevoked).oauth("invalid_grant")
+    Error::new(Code::SessionRevoked).with_refusal(Refusal::BadGrant)
 }
 
 fn expired() -> Error {
-    Error::new(Code::SessionExpired).oauth("invalid_grant")
+    Error::new(Code::SessionExpired).with_refusal(Refusal::BadGrant)
 }
 
 impl Oidc {
@@ -28,7 +28,7 @@ impl Oidc {
         request: TokenRequest,
     ) -> Result<TokenResponse> {
         if !application.allowed_grants.contains(&Grant::RefreshToken) {
-            return Err(Error::new(Code::UnauthorizedClient).oauth("unauthorized_client"));
+            return Err(Error::new(Code::UnauthorizedClient).with_refusal(Refusal::ClientNotAllowed));
         }
         let token = request
             .refresh_token
@@ -74,7 +74,7 @@ impl Oidc {
             let refused: Vec<&str> = asked.iter().copied().filter(|s| !held.contains(s)).collect();
             if !refused.is_empty() {
                 return Err(Error::new(Code::InvalidScope)
-                    .oauth("invalid_scope")
+                    .with_refusal(Refusal::BadScope)
                     .with_detail("scopes", refused)
                     .with_detail("reason", "a refresh cannot widen the scopes the grant holds"));
             }

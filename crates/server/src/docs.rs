@@ -31,8 +31,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn page(path: String) -> Result<Response, ApiError> {
-    let html =
-        site().html(&path).ok_or_else(|| ApiError(Error::new(Code::NotFound).with_detail("resource", "docs page")))?;
+    let html = site()
+        .html(&path)
+        .ok_or_else(|| ApiError::from(Error::new(Code::NotFound).with_detail("resource", "docs page")))?;
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY));
     Ok(response)

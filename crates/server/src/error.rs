@@ -1,4 +1,7 @@
-//! Turning domain errors into responses: one body shape for every error on every route.
+//! Turning domain errors into responses: one body shape for every error on every route,
+//! and the one place that decides what HTTP and OAuth make of an error — its status, the
+//! RFC 6749 `error` field and the `WWW-Authenticate` challenge (from the domain's
+//! [`Refusal`]; `core::Error` carries none of them).
 //!
 //! Handlers return [`ApiError`]; its response carries the error in an extension and the
 //! `observe` middleware renders the final body, because only it knows the request id and
@@ -10,25 +13,99 @@ use std::sync::Arc;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use intelliauth_catalogue::Code;
-use intelliauth_core::Error;
+use intelliauth_core::{Error, Refusal};
 use serde_json::{json, Value};
 
-/// The error type of the HTTP layer.
+/// The error type of the HTTP layer: a domain error, and the status HTTP itself gives it
+/// where it names the condition (413 for a body over the limit, 405 for a method, 431 for
+/// headers; the body is the same).
 #[derive(Debug)]
-pub struct ApiError(pub Error);
+pub struct ApiError {
+    pub error: Error,
+    pub status: Option<StatusCode>,
+}
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+impl ApiError {
+    /// Answers `error` with `status` instead of the status its code and refusal give.
+    pub fn with_status(error: Error, status: StatusCode) -> Self {
+        ApiError { error, status: Some(status) }
+    }
+
+    /// The status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status.unwrap_or_else(|| status_of(&self.error))
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
-        ApiError(error)
+        ApiError { error, status: None }
     }
 }
 
 impl From<intelliauth_core::ports::StoreError> for ApiError {
     fn from(error: intelliauth_core::ports::StoreError) -> Self {
-        ApiError(error.into())
+        ApiError::from(Error::from(error))
     }
+}
+
+/// The realm of our Bearer challenges.
+const BEARER: &str = "Bearer realm=\"intelliauth\"";
+
+/// The status `error` is answered with: 401 for a caller that must authenticate (with a
+/// challenge), 400 for the OAuth refusals RFC 6749 §5.2 answers so (all but
+/// `invalid_client`), otherwise the catalogue's.
+pub(crate) fn status_of(error: &Error) -> StatusCode {
+    let catalogue = error.code.http_status();
+    let status = if challenge(error).is_some() {
+        401
+    } else if oauth_error(error).is_some_and(|name| name != "invalid_client") && (400..500).contains(&catalogue) {
+        400
+    } else {
+        catalogue
+    };
+    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// RFC 6749's `error` for a refusal an OAuth client must be able to read.
+pub(crate) fn oauth_error(error: &Error) -> Option<&'static str> {
+    Some(match error.refusal.as_ref()? {
+        Refusal::BadClient { .. } => "invalid_client",
+        Refusal::BadGrant => "invalid_grant",
+        Refusal::ClientNotAllowed => "unauthorized_client",
+        Refusal::UnsupportedGrantType => "unsupported_grant_type",
+        Refusal::UnsupportedResponseType => "unsupported_response_type",
+        Refusal::BadScope => "invalid_scope",
+        Refusal::MalformedRequest => "invalid_request",
+        Refusal::SignInNeeded => "login_required",
+        Refusal::InteractionNeeded => "interaction_required",
+        Refusal::ConsentNeeded => "consent_required",
+        Refusal::Denied => "access_denied",
+        Refusal::TryLater => "temporarily_unavailable",
+        Refusal::StepFailed => "server_error",
+        Refusal::NoCredential { .. } | Refusal::BadCredential { .. } | Refusal::WeakAuthentication { .. } => {
+            return None
+        }
+    })
+}
+
+/// The `WWW-Authenticate` challenge for a caller that must authenticate (RFC 6750 §3, no
+/// error attribute when it sent no credential; RFC 9470 for step-up; Basic for a client
+/// that failed to authenticate to the token endpoint).
+fn challenge(error: &Error) -> Option<String> {
+    Some(match error.refusal.as_ref()? {
+        Refusal::NoCredential { .. } => BEARER.to_owned(),
+        Refusal::BadCredential { why } => format!("{BEARER}, error=\"invalid_token\", error_description=\"{why}\""),
+        Refusal::WeakAuthentication { acr_values, max_age_s } => format!(
+            "{BEARER}, error=\"insufficient_user_authentication\", \
+             error_description=\"A recent multi-factor sign-in is required\", \
+             acr_values=\"{acr_values}\", max_age={max_age_s}"
+        ),
+        Refusal::BadClient { realm: Some(realm) } => format!("Basic realm=\"{realm}\""),
+        _ => return None,
+    })
 }
 
 /// Marks a response a handler already rendered for an error (a hosted page showing the
@@ -38,13 +115,12 @@ pub(crate) struct Rendered(pub Code);
 
 /// The error travelling from a handler to the renderer.
 #[derive(Clone)]
-pub(crate) struct PendingError(pub Arc<Error>);
+pub(crate) struct PendingError(pub Arc<ApiError>);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = status.into_response();
-        response.extensions_mut().insert(PendingError(Arc::new(self.0)));
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(PendingError(Arc::new(self)));
         response
     }
 }
@@ -75,7 +151,7 @@ pub(crate) fn error_body(error: &Error, request_id: &str) -> Value {
         "details": details,
         "request_id": request_id,
     });
-    if let Some(rfc_error) = error.oauth_error {
+    if let Some(rfc_error) = oauth_error(error) {
         body["error"] = rfc_error.into();
         body["error_description"] = error.developer_description().into();
     }
@@ -83,8 +159,8 @@ pub(crate) fn error_body(error: &Error, request_id: &str) -> Value {
 }
 
 /// Renders `error` as the final response: JSON for API clients, a small page for browsers.
-pub(crate) fn render(error: &Error, request_id: &str, wants_html: bool) -> Response {
-    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+pub(crate) fn render(failure: &ApiError, request_id: &str, wants_html: bool) -> Response {
+    let (error, status) = (&failure.error, failure.status());
     let mut response = if wants_html {
         let mut page = (status, Html(error_page(error, request_id))).into_response();
         // The same protection as the sign-in pages: no script, no framing.
@@ -105,12 +181,12 @@ pub(crate) fn render(error: &Error, request_id: &str, wants_html: bool) -> Respo
     if let Some(seconds) = error.retry_after_s {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
-    if let Some(challenge) = error.www_authenticate.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+    if let Some(challenge) = challenge(error).and_then(|c| HeaderValue::from_str(&c).ok()) {
         headers.insert(header::WWW_AUTHENTICATE, challenge);
     } else if status == StatusCode::UNAUTHORIZED {
         // RFC 9110 §15.5.2: every 401 names a scheme. Bearer, because it is what our APIs
         // take and browsers show no password dialog for it.
-        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"intelliauth\""));
+        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(BEARER));
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

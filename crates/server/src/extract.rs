@@ -15,7 +15,7 @@ use intelliauth_core::management::{DEFAULT_TENANT, TOKEN_PREFIX};
 use intelliauth_core::model::{AdminRole, IfMatch, ManagementCredential, Scope};
 use intelliauth_core::page::{decode_cursor, PageRequest, MAX_LIMIT};
 use intelliauth_core::validate::FieldErrors;
-use intelliauth_core::Error;
+use intelliauth_core::{Error, Refusal};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
@@ -32,7 +32,7 @@ pub struct BodyLimits {
 /// Reads a request body within the configured size and time.
 pub async fn read_body(body: Body, limits: BodyLimits) -> Result<axum::body::Bytes, ApiError> {
     match tokio::time::timeout(limits.read_timeout, axum::body::to_bytes(body, limits.max_bytes)).await {
-        Err(_) => Err(ApiError(
+        Err(_) => Err(ApiError::from(
             Error::new(Code::NetworkError)
                 .with_message("The request body did not arrive in time.")
                 .with_detail("timeout_s", limits.read_timeout.as_secs()),
@@ -40,9 +40,9 @@ pub async fn read_body(body: Body, limits: BodyLimits) -> Result<axum::body::Byt
         Ok(Err(error)) if is_length_limit(&error) => {
             let mut fields = FieldErrors::new();
             fields.add("body", format!("must be at most {} bytes", limits.max_bytes));
-            Err(ApiError(Error::validation(fields).with_status(413)))
+            Err(ApiError::with_status(Error::validation(fields), axum::http::StatusCode::PAYLOAD_TOO_LARGE))
         }
-        Ok(Err(error)) => Err(ApiError(Error::new(Code::NetworkError).with_cause(error.to_string()))),
+        Ok(Err(error)) => Err(ApiError::from(Error::new(Code::NetworkError).with_cause(error.to_string()))),
         Ok(Ok(bytes)) => Ok(bytes),
     }
 }
@@ -84,7 +84,7 @@ impl FromRequest<AppState> for FormBody {
         if fields.is_empty() {
             Ok(FormBody(form))
         } else {
-            Err(ApiError(Error::validation(fields)))
+            Err(ApiError::from(Error::validation(fields)))
         }
     }
 }
@@ -109,7 +109,7 @@ impl FromRequest<AppState> for JsonObject {
         }
         if !is_json {
             fields.add("body", "must be sent with Content-Type: application/json");
-            return Err(ApiError(Error::validation(fields)));
+            return Err(ApiError::from(Error::validation(fields)));
         }
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(mut map)) => {
@@ -119,16 +119,16 @@ impl FromRequest<AppState> for JsonObject {
                 if fields.is_empty() {
                     Ok(JsonObject(Fields::new(map)))
                 } else {
-                    Err(ApiError(Error::validation(fields)))
+                    Err(ApiError::from(Error::validation(fields)))
                 }
             }
             Ok(_) => {
                 fields.add("body", "must be a JSON object");
-                Err(ApiError(Error::validation(fields)))
+                Err(ApiError::from(Error::validation(fields)))
             }
             Err(error) => {
                 fields.add("body", format!("is not valid JSON: {error}"));
-                Err(ApiError(Error::validation(fields)))
+                Err(ApiError::from(Error::validation(fields)))
             }
         }
     }
@@ -398,15 +398,14 @@ impl Caller {
         if assurance.acr == ACR_MULTI_FACTOR && (0..=STEP_UP_MAX_AGE_S).contains(&age) {
             return Ok(());
         }
-        Err(ApiError(
+        Err(ApiError::from(
             Error::new(Code::StepUpRequired)
                 .with_detail("acr_values", ACR_MULTI_FACTOR)
                 .with_detail("max_age", STEP_UP_MAX_AGE_S)
-                .with_challenge(format!(
-                    "Bearer realm=\"intelliauth\", error=\"insufficient_user_authentication\", \
-                     error_description=\"A recent multi-factor sign-in is required\", \
-                     acr_values=\"{ACR_MULTI_FACTOR}\", max_age={STEP_UP_MAX_AGE_S}"
-                )),
+                .with_refusal(Refusal::WeakAuthentication {
+                    acr_values: ACR_MULTI_FACTOR,
+                    max_age_s: STEP_UP_MAX_AGE_S,
+                }),
         ))
     }
 
@@ -415,7 +414,7 @@ impl Caller {
         if self.credential.has_scope(scope) {
             Ok(())
         } else {
-            Err(ApiError(Error::permission_denied(scope.as_str())))
+            Err(ApiError::from(Error::permission_denied(scope.as_str())))
         }
     }
 
@@ -425,7 +424,7 @@ impl Caller {
         if self.credential.can_access_tenant(tenant_id) {
             Ok(())
         } else {
-            Err(ApiError(Error::permission_denied(scope.as_str()).with_detail("tenant", tenant_id)))
+            Err(ApiError::from(Error::permission_denied(scope.as_str()).with_detail("tenant", tenant_id)))
         }
     }
 }
@@ -456,13 +455,13 @@ impl FromRequestParts<AppState> for Caller {
 
 /// A tenant admin's access token: genuine, unexpired, from an admin who may still sign in.
 pub(crate) async fn admin_caller(state: &AppState, token: &str) -> Result<Caller, ApiError> {
-    let invalid = || Error::unauthenticated("invalid_credential", "The access token is not valid");
+    let invalid = || Error::unauthenticated(Refusal::BadCredential { why: "The access token is not valid" });
     let tenant_id = state.oidc.token_tenant(token).ok_or_else(invalid)?;
     let claims = state.oidc.verify_access_token(&tenant_id, token).await?;
     let user_id = claims["sub"].as_str().unwrap_or_default();
     let user = state.management.user(&tenant_id, user_id).await.map_err(|_| invalid())?;
     let Some(role) = user.role.filter(|_| !user.disabled) else {
-        return Err(ApiError(
+        return Err(ApiError::from(
             Error::new(Code::PermissionDenied)
                 .with_detail("reason", "not_a_tenant_admin")
                 .with_detail("tenant", tenant_id),
@@ -526,7 +525,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Precondition {
                 Err(_) => {
                     let mut fields = FieldErrors::new();
                     fields.add("If-Match", "must be an entity tag such as \"3-18c2f\"");
-                    Err(ApiError(Error::validation(fields)))
+                    Err(ApiError::from(Error::validation(fields)))
                 }
             },
         }
@@ -547,7 +546,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Pagination {
             Query::<HashMap<String, String>>::from_request_parts(parts, state).await.map_err(|rejection| {
                 let mut fields = FieldErrors::new();
                 fields.add("query", rejection.body_text());
-                ApiError(Error::validation(fields))
+                ApiError::from(Error::validation(fields))
             })?;
         let mut fields = FieldErrors::new();
         let mut page = PageRequest::default();

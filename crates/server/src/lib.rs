@@ -61,7 +61,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn not_found() -> ApiError {
-    ApiError(Error::new(Code::NotFound).with_detail("resource", "route"))
+    ApiError::from(Error::new(Code::NotFound).with_detail("resource", "route"))
 }
 
 /// A panicking handler becomes `server_error`; the panic message goes to the log only.
@@ -71,5 +71,5 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
         .map(|text| text.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "non-string panic payload".into());
-    ApiError(Error::internal(format!("handler panicked: {message}"))).into_response()
+    ApiError::from(Error::internal(format!("handler panicked: {message}"))).into_response()
 }

@@ -58,11 +58,11 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         if is_operational(&route) {
             Ok(())
         } else {
-            state.rate_limits.check(client_ip, credential_key(&request))
+            Ok(state.rate_limits.check(client_ip, credential_key(&request))?)
         }
     });
     let response = match limited {
-        Err(error) => ApiError(error).into_response(),
+        Err(error) => error.into_response(),
         Ok(()) => {
             // The tenant log reads who asked, from where, with this context.
             let user_agent = request
@@ -75,7 +75,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
             let handled = RequestContext::scope(context, next.run(request).instrument(span.clone()));
             match tokio::time::timeout(state.settings.request_timeout, handled).await {
                 Ok(response) => response,
-                Err(_) => ApiError(
+                Err(_) => ApiError::from(
                     Error::unavailable("request deadline exceeded")
                         .with_message("The request took too long. Try again shortly."),
                 )
@@ -111,12 +111,13 @@ fn finish(
         Some(PendingError(error)) => error,
         // The router adds the route's `Allow` to its 405 after this middleware.
         None if status == StatusCode::METHOD_NOT_ALLOWED => {
-            let error = door::method_not_allowed(method).with_cause("method not routed");
-            return log_and_render(&error, request_id, html, span);
+            let mut refused = door::method_not_allowed(method);
+            refused.error = refused.error.with_cause("method not routed");
+            return log_and_render(&refused, request_id, html, span);
         }
-        None if status.is_client_error() || status.is_server_error() => {
-            Arc::new(Error::new(code_for_bare_status(status)).with_cause(format!("bare {status} from the framework")))
-        }
+        None if status.is_client_error() || status.is_server_error() => Arc::new(ApiError::from(
+            Error::new(code_for_bare_status(status)).with_cause(format!("bare {status} from the framework")),
+        )),
         None => return (response, None),
     };
     log_and_render(&error, request_id, html, span)
@@ -124,20 +125,21 @@ fn finish(
 
 /// Logs a refused or failed request and renders its error.
 fn log_and_render(
-    error: &Error,
+    failure: &ApiError,
     request_id: &str,
     html: bool,
     span: &tracing::Span,
 ) -> (Response, Option<&'static str>) {
     let _entered = span.enter();
+    let error = &failure.error;
     let cause = error.cause.as_ref().map(ToString::to_string);
     // An Action's timeout or failure is the tenant's event (its execution log and metrics by
     // code), not an operator error: a tenant must not be able to fill the operator's log.
     let tenant_event = matches!(error.code, Code::StepError | Code::StepTimeout);
-    if !tenant_event && (error.code == Code::ServerError || error.http_status() >= 500) {
+    if !tenant_event && (error.code == Code::ServerError || failure.status().is_server_error()) {
         tracing::error!(code = error.code.as_str(), cause = cause.as_deref().unwrap_or(""), "request failed");
     } else {
         tracing::info!(code = error.code.as_str(), cause = cause.as_deref().unwrap_or(""), "request refused");
     }
-    (render(error, request_id, html), Some(error.code.as_str()))
+    (render(failure, request_id, html), Some(error.code.as_str()))
 }

@@ -224,7 +224,7 @@ impl AuthStore for SqlStore {
             "INSERT INTO flows (id, tenant_id, kind, step, browser, csrf_digest, return_to, created_at, expires_at)
              VALUES ($1, $2, $3, $9, $4, $5, $6, $7, $8)")
             .bind(&flow.id).bind(&flow.tenant_id).bind(&flow.kind).bind(flow.browser).bind(&flow.csrf_digest)
-            .bind(&flow.return_to).bind(flow.created_at).bind(flow.expires_at).bind(&flow.step)
+            .bind(flow.return_to.as_ref().map(|back| back.path(&flow.tenant_id))).bind(flow.created_at).bind(flow.expires_at).bind(&flow.step)
             .execute(pool).await.map(|_| ()).map_err(map_error))
     }
 

@@ -148,7 +148,7 @@ pub(crate) fn flow(row: &impl Columns) -> sqlx::Result<FlowRecord> {
         step: row.text("step")?,
         browser: row.flag("browser")?,
         csrf_digest: row.text("csrf_digest")?,
-        return_to: row.opt_text("return_to")?,
+        return_to: row.opt_text("return_to")?.as_deref().and_then(intelliauth_core::paths::ReturnTo::parse),
         created_at: row.int("created_at")?,
         expires_at: row.int("expires_at")?,
         finished_at: row.opt_int("finished_at")?,

@@ -1,18 +1,15 @@
 //! One HTTP attempt to a receiver, and what it observed.
 //!
-//! The client never follows redirects, ignores proxy settings, and resolves names
-//! through [`GuardedResolver`], so the address policy is checked against the address
-//! actually connected to (a name that resolved to a public address when the subscription
-//! was saved cannot be re-pointed at an internal one: no DNS-rebinding SSRF).
+//! The client is an [`Egress`] one: it never follows redirects, ignores proxy settings, and
+//! checks the address policy against the address actually connected to (a name that
+//! resolved to a public address when the subscription was saved cannot be re-pointed at an
+//! internal one: no DNS-rebinding SSRF).
 
 use std::error::Error as StdError;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use intelliauth_catalogue::Code;
-use intelliauth_core::webhooks::address::AddressPolicy;
-
-use crate::guard::{literal_refusal, refusal_in, GuardedResolver, Refusal};
+use intelliauth_egress::{refusal_in, AddressPolicy, Egress, EgressSettings, Refusal};
 
 /// How much of a failed response's body the feed keeps.
 const EXCERPT_BYTES: usize = 1024;
@@ -32,23 +29,16 @@ pub struct Report {
 /// Sends webhook requests.
 #[derive(Clone)]
 pub struct Sender {
-    client: reqwest::Client,
-    policy: AddressPolicy,
+    egress: Egress,
 }
 
 impl Sender {
     pub fn new(policy: AddressPolicy, timeout: Duration) -> Result<Sender, String> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver::new(policy)))
-            .user_agent(concat!("IntelliAuth-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| format!("cannot build the webhook HTTP client: {e}"))?;
-        Ok(Sender { client, policy })
+        let settings = EgressSettings {
+            user_agent: concat!("IntelliAuth-Webhooks/", env!("CARGO_PKG_VERSION")),
+            timeout: Some(timeout),
+        };
+        Ok(Sender { egress: Egress::new(policy, settings)? })
     }
 
     /// POSTs `body` with `headers`; never fails, it reports.
@@ -63,10 +53,10 @@ impl Sender {
             retry_after: None,
         };
         // An IP literal never reaches the resolver, so it is checked here.
-        if let Some(reason) = self.literal_refusal(url) {
+        if let Some(reason) = self.egress.literal_refusal(url) {
             return report(Code::ReceiverAddressForbidden, None, None, Some(reason));
         }
-        let mut request = self.client.post(url).header("content-type", "application/json").body(body);
+        let mut request = self.egress.client().post(url).header("content-type", "application/json").body(body);
         for (name, value) in headers {
             request = request.header(*name, value);
         }
@@ -103,10 +93,6 @@ impl Sender {
             _ => None,
         };
         Report { retry_after, ..report(observation, Some(status.as_u16()), excerpt, None) }
-    }
-
-    fn literal_refusal(&self, url: &str) -> Option<String> {
-        literal_refusal(&self.policy, url)
     }
 }
 

@@ -35,16 +35,20 @@ fn run_context(client: &ClientContext, user_id: Option<&str>) -> RunContext {
     RunContext { request_id: client.request_id.clone(), user_id: user_id.map(str::to_owned) }
 }
 
+/// What post-login Actions decided about a sign-in that passed every other step.
+#[derive(Debug)]
+pub(super) enum PostLogin {
+    /// Go on, with the claims they set for tokens.
+    Proceed(Option<CustomClaims>),
+    /// An Action asked for a second factor: the flow waits at its MFA step.
+    SecondFactor(super::mfa::SecondFactorDue),
+}
+
 impl Auth {
     /// The application a login flow signs in to: the one whose authorization request sent
     /// the browser to sign in, if any.
     async fn flow_application(&self, flow: &FlowRecord) -> Result<Option<Application>> {
-        let Some(request_id) = flow
-            .return_to
-            .as_deref()
-            .and_then(|path| path.split_once("/oauth/authorize?request_id="))
-            .map(|(_, id)| id.split('&').next().unwrap_or(id))
-        else {
+        let Some(request_id) = flow.return_to.as_ref().and_then(|back| back.authorization_request()) else {
             return Ok(None);
         };
         let Some(actions) = &self.actions else { return Ok(None) };
@@ -114,9 +118,9 @@ impl Auth {
         }))
     }
 
-    /// Runs the tenant's `post-login` Actions for a sign-in that passed every other step.
-    /// Returns the claims they set for tokens; an Action that asks for MFA on a single-factor
-    /// sign-in moves the flow to its MFA step instead (`mfa_required`).
+    /// Runs the tenant's `post-login` Actions for a sign-in that passed every other step:
+    /// the claims they set for tokens, or, when an Action asks for MFA on a single-factor
+    /// sign-in, the flow moved to its MFA step (the Actions run again once it is passed).
     pub(super) async fn post_login(
         &self,
         tenant: &Tenant,
@@ -124,19 +128,21 @@ impl Auth {
         user: &User,
         amr: &[String],
         client: &ClientContext,
-    ) -> Result<Option<CustomClaims>> {
+    ) -> Result<PostLogin> {
         let enabled = self.enabled(&tenant.id, Trigger::PostLogin).await?;
         if enabled.is_empty() {
-            return Ok(None);
+            return Ok(PostLogin::Proceed(None));
         }
         let application = self.flow_application(flow).await?;
         let commands = self.run_post_login(&enabled, tenant, user, application.as_ref(), amr, client).await?;
         match self.settle_post_login(user, application.as_ref(), amr, commands).await? {
-            Some(claims) => Ok(Some(claims)),
-            // The flow waits at its MFA step; the Actions run again once it is passed.
-            None => Err(self.second_factor_challenge(flow, user, true).await?.unwrap_or_else(|| {
-                Error::internal("an Action asked for MFA but the sign-in could not be moved to its MFA step")
-            })),
+            Some(claims) => Ok(PostLogin::Proceed(Some(claims))),
+            None => match self.second_factor_challenge(flow, user, true).await? {
+                Some(due) => Ok(PostLogin::SecondFactor(due)),
+                None => {
+                    Err(Error::internal("an Action asked for MFA but the sign-in could not be moved to its MFA step"))
+                }
+            },
         }
     }
 

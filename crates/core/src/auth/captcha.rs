@@ -21,6 +21,40 @@ pub struct CaptchaChallenge {
     pub difficulty: u8,
 }
 
+/// A sign-in must prove a person first; `rejected`: the answer it carried was wrong.
+#[derive(Debug, Clone)]
+pub struct CaptchaDue {
+    pub rejected: bool,
+    pub widget: CaptchaWidget,
+}
+
+/// What the client shows to get an answer.
+#[derive(Debug, Clone)]
+pub enum CaptchaWidget {
+    /// The built-in puzzle, solved by the browser's script.
+    ProofOfWork(CaptchaChallenge),
+    /// The configured siteverify provider's widget, with the instance's site key.
+    Siteverify { site_key: String },
+}
+
+/// How clients that read codes (the JSON API) learn of it: `captcha_required`, with what
+/// to render.
+impl From<CaptchaDue> for Error {
+    fn from(due: CaptchaDue) -> Error {
+        let error = Error::new(Code::CaptchaRequired).with_detail("rejected", due.rejected);
+        match due.widget {
+            CaptchaWidget::ProofOfWork(challenge) => error.with_detail("provider", "proof_of_work").with_detail(
+                "challenge",
+                json!({ "id": challenge.id, "nonce": challenge.nonce, "difficulty": challenge.difficulty,
+                        "algorithm": "sha256", "answer_format": "<id>:<solution>" }),
+            ),
+            CaptchaWidget::Siteverify { site_key } => {
+                error.with_detail("provider", "siteverify").with_detail("site_key", site_key)
+            }
+        }
+    }
+}
+
 fn leading_zero_bits(hash: &[u8]) -> u32 {
     let mut bits = 0;
     for byte in hash {
@@ -68,26 +102,19 @@ impl Auth {
         }
     }
 
-    /// `captcha_required` with a fresh challenge and what the client must render.
-    pub(super) async fn captcha_required(&self, tenant: &Tenant, rejected: bool) -> Error {
+    /// A fresh challenge and what the client must render.
+    pub(super) async fn captcha_due(&self, tenant: &Tenant, rejected: bool) -> Result<CaptchaDue> {
         let policy: &CaptchaPolicy = &tenant.settings.sign_in.captcha;
-        let error = Error::new(Code::CaptchaRequired).with_detail("rejected", rejected);
-        match policy.provider {
-            CaptchaProvider::ProofOfWork => match self.issue_challenge(&tenant.id, policy.pow_difficulty).await {
-                Ok(challenge) => error.with_detail("provider", "proof_of_work").with_detail(
-                    "challenge",
-                    json!({ "id": challenge.id, "nonce": challenge.nonce, "difficulty": challenge.difficulty,
-                            "algorithm": "sha256", "answer_format": "<id>:<solution>" }),
-                ),
-                Err(error) => error,
-            },
+        let widget = match policy.provider {
+            CaptchaProvider::ProofOfWork => {
+                CaptchaWidget::ProofOfWork(self.issue_challenge(&tenant.id, policy.pow_difficulty).await?)
+            }
             CaptchaProvider::Siteverify => match &self.siteverify {
-                Some(verifier) => {
-                    error.with_detail("provider", "siteverify").with_detail("site_key", verifier.site_key())
-                }
-                None => Error::internal("the tenant asks for siteverify captcha but none is configured"),
+                Some(verifier) => CaptchaWidget::Siteverify { site_key: verifier.site_key().to_owned() },
+                None => return Err(Error::internal("the tenant asks for siteverify captcha but none is configured")),
             },
-        }
+        };
+        Ok(CaptchaDue { rejected, widget })
     }
 
     async fn issue_challenge(&self, tenant_id: &str, difficulty: u8) -> Result<CaptchaChallenge> {

@@ -42,7 +42,7 @@ impl Auth {
     }
 
     pub fn reset_url(&self, tenant_id: &str, token: &str) -> String {
-        format!("{}/t/{tenant_id}/reset?token={token}", self.public_url)
+        format!("{}{}", self.public_url, crate::paths::RESET.with_query(tenant_id, &[("token", token)]))
     }
 
     pub(super) async fn issue_reset_ticket(&self, tenant_id: &str, user_id: &str) -> Result<String> {
@@ -51,7 +51,7 @@ impl Auth {
 
     pub(super) async fn send_verification(&self, tenant_id: &str, user: &User) -> Result<()> {
         let token = self.issue_token(tenant_id, &user.id, VERIFY_PURPOSE, VERIFY_LIFETIME_MS).await?;
-        let link = format!("{}/t/{tenant_id}/verify?token={token}", self.public_url);
+        let link = format!("{}{}", self.public_url, crate::paths::VERIFY.with_query(tenant_id, &[("token", &token)]));
         let mail = Mail {
             to: user.email.clone(),
             subject: "Verify your email".into(),

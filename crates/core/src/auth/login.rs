@@ -3,7 +3,10 @@
 
 use intelliauth_catalogue::Code;
 
+use super::actions::PostLogin;
+use super::captcha::CaptchaDue;
 use super::flows::{CsrfProof, FlowKind};
+use super::mfa::SecondFactorDue;
 use super::session::ActiveSession;
 use super::{Auth, ClientContext};
 use crate::events::{Event, EventType};
@@ -30,6 +33,48 @@ pub struct SignedIn {
     pub session: ActiveSession,
     pub user: User,
     pub return_to: Option<String>,
+}
+
+/// What the password step decided, short of a refusal (a wrong password, a lock, a
+/// disabled account … stay errors). The hosted pages and the JSON API each render it.
+#[derive(Debug)]
+pub enum SignInStep {
+    SignedIn(Box<SignedIn>),
+    /// A second factor is due: the flow waits at its MFA (or enrolment) step.
+    SecondFactor(SecondFactorDue),
+    /// The password must be replaced before signing in: a reset ticket for it, and the
+    /// link that uses it.
+    MustResetPassword {
+        ticket: String,
+        reset_url: String,
+    },
+    /// A person must be shown first.
+    Captcha(CaptchaDue),
+}
+
+impl SignInStep {
+    /// The catalogue code of a step short of a session.
+    pub fn code(&self) -> Option<Code> {
+        match self {
+            SignInStep::SignedIn(_) => None,
+            SignInStep::SecondFactor(due) => Some(due.code()),
+            SignInStep::MustResetPassword { .. } => Some(Code::PasswordMustBeReset),
+            SignInStep::Captcha(_) => Some(Code::CaptchaRequired),
+        }
+    }
+
+    /// For clients that read codes (the JSON API): the session, or the catalogue error
+    /// that names the step, with what the client needs to take it.
+    pub fn into_signed_in(self) -> Result<SignedIn> {
+        match self {
+            SignInStep::SignedIn(signed_in) => Ok(*signed_in),
+            SignInStep::SecondFactor(due) => Err(due.into()),
+            SignInStep::MustResetPassword { ticket, reset_url } => Err(Error::new(Code::PasswordMustBeReset)
+                .with_detail("reset_url", reset_url)
+                .with_detail("reset_ticket", ticket)),
+            SignInStep::Captcha(due) => Err(due.into()),
+        }
+    }
 }
 
 fn seconds_until(deadline_ms: i64, now: i64) -> u64 {
@@ -62,24 +107,34 @@ impl Auth {
         proof: CsrfProof<'_>,
         input: SignIn,
         client: ClientContext,
-    ) -> Result<SignedIn> {
+    ) -> Result<SignInStep> {
         let email = normalize_email(&input.email);
         let outcome = self.decide_sign_in(tenant_id, flow_id, proof, input, client).await;
-        if let Err(error) = &outcome {
+        let unlogged = match &outcome {
+            Ok(step) => step.code().map(|code| (code, None)),
+            Err(error) => Some((error.code, error.details.get("reason"))),
+        };
+        if let Some((code, reason)) = unlogged {
             // The caller gets the decision even if the log could not take it.
-            if let Err(failure) = self.log_sign_in_outcome(tenant_id, &email, error).await {
-                tracing::warn!(error = %failure, code = error.code.as_str(), "the tenant log missed a sign-in outcome");
+            if let Err(failure) = self.log_sign_in_outcome(tenant_id, &email, code, reason).await {
+                tracing::warn!(error = %failure, code = code.as_str(), "the tenant log missed a sign-in outcome");
             }
         }
         outcome
     }
 
-    async fn log_sign_in_outcome(&self, tenant_id: &str, email: &str, error: &Error) -> Result<()> {
-        let kind = match error.code {
+    async fn log_sign_in_outcome(
+        &self,
+        tenant_id: &str,
+        email: &str,
+        code: Code,
+        reason: Option<&serde_json::Value>,
+    ) -> Result<()> {
+        let kind = match code {
             // Logged with the change they make, or not decisions about this sign-in at all
             // (an unknown tenant or flow, the database away).
             Code::InvalidCredentials | Code::AccountLocked | Code::NotFound => return Ok(()),
-            _ if error.http_status() >= 500 && error.code != Code::StepError => return Ok(()),
+            _ if code.http_status() >= 500 && code != Code::StepError => return Ok(()),
             Code::MfaRequired | Code::MfaEnrolmentRequired => "user.login.challenged",
             _ => EventType::UserLoginFailed.as_str(),
         };
@@ -87,8 +142,8 @@ impl Auth {
             "" => None,
             email => self.auth_store.user_by_email(tenant_id, email).await?.map(|user| user.id),
         };
-        let details = json!({ "email": email, "reason": error.details.get("reason") });
-        let entry = LogEntry::new(tenant_id, kind, error.code.as_str(), details).with_user(user_id);
+        let details = json!({ "email": email, "reason": reason });
+        let entry = LogEntry::new(tenant_id, kind, code.as_str(), details).with_user(user_id);
         Ok(self.log.append_log(&entry).await?)
     }
 
@@ -99,7 +154,7 @@ impl Auth {
         proof: CsrfProof<'_>,
         input: SignIn,
         client: ClientContext,
-    ) -> Result<SignedIn> {
+    ) -> Result<SignInStep> {
         let flow = self.load_flow(tenant_id, flow_id, FlowKind::Login, proof).await?;
         let tenant = self.tenant(tenant_id).await?;
         let email = normalize_email(&input.email);
@@ -111,9 +166,9 @@ impl Auth {
 
         if self.captcha_needed(&tenant, user.as_ref(), &client) {
             match input.captcha.as_deref().filter(|answer| !answer.is_empty()) {
-                None => return Err(self.captcha_required(&tenant, false).await),
+                None => return Ok(SignInStep::Captcha(self.captcha_due(&tenant, false).await?)),
                 Some(answer) if !self.captcha_solved(&tenant, answer, &client).await? => {
-                    return Err(self.captcha_required(&tenant, true).await)
+                    return Ok(SignInStep::Captcha(self.captcha_due(&tenant, true).await?))
                 }
                 Some(_) => {}
             }
@@ -164,28 +219,34 @@ impl Auth {
         }
         if tenant.settings.sign_in.require_verified_email && !user.email_verified {
             return Err(Error::new(Code::EmailUnverified)
-                .with_detail("resend_url", format!("{}/t/{}/api/verification", self.public_url, tenant.id)));
+                .with_detail("resend_url", crate::paths::API_VERIFICATION.url(&self.public_url, &tenant.id)));
         }
         // A password that is on the breached list today must be replaced, even if it was
         // accepted when it was set.
         if user.must_reset_password || tenant.settings.password_policy.is_common(&input.password) {
             let ticket = self.issue_reset_ticket(&tenant.id, &user.id).await?;
-            return Err(Error::new(Code::PasswordMustBeReset)
-                .with_detail("reset_url", self.reset_url(&tenant.id, &ticket))
-                .with_detail("reset_ticket", ticket));
+            let reset_url = self.reset_url(&tenant.id, &ticket);
+            return Ok(SignInStep::MustResetPassword { ticket, reset_url });
         }
 
-        if let Some(challenge) = self.second_factor_gate(&tenant, &flow, &user).await? {
-            return Err(challenge);
+        if let Some(due) = self.second_factor_gate(&tenant, &flow, &user).await? {
+            return Ok(SignInStep::SecondFactor(due));
         }
         let amr = vec![super::mfa::AMR_PASSWORD.to_owned()];
-        let claims = self.post_login(&tenant, &flow, &user, &amr, &client).await?;
+        let claims = match self.post_login(&tenant, &flow, &user, &amr, &client).await? {
+            PostLogin::Proceed(claims) => claims,
+            PostLogin::SecondFactor(due) => return Ok(SignInStep::SecondFactor(due)),
+        };
         self.finish_flow(&flow).await?;
         if let Some(previous) = input.previous_session.as_deref() {
             self.end_session(previous).await?;
         }
         let session = self.create_session(&tenant, &user, amr, claims).await?;
-        Ok(SignedIn { session, user, return_to: flow.return_to })
+        Ok(SignInStep::SignedIn(Box::new(SignedIn {
+            session,
+            user,
+            return_to: flow.return_to.map(|back| back.path(&flow.tenant_id)),
+        })))
     }
 
     /// Records an attempt refused unchecked during a lock: it changes nothing else, so it

@@ -88,15 +88,49 @@ fn flow_invalid() -> Error {
     Error::new(Code::FlowInvalid).with_detail("flow", "login")
 }
 
+/// A second factor is due: the flow waits at its MFA step, or (`enrol`) at enrolment when
+/// the user has none and one is required.
+#[derive(Debug, Clone)]
+pub struct SecondFactorDue {
+    pub flow_id: String,
+    pub enrol: bool,
+    /// The kinds the user can answer with (at the MFA step).
+    pub factors: Vec<&'static str>,
+}
+
+impl SecondFactorDue {
+    /// `mfa_required`, or `mfa_enrolment_required`.
+    pub fn code(&self) -> Code {
+        if self.enrol {
+            Code::MfaEnrolmentRequired
+        } else {
+            Code::MfaRequired
+        }
+    }
+}
+
+/// How clients that read codes (the JSON API) learn of it: the catalogue error, with the
+/// flow and the step to continue at.
+impl From<SecondFactorDue> for Error {
+    fn from(due: SecondFactorDue) -> Error {
+        let error = Error::new(due.code()).with_detail("flow_id", due.flow_id);
+        if due.enrol {
+            error.with_detail("step", STEP_ENROL).with_detail("enrol", json!(["totp"]))
+        } else {
+            error.with_detail("step", STEP_MFA).with_detail("factors", json!(due.factors))
+        }
+    }
+}
+
 impl Auth {
     /// After a correct password: `None` when no second factor is needed, otherwise the
-    /// error that moves the flow to its MFA step.
+    /// flow moved to its MFA step.
     pub(super) async fn second_factor_gate(
         &self,
         tenant: &Tenant,
         flow: &FlowRecord,
         user: &User,
-    ) -> Result<Option<Error>> {
+    ) -> Result<Option<SecondFactorDue>> {
         let mode = tenant.settings.mfa.mode;
         if mode == MfaMode::Off {
             return Ok(None);
@@ -105,35 +139,21 @@ impl Auth {
     }
 
     /// Moves the flow to its MFA step (or, when `required` and the user has no factor, to
-    /// enrolment) and returns the error that says so; `None` when nothing is enrolled and
-    /// nothing is required.
+    /// enrolment) and says so; `None` when nothing is enrolled and nothing is required.
     pub(super) async fn second_factor_challenge(
         &self,
         flow: &FlowRecord,
         user: &User,
         required: bool,
-    ) -> Result<Option<Error>> {
-        let kinds = self.enrolled_methods(&user.id).await?;
-        let amr = [AMR_PASSWORD.to_owned()];
-        if kinds.is_empty() {
-            if !required {
-                return Ok(None);
-            }
-            self.auth_store.advance_flow(&flow.id, STEP_ENROL, &user.id, &amr).await?;
-            return Ok(Some(
-                Error::new(Code::MfaEnrolmentRequired)
-                    .with_detail("flow_id", flow.id.clone())
-                    .with_detail("step", STEP_ENROL)
-                    .with_detail("enrol", json!(["totp"])),
-            ));
+    ) -> Result<Option<SecondFactorDue>> {
+        let factors = self.enrolled_methods(&user.id).await?;
+        let enrol = factors.is_empty();
+        if enrol && !required {
+            return Ok(None);
         }
-        self.auth_store.advance_flow(&flow.id, STEP_MFA, &user.id, &amr).await?;
-        Ok(Some(
-            Error::new(Code::MfaRequired)
-                .with_detail("flow_id", flow.id.clone())
-                .with_detail("step", STEP_MFA)
-                .with_detail("factors", json!(kinds)),
-        ))
+        let step = if enrol { STEP_ENROL } else { STEP_MFA };
+        self.auth_store.advance_flow(&flow.id, step, &user.id, &[AMR_PASSWORD.to_owned()]).await?;
+        Ok(Some(SecondFactorDue { flow_id: flow.id.clone(), enrol, factors }))
     }
 
     /// Step-up: a browser flow that asks the signed-in user for a second factor (or has
@@ -335,13 +355,19 @@ impl Auth {
         if !amr.iter().any(|m| m == method) {
             amr.push(method.to_owned());
         }
-        let claims = self.post_login(&tenant, &flow, &user, &amr, &client).await?;
+        let claims = match self.post_login(&tenant, &flow, &user, &amr, &client).await? {
+            super::actions::PostLogin::Proceed(claims) => claims,
+            super::actions::PostLogin::SecondFactor(due) => return Err(due.into()),
+        };
         self.finish_flow(&flow).await?;
         if let Some(previous) = previous_session {
             self.end_session(previous).await?;
         }
         let session = self.create_session(&tenant, &user, amr, claims).await?;
-        Ok(MfaSignedIn { signed_in: SignedIn { session, user, return_to: flow.return_to }, backup_codes })
+        Ok(MfaSignedIn {
+            signed_in: SignedIn { session, user, return_to: flow.return_to.map(|back| back.path(&flow.tenant_id)) },
+            backup_codes,
+        })
     }
 
     async fn count_failed_factor(

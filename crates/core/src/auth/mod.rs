@@ -16,12 +16,12 @@ mod sms;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-pub use captcha::{solve_proof_of_work, CaptchaChallenge};
+pub use captcha::{solve_proof_of_work, CaptchaChallenge, CaptchaDue, CaptchaWidget};
 pub use flows::{CsrfProof, FlowKind, StartedFlow};
-pub use login::{SignIn, SignedIn};
+pub use login::{SignIn, SignInStep, SignedIn};
 pub use mfa::{
-    acr_for, enrolled_kinds, MfaSignedIn, SecondFactor, TotpEnrolment, ACR_MULTI_FACTOR, ACR_SINGLE_FACTOR, AMR_OTP,
-    AMR_PASSWORD, STEP_ENROL, STEP_MFA,
+    acr_for, enrolled_kinds, MfaSignedIn, SecondFactor, SecondFactorDue, TotpEnrolment, ACR_MULTI_FACTOR,
+    ACR_SINGLE_FACTOR, AMR_OTP, AMR_PASSWORD, STEP_ENROL, STEP_MFA,
 };
 pub use passkeys::{PasskeyChallenge, AMR_HARDWARE_KEY, AMR_USER_PRESENCE};
 pub use registration::Registration;

@@ -62,8 +62,8 @@ impl Auth {
             Err(error) if error.code == Code::Conflict => {
                 self.finish_flow(&flow).await?;
                 let email = normalize_email(&new_user.email);
-                let sign_in = format!("{}/t/{tenant_id}/login", self.public_url);
-                let forgot = format!("{}/t/{tenant_id}/forgot", self.public_url);
+                let sign_in = crate::paths::LOGIN.url(&self.public_url, tenant_id);
+                let forgot = crate::paths::FORGOT.url(&self.public_url, tenant_id);
                 let mail = Mail {
                     to: email,
                     subject: "You already have an account".into(),

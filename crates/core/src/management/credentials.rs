@@ -7,7 +7,7 @@ use crate::model::{ManagementCredential, Meta, Scope, TenantSettings};
 use crate::page::{Page, PageRequest};
 use crate::ports::StoreError;
 use crate::validate::{check_name, FieldErrors};
-use crate::{ids, secret, Error, Result};
+use crate::{ids, secret, Error, Refusal, Result};
 
 /// Every management token starts with this, so leaked tokens are recognisable by scanners.
 pub const TOKEN_PREFIX: &str = "iam_";
@@ -32,9 +32,10 @@ impl Management {
     /// Authenticates a management request's bearer token.
     pub async fn authenticate(&self, bearer: Option<&str>) -> Result<ManagementCredential> {
         let Some(token) = bearer else {
-            return Err(Error::unauthenticated("missing_credential", "A management credential is required"));
+            return Err(Error::unauthenticated(Refusal::NoCredential { why: "A management credential is required" }));
         };
-        let unknown = || Error::unauthenticated("invalid_credential", "The management credential is not valid");
+        let unknown =
+            || Error::unauthenticated(Refusal::BadCredential { why: "The management credential is not valid" });
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 256 {
             return Err(unknown());
         }

@@ -70,7 +70,8 @@ async fn submit_login(
         previous_session: None,
     };
     reject_invalid(fields.finish(), Default::default())?;
-    let signed_in = state.auth.sign_in(&tenant_id, &flow_id, CsrfProof::Api, input, client).await?;
+    let step = state.auth.sign_in(&tenant_id, &flow_id, CsrfProof::Api, input, client).await?;
+    let signed_in = step.into_signed_in()?;
     Ok(Json(signed_in_json(&signed_in)).into_response())
 }
 

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use intelliauth_catalogue::Code;
 use intelliauth_core::log::LogEntry;
 use intelliauth_core::model::Scope;
-use intelliauth_core::Error;
+use intelliauth_core::{Error, Refusal};
 use intelliauth_oidc::{ClientCredentials, TokenRequest};
 use serde_json::json;
 
@@ -67,7 +67,7 @@ fn require_form(headers: &HeaderMap) -> ApiResult<()> {
         Ok(())
     } else {
         Err(Error::new(Code::ValidationFailed)
-            .oauth("invalid_request")
+            .with_refusal(Refusal::MalformedRequest)
             .with_message("Send the request as application/x-www-form-urlencoded.")
             .with_detail("fields", json!({ "body": ["must be application/x-www-form-urlencoded"] }))
             .into())

@@ -29,7 +29,7 @@ pub async fn serve(Path(file): Path<String>) -> Result<Response, ApiError> {
     let (_, content_type, bytes) = FILES
         .iter()
         .find(|(name, _, _)| *name == file)
-        .ok_or_else(|| ApiError(Error::new(Code::NotFound).with_detail("resource", "console asset")))?;
+        .ok_or_else(|| ApiError::from(Error::new(Code::NotFound).with_detail("resource", "console asset")))?;
     // Revalidated after five minutes, so an upgrade reaches open consoles soon.
     Ok(([(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "public, max-age=300")], *bytes)
         .into_response())

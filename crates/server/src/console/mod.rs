@@ -38,11 +38,11 @@ pub fn routes() -> Router<AppState> {
         .route("/console/logout", post(logout))
         .route("/console/preview", get(preview))
         .route("/console/assets/{file}", get(assets::serve))
-        .route(gateway::REFUSED_SESSION, any(|| async { ApiError(Error::new(Code::SessionExpired)) }))
+        .route(gateway::REFUSED_SESSION, any(|| async { ApiError::from(Error::new(Code::SessionExpired)) }))
         .route(
             gateway::REFUSED_CSRF,
             any(|| async {
-                ApiError(
+                ApiError::from(
                     Error::new(Code::StateMismatch)
                         .with_message("The console's security check failed. Reload the page and try again.")
                         .with_detail("reason", "the X-CSRF-Token header or the Origin is not this console's"),
@@ -174,7 +174,7 @@ async fn sign_in(state: &AppState, flow: &Flow, code: String) -> Result<Session,
     if nonce.as_deref() != Some(flow.nonce.as_str()) {
         return Err(Error::new(Code::StateMismatch));
     }
-    let caller = crate::extract::admin_caller(state, &tokens.access_token).await.map_err(|ApiError(error)| error)?;
+    let caller = crate::extract::admin_caller(state, &tokens.access_token).await.map_err(|failure| failure.error)?;
     let role = caller.assurance.as_ref().map_or("viewer", |assurance| assurance.role.as_str());
     Ok(Session {
         tenant_id: flow.tenant_id.clone(),
@@ -192,7 +192,7 @@ async fn sign_in(state: &AppState, flow: &Flow, code: String) -> Result<Session,
 async fn logout(State(state): State<AppState>, headers: HeaderMap, form: FormBody) -> ApiResult<Response> {
     let Some(session) = session::read_session(&state, &headers) else { return Ok(redirect("/console")) };
     if !session.csrf_matches(Some(form.get("csrf_token"))) {
-        return Err(ApiError(Error::new(Code::StateMismatch)));
+        return Err(ApiError::from(Error::new(Code::StateMismatch)));
     }
     let back = format!("{}/console", state.settings.public_url.trim_end_matches('/'));
     let mut pairs = vec![("client_id", CONSOLE_CLIENT_ID), ("post_logout_redirect_uri", back.as_str())];
@@ -211,7 +211,8 @@ async fn preview(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let session = session::read_session(&state, &headers).ok_or_else(|| ApiError(Error::new(Code::SessionExpired)))?;
+    let session =
+        session::read_session(&state, &headers).ok_or_else(|| ApiError::from(Error::new(Code::SessionExpired)))?;
     let mut tenant = state.management.tenant(&session.tenant_id).await?;
     let theme = &mut tenant.settings.theme;
     if let Some(name) = query.get("name") {

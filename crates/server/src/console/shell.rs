@@ -31,8 +31,7 @@ pub fn render(session: Option<&Session>, error: Option<&Error>) -> Response {
         Some(session) => signed_in(session),
         None => signed_out(error),
     };
-    let status = error
-        .map_or(StatusCode::OK, |error| StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST));
+    let status = error.map_or(StatusCode::OK, crate::error::status_of);
     let mut response = (status, Html(body)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY));

@@ -1,46 +1,50 @@
-//! The signed-in user's sign-in methods on the hosted pages: the list, removal, and adding
-//! an authenticator app, a phone or a passkey.
+//! The signed-in user's account page: their sign-in methods (the list, removal, and adding
+//! an authenticator app, a phone or a passkey) and signing out.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use intelliauth_catalogue::Code;
 use intelliauth_core::model::{Tenant, User};
+use intelliauth_core::paths;
 use intelliauth_core::Error;
 
 use super::html::{alert, escape, hidden, input, notice, page};
 use super::mfa::{backup_codes_page, webauthn_page};
-use super::{cookies, csrf_ok, redirect, respond, status_of};
+use super::{cookies, csrf_ok, redirect, respond, restart_page, status_of, PageError, PageResult};
 use crate::api::mfa::qr_svg;
 use crate::error::ApiResult;
 use crate::extract::FormBody;
 use crate::state::AppState;
 
 /// The tenant and signed-in user, or the redirect to sign in first.
-async fn signed_in(
+pub(super) async fn signed_in(
     state: &AppState,
     tenant_id: &str,
     headers: &HeaderMap,
-) -> ApiResult<Result<(Tenant, User), Response>> {
+) -> Result<(Tenant, User), PageError> {
     let tenant = state.management.tenant(tenant_id).await?;
     match state.auth.session(tenant_id, cookies::read(headers, cookies::SESSION)).await {
-        Ok((_, user)) => Ok(Ok((tenant, user))),
-        Err(_) => Ok(Err(redirect(&format!("/t/{tenant_id}/login?return_to=/t/{tenant_id}/account")))),
+        Ok((_, user)) => Ok((tenant, user)),
+        Err(_) => Err(PageError::answer(redirect(
+            &paths::LOGIN.with_query(tenant_id, &[("return_to", &paths::ACCOUNT.of(tenant_id))]),
+        ))),
     }
 }
 
 /// For a posted form: the tenant and signed-in user if the form carries the browser's
 /// CSRF token; otherwise the response to send instead.
-async fn signed_in_form(
+pub(super) async fn signed_in_form(
     state: &AppState,
     tenant_id: &str,
     headers: &HeaderMap,
     form: &FormBody,
-) -> ApiResult<Result<(Tenant, User), Response>> {
-    Ok(match signed_in(state, tenant_id, headers).await? {
-        Ok((tenant, _)) if !csrf_ok(headers, form) => Err(forged(&tenant)),
-        other => other,
-    })
+) -> Result<(Tenant, User), PageError> {
+    let (tenant, user) = signed_in(state, tenant_id, headers).await?;
+    if !csrf_ok(headers, form) {
+        return Err(PageError::answer(forged(&tenant)));
+    }
+    Ok((tenant, user))
 }
 
 /// A form that failed its CSRF check: the copy and the way back.
@@ -89,13 +93,10 @@ pub async fn remove_factor(
     Path((tenant_id, factor_id)): Path<(String, String)>,
     headers: HeaderMap,
     form: FormBody,
-) -> ApiResult<Response> {
-    let (tenant, user) = match signed_in_form(&state, &tenant_id, &headers, &form).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+) -> PageResult {
+    let (tenant, user) = signed_in_form(&state, &tenant_id, &headers, &form).await?;
     match state.auth.remove_own_factor(&tenant, &user, &factor_id).await {
-        Ok(()) => Ok(redirect(&format!("/t/{tenant_id}/account"))),
+        Ok(()) => Ok(redirect(&paths::ACCOUNT.of(&tenant_id))),
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
             let body = format!(
                 "{}<p><a href=\"/t/{}/account\">Back to your account</a></p>",
@@ -133,7 +134,7 @@ fn confirmation(
     form: &FormBody,
     result: intelliauth_core::Result<Option<Vec<String>>>,
     (action, label, title): (&str, &str, &str),
-) -> ApiResult<Response> {
+) -> PageResult {
     match result {
         Ok(codes) => Ok(enrolled(tenant, codes)),
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
@@ -149,15 +150,8 @@ fn failed_page(tenant: &Tenant, title: &str, error: &Error, body: String) -> Res
     respond(status_of(error), page(tenant, title, &body), Some(error.code), None)
 }
 
-pub async fn totp_page(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+pub async fn totp_page(State(state): State<AppState>, Path(tenant_id): Path<String>, headers: HeaderMap) -> PageResult {
+    let (tenant, user) = signed_in(&state, &tenant_id, &headers).await?;
     let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
     let enrolment = state.auth.start_totp_enrolment(&user).await?;
     let before = format!(
@@ -176,11 +170,8 @@ pub async fn totp_submit(
     Path(tenant_id): Path<String>,
     headers: HeaderMap,
     form: FormBody,
-) -> ApiResult<Response> {
-    let (tenant, user) = match signed_in_form(&state, &tenant_id, &headers, &form).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+) -> PageResult {
+    let (tenant, user) = signed_in_form(&state, &tenant_id, &headers, &form).await?;
     let result = state.auth.confirm_totp(&user, form.get("code")).await;
     let action = format!("/t/{tenant_id}/account/totp");
     confirmation(&tenant, &form, result, (&action, "Code from your authenticator app", "Add an authenticator app"))
@@ -200,11 +191,8 @@ pub async fn phone_page(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
     headers: HeaderMap,
-) -> ApiResult<Response> {
-    let (tenant, _) = match signed_in(&state, &tenant_id, &headers).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+) -> PageResult {
+    let (tenant, _) = signed_in(&state, &tenant_id, &headers).await?;
     let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
     Ok(respond(StatusCode::OK, page(&tenant, "Add a phone", &phone_form(&tenant, csrf, "")), None, None))
 }
@@ -214,11 +202,8 @@ pub async fn phone_submit(
     Path(tenant_id): Path<String>,
     headers: HeaderMap,
     form: FormBody,
-) -> ApiResult<Response> {
-    let (tenant, user) = match signed_in_form(&state, &tenant_id, &headers, &form).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+) -> PageResult {
+    let (tenant, user) = signed_in_form(&state, &tenant_id, &headers, &form).await?;
     let csrf = form.get("csrf_token");
     match state.auth.start_sms_enrolment(&user, form.get("phone").trim()).await {
         Ok(sent) => {
@@ -251,11 +236,8 @@ pub async fn phone_confirm(
     Path(tenant_id): Path<String>,
     headers: HeaderMap,
     form: FormBody,
-) -> ApiResult<Response> {
-    let (tenant, user) = match signed_in_form(&state, &tenant_id, &headers, &form).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+) -> PageResult {
+    let (tenant, user) = signed_in_form(&state, &tenant_id, &headers, &form).await?;
     let result = state.auth.confirm_sms(&user, form.get("code")).await;
     let action = format!("/t/{tenant_id}/account/phone/confirm");
     confirmation(&tenant, &form, result, (&action, "Code from the text message", "Add a phone"))
@@ -265,11 +247,8 @@ pub async fn passkey_page(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
     headers: HeaderMap,
-) -> ApiResult<Response> {
-    let (tenant, user) = match signed_in(&state, &tenant_id, &headers).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+) -> PageResult {
+    let (tenant, user) = signed_in(&state, &tenant_id, &headers).await?;
     let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
     let challenge = state.auth.start_passkey_enrolment(&user).await?;
     let back = format!("<p><a href=\"/t/{}/account\">Cancel</a></p>", escape(&tenant_id));
@@ -281,11 +260,8 @@ pub async fn passkey_submit(
     Path(tenant_id): Path<String>,
     headers: HeaderMap,
     form: FormBody,
-) -> ApiResult<Response> {
-    let (tenant, user) = match signed_in_form(&state, &tenant_id, &headers, &form).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+) -> PageResult {
+    let (tenant, user) = signed_in_form(&state, &tenant_id, &headers, &form).await?;
     let response = serde_json::from_str(form.get("credential")).unwrap_or_default();
     match state.auth.finish_passkey_enrolment(&user, form.get("ceremony_id"), &response).await {
         Ok(codes) => Ok(enrolled(&tenant, codes)),
@@ -299,4 +275,44 @@ pub async fn passkey_submit(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+pub(super) async fn account_page(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+) -> PageResult {
+    let tenant = state.management.tenant(&tenant_id).await?;
+    let session = state.auth.session(&tenant_id, cookies::read(&headers, cookies::SESSION)).await;
+    let Ok((_, user)) = session else {
+        return Ok(redirect(&paths::LOGIN.with_query(&tenant_id, &[("return_to", &paths::ACCOUNT.of(&tenant_id))])));
+    };
+    let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
+    let body = format!(
+        "<p id=\"signed-in-as\">Signed in as <strong>{}</strong>.</p>{}\
+         <form method=\"post\" action=\"/t/{}/logout\">{}<button type=\"submit\">Sign out</button></form>",
+        escape(&user.email),
+        methods_section(&state, &tenant, &user, csrf).await?,
+        escape(&tenant_id),
+        hidden("csrf_token", csrf)
+    );
+    Ok(respond(StatusCode::OK, page(&tenant, "Your account", &body), None, None))
+}
+
+pub(super) async fn logout_submit(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    form: FormBody,
+) -> PageResult {
+    let tenant = state.management.tenant(&tenant_id).await?;
+    if !csrf_ok(&headers, &form) {
+        return Ok(restart_page(&tenant, &Error::new(Code::StateMismatch), &paths::ACCOUNT.of(&tenant_id)));
+    }
+    if let Some(token) = cookies::read(&headers, cookies::SESSION) {
+        state.auth.end_session(token).await?;
+    }
+    let mut response = redirect(&paths::LOGIN.of(&tenant_id));
+    cookies::set(response.headers_mut(), state.auth.public_url(), &tenant_id, cookies::SESSION, "", Some(0));
+    Ok(response)
 }

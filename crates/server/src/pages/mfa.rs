@@ -8,6 +8,7 @@ use axum::response::Response;
 use intelliauth_catalogue::Code;
 use intelliauth_core::auth::{CsrfProof, FlowKind, PasskeyChallenge, SecondFactor, SignedIn, STEP_ENROL, STEP_MFA};
 use intelliauth_core::model::Tenant;
+use intelliauth_core::paths;
 use intelliauth_core::{secret, Error};
 
 use super::html::{alert, escape, hidden, input, notice, page};
@@ -21,7 +22,7 @@ use crate::state::AppState;
 
 /// Where the login page sends a browser whose sign-in needs a second factor.
 pub fn mfa_path(tenant_id: &str, flow_id: &str) -> String {
-    format!("/t/{tenant_id}/login/mfa?flow={flow_id}")
+    paths::LOGIN_MFA.with_query(tenant_id, &[("flow", flow_id)])
 }
 
 /// The code form for one method (`totp`, `sms`, `backup_code`), with links to the others.
@@ -72,7 +73,7 @@ pub async fn mfa_page(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let tenant = state.management.tenant(&tenant_id).await?;
-    let restart = format!("/t/{tenant_id}/login");
+    let restart = paths::LOGIN.of(&tenant_id);
     let flow_id = query.flow.clone().unwrap_or_default();
     let flow = match state.auth.live_flow(&tenant_id, &flow_id, FlowKind::Login).await {
         Ok(flow) => flow,
@@ -164,7 +165,7 @@ pub async fn mfa_submit(
     let previous = cookies::read(&headers, cookies::SESSION);
     match state.auth.submit_second_factor(&tenant_id, &flow_id, proof, answer, previous, client).await {
         Ok(done) => {
-            let target = done.signed_in.return_to.clone().unwrap_or_else(|| format!("/t/{tenant_id}/account"));
+            let target = done.signed_in.return_to.clone().unwrap_or_else(|| paths::ACCOUNT.of(&tenant_id));
             let mut response = match &done.backup_codes {
                 Some(codes) => backup_codes_page(&tenant, codes, &target),
                 None => redirect(&target),
@@ -172,7 +173,7 @@ pub async fn mfa_submit(
             set_session_cookie(&state, &tenant_id, &done.signed_in, &mut response);
             Ok(response)
         }
-        Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &format!("/t/{tenant_id}/login"))),
+        Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &paths::LOGIN.of(&tenant_id))),
         Err(error) if error.code == Code::WebauthnFailed => Ok(webauthn_failed_page(&tenant, &flow_id, &error)),
         Err(error) if shown_in_page(&error) => {
             let csrf = form.get("csrf_token");
@@ -249,7 +250,7 @@ pub async fn passkey_page(
 ) -> ApiResult<Response> {
     let tenant = state.management.tenant(&tenant_id).await?;
     let flow_id = query.flow.clone().unwrap_or_default();
-    let restart = format!("/t/{tenant_id}/login");
+    let restart = paths::LOGIN.of(&tenant_id);
     let Some(csrf) = cookies::read(&headers, cookies::CSRF) else {
         return Ok(restart_page(&tenant, &Error::new(Code::StateMismatch), &restart));
     };
@@ -289,12 +290,12 @@ pub async fn passkey_submit(
     let ceremony_id = form.get("ceremony_id");
     match state.auth.finish_passwordless(&tenant_id, &flow_id, proof, ceremony_id, &response, previous, client).await {
         Ok(signed_in) => {
-            let target = signed_in.return_to.clone().unwrap_or_else(|| format!("/t/{tenant_id}/account"));
+            let target = signed_in.return_to.clone().unwrap_or_else(|| paths::ACCOUNT.of(&tenant_id));
             let mut response = redirect(&target);
             set_session_cookie(&state, &tenant_id, &signed_in, &mut response);
             Ok(response)
         }
-        Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &format!("/t/{tenant_id}/login"))),
+        Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &paths::LOGIN.of(&tenant_id))),
         Err(error) if shown_in_page(&error) => {
             let body =
                 format!("{}{}", alert(error.message(), error.code.as_str()), password_link(&tenant_id, &flow_id));
@@ -318,9 +319,7 @@ pub async fn mfa_send_sms(
     let proof = browser_proof(&headers, &form);
     let (status, before, code) = match state.auth.send_flow_sms(&tenant_id, &flow_id, proof).await {
         Ok(sent) => (StatusCode::OK, notice(&format!("We sent a code to {}.", sent.sent_to)), None),
-        Err(error) if is_flow_error(&error) => {
-            return Ok(restart_page(&tenant, &error, &format!("/t/{tenant_id}/login")))
-        }
+        Err(error) if is_flow_error(&error) => return Ok(restart_page(&tenant, &error, &paths::LOGIN.of(&tenant_id))),
         Err(error) if matches!(error.code, Code::SmsSendFailed | Code::SmsRateLimited) => {
             (status_of(&error), alert(error.message(), error.code.as_str()), Some(error.code))
         }

@@ -8,6 +8,7 @@ use axum::routing::get;
 use axum::Router;
 use intelliauth_catalogue::Code;
 use intelliauth_core::auth::ClientContext;
+use intelliauth_core::paths;
 use intelliauth_core::{secret, Error};
 use intelliauth_oidc::{AuthorizeParams, ConsentAnswer, LogoutParams, LogoutPlan, Outcome, SessionInfo};
 use serde::Deserialize;
@@ -20,8 +21,8 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/t/{tenant_id}/oauth/authorize", get(authorize))
-        .route("/t/{tenant_id}/oauth/consent", get(consent_page).post(consent_submit))
+        .route(&paths::AUTHORIZE.route(), get(authorize))
+        .route(&paths::CONSENT.route(), get(consent_page).post(consent_submit))
         .route("/t/{tenant_id}/oauth/logout", get(logout_request).post(logout_confirmed))
 }
 
@@ -86,8 +87,11 @@ async fn run(
     };
     let session = session_info(state, tenant_id, headers).await;
     match state.oidc.authorize(tenant_id, params, resumed, session, consent, client).await? {
-        Outcome::ErrorPage(error) => Err(ApiError(error)),
+        Outcome::ErrorPage(error) => Err(ApiError::from(error)),
         Outcome::Redirect(location) | Outcome::SignIn(location) => Ok(redirect(&location)),
+        Outcome::Refused { redirect_uri, state, issuer, error } => {
+            Ok(redirect(&refused_redirect(&redirect_uri, state.as_deref(), &issuer, &error)))
+        }
         Outcome::StepUp(return_to) => {
             let session = cookies::read(headers, cookies::SESSION);
             let csrf = cookies::read(headers, cookies::CSRF);
@@ -104,9 +108,45 @@ async fn run(
             Ok(response)
         }
         Outcome::Consent { request_id, .. } => {
-            Ok(redirect(&format!("/t/{tenant_id}/oauth/consent?request_id={request_id}")))
+            Ok(redirect(&paths::CONSENT.with_query(tenant_id, &[("request_id", &request_id)])))
         }
     }
+}
+
+/// The client's redirect URI with `error` in RFC 6749 §4.1.2.1 form, RFC 9207's `iss`, and
+/// what our JSON answers add (the catalogue code, an Action's verdict, refused scopes).
+fn refused_redirect(redirect_uri: &str, state: Option<&str>, issuer: &str, error: &Error) -> String {
+    let mut pairs = vec![
+        ("error", crate::error::oauth_error(error).unwrap_or("invalid_request")),
+        ("error_description", error.developer_description()),
+        // Not `code`, nor any name ending in it: clients look for `code=` in the URL and
+        // take what follows for an authorization code (authlib does).
+        ("catalogue_error", error.code.as_str()),
+        ("iss", issuer),
+    ];
+    if let Some(state) = state {
+        pairs.push(("state", state));
+    }
+    // An Action's verdict names the Action (details.step) and its reason, as in JSON.
+    let step = |field: &str| error.details.get("step").and_then(|step| step.get(field)).and_then(|v| v.as_str());
+    let reason = error.details.get("reason").and_then(|reason| reason.as_str());
+    let refused = error
+        .details
+        .get("scopes")
+        .and_then(|scopes| scopes.as_array())
+        .map(|scopes| scopes.iter().filter_map(|scope| scope.as_str()).collect::<Vec<_>>().join(" "));
+    let reason = reason.filter(|_| error.code != Code::InvalidScope);
+    for (name, value) in [
+        ("step_id", step("id")),
+        ("step_name", step("name")),
+        ("reason", reason),
+        ("refused_scopes", refused.as_deref()),
+    ] {
+        if let Some(value) = value {
+            pairs.push((name, value));
+        }
+    }
+    intelliauth_oidc::authorize::with_query(redirect_uri, &pairs)
 }
 
 async fn authorize(

@@ -1,5 +1,4 @@
-//! The SSRF guard for every outbound request to a host a tenant chose (webhook receivers,
-//! Actions' `fetch`): names resolve through [`GuardedResolver`], which drops addresses the
+//! The SSRF guard: names resolve through [`GuardedResolver`], which drops addresses the
 //! instance's [`AddressPolicy`] refuses, so the check applies to the address actually
 //! connected to (no DNS rebinding); IP literals, which skip resolution, are checked by
 //! [`literal_refusal`].
@@ -32,12 +31,12 @@ impl StdError for AddressForbidden {}
 impl StdError for DnsFailed {}
 
 /// Resolves names and drops every address the policy refuses.
-pub struct GuardedResolver {
+pub(crate) struct GuardedResolver {
     policy: AddressPolicy,
 }
 
 impl GuardedResolver {
-    pub fn new(policy: AddressPolicy) -> Self {
+    pub(crate) fn new(policy: AddressPolicy) -> Self {
         GuardedResolver { policy }
     }
 }
@@ -72,7 +71,7 @@ impl Resolve for GuardedResolver {
 
 /// Why the IP literal in `url`'s host may not be reached; `None` for names (the resolver
 /// checks those) and allowed addresses.
-pub fn literal_refusal(policy: &AddressPolicy, url: &str) -> Option<String> {
+pub(crate) fn literal_refusal(policy: &AddressPolicy, url: &str) -> Option<String> {
     let url = reqwest::Url::parse(url).ok()?;
     let ip = match url.host()? {
         url::Host::Ipv4(ip) => std::net::IpAddr::V4(ip),

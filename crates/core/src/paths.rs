@@ -1,0 +1,139 @@
+//! The hosted side's paths under `/t/{tenant}/…`, built in one place: `core` writes them
+//! into emails and flows, `oidc` into redirects, `server` registers its routes from them.
+//! A flow's way back is typed ([`ReturnTo`]), so no layer parses another's URL.
+
+/// A path under a tenant: `/t/{tenant}` and a suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantPath(&'static str);
+
+impl TenantPath {
+    /// The path for `tenant_id`.
+    pub fn of(self, tenant_id: &str) -> String {
+        format!("/t/{tenant_id}{}", self.0)
+    }
+
+    /// The absolute URL for `tenant_id` under the instance's `public_url`.
+    pub fn url(self, public_url: &str, tenant_id: &str) -> String {
+        format!("{public_url}{}", self.of(tenant_id))
+    }
+
+    /// The path with `name=value` query pairs (values escaped).
+    pub fn with_query(self, tenant_id: &str, pairs: &[(&str, &str)]) -> String {
+        let mut path = self.of(tenant_id);
+        for (index, (name, value)) in pairs.iter().enumerate() {
+            path.push(if index == 0 { '?' } else { '&' });
+            path.push_str(name);
+            path.push('=');
+            path.extend(form_urlencoded::byte_serialize(value.as_bytes()));
+        }
+        path
+    }
+
+    /// The template the router registers (`/t/{tenant_id}…`).
+    pub fn route(self) -> String {
+        format!("/t/{{tenant_id}}{}", self.0)
+    }
+}
+
+/// The tenant's root: its issuer identifier, under which every endpoint of the tenant lives.
+pub const TENANT: TenantPath = TenantPath("");
+pub const LOGIN: TenantPath = TenantPath("/login");
+pub const LOGIN_MFA: TenantPath = TenantPath("/login/mfa");
+pub const LOGIN_PASSKEY: TenantPath = TenantPath("/login/passkey");
+pub const REGISTER: TenantPath = TenantPath("/register");
+pub const VERIFY: TenantPath = TenantPath("/verify");
+pub const FORGOT: TenantPath = TenantPath("/forgot");
+pub const RESET: TenantPath = TenantPath("/reset");
+pub const ACCOUNT: TenantPath = TenantPath("/account");
+pub const AUTHORIZE: TenantPath = TenantPath("/oauth/authorize");
+pub const CONSENT: TenantPath = TenantPath("/oauth/consent");
+/// The JSON API's "send the verification email again".
+pub const API_VERIFICATION: TenantPath = TenantPath("/api/verification");
+
+/// Where a flow goes when it is done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnTo {
+    /// Back to the authorization request that sent the browser to sign in.
+    Authorization { request_id: String },
+    /// Another path on this server.
+    Path(String),
+}
+
+/// The longest return path kept.
+const MAX_RETURN_TO: usize = 512;
+
+impl ReturnTo {
+    /// Reads a return path a browser asked for (or a flow stored): only same-site paths,
+    /// so flows cannot be turned into open redirects; `None` for anything else.
+    pub fn parse(text: &str) -> Option<ReturnTo> {
+        let local = text.starts_with('/')
+            && !text.starts_with("//")
+            && !text.contains(['\\', '\r', '\n'])
+            && text.len() <= MAX_RETURN_TO;
+        if !local {
+            return None;
+        }
+        let resumed = text
+            .strip_prefix("/t/")
+            .and_then(|rest| rest.split_once('/'))
+            .and_then(|(_, rest)| rest.strip_prefix("oauth/authorize?request_id="))
+            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+        Some(match resumed {
+            Some(request_id) => ReturnTo::Authorization { request_id: request_id.to_owned() },
+            None => ReturnTo::Path(text.to_owned()),
+        })
+    }
+
+    /// Back to the authorization request `request_id`.
+    pub fn authorization(request_id: &str) -> ReturnTo {
+        ReturnTo::Authorization { request_id: request_id.to_owned() }
+    }
+
+    /// The path to send the browser to, in `tenant_id`.
+    pub fn path(&self, tenant_id: &str) -> String {
+        match self {
+            ReturnTo::Authorization { request_id } => AUTHORIZE.with_query(tenant_id, &[("request_id", request_id)]),
+            ReturnTo::Path(path) => path.clone(),
+        }
+    }
+
+    /// The authorization request this flow resumes, if it resumes one.
+    pub fn authorization_request(&self) -> Option<&str> {
+        match self {
+            ReturnTo::Authorization { request_id } => Some(request_id),
+            ReturnTo::Path(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resumed_authorization_request_reads_back_as_itself() {
+        let back = ReturnTo::authorization("azr_123");
+        assert_eq!(back.path("acme"), "/t/acme/oauth/authorize?request_id=azr_123");
+        assert_eq!(ReturnTo::parse(&back.path("acme")), Some(back));
+    }
+
+    #[test]
+    fn only_local_paths_are_places_to_return_to() {
+        assert_eq!(ReturnTo::parse("/t/acme/account"), Some(ReturnTo::Path("/t/acme/account".into())));
+        for foreign in ["https://evil.example/", "//evil.example/", "/\\evil.example", "/a\r\nLocation: x", ""] {
+            assert_eq!(ReturnTo::parse(foreign), None, "{foreign:?}");
+        }
+        assert_eq!(ReturnTo::parse(&format!("/{}", "a".repeat(MAX_RETURN_TO))), None);
+        // A request id that is not one of ours stays an opaque path.
+        let odd = "/t/acme/oauth/authorize?request_id=x&prompt=none";
+        assert_eq!(ReturnTo::parse(odd), Some(ReturnTo::Path(odd.into())));
+    }
+
+    #[test]
+    fn paths_and_routes_share_one_template() {
+        assert_eq!(LOGIN.of("acme"), "/t/acme/login");
+        assert_eq!(LOGIN.route(), "/t/{tenant_id}/login");
+        assert_eq!(RESET.url("https://id.example", "acme"), "https://id.example/t/acme/reset");
+        assert_eq!(RESET.with_query("acme", &[("token", "a b&c")]), "/t/acme/reset?token=a+b%26c");
+    }
+}

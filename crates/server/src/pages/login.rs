@@ -1,0 +1,161 @@
+//! The sign-in page: email and password, with the captcha, lockout and verification
+//! answers shown in the form, and the console's live preview of it.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use intelliauth_catalogue::Code;
+use intelliauth_core::auth::{CaptchaWidget, FlowKind, SignIn, SignInStep};
+use intelliauth_core::model::Tenant;
+use intelliauth_core::paths;
+use intelliauth_core::{secret, Error};
+
+use super::html::{self, alert, escape, hidden, input, page};
+use super::{
+    browser_proof, cookies, is_flow_error, mfa, redirect, respond, restart_page, shown_flow, shown_in_page, status_of,
+    PageQuery, PageResult,
+};
+use crate::extract::{ClientIp, FormBody};
+use crate::state::AppState;
+
+struct LoginForm<'a> {
+    flow_id: &'a str,
+    csrf: &'a str,
+    email: &'a str,
+}
+
+fn login_body(tenant: &Tenant, form: &LoginForm<'_>, before: &str, extra: &str) -> String {
+    let action = format!("/t/{}/login?flow={}", tenant.id, form.flow_id);
+    format!(
+        "{before}<form method=\"post\" action=\"{action}\" novalidate>{csrf}{email}{password}{extra}\
+         <button type=\"submit\">Sign in</button></form>\
+         <nav><a href=\"/t/{t}/login/passkey?flow={f}\" id=\"use-passkey\">Sign in with a passkey</a>\
+         <a href=\"/t/{t}/forgot\">Forgot your password?</a><a href=\"/t/{t}/register\">Create an account</a></nav>",
+        action = escape(&action),
+        csrf = hidden("csrf_token", form.csrf),
+        email = input("email", "Email", "email", form.email, "username", &[]),
+        password = input("password", "Password", "password", "", "current-password", &[]),
+        t = escape(&tenant.id),
+        f = escape(form.flow_id),
+    )
+}
+
+/// The sign-in page as `tenant` (with a theme not yet saved) would show it, for the
+/// console's live preview: the real renderer, a form that goes nowhere, framable only by
+/// the console's own origin.
+pub(crate) fn login_preview(tenant: &Tenant) -> Response {
+    let form = LoginForm { flow_id: "preview", csrf: "preview", email: "" };
+    let mut response = respond(StatusCode::OK, page(tenant, "Sign in", &login_body(tenant, &form, "", "")), None, None);
+    let headers = response.headers_mut();
+    headers.remove(header::X_FRAME_OPTIONS);
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action 'none'; \
+             frame-ancestors 'self'; base-uri 'none'",
+        ),
+    );
+    response
+}
+
+pub(super) async fn login_page(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> PageResult {
+    let tenant = state.management.tenant(&tenant_id).await?;
+    let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Login, "login", &query, &headers).await?;
+    let form = LoginForm { flow_id: &flow_id, csrf: &csrf, email: query.login_hint.as_deref().unwrap_or("") };
+    Ok(respond(StatusCode::OK, page(&tenant, "Sign in", &login_body(&tenant, &form, "", "")), None, None))
+}
+
+pub(super) async fn login_submit(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Query(query): Query<PageQuery>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    form: FormBody,
+) -> PageResult {
+    let tenant = state.management.tenant(&tenant_id).await?;
+    let flow_id = query.flow.clone().unwrap_or_default();
+    let captcha = ["captcha", "h-captcha-response", "cf-turnstile-response"]
+        .into_iter()
+        .map(|key| form.get(key))
+        .find(|v| !v.is_empty());
+    let input = SignIn {
+        email: form.get("email").to_owned(),
+        password: form.get("password").to_owned(),
+        captcha: captcha.map(str::to_owned),
+        previous_session: cookies::read(&headers, cookies::SESSION).map(str::to_owned),
+    };
+    let proof = browser_proof(&headers, &form);
+    let form_again = |before: &str, extra: &str, code: Code, csp_nonce: Option<&str>| {
+        let shown = LoginForm { flow_id: &flow_id, csrf: form.get("csrf_token"), email: form.get("email") };
+        let body = login_body(&tenant, &shown, before, extra);
+        respond(status_of(&Error::new(code)), page(&tenant, "Sign in", &body), Some(code), csp_nonce)
+    };
+    match state.auth.sign_in(&tenant_id, &flow_id, proof, input, client).await {
+        Ok(SignInStep::SignedIn(signed_in)) => {
+            let target = signed_in.return_to.clone().unwrap_or_else(|| paths::ACCOUNT.of(&tenant_id));
+            let mut response = redirect(&target);
+            mfa::set_session_cookie(&state, &tenant_id, &signed_in, &mut response);
+            Ok(response)
+        }
+        // The copy is not shown: the MFA page is.
+        Ok(SignInStep::SecondFactor(_)) => Ok(redirect(&mfa::mfa_path(&tenant_id, &flow_id))),
+        Ok(SignInStep::MustResetPassword { ticket, .. }) => {
+            let reset = [("token", ticket.as_str()), ("reason", "password_must_be_reset")];
+            Ok(redirect(&paths::RESET.with_query(&tenant_id, &reset)))
+        }
+        Ok(SignInStep::Captcha(due)) => {
+            let csp_nonce = secret::generate("");
+            let widget = captcha_widget(&due.widget, &csp_nonce);
+            let extra = format!("<div data-code=\"captcha_required\">{widget}</div>");
+            Ok(form_again("", &extra, Code::CaptchaRequired, Some(&csp_nonce)))
+        }
+        Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &paths::LOGIN.of(&tenant_id))),
+        Err(error) if shown_in_page(&error) => {
+            let before = refusal_copy(&tenant, &error, form.get("email"), form.get("csrf_token"));
+            Ok(form_again(&before, "", error.code, None))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The control a sign-in that must prove a person shows inside its form.
+fn captcha_widget(widget: &CaptchaWidget, csp_nonce: &str) -> String {
+    match widget {
+        CaptchaWidget::ProofOfWork(challenge) => {
+            html::proof_of_work(&challenge.id, &challenge.nonce, u64::from(challenge.difficulty), csp_nonce)
+        }
+        CaptchaWidget::Siteverify { site_key } => format!(
+            "<div class=\"captcha\" data-sitekey=\"{}\"></div>{}",
+            escape(site_key),
+            input("captcha", "Captcha answer", "text", "", "off", &[])
+        ),
+    }
+}
+
+/// What a refused sign-in shows above its form: the copy, and for some codes what to do
+/// next (when to try again, resending the verification email).
+fn refusal_copy(tenant: &Tenant, error: &Error, email: &str, csrf: &str) -> String {
+    let copy = alert(error.message(), error.code.as_str());
+    match error.code {
+        Code::AccountLocked => {
+            let minutes = error.retry_after_s.unwrap_or(60).div_ceil(60);
+            format!(
+                "{copy}<p id=\"retry-after\">You can try again in about {minutes} minute{}.</p>",
+                if minutes == 1 { "" } else { "s" }
+            )
+        }
+        Code::EmailUnverified => format!(
+            "{copy}<form method=\"post\" action=\"/t/{t}/verify/resend\">{}{}<button type=\"submit\" class=\"secondary\">Resend verification email</button></form>",
+            hidden("csrf_token", csrf),
+            hidden("email", email),
+            t = escape(&tenant.id)
+        ),
+        _ => copy,
+    }
+}

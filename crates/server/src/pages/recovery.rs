@@ -1,0 +1,120 @@
+//! Account recovery: asking for a reset link, and choosing a new password with it (also
+//! where sign-in sends a user whose password must be reset).
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use intelliauth_catalogue::Code;
+use intelliauth_core::auth::FlowKind;
+use intelliauth_core::model::Tenant;
+use intelliauth_core::paths;
+
+use super::html::{alert, escape, hidden, input, notice, page};
+use super::{
+    browser_proof, is_flow_error, posted_flow, respond, restart_page, shown_flow, status_of, PageQuery, PageResult,
+};
+use crate::extract::{ClientIp, FormBody};
+use crate::state::AppState;
+
+pub(super) async fn forgot_page(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> PageResult {
+    let tenant = state.management.tenant(&tenant_id).await?;
+    let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Recovery, "forgot", &query, &headers).await?;
+    let body = format!(
+        "<p>Enter your email address and we'll send you a link to choose a new password.</p>\
+         <form method=\"post\" action=\"/t/{t}/forgot?flow={flow}\" novalidate>{csrf}{email}<button type=\"submit\">Send reset link</button></form>\
+         <nav><a href=\"/t/{t}/login\">Back to sign in</a></nav>",
+        t = escape(&tenant_id),
+        flow = escape(&flow_id),
+        csrf = hidden("csrf_token", &csrf),
+        email = input("email", "Email", "email", "", "username", &[]),
+    );
+    Ok(respond(StatusCode::OK, page(&tenant, "Forgot your password?", &body), None, None))
+}
+
+pub(super) async fn forgot_submit(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Query(query): Query<PageQuery>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    form: FormBody,
+) -> PageResult {
+    let tenant = state.management.tenant(&tenant_id).await?;
+    let restart = paths::FORGOT.of(&tenant_id);
+    let proof = browser_proof(&headers, &form);
+    let flow = posted_flow(&state, &tenant, FlowKind::Recovery, &query, proof, &restart).await?;
+    state.auth.request_recovery(&tenant_id, form.get("email"), client).await?;
+    state.auth.finish_flow(&flow).await?;
+    let body = notice("If an account exists for that address, we've sent it a link to choose a new password.");
+    Ok(respond(StatusCode::OK, page(&tenant, "Check your inbox", &body), None, None))
+}
+
+fn reset_body(tenant: &Tenant, flow_id: &str, csrf: &str, token: &str, before: &str, errors: &[String]) -> String {
+    format!(
+        "{before}<form method=\"post\" action=\"/t/{t}/reset?flow={flow}\" novalidate>{csrf}{token}{password}\
+         <button type=\"submit\">Set new password</button></form>",
+        t = escape(&tenant.id),
+        flow = escape(flow_id),
+        csrf = hidden("csrf_token", csrf),
+        token = hidden("token", token),
+        password = input("password", "New password", "password", "", "new-password", errors),
+    )
+}
+
+pub(super) async fn reset_page(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> PageResult {
+    let tenant = state.management.tenant(&tenant_id).await?;
+    let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Recovery, "reset", &query, &headers).await?;
+    // Sent here by sign-in: say why, in the catalogue's words.
+    let before = match query.reason.as_deref() {
+        Some("password_must_be_reset") => {
+            alert(Code::PasswordMustBeReset.default_message(), Code::PasswordMustBeReset.as_str())
+        }
+        _ => String::new(),
+    };
+    let body = reset_body(&tenant, &flow_id, &csrf, query.token.as_deref().unwrap_or_default(), &before, &[]);
+    Ok(respond(StatusCode::OK, page(&tenant, "Choose a new password", &body), None, None))
+}
+
+pub(super) async fn reset_submit(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+    form: FormBody,
+) -> PageResult {
+    let tenant = state.management.tenant(&tenant_id).await?;
+    let flow_id = query.flow.clone().unwrap_or_default();
+    let proof = browser_proof(&headers, &form);
+    let restart = paths::FORGOT.of(&tenant_id);
+    let flow = posted_flow(&state, &tenant, FlowKind::Recovery, &query, proof, &restart).await?;
+    match state.auth.reset_password(&tenant_id, form.get("token"), form.get("password").to_owned()).await {
+        Ok(_) => {
+            state.auth.finish_flow(&flow).await?;
+            let body = format!(
+                "{}<p><a href=\"/t/{}/login\">Sign in</a></p>",
+                notice("Your password has been changed."),
+                escape(&tenant_id)
+            );
+            Ok(respond(StatusCode::OK, page(&tenant, "Password changed", &body), None, None))
+        }
+        Err(error) if error.code == Code::ValidationFailed => {
+            let messages: Vec<String> = error.details["fields"]["password"]
+                .as_array()
+                .map(|list| list.iter().filter_map(|m| m.as_str()).map(|m| format!("The password {m}")).collect())
+                .unwrap_or_default();
+            let body = reset_body(&tenant, &flow_id, form.get("csrf_token"), form.get("token"), "", &messages);
+            Ok(respond(status_of(&error), page(&tenant, "Choose a new password", &body), Some(error.code), None))
+        }
+        Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &restart)),
+        Err(error) => Err(error.into()),
+    }
+}
