@@ -2,14 +2,16 @@
 //! and the ports (traits) it needs from storage.
 //!
 //! No HTTP and no SQL live here: `server` turns requests into calls on [`Management`], and
-//! `store` implements [`ports::Store`]. Errors carry a catalogue code plus an internal cause
+//! `store` implements every port ([`ports::Ports`]). Errors carry a catalogue code plus an internal cause
 //! that is logged and never sent.
 
 pub mod actions;
 pub mod auth;
 pub mod console;
+pub mod directory;
 pub mod error;
 pub mod events;
+pub mod grants;
 pub mod ids;
 pub mod log;
 pub mod management;
@@ -22,6 +24,7 @@ pub mod paths;
 pub mod ports;
 pub mod sealed;
 pub mod secret;
+pub mod signing_keys;
 pub mod validate;
 pub mod webhooks;
 

@@ -7,9 +7,11 @@
 pub struct TenantPath(&'static str);
 
 impl TenantPath {
-    /// The path for `tenant_id`.
+    /// The path for `tenant_id` (escaped: a tenant id is a slug, but the id may come from a
+    /// request that was never checked against one).
     pub fn of(self, tenant_id: &str) -> String {
-        format!("/t/{tenant_id}{}", self.0)
+        let tenant: String = form_urlencoded::byte_serialize(tenant_id.as_bytes()).collect();
+        format!("/t/{tenant}{}", self.0)
     }
 
     /// The absolute URL for `tenant_id` under the instance's `public_url`.
@@ -29,6 +31,17 @@ impl TenantPath {
         path
     }
 
+    /// The path for `tenant_id` with the template's other `{name}` segments filled from
+    /// `segments` (escaped), for paths with an id in them.
+    pub fn fill(self, tenant_id: &str, segments: &[(&str, &str)]) -> String {
+        let mut path = self.of(tenant_id);
+        for (name, value) in segments {
+            let escaped: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+            path = path.replace(&format!("{{{name}}}"), &escaped);
+        }
+        path
+    }
+
     /// The template the router registers (`/t/{tenant_id}…`).
     pub fn route(self) -> String {
         format!("/t/{{tenant_id}}{}", self.0)
@@ -39,14 +52,28 @@ impl TenantPath {
 pub const TENANT: TenantPath = TenantPath("");
 pub const LOGIN: TenantPath = TenantPath("/login");
 pub const LOGIN_MFA: TenantPath = TenantPath("/login/mfa");
+pub const LOGIN_MFA_SMS: TenantPath = TenantPath("/login/mfa/sms");
 pub const LOGIN_PASSKEY: TenantPath = TenantPath("/login/passkey");
 pub const REGISTER: TenantPath = TenantPath("/register");
 pub const VERIFY: TenantPath = TenantPath("/verify");
+pub const VERIFY_RESEND: TenantPath = TenantPath("/verify/resend");
 pub const FORGOT: TenantPath = TenantPath("/forgot");
 pub const RESET: TenantPath = TenantPath("/reset");
 pub const ACCOUNT: TenantPath = TenantPath("/account");
+pub const ACCOUNT_TOTP: TenantPath = TenantPath("/account/totp");
+pub const ACCOUNT_PHONE: TenantPath = TenantPath("/account/phone");
+pub const ACCOUNT_PHONE_CONFIRM: TenantPath = TenantPath("/account/phone/confirm");
+pub const ACCOUNT_PASSKEY: TenantPath = TenantPath("/account/passkey");
+pub const ACCOUNT_FACTOR_REMOVAL: TenantPath = TenantPath("/account/factors/{factor_id}/remove");
+pub const LOGOUT: TenantPath = TenantPath("/logout");
 pub const AUTHORIZE: TenantPath = TenantPath("/oauth/authorize");
 pub const CONSENT: TenantPath = TenantPath("/oauth/consent");
+pub const END_SESSION: TenantPath = TenantPath("/oauth/logout");
+pub const TOKEN: TenantPath = TenantPath("/oauth/token");
+pub const USERINFO: TenantPath = TenantPath("/oauth/userinfo");
+pub const INTROSPECT: TenantPath = TenantPath("/oauth/introspect");
+pub const REVOKE: TenantPath = TenantPath("/oauth/revoke");
+pub const JWKS: TenantPath = TenantPath("/.well-known/jwks.json");
 /// The JSON API's "send the verification email again".
 pub const API_VERIFICATION: TenantPath = TenantPath("/api/verification");
 
@@ -133,7 +160,13 @@ mod tests {
     fn paths_and_routes_share_one_template() {
         assert_eq!(LOGIN.of("acme"), "/t/acme/login");
         assert_eq!(LOGIN.route(), "/t/{tenant_id}/login");
+        assert_eq!(LOGIN.of("a/../b"), "/t/a%2F..%2Fb/login");
         assert_eq!(RESET.url("https://id.example", "acme"), "https://id.example/t/acme/reset");
         assert_eq!(RESET.with_query("acme", &[("token", "a b&c")]), "/t/acme/reset?token=a+b%26c");
+        assert_eq!(
+            ACCOUNT_FACTOR_REMOVAL.fill("acme", &[("factor_id", "fac_1")]),
+            "/t/acme/account/factors/fac_1/remove"
+        );
+        assert_eq!(ACCOUNT_FACTOR_REMOVAL.route(), "/t/{tenant_id}/account/factors/{factor_id}/remove");
     }
 }

@@ -12,8 +12,8 @@ use config::Settings;
 use intelliauth_actions::QuickJsEngine;
 use intelliauth_core::actions::Actions;
 use intelliauth_core::auth::{AuthServices, FlowActions};
-use intelliauth_core::management::WebhookSetup;
 use intelliauth_core::password::PasswordHasherPool;
+use intelliauth_core::ports::Ports;
 use intelliauth_core::{Auth, Management};
 use intelliauth_oidc::Oidc;
 use intelliauth_server::AppState;
@@ -204,8 +204,7 @@ async fn rotate_keys(settings: Settings, tenant: &str) -> Result<(), String> {
     let store = Arc::new(open_store(&settings).await?);
     migrate_with_retry(&store).await?;
     let public_url = settings.public_url.clone().unwrap_or_else(|| settings.public_url(settings.bind()));
-    let oidc =
-        Oidc::new(store.clone(), store.clone(), store.clone(), store.clone(), settings.instance_key()?, &public_url);
+    let oidc = Oidc::new(&Ports::all_in(store.clone()), settings.instance_key()?, &public_url);
     let jwks = oidc.rotate_keys(tenant).await.map_err(|e| format!("rotation failed: {e}"))?;
     store.close().await;
     println!("{jwks:#}");
@@ -216,17 +215,13 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let store = Arc::new(open_store(&settings).await?);
     migrate_with_retry(&store).await?;
     let instance_key = settings.instance_key()?;
-    let webhooks = WebhookSetup { store: store.clone(), key: instance_key.clone(), policy: settings.webhook_policy() };
+    // Every port the services need, from the one storage.
+    let ports = Ports::all_in(store.clone());
     let engine = QuickJsEngine::with_policy(settings.webhook_policy());
-    let actions = Actions::new(store.clone(), Arc::new(engine), instance_key.clone());
-    let management = Management::new(
-        store.clone(),
-        store.clone(),
-        PasswordHasherPool::new(settings.max_concurrent_hashes()),
-        webhooks,
-        store.clone(),
-    )
-    .with_actions(actions.clone());
+    let actions = Actions::new(ports.actions.clone(), Arc::new(engine), instance_key.clone());
+    let hasher = PasswordHasherPool::new(settings.max_concurrent_hashes());
+    let management =
+        Management::new(&ports, hasher, instance_key.clone(), settings.webhook_policy()).with_actions(actions.clone());
     let configured_token = std::env::var("INTELLIAUTH_BOOTSTRAP_TOKEN").ok().filter(|token| !token.is_empty());
     let bootstrap =
         management.bootstrap(configured_token.as_deref()).await.map_err(|e| format!("bootstrap failed: {e}"))?;
@@ -243,19 +238,19 @@ async fn serve(settings: Settings) -> Result<(), String> {
         siteverify: settings.siteverify()?,
         sms: settings.sms_sender()?,
         passkeys: passkeys(&public_url),
-        actions: Some(FlowActions { runner: actions, authorizations: store.clone() }),
+        actions: Some(FlowActions { runner: actions, authorizations: ports.grants.clone() }),
     };
-    let auth = Auth::new(&management, services, &public_url, store.clone(), instance_key.clone());
-    let oidc = Oidc::new(store.clone(), store.clone(), store.clone(), store.clone(), instance_key.clone(), &public_url)
+    let auth = Auth::new(&management, &ports, services, &public_url, instance_key.clone());
+    let oidc = Oidc::new(&ports, instance_key.clone(), &public_url)
         .with_session_reuse(Arc::new(auth.clone()))
-        .with_log(store.clone());
+        .with_log(ports.log.clone());
     let log_queue = management.log_queue().clone();
     let state = AppState::new(management, auth, oidc, http).with_cookie_key(instance_key.clone());
     spawn_housekeeping(state.clone());
     if settings.webhook_delivery() {
         let metrics = state.metrics.clone();
         Dispatcher::new(
-            store.clone(),
+            ports.webhooks.clone(),
             instance_key,
             settings.dispatcher()?,
             store.outbox_signal(),

@@ -72,7 +72,7 @@ impl Oidc {
             return Ok(Err("the assertion's signature does not verify with a registered key"));
         };
         let issuer = self.issuer(tenant_id);
-        let token_endpoint = format!("{issuer}/oauth/token");
+        let token_endpoint = self.endpoint(intelliauth_core::paths::TOKEN, tenant_id);
         let audience_ok = match &claims["aud"] {
             Value::String(aud) => *aud == token_endpoint || *aud == issuer,
             Value::Array(auds) => auds.iter().any(|aud| *aud == token_endpoint.as_str() || *aud == issuer.as_str()),

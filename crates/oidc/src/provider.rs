@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use intelliauth_catalogue::Code;
 use intelliauth_core::model::{ClientType, Grant, Tenant};
-use intelliauth_core::ports::{AuthorizationStore, KeyStore, SigningKeyRecord, Store, StoreError};
+use intelliauth_core::ports::{DirectoryStore, GrantStore, Ports, SigningKeyRecord, SigningKeyStore, StoreError};
 use intelliauth_core::sealed::InstanceKey;
-use intelliauth_core::{ids, Error, Refusal, Result};
+use intelliauth_core::{ids, paths, Error, Refusal, Result};
 use serde_json::{json, Value};
 use tokio::sync::RwLock;
 
@@ -64,11 +64,11 @@ pub(crate) struct TenantKeys {
 
 #[derive(Clone)]
 pub struct Oidc {
-    pub(crate) store: Arc<dyn Store>,
-    keys: Arc<dyn KeyStore>,
-    pub(crate) authorizations: Arc<dyn AuthorizationStore>,
+    pub(crate) store: Arc<dyn DirectoryStore>,
+    keys: Arc<dyn SigningKeyStore>,
+    pub(crate) authorizations: Arc<dyn GrantStore>,
     /// Whether a user has a second factor, for applications whose MFA policy is optional.
-    pub(crate) mfa: Arc<dyn intelliauth_core::mfa::MfaStore>,
+    pub(crate) mfa: Arc<dyn intelliauth_core::mfa::FactorStore>,
     /// Runs post-login Actions when a session signs in to another application.
     pub(crate) session_reuse: Option<Arc<dyn intelliauth_core::actions::SessionReuse>>,
     /// The tenant log, for consent decisions; `None` logs nothing.
@@ -79,19 +79,12 @@ pub struct Oidc {
 }
 
 impl Oidc {
-    pub fn new(
-        store: Arc<dyn Store>,
-        keys: Arc<dyn KeyStore>,
-        authorizations: Arc<dyn AuthorizationStore>,
-        mfa: Arc<dyn intelliauth_core::mfa::MfaStore>,
-        instance_key: InstanceKey,
-        public_url: &str,
-    ) -> Oidc {
+    pub fn new(ports: &Ports, instance_key: InstanceKey, public_url: &str) -> Oidc {
         Oidc {
-            store,
-            keys,
-            authorizations,
-            mfa,
+            store: ports.directory.clone(),
+            keys: ports.signing_keys.clone(),
+            authorizations: ports.grants.clone(),
+            mfa: ports.factors.clone(),
             session_reuse: None,
             log: None,
             instance_key,
@@ -120,6 +113,11 @@ impl Oidc {
         }
     }
 
+    /// The absolute URL of the tenant's endpoint at `path`.
+    pub(crate) fn endpoint(&self, path: paths::TenantPath, tenant_id: &str) -> String {
+        path.url(&self.public_url, tenant_id)
+    }
+
     /// The tenant's issuer identifier; every endpoint of the tenant lives under it.
     pub fn issuer(&self, tenant_id: &str) -> String {
         intelliauth_core::paths::TENANT.url(&self.public_url, tenant_id)
@@ -143,16 +141,17 @@ impl Oidc {
     pub async fn metadata(&self, tenant_id: &str) -> Result<Value> {
         self.tenant(tenant_id).await?;
         let issuer = self.issuer(tenant_id);
+        let url = |path| self.endpoint(path, tenant_id);
         Ok(json!({
             "issuer": issuer,
-            "token_endpoint": format!("{issuer}/oauth/token"),
-            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
-            "introspection_endpoint": format!("{issuer}/oauth/introspect"),
-            "authorization_endpoint": format!("{issuer}/oauth/authorize"),
-            "userinfo_endpoint": format!("{issuer}/oauth/userinfo"),
+            "token_endpoint": url(paths::TOKEN),
+            "jwks_uri": url(paths::JWKS),
+            "introspection_endpoint": url(paths::INTROSPECT),
+            "authorization_endpoint": url(paths::AUTHORIZE),
+            "userinfo_endpoint": url(paths::USERINFO),
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-            "revocation_endpoint": format!("{issuer}/oauth/revoke"),
-            "end_session_endpoint": format!("{issuer}/oauth/logout"),
+            "revocation_endpoint": url(paths::REVOKE),
+            "end_session_endpoint": url(paths::END_SESSION),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "code_challenge_methods_supported": ["S256"],

@@ -1,11 +1,11 @@
-//! `core::ports::AuthStore` for both backends. Counting, finishing and consuming are
+//! `core::ports::SignInStore` for both backends. Counting, finishing and consuming are
 //! single statements, so they are exact under concurrency and across nodes.
 
 use async_trait::async_trait;
 use intelliauth_core::events::Event;
 use intelliauth_core::model::User;
 use intelliauth_core::ports::{
-    AttemptSubject, AuthStore, FailurePolicy, FlowRecord, OneTimeToken, Reservation, SessionRecord, StoreResult,
+    AttemptSubject, FailurePolicy, FlowRecord, OneTimeToken, Reservation, SessionRecord, SignInStore, StoreResult,
 };
 
 use crate::macros::decoded;
@@ -87,7 +87,7 @@ fn settle_unknown_sql() -> String {
 }
 
 #[async_trait]
-impl AuthStore for SqlStore {
+impl SignInStore for SqlStore {
     async fn user_by_email(&self, tenant_id: &str, email: &str) -> StoreResult<Option<User>> {
         fetch_one_as!(
             self,

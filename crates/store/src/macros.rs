@@ -1,4 +1,4 @@
-//! Query helpers shared by the `Store` and `AuthStore` implementations.
+//! Query helpers shared by the `DirectoryStore` and `SignInStore` implementations.
 
 use intelliauth_core::ports::{StoreError, StoreResult};
 

@@ -1,8 +1,8 @@
-//! `core::mfa::MfaStore` for both backends: factors and single-use backup codes.
+//! `core::mfa::FactorStore` for both backends: factors and single-use backup codes.
 
 use async_trait::async_trait;
 use intelliauth_core::events::Event;
-use intelliauth_core::mfa::{Ceremony, Factor, FactorKind, MfaStore, SmsCode, SmsSends};
+use intelliauth_core::mfa::{Ceremony, Factor, FactorKind, FactorStore, SmsCode, SmsSends};
 use intelliauth_core::ports::{StoreError, StoreResult};
 
 use crate::rows::Columns;
@@ -31,7 +31,7 @@ fn factor(row: &impl Columns) -> sqlx::Result<Factor> {
 }
 
 #[async_trait]
-impl MfaStore for SqlStore {
+impl FactorStore for SqlStore {
     async fn insert_factor(&self, f: &Factor) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO mfa_factors (id, tenant_id, user_id, kind, label, secret, last_used_step, confirmed_at, created_at,

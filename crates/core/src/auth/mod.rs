@@ -9,9 +9,11 @@ mod flows;
 mod login;
 mod mfa;
 mod passkeys;
+pub mod providers;
 mod registration;
 mod session;
 mod sms;
+pub mod store;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -29,9 +31,9 @@ pub use session::ActiveSession;
 pub use sms::{check_phone, SmsSent};
 
 use crate::management::Management;
-use crate::mfa::MfaStore;
+use crate::mfa::FactorStore;
 use crate::password::PasswordHasherPool;
-use crate::ports::{AuthStore, CaptchaVerifier, Mailer, Passkeys, SmsSender, Store};
+use crate::ports::{CaptchaVerifier, DirectoryStore, Mailer, Passkeys, SignInStore, SmsSender};
 use crate::sealed::InstanceKey;
 use counter::WindowCounter;
 
@@ -55,7 +57,7 @@ impl ClientContext {
 #[derive(Clone)]
 pub struct FlowActions {
     pub runner: crate::actions::Actions,
-    pub authorizations: Arc<dyn crate::ports::AuthorizationStore>,
+    pub authorizations: Arc<dyn crate::ports::GrantStore>,
 }
 
 /// Verification mails one address may request per window.
@@ -65,8 +67,8 @@ const RESEND_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// The sign-in service. Cheap to clone.
 #[derive(Clone)]
 pub struct Auth {
-    store: Arc<dyn Store>,
-    auth_store: Arc<dyn AuthStore>,
+    store: Arc<dyn DirectoryStore>,
+    auth_store: Arc<dyn SignInStore>,
     hasher: PasswordHasherPool,
     mailer: Arc<dyn Mailer>,
     siteverify: Option<Arc<dyn CaptchaVerifier>>,
@@ -75,7 +77,7 @@ pub struct Auth {
     public_url: Arc<str>,
     /// Verified against when the email is unknown, so both cases cost one argon2 hash.
     dummy_hash: Arc<tokio::sync::OnceCell<String>>,
-    mfa_store: Arc<dyn MfaStore>,
+    mfa_store: Arc<dyn FactorStore>,
     /// Seals TOTP seeds.
     instance_key: InstanceKey,
     /// Texts one-time codes; `None` when no gateway is configured.
@@ -100,9 +102,9 @@ pub struct AuthServices {
 impl Auth {
     pub fn new(
         management: &Management,
+        ports: &crate::ports::Ports,
         services: AuthServices,
         public_url: &str,
-        mfa_store: Arc<dyn MfaStore>,
         instance_key: InstanceKey,
     ) -> Self {
         let AuthServices { mailer, siteverify, sms: sms_sender, passkeys, actions } = services;
@@ -117,7 +119,7 @@ impl Auth {
             resends: Arc::new(WindowCounter::new(RESEND_WINDOW_MS)),
             public_url: public_url.trim_end_matches('/').into(),
             dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
-            mfa_store,
+            mfa_store: ports.factors.clone(),
             instance_key,
             sms_sender,
             passkeys,

@@ -23,7 +23,7 @@ pub use users::{NewUser, UserPatch};
 pub use webhooks::{NewSubscription, SubscriptionPatch, DEFAULT_ROTATION_OVERLAP_S, SECRET_PREFIX};
 
 use crate::password::PasswordHasherPool;
-use crate::ports::{AuthStore, Store};
+use crate::ports::{DirectoryStore, SignInStore};
 use crate::sealed::InstanceKey;
 use crate::webhooks::address::AddressPolicy;
 use crate::webhooks::WebhookStore;
@@ -40,8 +40,8 @@ pub struct WebhookSetup {
 /// Entry point for management use cases. Cheap to clone.
 #[derive(Clone)]
 pub struct Management {
-    store: Arc<dyn Store>,
-    auth_store: Arc<dyn AuthStore>,
+    store: Arc<dyn DirectoryStore>,
+    auth_store: Arc<dyn SignInStore>,
     hasher: PasswordHasherPool,
     webhooks: WebhookSetup,
     actions: Option<crate::actions::Actions>,
@@ -50,15 +50,24 @@ pub struct Management {
 }
 
 impl Management {
+    /// Management over `ports`; webhook secrets are sealed with `instance_key` and receiver
+    /// URLs checked against `address_policy` when saved.
     pub fn new(
-        store: Arc<dyn Store>,
-        auth_store: Arc<dyn AuthStore>,
+        ports: &crate::ports::Ports,
         hasher: PasswordHasherPool,
-        webhooks: WebhookSetup,
-        log: Arc<dyn crate::log::LogStore>,
+        instance_key: InstanceKey,
+        address_policy: AddressPolicy,
     ) -> Self {
-        let log_queue = crate::log::LogQueue::spawn(log.clone());
-        Management { store, auth_store, hasher, webhooks, actions: None, log, log_queue }
+        let webhooks = WebhookSetup { store: ports.webhooks.clone(), key: instance_key, policy: address_policy };
+        Management {
+            store: ports.directory.clone(),
+            auth_store: ports.sign_in.clone(),
+            hasher,
+            webhooks,
+            actions: None,
+            log: ports.log.clone(),
+            log_queue: crate::log::LogQueue::spawn(ports.log.clone()),
+        }
     }
 
     /// The batched writer of hot-path decisions (see [`crate::log::LogQueue`]).
@@ -76,11 +85,11 @@ impl Management {
         self
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
+    pub fn store(&self) -> &Arc<dyn DirectoryStore> {
         &self.store
     }
 
-    pub fn auth_store(&self) -> &Arc<dyn AuthStore> {
+    pub fn auth_store(&self) -> &Arc<dyn SignInStore> {
         &self.auth_store
     }
 

@@ -145,7 +145,7 @@ pub struct Factor {
 /// Persistence for factors and backup codes. Using a TOTP step or a backup code is one
 /// conditional statement, so a code cannot be used twice even by concurrent requests.
 #[async_trait]
-pub trait MfaStore: Send + Sync + 'static {
+pub trait FactorStore: Send + Sync + 'static {
     async fn insert_factor(&self, factor: &Factor) -> StoreResult<()>;
     /// Every factor of the user, confirmed or not, oldest first.
     async fn user_factors(&self, user_id: &str) -> StoreResult<Vec<Factor>>;

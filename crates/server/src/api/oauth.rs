@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use intelliauth_catalogue::Code;
 use intelliauth_core::log::LogEntry;
 use intelliauth_core::model::Scope;
+use intelliauth_core::paths;
 use intelliauth_core::{Error, Refusal};
 use intelliauth_oidc::{ClientCredentials, TokenRequest};
 use serde_json::json;
@@ -23,11 +24,11 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant_id}/.well-known/openid-configuration", get(metadata))
         // RFC 8414 §3.1: for an issuer with a path, the well-known segment goes first.
         .route("/.well-known/oauth-authorization-server/t/{tenant_id}", get(metadata))
-        .route("/t/{tenant_id}/.well-known/jwks.json", get(jwks))
-        .route("/t/{tenant_id}/oauth/userinfo", get(userinfo).post(userinfo))
-        .route("/t/{tenant_id}/oauth/token", post(token))
-        .route("/t/{tenant_id}/oauth/introspect", post(introspect))
-        .route("/t/{tenant_id}/oauth/revoke", post(revoke))
+        .route(&paths::JWKS.route(), get(jwks))
+        .route(&paths::USERINFO.route(), get(userinfo).post(userinfo))
+        .route(&paths::TOKEN.route(), post(token))
+        .route(&paths::INTROSPECT.route(), post(introspect))
+        .route(&paths::REVOKE.route(), post(revoke))
 }
 
 /// The management routes of grants and keys, with their OpenAPI operations.

@@ -19,7 +19,7 @@ use axum::Router;
 use intelliauth_catalogue::Code;
 use intelliauth_core::auth::ACR_MULTI_FACTOR;
 use intelliauth_core::console::{console_callback, CONSOLE_CLIENT_ID};
-use intelliauth_core::{secret, Error};
+use intelliauth_core::{paths, secret, Error};
 use intelliauth_oidc::client_auth::Method;
 use intelliauth_oidc::{ClientCredentials, TokenRequest};
 use serde::Deserialize;
@@ -112,7 +112,7 @@ async fn login(
         pairs.push(("login_hint", hint));
     }
     let query_string: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-    let mut response = redirect(&format!("/t/{}/oauth/authorize?{query_string}", urlencode(&tenant_id)));
+    let mut response = redirect(&format!("{}?{query_string}", paths::AUTHORIZE.of(&tenant_id)));
     session::write_flow(&state, response.headers_mut(), &flow);
     response
 }
@@ -200,7 +200,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, form: FormBod
         pairs.push(("id_token_hint", id_token));
     }
     let query: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-    let mut response = redirect(&format!("/t/{}/oauth/logout?{query}", urlencode(&session.tenant_id)));
+    let mut response = redirect(&format!("{}?{query}", paths::END_SESSION.of(&session.tenant_id)));
     session::forget(&state, response.headers_mut(), session::SESSION_COOKIE);
     Ok(response)
 }
@@ -230,10 +230,6 @@ async fn preview(
 /// `#rgb` or `#rrggbb`: nothing else reaches the preview's stylesheet.
 fn is_hex_colour(text: &str) -> bool {
     text.strip_prefix('#').is_some_and(|hex| matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit()))
-}
-
-fn urlencode(text: &str) -> String {
-    form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 /// The hosted pages' redirect, never cached (it carries a flow or session cookie).

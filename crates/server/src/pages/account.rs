@@ -51,9 +51,9 @@ pub(super) async fn signed_in_form(
 fn forged(tenant: &Tenant) -> Response {
     let error = Error::new(Code::StateMismatch);
     let body = format!(
-        "{}<p><a href=\"/t/{}/account\">Back to your account</a></p>",
+        "{}<p><a href=\"{}\">Back to your account</a></p>",
         alert(error.message(), error.code.as_str()),
-        escape(&tenant.id)
+        escape(&paths::ACCOUNT.of(&tenant.id))
     );
     respond(status_of(&error), page(tenant, "Your account", &body), Some(error.code), None)
 }
@@ -61,16 +61,16 @@ fn forged(tenant: &Tenant) -> Response {
 /// The "sign-in methods" part of the account page.
 pub async fn methods_section(state: &AppState, tenant: &Tenant, user: &User, csrf: &str) -> ApiResult<String> {
     let (factors, backup_left) = state.auth.factors(&user.id).await?;
-    let t = escape(&tenant.id);
+    let t = &tenant.id;
     let rows: String = factors
         .iter()
         .map(|factor| {
             format!(
-                "<li data-factor=\"{kind}\">{label} <form method=\"post\" action=\"/t/{t}/account/factors/{id}/remove\" class=\"inline\">{csrf}\
+                "<li data-factor=\"{kind}\">{label} <form method=\"post\" action=\"{removal}\" class=\"inline\">{csrf}\
                  <button type=\"submit\" class=\"secondary\">Remove</button></form></li>",
                 kind = factor.kind.as_str(),
                 label = escape(factor.label.as_deref().unwrap_or(factor.kind.as_str())),
-                id = escape(&factor.id),
+                removal = escape(&paths::ACCOUNT_FACTOR_REMOVAL.fill(t, &[("factor_id", &factor.id)])),
                 csrf = hidden("csrf_token", csrf),
             )
         })
@@ -82,9 +82,12 @@ pub async fn methods_section(state: &AppState, tenant: &Tenant, user: &User, csr
     };
     Ok(format!(
         "<h2>Sign-in methods</h2><ul id=\"factors\">{rows}</ul>{backup}\
-         <nav><a href=\"/t/{t}/account/totp\" id=\"add-totp\">Add an authenticator app</a>\
-         <a href=\"/t/{t}/account/phone\" id=\"add-phone\">Add a phone</a>\
-         <a href=\"/t/{t}/account/passkey\" id=\"add-passkey\">Add a passkey</a></nav>"
+         <nav><a href=\"{totp}\" id=\"add-totp\">Add an authenticator app</a>\
+         <a href=\"{phone}\" id=\"add-phone\">Add a phone</a>\
+         <a href=\"{passkey}\" id=\"add-passkey\">Add a passkey</a></nav>",
+        totp = escape(&paths::ACCOUNT_TOTP.of(t)),
+        phone = escape(&paths::ACCOUNT_PHONE.of(t)),
+        passkey = escape(&paths::ACCOUNT_PASSKEY.of(t)),
     ))
 }
 
@@ -99,9 +102,9 @@ pub async fn remove_factor(
         Ok(()) => Ok(redirect(&paths::ACCOUNT.of(&tenant_id))),
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
             let body = format!(
-                "{}<p><a href=\"/t/{}/account\">Back to your account</a></p>",
+                "{}<p><a href=\"{}\">Back to your account</a></p>",
                 alert(error.message(), error.code.as_str()),
-                escape(&tenant_id)
+                escape(&paths::ACCOUNT.of(&tenant_id))
             );
             Ok(respond(status_of(&error), page(&tenant, "Your account", &body), Some(error.code), None))
         }
@@ -115,12 +118,12 @@ fn code_page(tenant: &Tenant, action: &str, csrf: &str, label: &str, before: &st
         escape(action),
         hidden("csrf_token", csrf),
         input("code", label, "text", "", "one-time-code", &[]),
-    ) + &format!("<p><a href=\"/t/{}/account\">Cancel</a></p>", escape(&tenant.id))
+    ) + &format!("<p><a href=\"{}\">Cancel</a></p>", escape(&paths::ACCOUNT.of(&tenant.id)))
 }
 
 /// After a confirmed factor: the backup codes if they are new, else the account page.
 fn enrolled(tenant: &Tenant, codes: Option<Vec<String>>) -> Response {
-    let account = format!("/t/{}/account", tenant.id);
+    let account = paths::ACCOUNT.of(&tenant.id);
     match codes {
         Some(codes) => backup_codes_page(tenant, &codes, &account),
         None => redirect(&account),
@@ -161,7 +164,7 @@ pub async fn totp_page(State(state): State<AppState>, Path(tenant_id): Path<Stri
         escape(&enrolment.secret)
     );
     let body =
-        code_page(&tenant, &format!("/t/{tenant_id}/account/totp"), csrf, "Code from your authenticator app", &before);
+        code_page(&tenant, &paths::ACCOUNT_TOTP.of(&tenant_id), csrf, "Code from your authenticator app", &before);
     Ok(respond(StatusCode::OK, page(&tenant, "Add an authenticator app", &body), None, None))
 }
 
@@ -173,15 +176,15 @@ pub async fn totp_submit(
 ) -> PageResult {
     let (tenant, user) = signed_in_form(&state, &tenant_id, &headers, &form).await?;
     let result = state.auth.confirm_totp(&user, form.get("code")).await;
-    let action = format!("/t/{tenant_id}/account/totp");
+    let action = paths::ACCOUNT_TOTP.of(&tenant_id);
     confirmation(&tenant, &form, result, (&action, "Code from your authenticator app", "Add an authenticator app"))
 }
 
 fn phone_form(tenant: &Tenant, csrf: &str, before: &str) -> String {
     format!(
-        "{before}<form method=\"post\" action=\"/t/{}/account/phone\" novalidate>{}{}\
+        "{before}<form method=\"post\" action=\"{}\" novalidate>{}{}\
          <button type=\"submit\">Text me a code</button></form>",
-        escape(&tenant.id),
+        escape(&paths::ACCOUNT_PHONE.of(&tenant.id)),
         hidden("csrf_token", csrf),
         input("phone", "Phone number, with the country code (+14155550100)", "tel", "", "tel", &[]),
     )
@@ -210,7 +213,7 @@ pub async fn phone_submit(
             let before = notice(&format!("We sent a code to {}.", sent.sent_to));
             let body = code_page(
                 &tenant,
-                &format!("/t/{tenant_id}/account/phone/confirm"),
+                &paths::ACCOUNT_PHONE_CONFIRM.of(&tenant_id),
                 csrf,
                 "Code from the text message",
                 &before,
@@ -239,7 +242,7 @@ pub async fn phone_confirm(
 ) -> PageResult {
     let (tenant, user) = signed_in_form(&state, &tenant_id, &headers, &form).await?;
     let result = state.auth.confirm_sms(&user, form.get("code")).await;
-    let action = format!("/t/{tenant_id}/account/phone/confirm");
+    let action = paths::ACCOUNT_PHONE_CONFIRM.of(&tenant_id);
     confirmation(&tenant, &form, result, (&action, "Code from the text message", "Add a phone"))
 }
 
@@ -251,8 +254,8 @@ pub async fn passkey_page(
     let (tenant, user) = signed_in(&state, &tenant_id, &headers).await?;
     let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
     let challenge = state.auth.start_passkey_enrolment(&user).await?;
-    let back = format!("<p><a href=\"/t/{}/account\">Cancel</a></p>", escape(&tenant_id));
-    Ok(webauthn_page(&tenant, &format!("/t/{tenant_id}/account/passkey"), csrf, &challenge, "", &back, true))
+    let back = format!("<p><a href=\"{}\">Cancel</a></p>", escape(&paths::ACCOUNT.of(&tenant_id)));
+    Ok(webauthn_page(&tenant, &paths::ACCOUNT_PASSKEY.of(&tenant_id), csrf, &challenge, "", &back, true))
 }
 
 pub async fn passkey_submit(
@@ -267,9 +270,10 @@ pub async fn passkey_submit(
         Ok(codes) => Ok(enrolled(&tenant, codes)),
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
             let body = format!(
-                "{}<p><a href=\"/t/{t}/account/passkey\" id=\"try-again\">Try again</a> · <a href=\"/t/{t}/account\">Back to your account</a></p>",
+                "{}<p><a href=\"{again}\" id=\"try-again\">Try again</a> · <a href=\"{back}\">Back to your account</a></p>",
                 alert(error.message(), error.code.as_str()),
-                t = escape(&tenant_id)
+                again = escape(&paths::ACCOUNT_PASSKEY.of(&tenant_id)),
+                back = escape(&paths::ACCOUNT.of(&tenant_id)),
             );
             Ok(failed_page(&tenant, "Add a passkey", &error, body))
         }
@@ -290,10 +294,10 @@ pub(super) async fn account_page(
     let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
     let body = format!(
         "<p id=\"signed-in-as\">Signed in as <strong>{}</strong>.</p>{}\
-         <form method=\"post\" action=\"/t/{}/logout\">{}<button type=\"submit\">Sign out</button></form>",
+         <form method=\"post\" action=\"{}\">{}<button type=\"submit\">Sign out</button></form>",
         escape(&user.email),
         methods_section(&state, &tenant, &user, csrf).await?,
-        escape(&tenant_id),
+        escape(&paths::LOGOUT.of(&tenant_id)),
         hidden("csrf_token", csrf)
     );
     Ok(respond(StatusCode::OK, page(&tenant, "Your account", &body), None, None))

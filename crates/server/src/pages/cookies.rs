@@ -36,7 +36,7 @@ pub fn set(
     value: &str,
     max_age_s: Option<u64>,
 ) {
-    set_at(headers, public_url, &format!("/t/{tenant_id}"), name, value, max_age_s);
+    set_at(headers, public_url, &intelliauth_core::paths::TENANT.of(tenant_id), name, value, max_age_s);
 }
 
 /// Adds a `Set-Cookie` scoped to `path`; `max_age_s: Some(0)` deletes the cookie.

@@ -25,18 +25,19 @@ struct LoginForm<'a> {
 }
 
 fn login_body(tenant: &Tenant, form: &LoginForm<'_>, before: &str, extra: &str) -> String {
-    let action = format!("/t/{}/login?flow={}", tenant.id, form.flow_id);
+    let in_flow = [("flow", form.flow_id)];
     format!(
         "{before}<form method=\"post\" action=\"{action}\" novalidate>{csrf}{email}{password}{extra}\
          <button type=\"submit\">Sign in</button></form>\
-         <nav><a href=\"/t/{t}/login/passkey?flow={f}\" id=\"use-passkey\">Sign in with a passkey</a>\
-         <a href=\"/t/{t}/forgot\">Forgot your password?</a><a href=\"/t/{t}/register\">Create an account</a></nav>",
-        action = escape(&action),
+         <nav><a href=\"{passkey}\" id=\"use-passkey\">Sign in with a passkey</a>\
+         <a href=\"{forgot}\">Forgot your password?</a><a href=\"{register}\">Create an account</a></nav>",
+        action = escape(&paths::LOGIN.with_query(&tenant.id, &in_flow)),
         csrf = hidden("csrf_token", form.csrf),
         email = input("email", "Email", "email", form.email, "username", &[]),
         password = input("password", "Password", "password", "", "current-password", &[]),
-        t = escape(&tenant.id),
-        f = escape(form.flow_id),
+        passkey = escape(&paths::LOGIN_PASSKEY.with_query(&tenant.id, &in_flow)),
+        forgot = escape(&paths::FORGOT.of(&tenant.id)),
+        register = escape(&paths::REGISTER.of(&tenant.id)),
     )
 }
 
@@ -65,7 +66,7 @@ pub(super) async fn login_page(
     headers: HeaderMap,
 ) -> PageResult {
     let tenant = state.management.tenant(&tenant_id).await?;
-    let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Login, "login", &query, &headers).await?;
+    let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Login, paths::LOGIN, &query, &headers).await?;
     let form = LoginForm { flow_id: &flow_id, csrf: &csrf, email: query.login_hint.as_deref().unwrap_or("") };
     Ok(respond(StatusCode::OK, page(&tenant, "Sign in", &login_body(&tenant, &form, "", "")), None, None))
 }
@@ -151,10 +152,10 @@ fn refusal_copy(tenant: &Tenant, error: &Error, email: &str, csrf: &str) -> Stri
             )
         }
         Code::EmailUnverified => format!(
-            "{copy}<form method=\"post\" action=\"/t/{t}/verify/resend\">{}{}<button type=\"submit\" class=\"secondary\">Resend verification email</button></form>",
+            "{copy}<form method=\"post\" action=\"{resend}\">{}{}<button type=\"submit\" class=\"secondary\">Resend verification email</button></form>",
             hidden("csrf_token", csrf),
             hidden("email", email),
-            t = escape(&tenant.id)
+            resend = escape(&paths::VERIFY_RESEND.of(&tenant.id))
         ),
         _ => copy,
     }

@@ -36,11 +36,10 @@ fn code_form(tenant: &Tenant, flow_id: &str, csrf: &str, method: &str, before: &
     let autocomplete = if method == "backup_code" { "off" } else { "one-time-code" };
     let texting = if method == "sms" {
         format!(
-            "<form method=\"post\" action=\"/t/{t}/login/mfa/sms?flow={f}\">{}\
+            "<form method=\"post\" action=\"{send}\">{}\
              <button type=\"submit\" class=\"secondary\" id=\"send-sms\">Text me a code</button></form>",
             hidden("csrf_token", csrf),
-            t = escape(&tenant.id),
-            f = escape(flow_id),
+            send = escape(&paths::LOGIN_MFA_SMS.with_query(&tenant.id, &[("flow", flow_id)])),
         )
     } else {
         String::new()
@@ -257,7 +256,7 @@ pub async fn passkey_page(
     let proof = CsrfProof::Browser { cookie: Some(csrf), form: Some(csrf) };
     match state.auth.start_passwordless(&tenant_id, &flow_id, proof).await {
         Ok(challenge) => {
-            let action = format!("/t/{tenant_id}/login/passkey?flow={flow_id}");
+            let action = paths::LOGIN_PASSKEY.with_query(&tenant_id, &[("flow", &flow_id)]);
             Ok(webauthn_page(&tenant, &action, csrf, &challenge, "", &password_link(&tenant_id, &flow_id), false))
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &restart)),
@@ -267,9 +266,8 @@ pub async fn passkey_page(
 
 fn password_link(tenant_id: &str, flow_id: &str) -> String {
     format!(
-        "<nav><a href=\"/t/{}/login?flow={}\" id=\"use-password\">Sign in with your password</a></nav>",
-        escape(tenant_id),
-        escape(flow_id)
+        "<nav><a href=\"{}\" id=\"use-password\">Sign in with your password</a></nav>",
+        escape(&paths::LOGIN.with_query(tenant_id, &[("flow", flow_id)]))
     )
 }
 

@@ -21,7 +21,7 @@ use axum::Router;
 use intelliauth_catalogue::Code;
 use intelliauth_core::auth::{CsrfProof, FlowKind};
 use intelliauth_core::model::Tenant;
-use intelliauth_core::paths;
+use intelliauth_core::paths::{self, TenantPath};
 use intelliauth_core::{secret, Error};
 use serde::Deserialize;
 
@@ -34,20 +34,20 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(&paths::LOGIN.route(), get(login::login_page).post(login::login_submit))
         .route(&paths::LOGIN_MFA.route(), get(mfa::mfa_page).post(mfa::mfa_submit))
-        .route("/t/{tenant_id}/login/mfa/sms", post(mfa::mfa_send_sms))
+        .route(&paths::LOGIN_MFA_SMS.route(), post(mfa::mfa_send_sms))
         .route(&paths::LOGIN_PASSKEY.route(), get(mfa::passkey_page).post(mfa::passkey_submit))
         .route(&paths::REGISTER.route(), get(register::register_page).post(register::register_submit))
         .route(&paths::VERIFY.route(), get(register::verify_link))
-        .route("/t/{tenant_id}/verify/resend", post(register::resend_submit))
+        .route(&paths::VERIFY_RESEND.route(), post(register::resend_submit))
         .route(&paths::FORGOT.route(), get(recovery::forgot_page).post(recovery::forgot_submit))
         .route(&paths::RESET.route(), get(recovery::reset_page).post(recovery::reset_submit))
         .route(&paths::ACCOUNT.route(), get(account::account_page))
-        .route("/t/{tenant_id}/account/factors/{factor_id}/remove", post(account::remove_factor))
-        .route("/t/{tenant_id}/account/totp", get(account::totp_page).post(account::totp_submit))
-        .route("/t/{tenant_id}/account/phone", get(account::phone_page).post(account::phone_submit))
-        .route("/t/{tenant_id}/account/phone/confirm", post(account::phone_confirm))
-        .route("/t/{tenant_id}/account/passkey", get(account::passkey_page).post(account::passkey_submit))
-        .route("/t/{tenant_id}/logout", post(account::logout_submit))
+        .route(&paths::ACCOUNT_FACTOR_REMOVAL.route(), post(account::remove_factor))
+        .route(&paths::ACCOUNT_TOTP.route(), get(account::totp_page).post(account::totp_submit))
+        .route(&paths::ACCOUNT_PHONE.route(), get(account::phone_page).post(account::phone_submit))
+        .route(&paths::ACCOUNT_PHONE_CONFIRM.route(), post(account::phone_confirm))
+        .route(&paths::ACCOUNT_PASSKEY.route(), get(account::passkey_page).post(account::passkey_submit))
+        .route(&paths::LOGOUT.route(), post(account::logout_submit))
         .merge(oauth::routes())
 }
 
@@ -165,28 +165,22 @@ async fn start_flow(
     state: &AppState,
     tenant: &Tenant,
     kind: FlowKind,
-    page_path: &str,
+    flow_page: TenantPath,
     query: &PageQuery,
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
     let existing = cookies::read(headers, cookies::CSRF);
     // A reset link opens recovery at its second step; everything else starts at the first.
-    let step = if page_path == "reset" { "new_password" } else { kind.first_step() };
+    let step = if flow_page == paths::RESET { "new_password" } else { kind.first_step() };
     let started =
         state.auth.start_flow_with_csrf(&tenant.id, kind, step, true, query.return_to.as_deref(), existing).await?;
-    let mut location = format!("/t/{}/{page_path}?flow={}", tenant.id, started.flow.id);
-    if let Some(token) = &query.token {
-        location.push_str(&format!("&token={}", form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()));
+    let mut pairs = vec![("flow", started.flow.id.as_str())];
+    for (name, value) in [("token", &query.token), ("login_hint", &query.login_hint), ("reason", &query.reason)] {
+        if let Some(value) = value {
+            pairs.push((name, value.as_str()));
+        }
     }
-    if let Some(hint) = &query.login_hint {
-        location
-            .push_str(&format!("&login_hint={}", form_urlencoded::byte_serialize(hint.as_bytes()).collect::<String>()));
-    }
-    if let Some(reason) = &query.reason {
-        location
-            .push_str(&format!("&reason={}", form_urlencoded::byte_serialize(reason.as_bytes()).collect::<String>()));
-    }
-    let mut response = redirect(&location);
+    let mut response = redirect(&flow_page.with_query(&tenant.id, &pairs));
     cookies::set(response.headers_mut(), state.auth.public_url(), &tenant.id, cookies::CSRF, &started.csrf_token, None);
     Ok(response)
 }
@@ -218,17 +212,17 @@ async fn shown_flow(
     state: &AppState,
     tenant: &Tenant,
     kind: FlowKind,
-    page_path: &str,
+    flow_page: TenantPath,
     query: &PageQuery,
     headers: &HeaderMap,
 ) -> Result<(String, String), PageError> {
     let (Some(flow_id), Some(csrf)) = (&query.flow, cookies::read(headers, cookies::CSRF)) else {
-        return Err(PageError::answer(start_flow(state, tenant, kind, page_path, query, headers).await?));
+        return Err(PageError::answer(start_flow(state, tenant, kind, flow_page, query, headers).await?));
     };
     match state.auth.live_flow(&tenant.id, flow_id, kind).await {
         Ok(flow) => Ok((flow.id, csrf.to_owned())),
         Err(error) if is_flow_error(&error) => {
-            Err(PageError::answer(restart_page(tenant, &error, &format!("/t/{}/{page_path}", tenant.id))))
+            Err(PageError::answer(restart_page(tenant, &error, &flow_page.of(&tenant.id))))
         }
         Err(error) => Err(error.into()),
     }

@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(&paths::AUTHORIZE.route(), get(authorize))
         .route(&paths::CONSENT.route(), get(consent_page).post(consent_submit))
-        .route("/t/{tenant_id}/oauth/logout", get(logout_request).post(logout_confirmed))
+        .route(&paths::END_SESSION.route(), get(logout_request).post(logout_confirmed))
 }
 
 /// The CSRF token for a form that is not tied to a flow: the browser's cookie, or a new
@@ -186,12 +186,11 @@ async fn consent_page(
     let csrf = FormCsrf::for_browser(&headers);
     let body = format!(
         "<p><strong>{app}</strong> would like to:</p><ul id=\"scopes\">{scopes}</ul>\
-         <form method=\"post\" action=\"/t/{t}/oauth/consent?request_id={request}\">{csrf_field}\
+         <form method=\"post\" action=\"{action}\">{csrf_field}\
          <button type=\"submit\" name=\"decision\" value=\"allow\" id=\"allow\">Allow</button>\
          <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\" class=\"secondary\">Deny</button></form>",
         app = escape(&application.name),
-        t = escape(&tenant_id),
-        request = escape(&query.request_id),
+        action = escape(&paths::CONSENT.with_query(&tenant_id, &[("request_id", &query.request_id)])),
         csrf_field = hidden("csrf_token", &csrf.token),
     );
     let mut response = respond(StatusCode::OK, page(&tenant, "Approve access", &body), None, None);
@@ -255,9 +254,9 @@ async fn logout_request(
     .filter_map(|(name, value)| value.as_deref().map(|value| hidden(name, value)))
     .collect();
     let body = format!(
-        "<p>Do you want to sign out?</p><form method=\"post\" action=\"/t/{t}/oauth/logout\">{csrf_field}{carried}\
+        "<p>Do you want to sign out?</p><form method=\"post\" action=\"{action}\">{csrf_field}{carried}\
          <button type=\"submit\" id=\"sign-out\">Sign out</button></form>",
-        t = escape(&tenant_id),
+        action = escape(&paths::END_SESSION.of(&tenant_id)),
         csrf_field = hidden("csrf_token", &csrf.token),
     );
     let mut response = respond(StatusCode::OK, page(&tenant, "Sign out", &body), None, None);

@@ -22,13 +22,13 @@ pub(super) async fn forgot_page(
     headers: HeaderMap,
 ) -> PageResult {
     let tenant = state.management.tenant(&tenant_id).await?;
-    let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Recovery, "forgot", &query, &headers).await?;
+    let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Recovery, paths::FORGOT, &query, &headers).await?;
     let body = format!(
         "<p>Enter your email address and we'll send you a link to choose a new password.</p>\
-         <form method=\"post\" action=\"/t/{t}/forgot?flow={flow}\" novalidate>{csrf}{email}<button type=\"submit\">Send reset link</button></form>\
-         <nav><a href=\"/t/{t}/login\">Back to sign in</a></nav>",
-        t = escape(&tenant_id),
-        flow = escape(&flow_id),
+         <form method=\"post\" action=\"{action}\" novalidate>{csrf}{email}<button type=\"submit\">Send reset link</button></form>\
+         <nav><a href=\"{login}\">Back to sign in</a></nav>",
+        action = escape(&paths::FORGOT.with_query(&tenant_id, &[("flow", &flow_id)])),
+        login = escape(&paths::LOGIN.of(&tenant_id)),
         csrf = hidden("csrf_token", &csrf),
         email = input("email", "Email", "email", "", "username", &[]),
     );
@@ -55,10 +55,9 @@ pub(super) async fn forgot_submit(
 
 fn reset_body(tenant: &Tenant, flow_id: &str, csrf: &str, token: &str, before: &str, errors: &[String]) -> String {
     format!(
-        "{before}<form method=\"post\" action=\"/t/{t}/reset?flow={flow}\" novalidate>{csrf}{token}{password}\
+        "{before}<form method=\"post\" action=\"{action}\" novalidate>{csrf}{token}{password}\
          <button type=\"submit\">Set new password</button></form>",
-        t = escape(&tenant.id),
-        flow = escape(flow_id),
+        action = escape(&paths::RESET.with_query(&tenant.id, &[("flow", flow_id)])),
         csrf = hidden("csrf_token", csrf),
         token = hidden("token", token),
         password = input("password", "New password", "password", "", "new-password", errors),
@@ -72,7 +71,7 @@ pub(super) async fn reset_page(
     headers: HeaderMap,
 ) -> PageResult {
     let tenant = state.management.tenant(&tenant_id).await?;
-    let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Recovery, "reset", &query, &headers).await?;
+    let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Recovery, paths::RESET, &query, &headers).await?;
     // Sent here by sign-in: say why, in the catalogue's words.
     let before = match query.reason.as_deref() {
         Some("password_must_be_reset") => {
@@ -100,9 +99,9 @@ pub(super) async fn reset_submit(
         Ok(_) => {
             state.auth.finish_flow(&flow).await?;
             let body = format!(
-                "{}<p><a href=\"/t/{}/login\">Sign in</a></p>",
+                "{}<p><a href=\"{}\">Sign in</a></p>",
                 notice("Your password has been changed."),
-                escape(&tenant_id)
+                escape(&paths::LOGIN.of(&tenant_id))
             );
             Ok(respond(StatusCode::OK, page(&tenant, "Password changed", &body), None, None))
         }

@@ -32,10 +32,10 @@ fn register_body(
             .unwrap_or_default()
     };
     format!(
-        "{before}<form method=\"post\" action=\"/t/{t}/register?flow={flow}\" novalidate>{csrf}{email}{name}{password}\
-         <button type=\"submit\">Create account</button></form><nav><a href=\"/t/{t}/login\">Already have an account? Sign in</a></nav>",
-        t = escape(&tenant.id),
-        flow = escape(flow_id),
+        "{before}<form method=\"post\" action=\"{action}\" novalidate>{csrf}{email}{name}{password}\
+         <button type=\"submit\">Create account</button></form><nav><a href=\"{login}\">Already have an account? Sign in</a></nav>",
+        action = escape(&paths::REGISTER.with_query(&tenant.id, &[("flow", flow_id)])),
+        login = escape(&paths::LOGIN.of(&tenant.id)),
         csrf = hidden("csrf_token", csrf),
         email = input("email", "Email", "email", values.0, "email", &errors("email")),
         name = input("name", "Name", "text", values.1, "name", &errors("name")),
@@ -50,7 +50,8 @@ pub(super) async fn register_page(
     headers: HeaderMap,
 ) -> PageResult {
     let tenant = state.management.tenant(&tenant_id).await?;
-    let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Registration, "register", &query, &headers).await?;
+    let (flow_id, csrf) =
+        shown_flow(&state, &tenant, FlowKind::Registration, paths::REGISTER, &query, &headers).await?;
     let body = register_body(&tenant, &flow_id, &csrf, ("", ""), &serde_json::Value::Null, "");
     Ok(respond(StatusCode::OK, page(&tenant, "Create your account", &body), None, None))
 }
@@ -111,9 +112,9 @@ pub(super) async fn verify_link(
     match state.auth.verify_email(&tenant_id, query.token.as_deref().unwrap_or_default()).await {
         Ok(()) => {
             let body = format!(
-                "{}<p><a href=\"/t/{}/login\">Sign in</a></p>",
+                "{}<p><a href=\"{}\">Sign in</a></p>",
                 notice("Your email address is verified."),
-                escape(&tenant_id)
+                escape(&paths::LOGIN.of(&tenant_id))
             );
             Ok(respond(StatusCode::OK, page(&tenant, "Email verified", &body), None, None))
         }
@@ -135,9 +136,9 @@ pub(super) async fn resend_submit(
     }
     state.auth.resend_verification(&tenant_id, form.get("email"), client).await?;
     let body = format!(
-        "{}<p><a href=\"/t/{}/login\">Back to sign in</a></p>",
+        "{}<p><a href=\"{}\">Back to sign in</a></p>",
         notice("If your address still needs verifying, a new link is on its way."),
-        escape(&tenant_id)
+        escape(&paths::LOGIN.of(&tenant_id))
     );
     Ok(respond(StatusCode::OK, page(&tenant, "Check your inbox", &body), None, None))
 }

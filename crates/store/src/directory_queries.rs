@@ -1,10 +1,10 @@
-//! `core::ports::Store` for both backends: one SQL text per operation.
+//! `core::ports::DirectoryStore` for both backends: one SQL text per operation.
 
 use async_trait::async_trait;
 use intelliauth_core::events::Event;
 use intelliauth_core::model::{AdminRole, Application, ManagementCredential, Tenant, User};
 use intelliauth_core::page::PageRequest;
-use intelliauth_core::ports::{Store, StoreResult, UserFilter};
+use intelliauth_core::ports::{DirectoryStore, StoreResult, UserFilter};
 
 use crate::rows::{self, grant_names, json_text, scope_names};
 use crate::{map_error, on_pool, SqlStore};
@@ -28,7 +28,7 @@ fn like_prefix(prefix: &str) -> String {
 }
 
 #[async_trait]
-impl Store for SqlStore {
+impl DirectoryStore for SqlStore {
     async fn ping(&self) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(map_error))
     }
