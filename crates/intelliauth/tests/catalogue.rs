@@ -54,8 +54,7 @@ fn the_errors_command_prints_the_same_catalogue() {
 #[tokio::test]
 async fn openapi_document_describes_the_management_api() {
     let server = Server::start().await;
-    let document: serde_json::Value =
-        server.http.get(server.url("/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let document: serde_json::Value = server.public_json("/v1/openapi.json").await;
     assert!(document["openapi"].as_str().unwrap().starts_with("3.1"), "{}", document["openapi"]);
     let user = &document["paths"]["/v1/tenants/{tenant_id}/users/{user_id}"];
     for method in ["get", "patch", "delete"] {

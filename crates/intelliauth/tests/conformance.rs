@@ -4,16 +4,13 @@
 
 mod common;
 
-use common::{Options, Reply, Server};
+use common::{no_redirects, Options, Reply, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse battery";
 
 /// A client that does not follow redirects, as a browser's fetch of one step would.
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
 
 #[tokio::test]
 async fn nul_bytes_are_validation_failed_at_every_door() {

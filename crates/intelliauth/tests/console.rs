@@ -6,15 +6,11 @@
 mod common;
 
 use common::tokens::query_param;
-use common::{Reply, Server};
+use common::{no_redirects, Reply, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse battery";
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
 
 /// A `name=value` pair of the response's `Set-Cookie` named `name`.
 fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {

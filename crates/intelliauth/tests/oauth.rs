@@ -35,15 +35,7 @@ async fn token(server: &Server, tenant: &str, basic: BasicAuth<'_>, form: &[(&st
 
 /// Verifies a compact JWS against the tenant's published keys, independently of the server.
 async fn verify(server: &Server, tenant: &str, jwt: &str) -> (Value, Value) {
-    let jwks: Value = server
-        .http
-        .get(server.url(&format!("/t/{tenant}/.well-known/jwks.json")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = server.public_json(&format!("/t/{tenant}/.well-known/jwks.json")).await;
     let parts: Vec<&str> = jwt.split('.').collect();
     assert_eq!(parts.len(), 3);
     let decode = |part: &str| -> Value { serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap() };
@@ -91,15 +83,7 @@ async fn verify(server: &Server, tenant: &str, jwt: &str) -> (Value, Value) {
 #[tokio::test]
 async fn metadata_and_key_set_describe_the_tenant_issuer() {
     let server = Server::start().await;
-    let metadata: Value = server
-        .http
-        .get(server.url("/t/default/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let metadata: Value = server.public_json("/t/default/.well-known/oauth-authorization-server").await;
     let issuer = metadata["issuer"].as_str().unwrap();
     assert!(issuer.ends_with("/t/default"), "{issuer}");
     assert_eq!(metadata["token_endpoint"], format!("{issuer}/oauth/token"));
@@ -110,18 +94,9 @@ async fn metadata_and_key_set_describe_the_tenant_issuer() {
     );
     assert_eq!(metadata["authorization_endpoint"], format!("{issuer}/oauth/authorize"));
     assert_eq!(metadata["code_challenge_methods_supported"], json!(["S256"]));
-    let discovery: Value = server
-        .http
-        .get(server.url("/t/default/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = server.public_json("/t/default/.well-known/openid-configuration").await;
     assert_eq!(discovery, metadata, "OIDC discovery and RFC 8414 metadata agree");
-    let jwks: Value =
-        server.http.get(server.url("/t/default/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks: Value = server.public_json("/t/default/.well-known/jwks.json").await;
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 2, "the active key and the next one, published ahead of use");
     for key in keys {
@@ -189,8 +164,7 @@ async fn a_tenant_can_sign_with_eddsa_or_rs256() {
         assert_eq!(header["alg"], alg);
         assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 120);
     }
-    let jwks: Value =
-        server.http.get(server.url("/t/rsa/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks: Value = server.public_json("/t/rsa/.well-known/jwks.json").await;
     for key in jwks["keys"].as_array().unwrap() {
         assert_eq!((key["kty"].as_str(), key["e"].as_str()), (Some("RSA"), Some("AQAB")));
         assert_eq!(URL_SAFE_NO_PAD.decode(key["n"].as_str().unwrap()).unwrap().len(), 256, "a 2048-bit modulus");
@@ -309,8 +283,7 @@ async fn rotation_publishes_the_next_key_first_and_keeps_the_old_one() {
         .unwrap()
         .to_owned();
     let (old_header, _) = verify(&server, "default", &before).await;
-    let jwks_before: Value =
-        server.http.get(server.url("/t/default/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks_before: Value = server.public_json("/t/default/.well-known/jwks.json").await;
     let kids_before: Vec<String> =
         jwks_before["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect();
 
@@ -430,15 +403,7 @@ async fn private_key_jwt_authenticates_clients_by_signed_assertion() {
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let client_id = created.body["client_id"].as_str().unwrap().to_owned();
-    let metadata: Value = server
-        .http
-        .get(server.url("/t/default/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let metadata: Value = server.public_json("/t/default/.well-known/openid-configuration").await;
     let endpoint = metadata["token_endpoint"].as_str().unwrap().to_owned();
     assert!(metadata["token_endpoint_auth_methods_supported"].as_array().unwrap().contains(&json!("private_key_jwt")));
 

@@ -7,7 +7,7 @@ mod common;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::tokens::{claims, query_param};
-use common::{Reply, Server};
+use common::{no_redirects, Reply, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -18,10 +18,6 @@ const REDIRECT: &str = "http://localhost:4000/callback";
 
 fn challenge() -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()))
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 async fn app(server: &Server, tenant: &str, body: Value) -> String {
@@ -590,15 +586,7 @@ async fn rp_initiated_logout_checks_the_return_address_and_ends_the_session() {
     let session = cookie.split("ia_session=").nth(1).unwrap();
     let still = server.http.get(server.url("/t/default/api/session")).bearer_auth(session).send().await.unwrap();
     assert_eq!(still.status(), StatusCode::OK, "nothing ended before the user confirmed");
-    let discovery: Value = server
-        .http
-        .get(server.url("/t/default/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = server.public_json("/t/default/.well-known/openid-configuration").await;
     assert!(discovery["end_session_endpoint"].as_str().unwrap().ends_with("/t/default/oauth/logout"));
 }
 

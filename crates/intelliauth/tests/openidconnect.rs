@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Server;
+use common::{no_redirects, Server};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
 use openidconnect::{
     AccessTokenHash, AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
@@ -15,10 +15,6 @@ use serde_json::json;
 
 const PASSWORD: &str = "correct horse battery";
 const REDIRECT: &str = "http://localhost:4000/callback";
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
 
 #[tokio::test]
 async fn the_openidconnect_crate_signs_in_validates_and_refreshes() {

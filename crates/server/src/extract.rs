@@ -501,14 +501,19 @@ impl FromRequestParts<AppState> for SignedInUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let params = axum::extract::Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Path(params)| params)
-            .unwrap_or_default();
-        let tenant_id = params.get("tenant_id").map(String::as_str).unwrap_or_default();
-        let (session, user) = state.auth.session(tenant_id, bearer_token(&parts.headers)).await?;
+        let tenant_id = path_param(parts, state, "tenant_id").await;
+        let (session, user) = state.auth.session(&tenant_id, bearer_token(&parts.headers)).await?;
         Ok(SignedInUser { session, user })
     }
+}
+
+/// The path parameter `name` of the matched route; empty when the route has none.
+pub(crate) async fn path_param(parts: &mut Parts, state: &AppState, name: &str) -> String {
+    axum::extract::Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .ok()
+        .and_then(|axum::extract::Path(mut params)| params.remove(name))
+        .unwrap_or_default()
 }
 
 /// The request's `If-Match` precondition, if any.

@@ -18,6 +18,7 @@ mod mfa_queries;
 mod migrate;
 mod rows;
 mod sqlite_busy;
+mod sqlite_checkpoint;
 mod webhook_queries;
 
 use std::path::Path;
@@ -103,7 +104,9 @@ impl SqlStore {
             // With WAL, NORMAL is durable across application crashes and fast.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(sqlite_busy::BUSY_LIMIT);
+            .busy_timeout(sqlite_busy::BUSY_LIMIT)
+            // Checkpoints run in the background (`sqlite_checkpoint`), never inside a commit.
+            .pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections.clamp(1, 8))
             .after_connect(|connection, _| Box::pin(sqlite_busy::install(connection)))
@@ -111,6 +114,7 @@ impl SqlStore {
             .connect_with(options)
             .await
             .map_err(map_error)?;
+        sqlite_checkpoint::spawn(pool.clone());
         Ok(SqlStore { db: Db::Sqlite(pool), outbox_signal: Arc::default(), operation_timeout: Duration::MAX })
     }
 

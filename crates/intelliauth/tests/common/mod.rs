@@ -245,17 +245,52 @@ impl Server {
     /// Runs `statement` on the server's database (SQLite or the test's PostgreSQL schema),
     /// for a test that must set up what no API makes, such as a log entry from last week.
     pub async fn execute_sql(&self, statement: &str) {
-        match &self.schema {
-            Some(schema) => {
-                let pool = sqlx::PgPool::connect(&schema.url_via(&schema.base_url)).await.unwrap();
-                sqlx::raw_sql(statement).execute(&pool).await.unwrap();
-                pool.close().await;
+        self.on_database(|url, backend| async move {
+            match backend {
+                Backend::Postgres => {
+                    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                    sqlx::raw_sql(statement).execute(&pool).await.unwrap();
+                    pool.close().await;
+                }
+                Backend::Sqlite => {
+                    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                    sqlx::raw_sql(statement).execute(&pool).await.unwrap();
+                    pool.close().await;
+                }
             }
+            String::new()
+        })
+        .await;
+    }
+
+    /// The text `query` (one row, one column) reads from the server's database.
+    pub async fn query_text(&self, query: &str) -> String {
+        self.on_database(|url, backend| async move {
+            match backend {
+                Backend::Postgres => {
+                    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                    sqlx::query_scalar(query).fetch_one(&pool).await.unwrap()
+                }
+                Backend::Sqlite => {
+                    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                    sqlx::query_scalar(query).fetch_one(&pool).await.unwrap()
+                }
+            }
+        })
+        .await
+    }
+
+    /// Runs `work` with the URL and kind of the server's database.
+    async fn on_database<F, Fut>(&self, work: F) -> String
+    where
+        F: FnOnce(String, Backend) -> Fut,
+        Fut: std::future::Future<Output = String>,
+    {
+        match &self.schema {
+            Some(schema) => work(schema.url_via(&schema.base_url), Backend::Postgres).await,
             None => {
                 let url = format!("sqlite://{}", self.data_dir.join("intelliauth.db").display());
-                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-                sqlx::raw_sql(statement).execute(&pool).await.unwrap();
-                pool.close().await;
+                work(url, Backend::Sqlite).await
             }
         }
     }
@@ -279,6 +314,12 @@ impl Server {
             request = request.json(&body);
         }
         Reply::from(request.send().await.expect("request reaches the server")).await
+    }
+
+    /// A GET without credentials (discovery, key sets): the JSON body.
+    pub async fn public_json(&self, path: &str) -> Value {
+        let response = self.http.get(self.url(path)).send().await.expect("request reaches the server");
+        response.json().await.expect("a JSON body")
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -397,6 +438,13 @@ impl Drop for Server {
     }
 }
 
+/// Which database a test server runs on.
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Reply {
@@ -436,4 +484,9 @@ impl Reply {
         let code = intelliauth_catalogue::Code::parse(self.body["code"].as_str().unwrap()).expect("a catalogue code");
         assert_eq!(self.body["message"], code.default_message(), "{}", self.text);
     }
+}
+
+/// A client that shows redirects instead of following them.
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }

@@ -11,6 +11,7 @@ use intelliauth_core::Error;
 
 use super::html::{alert, escape, hidden, input, notice, page};
 use super::mfa::{backup_codes_page, webauthn_page};
+use super::Page;
 use super::{cookies, csrf_ok, redirect, respond, restart_page, status_of, PageError, PageResult};
 use crate::api::mfa::qr_svg;
 use crate::error::ApiResult;
@@ -281,12 +282,8 @@ pub async fn passkey_submit(
     }
 }
 
-pub(super) async fn account_page(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-) -> PageResult {
-    let tenant = state.management.tenant(&tenant_id).await?;
+pub(super) async fn account_page(State(state): State<AppState>, Page { tenant, headers, .. }: Page) -> PageResult {
+    let tenant_id = tenant.id.clone();
     let session = state.auth.session(&tenant_id, cookies::read(&headers, cookies::SESSION)).await;
     let Ok((_, user)) = session else {
         return Ok(redirect(&paths::LOGIN.with_query(&tenant_id, &[("return_to", &paths::ACCOUNT.of(&tenant_id))])));
@@ -305,11 +302,10 @@ pub(super) async fn account_page(
 
 pub(super) async fn logout_submit(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
+    Page { tenant, headers, .. }: Page,
     form: FormBody,
 ) -> PageResult {
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let tenant_id = tenant.id.clone();
     if !csrf_ok(&headers, &form) {
         return Ok(restart_page(&tenant, &Error::new(Code::StateMismatch), &paths::ACCOUNT.of(&tenant_id)));
     }

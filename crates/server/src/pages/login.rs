@@ -1,8 +1,8 @@
 //! The sign-in page: email and password, with the captcha, lockout and verification
 //! answers shown in the form, and the console's live preview of it.
 
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use intelliauth_catalogue::Code;
 use intelliauth_core::auth::{CaptchaWidget, FlowKind, SignIn, SignInStep};
@@ -11,11 +11,12 @@ use intelliauth_core::paths;
 use intelliauth_core::{secret, Error};
 
 use super::html::{self, alert, escape, hidden, input, page};
+use super::Page;
 use super::{
     browser_proof, cookies, is_flow_error, mfa, redirect, respond, restart_page, shown_flow, shown_in_page, status_of,
-    PageQuery, PageResult,
+    PageResult,
 };
-use crate::extract::{ClientIp, FormBody};
+use crate::extract::FormBody;
 use crate::state::AppState;
 
 struct LoginForm<'a> {
@@ -59,13 +60,8 @@ pub(crate) fn login_preview(tenant: &Tenant) -> Response {
     response
 }
 
-pub(super) async fn login_page(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-    headers: HeaderMap,
-) -> PageResult {
-    let tenant = state.management.tenant(&tenant_id).await?;
+pub(super) async fn login_page(State(state): State<AppState>, Page { tenant, query, headers, .. }: Page) -> PageResult {
+    let _tenant_id = tenant.id.clone();
     let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Login, paths::LOGIN, &query, &headers).await?;
     let form = LoginForm { flow_id: &flow_id, csrf: &csrf, email: query.login_hint.as_deref().unwrap_or("") };
     Ok(respond(StatusCode::OK, page(&tenant, "Sign in", &login_body(&tenant, &form, "", "")), None, None))
@@ -73,13 +69,10 @@ pub(super) async fn login_page(
 
 pub(super) async fn login_submit(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-    ClientIp(client): ClientIp,
-    headers: HeaderMap,
+    Page { tenant, query, client, headers }: Page,
     form: FormBody,
 ) -> PageResult {
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let tenant_id = tenant.id.clone();
     let flow_id = query.flow.clone().unwrap_or_default();
     let captcha = ["captcha", "h-captcha-response", "cf-turnstile-response"]
         .into_iter()

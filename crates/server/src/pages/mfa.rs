@@ -2,8 +2,8 @@
 //! authenticator enrolment (QR code, secret, first code, then the backup codes, shown once)
 //! when the tenant requires MFA and the user has no factor yet.
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use intelliauth_catalogue::Code;
 use intelliauth_core::auth::{CsrfProof, FlowKind, PasskeyChallenge, SecondFactor, SignedIn, STEP_ENROL, STEP_MFA};
@@ -12,12 +12,11 @@ use intelliauth_core::paths;
 use intelliauth_core::{secret, Error};
 
 use super::html::{alert, escape, hidden, input, notice, page};
-use super::{
-    browser_proof, cookies, is_flow_error, redirect, respond, restart_page, shown_in_page, status_of, PageQuery,
-};
+use super::Page;
+use super::{browser_proof, cookies, is_flow_error, redirect, respond, restart_page, shown_in_page, status_of};
 use crate::api::mfa::qr_svg;
 use crate::error::ApiResult;
-use crate::extract::{ClientIp, FormBody};
+use crate::extract::FormBody;
 use crate::state::AppState;
 
 /// Where the login page sends a browser whose sign-in needs a second factor.
@@ -65,13 +64,8 @@ fn enrol_form(tenant: &Tenant, flow_id: &str, csrf: &str, qr: &str, secret: &str
 }
 
 /// `GET /t/{tenant}/login/mfa?flow=…[&method=backup_code]`.
-pub async fn mfa_page(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    let tenant = state.management.tenant(&tenant_id).await?;
+pub async fn mfa_page(State(state): State<AppState>, Page { tenant, query, headers, .. }: Page) -> ApiResult<Response> {
+    let tenant_id = tenant.id.clone();
     let restart = paths::LOGIN.of(&tenant_id);
     let flow_id = query.flow.clone().unwrap_or_default();
     let flow = match state.auth.live_flow(&tenant_id, &flow_id, FlowKind::Login).await {
@@ -141,13 +135,10 @@ pub async fn mfa_page(
 /// `POST /t/{tenant}/login/mfa?flow=…`: the code; success signs the browser in.
 pub async fn mfa_submit(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-    ClientIp(client): ClientIp,
-    headers: HeaderMap,
+    Page { tenant, query, client, headers }: Page,
     form: FormBody,
 ) -> ApiResult<Response> {
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let tenant_id = tenant.id.clone();
     let flow_id = query.flow.clone().unwrap_or_default();
     let method = form.get("type").to_owned();
     let code = form.get("code").to_owned();
@@ -243,11 +234,9 @@ fn webauthn_failed_page(tenant: &Tenant, flow_id: &str, error: &Error) -> Respon
 /// `GET /t/{tenant}/login/passkey?flow=…`: passwordless sign-in with a discoverable passkey.
 pub async fn passkey_page(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-    headers: HeaderMap,
+    Page { tenant, query, headers, .. }: Page,
 ) -> ApiResult<Response> {
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let tenant_id = tenant.id.clone();
     let flow_id = query.flow.clone().unwrap_or_default();
     let restart = paths::LOGIN.of(&tenant_id);
     let Some(csrf) = cookies::read(&headers, cookies::CSRF) else {
@@ -274,13 +263,10 @@ fn password_link(tenant_id: &str, flow_id: &str) -> String {
 /// `POST /t/{tenant}/login/passkey?flow=…`: the assertion; the passkey names the user.
 pub async fn passkey_submit(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-    ClientIp(client): ClientIp,
-    headers: HeaderMap,
+    Page { tenant, query, client, headers }: Page,
     form: FormBody,
 ) -> ApiResult<Response> {
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let tenant_id = tenant.id.clone();
     let flow_id = query.flow.clone().unwrap_or_default();
     let response = serde_json::from_str(form.get("credential")).unwrap_or_default();
     let proof = browser_proof(&headers, &form);
@@ -306,12 +292,10 @@ pub async fn passkey_submit(
 /// `POST /t/{tenant}/login/mfa/sms?flow=…`: texts a code, then shows where to type it.
 pub async fn mfa_send_sms(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-    headers: HeaderMap,
+    Page { tenant, query, headers, .. }: Page,
     form: FormBody,
 ) -> ApiResult<Response> {
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let tenant_id = tenant.id.clone();
     let flow_id = query.flow.clone().unwrap_or_default();
     let csrf = form.get("csrf_token");
     let proof = browser_proof(&headers, &form);

@@ -14,19 +14,21 @@ mod register;
 
 pub(crate) use login::login_preview;
 
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use intelliauth_catalogue::Code;
-use intelliauth_core::auth::{CsrfProof, FlowKind};
+use intelliauth_core::auth::{ClientContext, CsrfProof, FlowKind};
 use intelliauth_core::model::Tenant;
 use intelliauth_core::paths::{self, TenantPath};
 use intelliauth_core::{secret, Error};
 use serde::Deserialize;
 
 use crate::error::{status_of, ApiError, ApiResult, Rendered};
-use crate::extract::FormBody;
+use crate::extract::{ClientIp, FormBody};
 use crate::state::AppState;
 use html::{alert, escape, page};
 
@@ -95,8 +97,32 @@ impl From<intelliauth_core::ports::StoreError> for PageError {
     }
 }
 
+/// What a hosted page's handler starts from, read before it runs: the path's tenant (an
+/// unknown one is `not_found`), the page's query, who is asking (address and user agent,
+/// as `--trusted-proxies` resolves them) and the request's headers (its cookies).
+pub(crate) struct Page {
+    pub tenant: Tenant,
+    pub query: PageQuery,
+    pub client: ClientContext,
+    pub headers: HeaderMap,
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let tenant_id = crate::extract::path_param(parts, state, "tenant_id").await;
+        let tenant =
+            state.management.tenant(&tenant_id).await.map_err(|error| ApiError::from(error).into_response())?;
+        let Query(query) =
+            Query::<PageQuery>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let ClientIp(client) = ClientIp::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        Ok(Page { tenant, query, client, headers: parts.headers.clone() })
+    }
+}
+
 #[derive(Deserialize, Default)]
-struct PageQuery {
+pub(crate) struct PageQuery {
     flow: Option<String>,
     return_to: Option<String>,
     token: Option<String>,

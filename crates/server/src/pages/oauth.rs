@@ -14,6 +14,7 @@ use intelliauth_oidc::{AuthorizeParams, ConsentAnswer, LogoutParams, LogoutPlan,
 use serde::Deserialize;
 
 use super::html::{escape, hidden, notice, page};
+use super::Page;
 use super::{cookies, csrf_ok, redirect, respond, restart_page};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ClientIp, FormBody};
@@ -166,11 +167,10 @@ struct ConsentQuery {
 
 async fn consent_page(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
+    Page { tenant, headers, .. }: Page,
     Query(query): Query<ConsentQuery>,
-    headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let tenant_id = tenant.id.clone();
     let Some((params, _)) = state.oidc.resume_request(&tenant_id, &query.request_id).await? else {
         return Ok(restart_page(&tenant, &Error::new(Code::FlowExpired), "/"));
     };

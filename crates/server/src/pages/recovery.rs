@@ -1,27 +1,24 @@
 //! Account recovery: asking for a reset link, and choosing a new password with it (also
 //! where sign-in sends a user whose password must be reset).
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use intelliauth_catalogue::Code;
 use intelliauth_core::auth::FlowKind;
 use intelliauth_core::model::Tenant;
 use intelliauth_core::paths;
 
 use super::html::{alert, escape, hidden, input, notice, page};
-use super::{
-    browser_proof, is_flow_error, posted_flow, respond, restart_page, shown_flow, status_of, PageQuery, PageResult,
-};
-use crate::extract::{ClientIp, FormBody};
+use super::Page;
+use super::{browser_proof, is_flow_error, posted_flow, respond, restart_page, shown_flow, status_of, PageResult};
+use crate::extract::FormBody;
 use crate::state::AppState;
 
 pub(super) async fn forgot_page(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-    headers: HeaderMap,
+    Page { tenant, query, headers, .. }: Page,
 ) -> PageResult {
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let tenant_id = tenant.id.clone();
     let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Recovery, paths::FORGOT, &query, &headers).await?;
     let body = format!(
         "<p>Enter your email address and we'll send you a link to choose a new password.</p>\
@@ -37,13 +34,10 @@ pub(super) async fn forgot_page(
 
 pub(super) async fn forgot_submit(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-    ClientIp(client): ClientIp,
-    headers: HeaderMap,
+    Page { tenant, query, client, headers }: Page,
     form: FormBody,
 ) -> PageResult {
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let tenant_id = tenant.id.clone();
     let restart = paths::FORGOT.of(&tenant_id);
     let proof = browser_proof(&headers, &form);
     let flow = posted_flow(&state, &tenant, FlowKind::Recovery, &query, proof, &restart).await?;
@@ -64,13 +58,8 @@ fn reset_body(tenant: &Tenant, flow_id: &str, csrf: &str, token: &str, before: &
     )
 }
 
-pub(super) async fn reset_page(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-    headers: HeaderMap,
-) -> PageResult {
-    let tenant = state.management.tenant(&tenant_id).await?;
+pub(super) async fn reset_page(State(state): State<AppState>, Page { tenant, query, headers, .. }: Page) -> PageResult {
+    let _tenant_id = tenant.id.clone();
     let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Recovery, paths::RESET, &query, &headers).await?;
     // Sent here by sign-in: say why, in the catalogue's words.
     let before = match query.reason.as_deref() {
@@ -85,12 +74,10 @@ pub(super) async fn reset_page(
 
 pub(super) async fn reset_submit(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-    headers: HeaderMap,
+    Page { tenant, query, headers, .. }: Page,
     form: FormBody,
 ) -> PageResult {
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let tenant_id = tenant.id.clone();
     let flow_id = query.flow.clone().unwrap_or_default();
     let proof = browser_proof(&headers, &form);
     let restart = paths::FORGOT.of(&tenant_id);

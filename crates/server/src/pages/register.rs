@@ -1,8 +1,8 @@
 //! Registration and email verification: the sign-up form, the link in the email, and
 //! asking for another link.
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use intelliauth_catalogue::{Code, Family};
 use intelliauth_core::auth::{FlowKind, Registration};
 use intelliauth_core::model::Tenant;
@@ -10,10 +10,9 @@ use intelliauth_core::paths;
 use intelliauth_core::Error;
 
 use super::html::{alert, escape, hidden, input, notice, page};
-use super::{
-    browser_proof, csrf_ok, is_flow_error, respond, restart_page, shown_flow, status_of, PageQuery, PageResult,
-};
-use crate::extract::{ClientIp, FormBody};
+use super::Page;
+use super::{browser_proof, csrf_ok, is_flow_error, respond, restart_page, shown_flow, status_of, PageResult};
+use crate::extract::FormBody;
 use crate::state::AppState;
 
 fn register_body(
@@ -45,11 +44,9 @@ fn register_body(
 
 pub(super) async fn register_page(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-    headers: HeaderMap,
+    Page { tenant, query, headers, .. }: Page,
 ) -> PageResult {
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let _tenant_id = tenant.id.clone();
     let (flow_id, csrf) =
         shown_flow(&state, &tenant, FlowKind::Registration, paths::REGISTER, &query, &headers).await?;
     let body = register_body(&tenant, &flow_id, &csrf, ("", ""), &serde_json::Value::Null, "");
@@ -58,13 +55,10 @@ pub(super) async fn register_page(
 
 pub(super) async fn register_submit(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-    ClientIp(client): ClientIp,
-    headers: HeaderMap,
+    Page { tenant, query, client, headers }: Page,
     form: FormBody,
 ) -> PageResult {
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let tenant_id = tenant.id.clone();
     let flow_id = query.flow.clone().unwrap_or_default();
     let name = form.get("name").trim().to_owned();
     let input = Registration {
@@ -103,12 +97,8 @@ pub(super) async fn register_submit(
 
 // ---- email verification ----
 
-pub(super) async fn verify_link(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
-) -> PageResult {
-    let tenant = state.management.tenant(&tenant_id).await?;
+pub(super) async fn verify_link(State(state): State<AppState>, Page { tenant, query, .. }: Page) -> PageResult {
+    let tenant_id = tenant.id.clone();
     match state.auth.verify_email(&tenant_id, query.token.as_deref().unwrap_or_default()).await {
         Ok(()) => {
             let body = format!(
@@ -125,12 +115,10 @@ pub(super) async fn verify_link(
 
 pub(super) async fn resend_submit(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    ClientIp(client): ClientIp,
-    headers: HeaderMap,
+    Page { tenant, client, headers, .. }: Page,
     form: FormBody,
 ) -> PageResult {
-    let tenant = state.management.tenant(&tenant_id).await?;
+    let tenant_id = tenant.id.clone();
     if !csrf_ok(&headers, &form) {
         return Ok(restart_page(&tenant, &Error::new(Code::StateMismatch), &paths::LOGIN.of(&tenant_id)));
     }
