@@ -11,7 +11,7 @@ macro_rules! append_logs {
     ($tx:ident, $entries:expr) => {{
         let entries: &[intelliauth_core::log::LogEntry] = $entries;
         for chunk in entries.chunks($crate::log_queries::ROWS_PER_INSERT) {
-            let sql = $crate::log_queries::insert_entries(chunk.len());
+            let sql = $crate::log_queries::insert_entries(&$tx, chunk.len());
             let mut query = sqlx::query(&sql);
             for entry in chunk {
                 query = query
