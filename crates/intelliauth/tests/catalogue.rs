@@ -134,13 +134,10 @@ fn the_committed_openapi_document_is_the_one_the_server_serves() {
     assert!(served == committed, "docs/src/reference/openapi.json is stale: run `cargo xtask gen` and commit it");
 }
 
-#[test]
-fn every_v1_route_is_registered_with_its_openapi_operation() {
-    // A `/v1` route added with axum's plain `.route(…)` would be served undocumented; every
-    // one goes through `documented_routes()` (`routes!` of annotated handlers) instead.
-    let api = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/src");
-    let mut undocumented = Vec::new();
-    let mut stack = vec![api];
+/// Every Rust source file under `crates/<crate>/src`, with its text.
+fn sources(crate_dir: &str) -> Vec<(std::path::PathBuf, String)> {
+    let mut found = Vec::new();
+    let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(crate_dir).join("src")];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap().flatten() {
             let path = entry.path();
@@ -148,15 +145,67 @@ fn every_v1_route_is_registered_with_its_openapi_operation() {
                 stack.push(path);
             } else if path.extension().is_some_and(|ext| ext == "rs") {
                 let text = std::fs::read_to_string(&path).unwrap();
-                for call in text.split(".route(").skip(1) {
-                    let argument = call.trim_start();
-                    if argument.starts_with("\"/v1/") && !argument.starts_with("\"/v1/openapi.json\"") {
-                        let route: String = argument.chars().take_while(|c| *c != ',').collect();
-                        undocumented.push(format!("{}: {route}", path.display()));
-                    }
-                }
+                found.push((path, text));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_v1_route_is_registered_with_its_openapi_operation() {
+    // A `/v1` route added with axum's plain `.route(…)` would be served undocumented; every
+    // one goes through `documented_routes()` (`routes!` of annotated handlers) instead.
+    let mut undocumented = Vec::new();
+    for (path, text) in sources("server") {
+        for call in text.split(".route(").skip(1) {
+            let argument = call.trim_start();
+            if argument.starts_with("\"/v1/") && !argument.starts_with("\"/v1/openapi.json\"") {
+                let route: String = argument.chars().take_while(|c| *c != ',').collect();
+                undocumented.push(format!("{}: {route}", path.display()));
             }
         }
     }
     assert!(undocumented.is_empty(), "routes outside the OpenAPI document:\n{}", undocumented.join("\n"));
+}
+
+#[test]
+fn tenant_paths_are_built_only_by_core_paths() {
+    // ARCHITECTURE: every `/t/{tenant}/…` path one crate builds for another comes from
+    // `core::paths`; a hand-built one (`format!("/t/…")`, a literal in a page) is how a
+    // link and the route it points at drift apart.
+    let mut built = Vec::new();
+    for crate_dir in ["core", "oidc", "server", "store", "webhooks", "actions", "providers", "egress"] {
+        for (path, text) in sources(crate_dir) {
+            if path.ends_with("paths.rs") {
+                continue;
+            }
+            for (number, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                let routed = code.trim_start().starts_with(".route(\"/t/{tenant_id}/api/")
+                    || code.trim_start().starts_with(".route(\"/t/{tenant_id}/.well-known/")
+                    || code.trim_start().starts_with(".route(\"/.well-known/");
+                let hand_built = ["\"/t/", "\\\"/t/", "}/t/", "{issuer}/"].iter().any(|pattern| code.contains(pattern));
+                if hand_built && !routed && !code.contains("#[test]") && !path.ends_with("cors.rs") {
+                    built.push(format!("{}:{}: {}", path.display(), number + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(built.is_empty(), "tenant paths built outside core::paths:\n{}", built.join("\n"));
+}
+
+#[test]
+fn only_egress_builds_a_client_for_tenant_chosen_addresses() {
+    // ARCHITECTURE: webhooks and Actions' fetch reach tenant-chosen URLs only through
+    // `intelliauth-egress`, whose resolver drops the addresses the SSRF policy refuses.
+    let mut outside = Vec::new();
+    for crate_dir in ["core", "oidc", "server", "store", "webhooks", "actions", "providers", "passkeys"] {
+        for (path, text) in sources(crate_dir) {
+            if text.contains("dns_resolver(") || text.contains("GuardedResolver") {
+                outside.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(outside.is_empty(), "guarded clients built outside crates/egress: {outside:?}");
 }

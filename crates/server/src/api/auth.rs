@@ -8,6 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use intelliauth_core::auth::{CsrfProof, FlowKind, Registration, SignIn, SignedIn, StartedFlow};
 use intelliauth_core::ids::rfc3339;
+use intelliauth_core::paths;
 use serde_json::json;
 
 use super::reject_invalid;
@@ -22,7 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant_id}/api/login/{flow_id}", post(submit_login))
         .route("/t/{tenant_id}/api/registration", post(start_registration))
         .route("/t/{tenant_id}/api/registration/{flow_id}", post(submit_registration))
-        .route("/t/{tenant_id}/api/verification", post(resend_verification))
+        .route(&paths::API_VERIFICATION.route(), post(resend_verification))
         .route("/t/{tenant_id}/api/verification/confirm", post(confirm_verification))
         .route("/t/{tenant_id}/api/recovery", post(request_recovery))
         .route("/t/{tenant_id}/api/recovery/confirm", post(confirm_recovery))
