@@ -35,6 +35,12 @@ pub(crate) struct BenchServer {
     data_dir: PathBuf,
 }
 
+impl BenchServer {
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for BenchServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -34,33 +34,75 @@ fn selected(endpoint: &str) -> bool {
     only.trim().is_empty() || only.split(',').any(|part| endpoint.contains(part.trim()))
 }
 
-/// Requests per second of each selected endpoint, in [`ENDPOINTS`] order, on a fresh server.
-fn hot_paths(binary: &Path, database_url: Option<&str>) -> Result<Vec<Option<f64>>, String> {
+/// One endpoint's figures on one server: requests per second, and the CPU time the server
+/// (and on PostgreSQL every `postgres` process) spent per request, in microseconds — a far
+/// quieter measure of what the log costs than throughput on a machine the load generator
+/// shares.
+#[derive(Clone, Copy)]
+struct Measured {
+    per_second: f64,
+    cpu_us: f64,
+}
+
+/// The figures of each selected endpoint, in [`ENDPOINTS`] order, on a fresh server.
+fn hot_paths(binary: &Path, database_url: Option<&str>) -> Result<Vec<Option<Measured>>, String> {
     let server: BenchServer = bench::start_server(binary, database_url)?;
     let (_, address, spa_id) = bench::prepare(&server)?;
     let users = bench::SIGN_IN_USERS;
     let duration = bench::LOAD_DURATION;
+    let cpu = || cpu_seconds(server.pid(), database_url.is_some());
     let mut figures = Vec::new();
     for (index, endpoint) in ENDPOINTS.iter().enumerate() {
         if !selected(endpoint) {
             figures.push(None);
             continue;
         }
-        let load = match index {
-            0 => {
-                figures.push(Some(bench::client_credentials(&server)?.requests_per_second));
-                continue;
+        let before = cpu();
+        let per_second = match index {
+            0 => bench::client_credentials(&server)?.requests_per_second,
+            _ => {
+                let load = match index {
+                    1 => crate::sign_in_load::sign_ins(&address, users, duration),
+                    2 => crate::sign_in_load::code_flows(&address, &spa_id, users, duration),
+                    _ => crate::sign_in_load::refreshes(&address, &spa_id, users, duration),
+                };
+                if load.failures > 0 {
+                    return Err(format!("{} iterations failed during the log-cost benchmark", load.failures));
+                }
+                load.per_second
             }
-            1 => crate::sign_in_load::sign_ins(&address, users, duration),
-            2 => crate::sign_in_load::code_flows(&address, &spa_id, users, duration),
-            _ => crate::sign_in_load::refreshes(&address, &spa_id, users, duration),
         };
-        if load.failures > 0 {
-            return Err(format!("{} iterations failed during the log-cost benchmark", load.failures));
-        }
-        figures.push(Some(load.per_second));
+        let requests = (per_second * duration.as_secs_f64()).max(1.0);
+        figures.push(Some(Measured { per_second, cpu_us: 1e6 * (cpu() - before) / requests }));
     }
     Ok(figures)
+}
+
+/// CPU seconds (user and system) used so far by process `pid`, plus every `postgres`
+/// process when `postgres` (the database's work for the server runs there).
+fn cpu_seconds(pid: u32, postgres: bool) -> f64 {
+    // Clock ticks per second of /proc's times: USER_HZ, 100 on the kernels this runs on.
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let times = |stat: &str| -> Option<(String, f64)> {
+        let (head, rest) = stat.rsplit_once(')')?;
+        let name = head.split_once('(')?.1.to_owned();
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        Some((name, ticks / TICKS_PER_SECOND))
+    };
+    let mut total =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|s| times(&s)).map_or(0.0, |t| t.1);
+    if postgres {
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            if let Some((name, seconds)) = times(&stat) {
+                if name == "postgres" {
+                    total += seconds;
+                }
+            }
+        }
+    }
+    total
 }
 
 /// Builds this commit with the log writes patched out, and keeps that binary aside.
@@ -97,18 +139,29 @@ fn spread(values: &[f64]) -> f64 {
 /// One endpoint's table row. The change is the geometric mean of the rounds' own ratios:
 /// the two servers of a round ran back to back, so what drifts through a run cancels within
 /// a pair, and with each binary first in half the rounds, so does the order.
-fn row(backend: &str, endpoint: &str, without: &[f64], with: &[f64]) -> String {
+fn row(backend: &str, endpoint: &str, without: &[Measured], with: &[Measured]) -> String {
+    let rate = |figures: &[Measured]| figures.iter().map(|m| m.per_second).collect::<Vec<_>>();
+    let cpu = |figures: &[Measured]| figures.iter().map(|m| m.cpu_us).collect::<Vec<_>>();
+    let (without_rate, with_rate) = (rate(without), rate(with));
     let listed = |values: &[f64]| values.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(", ");
-    let log_ratios: Vec<f64> = without.iter().zip(with).map(|(before, after)| (after / before).ln()).collect();
-    let change = 100.0 * ((log_ratios.iter().sum::<f64>() / log_ratios.len() as f64).exp() - 1.0);
-    let noise = spread(without).max(spread(with));
+    let noise = spread(&without_rate).max(spread(&with_rate));
     format!(
-        "| {backend} | `{endpoint}` | {:.0} | {:.0} | {change:+.1}% | {noise:.0}% | {} | {} |\n",
-        median(without),
-        median(with),
-        listed(without),
-        listed(with)
+        "| {backend} | `{endpoint}` | {:.0} | {:.0} | {:+.1}% | {noise:.0}% | {:.0} → {:.0} | {:+.1}% | {} | {} |\n",
+        median(&without_rate),
+        median(&with_rate),
+        paired_change(&without_rate, &with_rate),
+        median(&cpu(without)),
+        median(&cpu(with)),
+        paired_change(&cpu(without), &cpu(with)),
+        listed(&without_rate),
+        listed(&with_rate)
     )
+}
+
+/// The geometric mean of the rounds' ratios `with / without`, as a percentage change.
+fn paired_change(without: &[f64], with: &[f64]) -> f64 {
+    let log_ratios: Vec<f64> = without.iter().zip(with).map(|(before, after)| (after / before).ln()).collect();
+    100.0 * ((log_ratios.iter().sum::<f64>() / log_ratios.len() as f64).exp() - 1.0)
 }
 
 /// The backends to measure (`INTELLIAUTH_BENCH_BACKENDS`, comma-separated; both unless set),
@@ -173,9 +226,11 @@ pub fn run() -> Result<(), String> {
          the rounds; *Change* is the geometric mean of the rounds' ratios (each round's two servers ran \
          back to back, each binary first in half the rounds), and the budget is a change no worse than −5%. *Spread* is how far one binary's own rounds \
          lie apart (the larger of the two, as a share of its median): a change smaller than it is not a \
-         measured difference.\n\n\
-         | Backend | Endpoint | Without | With | Change | Spread | Rounds without | Rounds with |\n\
-         |---|---|---:|---:|---:|---:|---|---|\n{table}"
+         measured difference. *CPU/request* is the CPU time the server (and on PostgreSQL every `postgres` \
+         process) spent per request, median of the rounds without → with, and its paired change: what the \
+         log costs each request, far less disturbed by the load generator sharing the machine.\n\n\
+         | Backend | Endpoint | Without | With | Change | Spread | CPU/request (µs) | CPU change | Rounds without | Rounds with |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---|---|\n{table}"
     );
     let path = workspace_root().join("bench/RESULTS.md");
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
