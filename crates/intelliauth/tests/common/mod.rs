@@ -258,7 +258,6 @@ impl Server {
                     pool.close().await;
                 }
             }
-            String::new()
         })
         .await;
     }
@@ -281,10 +280,10 @@ impl Server {
     }
 
     /// Runs `work` with the URL and kind of the server's database.
-    async fn on_database<F, Fut>(&self, work: F) -> String
+    async fn on_database<F, Fut, T>(&self, work: F) -> T
     where
         F: FnOnce(String, Backend) -> Fut,
-        Fut: std::future::Future<Output = String>,
+        Fut: std::future::Future<Output = T>,
     {
         match &self.schema {
             Some(schema) => work(schema.url_via(&schema.base_url), Backend::Postgres).await,

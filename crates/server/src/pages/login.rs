@@ -61,7 +61,6 @@ pub(crate) fn login_preview(tenant: &Tenant) -> Response {
 }
 
 pub(super) async fn login_page(State(state): State<AppState>, Page { tenant, query, headers, .. }: Page) -> PageResult {
-    let _tenant_id = tenant.id.clone();
     let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Login, paths::LOGIN, &query, &headers).await?;
     let form = LoginForm { flow_id: &flow_id, csrf: &csrf, email: query.login_hint.as_deref().unwrap_or("") };
     Ok(respond(StatusCode::OK, page(&tenant, "Sign in", &login_body(&tenant, &form, "", "")), None, None))

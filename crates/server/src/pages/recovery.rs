@@ -59,7 +59,6 @@ fn reset_body(tenant: &Tenant, flow_id: &str, csrf: &str, token: &str, before: &
 }
 
 pub(super) async fn reset_page(State(state): State<AppState>, Page { tenant, query, headers, .. }: Page) -> PageResult {
-    let _tenant_id = tenant.id.clone();
     let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Recovery, paths::RESET, &query, &headers).await?;
     // Sent here by sign-in: say why, in the catalogue's words.
     let before = match query.reason.as_deref() {

@@ -46,7 +46,6 @@ pub(super) async fn register_page(
     State(state): State<AppState>,
     Page { tenant, query, headers, .. }: Page,
 ) -> PageResult {
-    let _tenant_id = tenant.id.clone();
     let (flow_id, csrf) =
         shown_flow(&state, &tenant, FlowKind::Registration, paths::REGISTER, &query, &headers).await?;
     let body = register_body(&tenant, &flow_id, &csrf, ("", ""), &serde_json::Value::Null, "");
