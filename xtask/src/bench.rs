@@ -102,7 +102,7 @@ pub(crate) fn start_server(binary: &Path, database_url: Option<&str>) -> Result<
     Ok(BenchServer { child, base: format!("http://{address}"), token, data_dir })
 }
 
-fn curl_json(server: &BenchServer, method: &str, path: &str, body: &str) -> Result<String, String> {
+pub(crate) fn curl_json(server: &BenchServer, method: &str, path: &str, body: &str) -> Result<String, String> {
     let output = Command::new("curl")
         .args(["-sS", "-X", method, "-H", "content-type: application/json", "-H"])
         .arg(format!("Authorization: Bearer {}", server.token))

@@ -42,6 +42,9 @@ fn selected(endpoint: &str) -> bool {
 struct Measured {
     per_second: f64,
     cpu_us: f64,
+    /// Tenant log entries per request, counted in the log's hourly rollup
+    /// after the load (0 without the log).
+    entries: f64,
 }
 
 /// The figures of each selected endpoint, in [`ENDPOINTS`] order, on a fresh server.
@@ -58,6 +61,7 @@ fn hot_paths(binary: &Path, database_url: Option<&str>) -> Result<Vec<Option<Mea
             continue;
         }
         let before = cpu();
+        let entries_before = log_entries(&server)?;
         let per_second = match index {
             0 => bench::client_credentials(&server)?.requests_per_second,
             _ => {
@@ -73,9 +77,62 @@ fn hot_paths(binary: &Path, database_url: Option<&str>) -> Result<Vec<Option<Mea
             }
         };
         let requests = (per_second * duration.as_secs_f64()).max(1.0);
-        figures.push(Some(Measured { per_second, cpu_us: 1e6 * (cpu() - before) / requests }));
+        let cpu_us = 1e6 * (cpu() - before) / requests;
+        let entries = (log_entries(&server)? - entries_before) / requests;
+        figures.push(Some(Measured { per_second, cpu_us, entries }));
     }
     Ok(figures)
+}
+
+/// How many entries the tenant log holds, once the writer has written what it
+/// had queued (the count stops moving for longer than the writer's window).
+fn log_entries(server: &BenchServer) -> Result<f64, String> {
+    let count = || -> Result<f64, String> {
+        let answer = bench::curl_json(server, "GET", "/v1/tenants/default/log-counts", "")?;
+        let counts: serde_json::Value =
+            serde_json::from_str(&answer).map_err(|e| format!("log-counts: {e}: {answer}"))?;
+        let rows = counts["data"].as_array().ok_or_else(|| format!("log-counts answered {answer}"))?;
+        Ok(rows.iter().filter_map(|row| row["count"].as_f64()).sum())
+    };
+    let mut last = count()?;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let now = count()?;
+        if now == last {
+            return Ok(now);
+        }
+        last = now;
+    }
+}
+
+/// The CPU the tenant log's writer alone spends per entry (this process's and, on
+/// PostgreSQL, every `postgres` process's), in microseconds: the store's `log_writer_cost`
+/// example queues token entries at `rate` per second for the benchmark's load duration into a
+/// fresh database of the backend, and only its writing is measured.
+fn writer_cpu_per_entry(example: &Path, database: &str, rate: f64) -> Result<f64, String> {
+    use std::io::{BufRead, BufReader, Write};
+    let seconds = bench::LOAD_DURATION.as_secs_f64();
+    let mut child = Command::new(example)
+        .args([database, &format!("{rate:.0}"), &format!("{seconds}")])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", example.display()))?;
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
+    let mut expect = |prefix: &str| match lines.next() {
+        Some(Ok(line)) if line.starts_with(prefix) => Ok(line),
+        other => Err(format!("log_writer_cost: expected {prefix}, got {other:?}")),
+    };
+    expect("ready")?;
+    let postgres = database.starts_with("postgres");
+    let before = cpu_seconds(child.id(), postgres);
+    writeln!(stdin, "go").map_err(|e| e.to_string())?;
+    let written: f64 = expect("written ")?.trim_start_matches("written ").parse().map_err(|_| "bad count")?;
+    let spent = cpu_seconds(child.id(), postgres) - before;
+    writeln!(stdin).map_err(|e| e.to_string())?;
+    child.wait().map_err(|e| e.to_string())?;
+    Ok(1e6 * spent / written.max(1.0))
 }
 
 /// CPU seconds (user and system) used so far by process `pid`, plus every `postgres`
@@ -158,6 +215,35 @@ fn row(backend: &str, endpoint: &str, without: &[Measured], with: &[Measured]) -
     )
 }
 
+/// One endpoint's row of the log measured alone (see [`writer_cpu_per_entry`]).
+fn writer_row(
+    writer: &Path,
+    backend: &str,
+    endpoint: &str,
+    without: &[Measured],
+    with: &[Measured],
+) -> Result<String, String> {
+    let entries = median(&with.iter().map(|m| m.entries).collect::<Vec<_>>());
+    let rate = median(&with.iter().map(|m| m.per_second).collect::<Vec<_>>()) * entries;
+    let cpu_without = median(&without.iter().map(|m| m.cpu_us).collect::<Vec<_>>());
+    let per_entry = if entries <= 0.0 {
+        0.0
+    } else if backend == "SQLite" {
+        let data_dir = std::env::temp_dir().join(format!("intelliauth-log-writer-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data_dir);
+        let cost = writer_cpu_per_entry(writer, &data_dir.display().to_string(), rate);
+        let _ = std::fs::remove_dir_all(&data_dir);
+        cost?
+    } else {
+        let schema = format!("bench_log_writer_{}", std::process::id());
+        bench::in_schema(&bench::postgres_url(), &schema, |url| writer_cpu_per_entry(writer, url, rate))??
+    };
+    Ok(format!(
+        "| {backend} | `{endpoint}` | {entries:.2} | {per_entry:.1} | {cpu_without:.0} | {:.1}% |\n",
+        100.0 * entries * per_entry / cpu_without
+    ))
+}
+
 /// The geometric mean of the rounds' ratios `with / without`, as a percentage change.
 fn paired_change(without: &[f64], with: &[f64]) -> f64 {
     let log_ratios: Vec<f64> = without.iter().zip(with).map(|(before, after)| (after / before).ln()).collect();
@@ -183,7 +269,10 @@ pub fn run() -> Result<(), String> {
         None => build_without_log()?,
     };
     run_command(cargo().args(["build", "--release", "-p", "intelliauth"]))?;
+    run_command(cargo().args(["build", "--release", "-p", "intelliauth-store", "--example", "log_writer_cost"]))?;
     let with = target_dir().join("release/intelliauth");
+    let writer = target_dir().join("release/examples/log_writer_cost");
+    let mut writer_table = String::new();
     let postgres = bench::postgres_url();
     let mut table = String::new();
     let rounds_per_binary = rounds();
@@ -215,6 +304,7 @@ pub fn run() -> Result<(), String> {
                 continue;
             }
             table.push_str(&row(backend, endpoint, &rounds[0][index], &rounds[1][index]));
+            writer_table.push_str(&writer_row(&writer, backend, endpoint, &rounds[0][index], &rounds[1][index])?);
         }
     }
     let date = bench::utc_now();
@@ -230,7 +320,16 @@ pub fn run() -> Result<(), String> {
          process) spent per request, median of the rounds without → with, and its paired change: what the \
          log costs each request, far less disturbed by the load generator sharing the machine.\n\n\
          | Backend | Endpoint | Without | With | Change | Spread | CPU/request (µs) | CPU change | Rounds without | Rounds with |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---|---|\n{table}"
+         |---|---|---:|---:|---:|---:|---:|---:|---|---|\n{table}\n\
+         The log measured alone: *Entries/request* counts the entries the *with* servers wrote \
+         per request (from the log's hourly rollup after each load); *Writer CPU/entry* \
+         is what the store's `log_writer_cost` example spent (with, on PostgreSQL, every `postgres` \
+         process) to build, queue and write entries through the real `LogQueue` into a fresh database, \
+         paced at the rate the *with* servers issued them, so batches are as large as under the load; \
+         *Share* is entries × writer CPU over the CPU a request took *without* the log: what the log \
+         adds to a request's CPU, measured without the load generator's noise.\n\n\
+         | Backend | Endpoint | Entries/request | Writer CPU/entry (µs) | CPU/request without (µs) | Share |\n\
+         |---|---|---:|---:|---:|---:|\n{writer_table}"
     );
     let path = workspace_root().join("bench/RESULTS.md");
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
