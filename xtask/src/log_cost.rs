@@ -108,12 +108,20 @@ fn log_entries(server: &BenchServer) -> Result<f64, String> {
 /// The CPU the tenant log's writer alone spends per entry (this process's and, on
 /// PostgreSQL, every `postgres` process's), in microseconds: the store's `log_writer_cost`
 /// example queues token entries at `rate` per second for the benchmark's load duration into a
-/// fresh database of the backend, and only its writing is measured.
+/// fresh database of the backend, and only its writing is measured — less the same loop run
+/// without entries (`--pace-only`: the pacing and the wake-ups of an idle process).
 fn writer_cpu_per_entry(example: &Path, database: &str, rate: f64) -> Result<f64, String> {
+    Ok(example_cpu_per_entry(example, database, rate, &[])?
+        - example_cpu_per_entry(example, database, rate, &["--pace-only"])?)
+}
+
+/// One run of the `log_writer_cost` example: CPU microseconds per entry it was asked for.
+fn example_cpu_per_entry(example: &Path, database: &str, rate: f64, mode: &[&str]) -> Result<f64, String> {
     use std::io::{BufRead, BufReader, Write};
     let seconds = bench::LOAD_DURATION.as_secs_f64();
     let mut child = Command::new(example)
         .args([database, &format!("{rate:.0}"), &format!("{seconds}")])
+        .args(mode)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

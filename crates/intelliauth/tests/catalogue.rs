@@ -134,6 +134,11 @@ fn the_committed_openapi_document_is_the_one_the_server_serves() {
     assert!(served == committed, "docs/src/reference/openapi.json is stale: run `cargo xtask gen` and commit it");
 }
 
+/// Every Rust source file of the workspace crates `crate_dirs`, with its text.
+fn sources_of(crate_dirs: &[&str]) -> Vec<(std::path::PathBuf, String)> {
+    crate_dirs.iter().flat_map(|crate_dir| sources(crate_dir)).collect()
+}
+
 /// Every Rust source file under `crates/<crate>/src`, with its text.
 fn sources(crate_dir: &str) -> Vec<(std::path::PathBuf, String)> {
     let mut found = Vec::new();
@@ -175,20 +180,16 @@ fn tenant_paths_are_built_only_by_core_paths() {
     // `core::paths`; a hand-built one (`format!("/t/…")`, a literal in a page) is how a
     // link and the route it points at drift apart.
     let mut built = Vec::new();
-    for crate_dir in ["core", "oidc", "server", "store", "webhooks", "actions", "providers", "egress"] {
-        for (path, text) in sources(crate_dir) {
-            if path.ends_with("paths.rs") {
-                continue;
-            }
-            for (number, line) in text.lines().enumerate() {
-                let code = line.split("//").next().unwrap_or_default();
-                let routed = code.trim_start().starts_with(".route(\"/t/{tenant_id}/api/")
-                    || code.trim_start().starts_with(".route(\"/t/{tenant_id}/.well-known/")
-                    || code.trim_start().starts_with(".route(\"/.well-known/");
-                let hand_built = ["\"/t/", "\\\"/t/", "}/t/", "{issuer}/"].iter().any(|pattern| code.contains(pattern));
-                if hand_built && !routed && !code.contains("#[test]") && !path.ends_with("cors.rs") {
-                    built.push(format!("{}:{}: {}", path.display(), number + 1, line.trim()));
-                }
+    let crates = ["core", "oidc", "server", "store", "webhooks", "actions", "providers", "egress"];
+    for (path, text) in sources_of(&crates).into_iter().filter(|(path, _)| !path.ends_with("paths.rs")) {
+        for (number, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            let routed = code.trim_start().starts_with(".route(\"/t/{tenant_id}/api/")
+                || code.trim_start().starts_with(".route(\"/t/{tenant_id}/.well-known/")
+                || code.trim_start().starts_with(".route(\"/.well-known/");
+            let hand_built = ["\"/t/", "\\\"/t/", "}/t/", "{issuer}/"].iter().any(|pattern| code.contains(pattern));
+            if hand_built && !routed && !code.contains("#[test]") && !path.ends_with("cors.rs") {
+                built.push(format!("{}:{}: {}", path.display(), number + 1, line.trim()));
             }
         }
     }
@@ -199,13 +200,11 @@ fn tenant_paths_are_built_only_by_core_paths() {
 fn only_egress_builds_a_client_for_tenant_chosen_addresses() {
     // ARCHITECTURE: webhooks and Actions' fetch reach tenant-chosen URLs only through
     // `intelliauth-egress`, whose resolver drops the addresses the SSRF policy refuses.
-    let mut outside = Vec::new();
-    for crate_dir in ["core", "oidc", "server", "store", "webhooks", "actions", "providers", "passkeys"] {
-        for (path, text) in sources(crate_dir) {
-            if text.contains("dns_resolver(") || text.contains("GuardedResolver") {
-                outside.push(path.display().to_string());
-            }
-        }
-    }
+    let crates = ["core", "oidc", "server", "store", "webhooks", "actions", "providers", "passkeys"];
+    let outside: Vec<String> = sources_of(&crates)
+        .into_iter()
+        .filter(|(_, text)| text.contains("dns_resolver(") || text.contains("GuardedResolver"))
+        .map(|(path, _)| path.display().to_string())
+        .collect();
     assert!(outside.is_empty(), "guarded clients built outside crates/egress: {outside:?}");
 }

@@ -198,12 +198,9 @@ async fn patching_one_settings_section_keeps_the_others() {
 #[tokio::test]
 async fn a_patch_that_clashes_with_the_stored_application_is_a_conflict() {
     let server = Server::start().await;
-    let service = server
-        .post(
-            "/v1/tenants/default/applications",
-            json!({ "name": "svc", "client_type": "confidential", "allowed_grants": ["client_credentials"] }),
-        )
-        .await;
+    let service_body =
+        json!({ "name": "svc", "client_type": "confidential", "allowed_grants": ["client_credentials"] });
+    let service = server.post("/v1/tenants/default/applications", service_body).await;
     assert_eq!(service.status, StatusCode::CREATED, "{}", service.text);
     let path = format!("/v1/tenants/default/applications/{}", service.body["client_id"].as_str().unwrap());
     let grants = json!({ "allowed_grants": ["client_credentials", "authorization_code"] });
@@ -216,12 +213,8 @@ async fn a_patch_that_clashes_with_the_stored_application_is_a_conflict() {
     assert_eq!(applied.status, StatusCode::OK, "{}", applied.text);
 
     // Keys on a public client clash the same way (creation refuses them outright).
-    let spa = server
-        .post(
-            "/v1/tenants/default/applications",
-            json!({ "name": "spa", "client_type": "public", "redirect_uris": ["https://spa.example/cb"] }),
-        )
-        .await;
+    let spa_body = json!({ "name": "spa", "client_type": "public", "redirect_uris": ["https://spa.example/cb"] });
+    let spa = server.post("/v1/tenants/default/applications", spa_body).await;
     let spa_path = format!("/v1/tenants/default/applications/{}", spa.body["client_id"].as_str().unwrap());
     let key = json!({ "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "kid": "k1",
                       "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" });
@@ -327,11 +320,7 @@ async fn boolean_flags_work_bare() {
     // webhook.test, which the event-type list names, can be subscribed to.
     let listed = server.get("/v1/webhook-event-types").await;
     assert!(listed.text.contains("webhook.test"));
-    let subscription = server
-        .post(
-            "/v1/tenants/default/webhooks/subscriptions",
-            json!({ "url": "http://127.0.0.1:9/hook", "event_types": ["webhook.test"] }),
-        )
-        .await;
+    let subscription_body = json!({ "url": "http://127.0.0.1:9/hook", "event_types": ["webhook.test"] });
+    let subscription = server.post("/v1/tenants/default/webhooks/subscriptions", subscription_body).await;
     assert_eq!(subscription.status, StatusCode::CREATED, "{}", subscription.text);
 }

@@ -211,21 +211,13 @@ async fn the_console_api_needs_the_session_and_for_a_change_its_csrf_token_and_o
     foreign.await.assert_error(403, "permission_denied");
 
     // The branding preview is the sign-in page, framable by the console only.
-    let preview = http
-        .get(format!("{origin}/console/preview?primary_colour=%230b6b3a&name=Acme"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let preview_of =
+        |query: &str| http.get(format!("{origin}/console/preview?{query}")).header("cookie", &session).send();
+    let preview = preview_of("primary_colour=%230b6b3a&name=Acme").await.unwrap();
     assert!(preview.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'self'"));
     let html = preview.text().await.unwrap();
     assert!(html.contains("--primary:#0b6b3a") && html.contains("Acme"), "{html}");
-    let injected = http
-        .get(format!("{origin}/console/preview?primary_colour=red%7Dbody%7Bdisplay:none"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let injected = preview_of("primary_colour=red%7Dbody%7Bdisplay:none").await.unwrap();
     assert!(!injected.text().await.unwrap().contains("display:none"), "only hex colours reach the stylesheet");
 
     // Signing out ends the console session and the tenant's, without a confirmation page.

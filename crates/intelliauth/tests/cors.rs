@@ -29,12 +29,8 @@ fn allow_origin(response: &reqwest::Response) -> Option<&str> {
 #[tokio::test]
 async fn registered_origins_may_call_the_token_endpoints_and_others_may_not() {
     let server = Server::start().await;
-    let app = server
-        .post(
-            "/v1/tenants/default/applications",
-            json!({ "name": "spa", "client_type": "public", "redirect_uris": [format!("{SPA}/callback")] }),
-        )
-        .await;
+    let app_body = json!({ "name": "spa", "client_type": "public", "redirect_uris": [format!("{SPA}/callback")] });
+    let app = server.post("/v1/tenants/default/applications", app_body).await;
     assert_eq!(app.status, StatusCode::CREATED, "{}", app.text);
 
     let allowed = preflight(&server, "/t/default/oauth/token", SPA).await;

@@ -5,17 +5,13 @@ mod common;
 
 use common::Server;
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn user_lifecycle_with_etags() {
     let server = Server::start().await;
-    let created = server
-        .post(
-            "/v1/tenants/default/users",
-            json!({ "email": "Ada@Example.com", "password": "correct horse battery", "name": "Ada" }),
-        )
-        .await;
+    let created_body = json!({ "email": "Ada@Example.com", "password": "correct horse battery", "name": "Ada" });
+    let created = server.post("/v1/tenants/default/users", created_body).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(created.body["email"], "ada@example.com", "emails are normalised");
     assert_eq!(created.body["has_password"], true);
@@ -30,14 +26,8 @@ async fn user_lifecycle_with_etags() {
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(read.header("etag"), Some(etag.as_str()));
 
-    let updated = server
-        .request(Method::PATCH, &format!("/v1/tenants/default/users/{id}"))
-        .header("If-Match", &etag)
-        .json(&json!({ "name": "Ada Lovelace", "disabled": true }))
-        .send()
-        .await
-        .unwrap();
-    let updated = common::Reply::from(updated).await;
+    let path = format!("/v1/tenants/default/users/{id}");
+    let updated = patch_if_match(&server, &path, &etag, json!({ "name": "Ada Lovelace", "disabled": true })).await;
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
     assert_eq!(updated.body["name"], "Ada Lovelace");
     assert_eq!(updated.body["disabled"], true);
@@ -57,29 +47,21 @@ async fn user_lifecycle_with_etags() {
     assert_eq!(gone.body["details"]["resource"], "user");
 }
 
+/// `PATCH path` with `If-Match: etag`.
+async fn patch_if_match(server: &Server, path: &str, etag: &str, body: Value) -> common::Reply {
+    let request = server.request(Method::PATCH, path).header("If-Match", etag).json(&body);
+    common::Reply::from(request.send().await.unwrap()).await
+}
+
 #[tokio::test]
 async fn stale_if_match_is_precondition_failed() {
     let server = Server::start().await;
     let id = server.create_user("grace@example.com").await;
     let path = format!("/v1/tenants/default/users/{id}");
     let etag = server.get(&path).await.header("etag").unwrap().to_owned();
-    let first = server
-        .request(Method::PATCH, &path)
-        .header("If-Match", &etag)
-        .json(&json!({ "name": "G" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(patch_if_match(&server, &path, &etag, json!({ "name": "G" })).await.status, StatusCode::OK);
 
-    let stale = server
-        .request(Method::PATCH, &path)
-        .header("If-Match", &etag)
-        .json(&json!({ "name": "H" }))
-        .send()
-        .await
-        .unwrap();
-    let stale = common::Reply::from(stale).await;
+    let stale = patch_if_match(&server, &path, &etag, json!({ "name": "H" })).await;
     let details = stale.assert_error(412, "precondition_failed");
     stale.assert_catalogue_message();
     let current = server.get(&path).await;
@@ -159,12 +141,9 @@ async fn list_filters_by_email_prefix_and_paginates_with_cursors() {
 #[tokio::test]
 async fn validation_failed_reports_every_bad_field_at_once() {
     let server = Server::start().await;
-    let reply = server
-        .post(
-            "/v1/tenants/default/users",
-            json!({ "email": "not-an-email", "password": "short", "name": 42, "email_verified": "yes", "superuser": true }),
-        )
-        .await;
+    let reply_body =
+        json!({ "email": "not-an-email", "password": "short", "name": 42, "email_verified": "yes", "superuser": true });
+    let reply = server.post("/v1/tenants/default/users", reply_body).await;
     let fields = &reply.assert_error(400, "validation_failed")["fields"];
     for field in ["email", "password", "name", "email_verified", "superuser"] {
         assert!(fields[field].as_array().is_some_and(|m| !m.is_empty()), "{field} missing in {}", reply.text);
@@ -256,12 +235,8 @@ async fn confidential_client_secret_is_shown_once() {
     assert!(read.body.get("client_secret").is_none() && !read.text.contains(&secret), "{}", read.text);
     assert_eq!(read.body["allowed_grants"], json!(["authorization_code", "client_credentials"]));
 
-    let public = server
-        .post(
-            "/v1/tenants/default/applications",
-            json!({ "name": "SPA", "client_type": "public", "redirect_uris": ["http://localhost:3000/cb"], "allowed_grants": ["client_credentials"] }),
-        )
-        .await;
+    let public_body = json!({ "name": "SPA", "client_type": "public", "redirect_uris": ["http://localhost:3000/cb"], "allowed_grants": ["client_credentials"] });
+    let public = server.post("/v1/tenants/default/applications", public_body).await;
     let fields = &public.assert_error(400, "validation_failed")["fields"];
     assert!(fields["allowed_grants"].is_array(), "a public client cannot use client_credentials: {}", public.text);
 }
@@ -371,12 +346,9 @@ async fn tenant_password_policy_applies_to_its_users() {
         server.post("/v1/tenants/default/users", json!({ "email": "a@example.com", "password": "twelve chars" })).await;
     assert_eq!(fine.status, StatusCode::CREATED, "default tenant keeps min 8: {}", fine.text);
 
-    let bad_settings = server
-        .post(
-            "/v1/tenants",
-            json!({ "id": "x1", "display_name": "X", "settings": { "password_policy": { "min_lenght": 3 } } }),
-        )
-        .await;
+    let bad_settings_body =
+        json!({ "id": "x1", "display_name": "X", "settings": { "password_policy": { "min_lenght": 3 } } });
+    let bad_settings = server.post("/v1/tenants", bad_settings_body).await;
     assert!(
         bad_settings.assert_error(400, "validation_failed")["fields"]["settings"].is_array(),
         "{}",

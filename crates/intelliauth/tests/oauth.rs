@@ -33,6 +33,12 @@ async fn token(server: &Server, tenant: &str, basic: BasicAuth<'_>, form: &[(&st
     Reply::from(request.send().await.unwrap()).await
 }
 
+/// A `client_credentials` access token for the default tenant's client `id`.
+async fn machine_token(server: &Server, id: &str, secret: &str) -> String {
+    let issued = token(server, "default", Some((id, secret)), &[("grant_type", "client_credentials")]).await;
+    issued.body["access_token"].as_str().unwrap_or_else(|| panic!("no token: {}", issued.text)).to_owned()
+}
+
 /// Verifies a compact JWS against the tenant's published keys, independently of the server.
 async fn verify(server: &Server, tenant: &str, jwt: &str) -> (Value, Value) {
     let jwks: Value = server.public_json(&format!("/t/{tenant}/.well-known/jwks.json")).await;
@@ -199,12 +205,8 @@ async fn grants_and_scopes_the_client_may_not_use_are_refused() {
     refused.assert_error(400, "unauthorized_client");
     assert_eq!(refused.body["error"], "unauthorized_client");
 
-    let spa = server
-        .post(
-            "/v1/tenants/default/applications",
-            json!({ "name": "spa", "client_type": "public", "redirect_uris": ["http://localhost:3000/cb"] }),
-        )
-        .await;
+    let spa_body = json!({ "name": "spa", "client_type": "public", "redirect_uris": ["http://localhost:3000/cb"] });
+    let spa = server.post("/v1/tenants/default/applications", spa_body).await;
     let spa_id = spa.body["client_id"].as_str().unwrap().to_owned();
     token(&server, "default", None, &[("grant_type", "client_credentials"), ("client_id", &spa_id)])
         .await
@@ -245,11 +247,7 @@ async fn grants_and_scopes_the_client_may_not_use_are_refused() {
 async fn introspection_tells_live_tokens_from_forged_ones() {
     let server = Server::start().await;
     let (id, secret) = machine_client(&server, "default", &["client_credentials"], &["a"]).await;
-    let access = token(&server, "default", Some((&id, &secret)), &[("grant_type", "client_credentials")]).await.body
-        ["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let access = machine_token(&server, &id, &secret).await;
     let introspect = |form: Vec<(&'static str, String)>| {
         server
             .http
@@ -277,11 +275,7 @@ async fn introspection_tells_live_tokens_from_forged_ones() {
 async fn rotation_publishes_the_next_key_first_and_keeps_the_old_one() {
     let server = Server::start().await;
     let (id, secret) = machine_client(&server, "default", &["client_credentials"], &["a"]).await;
-    let before = token(&server, "default", Some((&id, &secret)), &[("grant_type", "client_credentials")]).await.body
-        ["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let before = machine_token(&server, &id, &secret).await;
     let (old_header, _) = verify(&server, "default", &before).await;
     let jwks_before: Value = server.public_json("/t/default/.well-known/jwks.json").await;
     let kids_before: Vec<String> =
@@ -294,11 +288,7 @@ async fn rotation_publishes_the_next_key_first_and_keeps_the_old_one() {
     assert_eq!(kids_after.len(), 3, "retired, active and a new next key");
     assert!(kids_before.iter().all(|kid| kids_after.contains(kid)), "both earlier keys stay published");
 
-    let after = token(&server, "default", Some((&id, &secret)), &[("grant_type", "client_credentials")]).await.body
-        ["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let after = machine_token(&server, &id, &secret).await;
     let (new_header, _) = verify(&server, "default", &after).await;
     assert_ne!(new_header["kid"], old_header["kid"]);
     assert!(
@@ -451,11 +441,7 @@ async fn private_key_jwt_authenticates_clients_by_signed_assertion() {
 
     let (_, mut private) = client_key(11, "leaky");
     private["d"] = "c2VjcmV0".into();
-    let leaky = server
-        .post(
-            "/v1/tenants/default/applications",
-            json!({ "name": "leaky", "client_type": "confidential", "jwks": { "keys": [private] } }),
-        )
-        .await;
+    let leaky_body = json!({ "name": "leaky", "client_type": "confidential", "jwks": { "keys": [private] } });
+    let leaky = server.post("/v1/tenants/default/applications", leaky_body).await;
     assert!(leaky.assert_error(400, "validation_failed")["fields"]["jwks.keys[0]"].is_array(), "{}", leaky.text);
 }

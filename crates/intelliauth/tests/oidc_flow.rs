@@ -404,14 +404,7 @@ async fn refresh_families_end_by_lifetime_sign_out_revocation_and_code_replay() 
     let code = query_param(&callback, "code").unwrap();
     let tokens = exchange(&server, &client_id, &code, VERIFIER).await;
     let token = tokens.body["refresh_token"].as_str().unwrap();
-    let revoked = server
-        .http
-        .post(server.url("/t/default/oauth/revoke"))
-        .form(&[("token", token), ("client_id", client_id.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status(), StatusCode::OK);
+    revoke(&server, &client_id, token).await;
     refresh(&server, &client_id, token).await.assert_error(400, "session_revoked");
 
     // Replaying a code ends what its first exchange issued.
@@ -439,15 +432,14 @@ async fn introspector(server: &Server) -> (String, String) {
 }
 
 async fn introspect(server: &Server, (id, secret): &(String, String), token: &str) -> Value {
-    let reply = server
-        .http
-        .post(server.url("/t/default/oauth/introspect"))
-        .basic_auth(id, Some(secret))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    Reply::from(reply).await.body
+    server.oauth_post("default", "introspect", (id, secret), &[("token", token)]).await.body
+}
+
+/// RFC 7009 revocation of `token` by the public client `client_id`: always 200.
+async fn revoke(server: &Server, client_id: &str, token: &str) {
+    let form = [("token", token), ("client_id", client_id)];
+    let revoked = server.http.post(server.url("/t/default/oauth/revoke")).form(&form).send().await.unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
 }
 
 async fn userinfo(server: &Server, token: &str) -> StatusCode {
@@ -467,14 +459,7 @@ async fn revoked_access_tokens_are_inactive_everywhere() {
     assert!(access.len() > 128, "access tokens are JWTs, longer than refresh tokens");
     assert_eq!(userinfo(&server, access).await, StatusCode::OK);
     assert_eq!(introspect(&server, &resource_server, access).await["active"], true);
-    let revoked = server
-        .http
-        .post(server.url("/t/default/oauth/revoke"))
-        .form(&[("token", access), ("client_id", client_id.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status(), StatusCode::OK);
+    revoke(&server, &client_id, access).await;
     for node in [&server, &sibling] {
         assert_eq!(userinfo(node, access).await, StatusCode::UNAUTHORIZED);
         assert_eq!(introspect(node, &resource_server, access).await, json!({ "active": false }));

@@ -21,12 +21,9 @@ async fn the_openidconnect_crate_signs_in_validates_and_refreshes() {
     let server = Server::start().await;
     server.tenant("rsa", json!({ "oauth": { "signing_alg": "RS256" } })).await;
     server.user_with_password("rsa", "crate@example.com", PASSWORD, true).await;
-    let app = server
-        .post(
-            "/v1/tenants/rsa/applications",
-            json!({ "name": "rust rp", "client_type": "public", "redirect_uris": [REDIRECT], "first_party": true }),
-        )
-        .await;
+    let app_body =
+        json!({ "name": "rust rp", "client_type": "public", "redirect_uris": [REDIRECT], "first_party": true });
+    let app = server.post("/v1/tenants/rsa/applications", app_body).await;
     assert_eq!(app.status, StatusCode::CREATED, "{}", app.text);
     let client_id = app.body["client_id"].as_str().unwrap().to_owned();
 

@@ -164,12 +164,8 @@ async fn secrets_stay_out_of_logs_and_the_banner() {
     let created =
         server.post("/v1/tenants/default/users", json!({ "email": "s@example.com", "password": password })).await;
     assert_eq!(created.status, StatusCode::CREATED);
-    let app = server
-        .post(
-            "/v1/tenants/default/applications",
-            json!({ "name": "S", "client_type": "confidential", "redirect_uris": ["https://s.example/cb"] }),
-        )
-        .await;
+    let app_body = json!({ "name": "S", "client_type": "confidential", "redirect_uris": ["https://s.example/cb"] });
+    let app = server.post("/v1/tenants/default/applications", app_body).await;
     let secret = app.body["client_secret"].as_str().unwrap().to_owned();
     let wrong = server.http.get(server.url("/v1/tenants")).bearer_auth("iam_guessed-token-value").send().await.unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);

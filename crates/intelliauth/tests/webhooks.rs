@@ -147,12 +147,8 @@ async fn only_subscribed_types_are_sent() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.deliveries().len(), 1, "user.created was not subscribed to");
 
-    let unknown = server
-        .post(
-            "/v1/tenants/default/webhooks/subscriptions",
-            json!({ "url": receiver.url, "event_types": ["user.exploded"] }),
-        )
-        .await;
+    let unknown_body = json!({ "url": receiver.url, "event_types": ["user.exploded"] });
+    let unknown = server.post("/v1/tenants/default/webhooks/subscriptions", unknown_body).await;
     let details = unknown.assert_error(400, "validation_failed");
     assert!(details["fields"]["event_types"][0].as_str().unwrap().contains("user.exploded"), "{details}");
 }
@@ -291,11 +287,9 @@ async fn a_rotated_secret_overlaps_with_the_previous_one() {
     let server = Server::start_with(local_options("100ms")).await;
     let receiver = Receiver::start(Answer::ok()).await;
     let (subscription, old_secret) = subscribe(&server, &receiver.url, &["*"]).await;
+    let rotated_body = json!({ "overlap_s": 3600 });
     let rotated = server
-        .post(
-            &format!("/v1/tenants/default/webhooks/subscriptions/{subscription}/rotate-secret"),
-            json!({ "overlap_s": 3600 }),
-        )
+        .post(&format!("/v1/tenants/default/webhooks/subscriptions/{subscription}/rotate-secret"), rotated_body)
         .await;
     assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
     let new_secret = rotated.body["secret"].as_str().unwrap().to_owned();
@@ -307,11 +301,9 @@ async fn a_rotated_secret_overlaps_with_the_previous_one() {
     assert!(signed_with(&new_secret, &delivery) && signed_with(&old_secret, &delivery));
 
     // Without an overlap, only the new secret signs.
+    let rotated_body = json!({ "overlap_s": 0 });
     let rotated = server
-        .post(
-            &format!("/v1/tenants/default/webhooks/subscriptions/{subscription}/rotate-secret"),
-            json!({ "overlap_s": 0 }),
-        )
+        .post(&format!("/v1/tenants/default/webhooks/subscriptions/{subscription}/rotate-secret"), rotated_body)
         .await;
     let newest = rotated.body["secret"].as_str().unwrap().to_owned();
     send_test_event(&server, &subscription).await;

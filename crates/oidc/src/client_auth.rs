@@ -77,21 +77,6 @@ impl ClientCredentials {
         assertion: Option<(&str, &str)>,
         issuer: &str,
     ) -> Result<ClientCredentials> {
-        let credentials = Self::read(authorization, form_id, form_secret, assertion, issuer)?;
-        // No client id has a NUL in it (and PostgreSQL cannot even look one up).
-        if credentials.client_id.contains('\0') || credentials.secret.as_deref().is_some_and(|s| s.contains('\0')) {
-            return Err(invalid_client(issuer).with_detail("reason", "the client credentials contain a NUL character"));
-        }
-        Ok(credentials)
-    }
-
-    fn read(
-        authorization: Option<&str>,
-        form_id: Option<&str>,
-        form_secret: Option<&str>,
-        assertion: Option<(&str, &str)>,
-        issuer: &str,
-    ) -> Result<ClientCredentials> {
         let basic = authorization.and_then(|value| {
             let (scheme, encoded) = value.split_once(' ')?;
             scheme.eq_ignore_ascii_case("basic").then_some(encoded.trim())
@@ -101,50 +86,55 @@ impl ClientCredentials {
         if methods > 1 {
             return Err(invalid_client(issuer).with_detail("reason", "more than one client authentication method"));
         }
-        if let Some((kind, jwt)) = assertion {
-            if kind != JWT_BEARER {
-                return Err(invalid_client(issuer).with_detail("reason", "unsupported client_assertion_type"));
-            }
-            // The client is named by the assertion itself (its `sub`); a form client_id must agree.
-            let subject = unverified_subject(jwt).ok_or_else(|| invalid_client(issuer))?;
-            if form_id.is_some_and(|id| id != subject) {
-                return Err(invalid_client(issuer).with_detail("reason", "client_id and the assertion disagree"));
-            }
-            return Ok(ClientCredentials {
-                client_id: subject,
-                secret: None,
-                assertion: Some(jwt.to_owned()),
-                method: Method::PrivateKeyJwt,
-            });
-        }
-        match (basic, form_secret) {
-            (Some(encoded), _) => {
+        let credentials = match (assertion, basic, form_secret) {
+            (Some((kind, jwt)), _, _) => Self::asserted(kind, jwt, form_id, issuer)?,
+            (None, Some(encoded), _) => {
                 let decoded = STANDARD.decode(encoded).ok().and_then(|bytes| String::from_utf8(bytes).ok());
                 let (id, secret) =
                     decoded.as_deref().and_then(|pair| pair.split_once(':')).ok_or_else(|| invalid_client(issuer))?;
-                Ok(ClientCredentials {
+                ClientCredentials {
                     client_id: percent_decode(id),
                     secret: Some(percent_decode(secret)),
                     assertion: None,
                     method: Method::Basic,
-                })
+                }
             }
-            (None, Some(secret)) => Ok(ClientCredentials {
+            (None, None, Some(secret)) => ClientCredentials {
                 client_id: form_id.unwrap_or_default().to_owned(),
                 secret: Some(secret.to_owned()),
                 assertion: None,
                 method: Method::Post,
-            }),
-            (None, None) => match form_id {
-                Some(id) => Ok(ClientCredentials {
-                    client_id: id.to_owned(),
-                    secret: None,
-                    assertion: None,
-                    method: Method::None,
-                }),
-                None => Err(invalid_client(issuer).with_detail("reason", "no client authentication")),
             },
+            (None, None, None) => match form_id {
+                Some(id) => {
+                    ClientCredentials { client_id: id.to_owned(), secret: None, assertion: None, method: Method::None }
+                }
+                None => return Err(invalid_client(issuer).with_detail("reason", "no client authentication")),
+            },
+        };
+        // No client id has a NUL in it (and PostgreSQL cannot even look one up).
+        if credentials.client_id.contains('\0') || credentials.secret.as_deref().is_some_and(|s| s.contains('\0')) {
+            return Err(invalid_client(issuer).with_detail("reason", "the client credentials contain a NUL character"));
         }
+        Ok(credentials)
+    }
+
+    /// A client authenticating with a signed JWT (`private_key_jwt`), named by the assertion's
+    /// `sub`; a form `client_id` must agree. The signature is checked once the client is known.
+    fn asserted(kind: &str, jwt: &str, form_id: Option<&str>, issuer: &str) -> Result<ClientCredentials> {
+        if kind != JWT_BEARER {
+            return Err(invalid_client(issuer).with_detail("reason", "unsupported client_assertion_type"));
+        }
+        let subject = unverified_subject(jwt).ok_or_else(|| invalid_client(issuer))?;
+        if form_id.is_some_and(|id| id != subject) {
+            return Err(invalid_client(issuer).with_detail("reason", "client_id and the assertion disagree"));
+        }
+        Ok(ClientCredentials {
+            client_id: subject,
+            secret: None,
+            assertion: Some(jwt.to_owned()),
+            method: Method::PrivateKeyJwt,
+        })
     }
 }
 

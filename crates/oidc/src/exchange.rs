@@ -31,6 +31,21 @@ pub(crate) fn invalid_grant(reason: &str) -> Error {
     Error::new(Code::InvalidGrant).with_refusal(Refusal::BadGrant).with_detail("reason", reason)
 }
 
+/// What a grant redeems (`name`: the code, the refresh token), once the client may use
+/// `grant` (`unauthorized_client` otherwise): present and of a length one of ours has
+/// (`invalid_grant` otherwise).
+pub(crate) fn redeemed<'a>(
+    application: &Application,
+    grant: Grant,
+    value: Option<&'a str>,
+    name: &str,
+) -> Result<&'a str> {
+    if !application.allowed_grants.contains(&grant) {
+        return Err(Error::new(Code::UnauthorizedClient).with_refusal(Refusal::ClientNotAllowed));
+    }
+    value.filter(|value| !value.is_empty() && value.len() <= 128).ok_or_else(|| invalid_grant(&format!("no {name}")))
+}
+
 /// `at_hash`: the left half of the access token's hash, with the hash of the signing
 /// algorithm (SHA-256 for ES256 and RS256, SHA-512 for Ed25519).
 fn at_hash(alg: Algorithm, access_token: &str) -> String {
@@ -48,14 +63,7 @@ impl Oidc {
         application: &Application,
         request: TokenRequest,
     ) -> Result<TokenResponse> {
-        if !application.allowed_grants.contains(&Grant::AuthorizationCode) {
-            return Err(Error::new(Code::UnauthorizedClient).with_refusal(Refusal::ClientNotAllowed));
-        }
-        let code = request
-            .code
-            .as_deref()
-            .filter(|code| !code.is_empty() && code.len() <= 128)
-            .ok_or_else(|| invalid_grant("no code"))?;
+        let code = redeemed(application, Grant::AuthorizationCode, request.code.as_deref(), "code")?;
         let now = ids::now_ms();
         // The grant this exchange starts: its refresh family, and the `grant_id` its access
         // tokens carry, so revoking it ends both.

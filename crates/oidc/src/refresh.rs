@@ -8,7 +8,7 @@ use intelliauth_core::{ids, secret, Error, Refusal, Result};
 
 use crate::authorize::Granted;
 use crate::client_auth::ClientCredentials;
-use crate::exchange::{invalid_grant, ACCESS_TOKEN_BOUND_MS};
+use crate::exchange::{invalid_grant, redeemed, ACCESS_TOKEN_BOUND_MS};
 use crate::jwt;
 use crate::provider::{Oidc, TokenRequest, TokenResponse};
 
@@ -27,14 +27,7 @@ impl Oidc {
         application: &Application,
         request: TokenRequest,
     ) -> Result<TokenResponse> {
-        if !application.allowed_grants.contains(&Grant::RefreshToken) {
-            return Err(Error::new(Code::UnauthorizedClient).with_refusal(Refusal::ClientNotAllowed));
-        }
-        let token = request
-            .refresh_token
-            .as_deref()
-            .filter(|t| !t.is_empty() && t.len() <= 128)
-            .ok_or_else(|| invalid_grant("no refresh_token"))?;
+        let token = redeemed(application, Grant::RefreshToken, request.refresh_token.as_deref(), "refresh_token")?;
         let now = ids::now_ms();
         let (record, rotated_now) = self
             .authorizations

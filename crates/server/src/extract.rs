@@ -360,6 +360,39 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
+/// The path's parameters as `P`; a path that does not decode (bad percent-encoding) is
+/// `validation_failed`, like any other malformed input.
+pub(crate) async fn path_params<P: serde::de::DeserializeOwned + Send>(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<P, ApiError> {
+    match axum::extract::Path::<P>::from_request_parts(parts, state).await {
+        Ok(axum::extract::Path(params)) => Ok(params),
+        Err(rejection) => Err(ApiError::from(Error::new(Code::ValidationFailed).with_cause(rejection.body_text()))),
+    }
+}
+
+/// A call to a tenant's public JSON API (`/t/{tenant_id}/api/…`): the state, the path's
+/// parameters (`P`: the tenant's id, or [`OnFlow`]) and who is calling.
+pub struct PublicCall<P = String> {
+    pub state: AppState,
+    pub path: P,
+    pub client: intelliauth_core::auth::ClientContext,
+}
+
+/// The path of a call on one sign-in or registration flow: the tenant's id and the flow's.
+pub type OnFlow = (String, String);
+
+impl<P: serde::de::DeserializeOwned + Send> FromRequestParts<AppState> for PublicCall<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let path = path_params(parts, state).await?;
+        let ClientIp(client) = ClientIp::from_request_parts(parts, state).await?;
+        Ok(PublicCall { state: state.clone(), path, client })
+    }
+}
+
 /// Who calls the management API: a management credential (`iam_…`), or a tenant admin
 /// with an access token from their tenant, acting with the scopes of that tenant.
 pub struct Caller {
@@ -493,6 +526,7 @@ pub(crate) async fn admin_caller(state: &AppState, token: &str) -> Result<Caller
 /// request's bearer token, in the path's tenant. A missing, foreign, expired or revoked
 /// session is refused (`session_expired`, `session_revoked`) before the handler runs.
 pub struct SignedInUser {
+    pub state: AppState,
     pub session: intelliauth_core::auth::ActiveSession,
     pub user: intelliauth_core::model::User,
 }
@@ -503,7 +537,7 @@ impl FromRequestParts<AppState> for SignedInUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let tenant_id = path_param(parts, state, "tenant_id").await;
         let (session, user) = state.auth.session(&tenant_id, bearer_token(&parts.headers)).await?;
-        Ok(SignedInUser { session, user })
+        Ok(SignedInUser { state: state.clone(), session, user })
     }
 }
 
@@ -514,6 +548,23 @@ pub(crate) async fn path_param(parts: &mut Parts, state: &AppState, name: &str) 
         .ok()
         .and_then(|axum::extract::Path(mut params)| params.remove(name))
         .unwrap_or_default()
+}
+
+/// A PATCH: its `If-Match` precondition (if any) and its JSON object, read field by field.
+pub struct Patch {
+    pub if_match: Option<IfMatch>,
+    pub fields: Fields,
+}
+
+impl FromRequest<AppState> for Patch {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let Precondition(if_match) = Precondition::from_request_parts(&mut parts, state).await?;
+        let JsonObject(fields) = JsonObject::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(Patch { if_match, fields })
+    }
 }
 
 /// The request's `If-Match` precondition, if any.

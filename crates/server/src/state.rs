@@ -41,14 +41,21 @@ impl Default for HttpSettings {
     }
 }
 
+/// What every handler reaches: the three services of `core` and `oidc`, and the HTTP
+/// layer's own settings and counters. Cheap to clone (handles all the way down).
 #[derive(Clone)]
 pub struct AppState {
+    /// Tenants, users, applications, credentials, webhooks, Actions and the tenant log.
     pub management: Management,
+    /// Sign-in, registration, recovery, sessions and MFA.
     pub auth: Auth,
+    /// The OAuth 2.0 / OpenID Connect provider.
     pub oidc: Oidc,
     pub body_limits: BodyLimits,
     pub settings: Arc<HttpSettings>,
+    /// Per-IP and per-credential budgets, checked before a handler runs.
     pub rate_limits: Arc<RateLimits>,
+    /// What `/metrics` reports.
     pub metrics: Arc<Metrics>,
     /// The origins SPAs may call the token endpoints from, per tenant.
     pub allowed_origins: crate::cors::AllowedOrigins,

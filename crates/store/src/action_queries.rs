@@ -5,12 +5,11 @@ use async_trait::async_trait;
 use intelliauth_core::actions::{
     Action, ActionStore, ActionVersion, Execution, ExecutionFilter, ExecutionOutcome, Trigger,
 };
-use intelliauth_core::model::Meta;
 use intelliauth_core::page::PageRequest;
 use intelliauth_core::ports::{StoreError, StoreResult};
 use serde_json::{Map, Value};
 
-use crate::rows::{corrupt, json_column, json_text, Columns};
+use crate::rows::{corrupt, json_column, json_text, meta, Columns};
 use crate::{map_error, on_pool, SqlStore};
 
 fn trigger(row: &impl Columns) -> sqlx::Result<Trigger> {
@@ -19,54 +18,37 @@ fn trigger(row: &impl Columns) -> sqlx::Result<Trigger> {
 }
 
 fn action(row: &impl Columns) -> sqlx::Result<Action> {
-    Ok(Action {
-        id: row.text("id")?,
-        tenant_id: row.text("tenant_id")?,
-        name: row.text("name")?,
+    Ok(from_columns!(row => Action {
+        text: id, tenant_id, name, code;
+        int: code_version, position;
+        flag: enabled;
+    } and {
         trigger: trigger(row)?,
-        code: row.text("code")?,
-        code_version: row.int("code_version")?,
-        enabled: row.flag("enabled")?,
-        position: row.int("position")?,
         secrets_sealed: row.opt_text("secrets")?,
         secret_names: json_column(row, "secret_names")?,
-        meta: Meta {
-            created_at: row.int("created_at")?,
-            updated_at: row.int("updated_at")?,
-            version: row.int("version")?,
-        },
-    })
+        meta: meta(row)?,
+    }))
 }
 
 fn version(row: &impl Columns) -> sqlx::Result<ActionVersion> {
-    Ok(ActionVersion {
-        action_id: row.text("action_id")?,
-        version: row.int("version")?,
-        code: row.text("code")?,
-        created_at: row.int("created_at")?,
-    })
+    Ok(from_columns!(row => ActionVersion {
+        text: action_id, code;
+        int: version, created_at;
+    }))
 }
 
 fn execution(row: &impl Columns) -> sqlx::Result<Execution> {
     let outcome = row.text("outcome")?;
-    Ok(Execution {
-        id: row.text("id")?,
-        tenant_id: row.text("tenant_id")?,
-        action_id: row.text("action_id")?,
-        action_name: row.text("action_name")?,
-        action_version: row.int("action_version")?,
+    Ok(from_columns!(row => Execution {
+        text: id, tenant_id, action_id, action_name;
+        int: action_version, duration_us, created_at;
+        opt_text: request_id, user_id, reason, error, stack;
+        flag: test;
+    } and {
         trigger: trigger(row)?,
-        request_id: row.opt_text("request_id")?,
-        user_id: row.opt_text("user_id")?,
         outcome: ExecutionOutcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
-        test: row.flag("test")?,
-        duration_us: row.int("duration_us")?,
         console: json_column(row, "console")?,
-        reason: row.opt_text("reason")?,
-        error: row.opt_text("error")?,
-        stack: row.opt_text("stack")?,
-        created_at: row.int("created_at")?,
-    })
+    }))
 }
 
 const INSERT_VERSION: &str =

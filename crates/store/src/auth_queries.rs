@@ -298,43 +298,11 @@ impl SignInStore for SqlStore {
     }
 
     async fn revoke_session(&self, id: &str, now: i64, events: &[Event]) -> StoreResult<()> {
-        in_outbox!(self, events, tx => {
-            let changed = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_error)?
-                .rows_affected()
-                > 0;
-            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_error)?;
-            ((), changed)
-        })
+        self.revoke_sessions(REVOKE_BY_SESSION, id, now, events).await
     }
 
     async fn revoke_user_sessions(&self, user_id: &str, now: i64, events: &[Event]) -> StoreResult<()> {
-        in_outbox!(self, events, tx => {
-            let changed = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_error)?
-                .rows_affected()
-                > 0;
-            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_error)?;
-            ((), changed)
-        })
+        self.revoke_sessions(REVOKE_BY_USER, user_id, now, events).await
     }
 
     async fn insert_token(&self, token: &OneTimeToken) -> StoreResult<()> {
@@ -382,5 +350,36 @@ impl SignInStore for SqlStore {
             .bind(now).bind(id).bind(tenant_id)
             .fetch_optional(pool).await.map_err(map_error))?;
         Ok(row.map(|(nonce, difficulty)| (nonce, u8::try_from(difficulty).unwrap_or(u8::MAX))))
+    }
+}
+
+/// Revoking one session: the session, then the refresh tokens it holds (`$1` now, `$2` its id).
+const REVOKE_BY_SESSION: (&str, &str) = (
+    "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+    "UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL",
+);
+/// Revoking every session of a user, and the refresh tokens they hold (`$2` the user's id).
+const REVOKE_BY_USER: (&str, &str) = (
+    "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+);
+
+impl SqlStore {
+    /// Runs a pair of [`REVOKE_BY_SESSION`]-shaped statements in one transaction; `events`
+    /// are recorded when a session was still live.
+    async fn revoke_sessions(
+        &self,
+        statements: (&str, &str),
+        key: &str,
+        now: i64,
+        events: &[Event],
+    ) -> StoreResult<()> {
+        let (sessions, tokens) = statements;
+        in_outbox!(self, events, tx => {
+            let changed =
+                sqlx::query(sessions).bind(now).bind(key).execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
+            sqlx::query(tokens).bind(now).bind(key).execute(&mut *tx).await.map_err(map_error)?;
+            ((), changed)
+        })
     }
 }

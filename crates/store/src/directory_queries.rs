@@ -119,21 +119,9 @@ impl DirectoryStore for SqlStore {
         })
     }
 
-    async fn delete_user(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        expected_version: i64,
-        events: &[Event],
-    ) -> StoreResult<bool> {
-        in_outbox!(self, events, tx => {
-            let changed = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2 AND version = $3")
-                .bind(tenant_id)
-                .bind(id)
-                .bind(expected_version)
-                .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
-            (changed, changed)
-        })
+    async fn delete_user(&self, tenant_id: &str, id: &str, version: i64, events: &[Event]) -> StoreResult<bool> {
+        let statement = "DELETE FROM users WHERE tenant_id = $1 AND id = $2 AND version = $3";
+        self.delete_versioned(statement, tenant_id, id, version, events).await
     }
 
     async fn insert_application(&self, app: &Application, events: &[Event]) -> StoreResult<()> {
@@ -205,21 +193,9 @@ impl DirectoryStore for SqlStore {
         })
     }
 
-    async fn delete_application(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        expected_version: i64,
-        events: &[Event],
-    ) -> StoreResult<bool> {
-        in_outbox!(self, events, tx => {
-            let changed = sqlx::query("DELETE FROM applications WHERE tenant_id = $1 AND id = $2 AND version = $3")
-                .bind(tenant_id)
-                .bind(id)
-                .bind(expected_version)
-                .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
-            (changed, changed)
-        })
+    async fn delete_application(&self, tenant_id: &str, id: &str, version: i64, events: &[Event]) -> StoreResult<bool> {
+        let statement = "DELETE FROM applications WHERE tenant_id = $1 AND id = $2 AND version = $3";
+        self.delete_versioned(statement, tenant_id, id, version, events).await
     }
 
     async fn insert_credential(&self, credential: &ManagementCredential) -> StoreResult<()> {
@@ -277,5 +253,24 @@ impl DirectoryStore for SqlStore {
     async fn set_credential_digest(&self, id: &str, token_digest: &str) -> StoreResult<bool> {
         touched!(self, sqlx::query("UPDATE management_credentials SET token_digest = $1, updated_at = $2, version = version + 1 WHERE id = $3")
             .bind(token_digest).bind(intelliauth_core::ids::now_ms()).bind(id))
+    }
+}
+
+impl SqlStore {
+    /// Deletes a tenant's resource by `statement` (`$1` tenant, `$2` id, `$3` the version it must
+    /// still have), recording `events` when it went.
+    async fn delete_versioned(
+        &self,
+        statement: &str,
+        tenant_id: &str,
+        id: &str,
+        version: i64,
+        events: &[Event],
+    ) -> StoreResult<bool> {
+        in_outbox!(self, events, tx => {
+            let query = sqlx::query(statement).bind(tenant_id).bind(id).bind(version);
+            let changed = query.execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
+            (changed, changed)
+        })
     }
 }

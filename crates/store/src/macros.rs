@@ -29,3 +29,12 @@ macro_rules! touched {
         $crate::on_pool!($store, pool => $query.execute(pool).await.map(|done| done.rows_affected() > 0).map_err($crate::map_error))
     };
 }
+
+/// Builds `$record` from `$row`, each listed field read from the column of the same name by
+/// the `Columns` method it is listed under (`text: id, tenant_id; int: created_at;`); the
+/// fields after `and` are given as expressions (other names, parsing, JSON).
+macro_rules! from_columns {
+    ($row:ident => $record:ident { $($read:ident: $($field:ident),+;)* } $(and { $($other:ident: $value:expr),* $(,)? })?) => {
+        $record { $($($field: $row.$read(stringify!($field))?,)+)* $($($other: $value,)*)? }
+    };
+}

@@ -10,24 +10,18 @@ use crate::{map_error, on_pool, SqlStore};
 
 fn factor(row: &impl Columns) -> sqlx::Result<Factor> {
     let kind = row.text("kind")?;
-    Ok(Factor {
-        id: row.text("id")?,
-        tenant_id: row.text("tenant_id")?,
-        user_id: row.text("user_id")?,
+    Ok(from_columns!(row => Factor {
+        text: id, tenant_id, user_id;
+        opt_text: label, phone, credential_id, credential;
+        opt_int: last_used_step, confirmed_at, last_used_at;
+        int: created_at;
+    } and {
         kind: FactorKind::parse(&kind).ok_or_else(|| sqlx::Error::ColumnDecode {
-            index: "kind".into(),
-            source: format!("unknown factor kind {kind:?}").into(),
-        })?,
-        label: row.opt_text("label")?,
+        index: "kind".into(),
+        source: format!("unknown factor kind {kind:?}").into(),
+            })?,
         secret_sealed: row.opt_text("secret")?,
-        phone: row.opt_text("phone")?,
-        credential_id: row.opt_text("credential_id")?,
-        credential: row.opt_text("credential")?,
-        last_used_step: row.opt_int("last_used_step")?,
-        confirmed_at: row.opt_int("confirmed_at")?,
-        created_at: row.int("created_at")?,
-        last_used_at: row.opt_int("last_used_at")?,
-    })
+    }))
 }
 
 #[async_trait]

@@ -4,32 +4,13 @@
 //! webhook message per enabled subscription that wants its type. Delivery workers only
 //! ever read messages, so nothing between the change and the receiver can lose an event.
 
-/// Writes tenant log entries on `$tx` and counts them in their hours' rollup: one
-/// multi-row INSERT per chunk of entries and one upsert per (tenant, hour, type, code), so
-/// a batch of a hundred issued tokens costs a few statements, not two hundred.
+/// Writes tenant log entries on `$tx` (see `log_queries::WriteEntries`) and counts them in
+/// their hours' rollup, one upsert per (tenant, hour, type, code): a batch of a hundred issued
+/// tokens costs a few statements, not two hundred.
 macro_rules! append_logs {
     ($tx:ident, $entries:expr) => {{
         let entries: &[intelliauth_core::log::LogEntry] = $entries;
-        for chunk in entries.chunks($crate::log_queries::ROWS_PER_INSERT) {
-            let sql = $crate::log_queries::insert_entries(&$tx, chunk.len());
-            let mut query = sqlx::query(&sql);
-            for entry in chunk {
-                query = query
-                    .bind(&entry.id)
-                    .bind(&entry.tenant_id)
-                    .bind(entry.occurred_at)
-                    .bind(&entry.kind)
-                    .bind(&entry.code)
-                    .bind(&entry.request_id)
-                    .bind(&entry.user_id)
-                    .bind(&entry.client_id)
-                    .bind(&entry.ip)
-                    .bind(&entry.user_agent)
-                    .bind(&entry.actor)
-                    .bind(entry.details.to_string());
-            }
-            query.execute(&mut *$tx).await.map_err($crate::map_error)?;
-        }
+        $crate::log_queries::WriteEntries::write_entries(&mut $tx, entries).await.map_err($crate::map_error)?;
         for ((tenant_id, hour, kind, code), count) in $crate::log_queries::hourly_groups(entries) {
             count_in_hour!($tx, tenant_id, hour, kind, code, count);
         }

@@ -38,7 +38,7 @@ pub(crate) fn json_column<T: serde::de::DeserializeOwned>(row: &impl Columns, co
     serde_json::from_str(&row.text(column)?).map_err(|e| corrupt(column, e))
 }
 
-fn meta(row: &impl Columns) -> sqlx::Result<Meta> {
+pub(crate) fn meta(row: &impl Columns) -> sqlx::Result<Meta> {
     Ok(Meta { created_at: row.int("created_at")?, updated_at: row.int("updated_at")?, version: row.int("version")? })
 }
 
@@ -52,15 +52,11 @@ pub(crate) fn tenant(row: &impl Columns) -> sqlx::Result<Tenant> {
 }
 
 pub(crate) fn user(row: &impl Columns) -> sqlx::Result<User> {
-    Ok(User {
-        id: row.text("id")?,
-        tenant_id: row.text("tenant_id")?,
-        email: row.text("email")?,
-        email_verified: row.flag("email_verified")?,
-        name: row.opt_text("name")?,
-        disabled: row.flag("disabled")?,
-        password_hash: row.opt_text("password_hash")?,
-        must_reset_password: row.flag("must_reset_password")?,
+    Ok(from_columns!(row => User {
+        text: id, tenant_id, email;
+        flag: email_verified, disabled, must_reset_password;
+        opt_text: name, password_hash;
+    } and {
         role: match row.opt_text("role")? {
             Some(role) => Some(AdminRole::parse(&role).ok_or_else(|| corrupt("role", role))?),
             None => None,
@@ -68,16 +64,17 @@ pub(crate) fn user(row: &impl Columns) -> sqlx::Result<User> {
         app_metadata: json_column(row, "app_metadata")?,
         lockout: lockout(row)?,
         meta: meta(row)?,
-    })
+    }))
 }
 
 pub(crate) fn application(row: &impl Columns) -> sqlx::Result<Application> {
     let client_type = row.text("client_type")?;
     let grants: Vec<String> = json_column(row, "allowed_grants")?;
-    Ok(Application {
-        id: row.text("id")?,
-        tenant_id: row.text("tenant_id")?,
-        name: row.text("name")?,
+    Ok(from_columns!(row => Application {
+        text: id, tenant_id, name;
+        flag: first_party;
+        opt_text: secret_digest;
+    } and {
         client_type: ClientType::parse(&client_type).ok_or_else(|| corrupt("client_type", &client_type))?,
         redirect_uris: json_column(row, "redirect_uris")?,
         post_logout_redirect_uris: json_column(row, "post_logout_redirect_uris")?,
@@ -86,9 +83,7 @@ pub(crate) fn application(row: &impl Columns) -> sqlx::Result<Application> {
             .map(|g| Grant::parse(g).ok_or_else(|| corrupt("allowed_grants", g)))
             .collect::<sqlx::Result<_>>()?,
         allowed_scopes: json_column(row, "allowed_scopes")?,
-        first_party: row.flag("first_party")?,
         mfa: row.opt_text("mfa")?.as_deref().and_then(intelliauth_core::mfa::MfaMode::parse),
-        secret_digest: row.opt_text("secret_digest")?,
         token_settings: row
             .opt_text("token_settings")?
             .map(|text| serde_json::from_str(&text))
@@ -101,22 +96,21 @@ pub(crate) fn application(row: &impl Columns) -> sqlx::Result<Application> {
             .transpose()
             .map_err(|e| corrupt("jwks", e))?,
         meta: meta(row)?,
-    })
+    }))
 }
 
 pub(crate) fn credential(row: &impl Columns) -> sqlx::Result<ManagementCredential> {
     let scopes: Vec<String> = json_column(row, "scopes")?;
-    Ok(ManagementCredential {
-        id: row.text("id")?,
-        tenant_id: row.opt_text("tenant_id")?,
-        name: row.text("name")?,
+    Ok(from_columns!(row => ManagementCredential {
+        text: id, name, token_digest;
+        opt_text: tenant_id;
+    } and {
         scopes: scopes
             .iter()
             .map(|s| Scope::parse(s).ok_or_else(|| corrupt("scopes", s)))
             .collect::<sqlx::Result<_>>()?,
-        token_digest: row.text("token_digest")?,
         meta: meta(row)?,
-    })
+    }))
 }
 
 /// JSON text for list columns.
@@ -141,91 +135,59 @@ pub(crate) fn lockout(row: &impl Columns) -> sqlx::Result<Lockout> {
 }
 
 pub(crate) fn flow(row: &impl Columns) -> sqlx::Result<FlowRecord> {
-    Ok(FlowRecord {
-        id: row.text("id")?,
-        tenant_id: row.text("tenant_id")?,
-        kind: row.text("kind")?,
-        step: row.text("step")?,
-        browser: row.flag("browser")?,
-        csrf_digest: row.text("csrf_digest")?,
+    Ok(from_columns!(row => FlowRecord {
+        text: id, tenant_id, kind, step, csrf_digest;
+        flag: browser;
+        int: created_at, expires_at;
+        opt_int: finished_at;
+        opt_text: user_id;
+    } and {
         return_to: row.opt_text("return_to")?.as_deref().and_then(intelliauth_core::paths::ReturnTo::parse),
-        created_at: row.int("created_at")?,
-        expires_at: row.int("expires_at")?,
-        finished_at: row.opt_int("finished_at")?,
-        user_id: row.opt_text("user_id")?,
         amr: json_column(row, "amr")?,
-    })
+    }))
 }
 
 pub(crate) fn session(row: &impl Columns) -> sqlx::Result<SessionRecord> {
-    Ok(SessionRecord {
-        id: row.text("id")?,
-        token_digest: row.text("token_digest")?,
-        tenant_id: row.text("tenant_id")?,
-        user_id: row.text("user_id")?,
-        created_at: row.int("created_at")?,
-        last_seen_at: row.int("last_seen_at")?,
-        expires_at: row.int("expires_at")?,
-        idle_expires_at: row.int("idle_expires_at")?,
-        revoked_at: row.opt_int("revoked_at")?,
+    Ok(from_columns!(row => SessionRecord {
+        text: id, token_digest, tenant_id, user_id;
+        int: created_at, last_seen_at, expires_at, idle_expires_at;
+        opt_int: revoked_at;
+    } and {
         amr: json_column(row, "amr")?,
         custom_claims: row
             .opt_text("custom_claims")?
             .map(|text| serde_json::from_str(&text))
             .transpose()
             .map_err(|e| corrupt("custom_claims", e))?,
-    })
+    }))
 }
 
 pub(crate) fn one_time_token(row: &impl Columns) -> sqlx::Result<OneTimeToken> {
-    Ok(OneTimeToken {
-        digest: row.text("digest")?,
-        purpose: row.text("purpose")?,
-        tenant_id: row.text("tenant_id")?,
-        user_id: row.text("user_id")?,
-        created_at: row.int("created_at")?,
-        expires_at: row.int("expires_at")?,
-    })
+    Ok(from_columns!(row => OneTimeToken {
+        text: digest, purpose, tenant_id, user_id;
+        int: created_at, expires_at;
+    }))
 }
 
 pub(crate) fn signing_key(row: &impl Columns) -> sqlx::Result<SigningKeyRecord> {
-    Ok(SigningKeyRecord {
-        kid: row.text("kid")?,
-        tenant_id: row.text("tenant_id")?,
-        alg: row.text("alg")?,
-        status: row.text("status")?,
-        sealed_secret: row.text("sealed_secret")?,
-        public_jwk: row.text("public_jwk")?,
-        created_at: row.int("created_at")?,
-        retire_after: row.opt_int("retire_after")?,
-    })
+    Ok(from_columns!(row => SigningKeyRecord {
+        text: kid, tenant_id, alg, status, sealed_secret, public_jwk;
+        int: created_at;
+        opt_int: retire_after;
+    }))
 }
 
 pub(crate) fn code(row: &impl Columns) -> sqlx::Result<CodeRecord> {
-    Ok(CodeRecord {
-        digest: row.text("digest")?,
-        tenant_id: row.text("tenant_id")?,
-        client_id: row.text("client_id")?,
-        user_id: row.text("user_id")?,
-        grant_data: row.text("grant_data")?,
-        created_at: row.int("created_at")?,
-        expires_at: row.int("expires_at")?,
-    })
+    Ok(from_columns!(row => CodeRecord {
+        text: digest, tenant_id, client_id, user_id, grant_data;
+        int: created_at, expires_at;
+    }))
 }
 
 pub(crate) fn refresh_token(row: &impl Columns) -> sqlx::Result<RefreshTokenRecord> {
-    Ok(RefreshTokenRecord {
-        digest: row.text("digest")?,
-        family_id: row.text("family_id")?,
-        tenant_id: row.text("tenant_id")?,
-        client_id: row.text("client_id")?,
-        user_id: row.text("user_id")?,
-        session_id: row.text("session_id")?,
-        grant_data: row.text("grant_data")?,
-        created_at: row.int("created_at")?,
-        family_expires_at: row.int("family_expires_at")?,
-        idle_expires_at: row.int("idle_expires_at")?,
-        rotated_at: row.opt_int("rotated_at")?,
-        revoked_at: row.opt_int("revoked_at")?,
-    })
+    Ok(from_columns!(row => RefreshTokenRecord {
+        text: digest, family_id, tenant_id, client_id, user_id, session_id, grant_data;
+        int: created_at, family_expires_at, idle_expires_at;
+        opt_int: rotated_at, revoked_at;
+    }))
 }

@@ -4,7 +4,6 @@
 use async_trait::async_trait;
 use intelliauth_catalogue::{Code, Family};
 use intelliauth_core::events::{Event, EventType};
-use intelliauth_core::model::Meta;
 use intelliauth_core::page::PageRequest;
 use intelliauth_core::ports::{StoreError, StoreResult};
 use intelliauth_core::webhooks::{
@@ -12,7 +11,7 @@ use intelliauth_core::webhooks::{
     ALL_EVENTS,
 };
 
-use crate::rows::{corrupt, Columns};
+use crate::rows::{corrupt, meta, Columns};
 use crate::{map_error, on_pool, Db, SqlStore};
 
 /// Stored form of a subscription's event types: `*` or `,a,b,`.
@@ -29,41 +28,30 @@ fn event_types_list(text: &str) -> Vec<String> {
 }
 
 fn subscription(row: &impl Columns) -> sqlx::Result<Subscription> {
-    Ok(Subscription {
-        id: row.text("id")?,
-        tenant_id: row.text("tenant_id")?,
-        url: row.text("url")?,
+    Ok(from_columns!(row => Subscription {
+        text: id, tenant_id, url;
+        opt_text: description;
+        flag: enabled;
+        opt_int: previous_secret_expires_at;
+    } and {
         event_types: event_types_list(&row.text("event_types")?),
-        description: row.opt_text("description")?,
-        enabled: row.flag("enabled")?,
         secret_sealed: row.text("secret")?,
         previous_secret_sealed: row.opt_text("previous_secret")?,
-        previous_secret_expires_at: row.opt_int("previous_secret_expires_at")?,
-        meta: Meta {
-            created_at: row.int("created_at")?,
-            updated_at: row.int("updated_at")?,
-            version: row.int("version")?,
-        },
-    })
+        meta: meta(row)?,
+    }))
 }
 
 fn message(row: &impl Columns) -> sqlx::Result<Message> {
     let status = row.text("status")?;
-    Ok(Message {
-        id: row.text("id")?,
-        tenant_id: row.text("tenant_id")?,
-        subscription_id: row.text("subscription_id")?,
-        event_id: row.text("event_id")?,
-        event_type: row.text("event_type")?,
+    Ok(from_columns!(row => Message {
+        text: id, tenant_id, subscription_id, event_id, event_type;
+        int: attempts, cycle_attempts, created_at;
+        opt_int: next_attempt_at, finished_at;
+    } and {
         status: MessageStatus::parse(&status)
             .ok_or_else(|| corrupt("status", format!("unknown message status {status:?}")))?,
-        attempts: row.int("attempts")?,
-        cycle_attempts: row.int("cycle_attempts")?,
-        next_attempt_at: row.opt_int("next_attempt_at")?,
         last_outcome: row.opt_text("last_outcome")?.map(|code| observation("last_outcome", &code)).transpose()?,
-        created_at: row.int("created_at")?,
-        finished_at: row.opt_int("finished_at")?,
-    })
+    }))
 }
 
 /// A stored observation: a code of the catalogue's webhook family.
@@ -72,18 +60,14 @@ fn observation(column: &str, code: &str) -> sqlx::Result<Code> {
 }
 
 fn attempt(row: &impl Columns) -> sqlx::Result<Attempt> {
-    Ok(Attempt {
-        id: row.text("id")?,
-        message_id: row.text("message_id")?,
-        number: row.int("number")?,
-        started_at: row.int("started_at")?,
-        latency_ms: row.int("latency_ms")?,
+    Ok(from_columns!(row => Attempt {
+        text: id, message_id, node;
+        int: number, started_at, latency_ms;
+        opt_int: http_status;
+        opt_text: response_excerpt, error;
+    } and {
         outcome: observation("outcome", &row.text("outcome")?)?,
-        http_status: row.opt_int("http_status")?,
-        response_excerpt: row.opt_text("response_excerpt")?,
-        error: row.opt_text("error")?,
-        node: row.text("node")?,
-    })
+    }))
 }
 
 fn claimed(row: &impl Columns) -> sqlx::Result<Claimed> {

@@ -45,6 +45,30 @@ pub(super) enum PostLogin {
 }
 
 impl Auth {
+    /// Ends a sign-in that passed every step: post-login Actions (which may still ask for a
+    /// second factor: `Err(due)`), the flow finished, the browser's previous session ended,
+    /// and a new session with `amr`.
+    pub(super) async fn complete_sign_in(
+        &self,
+        tenant: &Tenant,
+        flow: FlowRecord,
+        user: User,
+        amr: Vec<String>,
+        client: &ClientContext,
+        previous_session: Option<&str>,
+    ) -> Result<std::result::Result<super::SignedIn, super::mfa::SecondFactorDue>> {
+        let claims = match self.post_login(tenant, &flow, &user, &amr, client).await? {
+            PostLogin::Proceed(claims) => claims,
+            PostLogin::SecondFactor(due) => return Ok(Err(due)),
+        };
+        self.finish_flow(&flow).await?;
+        if let Some(previous) = previous_session {
+            self.end_session(previous).await?;
+        }
+        let session = self.create_session(tenant, &user, amr, claims).await?;
+        Ok(Ok(super::SignedIn { session, user, return_to: flow.return_to.map(|back| back.path(&flow.tenant_id)) }))
+    }
+
     /// The application a login flow signs in to: the one whose authorization request sent
     /// the browser to sign in, if any.
     async fn flow_application(&self, flow: &FlowRecord) -> Result<Option<Application>> {

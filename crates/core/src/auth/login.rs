@@ -3,7 +3,6 @@
 
 use intelliauth_catalogue::Code;
 
-use super::actions::PostLogin;
 use super::captcha::CaptchaDue;
 use super::flows::{CsrfProof, FlowKind};
 use super::mfa::SecondFactorDue;
@@ -233,20 +232,11 @@ impl Auth {
             return Ok(SignInStep::SecondFactor(due));
         }
         let amr = vec![super::mfa::AMR_PASSWORD.to_owned()];
-        let claims = match self.post_login(&tenant, &flow, &user, &amr, &client).await? {
-            PostLogin::Proceed(claims) => claims,
-            PostLogin::SecondFactor(due) => return Ok(SignInStep::SecondFactor(due)),
-        };
-        self.finish_flow(&flow).await?;
-        if let Some(previous) = input.previous_session.as_deref() {
-            self.end_session(previous).await?;
-        }
-        let session = self.create_session(&tenant, &user, amr, claims).await?;
-        Ok(SignInStep::SignedIn(Box::new(SignedIn {
-            session,
-            user,
-            return_to: flow.return_to.map(|back| back.path(&flow.tenant_id)),
-        })))
+        let previous = input.previous_session.as_deref();
+        Ok(match self.complete_sign_in(&tenant, flow, user, amr, &client, previous).await? {
+            Ok(signed_in) => SignInStep::SignedIn(Box::new(signed_in)),
+            Err(due) => SignInStep::SecondFactor(due),
+        })
     }
 
     /// Records an attempt refused unchecked during a lock: it changes nothing else, so it

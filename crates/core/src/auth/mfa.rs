@@ -355,19 +355,8 @@ impl Auth {
         if !amr.iter().any(|m| m == method) {
             amr.push(method.to_owned());
         }
-        let claims = match self.post_login(&tenant, &flow, &user, &amr, &client).await? {
-            super::actions::PostLogin::Proceed(claims) => claims,
-            super::actions::PostLogin::SecondFactor(due) => return Err(due.into()),
-        };
-        self.finish_flow(&flow).await?;
-        if let Some(previous) = previous_session {
-            self.end_session(previous).await?;
-        }
-        let session = self.create_session(&tenant, &user, amr, claims).await?;
-        Ok(MfaSignedIn {
-            signed_in: SignedIn { session, user, return_to: flow.return_to.map(|back| back.path(&flow.tenant_id)) },
-            backup_codes,
-        })
+        let signed_in = self.complete_sign_in(&tenant, flow, user, amr, &client, previous_session).await?;
+        Ok(MfaSignedIn { signed_in: signed_in.map_err(Error::from)?, backup_codes })
     }
 
     async fn count_failed_factor(

@@ -224,15 +224,6 @@ impl Auth {
             return Err(locked);
         }
         let amr = vec![AMR_HARDWARE_KEY.to_owned(), AMR_USER_PRESENCE.to_owned()];
-        let claims = match self.post_login(&tenant, &flow, &user, &amr, &client).await? {
-            super::actions::PostLogin::Proceed(claims) => claims,
-            super::actions::PostLogin::SecondFactor(due) => return Err(due.into()),
-        };
-        self.finish_flow(&flow).await?;
-        if let Some(previous) = previous_session {
-            self.end_session(previous).await?;
-        }
-        let session = self.create_session(&tenant, &user, amr, claims).await?;
-        Ok(SignedIn { session, user, return_to: flow.return_to.map(|back| back.path(&flow.tenant_id)) })
+        self.complete_sign_in(&tenant, flow, user, amr, &client, previous_session).await?.map_err(Error::from)
     }
 }

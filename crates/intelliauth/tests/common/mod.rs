@@ -330,6 +330,13 @@ impl Server {
     }
 
     /// A new user in the default tenant; returns its id.
+    /// A client's form post to the tenant's OAuth endpoint `endpoint` (`token`, `introspect`,
+    /// `revoke`), authenticated with HTTP Basic.
+    pub async fn oauth_post(&self, tenant: &str, endpoint: &str, client: (&str, &str), form: &[(&str, &str)]) -> Reply {
+        let request = self.http.post(self.url(&format!("/t/{tenant}/oauth/{endpoint}")));
+        Reply::from(request.basic_auth(client.0, Some(client.1)).form(form).send().await.unwrap()).await
+    }
+
     pub async fn create_user(&self, email: &str) -> String {
         let reply = self.post("/v1/tenants/default/users", serde_json::json!({ "email": email })).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);

@@ -3,24 +3,23 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use intelliauth_core::actions::{Action, ActionVersion, Execution, ExecutionFilter, RunStatus, Trigger};
 use intelliauth_core::ids::rfc3339;
 use intelliauth_core::management::{ActionPatch, NewAction};
-use intelliauth_core::model::Scope;
 use intelliauth_core::validate::FieldErrors;
 use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
+use super::allowed::{ActionsRead, ActionsWrite, Allowed, Item};
+use super::item::item_handlers;
 use super::reject_invalid;
 use super::views::{list, resource, unpaged, ErrorBody, ListView};
 use crate::error::ApiResult;
-use crate::extract::{Caller, Fields, JsonObject, Pagination, Precondition};
-use crate::state::AppState;
+use crate::extract::{Fields, JsonObject, Pagination, Patch, Precondition};
 
 #[derive(Serialize, ToSchema)]
 pub struct ActionView {
@@ -184,14 +183,8 @@ fn trigger_param(pagination: &Pagination) -> ApiResult<Option<Trigger>> {
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/actions", tag = "actions", request_body = CreateActionRequest,
     params(("tenant_id" = String, Path)),
     responses((status = 201, body = ActionView), (status = 400, body = ErrorBody)), security(("bearer" = ["actions:write"])))]
-pub async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-    JsonObject(mut fields): JsonObject,
-) -> ApiResult<Response> {
-    caller.require_in(Scope::ActionsWrite, &tenant_id)?;
-    caller.require_step_up()?;
+pub async fn create(at: Allowed<ActionsWrite>, JsonObject(mut fields): JsonObject) -> ApiResult<Response> {
+    at.caller.require_step_up()?;
     let mut errors = FieldErrors::new();
     let secrets = secrets_field(&mut fields, &mut errors, false).unwrap_or_default();
     let input = NewAction {
@@ -202,50 +195,27 @@ pub async fn create(
         secrets: secrets.into_iter().filter_map(|(name, value)| Some((name, value?))).collect(),
     };
     reject_invalid(fields.finish(), errors)?;
-    let action = state.management.create_action(&tenant_id, input).await?;
+    let action = at.state.management.create_action(at.tenant_id(), input).await?;
     Ok(resource(StatusCode::CREATED, &action.meta, ActionView::from(&action)))
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/actions", tag = "actions",
     params(("tenant_id" = String, Path), ("trigger" = Option<String>, Query)),
     responses((status = 200, body = ListView<ActionView>)), security(("bearer" = ["actions:read"])))]
-pub async fn list_all(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-    pagination: Pagination,
-) -> ApiResult<Json<ListView<ActionView>>> {
-    caller.require_in(Scope::ActionsRead, &tenant_id)?;
-    let actions = state.management.list_actions(&tenant_id, trigger_param(&pagination)?).await?;
+pub async fn list_all(at: Allowed<ActionsRead>, pagination: Pagination) -> ApiResult<Json<ListView<ActionView>>> {
+    let actions = at.state.management.list_actions(at.tenant_id(), trigger_param(&pagination)?).await?;
     Ok(unpaged(&actions))
 }
 
-#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/actions/{action_id}", tag = "actions",
-    params(("tenant_id" = String, Path), ("action_id" = String, Path)),
-    responses((status = 200, body = ActionView), (status = 404, body = ErrorBody)), security(("bearer" = ["actions:read"])))]
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    caller.require_in(Scope::ActionsRead, &tenant_id)?;
-    let action = state.management.action(&tenant_id, &id).await?;
-    Ok(resource(StatusCode::OK, &action.meta, ActionView::from(&action)))
-}
+item_handlers!(tag "actions", path "/v1/tenants/{tenant_id}/actions/{action_id}", id "action_id", view ActionView,
+    get ActionsRead "actions:read" => action, delete ActionsWrite "actions:write" => delete_action, step_up: true);
 
 #[utoipa::path(patch, path = "/v1/tenants/{tenant_id}/actions/{action_id}", tag = "actions",
     request_body = UpdateActionRequest,
     params(("tenant_id" = String, Path), ("action_id" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = ActionView), (status = 412, body = ErrorBody)), security(("bearer" = ["actions:write"])))]
-pub async fn update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-    Precondition(if_match): Precondition,
-    JsonObject(mut fields): JsonObject,
-) -> ApiResult<Response> {
-    caller.require_in(Scope::ActionsWrite, &tenant_id)?;
-    caller.require_step_up()?;
+pub async fn update(at: Allowed<ActionsWrite, Item>, Patch { if_match, mut fields }: Patch) -> ApiResult<Response> {
+    at.caller.require_step_up()?;
     let mut errors = FieldErrors::new();
     let patch = ActionPatch {
         secrets: secrets_field(&mut fields, &mut errors, true),
@@ -254,35 +224,15 @@ pub async fn update(
         enabled: fields.optional_bool("enabled"),
     };
     reject_invalid(fields.finish(), errors)?;
-    let action = state.management.update_action(&tenant_id, &id, patch, if_match.as_ref()).await?;
+    let action = at.state.management.update_action(at.tenant_id(), at.id(), patch, if_match.as_ref()).await?;
     Ok(resource(StatusCode::OK, &action.meta, ActionView::from(&action)))
-}
-
-#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/actions/{action_id}", tag = "actions",
-    params(("tenant_id" = String, Path), ("action_id" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = ["actions:write"])))]
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-    Precondition(if_match): Precondition,
-) -> ApiResult<StatusCode> {
-    caller.require_in(Scope::ActionsWrite, &tenant_id)?;
-    caller.require_step_up()?;
-    state.management.delete_action(&tenant_id, &id, if_match.as_ref()).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/actions/{action_id}/versions", tag = "actions",
     params(("tenant_id" = String, Path), ("action_id" = String, Path)),
     responses((status = 200, body = ListView<VersionView>)), security(("bearer" = ["actions:read"])))]
-pub async fn versions(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-) -> ApiResult<Json<ListView<VersionView>>> {
-    caller.require_in(Scope::ActionsRead, &tenant_id)?;
-    let versions = state.management.action_versions(&tenant_id, &id).await?;
+pub async fn versions(at: Allowed<ActionsRead, Item>) -> ApiResult<Json<ListView<VersionView>>> {
+    let versions = at.state.management.action_versions(at.tenant_id(), at.id()).await?;
     Ok(unpaged(&versions))
 }
 
@@ -290,11 +240,8 @@ pub async fn versions(
     params(("tenant_id" = String, Path), ("action_id" = String, Path), ("version" = i64, Path)),
     responses((status = 200, body = ActionView), (status = 404, body = ErrorBody)), security(("bearer" = ["actions:write"])))]
 pub async fn restore(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id, version)): Path<(String, String, String)>,
+    Allowed { state, caller, path: (tenant_id, id, version), .. }: Allowed<ActionsWrite, (String, String, String)>,
 ) -> ApiResult<Response> {
-    caller.require_in(Scope::ActionsWrite, &tenant_id)?;
     caller.require_step_up()?;
     let version = version.parse::<i64>().map_err(|_| intelliauth_core::Error::not_found("version"))?;
     let action = state.management.restore_action_version(&tenant_id, &id, version).await?;
@@ -305,16 +252,10 @@ pub async fn restore(
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/actions/{action_id}/test", tag = "actions",
     params(("tenant_id" = String, Path), ("action_id" = String, Path)),
     responses((status = 200, body = Object)), security(("bearer" = ["actions:write"])))]
-pub async fn test_run(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-    JsonObject(mut fields): JsonObject,
-) -> ApiResult<Json<Value>> {
-    caller.require_in(Scope::ActionsWrite, &tenant_id)?;
+pub async fn test_run(at: Allowed<ActionsWrite, Item>, JsonObject(mut fields): JsonObject) -> ApiResult<Json<Value>> {
     let event = fields.nullable_object("event").flatten();
     reject_invalid(fields.finish(), FieldErrors::new())?;
-    let (execution, status) = state.management.test_action(&tenant_id, &id, event).await?;
+    let (execution, status) = at.state.management.test_action(at.tenant_id(), at.id(), event).await?;
     // What the Action asked for, as it would have been applied.
     let asked = match status {
         RunStatus::Completed(commands) => json!({
@@ -333,16 +274,10 @@ pub async fn test_run(
     params(("tenant_id" = String, Path), ("action_id" = String, Path), ("limit" = Option<u32>, Query),
         ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListView<ExecutionView>)), security(("bearer" = ["actions:read"])))]
-pub async fn action_executions(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-    pagination: Pagination,
-) -> ApiResult<impl IntoResponse> {
-    caller.require_in(Scope::ActionsRead, &tenant_id)?;
-    state.management.action(&tenant_id, &id).await?;
-    let filter = ExecutionFilter { action_id: Some(id), request_id: None };
-    Ok(list::<_, ExecutionView>(state.management.executions(&tenant_id, filter, pagination.page).await?))
+pub async fn action_executions(at: Allowed<ActionsRead, Item>, pagination: Pagination) -> ApiResult<impl IntoResponse> {
+    at.state.management.action(at.tenant_id(), at.id()).await?;
+    let filter = ExecutionFilter { action_id: Some(at.id().to_owned()), request_id: None };
+    Ok(list::<_, ExecutionView>(at.state.management.executions(at.tenant_id(), filter, pagination.page).await?))
 }
 
 /// Every execution of the tenant, newest first; `request_id` finds those of one sign-in.
@@ -350,15 +285,9 @@ pub async fn action_executions(
     params(("tenant_id" = String, Path), ("request_id" = Option<String>, Query), ("limit" = Option<u32>, Query),
         ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListView<ExecutionView>)), security(("bearer" = ["actions:read"])))]
-pub async fn executions(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-    pagination: Pagination,
-) -> ApiResult<impl IntoResponse> {
-    caller.require_in(Scope::ActionsRead, &tenant_id)?;
+pub async fn executions(at: Allowed<ActionsRead>, pagination: Pagination) -> ApiResult<impl IntoResponse> {
     let filter = ExecutionFilter { action_id: None, request_id: pagination.params.get("request_id").cloned() };
-    Ok(list::<_, ExecutionView>(state.management.executions(&tenant_id, filter, pagination.page).await?))
+    Ok(list::<_, ExecutionView>(at.state.management.executions(at.tenant_id(), filter, pagination.page).await?))
 }
 
 /// Every Action of the trigger once, in the order to run.
@@ -374,19 +303,16 @@ pub struct ReorderRequest {
     responses((status = 200, body = ListView<ActionView>), (status = 400, body = ErrorBody)),
     security(("bearer" = ["actions:write"])))]
 pub async fn reorder(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, trigger)): Path<(String, String)>,
+    at: Allowed<ActionsWrite, Item>,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Json<ListView<ActionView>>> {
-    caller.require_in(Scope::ActionsWrite, &tenant_id)?;
-    caller.require_step_up()?;
+    at.caller.require_step_up()?;
     let ids = fields.optional_string_list("action_ids");
     let mut errors = FieldErrors::new();
     if ids.is_none() {
         errors.add("action_ids", "is required");
     }
     reject_invalid(fields.finish(), errors)?;
-    let actions = state.management.reorder_actions(&tenant_id, &trigger, ids.unwrap_or_default()).await?;
+    let actions = at.state.management.reorder_actions(at.tenant_id(), at.id(), ids.unwrap_or_default()).await?;
     Ok(unpaged(&actions))
 }

@@ -1,17 +1,16 @@
 //! `/v1/tenants/{tenant_id}/applications`: OAuth clients.
 
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use intelliauth_core::management::{ApplicationPatch, NewApplication};
-use intelliauth_core::model::Scope;
 use utoipa::ToSchema;
 
+use super::allowed::{Allowed, ApplicationsRead, ApplicationsWrite, Item};
+use super::item::item_handlers;
 use super::views::{list, resource, ApplicationView, ErrorBody, ListView};
 use super::{reject_invalid, semantic};
 use crate::error::ApiResult;
-use crate::extract::{Caller, JsonObject, Pagination, Precondition};
-use crate::state::AppState;
+use crate::extract::{JsonObject, Pagination, Patch, Precondition};
 
 #[derive(ToSchema)]
 #[allow(dead_code)] // documents the body that `JsonObject` reads field by field
@@ -67,13 +66,7 @@ pub struct UpdateApplicationRequest {
     params(("tenant_id" = String, Path)),
     responses((status = 201, body = ApplicationView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = ["applications:write"])))]
-pub async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-    JsonObject(mut fields): JsonObject,
-) -> ApiResult<Response> {
-    caller.require_in(Scope::ApplicationsWrite, &tenant_id)?;
+pub async fn create(at: Allowed<ApplicationsWrite>, JsonObject(mut fields): JsonObject) -> ApiResult<Response> {
     let input = NewApplication {
         name: fields.required_string("name"),
         client_type: fields.required_string("client_type"),
@@ -87,34 +80,19 @@ pub async fn create(
         mfa: fields.optional_string("mfa"),
     };
     reject_invalid(fields.finish(), semantic(|errors| input.check(errors)))?;
-    let (application, secret) = state.management.create_application(&tenant_id, input).await?;
+    let (application, secret) = at.state.management.create_application(at.tenant_id(), input).await?;
     Ok(resource(StatusCode::CREATED, &application.meta, ApplicationView::new(&application, secret)))
 }
 
-#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/applications/{application_id}", tag = "applications",
-    params(("tenant_id" = String, Path), ("application_id" = String, Path)),
-    responses((status = 200, body = ApplicationView), (status = 404, body = ErrorBody)), security(("bearer" = ["applications:read"])))]
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    caller.require_in(Scope::ApplicationsRead, &tenant_id)?;
-    let application = state.management.application(&tenant_id, &id).await?;
-    Ok(resource(StatusCode::OK, &application.meta, ApplicationView::from(&application)))
-}
+item_handlers!(tag "applications", path "/v1/tenants/{tenant_id}/applications/{application_id}", id "application_id",
+    view ApplicationView, get ApplicationsRead "applications:read" => application,
+    delete ApplicationsWrite "applications:write" => delete_application, step_up: true);
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/applications", tag = "applications",
     params(("tenant_id" = String, Path), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListView<ApplicationView>)), security(("bearer" = ["applications:read"])))]
-pub async fn list_all(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-    pagination: Pagination,
-) -> ApiResult<impl IntoResponse> {
-    caller.require_in(Scope::ApplicationsRead, &tenant_id)?;
-    Ok(list::<_, ApplicationView>(state.management.list_applications(&tenant_id, pagination.page).await?))
+pub async fn list_all(at: Allowed<ApplicationsRead>, pagination: Pagination) -> ApiResult<impl IntoResponse> {
+    Ok(list::<_, ApplicationView>(at.state.management.list_applications(at.tenant_id(), pagination.page).await?))
 }
 
 #[utoipa::path(patch, path = "/v1/tenants/{tenant_id}/applications/{application_id}", tag = "applications",
@@ -122,13 +100,9 @@ pub async fn list_all(
     params(("tenant_id" = String, Path), ("application_id" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = ApplicationView), (status = 412, body = ErrorBody)), security(("bearer" = ["applications:write"])))]
 pub async fn update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-    Precondition(if_match): Precondition,
-    JsonObject(mut fields): JsonObject,
+    at: Allowed<ApplicationsWrite, Item>,
+    Patch { if_match, mut fields }: Patch,
 ) -> ApiResult<Response> {
-    caller.require_in(Scope::ApplicationsWrite, &tenant_id)?;
     let patch = ApplicationPatch {
         name: fields.optional_string("name"),
         redirect_uris: fields.optional_string_list("redirect_uris"),
@@ -141,23 +115,8 @@ pub async fn update(
         mfa: fields.nullable_string("mfa"),
     };
     reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;
-    let application = state.management.update_application(&tenant_id, &id, patch, if_match.as_ref()).await?;
+    let application = at.state.management.update_application(at.tenant_id(), at.id(), patch, if_match.as_ref()).await?;
     Ok(resource(StatusCode::OK, &application.meta, ApplicationView::from(&application)))
-}
-
-#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/applications/{application_id}", tag = "applications",
-    params(("tenant_id" = String, Path), ("application_id" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)), security(("bearer" = ["applications:write"])))]
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-    Precondition(if_match): Precondition,
-) -> ApiResult<StatusCode> {
-    caller.require_in(Scope::ApplicationsWrite, &tenant_id)?;
-    caller.require_step_up()?;
-    state.management.delete_application(&tenant_id, &id, if_match.as_ref()).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/applications/{application_id}/rotate-secret", tag = "applications",
@@ -166,13 +125,8 @@ pub async fn delete(
     security(("bearer" = ["applications:write"])))]
 /// A new client secret for a confidential client, in `client_secret` of this answer only;
 /// the old secret stops working at once. Needs a recent multi-factor sign-in from an admin.
-pub async fn rotate_secret(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    caller.require_in(Scope::ApplicationsWrite, &tenant_id)?;
-    caller.require_step_up()?;
-    let (application, secret) = state.management.rotate_application_secret(&tenant_id, &id).await?;
+pub async fn rotate_secret(at: Allowed<ApplicationsWrite, Item>) -> ApiResult<Response> {
+    at.caller.require_step_up()?;
+    let (application, secret) = at.state.management.rotate_application_secret(at.tenant_id(), at.id()).await?;
     Ok(resource(StatusCode::OK, &application.meta, ApplicationView::new(&application, Some(secret))))
 }

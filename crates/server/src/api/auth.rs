@@ -11,10 +11,10 @@ use intelliauth_core::ids::rfc3339;
 use intelliauth_core::paths;
 use serde_json::json;
 
-use super::reject_invalid;
 use super::views::UserView;
+use super::{accepted, only_string, reject_invalid};
 use crate::error::ApiResult;
-use crate::extract::{bearer_token, ClientIp, JsonObject, SignedInUser};
+use crate::extract::{bearer_token, JsonObject, OnFlow, PublicCall, SignedInUser};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -40,11 +40,11 @@ fn flow_json(started: &StartedFlow) -> Response {
     (StatusCode::CREATED, Json(body)).into_response()
 }
 
-async fn start_login(State(state): State<AppState>, Path(tenant_id): Path<String>) -> ApiResult<Response> {
+async fn start_login(PublicCall { state, path: tenant_id, .. }: PublicCall) -> ApiResult<Response> {
     Ok(flow_json(&state.auth.start_flow(&tenant_id, FlowKind::Login, false, None).await?))
 }
 
-async fn start_registration(State(state): State<AppState>, Path(tenant_id): Path<String>) -> ApiResult<Response> {
+async fn start_registration(PublicCall { state, path: tenant_id, .. }: PublicCall) -> ApiResult<Response> {
     Ok(flow_json(&state.auth.start_flow(&tenant_id, FlowKind::Registration, false, None).await?))
 }
 
@@ -59,9 +59,7 @@ pub fn signed_in_json(signed_in: &SignedIn) -> serde_json::Value {
 }
 
 async fn submit_login(
-    State(state): State<AppState>,
-    Path((tenant_id, flow_id)): Path<(String, String)>,
-    ClientIp(client): ClientIp,
+    PublicCall { state, path: (tenant_id, flow_id), client }: PublicCall<OnFlow>,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Response> {
     let input = SignIn {
@@ -77,9 +75,7 @@ async fn submit_login(
 }
 
 async fn submit_registration(
-    State(state): State<AppState>,
-    Path((tenant_id, flow_id)): Path<(String, String)>,
-    ClientIp(client): ClientIp,
+    PublicCall { state, path: (tenant_id, flow_id), client }: PublicCall<OnFlow>,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Response> {
     let input = Registration {
@@ -94,43 +90,31 @@ async fn submit_registration(
 }
 
 async fn resend_verification(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    ClientIp(client): ClientIp,
-    JsonObject(mut fields): JsonObject,
+    PublicCall { state, path: tenant_id, client }: PublicCall,
+    body: JsonObject,
 ) -> ApiResult<Response> {
-    let email = fields.required_string("email");
-    reject_invalid(fields.finish(), Default::default())?;
-    state.auth.resend_verification(&tenant_id, &email, client).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "sent_if_unverified" }))).into_response())
+    state.auth.resend_verification(&tenant_id, &only_string(body, "email")?, client).await?;
+    Ok(accepted(json!({ "status": "sent_if_unverified" })))
 }
 
 async fn confirm_verification(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    JsonObject(mut fields): JsonObject,
+    PublicCall { state, path: tenant_id, .. }: PublicCall,
+    body: JsonObject,
 ) -> ApiResult<Response> {
-    let token = fields.required_string("token");
-    reject_invalid(fields.finish(), Default::default())?;
-    state.auth.verify_email(&tenant_id, &token).await?;
+    state.auth.verify_email(&tenant_id, &only_string(body, "token")?).await?;
     Ok(Json(json!({ "status": "verified" })).into_response())
 }
 
 async fn request_recovery(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    ClientIp(client): ClientIp,
-    JsonObject(mut fields): JsonObject,
+    PublicCall { state, path: tenant_id, client }: PublicCall,
+    body: JsonObject,
 ) -> ApiResult<Response> {
-    let email = fields.required_string("email");
-    reject_invalid(fields.finish(), Default::default())?;
-    state.auth.request_recovery(&tenant_id, &email, client).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "sent_if_registered" }))).into_response())
+    state.auth.request_recovery(&tenant_id, &only_string(body, "email")?, client).await?;
+    Ok(accepted(json!({ "status": "sent_if_registered" })))
 }
 
 async fn confirm_recovery(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
+    PublicCall { state, path: tenant_id, .. }: PublicCall,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Response> {
     let token = fields.required_string("token");
@@ -140,7 +124,7 @@ async fn confirm_recovery(
     Ok(Json(json!({ "status": "password_changed", "user": UserView::from(&user) })).into_response())
 }
 
-async fn whoami(SignedInUser { session, user }: SignedInUser) -> ApiResult<Response> {
+async fn whoami(SignedInUser { session, user, .. }: SignedInUser) -> ApiResult<Response> {
     let record = &session.record;
     Ok(Json(json!({
         "session": { "id": record.id, "expires_at": rfc3339(record.expires_at), "created_at": rfc3339(record.created_at) },
@@ -150,7 +134,7 @@ async fn whoami(SignedInUser { session, user }: SignedInUser) -> ApiResult<Respo
 }
 
 /// The signed-in user's approved applications.
-async fn my_consents(State(state): State<AppState>, SignedInUser { user, .. }: SignedInUser) -> ApiResult<Response> {
+async fn my_consents(SignedInUser { state, user, .. }: SignedInUser) -> ApiResult<Response> {
     Ok(Json(state.oidc.consents(&user.tenant_id, &user.id).await?).into_response())
 }
 

@@ -3,12 +3,10 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
 use axum::Json;
 use intelliauth_core::ids::rfc3339;
 use intelliauth_core::log::{LogCount, LogEntry, LogFilter, DAY_MS};
 use intelliauth_core::management::Bucket;
-use intelliauth_core::model::Scope;
 use intelliauth_core::validate::FieldErrors;
 use intelliauth_core::{ids, Error};
 use serde::Serialize;
@@ -16,11 +14,11 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::actions::ExecutionView;
+use super::allowed::{Allowed, Item, LogsRead};
 use super::views::{list, ListView};
 use super::webhooks::MessageView;
 use crate::error::ApiResult;
-use crate::extract::{Caller, Pagination};
-use crate::state::AppState;
+use crate::extract::Pagination;
 
 #[derive(Serialize, ToSchema)]
 pub struct LogEntryView {
@@ -125,13 +123,7 @@ fn time_param(params: &HashMap<String, String>, name: &str, errors: &mut FieldEr
         ("from" = Option<String>, Query), ("to" = Option<String>, Query), ("limit" = Option<u32>, Query),
         ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListView<LogEntryView>)), security(("bearer" = ["logs:read"])))]
-pub async fn list_entries(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-    pagination: Pagination,
-) -> ApiResult<Json<ListView<LogEntryView>>> {
-    caller.require_in(Scope::LogsRead, &tenant_id)?;
+pub async fn list_entries(at: Allowed<LogsRead>, pagination: Pagination) -> ApiResult<Json<ListView<LogEntryView>>> {
     let params = &pagination.params;
     let mut errors = FieldErrors::new();
     let filter = LogFilter {
@@ -144,19 +136,14 @@ pub async fn list_entries(
         to: time_param(params, "to", &mut errors),
     };
     errors.into_result()?;
-    Ok(list(state.management.log(&tenant_id, filter, pagination.page).await?))
+    Ok(list(at.state.management.log(at.tenant_id(), filter, pagination.page).await?))
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/logs/{log_id}", tag = "logs",
     params(("tenant_id" = String, Path), ("log_id" = String, Path)),
     responses((status = 200, body = LogEntryView)), security(("bearer" = ["logs:read"])))]
-pub async fn entry(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-) -> ApiResult<Json<LogEntryView>> {
-    caller.require_in(Scope::LogsRead, &tenant_id)?;
-    Ok(Json(LogEntryView::from(&state.management.log_entry(&tenant_id, &id).await?)))
+pub async fn entry(at: Allowed<LogsRead, Item>) -> ApiResult<Json<LogEntryView>> {
+    Ok(Json(LogEntryView::from(&at.state.management.log_entry(at.tenant_id(), at.id()).await?)))
 }
 
 /// Counts by type and code per `bucket` (`hour`, the default, or `day`) over `from`..`to`
@@ -166,13 +153,7 @@ pub async fn entry(
     params(("tenant_id" = String, Path), ("bucket" = Option<String>, Query), ("from" = Option<String>, Query),
         ("to" = Option<String>, Query)),
     responses((status = 200, body = LogCountsView)), security(("bearer" = ["logs:read"])))]
-pub async fn counts(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-    pagination: Pagination,
-) -> ApiResult<Json<LogCountsView>> {
-    caller.require_in(Scope::LogsRead, &tenant_id)?;
+pub async fn counts(at: Allowed<LogsRead>, pagination: Pagination) -> ApiResult<Json<LogCountsView>> {
     let params = &pagination.params;
     let mut errors = FieldErrors::new();
     let bucket_name = params.get("bucket").map_or("hour", String::as_str);
@@ -183,7 +164,7 @@ pub async fn counts(
     let to = time_param(params, "to", &mut errors).unwrap_or_else(ids::now_ms);
     let from = time_param(params, "from", &mut errors).unwrap_or(to - DAY_MS);
     errors.into_result()?;
-    let counts = state.management.log_counts(&tenant_id, from, to, bucket.unwrap_or(Bucket::Hour)).await?;
+    let counts = at.state.management.log_counts(at.tenant_id(), from, to, bucket.unwrap_or(Bucket::Hour)).await?;
     Ok(Json(LogCountsView {
         bucket: bucket_name.to_owned(),
         from: rfc3339(from),
@@ -197,20 +178,15 @@ pub async fn counts(
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/requests/{request_id}", tag = "logs",
     params(("tenant_id" = String, Path), ("request_id" = String, Path)),
     responses((status = 200, body = TraceView)), security(("bearer" = ["logs:read"])))]
-pub async fn trace(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, request_id)): Path<(String, String)>,
-) -> ApiResult<Json<TraceView>> {
-    caller.require_in(Scope::LogsRead, &tenant_id)?;
-    let trace = state.management.trace(&tenant_id, &request_id).await?;
+pub async fn trace(at: Allowed<LogsRead, Item>) -> ApiResult<Json<TraceView>> {
+    let trace = at.state.management.trace(at.tenant_id(), at.id()).await?;
     if trace.entries.is_empty() && trace.executions.is_empty() {
         return Err(Error::not_found("request").into());
     }
     let webhook_messages =
         trace.deliveries.iter().map(|(message, attempts)| MessageView::with_attempts(message, attempts)).collect();
     Ok(Json(TraceView {
-        request_id,
+        request_id: at.id().to_owned(),
         entries: trace.entries.iter().map(LogEntryView::from).collect(),
         action_executions: trace.executions.iter().map(ExecutionView::from).collect(),
         webhook_messages,

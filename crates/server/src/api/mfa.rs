@@ -10,15 +10,15 @@ use intelliauth_core::auth::{
 };
 use intelliauth_core::ids::rfc3339;
 use intelliauth_core::mfa::Factor;
-use intelliauth_core::model::Scope;
 use intelliauth_core::validate::FieldErrors;
 use intelliauth_core::Error;
 use serde_json::{json, Value};
 
+use super::allowed::{Allowed, Item, UsersRead, UsersWrite};
 use super::auth::signed_in_json;
-use super::reject_invalid;
+use super::{only_string, reject_invalid};
 use crate::error::ApiResult;
-use crate::extract::{Caller, ClientIp, Fields, JsonObject, SignedInUser};
+use crate::extract::{Fields, JsonObject, OnFlow, PublicCall, SignedInUser};
 use crate::state::AppState;
 
 /// The QR code an authenticator app scans, as inline SVG.
@@ -94,9 +94,7 @@ fn mfa_signed_in_json(done: &MfaSignedIn) -> Value {
 
 /// `POST /t/{tenant}/api/login/{flow}/mfa`: the code that finishes an MFA sign-in.
 pub async fn submit_flow_factor(
-    State(state): State<AppState>,
-    Path((tenant_id, flow_id)): Path<(String, String)>,
-    ClientIp(client): ClientIp,
+    PublicCall { state, path: (tenant_id, flow_id), client }: PublicCall<OnFlow>,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Response> {
     let answer = second_factor(&mut fields);
@@ -112,8 +110,7 @@ pub async fn submit_flow_factor(
 
 /// `POST /t/{tenant}/api/login/{flow}/mfa/totp`: starts enrolment when the tenant requires MFA.
 pub async fn enrol_flow_totp(
-    State(state): State<AppState>,
-    Path((tenant_id, flow_id)): Path<(String, String)>,
+    PublicCall { state, path: (tenant_id, flow_id), .. }: PublicCall<OnFlow>,
 ) -> ApiResult<Response> {
     let enrolment = state.auth.enrol_totp_in_flow(&tenant_id, &flow_id, CsrfProof::Api).await?;
     Ok((StatusCode::CREATED, Json(enrolment_json(&enrolment))).into_response())
@@ -125,8 +122,7 @@ fn sms_sent_json(sent: &SmsSent) -> Value {
 
 /// `POST /t/{tenant}/api/login/{flow}/mfa/sms`: texts a code to the user's phone.
 pub async fn send_flow_sms(
-    State(state): State<AppState>,
-    Path((tenant_id, flow_id)): Path<(String, String)>,
+    PublicCall { state, path: (tenant_id, flow_id), .. }: PublicCall<OnFlow>,
 ) -> ApiResult<Response> {
     let sent = state.auth.send_flow_sms(&tenant_id, &flow_id, CsrfProof::Api).await?;
     Ok((StatusCode::ACCEPTED, Json(sms_sent_json(&sent))).into_response())
@@ -134,8 +130,7 @@ pub async fn send_flow_sms(
 
 /// `POST /t/{tenant}/api/factors/sms` `{"phone": "+14155550100"}`: texts a code to confirm the phone.
 pub async fn enrol_my_sms(
-    State(state): State<AppState>,
-    SignedInUser { user, .. }: SignedInUser,
+    SignedInUser { state, user, .. }: SignedInUser,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Response> {
     let phone = fields.required_string("phone");
@@ -148,26 +143,13 @@ pub async fn enrol_my_sms(
     Ok((StatusCode::ACCEPTED, Json(sms_sent_json(&sent))).into_response())
 }
 
-/// `POST /t/{tenant}/api/factors/sms/confirm` `{"code": "…"}`.
-pub async fn confirm_my_sms(
-    State(state): State<AppState>,
-    SignedInUser { user, .. }: SignedInUser,
-    JsonObject(mut fields): JsonObject,
-) -> ApiResult<Json<Value>> {
-    let code = fields.required_string("code");
-    reject_invalid(fields.finish(), FieldErrors::new())?;
-    let codes = state.auth.confirm_sms(&user, &code).await?;
-    Ok(Json(json!({ "status": "enrolled", "backup_codes": codes })))
-}
-
 fn challenge_json(challenge: &PasskeyChallenge) -> Value {
     json!({ "ceremony_id": challenge.ceremony_id, "options": challenge.options })
 }
 
 /// `POST /t/{tenant}/api/login/{flow}/mfa/webauthn`: a challenge for the user's passkeys.
 pub async fn start_flow_passkey(
-    State(state): State<AppState>,
-    Path((tenant_id, flow_id)): Path<(String, String)>,
+    PublicCall { state, path: (tenant_id, flow_id), .. }: PublicCall<OnFlow>,
 ) -> ApiResult<Response> {
     let challenge = state.auth.start_flow_passkey(&tenant_id, &flow_id, CsrfProof::Api).await?;
     Ok((StatusCode::CREATED, Json(challenge_json(&challenge))).into_response())
@@ -175,8 +157,7 @@ pub async fn start_flow_passkey(
 
 /// `POST /t/{tenant}/api/login/{flow}/passkey`: passwordless, any discoverable passkey.
 pub async fn start_passwordless(
-    State(state): State<AppState>,
-    Path((tenant_id, flow_id)): Path<(String, String)>,
+    PublicCall { state, path: (tenant_id, flow_id), .. }: PublicCall<OnFlow>,
 ) -> ApiResult<Response> {
     let challenge = state.auth.start_passwordless(&tenant_id, &flow_id, CsrfProof::Api).await?;
     Ok((StatusCode::CREATED, Json(challenge_json(&challenge))).into_response())
@@ -184,9 +165,7 @@ pub async fn start_passwordless(
 
 /// `POST /t/{tenant}/api/login/{flow}/passkey/finish` `{"ceremony_id", "credential"}`.
 pub async fn finish_passwordless(
-    State(state): State<AppState>,
-    Path((tenant_id, flow_id)): Path<(String, String)>,
-    ClientIp(client): ClientIp,
+    PublicCall { state, path: (tenant_id, flow_id), client }: PublicCall<OnFlow>,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Json<Value>> {
     let ceremony_id = fields.required_string("ceremony_id");
@@ -200,18 +179,14 @@ pub async fn finish_passwordless(
 }
 
 /// `POST /t/{tenant}/api/factors/webauthn`: options for `navigator.credentials.create`.
-pub async fn enrol_my_passkey(
-    State(state): State<AppState>,
-    SignedInUser { user, .. }: SignedInUser,
-) -> ApiResult<Response> {
+pub async fn enrol_my_passkey(SignedInUser { state, user, .. }: SignedInUser) -> ApiResult<Response> {
     let challenge = state.auth.start_passkey_enrolment(&user).await?;
     Ok((StatusCode::CREATED, Json(challenge_json(&challenge))).into_response())
 }
 
 /// `POST /t/{tenant}/api/factors/webauthn/confirm` `{"ceremony_id", "credential"}`.
 pub async fn confirm_my_passkey(
-    State(state): State<AppState>,
-    SignedInUser { user, .. }: SignedInUser,
+    SignedInUser { state, user, .. }: SignedInUser,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Json<Value>> {
     let ceremony_id = fields.required_string("ceremony_id");
@@ -222,32 +197,30 @@ pub async fn confirm_my_passkey(
 }
 
 /// `GET /t/{tenant}/api/factors`: the signed-in user's factors.
-pub async fn my_factors(
-    State(state): State<AppState>,
-    SignedInUser { user, .. }: SignedInUser,
-) -> ApiResult<Json<Value>> {
+pub async fn my_factors(SignedInUser { state, user, .. }: SignedInUser) -> ApiResult<Json<Value>> {
     let (factors, left) = state.auth.factors(&user.id).await?;
     Ok(Json(factors_json(&factors, left)))
 }
 
 /// `POST /t/{tenant}/api/factors/totp`: the signed-in user adds an authenticator app.
-pub async fn enrol_my_totp(
-    State(state): State<AppState>,
-    SignedInUser { user, .. }: SignedInUser,
-) -> ApiResult<Response> {
+pub async fn enrol_my_totp(SignedInUser { state, user, .. }: SignedInUser) -> ApiResult<Response> {
     let enrolment = state.auth.start_totp_enrolment(&user).await?;
     Ok((StatusCode::CREATED, Json(enrolment_json(&enrolment))).into_response())
 }
 
-/// `POST /t/{tenant}/api/factors/totp/confirm`: its first code confirms it.
-pub async fn confirm_my_totp(
-    State(state): State<AppState>,
-    SignedInUser { user, .. }: SignedInUser,
-    JsonObject(mut fields): JsonObject,
+/// `POST /t/{tenant}/api/factors/{totp|sms}/confirm` `{"code": "…"}`: the factor's first
+/// code confirms it; the answer holds the user's backup codes, shown once.
+pub async fn confirm_my_factor(
+    SignedInUser { state, user, .. }: SignedInUser,
+    Path((_, kind)): Path<(String, String)>,
+    body: JsonObject,
 ) -> ApiResult<Json<Value>> {
-    let code = fields.required_string("code");
-    reject_invalid(fields.finish(), FieldErrors::new())?;
-    let codes = state.auth.confirm_totp(&user, &code).await?;
+    let code = only_string(body, "code")?;
+    let codes = match kind.as_str() {
+        "totp" => state.auth.confirm_totp(&user, &code).await?,
+        "sms" => state.auth.confirm_sms(&user, &code).await?,
+        _ => return Err(Error::not_found("factor type").into()),
+    };
     Ok(Json(json!({ "status": "enrolled", "backup_codes": codes })))
 }
 
@@ -263,10 +236,7 @@ pub async fn remove_my_factor(
 }
 
 /// `POST /t/{tenant}/api/factors/backup-codes`: ten new codes replace the old ones.
-pub async fn regenerate_my_backup_codes(
-    State(state): State<AppState>,
-    SignedInUser { user, .. }: SignedInUser,
-) -> ApiResult<Json<Value>> {
+pub async fn regenerate_my_backup_codes(SignedInUser { state, user, .. }: SignedInUser) -> ApiResult<Json<Value>> {
     let (factors, _) = state.auth.factors(&user.id).await?;
     if factors.is_empty() {
         return Err(Error::new(intelliauth_catalogue::Code::PermissionDenied)
@@ -281,14 +251,9 @@ pub async fn regenerate_my_backup_codes(
     params(("tenant_id" = String, Path), ("user_id" = String, Path)),
     responses((status = 200, description = "The user's enrolled factors and how many backup codes are left", body = Object)),
     security(("bearer" = ["users:read"])))]
-pub async fn user_factors(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, user_id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    caller.require_in(Scope::UsersRead, &tenant_id)?;
-    state.management.user(&tenant_id, &user_id).await?;
-    let (factors, left) = state.auth.factors(&user_id).await?;
+pub async fn user_factors(at: Allowed<UsersRead, Item>) -> ApiResult<Json<Value>> {
+    at.state.management.user(at.tenant_id(), at.id()).await?;
+    let (factors, left) = at.state.auth.factors(at.id()).await?;
     Ok(Json(factors_json(&factors, left)))
 }
 
@@ -297,16 +262,11 @@ pub async fn user_factors(
     params(("tenant_id" = String, Path), ("user_id" = String, Path)),
     responses((status = 204, description = "Every factor removed; the user enrols again")),
     security(("bearer" = ["users:write"])))]
-pub async fn reset_user_factors(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, user_id)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
-    caller.require_in(Scope::UsersWrite, &tenant_id)?;
-    caller.require_step_up()?;
-    state.management.user(&tenant_id, &user_id).await?;
-    state.auth.reset_factors(&tenant_id, &user_id).await?;
-    let details = serde_json::json!({ "user_id": user_id });
-    state.management.record_change(&tenant_id, "admin.user.factors_reset", details).await;
+pub async fn reset_user_factors(at: Allowed<UsersWrite, Item>) -> ApiResult<StatusCode> {
+    at.caller.require_step_up()?;
+    at.state.management.user(at.tenant_id(), at.id()).await?;
+    at.state.auth.reset_factors(at.tenant_id(), at.id()).await?;
+    let details = serde_json::json!({ "user_id": at.id() });
+    at.state.management.record_change(at.tenant_id(), "admin.user.factors_reset", details).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,10 +1,12 @@
 //! The management API (`/v1`), its OpenAPI document and the catalogue endpoint.
 
 pub mod actions;
+pub mod allowed;
 pub mod applications;
 pub mod auth;
 pub mod credentials;
 pub mod errors;
+mod item;
 pub mod logs;
 pub mod mfa;
 pub mod oauth;
@@ -22,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiResult;
+use crate::extract::JsonObject;
 use crate::state::AppState;
 
 /// Every route of the management API with its OpenAPI operation. A documented route is
@@ -85,11 +88,10 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant_id}/api/factors/webauthn/confirm", post(mfa::confirm_my_passkey))
         .route("/t/{tenant_id}/api/factors", get(mfa::my_factors))
         .route("/t/{tenant_id}/api/factors/sms", post(mfa::enrol_my_sms))
-        .route("/t/{tenant_id}/api/factors/sms/confirm", post(mfa::confirm_my_sms))
         .route("/t/{tenant_id}/api/factors/totp", post(mfa::enrol_my_totp))
-        .route("/t/{tenant_id}/api/factors/totp/confirm", post(mfa::confirm_my_totp))
+        .route("/t/{tenant_id}/api/factors/{factor}/confirm", post(mfa::confirm_my_factor))
         .route("/t/{tenant_id}/api/factors/backup-codes", post(mfa::regenerate_my_backup_codes))
-        .route("/t/{tenant_id}/api/factors/{factor_id}", axum::routing::delete(mfa::remove_my_factor))
+        .route("/t/{tenant_id}/api/factors/{factor}", axum::routing::delete(mfa::remove_my_factor))
         .merge(auth::routes())
         .merge(oauth::routes())
 }
@@ -98,6 +100,19 @@ pub fn routes() -> Router<AppState> {
 pub(crate) fn reject_invalid(mut errors: FieldErrors, semantic: FieldErrors) -> ApiResult<()> {
     errors.merge_new_fields(semantic);
     Ok(errors.into_result()?)
+}
+
+/// The body's one field `name`, a required string; any other field is refused.
+pub(crate) fn only_string(JsonObject(mut fields): JsonObject, name: &str) -> ApiResult<String> {
+    let value = fields.required_string(name);
+    reject_invalid(fields.finish(), FieldErrors::new())?;
+    Ok(value)
+}
+
+/// `202 Accepted` with `body`: the request is taken, its effect (an email) comes later.
+pub(crate) fn accepted(body: serde_json::Value) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (axum::http::StatusCode::ACCEPTED, axum::Json(body)).into_response()
 }
 
 /// Runs a synchronous check into a fresh error set.

@@ -75,8 +75,38 @@ fn require_form(headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-fn client(state: &AppState, tenant_id: &str, headers: &HeaderMap, form: &FormBody) -> ApiResult<ClientCredentials> {
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());
+/// A client's form post to a token endpoint (token, introspection, revocation): the path's
+/// tenant, the client's credentials (HTTP Basic, the form, or an assertion), and the form.
+/// A body that is not a form is refused before it is read (RFC 6749 §3.2).
+struct ClientPost {
+    state: AppState,
+    tenant_id: String,
+    client: ClientCredentials,
+    form: FormBody,
+}
+
+impl axum::extract::FromRequest<AppState> for ClientPost {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        require_form(&parts.headers)?;
+        let tenant_id: String = crate::extract::path_params(&mut parts, state).await?;
+        let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());
+        let authorization = authorization.map(str::to_owned);
+        let form = FormBody::from_request(axum::extract::Request::from_parts(parts, body), state).await?;
+        let client = client(state, &tenant_id, authorization.as_deref(), &form)?;
+        Ok(ClientPost { state: state.clone(), tenant_id, client, form })
+    }
+}
+
+/// The client's credentials, from `authorization` (HTTP Basic) or the form.
+fn client(
+    state: &AppState,
+    tenant_id: &str,
+    authorization: Option<&str>,
+    form: &FormBody,
+) -> ApiResult<ClientCredentials> {
     let optional = |key: &str| form.0.get(key).map(String::as_str);
     let assertion = optional("client_assertion_type").zip(optional("client_assertion"));
     let issuer = state.oidc.issuer(tenant_id);
@@ -89,18 +119,12 @@ fn client(state: &AppState, tenant_id: &str, headers: &HeaderMap, form: &FormBod
     )?)
 }
 
-async fn token(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-    form: FormBody,
-) -> ApiResult<Response> {
-    require_form(&headers)?;
+async fn token(ClientPost { state, tenant_id, client, form }: ClientPost) -> ApiResult<Response> {
     let request = TokenRequest {
         grant_type: form.get("grant_type").to_owned(),
         scope: form.0.get("scope").cloned(),
         audience: form.0.get("audience").or_else(|| form.0.get("resource")).cloned(),
-        client: client(&state, &tenant_id, &headers, &form)?,
+        client,
         code: form.0.get("code").cloned(),
         redirect_uri: form.0.get("redirect_uri").cloned(),
         code_verifier: form.0.get("code_verifier").cloned(),
@@ -153,26 +177,12 @@ async fn userinfo(
     Ok(no_store(state.oidc.userinfo(&tenant_id, bearer_token(&headers)).await?))
 }
 
-async fn introspect(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-    form: FormBody,
-) -> ApiResult<Response> {
-    require_form(&headers)?;
-    let client = client(&state, &tenant_id, &headers, &form)?;
+async fn introspect(ClientPost { state, tenant_id, client, form }: ClientPost) -> ApiResult<Response> {
     Ok(no_store(state.oidc.introspect(&tenant_id, client, form.get("token")).await?))
 }
 
 /// RFC 7009: always 200 for a well-formed request, whatever the token was.
-async fn revoke(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-    form: FormBody,
-) -> ApiResult<Response> {
-    require_form(&headers)?;
-    let client = client(&state, &tenant_id, &headers, &form)?;
+async fn revoke(ClientPost { state, tenant_id, client, form }: ClientPost) -> ApiResult<Response> {
     state.oidc.revoke(&tenant_id, client, form.get("token")).await?;
     Ok(no_store(json!({})))
 }

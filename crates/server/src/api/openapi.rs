@@ -209,7 +209,7 @@ fn refine_request(schema: &mut Value) {
             "client_type" => json!({ "enum": ["public", "confidential"] }),
             "trigger" => json!({ "enum": TRIGGERS }),
             "id" | "tenant_id" => json!({ "pattern": "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$" }),
-            "code" => json!({ "minLength": 1, "pattern": "^[^\\u0000]*\\S[^\\u0000]*$" }),
+            "code" => json!({ "minLength": 1, "pattern": "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$" }),
             // A conservative subset of what `validate::check_email` accepts.
             "email" => {
                 json!({ "maxLength": 254, "pattern": "^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$" })

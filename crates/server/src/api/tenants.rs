@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::views::{list, resource, ErrorBody, ListView, TenantView};
 use super::{reject_invalid, semantic};
 use crate::error::ApiResult;
-use crate::extract::{Caller, JsonObject, Pagination, Precondition};
+use crate::extract::{Caller, JsonObject, Pagination, Patch, Precondition};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -97,8 +97,7 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(tenant_id): Path<String>,
-    Precondition(if_match): Precondition,
-    JsonObject(mut fields): JsonObject,
+    Patch { if_match, mut fields }: Patch,
 ) -> ApiResult<Response> {
     // A tenant's own admins may change its settings; otherwise the instance-wide scope.
     if !caller.is_admin_of(&tenant_id) {

@@ -1,19 +1,19 @@
 //! `/v1/tenants/{tenant_id}/users`: create, read, list (email prefix filter), update, delete.
 
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use intelliauth_core::management::{NewUser, UserPatch};
-use intelliauth_core::model::{AdminRole, Scope};
+use intelliauth_core::model::AdminRole;
 use intelliauth_core::ports::UserFilter;
 use intelliauth_core::Error;
 use utoipa::ToSchema;
 
+use super::allowed::{Allowed, Item, UsersRead, UsersWrite};
+use super::item::item_handlers;
 use super::reject_invalid;
 use super::views::{list, resource, ErrorBody, ListView, UserView};
 use crate::error::ApiResult;
-use crate::extract::{Caller, Fields, JsonObject, Pagination, Precondition};
-use crate::state::AppState;
+use crate::extract::{Fields, JsonObject, Pagination, Patch, Precondition};
 
 #[derive(ToSchema)]
 #[allow(dead_code)] // documents the body that `JsonObject` reads field by field
@@ -72,13 +72,7 @@ fn role_field(fields: &mut Fields) -> Option<Option<AdminRole>> {
     params(("tenant_id" = String, Path)),
     responses((status = 201, body = UserView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = ["users:write"])))]
-pub async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-    JsonObject(mut fields): JsonObject,
-) -> ApiResult<Response> {
-    caller.require_in(Scope::UsersWrite, &tenant_id)?;
+pub async fn create(at: Allowed<UsersWrite>, JsonObject(mut fields): JsonObject) -> ApiResult<Response> {
     let input = NewUser {
         email: fields.required_string("email"),
         password: fields.optional_string("password"),
@@ -87,50 +81,27 @@ pub async fn create(
         role: role_field(&mut fields).flatten(),
     };
     let errors = fields.finish();
-    reject_invalid(errors, state.management.check_new_user(&tenant_id, &input).await?)?;
-    let user = state.management.create_user(&tenant_id, input).await?;
+    reject_invalid(errors, at.state.management.check_new_user(at.tenant_id(), &input).await?)?;
+    let user = at.state.management.create_user(at.tenant_id(), input).await?;
     Ok(resource(StatusCode::CREATED, &user.meta, UserView::from(&user)))
 }
 
-#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/users/{user_id}", tag = "users",
-    params(("tenant_id" = String, Path), ("user_id" = String, Path)),
-    responses((status = 200, body = UserView), (status = 404, body = ErrorBody)), security(("bearer" = ["users:read"])))]
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, user_id)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    caller.require_in(Scope::UsersRead, &tenant_id)?;
-    let user = state.management.user(&tenant_id, &user_id).await?;
-    Ok(resource(StatusCode::OK, &user.meta, UserView::from(&user)))
-}
+item_handlers!(tag "users", path "/v1/tenants/{tenant_id}/users/{user_id}", id "user_id", view UserView,
+    get UsersRead "users:read" => user, delete UsersWrite "users:write" => delete_user, step_up: true);
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/users", tag = "users",
     params(("tenant_id" = String, Path), ("email_prefix" = Option<String>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListView<UserView>)), security(("bearer" = ["users:read"])))]
-pub async fn list_all(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-    pagination: Pagination,
-) -> ApiResult<impl IntoResponse> {
-    caller.require_in(Scope::UsersRead, &tenant_id)?;
+pub async fn list_all(at: Allowed<UsersRead>, pagination: Pagination) -> ApiResult<impl IntoResponse> {
     let filter = UserFilter { email_prefix: pagination.params.get("email_prefix").cloned() };
-    let page = state.management.list_users(&tenant_id, filter, pagination.page).await?;
+    let page = at.state.management.list_users(at.tenant_id(), filter, pagination.page).await?;
     Ok(list::<_, UserView>(page))
 }
 
 #[utoipa::path(patch, path = "/v1/tenants/{tenant_id}/users/{user_id}", tag = "users", request_body = UpdateUserRequest,
     params(("tenant_id" = String, Path), ("user_id" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = UserView), (status = 412, body = ErrorBody)), security(("bearer" = ["users:write"])))]
-pub async fn update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, user_id)): Path<(String, String)>,
-    Precondition(if_match): Precondition,
-    JsonObject(mut fields): JsonObject,
-) -> ApiResult<Response> {
-    caller.require_in(Scope::UsersWrite, &tenant_id)?;
+pub async fn update(at: Allowed<UsersWrite, Item>, Patch { if_match, mut fields }: Patch) -> ApiResult<Response> {
     let patch = UserPatch {
         email: fields.optional_string("email"),
         password: fields.optional_string("password"),
@@ -143,42 +114,22 @@ pub async fn update(
     // Who administers the tenant is the owners' decision: an admin cannot promote
     // themselves or anyone else.
     if patch.role.is_some() {
-        if caller.assurance.as_ref().is_some_and(|admin| admin.role != AdminRole::Owner) {
+        if at.caller.assurance.as_ref().is_some_and(|admin| admin.role != AdminRole::Owner) {
             return Err(Error::permission_denied("role").with_detail("reason", "only an owner changes roles").into());
         }
-        caller.require_step_up()?;
+        at.caller.require_step_up()?;
     }
     let errors = fields.finish();
-    reject_invalid(errors, state.management.check_user_patch(&tenant_id, &patch).await?)?;
-    let user = state.management.update_user(&tenant_id, &user_id, patch, if_match.as_ref()).await?;
+    reject_invalid(errors, at.state.management.check_user_patch(at.tenant_id(), &patch).await?)?;
+    let user = at.state.management.update_user(at.tenant_id(), at.id(), patch, if_match.as_ref()).await?;
     Ok(resource(StatusCode::OK, &user.meta, UserView::from(&user)))
-}
-
-#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/users/{user_id}", tag = "users",
-    params(("tenant_id" = String, Path), ("user_id" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)), security(("bearer" = ["users:write"])))]
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, user_id)): Path<(String, String)>,
-    Precondition(if_match): Precondition,
-) -> ApiResult<StatusCode> {
-    caller.require_in(Scope::UsersWrite, &tenant_id)?;
-    caller.require_step_up()?;
-    state.management.delete_user(&tenant_id, &user_id, if_match.as_ref()).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/users/{user_id}/unlock", tag = "users",
     params(("tenant_id" = String, Path), ("user_id" = String, Path)),
     responses((status = 200, body = UserView), (status = 404, body = ErrorBody)), security(("bearer" = ["users:write"])))]
-pub async fn unlock(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, user_id)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    caller.require_in(Scope::UsersWrite, &tenant_id)?;
-    let user = state.management.unlock_user(&tenant_id, &user_id).await?;
+pub async fn unlock(at: Allowed<UsersWrite, Item>) -> ApiResult<Response> {
+    let user = at.state.management.unlock_user(at.tenant_id(), at.id()).await?;
     Ok(resource(StatusCode::OK, &user.meta, UserView::from(&user)))
 }
 
@@ -195,16 +146,12 @@ pub struct SessionView {
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/users/{user_id}/sessions", tag = "users",
     params(("tenant_id" = String, Path), ("user_id" = String, Path)),
     responses((status = 200, body = ListView<SessionView>), (status = 404, body = ErrorBody)), security(("bearer" = ["users:read"])))]
-pub async fn sessions(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, user_id)): Path<(String, String)>,
-) -> ApiResult<impl IntoResponse> {
-    caller.require_in(Scope::UsersRead, &tenant_id)?;
+pub async fn sessions(at: Allowed<UsersRead, Item>) -> ApiResult<impl IntoResponse> {
     let rfc3339 = intelliauth_core::ids::rfc3339;
-    let data = state
+    let data = at
+        .state
         .management
-        .user_sessions(&tenant_id, &user_id)
+        .user_sessions(at.tenant_id(), at.id())
         .await?
         .into_iter()
         .map(|session| SessionView {
@@ -222,11 +169,8 @@ pub async fn sessions(
     params(("tenant_id" = String, Path), ("user_id" = String, Path), ("session_id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = ["users:write"])))]
 pub async fn revoke_session(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, user_id, session_id)): Path<(String, String, String)>,
+    Allowed { state, path: (tenant_id, user_id, session_id), .. }: Allowed<UsersWrite, (String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    caller.require_in(Scope::UsersWrite, &tenant_id)?;
     state.management.revoke_user_sessions(&tenant_id, &user_id, Some(&session_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -234,12 +178,7 @@ pub async fn revoke_session(
 #[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/users/{user_id}/sessions", tag = "users",
     params(("tenant_id" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = ["users:write"])))]
-pub async fn revoke_all_sessions(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, user_id)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
-    caller.require_in(Scope::UsersWrite, &tenant_id)?;
-    state.management.revoke_user_sessions(&tenant_id, &user_id, None).await?;
+pub async fn revoke_all_sessions(at: Allowed<UsersWrite, Item>) -> ApiResult<StatusCode> {
+    at.state.management.revoke_user_sessions(at.tenant_id(), at.id(), None).await?;
     Ok(StatusCode::NO_CONTENT)
 }

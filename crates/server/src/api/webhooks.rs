@@ -1,7 +1,6 @@
 //! `/v1/tenants/{tenant_id}/webhooks`: subscriptions, the delivery feed, the dead-letter
 //! queue, replays and test events; `/v1/webhook-event-types` lists what can be subscribed to.
 
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -9,7 +8,6 @@ use intelliauth_catalogue::{Code, Family};
 use intelliauth_core::events::EventType;
 use intelliauth_core::ids::rfc3339;
 use intelliauth_core::management::{NewSubscription, SubscriptionPatch};
-use intelliauth_core::model::Scope;
 use intelliauth_core::validate::FieldErrors;
 use intelliauth_core::webhooks::{Attempt, Message, MessageFilter, MessageStatus, Subscription};
 use intelliauth_core::Error;
@@ -17,11 +15,12 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
+use super::allowed::{Allowed, Item, WebhooksRead, WebhooksWrite};
+use super::item::item_handlers;
 use super::reject_invalid;
 use super::views::{list, resource, ErrorBody, ListView};
 use crate::error::ApiResult;
-use crate::extract::{Caller, JsonObject, Pagination, Precondition};
-use crate::state::AppState;
+use crate::extract::{JsonObject, Pagination, Patch, Precondition};
 
 #[derive(Serialize, ToSchema)]
 pub struct SubscriptionView {
@@ -176,13 +175,7 @@ pub async fn event_types() -> Json<Value> {
     request_body = CreateSubscriptionRequest, params(("tenant_id" = String, Path)),
     responses((status = 201, body = SubscriptionView), (status = 400, body = ErrorBody)),
     security(("bearer" = ["webhooks:write"])))]
-pub async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-    JsonObject(mut fields): JsonObject,
-) -> ApiResult<Response> {
-    caller.require_in(Scope::WebhooksWrite, &tenant_id)?;
+pub async fn create(at: Allowed<WebhooksWrite>, JsonObject(mut fields): JsonObject) -> ApiResult<Response> {
     let input = NewSubscription {
         url: fields.required_string("url"),
         event_types: fields.optional_string_list("event_types").unwrap_or_default(),
@@ -190,50 +183,27 @@ pub async fn create(
         enabled: fields.optional_bool("enabled"),
     };
     reject_invalid(fields.finish(), FieldErrors::new())?;
-    let (subscription, secret) = state.management.create_subscription(&tenant_id, input).await?;
+    let (subscription, secret) = at.state.management.create_subscription(at.tenant_id(), input).await?;
     Ok(resource(StatusCode::CREATED, &subscription.meta, SubscriptionView::new(&subscription, Some(secret))))
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/webhooks/subscriptions", tag = "webhooks",
     params(("tenant_id" = String, Path), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListView<SubscriptionView>)), security(("bearer" = ["webhooks:read"])))]
-pub async fn list_all(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-    pagination: Pagination,
-) -> ApiResult<impl IntoResponse> {
-    caller.require_in(Scope::WebhooksRead, &tenant_id)?;
-    Ok(list::<_, SubscriptionView>(state.management.list_subscriptions(&tenant_id, pagination.page).await?))
+pub async fn list_all(at: Allowed<WebhooksRead>, pagination: Pagination) -> ApiResult<impl IntoResponse> {
+    Ok(list::<_, SubscriptionView>(at.state.management.list_subscriptions(at.tenant_id(), pagination.page).await?))
 }
 
-#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}", tag = "webhooks",
-    params(("tenant_id" = String, Path), ("subscription_id" = String, Path)),
-    responses((status = 200, body = SubscriptionView), (status = 404, body = ErrorBody)),
-    security(("bearer" = ["webhooks:read"])))]
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    caller.require_in(Scope::WebhooksRead, &tenant_id)?;
-    let subscription = state.management.subscription(&tenant_id, &id).await?;
-    Ok(resource(StatusCode::OK, &subscription.meta, SubscriptionView::from(&subscription)))
-}
+item_handlers!(tag "webhooks", path "/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}",
+    id "subscription_id", view SubscriptionView, get WebhooksRead "webhooks:read" => subscription,
+    delete WebhooksWrite "webhooks:write" => delete_subscription, step_up: false);
 
 #[utoipa::path(patch, path = "/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}", tag = "webhooks",
     request_body = UpdateSubscriptionRequest,
     params(("tenant_id" = String, Path), ("subscription_id" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = SubscriptionView), (status = 412, body = ErrorBody)),
     security(("bearer" = ["webhooks:write"])))]
-pub async fn update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-    Precondition(if_match): Precondition,
-    JsonObject(mut fields): JsonObject,
-) -> ApiResult<Response> {
-    caller.require_in(Scope::WebhooksWrite, &tenant_id)?;
+pub async fn update(at: Allowed<WebhooksWrite, Item>, Patch { if_match, mut fields }: Patch) -> ApiResult<Response> {
     let patch = SubscriptionPatch {
         url: fields.optional_string("url"),
         event_types: fields.optional_string_list("event_types"),
@@ -241,22 +211,9 @@ pub async fn update(
         enabled: fields.optional_bool("enabled"),
     };
     reject_invalid(fields.finish(), FieldErrors::new())?;
-    let subscription = state.management.update_subscription(&tenant_id, &id, patch, if_match.as_ref()).await?;
+    let subscription =
+        at.state.management.update_subscription(at.tenant_id(), at.id(), patch, if_match.as_ref()).await?;
     Ok(resource(StatusCode::OK, &subscription.meta, SubscriptionView::from(&subscription)))
-}
-
-#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}", tag = "webhooks",
-    params(("tenant_id" = String, Path), ("subscription_id" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = ["webhooks:write"])))]
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-    Precondition(if_match): Precondition,
-) -> ApiResult<StatusCode> {
-    caller.require_in(Scope::WebhooksWrite, &tenant_id)?;
-    state.management.delete_subscription(&tenant_id, &id, if_match.as_ref()).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Body: `{"overlap_s": 86400}` (optional): how long the old secret keeps signing.
@@ -264,29 +221,22 @@ pub async fn delete(
     params(("tenant_id" = String, Path), ("subscription_id" = String, Path)),
     responses((status = 200, body = SubscriptionView)), security(("bearer" = ["webhooks:write"])))]
 pub async fn rotate_secret(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
+    at: Allowed<WebhooksWrite, Item>,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Response> {
-    caller.require_in(Scope::WebhooksWrite, &tenant_id)?;
-    caller.require_step_up()?;
+    at.caller.require_step_up()?;
     let overlap_s = fields.optional_u64("overlap_s");
     reject_invalid(fields.finish(), FieldErrors::new())?;
-    let (subscription, secret) = state.management.rotate_subscription_secret(&tenant_id, &id, overlap_s).await?;
+    let (subscription, secret) =
+        at.state.management.rotate_subscription_secret(at.tenant_id(), at.id(), overlap_s).await?;
     Ok(resource(StatusCode::OK, &subscription.meta, SubscriptionView::new(&subscription, Some(secret))))
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/webhooks/subscriptions/{subscription_id}/test", tag = "webhooks",
     params(("tenant_id" = String, Path), ("subscription_id" = String, Path)),
     responses((status = 202, body = Object)), security(("bearer" = ["webhooks:write"])))]
-pub async fn send_test(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-) -> ApiResult<impl IntoResponse> {
-    caller.require_in(Scope::WebhooksWrite, &tenant_id)?;
-    let (event, message_id) = state.management.send_test_event(&tenant_id, &id).await?;
+pub async fn send_test(at: Allowed<WebhooksWrite, Item>) -> ApiResult<impl IntoResponse> {
+    let (event, message_id) = at.state.management.send_test_event(at.tenant_id(), at.id()).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "event_id": event.id, "message_id": message_id }))))
 }
 
@@ -317,41 +267,26 @@ fn message_filter(params: &std::collections::HashMap<String, String>) -> ApiResu
         ("outcome" = Option<String>, Query, description = "The observation of the latest attempt: `receiver_5xx`, `delivered`, …"),
         ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListView<MessageView>)), security(("bearer" = ["webhooks:read"])))]
-pub async fn messages(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-    pagination: Pagination,
-) -> ApiResult<impl IntoResponse> {
-    caller.require_in(Scope::WebhooksRead, &tenant_id)?;
+pub async fn messages(at: Allowed<WebhooksRead, Item>, pagination: Pagination) -> ApiResult<impl IntoResponse> {
     let filter = message_filter(&pagination.params)?;
-    let page = state.management.subscription_messages(&tenant_id, Some(&id), filter, pagination.page).await?;
+    let page =
+        at.state.management.subscription_messages(at.tenant_id(), Some(at.id()), filter, pagination.page).await?;
     Ok(list::<_, MessageView>(page))
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/webhooks/messages/{message_id}", tag = "webhooks",
     params(("tenant_id" = String, Path), ("message_id" = String, Path)),
     responses((status = 200, body = MessageView)), security(("bearer" = ["webhooks:read"])))]
-pub async fn message(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-) -> ApiResult<Json<MessageView>> {
-    caller.require_in(Scope::WebhooksRead, &tenant_id)?;
-    let (message, attempts) = state.management.message_with_attempts(&tenant_id, &id).await?;
+pub async fn message(at: Allowed<WebhooksRead, Item>) -> ApiResult<Json<MessageView>> {
+    let (message, attempts) = at.state.management.message_with_attempts(at.tenant_id(), at.id()).await?;
     Ok(Json(MessageView::with_attempts(&message, &attempts)))
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/webhooks/messages/{message_id}/replay", tag = "webhooks",
     params(("tenant_id" = String, Path), ("message_id" = String, Path)),
     responses((status = 202, body = MessageView), (status = 409, body = ErrorBody)), security(("bearer" = ["webhooks:write"])))]
-pub async fn replay(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
-) -> ApiResult<impl IntoResponse> {
-    caller.require_in(Scope::WebhooksWrite, &tenant_id)?;
-    let message = state.management.replay_message(&tenant_id, &id).await?;
+pub async fn replay(at: Allowed<WebhooksWrite, Item>) -> ApiResult<impl IntoResponse> {
+    let message = at.state.management.replay_message(at.tenant_id(), at.id()).await?;
     Ok((StatusCode::ACCEPTED, Json(MessageView::from(&message))))
 }
 
@@ -359,20 +294,14 @@ pub async fn replay(
     params(("tenant_id" = String, Path), ("event_type" = Option<String>, Query), ("limit" = Option<u32>, Query),
         ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListView<MessageView>)), security(("bearer" = ["webhooks:read"])))]
-pub async fn dead_letters(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-    pagination: Pagination,
-) -> ApiResult<impl IntoResponse> {
-    caller.require_in(Scope::WebhooksRead, &tenant_id)?;
+pub async fn dead_letters(at: Allowed<WebhooksRead>, pagination: Pagination) -> ApiResult<impl IntoResponse> {
     let filter = MessageFilter {
         status: Some(MessageStatus::Dead),
         event_type: pagination.params.get("event_type").cloned(),
         event_id: None,
         outcome: None,
     };
-    let page = state.management.subscription_messages(&tenant_id, None, filter, pagination.page).await?;
+    let page = at.state.management.subscription_messages(at.tenant_id(), None, filter, pagination.page).await?;
     Ok(list::<_, MessageView>(page))
 }
 
@@ -390,12 +319,9 @@ pub struct ReplayDeadLettersRequest {
     params(("tenant_id" = String, Path)), request_body = ReplayDeadLettersRequest,
     responses((status = 202, body = Object)), security(("bearer" = ["webhooks:write"])))]
 pub async fn replay_dead_letters(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    at: Allowed<WebhooksWrite>,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<impl IntoResponse> {
-    caller.require_in(Scope::WebhooksWrite, &tenant_id)?;
     let since = fields.required_string("since");
     let mut errors = fields.finish();
     let since_ms = match time::OffsetDateTime::parse(&since, &time::format_description::well_known::Rfc3339) {
@@ -410,6 +336,6 @@ pub async fn replay_dead_letters(
     if !errors.is_empty() {
         return Err(Error::validation(errors).into());
     }
-    let replayed = state.management.replay_dead_letters(&tenant_id, since_ms).await?;
+    let replayed = at.state.management.replay_dead_letters(at.tenant_id(), since_ms).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "replayed": replayed }))))
 }

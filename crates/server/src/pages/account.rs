@@ -1,7 +1,8 @@
 //! The signed-in user's account page: their sign-in methods (the list, removal, and adding
 //! an authenticator app, a phone or a passkey) and signing out.
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use intelliauth_catalogue::Code;
@@ -12,18 +13,14 @@ use intelliauth_core::Error;
 use super::html::{alert, escape, hidden, input, notice, page};
 use super::mfa::{backup_codes_page, webauthn_page};
 use super::Page;
-use super::{cookies, csrf_ok, redirect, respond, restart_page, status_of, PageError, PageResult};
+use super::{cookies, csrf_ok, redirect, require_csrf, respond, status_of, PageError, PageResult};
 use crate::api::mfa::qr_svg;
 use crate::error::ApiResult;
 use crate::extract::FormBody;
 use crate::state::AppState;
 
 /// The tenant and signed-in user, or the redirect to sign in first.
-pub(super) async fn signed_in(
-    state: &AppState,
-    tenant_id: &str,
-    headers: &HeaderMap,
-) -> Result<(Tenant, User), PageError> {
+async fn signed_in(state: &AppState, tenant_id: &str, headers: &HeaderMap) -> Result<(Tenant, User), PageError> {
     let tenant = state.management.tenant(tenant_id).await?;
     match state.auth.session(tenant_id, cookies::read(headers, cookies::SESSION)).await {
         Ok((_, user)) => Ok((tenant, user)),
@@ -33,19 +30,52 @@ pub(super) async fn signed_in(
     }
 }
 
-/// For a posted form: the tenant and signed-in user if the form carries the browser's
-/// CSRF token; otherwise the response to send instead.
-pub(super) async fn signed_in_form(
-    state: &AppState,
-    tenant_id: &str,
-    headers: &HeaderMap,
-    form: &FormBody,
-) -> Result<(Tenant, User), PageError> {
-    let (tenant, user) = signed_in(state, tenant_id, headers).await?;
-    if !csrf_ok(headers, form) {
-        return Err(PageError::answer(forged(&tenant)));
+/// A visitor of the account pages: the tenant, the user its session cookie signs in, and the
+/// CSRF token its forms carry. Without a session the answer is the redirect to sign in.
+pub(crate) struct AccountVisitor {
+    pub state: AppState,
+    /// The tenant of the path, and the user its session cookie signs in.
+    pub tenant: Tenant,
+    pub user: User,
+    /// The browser's CSRF token (its cookie), for the page's forms to carry.
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for AccountVisitor {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let tenant_id = crate::extract::path_param(parts, state, "tenant_id").await;
+        let (tenant, user) = signed_in(state, &tenant_id, &parts.headers).await?;
+        let csrf = cookies::read(&parts.headers, cookies::CSRF).unwrap_or_default().to_owned();
+        Ok(AccountVisitor { state: state.clone(), tenant, user, csrf })
     }
-    Ok((tenant, user))
+}
+
+/// A form posted from an account page by its signed-in user, with the browser's CSRF token;
+/// a form without it is answered with the page saying so.
+pub(crate) struct AccountForm {
+    pub state: AppState,
+    /// The tenant of the path, and the user its session cookie signs in.
+    pub tenant: Tenant,
+    pub user: User,
+    /// The posted fields; `csrf_token` among them matched the cookie.
+    pub form: FormBody,
+}
+
+impl FromRequest<AppState> for AccountForm {
+    type Rejection = PageError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, PageError> {
+        let (mut parts, body) = request.into_parts();
+        let AccountVisitor { tenant, user, .. } = AccountVisitor::from_request_parts(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let form = FormBody::from_request(Request::from_parts(parts, body), state).await?;
+        if !csrf_ok(&headers, &form) {
+            return Err(PageError::answer(forged(&tenant)));
+        }
+        Ok(AccountForm { state: state.clone(), tenant, user, form })
+    }
 }
 
 /// A form that failed its CSRF check: the copy and the way back.
@@ -92,20 +122,18 @@ pub async fn methods_section(state: &AppState, tenant: &Tenant, user: &User, csr
     ))
 }
 
-pub async fn remove_factor(
-    State(state): State<AppState>,
-    Path((tenant_id, factor_id)): Path<(String, String)>,
-    headers: HeaderMap,
-    form: FormBody,
+pub(crate) async fn remove_factor(
+    Path((_, factor_id)): Path<(String, String)>,
+    AccountForm { state, tenant, user, .. }: AccountForm,
 ) -> PageResult {
-    let (tenant, user) = signed_in_form(&state, &tenant_id, &headers, &form).await?;
+    let tenant_id = &tenant.id;
     match state.auth.remove_own_factor(&tenant, &user, &factor_id).await {
-        Ok(()) => Ok(redirect(&paths::ACCOUNT.of(&tenant_id))),
+        Ok(()) => Ok(redirect(&paths::ACCOUNT.of(tenant_id))),
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
             let body = format!(
                 "{}<p><a href=\"{}\">Back to your account</a></p>",
                 alert(error.message(), error.code.as_str()),
-                escape(&paths::ACCOUNT.of(&tenant_id))
+                escape(&paths::ACCOUNT.of(tenant_id))
             );
             Ok(respond(status_of(&error), page(&tenant, "Your account", &body), Some(error.code), None))
         }
@@ -154,9 +182,8 @@ fn failed_page(tenant: &Tenant, title: &str, error: &Error, body: String) -> Res
     respond(status_of(error), page(tenant, title, &body), Some(error.code), None)
 }
 
-pub async fn totp_page(State(state): State<AppState>, Path(tenant_id): Path<String>, headers: HeaderMap) -> PageResult {
-    let (tenant, user) = signed_in(&state, &tenant_id, &headers).await?;
-    let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
+pub(crate) async fn totp_page(AccountVisitor { state, tenant, user, csrf }: AccountVisitor) -> PageResult {
+    let (tenant_id, csrf) = (&tenant.id, csrf.as_str());
     let enrolment = state.auth.start_totp_enrolment(&user).await?;
     let before = format!(
         "<p>Scan this code with an authenticator app (or type the key), then enter the code it shows.</p>\
@@ -165,19 +192,14 @@ pub async fn totp_page(State(state): State<AppState>, Path(tenant_id): Path<Stri
         escape(&enrolment.secret)
     );
     let body =
-        code_page(&tenant, &paths::ACCOUNT_TOTP.of(&tenant_id), csrf, "Code from your authenticator app", &before);
+        code_page(&tenant, &paths::ACCOUNT_TOTP.of(tenant_id), csrf, "Code from your authenticator app", &before);
     Ok(respond(StatusCode::OK, page(&tenant, "Add an authenticator app", &body), None, None))
 }
 
-pub async fn totp_submit(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-    form: FormBody,
-) -> PageResult {
-    let (tenant, user) = signed_in_form(&state, &tenant_id, &headers, &form).await?;
+pub(crate) async fn totp_submit(AccountForm { state, tenant, user, form }: AccountForm) -> PageResult {
+    let tenant_id = &tenant.id;
     let result = state.auth.confirm_totp(&user, form.get("code")).await;
-    let action = paths::ACCOUNT_TOTP.of(&tenant_id);
+    let action = paths::ACCOUNT_TOTP.of(tenant_id);
     confirmation(&tenant, &form, result, (&action, "Code from your authenticator app", "Add an authenticator app"))
 }
 
@@ -191,30 +213,19 @@ fn phone_form(tenant: &Tenant, csrf: &str, before: &str) -> String {
     )
 }
 
-pub async fn phone_page(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-) -> PageResult {
-    let (tenant, _) = signed_in(&state, &tenant_id, &headers).await?;
-    let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
-    Ok(respond(StatusCode::OK, page(&tenant, "Add a phone", &phone_form(&tenant, csrf, "")), None, None))
+pub(crate) async fn phone_page(AccountVisitor { tenant, csrf, .. }: AccountVisitor) -> PageResult {
+    Ok(respond(StatusCode::OK, page(&tenant, "Add a phone", &phone_form(&tenant, &csrf, "")), None, None))
 }
 
-pub async fn phone_submit(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-    form: FormBody,
-) -> PageResult {
-    let (tenant, user) = signed_in_form(&state, &tenant_id, &headers, &form).await?;
+pub(crate) async fn phone_submit(AccountForm { state, tenant, user, form }: AccountForm) -> PageResult {
+    let tenant_id = &tenant.id;
     let csrf = form.get("csrf_token");
     match state.auth.start_sms_enrolment(&user, form.get("phone").trim()).await {
         Ok(sent) => {
             let before = notice(&format!("We sent a code to {}.", sent.sent_to));
             let body = code_page(
                 &tenant,
-                &paths::ACCOUNT_PHONE_CONFIRM.of(&tenant_id),
+                &paths::ACCOUNT_PHONE_CONFIRM.of(tenant_id),
                 csrf,
                 "Code from the text message",
                 &before,
@@ -235,37 +246,22 @@ pub async fn phone_submit(
     }
 }
 
-pub async fn phone_confirm(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-    form: FormBody,
-) -> PageResult {
-    let (tenant, user) = signed_in_form(&state, &tenant_id, &headers, &form).await?;
+pub(crate) async fn phone_confirm(AccountForm { state, tenant, user, form }: AccountForm) -> PageResult {
+    let tenant_id = &tenant.id;
     let result = state.auth.confirm_sms(&user, form.get("code")).await;
-    let action = paths::ACCOUNT_PHONE_CONFIRM.of(&tenant_id);
+    let action = paths::ACCOUNT_PHONE_CONFIRM.of(tenant_id);
     confirmation(&tenant, &form, result, (&action, "Code from the text message", "Add a phone"))
 }
 
-pub async fn passkey_page(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-) -> PageResult {
-    let (tenant, user) = signed_in(&state, &tenant_id, &headers).await?;
-    let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
+pub(crate) async fn passkey_page(AccountVisitor { state, tenant, user, csrf }: AccountVisitor) -> PageResult {
+    let (tenant_id, csrf) = (&tenant.id, csrf.as_str());
     let challenge = state.auth.start_passkey_enrolment(&user).await?;
-    let back = format!("<p><a href=\"{}\">Cancel</a></p>", escape(&paths::ACCOUNT.of(&tenant_id)));
-    Ok(webauthn_page(&tenant, &paths::ACCOUNT_PASSKEY.of(&tenant_id), csrf, &challenge, "", &back, true))
+    let back = format!("<p><a href=\"{}\">Cancel</a></p>", escape(&paths::ACCOUNT.of(tenant_id)));
+    Ok(webauthn_page(&tenant, &paths::ACCOUNT_PASSKEY.of(tenant_id), csrf, &challenge, "", &back, true))
 }
 
-pub async fn passkey_submit(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-    form: FormBody,
-) -> PageResult {
-    let (tenant, user) = signed_in_form(&state, &tenant_id, &headers, &form).await?;
+pub(crate) async fn passkey_submit(AccountForm { state, tenant, user, form }: AccountForm) -> PageResult {
+    let tenant_id = &tenant.id;
     let response = serde_json::from_str(form.get("credential")).unwrap_or_default();
     match state.auth.finish_passkey_enrolment(&user, form.get("ceremony_id"), &response).await {
         Ok(codes) => Ok(enrolled(&tenant, codes)),
@@ -273,8 +269,8 @@ pub async fn passkey_submit(
             let body = format!(
                 "{}<p><a href=\"{again}\" id=\"try-again\">Try again</a> · <a href=\"{back}\">Back to your account</a></p>",
                 alert(error.message(), error.code.as_str()),
-                again = escape(&paths::ACCOUNT_PASSKEY.of(&tenant_id)),
-                back = escape(&paths::ACCOUNT.of(&tenant_id)),
+                again = escape(&paths::ACCOUNT_PASSKEY.of(tenant_id)),
+                back = escape(&paths::ACCOUNT.of(tenant_id)),
             );
             Ok(failed_page(&tenant, "Add a passkey", &error, body))
         }
@@ -282,7 +278,7 @@ pub async fn passkey_submit(
     }
 }
 
-pub(super) async fn account_page(State(state): State<AppState>, Page { tenant, headers, .. }: Page) -> PageResult {
+pub(super) async fn account_page(Page { state, tenant, headers, .. }: Page) -> PageResult {
     let tenant_id = tenant.id.clone();
     let session = state.auth.session(&tenant_id, cookies::read(&headers, cookies::SESSION)).await;
     let Ok((_, user)) = session else {
@@ -300,15 +296,9 @@ pub(super) async fn account_page(State(state): State<AppState>, Page { tenant, h
     Ok(respond(StatusCode::OK, page(&tenant, "Your account", &body), None, None))
 }
 
-pub(super) async fn logout_submit(
-    State(state): State<AppState>,
-    Page { tenant, headers, .. }: Page,
-    form: FormBody,
-) -> PageResult {
+pub(super) async fn logout_submit(Page { state, tenant, headers, .. }: Page, form: FormBody) -> PageResult {
     let tenant_id = tenant.id.clone();
-    if !csrf_ok(&headers, &form) {
-        return Ok(restart_page(&tenant, &Error::new(Code::StateMismatch), &paths::ACCOUNT.of(&tenant_id)));
-    }
+    require_csrf(&tenant, &headers, &form, &paths::ACCOUNT.of(&tenant_id))?;
     if let Some(token) = cookies::read(&headers, cookies::SESSION) {
         state.auth.end_session(token).await?;
     }

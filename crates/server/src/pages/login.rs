@@ -1,7 +1,6 @@
 //! The sign-in page: email and password, with the captcha, lockout and verification
 //! answers shown in the form, and the console's live preview of it.
 
-use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use intelliauth_catalogue::Code;
@@ -13,11 +12,9 @@ use intelliauth_core::{secret, Error};
 use super::html::{self, alert, escape, hidden, input, page};
 use super::Page;
 use super::{
-    browser_proof, cookies, is_flow_error, mfa, redirect, respond, restart_page, shown_flow, shown_in_page, status_of,
-    PageResult,
+    browser_proof, cookies, is_flow_error, mfa, redirect, respond, restart_page, shown_in_page, status_of, PageResult,
 };
 use crate::extract::FormBody;
-use crate::state::AppState;
 
 struct LoginForm<'a> {
     flow_id: &'a str,
@@ -60,17 +57,14 @@ pub(crate) fn login_preview(tenant: &Tenant) -> Response {
     response
 }
 
-pub(super) async fn login_page(State(state): State<AppState>, Page { tenant, query, headers, .. }: Page) -> PageResult {
-    let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Login, paths::LOGIN, &query, &headers).await?;
+pub(super) async fn login_page(visit: Page) -> PageResult {
+    let (flow_id, csrf) = visit.shown_flow(FlowKind::Login, paths::LOGIN).await?;
+    let Page { tenant, query, .. } = visit;
     let form = LoginForm { flow_id: &flow_id, csrf: &csrf, email: query.login_hint.as_deref().unwrap_or("") };
     Ok(respond(StatusCode::OK, page(&tenant, "Sign in", &login_body(&tenant, &form, "", "")), None, None))
 }
 
-pub(super) async fn login_submit(
-    State(state): State<AppState>,
-    Page { tenant, query, client, headers }: Page,
-    form: FormBody,
-) -> PageResult {
+pub(super) async fn login_submit(Page { state, tenant, query, client, headers }: Page, form: FormBody) -> PageResult {
     let tenant_id = tenant.id.clone();
     let flow_id = query.flow.clone().unwrap_or_default();
     let captcha = ["captcha", "h-captcha-response", "cf-turnstile-response"]

@@ -2,7 +2,6 @@
 //! authenticator enrolment (QR code, secret, first code, then the backup codes, shown once)
 //! when the tenant requires MFA and the user has no factor yet.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use intelliauth_catalogue::Code;
@@ -64,7 +63,7 @@ fn enrol_form(tenant: &Tenant, flow_id: &str, csrf: &str, qr: &str, secret: &str
 }
 
 /// `GET /t/{tenant}/login/mfa?flow=…[&method=backup_code]`.
-pub async fn mfa_page(State(state): State<AppState>, Page { tenant, query, headers, .. }: Page) -> ApiResult<Response> {
+pub async fn mfa_page(Page { state, tenant, query, headers, .. }: Page) -> ApiResult<Response> {
     let tenant_id = tenant.id.clone();
     let restart = paths::LOGIN.of(&tenant_id);
     let flow_id = query.flow.clone().unwrap_or_default();
@@ -133,11 +132,7 @@ pub async fn mfa_page(State(state): State<AppState>, Page { tenant, query, heade
 }
 
 /// `POST /t/{tenant}/login/mfa?flow=…`: the code; success signs the browser in.
-pub async fn mfa_submit(
-    State(state): State<AppState>,
-    Page { tenant, query, client, headers }: Page,
-    form: FormBody,
-) -> ApiResult<Response> {
+pub async fn mfa_submit(Page { state, tenant, query, client, headers }: Page, form: FormBody) -> ApiResult<Response> {
     let tenant_id = tenant.id.clone();
     let flow_id = query.flow.clone().unwrap_or_default();
     let method = form.get("type").to_owned();
@@ -232,10 +227,7 @@ fn webauthn_failed_page(tenant: &Tenant, flow_id: &str, error: &Error) -> Respon
 }
 
 /// `GET /t/{tenant}/login/passkey?flow=…`: passwordless sign-in with a discoverable passkey.
-pub async fn passkey_page(
-    State(state): State<AppState>,
-    Page { tenant, query, headers, .. }: Page,
-) -> ApiResult<Response> {
+pub async fn passkey_page(Page { state, tenant, query, headers, .. }: Page) -> ApiResult<Response> {
     let tenant_id = tenant.id.clone();
     let flow_id = query.flow.clone().unwrap_or_default();
     let restart = paths::LOGIN.of(&tenant_id);
@@ -262,8 +254,7 @@ fn password_link(tenant_id: &str, flow_id: &str) -> String {
 
 /// `POST /t/{tenant}/login/passkey?flow=…`: the assertion; the passkey names the user.
 pub async fn passkey_submit(
-    State(state): State<AppState>,
-    Page { tenant, query, client, headers }: Page,
+    Page { state, tenant, query, client, headers }: Page,
     form: FormBody,
 ) -> ApiResult<Response> {
     let tenant_id = tenant.id.clone();
@@ -290,11 +281,7 @@ pub async fn passkey_submit(
 }
 
 /// `POST /t/{tenant}/login/mfa/sms?flow=…`: texts a code, then shows where to type it.
-pub async fn mfa_send_sms(
-    State(state): State<AppState>,
-    Page { tenant, query, headers, .. }: Page,
-    form: FormBody,
-) -> ApiResult<Response> {
+pub async fn mfa_send_sms(Page { state, tenant, query, headers, .. }: Page, form: FormBody) -> ApiResult<Response> {
     let tenant_id = tenant.id.clone();
     let flow_id = query.flow.clone().unwrap_or_default();
     let csrf = form.get("csrf_token");

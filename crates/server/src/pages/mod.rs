@@ -101,6 +101,7 @@ impl From<intelliauth_core::ports::StoreError> for PageError {
 /// unknown one is `not_found`), the page's query, who is asking (address and user agent,
 /// as `--trusted-proxies` resolves them) and the request's headers (its cookies).
 pub(crate) struct Page {
+    pub state: AppState,
     pub tenant: Tenant,
     pub query: PageQuery,
     pub client: ClientContext,
@@ -117,7 +118,7 @@ impl FromRequestParts<AppState> for Page {
         let Query(query) =
             Query::<PageQuery>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
         let ClientIp(client) = ClientIp::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
-        Ok(Page { tenant, query, client, headers: parts.headers.clone() })
+        Ok(Page { state: state.clone(), tenant, query, client, headers: parts.headers.clone() })
     }
 }
 
@@ -186,31 +187,6 @@ pub(crate) fn shown_in_page(error: &Error) -> bool {
         || matches!(error.code, Code::StepTimeout | Code::StepError)
 }
 
-/// Starts a browser flow (keeping the browser's CSRF cookie) and sends it to the flow's page.
-async fn start_flow(
-    state: &AppState,
-    tenant: &Tenant,
-    kind: FlowKind,
-    flow_page: TenantPath,
-    query: &PageQuery,
-    headers: &HeaderMap,
-) -> ApiResult<Response> {
-    let existing = cookies::read(headers, cookies::CSRF);
-    // A reset link opens recovery at its second step; everything else starts at the first.
-    let step = if flow_page == paths::RESET { "new_password" } else { kind.first_step() };
-    let started =
-        state.auth.start_flow_with_csrf(&tenant.id, kind, step, true, query.return_to.as_deref(), existing).await?;
-    let mut pairs = vec![("flow", started.flow.id.as_str())];
-    for (name, value) in [("token", &query.token), ("login_hint", &query.login_hint), ("reason", &query.reason)] {
-        if let Some(value) = value {
-            pairs.push((name, value.as_str()));
-        }
-    }
-    let mut response = redirect(&flow_page.with_query(&tenant.id, &pairs));
-    cookies::set(response.headers_mut(), state.auth.public_url(), &tenant.id, cookies::CSRF, &started.csrf_token, None);
-    Ok(response)
-}
-
 /// What proves a posted form comes from the browser that started its flow.
 fn browser_proof<'a>(headers: &'a HeaderMap, form: &'a FormBody) -> CsrfProof<'a> {
     CsrfProof::Browser { cookie: cookies::read(headers, cookies::CSRF), form: Some(form.get("csrf_token")) }
@@ -232,25 +208,55 @@ async fn posted_flow(
     }
 }
 
-/// The flow and CSRF token a page shows, or where to go instead (a new flow's page, or
-/// the page that restarts a dead one).
-async fn shown_flow(
-    state: &AppState,
-    tenant: &Tenant,
-    kind: FlowKind,
-    flow_page: TenantPath,
-    query: &PageQuery,
-    headers: &HeaderMap,
-) -> Result<(String, String), PageError> {
-    let (Some(flow_id), Some(csrf)) = (&query.flow, cookies::read(headers, cookies::CSRF)) else {
-        return Err(PageError::answer(start_flow(state, tenant, kind, flow_page, query, headers).await?));
-    };
-    match state.auth.live_flow(&tenant.id, flow_id, kind).await {
-        Ok(flow) => Ok((flow.id, csrf.to_owned())),
-        Err(error) if is_flow_error(&error) => {
-            Err(PageError::answer(restart_page(tenant, &error, &flow_page.of(&tenant.id))))
+impl Page {
+    /// Starts a browser flow (keeping the browser's CSRF cookie) and sends it to the flow's page.
+    async fn start_flow(&self, kind: FlowKind, flow_page: TenantPath) -> ApiResult<Response> {
+        let (state, tenant, query) = (&self.state, &self.tenant, &self.query);
+        let existing = cookies::read(&self.headers, cookies::CSRF);
+        // A reset link opens recovery at its second step; everything else starts at the first.
+        let step = if flow_page == paths::RESET { "new_password" } else { kind.first_step() };
+        let started =
+            state.auth.start_flow_with_csrf(&tenant.id, kind, step, true, query.return_to.as_deref(), existing).await?;
+        let mut pairs = vec![("flow", started.flow.id.as_str())];
+        for (name, value) in [("token", &query.token), ("login_hint", &query.login_hint), ("reason", &query.reason)] {
+            if let Some(value) = value {
+                pairs.push((name, value.as_str()));
+            }
         }
-        Err(error) => Err(error.into()),
+        let mut response = redirect(&flow_page.with_query(&tenant.id, &pairs));
+        let public_url = state.auth.public_url();
+        cookies::set(response.headers_mut(), public_url, &tenant.id, cookies::CSRF, &started.csrf_token, None);
+        Ok(response)
+    }
+
+    /// The flow and CSRF token a page shows, or where to go instead (a new flow's page, or
+    /// the page that restarts a dead one).
+    async fn shown_flow(&self, kind: FlowKind, flow_page: TenantPath) -> Result<(String, String), PageError> {
+        let (Some(flow_id), Some(csrf)) = (&self.query.flow, cookies::read(&self.headers, cookies::CSRF)) else {
+            return Err(PageError::answer(self.start_flow(kind, flow_page).await?));
+        };
+        match self.state.auth.live_flow(&self.tenant.id, flow_id, kind).await {
+            Ok(flow) => Ok((flow.id, csrf.to_owned())),
+            Err(error) if is_flow_error(&error) => {
+                Err(PageError::answer(restart_page(&self.tenant, &error, &flow_page.of(&self.tenant.id))))
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// Goes on only if a form that is not tied to a flow carries the browser's CSRF token;
+/// otherwise the answer is the page that starts again at `restart`.
+pub(crate) fn require_csrf(
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    form: &FormBody,
+    restart: &str,
+) -> Result<(), PageError> {
+    if csrf_ok(headers, form) {
+        Ok(())
+    } else {
+        Err(PageError::answer(restart_page(tenant, &Error::new(Code::StateMismatch), restart)))
     }
 }
 

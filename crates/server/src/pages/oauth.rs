@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::html::{escape, hidden, notice, page};
 use super::Page;
-use super::{cookies, csrf_ok, redirect, respond, restart_page};
+use super::{cookies, redirect, require_csrf, respond, restart_page, PageResult};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ClientIp, FormBody};
 use crate::state::AppState;
@@ -166,8 +166,7 @@ struct ConsentQuery {
 }
 
 async fn consent_page(
-    State(state): State<AppState>,
-    Page { tenant, headers, .. }: Page,
+    Page { state, tenant, headers, .. }: Page,
     Query(query): Query<ConsentQuery>,
 ) -> ApiResult<Response> {
     let tenant_id = tenant.id.clone();
@@ -199,20 +198,14 @@ async fn consent_page(
 }
 
 async fn consent_submit(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
     Query(query): Query<ConsentQuery>,
-    ClientIp(client): ClientIp,
-    headers: HeaderMap,
+    Page { state, tenant, client, headers, .. }: Page,
     form: FormBody,
-) -> ApiResult<Response> {
-    if !csrf_ok(&headers, &form) {
-        let tenant = state.management.tenant(&tenant_id).await?;
-        return Ok(restart_page(&tenant, &Error::new(Code::StateMismatch), "/"));
-    }
+) -> PageResult {
+    require_csrf(&tenant, &headers, &form, "/")?;
     let answer = if form.get("decision") == "allow" { ConsentAnswer::Approved } else { ConsentAnswer::Denied };
     let query = AuthorizeQuery { request_id: Some(query.request_id), params: AuthorizeParams::default() };
-    run(&state, &tenant_id, query, &headers, answer, &client).await
+    Ok(run(&state, &tenant.id, query, &headers, answer, &client).await?)
 }
 
 /// Ends the browser's session (and its refresh tokens) and goes where the plan says.
@@ -264,16 +257,8 @@ async fn logout_request(
     Ok(response)
 }
 
-async fn logout_confirmed(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-    form: FormBody,
-) -> ApiResult<Response> {
-    if !csrf_ok(&headers, &form) {
-        let tenant = state.management.tenant(&tenant_id).await?;
-        return Ok(restart_page(&tenant, &Error::new(Code::StateMismatch), "/"));
-    }
+async fn logout_confirmed(Page { state, tenant, headers, .. }: Page, form: FormBody) -> PageResult {
+    require_csrf(&tenant, &headers, &form, "/")?;
     let optional = |key: &str| form.0.get(key).cloned();
     let params = LogoutParams {
         id_token_hint: None,
@@ -281,6 +266,6 @@ async fn logout_confirmed(
         post_logout_redirect_uri: optional("post_logout_redirect_uri"),
         state: optional("state"),
     };
-    let plan = state.oidc.plan_logout(&tenant_id, &params).await?;
-    sign_out(&state, &tenant_id, &headers, plan).await
+    let plan = state.oidc.plan_logout(&tenant.id, &params).await?;
+    Ok(sign_out(&state, &tenant.id, &headers, plan).await?)
 }

@@ -1,7 +1,6 @@
 //! Account recovery: asking for a reset link, and choosing a new password with it (also
 //! where sign-in sends a user whose password must be reset).
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use intelliauth_catalogue::Code;
 use intelliauth_core::auth::FlowKind;
@@ -10,16 +9,13 @@ use intelliauth_core::paths;
 
 use super::html::{alert, escape, hidden, input, notice, page};
 use super::Page;
-use super::{browser_proof, is_flow_error, posted_flow, respond, restart_page, shown_flow, status_of, PageResult};
+use super::{browser_proof, is_flow_error, posted_flow, respond, restart_page, status_of, PageResult};
 use crate::extract::FormBody;
-use crate::state::AppState;
 
-pub(super) async fn forgot_page(
-    State(state): State<AppState>,
-    Page { tenant, query, headers, .. }: Page,
-) -> PageResult {
+pub(super) async fn forgot_page(visit: Page) -> PageResult {
+    let (flow_id, csrf) = visit.shown_flow(FlowKind::Recovery, paths::FORGOT).await?;
+    let Page { tenant, .. } = visit;
     let tenant_id = tenant.id.clone();
-    let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Recovery, paths::FORGOT, &query, &headers).await?;
     let body = format!(
         "<p>Enter your email address and we'll send you a link to choose a new password.</p>\
          <form method=\"post\" action=\"{action}\" novalidate>{csrf}{email}<button type=\"submit\">Send reset link</button></form>\
@@ -32,11 +28,7 @@ pub(super) async fn forgot_page(
     Ok(respond(StatusCode::OK, page(&tenant, "Forgot your password?", &body), None, None))
 }
 
-pub(super) async fn forgot_submit(
-    State(state): State<AppState>,
-    Page { tenant, query, client, headers }: Page,
-    form: FormBody,
-) -> PageResult {
+pub(super) async fn forgot_submit(Page { state, tenant, query, client, headers }: Page, form: FormBody) -> PageResult {
     let tenant_id = tenant.id.clone();
     let restart = paths::FORGOT.of(&tenant_id);
     let proof = browser_proof(&headers, &form);
@@ -58,8 +50,9 @@ fn reset_body(tenant: &Tenant, flow_id: &str, csrf: &str, token: &str, before: &
     )
 }
 
-pub(super) async fn reset_page(State(state): State<AppState>, Page { tenant, query, headers, .. }: Page) -> PageResult {
-    let (flow_id, csrf) = shown_flow(&state, &tenant, FlowKind::Recovery, paths::RESET, &query, &headers).await?;
+pub(super) async fn reset_page(visit: Page) -> PageResult {
+    let (flow_id, csrf) = visit.shown_flow(FlowKind::Recovery, paths::RESET).await?;
+    let Page { tenant, query, .. } = visit;
     // Sent here by sign-in: say why, in the catalogue's words.
     let before = match query.reason.as_deref() {
         Some("password_must_be_reset") => {
@@ -71,11 +64,7 @@ pub(super) async fn reset_page(State(state): State<AppState>, Page { tenant, que
     Ok(respond(StatusCode::OK, page(&tenant, "Choose a new password", &body), None, None))
 }
 
-pub(super) async fn reset_submit(
-    State(state): State<AppState>,
-    Page { tenant, query, headers, .. }: Page,
-    form: FormBody,
-) -> PageResult {
+pub(super) async fn reset_submit(Page { state, tenant, query, headers, .. }: Page, form: FormBody) -> PageResult {
     let tenant_id = tenant.id.clone();
     let flow_id = query.flow.clone().unwrap_or_default();
     let proof = browser_proof(&headers, &form);

@@ -1,7 +1,6 @@
 //! Registration and email verification: the sign-up form, the link in the email, and
 //! asking for another link.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use intelliauth_catalogue::{Code, Family};
 use intelliauth_core::auth::{FlowKind, Registration};
@@ -11,9 +10,8 @@ use intelliauth_core::Error;
 
 use super::html::{alert, escape, hidden, input, notice, page};
 use super::Page;
-use super::{browser_proof, csrf_ok, is_flow_error, respond, restart_page, shown_flow, status_of, PageResult};
+use super::{browser_proof, csrf_ok, is_flow_error, respond, restart_page, status_of, PageResult};
 use crate::extract::FormBody;
-use crate::state::AppState;
 
 fn register_body(
     tenant: &Tenant,
@@ -42,19 +40,15 @@ fn register_body(
     )
 }
 
-pub(super) async fn register_page(
-    State(state): State<AppState>,
-    Page { tenant, query, headers, .. }: Page,
-) -> PageResult {
-    let (flow_id, csrf) =
-        shown_flow(&state, &tenant, FlowKind::Registration, paths::REGISTER, &query, &headers).await?;
+pub(super) async fn register_page(visit: Page) -> PageResult {
+    let (flow_id, csrf) = visit.shown_flow(FlowKind::Registration, paths::REGISTER).await?;
+    let Page { tenant, .. } = visit;
     let body = register_body(&tenant, &flow_id, &csrf, ("", ""), &serde_json::Value::Null, "");
     Ok(respond(StatusCode::OK, page(&tenant, "Create your account", &body), None, None))
 }
 
 pub(super) async fn register_submit(
-    State(state): State<AppState>,
-    Page { tenant, query, client, headers }: Page,
+    Page { state, tenant, query, client, headers }: Page,
     form: FormBody,
 ) -> PageResult {
     let tenant_id = tenant.id.clone();
@@ -96,7 +90,7 @@ pub(super) async fn register_submit(
 
 // ---- email verification ----
 
-pub(super) async fn verify_link(State(state): State<AppState>, Page { tenant, query, .. }: Page) -> PageResult {
+pub(super) async fn verify_link(Page { state, tenant, query, .. }: Page) -> PageResult {
     let tenant_id = tenant.id.clone();
     match state.auth.verify_email(&tenant_id, query.token.as_deref().unwrap_or_default()).await {
         Ok(()) => {
@@ -112,11 +106,7 @@ pub(super) async fn verify_link(State(state): State<AppState>, Page { tenant, qu
     }
 }
 
-pub(super) async fn resend_submit(
-    State(state): State<AppState>,
-    Page { tenant, client, headers, .. }: Page,
-    form: FormBody,
-) -> PageResult {
+pub(super) async fn resend_submit(Page { state, tenant, client, headers, .. }: Page, form: FormBody) -> PageResult {
     let tenant_id = tenant.id.clone();
     if !csrf_ok(&headers, &form) {
         return Ok(restart_page(&tenant, &Error::new(Code::StateMismatch), &paths::LOGIN.of(&tenant_id)));
