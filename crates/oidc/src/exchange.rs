@@ -126,9 +126,11 @@ impl Oidc {
         });
         add_custom_claims(&mut access_claims, &granted.custom_claims.access_token);
         let access_header = json!({ "alg": keys.alg.as_str(), "typ": "at+jwt", "kid": keys.kid });
-        let access_token = jwt::encode(&access_header, &access_claims, &keys.signer);
+        let access_token = jwt::encode(&access_header, &access_claims, &keys.signer)?;
         let scopes: Vec<&str> = granted.scope.split(' ').collect();
-        let id_token = scopes.contains(&"openid").then(|| {
+        let id_token = if !scopes.contains(&"openid") {
+            None
+        } else {
             let mut claims = json!({
                 "iss": issuer, "sub": user.id, "aud": application.id, "azp": application.id,
                 "exp": now_s + lifetime as i64, "iat": now_s, "auth_time": granted.auth_time,
@@ -145,8 +147,12 @@ impl Oidc {
                 claims["name"] = user.name.clone().into();
             }
             add_custom_claims(&mut claims, &granted.custom_claims.id_token);
-            jwt::encode(&json!({ "alg": keys.alg.as_str(), "typ": "JWT", "kid": keys.kid }), &claims, &keys.signer)
-        });
+            Some(jwt::encode(
+                &json!({ "alg": keys.alg.as_str(), "typ": "JWT", "kid": keys.kid }),
+                &claims,
+                &keys.signer,
+            )?)
+        };
         let refreshable =
             scopes.contains(&"offline_access") && application.allowed_grants.contains(&Grant::RefreshToken);
         let refresh_token = if refreshable {

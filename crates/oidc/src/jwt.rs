@@ -6,15 +6,16 @@ use serde_json::Value;
 
 use crate::keys::{verify, Signer};
 
-/// `header.claims.signature`, each part base64url without padding.
-pub fn encode(header: &Value, claims: &Value, signer: &Signer) -> String {
+/// `header.claims.signature`, each part base64url without padding; `internal` only if the
+/// signer has no randomness to sign with.
+pub fn encode(header: &Value, claims: &Value, signer: &Signer) -> intelliauth_core::Result<String> {
     let signing_input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string().as_bytes()),
         URL_SAFE_NO_PAD.encode(claims.to_string().as_bytes())
     );
-    let signature = signer.sign(signing_input.as_bytes());
-    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    let signature = signer.sign(signing_input.as_bytes()).map_err(intelliauth_core::Error::internal)?;
+    Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
 }
 
 /// The claims of `token` without checking its signature: only to learn which tenant's keys

@@ -311,7 +311,7 @@ impl Oidc {
             "scope": scope,
         });
         Ok(TokenResponse {
-            access_token: jwt::encode(&header, &claims, &keys.signer),
+            access_token: jwt::encode(&header, &claims, &keys.signer)?,
             expires_in: lifetime,
             scope,
             id_token: None,
