@@ -33,12 +33,30 @@ pub(crate) struct BenchServer {
     base: String,
     token: String,
     data_dir: PathBuf,
+    /// From spawning the process to its first `200` from `/readyz`.
+    ready_after: Duration,
 }
 
 impl BenchServer {
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// The process's resident memory now, in KiB (`VmRSS` of /proc).
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        let line = status.lines().find(|line| line.starts_with("VmRSS:")).unwrap_or_default();
+        line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()).unwrap_or(0)
+    }
+}
+
+/// Whether `GET /readyz` at `address` answers 200 (one plain HTTP/1.1 exchange).
+fn ready(address: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else { return false };
+    let request = format!("GET /readyz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let mut status = [0u8; 12];
+    stream.write_all(request.as_bytes()).is_ok() && stream.read_exact(&mut status).is_ok() && status.ends_with(b" 200")
 }
 
 impl Drop for BenchServer {
@@ -84,6 +102,7 @@ pub(crate) fn start_server(binary: &Path, database_url: Option<&str>) -> Result<
     if let Some(url) = database_url {
         command.arg("--database-url").arg(url);
     }
+    let spawned = std::time::Instant::now();
     let mut child = command.spawn().map_err(|e| format!("cannot start the release server: {e}"))?;
     let stderr = child.stderr.take().ok_or("no stderr")?;
     let mut lines = BufReader::new(stderr).lines();
@@ -99,7 +118,14 @@ pub(crate) fn start_server(binary: &Path, database_url: Option<&str>) -> Result<
     };
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    Ok(BenchServer { child, base: format!("http://{address}"), token, data_dir })
+    while !ready(&address) {
+        if spawned.elapsed() > Duration::from_secs(30) {
+            return Err("the server did not become ready within 30 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let ready_after = spawned.elapsed();
+    Ok(BenchServer { child, base: format!("http://{address}"), token, data_dir, ready_after })
 }
 
 pub(crate) fn curl_json(server: &BenchServer, method: &str, path: &str, body: &str) -> Result<String, String> {
@@ -178,6 +204,8 @@ const WEBHOOK_RATE: usize = 100;
 
 struct Results {
     rows: Vec<Row>,
+    /// Per backend: start to ready, and resident memory idle right after.
+    startup: Vec<(&'static str, Duration, u64)>,
     webhooks: Vec<(&'static str, WebhookFigures)>,
     actions: Vec<ActionFigures>,
 }
@@ -275,6 +303,7 @@ pub(crate) fn prepare(server: &BenchServer) -> Result<(String, String, String), 
 
 fn bench_backend(backend: &'static str, database_url: Option<&str>, results: &mut Results) -> Result<(), String> {
     let server = start_server(&target_dir().join("release/intelliauth"), database_url)?;
+    results.startup.push((backend, server.ready_after, server.rss_kib()));
     let (id, address, spa_id) = prepare(&server)?;
     let rows = &mut results.rows;
     eprintln!("{backend}: /healthz");
@@ -437,6 +466,18 @@ fn report(results: &Results, date: &str, hash_time: Duration) -> String {
             row.backend, row.endpoint, row.figures.requests_per_second, row.figures.p50, row.figures.p99, ratio
         ));
     }
+    out.push_str(
+        "\nStart and idle size: from spawning `intelliauth serve` (a new data directory or an empty \
+         PostgreSQL schema, migrations included) to its first 200 from `/readyz`, and its resident \
+         memory right then (targets: under 300 ms and 30 MB).\n\n| Backend | Start to ready | Idle RSS |\n|---|---:|---:|\n",
+    );
+    for (backend, ready_after, rss_kib) in &results.startup {
+        out.push_str(&format!(
+            "| {backend} | {:.0} ms | {:.1} MB |\n",
+            ready_after.as_secs_f64() * 1e3,
+            *rss_kib as f64 * 1024.0 / 1e6
+        ));
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let ceiling = cores as f64 / hash_time.as_secs_f64();
     out.push_str(&format!(
@@ -506,7 +547,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     ensure_wrk()?;
     run_command(cargo().args(["build", "--release", "-p", "intelliauth"]))?;
-    let mut results = Results { rows: Vec::new(), webhooks: Vec::new(), actions: Vec::new() };
+    let mut results = Results { rows: Vec::new(), startup: Vec::new(), webhooks: Vec::new(), actions: Vec::new() };
     bench_backend("SQLite", None, &mut results)?;
     let schema = format!("bench_{}", std::process::id());
     match in_schema(&postgres_url(), &schema, |url| bench_backend("PostgreSQL", Some(url), &mut results)) {

@@ -71,11 +71,13 @@ describe('troubleshooting examples against the real server', () => {
   });
 
   it('token_expired: the call is repeated once with a renewed token', async () => {
-    await server.tenant('ex-token', { oauth: { access_token_lifetime_s: 1 } });
+    // Two seconds, not one: `exp` is in whole seconds, so a one-second token renewed just
+    // before a second turned over was already expired when the repeated call used it.
+    await server.tenant('ex-token', { oauth: { access_token_lifetime_s: 2 } });
     await server.user('ex-token', 'exp@example.com', PASSWORD);
     const clientId = await application('ex-token');
     let tokens = await codeFlowTokens(server.base, 'ex-token', clientId, REDIRECT, 'exp@example.com', PASSWORD);
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await new Promise((resolve) => setTimeout(resolve, 3100));
     const asked: boolean[] = [];
     const response = await fetchWithFreshToken(`${server.base}/t/ex-token/oauth/userinfo`, async (force) => {
       asked.push(force);
