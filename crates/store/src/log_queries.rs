@@ -15,7 +15,7 @@ const ID_TIME_SLACK_MS: i64 = 15 * 60 * 1000;
 const AFTER_EVERY_ID: &str = "log_~";
 
 /// Entries one SQLite INSERT writes at most (12 parameters each, well under its limit).
-pub(crate) const ROWS_PER_INSERT: usize = 50;
+const ROWS_PER_INSERT: usize = 50;
 const COLUMNS: usize = 12;
 
 /// Writes a batch of entries on a transaction, the cheapest way each backend has.

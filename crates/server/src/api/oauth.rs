@@ -92,8 +92,9 @@ impl axum::extract::FromRequest<AppState> for ClientPost {
         let (mut parts, body) = request.into_parts();
         require_form(&parts.headers)?;
         let tenant_id: String = crate::extract::path_params(&mut parts, state).await?;
-        let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());
-        let authorization = authorization.map(str::to_owned);
+        // Owned: the parts go on to build the request the form is read from.
+        let authorization =
+            parts.headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok().map(str::to_owned));
         let form = FormBody::from_request(axum::extract::Request::from_parts(parts, body), state).await?;
         let client = client(state, &tenant_id, authorization.as_deref(), &form)?;
         Ok(ClientPost { state: state.clone(), tenant_id, client, form })

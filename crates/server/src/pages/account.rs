@@ -3,7 +3,7 @@
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use intelliauth_catalogue::Code;
 use intelliauth_core::model::{Tenant, User};
@@ -18,17 +18,6 @@ use crate::api::mfa::qr_svg;
 use crate::error::ApiResult;
 use crate::extract::FormBody;
 use crate::state::AppState;
-
-/// The tenant and signed-in user, or the redirect to sign in first.
-async fn signed_in(state: &AppState, tenant_id: &str, headers: &HeaderMap) -> Result<(Tenant, User), PageError> {
-    let tenant = state.management.tenant(tenant_id).await?;
-    match state.auth.session(tenant_id, cookies::read(headers, cookies::SESSION)).await {
-        Ok((_, user)) => Ok((tenant, user)),
-        Err(_) => Err(PageError::answer(redirect(
-            &paths::LOGIN.with_query(tenant_id, &[("return_to", &paths::ACCOUNT.of(tenant_id))]),
-        ))),
-    }
-}
 
 /// A visitor of the account pages: the tenant, the user its session cookie signs in, and the
 /// CSRF token its forms carry. Without a session the answer is the redirect to sign in.
@@ -45,10 +34,14 @@ impl FromRequestParts<AppState> for AccountVisitor {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let tenant_id = crate::extract::path_param(parts, state, "tenant_id").await;
-        let (tenant, user) = signed_in(state, &tenant_id, &parts.headers).await?;
-        let csrf = cookies::read(&parts.headers, cookies::CSRF).unwrap_or_default().to_owned();
-        Ok(AccountVisitor { state: state.clone(), tenant, user, csrf })
+        let Page { state, tenant, headers, .. } =
+            Page::from_request_parts(parts, state).await.map_err(PageError::answer)?;
+        let Ok((_, user)) = state.auth.session(&tenant.id, cookies::read(&headers, cookies::SESSION)).await else {
+            let back = paths::ACCOUNT.of(&tenant.id);
+            return Err(PageError::answer(redirect(&paths::LOGIN.with_query(&tenant.id, &[("return_to", &back)]))));
+        };
+        let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default().to_owned();
+        Ok(AccountVisitor { state, tenant, user, csrf })
     }
 }
 
@@ -278,19 +271,14 @@ pub(crate) async fn passkey_submit(AccountForm { state, tenant, user, form }: Ac
     }
 }
 
-pub(super) async fn account_page(Page { state, tenant, headers, .. }: Page) -> PageResult {
-    let tenant_id = tenant.id.clone();
-    let session = state.auth.session(&tenant_id, cookies::read(&headers, cookies::SESSION)).await;
-    let Ok((_, user)) = session else {
-        return Ok(redirect(&paths::LOGIN.with_query(&tenant_id, &[("return_to", &paths::ACCOUNT.of(&tenant_id))])));
-    };
-    let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default();
+pub(super) async fn account_page(AccountVisitor { state, tenant, user, csrf }: AccountVisitor) -> PageResult {
+    let (tenant_id, csrf) = (&tenant.id, csrf.as_str());
     let body = format!(
         "<p id=\"signed-in-as\">Signed in as <strong>{}</strong>.</p>{}\
          <form method=\"post\" action=\"{}\">{}<button type=\"submit\">Sign out</button></form>",
         escape(&user.email),
         methods_section(&state, &tenant, &user, csrf).await?,
-        escape(&paths::LOGOUT.of(&tenant_id)),
+        escape(&paths::LOGOUT.of(tenant_id)),
         hidden("csrf_token", csrf)
     );
     Ok(respond(StatusCode::OK, page(&tenant, "Your account", &body), None, None))
