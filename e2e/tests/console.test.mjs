@@ -297,12 +297,21 @@ test('a dead letter replayed from the feed is delivered, with the troubleshootin
   const { context, page } = await newPage();
   try {
     await signIn(page, 'c-hooks', 'admin@example.com');
+    // The page's first, unfiltered load answers after the filter below: its late rows must
+    // not replace the filtered ones (this race failed CI once before the console knew it).
+    let releaseFirstLoad;
+    const firstLoadHeld = new Promise((resolve) => { releaseFirstLoad = resolve; });
+    await page.route(/\/messages\?limit=50$/, async (route) => { await firstLoadHeld; await route.continue(); });
     await show(page, `#/webhooks/${subscription.body.id}`, url);
     await page.selectOption('select[name=outcome]', 'dlq_max_attempts');
     await page.click('form button:has-text("Filter")');
-    // The unfiltered feed shows the same row: wait for the filtered one to replace it.
     const filtered = page.locator('[data-query*="outcome=dlq_max_attempts"]');
     await filtered.locator('table >> text=dlq_max_attempts').first().waitFor();
+    const firstLoadAnswered = page.waitForResponse(/\/messages\?limit=50$/);
+    releaseFirstLoad();
+    await firstLoadAnswered;
+    await page.unroute(/\/messages\?limit=50$/);
+    assert.match(await page.locator('#view [data-query]').getAttribute('data-query'), /outcome=dlq_max_attempts/, 'the late unfiltered answer is dropped');
     await filtered.locator('button:has-text("Attempts")').first().click();
     const help = page.locator('[data-troubleshooting=receiver_5xx]');
     await help.waitFor();

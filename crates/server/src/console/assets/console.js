@@ -158,6 +158,15 @@
     return h('form', { novalidate: true, onsubmit: (event) => { event.preventDefault(); onsubmit(event.target); } }, ...children);
   }
   const value = (formNode, name) => formNode.elements[name]?.value ?? '';
+  /**
+   * Newest request wins: `const stillNewest = ticket();` before a load, `if (!stillNewest()) return;`
+   * after it, so a slow earlier answer (a page's first load racing a quick filter) never
+   * replaces a later one's rows.
+   */
+  function newestWins() {
+    let issued = 0;
+    return () => { const mine = ++issued; return () => mine === issued; };
+  }
   const lines = (textValue) => textValue.split(/[\n,]/).map((line) => line.trim()).filter(Boolean);
   function confirmThen(message, work) {
     return () => { if (window.confirm(message)) work(); };
@@ -293,8 +302,10 @@
   async function users() {
     const results = h('div');
     const slot = h('div');
+    const searchTicket = newestWins();
     const search = async (query, cursor) => {
       const q = query.trim();
+      const stillNewest = searchTicket();
       let rows;
       let next = null;
       if (/^usr_/.test(q)) {
@@ -308,6 +319,7 @@
         rows = data.data;
         next = data.next_cursor;
       }
+      if (!stillNewest()) return;
       const body = table(['Email', 'Name', 'Role', 'Status', 'Created'], rows.map((user) => h('tr', {},
         h('td', {}, link(`#/users/${encodeURIComponent(user.id)}`, user.email)),
         h('td', {}, text(user.name)),
@@ -703,10 +715,13 @@
       field('Observation', h('select', { name: 'outcome' }, h('option', { value: '' }, 'Any'), observations.map((code) => h('option', { value: code }, code)))),
       field('Status', h('select', { name: 'status' }, h('option', { value: '' }, 'Any'), ['pending', 'delivered', 'dead'].map((s) => h('option', { value: s }, s)))),
       h('button.secondary', { type: 'submit' }, 'Filter')));
+    const feedTicket = newestWins();
     async function loadFeed() {
       const params = new URLSearchParams({ limit: '50' });
       for (const name of ['outcome', 'status']) if (value(filterForm, name)) params.set(name, value(filterForm, name));
+      const stillNewest = feedTicket();
       const { data } = await api('GET', `${path}/messages?${params}`);
+      if (!stillNewest()) return;
       feed.replaceChildren(table(['Created', 'Event', 'Status', 'Attempts', 'Last outcome', ''], data.data.map((message) => {
         const detail = h('div');
         return h('tr', {}, h('td', {}, when(message.created_at)), h('td', {}, message.event_type), h('td', {}, message.status),
@@ -787,11 +802,14 @@
       field('from', h('input', { name: 'from', type: 'datetime-local', value: saved.from ?? '' })),
       field('to', h('input', { name: 'to', type: 'datetime-local', value: saved.to ?? '' })),
       h('button', { type: 'submit', id: 'search-logs' }, 'Search')));
+    const logTicket = newestWins();
     async function load(filter, cursor) {
       const params = new URLSearchParams({ limit: '50' });
       for (const [name, v] of Object.entries(filter)) params.set(name, name === 'from' || name === 'to' ? new Date(v).toISOString() : v);
       if (cursor) params.set('cursor', cursor);
+      const stillNewest = logTicket();
       const { data } = await api('GET', `/logs?${params}`);
+      if (!stillNewest()) return;
       if (!cursor) results.replaceChildren();
       results.append(logTable(data.data));
       if (data.next_cursor) results.append(h('button.secondary', { type: 'button', onclick: (event) => { event.target.remove(); attempt(slot, () => load(filter, data.next_cursor)); } }, 'More'));
