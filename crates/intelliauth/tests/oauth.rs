@@ -445,3 +445,29 @@ async fn private_key_jwt_authenticates_clients_by_signed_assertion() {
     let leaky = server.post("/v1/tenants/default/applications", leaky_body).await;
     assert!(leaky.assert_error(400, "validation_failed")["fields"]["jwks.keys[0]"].is_array(), "{}", leaky.text);
 }
+
+#[tokio::test]
+async fn back_to_back_rotations_on_one_node_sign_only_with_keys_every_node_publishes() {
+    let first = Server::start().await;
+    // Nodes of one deployment share the public URL, and so each tenant's issuer.
+    let metadata = first.public_json("/t/default/.well-known/openid-configuration").await;
+    let public_url = metadata["issuer"].as_str().unwrap().trim_end_matches("/t/default").to_owned();
+    let second = first.start_sibling(Options::default().arg("--public-url", public_url)).await;
+    let (id, secret) = machine_client(&first, "default", &["client_credentials"], &["a"]).await;
+    // The second node holds its copy of the keys from before the rotations.
+    let from_second = machine_token(&second, &id, &secret).await;
+    verify(&second, "default", &from_second).await;
+
+    for _ in 0..2 {
+        let rotated = first.call(Method::POST, "/v1/tenants/default/keys/rotate", None).await;
+        assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
+    }
+    let from_first = machine_token(&first, &id, &secret).await;
+    let (header, _) = verify(&second, "default", &from_first).await; // the second node's JWKS lists its key
+    let introspected = second.oauth_post("default", "introspect", (&id, &secret), &[("token", &from_first)]).await;
+    assert_eq!(introspected.body["active"], true, "the second node accepts the first's token: {}", introspected.text);
+    let retired = first.oauth_post("default", "introspect", (&id, &secret), &[("token", &from_second)]).await;
+    assert_eq!(retired.body["active"], true, "and the first still accepts the second's: {}", retired.text);
+    let jwks: Value = second.public_json("/t/default/.well-known/jwks.json").await;
+    assert!(jwks["keys"].as_array().unwrap().iter().any(|key| key["kid"] == header["kid"]));
+}

@@ -194,8 +194,7 @@ impl Oidc {
     pub async fn verify_access_token(&self, tenant_id: &str, token: &str) -> Result<Value> {
         let tenant = self.tenant(tenant_id).await?;
         let invalid = || Error::unauthenticated(Refusal::BadCredential { why: "The access token is not valid" });
-        let keys = self.tenant_keys(&tenant).await?;
-        let (_, claims) = jwt::decode_verified(token, &keys.jwks).ok_or_else(invalid)?;
+        let (_, claims) = self.verified(&tenant, token).await?.ok_or_else(invalid)?;
         if claims["iss"] != self.issuer(tenant_id).as_str() {
             return Err(invalid());
         }

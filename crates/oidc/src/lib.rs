@@ -9,6 +9,7 @@ pub mod client_auth;
 mod client_auth_verify;
 mod exchange;
 pub mod jwt;
+mod key_set;
 pub mod keys;
 mod logout;
 mod provider;

@@ -5,7 +5,6 @@ use intelliauth_catalogue::Code;
 use intelliauth_core::{Error, Result};
 
 use crate::authorize::with_query;
-use crate::jwt;
 use crate::provider::Oidc;
 
 /// A logout request as received.
@@ -34,9 +33,10 @@ impl Oidc {
         let mut client_id = params.client_id.clone();
         let mut hinted_subject = None;
         if let Some(hint) = params.id_token_hint.as_deref() {
-            let keys = self.tenant_keys(&tenant).await?;
             // An expired ID token is still a fine hint: it only names the client and user.
-            let (_, claims) = jwt::decode_verified(hint, &keys.jwks)
+            let (_, claims) = self
+                .verified(&tenant, hint)
+                .await?
                 .filter(|(_, claims)| claims["iss"] == self.issuer(tenant_id).as_str())
                 .ok_or_else(|| {
                     Error::new(Code::ValidationFailed)

@@ -1,10 +1,8 @@
 //! The provider: per-tenant issuer, metadata, key set, the token endpoint's grants and
-//! introspection. Signing keys are loaded once per minute per tenant and kept decrypted
-//! only in memory.
+//! introspection. Signing keys (`key_set.rs`) are kept decrypted only in memory.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use intelliauth_catalogue::Code;
 use intelliauth_core::model::{ClientType, Grant, Tenant};
@@ -16,11 +14,9 @@ use tokio::sync::RwLock;
 
 use crate::client_auth::{invalid_client, ClientCredentials};
 use crate::jwt;
-use crate::keys::{self, Algorithm, Signer};
+use crate::key_set::TenantKeys;
+use crate::keys::{self, Algorithm};
 
-/// How long a node signs with keys it loaded before looking for a rotation by another node.
-/// Safe because a retired key stays published until its tokens have expired.
-const KEY_CACHE_TTL: Duration = Duration::from_secs(60);
 /// Clock skew allowed to resource servers when a retired key's tokens expire.
 const RETIRE_MARGIN_MS: i64 = 5 * 60 * 1000;
 
@@ -53,19 +49,10 @@ pub struct TokenResponse {
     pub subject: Option<String>,
 }
 
-pub(crate) struct TenantKeys {
-    loaded_at: Instant,
-    pub(crate) kid: String,
-    pub(crate) alg: Algorithm,
-    pub(crate) signer: Signer,
-    /// Public JWKs of every published key (next, active, retired but not yet expired).
-    pub(crate) jwks: Vec<Value>,
-}
-
 #[derive(Clone)]
 pub struct Oidc {
     pub(crate) store: Arc<dyn DirectoryStore>,
-    keys: Arc<dyn SigningKeyStore>,
+    pub(crate) keys: Arc<dyn SigningKeyStore>,
     pub(crate) authorizations: Arc<dyn GrantStore>,
     /// Whether a user has a second factor, for applications whose MFA policy is optional.
     pub(crate) mfa: Arc<dyn intelliauth_core::mfa::FactorStore>,
@@ -73,9 +60,9 @@ pub struct Oidc {
     pub(crate) session_reuse: Option<Arc<dyn intelliauth_core::actions::SessionReuse>>,
     /// The tenant log, for consent decisions; `None` logs nothing.
     log: Option<Arc<dyn intelliauth_core::log::LogStore>>,
-    instance_key: InstanceKey,
+    pub(crate) instance_key: InstanceKey,
     public_url: Arc<str>,
-    cache: Arc<RwLock<HashMap<String, Arc<TenantKeys>>>>,
+    pub(crate) key_cache: Arc<RwLock<HashMap<String, Arc<TenantKeys>>>>,
 }
 
 impl Oidc {
@@ -89,7 +76,7 @@ impl Oidc {
             log: None,
             instance_key,
             public_url: public_url.trim_end_matches('/').into(),
-            cache: Arc::default(),
+            key_cache: Arc::default(),
         }
     }
 
@@ -176,7 +163,7 @@ impl Oidc {
         Ok(json!({ "keys": keys.jwks }))
     }
 
-    fn new_key(&self, tenant_id: &str, alg: Algorithm, status: &str, now: i64) -> SigningKeyRecord {
+    pub(crate) fn new_key(&self, tenant_id: &str, alg: Algorithm, status: &str, now: i64) -> SigningKeyRecord {
         let kid = ids::new_id("key");
         let (secret, mut jwk) = keys::generate(alg);
         jwk["kid"] = kid.clone().into();
@@ -192,45 +179,17 @@ impl Oidc {
         }
     }
 
-    /// The tenant's keys, creating its first active and next keys on first use.
-    pub(crate) async fn tenant_keys(&self, tenant: &Tenant) -> Result<Arc<TenantKeys>> {
-        let alg = Algorithm::parse(&tenant.settings.oauth.signing_alg).unwrap_or(Algorithm::Es256);
-        if let Some(cached) = self.cache.read().await.get(&tenant.id) {
-            if cached.loaded_at.elapsed() < KEY_CACHE_TTL && cached.alg == alg {
-                return Ok(cached.clone());
-            }
-        }
-        let now = ids::now_ms();
-        let mut records = self.keys.signing_keys(&tenant.id, now).await?;
-        if !records.iter().any(|key| key.status == "active" && key.alg == alg.as_str()) {
-            let (active, next) =
-                (self.new_key(&tenant.id, alg, "active", now), self.new_key(&tenant.id, alg, "next", now));
-            match self.keys.insert_initial_keys(&active, &next).await {
-                // Another node created them at the same moment; use theirs.
-                Ok(()) | Err(StoreError::Conflict) => {}
-                Err(error) => return Err(error.into()),
-            }
-            records = self.keys.signing_keys(&tenant.id, now).await?;
-        }
-        let active = records
-            .iter()
-            .find(|key| key.status == "active" && key.alg == alg.as_str())
-            .ok_or_else(|| Error::internal("no active signing key after creating one"))?;
-        let secret = self.instance_key.open(&active.sealed_secret, &active.kid).map_err(Error::internal)?;
-        let signer = Signer::from_secret(alg, &secret).map_err(Error::internal)?;
-        let jwks = records.iter().filter_map(|key| serde_json::from_str(&key.public_jwk).ok()).collect();
-        let loaded = Arc::new(TenantKeys { loaded_at: Instant::now(), kid: active.kid.clone(), alg, signer, jwks });
-        self.cache.write().await.insert(tenant.id.clone(), loaded.clone());
-        Ok(loaded)
-    }
-
-    /// Rotates the tenant's keys: next becomes active, active is retired but stays
-    /// published until its last token has expired, and a new next key is published.
+    /// Rotates the tenant's keys: next becomes active (signing once every node has it, see
+    /// `key_set.rs`), active is retired but stays published until its last token has
+    /// expired, and a new next key is published.
     pub async fn rotate_keys(&self, tenant_id: &str) -> Result<Value> {
         let tenant = self.tenant(tenant_id).await?;
         let keys = self.tenant_keys(&tenant).await?;
         let now = ids::now_ms();
-        let retire_after = now + tenant.settings.oauth.access_token_lifetime_s as i64 * 1000 + RETIRE_MARGIN_MS;
+        // The retired key may go on signing until every node has the new one, and its tokens
+        // must verify until the last of them expires.
+        let longest = crate::key_set::LONGEST_TOKEN_MS.max(tenant.settings.oauth.access_token_lifetime_s as i64 * 1000);
+        let retire_after = now + crate::key_set::SIGNS_AFTER_MS + longest + RETIRE_MARGIN_MS;
         let next = self.new_key(tenant_id, keys.alg, "next", now);
         match self.keys.rotate_keys(tenant_id, keys.alg.as_str(), retire_after, &next).await {
             Ok(()) => {}
@@ -239,7 +198,7 @@ impl Oidc {
             }
             Err(error) => return Err(error.into()),
         }
-        self.cache.write().await.remove(tenant_id);
+        self.forget_keys(tenant_id).await;
         self.jwks(tenant_id).await
     }
 
@@ -328,8 +287,7 @@ impl Oidc {
         if application.client_type != ClientType::Confidential {
             return Err(invalid_client(&issuer).with_detail("reason", "introspection needs a confidential client"));
         }
-        let keys = self.tenant_keys(&tenant).await?;
-        let Some((_, claims)) = jwt::decode_verified(token, &keys.jwks) else { return Ok(json!({ "active": false })) };
+        let Some((_, claims)) = self.verified(&tenant, token).await? else { return Ok(json!({ "active": false })) };
         let live =
             claims["iss"] == issuer.as_str() && claims["exp"].as_i64().is_some_and(|exp| exp > ids::now_ms() / 1000);
         if !live || self.access_token_inactive(&claims).await? {

@@ -9,7 +9,6 @@ use intelliauth_core::{ids, secret, Error, Refusal, Result};
 use crate::authorize::Granted;
 use crate::client_auth::ClientCredentials;
 use crate::exchange::{invalid_grant, redeemed, ACCESS_TOKEN_BOUND_MS};
-use crate::jwt;
 use crate::provider::{Oidc, TokenRequest, TokenResponse};
 
 fn revoked() -> Error {
@@ -103,8 +102,7 @@ impl Oidc {
             }
             return Ok(());
         }
-        let keys = self.tenant_keys(&tenant).await?;
-        let Some((_, claims)) = jwt::decode_verified(token, &keys.jwks) else { return Ok(()) };
+        let Some((_, claims)) = self.verified(&tenant, token).await? else { return Ok(()) };
         let ours = claims["iss"] == self.issuer(tenant_id).as_str()
             && claims["client_id"] == application.id.as_str()
             && claims["jti"].is_string();
