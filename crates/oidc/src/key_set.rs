@@ -48,11 +48,11 @@ pub(crate) struct TenantKeys {
 /// is; failing that (rotations soon after a tenant's first keys were made), the oldest,
 /// which every node's copy has since no copy can be older than the tenant's first keys.
 /// A retired key signs only while its tokens will expire before it stops being published.
-pub(crate) fn signing_key<'a>(
-    records: &'a [SigningKeyRecord],
+pub(crate) fn signing_key(
+    records: &[SigningKeyRecord],
     alg: Algorithm,
     now: i64,
-) -> Option<(&'a SigningKeyRecord, Option<i64>)> {
+) -> Option<(&SigningKeyRecord, Option<i64>)> {
     let active = records.iter().find(|key| key.status == "active" && key.alg == alg.as_str())?;
     let signs_from = active.created_at + SIGNS_AFTER_MS;
     if signs_from <= now {
