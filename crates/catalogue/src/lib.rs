@@ -345,6 +345,11 @@ catalogue! {
         "Your receiver's host resolved to an address this instance does not allow; retries continue.",
         "Use a public address, or allow private networks on the instance.", retry: false, after: None,
         topic: Some("webhook-delivery-failures");
+    AttemptInterrupted = "attempt_interrupted", Webhook, None,
+        Observation("The node sending this attempt stopped before it recorded your receiver's answer; the event is sent again, so your receiver may see it twice."),
+        "The node sending this attempt stopped before it recorded your receiver's answer; the event is sent again, so your receiver may see it twice.",
+        "Deduplicate on the webhook-id header.", retry: false, after: None,
+        topic: Some("webhook-delivery-failures");
     DlqMaxAttempts = "dlq_max_attempts", Webhook, None,
         Observation("All retries exhausted; event in DLQ."), "All retries exhausted; event in DLQ.",
         "All retries exhausted; event in DLQ.", retry: false, after: None,
@@ -368,12 +373,13 @@ catalogue! {
 
 /// Codes IntelliAuth adds to the seed document's 45: what a webhook attempt observes
 /// besides the seed's failures, so that every code leaving the server is in the catalogue.
-pub const BEYOND_SEED: [Code; 5] = [
+pub const BEYOND_SEED: [Code; 6] = [
     Code::Delivered,
     Code::ReceiverUnexpectedStatus,
     Code::ReceiverConnectionFailed,
     Code::ReceiverDnsFailed,
     Code::ReceiverAddressForbidden,
+    Code::AttemptInterrupted,
 ];
 
 impl Family {

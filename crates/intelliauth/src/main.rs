@@ -247,22 +247,27 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let log_queue = management.log_queue().clone();
     let state = AppState::new(management, auth, oidc, http).with_cookie_key(instance_key.clone());
     spawn_housekeeping(state.clone());
+    let mut delivery = None;
     if settings.webhook_delivery() {
         let metrics = state.metrics.clone();
-        Dispatcher::new(
+        let dispatcher = Dispatcher::new(
             ports.webhooks.clone(),
             instance_key,
             settings.dispatcher()?,
             store.outbox_signal(),
             Arc::new(move |outcome: intelliauth_catalogue::Code| metrics.webhook_outcome(outcome.as_str())),
-        )?
-        .spawn();
+        )?;
+        delivery = Some(dispatcher.spawn());
     }
     let app = intelliauth_server::router(state);
 
     print_banner(&public_url, store.backend(), bootstrap.generated_token.as_deref(), configured_token.is_some());
     tracing::info!(backend = store.backend(), "listening on http://{bound}");
     intelliauth_server::serve(listener, app, header_read_timeout, shutdown_signal()).await;
+    // Deliveries in flight are sent and recorded before the pool closes.
+    if let Some(delivery) = delivery {
+        delivery.stop(settings.dispatcher()?.timeout + Duration::from_secs(1)).await;
+    }
     log_queue.drained(Duration::from_secs(5)).await;
     store.close().await;
     tracing::info!("stopped");

@@ -24,7 +24,8 @@ async fn get_errors_publishes_the_seed_s_45_codes_and_the_observations_beyond_it
             "receiver_unexpected_status",
             "receiver_connection_failed",
             "receiver_dns_failed",
-            "receiver_address_forbidden"
+            "receiver_address_forbidden",
+            "attempt_interrupted"
         ]
     );
     for (entry, published) in ENTRIES.iter().zip(codes) {

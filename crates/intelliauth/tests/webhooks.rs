@@ -332,7 +332,7 @@ async fn a_server_killed_mid_delivery_loses_no_event() {
     let options = local_options_with_timeout("200ms", 2000);
     let server = Server::start_with(options.clone()).await;
     let receiver = Receiver::start(Answer::slow(200, Duration::from_millis(300))).await;
-    subscribe(&server, &receiver.url, &["user.created"]).await;
+    let (subscription, _) = subscribe(&server, &receiver.url, &["user.created"]).await;
     let mut expected = HashSet::new();
     for n in 0..24 {
         expected.insert(server.create_user(&format!("user{n}@example.com")).await);
@@ -352,7 +352,82 @@ async fn a_server_killed_mid_delivery_loses_no_event() {
         assert!(std::time::Instant::now() < deadline, "missing after restart: {:?}", expected.difference(&delivered));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    drop(server);
+    // Every request the receiver had is in the feed: the killed node's attempts in flight
+    // were recorded as interrupted when their leases were released.
+    let feed = loop {
+        let feed = feed_with_receipts(&server, &subscription, &receiver).await;
+        if feed.iter().all(|(_, outcomes, _)| outcomes.last().is_some_and(|o| o == "delivered")) {
+            break feed;
+        }
+        assert!(std::time::Instant::now() < deadline, "not all recorded: {feed:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for (message, outcomes, receipts) in &feed {
+        assert!(outcomes.len() >= *receipts, "{message}: {receipts} requests received, attempts {outcomes:?}");
+    }
+    assert!(
+        feed.iter().any(|(_, outcomes, _)| outcomes.first().map(String::as_str) == Some("attempt_interrupted")),
+        "the attempts in flight at the kill: {feed:?}"
+    );
+}
+
+/// Each message of the subscription: its attempts' outcomes in order, and how many requests
+/// for it (by `webhook-id`) the receiver had.
+async fn feed_with_receipts(
+    server: &Server,
+    subscription: &str,
+    receiver: &Receiver,
+) -> Vec<(String, Vec<String>, usize)> {
+    let feed =
+        server.get(&format!("/v1/tenants/default/webhooks/subscriptions/{subscription}/messages?limit=100")).await;
+    let deliveries = receiver.deliveries();
+    let mut messages = Vec::new();
+    for message in feed.body["data"].as_array().unwrap() {
+        let id = message["id"].as_str().unwrap();
+        let detail = server.get(&format!("/v1/tenants/default/webhooks/messages/{id}")).await;
+        let outcomes = detail.body["attempt_log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|attempt| attempt["outcome"].as_str().unwrap().to_owned())
+            .collect();
+        let receipts = deliveries.iter().filter(|d| d.header("webhook-id") == message["event_id"]).count();
+        messages.push((id.to_owned(), outcomes, receipts));
+    }
+    messages
+}
+
+#[tokio::test]
+async fn a_server_stopped_gracefully_records_its_attempts_in_flight_and_claims_nothing_after() {
+    let options = local_options_with_timeout("200ms", 3000);
+    let mut server = Server::start_with(options.clone()).await;
+    let receiver = Receiver::start(Answer::slow(200, Duration::from_millis(600))).await;
+    let (subscription, _) = subscribe(&server, &receiver.url, &["user.created"]).await;
+    for n in 0..12 {
+        server.create_user(&format!("graceful{n}@example.com")).await;
+    }
+    receiver.wait_for(1, WAIT).await;
+    let took = server.terminate(Duration::from_secs(10)).await.expect("the server stops within the delivery timeout");
+    let logs = server.logs();
+    assert!(!logs.contains("claiming webhook messages failed"), "nothing is claimed once stopping: {logs}");
+    assert!(!logs.contains("heartbeat failed"), "{logs}");
+    assert!(logs.contains("every attempt in flight was recorded"), "{logs}");
+    assert!(took >= Duration::from_millis(100), "it waited for the attempts in flight ({took:?})");
+
+    let server = server.restart(options).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let feed = feed_with_receipts(&server, &subscription, &receiver).await;
+        if feed.len() == 12 && feed.iter().all(|(_, outcomes, _)| outcomes.last().is_some_and(|o| o == "delivered")) {
+            for (message, outcomes, receipts) in &feed {
+                assert_eq!(outcomes, &["delivered"], "{message}: one attempt, recorded by the node that made it");
+                assert_eq!(*receipts, 1, "{message} was sent once");
+            }
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not all delivered: {feed:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]

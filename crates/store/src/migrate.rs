@@ -40,6 +40,7 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0011_tenant_log_clustered.sqlite.sql"),
         include_str!("migrations/0011_tenant_log_clustered.postgres.sql"),
     ),
+    both(12, "webhook_leased_at", include_str!("migrations/0012_webhook_leased_at.sql")),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

@@ -110,11 +110,12 @@ fn claim_sql() -> String {
                 AND substr({table}.lease_owner, 1, length(n.node) + 1) = n.node || ':'))"
         )
     };
-    let (free, free_m, held) = (live("webhook_messages"), live("m"), live("webhook_messages"));
+    let held = live("webhook_messages");
+    // A lapsed lease is not taken over here: `release_lapsed_leases` records its attempt first.
     format!(
         "WITH candidates AS MATERIALIZED (
         SELECT id, subscription_id, next_attempt_at FROM webhook_messages
-        WHERE status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR NOT {free})
+        WHERE status = 'pending' AND next_attempt_at <= $3 AND lease_owner IS NULL
           -- A disabled subscription's messages wait until it is enabled again.
           AND subscription_id IN (SELECT id FROM webhook_subscriptions WHERE enabled = $6)
         ORDER BY next_attempt_at LIMIT $7),
@@ -125,15 +126,21 @@ fn claim_sql() -> String {
         SELECT c.id, COALESCE(f.leased, 0)
             + ROW_NUMBER() OVER (PARTITION BY c.subscription_id ORDER BY c.next_attempt_at, c.id) AS place
         FROM candidates c LEFT JOIN in_flight f ON f.subscription_id = c.subscription_id)
-    UPDATE webhook_messages SET lease_owner = $1, lease_until = $2
+    UPDATE webhook_messages SET lease_owner = $1, lease_until = $2, leased_at = $3
     WHERE id IN (
         SELECT m.id FROM ranked r JOIN webhook_messages m ON m.id = r.id
         WHERE r.place <= $5
-          AND m.status = 'pending' AND m.next_attempt_at <= $3 AND (m.lease_until IS NULL OR NOT {free_m})
+          AND m.status = 'pending' AND m.next_attempt_at <= $3 AND m.lease_owner IS NULL
         ORDER BY m.next_attempt_at
         LIMIT $4 /*lock*/)"
     )
 }
+
+/// Leases whose time ran out or whose node (the owner's prefix before ':') stopped beating.
+const LAPSED: &str = "SELECT id, tenant_id, lease_owner, attempts, leased_at FROM webhook_messages m
+    WHERE m.lease_until IS NOT NULL AND m.status = 'pending' AND (m.lease_until < $1
+      OR NOT EXISTS (SELECT 1 FROM webhook_nodes n WHERE n.seen_at >= $2
+                     AND substr(m.lease_owner, 1, length(n.node) + 1) = n.node || ':'))";
 
 /// A delivery node whose heartbeat is older than this is taken for dead: three missed beats.
 pub const NODE_STALE_MS: i64 = 1500;
@@ -224,6 +231,47 @@ impl WebhookStore for SqlStore {
         })?;
         self.outbox_signal.notify_one();
         Ok(message_id)
+    }
+
+    async fn release_lapsed_leases(&self, now: i64) -> StoreResult<u64> {
+        type Lapsed = (String, String, String, i64, Option<i64>);
+        let lapsed: Vec<Lapsed> = on_pool!(self, pool => sqlx::query_as(LAPSED)
+            .bind(now).bind(now - NODE_STALE_MS).fetch_all(pool).await.map_err(map_error))?;
+        if lapsed.is_empty() {
+            return Ok(0);
+        }
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.map_err(map_error)?;
+            let mut released = 0;
+            for (message_id, tenant_id, owner, attempts, leased_at) in &lapsed {
+                // Only the node that changes the lease records its attempt, once.
+                let changed = sqlx::query(
+                    "UPDATE webhook_messages SET lease_owner = NULL, lease_until = NULL, leased_at = NULL,
+                     attempts = attempts + 1, cycle_attempts = cycle_attempts + 1, last_outcome = $1
+                     WHERE id = $2 AND lease_owner = $3")
+                    .bind(Code::AttemptInterrupted.as_str()).bind(message_id).bind(owner)
+                    .execute(&mut *tx).await.map_err(map_error)?.rows_affected();
+                if changed == 0 {
+                    continue;
+                }
+                let number = attempts + 1;
+                let started_at = leased_at.unwrap_or(now);
+                let node = owner.split(':').next().unwrap_or(owner);
+                sqlx::query(
+                    "INSERT INTO webhook_attempts (id, message_id, number, started_at, latency_ms, outcome, http_status,
+                     response_excerpt, error, node) VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7, $8)")
+                    .bind(intelliauth_core::ids::new_id("att")).bind(message_id).bind(number).bind(started_at)
+                    .bind(now - started_at).bind(Code::AttemptInterrupted.as_str())
+                    .bind("the node sending this attempt stopped before recording an answer")
+                    .bind(node)
+                    .execute(&mut *tx).await.map_err(map_error)?;
+                let hour = crate::log_queries::hour_of(started_at);
+                count_in_hour!(tx, tenant_id, hour, "webhook.attempt", Code::AttemptInterrupted.as_str(), 1_i64);
+                released += 1;
+            }
+            tx.commit().await.map_err(map_error)?;
+            Ok::<_, StoreError>(released)
+        })
     }
 
     async fn claim_messages(

@@ -90,17 +90,19 @@ impl Dispatcher {
         self.settings.timeout + self.settings.timeout.max(Duration::from_secs(5))
     }
 
-    /// Runs until the runtime stops.
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+    /// Delivers until [`Delivery::stop`].
+    pub fn spawn(self) -> Delivery {
         let dispatcher = Arc::new(self);
-        tokio::spawn(async move { dispatcher.run().await })
+        let slots = Arc::new(Semaphore::new(dispatcher.settings.concurrency.max(1)));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(dispatcher.clone().run(slots.clone(), stopped));
+        Delivery { dispatcher, slots, stop, task }
     }
 
-    async fn run(self: Arc<Self>) {
-        let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
+    async fn run(self: Arc<Self>, slots: Arc<Semaphore>, mut stopped: tokio::sync::watch::Receiver<bool>) {
         tracing::info!(node = %self.node, "webhook delivery started");
         let mut last_beat = 0;
-        loop {
+        while !*stopped.borrow() {
             let now = ids::now_ms();
             if now - last_beat >= HEARTBEAT_MS {
                 // A failed beat is tried again at the next beat, not at once: with the
@@ -109,6 +111,7 @@ impl Dispatcher {
                 if let Err(error) = self.store.heartbeat(&self.node, now).await {
                     tracing::warn!(%error, "webhook heartbeat failed; trying again at the next beat");
                 }
+                self.release_lapsed(now).await;
             }
             let free = slots.available_permits();
             let mut full_batch = false;
@@ -145,8 +148,23 @@ impl Dispatcher {
             let until_beat = Duration::from_millis((HEARTBEAT_MS - (ids::now_ms() - last_beat)).max(1) as u64);
             tokio::select! {
                 _ = self.wake.notified() => {}
+                _ = stopped.changed() => {}
                 _ = tokio::time::sleep(self.settings.poll_interval.min(until_beat)) => {}
             }
+        }
+    }
+
+    /// Before claiming: attempts whose node stopped beating, or whose lease ran out before
+    /// their outcome was written, are recorded as `attempt_interrupted` and released, so the
+    /// feed shows every attempt a receiver may have seen.
+    async fn release_lapsed(&self, now: i64) {
+        match self.store.release_lapsed_leases(now).await {
+            Ok(0) => {}
+            Ok(released) => {
+                tracing::warn!(released, "webhook attempts interrupted on a stopped node are sent again");
+                (0..released).for_each(|_| (self.on_outcome)(Code::AttemptInterrupted));
+            }
+            Err(error) => tracing::warn!(%error, "releasing lapsed webhook leases failed; trying again"),
         }
     }
 
@@ -225,6 +243,32 @@ impl Dispatcher {
             Ok(true) => {}
             Ok(false) => tracing::warn!(message = %message.id, "webhook lease lost before the attempt was recorded"),
             Err(error) => tracing::warn!(message = %message.id, %error, "recording a webhook attempt failed"),
+        }
+    }
+}
+
+/// The running delivery worker of this node.
+pub struct Delivery {
+    dispatcher: Arc<Dispatcher>,
+    slots: Arc<Semaphore>,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Delivery {
+    /// Stops claiming, then waits up to `within` for the attempts in flight to be sent and
+    /// recorded, so a graceful stop leaves nothing to send twice. Whatever is still in
+    /// flight then is recorded as interrupted by the next node to claim.
+    pub async fn stop(self, within: Duration) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+        let all = u32::try_from(self.dispatcher.settings.concurrency.max(1)).unwrap_or(u32::MAX);
+        match tokio::time::timeout(within, self.slots.acquire_many(all)).await {
+            Ok(_) => tracing::info!("webhook delivery stopped; every attempt in flight was recorded"),
+            Err(_) => tracing::warn!(
+                in_flight = all as usize - self.slots.available_permits(),
+                "webhook attempts still in flight at shutdown; another node sends them again"
+            ),
         }
     }
 }

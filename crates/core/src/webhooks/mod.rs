@@ -149,8 +149,14 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// Stores `event` and queues it for `subscription_id` only (a test event).
     async fn insert_targeted_event(&self, event: &Event, subscription_id: &str) -> StoreResult<String>;
 
-    /// Leases up to `limit` due messages to `lease_owner` until `lease_until`, never more
-    /// than `per_subscription` in flight per subscription across all nodes.
+    /// Releases every lease whose node stopped beating or whose time ran out, recording
+    /// each as an `attempt_interrupted` attempt of its message (its receiver may have had
+    /// it). Returns how many were released; a lease another node released first is not
+    /// counted twice.
+    async fn release_lapsed_leases(&self, now: i64) -> StoreResult<u64>;
+
+    /// Leases up to `limit` due, unleased messages to `lease_owner` until `lease_until`,
+    /// never more than `per_subscription` in flight per subscription across all nodes.
     async fn claim_messages(
         &self,
         lease_owner: &str,

@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'receiver_connection_failed'
   | 'receiver_dns_failed'
   | 'receiver_address_forbidden'
+  | 'attempt_interrupted'
   | 'dlq_max_attempts'
   | 'step_blocked'
   | 'step_timeout'
@@ -126,6 +127,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'receiver_connection_failed',
   'receiver_dns_failed',
   'receiver_address_forbidden',
+  'attempt_interrupted',
   'dlq_max_attempts',
   'step_blocked',
   'step_timeout',
@@ -179,6 +181,7 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   receiver_connection_failed: { code: 'receiver_connection_failed', family: 'webhook', httpStatus: null, message: "The connection to your receiver was refused or reset; retries continue.", userVisible: false, advice: "Check that the receiver listens at the URL's host and port.", retryable: false, retryAfter: null, topic: "webhook-delivery-failures", inSeed: false },
   receiver_dns_failed: { code: 'receiver_dns_failed', family: 'webhook', httpStatus: null, message: "Your receiver's host name did not resolve; retries continue.", userVisible: false, advice: "Check the URL's host name from IntelliAuth's network.", retryable: false, retryAfter: null, topic: "webhook-delivery-failures", inSeed: false },
   receiver_address_forbidden: { code: 'receiver_address_forbidden', family: 'webhook', httpStatus: null, message: "Your receiver's host resolved to an address this instance does not allow; retries continue.", userVisible: false, advice: "Use a public address, or allow private networks on the instance.", retryable: false, retryAfter: null, topic: "webhook-delivery-failures", inSeed: false },
+  attempt_interrupted: { code: 'attempt_interrupted', family: 'webhook', httpStatus: null, message: "The node sending this attempt stopped before it recorded your receiver's answer; the event is sent again, so your receiver may see it twice.", userVisible: false, advice: "Deduplicate on the webhook-id header.", retryable: false, retryAfter: null, topic: "webhook-delivery-failures", inSeed: false },
   dlq_max_attempts: { code: 'dlq_max_attempts', family: 'webhook', httpStatus: null, message: "All retries exhausted; event in DLQ.", userVisible: false, advice: "All retries exhausted; event in DLQ.", retryable: false, retryAfter: null, topic: "webhook-delivery-failures", inSeed: true },
   step_blocked: { code: 'step_blocked', family: 'action', httpStatus: 403, message: "Sign-in was blocked by a rule set by your administrator.", userVisible: false, advice: "A custom Action returned block. details.step and details.reason identify which Action and why.", retryable: false, retryAfter: null, topic: null, inSeed: true },
   step_timeout: { code: 'step_timeout', family: 'action', httpStatus: 504, message: "Sign-in couldn't be completed in time. Try again.", userVisible: false, advice: "An Action ran past its wall-clock budget.", retryable: false, retryAfter: null, topic: null, inSeed: true },
