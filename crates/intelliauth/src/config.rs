@@ -30,6 +30,13 @@ pub struct Settings {
     /// PostgreSQL URL (postgres://user@host/db); SQLite in the data directory when unset.
     #[arg(long, env = "INTELLIAUTH_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Redis URL (redis://host:port/db): rate limits, captcha counters and mail throttles
+    /// shared by every node. Without it each node counts on its own.
+    #[arg(long, env = "INTELLIAUTH_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Put before every Redis key, so several deployments can share one Redis.
+    #[arg(long, env = "INTELLIAUTH_REDIS_PREFIX")]
+    pub redis_prefix: Option<String>,
     /// The public base URL: the base of issuer URLs and of links in mail.
     #[arg(long, env = "INTELLIAUTH_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -134,7 +141,7 @@ macro_rules! layer_over {
 impl Settings {
     /// `self` (flags and environment) over `file`.
     pub fn over(self, file: Settings) -> Settings {
-        layer_over!(self, file; bind, data_dir, database_url, public_url, log_format, max_body_bytes, request_timeout_s,
+        layer_over!(self, file; bind, data_dir, database_url, redis_url, redis_prefix, public_url, log_format, max_body_bytes, request_timeout_s,
             client_timeout_s, rate_limit_ip_per_s, rate_limit_ip_burst, rate_limit_credential_per_s,
             rate_limit_credential_burst, db_max_connections, db_acquire_timeout_ms, max_concurrent_hashes, smtp_url, mail_from,
             captcha_siteverify_url, captcha_site_key, captcha_secret, instance_key, trusted_proxies, webhooks_allow_loopback,

@@ -233,7 +233,27 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let public_url = settings.public_url(bound);
     let http = settings.http(public_url.clone());
     let header_read_timeout = http.header_read_timeout;
+    let shared_limits = match &settings.redis_url {
+        Some(url) => {
+            let prefix = settings.redis_prefix.as_deref().unwrap_or("intelliauth:");
+            Some(Arc::new(intelliauth_limits::SharedLimits::connect(url, prefix).await?))
+        }
+        None => {
+            if settings.database_url.is_some() {
+                tracing::warn!(
+                    "no --redis-url: rate limits, captcha counters and mail throttles are per node; \
+                     set it when several nodes share this database"
+                );
+            }
+            None
+        }
+    };
+    let counters: Arc<dyn intelliauth_core::auth::Counters> = match &shared_limits {
+        Some(shared) => Arc::new(intelliauth_limits::SharedCounters::new(shared.clone())),
+        None => Arc::new(intelliauth_core::auth::LocalCounters::default()),
+    };
     let services = AuthServices {
+        counters,
         mailer: settings.mailer()?,
         siteverify: settings.siteverify()?,
         sms: settings.sms_sender()?,
@@ -245,7 +265,10 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .with_session_reuse(Arc::new(auth.clone()))
         .with_log(ports.log.clone());
     let log_queue = management.log_queue().clone();
-    let state = AppState::new(management, auth, oidc, http).with_cookie_key(instance_key.clone());
+    let mut state = AppState::new(management, auth, oidc, http).with_cookie_key(instance_key.clone());
+    if let Some(shared) = shared_limits {
+        state = state.with_shared_limits(shared);
+    }
     spawn_housekeeping(state.clone());
     let mut delivery = None;
     if settings.webhook_delivery() {

@@ -17,10 +17,11 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// Ready when the database answers within a second.
+/// Ready when the database answers within a second. Where rate limits are counted is
+/// detail, not readiness: without Redis a node still serves, with per-node limits.
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     match tokio::time::timeout(Duration::from_secs(1), state.management.store().ping()).await {
-        Ok(Ok(())) => Ok(Json(json!({ "status": "ready" }))),
+        Ok(Ok(())) => Ok(Json(json!({ "status": "ready", "rate_limits": state.rate_limits.mode() }))),
         Ok(Err(error)) => Err(Error::unavailable(error.to_string()).with_detail("database", "unreachable").into()),
         Err(_) => Err(Error::unavailable("database ping timed out").with_detail("database", "unreachable").into()),
     }
@@ -32,6 +33,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         let age_ms = stats.oldest_pending_created_at.map_or(0, |at| (intelliauth_core::ids::now_ms() - at).max(0));
         state.metrics.set_webhook_queue(stats.pending, std::time::Duration::from_millis(age_ms as u64));
     }
+    state.metrics.set_limits_shared(state.rate_limits.are_shared());
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.encode())
 }
 

@@ -42,6 +42,7 @@ pub struct Metrics {
     webhook_deliveries: Family<OutcomeLabels, Counter>,
     webhook_queue_depth: Gauge,
     webhook_oldest_pending_age: Gauge<f64, AtomicU64>,
+    limits_shared: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -72,6 +73,12 @@ impl Metrics {
             "Age of the oldest webhook message waiting for delivery",
             webhook_oldest_pending_age.clone(),
         );
+        let limits_shared = Gauge::default();
+        registry.register(
+            "rate_limits_shared",
+            "1 while rate limits and sign-in counters are kept in Redis for every node, 0 while this node counts alone",
+            limits_shared.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -80,6 +87,7 @@ impl Metrics {
             webhook_deliveries,
             webhook_queue_depth,
             webhook_oldest_pending_age,
+            limits_shared,
         }
     }
 
@@ -102,6 +110,10 @@ impl Metrics {
     pub fn set_webhook_queue(&self, depth: i64, oldest_age: Duration) {
         self.webhook_queue_depth.set(depth);
         self.webhook_oldest_pending_age.set(oldest_age.as_secs_f64());
+    }
+
+    pub fn set_limits_shared(&self, shared: bool) {
+        self.limits_shared.set(i64::from(shared));
     }
 
     /// The OpenMetrics text exposition.

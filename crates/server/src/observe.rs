@@ -54,13 +54,12 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
 
     let span = tracing::info_span!("request", %request_id, %method, %route);
 
-    let limited = door::check(&request).and_then(|()| {
-        if is_operational(&route) {
-            Ok(())
-        } else {
-            Ok(state.rate_limits.check(client_ip, credential_key(&request))?)
+    let limited = match door::check(&request) {
+        Ok(()) if !is_operational(&route) => {
+            state.rate_limits.check(client_ip, credential_key(&request)).await.map_err(Into::into)
         }
-    });
+        checked => checked,
+    };
     let response = match limited {
         Err(error) => error.into_response(),
         Ok(()) => {

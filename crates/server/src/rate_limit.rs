@@ -1,13 +1,16 @@
-//! Rate limits per client IP and per credential (GCRA, in process).
+//! Rate limits per client IP and per credential (GCRA): in Redis, shared by every node, when
+//! it is configured and answering; in this process otherwise.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use intelliauth_catalogue::Code;
 use intelliauth_core::Error;
+use intelliauth_limits::{GcraKey, SharedLimits};
 
 /// Requests per second and burst for one key; `None` turns that limit off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +42,9 @@ fn limiter<K: std::hash::Hash + Eq + Clone>(limit: Option<Limit>) -> Option<Defa
 }
 
 pub struct RateLimits {
+    settings: RateLimitSettings,
+    /// Redis, when configured; these limiters count while it does not answer.
+    shared: Option<Arc<SharedLimits>>,
     /// Made once: building a clock calibrates it (CPUID and a TSC check), measured at about
     /// 3% of the token endpoint's CPU when it was made per request.
     clock: DefaultClock,
@@ -51,14 +57,67 @@ pub struct RateLimits {
 impl RateLimits {
     pub fn new(settings: &RateLimitSettings) -> Self {
         RateLimits {
+            settings: *settings,
+            shared: None,
             clock: DefaultClock::default(),
             per_ip: limiter(settings.per_ip),
             per_credential: limiter(settings.per_credential),
         }
     }
 
+    /// The same limits, kept in Redis for every node while it answers.
+    pub fn shared(mut self, shared: Arc<SharedLimits>) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Whether the limits are every node's now (`false`: this node's own, because Redis is
+    /// not configured or not answering).
+    pub fn are_shared(&self) -> bool {
+        self.shared.as_ref().is_some_and(|shared| shared.is_shared())
+    }
+
+    /// Where limits are counted now, for `/readyz`.
+    pub fn mode(&self) -> &'static str {
+        match &self.shared {
+            None => "per node",
+            Some(shared) if shared.is_shared() => "shared (Redis)",
+            Some(_) => "per node (Redis unavailable)",
+        }
+    }
+
     /// `rate_limited` with the seconds to wait, if either key is over its limit.
-    pub fn check(&self, ip: IpAddr, credential: Option<[u8; 32]>) -> Result<(), Error> {
+    pub async fn check(&self, ip: IpAddr, credential: Option<[u8; 32]>) -> Result<(), Error> {
+        if let Some(shared) = &self.shared {
+            let ip_key = format!("ip:{ip}");
+            let credential_key = credential.map(|digest| format!("credential:{}", hex(&digest)));
+            let mut keys = Vec::with_capacity(2);
+            let mut scopes = Vec::with_capacity(2);
+            let limits = [
+                (self.settings.per_ip, Some(&ip_key), "ip"),
+                (self.settings.per_credential, credential_key.as_ref(), "credential"),
+            ];
+            for (limit, name, scope) in limits {
+                if let (Some(limit), Some(name)) = (limit.filter(|limit| limit.per_second > 0), name) {
+                    keys.push(GcraKey { name, per_second: limit.per_second, burst: limit.burst });
+                    scopes.push(scope);
+                }
+            }
+            if keys.is_empty() {
+                return Ok(());
+            }
+            match shared.gcra(&keys).await {
+                Some(Ok(())) => return Ok(()),
+                Some(Err((index, wait))) => return Err(limited(wait, scopes[index])),
+                // Redis did not answer: this node counts on its own until it does.
+                None => {}
+            }
+        }
+        self.check_here(ip, credential)
+    }
+
+    /// The limits as this process alone counts them.
+    fn check_here(&self, ip: IpAddr, credential: Option<[u8; 32]>) -> Result<(), Error> {
         let wait = |outcome: governor::NotUntil<_>| outcome.wait_time_from(self.clock.now());
         if let Some(limiter) = &self.per_ip {
             limiter.check_key(&ip).map_err(|outcome| limited(wait(outcome), "ip"))?;
@@ -80,6 +139,10 @@ impl RateLimits {
             limiter.shrink_to_fit();
         }
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn limited(wait: Duration, scope: &str) -> Error {

@@ -79,6 +79,12 @@ impl AppState {
         }
     }
 
+    /// Keeps the rate limits in Redis through `shared`, for every node.
+    pub fn with_shared_limits(mut self, shared: Arc<intelliauth_limits::SharedLimits>) -> Self {
+        self.rate_limits = Arc::new(RateLimits::new(&self.settings.rate_limits).shared(shared));
+        self
+    }
+
     /// Seals console cookies with `key` (the instance key).
     pub fn with_cookie_key(mut self, key: InstanceKey) -> Self {
         self.cookie_key = key;

@@ -80,13 +80,13 @@ pub fn solve_proof_of_work(nonce: &str, difficulty: u8) -> String {
 
 impl Auth {
     /// Whether this attempt must carry a captcha, before its password is looked at.
-    pub(super) fn captcha_needed(&self, tenant: &Tenant, user: Option<&User>, client: &ClientContext) -> bool {
+    pub(super) async fn captcha_needed(&self, tenant: &Tenant, user: Option<&User>, client: &ClientContext) -> bool {
         let policy = &tenant.settings.sign_in.captcha;
         match policy.mode {
             CaptchaMode::Off => false,
             CaptchaMode::Always => true,
             CaptchaMode::AfterFailures => {
-                let ip_failures = self.ip_failures.get(&(tenant.id.clone(), client.ip), ids::now_ms());
+                let ip_failures = self.ip_failures(&tenant.id, client.ip).await;
                 let account_failures = user.map_or(0, |user| self.account_failures_in_window(tenant, user));
                 ip_failures >= policy.ip_failures || account_failures >= i64::from(policy.account_failures)
             }

@@ -3,7 +3,7 @@
 
 use intelliauth_catalogue::Code;
 
-use super::{Auth, ClientContext, RESENDS_PER_WINDOW};
+use super::{Auth, ClientContext, RESENDS_PER_WINDOW, RESEND_WINDOW_MS};
 use crate::events::{Event, EventType};
 use crate::model::User;
 use crate::ports::{Mail, OneTimeToken};
@@ -61,11 +61,10 @@ impl Auth {
     }
 
     /// Throttles mail requests per address: `rate_limited` with the wait.
-    fn throttle_mail(&self, tenant_id: &str, email: &str) -> Result<()> {
-        let now = ids::now_ms();
-        let (count, window_start) = self.resends.increment(&(tenant_id.to_owned(), email.to_owned()), now);
+    async fn throttle_mail(&self, tenant_id: &str, email: &str) -> Result<()> {
+        let (count, left_ms) = self.count_mail_request(tenant_id, email, RESEND_WINDOW_MS).await;
         if count > RESENDS_PER_WINDOW {
-            let wait_ms = (window_start + self.resends.window_ms() - now).max(1000);
+            let wait_ms = left_ms.max(1000);
             return Err(Error::new(Code::RateLimited)
                 .with_retry_after((wait_ms as u64).div_ceil(1000))
                 .with_detail("limit", "email"));
@@ -78,7 +77,7 @@ impl Auth {
     pub async fn resend_verification(&self, tenant_id: &str, email: &str, _client: ClientContext) -> Result<()> {
         self.tenant(tenant_id).await?;
         let email = normalize_email(email);
-        self.throttle_mail(tenant_id, &email)?;
+        self.throttle_mail(tenant_id, &email).await?;
         if let Some(user) = self.auth_store.user_by_email(tenant_id, &email).await? {
             if !user.email_verified {
                 self.send_verification(tenant_id, &user).await?;
@@ -99,7 +98,7 @@ impl Auth {
     pub async fn request_recovery(&self, tenant_id: &str, email: &str, _client: ClientContext) -> Result<()> {
         self.tenant(tenant_id).await?;
         let email = normalize_email(email);
-        self.throttle_mail(tenant_id, &email)?;
+        self.throttle_mail(tenant_id, &email).await?;
         if let Some(user) = self.auth_store.user_by_email(tenant_id, &email).await? {
             let token = self.issue_reset_ticket(tenant_id, &user.id).await?;
             let mail = Mail {

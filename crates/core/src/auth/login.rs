@@ -163,7 +163,7 @@ impl Auth {
             self.auth_store.user_by_email(tenant_id, &email).await?
         };
 
-        if self.captcha_needed(&tenant, user.as_ref(), &client) {
+        if self.captcha_needed(&tenant, user.as_ref(), &client).await {
             match input.captcha.as_deref().filter(|answer| !answer.is_empty()) {
                 None => return Ok(SignInStep::Captcha(self.captcha_due(&tenant, false).await?)),
                 Some(answer) if !self.captcha_solved(&tenant, answer, &client).await? => {
@@ -184,7 +184,7 @@ impl Auth {
         };
         let policy = FailurePolicy::for_sign_in(&tenant.settings.sign_in, ids::now_ms());
         if let Reservation::Refused { locked_until } = self.auth_store.reserve_sign_in_attempt(subject, policy).await? {
-            self.ip_failures.increment(&(tenant.id.clone(), client.ip), policy.now);
+            self.count_ip_failure(&tenant.id, client.ip).await;
             let details = json!({ "email": email, "reason": "password" });
             self.log_refused_attempt(&tenant.id, user_id.clone(), details).await?;
             return Err(refused_attempt(locked_until, policy));
@@ -264,7 +264,7 @@ impl Auth {
         client: &ClientContext,
     ) -> Error {
         let now = ids::now_ms();
-        self.ip_failures.increment(&(tenant.id.clone(), client.ip), now);
+        self.count_ip_failure(&tenant.id, client.ip).await;
         let failure = FailurePolicy::for_sign_in(&tenant.settings.sign_in, now);
         // Both kinds of subject write one row and one event, so an unknown address answers
         // as slowly as a known one.

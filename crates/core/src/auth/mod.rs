@@ -35,7 +35,7 @@ use crate::mfa::FactorStore;
 use crate::password::PasswordHasherPool;
 use crate::ports::{CaptchaVerifier, DirectoryStore, Mailer, Passkeys, SignInStore, SmsSender};
 use crate::sealed::InstanceKey;
-use counter::WindowCounter;
+pub use counter::{Counters, LocalCounters};
 
 /// Who is asking, as far as the request tells.
 #[derive(Debug, Clone)]
@@ -72,8 +72,9 @@ pub struct Auth {
     hasher: PasswordHasherPool,
     mailer: Arc<dyn Mailer>,
     siteverify: Option<Arc<dyn CaptchaVerifier>>,
-    ip_failures: Arc<WindowCounter<(String, IpAddr)>>,
-    resends: Arc<WindowCounter<(String, String)>>,
+    /// Failed sign-ins per address and mail requests per address: this node's, or every
+    /// node's through Redis.
+    counters: Arc<dyn Counters>,
     public_url: Arc<str>,
     /// Verified against when the email is unknown, so both cases cost one argon2 hash.
     dummy_hash: Arc<tokio::sync::OnceCell<String>>,
@@ -97,6 +98,8 @@ pub struct AuthServices {
     pub sms: Option<Arc<dyn SmsSender>>,
     pub passkeys: Option<Arc<dyn Passkeys>>,
     pub actions: Option<FlowActions>,
+    /// Where failed sign-ins per address and mail requests are counted.
+    pub counters: Arc<dyn Counters>,
 }
 
 impl Auth {
@@ -107,16 +110,14 @@ impl Auth {
         public_url: &str,
         instance_key: InstanceKey,
     ) -> Self {
-        let AuthServices { mailer, siteverify, sms: sms_sender, passkeys, actions } = services;
+        let AuthServices { mailer, siteverify, sms: sms_sender, passkeys, actions, counters } = services;
         Auth {
             store: management.store().clone(),
             auth_store: management.auth_store().clone(),
             hasher: management.hasher().clone(),
             mailer,
             siteverify,
-            // The IP window matches the default lockout window.
-            ip_failures: Arc::new(WindowCounter::new(15 * 60 * 1000)),
-            resends: Arc::new(WindowCounter::new(RESEND_WINDOW_MS)),
+            counters,
             public_url: public_url.trim_end_matches('/').into(),
             dummy_hash: Arc::new(tokio::sync::OnceCell::new()),
             mfa_store: ports.factors.clone(),

@@ -7,6 +7,7 @@
 pub mod receiver;
 pub mod smtp;
 pub mod stub_http;
+pub mod tcp_proxy;
 pub mod tokens;
 
 use std::path::PathBuf;
@@ -26,7 +27,17 @@ pub fn postgres_url() -> Option<String> {
     std::env::var(TEST_DATABASE_ENV).ok().filter(|url| !url.is_empty())
 }
 
-fn unique(prefix: &str) -> String {
+/// The machine's Redis, for the features that share state through it.
+pub fn redis_addr() -> String {
+    std::env::var("INTELLIAUTH_TEST_REDIS_ADDR").unwrap_or_else(|_| "127.0.0.1:6379".into())
+}
+
+/// Options for a node that keeps its limits in Redis at `addr`, under keys no other test uses.
+pub fn with_redis(options: Options, addr: &str, prefix: &str) -> Options {
+    options.arg("--redis-url", format!("redis://{addr}")).arg("--redis-prefix", prefix)
+}
+
+pub fn unique(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
 }
 
@@ -165,7 +176,13 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        for key in ["INTELLIAUTH_DATABASE_URL", "INTELLIAUTH_CONFIG", "INTELLIAUTH_BIND", "INTELLIAUTH_DATA_DIR"] {
+        for key in [
+            "INTELLIAUTH_DATABASE_URL",
+            "INTELLIAUTH_CONFIG",
+            "INTELLIAUTH_BIND",
+            "INTELLIAUTH_DATA_DIR",
+            "INTELLIAUTH_REDIS_URL",
+        ] {
             if !options.env.iter().any(|(k, _)| k == key) {
                 command.env_remove(key);
             }
