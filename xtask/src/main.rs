@@ -72,6 +72,8 @@ pub(crate) fn target_dir() -> PathBuf {
 
 fn test(extra: &[String]) -> Result<(), String> {
     let postgres = std::env::var("INTELLIAUTH_TEST_DATABASE_URL").ok().filter(|url| !url.is_empty());
+    // HAProxy for the cluster test, installed from Debian's packages when missing.
+    run(Command::new("bash").arg(workspace_root().join("scripts/test-deps.sh")))?;
     eprintln!("== every Rust test, on SQLite ==");
     run(cargo()
         .args(["test", "--workspace", "--no-fail-fast"])

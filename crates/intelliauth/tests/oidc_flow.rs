@@ -4,21 +4,13 @@
 
 mod common;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use common::oauth::{authorize, authorize_path, exchange, refresh, revoke, urlencode, userinfo, REDIRECT, VERIFIER};
 use common::tokens::{claims, query_param};
 use common::{no_redirects, Reply, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 const PASSWORD: &str = "correct horse battery";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const REDIRECT: &str = "http://localhost:4000/callback";
-
-fn challenge() -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()))
-}
 
 async fn app(server: &Server, tenant: &str, body: Value) -> String {
     let reply = server.post(&format!("/v1/tenants/{tenant}/applications"), body).await;
@@ -34,64 +26,6 @@ async fn spa(server: &Server, first_party: bool) -> String {
         json!({ "name": name, "client_type": "public", "redirect_uris": [REDIRECT], "first_party": first_party }),
     )
     .await
-}
-
-fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
-    let challenge = challenge();
-    let mut pairs = vec![
-        ("response_type", "code"),
-        ("client_id", client_id),
-        ("redirect_uri", REDIRECT),
-        ("scope", "openid email profile"),
-        ("state", "st-123"),
-        ("nonce", "n-456"),
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-    ];
-    for (key, value) in extra {
-        pairs.retain(|(k, _)| k != key);
-        if !value.is_empty() {
-            pairs.push((key, value));
-        }
-    }
-    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
-    format!("/t/default/oauth/authorize?{}", query.join("&"))
-}
-
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// GET the authorization endpoint with `cookie`; returns the status and the Location.
-async fn authorize(server: &Server, path: &str, cookie: Option<&str>) -> (StatusCode, String, String) {
-    let mut request = no_redirects().get(server.url(path)).header("accept", "text/html");
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
-    (status, location, response.text().await.unwrap())
-}
-
-async fn exchange(server: &Server, client_id: &str, code: &str, verifier: &str) -> Reply {
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", verifier),
-        ("client_id", client_id),
-    ];
-    Reply::from(server.http.post(server.url("/t/default/oauth/token")).form(&form).send().await.unwrap()).await
 }
 
 #[tokio::test]
@@ -303,11 +237,6 @@ fn unlimited() -> common::Options {
     common::Options::default().arg("--rate-limit-ip-per-s", 10_000).arg("--rate-limit-ip-burst", 10_000)
 }
 
-async fn refresh(server: &Server, client_id: &str, token: &str) -> Reply {
-    let form = [("grant_type", "refresh_token"), ("refresh_token", token), ("client_id", client_id)];
-    Reply::from(server.http.post(server.url("/t/default/oauth/token")).form(&form).send().await.unwrap()).await
-}
-
 async fn set_oauth(server: &Server, oauth: Value) {
     let reply =
         server.call(Method::PATCH, "/v1/tenants/default", Some(json!({ "settings": { "oauth": oauth } }))).await;
@@ -433,17 +362,6 @@ async fn introspector(server: &Server) -> (String, String) {
 
 async fn introspect(server: &Server, (id, secret): &(String, String), token: &str) -> Value {
     server.oauth_post("default", "introspect", (id, secret), &[("token", token)]).await.body
-}
-
-/// RFC 7009 revocation of `token` by the public client `client_id`: always 200.
-async fn revoke(server: &Server, client_id: &str, token: &str) {
-    let form = [("token", token), ("client_id", client_id)];
-    let revoked = server.http.post(server.url("/t/default/oauth/revoke")).form(&form).send().await.unwrap();
-    assert_eq!(revoked.status(), StatusCode::OK);
-}
-
-async fn userinfo(server: &Server, token: &str) -> StatusCode {
-    server.http.get(server.url("/t/default/oauth/userinfo")).bearer_auth(token).send().await.unwrap().status()
 }
 
 /// RFC 7009 for access tokens, RFC 6749 §4.1.2 for a replayed code's access token, and a

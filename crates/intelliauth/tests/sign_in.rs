@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::stub_http::StubHttp;
-use common::{Options, Server};
+use common::{failed_attempts, fire_wrong_passwords, Options, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -56,43 +56,13 @@ async fn a_disabled_account_is_account_disabled_after_the_right_password() {
 
 /// Fires `count` wrong passwords at once; returns how many were answered
 /// `invalid_credentials` (checked) and how many `account_locked` (refused unchecked).
-async fn fire_wrong_passwords(servers: &[&Server], tenant: &str, email: &str, count: usize) -> (usize, usize) {
-    let mut flows = Vec::new();
-    for server in servers {
-        flows.push(server.flow(tenant, "login").await);
-    }
-    let attempts: Vec<_> = (0..count)
-        .map(|n| {
-            let server = servers[n % servers.len()];
-            let url = server.url(&format!("/t/{tenant}/api/login/{}", flows[n % servers.len()]));
-            let body = json!({ "email": email, "password": format!("wrong-{n}") });
-            tokio::spawn(server.http.post(url).json(&body).send())
-        })
-        .collect();
-    let (mut checked, mut locked) = (0, 0);
-    for attempt in attempts {
-        let status = attempt.await.unwrap().unwrap().status();
-        match status {
-            StatusCode::UNAUTHORIZED => checked += 1,
-            StatusCode::LOCKED => locked += 1,
-            other => panic!("a wrong password answered {other}"),
-        }
-    }
-    (checked, locked)
-}
-
-async fn failed_attempts(server: &Server, tenant: &str, id: &str) -> (i64, serde_json::Value) {
-    let user = server.get(&format!("/v1/tenants/{tenant}/users/{id}")).await;
-    (user.body["failed_attempts"].as_i64().unwrap(), user.body["locked_until"].clone())
-}
-
 #[tokio::test]
 async fn concurrent_failures_are_counted_exactly_and_lock_the_account() {
     let server = Server::start().await;
     server.tenant("lock", json!({ "sign_in": { "lockout_threshold": 10, "lockout_duration_s": 600 } })).await;
     let id = server.user_with_password("lock", "target@example.com", PASSWORD, true).await;
     for round in 0..3 {
-        let (checked, refused) = fire_wrong_passwords(&[&server], "lock", "target@example.com", 25).await;
+        let (checked, refused) = fire_wrong_passwords(&[&server.endpoint], "lock", "target@example.com", 25).await;
         // Attempts are counted before their password is checked: exactly the threshold's
         // worth are evaluated, the rest are refused unchecked.
         assert_eq!((checked, refused), (10, 15), "round {round}: 25 concurrent guesses, threshold 10");
@@ -123,7 +93,8 @@ async fn the_count_is_exact_across_two_server_processes() {
     first.tenant("lock", json!({ "sign_in": { "lockout_threshold": 5 } })).await;
     let id = first.user_with_password("lock", "shared@example.com", PASSWORD, true).await;
     let second = first.start_sibling(Options::default()).await;
-    let (checked, refused) = fire_wrong_passwords(&[&first, &second], "lock", "shared@example.com", 20).await;
+    let (checked, refused) =
+        fire_wrong_passwords(&[&first.endpoint, &second.endpoint], "lock", "shared@example.com", 20).await;
     assert_eq!((checked, refused), (5, 15), "two processes, one exact count: only the threshold's worth checked");
     let (count, locked_until) = failed_attempts(&first, "lock", &id).await;
     assert_eq!(count, 5);
@@ -139,12 +110,12 @@ async fn a_lock_ends_by_itself_after_its_duration() {
     let server = Server::start().await;
     server.tenant("brief", json!({ "sign_in": { "lockout_threshold": 2, "lockout_duration_s": 1 } })).await;
     server.user_with_password("brief", "brief@example.com", PASSWORD, true).await;
-    fire_wrong_passwords(&[&server], "brief", "brief@example.com", 2).await;
+    fire_wrong_passwords(&[&server.endpoint], "brief", "brief@example.com", 2).await;
     let locked = server.sign_in("brief", json!({ "email": "brief@example.com", "password": PASSWORD })).await;
     assert_eq!(locked.assert_error(423, "account_locked")["retry_after_s"], 1);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     // After the lock, a fresh count: the threshold's worth of failures locks again.
-    assert_eq!(fire_wrong_passwords(&[&server], "brief", "brief@example.com", 2).await, (2, 0));
+    assert_eq!(fire_wrong_passwords(&[&server.endpoint], "brief", "brief@example.com", 2).await, (2, 0));
     let again = server.sign_in("brief", json!({ "email": "brief@example.com", "password": PASSWORD })).await;
     again.assert_error(423, "account_locked");
     tokio::time::sleep(Duration::from_millis(1100)).await;

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod balancer;
+pub mod oauth;
 pub mod receiver;
 pub mod smtp;
 pub mod stub_http;
@@ -116,9 +118,8 @@ impl Options {
 
 pub struct Server {
     child: Child,
-    pub base: String,
-    pub token: String,
-    pub http: reqwest::Client,
+    /// Where to send requests, and with which credential (the node itself).
+    pub endpoint: Endpoint,
     logs: Arc<Mutex<String>>,
     stdout: Arc<Mutex<String>>,
     pub data_dir: PathBuf,
@@ -148,7 +149,7 @@ impl Server {
         let mut sibling =
             Server::spawn(Options { generated_token: true, ..options }, self.data_dir.clone(), schema).await;
         sibling.owns_data = false;
-        sibling.token = self.token.clone();
+        sibling.endpoint.token = self.token.clone();
         sibling
     }
 
@@ -244,19 +245,13 @@ impl Server {
         };
         Server {
             child,
-            base: format!("http://{address}"),
-            token,
-            http,
+            endpoint: Endpoint { base: format!("http://{address}"), token, http },
             logs,
             stdout,
             data_dir,
             schema,
             owns_data: true,
         }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
     }
 
     /// Runs `statement` on the server's database (SQLite or the test's PostgreSQL schema),
@@ -317,6 +312,43 @@ impl Server {
 
     pub fn stdout(&self) -> String {
         self.stdout.lock().unwrap().clone()
+    }
+
+    /// The server process's id (for /proc and signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the server is running")
+    }
+
+    /// SIGTERM, then how long the process took to exit (at most `within`, else `None`).
+    pub async fn terminate(&mut self, within: Duration) -> Option<Duration> {
+        let started = std::time::Instant::now();
+        let _ = std::process::Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();
+        tokio::time::timeout(within, self.child.wait()).await.ok().map(|_| started.elapsed())
+    }
+
+    pub async fn stop(mut self) -> String {
+        let _ = self.child.kill().await;
+        self.logs()
+    }
+}
+
+/// An HTTP endpoint of the deployment under test — one node, or a load balancer in front of
+/// several — and the management credential to call it with.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub base: String,
+    pub token: String,
+    pub http: reqwest::Client,
+}
+
+impl Endpoint {
+    /// The same deployment reached at `base` (a load balancer in front of its nodes).
+    pub fn at(&self, base: &str) -> Endpoint {
+        Endpoint { base: base.to_owned(), ..self.clone() }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
     }
 
     /// A request with the bootstrap credential.
@@ -430,22 +462,46 @@ impl Server {
         let session = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
         format!("{csrf_cookie}; {session}")
     }
+}
 
-    /// The server process's id (for /proc and signals).
-    pub fn pid(&self) -> u32 {
-        self.child.id().expect("the server is running")
+/// `count` wrong passwords for `email` at once, spread over `servers`: how many were checked
+/// (401) and how many refused unchecked as locked (423).
+pub async fn fire_wrong_passwords(servers: &[&Endpoint], tenant: &str, email: &str, count: usize) -> (usize, usize) {
+    let mut flows = Vec::new();
+    for server in servers {
+        flows.push(server.flow(tenant, "login").await);
     }
-
-    /// SIGTERM, then how long the process took to exit (at most `within`, else `None`).
-    pub async fn terminate(&mut self, within: Duration) -> Option<Duration> {
-        let started = std::time::Instant::now();
-        let _ = std::process::Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();
-        tokio::time::timeout(within, self.child.wait()).await.ok().map(|_| started.elapsed())
+    let attempts: Vec<_> = (0..count)
+        .map(|n| {
+            let server = servers[n % servers.len()];
+            let url = server.url(&format!("/t/{tenant}/api/login/{}", flows[n % servers.len()]));
+            let body = serde_json::json!({ "email": email, "password": format!("wrong-{n}") });
+            tokio::spawn(server.http.post(url).json(&body).send())
+        })
+        .collect();
+    let (mut checked, mut locked) = (0, 0);
+    for attempt in attempts {
+        let status = attempt.await.unwrap().unwrap().status();
+        match status {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::LOCKED => locked += 1,
+            other => panic!("a wrong password answered {other}"),
+        }
     }
+    (checked, locked)
+}
 
-    pub async fn stop(mut self) -> String {
-        let _ = self.child.kill().await;
-        self.logs()
+/// The user's failed-attempt count and lock, as the store holds them.
+pub async fn failed_attempts(server: &Endpoint, tenant: &str, id: &str) -> (i64, serde_json::Value) {
+    let user = server.get(&format!("/v1/tenants/{tenant}/users/{id}")).await;
+    (user.body["failed_attempts"].as_i64().unwrap(), user.body["locked_until"].clone())
+}
+
+impl std::ops::Deref for Server {
+    type Target = Endpoint;
+
+    fn deref(&self) -> &Endpoint {
+        &self.endpoint
     }
 }
 

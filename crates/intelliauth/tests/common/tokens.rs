@@ -27,7 +27,16 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 
 /// A JWT's claims, unverified.
 pub fn claims(jwt: &str) -> Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap()
+    part(jwt, 1)
+}
+
+/// A JWT's header, unverified.
+pub fn header(jwt: &str) -> Value {
+    part(jwt, 0)
+}
+
+fn part(jwt: &str, index: usize) -> Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').nth(index).unwrap()).unwrap()).unwrap()
 }
 
 /// The TOTP code (SHA-1, 6 digits, 30 s steps) of a base32 secret at `unix_s`.
