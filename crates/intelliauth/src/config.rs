@@ -124,6 +124,13 @@ pub struct Settings {
     /// Deliveries in flight at once on this node (default 32).
     #[arg(long, env = "INTELLIAUTH_WEBHOOK_CONCURRENCY")]
     pub webhook_concurrency: Option<usize>,
+    /// Deliveries in flight at once to one subscription, across all nodes (default 16).
+    #[arg(long, env = "INTELLIAUTH_WEBHOOK_PER_SUBSCRIPTION")]
+    pub webhook_per_subscription: Option<usize>,
+    /// How often an idle delivery worker looks for due retries, in ms (default 500). New
+    /// messages wake it at once, also on other nodes on PostgreSQL.
+    #[arg(long, env = "INTELLIAUTH_WEBHOOK_POLL_INTERVAL_MS")]
+    pub webhook_poll_interval_ms: Option<u64>,
     /// Run the webhook delivery worker on this node (default true).
     #[arg(long, env = "INTELLIAUTH_WEBHOOK_DELIVERY", num_args = 0..=1, default_missing_value = "true")]
     pub webhook_delivery: Option<bool>,
@@ -146,7 +153,7 @@ impl Settings {
             rate_limit_credential_burst, db_max_connections, db_acquire_timeout_ms, max_concurrent_hashes, smtp_url, mail_from,
             captcha_siteverify_url, captcha_site_key, captcha_secret, instance_key, trusted_proxies, webhooks_allow_loopback,
             webhooks_allow_private_networks, webhook_timeout_ms, webhook_retry_schedule, webhook_concurrency,
-            webhook_delivery, sms_gateway_url, sms_gateway_username, sms_gateway_password, sms_from, fault_injection)
+            webhook_per_subscription, webhook_poll_interval_ms, webhook_delivery, sms_gateway_url, sms_gateway_username, sms_gateway_password, sms_from, fault_injection)
     }
 
     pub fn load_file(path: &std::path::Path) -> Result<Settings, String> {
@@ -289,10 +296,11 @@ impl Settings {
         };
         Ok(DispatcherSettings {
             concurrency: self.webhook_concurrency.unwrap_or(defaults.concurrency).max(1),
+            per_subscription: self.webhook_per_subscription.unwrap_or(defaults.per_subscription).max(1),
+            poll_interval: self.webhook_poll_interval_ms.map_or(defaults.poll_interval, Duration::from_millis),
             timeout: self.webhook_timeout_ms.map_or(defaults.timeout, Duration::from_millis),
             schedule,
             policy: self.webhook_policy(),
-            ..defaults
         })
     }
 

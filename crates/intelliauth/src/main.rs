@@ -270,6 +270,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         state = state.with_shared_limits(shared);
     }
     spawn_housekeeping(state.clone());
+    store.relay_outbox_between_nodes(settings.webhook_delivery());
     let mut delivery = None;
     if settings.webhook_delivery() {
         let metrics = state.metrics.clone();

@@ -430,6 +430,36 @@ async fn a_server_stopped_gracefully_records_its_attempts_in_flight_and_claims_n
     }
 }
 
+/// On PostgreSQL a node that queues a message tells the delivering nodes at once (LISTEN/
+/// NOTIFY): an event made on a node that does not deliver reaches the receiver in a few
+/// milliseconds, not at the delivering node's next poll (every 500 ms at the least here).
+#[tokio::test]
+async fn a_message_queued_on_one_node_wakes_the_delivering_node_at_once() {
+    let first = Server::start_with(local_options("").arg("--webhook-delivery", false)).await;
+    if first.schema.is_none() {
+        return; // nodes on one SQLite file share no channel: they find work at their next poll
+    }
+    let second = first.start_sibling(local_options("").arg("--webhook-poll-interval-ms", 60_000)).await;
+    let receiver = Receiver::start(Answer::ok()).await;
+    subscribe(&first, &receiver.url, &["user.created"]).await;
+    let mut latencies = Vec::new();
+    for n in 0..9 {
+        // Spaced beyond the worker's heartbeat, so no event rides on another's wake-up.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let created = std::time::Instant::now();
+        first.create_user(&format!("woken{n}@example.com")).await;
+        let delivered = receiver.wait_for(n + 1, WAIT).await;
+        latencies.push(delivered[n].received_at.duration_since(created));
+    }
+    latencies.sort();
+    assert!(
+        latencies[4] < Duration::from_millis(120),
+        "median event-to-receipt time {:?} ({latencies:?})",
+        latencies[4]
+    );
+    drop(second);
+}
+
 #[tokio::test]
 async fn two_nodes_share_deliveries_and_never_send_one_attempt_twice_at_once() {
     let options = local_options("200ms");
@@ -472,7 +502,8 @@ async fn two_nodes_share_deliveries_and_never_send_one_attempt_twice_at_once() {
 #[tokio::test]
 async fn a_slow_receiver_does_not_hold_up_the_others() {
     // Six delivery slots; the hanging receiver may take at most four of them.
-    let options = local_options_with_timeout("", 5000).arg("--webhook-concurrency", 6);
+    let options =
+        local_options_with_timeout("", 5000).arg("--webhook-concurrency", 6).arg("--webhook-per-subscription", 4);
     let server = Server::start_with(options).await;
     let hanging = Receiver::start(Answer::Hang).await;
     let fast = Receiver::start(Answer::ok()).await;

@@ -16,6 +16,7 @@ mod key_queries;
 mod log_queries;
 mod mfa_queries;
 mod migrate;
+mod outbox_relay;
 mod rows;
 mod sqlite_busy;
 mod sqlite_checkpoint;
@@ -88,6 +89,8 @@ pub struct SqlStore {
     pub(crate) db: Db,
     /// Notified after a commit that queued webhook messages.
     pub(crate) outbox_signal: Arc<Notify>,
+    /// Notified with it, to tell the other nodes on PostgreSQL (`outbox_relay`).
+    pub(crate) announce: Arc<Notify>,
     /// The bound on one PostgreSQL operation (see [`within_deadline`]).
     pub(crate) operation_timeout: Duration,
 }
@@ -115,7 +118,12 @@ impl SqlStore {
             .await
             .map_err(map_error)?;
         sqlite_checkpoint::spawn(pool.clone());
-        Ok(SqlStore { db: Db::Sqlite(pool), outbox_signal: Arc::default(), operation_timeout: Duration::MAX })
+        Ok(SqlStore {
+            db: Db::Sqlite(pool),
+            outbox_signal: Arc::default(),
+            announce: Arc::default(),
+            operation_timeout: Duration::MAX,
+        })
     }
 
     /// PostgreSQL at `url`. The pool connects lazily, so the server starts (and answers
@@ -129,7 +137,12 @@ impl SqlStore {
             .acquire_timeout(settings.acquire_timeout)
             .connect_lazy_with(options);
         let operation_timeout = settings.acquire_timeout + OPERATION_MARGIN;
-        Ok(SqlStore { db: Db::Postgres(pool), outbox_signal: Arc::default(), operation_timeout })
+        Ok(SqlStore {
+            db: Db::Postgres(pool),
+            outbox_signal: Arc::default(),
+            announce: Arc::default(),
+            operation_timeout,
+        })
     }
 
     /// Opens the backend named by `database_url`, or SQLite in `data_dir` when there is none.
@@ -154,6 +167,25 @@ impl SqlStore {
     /// are committed, so deliveries start without waiting for the next poll.
     pub fn outbox_signal(&self) -> Arc<Notify> {
         self.outbox_signal.clone()
+    }
+
+    /// On PostgreSQL, tells the other nodes when this one queues webhook messages and,
+    /// with `listen` (a delivering node), wakes this node's worker when another does.
+    /// Nodes on one SQLite file share no such channel and find work at their next poll.
+    pub fn relay_outbox_between_nodes(&self, listen: bool) {
+        if let Db::Postgres(pool) = &self.db {
+            outbox_relay::spawn_announcer(pool.clone(), self.announce.clone());
+            if listen {
+                outbox_relay::spawn_listener(pool.clone(), self.outbox_signal.clone());
+            }
+        }
+    }
+
+    /// After a commit that queued or re-queued webhook messages: wake this node's worker,
+    /// and the other nodes' through the relay.
+    pub(crate) fn queued(&self) {
+        self.outbox_signal.notify_one();
+        self.announce.notify_one();
     }
 
     pub fn backend(&self) -> &'static str {

@@ -89,7 +89,7 @@ macro_rules! in_outbox {
         .await);
         outcome.map(|(value, queued)| {
             if queued {
-                $store.outbox_signal.notify_one();
+                $store.queued();
             }
             value
         })

@@ -136,11 +136,14 @@ fn claim_sql() -> String {
     )
 }
 
-/// Leases whose time ran out or whose node (the owner's prefix before ':') stopped beating.
+/// Leases whose time ran out, or whose node (the owner's prefix before ':') stopped beating.
+/// A node never takes its own leases for a stopped node's ($3): it knows they are in flight,
+/// even when a busy moment made its own heartbeat late.
 const LAPSED: &str = "SELECT id, tenant_id, lease_owner, attempts, leased_at FROM webhook_messages m
     WHERE m.lease_until IS NOT NULL AND m.status = 'pending' AND (m.lease_until < $1
-      OR NOT EXISTS (SELECT 1 FROM webhook_nodes n WHERE n.seen_at >= $2
-                     AND substr(m.lease_owner, 1, length(n.node) + 1) = n.node || ':'))";
+      OR (substr(m.lease_owner, 1, length($3) + 1) <> $3 || ':'
+          AND NOT EXISTS (SELECT 1 FROM webhook_nodes n WHERE n.seen_at >= $2
+                          AND substr(m.lease_owner, 1, length(n.node) + 1) = n.node || ':')))";
 
 /// A delivery node whose heartbeat is older than this is taken for dead: three missed beats.
 pub const NODE_STALE_MS: i64 = 1500;
@@ -198,7 +201,7 @@ impl WebhookStore for SqlStore {
             .bind(&s.secret_sealed).bind(&s.previous_secret_sealed).bind(s.previous_secret_expires_at)
             .bind(s.meta.updated_at).bind(s.meta.version).bind(&s.tenant_id).bind(&s.id).bind(expected_version));
         // Enabling a subscription may make its waiting messages due: wake the worker.
-        self.outbox_signal.notify_one();
+        self.queued();
         updated
     }
 
@@ -229,14 +232,14 @@ impl WebhookStore for SqlStore {
                 .execute(&mut *tx).await.map_err(map_error)?;
             tx.commit().await.map_err(map_error)
         })?;
-        self.outbox_signal.notify_one();
+        self.queued();
         Ok(message_id)
     }
 
-    async fn release_lapsed_leases(&self, now: i64) -> StoreResult<u64> {
+    async fn release_lapsed_leases(&self, node: &str, now: i64) -> StoreResult<u64> {
         type Lapsed = (String, String, String, i64, Option<i64>);
         let lapsed: Vec<Lapsed> = on_pool!(self, pool => sqlx::query_as(LAPSED)
-            .bind(now).bind(now - NODE_STALE_MS).fetch_all(pool).await.map_err(map_error))?;
+            .bind(now).bind(now - NODE_STALE_MS).bind(node).fetch_all(pool).await.map_err(map_error))?;
         if lapsed.is_empty() {
             return Ok(0);
         }
@@ -411,7 +414,7 @@ impl WebhookStore for SqlStore {
             .bind(id)
         )?;
         if replayed {
-            self.outbox_signal.notify_one();
+            self.queued();
         }
         Ok(replayed)
     }
@@ -423,7 +426,7 @@ impl WebhookStore for SqlStore {
             .bind(now).bind(tenant_id).bind(since)
             .execute(pool).await.map(|done| done.rows_affected()).map_err(map_error))?;
         if replayed > 0 {
-            self.outbox_signal.notify_one();
+            self.queued();
         }
         Ok(replayed)
     }

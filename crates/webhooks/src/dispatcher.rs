@@ -48,7 +48,7 @@ impl Default for DispatcherSettings {
     fn default() -> Self {
         DispatcherSettings {
             concurrency: 32,
-            per_subscription: 4,
+            per_subscription: 16,
             timeout: Duration::from_secs(10),
             schedule: DEFAULT_SCHEDULE_S.iter().map(|s| Duration::from_secs(*s)).collect(),
             poll_interval: Duration::from_millis(500),
@@ -158,7 +158,7 @@ impl Dispatcher {
     /// their outcome was written, are recorded as `attempt_interrupted` and released, so the
     /// feed shows every attempt a receiver may have seen.
     async fn release_lapsed(&self, now: i64) {
-        match self.store.release_lapsed_leases(now).await {
+        match self.store.release_lapsed_leases(&self.node, now).await {
             Ok(0) => {}
             Ok(released) => {
                 tracing::warn!(released, "webhook attempts interrupted on a stopped node are sent again");

@@ -151,9 +151,10 @@ pub trait WebhookStore: Send + Sync + 'static {
 
     /// Releases every lease whose node stopped beating or whose time ran out, recording
     /// each as an `attempt_interrupted` attempt of its message (its receiver may have had
-    /// it). Returns how many were released; a lease another node released first is not
-    /// counted twice.
-    async fn release_lapsed_leases(&self, now: i64) -> StoreResult<u64>;
+    /// it). `node` (the caller) releases its own leases only when their time ran out.
+    /// Returns how many were released; a lease another node released first is not counted
+    /// twice.
+    async fn release_lapsed_leases(&self, node: &str, now: i64) -> StoreResult<u64>;
 
     /// Leases up to `limit` due, unleased messages to `lease_owner` until `lease_until`,
     /// never more than `per_subscription` in flight per subscription across all nodes.

@@ -1,0 +1,51 @@
+//! Between nodes on one PostgreSQL: a commit that queued webhook messages is announced
+//! (`NOTIFY`), and every delivering node listens (`LISTEN`) and wakes its worker at once,
+//! instead of finding the work at its next poll. Announcements are coalesced: while one
+//! `NOTIFY` is on its way, any number of further commits make one more.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgListener, PgPool};
+use tokio::sync::Notify;
+
+/// The channel every node announces on and listens to.
+const CHANNEL: &str = "intelliauth_outbox";
+
+/// Announces each wake of `announce` to the other nodes.
+pub(crate) fn spawn_announcer(pool: PgPool, announce: Arc<Notify>) {
+    tokio::spawn(async move {
+        loop {
+            announce.notified().await;
+            if let Err(error) = sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(&pool).await {
+                // The others still find the work at their next poll.
+                tracing::debug!(%error, "announcing queued webhook messages failed");
+            }
+        }
+    });
+}
+
+/// Wakes `wake` (this node's delivery worker) whenever another node announces.
+pub(crate) fn spawn_listener(pool: PgPool, wake: Arc<Notify>) {
+    tokio::spawn(async move {
+        loop {
+            match listen(&pool).await {
+                Ok(mut listener) => {
+                    // `recv` reconnects by itself after a lost connection; an error here
+                    // means it could not, so start over after a pause.
+                    while listener.recv().await.is_ok() {
+                        wake.notify_one();
+                    }
+                }
+                Err(error) => tracing::debug!(%error, "listening for queued webhook messages failed; retrying"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
+async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
