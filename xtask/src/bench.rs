@@ -178,6 +178,12 @@ pub(crate) fn client_credentials(server: &BenchServer) -> Result<Figures, String
     let (Some(id), Some(secret)) = (field("client_id"), field("client_secret")) else {
         return Err(format!("creating the bench client failed: {created}"));
     };
+    client_credentials_at(&format!("{}/t/default/oauth/token", server.base), &id, &secret)
+}
+
+/// wrk on a token endpoint at `url`: client-credentials requests by one client over HTTP
+/// Basic, for IntelliAuth and for the peer alike.
+fn client_credentials_at(url: &str, id: &str, secret: &str) -> Result<Figures, String> {
     let script = std::env::temp_dir().join(format!("intelliauth-bench-{}.lua", std::process::id()));
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
     let lua = format!(
@@ -185,7 +191,7 @@ pub(crate) fn client_credentials(server: &BenchServer) -> Result<Figures, String
          wrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\nwrk.headers[\"Authorization\"] = \"Basic {basic}\"\n"
     );
     std::fs::write(&script, lua).map_err(|e| e.to_string())?;
-    let figures = wrk(&format!("{}/t/default/oauth/token", server.base), &["-s".into(), script.display().to_string()]);
+    let figures = wrk(url, &["-s".into(), script.display().to_string()]);
     let _ = std::fs::remove_file(&script);
     figures
 }
@@ -199,14 +205,18 @@ pub(crate) const LOAD_DURATION: Duration = Duration::from_secs(10);
 
 /// Test events queued while the subscription is disabled, then drained.
 const WEBHOOK_BACKLOG: usize = 2000;
+/// Users whose `user.created` events fan out to 100 subscriptions: as many messages as the backlog.
+const FAN_OUT_USERS: usize = WEBHOOK_BACKLOG / 100;
 /// Events per second for the latency figure.
-const WEBHOOK_RATE: usize = 100;
+const WEBHOOK_RATE: usize = 200;
 
 struct Results {
     rows: Vec<Row>,
     /// Per backend: start to ready, and resident memory idle right after.
     startup: Vec<(&'static str, Duration, u64)>,
     webhooks: Vec<(&'static str, WebhookFigures)>,
+    /// node-oidc-provider's client-credentials figures, under the same load.
+    peer: Option<Figures>,
     actions: Vec<ActionFigures>,
 }
 
@@ -369,6 +379,35 @@ fn bench_backend(backend: &'static str, database_url: Option<&str>, results: &mu
     Ok(())
 }
 
+/// The webhook figures alone, printed (for working on delivery; RESULTS.md is untouched).
+fn webhooks_only() -> Result<(), String> {
+    let measure = |database_url: Option<&str>| -> Result<WebhookFigures, String> {
+        let server = start_server(&target_dir().join("release/intelliauth"), database_url)?;
+        let address = server.base.trim_start_matches("http://").to_owned();
+        crate::webhook_load::deliveries(&address, &server.token, WEBHOOK_BACKLOG, WEBHOOK_RATE)
+    };
+    println!("SQLite: {:?}", measure(None)?);
+    let schema = format!("bench_{}", std::process::id());
+    let figures = in_schema(&postgres_url(), &schema, |url| measure(Some(url)))?;
+    println!("PostgreSQL: {:?}", figures?);
+    Ok(())
+}
+
+/// The installed oidc-provider's version, from its package.json.
+fn peer_version() -> String {
+    let manifest = std::fs::read_to_string(workspace_root().join("bench/peer/node_modules/oidc-provider/package.json"))
+        .unwrap_or_default();
+    manifest.split("\"version\": \"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or("?").to_owned()
+}
+
+fn node_version() -> String {
+    Command::new("node")
+        .arg("--version")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().trim_start_matches('v').to_owned())
+        .unwrap_or_default()
+}
+
 /// The release server's own hash time, from `intelliauth calibrate`.
 fn release_hash_time() -> Result<Duration, String> {
     let output =
@@ -466,6 +505,31 @@ fn report(results: &Results, date: &str, hash_time: Duration) -> String {
             row.backend, row.endpoint, row.figures.requests_per_second, row.figures.p50, row.figures.p99, ratio
         ));
     }
+    if let Some(peer) = &results.peer {
+        out.push_str(&format!(
+            "\n### Beside node-oidc-provider\n\nnode-oidc-provider {} (`bench/peer`: Node {}, in memory, ES256 JWT \
+             access tokens, one worker process per core through node:cluster) on this machine in the same run, \
+             under the same wrk load and the same kind of client (client credentials over HTTP Basic). Targets: \
+             at least 5x the peer and 50% of our /healthz floor.\n\n\
+             | Server | Client-credentials tokens/s | p50 | p99 | IntelliAuth / peer |\n|---|---:|---:|---:|---:|\n\
+             | node-oidc-provider | {:.0} | {} | {} | |\n",
+            peer_version(),
+            node_version(),
+            peer.requests_per_second,
+            peer.p50,
+            peer.p99
+        ));
+        for row in rows.iter().filter(|row| row.endpoint.contains("client_credentials")) {
+            out.push_str(&format!(
+                "| IntelliAuth, {} | {:.0} | {} | {} | {:.2}x |\n",
+                row.backend,
+                row.figures.requests_per_second,
+                row.figures.p50,
+                row.figures.p99,
+                row.figures.requests_per_second / peer.requests_per_second
+            ));
+        }
+    }
     out.push_str(
         "\nStart and idle size: from spawning `intelliauth serve` (a new data directory or an empty \
          PostgreSQL schema, migrations included) to its first 200 from `/readyz`, and its resident \
@@ -494,16 +558,21 @@ fn report(results: &Results, date: &str, hash_time: Duration) -> String {
          indexed queries per request. PostgreSQL is local (127.0.0.1:5432).\n",
     );
     out.push_str(&format!(
-        "\n## Webhooks\n\nA std-only receiver on this machine answers 204. Throughput: {WEBHOOK_BACKLOG} test events \
-         queued while the subscription is disabled, then timed from enabling it to the last receipt (signing, \
-         HTTP, and recording each attempt; 4 in flight per subscription). Latency: {WEBHOOK_RATE} events/s for 3 s, \
-         each timed from the API call that created it to its receipt.\n\n\
-         | Backend | Deliveries/s | Event → receipt p50 | p99 |\n|---|---:|---:|---:|\n"
+        "\n## Webhooks\n\nA std-only receiver on this machine answers 204. One subscription: {WEBHOOK_BACKLOG} test \
+         events queued while the subscription is disabled, then timed from enabling it to the last receipt (signing, \
+         HTTP, and recording each attempt; the default 16 in flight per subscription, 32 per node). A hundred \
+         subscriptions: {FAN_OUT_USERS} users created while all are disabled (each `user.created` event fans out \
+         to all of them: {WEBHOOK_BACKLOG} messages), then timed from enabling the first to the last receipt. \
+         Latency: {WEBHOOK_RATE} events/s for 3 s, each timed from the API call that created it to its receipt \
+         (target: p99 under 50 ms).\n\n\
+         | Backend | Deliveries/s, one subscription | Deliveries/s, 100 subscriptions | Event → receipt p50 | p99 |\n\
+         |---|---:|---:|---:|---:|\n"
     ));
     for (backend, figures) in &results.webhooks {
         out.push_str(&format!(
-            "| {backend} | {:.0} | {:.2}ms | {:.2}ms |\n",
+            "| {backend} | {:.0} | {:.0} | {:.2}ms | {:.2}ms |\n",
             figures.per_second,
+            figures.fan_out_per_second,
             figures.latency_p50.as_secs_f64() * 1e3,
             figures.latency_p99.as_secs_f64() * 1e3
         ));
@@ -547,13 +616,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     ensure_wrk()?;
     run_command(cargo().args(["build", "--release", "-p", "intelliauth"]))?;
-    let mut results = Results { rows: Vec::new(), startup: Vec::new(), webhooks: Vec::new(), actions: Vec::new() };
+    if args.iter().any(|arg| arg == "--webhooks") {
+        return webhooks_only();
+    }
+    let mut results =
+        Results { rows: Vec::new(), startup: Vec::new(), webhooks: Vec::new(), actions: Vec::new(), peer: None };
     bench_backend("SQLite", None, &mut results)?;
     let schema = format!("bench_{}", std::process::id());
     match in_schema(&postgres_url(), &schema, |url| bench_backend("PostgreSQL", Some(url), &mut results)) {
         Ok(result) => result?,
         Err(error) => eprintln!("PostgreSQL skipped: {error}"),
     }
+    eprintln!("node-oidc-provider: client-credentials tokens");
+    let peer = crate::peer::Peer::start()?;
+    let (id, secret) = crate::peer::CLIENT;
+    results.peer = Some(client_credentials_at(&format!("{}/token", peer.base), id, secret)?);
+    drop(peer);
     let mut report = report(&results, &utc_now(), release_hash_time()?);
     let path = workspace_root().join("bench/RESULTS.md");
     // The log-cost section comes from its own A/B run; a full run keeps it.

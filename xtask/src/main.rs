@@ -2,6 +2,7 @@
 
 mod bench;
 mod log_cost;
+mod peer;
 mod sign_in_load;
 mod webhook_load;
 

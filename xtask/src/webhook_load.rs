@@ -9,12 +9,15 @@ use std::time::{Duration, Instant};
 
 use crate::sign_in_load::{field, Connection};
 
-/// When each `webhook-id` first arrived.
+/// When each message (the request's path, a space, its `webhook-id`) first arrived.
 type Receipts = Arc<Mutex<HashMap<String, Instant>>>;
 
+#[derive(Debug)]
 pub struct WebhookFigures {
-    /// Deliveries per second while draining a backlog.
+    /// Deliveries per second while draining a backlog to one subscription.
     pub per_second: f64,
+    /// Deliveries per second while draining a backlog spread over 100 subscriptions.
+    pub fan_out_per_second: f64,
     /// Event created → receiver got it, at a steady rate.
     pub latency_p50: Duration,
     pub latency_p99: Duration,
@@ -40,6 +43,11 @@ fn serve(stream: TcpStream, receipts: Receipts) -> Option<()> {
     let mut reader = BufReader::new(stream);
     loop {
         let (mut length, mut id) = (0usize, String::new());
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).ok()? == 0 {
+            return None;
+        }
+        let path = request_line.split_whitespace().nth(1).unwrap_or_default().to_owned();
         loop {
             let mut line = String::new();
             if reader.read_line(&mut line).ok()? == 0 {
@@ -57,7 +65,7 @@ fn serve(stream: TcpStream, receipts: Receipts) -> Option<()> {
         }
         let mut body = vec![0; length];
         reader.read_exact(&mut body).ok()?;
-        receipts.lock().ok()?.entry(id).or_insert_with(Instant::now);
+        receipts.lock().ok()?.entry(format!("{path} {id}")).or_insert_with(Instant::now);
         writer.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n").ok()?;
     }
 }
@@ -81,6 +89,44 @@ fn send_test_event(connection: &mut Connection, auth: &str, subscription: &str) 
         return Err(format!("test event: {} {}", reply.status, reply.body));
     }
     field(&reply.body, "event_id").map(|id| id.to_ascii_lowercase()).ok_or_else(|| reply.body.clone())
+}
+
+/// A hundred disabled subscriptions to `user.created`; `backlog / 100` users created (each
+/// event fans out to all of them); then every subscription enabled, timed from the first
+/// enabling to the last receipt.
+fn fan_out(
+    connection: &mut Connection,
+    auth: &str,
+    url: &str,
+    receipts: &Receipts,
+    backlog: usize,
+) -> Result<f64, String> {
+    let already = receipts.lock().map_err(|_| "poisoned")?.len();
+    let mut subscriptions = Vec::new();
+    for n in 0..100 {
+        let body = format!(r#"{{"url":"{url}/{n}","event_types":["user.created"],"enabled":false}}"#);
+        let created = connection
+            .send("POST", "/v1/tenants/default/webhooks/subscriptions", auth, &body)
+            .map_err(|e| e.to_string())?;
+        subscriptions.push(field(&created.body, "id").ok_or(format!("subscription: {}", created.body))?);
+    }
+    let run = std::process::id();
+    for n in 0..backlog / 100 {
+        let body = format!(r#"{{"email":"fan-out-{run}-{n}@example.com"}}"#);
+        let created = connection.send("POST", "/v1/tenants/default/users", auth, &body).map_err(|e| e.to_string())?;
+        if created.status != 201 {
+            return Err(format!("user: {} {}", created.status, created.body));
+        }
+    }
+    let enabled_at = Instant::now();
+    for subscription in &subscriptions {
+        let path = format!("/v1/tenants/default/webhooks/subscriptions/{subscription}");
+        connection.send("PATCH", &path, auth, r#"{"enabled":true}"#).map_err(|e| e.to_string())?;
+    }
+    let expected = already + (backlog / 100) * 100;
+    wait_for(receipts, expected, Duration::from_secs(120))?;
+    let last = receipts.lock().map_err(|_| "poisoned")?.values().max().copied().unwrap_or(enabled_at);
+    Ok(((backlog / 100) * 100) as f64 / (last - enabled_at).as_secs_f64())
 }
 
 pub fn deliveries(address: &str, token: &str, backlog: usize, latency_rate: usize) -> Result<WebhookFigures, String> {
@@ -110,6 +156,9 @@ pub fn deliveries(address: &str, token: &str, backlog: usize, latency_rate: usiz
     let per_second = backlog as f64 / (last - enabled_at).as_secs_f64();
     // The drain may have outlasted the server's idle timeout for this connection.
     let mut connection = Connection::open(address).map_err(|e| e.to_string())?;
+    let fan_out_per_second = fan_out(&mut connection, &auth, &url, &receipts, backlog)?;
+    let mut connection = Connection::open(address).map_err(|e| e.to_string())?;
+    let before_latency = receipts.lock().map_err(|_| "poisoned")?.len();
 
     // Latency: events at a steady rate, each timed from the API call that created it.
     let mut sent = Vec::new();
@@ -124,11 +173,13 @@ pub fn deliveries(address: &str, token: &str, backlog: usize, latency_rate: usiz
         let begun = Instant::now();
         sent.push((send_test_event(&mut connection, &auth, &subscription)?, begun));
     }
-    wait_for(&receipts, backlog + samples, Duration::from_secs(60))?;
+    wait_for(&receipts, before_latency + samples, Duration::from_secs(60))?;
     let receipts = receipts.lock().map_err(|_| "poisoned")?;
-    let mut latencies: Vec<Duration> =
-        sent.iter().filter_map(|(id, begun)| receipts.get(id).map(|received| *received - *begun)).collect();
+    let mut latencies: Vec<Duration> = sent
+        .iter()
+        .filter_map(|(id, begun)| receipts.get(&format!("/hooks {id}")).map(|received| *received - *begun))
+        .collect();
     latencies.sort();
     let percentile = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    Ok(WebhookFigures { per_second, latency_p50: percentile(0.5), latency_p99: percentile(0.99) })
+    Ok(WebhookFigures { per_second, fan_out_per_second, latency_p50: percentile(0.5), latency_p99: percentile(0.99) })
 }

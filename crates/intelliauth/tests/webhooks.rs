@@ -354,14 +354,8 @@ async fn a_server_killed_mid_delivery_loses_no_event() {
     }
     // Every request the receiver had is in the feed: the killed node's attempts in flight
     // were recorded as interrupted when their leases were released.
-    let feed = loop {
-        let feed = feed_with_receipts(&server, &subscription, &receiver).await;
-        if feed.iter().all(|(_, outcomes, _)| outcomes.last().is_some_and(|o| o == "delivered")) {
-            break feed;
-        }
-        assert!(std::time::Instant::now() < deadline, "not all recorded: {feed:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    all_delivered(&server, &subscription, expected.len(), deadline).await;
+    let feed = feed_with_receipts(&server, &subscription, &receiver).await;
     for (message, outcomes, receipts) in &feed {
         assert!(outcomes.len() >= *receipts, "{message}: {receipts} requests received, attempts {outcomes:?}");
     }
@@ -387,7 +381,7 @@ async fn feed_with_receipts(
         let detail = server.get(&format!("/v1/tenants/default/webhooks/messages/{id}")).await;
         let outcomes = detail.body["attempt_log"]
             .as_array()
-            .unwrap()
+            .unwrap_or_else(|| panic!("message {id}: {}", detail.text))
             .iter()
             .map(|attempt| attempt["outcome"].as_str().unwrap().to_owned())
             .collect();
@@ -415,17 +409,23 @@ async fn a_server_stopped_gracefully_records_its_attempts_in_flight_and_claims_n
     assert!(took >= Duration::from_millis(100), "it waited for the attempts in flight ({took:?})");
 
     let server = server.restart(options).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    all_delivered(&server, &subscription, 12, std::time::Instant::now() + Duration::from_secs(30)).await;
+    for (message, outcomes, receipts) in &feed_with_receipts(&server, &subscription, &receiver).await {
+        assert_eq!(outcomes, &["delivered"], "{message}: one attempt, recorded by the node that made it");
+        assert_eq!(*receipts, 1, "{message} was sent once");
+    }
+}
+
+/// Waits (one feed request at a time, within the rate limit) until the subscription's
+/// `count` messages are all recorded as delivered.
+async fn all_delivered(server: &Server, subscription: &str, count: usize, deadline: std::time::Instant) {
+    let path = format!("/v1/tenants/default/webhooks/subscriptions/{subscription}/messages?limit=100&status=delivered");
     loop {
-        let feed = feed_with_receipts(&server, &subscription, &receiver).await;
-        if feed.len() == 12 && feed.iter().all(|(_, outcomes, _)| outcomes.last().is_some_and(|o| o == "delivered")) {
-            for (message, outcomes, receipts) in &feed {
-                assert_eq!(outcomes, &["delivered"], "{message}: one attempt, recorded by the node that made it");
-                assert_eq!(*receipts, 1, "{message} was sent once");
-            }
-            break;
+        let delivered = server.get(&path).await.body["data"].as_array().map_or(0, Vec::len);
+        if delivered == count {
+            return;
         }
-        assert!(std::time::Instant::now() < deadline, "not all delivered: {feed:?}");
+        assert!(std::time::Instant::now() < deadline, "{delivered} of {count} recorded as delivered");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

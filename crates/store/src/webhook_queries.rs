@@ -7,8 +7,8 @@ use intelliauth_core::events::{Event, EventType};
 use intelliauth_core::page::PageRequest;
 use intelliauth_core::ports::{StoreError, StoreResult};
 use intelliauth_core::webhooks::{
-    Attempt, Claimed, Message, MessageFilter, MessageStatus, NextStep, QueueStats, Subscription, WebhookStore,
-    ALL_EVENTS,
+    Attempt, Claimed, MadeAttempt, Message, MessageFilter, MessageStatus, NextStep, QueueStats, Subscription,
+    WebhookStore, ALL_EVENTS,
 };
 
 use crate::rows::{corrupt, meta, Columns};
@@ -314,24 +314,29 @@ impl WebhookStore for SqlStore {
             .bind(node).bind(now).execute(pool).await.map(|_| ()).map_err(map_error))
     }
 
-    async fn record_attempt(&self, lease_owner: &str, attempt: &Attempt, next: NextStep) -> StoreResult<bool> {
-        let (status, next_attempt_at, finished_at, outcome) = match next {
-            NextStep::Delivered => ("delivered", None, Some(attempt.started_at + attempt.latency_ms), attempt.outcome),
-            NextStep::RetryAt(at) => ("pending", Some(at), None, attempt.outcome),
-            NextStep::Dead => ("dead", None, Some(attempt.started_at + attempt.latency_ms), Code::DlqMaxAttempts),
-        };
+    async fn record_attempts(&self, made: &[MadeAttempt<'_>]) -> StoreResult<Vec<bool>> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.map_err(map_error)?;
-            // The message's tenant comes back for the dead letter's log entry.
-            let tenant: Option<(String,)> = sqlx::query_as(
-                "UPDATE webhook_messages SET status = $1, next_attempt_at = $2, finished_at = $3, last_outcome = $4,
-                 attempts = attempts + 1, cycle_attempts = cycle_attempts + 1, lease_owner = NULL, lease_until = NULL
-                 WHERE id = $5 AND lease_owner = $6 RETURNING tenant_id")
-                .bind(status).bind(next_attempt_at).bind(finished_at).bind(outcome.as_str())
-                .bind(&attempt.message_id).bind(lease_owner)
-                .fetch_optional(&mut *tx).await.map_err(map_error)?;
-            let held = tenant.is_some();
-            if held {
+            let mut held = Vec::with_capacity(made.len());
+            // Attempts per (tenant, hour, observation), counted with one statement each.
+            let mut counts: std::collections::BTreeMap<(String, i64, &str), i64> = Default::default();
+            for MadeAttempt { lease_owner, attempt, next } in made {
+                let (status, next_attempt_at, finished_at, outcome) = match next {
+                    NextStep::Delivered => ("delivered", None, Some(attempt.started_at + attempt.latency_ms), attempt.outcome),
+                    NextStep::RetryAt(at) => ("pending", Some(*at), None, attempt.outcome),
+                    NextStep::Dead => ("dead", None, Some(attempt.started_at + attempt.latency_ms), Code::DlqMaxAttempts),
+                };
+                // The message's tenant comes back for the counts and the dead letter's entry.
+                let tenant: Option<(String,)> = sqlx::query_as(
+                    "UPDATE webhook_messages SET status = $1, next_attempt_at = $2, finished_at = $3, last_outcome = $4,
+                     attempts = attempts + 1, cycle_attempts = cycle_attempts + 1, lease_owner = NULL, lease_until = NULL,
+                     leased_at = NULL
+                     WHERE id = $5 AND lease_owner = $6 RETURNING tenant_id")
+                    .bind(status).bind(next_attempt_at).bind(finished_at).bind(outcome.as_str())
+                    .bind(&attempt.message_id).bind(*lease_owner)
+                    .fetch_optional(&mut *tx).await.map_err(map_error)?;
+                held.push(tenant.is_some());
+                let Some((tenant_id,)) = tenant else { continue };
                 sqlx::query(
                     "INSERT INTO webhook_attempts (id, message_id, number, started_at, latency_ms, outcome, http_status,
                      response_excerpt, error, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
@@ -339,19 +344,20 @@ impl WebhookStore for SqlStore {
                     .bind(attempt.latency_ms).bind(attempt.outcome.as_str()).bind(attempt.http_status)
                     .bind(&attempt.response_excerpt).bind(&attempt.error).bind(&attempt.node)
                     .execute(&mut *tx).await.map_err(map_error)?;
-            }
-            if let Some((tenant_id,)) = &tenant {
+                if *next == NextStep::Dead {
+                    // The dead letter is an entry of its tenant's log, with the message it names.
+                    let details = serde_json::json!({ "message_id": attempt.message_id, "attempts": attempt.number,
+                                                      "last_outcome": attempt.outcome });
+                    let entry = intelliauth_core::log::LogEntry::new(&tenant_id, "webhook.dead_lettered", Code::DlqMaxAttempts.as_str(), details)
+                        .at(attempt.started_at + attempt.latency_ms);
+                    append_log!(tx, &entry);
+                }
                 // Counted for the console's charts (deliveries by observation), without a log row each.
                 let hour = crate::log_queries::hour_of(attempt.started_at);
-                count_in_hour!(tx, tenant_id, hour, "webhook.attempt", attempt.outcome.as_str(), 1_i64);
+                *counts.entry((tenant_id, hour, attempt.outcome.as_str())).or_default() += 1;
             }
-            if let (Some((tenant_id,)), NextStep::Dead) = (&tenant, next) {
-                // The dead letter is an entry of its tenant's log, with the message it names.
-                let details = serde_json::json!({ "message_id": attempt.message_id, "attempts": attempt.number,
-                                                  "last_outcome": attempt.outcome });
-                let entry = intelliauth_core::log::LogEntry::new(tenant_id, "webhook.dead_lettered", Code::DlqMaxAttempts.as_str(), details)
-                    .at(attempt.started_at + attempt.latency_ms);
-                append_log!(tx, &entry);
+            for ((tenant_id, hour, code), count) in &counts {
+                count_in_hour!(tx, tenant_id, *hour, "webhook.attempt", *code, *count);
             }
             tx.commit().await.map_err(map_error)?;
             Ok::<_, StoreError>(held)

@@ -13,9 +13,9 @@ use intelliauth_catalogue::Code;
 use intelliauth_core::ids;
 use intelliauth_core::sealed::InstanceKey;
 use intelliauth_core::webhooks::address::AddressPolicy;
-use intelliauth_core::webhooks::{Attempt, Claimed, NextStep, WebhookStore};
+use intelliauth_core::webhooks::{Attempt, Claimed, MadeAttempt, NextStep, WebhookStore};
 use rand::Rng;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::sender::Sender;
 use crate::signing::sign;
@@ -95,11 +95,46 @@ impl Dispatcher {
         let dispatcher = Arc::new(self);
         let slots = Arc::new(Semaphore::new(dispatcher.settings.concurrency.max(1)));
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(dispatcher.clone().run(slots.clone(), stopped));
+        let (made, to_record) = mpsc::unbounded_channel();
+        tokio::spawn(dispatcher.clone().record(to_record));
+        let task = tokio::spawn(dispatcher.clone().run(slots.clone(), stopped, made));
         Delivery { dispatcher, slots, stop, task }
     }
 
-    async fn run(self: Arc<Self>, slots: Arc<Semaphore>, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    /// Writes finished attempts, as many as are waiting (up to [`RECORD_BATCH`]) in one
+    /// transaction, then frees their slots: the database's commits, not the receivers,
+    /// bound the rate otherwise.
+    async fn record(self: Arc<Self>, mut to_record: mpsc::UnboundedReceiver<Made>) {
+        let mut batch = Vec::with_capacity(RECORD_BATCH);
+        while to_record.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+            let made: Vec<MadeAttempt<'_>> = batch
+                .iter()
+                .map(|made: &Made| MadeAttempt { lease_owner: &made.owner, attempt: &made.attempt, next: made.next })
+                .collect();
+            // A failed write leaves the leases to lapse, and the attempts are made again:
+            // at least once, never lost.
+            match self.store.record_attempts(&made).await {
+                Ok(held) => {
+                    for (made, held) in batch.iter().zip(held) {
+                        if !held {
+                            tracing::warn!(message = %made.attempt.message_id, "webhook lease lost before the attempt was recorded");
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(attempts = batch.len(), %error, "recording webhook attempts failed"),
+            }
+            batch.clear();
+            self.wake.notify_one();
+        }
+    }
+
+    async fn run(
+        self: Arc<Self>,
+        slots: Arc<Semaphore>,
+        mut stopped: tokio::sync::watch::Receiver<bool>,
+        made: mpsc::UnboundedSender<Made>,
+    ) {
+        let total = self.settings.concurrency.max(1);
         tracing::info!(node = %self.node, "webhook delivery started");
         let mut last_beat = 0;
         while !*stopped.borrow() {
@@ -113,9 +148,12 @@ impl Dispatcher {
                 }
                 self.release_lapsed(now).await;
             }
+            // Claims are batched: with work in flight, wait until a quarter of the slots are
+            // free (or the next heartbeat) rather than claiming one message per round trip.
             let free = slots.available_permits();
+            let beat = last_beat == now;
             let mut full_batch = false;
-            if free > 0 {
+            if free > 0 && (free == total || free >= (total / 4).max(1) || beat) {
                 // One owner per claim, so this claim's rows are told apart from the
                 // node's earlier claims still in flight.
                 let owner = format!("{}:{}", self.node, self.claims.fetch_add(1, Ordering::Relaxed));
@@ -129,13 +167,13 @@ impl Dispatcher {
                     Ok(batch) => {
                         full_batch = batch.len() == free;
                         for message in batch {
-                            let Ok(permit) = slots.clone().acquire_owned().await else { return };
+                            let Ok(slot) = slots.clone().acquire_owned().await else { return };
                             let dispatcher = self.clone();
-                            let owner = owner.clone();
+                            let (owner, made) = (owner.clone(), made.clone());
                             tokio::spawn(async move {
-                                dispatcher.attempt(&owner, message).await;
-                                drop(permit);
-                                dispatcher.wake.notify_one();
+                                let (attempt, next) = dispatcher.attempt(message).await;
+                                // The slot is freed once the attempt is recorded.
+                                let _ = made.send(Made { owner, attempt, next, _slot: slot });
                             });
                         }
                     }
@@ -187,7 +225,8 @@ impl Dispatcher {
             .join(" ")
     }
 
-    async fn attempt(&self, owner: &str, claimed: Claimed) {
+    /// Sends one attempt; what it observed and where its message goes next.
+    async fn attempt(&self, claimed: Claimed) -> (Attempt, NextStep) {
         let message = &claimed.message;
         let body = claimed.event.payload().to_string();
         let started_at = ids::now_ms();
@@ -237,14 +276,19 @@ impl Dispatcher {
             latency_ms = attempt.latency_ms,
             "webhook attempt"
         );
-        // A failed write leaves the lease to expire, and the attempt is made again: at
-        // least once, never lost.
-        match self.store.record_attempt(owner, &attempt, next).await {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(message = %message.id, "webhook lease lost before the attempt was recorded"),
-            Err(error) => tracing::warn!(message = %message.id, %error, "recording a webhook attempt failed"),
-        }
+        (attempt, next)
     }
+}
+
+/// The most attempts written in one transaction.
+const RECORD_BATCH: usize = 64;
+
+/// An attempt made, waiting to be recorded; its slot is held until then.
+struct Made {
+    owner: String,
+    attempt: Attempt,
+    next: NextStep,
+    _slot: OwnedSemaphorePermit,
 }
 
 /// The running delivery worker of this node.

@@ -109,6 +109,14 @@ pub struct Claimed {
     pub previous_secret_expires_at: Option<i64>,
 }
 
+/// An attempt to record: who held the lease, what it observed, where the message goes.
+#[derive(Debug, Clone, Copy)]
+pub struct MadeAttempt<'a> {
+    pub lease_owner: &'a str,
+    pub attempt: &'a Attempt,
+    pub next: NextStep,
+}
+
 /// Where a message goes after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NextStep {
@@ -169,8 +177,9 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// Notes that delivery node `node` (the prefix of its lease owners, before ':') is alive
     /// at `now`. Leases of nodes that stop beating count as expired.
     async fn heartbeat(&self, node: &str, now: i64) -> StoreResult<()>;
-    /// Records an attempt and moves its message on, if `lease_owner` still holds the lease.
-    async fn record_attempt(&self, lease_owner: &str, attempt: &Attempt, next: NextStep) -> StoreResult<bool>;
+    /// Records attempts and moves their messages on, in one transaction: each only if its
+    /// lease owner still holds the lease (the answer says which were).
+    async fn record_attempts(&self, made: &[MadeAttempt<'_>]) -> StoreResult<Vec<bool>>;
 
     /// Newest first; `page.after` is the id of the last message of the previous page.
     async fn list_messages(
