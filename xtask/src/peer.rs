@@ -55,7 +55,8 @@ impl Peer {
 
 impl Drop for Peer {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-KILL", &format!("-{}", self.child.id())]).status();
+        // `--`: without it, procps kill reads the negative process group as an option.
+        let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{}", self.child.id())]).status();
         let _ = self.child.wait();
     }
 }

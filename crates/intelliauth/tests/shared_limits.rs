@@ -45,6 +45,16 @@ async fn shared_gauge(node: &Server) -> String {
     metrics.lines().find(|line| line.starts_with("intelliauth_rate_limits_shared ")).unwrap_or_default().to_owned()
 }
 
+/// Waits, with requests that try Redis again, until the node's limits are shared again.
+async fn shared_again(node: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while readiness(node).await != "shared (Redis)" {
+        assert!(Instant::now() < deadline, "limits are shared again once Redis answers");
+        node.get("/t/default/.well-known/openid-configuration").await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_rate_limit_holds_across_three_nodes_with_redis_and_is_per_node_without() {
     let prefix = unique("ia-test-");
@@ -92,12 +102,7 @@ async fn redis_away_or_hanging_leaves_requests_answered_with_per_node_limits_unt
         assert!(node.logs().contains("Redis went away"), "{outage:?}: said in the log");
 
         proxy.set(Mode::Forward);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while readiness(&node).await != "shared (Redis)" {
-            assert!(Instant::now() < deadline, "{outage:?}: limits are shared again once Redis answers");
-            node.get("/t/default/.well-known/openid-configuration").await;
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        shared_again(&node).await;
         assert_eq!(shared_gauge(&node).await, "intelliauth_rate_limits_shared 1");
     }
     assert!(node.logs().contains("Redis answers"));
@@ -112,12 +117,7 @@ async fn a_node_started_while_redis_is_away_serves_and_shares_once_it_answers() 
     assert_eq!(node.get("/t/default/.well-known/openid-configuration").await.status, StatusCode::OK);
     assert_eq!(readiness(&node).await, "per node (Redis unavailable)");
     proxy.set(Mode::Forward);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while readiness(&node).await != "shared (Redis)" {
-        assert!(Instant::now() < deadline, "shared once Redis answers");
-        node.get("/t/default/.well-known/openid-configuration").await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    shared_again(&node).await;
 }
 
 #[tokio::test]

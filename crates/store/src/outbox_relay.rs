@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgListener, PgPool};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use tokio::sync::Notify;
 
 /// The channel every node announces on and listens to.
@@ -45,7 +45,10 @@ pub(crate) fn spawn_listener(pool: PgPool, wake: Arc<Notify>) {
 }
 
 async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
+    // A connection of its own: a listener holds its connection for good, and taking it
+    // from the request pool would leave one fewer for requests.
+    let own = PgPoolOptions::new().max_connections(1).connect_lazy_with((*pool.connect_options()).clone());
+    let mut listener = PgListener::connect_with(&own).await?;
     listener.listen(CHANNEL).await?;
     Ok(listener)
 }
