@@ -16,8 +16,12 @@ pub fn generate(prefix: &str) -> String {
 /// The stored form of a high-entropy secret. Such secrets need no slow hash: guessing a
 /// 256-bit value is infeasible, and a fast digest keeps the lookup on the hot path cheap.
 pub fn digest(secret: &str) -> String {
-    let hash = Sha256::digest(secret.as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Lower-case hexadecimal of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Compares two digests without leaking, through timing, where they first differ.

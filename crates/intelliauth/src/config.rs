@@ -295,8 +295,8 @@ impl Settings {
             None => defaults.schedule.clone(),
         };
         Ok(DispatcherSettings {
-            concurrency: self.webhook_concurrency.unwrap_or(defaults.concurrency).max(1),
-            per_subscription: self.webhook_per_subscription.unwrap_or(defaults.per_subscription).max(1),
+            concurrency: self.webhook_concurrency.unwrap_or(defaults.concurrency),
+            per_subscription: self.webhook_per_subscription.unwrap_or(defaults.per_subscription),
             poll_interval: self.webhook_poll_interval_ms.map_or(defaults.poll_interval, Duration::from_millis),
             timeout: self.webhook_timeout_ms.map_or(defaults.timeout, Duration::from_millis),
             schedule,

@@ -290,7 +290,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     intelliauth_server::serve(listener, app, header_read_timeout, shutdown_signal()).await;
     // Deliveries in flight are sent and recorded before the pool closes.
     if let Some(delivery) = delivery {
-        delivery.stop(settings.dispatcher()?.timeout + Duration::from_secs(1)).await;
+        delivery.stop().await;
     }
     log_queue.drained(Duration::from_secs(5)).await;
     store.close().await;

@@ -8,7 +8,9 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use common::balancer::{free_port, Balancer};
-use common::oauth::{authorize, authorize_path, exchange, refresh, revoke, userinfo, REDIRECT, VERIFIER};
+use common::oauth::{
+    authorize, authorize_path, exchange, machine_client, machine_token, refresh, revoke, userinfo, REDIRECT, VERIFIER,
+};
 use common::receiver::{Answer, Receiver};
 use common::tokens::query_param;
 use common::{failed_attempts, fire_wrong_passwords, redis_addr, unique, with_redis, Endpoint, Options, Reply, Server};
@@ -42,11 +44,6 @@ async fn cluster(options: Options) -> Cluster {
     Cluster { nodes, lb, _balancer: balancer }
 }
 
-/// Generous per-IP limits: every request here comes from one address.
-fn unlimited() -> Options {
-    Options::default().arg("--rate-limit-ip-per-s", 10_000).arg("--rate-limit-ip-burst", 10_000)
-}
-
 async fn public_spa(lb: &Endpoint) -> String {
     let body = json!({ "name": "spa", "client_type": "public", "redirect_uris": [REDIRECT], "first_party": true });
     let app = lb.post("/v1/tenants/default/applications", body).await;
@@ -56,7 +53,7 @@ async fn public_spa(lb: &Endpoint) -> String {
 
 #[tokio::test]
 async fn sessions_codes_refresh_races_and_revocations_hold_across_nodes_behind_the_balancer() {
-    let cluster = cluster(unlimited()).await;
+    let cluster = cluster(Options::unlimited()).await;
     let lb = &cluster.lb;
     let mut served = HashSet::new();
     for _ in 0..6 {
@@ -122,7 +119,7 @@ async fn sessions_codes_refresh_races_and_revocations_hold_across_nodes_behind_t
 
 #[tokio::test]
 async fn lockout_is_exact_under_200_concurrent_wrong_passwords_spread_over_the_nodes() {
-    let cluster = cluster(unlimited()).await;
+    let cluster = cluster(Options::unlimited()).await;
     let lb = &cluster.lb;
     lb.tenant("lock", json!({ "sign_in": { "lockout_threshold": 7, "lockout_duration_s": 600 } })).await;
     let id = lb.user_with_password("lock", "target@example.com", PASSWORD, true).await;
@@ -145,7 +142,8 @@ async fn lockout_is_exact_under_200_concurrent_wrong_passwords_spread_over_the_n
 #[tokio::test]
 async fn a_rate_limit_holds_cluster_wide_behind_the_balancer() {
     // One credential's budget: a burst of 100, then 5 a second, whichever node answers.
-    let options = unlimited().arg("--rate-limit-credential-per-s", 5).arg("--rate-limit-credential-burst", 100);
+    let options =
+        Options::unlimited().arg("--rate-limit-credential-per-s", 5).arg("--rate-limit-credential-burst", 100);
     let cluster = cluster(options).await;
     let lb = &cluster.lb;
     let started = Instant::now();
@@ -164,27 +162,18 @@ async fn a_rate_limit_holds_cluster_wide_behind_the_balancer() {
 
 #[tokio::test]
 async fn keys_actions_and_settings_changed_on_one_node_apply_on_the_others_at_once() {
-    let cluster = cluster(unlimited()).await;
+    let cluster = cluster(Options::unlimited()).await;
     let [first, second, third] = [&cluster.nodes[0], &cluster.nodes[1], &cluster.nodes[2]];
-    let app = cluster
-        .lb
-        .post(
-            "/v1/tenants/default/applications",
-            json!({ "name": "m2m", "client_type": "confidential", "redirect_uris": ["https://m2m.example/cb"],
-                    "allowed_grants": ["client_credentials"] }),
-        )
-        .await;
-    let client =
-        (app.body["client_id"].as_str().unwrap().to_owned(), app.body["client_secret"].as_str().unwrap().to_owned());
+    let (id, secret) = machine_client(&cluster.lb, "default", &["client_credentials"], &["a"]).await;
     // Every node holds a copy of the keys; then the first rotates twice.
     for node in [first, second, third] {
-        machine_token(node, &client).await;
+        machine_token(node, &id, &secret).await;
     }
     for _ in 0..2 {
         let rotated = first.call(Method::POST, "/v1/tenants/default/keys/rotate", None).await;
         assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
     }
-    let signed = machine_token(first, &client).await;
+    let signed = machine_token(first, &id, &secret).await;
     let kid = common::tokens::header(&signed)["kid"].clone();
     for node in [second, third] {
         let jwks: Value = node.public_json("/t/default/.well-known/jwks.json").await;
@@ -193,8 +182,7 @@ async fn keys_actions_and_settings_changed_on_one_node_apply_on_the_others_at_on
             "{} publishes the signing key",
             node.base
         );
-        let introspected =
-            node.oauth_post("default", "introspect", (&client.0, &client.1), &[("token", &signed)]).await;
+        let introspected = node.oauth_post("default", "introspect", (&id, &secret), &[("token", &signed)]).await;
         assert_eq!(introspected.body["active"], true, "{}: {}", node.base, introspected.text);
     }
 
@@ -207,14 +195,9 @@ async fn keys_actions_and_settings_changed_on_one_node_apply_on_the_others_at_on
     blocked.assert_error(403, "step_blocked");
 }
 
-async fn machine_token(node: &Server, (id, secret): &(String, String)) -> String {
-    let issued = node.oauth_post("default", "token", (id, secret), &[("grant_type", "client_credentials")]).await;
-    issued.body["access_token"].as_str().unwrap_or_else(|| panic!("{}", issued.text)).to_owned()
-}
-
 #[tokio::test]
 async fn webhook_deliveries_lose_nothing_while_a_node_is_killed() {
-    let options = unlimited()
+    let options = Options::unlimited()
         .arg("--webhooks-allow-loopback", true)
         .arg("--webhook-retry-schedule", "200ms")
         .arg("--webhook-timeout-ms", 2000);

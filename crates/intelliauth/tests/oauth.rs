@@ -6,21 +6,10 @@ mod common;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use common::oauth::{machine_client, machine_token};
 use common::{Options, Reply, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-async fn machine_client(server: &Server, tenant: &str, grants: &[&str], scopes: &[&str]) -> (String, String) {
-    let app = server
-        .post(
-            &format!("/v1/tenants/{tenant}/applications"),
-            json!({ "name": format!("m2m-{}", grants.join("-")), "client_type": "confidential", "redirect_uris": ["https://m2m.example/cb"],
-                    "allowed_grants": grants, "allowed_scopes": scopes }),
-        )
-        .await;
-    assert_eq!(app.status, StatusCode::CREATED, "{}", app.text);
-    (app.body["client_id"].as_str().unwrap().to_owned(), app.body["client_secret"].as_str().unwrap().to_owned())
-}
 
 /// Client id and secret for `client_secret_basic`, if the request uses it.
 type BasicAuth<'a> = Option<(&'a str, &'a str)>;
@@ -31,12 +20,6 @@ async fn token(server: &Server, tenant: &str, basic: BasicAuth<'_>, form: &[(&st
         request = request.header("authorization", format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))));
     }
     Reply::from(request.send().await.unwrap()).await
-}
-
-/// A `client_credentials` access token for the default tenant's client `id`.
-async fn machine_token(server: &Server, id: &str, secret: &str) -> String {
-    let issued = token(server, "default", Some((id, secret)), &[("grant_type", "client_credentials")]).await;
-    issued.body["access_token"].as_str().unwrap_or_else(|| panic!("no token: {}", issued.text)).to_owned()
 }
 
 /// Verifies a compact JWS against the tenant's published keys, independently of the server.

@@ -230,11 +230,7 @@ async fn same_issuer_sibling(server: &Server) -> Server {
     let metadata = server.get("/t/default/.well-known/openid-configuration").await;
     let issuer = metadata.body["issuer"].as_str().unwrap();
     let public_url = issuer.strip_suffix("/t/default").unwrap();
-    server.start_sibling(unlimited().arg("--public-url", public_url)).await
-}
-
-fn unlimited() -> common::Options {
-    common::Options::default().arg("--rate-limit-ip-per-s", 10_000).arg("--rate-limit-ip-burst", 10_000)
+    server.start_sibling(common::Options::unlimited().arg("--public-url", public_url)).await
 }
 
 async fn set_oauth(server: &Server, oauth: Value) {
@@ -414,7 +410,7 @@ async fn revoked_access_tokens_are_inactive_everywhere() {
 #[tokio::test]
 async fn a_refresh_race_leaves_no_live_token_in_the_revoked_family() {
     // 30 racers a round from one address: above the default per-IP burst.
-    let server = Server::start_with(unlimited()).await;
+    let server = Server::start_with(common::Options::unlimited()).await;
     let sibling = same_issuer_sibling(&server).await;
     set_oauth(&server, json!({ "refresh_reuse_grace_s": 0 })).await;
     let client_id = spa(&server, true).await;

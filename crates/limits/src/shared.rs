@@ -122,7 +122,7 @@ impl SharedLimits {
     pub async fn increment(&self, key: &str, window_ms: i64) -> Option<(u32, i64)> {
         let mut connection = self.connection().await?;
         let mut invocation = self.count.prepare_invoke();
-        invocation.key(format!("{}count:{key}", self.prefix)).arg(window_ms);
+        invocation.key(self.count_key(key)).arg(window_ms);
         self.answered(invocation.invoke_async(&mut connection)).await
     }
 
@@ -130,9 +130,14 @@ impl SharedLimits {
     pub async fn get(&self, key: &str) -> Option<u32> {
         let mut connection = self.connection().await?;
         let mut get = redis::cmd("GET");
-        get.arg(format!("{}count:{key}", self.prefix));
+        get.arg(self.count_key(key));
         let count: Option<u32> = self.answered(get.query_async(&mut connection)).await?;
         Some(count.unwrap_or(0))
+    }
+
+    /// Where a counter lives in Redis.
+    fn count_key(&self, key: &str) -> String {
+        format!("{}count:{key}", self.prefix)
     }
 
     async fn ping(&self) -> Option<()> {
@@ -177,7 +182,7 @@ impl SharedLimits {
                 Some(answer)
             }
             Ok(Err(error)) => self.went_away(&error.to_string()),
-            Err(_) => self.went_away("no answer within 250 ms"),
+            Err(_) => self.went_away(&format!("no answer within {} ms", CALL_TIMEOUT.as_millis())),
         }
     }
 

@@ -90,7 +90,8 @@ impl RateLimits {
     pub async fn check(&self, ip: IpAddr, credential: Option<[u8; 32]>) -> Result<(), Error> {
         if let Some(shared) = &self.shared {
             let ip_key = format!("ip:{ip}");
-            let credential_key = credential.map(|digest| format!("credential:{}", hex(&digest)));
+            let credential_key =
+                credential.map(|digest| format!("credential:{}", intelliauth_core::secret::hex(&digest)));
             let mut keys = Vec::with_capacity(2);
             let mut scopes = Vec::with_capacity(2);
             let limits = [
@@ -139,10 +140,6 @@ impl RateLimits {
             limiter.shrink_to_fit();
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn limited(wait: Duration, scope: &str) -> Error {

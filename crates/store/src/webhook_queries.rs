@@ -136,6 +136,30 @@ fn claim_sql() -> String {
     )
 }
 
+/// Inserts `$attempt` (an [`Attempt`]) on the transaction `$tx`.
+macro_rules! insert_attempt {
+    ($tx:ident, $attempt:expr) => {{
+        let attempt: &Attempt = $attempt;
+        sqlx::query(
+            "INSERT INTO webhook_attempts (id, message_id, number, started_at, latency_ms, outcome, http_status,
+             response_excerpt, error, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&attempt.id)
+        .bind(&attempt.message_id)
+        .bind(attempt.number)
+        .bind(attempt.started_at)
+        .bind(attempt.latency_ms)
+        .bind(attempt.outcome.as_str())
+        .bind(attempt.http_status)
+        .bind(&attempt.response_excerpt)
+        .bind(&attempt.error)
+        .bind(&attempt.node)
+        .execute(&mut *$tx)
+        .await
+        .map_err(map_error)?;
+    }};
+}
+
 /// Leases whose time ran out, or whose node (the owner's prefix before ':') stopped beating.
 /// A node never takes its own leases for a stopped node's ($3): it knows they are in flight,
 /// even when a busy moment made its own heartbeat late.
@@ -257,17 +281,20 @@ impl WebhookStore for SqlStore {
                 if changed == 0 {
                     continue;
                 }
-                let number = attempts + 1;
                 let started_at = leased_at.unwrap_or(now);
-                let node = owner.split(':').next().unwrap_or(owner);
-                sqlx::query(
-                    "INSERT INTO webhook_attempts (id, message_id, number, started_at, latency_ms, outcome, http_status,
-                     response_excerpt, error, node) VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7, $8)")
-                    .bind(intelliauth_core::ids::new_id("att")).bind(message_id).bind(number).bind(started_at)
-                    .bind(now - started_at).bind(Code::AttemptInterrupted.as_str())
-                    .bind("the node sending this attempt stopped before recording an answer")
-                    .bind(node)
-                    .execute(&mut *tx).await.map_err(map_error)?;
+                let interrupted = Attempt {
+                    id: intelliauth_core::ids::new_id("att"),
+                    message_id: message_id.clone(),
+                    number: attempts + 1,
+                    started_at,
+                    latency_ms: now - started_at,
+                    outcome: Code::AttemptInterrupted,
+                    http_status: None,
+                    response_excerpt: None,
+                    error: Some("the node sending this attempt stopped before recording an answer".into()),
+                    node: owner.split(':').next().unwrap_or(owner).to_owned(),
+                };
+                insert_attempt!(tx, &interrupted);
                 let hour = crate::log_queries::hour_of(started_at);
                 count_in_hour!(tx, tenant_id, hour, "webhook.attempt", Code::AttemptInterrupted.as_str(), 1_i64);
                 released += 1;
@@ -337,13 +364,7 @@ impl WebhookStore for SqlStore {
                     .fetch_optional(&mut *tx).await.map_err(map_error)?;
                 held.push(tenant.is_some());
                 let Some((tenant_id,)) = tenant else { continue };
-                sqlx::query(
-                    "INSERT INTO webhook_attempts (id, message_id, number, started_at, latency_ms, outcome, http_status,
-                     response_excerpt, error, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                    .bind(&attempt.id).bind(&attempt.message_id).bind(attempt.number).bind(attempt.started_at)
-                    .bind(attempt.latency_ms).bind(attempt.outcome.as_str()).bind(attempt.http_status)
-                    .bind(&attempt.response_excerpt).bind(&attempt.error).bind(&attempt.node)
-                    .execute(&mut *tx).await.map_err(map_error)?;
+                insert_attempt!(tx, attempt);
                 if *next == NextStep::Dead {
                     // The dead letter is an entry of its tenant's log, with the message it names.
                     let details = serde_json::json!({ "message_id": attempt.message_id, "attempts": attempt.number,

@@ -84,6 +84,13 @@ impl Dispatcher {
         wake: Arc<Notify>,
         on_outcome: OutcomeHook,
     ) -> Result<Dispatcher, String> {
+        // At least one slot, and one in flight per subscription, so nothing below divides by
+        // or waits on zero.
+        let settings = DispatcherSettings {
+            concurrency: settings.concurrency.max(1),
+            per_subscription: settings.per_subscription.max(1),
+            ..settings
+        };
         let sender = Sender::new(settings.policy, settings.timeout)?;
         let node = format!("node_{}_{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
         Ok(Dispatcher {
@@ -108,7 +115,7 @@ impl Dispatcher {
     /// Delivers until [`Delivery::stop`].
     pub fn spawn(self) -> Delivery {
         let dispatcher = Arc::new(self);
-        let slots = Arc::new(Semaphore::new(dispatcher.settings.concurrency.max(1)));
+        let slots = Arc::new(Semaphore::new(dispatcher.settings.concurrency));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let (made, to_record) = mpsc::unbounded_channel();
         tokio::spawn(dispatcher.clone().record(to_record));
@@ -150,7 +157,7 @@ impl Dispatcher {
         mut stopped: tokio::sync::watch::Receiver<bool>,
         made: mpsc::UnboundedSender<Made>,
     ) {
-        let total = self.settings.concurrency.max(1);
+        let total = self.settings.concurrency;
         tracing::info!(node = %self.node, "webhook delivery started");
         let mut last_beat = 0;
         // Whether new messages were announced since the last claim.
@@ -179,7 +186,7 @@ impl Dispatcher {
             if free > 0 && (new_work || free == total || returned || beat) {
                 new_work = false;
                 self.freed.store(0, Ordering::Relaxed);
-                let limit = free.min(self.settings.per_subscription.max(1));
+                let limit = free.min(self.settings.per_subscription);
                 // One owner per claim, so this claim's rows are told apart from the
                 // node's earlier claims still in flight.
                 let owner = format!("{}:{}", self.node, self.claims.fetch_add(1, Ordering::Relaxed));
@@ -328,13 +335,15 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// Stops claiming, then waits up to `within` for the attempts in flight to be sent and
-    /// recorded, so a graceful stop leaves nothing to send twice. Whatever is still in
-    /// flight then is recorded as interrupted by the next node to claim.
-    pub async fn stop(self, within: Duration) {
+    /// Stops claiming, then waits for the attempts in flight to be sent and recorded (their
+    /// timeout and a second to write them), so a graceful stop leaves nothing to send twice.
+    /// Whatever is still in flight then is recorded as interrupted by the next node to claim.
+    pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
-        let all = u32::try_from(self.dispatcher.settings.concurrency.max(1)).unwrap_or(u32::MAX);
+        let settings = &self.dispatcher.settings;
+        let all = u32::try_from(settings.concurrency).unwrap_or(u32::MAX);
+        let within = settings.timeout + Duration::from_secs(1);
         match tokio::time::timeout(within, self.slots.acquire_many(all)).await {
             Ok(_) => tracing::info!("webhook delivery stopped; every attempt in flight was recorded"),
             Err(_) => tracing::warn!(

@@ -35,9 +35,12 @@ impl LocalCounters {
         // A poisoned map only held counters; carry on with what it has.
         self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
 
-    /// [`Counters::increment`] at `now`.
-    pub fn increment_at(&self, key: &str, window_ms: i64, now: i64) -> (u32, i64) {
+#[async_trait]
+impl Counters for LocalCounters {
+    async fn increment(&self, key: &str, window_ms: i64) -> (u32, i64) {
+        let now = ids::now_ms();
         let mut counts = self.lock();
         if counts.len() >= PRUNE_AT {
             counts.retain(|_, (_, start, window)| now - *start < *window);
@@ -50,23 +53,11 @@ impl LocalCounters {
         (entry.0, entry.1 + entry.2 - now)
     }
 
-    /// [`Counters::get`] at `now`.
-    pub fn get_at(&self, key: &str, now: i64) -> u32 {
+    async fn get(&self, key: &str) -> u32 {
         match self.lock().get(key) {
-            Some((count, start, window)) if now - start < *window => *count,
+            Some((count, start, window)) if ids::now_ms() - start < *window => *count,
             _ => 0,
         }
-    }
-}
-
-#[async_trait]
-impl Counters for LocalCounters {
-    async fn increment(&self, key: &str, window_ms: i64) -> (u32, i64) {
-        self.increment_at(key, window_ms, ids::now_ms())
-    }
-
-    async fn get(&self, key: &str) -> u32 {
-        self.get_at(key, ids::now_ms())
     }
 }
 
@@ -90,7 +81,7 @@ impl super::Auth {
     }
 
     /// Counts a mail request for `email`: the new count and the milliseconds its window has left.
-    pub(super) async fn count_mail_request(&self, tenant_id: &str, email: &str, window_ms: i64) -> (u32, i64) {
-        self.counters.increment(&key("mail", tenant_id, email), window_ms).await
+    pub(super) async fn count_mail_request(&self, tenant_id: &str, email: &str) -> (u32, i64) {
+        self.counters.increment(&key("mail", tenant_id, email), super::RESEND_WINDOW_MS).await
     }
 }

@@ -3,7 +3,7 @@
 
 use intelliauth_catalogue::Code;
 
-use super::{Auth, ClientContext, RESENDS_PER_WINDOW, RESEND_WINDOW_MS};
+use super::{Auth, ClientContext, RESENDS_PER_WINDOW};
 use crate::events::{Event, EventType};
 use crate::model::User;
 use crate::ports::{Mail, OneTimeToken};
@@ -62,7 +62,7 @@ impl Auth {
 
     /// Throttles mail requests per address: `rate_limited` with the wait.
     async fn throttle_mail(&self, tenant_id: &str, email: &str) -> Result<()> {
-        let (count, left_ms) = self.count_mail_request(tenant_id, email, RESEND_WINDOW_MS).await;
+        let (count, left_ms) = self.count_mail_request(tenant_id, email).await;
         if count > RESENDS_PER_WINDOW {
             let wait_ms = left_ms.max(1000);
             return Err(Error::new(Code::RateLimited)

@@ -98,6 +98,11 @@ pub struct Options {
 }
 
 impl Options {
+    /// Per-IP limits no test reaches: every request of a test comes from one address.
+    pub fn unlimited() -> Self {
+        Options::default().arg("--rate-limit-ip-per-s", 10_000).arg("--rate-limit-ip-burst", 10_000)
+    }
+
     pub fn arg(mut self, flag: &str, value: impl ToString) -> Self {
         self.args.push(flag.to_owned());
         self.args.push(value.to_string());

@@ -89,3 +89,22 @@ pub async fn revoke(server: &Endpoint, client_id: &str, token: &str) {
 pub async fn userinfo(server: &Endpoint, token: &str) -> StatusCode {
     server.http.get(server.url("/t/default/oauth/userinfo")).bearer_auth(token).send().await.unwrap().status()
 }
+
+/// A confidential client of `tenant` with these grants and scopes: its id and secret.
+pub async fn machine_client(server: &Endpoint, tenant: &str, grants: &[&str], scopes: &[&str]) -> (String, String) {
+    let app = server
+        .post(
+            &format!("/v1/tenants/{tenant}/applications"),
+            serde_json::json!({ "name": format!("m2m-{}", grants.join("-")), "client_type": "confidential",
+                                "redirect_uris": ["https://m2m.example/cb"], "allowed_grants": grants, "allowed_scopes": scopes }),
+        )
+        .await;
+    assert_eq!(app.status, StatusCode::CREATED, "{}", app.text);
+    (app.body["client_id"].as_str().unwrap().to_owned(), app.body["client_secret"].as_str().unwrap().to_owned())
+}
+
+/// A `client_credentials` access token for the default tenant's client `id`.
+pub async fn machine_token(server: &Endpoint, id: &str, secret: &str) -> String {
+    let issued = server.oauth_post("default", "token", (id, secret), &[("grant_type", "client_credentials")]).await;
+    issued.body["access_token"].as_str().unwrap_or_else(|| panic!("no token: {}", issued.text)).to_owned()
+}
