@@ -1,6 +1,8 @@
 //! The directory's port: tenants, users, applications and management credentials.
 //! `store` implements it (`directory_queries.rs`).
 
+use std::collections::{HashMap, HashSet};
+
 use async_trait::async_trait;
 
 use crate::events::Event;
@@ -13,6 +15,33 @@ use crate::ports::StoreResult;
 pub struct UserFilter {
     /// Normalised email prefix.
     pub email_prefix: Option<String>,
+    /// Normalised email: the one user with it, if any.
+    pub email: Option<String>,
+}
+
+/// One imported user, as the store writes it: `None` fields are not in the line, and an
+/// update keeps what the user has for them (an insert takes the defaults).
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    /// The id a created user gets.
+    pub id: String,
+    /// Normalised.
+    pub email: String,
+    pub email_verified: Option<bool>,
+    pub name: Option<String>,
+    pub disabled: Option<bool>,
+    pub password_hash: Option<String>,
+    pub app_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// What one import batch did, by email.
+#[derive(Debug, Default)]
+pub struct ImportWrite {
+    pub created: HashSet<String>,
+    /// Users that existed before the batch, with their ids (read only when updating).
+    pub existing: HashMap<String, String>,
+    /// Existing users the batch changed.
+    pub updated: HashSet<String>,
 }
 
 /// The directory: tenants, users, applications and management credentials, as the
@@ -41,6 +70,16 @@ pub trait DirectoryStore: Send + Sync + 'static {
         expected_version: i64,
         events: &[Event],
     ) -> StoreResult<bool>;
+    /// Writes one import batch in one transaction: creates the users whose emails are new
+    /// and, when `update`, changes the existing ones whose stored fields differ from the
+    /// row's given fields. Emails within `rows` are distinct.
+    async fn import_users(
+        &self,
+        tenant_id: &str,
+        rows: &[ImportRow],
+        update: bool,
+        now: i64,
+    ) -> StoreResult<ImportWrite>;
 
     async fn insert_application(&self, application: &Application, events: &[Event]) -> StoreResult<()>;
     async fn get_application(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Application>>;

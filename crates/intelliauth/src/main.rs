@@ -1,6 +1,7 @@
 //! The IntelliAuth binary: `serve`, `migrate` and `errors`.
 
 mod config;
+mod import;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,9 @@ enum Command {
     /// Measure one password hash on this machine, to size --max-concurrent-hashes and to
     /// know the sign-in ceiling (cores ÷ hash time). Prints JSON.
     Calibrate,
+    /// Import users from an NDJSON file into a running server (Auth0's bulk-import user
+    /// schema, password hashes included), with a progress bar; rejected lines are printed.
+    Import(import::ImportArgs),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +76,15 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Calibrate => return calibrate(),
+        Command::Import(args) => {
+            return match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(runtime) => runtime.block_on(import::run(args)),
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Serve(ref settings)
         | Command::Migrate(ref settings)
         | Command::Keys(KeysCommand::Rotate { ref settings, .. }) => settings.clone(),
@@ -108,7 +121,7 @@ fn main() -> ExitCode {
             Command::Serve(_) => serve(settings).await,
             Command::Migrate(_) => migrate(settings).await,
             Command::Keys(KeysCommand::Rotate { ref tenant, .. }) => rotate_keys(settings, tenant).await,
-            Command::Errors | Command::Openapi | Command::Calibrate => Ok(()),
+            Command::Errors | Command::Openapi | Command::Calibrate | Command::Import(_) => Ok(()),
         }
     });
     match result {

@@ -1,6 +1,7 @@
 //! `core::ports::DirectoryStore` for both backends: one SQL text per operation.
 
 use async_trait::async_trait;
+use intelliauth_core::directory::{ImportRow, ImportWrite};
 use intelliauth_core::events::Event;
 use intelliauth_core::model::{AdminRole, Application, ManagementCredential, Tenant, User};
 use intelliauth_core::page::PageRequest;
@@ -14,18 +15,29 @@ fn after(page: &PageRequest) -> &str {
     page.after.as_deref().unwrap_or("")
 }
 
-/// Escapes LIKE metacharacters so a prefix matches literally.
-fn like_prefix(prefix: &str) -> String {
-    let mut pattern = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
+/// The least string above every string that starts with `prefix`, in byte order (UTF-8
+/// keeps code point order): the prefix with its last character raised by one, or `None`
+/// when no string is above them all.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        // The next scalar value; the surrogate gap is skipped.
+        let next = (last as u32 + 1..=char::MAX as u32).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
         }
-        pattern.push(c);
     }
-    pattern.push('%');
-    pattern
+    None
 }
+
+/// The users of a tenant whose email starts with `$3`, after id `$2`: a range on an index in
+/// byte order (the unique email index on SQLite, whose text compares bytewise; the
+/// pattern-ops index on PostgreSQL, whatever the database's collation).
+const PREFIX_SQLITE: &str = "SELECT * FROM users WHERE tenant_id = $1 AND id > $2 AND email >= $3 AND email < $4
+    ORDER BY id LIMIT $5";
+const PREFIX_POSTGRES: &str = "SELECT * FROM users WHERE tenant_id = $1 AND id > $2 AND email ~>=~ $3 AND email ~<~ $4
+    ORDER BY id LIMIT $5";
 
 #[async_trait]
 impl DirectoryStore for SqlStore {
@@ -95,14 +107,51 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn list_users(&self, tenant_id: &str, filter: &UserFilter, page: &PageRequest) -> StoreResult<Vec<User>> {
-        match &filter.email_prefix {
-            Some(prefix) => fetch_all_as!(self, rows::user, sqlx::query(
-                "SELECT * FROM users WHERE tenant_id = $1 AND id > $2 AND email LIKE $3 ESCAPE '\\' ORDER BY id LIMIT $4")
-                .bind(tenant_id).bind(after(page)).bind(like_prefix(prefix)).bind(i64::from(page.limit))),
-            None => fetch_all_as!(self, rows::user, sqlx::query(
-                "SELECT * FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
-                .bind(tenant_id).bind(after(page)).bind(i64::from(page.limit))),
+        let limit = i64::from(page.limit);
+        if let Some(email) = &filter.email {
+            return fetch_all_as!(
+                self,
+                rows::user,
+                sqlx::query("SELECT * FROM users WHERE tenant_id = $1 AND id > $2 AND email = $3 ORDER BY id LIMIT $4")
+                    .bind(tenant_id)
+                    .bind(after(page))
+                    .bind(email)
+                    .bind(limit)
+            );
         }
+        match &filter.email_prefix {
+            Some(prefix) => {
+                // Above every string: U+10FFFF is no character an email holds.
+                let end = prefix_end(prefix).unwrap_or_else(|| format!("{prefix}\u{10FFFF}"));
+                let statement = match &self.db {
+                    crate::Db::Sqlite(_) => PREFIX_SQLITE,
+                    crate::Db::Postgres(_) => PREFIX_POSTGRES,
+                };
+                fetch_all_as!(
+                    self,
+                    rows::user,
+                    sqlx::query(statement).bind(tenant_id).bind(after(page)).bind(prefix).bind(&end).bind(limit)
+                )
+            }
+            None => fetch_all_as!(
+                self,
+                rows::user,
+                sqlx::query("SELECT * FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+                    .bind(tenant_id)
+                    .bind(after(page))
+                    .bind(limit)
+            ),
+        }
+    }
+
+    async fn import_users(
+        &self,
+        tenant_id: &str,
+        rows: &[ImportRow],
+        update: bool,
+        now: i64,
+    ) -> StoreResult<ImportWrite> {
+        self.import_batch(tenant_id, rows, update, now).await
     }
 
     async fn update_user(&self, user: &User, expected_version: i64, events: &[Event]) -> StoreResult<bool> {
@@ -272,5 +321,19 @@ impl SqlStore {
             let changed = query.execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
             (changed, changed)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_end;
+
+    #[test]
+    fn a_prefix_range_ends_above_every_string_with_the_prefix() {
+        assert_eq!(prefix_end("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_end("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
+        assert_eq!(prefix_end(""), None);
     }
 }

@@ -12,6 +12,7 @@ mod action_queries;
 mod auth_queries;
 mod directory_queries;
 mod grant_queries;
+mod import_queries;
 mod key_queries;
 mod log_queries;
 mod mfa_queries;

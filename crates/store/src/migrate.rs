@@ -41,6 +41,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0011_tenant_log_clustered.postgres.sql"),
     ),
     both(12, "webhook_leased_at", include_str!("migrations/0012_webhook_leased_at.sql")),
+    each(
+        13,
+        "user_email_prefix",
+        include_str!("migrations/0013_user_email_prefix.sqlite.sql"),
+        include_str!("migrations/0013_user_email_prefix.postgres.sql"),
+    ),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

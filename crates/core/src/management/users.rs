@@ -86,7 +86,10 @@ impl Management {
 
     pub async fn list_users(&self, tenant_id: &str, filter: UserFilter, page: PageRequest) -> Result<Page<User>> {
         self.tenant(tenant_id).await?;
-        let filter = UserFilter { email_prefix: filter.email_prefix.map(|prefix| normalize_email(&prefix)) };
+        let filter = UserFilter {
+            email_prefix: filter.email_prefix.map(|prefix| normalize_email(&prefix)),
+            email: filter.email.map(|email| normalize_email(&email)),
+        };
         let rows = self.store.list_users(tenant_id, &filter, &page.with_lookahead()).await?;
         Ok(Page::from_rows(rows, page.limit, |user| &user.id))
     }

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod auth;
 pub mod credentials;
 pub mod errors;
+pub mod import;
 mod item;
 pub mod logs;
 pub mod mfa;
@@ -39,6 +40,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::list_all, users::create))
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(users::unlock))
+        .routes(routes!(import::import_users))
         .routes(routes!(users::sessions, users::revoke_all_sessions))
         .routes(routes!(users::revoke_session))
         .routes(routes!(mfa::user_factors, mfa::reset_user_factors))

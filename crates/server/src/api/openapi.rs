@@ -169,7 +169,8 @@ pub fn document_json() -> Value {
                         }
                         // Free-text filters: anything but NUL (refused at the door).
                         Some(
-                            "email_prefix" | "event_type" | "request_id" | "user_id" | "client_id" | "type" | "code",
+                            "email_prefix" | "email" | "event_type" | "request_id" | "user_id" | "client_id" | "type"
+                            | "code",
                         ) => {
                             parameter["schema"] =
                                 json!({ "type": "string", "maxLength": 254, "pattern": "^[^\\u0000]*$" })

@@ -90,10 +90,14 @@ item_handlers!(tag "users", path "/v1/tenants/{tenant_id}/users/{user_id}", id "
     get UsersRead "users:read" => user, delete UsersWrite "users:write" => delete_user, step_up: true);
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}/users", tag = "users",
-    params(("tenant_id" = String, Path), ("email_prefix" = Option<String>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    params(("tenant_id" = String, Path), ("email_prefix" = Option<String>, Query),
+        ("email" = Option<String>, Query, description = "The user with exactly this email (compared after trimming and lower-casing)."), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListView<UserView>)), security(("bearer" = ["users:read"])))]
 pub async fn list_all(at: Allowed<UsersRead>, pagination: Pagination) -> ApiResult<impl IntoResponse> {
-    let filter = UserFilter { email_prefix: pagination.params.get("email_prefix").cloned() };
+    let filter = UserFilter {
+        email_prefix: pagination.params.get("email_prefix").cloned(),
+        email: pagination.params.get("email").cloned(),
+    };
     let page = at.state.management.list_users(at.tenant_id(), filter, pagination.page).await?;
     Ok(list::<_, UserView>(page))
 }

@@ -1,0 +1,132 @@
+//! `intelliauth import FILE`: streams an NDJSON file of users to a server's import endpoint
+//! and draws the server's progress on the terminal; rejected lines go to standard output.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// NDJSON, one user per line (Auth0's bulk-import user schema); `-` reads standard input.
+    file: PathBuf,
+    /// The server's base URL.
+    #[arg(long, env = "INTELLIAUTH_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    #[arg(long, default_value = "default")]
+    tenant: String,
+    /// A management credential (or an admin's access token) with `users:write`.
+    #[arg(long, env = "INTELLIAUTH_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Update users whose email already exists instead of rejecting those lines.
+    #[arg(long)]
+    upsert: bool,
+}
+
+/// 0: every line imported; 1: some lines rejected (listed on standard output); 2: the import
+/// could not run or stopped early.
+pub async fn run(args: ImportArgs) -> ExitCode {
+    match import(args).await {
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(1),
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Imports, returning how many lines were rejected.
+async fn import(args: ImportArgs) -> Result<u64, String> {
+    let from_stdin = args.file.as_os_str() == "-";
+    let (body, total) = if from_stdin {
+        let stdin = tokio_util::io::ReaderStream::new(tokio::io::stdin());
+        (reqwest::Body::wrap_stream(stdin), None)
+    } else {
+        let total = count_lines(&args.file).await?;
+        let file = tokio::fs::File::open(&args.file).await.map_err(|e| format!("{}: {e}", args.file.display()))?;
+        (reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024)), Some(total))
+    };
+    let url =
+        format!("{}/v1/tenants/{}/users/import?upsert={}", args.url.trim_end_matches('/'), args.tenant, args.upsert);
+    let mut response = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(&args.token)
+        .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    if !response.status().is_success() {
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        return Err(format!("{url} answered {status}: {text}"));
+    }
+
+    let bar = progress_bar(total);
+    let mut pending: Vec<u8> = Vec::new();
+    let mut last: Option<Value> = None;
+    let mut stdout = std::io::stdout().lock();
+    while let Some(chunk) = response.chunk().await.map_err(|e| format!("the report broke off: {e}"))? {
+        pending.extend_from_slice(&chunk);
+        while let Some(end) = pending.iter().position(|&byte| byte == b'\n') {
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            let Ok(report) = serde_json::from_slice::<Value>(&line) else { continue };
+            match report["type"].as_str() {
+                Some("progress") => bar.set_position(report["lines"].as_u64().unwrap_or(0)),
+                Some("line") => {
+                    bar.suspend(|| {
+                        let _ = stdout.write_all(&line);
+                    });
+                }
+                _ => last = Some(report),
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let Some(last) = last else { return Err("the server ended the report without a summary".into()) };
+    let summary = format!(
+        "{} lines: {} created, {} updated, {} unchanged, {} rejected",
+        last["lines"], last["created"], last["updated"], last["unchanged"], last["rejected"]
+    );
+    if last["type"] == "error" {
+        return Err(format!("the import stopped: {} ({summary})", last["error"]["message"]));
+    }
+    eprintln!("{summary}");
+    Ok(last["rejected"].as_u64().unwrap_or(0))
+}
+
+/// The non-blank lines of the file: the bar's length.
+async fn count_lines(path: &PathBuf) -> Result<u64, String> {
+    let path = path.clone();
+    tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut count = 0;
+        for line in std::io::BufReader::with_capacity(256 * 1024, file).split(b'\n') {
+            let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
+            count += u64::from(!line.iter().all(u8::is_ascii_whitespace));
+        }
+        Ok(count)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+fn progress_bar(total: Option<u64>) -> ProgressBar {
+    let bar = match total {
+        Some(total) => ProgressBar::new(total).with_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} users  {per_sec}  eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {pos} users  {per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ),
+    };
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}

@@ -1,0 +1,256 @@
+//! `POST /v1/tenants/{tenant_id}/users/import`: NDJSON in, NDJSON out, both streamed, so a
+//! million users need neither a million-line buffer nor a request that answers at the end.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, StatusCode};
+use axum::response::Response;
+use http_body_util::BodyExt;
+use intelliauth_catalogue::Code;
+use intelliauth_core::log::RequestContext;
+use intelliauth_core::management::{
+    outcome_name, Import, ImportCounts, LineOutcome, OnExisting, IMPORT_BATCH, MAX_IMPORT_LINE_BYTES,
+};
+use intelliauth_core::Error;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use utoipa::ToSchema;
+
+use super::allowed::{Allowed, UsersWrite};
+use super::views::ErrorBody;
+use crate::error::{error_body, ApiResult};
+use crate::extract::Pagination;
+
+/// How long the upload may pause before the import stops where it got to.
+const IDLE_BODY: Duration = Duration::from_secs(30);
+
+/// One line of the request body (Auth0's bulk-import user schema, as far as IntelliAuth
+/// stores it); any other field is refused by name.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the lines the importer reads
+pub struct ImportUserLine {
+    email: String,
+    email_verified: Option<bool>,
+    name: Option<String>,
+    /// A blocked user cannot sign in (`account_disabled`).
+    blocked: Option<bool>,
+    #[schema(value_type = Object)]
+    app_metadata: Option<Value>,
+    /// A PHC string: argon2id or argon2i (at most m=262144, t=16, p=8). Signing in with it
+    /// re-hashes the password with today's parameters.
+    password_hash: Option<String>,
+    /// Auth0's form: `{"algorithm": "argon2", "hash": {"value": "<PHC string>"}}`.
+    #[schema(value_type = Object)]
+    custom_password_hash: Option<Value>,
+}
+
+/// One line of the response: `progress` after every batch, `line` for each rejected line
+/// (every line with `report=all`), then `done`, or `error` when the import had to stop.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ImportReportLine {
+    /// `progress`, `line`, `done` or `error`.
+    r#type: String,
+    /// `line`: the line's number in the file (1-based, blank lines counted).
+    line: Option<u64>,
+    /// `line`: `created`, `updated`, `unchanged` or `rejected`.
+    outcome: Option<String>,
+    /// `line`: the user's id.
+    user_id: Option<String>,
+    /// `line` (rejected) and `error`: the catalogue error.
+    error: Option<ErrorBody>,
+    /// `progress`, `done` and `error`: lines read, users created, updated, unchanged, lines rejected.
+    lines: Option<u64>,
+    created: Option<u64>,
+    updated: Option<u64>,
+    unchanged: Option<u64>,
+    rejected: Option<u64>,
+}
+
+#[utoipa::path(post, path = "/v1/tenants/{tenant_id}/users/import", tag = "users",
+    request_body(content = ImportUserLine, content_type = "application/x-ndjson",
+        description = "One user per line (newline-delimited JSON), any number of lines."),
+    params(("tenant_id" = String, Path),
+        ("upsert" = Option<bool>, Query, description = "A line whose email belongs to a user updates that user (fields the line leaves out are kept); otherwise it is rejected with conflict."),
+        ("report" = Option<String>, Query, description = "`rejected` (the default): report rejected lines; `all`: every line, with its user's id.")),
+    responses((status = 200, description = "The import's report, streamed as it goes.", content_type = "application/x-ndjson", body = ImportReportLine),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = ["users:write"])))]
+pub async fn import_users(at: Allowed<UsersWrite>, pagination: Pagination, body: Body) -> ApiResult<Response> {
+    // An import can replace password hashes: an admin's own token needs a recent second factor.
+    at.caller.require_step_up()?;
+    let mut fields = intelliauth_core::validate::FieldErrors::new();
+    let upsert = match pagination.params.get("upsert").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            fields.add("upsert", "must be true or false");
+            false
+        }
+    };
+    let report_all = match pagination.params.get("report").map(String::as_str) {
+        None | Some("rejected") => false,
+        Some("all") => true,
+        Some(_) => {
+            fields.add("report", "must be rejected or all");
+            false
+        }
+    };
+    fields.into_result()?;
+    let on_existing = if upsert { OnExisting::Update } else { OnExisting::Reject };
+    let import = at.state.management.start_import(at.tenant_id(), on_existing).await?;
+
+    let (sender, receiver) = mpsc::channel::<Bytes>(64);
+    let context = RequestContext::current().unwrap_or_default();
+    let request_id = context.request_id.clone();
+    let run = Run { import, sender, report_all, request_id };
+    tokio::spawn(RequestContext::scope(context, run.feed(body)));
+
+    let stream = tokio_stream::wrappers::ReceiverStream::new(receiver);
+    let body = Body::from_stream(tokio_stream::StreamExt::map(stream, Ok::<_, Infallible>));
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(body)
+        .unwrap_or_default())
+}
+
+/// The import task: reads lines from the body, reports to the response.
+struct Run {
+    import: Import,
+    sender: mpsc::Sender<Bytes>,
+    report_all: bool,
+    request_id: String,
+}
+
+/// Why reading the upload stopped early.
+enum Stop {
+    /// The store failed; the batch in hand was not written.
+    Store(Error),
+    /// The upload broke off or paused too long.
+    Upload(Error),
+}
+
+impl Run {
+    async fn feed(mut self, mut body: Body) {
+        let stopped = self.read(&mut body).await.err();
+        // What was read before an upload broke off is written; a store failure ends it all.
+        let error = match stopped {
+            Some(Stop::Store(error)) => Some(error),
+            Some(Stop::Upload(error)) => self.finish().await.err().or(Some(error)),
+            None => self.finish().await.err(),
+        };
+        let counts = self.import.counts();
+        let last = match error {
+            Some(error) => json!({ "type": "error", "error": error_body(&error, &self.request_id) }),
+            None => json!({ "type": "done" }),
+        };
+        self.send(with_counts(last, counts)).await;
+    }
+
+    async fn finish(&mut self) -> Result<(), Error> {
+        let decided = self.import.finish().await?;
+        self.report(decided).await;
+        Ok(())
+    }
+
+    /// Splits the body into lines and feeds them to the import.
+    async fn read(&mut self, body: &mut Body) -> Result<(), Stop> {
+        let mut buffer: Vec<u8> = Vec::new();
+        let mut number = 0u64;
+        // Set while the rest of an over-long line is being skipped.
+        let mut overlong = false;
+        loop {
+            let frame = match tokio::time::timeout(IDLE_BODY, body.frame()).await {
+                Err(_) => {
+                    let error = Error::new(Code::NetworkError)
+                        .with_message(format!("The upload paused for over {} s.", IDLE_BODY.as_secs()))
+                        .with_detail("line", number);
+                    return Err(Stop::Upload(error));
+                }
+                Ok(None) => break,
+                Ok(Some(Err(error))) => {
+                    let error = Error::new(Code::NetworkError)
+                        .with_message("The upload broke off.")
+                        .with_detail("line", number)
+                        .with_cause(error.to_string());
+                    return Err(Stop::Upload(error));
+                }
+                Ok(Some(Ok(frame))) => frame,
+            };
+            let Ok(data) = frame.into_data() else { continue };
+            let mut rest: &[u8] = &data;
+            while let Some(end) = rest.iter().position(|&byte| byte == b'\n') {
+                number += 1;
+                if overlong {
+                    overlong = false;
+                } else {
+                    buffer.extend_from_slice(&rest[..end]);
+                    self.take(number, &buffer).await?;
+                }
+                buffer.clear();
+                rest = &rest[end + 1..];
+            }
+            if !overlong {
+                buffer.extend_from_slice(rest);
+                if buffer.len() > MAX_IMPORT_LINE_BYTES {
+                    // Report it now (as too long) and drop the rest of it unread.
+                    self.take(number + 1, &buffer).await?;
+                    buffer.clear();
+                    overlong = true;
+                }
+            }
+        }
+        if !overlong && !buffer.is_empty() {
+            self.take(number + 1, &buffer).await?;
+        }
+        Ok(())
+    }
+
+    async fn take(&mut self, number: u64, line: &[u8]) -> Result<(), Stop> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        let before = self.import.counts().lines;
+        let decided = self.import.line(number, line).await.map_err(Stop::Store)?;
+        self.report(decided).await;
+        if (before + 1) % IMPORT_BATCH as u64 == 0 {
+            self.send(with_counts(json!({ "type": "progress" }), self.import.counts())).await;
+        }
+        Ok(())
+    }
+
+    async fn report(&self, decided: Vec<(u64, LineOutcome)>) {
+        for (number, outcome) in decided {
+            let mut line = json!({ "type": "line", "line": number, "outcome": outcome_name(&outcome) });
+            match outcome {
+                LineOutcome::Rejected(error) => line["error"] = error_body(&error, &self.request_id),
+                LineOutcome::Created { id } | LineOutcome::Updated { id } | LineOutcome::Unchanged { id } => {
+                    if !self.report_all {
+                        continue;
+                    }
+                    line["user_id"] = id.into();
+                }
+            }
+            self.send(line).await;
+        }
+    }
+
+    /// A gone client is no reason to stop: what it sent is imported all the same.
+    async fn send(&self, line: Value) {
+        let mut text = line.to_string();
+        text.push('\n');
+        let _ = self.sender.send(Bytes::from(text)).await;
+    }
+}
+
+fn with_counts(mut line: Value, counts: ImportCounts) -> Value {
+    if let (Value::Object(line), Ok(Value::Object(counts))) = (&mut line, serde_json::to_value(counts)) {
+        line.extend(counts);
+    }
+    line
+}

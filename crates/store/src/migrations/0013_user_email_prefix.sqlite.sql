@@ -1,0 +1,3 @@
+-- SQLite compares text bytewise (BINARY), so the unique (tenant_id, email) index already
+-- serves email-prefix ranges; nothing to add.
+SELECT 1;
