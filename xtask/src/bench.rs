@@ -17,8 +17,15 @@ const THREADS: &str = "2";
 #[derive(Clone)]
 pub(crate) struct Figures {
     pub(crate) requests_per_second: f64,
-    p50: String,
-    p99: String,
+    pub(crate) p50: String,
+    pub(crate) p99: String,
+}
+
+impl From<crate::sign_in_load::LoadFigures> for Figures {
+    fn from(load: crate::sign_in_load::LoadFigures) -> Self {
+        let milliseconds = |d: Duration| format!("{:.2}ms", d.as_secs_f64() * 1e3);
+        Figures { requests_per_second: load.per_second, p50: milliseconds(load.p50), p99: milliseconds(load.p99) }
+    }
 }
 
 struct Row {
@@ -30,8 +37,8 @@ struct Row {
 /// A release server on a random port; killed on drop.
 pub(crate) struct BenchServer {
     child: Child,
-    base: String,
-    token: String,
+    pub(crate) base: String,
+    pub(crate) token: String,
     data_dir: PathBuf,
     /// From spawning the process to its first `200` from `/readyz`.
     ready_after: Duration,
@@ -51,7 +58,7 @@ impl BenchServer {
 }
 
 /// Whether `GET /readyz` at `address` answers 200 (one plain HTTP/1.1 exchange).
-fn ready(address: &str) -> bool {
+pub(crate) fn ready(address: &str) -> bool {
     use std::io::{Read, Write};
     let Ok(mut stream) = std::net::TcpStream::connect(address) else { return false };
     let request = format!("GET /readyz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
@@ -77,6 +84,17 @@ pub(crate) fn ensure_wrk() -> Result<(), String> {
 }
 
 pub(crate) fn start_server(binary: &Path, database_url: Option<&str>) -> Result<BenchServer, String> {
+    start_node(binary, database_url, &[], None)
+}
+
+/// A server with `extra` arguments; `token` makes it one more node of a cluster whose
+/// bootstrap token that is.
+pub(crate) fn start_node(
+    binary: &Path,
+    database_url: Option<&str>,
+    extra: &[&str],
+    token: Option<&str>,
+) -> Result<BenchServer, String> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static STARTED: AtomicUsize = AtomicUsize::new(0);
     let data_dir = std::env::temp_dir().join(format!(
@@ -84,15 +102,18 @@ pub(crate) fn start_server(binary: &Path, database_url: Option<&str>) -> Result<
         std::process::id(),
         STARTED.fetch_add(1, Ordering::Relaxed)
     ));
-    let token = format!(
-        "iam_bench{:032x}",
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
-    );
+    let token = token.map(str::to_owned).unwrap_or_else(|| {
+        format!(
+            "iam_bench{:032x}",
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
+        )
+    });
     let mut command = Command::new(binary);
     command
         .args(["serve", "--bind", "127.0.0.1:0", "--rate-limit-ip-per-s", "0", "--rate-limit-credential-per-s", "0"])
         // The webhook figures use a receiver on this machine.
         .args(["--webhooks-allow-loopback", "true"])
+        .args(extra)
         .arg("--data-dir")
         .arg(&data_dir)
         .env("INTELLIAUTH_BOOTSTRAP_TOKEN", &token)
@@ -139,7 +160,7 @@ pub(crate) fn curl_json(server: &BenchServer, method: &str, path: &str, body: &s
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-fn wrk(url: &str, extra: &[String]) -> Result<Figures, String> {
+pub(crate) fn wrk(url: &str, extra: &[String]) -> Result<Figures, String> {
     let mut command = Command::new("wrk");
     command.args(["-t", THREADS, "-c", CONNECTIONS, "-d", DURATION, "--latency"]).args(extra);
     let output = command.arg(url).output().map_err(|e| format!("wrk: {e}"))?;
@@ -164,30 +185,55 @@ fn wrk(url: &str, extra: &[String]) -> Result<Figures, String> {
     })
 }
 
-/// Load on the token endpoint: a confidential client asking for client-credentials tokens.
-pub(crate) fn client_credentials(server: &BenchServer) -> Result<Figures, String> {
-    let created = curl_json(
-        server,
-        "POST",
-        "/v1/tenants/default/applications",
-        r#"{"name":"bench","client_type":"confidential","redirect_uris":["https://bench.example/cb"],"allowed_grants":["client_credentials"],"allowed_scopes":["bench"]}"#,
-    )?;
-    let field = |name: &str| {
-        created.split(&format!("\"{name}\":\"")).nth(1).and_then(|rest| rest.split('"').next()).map(str::to_owned)
-    };
-    let (Some(id), Some(secret)) = (field("client_id"), field("client_secret")) else {
-        return Err(format!("creating the bench client failed: {created}"));
-    };
-    client_credentials_at(&format!("{}/t/default/oauth/token", server.base), &id, &secret)
+/// A confidential client of the default tenant with client credentials; its id and secret.
+fn bench_client(server: &BenchServer) -> Result<(String, String), String> {
+    // Names are unique in a tenant; each measurement has a client of its own.
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!("bench-{}", MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let body = serde_json::json!({
+        "name": name, "client_type": "confidential", "redirect_uris": ["https://bench.example/cb"],
+        "allowed_grants": ["client_credentials"], "allowed_scopes": ["bench"],
+    });
+    let created = curl_json(server, "POST", "/v1/tenants/default/applications", &body.to_string())?;
+    let field = |name: &str| crate::sign_in_load::field(&created, name);
+    match (field("client_id"), field("client_secret")) {
+        (Some(id), Some(secret)) => Ok((id, secret)),
+        _ => Err(format!("creating the bench client failed: {created}")),
+    }
 }
 
-/// wrk on a token endpoint at `url`: client-credentials requests by one client over HTTP
-/// Basic, for IntelliAuth and for the peer alike.
-fn client_credentials_at(url: &str, id: &str, secret: &str) -> Result<Figures, String> {
+/// Load on the token endpoint: a confidential client asking for client-credentials tokens.
+pub(crate) fn client_credentials(server: &BenchServer) -> Result<Figures, String> {
+    client_credentials_via(server, &server.base)
+}
+
+/// The same load sent to `base` (a balancer in front of `server` and its siblings).
+pub(crate) fn client_credentials_via(server: &BenchServer, base: &str) -> Result<Figures, String> {
+    let (id, secret) = bench_client(server)?;
+    basic_form_posts(&format!("{base}/t/default/oauth/token"), &id, &secret, "grant_type=client_credentials")
+}
+
+/// Load on introspection: a confidential client asking about its own access token.
+fn introspection(server: &BenchServer) -> Result<Figures, String> {
+    let (id, secret) = bench_client(server)?;
+    let output = Command::new("curl")
+        .args(["-sS", "-u", &format!("{id}:{secret}"), "-d", "grant_type=client_credentials"])
+        .arg(format!("{}/t/default/oauth/token", server.base))
+        .output()
+        .map_err(|e| format!("curl: {e}"))?;
+    let tokens = String::from_utf8_lossy(&output.stdout);
+    let token =
+        crate::sign_in_load::field(&tokens, "access_token").ok_or(format!("no token to introspect: {tokens}"))?;
+    basic_form_posts(&format!("{}/t/default/oauth/introspect", server.base), &id, &secret, &format!("token={token}"))
+}
+
+/// wrk posting `body` as a form to `url`, authenticated as the client `id` with HTTP
+/// Basic: for IntelliAuth and for the peer alike.
+fn basic_form_posts(url: &str, id: &str, secret: &str, body: &str) -> Result<Figures, String> {
     let script = std::env::temp_dir().join(format!("intelliauth-bench-{}.lua", std::process::id()));
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
     let lua = format!(
-        "wrk.method = \"POST\"\nwrk.body = \"grant_type=client_credentials\"\n\
+        "wrk.method = \"POST\"\nwrk.body = \"{body}\"\n\
          wrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\nwrk.headers[\"Authorization\"] = \"Basic {basic}\"\n"
     );
     std::fs::write(&script, lua).map_err(|e| e.to_string())?;
@@ -196,8 +242,50 @@ fn client_credentials_at(url: &str, id: &str, secret: &str) -> Result<Figures, S
     figures
 }
 
+/// node-oidc-provider's figures, under the same loads as ours.
+struct PeerFigures {
+    client_credentials: Figures,
+    introspection: Figures,
+    code_flow: Figures,
+    refresh: Figures,
+}
+
+fn bench_peer() -> Result<PeerFigures, String> {
+    let peer = crate::peer::Peer::start()?;
+    let (id, secret) = crate::peer::CLIENT;
+    eprintln!("node-oidc-provider: client-credentials tokens");
+    let client_credentials =
+        basic_form_posts(&format!("{}/token", peer.base), id, secret, "grant_type=client_credentials")?;
+    let address = peer.base.trim_start_matches("http://").to_owned();
+    eprintln!("node-oidc-provider: introspection");
+    let token = crate::peer_load::access_token(&address)?;
+    let introspection =
+        basic_form_posts(&format!("{}/token/introspection", peer.base), id, secret, &format!("token={token}"))?;
+    let mut chained = Vec::new();
+    for (name, run) in [
+        ("code flow", crate::peer_load::code_flows as fn(&str, usize, Duration) -> crate::sign_in_load::LoadFigures),
+        ("refresh token rotation", crate::peer_load::refreshes),
+    ] {
+        eprintln!("node-oidc-provider: {name}");
+        let load = run(&address, SIGN_IN_USERS, LOAD_DURATION);
+        if load.failures > 0 {
+            return Err(format!("{} iterations of node-oidc-provider's {name} failed", load.failures));
+        }
+        chained.push(Figures::from(load));
+    }
+    let refresh = chained.pop().ok_or("no refresh figures")?;
+    let code_flow = chained.pop().ok_or("no code-flow figures")?;
+    Ok(PeerFigures { client_credentials, introspection, code_flow, refresh })
+}
+
 /// One chained-flow measurement, run when its turn comes.
 type LoadRun<'a> = Box<dyn Fn() -> crate::sign_in_load::LoadFigures + 'a>;
+
+/// Concurrent loops for the chained flows: enough to keep every core busy.
+pub(crate) const INTROSPECTION: &str = "POST /t/default/oauth/introspect (an access token)";
+const CLIENT_CREDENTIALS: &str = "POST /t/default/oauth/token (client_credentials)";
+const CODE_FLOW: &str = "authorization code flow: authorize + exchange (signed in)";
+const REFRESH: &str = "refresh token rotation";
 
 /// Concurrent loops for the chained flows: enough to keep every core busy.
 pub(crate) const SIGN_IN_USERS: usize = 8;
@@ -215,8 +303,7 @@ struct Results {
     /// Per backend: start to ready, and resident memory idle right after.
     startup: Vec<(&'static str, Duration, u64)>,
     webhooks: Vec<(&'static str, WebhookFigures)>,
-    /// node-oidc-provider's client-credentials figures, under the same load.
-    peer: Option<Figures>,
+    peer: Option<PeerFigures>,
     actions: Vec<ActionFigures>,
 }
 
@@ -258,15 +345,10 @@ fn action_overhead(
         .unwrap_or_default();
     durations.sort_by(f64::total_cmp);
     let at = |q: f64| durations.get(((durations.len() as f64 * q) as usize).min(durations.len().saturating_sub(1)));
-    let milliseconds = |d: Duration| format!("{:.2}ms", d.as_secs_f64() * 1e3);
     Ok(ActionFigures {
         backend,
         without,
-        with: Figures {
-            requests_per_second: load.per_second,
-            p50: milliseconds(load.p50),
-            p99: milliseconds(load.p99),
-        },
+        with: load.into(),
         execution_p50_ms: at(0.5).copied().unwrap_or_default(),
         execution_p99_ms: at(0.99).copied().unwrap_or_default(),
         executions: durations.len(),
@@ -330,28 +412,20 @@ fn bench_backend(backend: &'static str, database_url: Option<&str>, results: &mu
         figures: wrk(&user_url, &["-H".into(), format!("Authorization: Bearer {}", server.token)])?,
     });
     eprintln!("{backend}: client-credentials tokens");
-    rows.push(Row {
-        backend,
-        endpoint: "POST /t/default/oauth/token (client_credentials)",
-        figures: client_credentials(&server)?,
-    });
+    rows.push(Row { backend, endpoint: CLIENT_CREDENTIALS, figures: client_credentials(&server)? });
+    eprintln!("{backend}: introspection");
+    rows.push(Row { backend, endpoint: INTROSPECTION, figures: introspection(&server)? });
     let runs: [(&'static str, LoadRun); 4] = [
         (
             "sign-in: start flow + password (JSON API)",
             Box::new(|| crate::sign_in_load::sign_ins(&address, SIGN_IN_USERS, LOAD_DURATION)),
         ),
-        (
-            "authorization code flow: authorize + exchange (signed in)",
-            Box::new(|| crate::sign_in_load::code_flows(&address, &spa_id, SIGN_IN_USERS, LOAD_DURATION)),
-        ),
+        (CODE_FLOW, Box::new(|| crate::sign_in_load::code_flows(&address, &spa_id, SIGN_IN_USERS, LOAD_DURATION))),
         (
             "full authorization code flow: sign in + authorize + exchange",
             Box::new(|| crate::sign_in_load::full_flows(&address, &spa_id, SIGN_IN_USERS, LOAD_DURATION)),
         ),
-        (
-            "refresh token rotation",
-            Box::new(|| crate::sign_in_load::refreshes(&address, &spa_id, SIGN_IN_USERS, LOAD_DURATION)),
-        ),
+        (REFRESH, Box::new(|| crate::sign_in_load::refreshes(&address, &spa_id, SIGN_IN_USERS, LOAD_DURATION))),
     ];
     for (endpoint, run) in runs {
         eprintln!("{backend}: {endpoint}");
@@ -359,10 +433,7 @@ fn bench_backend(backend: &'static str, database_url: Option<&str>, results: &mu
         if load.failures > 0 {
             return Err(format!("{} iterations of {endpoint} failed during the benchmark", load.failures));
         }
-        let milliseconds = |d: Duration| format!("{:.2}ms", d.as_secs_f64() * 1e3);
-        let figures =
-            Figures { requests_per_second: load.per_second, p50: milliseconds(load.p50), p99: milliseconds(load.p99) };
-        rows.push(Row { backend, endpoint, figures });
+        rows.push(Row { backend, endpoint, figures: load.into() });
     }
     eprintln!("{backend}: sign-in with one trivial post-login Action");
     let baseline = rows
@@ -483,6 +554,48 @@ fn percent(value: f64) -> String {
     }
 }
 
+/// The side-by-side table: the peer's figure, ours on each backend, and the ratios.
+fn peer_section(peer: &PeerFigures, rows: &[Row]) -> String {
+    let mut out = format!(
+        "\n### Beside node-oidc-provider\n\nnode-oidc-provider {} (`bench/peer`: Node {}, in memory, ES256, one worker \
+         process per core through node:cluster) on this machine in the same run, under the same load and the same \
+         kind of client: client credentials and introspection by a confidential client over HTTP Basic (wrk); the \
+         code flow and refresh rotation by a public client with PKCE, eight loops on kept-alive connections, each \
+         signed in once first (its interaction finishes at once, as ours has a session). Its code-flow access \
+         tokens are opaque and kept in memory (ours are ES256 JWTs beside the ID token), which is what it \
+         introspects; ours introspects a client-credentials JWT (signature, then the revocation list in the \
+         database). Targets: client credentials at least 5x the peer (and 50% of our /healthz floor), the code \
+         flow and refresh at least 3x.\n\n\
+         | Measure | node-oidc-provider | IntelliAuth, SQLite | SQLite / peer | IntelliAuth, PostgreSQL | PostgreSQL / peer | Target |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+        peer_version(),
+        node_version(),
+    );
+    let measures = [
+        ("client credentials", CLIENT_CREDENTIALS, &peer.client_credentials, "5x"),
+        ("introspection", INTROSPECTION, &peer.introspection, "—"),
+        ("code flow (authorize + exchange)", CODE_FLOW, &peer.code_flow, "3x"),
+        ("refresh rotation", REFRESH, &peer.refresh, "3x"),
+    ];
+    for (name, endpoint, theirs, target) in measures {
+        let ours = |backend: &str| {
+            rows.iter()
+                .find(|row| row.backend == backend && row.endpoint == endpoint)
+                .map(|row| row.figures.requests_per_second)
+        };
+        let cell = |backend: &str| match ours(backend) {
+            Some(rate) => (format!("{rate:.0}"), format!("{:.2}x", rate / theirs.requests_per_second)),
+            None => ("—".into(), "—".into()),
+        };
+        let ((sqlite, sqlite_ratio), (postgres, postgres_ratio)) = (cell("SQLite"), cell("PostgreSQL"));
+        out.push_str(&format!(
+            "| {name} (/s) | {:.0} | {sqlite} | {sqlite_ratio} | {postgres} | {postgres_ratio} | {target} |\n",
+            theirs.requests_per_second
+        ));
+    }
+    out
+}
+
 fn report(results: &Results, date: &str, hash_time: Duration) -> String {
     let rows = &results.rows;
     let mut out = String::from("# Benchmarks\n\nMade by `cargo xtask bench` (a release build; rate limits off).\n\n");
@@ -506,29 +619,7 @@ fn report(results: &Results, date: &str, hash_time: Duration) -> String {
         ));
     }
     if let Some(peer) = &results.peer {
-        out.push_str(&format!(
-            "\n### Beside node-oidc-provider\n\nnode-oidc-provider {} (`bench/peer`: Node {}, in memory, ES256 JWT \
-             access tokens, one worker process per core through node:cluster) on this machine in the same run, \
-             under the same wrk load and the same kind of client (client credentials over HTTP Basic). Targets: \
-             at least 5x the peer and 50% of our /healthz floor.\n\n\
-             | Server | Client-credentials tokens/s | p50 | p99 | IntelliAuth / peer |\n|---|---:|---:|---:|---:|\n\
-             | node-oidc-provider | {:.0} | {} | {} | |\n",
-            peer_version(),
-            node_version(),
-            peer.requests_per_second,
-            peer.p50,
-            peer.p99
-        ));
-        for row in rows.iter().filter(|row| row.endpoint.contains("client_credentials")) {
-            out.push_str(&format!(
-                "| IntelliAuth, {} | {:.0} | {} | {} | {:.2}x |\n",
-                row.backend,
-                row.figures.requests_per_second,
-                row.figures.p50,
-                row.figures.p99,
-                row.figures.requests_per_second / peer.requests_per_second
-            ));
-        }
+        out.push_str(&peer_section(peer, rows));
     }
     out.push_str(
         "\nStart and idle size: from spawning `intelliauth serve` (a new data directory or an empty \
@@ -619,25 +710,30 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if args.iter().any(|arg| arg == "--webhooks") {
         return webhooks_only();
     }
+    if args.iter().any(|arg| arg == "--cluster") {
+        return crate::cluster_bench::run();
+    }
+    if args.iter().any(|arg| arg == "--users") {
+        return crate::users_scale::run();
+    }
+    // The peer first: it is the part most likely to fail (npm, Node), and it fails early.
+    let peer = Some(bench_peer()?);
     let mut results =
-        Results { rows: Vec::new(), startup: Vec::new(), webhooks: Vec::new(), actions: Vec::new(), peer: None };
+        Results { rows: Vec::new(), startup: Vec::new(), webhooks: Vec::new(), actions: Vec::new(), peer };
     bench_backend("SQLite", None, &mut results)?;
     let schema = format!("bench_{}", std::process::id());
     match in_schema(&postgres_url(), &schema, |url| bench_backend("PostgreSQL", Some(url), &mut results)) {
         Ok(result) => result?,
         Err(error) => eprintln!("PostgreSQL skipped: {error}"),
     }
-    eprintln!("node-oidc-provider: client-credentials tokens");
-    let peer = crate::peer::Peer::start()?;
-    let (id, secret) = crate::peer::CLIENT;
-    results.peer = Some(client_credentials_at(&format!("{}/token", peer.base), id, secret)?);
-    drop(peer);
     let mut report = report(&results, &utc_now(), release_hash_time()?);
     let path = workspace_root().join("bench/RESULTS.md");
-    // The log-cost section comes from its own A/B run; a full run keeps it.
+    // The log-cost and million-user sections come from their own runs; a full run keeps them.
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
-    if let Some(section) = crate::log_cost::existing_section(&existing) {
-        report = crate::log_cost::replace_section(&report, section);
+    for heading in [crate::log_cost::HEADING, crate::users_scale::HEADING, crate::cluster_bench::HEADING] {
+        if let Some(section) = crate::sections::existing(&existing, heading) {
+            report = crate::sections::replace(&report, heading, section);
+        }
     }
     std::fs::create_dir_all(path.parent().unwrap()).map_err(|e| e.to_string())?;
     std::fs::write(&path, &report).map_err(|e| e.to_string())?;

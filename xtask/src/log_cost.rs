@@ -341,29 +341,7 @@ pub fn run() -> Result<(), String> {
     );
     let path = workspace_root().join("bench/RESULTS.md");
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
-    std::fs::write(&path, replace_section(&existing, &section)).map_err(|e| e.to_string())?;
+    std::fs::write(&path, crate::sections::replace(&existing, HEADING, &section)).map_err(|e| e.to_string())?;
     println!("{section}");
     Ok(())
-}
-
-/// Where `text`'s [`HEADING`] section starts and ends (at the next `## ` or the end).
-fn section_span(text: &str) -> Option<(usize, usize)> {
-    let start = text.find(HEADING)?;
-    let rest = &text[start + HEADING.len()..];
-    Some((start, rest.find("\n## ").map_or(text.len(), |at| start + HEADING.len() + at + 1)))
-}
-
-/// `text` with its [`HEADING`] section replaced by `section`, or with `section` appended.
-pub fn replace_section(text: &str, section: &str) -> String {
-    match section_span(text) {
-        Some((start, end)) => {
-            format!("{}{}\n{}", &text[..start], section.trim_end(), &text[end..]).trim_end().to_owned() + "\n"
-        }
-        None => format!("{}\n\n{}", text.trim_end(), section.trim_end()) + "\n",
-    }
-}
-
-/// The [`HEADING`] section of `text`, if any, for a full run to keep.
-pub fn existing_section(text: &str) -> Option<&str> {
-    section_span(text).map(|(start, end)| &text[start..end])
 }

@@ -1,9 +1,13 @@
 //! Project automation: `cargo xtask test | gen | bench`.
 
 mod bench;
+mod cluster_bench;
 mod log_cost;
 mod peer;
+mod peer_load;
+mod sections;
 mod sign_in_load;
+mod users_scale;
 mod webhook_load;
 
 use std::path::{Path, PathBuf};

@@ -16,7 +16,9 @@ pub(crate) struct Connection {
 
 pub(crate) struct Reply {
     pub(crate) status: u16,
-    location: Option<String>,
+    pub(crate) location: Option<String>,
+    /// `name=value` of each `Set-Cookie`.
+    pub(crate) cookies: Vec<String>,
     pub(crate) body: String,
 }
 
@@ -36,7 +38,7 @@ impl Connection {
         let mut status_line = String::new();
         self.reader.read_line(&mut status_line)?;
         let status = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let (mut length, mut location) = (0, None);
+        let (mut length, mut location, mut cookies, mut chunked) = (0, None, Vec::new(), false);
         loop {
             let mut line = String::new();
             self.reader.read_line(&mut line)?;
@@ -48,18 +50,44 @@ impl Connection {
                 length = value.trim().parse().unwrap_or(0);
             } else if lower.starts_with("location:") {
                 location = Some(line[9..].trim().to_owned());
+            } else if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+                chunked = true;
+            } else if lower.starts_with("set-cookie:") {
+                cookies.extend(line[11..].split(';').next().map(|pair| pair.trim().to_owned()));
             }
         }
+        let body = if chunked { self.read_chunks()? } else { self.read_bytes(length)? };
+        Ok(Reply { status, location, cookies, body: String::from_utf8_lossy(&body).into_owned() })
+    }
+
+    fn read_bytes(&mut self, length: usize) -> std::io::Result<Vec<u8>> {
         let mut body = vec![0; length];
         self.reader.read_exact(&mut body)?;
-        Ok(Reply { status, location, body: String::from_utf8_lossy(&body).into_owned() })
+        Ok(body)
+    }
+
+    /// A chunked body (Node answers so when it did not know the length up front).
+    fn read_chunks(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut body = Vec::new();
+        loop {
+            let mut size = String::new();
+            self.reader.read_line(&mut size)?;
+            let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or_default(), 16)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+            body.extend(self.read_bytes(size)?);
+            let mut end = String::new();
+            self.reader.read_line(&mut end)?;
+            if size == 0 {
+                return Ok(body);
+            }
+        }
     }
 
     fn post_json(&mut self, path: &str, body: &str) -> std::io::Result<Reply> {
         self.send("POST", path, "Content-Type: application/json\r\n", body)
     }
 
-    fn post_form(&mut self, path: &str, body: &str) -> std::io::Result<Reply> {
+    pub(crate) fn post_form(&mut self, path: &str, body: &str) -> std::io::Result<Reply> {
         self.send("POST", path, "Content-Type: application/x-www-form-urlencoded\r\n", body)
     }
 }
@@ -69,7 +97,7 @@ pub(crate) fn field(body: &str, name: &str) -> Option<String> {
     Some(body.split(&format!("\"{name}\":\"")).nth(1)?.split('"').next()?.to_owned())
 }
 
-fn query_field(url: &str, name: &str) -> Option<String> {
+pub(crate) fn query_field(url: &str, name: &str) -> Option<String> {
     url.split_once('?')?.1.split('&').find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_owned))
 }
 
@@ -81,7 +109,7 @@ pub struct LoadFigures {
 }
 
 /// Runs `users` loops of `iteration` on their own connections for `duration`.
-fn drive<S: Send + 'static>(
+pub(crate) fn drive<S: Send + 'static>(
     address: &str,
     users: usize,
     duration: Duration,
@@ -134,8 +162,8 @@ fn sign_in(connection: &mut Connection, credentials: &str) -> Option<String> {
 }
 
 const CREDENTIALS: &str = r#"{"email":"bench@example.com","password":"correct horse battery"}"#;
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 pub const REDIRECT: &str = "http://localhost:4000/callback";
 
 /// Full sign-ins: start a flow and send the right password.

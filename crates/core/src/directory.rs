@@ -13,7 +13,9 @@ use crate::ports::StoreResult;
 /// Filters for listing users.
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
-    /// Normalised email prefix.
+    /// Normalised email prefix: the matches come in email order, and the page's cursor is
+    /// the last email (a search box's results, read from the email index however many
+    /// users there are).
     pub email_prefix: Option<String>,
     /// Normalised email: the one user with it, if any.
     pub email: Option<String>,

@@ -2,6 +2,8 @@
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
+/// The longest cursor: an email of 254 bytes in base64url.
+pub const MAX_CURSOR: usize = 340;
 
 /// Which page to read: up to `limit` items with ids after `after`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,9 +42,10 @@ impl<T> Page<T> {
     }
 }
 
-/// A cursor is the last id of the page: ids are URL-safe already, and a cursor any client can
-/// describe with a pattern (`^[A-Za-z0-9_-]{1,128}$`) is one every well-formed value of
-/// which is accepted. It reveals nothing the page did not already show.
+/// A cursor is the last id of the page (an email search's: its last email, base64url): ids
+/// are URL-safe already, and a cursor any client can describe with a pattern
+/// (`^[A-Za-z0-9_-]{1,MAX_CURSOR}$`) is one every well-formed value of which is accepted.
+/// It reveals nothing the page did not already show.
 pub fn encode_cursor(id: &str) -> String {
     id.to_owned()
 }
@@ -50,7 +53,7 @@ pub fn encode_cursor(id: &str) -> String {
 /// `None` when the cursor is not of the form [`encode_cursor`] makes.
 pub fn decode_cursor(cursor: &str) -> Option<String> {
     let well_formed = !cursor.is_empty()
-        && cursor.len() <= 128
+        && cursor.len() <= MAX_CURSOR
         && cursor.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     well_formed.then(|| cursor.to_owned())
 }

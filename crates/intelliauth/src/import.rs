@@ -2,7 +2,7 @@
 //! and draws the server's progress on the terminal; rejected lines go to standard output.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -100,8 +100,8 @@ async fn import(args: ImportArgs) -> Result<u64, String> {
 }
 
 /// The non-blank lines of the file: the bar's length.
-async fn count_lines(path: &PathBuf) -> Result<u64, String> {
-    let path = path.clone();
+async fn count_lines(path: &Path) -> Result<u64, String> {
+    let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         use std::io::BufRead;
         let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -147,6 +147,21 @@ async fn an_upsert_keeps_what_the_line_leaves_out_and_batches_report_progress() 
         prefixed.body["data"].as_array().unwrap().iter().map(|user| user["email"].as_str().unwrap()).collect();
     assert_eq!(emails.len(), 10, "{emails:?}");
     assert!(emails.iter().all(|email| email.starts_with("bulk-0012")));
+    assert!(emails.windows(2).all(|pair| pair[0] < pair[1]), "a search comes in email order: {emails:?}");
+    // Pages of a search follow on from the last email.
+    let mut seen = Vec::new();
+    let mut path = "/v1/tenants/default/users?email_prefix=bulk-001&limit=7".to_owned();
+    loop {
+        let page = server.get(&path).await;
+        let data = page.body["data"].as_array().unwrap();
+        seen.extend(data.iter().map(|user| user["email"].as_str().unwrap().to_owned()));
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/tenants/default/users?email_prefix=bulk-001&limit=7&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (100..200).map(|i| format!("bulk-{i:05}@example.com")).collect();
+    assert_eq!(seen, expected);
 
     let line = json!({ "email": "bulk-00007@example.com", "blocked": true }).to_string();
     let (_, report) = import(&server, "?upsert=true", line).await;

@@ -31,13 +31,15 @@ fn prefix_end(prefix: &str) -> Option<String> {
     None
 }
 
-/// The users of a tenant whose email starts with `$3`, after id `$2`: a range on an index in
-/// byte order (the unique email index on SQLite, whose text compares bytewise; the
-/// pattern-ops index on PostgreSQL, whatever the database's collation).
-const PREFIX_SQLITE: &str = "SELECT * FROM users WHERE tenant_id = $1 AND id > $2 AND email >= $3 AND email < $4
-    ORDER BY id LIMIT $5";
-const PREFIX_POSTGRES: &str = "SELECT * FROM users WHERE tenant_id = $1 AND id > $2 AND email ~>=~ $3 AND email ~<~ $4
-    ORDER BY id LIMIT $5";
+/// The users of a tenant whose email starts with `$3` (below `$4`), in email order after
+/// the email `$2`: one range on an index in byte order, read in its order, however many
+/// users the tenant has and however many match (the unique email index on SQLite, whose
+/// text compares bytewise; the pattern-ops index on PostgreSQL, whatever the collation).
+const PREFIX_SQLITE: &str = "SELECT * FROM users WHERE tenant_id = $1 AND email > $2 AND email >= $3 AND email < $4
+    ORDER BY email LIMIT $5";
+const PREFIX_POSTGRES: &str =
+    "SELECT * FROM users WHERE tenant_id = $1 AND email ~>~ $2 AND email ~>=~ $3 AND email ~<~ $4
+    ORDER BY email USING ~<~ LIMIT $5";
 
 #[async_trait]
 impl DirectoryStore for SqlStore {

@@ -1,5 +1,8 @@
 //! User use cases: create (with the tenant's password policy), read, list, update, delete.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
 use super::{versioned, Management};
 use crate::events::{Event, EventType};
 use crate::model::{AdminRole, IfMatch, Lockout, Meta, User};
@@ -30,6 +33,13 @@ pub struct UserPatch {
     pub must_reset_password: Option<bool>,
     /// `Some(None)`: no longer a tenant admin.
     pub role: Option<Option<AdminRole>>,
+}
+
+/// A cursor that is not one an email search returned (a plain list's, say).
+fn bad_search_cursor() -> Error {
+    let mut fields = FieldErrors::new();
+    fields.add("cursor", "is not a cursor returned by this search");
+    Error::validation(fields)
 }
 
 fn check_optional_name(errors: &mut FieldErrors, name: Option<&str>) {
@@ -90,8 +100,22 @@ impl Management {
             email_prefix: filter.email_prefix.map(|prefix| normalize_email(&prefix)),
             email: filter.email.map(|email| normalize_email(&email)),
         };
-        let rows = self.store.list_users(tenant_id, &filter, &page.with_lookahead()).await?;
-        Ok(Page::from_rows(rows, page.limit, |user| &user.id))
+        if filter.email_prefix.is_none() {
+            let rows = self.store.list_users(tenant_id, &filter, &page.with_lookahead()).await?;
+            return Ok(Page::from_rows(rows, page.limit, |user| &user.id));
+        }
+        // A search pages by email: its cursor is the last email, base64url so that it is a
+        // cursor as every other (URL-safe, one pattern).
+        let after = match page.after.as_deref().map(|cursor| URL_SAFE_NO_PAD.decode(cursor)) {
+            None => None,
+            Some(Ok(bytes)) => Some(String::from_utf8(bytes).map_err(|_| bad_search_cursor())?),
+            Some(Err(_)) => return Err(bad_search_cursor()),
+        };
+        let request = PageRequest { limit: page.limit, after };
+        let rows = self.store.list_users(tenant_id, &filter, &request.with_lookahead()).await?;
+        let mut found = Page::from_rows(rows, page.limit, |user| &user.email);
+        found.next_cursor = found.next_cursor.map(|email| URL_SAFE_NO_PAD.encode(email));
+        Ok(found)
     }
 
     pub async fn check_user_patch(&self, tenant_id: &str, patch: &UserPatch) -> Result<FieldErrors> {

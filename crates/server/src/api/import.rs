@@ -218,7 +218,7 @@ impl Run {
         let before = self.import.counts().lines;
         let decided = self.import.line(number, line).await.map_err(Stop::Store)?;
         self.report(decided).await;
-        if (before + 1) % IMPORT_BATCH as u64 == 0 {
+        if (before + 1).is_multiple_of(IMPORT_BATCH as u64) {
             self.send(with_counts(json!({ "type": "progress" }), self.import.counts())).await;
         }
         Ok(())

@@ -89,7 +89,7 @@ impl Modify for Conformance {
                         "cursor" => ObjectBuilder::new()
                             .schema_type(Type::String)
                             .min_length(Some(1))
-                            .max_length(Some(128))
+                            .max_length(Some(intelliauth_core::page::MAX_CURSOR))
                             .pattern(Some("^[A-Za-z0-9_-]+$"))
                             .description(Some("The next_cursor of the previous page, as returned")),
                         _ => continue,
