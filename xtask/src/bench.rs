@@ -520,7 +520,7 @@ pub(crate) fn utc_now() -> String {
         .unwrap_or_default()
 }
 
-fn psql(url: &str, sql: &str) -> Result<(), String> {
+pub(crate) fn psql(url: &str, sql: &str) -> Result<(), String> {
     run_command(Command::new("psql").arg(url).args(["-q", "-v", "ON_ERROR_STOP=1", "-c", sql]).stdout(Stdio::null()))
 }
 
@@ -710,6 +710,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if args.iter().any(|arg| arg == "--webhooks") {
         return webhooks_only();
     }
+    if args.iter().any(|arg| arg == "--profile") {
+        return crate::profile::run();
+    }
     if args.iter().any(|arg| arg == "--cluster") {
         return crate::cluster_bench::run();
     }
@@ -730,7 +733,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let path = workspace_root().join("bench/RESULTS.md");
     // The log-cost and million-user sections come from their own runs; a full run keeps them.
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
-    for heading in [crate::log_cost::HEADING, crate::users_scale::HEADING, crate::cluster_bench::HEADING] {
+    for heading in
+        [crate::log_cost::HEADING, crate::users_scale::HEADING, crate::cluster_bench::HEADING, crate::profile::HEADING]
+    {
         if let Some(section) = crate::sections::existing(&existing, heading) {
             report = crate::sections::replace(&report, heading, section);
         }

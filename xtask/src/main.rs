@@ -5,6 +5,7 @@ mod cluster_bench;
 mod log_cost;
 mod peer;
 mod peer_load;
+mod profile;
 mod sections;
 mod sign_in_load;
 mod users_scale;
@@ -48,8 +49,11 @@ commands:
           integration suite and the browser tests again on PostgreSQL when
           INTELLIAUTH_TEST_DATABASE_URL is set
   gen     write the SDK's code union and the docs' error index from the catalogue
-  bench   load-test a release build and write bench/RESULTS.md; with --log-cost, measure
-          the tenant log's cost on the hot paths instead (this commit with and without it)";
+  bench   load-test a release build beside node-oidc-provider and write bench/RESULTS.md;
+          one section instead with --log-cost (the tenant log's cost on the hot paths: this
+          commit with and without it), --users (1k users vs 1M, seeded by intelliauth
+          import), --cluster (one node vs three behind HAProxy), --profile (perf: where the
+          time goes), or --webhooks (the webhook figures, printed only)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

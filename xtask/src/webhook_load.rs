@@ -139,6 +139,18 @@ fn fan_out(
 }
 
 pub fn deliveries(address: &str, token: &str, backlog: usize, latency_rate: usize) -> Result<WebhookFigures, String> {
+    deliveries_probed(address, token, backlog, latency_rate, &mut |_| {})
+}
+
+/// [`deliveries`], calling `probe(true)` as the one-subscription drain starts and
+/// `probe(false)` when its last message has arrived (a profiler's start and stop).
+pub fn deliveries_probed(
+    address: &str,
+    token: &str,
+    backlog: usize,
+    latency_rate: usize,
+    probe: &mut dyn FnMut(bool),
+) -> Result<WebhookFigures, String> {
     let (url, receipts) = start_receiver()?;
     let auth = format!("Authorization: Bearer {token}\r\nContent-Type: application/json\r\n");
     let mut connection = Connection::open(address).map_err(|e| e.to_string())?;
@@ -158,9 +170,12 @@ pub fn deliveries(address: &str, token: &str, backlog: usize, latency_rate: usiz
         send_test_event(&mut connection, &auth, &subscription)?;
     }
     let path = format!("/v1/tenants/default/webhooks/subscriptions/{subscription}");
+    probe(true);
     let enabled_at = Instant::now();
     connection.send("PATCH", &path, &auth, r#"{"enabled":true}"#).map_err(|e| e.to_string())?;
-    wait_for(&receipts, backlog, Duration::from_secs(120))?;
+    let drained = wait_for(&receipts, backlog, Duration::from_secs(120));
+    probe(false);
+    drained?;
     let last = receipts.lock().map_err(|_| "poisoned")?.values().max().copied().unwrap_or(enabled_at);
     let per_second = backlog as f64 / (last - enabled_at).as_secs_f64();
     // The drain may have outlasted the server's idle timeout for this connection.
