@@ -8,6 +8,8 @@ The policy is each tenant's setting, so the schema states only the floor every t
 the field's description says so. Any other refusal of valid data fails the run.
 """
 
+import json
+
 import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -31,3 +33,19 @@ def valid_requests_are_accepted(ctx, response, case):
     if _refused_only_for_tenant_policy(response):
         return None
     return positive_data_acceptance(ctx, response, case)
+
+
+# The user import streams NDJSON both ways: the document describes the body as the array
+# of its lines, and the answer as the array of its report lines.
+@schemathesis.serializer("application/x-ndjson")
+def ndjson_lines(ctx, value):
+    if isinstance(value, bytes):
+        return value
+    lines = value if isinstance(value, list) else [value]
+    return "".join(json.dumps(line) + "\n" for line in lines).encode("utf-8")
+
+
+@schemathesis.deserializer("application/x-ndjson")
+def ndjson_report(ctx, response):
+    text = response.content.decode(response.encoding or "utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

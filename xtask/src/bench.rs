@@ -39,7 +39,7 @@ pub(crate) struct BenchServer {
     child: Child,
     pub(crate) base: String,
     pub(crate) token: String,
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     /// From spawning the process to its first `200` from `/readyz`.
     ready_after: Duration,
 }

@@ -93,9 +93,12 @@ fn cluster(nodes: usize, postgres: &str) -> Result<Vec<(&'static str, Figures)>,
     let prefix = format!("bench-{}-{nodes}", std::process::id());
     let args: Vec<&str> = redis.iter().copied().chain([prefix.as_str()]).collect();
     let first = bench::start_node(&binary, Some(postgres), &args, None)?;
+    // Every node of an installation unseals the same secrets: the first node's instance key.
+    let key = std::fs::read_to_string(first.data_dir.join("instance.key")).map_err(|e| format!("instance key: {e}"))?;
+    let sibling_args: Vec<&str> = args.iter().copied().chain(["--instance-key", key.trim()]).collect();
     let mut rest = Vec::new();
     for _ in 1..nodes {
-        rest.push(bench::start_node(&binary, Some(postgres), &args, Some(&first.token))?);
+        rest.push(bench::start_node(&binary, Some(postgres), &sibling_args, Some(&first.token))?);
     }
     let all: Vec<&BenchServer> = std::iter::once(&first).chain(rest.iter()).collect();
     measure(&all)

@@ -58,18 +58,37 @@ fn samples(recording: &Path) -> Result<Vec<Sample>, String> {
         .collect())
 }
 
-/// The kind of work a sample is, by its process, object and symbol.
-fn kind(sample: &Sample) -> &'static str {
+/// Whether the sample is the server's: its main thread, tokio's workers and blocking pool,
+/// or sqlx's SQLite worker threads.
+fn in_server(sample: &Sample) -> bool {
+    ["intelliauth", "tokio", "sqlx-sqlite"].iter().any(|name| sample.command.starts_with(name))
+}
+
+/// The kind of work a sample is, by its process (thread), object and symbol.
+fn kind(sample: &Sample) -> String {
     let symbol = sample.symbol.as_str();
     let has = |needles: &[&str]| needles.iter().any(|needle| symbol.contains(needle));
     if sample.command.starts_with("postgres") {
-        return "PostgreSQL (its processes)";
+        return "PostgreSQL (its processes)".into();
     }
-    if sample.command.starts_with("wrk") || sample.command.starts_with("xtask") {
-        return "the load generator";
+    if sample.command.starts_with("wrk") {
+        return "the load generator (wrk)".into();
     }
-    if !sample.command.starts_with("intelliauth") && !sample.command.starts_with("tokio") {
-        return "other processes";
+    if sample.command.starts_with("xtask") {
+        return "the bench's own clients and receiver".into();
+    }
+    if sample.command == "swapper" {
+        return "idle (nothing to run)".into();
+    }
+    if !in_server(sample) {
+        return format!("other: {}", sample.command);
+    }
+    server_kind(sample, has).into()
+}
+
+fn server_kind(sample: &Sample, has: impl Fn(&[&str]) -> bool) -> &'static str {
+    if sample.command.starts_with("sqlx-sqlite") {
+        return "server: SQLite worker threads";
     }
     if sample.object.contains("kernel") {
         return "server: kernel (sockets, scheduling, wake-ups)";
@@ -100,23 +119,32 @@ fn kind(sample: &Sample) -> &'static str {
 
 struct Summary {
     name: String,
-    kinds: Vec<(&'static str, f64)>,
+    kinds: Vec<(String, f64)>,
     top: Vec<(f64, String)>,
 }
 
 fn summarise(name: String, recording: &Path) -> Result<Summary, String> {
     let samples = samples(recording)?;
-    let mut kinds: Vec<(&'static str, f64)> = Vec::new();
+    let mut kinds: Vec<(String, f64)> = Vec::new();
     for sample in &samples {
-        match kinds.iter_mut().find(|(kind_name, _)| *kind_name == kind(sample)) {
+        let name = kind(sample);
+        match kinds.iter_mut().find(|(kind_name, _)| *kind_name == name) {
             Some((_, share)) => *share += sample.percent,
-            None => kinds.push((kind(sample), sample.percent)),
+            None => kinds.push((name, sample.percent)),
         }
     }
     kinds.sort_by(|a, b| b.1.total_cmp(&a.1));
+    // Small shares of processes that are not part of the picture, together.
+    let (shown, small): (Vec<_>, Vec<_>) =
+        kinds.into_iter().partition(|(name, share)| !name.starts_with("other: ") || *share >= 1.0);
+    let mut kinds = shown;
+    let rest: f64 = small.iter().map(|(_, share)| share).sum();
+    if rest > 0.0 {
+        kinds.push(("other processes, each under 1%".into(), rest));
+    }
     let top = samples
         .iter()
-        .filter(|sample| sample.command.starts_with("intelliauth") || sample.command.starts_with("tokio"))
+        .filter(|sample| in_server(sample))
         .take(8)
         .map(|sample| (sample.percent, format!("{} ({})", sample.symbol, sample.object)))
         .collect();
@@ -204,7 +232,7 @@ pub fn run() -> Result<(), String> {
         "{HEADING}\n\nMade by `cargo xtask bench --profile` on {}: `perf record -a -F {FREQUENCY}` over the whole \
          machine while the load ran (the token endpoint: the main table's wrk load; the drain: a 4,000-event backlog \
          to one subscription, from enabling it to the last receipt), summed by process and, in the server, by \
-         what each symbol is. Shares are of all samples on both cores, idle excluded.\n\n",
+         what each symbol is. Shares are of all samples on both cores, idle time included (the kernel's `swapper`).\n\n",
         bench::utc_now()
     );
     for summary in &summaries {

@@ -35,13 +35,6 @@ pub struct UserPatch {
     pub role: Option<Option<AdminRole>>,
 }
 
-/// A cursor that is not one an email search returned (a plain list's, say).
-fn bad_search_cursor() -> Error {
-    let mut fields = FieldErrors::new();
-    fields.add("cursor", "is not a cursor returned by this search");
-    Error::validation(fields)
-}
-
 fn check_optional_name(errors: &mut FieldErrors, name: Option<&str>) {
     if let Some(name) = name {
         check_name(errors, "name", name, 200);
@@ -105,12 +98,12 @@ impl Management {
             return Ok(Page::from_rows(rows, page.limit, |user| &user.id));
         }
         // A search pages by email: its cursor is the last email, base64url so that it is a
-        // cursor as every other (URL-safe, one pattern).
-        let after = match page.after.as_deref().map(|cursor| URL_SAFE_NO_PAD.decode(cursor)) {
-            None => None,
-            Some(Ok(bytes)) => Some(String::from_utf8(bytes).map_err(|_| bad_search_cursor())?),
-            Some(Err(_)) => return Err(bad_search_cursor()),
-        };
+        // cursor as every other (URL-safe, one pattern). Any well-formed cursor is a
+        // position, as the pattern promises: one that is not base64url stands for itself.
+        let after = page.after.as_deref().map(|cursor| match URL_SAFE_NO_PAD.decode(cursor) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(_) => cursor.to_owned(),
+        });
         let request = PageRequest { limit: page.limit, after };
         let rows = self.store.list_users(tenant_id, &filter, &request.with_lookahead()).await?;
         let mut found = Page::from_rows(rows, page.limit, |user| &user.email);

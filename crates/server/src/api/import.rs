@@ -70,12 +70,12 @@ pub struct ImportReportLine {
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/users/import", tag = "users",
-    request_body(content = ImportUserLine, content_type = "application/x-ndjson",
-        description = "One user per line (newline-delimited JSON), any number of lines."),
+    request_body(content = Vec<ImportUserLine>, content_type = "application/x-ndjson",
+        description = "The users, one JSON object per line (newline-delimited JSON), any number of lines."),
     params(("tenant_id" = String, Path),
         ("upsert" = Option<bool>, Query, description = "A line whose email belongs to a user updates that user (fields the line leaves out are kept); otherwise it is rejected with conflict."),
         ("report" = Option<String>, Query, description = "`rejected` (the default): report rejected lines; `all`: every line, with its user's id.")),
-    responses((status = 200, description = "The import's report, streamed as it goes.", content_type = "application/x-ndjson", body = ImportReportLine),
+    responses((status = 200, description = "The import's report, streamed as it goes.", content_type = "application/x-ndjson", body = Vec<ImportReportLine>),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = ["users:write"])))]
 pub async fn import_users(at: Allowed<UsersWrite>, pagination: Pagination, body: Body) -> ApiResult<Response> {

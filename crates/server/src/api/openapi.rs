@@ -158,6 +158,9 @@ pub fn document_json() -> Value {
                     match parameter["name"].as_str() {
                         Some("trigger") => parameter["schema"] = json!({ "type": "string", "enum": TRIGGERS }),
                         Some("bucket") => parameter["schema"] = json!({ "type": "string", "enum": ["hour", "day"] }),
+                        Some("report") => {
+                            parameter["schema"] = json!({ "type": "string", "enum": ["rejected", "all"] })
+                        }
                         Some("from" | "to") => parameter["schema"] = json!({ "type": "string", "format": "date-time" }),
                         Some("status") => {
                             parameter["schema"] = json!({ "type": "string", "enum": ["pending", "delivered", "dead"] })
