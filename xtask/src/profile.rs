@@ -93,6 +93,9 @@ fn server_kind(sample: &Sample, has: impl Fn(&[&str]) -> bool) -> &'static str {
     if sample.object.contains("kernel") {
         return "server: kernel (sockets, scheduling, wake-ups)";
     }
+    if has(&["argon2", "blake2", "Blake2"]) {
+        return "server: argon2 (password hashing)";
+    }
     if has(&["ring::", "ring_core", "p256", "nistz256", "sha256", "sha2::", "ecdsa", "bn_mul", "aes"]) {
         return "server: cryptography (ES256, SHA-256, AES-GCM)";
     }
@@ -170,6 +173,18 @@ fn token_endpoint(backend: &str, server: &BenchServer) -> Result<Summary, String
     summary
 }
 
+/// Profiles password sign-ins (start a flow, send the password) on `server`.
+fn sign_ins(server: &BenchServer) -> Result<Summary, String> {
+    let (_, address, _) = bench::prepare(server)?;
+    let path = recording_path("sign-in");
+    let perf = start(&path)?;
+    let load = crate::sign_in_load::sign_ins(&address, bench::SIGN_IN_USERS, bench::LOAD_DURATION);
+    stop(perf)?;
+    let summary = summarise(format!("Password sign-ins, SQLite ({:.0}/s while recorded)", load.per_second), &path);
+    let _ = std::fs::remove_file(&path);
+    summary
+}
+
 /// Profiles the drain of a webhook backlog to one subscription.
 fn webhook_drain(server: &BenchServer) -> Result<Summary, String> {
     let path = recording_path("webhooks");
@@ -218,6 +233,8 @@ pub fn run() -> Result<(), String> {
         let server = bench::start_server(&binary, None)?;
         eprintln!("profiling the token endpoint on SQLite");
         summaries.push(token_endpoint("SQLite", &server)?);
+        eprintln!("profiling password sign-ins on SQLite");
+        summaries.push(sign_ins(&server)?);
     }
     let schema = format!("bench_profile_{}", std::process::id());
     let postgres = bench::in_schema(&bench::postgres_url(), &schema, |url| {
@@ -230,7 +247,7 @@ pub fn run() -> Result<(), String> {
     summaries.extend(postgres);
     let mut section = format!(
         "{HEADING}\n\nMade by `cargo xtask bench --profile` on {}: `perf record -a -F {FREQUENCY}` over the whole \
-         machine while the load ran (the token endpoint: the main table's wrk load; the drain: a 4,000-event backlog \
+         machine while the load ran (the token endpoint: the main table's wrk load; sign-ins: its eight loops; the drain: a 4,000-event backlog \
          to one subscription, from enabling it to the last receipt), summed by process and, in the server, by \
          what each symbol is. Shares are of all samples on both cores, idle time included (the kernel's `swapper`).\n\n",
         bench::utc_now()

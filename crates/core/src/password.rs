@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::Mutex;
+
+use argon2::password_hash::{self, rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
@@ -163,28 +165,62 @@ impl PasswordPolicy {
 pub struct PasswordHasherPool {
     permits: Arc<Semaphore>,
     params: Params,
+    /// argon2's working memory, kept between hashes: at most one per permit. Allocating
+    /// 19 MiB per hash cost a page fault for every 4 KiB of it and its zeroing, a fifth of
+    /// the CPU a sign-in spends (see bench/RESULTS.md's profile).
+    memory: Arc<Mutex<Vec<Vec<Block>>>>,
 }
+
+/// Working memory larger than this (an imported hash's parameters) is not kept.
+const KEPT_BLOCKS: usize = 64 * 1024;
 
 impl PasswordHasherPool {
     pub fn new(max_concurrent: usize) -> Self {
         let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2 parameters are valid");
-        PasswordHasherPool { permits: Arc::new(Semaphore::new(max_concurrent.max(1))), params }
+        PasswordHasherPool { permits: Arc::new(Semaphore::new(max_concurrent.max(1))), params, memory: Arc::default() }
     }
 
     fn argon2(&self) -> Argon2<'static> {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
-    pub async fn hash(&self, password: String) -> Result<String> {
+    /// Runs `work` on the blocking pool under a permit, with working memory from the pool.
+    async fn with_memory<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T> {
         let _permit = self.permits.acquire().await.map_err(Error::internal)?;
-        let argon2 = self.argon2();
+        let memory = self.memory.clone();
         tokio::task::spawn_blocking(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon2.hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string())
+            let mut blocks = memory.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop().unwrap_or_default();
+            let result = work(&mut blocks);
+            if blocks.len() <= KEPT_BLOCKS {
+                memory.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(blocks);
+            }
+            result
         })
         .await
-        .map_err(Error::internal)?
-        .map_err(|e| Error::internal(e.to_string()))
+        .map_err(Error::internal)
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String> {
+        let argon2 = self.argon2();
+        self.with_memory(move |blocks| {
+            let salt = SaltString::generate(&mut OsRng);
+            let mut salt_bytes = [0u8; 64];
+            let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| e.to_string())?;
+            let output = compute(&argon2, password.as_bytes(), salt_bytes, Params::DEFAULT_OUTPUT_LEN, blocks)?;
+            let hash = PasswordHash {
+                algorithm: Algorithm::Argon2id.ident(),
+                version: Some(Version::V0x13.into()),
+                params: ParamsString::try_from(argon2.params()).map_err(|e| e.to_string())?,
+                salt: Some(salt.as_salt()),
+                hash: Some(output),
+            };
+            Ok::<_, String>(hash.to_string())
+        })
+        .await?
+        .map_err(Error::internal)
     }
 
     /// Whether `hash` was made with other parameters than today's (or another algorithm),
@@ -199,18 +235,46 @@ impl PasswordHasherPool {
             })
     }
 
-    /// True when `password` matches the PHC-format `hash`.
+    /// True when `password` matches the PHC-format argon2 `hash` (its own algorithm,
+    /// version and parameters; the comparison is constant-time).
     pub async fn verify(&self, password: String, hash: String) -> Result<bool> {
-        let _permit = self.permits.acquire().await.map_err(Error::internal)?;
-        let argon2 = self.argon2();
-        tokio::task::spawn_blocking(move || {
+        self.with_memory(move |blocks| {
             let parsed = PasswordHash::new(&hash).map_err(|e| e.to_string())?;
-            Ok::<_, String>(argon2.verify_password(password.as_bytes(), &parsed).is_ok())
+            let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return Ok(false) };
+            let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|e| e.to_string())?;
+            let version = parsed.version.map(Version::try_from).transpose().map_err(|e| e.to_string())?;
+            let params = Params::try_from(&parsed).map_err(|e| e.to_string())?;
+            let argon2 = Argon2::new(algorithm, version.unwrap_or_default(), params);
+            let mut salt_bytes = [0u8; 64];
+            let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| e.to_string())?;
+            let computed = compute(&argon2, password.as_bytes(), salt_bytes, expected.len(), blocks)?;
+            // `Output`'s equality is constant-time.
+            Ok::<_, String>(computed == expected)
         })
-        .await
-        .map_err(Error::internal)?
+        .await?
         .map_err(Error::internal)
     }
+}
+
+/// argon2 of `password` and `salt` into an output of `length` bytes, in `blocks` (grown to
+/// the parameters' size when smaller).
+fn compute(
+    argon2: &Argon2,
+    password: &[u8],
+    salt: &[u8],
+    length: usize,
+    blocks: &mut Vec<Block>,
+) -> std::result::Result<Output, String> {
+    let needed = argon2.params().block_count();
+    if blocks.len() < needed {
+        blocks.resize(needed, Block::default());
+    }
+    Output::init_with(length, |out| {
+        argon2
+            .hash_password_into_with_memory(password, salt, out, &mut blocks[..needed])
+            .map_err(|_| password_hash::Error::Crypto)
+    })
+    .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -223,6 +287,27 @@ mod tests {
         PasswordPolicy::default().check(&mut errors, "password", "secret");
         let json = errors.into_json();
         assert_eq!(json["password"].as_array().unwrap().len(), 2, "{json}");
+    }
+
+    /// The kept working memory changes nothing: hashes made by the argon2 crate's own
+    /// `PasswordHasher` (argon2id and argon2i, other costs) verify, one after another on the
+    /// same memory, and ours verify with it.
+    #[tokio::test]
+    async fn reused_memory_agrees_with_the_reference_hasher() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let pool = PasswordHasherPool::new(1);
+        for (algorithm, memory_kib, passes) in
+            [(Algorithm::Argon2id, 19 * 1024, 2), (Algorithm::Argon2i, 8 * 1024, 3), (Algorithm::Argon2id, 4096, 1)]
+        {
+            let reference = Argon2::new(algorithm, Version::V0x13, Params::new(memory_kib, passes, 1, None).unwrap());
+            let salt = SaltString::generate(&mut OsRng);
+            let hash = reference.hash_password(b"correct horse", &salt).unwrap().to_string();
+            assert!(pool.verify("correct horse".into(), hash.clone()).await.unwrap(), "{hash}");
+            assert!(!pool.verify("correct horsf".into(), hash).await.unwrap());
+        }
+        let ours = pool.hash("correct horse".into()).await.unwrap();
+        assert!(Argon2::default().verify_password(b"correct horse", &PasswordHash::new(&ours).unwrap()).is_ok());
+        assert!(!pool.verify("anything".into(), "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ".into()).await.unwrap());
     }
 
     #[tokio::test]

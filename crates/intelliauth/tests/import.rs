@@ -163,6 +163,17 @@ async fn an_upsert_keeps_what_the_line_leaves_out_and_batches_report_progress() 
     let expected: Vec<String> = (100..200).map(|i| format!("bulk-{i:05}@example.com")).collect();
     assert_eq!(seen, expected);
 
+    // A NUL byte is refused where it is a field's text and kept where it is JSON data,
+    // on both backends (PostgreSQL's text cannot hold one).
+    let nul = [
+        json!({ "email": "nul@example.com", "name": "a\u{0}b" }).to_string(),
+        json!({ "email": "meta@example.com", "app_metadata": { "k\u{0}": "\u{0}" } }).to_string(),
+    ]
+    .join("\n");
+    let (_, report) = import(&server, "", nul).await;
+    assert_eq!(counts(last(&report)), [2, 1, 0, 0, 1], "{report:?}");
+    assert!(report[0]["error"]["details"]["fields"]["name"].is_array(), "{report:?}");
+
     let line = json!({ "email": "bulk-00007@example.com", "blocked": true }).to_string();
     let (_, report) = import(&server, "?upsert=true", line).await;
     assert_eq!(counts(last(&report)), [1, 0, 1, 0, 0]);
