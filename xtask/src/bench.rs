@@ -127,14 +127,16 @@ pub(crate) fn start_node(
     let mut child = command.spawn().map_err(|e| format!("cannot start the release server: {e}"))?;
     let stderr = child.stderr.take().ok_or("no stderr")?;
     let mut lines = BufReader::new(stderr).lines();
+    let mut said = Vec::new();
     let address = loop {
         match lines.next() {
             Some(Ok(line)) => {
                 if let Some(rest) = line.split("listening on http://").nth(1) {
                     break rest.split_whitespace().next().unwrap_or_default().to_owned();
                 }
+                said.push(line);
             }
-            _ => return Err("the server exited before listening".into()),
+            _ => return Err(format!("the server exited before listening:\n{}", said.join("\n"))),
         }
     };
     // Keep draining the log so the server never blocks on a full pipe.

@@ -93,6 +93,23 @@ fn batch_json(rows: &[ImportRow]) -> String {
     Value::Array(rows).to_string()
 }
 
+/// The emails `$sql`, bound to the tenant, the batch and the time, returns in `$tx`.
+macro_rules! returned_emails {
+    ($tx:ident, $sql:expr, $tenant_id:expr, $batch:expr, $now:expr) => {
+        sqlx::query($sql)
+            .bind($tenant_id)
+            .bind($batch)
+            .bind($now)
+            .fetch_all(&mut *$tx)
+            .await
+            .map_err(map_error)?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<HashSet<String>, _>>()
+            .map_err(map_error)?
+    };
+}
+
 /// Runs one batch's statements in a transaction on `$pool`.
 macro_rules! import_batch {
     ($pool:expr, $statements:expr, $tenant_id:expr, $batch:expr, $update:expr, $now:expr) => {{
@@ -101,15 +118,7 @@ macro_rules! import_batch {
         if $update {
             // The update first: on SQLite it takes the write lock, so nothing changes
             // between it, the read of who exists and the insert.
-            let rows = sqlx::query(&$statements.update)
-                .bind($tenant_id)
-                .bind($batch)
-                .bind($now)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_error)?;
-            write.updated =
-                rows.iter().map(|row| row.try_get(0)).collect::<Result<HashSet<String>, _>>().map_err(map_error)?;
+            write.updated = returned_emails!(tx, &$statements.update, $tenant_id, $batch, $now);
             let rows = sqlx::query(&$statements.existing)
                 .bind($tenant_id)
                 .bind($batch)
@@ -122,15 +131,7 @@ macro_rules! import_batch {
                 .collect::<Result<HashMap<String, String>, sqlx::Error>>()
                 .map_err(map_error)?;
         }
-        let rows = sqlx::query(&$statements.insert)
-            .bind($tenant_id)
-            .bind($batch)
-            .bind($now)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_error)?;
-        write.created =
-            rows.iter().map(|row| row.try_get(0)).collect::<Result<HashSet<String>, _>>().map_err(map_error)?;
+        write.created = returned_emails!(tx, &$statements.insert, $tenant_id, $batch, $now);
         tx.commit().await.map_err(map_error)?;
         Ok(write)
     }};
