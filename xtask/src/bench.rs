@@ -263,20 +263,14 @@ fn bench_peer() -> Result<PeerFigures, String> {
     let token = crate::peer_load::access_token(&address)?;
     let introspection =
         basic_form_posts(&format!("{}/token/introspection", peer.base), id, secret, &format!("token={token}"))?;
-    let mut chained = Vec::new();
-    for (name, run) in [
-        ("code flow", crate::peer_load::code_flows as fn(&str, usize, Duration) -> crate::sign_in_load::LoadFigures),
-        ("refresh token rotation", crate::peer_load::refreshes),
-    ] {
-        eprintln!("node-oidc-provider: {name}");
-        let load = run(&address, SIGN_IN_USERS, LOAD_DURATION);
-        if load.failures > 0 {
-            return Err(format!("{} iterations of node-oidc-provider's {name} failed", load.failures));
-        }
-        chained.push(Figures::from(load));
-    }
-    let refresh = chained.pop().ok_or("no refresh figures")?;
-    let code_flow = chained.pop().ok_or("no code-flow figures")?;
+    eprintln!("node-oidc-provider: code flow");
+    let code_flow = crate::peer_load::code_flows(&address, SIGN_IN_USERS, LOAD_DURATION)
+        .checked("node-oidc-provider's code flow")?
+        .into();
+    eprintln!("node-oidc-provider: refresh token rotation");
+    let refresh = crate::peer_load::refreshes(&address, SIGN_IN_USERS, LOAD_DURATION)
+        .checked("node-oidc-provider's refresh")?
+        .into();
     Ok(PeerFigures { client_credentials, introspection, code_flow, refresh })
 }
 
@@ -335,10 +329,8 @@ fn action_overhead(
     let created = curl_json(server, "POST", "/v1/tenants/default/actions", &body)?;
     let id =
         crate::sign_in_load::field(&created, "id").ok_or(format!("creating the bench Action failed: {created}"))?;
-    let load = crate::sign_in_load::sign_ins(address, SIGN_IN_USERS, LOAD_DURATION);
-    if load.failures > 0 {
-        return Err(format!("{} sign-ins with an Action failed during the benchmark", load.failures));
-    }
+    let load =
+        crate::sign_in_load::sign_ins(address, SIGN_IN_USERS, LOAD_DURATION).checked("sign-ins with an Action")?;
     let log = curl_json(server, "GET", &format!("/v1/tenants/default/actions/{id}/executions?limit=200"), "")?;
     let log: serde_json::Value = serde_json::from_str(&log).map_err(|e| format!("execution log: {e}"))?;
     let mut durations: Vec<f64> = log["data"]
@@ -431,11 +423,7 @@ fn bench_backend(backend: &'static str, database_url: Option<&str>, results: &mu
     ];
     for (endpoint, run) in runs {
         eprintln!("{backend}: {endpoint}");
-        let load = run();
-        if load.failures > 0 {
-            return Err(format!("{} iterations of {endpoint} failed during the benchmark", load.failures));
-        }
-        rows.push(Row { backend, endpoint, figures: load.into() });
+        rows.push(Row { backend, endpoint, figures: run().checked(endpoint)?.into() });
     }
     eprintln!("{backend}: sign-in with one trivial post-login Action");
     let baseline = rows

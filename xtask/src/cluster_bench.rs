@@ -68,23 +68,17 @@ fn measure(nodes: &[&BenchServer]) -> Result<Vec<(&'static str, Figures)>, Strin
     let balancer = Balancer::start(nodes)?;
     let address = balancer.base.trim_start_matches("http://").to_owned();
     let (_, _, spa_id) = bench::prepare(nodes[0])?;
-    let mut figures = vec![("client credentials tokens", bench::client_credentials_via(nodes[0], &balancer.base)?)];
-    for (name, run) in [
-        (
-            "authorization code flow (signed in)",
-            crate::sign_in_load::code_flows as fn(&str, &str, usize, Duration) -> crate::sign_in_load::LoadFigures,
-        ),
-        ("refresh token rotation", crate::sign_in_load::refreshes),
-    ] {
-        let load = run(&address, &spa_id, bench::SIGN_IN_USERS, bench::LOAD_DURATION);
-        if load.failures > 0 {
-            return Err(format!("{} iterations of {name} failed through the balancer", load.failures));
-        }
-        figures.push((name, load.into()));
-    }
-    let load = crate::sign_in_load::sign_ins(&address, bench::SIGN_IN_USERS, bench::LOAD_DURATION);
-    figures.push(("password sign-ins", load.into()));
-    Ok(figures)
+    let (users, duration) = (bench::SIGN_IN_USERS, bench::LOAD_DURATION);
+    let tokens = bench::client_credentials_via(nodes[0], &balancer.base)?;
+    let code_flows = crate::sign_in_load::code_flows(&address, &spa_id, users, duration);
+    let refreshes = crate::sign_in_load::refreshes(&address, &spa_id, users, duration);
+    let sign_ins = crate::sign_in_load::sign_ins(&address, users, duration);
+    Ok(vec![
+        ("client credentials tokens", tokens),
+        ("authorization code flow (signed in)", code_flows.checked("code flows through the balancer")?.into()),
+        ("refresh token rotation", refreshes.checked("refreshes through the balancer")?.into()),
+        ("password sign-ins", sign_ins.checked("sign-ins through the balancer")?.into()),
+    ])
 }
 
 fn cluster(nodes: usize, postgres: &str) -> Result<Vec<(&'static str, Figures)>, String> {

@@ -70,10 +70,7 @@ fn hot_paths(binary: &Path, database_url: Option<&str>) -> Result<Vec<Option<Mea
                     2 => crate::sign_in_load::code_flows(&address, &spa_id, users, duration),
                     _ => crate::sign_in_load::refreshes(&address, &spa_id, users, duration),
                 };
-                if load.failures > 0 {
-                    return Err(format!("{} iterations failed during the log-cost benchmark", load.failures));
-                }
-                load.per_second
+                load.checked("the log-cost benchmark's load")?.per_second
             }
         };
         let requests = (per_second * duration.as_secs_f64()).max(1.0);

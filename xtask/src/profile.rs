@@ -180,6 +180,7 @@ fn sign_ins(server: &BenchServer) -> Result<Summary, String> {
     let perf = start(&path)?;
     let load = crate::sign_in_load::sign_ins(&address, bench::SIGN_IN_USERS, bench::LOAD_DURATION);
     stop(perf)?;
+    let load = load.checked("sign-ins")?;
     let summary = summarise(format!("Password sign-ins, SQLite ({:.0}/s while recorded)", load.per_second), &path);
     let _ = std::fs::remove_file(&path);
     summary

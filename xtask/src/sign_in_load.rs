@@ -108,6 +108,17 @@ pub struct LoadFigures {
     pub failures: usize,
 }
 
+impl LoadFigures {
+    /// The figures, or an error naming `what` when any iteration failed: a run with
+    /// failures measured something else.
+    pub fn checked(self, what: &str) -> Result<LoadFigures, String> {
+        match self.failures {
+            0 => Ok(self),
+            failures => Err(format!("{failures} iterations of {what} failed during the benchmark")),
+        }
+    }
+}
+
 /// Runs `users` loops of `iteration` on their own connections for `duration`.
 pub(crate) fn drive<S: Send + 'static>(
     address: &str,

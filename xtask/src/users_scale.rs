@@ -80,10 +80,8 @@ fn hot_paths(server: &BenchServer, address: &str) -> Result<Vec<(&'static str, F
     let auth = ["-H".to_owned(), format!("Authorization: Bearer {}", &server.token)];
     let users = format!("{}/v1/tenants/default/users", &server.base);
     eprintln!("  sign-ins");
-    let load = crate::sign_in_load::sign_ins(address, bench::SIGN_IN_USERS, bench::LOAD_DURATION);
-    if load.failures > 0 {
-        return Err(format!("{} sign-ins failed", load.failures));
-    }
+    let load =
+        crate::sign_in_load::sign_ins(address, bench::SIGN_IN_USERS, bench::LOAD_DURATION).checked("sign-ins")?;
     eprintln!("  lookups by email, prefix searches, tokens");
     let by_email = format!("{users}?email={}", email(500));
     let by_prefix = format!("{users}?email_prefix=user-000050&limit=20");

@@ -1,10 +1,8 @@
 //! Passwords: the tenant's policy, and argon2id hashing off the async runtime.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use std::sync::Mutex;
-
-use argon2::password_hash::{self, rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
+use argon2::password_hash::{self, rand_core::OsRng, Output, ParamsString, PasswordHash, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
@@ -207,9 +205,7 @@ impl PasswordHasherPool {
         let argon2 = self.argon2();
         self.with_memory(move |blocks| {
             let salt = SaltString::generate(&mut OsRng);
-            let mut salt_bytes = [0u8; 64];
-            let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| e.to_string())?;
-            let output = compute(&argon2, password.as_bytes(), salt_bytes, Params::DEFAULT_OUTPUT_LEN, blocks)?;
+            let output = compute(&argon2, password.as_bytes(), salt.as_salt(), Params::DEFAULT_OUTPUT_LEN, blocks)?;
             let hash = PasswordHash {
                 algorithm: Algorithm::Argon2id.ident(),
                 version: Some(Version::V0x13.into()),
@@ -245,9 +241,7 @@ impl PasswordHasherPool {
             let version = parsed.version.map(Version::try_from).transpose().map_err(|e| e.to_string())?;
             let params = Params::try_from(&parsed).map_err(|e| e.to_string())?;
             let argon2 = Argon2::new(algorithm, version.unwrap_or_default(), params);
-            let mut salt_bytes = [0u8; 64];
-            let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| e.to_string())?;
-            let computed = compute(&argon2, password.as_bytes(), salt_bytes, expected.len(), blocks)?;
+            let computed = compute(&argon2, password.as_bytes(), salt, expected.len(), blocks)?;
             // `Output`'s equality is constant-time.
             Ok::<_, String>(computed == expected)
         })
@@ -256,15 +250,17 @@ impl PasswordHasherPool {
     }
 }
 
-/// argon2 of `password` and `salt` into an output of `length` bytes, in `blocks` (grown to
-/// the parameters' size when smaller).
+/// argon2 of `password` and the (B64) `salt` into an output of `length` bytes, in `blocks`
+/// (grown to the parameters' size when smaller).
 fn compute(
     argon2: &Argon2,
     password: &[u8],
-    salt: &[u8],
+    salt: Salt,
     length: usize,
     blocks: &mut Vec<Block>,
 ) -> std::result::Result<Output, String> {
+    let mut salt_bytes = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_bytes).map_err(|e| e.to_string())?;
     let needed = argon2.params().block_count();
     if blocks.len() < needed {
         blocks.resize(needed, Block::default());

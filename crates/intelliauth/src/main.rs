@@ -56,8 +56,8 @@ enum Command {
     /// Manage token-signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Measure one password hash on this machine, to size --max-concurrent-hashes and to
-    /// know the sign-in ceiling (cores ÷ hash time). Prints JSON.
+    /// Measure one password hash on this machine, to size --max-concurrent-hashes, and the
+    /// sign-in ceiling (hashes per second with every core hashing). Prints JSON.
     Calibrate,
     /// Import users from an NDJSON file into a running server (Auth0's bulk-import user
     /// schema, password hashes included), with a progress bar; rejected lines are printed.
@@ -139,7 +139,7 @@ fn calibrate() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (times, parallel_per_s) = runtime.block_on(async {
+    let (mut times, parallel_per_s) = runtime.block_on(async {
         let one_at_a_time = PasswordHasherPool::new(1);
         let mut times = Vec::new();
         for _ in 0..15 {
@@ -151,7 +151,6 @@ fn calibrate() -> ExitCode {
         }
         (times, parallel_hashes_per_s(cores).await)
     });
-    let mut times = times;
     if times.is_empty() || parallel_per_s == 0.0 {
         eprintln!("error: hashing failed");
         return ExitCode::FAILURE;

@@ -166,15 +166,12 @@ impl Import {
         if self.pending.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<ImportRow> = self.pending.iter().map(|(_, row)| row.clone()).collect();
+        // A failed write ends the import, so the batch need not stay pending for a retry.
+        let (numbers, rows): (Vec<u64>, Vec<ImportRow>) = std::mem::take(&mut self.pending).into_iter().unzip();
+        self.pending_emails.clear();
         let update = self.on_existing == OnExisting::Update;
         let written = self.management.store.import_users(&self.tenant_id, &rows, update, self.now).await?;
-        self.pending_emails.clear();
-        let outcomes = std::mem::take(&mut self.pending)
-            .into_iter()
-            .map(|(number, row)| (number, self.outcome(row, &written)))
-            .collect();
-        Ok(outcomes)
+        Ok(numbers.into_iter().zip(rows).map(|(number, row)| (number, self.outcome(row, &written))).collect())
     }
 
     fn outcome(&mut self, row: ImportRow, written: &ImportWrite) -> LineOutcome {
@@ -299,7 +296,7 @@ fn json_error_message(error: &serde_json::Error) -> String {
     }
 }
 
-/// Counts per outcome name, for a caller tallying outcomes it received one by one.
+/// An outcome's name, as reports say it.
 pub fn outcome_name(outcome: &LineOutcome) -> &'static str {
     match outcome {
         LineOutcome::Created { .. } => "created",

@@ -13,6 +13,7 @@ use intelliauth_core::log::RequestContext;
 use intelliauth_core::management::{
     outcome_name, Import, ImportCounts, LineOutcome, OnExisting, IMPORT_BATCH, MAX_IMPORT_LINE_BYTES,
 };
+use intelliauth_core::validate::FieldErrors;
 use intelliauth_core::Error;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -81,23 +82,9 @@ pub struct ImportReportLine {
 pub async fn import_users(at: Allowed<UsersWrite>, pagination: Pagination, body: Body) -> ApiResult<Response> {
     // An import can replace password hashes: an admin's own token needs a recent second factor.
     at.caller.require_step_up()?;
-    let mut fields = intelliauth_core::validate::FieldErrors::new();
-    let upsert = match pagination.params.get("upsert").map(String::as_str) {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            fields.add("upsert", "must be true or false");
-            false
-        }
-    };
-    let report_all = match pagination.params.get("report").map(String::as_str) {
-        None | Some("rejected") => false,
-        Some("all") => true,
-        Some(_) => {
-            fields.add("report", "must be rejected or all");
-            false
-        }
-    };
+    let mut fields = FieldErrors::new();
+    let upsert = two_valued(&pagination, &mut fields, "upsert", ["false", "true"]);
+    let report_all = two_valued(&pagination, &mut fields, "report", ["rejected", "all"]);
     fields.into_result()?;
     let on_existing = if upsert { OnExisting::Update } else { OnExisting::Reject };
     let import = at.state.management.start_import(at.tenant_id(), on_existing).await?;
@@ -116,6 +103,20 @@ pub async fn import_users(at: Allowed<UsersWrite>, pagination: Pagination, body:
         .header(header::CACHE_CONTROL, "no-store")
         .body(body)
         .unwrap_or_default())
+}
+
+/// Query option `name`: `values[0]` (the default when absent) is false, `values[1]` true;
+/// anything else is recorded in `fields`.
+fn two_valued(pagination: &Pagination, fields: &mut FieldErrors, name: &str, values: [&str; 2]) -> bool {
+    match pagination.params.get(name).map(String::as_str) {
+        None => false,
+        Some(value) if value == values[0] => false,
+        Some(value) if value == values[1] => true,
+        Some(_) => {
+            fields.add(name, format!("must be {} or {}", values[0], values[1]));
+            false
+        }
+    }
 }
 
 /// The import task: reads lines from the body, reports to the response.
@@ -215,10 +216,9 @@ impl Run {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let before = self.import.counts().lines;
         let decided = self.import.line(number, line).await.map_err(Stop::Store)?;
         self.report(decided).await;
-        if (before + 1).is_multiple_of(IMPORT_BATCH as u64) {
+        if self.import.counts().lines.is_multiple_of(IMPORT_BATCH as u64) {
             self.send(with_counts(json!({ "type": "progress" }), self.import.counts())).await;
         }
         Ok(())
