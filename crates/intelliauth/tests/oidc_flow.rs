@@ -672,6 +672,9 @@ async fn a_viewer_reads_and_changes_nothing_and_only_owners_change_roles() {
     patched.assert_error(403, "permission_denied");
     let rotated = call(viewer.clone(), Method::POST, "/v1/tenants/default/keys/rotate".into(), None).await;
     rotated.assert_error(403, "permission_denied");
+    let line = json!({ "email": "viewed@example.com" });
+    let imported = call(viewer.clone(), Method::POST, "/v1/tenants/default/users/import".into(), Some(line)).await;
+    imported.assert_error(403, "permission_denied");
     assert_eq!(server.get(&user_path).await.body["name"], Value::Null, "nothing changed");
     assert_eq!(server.get("/v1/tenants/default").await.body["display_name"], "Default", "nothing changed");
 
@@ -689,6 +692,12 @@ async fn a_viewer_reads_and_changes_nothing_and_only_owners_change_roles() {
     let lockout = json!({ "settings": { "sign_in": { "lockout_threshold": 1000 } } });
     let weakened = call(admin.clone(), Method::PATCH, "/v1/tenants/default".into(), Some(lockout)).await;
     weakened.assert_error(401, "step_up_required");
+    // An import can replace password hashes: the same step-up, and nothing imported.
+    let line = json!({ "email": "imported@example.com", "email_verified": true });
+    let imported = call(admin.clone(), Method::POST, "/v1/tenants/default/users/import".into(), Some(line)).await;
+    imported.assert_error(401, "step_up_required");
+    let found = server.get("/v1/tenants/default/users?email=imported@example.com").await;
+    assert_eq!(found.body["data"], json!([]), "{}", found.text);
     let promoted = call(admin.clone(), Method::PATCH, user_path.clone(), Some(json!({ "role": "owner" }))).await;
     assert_eq!(promoted.assert_error(403, "permission_denied")["reason"], "only an owner changes roles");
     let credential = call(
