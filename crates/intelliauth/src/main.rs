@@ -320,6 +320,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     }
     spawn_housekeeping(state.clone());
     store.relay_outbox_between_nodes(settings.webhook_delivery());
+    store.watch_directory_between_nodes();
     let mut delivery = None;
     if settings.webhook_delivery() {
         let metrics = state.metrics.clone();

@@ -234,3 +234,102 @@ async fn webhook_deliveries_lose_nothing_while_a_node_is_killed() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Every node keeps copies of tenants and applications (the token endpoint reads both on
+/// every request) and must forget them the moment any node changes one: a rotated secret,
+/// a tenant's token lifetime and a deleted client hold on every node from the answer to
+/// the change on, round after round, whichever node made it (on SQLite, three processes
+/// on one file; on PostgreSQL, three nodes on one schema).
+#[tokio::test]
+async fn directory_changes_on_one_node_hold_on_every_node_at_once() {
+    let cluster = cluster(Options::unlimited()).await;
+    let nodes = &cluster.nodes;
+    let (id, mut secret) = machine_client(&nodes[0].endpoint, "default", &["client_credentials"], &[]).await;
+    let token = |node: &Server, secret: String| {
+        let (node, id) = (node.endpoint.clone(), id.clone());
+        async move { node.oauth_post("default", "token", (&id, &secret), &[("grant_type", "client_credentials")]).await }
+    };
+    for node in nodes {
+        assert_eq!(token(node, secret.clone()).await.status, StatusCode::OK, "each node now holds a copy");
+    }
+    for round in 0..9 {
+        let writer = &nodes[round % 3];
+        let rotated = writer.post(&format!("/v1/tenants/default/applications/{id}/rotate-secret"), json!({})).await;
+        assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
+        let old = std::mem::replace(&mut secret, rotated.body["client_secret"].as_str().unwrap().to_owned());
+        let lifetime = 600 + 60 * round;
+        let settings = json!({ "settings": { "oauth": { "access_token_lifetime_s": lifetime } } });
+        let patched = writer.call(Method::PATCH, "/v1/tenants/default", Some(settings)).await;
+        assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+        for node in nodes {
+            token(node, old.clone()).await.assert_error(401, "invalid_client");
+            let issued = token(node, secret.clone()).await;
+            assert_eq!(issued.status, StatusCode::OK, "round {round} on {}: {}", node.base, issued.text);
+            assert_eq!(
+                issued.body["expires_in"], lifetime,
+                "round {round}: the tenant's new lifetime on {}",
+                node.base
+            );
+        }
+    }
+    let deleted = nodes[1].call(Method::DELETE, &format!("/v1/tenants/default/applications/{id}"), None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    for node in nodes {
+        token(node, secret.clone()).await.assert_error(401, "invalid_client");
+    }
+}
+
+/// On PostgreSQL a node also forgets its copies when an operator changes a row with SQL
+/// (triggers announce every change at commit, and the node hears it within milliseconds),
+/// and when its listener's connection is cut: a change made while it listens again is not
+/// lost — without that, the node would serve its old copy until the next change.
+#[tokio::test]
+async fn an_operators_sql_and_a_cut_listener_never_leave_a_stale_client_on_postgresql() {
+    if common::postgres_url().is_none() {
+        eprintln!("skipped: PostgreSQL only (set {})", common::TEST_DATABASE_ENV);
+        return;
+    }
+    let server = Server::start_with(Options::unlimited()).await;
+    let (id, secret) = machine_client(&server.endpoint, "default", &["client_credentials"], &[]).await;
+    let grants = |grants: &str| format!("UPDATE applications SET allowed_grants = '{grants}' WHERE id = '{id}'");
+    let token = || server.oauth_post("default", "token", (&id, &secret), &[("grant_type", "client_credentials")]);
+    // The change an operator's statement made, as the node's answers show it: how long
+    // until every answer does (no answer after the first new one may be old).
+    let seen = |allowed: bool| async move {
+        let started = Instant::now();
+        loop {
+            let status = token().await.status;
+            if status == if allowed { StatusCode::OK } else { StatusCode::BAD_REQUEST } {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_millis(500), "the operator's change unseen: {status}");
+        }
+        let took = started.elapsed();
+        for _ in 0..5 {
+            assert_eq!(token().await.status == StatusCode::OK, allowed, "an old copy after the new row");
+        }
+        took
+    };
+    seen(true).await;
+    let mut slowest = Duration::ZERO;
+    for _ in 0..5 {
+        server.execute_sql(&grants(r#"["authorization_code"]"#)).await;
+        slowest = slowest.max(seen(false).await);
+        server.execute_sql(&grants(r#"["client_credentials"]"#)).await;
+        slowest = slowest.max(seen(true).await);
+
+        // Every directory listener on the database loses its connection (other tests'
+        // nodes too, which must stay as right as this one), and the row changes at once.
+        server
+            .execute_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE application_name = 'intelliauth directory listener'",
+            )
+            .await;
+        server.execute_sql(&grants(r#"["authorization_code"]"#)).await;
+        slowest = slowest.max(seen(false).await);
+        server.execute_sql(&grants(r#"["client_credentials"]"#)).await;
+        slowest = slowest.max(seen(true).await);
+    }
+    eprintln!("an operator's change was seen within {slowest:?}");
+}

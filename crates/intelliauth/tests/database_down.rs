@@ -10,6 +10,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use common::oauth::machine_client;
 use common::{postgres_url, Options, Reply, Server};
 use reqwest::StatusCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -131,8 +132,13 @@ async fn database_that_never_answers_is_service_unavailable_within_seconds() {
     let id = server.create_user("silent@example.com").await;
     let path = format!("/v1/tenants/default/users/{id}");
     assert_eq!(server.get(&path).await.status, StatusCode::OK);
+    let (client_id, secret) = machine_client(&server.endpoint, "default", &["client_credentials"], &[]).await;
+    let token =
+        || server.oauth_post("default", "token", (&client_id, &secret), &[("grant_type", "client_credentials")]);
+    assert_eq!(token().await.status, StatusCode::OK, "the node now holds a copy of the client");
 
     proxy.stall(true);
+    let stalled_at = Instant::now();
     for request in 0..3 {
         let started = Instant::now();
         let down = server.get(&path).await;
@@ -145,6 +151,24 @@ async fn database_that_never_answers_is_service_unavailable_within_seconds() {
     let sign_in = Reply::from(reqwest::Client::new().post(url).send().await.unwrap()).await;
     sign_in.assert_error(503, "service_unavailable");
     assert!(started.elapsed() < Duration::from_secs(5), "sign-in answered after {:?}", started.elapsed());
+
+    // The node's copy of the client cannot be vouched for once its listener hears nothing
+    // (another node might change the client meanwhile): the token endpoint stops serving
+    // from it within the listener's 3 s of silence, and answers like the rest.
+    let deadline = stalled_at + Duration::from_secs(3) + Duration::from_secs(6);
+    loop {
+        let issued = token().await;
+        if issued.status == StatusCode::SERVICE_UNAVAILABLE {
+            issued.assert_error(503, "service_unavailable");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "tokens still served from a copy {:?} after the stall",
+            stalled_at.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     proxy.stall(false);
     let deadline = Instant::now() + Duration::from_secs(15);

@@ -7,6 +7,7 @@ use intelliauth_core::model::{AdminRole, Application, ManagementCredential, Tena
 use intelliauth_core::page::PageRequest;
 use intelliauth_core::ports::{DirectoryStore, StoreResult, UserFilter};
 
+use crate::directory_cache::{DirectoryCache, Generation};
 use crate::rows::{self, grant_names, json_text, scope_names};
 use crate::{map_error, on_pool, SqlStore};
 
@@ -49,15 +50,27 @@ impl DirectoryStore for SqlStore {
 
     async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
         let settings = json_text(&tenant.settings);
-        on_pool!(self, pool => sqlx::query(
+        self.changing_directory(async {
+            on_pool!(self, pool => sqlx::query(
             "INSERT INTO tenants (id, display_name, settings, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&tenant.id).bind(&tenant.display_name).bind(&settings)
             .bind(tenant.meta.created_at).bind(tenant.meta.updated_at).bind(tenant.meta.version)
             .execute(pool).await.map(|_| ()).map_err(map_error))
+        })
+        .await
     }
 
     async fn get_tenant(&self, id: &str) -> StoreResult<Option<Tenant>> {
-        fetch_one_as!(self, rows::tenant, sqlx::query("SELECT * FROM tenants WHERE id = $1").bind(id))
+        let copy = self.directory_copy();
+        if let Some(tenant) = copy.and_then(|(cache, generation)| cache.tenant(generation, id)) {
+            return Ok(Some(tenant));
+        }
+        let found: Option<Tenant> =
+            fetch_one_as!(self, rows::tenant, sqlx::query("SELECT * FROM tenants WHERE id = $1").bind(id))?;
+        if let (Some((cache, generation)), Some(tenant)) = (copy, &found) {
+            cache.keep_tenant(generation, tenant);
+        }
+        Ok(found)
     }
 
     async fn list_tenants(&self, page: &PageRequest) -> StoreResult<Vec<Tenant>> {
@@ -72,17 +85,23 @@ impl DirectoryStore for SqlStore {
 
     async fn update_tenant(&self, tenant: &Tenant, expected_version: i64) -> StoreResult<bool> {
         let settings = json_text(&tenant.settings);
-        touched!(self, sqlx::query(
+        self.changing_directory(async {
+            touched!(self, sqlx::query(
             "UPDATE tenants SET display_name = $1, settings = $2, updated_at = $3, version = $4 WHERE id = $5 AND version = $6")
             .bind(&tenant.display_name).bind(&settings).bind(tenant.meta.updated_at).bind(tenant.meta.version)
             .bind(&tenant.id).bind(expected_version))
+        })
+        .await
     }
 
     async fn delete_tenant(&self, id: &str, expected_version: i64) -> StoreResult<bool> {
-        touched!(
-            self,
-            sqlx::query("DELETE FROM tenants WHERE id = $1 AND version = $2").bind(id).bind(expected_version)
-        )
+        self.changing_directory(async {
+            touched!(
+                self,
+                sqlx::query("DELETE FROM tenants WHERE id = $1 AND version = $2").bind(id).bind(expected_version)
+            )
+        })
+        .await
     }
 
     async fn insert_user(&self, user: &User, events: &[Event]) -> StoreResult<()> {
@@ -181,7 +200,7 @@ impl DirectoryStore for SqlStore {
             json_text(&grant_names(&app.allowed_grants)),
             json_text(&app.allowed_scopes),
         );
-        in_outbox!(self, events, tx => {
+        self.changing_directory(async { in_outbox!(self, events, tx => {
             sqlx::query(
             "INSERT INTO applications (id, tenant_id, name, client_type, redirect_uris, allowed_grants, allowed_scopes, first_party,
              secret_digest, created_at, updated_at, version, post_logout_redirect_uris, jwks, token_settings, mfa)
@@ -195,15 +214,24 @@ impl DirectoryStore for SqlStore {
             .bind(app.mfa.map(|mode| mode.as_str()))
             .execute(&mut *tx).await.map_err(map_error)?;
             ((), true)
-        })
+        }) })
+        .await
     }
 
     async fn get_application(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Application>> {
-        fetch_one_as!(
+        let copy = self.directory_copy();
+        if let Some(application) = copy.and_then(|(cache, generation)| cache.application(generation, tenant_id, id)) {
+            return Ok(Some(application));
+        }
+        let found: Option<Application> = fetch_one_as!(
             self,
             rows::application,
             sqlx::query("SELECT * FROM applications WHERE tenant_id = $1 AND id = $2").bind(tenant_id).bind(id)
-        )
+        )?;
+        if let (Some((cache, generation)), Some(application)) = (copy, &found) {
+            cache.keep_application(generation, application);
+        }
+        Ok(found)
     }
 
     async fn list_applications(&self, tenant_id: &str, page: &PageRequest) -> StoreResult<Vec<Application>> {
@@ -228,7 +256,7 @@ impl DirectoryStore for SqlStore {
             json_text(&grant_names(&app.allowed_grants)),
             json_text(&app.allowed_scopes),
         );
-        in_outbox!(self, events, tx => {
+        self.changing_directory(async { in_outbox!(self, events, tx => {
             let changed = sqlx::query(
             "UPDATE applications SET name = $1, redirect_uris = $2, allowed_grants = $3, allowed_scopes = $4, first_party = $5,
              secret_digest = $6, updated_at = $7, version = $8, post_logout_redirect_uris = $12, jwks = $13,
@@ -241,12 +269,13 @@ impl DirectoryStore for SqlStore {
             .bind(app.mfa.map(|mode| mode.as_str()))
                 .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
             (changed, changed)
-        })
+        }) })
+        .await
     }
 
     async fn delete_application(&self, tenant_id: &str, id: &str, version: i64, events: &[Event]) -> StoreResult<bool> {
         let statement = "DELETE FROM applications WHERE tenant_id = $1 AND id = $2 AND version = $3";
-        self.delete_versioned(statement, tenant_id, id, version, events).await
+        self.changing_directory(self.delete_versioned(statement, tenant_id, id, version, events)).await
     }
 
     async fn insert_credential(&self, credential: &ManagementCredential) -> StoreResult<()> {
@@ -308,6 +337,25 @@ impl DirectoryStore for SqlStore {
 }
 
 impl SqlStore {
+    /// The directory cache and the generation a read starts under, when copies may be used.
+    fn directory_copy(&self) -> Option<(&DirectoryCache, Generation)> {
+        let cache = self.directory.as_ref()?;
+        Some((cache, cache.generation()?))
+    }
+
+    /// Runs `write` to tenants or applications, then counts it as a change — committed or
+    /// not (an answer lost after the commit still counts) — before the caller answers
+    /// anyone; on PostgreSQL, after this node's listener has heard it announced too.
+    async fn changing_directory<T>(&self, write: impl std::future::Future<Output = StoreResult<T>>) -> StoreResult<T> {
+        let heard_before = self.listening.heard_count();
+        let result = write.await;
+        if let Some(cache) = &self.directory {
+            cache.changed();
+        }
+        self.listening.heard_after(heard_before).await;
+        result
+    }
+
     /// Deletes a tenant's resource by `statement` (`$1` tenant, `$2` id, `$3` the version it must
     /// still have), recording `events` when it went.
     async fn delete_versioned(

@@ -10,7 +10,9 @@ mod macros;
 mod outbox;
 mod action_queries;
 mod auth_queries;
+mod directory_cache;
 mod directory_queries;
+mod directory_relay;
 mod grant_queries;
 mod import_queries;
 mod key_queries;
@@ -28,6 +30,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use directory_cache::{DirectoryCache, Listening};
 use intelliauth_core::ports::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -94,6 +97,10 @@ pub struct SqlStore {
     pub(crate) announce: Arc<Notify>,
     /// The bound on one PostgreSQL operation (see [`within_deadline`]).
     pub(crate) operation_timeout: Duration,
+    /// This node's copy of tenants and applications; `None` reads every one from the database.
+    pub(crate) directory: Option<DirectoryCache>,
+    /// On PostgreSQL, what the directory listener knows (`watch_directory_between_nodes`).
+    pub(crate) listening: Arc<Listening>,
 }
 
 impl SqlStore {
@@ -101,8 +108,9 @@ impl SqlStore {
     pub async fn open_sqlite(data_dir: &Path, settings: &PoolSettings) -> Result<SqlStore, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StoreError::Internal(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+        let database = data_dir.join("intelliauth.db");
         let options = SqliteConnectOptions::new()
-            .filename(data_dir.join("intelliauth.db"))
+            .filename(&database)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // With WAL, NORMAL is durable across application crashes and fast.
@@ -124,6 +132,8 @@ impl SqlStore {
             outbox_signal: Arc::default(),
             announce: Arc::default(),
             operation_timeout: Duration::MAX,
+            directory: DirectoryCache::for_sqlite(&database),
+            listening: Arc::default(),
         })
     }
 
@@ -138,11 +148,15 @@ impl SqlStore {
             .acquire_timeout(settings.acquire_timeout)
             .connect_lazy_with(options);
         let operation_timeout = settings.acquire_timeout + OPERATION_MARGIN;
+        // Not trusted (so not used) until `watch_directory_between_nodes` hears the database.
+        let listening = Arc::new(Listening::default());
         Ok(SqlStore {
             db: Db::Postgres(pool),
             outbox_signal: Arc::default(),
             announce: Arc::default(),
             operation_timeout,
+            directory: Some(DirectoryCache::for_postgres(listening.clone())),
+            listening,
         })
     }
 
@@ -179,6 +193,15 @@ impl SqlStore {
             if listen {
                 outbox_relay::spawn_listener(pool.clone(), self.outbox_signal.clone());
             }
+        }
+    }
+
+    /// On PostgreSQL, listens for changes to tenants and applications made by any node, so
+    /// this node may keep copies of them (see `directory_cache`). Without it, a PostgreSQL
+    /// store reads them from the database every time; SQLite needs no listener.
+    pub fn watch_directory_between_nodes(&self) {
+        if let Db::Postgres(pool) = &self.db {
+            directory_relay::spawn(pool.clone(), self.listening.clone());
         }
     }
 

@@ -47,6 +47,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0013_user_email_prefix.sqlite.sql"),
         include_str!("migrations/0013_user_email_prefix.postgres.sql"),
     ),
+    each(
+        14,
+        "directory_changes",
+        include_str!("migrations/0014_directory_changes.sqlite.sql"),
+        include_str!("migrations/0014_directory_changes.postgres.sql"),
+    ),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

@@ -29,7 +29,7 @@ pub(crate) fn spawn_announcer(pool: PgPool, announce: Arc<Notify>) {
 pub(crate) fn spawn_listener(pool: PgPool, wake: Arc<Notify>) {
     tokio::spawn(async move {
         loop {
-            match listen(&pool).await {
+            match listen(&pool, &[CHANNEL], "intelliauth outbox listener").await {
                 Ok(mut listener) => {
                     // `recv` reconnects by itself after a lost connection; an error here
                     // means it could not, so start over after a pause.
@@ -44,11 +44,13 @@ pub(crate) fn spawn_listener(pool: PgPool, wake: Arc<Notify>) {
     });
 }
 
-async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+/// A listener on `channels`, over a connection named `name` in `pg_stat_activity`.
+pub(crate) async fn listen(pool: &PgPool, channels: &[&str], name: &str) -> Result<PgListener, sqlx::Error> {
     // A connection of its own: a listener holds its connection for good, and taking it
     // from the request pool would leave one fewer for requests.
-    let own = PgPoolOptions::new().max_connections(1).connect_lazy_with((*pool.connect_options()).clone());
+    let options = (*pool.connect_options()).clone().application_name(name);
+    let own = PgPoolOptions::new().max_connections(1).connect_lazy_with(options);
     let mut listener = PgListener::connect_with(&own).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen_all(channels.iter().copied()).await?;
     Ok(listener)
 }
