@@ -62,6 +62,25 @@ pub struct TenantSettings {
     pub mfa: crate::mfa::MfaPolicy,
     pub actions: crate::actions::ActionSettings,
     pub log: crate::log::LogSettings,
+    pub locale: LocaleSettings,
+}
+
+/// The languages the hosted pages are written in (the server's `i18n` catalogues), by
+/// BCP 47 tag; English is the reference.
+pub const UI_LOCALES: [&str; 4] = ["en", "fr", "de", "ar"];
+
+/// The tenant's language for its hosted pages and messages, when a browser asks for none
+/// of [`UI_LOCALES`] (neither OIDC `ui_locales` nor `Accept-Language`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocaleSettings {
+    pub default: String,
+}
+
+impl Default for LocaleSettings {
+    fn default() -> Self {
+        LocaleSettings { default: UI_LOCALES[0].to_owned() }
+    }
 }
 
 /// Token settings of the tenant's OAuth 2.0 / OIDC provider.
@@ -177,6 +196,9 @@ impl TenantSettings {
         }
         if let Some(name) = &self.theme.name {
             crate::validate::check_name(errors, "settings.theme.name", name, 100);
+        }
+        if !UI_LOCALES.contains(&self.locale.default.as_str()) {
+            errors.add("settings.locale.default", format!("must be one of {}", UI_LOCALES.join(", ")));
         }
     }
 }

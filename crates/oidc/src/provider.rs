@@ -148,6 +148,8 @@ impl Oidc {
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "email", "email_verified", "name"],
             // loa:2 is multi-factor; asking for it in acr_values steps the user up.
             "acr_values_supported": [intelliauth_core::auth::ACR_SINGLE_FACTOR, intelliauth_core::auth::ACR_MULTI_FACTOR],
+            // The hosted pages speak these; `ui_locales` picks among them.
+            "ui_locales_supported": intelliauth_core::model::UI_LOCALES,
             "authorization_response_iss_parameter_supported": true,
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
             "token_endpoint_auth_signing_alg_values_supported": ["ES256", "EdDSA"],

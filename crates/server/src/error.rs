@@ -147,7 +147,7 @@ pub(crate) fn error_body(error: &Error, request_id: &str) -> Value {
     }
     let mut body = json!({
         "code": error.code.as_str(),
-        "message": error.message(),
+        "message": crate::i18n::message(error),
         "details": details,
         "request_id": request_id,
     });
@@ -158,11 +158,18 @@ pub(crate) fn error_body(error: &Error, request_id: &str) -> Value {
     body
 }
 
+/// Who reads an error: a client (JSON), or a person in a browser, with the sign-in page of
+/// the tenant the request was for, when there is one, as the way on.
+pub(crate) enum Reader {
+    Client,
+    Browser { sign_in: Option<String> },
+}
+
 /// Renders `error` as the final response: JSON for API clients, a small page for browsers.
-pub(crate) fn render(failure: &ApiError, request_id: &str, wants_html: bool) -> Response {
+pub(crate) fn render(failure: &ApiError, request_id: &str, reader: &Reader) -> Response {
     let (error, status) = (&failure.error, failure.status());
-    let mut response = if wants_html {
-        let mut page = (status, Html(error_page(error, request_id))).into_response();
+    let mut response = if let Reader::Browser { sign_in } = reader {
+        let mut page = (status, Html(error_page(error, request_id, sign_in.as_deref()))).into_response();
         // The same protection as the sign-in pages: no script, no framing.
         let headers = page.headers_mut();
         headers.insert(
@@ -196,16 +203,26 @@ fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn error_page(error: &Error, request_id: &str) -> String {
-    let message = escape_html(error.message());
+fn error_page(error: &Error, request_id: &str, sign_in: Option<&str>) -> String {
+    let locale = crate::i18n::current();
+    let message = escape_html(&crate::i18n::message(error));
     let code = error.code.as_str();
     let request_id = escape_html(request_id);
+    // A way on that makes sense in a browser: the tenant's sign-in page, when the request
+    // was for a tenant (the instance's root answers JSON).
+    let way_on = sign_in
+        .map(|path| {
+            format!("<p><a href=\"{}\">{}</a></p>", escape_html(path), escape_html(&crate::i18n::t("go-to-sign-in")))
+        })
+        .unwrap_or_default();
     format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html>\n<html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{message} · IntelliAuth</title>\
 <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2933}}\
 code{{background:#f0f4f8;padding:.1rem .3rem;border-radius:.2rem}}</style></head>\
-<body><main><h1>{message}</h1><p>Error code <code>{code}</code> · request <code>{request_id}</code></p>\
-<p><a href=\"/\">Go to the start page</a></p></main></body></html>\n"
+<body><main><h1>{message}</h1><p role=\"alert\" data-code=\"{code}\"><code>{code}</code> · <code>{request_id}</code></p>\
+{way_on}</main></body></html>\n",
+        lang = locale.tag(),
+        dir = locale.direction(),
     )
 }

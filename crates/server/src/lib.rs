@@ -12,6 +12,7 @@ mod error;
 pub mod extract;
 mod fault;
 mod health;
+pub mod i18n;
 pub mod metrics;
 mod observe;
 mod pages;

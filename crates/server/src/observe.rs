@@ -14,7 +14,8 @@ use intelliauth_core::Error;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
-use crate::error::{code_for_bare_status, render, ApiError, PendingError, Rendered};
+use crate::error::{code_for_bare_status, render, ApiError, PendingError, Reader, Rendered};
+use crate::i18n::{self, Choice, Locale, Source};
 use crate::request_id;
 use crate::state::AppState;
 use crate::{client_ip, door};
@@ -28,12 +29,27 @@ fn is_operational(route: &str) -> bool {
 /// The most of a user agent the tenant log keeps.
 const USER_AGENT_CHARS: usize = 256;
 
-fn wants_html(request: &Request) -> bool {
-    request
+/// Who will read an error on this request: a browser (it accepts HTML) is offered the sign-in
+/// page of the tenant in the path.
+fn reader(request: &Request) -> Reader {
+    let html = request
         .headers()
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
+        .is_some_and(|accept| accept.contains("text/html"));
+    if !html {
+        return Reader::Client;
+    }
+    let sign_in = path_tenant(request.uri().path()).map(|tenant| intelliauth_core::paths::LOGIN.of(tenant));
+    Reader::Browser { sign_in }
+}
+
+/// The tenant of a `/t/{tenant}/…` path, when it is a plain id (it may go into a cookie's
+/// `Path` or a link).
+fn path_tenant(path: &str) -> Option<&str> {
+    let tenant = path.strip_prefix("/t/")?.split('/').next()?;
+    let plain = tenant.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (!tenant.is_empty() && plain).then_some(tenant)
 }
 
 fn credential_key(request: &Request) -> Option<[u8; 32]> {
@@ -44,7 +60,7 @@ fn credential_key(request: &Request) -> Option<[u8; 32]> {
 pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = request_id::for_request(request.headers());
-    let html = wants_html(&request);
+    let reader = reader(&request);
     let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |path| path.as_str()).to_owned();
     let client_ip =
@@ -53,6 +69,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     request.extensions_mut().insert(request_id::RequestId(request_id.clone()));
 
     let span = tracing::info_span!("request", %request_id, %method, %route);
+    let (choice, remembered) = locale_choice(&request);
 
     let limited = match door::check(&request) {
         Ok(()) if !is_operational(&route) => {
@@ -60,8 +77,8 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         }
         checked => checked,
     };
-    let response = match limited {
-        Err(error) => error.into_response(),
+    let (response, choice) = match limited {
+        Err(error) => (error.into_response(), choice),
         Ok(()) => {
             // The tenant log reads who asked, from where, with this context.
             let user_agent = request
@@ -72,18 +89,30 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
                 .unwrap_or_default();
             let context = RequestContext::new(request_id.clone(), client_ip.to_string(), user_agent);
             let handled = RequestContext::scope(context, next.run(request).instrument(span.clone()));
+            // The handler may learn more of the locale (a page, its tenant's default).
+            let handled = i18n::scope(choice, async { (handled.await, i18n::current_choice()) });
             match tokio::time::timeout(state.settings.request_timeout, handled).await {
-                Ok(response) => response,
-                Err(_) => ApiError::from(
-                    Error::unavailable("request deadline exceeded")
-                        .with_message("The request took too long. Try again shortly."),
-                )
-                .into_response(),
+                Ok(answered) => answered,
+                Err(_) => (
+                    ApiError::from(
+                        Error::unavailable("request deadline exceeded")
+                            .with_message("The request took too long. Try again shortly."),
+                    )
+                    .into_response(),
+                    choice,
+                ),
             }
         }
     };
 
-    let (mut response, error_code) = finish(response, &request_id, method.as_str(), html, &span);
+    let (mut response, error_code) =
+        i18n::scope(choice, async { finish(response, &request_id, method.as_str(), &reader, &span) }).await;
+    speak(
+        &mut response,
+        choice,
+        error_code.is_some(),
+        remembered.as_ref().map(|(tenant, tag)| (&state, tenant.as_str(), *tag)),
+    );
     door::harden(&mut response, route != "unmatched");
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(request_id::HEADER, value);
@@ -97,7 +126,7 @@ fn finish(
     mut response: Response,
     request_id: &str,
     method: &str,
-    html: bool,
+    reader: &Reader,
     span: &tracing::Span,
 ) -> (Response, Option<&'static str>) {
     let status = response.status();
@@ -112,21 +141,21 @@ fn finish(
         None if status == StatusCode::METHOD_NOT_ALLOWED => {
             let mut refused = door::method_not_allowed(method);
             refused.error = refused.error.with_cause("method not routed");
-            return log_and_render(&refused, request_id, html, span);
+            return log_and_render(&refused, request_id, reader, span);
         }
         None if status.is_client_error() || status.is_server_error() => Arc::new(ApiError::from(
             Error::new(code_for_bare_status(status)).with_cause(format!("bare {status} from the framework")),
         )),
         None => return (response, None),
     };
-    log_and_render(&error, request_id, html, span)
+    log_and_render(&error, request_id, reader, span)
 }
 
 /// Logs a refused or failed request and renders its error.
 fn log_and_render(
     failure: &ApiError,
     request_id: &str,
-    html: bool,
+    reader: &Reader,
     span: &tracing::Span,
 ) -> (Response, Option<&'static str>) {
     let _entered = span.enter();
@@ -140,5 +169,48 @@ fn log_and_render(
     } else {
         tracing::info!(code = error.code.as_str(), cause = cause.as_deref().unwrap_or(""), "request refused");
     }
-    (render(failure, request_id, html), Some(error.code.as_str()))
+    (render(failure, request_id, reader), Some(error.code.as_str()))
+}
+
+/// The locale a request asks for by itself (the page extractor adds the tenant's default):
+/// `ui_locales` in the query, else the one a sign-in started with (the `ia_locale`
+/// cookie), else `Accept-Language`. With a `ui_locales` we speak, on a tenant's path, also
+/// the tenant and locale to remember for the rest of the browser's sign-in.
+fn locale_choice(request: &Request) -> (Choice, Option<(String, Locale)>) {
+    let mut choice = Choice::default();
+    let asked = request.uri().query().and_then(|query| {
+        form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == "ui_locales").map(|(_, value)| value)
+    });
+    if let Some(asked) = &asked {
+        choice.offer(Source::UiLocales, asked.split(' '));
+    }
+    let remembered = match (choice.source, path_tenant(request.uri().path())) {
+        (Source::UiLocales, Some(tenant)) => Some((tenant.to_owned(), choice.locale)),
+        _ => None,
+    };
+    choice.offer(Source::UiLocales, crate::pages::cookies::read(request.headers(), i18n::COOKIE));
+    if let Some(header) = request.headers().get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok()) {
+        choice.offer(Source::AcceptLanguage, i18n::accept_language(header));
+    }
+    (choice, remembered)
+}
+
+/// Says which language a page or an error speaks (`Content-Language`, and `Vary` for
+/// caches, as the choice read `Accept-Language` and cookies), and remembers a `ui_locales`.
+fn speak(response: &mut Response, choice: Choice, error: bool, remember: Option<(&AppState, &str, Locale)>) {
+    let headers = response.headers_mut();
+    // Also on the authorization endpoint's redirect, which has no body to speak in.
+    if let Some((state, tenant, locale)) = remember {
+        let path = intelliauth_core::paths::TENANT.of(tenant);
+        crate::pages::cookies::set_at(headers, state.auth.public_url(), &path, i18n::COOKIE, locale.tag(), None);
+    }
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|kind| kind.starts_with("text/html"));
+    if !(html || error) {
+        return;
+    }
+    headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(choice.locale.tag()));
+    headers.append(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
 }

@@ -40,6 +40,12 @@ export interface IntelliAuthClientOptions {
    * the app decides (the example app turns it on).
    */
   redirectWhenSignInNeeded?: boolean;
+  /**
+   * The languages the sign-in pages and the server's error messages should speak, most
+   * wanted first (BCP 47 tags, space-separated, e.g. `fr-CA fr`): sent as OIDC `ui_locales`
+   * and as `Accept-Language` on the SDK's own calls. Default: the browser's languages.
+   */
+  uiLocales?: string;
   /** Further attempts of idempotent calls (discovery, GET/HEAD/PUT/DELETE/OPTIONS through
    * `fetchWithAuth`) after a `network_error`, with backoff. Default 2. */
   networkRetries?: number;
@@ -56,6 +62,8 @@ export interface LoginOptions {
   max_age?: number;
   prompt?: 'none' | 'login' | 'consent' | string;
   login_hint?: string;
+  /** This sign-in's languages (OIDC `ui_locales`), over the client's `uiLocales`. */
+  ui_locales?: string;
   scope?: string;
   redirectUri?: string;
   /** Handed back by `handleRedirectCallback()`: where in the app to return, say. */
@@ -132,6 +140,15 @@ export class IntelliAuthClient {
     this.cache = options.cacheLocation === 'memory' ? new MemoryCache() : new LocalStorageCache(key);
   }
 
+  /** A form post's headers; with `uiLocales`, the server's error messages in those languages. */
+  private formHeaders(): Record<string, string> {
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    const tags = this.options.uiLocales?.split(/\s+/).filter(Boolean);
+    // Most wanted first, as qualities the server ranks by (RFC 9110 §12.5.4).
+    if (tags?.length) headers['accept-language'] = tags.map((tag, i) => (i ? `${tag};q=${(1 - i / 10).toFixed(1)}` : tag)).join(', ');
+    return headers;
+  }
+
   /** `operation` again after a `network_error`, a bounded number of times with backoff. */
   private retryingNetwork<T>(operation: () => Promise<T>): Promise<T> {
     return withRetry(operation, {
@@ -179,6 +196,7 @@ export class IntelliAuthClient {
       max_age: options.max_age === undefined ? undefined : String(options.max_age),
       prompt: options.prompt,
       login_hint: options.login_hint,
+      ui_locales: options.ui_locales ?? this.options.uiLocales,
     };
     for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
     return { url: url.href, state, transaction };
@@ -253,7 +271,7 @@ export class IntelliAuthClient {
     const metadata = await this.discover();
     const response = await fetchOrNetworkError(metadata.token_endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: this.formHeaders(),
       body: new URLSearchParams(form),
     });
     if (!response.ok) throw await errorFromResponse(response);
@@ -425,7 +443,7 @@ export class IntelliAuthClient {
       // Best effort: the session's end revokes it as well.
       await fetchOrNetworkError(metadata.revocation_endpoint, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        headers: this.formHeaders(),
         body: new URLSearchParams({ token: cached.refreshToken, client_id: this.options.clientId }),
       }).catch(() => undefined);
     }

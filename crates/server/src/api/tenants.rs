@@ -24,8 +24,26 @@ pub struct PasswordPolicyInput {
 }
 
 #[derive(Deserialize, ToSchema)]
+pub struct LocaleSettingsInput {
+    /// The hosted pages' language when a browser asks for none of these (by OIDC
+    /// `ui_locales` or `Accept-Language`); default `en`.
+    pub default: Option<LocaleTag>,
+}
+
+/// A language the hosted pages are written in.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LocaleTag {
+    En,
+    Fr,
+    De,
+    Ar,
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct TenantSettingsInput {
     pub password_policy: Option<PasswordPolicyInput>,
+    pub locale: Option<LocaleSettingsInput>,
 }
 
 #[derive(ToSchema)]

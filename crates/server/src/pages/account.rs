@@ -10,6 +10,7 @@ use intelliauth_core::model::{Tenant, User};
 use intelliauth_core::paths;
 use intelliauth_core::Error;
 
+use super::copy;
 use super::html::{alert, escape, hidden, input, notice, page};
 use super::mfa::{backup_codes_page, webauthn_page};
 use super::Page;
@@ -17,6 +18,7 @@ use super::{cookies, csrf_ok, redirect, require_csrf, respond, status_of, PageEr
 use crate::api::mfa::qr_svg;
 use crate::error::ApiResult;
 use crate::extract::FormBody;
+use crate::i18n::{t, t_with};
 use crate::state::AppState;
 
 /// A visitor of the account pages: the tenant, the user its session cookie signs in, and the
@@ -74,27 +76,29 @@ impl FromRequest<AppState> for AccountForm {
 /// A form that failed its CSRF check: the copy and the way back.
 fn forged(tenant: &Tenant) -> Response {
     let error = Error::new(Code::StateMismatch);
-    let body = format!(
-        "{}<p><a href=\"{}\">Back to your account</a></p>",
-        alert(error.message(), error.code.as_str()),
-        escape(&paths::ACCOUNT.of(&tenant.id))
-    );
-    respond(status_of(&error), page(tenant, "Your account", &body), Some(error.code), None)
+    let body = format!("{}{}", alert(&copy(&error), error.code.as_str()), back_to_account(&tenant.id));
+    respond(status_of(&error), page(tenant, &t("account-title"), &body), Some(error.code), None)
+}
+
+/// The link back to the account page.
+fn back_to_account(tenant_id: &str) -> String {
+    format!("<p><a href=\"{}\">{}</a></p>", escape(&paths::ACCOUNT.of(tenant_id)), escape(&t("back-to-account")))
 }
 
 /// The "sign-in methods" part of the account page.
 pub async fn methods_section(state: &AppState, tenant: &Tenant, user: &User, csrf: &str) -> ApiResult<String> {
     let (factors, backup_left) = state.auth.factors(&user.id).await?;
-    let t = &tenant.id;
+    let tenant_id = &tenant.id;
     let rows: String = factors
         .iter()
         .map(|factor| {
             format!(
                 "<li data-factor=\"{kind}\">{label} <form method=\"post\" action=\"{removal}\" class=\"inline\">{csrf}\
-                 <button type=\"submit\" class=\"secondary\">Remove</button></form></li>",
+                 <button type=\"submit\" class=\"secondary\">{remove}</button></form></li>",
+                remove = escape(&t("remove")),
                 kind = factor.kind.as_str(),
                 label = escape(factor.label.as_deref().unwrap_or(factor.kind.as_str())),
-                removal = escape(&paths::ACCOUNT_FACTOR_REMOVAL.fill(t, &[("factor_id", &factor.id)])),
+                removal = escape(&paths::ACCOUNT_FACTOR_REMOVAL.fill(tenant_id, &[("factor_id", &factor.id)])),
                 csrf = hidden("csrf_token", csrf),
             )
         })
@@ -102,16 +106,20 @@ pub async fn methods_section(state: &AppState, tenant: &Tenant, user: &User, csr
     let backup = if factors.is_empty() {
         String::new()
     } else {
-        format!("<p id=\"backup-left\">{backup_left} backup codes left.</p>")
+        format!("<p id=\"backup-left\">{}</p>", escape(&t_with("backup-left", "count", backup_left)))
     };
     Ok(format!(
-        "<h2>Sign-in methods</h2><ul id=\"factors\">{rows}</ul>{backup}\
-         <nav><a href=\"{totp}\" id=\"add-totp\">Add an authenticator app</a>\
-         <a href=\"{phone}\" id=\"add-phone\">Add a phone</a>\
-         <a href=\"{passkey}\" id=\"add-passkey\">Add a passkey</a></nav>",
-        totp = escape(&paths::ACCOUNT_TOTP.of(t)),
-        phone = escape(&paths::ACCOUNT_PHONE.of(t)),
-        passkey = escape(&paths::ACCOUNT_PASSKEY.of(t)),
+        "<h2>{heading}</h2><ul id=\"factors\">{rows}</ul>{backup}\
+         <nav><a href=\"{totp}\" id=\"add-totp\">{add_totp}</a>\
+         <a href=\"{phone}\" id=\"add-phone\">{add_phone}</a>\
+         <a href=\"{passkey}\" id=\"add-passkey\">{add_passkey}</a></nav>",
+        heading = escape(&t("methods-heading")),
+        add_totp = escape(&t("add-totp")),
+        add_phone = escape(&t("add-phone")),
+        add_passkey = escape(&t("add-passkey")),
+        totp = escape(&paths::ACCOUNT_TOTP.of(tenant_id)),
+        phone = escape(&paths::ACCOUNT_PHONE.of(tenant_id)),
+        passkey = escape(&paths::ACCOUNT_PASSKEY.of(tenant_id)),
     ))
 }
 
@@ -123,12 +131,8 @@ pub(crate) async fn remove_factor(
     match state.auth.remove_own_factor(&tenant, &user, &factor_id).await {
         Ok(()) => Ok(redirect(&paths::ACCOUNT.of(tenant_id))),
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
-            let body = format!(
-                "{}<p><a href=\"{}\">Back to your account</a></p>",
-                alert(error.message(), error.code.as_str()),
-                escape(&paths::ACCOUNT.of(tenant_id))
-            );
-            Ok(respond(status_of(&error), page(&tenant, "Your account", &body), Some(error.code), None))
+            let body = format!("{}{}", alert(&copy(&error), error.code.as_str()), back_to_account(tenant_id));
+            Ok(respond(status_of(&error), page(&tenant, &t("account-title"), &body), Some(error.code), None))
         }
         Err(error) => Err(error.into()),
     }
@@ -136,11 +140,17 @@ pub(crate) async fn remove_factor(
 
 fn code_page(tenant: &Tenant, action: &str, csrf: &str, label: &str, before: &str) -> String {
     format!(
-        "{before}<form method=\"post\" action=\"{}\" novalidate>{}{}<button type=\"submit\">Confirm</button></form>",
+        "{before}<form method=\"post\" action=\"{}\" novalidate>{}{}<button type=\"submit\">{}</button></form>",
         escape(action),
         hidden("csrf_token", csrf),
-        input("code", label, "text", "", "one-time-code", &[]),
-    ) + &format!("<p><a href=\"{}\">Cancel</a></p>", escape(&paths::ACCOUNT.of(&tenant.id)))
+        input("code", &t(label), "text", "", "one-time-code", &[]),
+        escape(&t("confirm")),
+    ) + &cancel_link(&tenant.id)
+}
+
+/// The link that leaves a form for the account page.
+fn cancel_link(tenant_id: &str) -> String {
+    format!("<p><a href=\"{}\">{}</a></p>", escape(&paths::ACCOUNT.of(tenant_id)), escape(&t("cancel")))
 }
 
 /// After a confirmed factor: the backup codes if they are new, else the account page.
@@ -163,9 +173,9 @@ fn confirmation(
     match result {
         Ok(codes) => Ok(enrolled(tenant, codes)),
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
-            let before = alert(error.message(), error.code.as_str());
+            let before = alert(&copy(&error), error.code.as_str());
             let body = code_page(tenant, action, form.get("csrf_token"), label, &before);
-            Ok(failed_page(tenant, title, &error, body))
+            Ok(failed_page(tenant, &t(title), &error, body))
         }
         Err(error) => Err(error.into()),
     }
@@ -179,35 +189,36 @@ pub(crate) async fn totp_page(AccountVisitor { state, tenant, user, csrf }: Acco
     let (tenant_id, csrf) = (&tenant.id, csrf.as_str());
     let enrolment = state.auth.start_totp_enrolment(&user).await?;
     let before = format!(
-        "<p>Scan this code with an authenticator app (or type the key), then enter the code it shows.</p>\
-         <div class=\"qr\" id=\"totp-qr\">{}</div><p>Key: <code id=\"totp-secret\">{}</code></p>",
+        "<p>{}</p><div class=\"qr\" id=\"totp-qr\">{}</div><p>{} <code id=\"totp-secret\">{}</code></p>",
+        escape(&t("totp-intro")),
         qr_svg(&enrolment.otpauth_uri),
+        escape(&t("totp-key")),
         escape(&enrolment.secret)
     );
-    let body =
-        code_page(&tenant, &paths::ACCOUNT_TOTP.of(tenant_id), csrf, "Code from your authenticator app", &before);
-    Ok(respond(StatusCode::OK, page(&tenant, "Add an authenticator app", &body), None, None))
+    let body = code_page(&tenant, &paths::ACCOUNT_TOTP.of(tenant_id), csrf, "code-label-totp", &before);
+    Ok(respond(StatusCode::OK, page(&tenant, &t("add-totp"), &body), None, None))
 }
 
 pub(crate) async fn totp_submit(AccountForm { state, tenant, user, form }: AccountForm) -> PageResult {
     let tenant_id = &tenant.id;
     let result = state.auth.confirm_totp(&user, form.get("code")).await;
     let action = paths::ACCOUNT_TOTP.of(tenant_id);
-    confirmation(&tenant, &form, result, (&action, "Code from your authenticator app", "Add an authenticator app"))
+    confirmation(&tenant, &form, result, (&action, "code-label-totp", "add-totp"))
 }
 
 fn phone_form(tenant: &Tenant, csrf: &str, before: &str) -> String {
     format!(
         "{before}<form method=\"post\" action=\"{}\" novalidate>{}{}\
-         <button type=\"submit\">Text me a code</button></form>",
+         <button type=\"submit\">{}</button></form>",
         escape(&paths::ACCOUNT_PHONE.of(&tenant.id)),
         hidden("csrf_token", csrf),
-        input("phone", "Phone number, with the country code (+14155550100)", "tel", "", "tel", &[]),
+        input("phone", &t("field-phone"), "tel", "", "tel", &[]),
+        escape(&t("send-sms")),
     )
 }
 
 pub(crate) async fn phone_page(AccountVisitor { tenant, csrf, .. }: AccountVisitor) -> PageResult {
-    Ok(respond(StatusCode::OK, page(&tenant, "Add a phone", &phone_form(&tenant, &csrf, "")), None, None))
+    Ok(respond(StatusCode::OK, page(&tenant, &t("add-phone"), &phone_form(&tenant, &csrf, "")), None, None))
 }
 
 pub(crate) async fn phone_submit(AccountForm { state, tenant, user, form }: AccountForm) -> PageResult {
@@ -215,25 +226,20 @@ pub(crate) async fn phone_submit(AccountForm { state, tenant, user, form }: Acco
     let csrf = form.get("csrf_token");
     match state.auth.start_sms_enrolment(&user, form.get("phone").trim()).await {
         Ok(sent) => {
-            let before = notice(&format!("We sent a code to {}.", sent.sent_to));
-            let body = code_page(
-                &tenant,
-                &paths::ACCOUNT_PHONE_CONFIRM.of(tenant_id),
-                csrf,
-                "Code from the text message",
-                &before,
-            );
-            Ok(respond(StatusCode::OK, page(&tenant, "Add a phone", &body), None, None))
+            let before = notice(&t_with("sms-sent", "phone", sent.sent_to));
+            let body = code_page(&tenant, &paths::ACCOUNT_PHONE_CONFIRM.of(tenant_id), csrf, "code-label-sms", &before);
+            Ok(respond(StatusCode::OK, page(&tenant, &t("add-phone"), &body), None, None))
         }
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500 || s == 502) => {
-            let mut before = alert(error.message(), error.code.as_str());
+            let mut before = alert(&copy(&error), error.code.as_str());
             if let Some(fields) = error.details.get("fields").and_then(|f| f.get("phone")) {
+                let problem = fields[0].as_str().unwrap_or("").to_owned();
                 before.push_str(&format!(
-                    "<p id=\"phone-error\">Phone number {}</p>",
-                    escape(fields[0].as_str().unwrap_or(""))
+                    "<p id=\"phone-error\">{}</p>",
+                    escape(&t_with("phone-error", "problem", problem))
                 ));
             }
-            Ok(failed_page(&tenant, "Add a phone", &error, phone_form(&tenant, csrf, &before)))
+            Ok(failed_page(&tenant, &t("add-phone"), &error, phone_form(&tenant, csrf, &before)))
         }
         Err(error) => Err(error.into()),
     }
@@ -243,14 +249,21 @@ pub(crate) async fn phone_confirm(AccountForm { state, tenant, user, form }: Acc
     let tenant_id = &tenant.id;
     let result = state.auth.confirm_sms(&user, form.get("code")).await;
     let action = paths::ACCOUNT_PHONE_CONFIRM.of(tenant_id);
-    confirmation(&tenant, &form, result, (&action, "Code from the text message", "Add a phone"))
+    confirmation(&tenant, &form, result, (&action, "code-label-sms", "add-phone"))
 }
 
 pub(crate) async fn passkey_page(AccountVisitor { state, tenant, user, csrf }: AccountVisitor) -> PageResult {
     let (tenant_id, csrf) = (&tenant.id, csrf.as_str());
     let challenge = state.auth.start_passkey_enrolment(&user).await?;
-    let back = format!("<p><a href=\"{}\">Cancel</a></p>", escape(&paths::ACCOUNT.of(tenant_id)));
-    Ok(webauthn_page(&tenant, &paths::ACCOUNT_PASSKEY.of(tenant_id), csrf, &challenge, "", &back, true))
+    Ok(webauthn_page(
+        &tenant,
+        &paths::ACCOUNT_PASSKEY.of(tenant_id),
+        csrf,
+        &challenge,
+        "",
+        &cancel_link(tenant_id),
+        true,
+    ))
 }
 
 pub(crate) async fn passkey_submit(AccountForm { state, tenant, user, form }: AccountForm) -> PageResult {
@@ -260,12 +273,14 @@ pub(crate) async fn passkey_submit(AccountForm { state, tenant, user, form }: Ac
         Ok(codes) => Ok(enrolled(&tenant, codes)),
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500) => {
             let body = format!(
-                "{}<p><a href=\"{again}\" id=\"try-again\">Try again</a> · <a href=\"{back}\">Back to your account</a></p>",
-                alert(error.message(), error.code.as_str()),
+                "{}<p><a href=\"{again}\" id=\"try-again\">{}</a> · <a href=\"{back}\">{}</a></p>",
+                alert(&copy(&error), error.code.as_str()),
+                escape(&t("try-again")),
+                escape(&t("back-to-account")),
                 again = escape(&paths::ACCOUNT_PASSKEY.of(tenant_id)),
                 back = escape(&paths::ACCOUNT.of(tenant_id)),
             );
-            Ok(failed_page(&tenant, "Add a passkey", &error, body))
+            Ok(failed_page(&tenant, &t("add-passkey"), &error, body))
         }
         Err(error) => Err(error.into()),
     }
@@ -274,14 +289,15 @@ pub(crate) async fn passkey_submit(AccountForm { state, tenant, user, form }: Ac
 pub(super) async fn account_page(AccountVisitor { state, tenant, user, csrf }: AccountVisitor) -> PageResult {
     let (tenant_id, csrf) = (&tenant.id, csrf.as_str());
     let body = format!(
-        "<p id=\"signed-in-as\">Signed in as <strong>{}</strong>.</p>{}\
-         <form method=\"post\" action=\"{}\">{}<button type=\"submit\">Sign out</button></form>",
-        escape(&user.email),
+        "<p id=\"signed-in-as\">{}</p>{}\
+         <form method=\"post\" action=\"{}\">{}<button type=\"submit\">{}</button></form>",
+        escape(&t_with("signed-in-as", "email", user.email.clone())),
         methods_section(&state, &tenant, &user, csrf).await?,
         escape(&paths::LOGOUT.of(tenant_id)),
-        hidden("csrf_token", csrf)
+        hidden("csrf_token", csrf),
+        escape(&t("sign-out")),
     );
-    Ok(respond(StatusCode::OK, page(&tenant, "Your account", &body), None, None))
+    Ok(respond(StatusCode::OK, page(&tenant, &t("account-title"), &body), None, None))
 }
 
 pub(super) async fn logout_submit(Page { state, tenant, headers, .. }: Page, form: FormBody) -> PageResult {

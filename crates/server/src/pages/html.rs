@@ -1,7 +1,10 @@
 //! HTML for the hosted pages: one accessible, responsive layout themed per tenant, and the
 //! few components the forms need. Every interpolated value goes through [`escape`].
 
+use fluent_bundle::FluentArgs;
 use intelliauth_core::model::Tenant;
+
+use crate::i18n::{self, t};
 
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -38,8 +41,9 @@ a{color:var(--primary)}
 @media (max-width:30rem){main{margin:0;border-radius:0;min-height:100vh}}
 ";
 
-/// A whole page in the tenant's theme.
+/// A whole page in the tenant's theme, in the request's language.
 pub fn page(tenant: &Tenant, title: &str, body: &str) -> String {
+    let locale = i18n::current();
     let theme = &tenant.settings.theme;
     let brand = escape(theme.name.as_deref().unwrap_or(&tenant.display_name));
     let logo = theme
@@ -48,14 +52,30 @@ pub fn page(tenant: &Tenant, title: &str, body: &str) -> String {
         .map(|url| format!("<img src=\"{}\" alt=\"{brand}\">", escape(url)))
         .unwrap_or_else(|| format!("<strong>{brand}</strong>"));
     format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html>\n<html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<meta name=\"referrer\" content=\"no-referrer\"><title>{title} · {brand}</title>\
+<meta name=\"referrer\" content=\"no-referrer\"><title>{head_title}</title>\
 <style>:root{{--primary:{colour}}}{STYLE}</style></head>\
 <body><main><header>{logo}</header><h1>{title}</h1>{body}</main></body></html>\n",
+        lang = locale.tag(),
+        dir = locale.direction(),
+        head_title = escape(&page_title(title, &brand_plain(tenant))),
         title = escape(title),
         colour = escape(&theme.primary_colour),
     )
+}
+
+/// The brand a page names: the theme's name, else the tenant's.
+fn brand_plain(tenant: &Tenant) -> String {
+    tenant.settings.theme.name.clone().unwrap_or_else(|| tenant.display_name.clone())
+}
+
+/// The document title: the page's, then the brand.
+fn page_title(title: &str, brand: &str) -> String {
+    let mut args = FluentArgs::new();
+    args.set("title", title.to_owned());
+    args.set("brand", brand.to_owned());
+    i18n::text_in(i18n::current(), "page-title", Some(&args))
 }
 
 /// A message that a screen reader announces as soon as it appears.
@@ -94,14 +114,16 @@ pub fn input(name: &str, label: &str, kind: &str, value: &str, autocomplete: &st
 pub fn proof_of_work(id: &str, nonce: &str, difficulty: u64, csp_nonce: &str) -> String {
     format!(
         "<input type=\"hidden\" name=\"captcha\" id=\"captcha\" value=\"\">\
-<p id=\"captcha-status\" role=\"status\">Checking your browser…</p>\
+<p id=\"captcha-status\" role=\"status\">{checking}</p>\
 <script nonce=\"{csp_nonce}\">addEventListener('DOMContentLoaded',async()=>{{const id={id},nonce={nonce},bits={difficulty};\
 const button=document.querySelector('button[type=submit]');button.disabled=true;\
 const enc=new TextEncoder();for(let n=0;;n++){{\
 const h=new Uint8Array(await crypto.subtle.digest('SHA-256',enc.encode(nonce+':'+n)));\
 let z=0;for(const b of h){{if(b===0){{z+=8;continue}}z+=Math.clz32(b)-24;break}}\
 if(z>=bits){{document.getElementById('captcha').value=id+':'+n;break}}}}\
-document.getElementById('captcha-status').textContent='Browser check complete.';button.disabled=false;}});</script>",
+document.getElementById('captcha-status').textContent={done};button.disabled=false;}});</script>",
+        checking = escape(&t("captcha-checking")),
+        done = serde_json::to_string(&t("captcha-done")).unwrap_or_default(),
         id = serde_json::to_string(id).unwrap_or_default(),
         nonce = serde_json::to_string(nonce).unwrap_or_default(),
     )

@@ -15,6 +15,7 @@ use super::{
     browser_proof, cookies, is_flow_error, mfa, redirect, respond, restart_page, shown_in_page, status_of, PageResult,
 };
 use crate::extract::FormBody;
+use crate::i18n::{t, t_with};
 
 struct LoginForm<'a> {
     flow_id: &'a str,
@@ -26,13 +27,17 @@ fn login_body(tenant: &Tenant, form: &LoginForm<'_>, before: &str, extra: &str) 
     let in_flow = [("flow", form.flow_id)];
     format!(
         "{before}<form method=\"post\" action=\"{action}\" novalidate>{csrf}{email}{password}{extra}\
-         <button type=\"submit\">Sign in</button></form>\
-         <nav><a href=\"{passkey}\" id=\"use-passkey\">Sign in with a passkey</a>\
-         <a href=\"{forgot}\">Forgot your password?</a><a href=\"{register}\">Create an account</a></nav>",
+         <button type=\"submit\">{submit}</button></form>\
+         <nav><a href=\"{passkey}\" id=\"use-passkey\">{with_passkey}</a>\
+         <a href=\"{forgot}\">{forgot_text}</a><a href=\"{register}\">{register_text}</a></nav>",
         action = escape(&paths::LOGIN.with_query(&tenant.id, &in_flow)),
         csrf = hidden("csrf_token", form.csrf),
-        email = input("email", "Email", "email", form.email, "username", &[]),
-        password = input("password", "Password", "password", "", "current-password", &[]),
+        email = input("email", &t("field-email"), "email", form.email, "username", &[]),
+        password = input("password", &t("field-password"), "password", "", "current-password", &[]),
+        submit = escape(&t("sign-in-submit")),
+        with_passkey = escape(&t("sign-in-with-passkey")),
+        forgot_text = escape(&t("forgot-password-link")),
+        register_text = escape(&t("create-account-link")),
         passkey = escape(&paths::LOGIN_PASSKEY.with_query(&tenant.id, &in_flow)),
         forgot = escape(&paths::FORGOT.of(&tenant.id)),
         register = escape(&paths::REGISTER.of(&tenant.id)),
@@ -44,7 +49,8 @@ fn login_body(tenant: &Tenant, form: &LoginForm<'_>, before: &str, extra: &str) 
 /// the console's own origin.
 pub(crate) fn login_preview(tenant: &Tenant) -> Response {
     let form = LoginForm { flow_id: "preview", csrf: "preview", email: "" };
-    let mut response = respond(StatusCode::OK, page(tenant, "Sign in", &login_body(tenant, &form, "", "")), None, None);
+    let body = login_body(tenant, &form, "", "");
+    let mut response = respond(StatusCode::OK, page(tenant, &t("sign-in-title"), &body), None, None);
     let headers = response.headers_mut();
     headers.remove(header::X_FRAME_OPTIONS);
     headers.insert(
@@ -61,7 +67,7 @@ pub(super) async fn login_page(visit: Page) -> PageResult {
     let (flow_id, csrf) = visit.shown_flow(FlowKind::Login, paths::LOGIN).await?;
     let Page { tenant, query, .. } = visit;
     let form = LoginForm { flow_id: &flow_id, csrf: &csrf, email: query.login_hint.as_deref().unwrap_or("") };
-    Ok(respond(StatusCode::OK, page(&tenant, "Sign in", &login_body(&tenant, &form, "", "")), None, None))
+    Ok(respond(StatusCode::OK, page(&tenant, &t("sign-in-title"), &login_body(&tenant, &form, "", "")), None, None))
 }
 
 pub(super) async fn login_submit(Page { state, tenant, query, client, headers }: Page, form: FormBody) -> PageResult {
@@ -81,7 +87,7 @@ pub(super) async fn login_submit(Page { state, tenant, query, client, headers }:
     let form_again = |before: &str, extra: &str, code: Code, csp_nonce: Option<&str>| {
         let shown = LoginForm { flow_id: &flow_id, csrf: form.get("csrf_token"), email: form.get("email") };
         let body = login_body(&tenant, &shown, before, extra);
-        respond(status_of(&Error::new(code)), page(&tenant, "Sign in", &body), Some(code), csp_nonce)
+        respond(status_of(&Error::new(code)), page(&tenant, &t("sign-in-title"), &body), Some(code), csp_nonce)
     };
     match state.auth.sign_in(&tenant_id, &flow_id, proof, input, client).await {
         Ok(SignInStep::SignedIn(signed_in)) => {
@@ -120,7 +126,7 @@ fn captcha_widget(widget: &CaptchaWidget, csp_nonce: &str) -> String {
         CaptchaWidget::Siteverify { site_key } => format!(
             "<div class=\"captcha\" data-sitekey=\"{}\"></div>{}",
             escape(site_key),
-            input("captcha", "Captcha answer", "text", "", "off", &[])
+            input("captcha", &t("captcha-answer"), "text", "", "off", &[])
         ),
     }
 }
@@ -128,19 +134,18 @@ fn captcha_widget(widget: &CaptchaWidget, csp_nonce: &str) -> String {
 /// What a refused sign-in shows above its form: the copy, and for some codes what to do
 /// next (when to try again, resending the verification email).
 fn refusal_copy(tenant: &Tenant, error: &Error, email: &str, csrf: &str) -> String {
-    let copy = alert(error.message(), error.code.as_str());
+    let copy = alert(&super::copy(error), error.code.as_str());
     match error.code {
         Code::AccountLocked => {
             let minutes = error.retry_after_s.unwrap_or(60).div_ceil(60);
-            format!(
-                "{copy}<p id=\"retry-after\">You can try again in about {minutes} minute{}.</p>",
-                if minutes == 1 { "" } else { "s" }
-            )
+            let retry = escape(&t_with("retry-after", "minutes", minutes));
+            format!("{copy}<p id=\"retry-after\">{retry}</p>")
         }
         Code::EmailUnverified => format!(
-            "{copy}<form method=\"post\" action=\"{resend}\">{}{}<button type=\"submit\" class=\"secondary\">Resend verification email</button></form>",
+            "{copy}<form method=\"post\" action=\"{resend}\">{}{}<button type=\"submit\" class=\"secondary\">{}</button></form>",
             hidden("csrf_token", csrf),
             hidden("email", email),
+            escape(&t("resend-verification")),
             resend = escape(&paths::VERIFY_RESEND.of(&tenant.id))
         ),
         _ => copy,

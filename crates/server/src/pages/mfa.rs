@@ -10,12 +10,14 @@ use intelliauth_core::model::Tenant;
 use intelliauth_core::paths;
 use intelliauth_core::{secret, Error};
 
+use super::copy;
 use super::html::{alert, escape, hidden, input, notice, page};
 use super::Page;
 use super::{browser_proof, cookies, is_flow_error, redirect, respond, restart_page, shown_in_page, status_of};
 use crate::api::mfa::qr_svg;
 use crate::error::ApiResult;
 use crate::extract::FormBody;
+use crate::i18n::{t, t_with};
 use crate::state::AppState;
 
 /// Where the login page sends a browser whose sign-in needs a second factor.
@@ -26,17 +28,18 @@ pub fn mfa_path(tenant_id: &str, flow_id: &str) -> String {
 /// The code form for one method (`totp`, `sms`, `backup_code`), with links to the others.
 fn code_form(tenant: &Tenant, flow_id: &str, csrf: &str, method: &str, before: &str) -> String {
     let action = escape(&mfa_path(&tenant.id, flow_id));
-    let label = match method {
-        "backup_code" => "Backup code",
-        "sms" => "Code from the text message",
-        _ => "Code from your authenticator app",
-    };
+    let label = t(match method {
+        "backup_code" => "code-label-backup",
+        "sms" => "code-label-sms",
+        _ => "code-label-totp",
+    });
     let autocomplete = if method == "backup_code" { "off" } else { "one-time-code" };
     let texting = if method == "sms" {
         format!(
             "<form method=\"post\" action=\"{send}\">{}\
-             <button type=\"submit\" class=\"secondary\" id=\"send-sms\">Text me a code</button></form>",
+             <button type=\"submit\" class=\"secondary\" id=\"send-sms\">{}</button></form>",
             hidden("csrf_token", csrf),
+            escape(&t("send-sms")),
             send = escape(&paths::LOGIN_MFA_SMS.with_query(&tenant.id, &[("flow", flow_id)])),
         )
     } else {
@@ -45,18 +48,19 @@ fn code_form(tenant: &Tenant, flow_id: &str, csrf: &str, method: &str, before: &
     let others = others_nav(tenant, flow_id, method);
     format!(
         "{before}{texting}<form method=\"post\" action=\"{action}\" novalidate>{}{}{}\
-         <button type=\"submit\">Continue</button></form>{others}",
+         <button type=\"submit\">{}</button></form>{others}",
         hidden("csrf_token", csrf),
         hidden("type", method),
-        input("code", label, "text", "", autocomplete, &[]),
+        input("code", &label, "text", "", autocomplete, &[]),
+        escape(&t("continue")),
     )
 }
 
 fn enrol_form(tenant: &Tenant, flow_id: &str, csrf: &str, qr: &str, secret: &str, before: &str) -> String {
     format!(
-        "{before}<p>Your organisation requires a second step at sign-in. Scan this code with an \
-         authenticator app (or type the key), then enter the code it shows.</p>\
-         <div class=\"qr\" id=\"totp-qr\">{qr}</div><p>Key: <code id=\"totp-secret\">{}</code></p>{}",
+        "{before}<p>{}</p><div class=\"qr\" id=\"totp-qr\">{qr}</div><p>{} <code id=\"totp-secret\">{}</code></p>{}",
+        escape(&t("enrol-intro")),
+        escape(&t("totp-key")),
         escape(secret),
         code_form(tenant, flow_id, csrf, "totp", ""),
     )
@@ -120,7 +124,7 @@ pub async fn mfa_page(Page { state, tenant, query, headers, .. }: Page) -> ApiRe
                     csrf,
                     &qr_svg(&enrolment.otpauth_uri),
                     &enrolment.secret,
-                    &alert(Code::MfaEnrolmentRequired.default_message(), Code::MfaEnrolmentRequired.as_str()),
+                    &alert(&t("code-mfa_enrolment_required"), Code::MfaEnrolmentRequired.as_str()),
                 ),
                 Err(error) if is_flow_error(&error) => return Ok(restart_page(&tenant, &error, &restart)),
                 Err(error) => return Err(error.into()),
@@ -128,7 +132,7 @@ pub async fn mfa_page(Page { state, tenant, query, headers, .. }: Page) -> ApiRe
         }
         _ => return Ok(restart_page(&tenant, &Error::new(Code::FlowInvalid), &restart)),
     };
-    Ok(respond(StatusCode::OK, page(&tenant, "Verify it's you", &body), None, None))
+    Ok(respond(StatusCode::OK, page(&tenant, &t("mfa-title"), &body), None, None))
 }
 
 /// `POST /t/{tenant}/login/mfa?flow=…`: the code; success signs the browser in.
@@ -162,12 +166,12 @@ pub async fn mfa_submit(Page { state, tenant, query, client, headers }: Page, fo
         Err(error) if error.code == Code::WebauthnFailed => Ok(webauthn_failed_page(&tenant, &flow_id, &error)),
         Err(error) if shown_in_page(&error) => {
             let csrf = form.get("csrf_token");
-            let mut before = alert(error.message(), error.code.as_str());
+            let mut before = alert(&copy(&error), error.code.as_str());
             if error.code == Code::BackupCodeInvalid {
-                before.push_str("<p id=\"single-use\">Each backup code works only once.</p>");
+                before.push_str(&format!("<p id=\"single-use\">{}</p>", escape(&t("single-use"))));
             }
             let body = code_form(&tenant, &flow_id, csrf, &method, &before);
-            Ok(respond(status_of(&error), page(&tenant, "Verify it's you", &body), Some(error.code), None))
+            Ok(respond(status_of(&error), page(&tenant, &t("mfa-title"), &body), Some(error.code), None))
         }
         Err(error) => Err(error.into()),
     }
@@ -176,16 +180,12 @@ pub async fn mfa_submit(Page { state, tenant, query, client, headers }: Page, fo
 /// Links to the MFA methods other than `method`.
 fn others_nav(tenant: &Tenant, flow_id: &str, method: &str) -> String {
     let action = escape(&mfa_path(&tenant.id, flow_id));
-    let links: String = [
-        ("webauthn", "use-passkey", "Use your passkey"),
-        ("totp", "use-totp", "Use your authenticator app"),
-        ("sms", "use-sms", "Text a code to your phone"),
-        ("backup_code", "use-backup-code", "Use a backup code instead"),
-    ]
-    .into_iter()
-    .filter(|(kind, ..)| *kind != method)
-    .map(|(kind, id, text)| format!("<a href=\"{action}&amp;method={kind}\" id=\"{id}\">{text}</a>"))
-    .collect();
+    let links: String =
+        [("webauthn", "use-passkey"), ("totp", "use-totp"), ("sms", "use-sms"), ("backup_code", "use-backup-code")]
+            .into_iter()
+            .filter(|(kind, ..)| *kind != method)
+            .map(|(kind, id)| format!("<a href=\"{action}&amp;method={kind}\" id=\"{id}\">{}</a>", escape(&t(id))))
+            .collect();
     format!("<nav>{links}</nav>")
 }
 
@@ -206,7 +206,7 @@ pub fn webauthn_page(
     let body = format!(
         "{before}<script type=\"application/json\" id=\"webauthn-options\">{options}</script>\
          <form method=\"post\" action=\"{action}\" id=\"webauthn-form\" data-autostart=\"true\" data-mode=\"{mode}\">{}{}{}{}{}\
-         <button type=\"button\" id=\"webauthn-start\">Use your passkey</button></form>{after}\
+         <button type=\"button\" id=\"webauthn-start\">{use_passkey}</button></form>{after}\
          <script nonce=\"{nonce}\">{}</script>",
         hidden("csrf_token", csrf),
         hidden("type", "webauthn"),
@@ -216,14 +216,15 @@ pub fn webauthn_page(
         include_str!("webauthn.js"),
         action = escape(action),
         mode = if create { "create" } else { "get" },
+        use_passkey = escape(&t("use-passkey")),
     );
-    respond(StatusCode::OK, page(tenant, "Use your passkey", &body), None, Some(&nonce))
+    respond(StatusCode::OK, page(tenant, &t("use-passkey"), &body), None, Some(&nonce))
 }
 
 /// `webauthn_failed`: the copy, and the other ways to finish signing in.
 fn webauthn_failed_page(tenant: &Tenant, flow_id: &str, error: &Error) -> Response {
-    let body = format!("{}{}", alert(error.message(), error.code.as_str()), others_nav(tenant, flow_id, "webauthn"));
-    respond(status_of(error), page(tenant, "Use another method", &body), Some(error.code), None)
+    let body = format!("{}{}", alert(&copy(error), error.code.as_str()), others_nav(tenant, flow_id, "webauthn"));
+    respond(status_of(error), page(tenant, &t("use-another-title"), &body), Some(error.code), None)
 }
 
 /// `GET /t/{tenant}/login/passkey?flow=…`: passwordless sign-in with a discoverable passkey.
@@ -247,8 +248,9 @@ pub async fn passkey_page(Page { state, tenant, query, headers, .. }: Page) -> A
 
 fn password_link(tenant_id: &str, flow_id: &str) -> String {
     format!(
-        "<nav><a href=\"{}\" id=\"use-password\">Sign in with your password</a></nav>",
-        escape(&paths::LOGIN.with_query(tenant_id, &[("flow", flow_id)]))
+        "<nav><a href=\"{}\" id=\"use-password\">{}</a></nav>",
+        escape(&paths::LOGIN.with_query(tenant_id, &[("flow", flow_id)])),
+        escape(&t("sign-in-with-password")),
     )
 }
 
@@ -272,9 +274,8 @@ pub async fn passkey_submit(
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &paths::LOGIN.of(&tenant_id))),
         Err(error) if shown_in_page(&error) => {
-            let body =
-                format!("{}{}", alert(error.message(), error.code.as_str()), password_link(&tenant_id, &flow_id));
-            Ok(respond(status_of(&error), page(&tenant, "Use another method", &body), Some(error.code), None))
+            let body = format!("{}{}", alert(&copy(&error), error.code.as_str()), password_link(&tenant_id, &flow_id));
+            Ok(respond(status_of(&error), page(&tenant, &t("use-another-title"), &body), Some(error.code), None))
         }
         Err(error) => Err(error.into()),
     }
@@ -287,26 +288,26 @@ pub async fn mfa_send_sms(Page { state, tenant, query, headers, .. }: Page, form
     let csrf = form.get("csrf_token");
     let proof = browser_proof(&headers, &form);
     let (status, before, code) = match state.auth.send_flow_sms(&tenant_id, &flow_id, proof).await {
-        Ok(sent) => (StatusCode::OK, notice(&format!("We sent a code to {}.", sent.sent_to)), None),
+        Ok(sent) => (StatusCode::OK, notice(&t_with("sms-sent", "phone", sent.sent_to)), None),
         Err(error) if is_flow_error(&error) => return Ok(restart_page(&tenant, &error, &paths::LOGIN.of(&tenant_id))),
         Err(error) if matches!(error.code, Code::SmsSendFailed | Code::SmsRateLimited) => {
-            (status_of(&error), alert(error.message(), error.code.as_str()), Some(error.code))
+            (status_of(&error), alert(&copy(&error), error.code.as_str()), Some(error.code))
         }
         Err(error) => return Err(error.into()),
     };
     let body = code_form(&tenant, &flow_id, csrf, "sms", &before);
-    Ok(respond(status, page(&tenant, "Verify it's you", &body), code, None))
+    Ok(respond(status, page(&tenant, &t("mfa-title"), &body), code, None))
 }
 
 pub(super) fn backup_codes_page(tenant: &Tenant, codes: &[String], target: &str) -> Response {
     let items: String = codes.iter().map(|code| format!("<li><code>{}</code></li>", escape(code))).collect();
     let body = format!(
-        "<p>Your authenticator app is set up. Keep these backup codes somewhere safe: each one \
-         signs you in once if you lose your device. They are shown only now.</p>\
-         <ol id=\"backup-codes\">{items}</ol><p><a href=\"{}\" id=\"continue\">Continue</a></p>",
-        escape(target)
+        "<p>{}</p><ol id=\"backup-codes\">{items}</ol><p><a href=\"{}\" id=\"continue\">{}</a></p>",
+        escape(&t("backup-codes-intro")),
+        escape(target),
+        escape(&t("continue")),
     );
-    respond(StatusCode::OK, page(tenant, "Save your backup codes", &body), None, None)
+    respond(StatusCode::OK, page(tenant, &t("backup-codes-title"), &body), None, None)
 }
 
 /// Sets the session cookie of a finished sign-in on `response`.

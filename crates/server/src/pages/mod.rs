@@ -29,6 +29,7 @@ use serde::Deserialize;
 
 use crate::error::{status_of, ApiError, ApiResult, Rendered};
 use crate::extract::{ClientIp, FormBody};
+use crate::i18n::t;
 use crate::state::AppState;
 use html::{alert, escape, page};
 
@@ -115,6 +116,7 @@ impl FromRequestParts<AppState> for Page {
         let tenant_id = crate::extract::path_param(parts, state, "tenant_id").await;
         let tenant =
             state.management.tenant(&tenant_id).await.map_err(|error| ApiError::from(error).into_response())?;
+        crate::i18n::offer_tenant_default(Some(&tenant.settings.locale.default));
         let Query(query) =
             Query::<PageQuery>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
         let ClientIp(client) = ClientIp::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
@@ -169,12 +171,15 @@ pub(crate) fn redirect(location: &str) -> Response {
 /// The page for a flow that cannot continue: the copy and a clear way to start again.
 pub(super) fn restart_page(tenant: &Tenant, error: &Error, restart: &str) -> Response {
     let body = format!(
-        "{}<p><a href=\"{}\" id=\"start-again\">Start again</a></p>",
-        alert(error.message(), error.code.as_str()),
-        escape(restart)
+        "{}<p><a href=\"{}\" id=\"start-again\">{}</a></p>",
+        alert(&copy(error), error.code.as_str()),
+        escape(restart),
+        t("start-again"),
     );
-    respond(status_of(error), page(tenant, "Let's start again", &body), Some(error.code), None)
+    respond(status_of(error), page(tenant, &t("restart-title"), &body), Some(error.code), None)
 }
+
+pub(crate) use crate::i18n::message as copy;
 
 fn is_flow_error(error: &Error) -> bool {
     matches!(error.code, Code::FlowExpired | Code::FlowInvalid | Code::StateMismatch)

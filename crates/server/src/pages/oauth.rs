@@ -18,6 +18,7 @@ use super::Page;
 use super::{cookies, redirect, require_csrf, respond, restart_page, PageResult};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ClientIp, FormBody};
+use crate::i18n::{t, t_with};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -184,15 +185,17 @@ async fn consent_page(
         .collect();
     let csrf = FormCsrf::for_browser(&headers);
     let body = format!(
-        "<p><strong>{app}</strong> would like to:</p><ul id=\"scopes\">{scopes}</ul>\
+        "<p>{intro}</p><ul id=\"scopes\">{scopes}</ul>\
          <form method=\"post\" action=\"{action}\">{csrf_field}\
-         <button type=\"submit\" name=\"decision\" value=\"allow\" id=\"allow\">Allow</button>\
-         <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\" class=\"secondary\">Deny</button></form>",
-        app = escape(&application.name),
+         <button type=\"submit\" name=\"decision\" value=\"allow\" id=\"allow\">{allow}</button>\
+         <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\" class=\"secondary\">{deny}</button></form>",
+        intro = escape(&t_with("consent-intro", "app", application.name.clone())),
+        allow = escape(&t("allow")),
+        deny = escape(&t("deny")),
         action = escape(&paths::CONSENT.with_query(&tenant_id, &[("request_id", &query.request_id)])),
         csrf_field = hidden("csrf_token", &csrf.token),
     );
-    let mut response = respond(StatusCode::OK, page(&tenant, "Approve access", &body), None, None);
+    let mut response = respond(StatusCode::OK, page(&tenant, &t("consent-title"), &body), None, None);
     csrf.set_cookie(&mut response, state.auth.public_url(), &tenant_id);
     Ok(response)
 }
@@ -217,7 +220,8 @@ async fn sign_out(state: &AppState, tenant_id: &str, headers: &HeaderMap, plan: 
         Some(location) => redirect(&location),
         None => {
             let tenant = state.management.tenant(tenant_id).await?;
-            respond(StatusCode::OK, page(&tenant, "Signed out", &notice("You have signed out.")), None, None)
+            crate::i18n::offer_tenant_default(Some(&tenant.settings.locale.default));
+            respond(StatusCode::OK, page(&tenant, &t("signed-out-title"), &notice(&t("signed-out"))), None, None)
         }
     };
     cookies::set(response.headers_mut(), state.auth.public_url(), tenant_id, cookies::SESSION, "", Some(0));
@@ -237,6 +241,7 @@ async fn logout_request(
     // Without proof that the client holds the user's ID token, ask: a link on another site
     // must not be able to sign people out.
     let tenant = state.management.tenant(&tenant_id).await?;
+    crate::i18n::offer_tenant_default(Some(&tenant.settings.locale.default));
     let csrf = FormCsrf::for_browser(&headers);
     let carried: String = [
         ("client_id", &params.client_id),
@@ -247,12 +252,14 @@ async fn logout_request(
     .filter_map(|(name, value)| value.as_deref().map(|value| hidden(name, value)))
     .collect();
     let body = format!(
-        "<p>Do you want to sign out?</p><form method=\"post\" action=\"{action}\">{csrf_field}{carried}\
-         <button type=\"submit\" id=\"sign-out\">Sign out</button></form>",
+        "<p>{question}</p><form method=\"post\" action=\"{action}\">{csrf_field}{carried}\
+         <button type=\"submit\" id=\"sign-out\">{sign_out}</button></form>",
+        question = escape(&t("sign-out-question")),
+        sign_out = escape(&t("sign-out")),
         action = escape(&paths::END_SESSION.of(&tenant_id)),
         csrf_field = hidden("csrf_token", &csrf.token),
     );
-    let mut response = respond(StatusCode::OK, page(&tenant, "Sign out", &body), None, None);
+    let mut response = respond(StatusCode::OK, page(&tenant, &t("sign-out-title"), &body), None, None);
     csrf.set_cookie(&mut response, state.auth.public_url(), &tenant_id);
     Ok(response)
 }

@@ -11,21 +11,25 @@ use super::html::{alert, escape, hidden, input, notice, page};
 use super::Page;
 use super::{browser_proof, is_flow_error, posted_flow, respond, restart_page, status_of, PageResult};
 use crate::extract::FormBody;
+use crate::i18n::{t, t_with};
 
 pub(super) async fn forgot_page(visit: Page) -> PageResult {
     let (flow_id, csrf) = visit.shown_flow(FlowKind::Recovery, paths::FORGOT).await?;
     let Page { tenant, .. } = visit;
     let tenant_id = tenant.id.clone();
     let body = format!(
-        "<p>Enter your email address and we'll send you a link to choose a new password.</p>\
-         <form method=\"post\" action=\"{action}\" novalidate>{csrf}{email}<button type=\"submit\">Send reset link</button></form>\
-         <nav><a href=\"{login}\">Back to sign in</a></nav>",
+        "<p>{intro}</p>\
+         <form method=\"post\" action=\"{action}\" novalidate>{csrf}{email}<button type=\"submit\">{submit}</button></form>\
+         <nav><a href=\"{login}\">{back}</a></nav>",
+        intro = escape(&t("forgot-intro")),
+        submit = escape(&t("forgot-submit")),
+        back = escape(&t("back-to-sign-in")),
         action = escape(&paths::FORGOT.with_query(&tenant_id, &[("flow", &flow_id)])),
         login = escape(&paths::LOGIN.of(&tenant_id)),
         csrf = hidden("csrf_token", &csrf),
-        email = input("email", "Email", "email", "", "username", &[]),
+        email = input("email", &t("field-email"), "email", "", "username", &[]),
     );
-    Ok(respond(StatusCode::OK, page(&tenant, "Forgot your password?", &body), None, None))
+    Ok(respond(StatusCode::OK, page(&tenant, &t("forgot-title"), &body), None, None))
 }
 
 pub(super) async fn forgot_submit(Page { state, tenant, query, client, headers }: Page, form: FormBody) -> PageResult {
@@ -35,18 +39,19 @@ pub(super) async fn forgot_submit(Page { state, tenant, query, client, headers }
     let flow = posted_flow(&state, &tenant, FlowKind::Recovery, &query, proof, &restart).await?;
     state.auth.request_recovery(&tenant_id, form.get("email"), client).await?;
     state.auth.finish_flow(&flow).await?;
-    let body = notice("If an account exists for that address, we've sent it a link to choose a new password.");
-    Ok(respond(StatusCode::OK, page(&tenant, "Check your inbox", &body), None, None))
+    let body = notice(&t("forgot-sent"));
+    Ok(respond(StatusCode::OK, page(&tenant, &t("forgot-sent-title"), &body), None, None))
 }
 
 fn reset_body(tenant: &Tenant, flow_id: &str, csrf: &str, token: &str, before: &str, errors: &[String]) -> String {
     format!(
         "{before}<form method=\"post\" action=\"{action}\" novalidate>{csrf}{token}{password}\
-         <button type=\"submit\">Set new password</button></form>",
+         <button type=\"submit\">{submit}</button></form>",
+        submit = escape(&t("reset-submit")),
         action = escape(&paths::RESET.with_query(&tenant.id, &[("flow", flow_id)])),
         csrf = hidden("csrf_token", csrf),
         token = hidden("token", token),
-        password = input("password", "New password", "password", "", "new-password", errors),
+        password = input("password", &t("field-new-password"), "password", "", "new-password", errors),
     )
 }
 
@@ -55,13 +60,11 @@ pub(super) async fn reset_page(visit: Page) -> PageResult {
     let Page { tenant, query, .. } = visit;
     // Sent here by sign-in: say why, in the catalogue's words.
     let before = match query.reason.as_deref() {
-        Some("password_must_be_reset") => {
-            alert(Code::PasswordMustBeReset.default_message(), Code::PasswordMustBeReset.as_str())
-        }
+        Some("password_must_be_reset") => alert(&t("code-password_must_be_reset"), Code::PasswordMustBeReset.as_str()),
         _ => String::new(),
     };
     let body = reset_body(&tenant, &flow_id, &csrf, query.token.as_deref().unwrap_or_default(), &before, &[]);
-    Ok(respond(StatusCode::OK, page(&tenant, "Choose a new password", &body), None, None))
+    Ok(respond(StatusCode::OK, page(&tenant, &t("reset-title"), &body), None, None))
 }
 
 pub(super) async fn reset_submit(Page { state, tenant, query, headers, .. }: Page, form: FormBody) -> PageResult {
@@ -74,19 +77,25 @@ pub(super) async fn reset_submit(Page { state, tenant, query, headers, .. }: Pag
         Ok(_) => {
             state.auth.finish_flow(&flow).await?;
             let body = format!(
-                "{}<p><a href=\"{}\">Sign in</a></p>",
-                notice("Your password has been changed."),
-                escape(&paths::LOGIN.of(&tenant_id))
+                "{}<p><a href=\"{}\">{}</a></p>",
+                notice(&t("reset-done")),
+                escape(&paths::LOGIN.of(&tenant_id)),
+                escape(&t("sign-in-submit")),
             );
-            Ok(respond(StatusCode::OK, page(&tenant, "Password changed", &body), None, None))
+            Ok(respond(StatusCode::OK, page(&tenant, &t("reset-done-title"), &body), None, None))
         }
         Err(error) if error.code == Code::ValidationFailed => {
             let messages: Vec<String> = error.details["fields"]["password"]
                 .as_array()
-                .map(|list| list.iter().filter_map(|m| m.as_str()).map(|m| format!("The password {m}")).collect())
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|m| m.as_str())
+                        .map(|problem| t_with("password-error", "problem", problem.to_owned()))
+                        .collect()
+                })
                 .unwrap_or_default();
             let body = reset_body(&tenant, &flow_id, form.get("csrf_token"), form.get("token"), "", &messages);
-            Ok(respond(status_of(&error), page(&tenant, "Choose a new password", &body), Some(error.code), None))
+            Ok(respond(status_of(&error), page(&tenant, &t("reset-title"), &body), Some(error.code), None))
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &restart)),
         Err(error) => Err(error.into()),

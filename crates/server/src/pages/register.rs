@@ -8,10 +8,12 @@ use intelliauth_core::model::Tenant;
 use intelliauth_core::paths;
 use intelliauth_core::Error;
 
+use super::copy;
 use super::html::{alert, escape, hidden, input, notice, page};
 use super::Page;
 use super::{browser_proof, csrf_ok, is_flow_error, respond, restart_page, status_of, PageResult};
 use crate::extract::FormBody;
+use crate::i18n::{t, t_with};
 
 fn register_body(
     tenant: &Tenant,
@@ -25,18 +27,25 @@ fn register_body(
         fields
             .get(field)
             .and_then(|v| v.as_array())
-            .map(|list| list.iter().filter_map(|m| m.as_str()).map(|m| format!("This {m}")).collect())
+            .map(|list| {
+                list.iter()
+                    .filter_map(|m| m.as_str())
+                    .map(|problem| t_with("field-error", "problem", problem.to_owned()))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     format!(
         "{before}<form method=\"post\" action=\"{action}\" novalidate>{csrf}{email}{name}{password}\
-         <button type=\"submit\">Create account</button></form><nav><a href=\"{login}\">Already have an account? Sign in</a></nav>",
+         <button type=\"submit\">{submit}</button></form><nav><a href=\"{login}\">{have_account}</a></nav>",
+        submit = escape(&t("register-submit")),
+        have_account = escape(&t("have-account-link")),
         action = escape(&paths::REGISTER.with_query(&tenant.id, &[("flow", flow_id)])),
         login = escape(&paths::LOGIN.of(&tenant.id)),
         csrf = hidden("csrf_token", csrf),
-        email = input("email", "Email", "email", values.0, "email", &errors("email")),
-        name = input("name", "Name", "text", values.1, "name", &errors("name")),
-        password = input("password", "Password", "password", "", "new-password", &errors("password")),
+        email = input("email", &t("field-email"), "email", values.0, "email", &errors("email")),
+        name = input("name", &t("field-name"), "text", values.1, "name", &errors("name")),
+        password = input("password", &t("field-password"), "password", "", "new-password", &errors("password")),
     )
 }
 
@@ -44,7 +53,7 @@ pub(super) async fn register_page(visit: Page) -> PageResult {
     let (flow_id, csrf) = visit.shown_flow(FlowKind::Registration, paths::REGISTER).await?;
     let Page { tenant, .. } = visit;
     let body = register_body(&tenant, &flow_id, &csrf, ("", ""), &serde_json::Value::Null, "");
-    Ok(respond(StatusCode::OK, page(&tenant, "Create your account", &body), None, None))
+    Ok(respond(StatusCode::OK, page(&tenant, &t("register-title"), &body), None, None))
 }
 
 pub(super) async fn register_submit(
@@ -62,18 +71,14 @@ pub(super) async fn register_submit(
     let proof = browser_proof(&headers, &form);
     match state.auth.register(&state.management, &tenant_id, &flow_id, proof, input, client).await {
         Ok(()) => {
-            let body = notice("Check your inbox: we sent you a link to verify your email address.");
-            Ok(respond(StatusCode::OK, page(&tenant, "Almost there", &body), None, None))
+            let body = notice(&t("register-sent"));
+            Ok(respond(StatusCode::OK, page(&tenant, &t("register-sent-title"), &body), None, None))
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &paths::REGISTER.of(&tenant_id))),
         Err(error) if error.code == Code::ValidationFailed || matches!(error.code.family(), Family::Action) => {
             let fields = error.details.get("fields").cloned().unwrap_or_default();
-            let message = if error.code == Code::ValidationFailed {
-                "Please correct the highlighted fields."
-            } else {
-                error.message()
-            };
-            let before = alert(message, error.code.as_str());
+            let message = if error.code == Code::ValidationFailed { t("fix-fields") } else { copy(&error) };
+            let before = alert(&message, error.code.as_str());
             let body = register_body(
                 &tenant,
                 &flow_id,
@@ -82,7 +87,7 @@ pub(super) async fn register_submit(
                 &fields,
                 &before,
             );
-            Ok(respond(status_of(&error), page(&tenant, "Create your account", &body), Some(error.code), None))
+            Ok(respond(status_of(&error), page(&tenant, &t("register-title"), &body), Some(error.code), None))
         }
         Err(error) => Err(error.into()),
     }
@@ -95,11 +100,12 @@ pub(super) async fn verify_link(Page { state, tenant, query, .. }: Page) -> Page
     match state.auth.verify_email(&tenant_id, query.token.as_deref().unwrap_or_default()).await {
         Ok(()) => {
             let body = format!(
-                "{}<p><a href=\"{}\">Sign in</a></p>",
-                notice("Your email address is verified."),
-                escape(&paths::LOGIN.of(&tenant_id))
+                "{}<p><a href=\"{}\">{}</a></p>",
+                notice(&t("verified")),
+                escape(&paths::LOGIN.of(&tenant_id)),
+                escape(&t("sign-in-submit")),
             );
-            Ok(respond(StatusCode::OK, page(&tenant, "Email verified", &body), None, None))
+            Ok(respond(StatusCode::OK, page(&tenant, &t("verified-title"), &body), None, None))
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &paths::LOGIN.of(&tenant_id))),
         Err(error) => Err(error.into()),
@@ -113,9 +119,10 @@ pub(super) async fn resend_submit(Page { state, tenant, client, headers, .. }: P
     }
     state.auth.resend_verification(&tenant_id, form.get("email"), client).await?;
     let body = format!(
-        "{}<p><a href=\"{}\">Back to sign in</a></p>",
-        notice("If your address still needs verifying, a new link is on its way."),
-        escape(&paths::LOGIN.of(&tenant_id))
+        "{}<p><a href=\"{}\">{}</a></p>",
+        notice(&t("resent")),
+        escape(&paths::LOGIN.of(&tenant_id)),
+        escape(&t("back-to-sign-in")),
     );
-    Ok(respond(StatusCode::OK, page(&tenant, "Check your inbox", &body), None, None))
+    Ok(respond(StatusCode::OK, page(&tenant, &t("resent-title"), &body), None, None))
 }

@@ -1,0 +1,141 @@
+//! The hosted pages and the JSON API speak the user's language: OIDC `ui_locales` (and the
+//! cookie that remembers it for the rest of a sign-in), then `Accept-Language`, then the
+//! tenant's default; `lang`, `dir`, `Content-Language` and `Vary` say which; the JSON API
+//! keeps `code` and localises `message`; discovery lists `ui_locales_supported`.
+
+mod common;
+
+use common::oauth::{authorize_path, REDIRECT};
+use common::Server;
+use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE, VARY};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+/// What a browser sees of the sign-in page: the status-200 page after the redirect that
+/// starts a flow, with the headers it sent, and the cookies it was given.
+struct Shown {
+    html: String,
+    content_language: String,
+    vary: String,
+    cookies: Vec<String>,
+}
+
+async fn sign_in_page(server: &Server, query: &str, headers: &[(&str, &str)]) -> Shown {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let with = |mut request: reqwest::RequestBuilder| {
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request
+    };
+    let started = with(http.get(server.url(&format!("/t/default/login{query}")))).send().await.unwrap();
+    let mut cookies: Vec<String> =
+        started.headers().get_all(SET_COOKIE).iter().map(|value| value.to_str().unwrap().to_owned()).collect();
+    let location = started.headers()[LOCATION].to_str().unwrap().to_owned();
+    let pairs: Vec<&str> = cookies.iter().map(|cookie| cookie.split(';').next().unwrap()).collect();
+    let mut cookie = pairs.join("; ");
+    if let Some((_, sent)) = headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("cookie")) {
+        cookie = format!("{sent}; {cookie}");
+    }
+    let shown = with(http.get(server.url(&location))).header(COOKIE, cookie).send().await.unwrap();
+    assert_eq!(shown.status(), StatusCode::OK);
+    let header = |name| shown.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let (content_language, vary) = (header(CONTENT_LANGUAGE), header(VARY));
+    cookies.extend(shown.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()));
+    Shown { html: shown.text().await.unwrap(), content_language, vary, cookies }
+}
+
+#[tokio::test]
+async fn the_sign_in_page_speaks_the_browsers_language_then_the_tenants_default() {
+    let server = Server::start().await;
+
+    let english = sign_in_page(&server, "", &[]).await;
+    assert!(english.html.contains("<html lang=\"en\" dir=\"ltr\">") && english.html.contains(">Sign in</h1>"));
+    assert_eq!(english.content_language, "en");
+
+    let french = sign_in_page(&server, "", &[("accept-language", "fr-CH, fr;q=0.9, en;q=0.8")]).await;
+    assert!(french.html.contains("<html lang=\"fr\" dir=\"ltr\">"), "{}", french.html);
+    assert!(french.html.contains(">Connexion</h1>") && french.html.contains("Mot de passe oublié ?"));
+    assert_eq!(french.content_language, "fr");
+    assert!(french.vary.contains("Accept-Language"), "caches keep languages apart: {}", french.vary);
+
+    let german_second = sign_in_page(&server, "", &[("accept-language", "ja, de;q=0.5")]).await;
+    assert!(german_second.html.contains("lang=\"de\"") && german_second.html.contains(">Anmelden</h1>"));
+
+    // The tenant's default when the browser asks for nothing we speak, never over it.
+    let patch = json!({ "settings": { "locale": { "default": "de" } } });
+    assert_eq!(server.call(Method::PATCH, "/v1/tenants/default", Some(patch)).await.status, StatusCode::OK);
+    let unmatched = sign_in_page(&server, "", &[("accept-language", "ja, pt-BR;q=0.9")]).await;
+    assert!(unmatched.html.contains("lang=\"de\""), "{}", unmatched.html);
+    let none = sign_in_page(&server, "", &[]).await;
+    assert!(none.html.contains("lang=\"de\""));
+    let browser = sign_in_page(&server, "", &[("accept-language", "fr")]).await;
+    assert!(browser.html.contains("lang=\"fr\""), "the browser's language wins over the tenant's default");
+
+    let refused = server
+        .call(Method::PATCH, "/v1/tenants/default", Some(json!({ "settings": { "locale": { "default": "xx" } } })))
+        .await;
+    refused.assert_error(400, "validation_failed");
+    assert_eq!(refused.body["details"]["fields"]["settings.locale.default"][0], "must be one of en, fr, de, ar");
+}
+
+#[tokio::test]
+async fn ui_locales_wins_is_remembered_for_the_sign_in_and_arabic_is_right_to_left() {
+    let server = Server::start().await;
+    let arabic = sign_in_page(&server, "?ui_locales=ja%20ar-EG", &[("accept-language", "fr")]).await;
+    assert!(arabic.html.contains("<html lang=\"ar\" dir=\"rtl\">"), "{}", arabic.html);
+    assert!(arabic.html.contains("تسجيل الدخول"));
+    let remembered = arabic.cookies.iter().find(|cookie| cookie.starts_with("ia_locale=ar")).expect("remembered");
+    assert!(remembered.contains("Path=/t/default") && remembered.contains("HttpOnly"), "{remembered}");
+
+    // The rest of that browser's sign-in stays in Arabic, whatever its Accept-Language.
+    let later = sign_in_page(&server, "", &[("accept-language", "fr"), ("cookie", "ia_locale=ar")]).await;
+    assert!(later.html.contains("lang=\"ar\""), "{}", later.html);
+
+    // A client's authorization request carries ui_locales to the pages the same way.
+    let spa = json!({ "name": "spa", "client_type": "public", "redirect_uris": [REDIRECT] });
+    let app = server.post("/v1/tenants/default/applications", spa).await;
+    let client_id = app.body["client_id"].as_str().unwrap();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let authorize = authorize_path(client_id, &[("ui_locales", "de")]);
+    let answer = http.get(server.url(&authorize)).send().await.unwrap();
+    assert!(answer.status().is_redirection(), "{}", answer.status());
+    let set: Vec<_> = answer.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    assert!(set.iter().any(|cookie| cookie.starts_with("ia_locale=de")), "{set:?}");
+
+    let discovery = server.public_json("/t/default/.well-known/openid-configuration").await;
+    assert_eq!(discovery["ui_locales_supported"], json!(["en", "fr", "de", "ar"]));
+}
+
+#[tokio::test]
+async fn the_json_api_keeps_its_code_and_localises_its_message() {
+    let server = Server::start().await;
+    server.user_with_password("default", "fr@example.com", "correct horse battery", true).await;
+    let flow = server.flow("default", "login").await;
+    let url = server.url(&format!("/t/default/api/login/{flow}"));
+    let body = json!({ "email": "fr@example.com", "password": "wrong password" });
+    let refused = server.http.post(&url).header(ACCEPT_LANGUAGE, "fr-FR").json(&body).send().await.unwrap();
+    assert_eq!(refused.headers()[CONTENT_LANGUAGE], "fr");
+    let refused: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(refused["code"], "invalid_credentials");
+    assert_eq!(refused["message"], "L'adresse e-mail ou le mot de passe est incorrect.");
+
+    let english = server.http.post(&url).json(&body).send().await.unwrap().json::<serde_json::Value>().await.unwrap();
+    assert_eq!(english["message"], "The email or password is incorrect.", "the catalogue's copy by default");
+
+    // OAuth's error_description stays ASCII (RFC 6749 §5.2), whatever the language.
+    let token = server
+        .http
+        .post(server.url("/t/default/oauth/token"))
+        .header(ACCEPT_LANGUAGE, "ar")
+        .form(&[("grant_type", "client_credentials"), ("client_id", "app_unknown"), ("client_secret", "x")])
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(token["error"], "invalid_client");
+    assert!(token["error_description"].as_str().unwrap().is_ascii(), "{token}");
+    assert_eq!(token["message"], "خطأ في إعدادات تسجيل الدخول. تواصل مع الدعم.");
+}

@@ -1,0 +1,166 @@
+# صفحات IntelliAuth المستضافة ورسائل الأخطاء، بالعربية.
+
+## The page shell
+
+page-title = { $title } · { $brand }
+page-error-title = خطأ: { $title } · { $brand }
+
+## Sign-in
+
+sign-in-title = تسجيل الدخول
+field-email = البريد الإلكتروني
+field-password = كلمة المرور
+field-name = الاسم
+sign-in-submit = تسجيل الدخول
+sign-in-with-passkey = تسجيل الدخول بمفتاح مرور
+sign-in-with-password = تسجيل الدخول بكلمة المرور
+forgot-password-link = هل نسيت كلمة المرور؟
+create-account-link = إنشاء حساب
+retry-after = { $minutes ->
+    [zero] يمكنك المحاولة مرة أخرى الآن.
+    [one] يمكنك المحاولة مرة أخرى بعد دقيقة واحدة تقريبًا.
+    [two] يمكنك المحاولة مرة أخرى بعد دقيقتين تقريبًا.
+    [few] يمكنك المحاولة مرة أخرى بعد { $minutes } دقائق تقريبًا.
+    [many] يمكنك المحاولة مرة أخرى بعد { $minutes } دقيقة تقريبًا.
+   *[other] يمكنك المحاولة مرة أخرى بعد { $minutes } دقيقة تقريبًا.
+}
+resend-verification = إعادة إرسال رسالة التحقق
+captcha-checking = جارٍ فحص متصفحك…
+captcha-done = اكتمل فحص المتصفح.
+captcha-answer = إجابة اختبار التحقق
+
+## Registration and email verification
+
+register-title = أنشئ حسابك
+register-submit = إنشاء الحساب
+have-account-link = لديك حساب بالفعل؟ سجّل الدخول
+fix-fields = يُرجى تصحيح الحقول المميزة.
+field-error = هذا الحقل: { $problem }
+register-sent-title = أوشكت على الانتهاء
+register-sent = تحقق من بريدك الوارد: أرسلنا إليك رابطًا للتحقق من عنوان بريدك الإلكتروني.
+verified-title = تم التحقق من البريد الإلكتروني
+verified = تم التحقق من عنوان بريدك الإلكتروني.
+resent-title = تحقق من بريدك الوارد
+resent = إذا كان عنوانك لا يزال بحاجة إلى التحقق، فهناك رابط جديد في الطريق إليك.
+back-to-sign-in = العودة إلى تسجيل الدخول
+
+## Recovery
+
+forgot-title = هل نسيت كلمة المرور؟
+forgot-intro = أدخل عنوان بريدك الإلكتروني وسنرسل إليك رابطًا لاختيار كلمة مرور جديدة.
+forgot-submit = إرسال رابط إعادة التعيين
+forgot-sent-title = تحقق من بريدك الوارد
+forgot-sent = إذا كان هناك حساب بهذا العنوان، فقد أرسلنا إليه رابطًا لاختيار كلمة مرور جديدة.
+reset-title = اختر كلمة مرور جديدة
+field-new-password = كلمة المرور الجديدة
+reset-submit = حفظ كلمة المرور الجديدة
+password-error = كلمة المرور: { $problem }
+reset-done-title = تم تغيير كلمة المرور
+reset-done = تم تغيير كلمة المرور الخاصة بك.
+
+## Second factor
+
+mfa-title = تأكيد هويتك
+code-label-totp = الرمز من تطبيق المصادقة
+code-label-sms = الرمز من الرسالة النصية
+code-label-backup = رمز احتياطي
+send-sms = أرسل لي رمزًا
+continue = متابعة
+enrol-intro = تتطلب مؤسستك خطوة ثانية عند تسجيل الدخول. امسح هذا الرمز بتطبيق مصادقة (أو اكتب المفتاح)، ثم أدخل الرمز الذي يعرضه.
+totp-key = المفتاح:
+single-use = كل رمز احتياطي يعمل مرة واحدة فقط.
+use-passkey = استخدم مفتاح المرور
+use-totp = استخدم تطبيق المصادقة
+use-sms = أرسل رمزًا إلى هاتفك
+use-backup-code = استخدم رمزًا احتياطيًا بدلًا من ذلك
+use-another-title = استخدم طريقة أخرى
+sms-sent = أرسلنا رمزًا إلى { $phone }.
+backup-codes-title = احفظ رموزك الاحتياطية
+backup-codes-intro = تم إعداد تطبيق المصادقة. احتفظ بهذه الرموز الاحتياطية في مكان آمن: كل رمز يسجّل دخولك مرة واحدة إذا فقدت جهازك. لن تُعرض إلا الآن.
+
+## Account
+
+account-title = حسابك
+signed-in-as = تم تسجيل الدخول باسم { $email }.
+sign-out = تسجيل الخروج
+methods-heading = طرق تسجيل الدخول
+remove = إزالة
+backup-left = { $count ->
+    [zero] لم يتبقَّ أي رمز احتياطي.
+    [one] تبقّى رمز احتياطي واحد.
+    [two] تبقّى رمزان احتياطيان.
+    [few] تبقّت { $count } رموز احتياطية.
+    [many] تبقّى { $count } رمزًا احتياطيًا.
+   *[other] تبقّى { $count } رمز احتياطي.
+}
+add-totp = إضافة تطبيق مصادقة
+add-phone = إضافة هاتف
+add-passkey = إضافة مفتاح مرور
+totp-intro = امسح هذا الرمز بتطبيق مصادقة (أو اكتب المفتاح)، ثم أدخل الرمز الذي يعرضه.
+confirm = تأكيد
+cancel = إلغاء
+field-phone = رقم الهاتف مع رمز الدولة (+971501234567)
+phone-error = رقم الهاتف: { $problem }
+try-again = حاول مرة أخرى
+back-to-account = العودة إلى حسابك
+
+## Consent and sign-out
+
+consent-title = الموافقة على الوصول
+consent-intro = يرغب { $app } في:
+allow = السماح
+deny = الرفض
+sign-out-title = تسجيل الخروج
+sign-out-question = هل تريد تسجيل الخروج؟
+signed-out-title = تم تسجيل الخروج
+signed-out = لقد سجّلت الخروج.
+
+## Errors
+
+restart-title = لنبدأ من جديد
+start-again = البدء من جديد
+error-title = حدث خطأ ما
+go-to-sign-in = الذهاب إلى صفحة تسجيل الدخول
+
+## The error catalogue's copy, by code
+
+code-invalid_credentials = البريد الإلكتروني أو كلمة المرور غير صحيحة.
+code-account_disabled = تم تعطيل هذا الحساب. تواصل مع المسؤول.
+code-account_locked = محاولات فاشلة كثيرة. حاول مرة أخرى بعد بضع دقائق.
+code-email_unverified = تحقق من بريدك الإلكتروني قبل تسجيل الدخول. ستجد رابطًا في بريدك الوارد.
+code-password_must_be_reset = عيّن كلمة مرور جديدة للمتابعة.
+code-mfa_required = يلزم عامل ثانٍ لإكمال تسجيل الدخول.
+code-mfa_enrolment_required = علينا إعداد المصادقة متعددة العوامل قبل أن تتمكن من تسجيل الدخول.
+code-step_up_required = يتطلب هذا الإجراء تسجيل دخول أقوى أو أحدث.
+code-captcha_required = أكمل اختبار التحقق للمتابعة.
+code-invalid_redirect_uri = خطأ في إعدادات تسجيل الدخول. تواصل مع الدعم.
+code-invalid_client = خطأ في إعدادات تسجيل الدخول. تواصل مع الدعم.
+code-invalid_grant = التفويض غير صالح أو منتهي الصلاحية أو ملغى.
+code-invalid_scope = الإذن المطلوب غير مسموح به لهذا التطبيق.
+code-unauthorized_client = خطأ في إعدادات تسجيل الدخول. تواصل مع الدعم.
+code-consent_required = وافق على الأذونات المطلوبة للمتابعة.
+code-state_mismatch = فشل فحص أمان تسجيل الدخول. ابدأ من الصفحة الرئيسية.
+code-pkce_required = خطأ في إعدادات تسجيل الدخول. تواصل مع الدعم.
+code-token_expired = انتهت صلاحية رمز الوصول.
+code-session_expired = انتهت جلستك. سجّل الدخول للمتابعة.
+code-session_revoked = تم إلغاء جلستك. سجّل الدخول للمتابعة.
+code-silent_auth_failed = فشلت المصادقة الصامتة.
+code-totp_invalid = لم يعمل هذا الرمز. تحقق من تطبيق المصادقة وحاول مرة أخرى.
+code-webauthn_failed = تعذّر التحقق باستخدام جهازك. جرّب طريقة أخرى.
+code-sms_send_failed = تعذّر إرسال الرمز. حاول مرة أخرى أو استخدم طريقة أخرى.
+code-sms_rate_limited = طلبات رموز كثيرة. انتظر بضع دقائق.
+code-backup_code_invalid = لم يعمل هذا الرمز الاحتياطي.
+code-flow_expired = استغرق تسجيل الدخول هذا وقتًا طويلًا. ابدأ من جديد.
+code-flow_invalid = فُقدت جلسة تسجيل الدخول. ابدأ من جديد.
+code-network_error = مشكلة في الاتصال. تحقق من اتصالك بالإنترنت وحاول مرة أخرى.
+code-rate_limited = طلبات كثيرة. حاول مرة أخرى بعد لحظة.
+code-server_error = حدث خطأ من جانبنا. حاول مرة أخرى بعد قليل.
+code-service_unavailable = الخدمة غير متاحة مؤقتًا. تحقق من حالة الخدمة.
+code-not_found = غير موجود.
+code-permission_denied = ليس لديك إذن للقيام بذلك.
+code-validation_failed = بعض الحقول غير صالحة. راجع details.fields.
+code-conflict = هذا المورد موجود بالفعل.
+code-precondition_failed = تغيّر شيء ما منذ أن بدأت. حدّث الصفحة وحاول مرة أخرى.
+code-step_blocked = حُظر تسجيل الدخول بموجب قاعدة وضعها المسؤول.
+code-step_timeout = تعذّر إكمال تسجيل الدخول في الوقت المحدد. حاول مرة أخرى.
+code-step_error = حدث خطأ أثناء تسجيل دخولك. حاول مرة أخرى بعد قليل.

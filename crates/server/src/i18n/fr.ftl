@@ -1,0 +1,158 @@
+# Pages hébergées et messages d'erreur d'IntelliAuth, en français.
+
+## The page shell
+
+page-title = { $title } · { $brand }
+page-error-title = Erreur : { $title } · { $brand }
+
+## Sign-in
+
+sign-in-title = Connexion
+field-email = Adresse e-mail
+field-password = Mot de passe
+field-name = Nom
+sign-in-submit = Se connecter
+sign-in-with-passkey = Se connecter avec une clé d'accès
+sign-in-with-password = Se connecter avec votre mot de passe
+forgot-password-link = Mot de passe oublié ?
+create-account-link = Créer un compte
+retry-after = { $minutes ->
+    [one] Vous pourrez réessayer dans environ { $minutes } minute.
+   *[other] Vous pourrez réessayer dans environ { $minutes } minutes.
+}
+resend-verification = Renvoyer l'e-mail de vérification
+captcha-checking = Vérification de votre navigateur…
+captcha-done = Vérification du navigateur terminée.
+captcha-answer = Réponse au captcha
+
+## Registration and email verification
+
+register-title = Créez votre compte
+register-submit = Créer le compte
+have-account-link = Vous avez déjà un compte ? Connectez-vous
+fix-fields = Veuillez corriger les champs signalés.
+field-error = Ce champ : { $problem }
+register-sent-title = Presque terminé
+register-sent = Consultez votre boîte de réception : nous vous avons envoyé un lien pour vérifier votre adresse e-mail.
+verified-title = Adresse vérifiée
+verified = Votre adresse e-mail est vérifiée.
+resent-title = Consultez votre boîte de réception
+resent = Si votre adresse doit encore être vérifiée, un nouveau lien est en route.
+back-to-sign-in = Retour à la connexion
+
+## Recovery
+
+forgot-title = Mot de passe oublié ?
+forgot-intro = Saisissez votre adresse e-mail et nous vous enverrons un lien pour choisir un nouveau mot de passe.
+forgot-submit = Envoyer le lien
+forgot-sent-title = Consultez votre boîte de réception
+forgot-sent = Si un compte existe pour cette adresse, nous lui avons envoyé un lien pour choisir un nouveau mot de passe.
+reset-title = Choisissez un nouveau mot de passe
+field-new-password = Nouveau mot de passe
+reset-submit = Enregistrer le mot de passe
+password-error = Le mot de passe : { $problem }
+reset-done-title = Mot de passe modifié
+reset-done = Votre mot de passe a été modifié.
+
+## Second factor
+
+mfa-title = Confirmez votre identité
+code-label-totp = Code de votre application d'authentification
+code-label-sms = Code reçu par SMS
+code-label-backup = Code de secours
+send-sms = M'envoyer un code par SMS
+continue = Continuer
+enrol-intro = Votre organisation exige une seconde étape à la connexion. Scannez ce code avec une application d'authentification (ou saisissez la clé), puis entrez le code qu'elle affiche.
+totp-key = Clé :
+single-use = Chaque code de secours ne fonctionne qu'une seule fois.
+use-passkey = Utiliser votre clé d'accès
+use-totp = Utiliser votre application d'authentification
+use-sms = Recevoir un code par SMS
+use-backup-code = Utiliser plutôt un code de secours
+use-another-title = Utiliser une autre méthode
+sms-sent = Nous avons envoyé un code au { $phone }.
+backup-codes-title = Conservez vos codes de secours
+backup-codes-intro = Votre application d'authentification est configurée. Gardez ces codes de secours en lieu sûr : chacun vous connecte une fois si vous perdez votre appareil. Ils ne sont affichés que maintenant.
+
+## Account
+
+account-title = Votre compte
+signed-in-as = Connecté en tant que { $email }.
+sign-out = Se déconnecter
+methods-heading = Méthodes de connexion
+remove = Supprimer
+backup-left = { $count ->
+    [one] Il reste { $count } code de secours.
+   *[other] Il reste { $count } codes de secours.
+}
+add-totp = Ajouter une application d'authentification
+add-phone = Ajouter un téléphone
+add-passkey = Ajouter une clé d'accès
+totp-intro = Scannez ce code avec une application d'authentification (ou saisissez la clé), puis entrez le code qu'elle affiche.
+confirm = Confirmer
+cancel = Annuler
+field-phone = Numéro de téléphone, avec l'indicatif du pays (+33612345678)
+phone-error = Numéro de téléphone : { $problem }
+try-again = Réessayer
+back-to-account = Retour à votre compte
+
+## Consent and sign-out
+
+consent-title = Autoriser l'accès
+consent-intro = { $app } souhaite :
+allow = Autoriser
+deny = Refuser
+sign-out-title = Déconnexion
+sign-out-question = Voulez-vous vous déconnecter ?
+signed-out-title = Déconnecté
+signed-out = Vous êtes déconnecté.
+
+## Errors
+
+restart-title = Recommençons
+start-again = Recommencer
+error-title = Un problème est survenu
+go-to-sign-in = Aller à la page de connexion
+
+## The error catalogue's copy, by code
+
+code-invalid_credentials = L'adresse e-mail ou le mot de passe est incorrect.
+code-account_disabled = Ce compte a été désactivé. Contactez votre administrateur.
+code-account_locked = Trop de tentatives échouées. Réessayez dans quelques minutes.
+code-email_unverified = Vérifiez votre adresse e-mail avant de vous connecter. Un lien vous attend dans votre boîte de réception.
+code-password_must_be_reset = Choisissez un nouveau mot de passe pour continuer.
+code-mfa_required = Un second facteur est nécessaire pour terminer la connexion.
+code-mfa_enrolment_required = Nous devons configurer l'authentification à plusieurs facteurs avant que vous puissiez vous connecter.
+code-step_up_required = Cette action exige une connexion plus forte ou plus récente.
+code-captcha_required = Résolvez le captcha pour continuer.
+code-invalid_redirect_uri = Erreur de configuration de la connexion. Contactez le support.
+code-invalid_client = Erreur de configuration de la connexion. Contactez le support.
+code-invalid_grant = L'autorisation est invalide, expirée ou révoquée.
+code-invalid_scope = L'autorisation demandée n'est pas permise pour cette application.
+code-unauthorized_client = Erreur de configuration de la connexion. Contactez le support.
+code-consent_required = Approuvez les autorisations demandées pour continuer.
+code-state_mismatch = Le contrôle de sécurité de la connexion a échoué. Recommencez depuis la page d'accueil.
+code-pkce_required = Erreur de configuration de la connexion. Contactez le support.
+code-token_expired = Le jeton d'accès a expiré.
+code-session_expired = Votre session a pris fin. Connectez-vous pour continuer.
+code-session_revoked = Votre session a été révoquée. Connectez-vous pour continuer.
+code-silent_auth_failed = L'authentification silencieuse a échoué.
+code-totp_invalid = Ce code n'a pas fonctionné. Vérifiez votre application d'authentification et réessayez.
+code-webauthn_failed = Impossible de vérifier avec votre appareil. Essayez une autre méthode.
+code-sms_send_failed = Impossible d'envoyer le code. Réessayez ou utilisez une autre méthode.
+code-sms_rate_limited = Trop de demandes de code. Patientez quelques minutes.
+code-backup_code_invalid = Ce code de secours n'a pas fonctionné.
+code-flow_expired = Cette connexion a pris trop de temps. Recommencez.
+code-flow_invalid = La session de connexion a été perdue. Recommencez.
+code-network_error = Problème de connexion. Vérifiez votre accès à Internet et réessayez.
+code-rate_limited = Trop de requêtes. Réessayez dans un instant.
+code-server_error = Un problème est survenu de notre côté. Réessayez sous peu.
+code-service_unavailable = Nous sommes momentanément indisponibles. Consultez l'état du service.
+code-not_found = Introuvable.
+code-permission_denied = Vous n'avez pas l'autorisation de faire cela.
+code-validation_failed = Certains champs sont invalides. Voir details.fields.
+code-conflict = Cette ressource existe déjà.
+code-precondition_failed = Quelque chose a changé depuis votre début. Actualisez et réessayez.
+code-step_blocked = La connexion a été bloquée par une règle définie par votre administrateur.
+code-step_timeout = La connexion n'a pas pu aboutir à temps. Réessayez.
+code-step_error = Un problème est survenu pendant votre connexion. Réessayez sous peu.

@@ -1,0 +1,128 @@
+use std::collections::{BTreeMap, BTreeSet};
+
+use fluent_bundle::{FluentArgs, FluentResource};
+use intelliauth_catalogue::{Code, ENTRIES};
+
+use super::*;
+
+/// Each message of a Fluent source and the variables it uses, read from the text: a
+/// message starts with its id at a line's first column and goes on over the lines that do
+/// not (indented ones, and a select expression's closing brace).
+fn messages(source: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut messages: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in source.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if line.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            let (id, _) = line.split_once(" =").unwrap_or_else(|| panic!("not a message: {line}"));
+            assert!(messages.insert(id.to_owned(), BTreeSet::new()).is_none(), "{id} twice");
+            current = Some(id.to_owned());
+        }
+        let variables = messages.get_mut(current.as_deref().unwrap()).unwrap();
+        for piece in line.split('$').skip(1) {
+            variables.insert(piece.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect());
+        }
+    }
+    messages
+}
+
+#[test]
+fn every_locale_parses_and_has_every_key_with_the_same_variables() {
+    let reference = messages(Locale::En.source());
+    for locale in SUPPORTED {
+        if let Err((_, errors)) = FluentResource::try_new(locale.source().to_owned()) {
+            panic!("{} does not parse: {errors:?}", locale.tag());
+        }
+        let translated = messages(locale.source());
+        let missing: Vec<_> = reference.keys().filter(|key| !translated.contains_key(*key)).collect();
+        let extra: Vec<_> = translated.keys().filter(|key| !reference.contains_key(*key)).collect();
+        assert!(missing.is_empty() && extra.is_empty(), "{}: missing {missing:?}, unknown {extra:?}", locale.tag());
+        for (key, variables) in &reference {
+            assert_eq!(&translated[key], variables, "{}: {key} uses other variables", locale.tag());
+        }
+    }
+}
+
+#[test]
+fn the_locales_the_domain_names_are_the_ones_translated() {
+    let tags: Vec<&str> = SUPPORTED.iter().map(|locale| locale.tag()).collect();
+    assert_eq!(tags, intelliauth_core::model::UI_LOCALES);
+}
+
+#[test]
+fn every_message_formats_without_errors_in_every_locale() {
+    let mut args = FluentArgs::new();
+    for (name, value) in
+        [("title", "T"), ("brand", "B"), ("problem", "p"), ("phone", "+1"), ("email", "e"), ("app", "A")]
+    {
+        args.set(name, value);
+    }
+    for locale in SUPPORTED {
+        for count in [0, 1, 2, 3, 11, 100] {
+            args.set("minutes", count);
+            args.set("count", count);
+            for key in messages(locale.source()).keys() {
+                assert!(format_in(locale, key, Some(&args)).is_some(), "{}: {key} with {count}", locale.tag());
+            }
+        }
+    }
+}
+
+#[test]
+fn english_carries_the_catalogues_copy_verbatim_for_every_answered_code() {
+    for entry in ENTRIES.iter().filter(|entry| entry.http_status.is_some()) {
+        let key = format!("code-{}", entry.code.as_str());
+        assert_eq!(text_in(Locale::En, &key, None), entry.message, "{key}");
+        for locale in SUPPORTED {
+            assert!(format_in(locale, &key, None).is_some(), "{}: {key}", locale.tag());
+        }
+    }
+    assert_eq!(
+        text_in(Locale::Fr, "code-invalid_credentials", None),
+        "L'adresse e-mail ou le mot de passe est incorrect."
+    );
+    assert_eq!(Code::InvalidCredentials.default_message(), text_in(Locale::En, "code-invalid_credentials", None));
+}
+
+#[test]
+fn plurals_follow_each_languages_rules() {
+    let minutes = |locale, n: u64| {
+        let mut args = FluentArgs::new();
+        args.set("minutes", n);
+        text_in(locale, "retry-after", Some(&args))
+    };
+    assert!(minutes(Locale::En, 1).ends_with(" minute."), "{}", minutes(Locale::En, 1));
+    assert!(minutes(Locale::En, 5).ends_with(" minutes."));
+    assert!(minutes(Locale::De, 1).contains(" Minute "));
+    assert!(minutes(Locale::De, 5).contains(" Minuten "));
+    // Arabic: one, two, few (3–10) and many (11–99) are different words.
+    assert!(minutes(Locale::Ar, 2).contains("دقيقتين"));
+    assert!(minutes(Locale::Ar, 3).contains("دقائق"));
+    assert!(minutes(Locale::Ar, 11).contains("دقيقة"));
+}
+
+#[test]
+fn accept_language_is_read_by_quality_and_a_stronger_source_wins_whatever_the_order() {
+    assert_eq!(accept_language("fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5"), ["fr-CH", "fr", "en", "de"]);
+    assert_eq!(accept_language("en;q=0.1, ar;q=0.9, de;q=0"), ["ar", "en"]);
+    assert_eq!(accept_language(""), Vec::<&str>::new());
+    assert_eq!(Locale::from_tag("FR-ca"), Some(Locale::Fr));
+    assert_eq!(Locale::from_tag("pt-BR"), None);
+
+    let mut choice = Choice::default();
+    choice.offer(Source::AcceptLanguage, ["pt", "de-AT"]);
+    assert_eq!(choice.locale, Locale::De);
+    choice.offer(Source::TenantDefault, ["fr"]);
+    assert_eq!(choice.locale, Locale::De, "the tenant's default is weaker than the browser's");
+    choice.offer(Source::UiLocales, ["ja", "ar"]);
+    assert_eq!(choice, Choice { locale: Locale::Ar, source: Source::UiLocales });
+    choice.offer(Source::UiLocales, ["fr"]);
+    assert_eq!(choice.locale, Locale::Ar, "the first ui_locales learnt stays");
+
+    let mut unmatched = Choice::default();
+    unmatched.offer(Source::AcceptLanguage, ["ja"]);
+    unmatched.offer(Source::TenantDefault, ["fr"]);
+    assert_eq!(unmatched.locale, Locale::Fr, "the tenant's default when the browser's languages are not ours");
+}
