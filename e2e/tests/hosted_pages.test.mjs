@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { startSmtp } from '../lib/smtp.mjs';
-import { launch, screenshot, expectCopy } from '../lib/browser.mjs';
+import { launch, screenshot, expectCopy, expectAccessible } from '../lib/browser.mjs';
 
 const PASSWORD = 'correct horse battery';
 let server, smtp, browser, catalogue;
@@ -54,6 +54,36 @@ test('a wrong password and an unknown email both show invalid_credentials', asyn
     await signIn(page, 'p-invalid', 'nobody@example.com', PASSWORD);
     await expectCopy(assert, page, catalogue, 'invalid_credentials');
   });
+});
+
+test('keyboard only: a failed sign-in lands focus on the error, which the title and the fields point at', async () => {
+  await server.tenant('p-keys');
+  await server.user('p-keys', 'keys@example.com', PASSWORD);
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${server.base}/t/p-keys/login`);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'email');
+    await page.keyboard.type('keys@example.com');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('not the password');
+    await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'error-summary', 'focus on the error summary');
+    assert.match(await page.title(), /^Error: Sign in · /);
+    for (const field of ['#email', '#password']) {
+      assert.equal(await page.getAttribute(field, 'aria-invalid'), 'true', field);
+      assert.equal(await page.getAttribute(field, 'aria-describedby'), 'error-summary', field);
+    }
+    assert.equal(await page.locator('[role=alert]').count(), 1, 'one alert holds the error');
+    await expectAccessible(assert, page, 'login after a failure');
+    // On from the summary, the keyboard reaches the form again.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'email');
+    await screenshot(page, 'keyboard-failed-sign-in');
+  } finally {
+    await context.close();
+  }
 });
 
 test('a disabled account shows account_disabled', async () => {
@@ -112,17 +142,35 @@ test('a forced reset shows password_must_be_reset on the new-password step', asy
   });
 });
 
-test('captcha_required renders a proof-of-work check that the browser solves', async () => {
+test('captcha mode always: the check is ready with the page, so the first submit signs in', async () => {
   await server.tenant('p-captcha', { sign_in: { captcha: { mode: 'always', pow_difficulty: 10 } } });
   await server.user('p-captcha', 'human@example.com', PASSWORD);
-  await withPage('captcha_required', async (page) => {
-    await signIn(page, 'p-captcha', 'human@example.com', PASSWORD);
-    await page.locator('[data-code=captcha_required]').waitFor();
+  await withPage('captcha_always', async (page) => {
+    await page.goto(`${server.base}/t/p-captcha/login`);
     await page.locator('#captcha-status', { hasText: 'Browser check complete.' }).waitFor({ timeout: 20000 });
     assert.match(await page.inputValue('#captcha'), /^cap_.+:\d+$/);
+    await page.fill('#email', 'human@example.com');
     await page.fill('#password', PASSWORD);
     await submit(page);
     assert.match(await page.textContent('#signed-in-as'), /human@example.com/);
+  });
+});
+
+test('captcha_required after failures says why in the alert and keeps what was typed', async () => {
+  await server.tenant('p-captcha-late', { sign_in: { captcha: { mode: 'after_failures', account_failures: 1, ip_failures: 100, pow_difficulty: 10 } } });
+  await server.user('p-captcha-late', 'late@example.com', PASSWORD);
+  await withPage('captcha_required', async (page) => {
+    await signIn(page, 'p-captcha-late', 'late@example.com', 'not the password');
+    await expectCopy(assert, page, catalogue, 'invalid_credentials');
+    await page.fill('#password', PASSWORD);
+    await submit(page);
+    await expectCopy(assert, page, catalogue, 'captcha_required');
+    assert.equal(await page.inputValue('#email'), 'late@example.com', 'the email is kept');
+    assert.equal(await page.inputValue('#password'), PASSWORD, 'so is the password: nothing was wrong with it');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'error-summary', 'focus is on why');
+    await page.locator('#captcha-status', { hasText: 'Browser check complete.' }).waitFor({ timeout: 20000 });
+    await submit(page);
+    assert.match(await page.textContent('#signed-in-as'), /late@example.com/);
   });
 });
 

@@ -71,7 +71,7 @@ for (const [locale, expected] of Object.entries(LOCALES)) {
       await page.fill('#email', 'polyglot@example.com');
       await page.fill('#password', 'not the password');
       await Promise.all([page.waitForEvent('load'), page.click('form button[type=submit]')]);
-      const alert = page.locator('[role=alert][data-code="invalid_credentials"]');
+      const alert = page.locator('[role=alert][data-code="invalid_credentials"] .copy');
       assert.equal((await alert.textContent()).trim(), expected.invalid);
       await expectPage(page, locale, expected.login, 'login-invalid_credentials');
 
@@ -92,7 +92,7 @@ test('ui_locales outranks the browser for the whole sign-in', async () => {
     await page.fill('#password', 'not the password');
     await Promise.all([page.waitForEvent('load'), page.click('form button[type=submit]')]);
     assert.equal(await page.getAttribute('html', 'lang'), 'de');
-    assert.equal((await page.locator('[role=alert]').textContent()).trim(), LOCALES.de.invalid);
+    assert.equal((await page.locator('[role=alert] .copy').textContent()).trim(), LOCALES.de.invalid);
   });
 });
 

@@ -65,6 +65,11 @@ test('hosted pages: enrol an authenticator, keep the backup codes, sign in with 
   try {
     await passwordStep(second, 'p-mfa', 'mfa@example.com');
     assert.ok(await second.locator('#code').isVisible(), 'the MFA page, not its copy');
+    // A user with an authenticator app and backup codes is offered those, and no phone or passkey.
+    assert.equal(await second.locator('#use-sms').count(), 0, 'no phone to text');
+    assert.equal(await second.locator('#use-passkey').count(), 0, 'no passkey');
+    assert.equal(await second.getAttribute('#code', 'inputmode'), 'numeric', 'a phone shows its keypad');
+    assert.equal(await second.getAttribute('#code', 'autocomplete'), 'one-time-code');
     await Promise.all([second.waitForEvent('load'), second.click('#use-backup-code')]);
     await second.fill('#code', codes[0].trim());
     await submit(second);

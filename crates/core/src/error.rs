@@ -24,6 +24,9 @@ pub struct Error {
     /// cases apart; the HTTP layer turns it into a status, an OAuth `error` and a challenge.
     pub refusal: Option<Refusal>,
     pub cause: Option<Cause>,
+    /// The key of this error's copy in the hosted pages' catalogues, where the domain says
+    /// more to the person than the code's copy (the server shows it in their language).
+    pub copy: Option<&'static str>,
 }
 
 /// Refusals the protocols name apart, in the domain's words. The server's error layer (and
@@ -78,7 +81,14 @@ fn article(word: &str) -> &'static str {
 
 impl Error {
     pub fn new(code: Code) -> Self {
-        Error { code, message: None, details: Map::new(), retry_after_s: None, refusal: None, cause: None }
+        Error { code, message: None, details: Map::new(), retry_after_s: None, refusal: None, cause: None, copy: None }
+    }
+
+    /// Tells the person more than the code's copy: `key` names the text in the hosted
+    /// pages' catalogues (`crates/server/src/i18n/*.ftl`), in every language.
+    pub fn with_copy(mut self, key: &'static str) -> Self {
+        self.copy = Some(key);
+        self
     }
 
     pub fn with_message(mut self, message: impl Into<String>) -> Self {

@@ -102,6 +102,15 @@ impl Auth {
         }
     }
 
+    /// The challenge a sign-in page shows before anything is submitted: when the tenant asks
+    /// for a captcha on every attempt, the first submit must not fail for the lack of one.
+    pub async fn captcha_up_front(&self, tenant: &Tenant) -> Result<Option<CaptchaWidget>> {
+        match tenant.settings.sign_in.captcha.mode {
+            CaptchaMode::Always => Ok(Some(self.captcha_due(tenant, false).await?.widget)),
+            CaptchaMode::Off | CaptchaMode::AfterFailures => Ok(None),
+        }
+    }
+
     /// A fresh challenge and what the client must render.
     pub(super) async fn captcha_due(&self, tenant: &Tenant, rejected: bool) -> Result<CaptchaDue> {
         let policy: &CaptchaPolicy = &tenant.settings.sign_in.captcha;

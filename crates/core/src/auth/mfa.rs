@@ -234,10 +234,11 @@ impl Auth {
     pub async fn confirm_totp(&self, user: &User, code: &str) -> Result<Option<Vec<String>>> {
         let now = ids::now_ms();
         let factors = self.mfa_store.user_factors(&user.id).await?;
-        let pending =
-            factors.iter().rev().find(|f| f.kind == FactorKind::Totp && f.confirmed_at.is_none()).ok_or_else(|| {
-                Error::new(Code::FlowInvalid).with_message("Start the authenticator app set-up again.")
-            })?;
+        let pending = factors
+            .iter()
+            .rev()
+            .find(|f| f.kind == FactorKind::Totp && f.confirmed_at.is_none())
+            .ok_or_else(|| Error::new(Code::FlowInvalid).with_copy("copy-totp-set-up-again"))?;
         let step = totp::verify(&self.totp_seed(pending)?, code, now / 1000, None).ok_or_else(totp_invalid)?;
         let enrolled = Event::new(
             &user.tenant_id,
@@ -396,7 +397,7 @@ impl Auth {
         }
         if factors.len() == 1 && tenant.settings.mfa.mode == MfaMode::Required {
             return Err(Error::new(Code::PermissionDenied)
-                .with_message("This is your only sign-in factor and your organisation requires one. Add another first.")
+                .with_copy("copy-last-factor")
                 .with_detail("reason", "last_factor_required"));
         }
         if factors.len() == 1 {

@@ -96,11 +96,10 @@ impl Auth {
     pub async fn send_flow_sms(&self, tenant_id: &str, flow_id: &str, proof: CsrfProof<'_>) -> Result<SmsSent> {
         let (_, user) = self.mfa_flow(tenant_id, flow_id, proof, &[STEP_MFA]).await?;
         let factors = self.mfa_store.user_factors(&user.id).await?;
-        let factor =
-            factors.iter().find(|f| f.kind == FactorKind::Sms && f.confirmed_at.is_some()).ok_or_else(|| {
-                Error::new(Code::SmsSendFailed)
-                    .with_message("There is no phone for text messages on this account. Use another method.")
-            })?;
+        let factor = factors
+            .iter()
+            .find(|f| f.kind == FactorKind::Sms && f.confirmed_at.is_some())
+            .ok_or_else(|| Error::new(Code::SmsSendFailed).with_copy("copy-no-sms-phone"))?;
         self.send_sms_code(&user, factor).await
     }
 
@@ -124,7 +123,7 @@ impl Auth {
             .iter()
             .rev()
             .find(|f| f.kind == FactorKind::Sms && f.confirmed_at.is_none())
-            .ok_or_else(|| Error::new(Code::FlowInvalid).with_message("Add the phone number again."))?;
+            .ok_or_else(|| Error::new(Code::FlowInvalid).with_copy("copy-phone-again"))?;
         if !self.mfa_store.use_sms_code(&pending.id, &code_digest(&pending.id, code), now).await? {
             return Err(sms_code_invalid());
         }
@@ -152,9 +151,7 @@ impl Auth {
 
 /// A wrong texted code: the one-time-code error, with copy that points at the message.
 pub fn sms_code_invalid() -> Error {
-    Error::new(Code::TotpInvalid)
-        .with_message("That code didn't work. Check the text message and try again.")
-        .with_detail("factor", "sms")
+    Error::new(Code::TotpInvalid).with_copy("copy-sms-code-invalid").with_detail("factor", "sms")
 }
 
 #[cfg(test)]

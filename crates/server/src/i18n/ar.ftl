@@ -164,3 +164,11 @@ code-precondition_failed = تغيّر شيء ما منذ أن بدأت. حدّث
 code-step_blocked = حُظر تسجيل الدخول بموجب قاعدة وضعها المسؤول.
 code-step_timeout = تعذّر إكمال تسجيل الدخول في الوقت المحدد. حاول مرة أخرى.
 code-step_error = حدث خطأ أثناء تسجيل دخولك. حاول مرة أخرى بعد قليل.
+
+## The domain's own copy, where it says more than the code's
+
+copy-totp-set-up-again = ابدأ إعداد تطبيق المصادقة من جديد.
+copy-last-factor = هذه طريقة تسجيل الدخول الوحيدة لديك ومؤسستك تشترط وجود واحدة. أضف طريقة أخرى أولًا.
+copy-no-sms-phone = لا يوجد هاتف لتلقي الرسائل النصية في هذا الحساب. استخدم طريقة أخرى.
+copy-phone-again = أضف رقم الهاتف مرة أخرى.
+copy-sms-code-invalid = لم يعمل هذا الرمز. تحقق من الرسالة النصية وحاول مرة أخرى.

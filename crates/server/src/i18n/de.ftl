@@ -156,3 +156,11 @@ code-precondition_failed = Seit Ihrem Beginn hat sich etwas geändert. Laden Sie
 code-step_blocked = Die Anmeldung wurde durch eine Regel Ihrer Administration blockiert.
 code-step_timeout = Die Anmeldung konnte nicht rechtzeitig abgeschlossen werden. Versuchen Sie es erneut.
 code-step_error = Bei Ihrer Anmeldung ist etwas schiefgelaufen. Versuchen Sie es in Kürze erneut.
+
+## The domain's own copy, where it says more than the code's
+
+copy-totp-set-up-again = Beginnen Sie die Einrichtung der Authenticator-App erneut.
+copy-last-factor = Dies ist Ihre einzige Anmeldemethode, und Ihre Organisation verlangt eine. Fügen Sie zuerst eine weitere hinzu.
+copy-no-sms-phone = Für dieses Konto ist kein Telefon für SMS hinterlegt. Verwenden Sie eine andere Methode.
+copy-phone-again = Fügen Sie die Telefonnummer erneut hinzu.
+copy-sms-code-invalid = Dieser Code hat nicht funktioniert. Prüfen Sie die SMS und versuchen Sie es erneut.

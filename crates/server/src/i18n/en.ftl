@@ -158,3 +158,11 @@ code-precondition_failed = Something changed since you started. Refresh and try 
 code-step_blocked = Sign-in was blocked by a rule set by your administrator.
 code-step_timeout = Sign-in couldn't be completed in time. Try again.
 code-step_error = Something went wrong while signing you in. Try again shortly.
+
+## The domain's own copy, where it says more than the code's
+
+copy-totp-set-up-again = Start the authenticator app set-up again.
+copy-last-factor = This is your only sign-in factor and your organisation requires one. Add another first.
+copy-no-sms-phone = There is no phone for text messages on this account. Use another method.
+copy-phone-again = Add the phone number again.
+copy-sms-code-invalid = That code didn't work. Check the text message and try again.

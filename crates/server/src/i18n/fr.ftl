@@ -156,3 +156,11 @@ code-precondition_failed = Quelque chose a changé depuis votre début. Actualis
 code-step_blocked = La connexion a été bloquée par une règle définie par votre administrateur.
 code-step_timeout = La connexion n'a pas pu aboutir à temps. Réessayez.
 code-step_error = Un problème est survenu pendant votre connexion. Réessayez sous peu.
+
+## The domain's own copy, where it says more than the code's
+
+copy-totp-set-up-again = Recommencez la configuration de l'application d'authentification.
+copy-last-factor = C'est votre seule méthode de connexion et votre organisation en exige une. Ajoutez-en une autre d'abord.
+copy-no-sms-phone = Aucun téléphone ne reçoit de SMS pour ce compte. Utilisez une autre méthode.
+copy-phone-again = Ajoutez à nouveau le numéro de téléphone.
+copy-sms-code-invalid = Ce code n'a pas fonctionné. Vérifiez le SMS et réessayez.

@@ -116,9 +116,13 @@ pub fn t_with(key: &str, name: &'static str, value: impl Into<fluent_bundle::Flu
     text_in(current(), key, Some(&args))
 }
 
-/// What a person is told of `error`: its own message when it has one (an Action's denial,
-/// a developer's detail), else its code's copy in the request's language.
+/// What a person is told of `error`, in the request's language: the domain's own copy
+/// when it names one, else its own message when it has one (an Action's denial, a
+/// developer's detail), else its code's copy.
 pub fn message(error: &intelliauth_core::Error) -> String {
+    if let Some(key) = error.copy {
+        return t(key);
+    }
     if error.message.is_some() {
         return error.message().to_owned();
     }

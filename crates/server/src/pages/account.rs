@@ -11,7 +11,7 @@ use intelliauth_core::paths;
 use intelliauth_core::Error;
 
 use super::copy;
-use super::html::{alert, escape, hidden, input, notice, page};
+use super::html::{self, alert, escape, hidden, input, notice, page};
 use super::mfa::{backup_codes_page, webauthn_page};
 use super::Page;
 use super::{cookies, csrf_ok, redirect, require_csrf, respond, status_of, PageError, PageResult};
@@ -231,14 +231,14 @@ pub(crate) async fn phone_submit(AccountForm { state, tenant, user, form }: Acco
             Ok(respond(StatusCode::OK, page(&tenant, &t("add-phone"), &body), None, None))
         }
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500 || s == 502) => {
-            let mut before = alert(&copy(&error), error.code.as_str());
-            if let Some(fields) = error.details.get("fields").and_then(|f| f.get("phone")) {
-                let problem = fields[0].as_str().unwrap_or("").to_owned();
-                before.push_str(&format!(
-                    "<p id=\"phone-error\">{}</p>",
-                    escape(&t_with("phone-error", "problem", problem))
-                ));
-            }
+            let more = match error.details.get("fields").and_then(|f| f.get("phone")) {
+                Some(fields) => {
+                    let problem = fields[0].as_str().unwrap_or("").to_owned();
+                    format!("<p id=\"phone-error\">{}</p>", escape(&t_with("phone-error", "problem", problem)))
+                }
+                None => String::new(),
+            };
+            let before = html::alert_with(&copy(&error), error.code.as_str(), &more);
             Ok(failed_page(&tenant, &t("add-phone"), &error, phone_form(&tenant, csrf, &before)))
         }
         Err(error) => Err(error.into()),

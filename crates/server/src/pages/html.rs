@@ -59,7 +59,7 @@ pub fn page(tenant: &Tenant, title: &str, body: &str) -> String {
 <body><main><header>{logo}</header><h1>{title}</h1>{body}</main></body></html>\n",
         lang = locale.tag(),
         dir = locale.direction(),
-        head_title = escape(&page_title(title, &brand_plain(tenant))),
+        head_title = escape(&page_title(title, &brand_plain(tenant), body.contains(ERROR_SUMMARY))),
         title = escape(title),
         colour = escape(&theme.primary_colour),
     )
@@ -70,17 +70,34 @@ fn brand_plain(tenant: &Tenant) -> String {
     tenant.settings.theme.name.clone().unwrap_or_else(|| tenant.display_name.clone())
 }
 
-/// The document title: the page's, then the brand.
-fn page_title(title: &str, brand: &str) -> String {
+/// The document title: the page's, then the brand; first of all "Error", when the page
+/// shows one (its error summary), as that is what a screen reader says on arrival.
+fn page_title(title: &str, brand: &str, failed: bool) -> String {
     let mut args = FluentArgs::new();
     args.set("title", title.to_owned());
     args.set("brand", brand.to_owned());
-    i18n::text_in(i18n::current(), "page-title", Some(&args))
+    let key = if failed { "page-error-title" } else { "page-title" };
+    i18n::text_in(i18n::current(), key, Some(&args))
 }
 
-/// A message that a screen reader announces as soon as it appears.
+/// The id of a page's error summary, which fields in error point at.
+pub const ERROR_SUMMARY: &str = "error-summary";
+
+/// A page's one error summary, holding all of its error's text: announced by screen readers
+/// as soon as it appears, and focused when the page loads, so a keyboard user lands on it
+/// after a failed submit. `more` is HTML that belongs to the same error (when to try again).
+pub fn alert_with(message: &str, code: &str, more: &str) -> String {
+    format!(
+        "<div class=\"alert\" role=\"alert\" id=\"{ERROR_SUMMARY}\" tabindex=\"-1\" autofocus data-code=\"{}\">\
+         <p class=\"copy\">{}</p>{more}</div>",
+        escape(code),
+        escape(message)
+    )
+}
+
+/// An error summary with the copy alone.
 pub fn alert(message: &str, code: &str) -> String {
-    format!("<div class=\"alert\" role=\"alert\" data-code=\"{}\">{}</div>", escape(code), escape(message))
+    alert_with(message, code, "")
 }
 
 pub fn notice(message: &str) -> String {
@@ -93,17 +110,42 @@ pub fn hidden(name: &str, value: &str) -> String {
 
 /// A labelled input with its field errors, wired for assistive technology.
 pub fn input(name: &str, label: &str, kind: &str, value: &str, autocomplete: &str, errors: &[String]) -> String {
-    let described = if errors.is_empty() {
+    labelled_input(name, label, kind, value, autocomplete, errors, false)
+}
+
+/// An input the page's error summary is about (the email and password of a refused
+/// sign-in): invalid, and described by the summary.
+pub fn input_in_error(name: &str, label: &str, kind: &str, value: &str, autocomplete: &str) -> String {
+    labelled_input(name, label, kind, value, autocomplete, &[], true)
+}
+
+fn labelled_input(
+    name: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    autocomplete: &str,
+    errors: &[String],
+    summarised: bool,
+) -> String {
+    let name = escape(name);
+    let described = match (errors.is_empty(), summarised) {
+        (false, _) => format!(" aria-invalid=\"true\" aria-describedby=\"{name}-error\""),
+        (true, true) => format!(" aria-invalid=\"true\" aria-describedby=\"{ERROR_SUMMARY}\""),
+        (true, false) => String::new(),
+    };
+    // One element per field, so its id is unique, whatever the number of problems.
+    let messages = if errors.is_empty() {
         String::new()
     } else {
-        format!(" aria-invalid=\"true\" aria-describedby=\"{name}-error\"")
+        let all: Vec<String> = errors.iter().map(|error| escape(error)).collect();
+        format!("<p class=\"field-error\" id=\"{name}-error\">{}</p>", all.join("<br>"))
     };
-    let messages: String =
-        errors.iter().map(|e| format!("<p class=\"field-error\" id=\"{name}-error\">{}</p>", escape(e))).collect();
+    // Codes are digits on a phone's keypad.
+    let keypad = if autocomplete == "one-time-code" { " inputmode=\"numeric\" pattern=\"[0-9]*\"" } else { "" };
     format!(
         "<label for=\"{name}\">{label}</label><input id=\"{name}\" name=\"{name}\" type=\"{kind}\" value=\"{value}\" \
-         autocomplete=\"{autocomplete}\" required{described}>{messages}",
-        name = escape(name),
+         autocomplete=\"{autocomplete}\"{keypad} required{described}>{messages}",
         label = escape(label),
         value = escape(value),
     )

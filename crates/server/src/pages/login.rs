@@ -21,6 +21,10 @@ struct LoginForm<'a> {
     flow_id: &'a str,
     csrf: &'a str,
     email: &'a str,
+    /// Shown again only after a captcha was asked for: the user did nothing wrong.
+    password: &'a str,
+    /// The page's error summary is about these credentials (a refused sign-in).
+    refused: bool,
 }
 
 fn login_body(tenant: &Tenant, form: &LoginForm<'_>, before: &str, extra: &str) -> String {
@@ -32,8 +36,9 @@ fn login_body(tenant: &Tenant, form: &LoginForm<'_>, before: &str, extra: &str) 
          <a href=\"{forgot}\">{forgot_text}</a><a href=\"{register}\">{register_text}</a></nav>",
         action = escape(&paths::LOGIN.with_query(&tenant.id, &in_flow)),
         csrf = hidden("csrf_token", form.csrf),
-        email = input("email", &t("field-email"), "email", form.email, "username", &[]),
-        password = input("password", &t("field-password"), "password", "", "current-password", &[]),
+        email = credential_field(form, "email", &t("field-email"), "email", form.email, "username webauthn"),
+        password =
+            credential_field(form, "password", &t("field-password"), "password", form.password, "current-password"),
         submit = escape(&t("sign-in-submit")),
         with_passkey = escape(&t("sign-in-with-passkey")),
         forgot_text = escape(&t("forgot-password-link")),
@@ -44,11 +49,26 @@ fn login_body(tenant: &Tenant, form: &LoginForm<'_>, before: &str, extra: &str) 
     )
 }
 
+fn credential_field(
+    form: &LoginForm<'_>,
+    name: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    autocomplete: &str,
+) -> String {
+    if form.refused {
+        html::input_in_error(name, label, kind, value, autocomplete)
+    } else {
+        input(name, label, kind, value, autocomplete, &[])
+    }
+}
+
 /// The sign-in page as `tenant` (with a theme not yet saved) would show it, for the
 /// console's live preview: the real renderer, a form that goes nowhere, framable only by
 /// the console's own origin.
 pub(crate) fn login_preview(tenant: &Tenant) -> Response {
-    let form = LoginForm { flow_id: "preview", csrf: "preview", email: "" };
+    let form = LoginForm { flow_id: "preview", csrf: "preview", email: "", password: "", refused: false };
     let body = login_body(tenant, &form, "", "");
     let mut response = respond(StatusCode::OK, page(tenant, &t("sign-in-title"), &body), None, None);
     let headers = response.headers_mut();
@@ -65,9 +85,22 @@ pub(crate) fn login_preview(tenant: &Tenant) -> Response {
 
 pub(super) async fn login_page(visit: Page) -> PageResult {
     let (flow_id, csrf) = visit.shown_flow(FlowKind::Login, paths::LOGIN).await?;
-    let Page { tenant, query, .. } = visit;
-    let form = LoginForm { flow_id: &flow_id, csrf: &csrf, email: query.login_hint.as_deref().unwrap_or("") };
-    Ok(respond(StatusCode::OK, page(&tenant, &t("sign-in-title"), &login_body(&tenant, &form, "", "")), None, None))
+    let Page { state, tenant, query, .. } = visit;
+    let form = LoginForm {
+        flow_id: &flow_id,
+        csrf: &csrf,
+        email: query.login_hint.as_deref().unwrap_or(""),
+        password: "",
+        refused: false,
+    };
+    // A tenant that asks for a captcha on every attempt gets it ready with the page.
+    let csp_nonce = secret::generate("");
+    let (extra, nonce) = match state.auth.captcha_up_front(&tenant).await? {
+        Some(widget) => (captcha_widget(&widget, &csp_nonce), Some(csp_nonce.as_str())),
+        None => (String::new(), None),
+    };
+    let body = login_body(&tenant, &form, "", &extra);
+    Ok(respond(StatusCode::OK, page(&tenant, &t("sign-in-title"), &body), None, nonce))
 }
 
 pub(super) async fn login_submit(Page { state, tenant, query, client, headers }: Page, form: FormBody) -> PageResult {
@@ -85,7 +118,11 @@ pub(super) async fn login_submit(Page { state, tenant, query, client, headers }:
     };
     let proof = browser_proof(&headers, &form);
     let form_again = |before: &str, extra: &str, code: Code, csp_nonce: Option<&str>| {
-        let shown = LoginForm { flow_id: &flow_id, csrf: form.get("csrf_token"), email: form.get("email") };
+        // A captcha asked for is not a refusal of what was typed: it is all kept.
+        let refused = code != Code::CaptchaRequired;
+        let password = if refused { "" } else { form.get("password") };
+        let shown =
+            LoginForm { flow_id: &flow_id, csrf: form.get("csrf_token"), email: form.get("email"), password, refused };
         let body = login_body(&tenant, &shown, before, extra);
         respond(status_of(&Error::new(code)), page(&tenant, &t("sign-in-title"), &body), Some(code), csp_nonce)
     };
@@ -106,7 +143,9 @@ pub(super) async fn login_submit(Page { state, tenant, query, client, headers }:
             let csp_nonce = secret::generate("");
             let widget = captcha_widget(&due.widget, &csp_nonce);
             let extra = format!("<div data-code=\"captcha_required\">{widget}</div>");
-            Ok(form_again("", &extra, Code::CaptchaRequired, Some(&csp_nonce)))
+            // Why the form is back: the catalogue's copy, in the summary that takes focus.
+            let before = alert(&t("code-captcha_required"), Code::CaptchaRequired.as_str());
+            Ok(form_again(&before, &extra, Code::CaptchaRequired, Some(&csp_nonce)))
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &paths::LOGIN.of(&tenant_id))),
         Err(error) if shown_in_page(&error) => {
@@ -139,7 +178,7 @@ fn refusal_copy(tenant: &Tenant, error: &Error, email: &str, csrf: &str) -> Stri
         Code::AccountLocked => {
             let minutes = error.retry_after_s.unwrap_or(60).div_ceil(60);
             let retry = escape(&t_with("retry-after", "minutes", minutes));
-            format!("{copy}<p id=\"retry-after\">{retry}</p>")
+            html::alert_with(&super::copy(error), error.code.as_str(), &format!("<p id=\"retry-after\">{retry}</p>"))
         }
         Code::EmailUnverified => format!(
             "{copy}<form method=\"post\" action=\"{resend}\">{}{}<button type=\"submit\" class=\"secondary\">{}</button></form>",

@@ -11,7 +11,7 @@ use intelliauth_core::paths;
 use intelliauth_core::{secret, Error};
 
 use super::copy;
-use super::html::{alert, escape, hidden, input, notice, page};
+use super::html::{alert, alert_with, escape, hidden, input, notice, page};
 use super::Page;
 use super::{browser_proof, cookies, is_flow_error, redirect, respond, restart_page, shown_in_page, status_of};
 use crate::api::mfa::qr_svg;
@@ -25,8 +25,31 @@ pub fn mfa_path(tenant_id: &str, flow_id: &str) -> String {
     paths::LOGIN_MFA.with_query(tenant_id, &[("flow", flow_id)])
 }
 
-/// The code form for one method (`totp`, `sms`, `backup_code`), with links to the others.
-fn code_form(tenant: &Tenant, flow_id: &str, csrf: &str, method: &str, before: &str) -> String {
+/// The second factors the user can use now: the methods they have set up, and backup codes
+/// while any are left. The page offers these and no others.
+async fn methods_of(state: &AppState, user_id: &str) -> ApiResult<Vec<&'static str>> {
+    let (factors, backup_left) = state.auth.factors(user_id).await?;
+    let mut methods: Vec<&'static str> = ["webauthn", "totp", "sms"]
+        .into_iter()
+        .filter(|kind| factors.iter().any(|f| f.kind.as_str() == *kind))
+        .collect();
+    if backup_left > 0 {
+        methods.push("backup_code");
+    }
+    Ok(methods)
+}
+
+/// [`methods_of`] the user a sign-in flow is for (none once the flow is gone).
+async fn flow_methods(state: &AppState, tenant_id: &str, flow_id: &str) -> ApiResult<Vec<&'static str>> {
+    match state.auth.live_flow(tenant_id, flow_id, FlowKind::Login).await {
+        Ok(flow) => methods_of(state, flow.user_id.as_deref().unwrap_or_default()).await,
+        Err(_) => Ok(Vec::new()),
+    }
+}
+
+/// The code form for one method (`totp`, `sms`, `backup_code`), with links to the user's
+/// other `methods`.
+fn code_form(tenant: &Tenant, flow_id: &str, csrf: &str, method: &str, before: &str, methods: &[&str]) -> String {
     let action = escape(&mfa_path(&tenant.id, flow_id));
     let label = t(match method {
         "backup_code" => "code-label-backup",
@@ -45,7 +68,7 @@ fn code_form(tenant: &Tenant, flow_id: &str, csrf: &str, method: &str, before: &
     } else {
         String::new()
     };
-    let others = others_nav(tenant, flow_id, method);
+    let others = others_nav(tenant, flow_id, method, methods);
     format!(
         "{before}{texting}<form method=\"post\" action=\"{action}\" novalidate>{}{}{}\
          <button type=\"submit\">{}</button></form>{others}",
@@ -62,7 +85,7 @@ fn enrol_form(tenant: &Tenant, flow_id: &str, csrf: &str, qr: &str, secret: &str
         escape(&t("enrol-intro")),
         escape(&t("totp-key")),
         escape(secret),
-        code_form(tenant, flow_id, csrf, "totp", ""),
+        code_form(tenant, flow_id, csrf, "totp", "", &[]),
     )
 }
 
@@ -81,15 +104,15 @@ pub async fn mfa_page(Page { state, tenant, query, headers, .. }: Page) -> ApiRe
     };
     let body = match flow.step.as_str() {
         STEP_MFA => {
+            let methods = methods_of(&state, flow.user_id.as_deref().unwrap_or_default()).await?;
             let method = match query.method.as_deref() {
                 Some(method @ ("backup_code" | "sms" | "totp" | "webauthn")) => method.to_owned(),
                 // Without a choice: a passkey, else the authenticator app, else the phone.
-                _ => {
-                    let user_id = flow.user_id.as_deref().unwrap_or_default();
-                    let (factors, _) = state.auth.factors(user_id).await?;
-                    let has = |kind: &str| factors.iter().any(|f| f.kind.as_str() == kind);
-                    ["webauthn", "totp"].into_iter().find(|kind| has(kind)).unwrap_or("sms").to_owned()
-                }
+                _ => ["webauthn", "totp", "sms"]
+                    .into_iter()
+                    .find(|kind| methods.contains(kind))
+                    .unwrap_or("sms")
+                    .to_owned(),
             };
             if method == "webauthn" {
                 let proof = CsrfProof::Browser { cookie: Some(csrf), form: Some(csrf) };
@@ -102,17 +125,17 @@ pub async fn mfa_page(Page { state, tenant, query, headers, .. }: Page) -> ApiRe
                             csrf,
                             &challenge,
                             "",
-                            &others_nav(&tenant, &flow.id, "webauthn"),
+                            &others_nav(&tenant, &flow.id, "webauthn", &methods),
                             false,
                         ))
                     }
                     Err(error) if error.code == Code::WebauthnFailed => {
-                        Ok(webauthn_failed_page(&tenant, &flow.id, &error))
+                        Ok(webauthn_failed_page(&tenant, &flow.id, &error, &methods))
                     }
                     Err(error) => Err(error.into()),
                 };
             }
-            code_form(&tenant, &flow.id, csrf, &method, "")
+            code_form(&tenant, &flow.id, csrf, &method, "", &methods)
         }
         STEP_ENROL => {
             // Showing the page starts an enrolment; the browser proves itself with its cookie.
@@ -163,27 +186,33 @@ pub async fn mfa_submit(Page { state, tenant, query, client, headers }: Page, fo
             Ok(response)
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &paths::LOGIN.of(&tenant_id))),
-        Err(error) if error.code == Code::WebauthnFailed => Ok(webauthn_failed_page(&tenant, &flow_id, &error)),
+        Err(error) if error.code == Code::WebauthnFailed => {
+            let methods = flow_methods(&state, &tenant_id, &flow_id).await?;
+            Ok(webauthn_failed_page(&tenant, &flow_id, &error, &methods))
+        }
         Err(error) if shown_in_page(&error) => {
             let csrf = form.get("csrf_token");
-            let mut before = alert(&copy(&error), error.code.as_str());
-            if error.code == Code::BackupCodeInvalid {
-                before.push_str(&format!("<p id=\"single-use\">{}</p>", escape(&t("single-use"))));
-            }
-            let body = code_form(&tenant, &flow_id, csrf, &method, &before);
+            let more = if error.code == Code::BackupCodeInvalid {
+                format!("<p id=\"single-use\">{}</p>", escape(&t("single-use")))
+            } else {
+                String::new()
+            };
+            let before = alert_with(&copy(&error), error.code.as_str(), &more);
+            let methods = flow_methods(&state, &tenant_id, &flow_id).await?;
+            let body = code_form(&tenant, &flow_id, csrf, &method, &before, &methods);
             Ok(respond(status_of(&error), page(&tenant, &t("mfa-title"), &body), Some(error.code), None))
         }
         Err(error) => Err(error.into()),
     }
 }
 
-/// Links to the MFA methods other than `method`.
-fn others_nav(tenant: &Tenant, flow_id: &str, method: &str) -> String {
+/// Links to the user's `methods` other than `method`.
+fn others_nav(tenant: &Tenant, flow_id: &str, method: &str, methods: &[&str]) -> String {
     let action = escape(&mfa_path(&tenant.id, flow_id));
     let links: String =
         [("webauthn", "use-passkey"), ("totp", "use-totp"), ("sms", "use-sms"), ("backup_code", "use-backup-code")]
             .into_iter()
-            .filter(|(kind, ..)| *kind != method)
+            .filter(|(kind, ..)| *kind != method && methods.contains(kind))
             .map(|(kind, id)| format!("<a href=\"{action}&amp;method={kind}\" id=\"{id}\">{}</a>", escape(&t(id))))
             .collect();
     format!("<nav>{links}</nav>")
@@ -222,8 +251,9 @@ pub fn webauthn_page(
 }
 
 /// `webauthn_failed`: the copy, and the other ways to finish signing in.
-fn webauthn_failed_page(tenant: &Tenant, flow_id: &str, error: &Error) -> Response {
-    let body = format!("{}{}", alert(&copy(error), error.code.as_str()), others_nav(tenant, flow_id, "webauthn"));
+fn webauthn_failed_page(tenant: &Tenant, flow_id: &str, error: &Error, methods: &[&str]) -> Response {
+    let others = others_nav(tenant, flow_id, "webauthn", methods);
+    let body = format!("{}{others}", alert(&copy(error), error.code.as_str()));
     respond(status_of(error), page(tenant, &t("use-another-title"), &body), Some(error.code), None)
 }
 
@@ -295,7 +325,8 @@ pub async fn mfa_send_sms(Page { state, tenant, query, headers, .. }: Page, form
         }
         Err(error) => return Err(error.into()),
     };
-    let body = code_form(&tenant, &flow_id, csrf, "sms", &before);
+    let methods = flow_methods(&state, &tenant_id, &flow_id).await?;
+    let body = code_form(&tenant, &flow_id, csrf, "sms", &before, &methods);
     Ok(respond(status, page(&tenant, &t("mfa-title"), &body), code, None))
 }
 

@@ -94,7 +94,9 @@ pub(super) async fn reset_submit(Page { state, tenant, query, headers, .. }: Pag
                         .collect()
                 })
                 .unwrap_or_default();
-            let body = reset_body(&tenant, &flow_id, form.get("csrf_token"), form.get("token"), "", &messages);
+            // The summary says what happened; the field says what is wrong with it.
+            let before = alert(&t("fix-fields"), error.code.as_str());
+            let body = reset_body(&tenant, &flow_id, form.get("csrf_token"), form.get("token"), &before, &messages);
             Ok(respond(status_of(&error), page(&tenant, &t("reset-title"), &body), Some(error.code), None))
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &restart)),
