@@ -24,9 +24,41 @@ pub struct Error {
     /// cases apart; the HTTP layer turns it into a status, an OAuth `error` and a challenge.
     pub refusal: Option<Refusal>,
     pub cause: Option<Cause>,
-    /// The key of this error's copy in the hosted pages' catalogues, where the domain says
-    /// more to the person than the code's copy (the server shows it in their language).
-    pub copy: Option<&'static str>,
+    /// What the domain tells the person, where it says more than the code's copy (the
+    /// server shows it in their language).
+    pub copy: Option<DomainCopy>,
+}
+
+/// Copy the domain shows people beyond the catalogue's, each a message in the hosted pages'
+/// catalogues (`crates/server/src/i18n/*.ftl`, under its [`DomainCopy::key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainCopy {
+    TotpSetUpAgain,
+    LastFactor,
+    NoSmsPhone,
+    PhoneAgain,
+    SmsCodeInvalid,
+}
+
+impl DomainCopy {
+    pub const ALL: [DomainCopy; 5] = [
+        DomainCopy::TotpSetUpAgain,
+        DomainCopy::LastFactor,
+        DomainCopy::NoSmsPhone,
+        DomainCopy::PhoneAgain,
+        DomainCopy::SmsCodeInvalid,
+    ];
+
+    /// Its message id in the catalogues.
+    pub fn key(self) -> &'static str {
+        match self {
+            DomainCopy::TotpSetUpAgain => "copy-totp-set-up-again",
+            DomainCopy::LastFactor => "copy-last-factor",
+            DomainCopy::NoSmsPhone => "copy-no-sms-phone",
+            DomainCopy::PhoneAgain => "copy-phone-again",
+            DomainCopy::SmsCodeInvalid => "copy-sms-code-invalid",
+        }
+    }
 }
 
 /// Refusals the protocols name apart, in the domain's words. The server's error layer (and
@@ -84,10 +116,9 @@ impl Error {
         Error { code, message: None, details: Map::new(), retry_after_s: None, refusal: None, cause: None, copy: None }
     }
 
-    /// Tells the person more than the code's copy: `key` names the text in the hosted
-    /// pages' catalogues (`crates/server/src/i18n/*.ftl`), in every language.
-    pub fn with_copy(mut self, key: &'static str) -> Self {
-        self.copy = Some(key);
+    /// Tells the person more than the code's copy, in their language.
+    pub fn with_copy(mut self, copy: DomainCopy) -> Self {
+        self.copy = Some(copy);
         self
     }
 

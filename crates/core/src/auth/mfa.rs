@@ -9,6 +9,7 @@ use serde_json::json;
 use super::flows::{CsrfProof, FlowKind, StartedFlow};
 use super::login::SignedIn;
 use super::{Auth, ClientContext};
+use crate::error::DomainCopy;
 use crate::events::{Event, EventType};
 use crate::mfa::{backup, totp, Factor, FactorKind, MfaMode};
 use crate::model::{Tenant, User};
@@ -238,7 +239,7 @@ impl Auth {
             .iter()
             .rev()
             .find(|f| f.kind == FactorKind::Totp && f.confirmed_at.is_none())
-            .ok_or_else(|| Error::new(Code::FlowInvalid).with_copy("copy-totp-set-up-again"))?;
+            .ok_or_else(|| Error::new(Code::FlowInvalid).with_copy(DomainCopy::TotpSetUpAgain))?;
         let step = totp::verify(&self.totp_seed(pending)?, code, now / 1000, None).ok_or_else(totp_invalid)?;
         let enrolled = Event::new(
             &user.tenant_id,
@@ -397,7 +398,7 @@ impl Auth {
         }
         if factors.len() == 1 && tenant.settings.mfa.mode == MfaMode::Required {
             return Err(Error::new(Code::PermissionDenied)
-                .with_copy("copy-last-factor")
+                .with_copy(DomainCopy::LastFactor)
                 .with_detail("reason", "last_factor_required"));
         }
         if factors.len() == 1 {

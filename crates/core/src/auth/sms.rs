@@ -8,6 +8,7 @@ use serde_json::json;
 use super::flows::CsrfProof;
 use super::mfa::STEP_MFA;
 use super::Auth;
+use crate::error::DomainCopy;
 use crate::events::{Event, EventType};
 use crate::mfa::{Factor, FactorKind, SmsCode};
 use crate::model::User;
@@ -99,7 +100,7 @@ impl Auth {
         let factor = factors
             .iter()
             .find(|f| f.kind == FactorKind::Sms && f.confirmed_at.is_some())
-            .ok_or_else(|| Error::new(Code::SmsSendFailed).with_copy("copy-no-sms-phone"))?;
+            .ok_or_else(|| Error::new(Code::SmsSendFailed).with_copy(DomainCopy::NoSmsPhone))?;
         self.send_sms_code(&user, factor).await
     }
 
@@ -123,7 +124,7 @@ impl Auth {
             .iter()
             .rev()
             .find(|f| f.kind == FactorKind::Sms && f.confirmed_at.is_none())
-            .ok_or_else(|| Error::new(Code::FlowInvalid).with_copy("copy-phone-again"))?;
+            .ok_or_else(|| Error::new(Code::FlowInvalid).with_copy(DomainCopy::PhoneAgain))?;
         if !self.mfa_store.use_sms_code(&pending.id, &code_digest(&pending.id, code), now).await? {
             return Err(sms_code_invalid());
         }
@@ -151,7 +152,7 @@ impl Auth {
 
 /// A wrong texted code: the one-time-code error, with copy that points at the message.
 pub fn sms_code_invalid() -> Error {
-    Error::new(Code::TotpInvalid).with_copy("copy-sms-code-invalid").with_detail("factor", "sms")
+    Error::new(Code::TotpInvalid).with_copy(DomainCopy::SmsCodeInvalid).with_detail("factor", "sms")
 }
 
 #[cfg(test)]

@@ -120,8 +120,8 @@ pub fn t_with(key: &str, name: &'static str, value: impl Into<fluent_bundle::Flu
 /// when it names one, else its own message when it has one (an Action's denial, a
 /// developer's detail), else its code's copy.
 pub fn message(error: &intelliauth_core::Error) -> String {
-    if let Some(key) = error.copy {
-        return t(key);
+    if let Some(copy) = error.copy {
+        return t(copy.key());
     }
     if error.message.is_some() {
         return error.message().to_owned();
