@@ -1,11 +1,12 @@
 """Schemathesis checks for IntelliAuth, loaded through SCHEMATHESIS_HOOKS by
 crates/intelliauth/tests/python_clients.rs.
 
-`valid_requests_are_accepted` is schemathesis's own `positive_data_acceptance` with the one
-refusal of a schema-valid request that no document can rule out: a password the tenant's
-password policy refuses (too common, found in a breach, shorter than the tenant's minimum).
-The policy is each tenant's setting, so the schema states only the floor every tenant has;
-the field's description says so. Any other refusal of valid data fails the run.
+`valid_requests_are_accepted` is schemathesis's own `positive_data_acceptance` with the
+refusals of schema-valid requests that no document can rule out: a password the tenant's
+password policy refuses (too common, found in a breach, shorter than the tenant's minimum) —
+the policy is each tenant's setting, so the schema states only the floor every tenant has —
+and a brand colour too pale to read on white (a contrast ratio is no pattern). The fields'
+descriptions say so. Any other refusal of valid data fails the run.
 """
 
 import json
@@ -13,8 +14,8 @@ import json
 import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-# Fields whose acceptable values are the tenant's policy, not the schema.
-TENANT_POLICY_FIELDS = {"password"}
+# Fields whose acceptable values are the tenant's policy or a computed rule, not the schema.
+TENANT_POLICY_FIELDS = {"password", "primary_colour"}
 
 
 def _refused_only_for_tenant_policy(response) -> bool:

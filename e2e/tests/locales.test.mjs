@@ -29,7 +29,8 @@ const LOCALES = {
 before(async () => {
   server = await startServer();
   browser = await launch();
-  await server.tenant(TENANT);
+  // A branded tenant: axe checks the pages in the tenant's colours.
+  await server.tenant(TENANT, { theme: { name: 'Polyglot', primary_colour: '#0b6b3a' } });
   await server.user(TENANT, 'polyglot@example.com', PASSWORD);
 });
 

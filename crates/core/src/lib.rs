@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod auth;
 pub mod console;
+pub mod contrast;
 pub mod directory;
 pub mod error;
 pub mod events;

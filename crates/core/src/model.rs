@@ -185,18 +185,7 @@ impl TenantSettings {
         if !matches!(self.oauth.signing_alg.as_str(), "ES256" | "EdDSA" | "RS256") {
             errors.add("settings.oauth.signing_alg", "must be ES256, EdDSA or RS256");
         }
-        let colour = &self.theme.primary_colour;
-        if !(colour.len() == 7 && colour.starts_with('#') && colour[1..].chars().all(|c| c.is_ascii_hexdigit())) {
-            errors.add("settings.theme.primary_colour", "must be a hex colour such as #3b5bdb");
-        }
-        if let Some(logo) = &self.theme.logo_url {
-            if !logo.starts_with("https://") || logo.contains(['"', '\'', '<', '>', ' ']) {
-                errors.add("settings.theme.logo_url", "must be an https URL");
-            }
-        }
-        if let Some(name) = &self.theme.name {
-            crate::validate::check_name(errors, "settings.theme.name", name, 100);
-        }
+        self.theme.validate(errors, "settings.theme.");
         if !UI_LOCALES.contains(&self.locale.default.as_str()) {
             errors.add("settings.locale.default", format!("must be one of {}", UI_LOCALES.join(", ")));
         }
@@ -289,6 +278,36 @@ pub struct Theme {
     pub logo_url: Option<String>,
     /// A CSS hex colour such as `#3b5bdb`.
     pub primary_colour: String,
+}
+
+impl Theme {
+    /// Adds a message under `{prefix}name` for every field the pages cannot use, the brand
+    /// colour's contrast with white included.
+    pub fn validate(&self, errors: &mut crate::validate::FieldErrors, prefix: &str) {
+        let field = |name: &str| format!("{prefix}{name}");
+        let colour = &self.primary_colour;
+        match crate::contrast::parse_hex(colour).filter(|_| colour.len() == 7) {
+            None => errors.add(&field("primary_colour"), "must be a hex colour such as #3b5bdb"),
+            Some(rgb) if crate::contrast::on_white(rgb) < crate::contrast::MIN_ON_WHITE => errors.add(
+                &field("primary_colour"),
+                format!(
+                    "has a contrast of {}:1 with white; the sign-in button's text, links and focus ring need at least \
+                     4.5:1 (the same hue at {} would do)",
+                    crate::contrast::shown(crate::contrast::on_white(rgb)),
+                    crate::contrast::to_hex(crate::contrast::accessible_on_white(rgb)),
+                ),
+            ),
+            Some(_) => {}
+        }
+        if let Some(logo) = &self.logo_url {
+            if !logo.starts_with("https://") || logo.contains(['"', '\'', '<', '>', ' ']) {
+                errors.add(&field("logo_url"), "must be an https URL");
+            }
+        }
+        if let Some(name) = &self.name {
+            crate::validate::check_name(errors, &field("name"), name, 100);
+        }
+    }
 }
 
 impl Default for Theme {

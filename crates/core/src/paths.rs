@@ -50,6 +50,16 @@ impl TenantPath {
 
 /// The tenant's root: its issuer identifier, under which every endpoint of the tenant lives.
 pub const TENANT: TenantPath = TenantPath("");
+
+/// The tenant a request path is for (`/t/{tenant}/…`), when its id is plain enough to go
+/// into a cookie's `Path` or a link as it is.
+pub fn tenant_of(path: &str) -> Option<&str> {
+    let root = TENANT.of("");
+    let rest = path.strip_prefix(root.as_str())?;
+    let tenant = rest.split('/').next()?;
+    let plain = tenant.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (!tenant.is_empty() && plain).then_some(tenant)
+}
 pub const LOGIN: TenantPath = TenantPath("/login");
 pub const LOGIN_MFA: TenantPath = TenantPath("/login/mfa");
 pub const LOGIN_MFA_SMS: TenantPath = TenantPath("/login/mfa/sms");
@@ -135,6 +145,16 @@ impl ReturnTo {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_tenant_of_a_path_is_read_only_when_plain() {
+        assert_eq!(tenant_of("/t/default/login"), Some("default"));
+        assert_eq!(tenant_of("/t/acme-2"), Some("acme-2"));
+        assert_eq!(tenant_of("/t/a;b/login"), None, "nothing that could break out of a cookie attribute");
+        assert_eq!(tenant_of("/t//login"), None);
+        assert_eq!(tenant_of("/v1/tenants/default"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use intelliauth_catalogue::Code;
 use intelliauth_core::log::RequestContext;
+use intelliauth_core::paths::tenant_of as path_tenant;
 use intelliauth_core::Error;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
@@ -42,14 +43,6 @@ fn reader(request: &Request) -> Reader {
     }
     let sign_in = path_tenant(request.uri().path()).map(|tenant| intelliauth_core::paths::LOGIN.of(tenant));
     Reader::Browser { sign_in }
-}
-
-/// The tenant of a `/t/{tenant}/…` path, when it is a plain id (it may go into a cookie's
-/// `Path` or a link).
-fn path_tenant(path: &str) -> Option<&str> {
-    let tenant = path.strip_prefix("/t/")?.split('/').next()?;
-    let plain = tenant.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    (!tenant.is_empty() && plain).then_some(tenant)
 }
 
 fn credential_key(request: &Request) -> Option<[u8; 32]> {

@@ -37,6 +37,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(errors::catalogue))
         .routes(routes!(tenants::list_all, tenants::create))
         .routes(routes!(tenants::get, tenants::update, tenants::delete))
+        .routes(routes!(tenants::preview_theme))
         .routes(routes!(users::list_all, users::create))
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(users::unlock))

@@ -230,7 +230,11 @@ fn refine_request(schema: &mut Value) {
             "redirect_uris" | "post_logout_redirect_uris" => {
                 json!({ "items": { "type": "string", "pattern": HTTPS_URL } })
             }
-            "url" => json!({ "pattern": HTTPS_URL, "maxLength": 2048 }),
+            "url" | "logo_url" => json!({ "pattern": HTTPS_URL, "maxLength": 2048 }),
+            "primary_colour" => json!({ "pattern": "^#[0-9A-Fa-f]{6}$",
+                "description": "Must stand apart from white by at least 4.5:1 (WCAG 2.1 AA): the button's \
+                                text, the links and the focus ring are drawn with it. A colour that does \
+                                not is validation_failed, naming the contrast it has." }),
             "mfa" => json!({ "enum": ["off", "optional", "required", null] }),
             "role" => json!({ "enum": ["owner", "admin", "viewer", null] }),
             "password" => json!({ "minLength": 8, "maxLength": 128,

@@ -134,6 +134,50 @@ pub async fn update(
     Ok(resource(StatusCode::OK, &tenant.meta, TenantView::from(&tenant)))
 }
 
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body that `JsonObject` reads field by field
+pub struct ThemePreviewRequest {
+    /// The brand above the form (default: the tenant's theme, then its display name).
+    name: Option<String>,
+    /// An `https://` URL of the logo.
+    logo_url: Option<String>,
+    /// `#rrggbb`, standing apart from white by at least 4.5:1 (WCAG 2.1 AA): the button's
+    /// text, the links and the focus ring are drawn with it.
+    primary_colour: Option<String>,
+}
+
+/// The tenant's sign-in page in a proposed theme (the fields given, over the saved ones),
+/// before it is saved: refused as the save would be, naming the field and, for a colour,
+/// the contrast it has.
+#[utoipa::path(post, path = "/v1/tenants/{tenant_id}/theme/preview", tag = "tenants", request_body = ThemePreviewRequest,
+    params(("tenant_id" = String, Path)),
+    responses((status = 200, description = "The sign-in page in the proposed theme", content_type = "text/html", body = String),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = ["tenants:read"])))]
+pub async fn preview_theme(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    caller.require_in(Scope::TenantsRead, &tenant_id)?;
+    let mut tenant = state.management.tenant(&tenant_id).await?;
+    let theme = &mut tenant.settings.theme;
+    if let Some(name) = fields.nullable_string("name") {
+        theme.name = name;
+    }
+    if let Some(logo_url) = fields.nullable_string("logo_url") {
+        theme.logo_url = logo_url;
+    }
+    if let Some(colour) = fields.optional_string("primary_colour") {
+        theme.primary_colour = colour;
+    }
+    let theme = tenant.settings.theme.clone();
+    reject_invalid(fields.finish(), semantic(|errors| theme.validate(errors, "")))?;
+    crate::i18n::offer_tenant_default(Some(&tenant.settings.locale.default));
+    Ok(crate::pages::login_preview(&tenant))
+}
+
 #[utoipa::path(delete, path = "/v1/tenants/{tenant_id}", tag = "tenants",
     params(("tenant_id" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)), security(("bearer" = ["tenants:write"])))]

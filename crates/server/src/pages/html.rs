@@ -2,6 +2,7 @@
 //! few components the forms need. Every interpolated value goes through [`escape`].
 
 use fluent_bundle::FluentArgs;
+use intelliauth_core::contrast;
 use intelliauth_core::model::Tenant;
 
 use crate::i18n::{self, t};
@@ -61,8 +62,17 @@ pub fn page(tenant: &Tenant, title: &str, body: &str) -> String {
         dir = locale.direction(),
         head_title = escape(&page_title(title, &brand_plain(tenant), body.contains(ERROR_SUMMARY))),
         title = escape(title),
-        colour = escape(&theme.primary_colour),
+        colour = escape(&brand_colour(&theme.primary_colour)),
     )
+}
+
+/// The colour the page draws with: the tenant's, or — for one saved before its contrast
+/// was checked — the same hue darkened until white text on it, and it on white, can be read.
+fn brand_colour(saved: &str) -> String {
+    match contrast::parse_hex(saved) {
+        Some(rgb) => contrast::to_hex(contrast::accessible_on_white(rgb)),
+        None => intelliauth_core::model::Theme::default().primary_colour,
+    }
 }
 
 /// The brand a page names: the theme's name, else the tenant's.
@@ -169,4 +179,19 @@ document.getElementById('captcha-status').textContent={done};button.disabled=fal
         id = serde_json::to_string(id).unwrap_or_default(),
         nonce = serde_json::to_string(nonce).unwrap_or_default(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_colour_saved_before_the_contrast_check_is_drawn_readable() {
+        for saved in ["#ffeb3b", "#ffffff", "#fff"] {
+            let drawn = contrast::parse_hex(&brand_colour(saved)).unwrap();
+            assert!(contrast::on_white(drawn) >= contrast::MIN_ON_WHITE, "{saved} is drawn as {}", brand_colour(saved));
+        }
+        assert_eq!(brand_colour("#0b6b3a"), "#0b6b3a", "a readable colour is drawn as saved");
+        assert_eq!(brand_colour("not a colour"), "#3b5bdb");
+    }
 }
