@@ -121,3 +121,34 @@ test('the SDK asks for its locale: ui_locales on the authorization request', asy
     assert.equal(await page.getAttribute('html', 'dir'), 'rtl', 'the sign-in page speaks the SDK\'s first locale');
   });
 });
+
+test('every page and the docs fit a 320 px screen with 24 px touch targets; the error page wears the brand', async () => {
+  await inContext({ locale: 'en-US', viewport: { width: 320, height: 640 } }, async (page) => {
+    const paths = [
+      `/t/${TENANT}/login`, `/t/${TENANT}/register`, `/t/${TENANT}/forgot`,
+      '/docs', '/docs/reference/error-codes', '/docs/reference/management-api', '/docs/troubleshooting/step-up', '/docs/languages',
+    ];
+    for (const path of paths) {
+      await page.goto(`${server.base}${path}`);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 320, `${path} scrolls sideways at 320 px (${width} px wide)`);
+      const small = await page.evaluate(() => [...document.querySelectorAll('nav a, button, input:not([type=hidden])')]
+        .map((element) => ({ text: element.textContent.trim() || element.id, height: element.getBoundingClientRect().height }))
+        .filter((target) => target.height > 0 && target.height < 24));
+      assert.deepEqual(small, [], `${path}: touch targets under 24 px`);
+      await screenshot(page, `320px${path.replaceAll('/', '-')}`);
+    }
+
+    // An error about a tenant's page: the tenant's brand and language, and a way back in.
+    const answer = await page.goto(`${server.base}/t/${TENANT}/no-such-page`);
+    assert.equal(answer.status(), 404);
+    assert.equal((await page.textContent('header')).trim(), 'Polyglot', 'the tenant\'s brand');
+    assert.equal((await page.locator('[role=alert] .copy').textContent()).trim(), 'Not found.');
+    assert.match(await page.title(), /^Error: /);
+    const back = page.locator(`a[href="/t/${TENANT}/login"]`);
+    assert.equal(await back.count(), 1, 'a link to the tenant\'s sign-in page, not to /');
+    assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 320);
+    await expectAccessible(assert, page, 'branded error page');
+    await screenshot(page, 'error-page-branded');
+  });
+});

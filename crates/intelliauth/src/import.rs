@@ -52,14 +52,24 @@ async fn import(args: ImportArgs) -> Result<u64, String> {
     };
     let url =
         format!("{}/v1/tenants/{}/users/import?upsert={}", args.url.trim_end_matches('/'), args.tenant, args.upsert);
-    let mut response = reqwest::Client::new()
-        .post(&url)
-        .bearer_auth(&args.token)
-        .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| format!("{url}: {e}"))?;
+    let client = reqwest::Client::new();
+    let request = |body: reqwest::Body| {
+        client
+            .post(&url)
+            .bearer_auth(&args.token)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
+            .body(body)
+    };
+    let mut response = match request(body).send().await {
+        Ok(response) => response,
+        // A server that refuses the import at once (a bad token, an unknown tenant) may close
+        // the connection while the file is still on its way; asking again with no lines
+        // hears why, where the first attempt only saw the connection go.
+        Err(error) => match request(reqwest::Body::from("")).send().await {
+            Ok(refusal) if !refusal.status().is_success() => refusal,
+            _ => return Err(format!("{url}: {error}")),
+        },
+    };
     if !response.status().is_success() {
         let status = response.status();
         let text = response.text().await.unwrap_or_default();

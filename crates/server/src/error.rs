@@ -13,6 +13,7 @@ use std::sync::Arc;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use intelliauth_catalogue::Code;
+use intelliauth_core::model::Tenant;
 use intelliauth_core::{Error, Refusal};
 use serde_json::{json, Value};
 
@@ -158,18 +159,24 @@ pub(crate) fn error_body(error: &Error, request_id: &str) -> Value {
     body
 }
 
-/// Who reads an error: a client (JSON), or a person in a browser, with the sign-in page of
-/// the tenant the request was for, when there is one, as the way on.
+/// Who reads an error: a client (JSON), or a person in a browser — with the tenant the
+/// request was for, when there is one, whose brand the page wears and whose sign-in page is
+/// the way on.
 pub(crate) enum Reader {
     Client,
-    Browser { sign_in: Option<String> },
+    Browser { tenant_id: Option<String>, tenant: Option<Box<Tenant>> },
 }
 
 /// Renders `error` as the final response: JSON for API clients, a small page for browsers.
 pub(crate) fn render(failure: &ApiError, request_id: &str, reader: &Reader) -> Response {
     let (error, status) = (&failure.error, failure.status());
-    let mut response = if let Reader::Browser { sign_in } = reader {
-        let mut page = (status, Html(error_page(error, request_id, sign_in.as_deref()))).into_response();
+    let mut response = if let Reader::Browser { tenant_id, tenant } = reader {
+        let sign_in = tenant_id.as_deref().map(|id| intelliauth_core::paths::LOGIN.of(id));
+        let html = match tenant {
+            Some(tenant) => branded_error_page(tenant, error, request_id, sign_in.as_deref()),
+            None => error_page(error, request_id, sign_in.as_deref()),
+        };
+        let mut page = (status, Html(html)).into_response();
         // The same protection as the sign-in pages: no script, no framing.
         let headers = page.headers_mut();
         headers.insert(
@@ -201,6 +208,18 @@ pub(crate) fn render(failure: &ApiError, request_id: &str, reader: &Reader) -> R
 
 fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The error page in the tenant's theme: the copy in the error summary, the code and the
+/// request id to quote, and the way back to signing in.
+fn branded_error_page(tenant: &Tenant, error: &Error, request_id: &str, sign_in: Option<&str>) -> String {
+    use crate::pages::html::{alert_with, escape, page};
+    let details = format!("<p><code>{}</code> · <code>{}</code></p>", error.code.as_str(), escape(request_id));
+    let way_on = sign_in
+        .map(|path| format!("<p><a href=\"{}\">{}</a></p>", escape(path), escape(&crate::i18n::t("go-to-sign-in"))))
+        .unwrap_or_default();
+    let body = format!("{}{way_on}", alert_with(&crate::i18n::message(error), error.code.as_str(), &details));
+    page(tenant, &crate::i18n::t("error-title"), &body)
 }
 
 fn error_page(error: &Error, request_id: &str, sign_in: Option<&str>) -> String {

@@ -41,8 +41,7 @@ fn reader(request: &Request) -> Reader {
     if !html {
         return Reader::Client;
     }
-    let sign_in = path_tenant(request.uri().path()).map(|tenant| intelliauth_core::paths::LOGIN.of(tenant));
-    Reader::Browser { sign_in }
+    Reader::Browser { tenant_id: path_tenant(request.uri().path()).map(str::to_owned), tenant: None }
 }
 
 fn credential_key(request: &Request) -> Option<[u8; 32]> {
@@ -53,7 +52,7 @@ fn credential_key(request: &Request) -> Option<[u8; 32]> {
 pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = request_id::for_request(request.headers());
-    let reader = reader(&request);
+    let mut reader = reader(&request);
     let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |path| path.as_str()).to_owned();
     let client_ip =
@@ -98,6 +97,12 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         }
     };
 
+    // A person reading an error about a tenant's page sees it in the tenant's brand.
+    if let Reader::Browser { tenant_id: Some(tenant_id), tenant } = &mut reader {
+        if renders_error(&response) {
+            *tenant = state.management.tenant(tenant_id).await.ok().map(Box::new);
+        }
+    }
     let (mut response, error_code) =
         i18n::scope(choice, async { finish(response, &request_id, method.as_str(), &reader, &span) }).await;
     speak(
@@ -112,6 +117,15 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     }
     state.metrics.record(method.as_str(), &route, response.status().as_u16(), started.elapsed(), error_code);
     response
+}
+
+/// Whether [`finish`] will render an error for `response` (one a page did not render itself).
+fn renders_error(response: &Response) -> bool {
+    let status = response.status();
+    response.extensions().get::<Rendered>().is_none()
+        && (response.extensions().get::<PendingError>().is_some()
+            || status.is_client_error()
+            || status.is_server_error())
 }
 
 /// Renders a pending error, or maps a bare error status onto the catalogue.

@@ -140,8 +140,12 @@ impl SqlStore {
     /// PostgreSQL at `url`. The pool connects lazily, so the server starts (and answers
     /// `service_unavailable`) even while the database is still down.
     pub fn connect_postgres(url: &str, settings: &PoolSettings) -> Result<SqlStore, StoreError> {
-        let options =
-            PgConnectOptions::from_str(url).map_err(|e| StoreError::Internal(format!("invalid database URL: {e}")))?;
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Internal(format!("invalid database URL: {e}")))?
+            // A node that stalls or dies between a transaction's statements (a database
+            // that stops answering mid-commit) must not hold its locks for good: the
+            // database ends such a session. Every operation here is far shorter.
+            .options([("idle_in_transaction_session_timeout", "60s")]);
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .min_connections(0)

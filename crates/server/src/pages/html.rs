@@ -38,7 +38,9 @@ button.secondary{background:#52606d;margin-top:.75rem}
 .notice{padding:.75rem 1rem;border-radius:.4rem;background:#e3f8ee;color:#0b5a36;margin-bottom:1rem}
 .field-error{color:#8a1c1c;font-size:.9rem;margin:.25rem 0 0}
 nav{margin-top:1.5rem;display:flex;justify-content:space-between;flex-wrap:wrap;gap:.5rem;font-size:.95rem}
+nav a,main>p>a{display:inline-block;min-height:24px;padding:.2rem 0}
 a{color:var(--primary)}
+code{overflow-wrap:anywhere}
 @media (max-width:30rem){main{margin:0;border-radius:0;min-height:100vh}}
 ";
 
