@@ -75,11 +75,19 @@ pub const UI_LOCALES: [&str; 4] = ["en", "fr", "de", "ar"];
 #[serde(default, deny_unknown_fields)]
 pub struct LocaleSettings {
     pub default: String,
+    /// The tenant's own wording, by locale then message id (`{"fr": {"sign-in-title":
+    /// "Bienvenue"}}`): any message of the hosted pages' catalogues, the error copy included,
+    /// in Fluent syntax with the variables the message has. The server checks the ids and
+    /// the syntax; this type only holds them.
+    pub overrides: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
+
+/// The most messages a tenant may reword, over all its locales.
+pub const MAX_OVERRIDES: usize = 500;
 
 impl Default for LocaleSettings {
     fn default() -> Self {
-        LocaleSettings { default: UI_LOCALES[0].to_owned() }
+        LocaleSettings { default: UI_LOCALES[0].to_owned(), overrides: Default::default() }
     }
 }
 
@@ -188,6 +196,13 @@ impl TenantSettings {
         self.theme.validate(errors, "settings.theme.");
         if !UI_LOCALES.contains(&self.locale.default.as_str()) {
             errors.add("settings.locale.default", format!("must be one of {}", UI_LOCALES.join(", ")));
+        }
+        if let Some(tag) = self.locale.overrides.keys().find(|tag| !UI_LOCALES.contains(&tag.as_str())) {
+            errors
+                .add(&format!("settings.locale.overrides.{tag}"), format!("must be one of {}", UI_LOCALES.join(", ")));
+        }
+        if self.locale.overrides.values().map(|messages| messages.len()).sum::<usize>() > MAX_OVERRIDES {
+            errors.add("settings.locale.overrides", format!("may reword at most {MAX_OVERRIDES} messages"));
         }
     }
 }

@@ -139,3 +139,47 @@ async fn the_json_api_keeps_its_code_and_localises_its_message() {
     assert!(token["error_description"].as_str().unwrap().is_ascii(), "{token}");
     assert_eq!(token["message"], "خطأ في إعدادات تسجيل الدخول. تواصل مع الدعم.");
 }
+
+#[tokio::test]
+async fn a_tenant_rewords_any_message_and_is_told_exactly_what_cannot_be_used() {
+    let server = Server::start().await;
+    let wording = json!({ "settings": { "locale": { "overrides": {
+        "fr": { "sign-in-title": "Bienvenue chez nous", "code-invalid_credentials": "Identifiants inconnus." },
+        "en": { "create-account-link": "Join us" },
+    } } } });
+    let saved = server.call(Method::PATCH, "/v1/tenants/default", Some(wording)).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+
+    let french = sign_in_page(&server, "", &[("accept-language", "fr")]).await;
+    assert!(french.html.contains(">Bienvenue chez nous</h1>"), "{}", french.html);
+    assert!(french.html.contains("Mot de passe oublié ?"), "the rest stays the catalogue's");
+    let english = sign_in_page(&server, "", &[]).await;
+    assert!(english.html.contains(">Sign in</h1>") && english.html.contains(">Join us</a>"), "{}", english.html);
+
+    let refused = server
+        .call(
+            Method::PATCH,
+            "/v1/tenants/default",
+            Some(json!({ "settings": { "locale": { "overrides": {
+                "fr": { "no-such-message": "x", "sign-in-title": "Bonjour { $user }", "retry-after": "{ $minutes" },
+                "pt": { "sign-in-title": "Entrar" },
+            } } } })),
+        )
+        .await;
+    refused.assert_error(400, "validation_failed");
+    let fields = &refused.body["details"]["fields"];
+    let said = |field: &str| fields[field][0].as_str().unwrap_or_else(|| panic!("{field}: {fields}")).to_owned();
+    assert!(said("settings.locale.overrides.fr.no-such-message").contains("not a message"));
+    assert!(said("settings.locale.overrides.fr.sign-in-title").contains("$user"));
+    assert!(said("settings.locale.overrides.fr.retry-after").contains("not valid Fluent"));
+    assert!(said("settings.locale.overrides.pt.sign-in-title").contains("not a locale"));
+
+    // Plurals in the tenant's own words, in the locale's rules; null takes a wording back.
+    let plural = json!({ "settings": { "locale": { "overrides": {
+        "fr": { "sign-in-title": null, "retry-after": "{ $minutes ->\n    [one] Encore une minute.\n   *[other] Encore { $minutes } minutes.\n}" },
+    } } } });
+    let saved = server.call(Method::PATCH, "/v1/tenants/default", Some(plural)).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let french = sign_in_page(&server, "", &[("accept-language", "fr")]).await;
+    assert!(french.html.contains(">Connexion</h1>"), "the catalogue's title again");
+}

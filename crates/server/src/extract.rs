@@ -199,6 +199,11 @@ impl Fields {
         self.errors.add(key, format!("must be {expected}, not {}", type_name(got)));
     }
 
+    /// The value of `key`, left for a later read.
+    pub fn peek(&self, key: &str) -> Option<&Value> {
+        self.map.get(key)
+    }
+
     /// Records a message for a field whose value was read but is not acceptable.
     pub fn reject(&mut self, key: &str, message: &str) {
         self.errors.add(key, message);

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use intelliauth_core::management::{NewTenant, TenantPatch};
 use intelliauth_core::model::{Scope, TenantSettings};
+use intelliauth_core::validate::FieldErrors;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -72,12 +73,19 @@ pub async fn create(
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<Response> {
     caller.require(Scope::TenantsWrite)?;
+    let wording = semantic(|errors| check_wording(fields.peek("settings"), errors));
     let input = NewTenant {
         id: fields.required_string("id"),
         display_name: fields.required_string("display_name"),
         settings: fields.optional_object_over_default::<TenantSettings>("settings").unwrap_or_default(),
     };
-    reject_invalid(fields.finish(), semantic(|errors| input.check(errors)))?;
+    reject_invalid(
+        fields.finish(),
+        semantic(|errors| {
+            input.check(errors);
+            errors.merge_new_fields(wording);
+        }),
+    )?;
     let tenant = state.management.create_tenant(input).await?;
     Ok(resource(StatusCode::CREATED, &tenant.meta, TenantView::from(&tenant)))
 }
@@ -125,13 +133,38 @@ pub async fn update(
     if fields.sets("settings", "mfa") || fields.sets("settings", "sign_in") {
         caller.require_step_up()?;
     }
+    let wording = semantic(|errors| check_wording(fields.peek("settings"), errors));
     let patch = TenantPatch {
         display_name: fields.optional_string("display_name"),
         settings: fields.optional_merge_patch("settings"),
     };
-    reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;
+    reject_invalid(
+        fields.finish(),
+        semantic(|errors| {
+            patch.check(errors);
+            errors.merge_new_fields(wording);
+        }),
+    )?;
     let tenant = state.management.update_tenant(&tenant_id, patch, if_match.as_ref()).await?;
     Ok(resource(StatusCode::OK, &tenant.meta, TenantView::from(&tenant)))
+}
+
+/// Checks the wording a request gives the tenant's pages (`settings.locale.overrides`):
+/// each message must exist, parse as Fluent and use only its own variables. A `null`
+/// removes a wording (merge patch), so it is not checked.
+fn check_wording(settings: Option<&serde_json::Value>, errors: &mut FieldErrors) {
+    let overrides = settings.and_then(|settings| settings.get("locale")).and_then(|locale| locale.get("overrides"));
+    let Some(overrides) = overrides.and_then(serde_json::Value::as_object) else { return };
+    for (tag, messages) in overrides {
+        let Some(messages) = messages.as_object() else { continue };
+        for (key, text) in messages {
+            if let Some(text) = text.as_str() {
+                if let Err(why) = crate::i18n::check_override(tag, key, text) {
+                    errors.add(&format!("settings.locale.overrides.{tag}.{key}"), why);
+                }
+            }
+        }
+    }
 }
 
 #[derive(ToSchema)]
@@ -174,7 +207,7 @@ pub async fn preview_theme(
     }
     let theme = tenant.settings.theme.clone();
     reject_invalid(fields.finish(), semantic(|errors| theme.validate(errors, "")))?;
-    crate::i18n::offer_tenant_default(Some(&tenant.settings.locale.default));
+    crate::i18n::offer_tenant(&tenant);
     Ok(crate::pages::login_preview(&tenant))
 }
 

@@ -9,8 +9,9 @@
 //! request's headers and query, the page extractor adds the tenant's default, and anything
 //! that renders text reads [`current`].
 
-use std::cell::Cell;
-use std::sync::OnceLock;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
@@ -91,9 +92,91 @@ fn bundle(locale: Locale) -> FluentBundle<FluentResource> {
     bundle
 }
 
-/// The text of `key` in `locale` with `args`, falling back to English, then to the key.
+/// The text of `key` in `locale` with `args`: the tenant's own wording when the request's
+/// tenant has one, else the catalogue's, falling back to English, then to the key.
 pub fn text_in(locale: Locale, key: &str, args: Option<&FluentArgs>) -> String {
+    if let Some(own) = override_for(locale, key).and_then(|text| format_override(locale, key, &text, args)) {
+        return own;
+    }
     format_in(locale, key, args).or_else(|| format_in(Locale::En, key, args)).unwrap_or_else(|| key.to_owned())
+}
+
+/// The current request's tenant's wording of `key` in `locale`, if it has one.
+fn override_for(locale: Locale, key: &str) -> Option<String> {
+    REQUEST.try_with(|request| request.borrow().overrides.as_ref()?.get(locale.tag())?.get(key).cloned()).ok()?
+}
+
+/// A tenant's wording formatted like the catalogue's message: parsed as the message `key`
+/// in a bundle of its own, with the locale's plural rules.
+fn format_override(locale: Locale, key: &str, text: &str, args: Option<&FluentArgs>) -> Option<String> {
+    let mut bundle = FluentBundle::new_concurrent(vec![locale.tag().parse().unwrap_or_default()]);
+    bundle.set_use_isolating(locale.direction() == "rtl");
+    bundle.add_resource(FluentResource::try_new(as_message(key, text)).ok()?).ok()?;
+    let pattern = bundle.get_message(key)?.value()?;
+    let mut errors = Vec::new();
+    let formatted = bundle.format_pattern(pattern, args, &mut errors);
+    errors.is_empty().then(|| formatted.into_owned())
+}
+
+/// `text` as the Fluent message `key`: its lines after the first indented, so a select
+/// expression over several lines stays one message.
+fn as_message(key: &str, text: &str) -> String {
+    let mut lines = text.lines();
+    let mut source = format!("{key} = {}\n", lines.next().unwrap_or_default());
+    for line in lines {
+        source.push_str(&format!("    {line}\n"));
+    }
+    source
+}
+
+/// Why a tenant's wording of `key` cannot be used, if it cannot: an unknown message, text
+/// that does not parse, or variables the message does not have.
+pub fn check_override(locale_tag: &str, key: &str, text: &str) -> Result<(), String> {
+    let Some(locale) = SUPPORTED.into_iter().find(|locale| locale.tag() == locale_tag) else {
+        return Err(format!("is not a locale the pages speak ({})", intelliauth_core::model::UI_LOCALES.join(", ")));
+    };
+    if bundles()[Locale::En.index()].get_message(key).is_none() {
+        return Err("is not a message of the hosted pages (see crates/server/src/i18n/en.ftl)".into());
+    }
+    if text.trim().is_empty() || text.chars().count() > 1000 || text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err("must be 1 to 1000 characters, without control characters".into());
+    }
+    if let Err((_, errors)) = FluentResource::try_new(as_message(key, text)) {
+        let first = errors.first().map(ToString::to_string).unwrap_or_default();
+        return Err(format!("is not valid Fluent syntax: {first}"));
+    }
+    let wanted = variables_of(Locale::En.source(), key);
+    let used = variables_of(&as_message(key, text), key);
+    if let Some(unknown) = used.difference(&wanted).next() {
+        let known: Vec<String> = wanted.iter().map(|name| format!("${name}")).collect();
+        return Err(format!("uses ${unknown}, which this message does not have (it has: {})", known.join(", ")));
+    }
+    // It must format, in its locale, with every variable the message has.
+    let mut args = FluentArgs::new();
+    for name in &wanted {
+        args.set(name.clone(), 2);
+    }
+    match format_override(locale, key, text, Some(&args)) {
+        Some(_) => Ok(()),
+        None => Err("does not format with this message's variables".into()),
+    }
+}
+
+/// The variables message `key` of a Fluent `source` uses, read from its text.
+fn variables_of(source: &str, key: &str) -> std::collections::BTreeSet<String> {
+    let mut inside = false;
+    let mut variables = std::collections::BTreeSet::new();
+    for line in source.lines() {
+        if line.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            inside = line.split_once(" =").is_some_and(|(id, _)| id == key);
+        }
+        if inside {
+            for piece in line.split('$').skip(1) {
+                variables.insert(piece.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect());
+            }
+        }
+    }
+    variables
 }
 
 fn format_in(locale: Locale, key: &str, args: Option<&FluentArgs>) -> Option<String> {
@@ -184,31 +267,44 @@ pub fn accept_language(header: &str) -> Vec<&str> {
     ranked.into_iter().map(|(tag, _)| tag).collect()
 }
 
+/// A tenant's wording: locale tag → message id → text.
+type Overrides = BTreeMap<String, BTreeMap<String, String>>;
+
+/// What a request speaks: its locale, and its tenant's wording once a page knows the tenant.
+struct RequestLocale {
+    choice: Choice,
+    overrides: Option<Arc<Overrides>>,
+}
+
 tokio::task_local! {
-    static CHOICE: Cell<Choice>;
+    static REQUEST: RefCell<RequestLocale>;
 }
 
 /// Runs `work` (a request) with `choice` as its locale.
 pub async fn scope<F: std::future::Future>(choice: Choice, work: F) -> F::Output {
-    CHOICE.scope(Cell::new(choice), work).await
+    REQUEST.scope(RefCell::new(RequestLocale { choice, overrides: None }), work).await
 }
 
 /// The current request's locale; English outside a request.
 pub fn current() -> Locale {
-    CHOICE.try_with(|choice| choice.get().locale).unwrap_or(Locale::En)
+    current_choice().locale
 }
 
 /// The current request's whole choice (the default outside a request).
 pub fn current_choice() -> Choice {
-    CHOICE.try_with(Cell::get).unwrap_or_default()
+    REQUEST.try_with(|request| request.borrow().choice).unwrap_or_default()
 }
 
-/// Offers the tenant's default locale to the current request's choice.
-pub fn offer_tenant_default(tag: Option<&str>) {
-    let _ = CHOICE.try_with(|cell| {
-        let mut choice = cell.get();
-        choice.offer(Source::TenantDefault, tag);
-        cell.set(choice);
+/// Tells the current request which tenant it serves: its default locale is offered to the
+/// choice, and its wording replaces the catalogue's.
+pub fn offer_tenant(tenant: &intelliauth_core::model::Tenant) {
+    let locale = &tenant.settings.locale;
+    let _ = REQUEST.try_with(|request| {
+        let mut request = request.borrow_mut();
+        request.choice.offer(Source::TenantDefault, Some(locale.default.as_str()));
+        if !locale.overrides.is_empty() {
+            request.overrides = Some(Arc::new(locale.overrides.clone()));
+        }
     });
 }
 

@@ -134,3 +134,21 @@ fn every_copy_the_domain_names_is_in_the_catalogues() {
         assert!(english.contains_key(copy.key()), "{copy:?} has no message {} in en.ftl", copy.key());
     }
 }
+
+#[test]
+fn a_tenants_wording_formats_with_the_locales_plurals_and_is_checked_like_the_catalogue() {
+    let text = "{ $minutes ->\n    [one] Encore une minute.\n   *[other] Encore { $minutes } minutes.\n}";
+    assert_eq!(check_override("fr", "retry-after", text), Ok(()));
+    let minutes = |n: u64| {
+        let mut args = FluentArgs::new();
+        args.set("minutes", n);
+        format_override(Locale::Fr, "retry-after", text, Some(&args)).unwrap()
+    };
+    assert_eq!(minutes(1), "Encore une minute.");
+    assert_eq!(minutes(5), "Encore 5 minutes.");
+    assert!(check_override("fr", "retry-after", "Dans { $secondes } secondes").unwrap_err().contains("$secondes"));
+    assert!(check_override("de", "no-such-key", "x").is_err());
+    assert!(check_override("xx", "sign-in-title", "x").is_err());
+    assert!(check_override("en", "sign-in-title", "").is_err());
+    assert!(check_override("en", "sign-in-title", "a\u{0007}b").is_err());
+}

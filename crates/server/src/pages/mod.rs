@@ -116,7 +116,7 @@ impl FromRequestParts<AppState> for Page {
         let tenant_id = crate::extract::path_param(parts, state, "tenant_id").await;
         let tenant =
             state.management.tenant(&tenant_id).await.map_err(|error| ApiError::from(error).into_response())?;
-        crate::i18n::offer_tenant_default(Some(&tenant.settings.locale.default));
+        crate::i18n::offer_tenant(&tenant);
         let Query(query) =
             Query::<PageQuery>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
         let ClientIp(client) = ClientIp::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;

@@ -220,7 +220,7 @@ async fn sign_out(state: &AppState, tenant_id: &str, headers: &HeaderMap, plan: 
         Some(location) => redirect(&location),
         None => {
             let tenant = state.management.tenant(tenant_id).await?;
-            crate::i18n::offer_tenant_default(Some(&tenant.settings.locale.default));
+            crate::i18n::offer_tenant(&tenant);
             respond(StatusCode::OK, page(&tenant, &t("signed-out-title"), &notice(&t("signed-out"))), None, None)
         }
     };
@@ -241,7 +241,7 @@ async fn logout_request(
     // Without proof that the client holds the user's ID token, ask: a link on another site
     // must not be able to sign people out.
     let tenant = state.management.tenant(&tenant_id).await?;
-    crate::i18n::offer_tenant_default(Some(&tenant.settings.locale.default));
+    crate::i18n::offer_tenant(&tenant);
     let csrf = FormCsrf::for_browser(&headers);
     let carried: String = [
         ("client_id", &params.client_id),
