@@ -203,6 +203,7 @@ mod tests {
             must_reset_password: false,
             role: None,
             app_metadata: Default::default(),
+            locale: None,
             lockout: Default::default(),
             meta: crate::model::Meta::new(0),
         };

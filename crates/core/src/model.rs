@@ -358,6 +358,9 @@ pub struct User {
     pub role: Option<AdminRole>,
     /// What Actions stored about the user (`api.user.setAppMetadata`); read-only to the user.
     pub app_metadata: serde_json::Map<String, serde_json::Value>,
+    /// The language the user chose for the hosted pages, one of [`UI_LOCALES`]: it wins over
+    /// the browser's and the tenant's, not over a client's `ui_locales`.
+    pub locale: Option<String>,
     /// Maintained by sign-in with single atomic statements, not by resource updates.
     pub lockout: Lockout,
     pub meta: Meta,

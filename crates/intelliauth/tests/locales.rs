@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::oauth::{authorize_path, REDIRECT};
+use common::oauth::{authorize, authorize_path, exchange, REDIRECT, VERIFIER};
+use common::tokens::{claims, query_param};
 use common::Server;
 use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE, VARY};
 use reqwest::{Method, StatusCode};
@@ -182,4 +183,35 @@ async fn a_tenant_rewords_any_message_and_is_told_exactly_what_cannot_be_used() 
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
     let french = sign_in_page(&server, "", &[("accept-language", "fr")]).await;
     assert!(french.html.contains(">Connexion</h1>"), "the catalogue's title again");
+}
+
+#[tokio::test]
+async fn the_users_own_language_wins_over_the_browsers_not_over_ui_locales_and_is_in_their_claims() {
+    let server = Server::start().await;
+    let id = server.user_with_password("default", "saved@example.com", "correct horse battery", true).await;
+    let refused =
+        server.call(Method::PATCH, &format!("/v1/tenants/default/users/{id}"), Some(json!({ "locale": "xx" }))).await;
+    refused.assert_error(400, "validation_failed");
+    assert_eq!(refused.body["details"]["fields"]["locale"][0], "must be one of en, fr, de, ar");
+    let saved =
+        server.call(Method::PATCH, &format!("/v1/tenants/default/users/{id}"), Some(json!({ "locale": "de" }))).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    assert_eq!(saved.body["locale"], "de");
+
+    // Signed in, in a French browser: the account page speaks German.
+    let cookie = server.browser_session("default", "saved@example.com", "correct horse battery").await;
+    let account = |extra: &'static str| {
+        let request = server.http.get(server.url("/t/default/account")).header(COOKIE, format!("{cookie}{extra}"));
+        async move { request.header(ACCEPT_LANGUAGE, "fr").send().await.unwrap().text().await.unwrap() }
+    };
+    let page = account("").await;
+    assert!(page.contains("lang=\"de\"") && page.contains(">Ihr Konto</h1>"), "{page}");
+    // A client's ui_locales (remembered for the sign-in) still wins.
+    let page = account("; ia_locale=ar").await;
+    assert!(page.contains("lang=\"ar\""), "{page}");
+
+    let cleared =
+        server.call(Method::PATCH, &format!("/v1/tenants/default/users/{id}"), Some(json!({ "locale": null }))).await;
+    assert_eq!(cleared.body["locale"], serde_json::Value::Null);
+    assert!(account("").await.contains("lang=\"fr\""), "the browser's language again");
 }

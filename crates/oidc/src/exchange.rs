@@ -145,6 +145,10 @@ impl Oidc {
             }
             if scopes.contains(&"profile") {
                 claims["name"] = user.name.clone().into();
+                // OIDC Core §5.1's `locale`: the language the user chose, when they chose one.
+                if let Some(locale) = &user.locale {
+                    claims["locale"] = locale.clone().into();
+                }
             }
             add_custom_claims(&mut claims, &granted.custom_claims.id_token);
             Some(jwt::encode(
@@ -261,6 +265,9 @@ impl Oidc {
         }
         if scopes.contains(&"profile") {
             info["name"] = user.name.into();
+            if let Some(locale) = user.locale {
+                info["locale"] = locale.into();
+            }
         }
         Ok(info)
     }

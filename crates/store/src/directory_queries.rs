@@ -108,12 +108,13 @@ impl DirectoryStore for SqlStore {
         in_outbox!(self, events, tx => {
             sqlx::query(
             "INSERT INTO users (id, tenant_id, email, email_verified, name, disabled, password_hash, created_at, updated_at, version,
-             must_reset_password, admin, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
+             must_reset_password, admin, role, locale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
             .bind(&user.id).bind(&user.tenant_id).bind(&user.email).bind(user.email_verified).bind(&user.name)
             .bind(user.disabled).bind(&user.password_hash)
             .bind(user.meta.created_at).bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
             .bind(user.role.is_some())
             .bind(user.role.map(AdminRole::as_str))
+            .bind(&user.locale)
             .execute(&mut *tx).await.map_err(map_error)?;
             ((), true)
         })
@@ -179,11 +180,11 @@ impl DirectoryStore for SqlStore {
         in_outbox!(self, events, tx => {
             let changed = sqlx::query(
             "UPDATE users SET email = $1, email_verified = $2, name = $3, disabled = $4, password_hash = $5, updated_at = $6, version = $7,
-             must_reset_password = $8, admin = $12, role = $13 WHERE tenant_id = $9 AND id = $10 AND version = $11")
+             must_reset_password = $8, admin = $12, role = $13, locale = $14 WHERE tenant_id = $9 AND id = $10 AND version = $11")
             .bind(&user.email).bind(user.email_verified).bind(&user.name).bind(user.disabled).bind(&user.password_hash)
             .bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
             .bind(&user.tenant_id).bind(&user.id).bind(expected_version).bind(user.role.is_some())
-            .bind(user.role.map(AdminRole::as_str))
+            .bind(user.role.map(AdminRole::as_str)).bind(&user.locale)
                 .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
             (changed, changed)
         })

@@ -55,7 +55,7 @@ pub(crate) fn user(row: &impl Columns) -> sqlx::Result<User> {
     Ok(from_columns!(row => User {
         text: id, tenant_id, email;
         flag: email_verified, disabled, must_reset_password;
-        opt_text: name, password_hash;
+        opt_text: name, password_hash, locale;
     } and {
         role: match row.opt_text("role")? {
             Some(role) => Some(AdminRole::parse(&role).ok_or_else(|| corrupt("role", role))?),

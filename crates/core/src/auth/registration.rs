@@ -26,6 +26,8 @@ impl Registration {
             name: self.name.clone(),
             email_verified: false,
             role: None,
+            // The page's language is the browser's now, not a choice the user made.
+            locale: None,
         }
     }
 }

@@ -5,7 +5,7 @@ use base64::Engine;
 
 use super::{versioned, Management};
 use crate::events::{Event, EventType};
-use crate::model::{AdminRole, IfMatch, Lockout, Meta, User};
+use crate::model::{AdminRole, IfMatch, Lockout, Meta, User, UI_LOCALES};
 use crate::page::{Page, PageRequest};
 use crate::ports::{StoreError, UserFilter};
 use crate::validate::{check_email, check_name, normalize_email, FieldErrors};
@@ -19,6 +19,8 @@ pub struct NewUser {
     pub email_verified: bool,
     /// A tenant admin's role (they may use the management API with their own access tokens).
     pub role: Option<AdminRole>,
+    /// The hosted pages' language for this user (one of `model::UI_LOCALES`).
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -33,6 +35,16 @@ pub struct UserPatch {
     pub must_reset_password: Option<bool>,
     /// `Some(None)`: no longer a tenant admin.
     pub role: Option<Option<AdminRole>>,
+    /// `Some(None)`: no language of their own (the browser's and the tenant's again).
+    pub locale: Option<Option<String>>,
+}
+
+fn check_locale(errors: &mut FieldErrors, locale: Option<&str>) {
+    if let Some(locale) = locale {
+        if !UI_LOCALES.contains(&locale) {
+            errors.add("locale", format!("must be one of {}", UI_LOCALES.join(", ")));
+        }
+    }
 }
 
 fn check_optional_name(errors: &mut FieldErrors, name: Option<&str>) {
@@ -51,6 +63,7 @@ impl Management {
             tenant.settings.password_policy.check(&mut errors, "password", password);
         }
         check_optional_name(&mut errors, input.name.as_deref());
+        check_locale(&mut errors, input.locale.as_deref());
         Ok(errors)
     }
 
@@ -71,6 +84,7 @@ impl Management {
             must_reset_password: false,
             role: input.role,
             app_metadata: Default::default(),
+            locale: input.locale,
             lockout: Lockout::default(),
             meta: Meta::new(ids::now_ms()),
         };
@@ -121,6 +135,7 @@ impl Management {
             tenant.settings.password_policy.check(&mut errors, "password", password);
         }
         check_optional_name(&mut errors, patch.name.as_ref().and_then(|name| name.as_deref()));
+        check_locale(&mut errors, patch.locale.as_ref().and_then(|locale| locale.as_deref()));
         Ok(errors)
     }
 
@@ -166,6 +181,9 @@ impl Management {
                 }
                 if let Some(role) = patch.role {
                     user.role = role;
+                }
+                if let Some(locale) = &patch.locale {
+                    user.locale = locale.clone();
                 }
                 Ok(())
             },

@@ -237,6 +237,7 @@ fn refine_request(schema: &mut Value) {
                                 not is validation_failed, naming the contrast it has." }),
             "mfa" => json!({ "enum": ["off", "optional", "required", null] }),
             "role" => json!({ "enum": ["owner", "admin", "viewer", null] }),
+            "locale" => json!({ "enum": ["en", "fr", "de", "ar", null] }),
             "password" => json!({ "minLength": 8, "maxLength": 128,
                 "description": "Checked against the tenant's password policy: its minimum length, and \
                                 common and breached passwords. A password the policy refuses is \

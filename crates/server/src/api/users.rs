@@ -29,6 +29,9 @@ pub struct CreateUserRequest {
     /// `owner` (everything, including admins' roles and credentials), `admin` (everything
     /// else) or `viewer` (reads only).
     role: Option<String>,
+    /// The hosted pages' language for this user (`en`, `fr`, `de`, `ar`): over the
+    /// browser's and the tenant's, under a client's `ui_locales`.
+    locale: Option<String>,
 }
 
 #[derive(ToSchema)]
@@ -49,6 +52,8 @@ pub struct UpdateUserRequest {
     /// `owner`, `admin`, `viewer`, or `null` (no longer an admin). Only owners (and
     /// management credentials) change roles.
     role: Option<String>,
+    /// The hosted pages' language for this user, or `null` (the browser's and the tenant's).
+    locale: Option<String>,
 }
 
 /// The requested role: `role` (a name, or `null` for none) or else `admin` (`true` is the
@@ -79,6 +84,7 @@ pub async fn create(at: Allowed<UsersWrite>, JsonObject(mut fields): JsonObject)
         name: fields.optional_string("name"),
         email_verified: fields.optional_bool("email_verified").unwrap_or(false),
         role: role_field(&mut fields).flatten(),
+        locale: fields.optional_string("locale"),
     };
     let errors = fields.finish();
     reject_invalid(errors, at.state.management.check_new_user(at.tenant_id(), &input).await?)?;
@@ -114,6 +120,7 @@ pub async fn update(at: Allowed<UsersWrite, Item>, Patch { if_match, mut fields 
         disabled: fields.optional_bool("disabled"),
         must_reset_password: fields.optional_bool("must_reset_password"),
         role: role_field(&mut fields),
+        locale: fields.nullable_string("locale"),
     };
     // Who administers the tenant is the owners' decision: an admin cannot promote
     // themselves or anyone else.

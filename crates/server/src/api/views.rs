@@ -64,6 +64,8 @@ pub struct UserView {
     /// What Actions stored about the user (`api.user.setAppMetadata`).
     #[schema(value_type = Object)]
     pub app_metadata: serde_json::Value,
+    /// The hosted pages' language the user chose, or `null`.
+    pub locale: Option<String>,
     /// Failed password attempts in the current lockout window.
     pub failed_attempts: i64,
     /// Set while the account is locked.
@@ -86,6 +88,7 @@ impl From<&User> for UserView {
             admin: user.role.is_some(),
             role: user.role.map(AdminRole::as_str),
             app_metadata: serde_json::Value::Object(user.app_metadata.clone()),
+            locale: user.locale.clone(),
             failed_attempts: user.lockout.failed_attempts,
             locked_until: (user.lockout.locked_until > intelliauth_core::ids::now_ms())
                 .then(|| rfc3339(user.lockout.locked_until)),

@@ -4,7 +4,8 @@
 //!
 //! A request's locale is chosen from, in order: OIDC `ui_locales` (on this request, or
 //! remembered for the browser by the `ia_locale` cookie from the request that started the
-//! sign-in), then `Accept-Language`, then the tenant's default, then English. The choice
+//! sign-in), then the language the user chose (once a page knows the user), then
+//! `Accept-Language`, then the tenant's default, then English. The choice
 //! lives for the request in a task-local [`Choice`]: the outer middleware makes it from the
 //! request's headers and query, the page extractor adds the tenant's default, and anything
 //! that renders text reads [`current`].
@@ -220,6 +221,8 @@ pub enum Source {
     Fallback,
     TenantDefault,
     AcceptLanguage,
+    /// The language the signed-in (or signing-in) user chose.
+    Saved,
     UiLocales,
 }
 
@@ -293,6 +296,11 @@ pub fn current() -> Locale {
 /// The current request's whole choice (the default outside a request).
 pub fn current_choice() -> Choice {
     REQUEST.try_with(|request| request.borrow().choice).unwrap_or_default()
+}
+
+/// Offers the language the request's user chose (their `locale`) to its choice.
+pub fn offer_saved(tag: Option<&str>) {
+    let _ = REQUEST.try_with(|request| request.borrow_mut().choice.offer(Source::Saved, tag));
 }
 
 /// Tells the current request which tenant it serves: its default locale is offered to the

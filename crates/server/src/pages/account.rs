@@ -43,6 +43,7 @@ impl FromRequestParts<AppState> for AccountVisitor {
             return Err(PageError::answer(redirect(&paths::LOGIN.with_query(&tenant.id, &[("return_to", &back)]))));
         };
         let csrf = cookies::read(&headers, cookies::CSRF).unwrap_or_default().to_owned();
+        crate::i18n::offer_saved(user.locale.as_deref());
         Ok(AccountVisitor { state, tenant, user, csrf })
     }
 }

@@ -39,11 +39,23 @@ async fn methods_of(state: &AppState, user_id: &str) -> ApiResult<Vec<&'static s
     Ok(methods)
 }
 
-/// [`methods_of`] the user a sign-in flow is for (none once the flow is gone).
+/// [`methods_of`] the user a sign-in flow is for (none once the flow is gone), whose own
+/// language the page then speaks.
 async fn flow_methods(state: &AppState, tenant_id: &str, flow_id: &str) -> ApiResult<Vec<&'static str>> {
     match state.auth.live_flow(tenant_id, flow_id, FlowKind::Login).await {
-        Ok(flow) => methods_of(state, flow.user_id.as_deref().unwrap_or_default()).await,
+        Ok(flow) => {
+            let user_id = flow.user_id.as_deref().unwrap_or_default();
+            speak_users_language(state, tenant_id, user_id).await;
+            methods_of(state, user_id).await
+        }
         Err(_) => Ok(Vec::new()),
+    }
+}
+
+/// Past the password step the user is known: the page speaks the language they chose.
+async fn speak_users_language(state: &AppState, tenant_id: &str, user_id: &str) {
+    if let Ok(user) = state.management.user(tenant_id, user_id).await {
+        crate::i18n::offer_saved(user.locale.as_deref());
     }
 }
 
@@ -104,7 +116,9 @@ pub async fn mfa_page(Page { state, tenant, query, headers, .. }: Page) -> ApiRe
     };
     let body = match flow.step.as_str() {
         STEP_MFA => {
-            let methods = methods_of(&state, flow.user_id.as_deref().unwrap_or_default()).await?;
+            let user_id = flow.user_id.as_deref().unwrap_or_default();
+            speak_users_language(&state, &tenant_id, user_id).await;
+            let methods = methods_of(&state, user_id).await?;
             let method = match query.method.as_deref() {
                 Some(method @ ("backup_code" | "sms" | "totp" | "webauthn")) => method.to_owned(),
                 // Without a choice: a passkey, else the authenticator app, else the phone.
