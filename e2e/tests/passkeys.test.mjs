@@ -28,10 +28,12 @@ async function submit(page, selector = 'form button[type=submit]') {
 }
 
 /// A page whose browser has a platform authenticator (the DevTools virtual one) that holds
-/// discoverable credentials and verifies the user.
-async function withAuthenticator() {
+/// discoverable credentials and verifies the user. `autofill: false` is a browser without
+/// passkey autofill (conditional mediation), which has the sign-in page's links instead.
+async function withAuthenticator({ autofill = true } = {}) {
   const context = await browser.newContext();
   const page = await context.newPage();
+  if (!autofill) await page.addInitScript(() => { PublicKeyCredential.isConditionalMediationAvailable = async () => false; });
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   await cdp.send('WebAuthn.addVirtualAuthenticator', {
@@ -59,7 +61,7 @@ async function createCredential(page, options) {
 test('a passkey enrolled in Chromium signs in as a second factor and passwordless, and a removed one is webauthn_failed', async () => {
   await server.tenant('p-passkey', { mfa: { mode: 'optional' } });
   await server.user('p-passkey', 'key@example.com', PASSWORD);
-  const { context, page } = await withAuthenticator();
+  const { context, page } = await withAuthenticator({ autofill: false });
   try {
     // Signed in with the password (no factor yet), the user adds a passkey.
     const flow = (await server.api('POST', '/t/p-passkey/api/login')).body.flow_id;
@@ -99,6 +101,37 @@ test('a passkey enrolled in Chromium signs in as a second factor and passwordles
     await expectCopy(assert, page, catalogue, 'webauthn_failed');
     assert.ok(await page.locator('#use-password').isVisible(), 'another way to sign in is offered');
     await screenshot(page, 'webauthn_failed');
+  } finally {
+    await context.close();
+  }
+});
+
+test('passkey autofill: the sign-in form offers the passkey beside the password and signs in with it', async () => {
+  await server.tenant('p-autofill', { mfa: { mode: 'optional' } });
+  await server.user('p-autofill', 'autofill@example.com', PASSWORD);
+  const { context, page } = await withAuthenticator();
+  try {
+    const flow = (await server.api('POST', '/t/p-autofill/api/login')).body.flow_id;
+    const session = (await server.api('POST', `/t/p-autofill/api/login/${flow}`, { email: 'autofill@example.com', password: PASSWORD })).body.session_token;
+    const me = (path, body) => fetch(`${server.base}/t/p-autofill/api/${path}`, {
+      method: 'POST', headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const started = await me('factors/webauthn');
+    await page.goto(`${origin}/t/p-autofill/forgot`);
+    assert.ok(await page.evaluate(() => PublicKeyCredential.isConditionalMediationAvailable()), 'Chromium offers autofill');
+    const credential = await createCredential(page, started.body.options);
+    assert.equal((await me('factors/webauthn/confirm', { ceremony_id: started.body.ceremony_id, credential })).status, 200);
+
+    const form = await (await context.request.get(`${origin}/t/p-autofill/login`)).text();
+    assert.match(form, /id="email"[^>]*autocomplete="username webauthn"/, 'the email field offers passkeys');
+    assert.match(form, /id="use-passkey"/, 'and the link stays, for browsers without autofill');
+
+    // The virtual authenticator answers the page's conditional request as a person picking
+    // the passkey in the email field's suggestions: signed in, no password typed.
+    await context.clearCookies();
+    await page.goto(`${origin}/t/p-autofill/login`);
+    await page.waitForURL('**/t/p-autofill/account', { timeout: 15000 });
+    assert.match(await page.textContent('#signed-in-as'), /autofill@example.com/);
   } finally {
     await context.close();
   }

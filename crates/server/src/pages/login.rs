@@ -4,7 +4,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use intelliauth_catalogue::Code;
-use intelliauth_core::auth::{CaptchaWidget, FlowKind, SignIn, SignInStep};
+use intelliauth_core::auth::{CaptchaWidget, CsrfProof, FlowKind, SignIn, SignInStep};
 use intelliauth_core::model::Tenant;
 use intelliauth_core::paths;
 use intelliauth_core::{secret, Error};
@@ -16,6 +16,7 @@ use super::{
 };
 use crate::extract::FormBody;
 use crate::i18n::{t, t_with};
+use crate::state::AppState;
 
 struct LoginForm<'a> {
     flow_id: &'a str,
@@ -93,14 +94,37 @@ pub(super) async fn login_page(visit: Page) -> PageResult {
         password: "",
         refused: false,
     };
-    // A tenant that asks for a captcha on every attempt gets it ready with the page.
     let csp_nonce = secret::generate("");
-    let (extra, nonce) = match state.auth.captcha_up_front(&tenant).await? {
-        Some(widget) => (captcha_widget(&widget, &csp_nonce), Some(csp_nonce.as_str())),
-        None => (String::new(), None),
+    // A tenant that asks for a captcha on every attempt gets it ready with the page.
+    let captcha = match state.auth.captcha_up_front(&tenant).await? {
+        Some(widget) => captcha_widget(&widget, &csp_nonce),
+        None => String::new(),
     };
-    let body = login_body(&tenant, &form, "", &extra);
-    Ok(respond(StatusCode::OK, page(&tenant, &t("sign-in-title"), &body), None, nonce))
+    let autofill = passkey_autofill(&state, &tenant.id, &flow_id, &csrf, &csp_nonce).await;
+    let body = login_body(&tenant, &form, "", &captcha) + &autofill;
+    Ok(respond(StatusCode::OK, page(&tenant, &t("sign-in-title"), &body), None, Some(&csp_nonce)))
+}
+
+/// Passkey autofill (conditional mediation) beside the password: a discoverable ceremony
+/// for this flow, and the script that offers it in the email field's suggestions and posts
+/// the chosen passkey to the passwordless endpoint. Nothing when the instance has no
+/// passkeys (the rest of the page works without it, as in browsers without autofill).
+async fn passkey_autofill(state: &AppState, tenant_id: &str, flow_id: &str, csrf: &str, csp_nonce: &str) -> String {
+    let proof = CsrfProof::Browser { cookie: Some(csrf), form: Some(csrf) };
+    let Ok(challenge) = state.auth.start_passwordless(tenant_id, flow_id, proof).await else { return String::new() };
+    // `</` cannot end the script element early.
+    let options = challenge.options.to_string().replace("</", "<\\/");
+    format!(
+        "<script type=\"application/json\" id=\"passkey-autofill\">{options}</script>\
+         <form method=\"post\" action=\"{action}\" id=\"passkey-autofill-form\" hidden>{}{}{}{}</form>\
+         <script nonce=\"{csp_nonce}\">{}</script>",
+        hidden("csrf_token", csrf),
+        hidden("ceremony_id", &challenge.ceremony_id),
+        hidden("credential", ""),
+        hidden("reason", ""),
+        include_str!("passkey_autofill.js"),
+        action = escape(&paths::LOGIN_PASSKEY.with_query(tenant_id, &[("flow", flow_id)])),
+    )
 }
 
 pub(super) async fn login_submit(Page { state, tenant, query, client, headers }: Page, form: FormBody) -> PageResult {
