@@ -22,11 +22,14 @@ after(async () => {
   await smtp?.close();
 });
 
+/// Runs `body` in a fresh browser; the state it ends in must be accessible (axe-core,
+/// WCAG 2.1 A/AA and best practices; the context lets axe's script in).
 async function withPage(name, body) {
-  const context = await browser.newContext();
+  const context = await browser.newContext({ bypassCSP: true });
   const page = await context.newPage();
   try {
     await body(page);
+    await expectAccessible(assert, page, name);
   } finally {
     await screenshot(page, name).catch(() => {});
     await context.close();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as OTPAuth from 'otpauth';
 import { startServer } from '../lib/server.mjs';
 import { relyingParty } from '../lib/rp.mjs';
-import { launch, screenshot, expectCopy } from '../lib/browser.mjs';
+import { launch, screenshot, expectCopy, expectAccessible } from '../lib/browser.mjs';
 
 const PASSWORD = 'correct horse battery';
 let server, browser, catalogue;
@@ -38,21 +38,25 @@ async function passwordStep(page, tenant, email) {
 test('hosted pages: enrol an authenticator, keep the backup codes, sign in with one once', async () => {
   await server.tenant('p-mfa', { mfa: { mode: 'required' } });
   await server.user('p-mfa', 'mfa@example.com', PASSWORD);
-  const context = await browser.newContext();
+  // axe-core checks each state the MFA pages pass through (its script needs the CSP bypassed).
+  const context = await browser.newContext({ bypassCSP: true });
   const page = await context.newPage();
   let codes;
   try {
     await passwordStep(page, 'p-mfa', 'mfa@example.com');
     await expectCopy(assert, page, catalogue, 'mfa_enrolment_required');
+    await expectAccessible(assert, page, 'MFA enrolment');
     assert.ok(await page.locator('#totp-qr svg').isVisible(), 'a QR code to scan');
     const secret = (await page.textContent('#totp-secret')).trim();
     await page.fill('#code', '000000');
     await submit(page);
     await expectCopy(assert, page, catalogue, 'totp_invalid');
+    await expectAccessible(assert, page, 'totp_invalid');
     await page.fill('#code', totpFor(secret).generate());
     await submit(page);
     codes = await page.locator('#backup-codes li').allTextContents();
     assert.equal(codes.length, 10, 'ten backup codes, shown once');
+    await expectAccessible(assert, page, 'backup codes');
     await screenshot(page, 'mfa-backup-codes');
     await submit(page, '#continue').catch(() => page.click('#continue'));
     await page.waitForURL('**/t/p-mfa/account');
