@@ -210,6 +210,18 @@ async fn the_users_own_language_wins_over_the_browsers_not_over_ui_locales_and_i
     let page = account("; ia_locale=ar").await;
     assert!(page.contains("lang=\"ar\""), "{page}");
 
+    // OIDC's `locale` claim (profile scope), in the ID token and from userinfo.
+    let spa = json!({ "name": "spa", "client_type": "public", "redirect_uris": [REDIRECT], "first_party": true });
+    let app = server.post("/v1/tenants/default/applications", spa).await;
+    let client_id = app.body["client_id"].as_str().unwrap();
+    let (_, callback, _) =
+        authorize(&server.endpoint, &authorize_path(client_id, &[("scope", "openid profile")]), Some(&cookie)).await;
+    let tokens = exchange(&server.endpoint, client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
+    assert_eq!(claims(tokens.body["id_token"].as_str().unwrap())["locale"], "de", "{}", tokens.text);
+    let access = tokens.body["access_token"].as_str().unwrap();
+    let info = server.http.get(server.url("/t/default/oauth/userinfo")).bearer_auth(access).send().await.unwrap();
+    assert_eq!(info.json::<serde_json::Value>().await.unwrap()["locale"], "de");
+
     let cleared =
         server.call(Method::PATCH, &format!("/v1/tenants/default/users/{id}"), Some(json!({ "locale": null }))).await;
     assert_eq!(cleared.body["locale"], serde_json::Value::Null);

@@ -172,3 +172,20 @@ copy-last-factor = هذه طريقة تسجيل الدخول الوحيدة لد
 copy-no-sms-phone = لا يوجد هاتف لتلقي الرسائل النصية في هذا الحساب. استخدم طريقة أخرى.
 copy-phone-again = أضف رقم الهاتف مرة أخرى.
 copy-sms-code-invalid = لم يعمل هذا الرمز. تحقق من الرسالة النصية وحاول مرة أخرى.
+
+## Field problems, as the domain checks them (the JSON API says them in English)
+
+problem-min-length = { $count ->
+    [zero] يجب ألا يكون فارغًا
+    [one] يجب أن يتكون من حرف واحد على الأقل
+    [two] يجب أن يتكون من حرفين على الأقل
+    [few] يجب أن يتكون من { $count } أحرف على الأقل
+   *[other] يجب أن يتكون من { $count } حرفًا على الأقل
+}
+problem-max-bytes = يجب ألا يتجاوز { $count } بايت
+problem-common-password = من أكثر كلمات المرور شيوعًا؛ اختر كلمة يصعب تخمينها
+problem-email = يجب أن يكون عنوان بريد إلكتروني مثل name@example.com
+problem-empty = يجب ألا يكون فارغًا
+problem-max-chars = يجب ألا يتجاوز { $count } حرفًا
+problem-control-chars = يجب ألا يحتوي على أحرف تحكم
+problem-phone = يجب أن يكون رقمًا دوليًا بصيغة E.164، مثل +971501234567

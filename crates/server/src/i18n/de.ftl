@@ -164,3 +164,17 @@ copy-last-factor = Dies ist Ihre einzige Anmeldemethode, und Ihre Organisation v
 copy-no-sms-phone = Für dieses Konto ist kein Telefon für SMS hinterlegt. Verwenden Sie eine andere Methode.
 copy-phone-again = Fügen Sie die Telefonnummer erneut hinzu.
 copy-sms-code-invalid = Dieser Code hat nicht funktioniert. Prüfen Sie die SMS und versuchen Sie es erneut.
+
+## Field problems, as the domain checks them (the JSON API says them in English)
+
+problem-min-length = { $count ->
+    [one] muss mindestens { $count } Zeichen lang sein
+   *[other] muss mindestens { $count } Zeichen lang sein
+}
+problem-max-bytes = darf höchstens { $count } Bytes lang sein
+problem-common-password = gehört zu den häufigsten Passwörtern; wählen Sie eines, das schwerer zu erraten ist
+problem-email = muss eine E-Mail-Adresse sein, etwa name@beispiel.de
+problem-empty = darf nicht leer sein
+problem-max-chars = darf höchstens { $count } Zeichen lang sein
+problem-control-chars = darf keine Steuerzeichen enthalten
+problem-phone = muss eine internationale Nummer im E.164-Format sein, etwa +4915123456789

@@ -166,3 +166,14 @@ copy-last-factor = This is your only sign-in factor and your organisation requir
 copy-no-sms-phone = There is no phone for text messages on this account. Use another method.
 copy-phone-again = Add the phone number again.
 copy-sms-code-invalid = That code didn't work. Check the text message and try again.
+
+## Field problems, as the domain checks them (the JSON API says them in English)
+
+problem-min-length = must be at least { $count } characters
+problem-max-bytes = must be at most { $count } bytes
+problem-common-password = is one of the most common passwords; choose one that is harder to guess
+problem-email = must be an email address such as name@example.com
+problem-empty = must not be empty
+problem-max-chars = must be at most { $count } characters
+problem-control-chars = must not contain control characters
+problem-phone = must be an international number in E.164 form, such as +14155550100

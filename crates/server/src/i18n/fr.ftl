@@ -164,3 +164,17 @@ copy-last-factor = C'est votre seule méthode de connexion et votre organisation
 copy-no-sms-phone = Aucun téléphone ne reçoit de SMS pour ce compte. Utilisez une autre méthode.
 copy-phone-again = Ajoutez à nouveau le numéro de téléphone.
 copy-sms-code-invalid = Ce code n'a pas fonctionné. Vérifiez le SMS et réessayez.
+
+## Field problems, as the domain checks them (the JSON API says them in English)
+
+problem-min-length = { $count ->
+    [one] doit contenir au moins { $count } caractère
+   *[other] doit contenir au moins { $count } caractères
+}
+problem-max-bytes = doit faire au plus { $count } octets
+problem-common-password = fait partie des mots de passe les plus courants ; choisissez-en un plus difficile à deviner
+problem-email = doit être une adresse e-mail, par exemple nom@exemple.fr
+problem-empty = ne doit pas être vide
+problem-max-chars = doit contenir au plus { $count } caractères
+problem-control-chars = ne doit pas contenir de caractères de contrôle
+problem-phone = doit être un numéro international au format E.164, par exemple +33612345678

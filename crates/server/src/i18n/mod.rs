@@ -214,6 +214,34 @@ pub fn message(error: &intelliauth_core::Error) -> String {
     format_in(current(), &key, None).unwrap_or_else(|| error.message().to_owned())
 }
 
+/// A field problem the domain wrote (in English, as the JSON API's `details.fields` says
+/// it) in the request's language, for a page: each of the messages the hosted pages' forms
+/// can meet is recognised by its wording; any other is shown as written.
+pub fn field_problem(english: &str) -> String {
+    let counted = |prefix: &str, suffix: &str| -> Option<u64> {
+        english.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()
+    };
+    let with_count = |key: &str, count: u64| t_with(key, "count", count);
+    if let Some(count) = counted("must be at least ", " characters") {
+        return with_count("problem-min-length", count);
+    }
+    if let Some(count) = counted("must be at most ", " bytes") {
+        return with_count("problem-max-bytes", count);
+    }
+    if let Some(count) = counted("must be at most ", " characters") {
+        return with_count("problem-max-chars", count);
+    }
+    let key = match english {
+        "is one of the most common passwords; choose one that is harder to guess" => "problem-common-password",
+        "must be an email address such as name@example.com" => "problem-email",
+        "must not be empty" => "problem-empty",
+        "must not contain control characters" => "problem-control-chars",
+        "must be an international number in E.164 form, such as +14155550100" => "problem-phone",
+        _ => return english.to_owned(),
+    };
+    t(key)
+}
+
 /// Where a request's locale came from, weakest first: a stronger source replaces a weaker
 /// one, whatever the order they are learnt in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

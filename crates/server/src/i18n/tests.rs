@@ -152,3 +152,40 @@ fn a_tenants_wording_formats_with_the_locales_plurals_and_is_checked_like_the_ca
     assert!(check_override("en", "sign-in-title", "").is_err());
     assert!(check_override("en", "sign-in-title", "a\u{0007}b").is_err());
 }
+
+#[test]
+fn every_field_problem_the_forms_meet_is_recognised_as_the_domain_writes_it() {
+    use intelliauth_core::validate::{check_email, check_name, FieldErrors};
+    let mut errors = FieldErrors::new();
+    let policy = intelliauth_core::password::PasswordPolicy { min_length: 12, ..Default::default() };
+    policy.check(&mut errors, "short", "abc");
+    let lenient = intelliauth_core::password::PasswordPolicy { min_length: 1, ..Default::default() };
+    lenient.check(&mut errors, "common", "password");
+    policy.check(&mut errors, "long", &"x".repeat(5000));
+    check_email(&mut errors, "email", "not an email");
+    check_name(&mut errors, "empty", " ", 100);
+    check_name(&mut errors, "long_name", &"n".repeat(101), 100);
+    check_name(&mut errors, "control", "a\u{7}b", 100);
+    let mut phone = FieldErrors::new();
+    intelliauth_core::auth::check_phone(&mut phone, "phone", "12");
+    let all = [errors.into_json(), phone.into_json()];
+    let problems: Vec<&str> = all
+        .iter()
+        .flat_map(|fields| fields.as_object().unwrap().values())
+        .flat_map(|messages| messages.as_array().unwrap())
+        .map(|message| message.as_str().unwrap())
+        .collect();
+    assert!(problems.len() >= 8, "{problems:?}");
+    for problem in problems {
+        let shown = scope_sync(Locale::De, || field_problem(problem));
+        assert_ne!(shown, problem, "{problem:?} is not recognised, so a German page would show it in English");
+    }
+}
+
+/// Runs `work` as if in a request speaking `locale`.
+fn scope_sync<T>(locale: Locale, work: impl FnOnce() -> T) -> T {
+    REQUEST.sync_scope(
+        RefCell::new(RequestLocale { choice: Choice { locale, source: Source::UiLocales }, overrides: None }),
+        work,
+    )
+}

@@ -234,7 +234,7 @@ pub(crate) async fn phone_submit(AccountForm { state, tenant, user, form }: Acco
         Err(error) if error.code.entry().http_status.is_some_and(|s| s < 500 || s == 502) => {
             let more = match error.details.get("fields").and_then(|f| f.get("phone")) {
                 Some(fields) => {
-                    let problem = fields[0].as_str().unwrap_or("").to_owned();
+                    let problem = crate::i18n::field_problem(fields[0].as_str().unwrap_or(""));
                     format!("<p id=\"phone-error\">{}</p>", escape(&t_with("phone-error", "problem", problem)))
                 }
                 None => String::new(),

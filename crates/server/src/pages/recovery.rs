@@ -90,7 +90,7 @@ pub(super) async fn reset_submit(Page { state, tenant, query, headers, .. }: Pag
                 .map(|list| {
                     list.iter()
                         .filter_map(|m| m.as_str())
-                        .map(|problem| t_with("password-error", "problem", problem.to_owned()))
+                        .map(|problem| t_with("password-error", "problem", crate::i18n::field_problem(problem)))
                         .collect()
                 })
                 .unwrap_or_default();

@@ -30,7 +30,7 @@ fn register_body(
             .map(|list| {
                 list.iter()
                     .filter_map(|m| m.as_str())
-                    .map(|problem| t_with("field-error", "problem", problem.to_owned()))
+                    .map(|problem| t_with("field-error", "problem", crate::i18n::field_problem(problem)))
                     .collect()
             })
             .unwrap_or_default()
