@@ -20,10 +20,10 @@ let server, browser;
 
 // What each locale calls the pages (from its catalogue), and its wrong-password copy.
 const LOCALES = {
-  en: { browser: 'en-US', dir: 'ltr', login: 'Sign in', register: 'Create your account', forgot: 'Forgot your password?', account: 'Your account', invalid: 'The email or password is incorrect.' },
-  fr: { browser: 'fr-FR', dir: 'ltr', login: 'Connexion', register: 'Créez votre compte', forgot: 'Mot de passe oublié ?', account: 'Votre compte', invalid: "L'adresse e-mail ou le mot de passe est incorrect." },
-  de: { browser: 'de-DE', dir: 'ltr', login: 'Anmelden', register: 'Konto erstellen', forgot: 'Passwort vergessen?', account: 'Ihr Konto', invalid: 'E-Mail-Adresse oder Passwort ist falsch.' },
-  ar: { browser: 'ar', dir: 'rtl', login: 'تسجيل الدخول', register: 'أنشئ حسابك', forgot: 'هل نسيت كلمة المرور؟', account: 'حسابك', invalid: 'البريد الإلكتروني أو كلمة المرور غير صحيحة.' },
+  en: { browser: 'en-US', dir: 'ltr', login: 'Sign in', register: 'Create your account', forgot: 'Forgot your password?', account: 'Your account', invalid: 'The email or password is incorrect.', reset: 'Choose a new password', signOut: 'Sign out', mfa: "Verify it's you" },
+  fr: { browser: 'fr-FR', dir: 'ltr', login: 'Connexion', register: 'Créez votre compte', forgot: 'Mot de passe oublié ?', account: 'Votre compte', invalid: "L'adresse e-mail ou le mot de passe est incorrect.", reset: 'Choisissez un nouveau mot de passe', signOut: 'Déconnexion', mfa: 'Confirmez votre identité' },
+  de: { browser: 'de-DE', dir: 'ltr', login: 'Anmelden', register: 'Konto erstellen', forgot: 'Passwort vergessen?', account: 'Ihr Konto', invalid: 'E-Mail-Adresse oder Passwort ist falsch.', reset: 'Neues Passwort wählen', signOut: 'Abmelden', mfa: 'Bestätigen Sie, dass Sie es sind' },
+  ar: { browser: 'ar', dir: 'rtl', login: 'تسجيل الدخول', register: 'أنشئ حسابك', forgot: 'هل نسيت كلمة المرور؟', account: 'حسابك', invalid: 'البريد الإلكتروني أو كلمة المرور غير صحيحة.', reset: 'اختر كلمة مرور جديدة', signOut: 'تسجيل الخروج', mfa: 'تأكيد هويتك' },
 };
 
 before(async () => {
@@ -32,6 +32,9 @@ before(async () => {
   // A branded tenant: axe checks the pages in the tenant's colours.
   await server.tenant(TENANT, { theme: { name: 'Polyglot', primary_colour: '#0b6b3a' } });
   await server.user(TENANT, 'polyglot@example.com', PASSWORD);
+  // A tenant that requires a second factor: its MFA page in each language.
+  await server.tenant(`${TENANT}-mfa`, { mfa: { mode: 'required' } });
+  await server.user(`${TENANT}-mfa`, 'second@example.com', PASSWORD);
 });
 
 after(async () => {
@@ -65,6 +68,15 @@ for (const [locale, expected] of Object.entries(LOCALES)) {
       await expectPage(page, locale, expected.register, 'register');
       await page.goto(`${server.base}/t/${TENANT}/forgot`);
       await expectPage(page, locale, expected.forgot, 'forgot');
+      await page.goto(`${server.base}/t/${TENANT}/reset?token=from-a-mail`);
+      await expectPage(page, locale, expected.reset, 'reset');
+      await page.goto(`${server.base}/t/${TENANT}/oauth/logout`);
+      await expectPage(page, locale, expected.signOut, 'sign-out');
+      await page.goto(`${server.base}/t/${TENANT}-mfa/login`);
+      await page.fill('#email', 'second@example.com');
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForURL('**/login/mfa**'), page.click('form button[type=submit]')]);
+      await expectPage(page, locale, expected.mfa, 'mfa-enrolment');
       await page.goto(`${server.base}/t/${TENANT}/login`);
       await expectPage(page, locale, expected.login, 'login');
 

@@ -227,3 +227,31 @@ async fn the_users_own_language_wins_over_the_browsers_not_over_ui_locales_and_i
     assert_eq!(cleared.body["locale"], serde_json::Value::Null);
     assert!(account("").await.contains("lang=\"fr\""), "the browser's language again");
 }
+
+#[tokio::test]
+async fn an_error_from_a_tenants_endpoint_speaks_its_default_language_and_wording() {
+    let server = Server::start().await;
+    let settings = json!({ "settings": { "locale": { "default": "de", "overrides": {
+        "fr": { "code-invalid_credentials": "Identifiants inconnus chez nous." } } } } });
+    assert_eq!(server.call(Method::PATCH, "/v1/tenants/default", Some(settings)).await.status, StatusCode::OK);
+    server.user_with_password("default", "api@example.com", "correct horse battery", true).await;
+    let flow = server.flow("default", "login").await;
+    let url = server.url(&format!("/t/default/api/login/{flow}"));
+    let body = json!({ "email": "api@example.com", "password": "wrong password" });
+    let send = |language: Option<&'static str>| {
+        let mut request = server.http.post(&url).json(&body);
+        if let Some(language) = language {
+            request = request.header(ACCEPT_LANGUAGE, language);
+        }
+        async move { request.send().await.unwrap() }
+    };
+    let german = send(None).await;
+    assert_eq!(german.headers()[CONTENT_LANGUAGE], "de", "the tenant's default, with no Accept-Language");
+    assert_eq!(
+        german.json::<serde_json::Value>().await.unwrap()["message"],
+        "E-Mail-Adresse oder Passwort ist falsch."
+    );
+    let french = send(Some("fr")).await.json::<serde_json::Value>().await.unwrap();
+    assert_eq!(french["code"], "invalid_credentials");
+    assert_eq!(french["message"], "Identifiants inconnus chez nous.", "the tenant's wording");
+}

@@ -32,7 +32,7 @@ const USER_AGENT_CHARS: usize = 256;
 
 /// Who will read an error on this request: a browser (it accepts HTML) is offered the sign-in
 /// page of the tenant in the path.
-fn reader(request: &Request) -> Reader {
+fn reader(request: &Request, tenant_id: Option<&String>) -> Reader {
     let html = request
         .headers()
         .get(header::ACCEPT)
@@ -41,7 +41,7 @@ fn reader(request: &Request) -> Reader {
     if !html {
         return Reader::Client;
     }
-    Reader::Browser { tenant_id: path_tenant(request.uri().path()).map(str::to_owned), tenant: None }
+    Reader::Browser { tenant_id: tenant_id.cloned(), tenant: None }
 }
 
 fn credential_key(request: &Request) -> Option<[u8; 32]> {
@@ -52,7 +52,8 @@ fn credential_key(request: &Request) -> Option<[u8; 32]> {
 pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = request_id::for_request(request.headers());
-    let mut reader = reader(&request);
+    let tenant_id = path_tenant(request.uri().path()).map(str::to_owned);
+    let mut reader = reader(&request, tenant_id.as_ref());
     let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |path| path.as_str()).to_owned();
     let client_ip =
@@ -97,14 +98,22 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         }
     };
 
-    // A person reading an error about a tenant's page sees it in the tenant's brand.
-    if let Reader::Browser { tenant_id: Some(tenant_id), tenant } = &mut reader {
-        if renders_error(&response) {
-            *tenant = state.management.tenant(tenant_id).await.ok().map(Box::new);
-        }
+    // An error about a tenant speaks the tenant's default language and wording, and a person
+    // reading it in a browser sees the tenant's brand.
+    let tenant = match &tenant_id {
+        Some(tenant_id) if renders_error(&response) => state.management.tenant(tenant_id).await.ok(),
+        _ => None,
+    };
+    if let Reader::Browser { tenant: brand, .. } = &mut reader {
+        *brand = tenant.clone().map(Box::new);
     }
-    let (mut response, error_code) =
-        i18n::scope(choice, async { finish(response, &request_id, method.as_str(), &reader, &span) }).await;
+    let ((mut response, error_code), choice) = i18n::scope(choice, async {
+        if let Some(tenant) = &tenant {
+            i18n::offer_tenant(tenant);
+        }
+        (finish(response, &request_id, method.as_str(), &reader, &span), i18n::current_choice())
+    })
+    .await;
     speak(
         &mut response,
         choice,

@@ -210,8 +210,9 @@ pub fn message(error: &intelliauth_core::Error) -> String {
     if error.message.is_some() {
         return error.message().to_owned();
     }
-    let key = format!("code-{}", error.code.as_str());
-    format_in(current(), &key, None).unwrap_or_else(|| error.message().to_owned())
+    let (locale, key) = (current(), format!("code-{}", error.code.as_str()));
+    let own = override_for(locale, &key).and_then(|text| format_override(locale, &key, &text, None));
+    own.or_else(|| format_in(locale, &key, None)).unwrap_or_else(|| error.message().to_owned())
 }
 
 /// A field problem the domain wrote (in English, as the JSON API's `details.fields` says
