@@ -15,6 +15,8 @@ use axum::response::{Html, IntoResponse, Response};
 use intelliauth_catalogue::Code;
 use intelliauth_core::model::Tenant;
 use intelliauth_core::{Error, Refusal};
+
+use crate::pages::html::escape;
 use serde_json::{json, Value};
 
 /// The error type of the HTTP layer: a domain error, and the status HTTP itself gives it
@@ -206,34 +208,30 @@ pub(crate) fn render(failure: &ApiError, request_id: &str, reader: &Reader) -> R
     response
 }
 
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// The error page in the tenant's theme: the copy in the error summary, the code and the
 /// request id to quote, and the way back to signing in.
 fn branded_error_page(tenant: &Tenant, error: &Error, request_id: &str, sign_in: Option<&str>) -> String {
-    use crate::pages::html::{alert_with, escape, page};
+    use crate::pages::html::{alert_with, page};
     let details = format!("<p><code>{}</code> · <code>{}</code></p>", error.code.as_str(), escape(request_id));
-    let way_on = sign_in
-        .map(|path| format!("<p><a href=\"{}\">{}</a></p>", escape(path), escape(&crate::i18n::t("go-to-sign-in"))))
-        .unwrap_or_default();
-    let body = format!("{}{way_on}", alert_with(&crate::i18n::message(error), error.code.as_str(), &details));
+    let body =
+        format!("{}{}", alert_with(&crate::i18n::message(error), error.code.as_str(), &details), way_on(sign_in));
     page(tenant, &crate::i18n::t("error-title"), &body)
+}
+
+/// A way on that makes sense in a browser: the tenant's sign-in page, when the request was
+/// for a tenant (the instance's root answers JSON).
+fn way_on(sign_in: Option<&str>) -> String {
+    sign_in
+        .map(|path| format!("<p><a href=\"{}\">{}</a></p>", escape(path), escape(&crate::i18n::t("go-to-sign-in"))))
+        .unwrap_or_default()
 }
 
 fn error_page(error: &Error, request_id: &str, sign_in: Option<&str>) -> String {
     let locale = crate::i18n::current();
-    let message = escape_html(&crate::i18n::message(error));
+    let message = escape(&crate::i18n::message(error));
     let code = error.code.as_str();
-    let request_id = escape_html(request_id);
-    // A way on that makes sense in a browser: the tenant's sign-in page, when the request
-    // was for a tenant (the instance's root answers JSON).
-    let way_on = sign_in
-        .map(|path| {
-            format!("<p><a href=\"{}\">{}</a></p>", escape_html(path), escape_html(&crate::i18n::t("go-to-sign-in")))
-        })
-        .unwrap_or_default();
+    let request_id = escape(request_id);
+    let way_on = way_on(sign_in);
     format!(
         "<!doctype html>\n<html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{message} · IntelliAuth</title>\

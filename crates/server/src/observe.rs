@@ -62,7 +62,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     request.extensions_mut().insert(request_id::RequestId(request_id.clone()));
 
     let span = tracing::info_span!("request", %request_id, %method, %route);
-    let (choice, remembered) = locale_choice(&request);
+    let (choice, remember) = locale_choice(&request);
 
     let limited = match door::check(&request) {
         Ok(()) if !is_operational(&route) => {
@@ -114,12 +114,12 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         (finish(response, &request_id, method.as_str(), &reader, &span), i18n::current_choice())
     })
     .await;
-    speak(
-        &mut response,
-        choice,
-        error_code.is_some(),
-        remembered.as_ref().map(|(tenant, tag)| (&state, tenant.as_str(), *tag)),
-    );
+    // A ui_locales asked for on a tenant's path holds for the rest of the browser's sign-in.
+    if let (Some(locale), Some(tenant_id)) = (remember, &tenant_id) {
+        let public_url = state.auth.public_url();
+        crate::pages::cookies::set(response.headers_mut(), public_url, tenant_id, i18n::COOKIE, locale.tag(), None);
+    }
+    speak(&mut response, choice, error_code.is_some());
     door::harden(&mut response, route != "unmatched");
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(request_id::HEADER, value);
@@ -188,11 +188,10 @@ fn log_and_render(
     (render(failure, request_id, reader), Some(error.code.as_str()))
 }
 
-/// The locale a request asks for by itself (the page extractor adds the tenant's default):
+/// The locale a request asks for by itself (pages add the user's and the tenant's):
 /// `ui_locales` in the query, else the one a sign-in started with (the `ia_locale`
-/// cookie), else `Accept-Language`. With a `ui_locales` we speak, on a tenant's path, also
-/// the tenant and locale to remember for the rest of the browser's sign-in.
-fn locale_choice(request: &Request) -> (Choice, Option<(String, Locale)>) {
+/// cookie), else `Accept-Language`; and the locale of a `ui_locales` we speak, to remember.
+fn locale_choice(request: &Request) -> (Choice, Option<Locale>) {
     let mut choice = Choice::default();
     let asked = request.uri().query().and_then(|query| {
         form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == "ui_locales").map(|(_, value)| value)
@@ -200,26 +199,18 @@ fn locale_choice(request: &Request) -> (Choice, Option<(String, Locale)>) {
     if let Some(asked) = &asked {
         choice.offer(Source::UiLocales, asked.split(' '));
     }
-    let remembered = match (choice.source, path_tenant(request.uri().path())) {
-        (Source::UiLocales, Some(tenant)) => Some((tenant.to_owned(), choice.locale)),
-        _ => None,
-    };
+    let remember = (choice.source == Source::UiLocales).then_some(choice.locale);
     choice.offer(Source::UiLocales, crate::pages::cookies::read(request.headers(), i18n::COOKIE));
     if let Some(header) = request.headers().get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok()) {
         choice.offer(Source::AcceptLanguage, i18n::accept_language(header));
     }
-    (choice, remembered)
+    (choice, remember)
 }
 
 /// Says which language a page or an error speaks (`Content-Language`, and `Vary` for
-/// caches, as the choice read `Accept-Language` and cookies), and remembers a `ui_locales`.
-fn speak(response: &mut Response, choice: Choice, error: bool, remember: Option<(&AppState, &str, Locale)>) {
+/// caches, as the choice read `Accept-Language` and cookies).
+fn speak(response: &mut Response, choice: Choice, error: bool) {
     let headers = response.headers_mut();
-    // Also on the authorization endpoint's redirect, which has no body to speak in.
-    if let Some((state, tenant, locale)) = remember {
-        let path = intelliauth_core::paths::TENANT.of(tenant);
-        crate::pages::cookies::set_at(headers, state.auth.public_url(), &path, i18n::COOKIE, locale.tag(), None);
-    }
     let html = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())

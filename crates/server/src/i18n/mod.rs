@@ -11,7 +11,7 @@
 //! that renders text reads [`current`].
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
 
 use fluent_bundle::concurrent::FluentBundle;
@@ -81,25 +81,34 @@ fn bundles() -> &'static [FluentBundle<FluentResource>] {
 /// One locale's bundle. The sources are compiled in and a test parses every one, so a
 /// message that does not parse never ships; should one anyway, its key is shown instead.
 fn bundle(locale: Locale) -> FluentBundle<FluentResource> {
-    let language = locale.tag().parse().unwrap_or_default();
-    let mut bundle = FluentBundle::new_concurrent(vec![language]);
-    // Isolation marks keep a left-to-right value (an email, a phone number) whole inside
-    // right-to-left text; in left-to-right text they would only be invisible noise in
-    // titles and copy that clients compare.
-    bundle.set_use_isolating(locale.direction() == "rtl");
+    let mut bundle = empty_bundle(locale);
     let resource = FluentResource::try_new(locale.source().to_owned()).unwrap_or_else(|(partial, _)| partial);
     // Ids are unique within a file (tested), so adding cannot clash.
     let _ = bundle.add_resource(resource);
     bundle
 }
 
-/// The text of `key` in `locale` with `args`: the tenant's own wording when the request's
-/// tenant has one, else the catalogue's, falling back to English, then to the key.
+/// A bundle for `locale` with no messages yet, formatting with its plural rules.
+fn empty_bundle(locale: Locale) -> FluentBundle<FluentResource> {
+    let mut bundle = FluentBundle::new_concurrent(vec![locale.tag().parse().unwrap_or_default()]);
+    // Isolation marks keep a left-to-right value (an email, a phone number) whole inside
+    // right-to-left text; in left-to-right text they would only be invisible noise in
+    // titles and copy that clients compare.
+    bundle.set_use_isolating(locale.direction() == "rtl");
+    bundle
+}
+
+/// The text of `key` in `locale` with `args` (see [`localized`]), falling back to English,
+/// then to the key.
 pub fn text_in(locale: Locale, key: &str, args: Option<&FluentArgs>) -> String {
-    if let Some(own) = override_for(locale, key).and_then(|text| format_override(locale, key, &text, args)) {
-        return own;
-    }
-    format_in(locale, key, args).or_else(|| format_in(Locale::En, key, args)).unwrap_or_else(|| key.to_owned())
+    localized(locale, key, args).or_else(|| format_in(Locale::En, key, args)).unwrap_or_else(|| key.to_owned())
+}
+
+/// The text of `key` in `locale` with `args`: the tenant's own wording when the request's
+/// tenant has one, else the catalogue's, if the locale has the message.
+fn localized(locale: Locale, key: &str, args: Option<&FluentArgs>) -> Option<String> {
+    let own = override_for(locale, key).and_then(|text| format_override(locale, key, &text, args));
+    own.or_else(|| format_in(locale, key, args))
 }
 
 /// The current request's tenant's wording of `key` in `locale`, if it has one.
@@ -110,8 +119,7 @@ fn override_for(locale: Locale, key: &str) -> Option<String> {
 /// A tenant's wording formatted like the catalogue's message: parsed as the message `key`
 /// in a bundle of its own, with the locale's plural rules.
 fn format_override(locale: Locale, key: &str, text: &str, args: Option<&FluentArgs>) -> Option<String> {
-    let mut bundle = FluentBundle::new_concurrent(vec![locale.tag().parse().unwrap_or_default()]);
-    bundle.set_use_isolating(locale.direction() == "rtl");
+    let mut bundle = empty_bundle(locale);
     bundle.add_resource(FluentResource::try_new(as_message(key, text)).ok()?).ok()?;
     let pattern = bundle.get_message(key)?.value()?;
     let mut errors = Vec::new();
@@ -146,8 +154,8 @@ pub fn check_override(locale_tag: &str, key: &str, text: &str) -> Result<(), Str
         let first = errors.first().map(ToString::to_string).unwrap_or_default();
         return Err(format!("is not valid Fluent syntax: {first}"));
     }
-    let wanted = variables_of(Locale::En.source(), key);
-    let used = variables_of(&as_message(key, text), key);
+    let wanted = variables(Locale::En.source()).remove(key).unwrap_or_default();
+    let used = variables(&as_message(key, text)).remove(key).unwrap_or_default();
     if let Some(unknown) = used.difference(&wanted).next() {
         let known: Vec<String> = wanted.iter().map(|name| format!("${name}")).collect();
         return Err(format!("uses ${unknown}, which this message does not have (it has: {})", known.join(", ")));
@@ -163,21 +171,26 @@ pub fn check_override(locale_tag: &str, key: &str, text: &str) -> Result<(), Str
     }
 }
 
-/// The variables message `key` of a Fluent `source` uses, read from its text.
-fn variables_of(source: &str, key: &str) -> std::collections::BTreeSet<String> {
-    let mut inside = false;
-    let mut variables = std::collections::BTreeSet::new();
+/// Each message of a Fluent `source` and the variables it uses, read from the text: a
+/// message starts with its id at a line's first column and goes on over the lines that do
+/// not (indented ones, and a select expression's closing brace).
+pub(crate) fn variables(source: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut messages: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut current: Option<&str> = None;
     for line in source.lines() {
         if line.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            inside = line.split_once(" =").is_some_and(|(id, _)| id == key);
+            current = line.split_once(" =").map(|(id, _)| id);
+        } else if line.starts_with('#') {
+            continue;
         }
-        if inside {
+        if let Some(id) = current {
+            let used = messages.entry(id.to_owned()).or_default();
             for piece in line.split('$').skip(1) {
-                variables.insert(piece.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect());
+                used.insert(piece.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect());
             }
         }
     }
-    variables
+    messages
 }
 
 fn format_in(locale: Locale, key: &str, args: Option<&FluentArgs>) -> Option<String> {
@@ -210,9 +223,8 @@ pub fn message(error: &intelliauth_core::Error) -> String {
     if error.message.is_some() {
         return error.message().to_owned();
     }
-    let (locale, key) = (current(), format!("code-{}", error.code.as_str()));
-    let own = override_for(locale, &key).and_then(|text| format_override(locale, &key, &text, None));
-    own.or_else(|| format_in(locale, &key, None)).unwrap_or_else(|| error.message().to_owned())
+    let key = format!("code-{}", error.code.as_str());
+    localized(current(), &key, None).unwrap_or_else(|| error.message().to_owned())
 }
 
 /// A field problem the domain wrote (in English, as the JSON API's `details.fields` says

@@ -1,41 +1,20 @@
-use std::collections::{BTreeMap, BTreeSet};
-
 use fluent_bundle::{FluentArgs, FluentResource};
 use intelliauth_catalogue::{Code, ENTRIES};
 
 use super::*;
 
-/// Each message of a Fluent source and the variables it uses, read from the text: a
-/// message starts with its id at a line's first column and goes on over the lines that do
-/// not (indented ones, and a select expression's closing brace).
-fn messages(source: &str) -> BTreeMap<String, BTreeSet<String>> {
-    let mut messages: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut current: Option<String> = None;
-    for line in source.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        if line.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            let (id, _) = line.split_once(" =").unwrap_or_else(|| panic!("not a message: {line}"));
-            assert!(messages.insert(id.to_owned(), BTreeSet::new()).is_none(), "{id} twice");
-            current = Some(id.to_owned());
-        }
-        let variables = messages.get_mut(current.as_deref().unwrap()).unwrap();
-        for piece in line.split('$').skip(1) {
-            variables.insert(piece.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect());
-        }
-    }
-    messages
-}
-
 #[test]
 fn every_locale_parses_and_has_every_key_with_the_same_variables() {
-    let reference = messages(Locale::En.source());
+    let reference = variables(Locale::En.source());
     for locale in SUPPORTED {
-        if let Err((_, errors)) = FluentResource::try_new(locale.source().to_owned()) {
-            panic!("{} does not parse: {errors:?}", locale.tag());
+        match FluentResource::try_new(locale.source().to_owned()) {
+            Err((_, errors)) => panic!("{} does not parse: {errors:?}", locale.tag()),
+            // A bundle refuses a second message with an id it has.
+            Ok(resource) => {
+                assert!(empty_bundle(locale).add_resource(resource).is_ok(), "{}: an id twice", locale.tag())
+            }
         }
-        let translated = messages(locale.source());
+        let translated = variables(locale.source());
         let missing: Vec<_> = reference.keys().filter(|key| !translated.contains_key(*key)).collect();
         let extra: Vec<_> = translated.keys().filter(|key| !reference.contains_key(*key)).collect();
         assert!(missing.is_empty() && extra.is_empty(), "{}: missing {missing:?}, unknown {extra:?}", locale.tag());
@@ -63,7 +42,7 @@ fn every_message_formats_without_errors_in_every_locale() {
         for count in [0, 1, 2, 3, 11, 100] {
             args.set("minutes", count);
             args.set("count", count);
-            for key in messages(locale.source()).keys() {
+            for key in variables(locale.source()).keys() {
                 assert!(format_in(locale, key, Some(&args)).is_some(), "{}: {key} with {count}", locale.tag());
             }
         }
@@ -129,7 +108,7 @@ fn accept_language_is_read_by_quality_and_a_stronger_source_wins_whatever_the_or
 
 #[test]
 fn every_copy_the_domain_names_is_in_the_catalogues() {
-    let english = messages(Locale::En.source());
+    let english = variables(Locale::En.source());
     for copy in intelliauth_core::error::DomainCopy::ALL {
         assert!(english.contains_key(copy.key()), "{copy:?} has no message {} in en.ftl", copy.key());
     }
