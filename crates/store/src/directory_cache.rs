@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::hash::Hash;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -41,7 +40,9 @@ pub(crate) struct DirectoryCache {
 struct Copies {
     generation: Generation,
     tenants: HashMap<String, Tenant>,
-    applications: HashMap<(String, String), Application>,
+    /// By tenant, then id: looked up with borrowed ids, so a hit allocates nothing.
+    applications: HashMap<String, HashMap<String, Application>>,
+    application_count: usize,
 }
 
 /// How changes made by other processes or nodes are counted.
@@ -163,17 +164,29 @@ impl DirectoryCache {
     }
 
     pub(crate) fn keep_tenant(&self, generation: Generation, tenant: &Tenant) {
-        self.keep(generation, |copies| remember(&mut copies.tenants, tenant.id.clone(), tenant));
+        self.keep(generation, |copies| {
+            if copies.tenants.len() >= MAX_COPIES {
+                copies.tenants.clear();
+            }
+            copies.tenants.insert(tenant.id.clone(), tenant.clone());
+        });
     }
 
     pub(crate) fn application(&self, generation: Generation, tenant_id: &str, id: &str) -> Option<Application> {
-        // The key is owned; building it costs less than the query it saves.
-        self.read(generation, |copies| copies.applications.get(&(tenant_id.to_owned(), id.to_owned())).cloned())
+        self.read(generation, |copies| copies.applications.get(tenant_id)?.get(id).cloned())
     }
 
     pub(crate) fn keep_application(&self, generation: Generation, application: &Application) {
-        let key = (application.tenant_id.clone(), application.id.clone());
-        self.keep(generation, |copies| remember(&mut copies.applications, key, application));
+        self.keep(generation, |copies| {
+            if copies.application_count >= MAX_COPIES {
+                copies.applications.clear();
+                copies.application_count = 0;
+            }
+            let of_tenant = copies.applications.entry(application.tenant_id.clone()).or_default();
+            if of_tenant.insert(application.id.clone(), application.clone()).is_none() {
+                copies.application_count += 1;
+            }
+        });
     }
 
     fn read<T>(&self, generation: Generation, find: impl FnOnce(&Copies) -> Option<T>) -> Option<T> {
@@ -197,11 +210,4 @@ impl DirectoryCache {
         }
         store(&mut copies);
     }
-}
-
-fn remember<K: Eq + Hash, V: Clone>(map: &mut HashMap<K, V>, key: K, value: &V) {
-    if map.len() >= MAX_COPIES {
-        map.clear();
-    }
-    map.insert(key, value.clone());
 }

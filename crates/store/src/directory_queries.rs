@@ -61,16 +61,12 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn get_tenant(&self, id: &str) -> StoreResult<Option<Tenant>> {
-        let copy = self.directory_copy();
-        if let Some(tenant) = copy.and_then(|(cache, generation)| cache.tenant(generation, id)) {
-            return Ok(Some(tenant));
-        }
-        let found: Option<Tenant> =
-            fetch_one_as!(self, rows::tenant, sqlx::query("SELECT * FROM tenants WHERE id = $1").bind(id))?;
-        if let (Some((cache, generation)), Some(tenant)) = (copy, &found) {
-            cache.keep_tenant(generation, tenant);
-        }
-        Ok(found)
+        self.through_copies(
+            |cache, generation| cache.tenant(generation, id),
+            async { fetch_one_as!(self, rows::tenant, sqlx::query("SELECT * FROM tenants WHERE id = $1").bind(id)) },
+            DirectoryCache::keep_tenant,
+        )
+        .await
     }
 
     async fn list_tenants(&self, page: &PageRequest) -> StoreResult<Vec<Tenant>> {
@@ -220,19 +216,18 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn get_application(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Application>> {
-        let copy = self.directory_copy();
-        if let Some(application) = copy.and_then(|(cache, generation)| cache.application(generation, tenant_id, id)) {
-            return Ok(Some(application));
-        }
-        let found: Option<Application> = fetch_one_as!(
-            self,
-            rows::application,
-            sqlx::query("SELECT * FROM applications WHERE tenant_id = $1 AND id = $2").bind(tenant_id).bind(id)
-        )?;
-        if let (Some((cache, generation)), Some(application)) = (copy, &found) {
-            cache.keep_application(generation, application);
-        }
-        Ok(found)
+        self.through_copies(
+            |cache, generation| cache.application(generation, tenant_id, id),
+            async {
+                fetch_one_as!(
+                    self,
+                    rows::application,
+                    sqlx::query("SELECT * FROM applications WHERE tenant_id = $1 AND id = $2").bind(tenant_id).bind(id)
+                )
+            },
+            DirectoryCache::keep_application,
+        )
+        .await
     }
 
     async fn list_applications(&self, tenant_id: &str, page: &PageRequest) -> StoreResult<Vec<Application>> {
@@ -338,10 +333,25 @@ impl DirectoryStore for SqlStore {
 }
 
 impl SqlStore {
-    /// The directory cache and the generation a read starts under, when copies may be used.
-    fn directory_copy(&self) -> Option<(&DirectoryCache, Generation)> {
-        let cache = self.directory.as_ref()?;
-        Some((cache, cache.generation()?))
+    /// A read through this node's copies: what `copied` finds under the generation the
+    /// read starts in, else what `fetch` reads from the database, which `keep` keeps (when
+    /// nothing changed meanwhile). Without a generation (changes elsewhere cannot be known
+    /// now), straight from the database.
+    async fn through_copies<T>(
+        &self,
+        copied: impl FnOnce(&DirectoryCache, Generation) -> Option<T>,
+        fetch: impl std::future::Future<Output = StoreResult<Option<T>>>,
+        keep: impl FnOnce(&DirectoryCache, Generation, &T),
+    ) -> StoreResult<Option<T>> {
+        let copy = self.directory.as_ref().and_then(|cache| Some((cache, cache.generation()?)));
+        if let Some(found) = copy.and_then(|(cache, generation)| copied(cache, generation)) {
+            return Ok(Some(found));
+        }
+        let found = fetch.await?;
+        if let (Some((cache, generation)), Some(found)) = (copy, &found) {
+            keep(cache, generation, found);
+        }
+        Ok(found)
     }
 
     /// Runs `write` to tenants or applications, then counts it as a change — committed or
