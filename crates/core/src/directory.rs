@@ -34,13 +34,37 @@ pub struct ImportRow {
     pub disabled: Option<bool>,
     pub password_hash: Option<String>,
     pub app_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The profile claims the line gives: merged into a user's stored ones.
+    pub profile: Option<crate::model::Profile>,
+    pub user_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The user's id in the system they come from (Auth0's `user_id`).
+    pub external_id: Option<String>,
 }
 
-/// What one import batch did, by email.
+/// What identifies the user a line is about, when it may already exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMatch {
+    /// The email (the default): an existing user's external id is left as it is.
+    Email,
+    /// The external id (Auth0's `user_id`): an existing user's email is left as it is.
+    ExternalId,
+}
+
+impl ImportRow {
+    /// The row's value of the key `by` matches on (`None`: the row has no such key).
+    pub fn key(&self, by: ImportMatch) -> Option<&str> {
+        match by {
+            ImportMatch::Email => Some(&self.email),
+            ImportMatch::ExternalId => self.external_id.as_deref(),
+        }
+    }
+}
+
+/// What one import batch did, by the key rows were matched on.
 #[derive(Debug, Default)]
 pub struct ImportWrite {
     pub created: HashSet<String>,
-    /// Users that existed before the batch, with their ids (read only when updating).
+    /// The users holding the batch's keys after it (the created among them), with their ids.
     pub existing: HashMap<String, String>,
     /// Existing users the batch changed.
     pub updated: HashSet<String>,
@@ -54,6 +78,10 @@ pub struct ImportWrite {
 pub trait DirectoryStore: Send + Sync + 'static {
     /// A cheap round trip, for readiness.
     async fn ping(&self) -> StoreResult<()>;
+    /// How many users of all tenants have a password hash of each scheme
+    /// ([`crate::legacy_hash::Scheme::name`]; `argon2id_current` for today's parameters), so
+    /// an operator sees a migration's hashes go.
+    async fn count_password_schemes(&self) -> StoreResult<Vec<(String, i64)>>;
 
     async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
     async fn get_tenant(&self, id: &str) -> StoreResult<Option<Tenant>>;
@@ -72,13 +100,16 @@ pub trait DirectoryStore: Send + Sync + 'static {
         expected_version: i64,
         events: &[Event],
     ) -> StoreResult<bool>;
-    /// Writes one import batch in one transaction: creates the users whose emails are new
-    /// and, when `update`, changes the existing ones whose stored fields differ from the
-    /// row's given fields. Emails within `rows` are distinct.
+    /// Writes one import batch in one transaction: creates the users whose keys (`by`) are
+    /// new — a row that collides with another user on its email, external id or id is
+    /// left out — and, when `update`, changes the existing ones whose stored fields differ
+    /// from the row's given fields. Emails and external ids within `rows` are distinct, and
+    /// with `ImportMatch::ExternalId` every row has one.
     async fn import_users(
         &self,
         tenant_id: &str,
         rows: &[ImportRow],
+        by: ImportMatch,
         update: bool,
         now: i64,
     ) -> StoreResult<ImportWrite>;

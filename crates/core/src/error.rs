@@ -104,7 +104,8 @@ pub enum Refusal {
 
 /// "A" or "An" before `word`, by its first letter.
 fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+    // Not `u`: "a user", as it is said.
+    if word.starts_with(['a', 'e', 'i', 'o']) {
         "An"
     } else {
         "A"

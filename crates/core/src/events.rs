@@ -192,7 +192,16 @@ mod tests {
 
     #[test]
     fn user_events_carry_no_secret() {
-        let user = User {
+        let user = tests_user();
+        let payload = Event::user(EventType::UserCreated, &user).payload().to_string();
+        assert!(!payload.contains("argon2") && payload.contains("ada@example.com"), "{payload}");
+    }
+}
+
+/// A user for unit tests, with a password hash.
+#[cfg(test)]
+pub(crate) fn tests_user() -> User {
+        User {
             id: "usr_1".into(),
             tenant_id: "t".into(),
             email: "ada@example.com".into(),
@@ -204,10 +213,10 @@ mod tests {
             role: None,
             app_metadata: Default::default(),
             locale: None,
+            profile: Default::default(),
+            user_metadata: Default::default(),
+            external_id: None,
             lockout: Default::default(),
             meta: crate::model::Meta::new(0),
-        };
-        let payload = Event::user(EventType::UserCreated, &user).payload().to_string();
-        assert!(!payload.contains("argon2") && payload.contains("ada@example.com"), "{payload}");
-    }
+        }
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod grants;
 pub mod ids;
+pub mod legacy_hash;
 pub mod log;
 pub mod management;
 pub mod merge_patch;

@@ -361,9 +361,46 @@ pub struct User {
     /// The language the user chose for the hosted pages, one of [`UI_LOCALES`]: it wins over
     /// the browser's and the tenant's, not over a client's `ui_locales`.
     pub locale: Option<String>,
+    /// OpenID Connect's profile claims beyond `name`.
+    pub profile: Profile,
+    /// What applications keep about the user that the user may see and change (Auth0's
+    /// `user_metadata`); `app_metadata` is the part the user may not change.
+    pub user_metadata: serde_json::Map<String, serde_json::Value>,
+    /// The user's id in the system they were imported from (Auth0's `user_id`), unique in
+    /// the tenant: an import can match on it.
+    pub external_id: Option<String>,
     /// Maintained by sign-in with single atomic statements, not by resource updates.
     pub lockout: Lockout,
     pub meta: Meta,
+}
+
+/// A user's OpenID Connect profile claims beyond `name` (OIDC Core §5.1), released with
+/// the `profile` scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// An `https` URL of the user's picture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+}
+
+impl Profile {
+    /// The claims that are set, by their OIDC names.
+    pub fn claims(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+            ("nickname", &self.nickname),
+            ("picture", &self.picture),
+        ]
+        .into_iter()
+        .filter_map(|(claim, value)| Some((claim, value.as_deref()?)))
+    }
 }
 
 /// What a tenant admin may do with the management API (and the console) in their tenant.

@@ -231,10 +231,14 @@ impl PasswordHasherPool {
             })
     }
 
-    /// True when `password` matches the PHC-format argon2 `hash` (its own algorithm,
-    /// version and parameters; the comparison is constant-time).
+    /// True when `password` matches the stored `hash`: argon2 in PHC form (its own
+    /// algorithm, version and parameters), or a form imported from another system (see
+    /// [`crate::legacy_hash`]). Comparisons are constant-time.
     pub async fn verify(&self, password: String, hash: String) -> Result<bool> {
         self.with_memory(move |blocks| {
+            if crate::legacy_hash::Scheme::of(&hash) != Some(crate::legacy_hash::Scheme::Argon2) {
+                return crate::legacy_hash::verify_legacy(password.as_bytes(), &hash);
+            }
             let parsed = PasswordHash::new(&hash).map_err(|e| e.to_string())?;
             let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return Ok(false) };
             let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|e| e.to_string())?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 pub use crate::actions::ActionStore;
 pub use crate::auth::providers::{
-    CaptchaVerifier, Mail, Mailer, PasskeyCeremony, Passkeys, SmsSender, VerifiedPasskey,
+    CaptchaVerifier, Mail, Mailer, PasskeyCeremony, Passkeys, SmsSender, VerifiedPasskey, Wording,
 };
 pub use crate::auth::store::{
     AttemptSubject, FailurePolicy, FlowRecord, OneTimeToken, Reservation, SessionRecord, SignInStore,

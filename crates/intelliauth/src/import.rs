@@ -21,9 +21,13 @@ pub struct ImportArgs {
     /// A management credential (or an admin's access token) with `users:write`.
     #[arg(long, env = "INTELLIAUTH_TOKEN", hide_env_values = true)]
     token: String,
-    /// Update users whose email already exists instead of rejecting those lines.
+    /// Update users that already exist instead of rejecting those lines.
     #[arg(long)]
     upsert: bool,
+    /// What finds an existing user: `email`, or `user_id` (the id in the system the users
+    /// come from, such as Auth0's `auth0|…`).
+    #[arg(long = "match", default_value = "email", value_parser = ["email", "user_id"])]
+    match_by: String,
 }
 
 /// 0: every line imported; 1: some lines rejected (listed on standard output); 2: the import
@@ -50,8 +54,13 @@ async fn import(args: ImportArgs) -> Result<u64, String> {
         let file = tokio::fs::File::open(&args.file).await.map_err(|e| format!("{}: {e}", args.file.display()))?;
         (reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024)), Some(total))
     };
-    let url =
-        format!("{}/v1/tenants/{}/users/import?upsert={}", args.url.trim_end_matches('/'), args.tenant, args.upsert);
+    let url = format!(
+        "{}/v1/tenants/{}/users/import?upsert={}&match={}",
+        args.url.trim_end_matches('/'),
+        args.tenant,
+        args.upsert,
+        args.match_by
+    );
     let client = reqwest::Client::new();
     let request = |body: reqwest::Body| {
         client

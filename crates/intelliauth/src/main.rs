@@ -304,6 +304,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let services = AuthServices {
         counters,
         mailer: settings.mailer()?,
+        wording: Arc::new(intelliauth_server::i18n::CatalogueWording),
         siteverify: settings.siteverify()?,
         sms: settings.sms_sender()?,
         passkeys: passkeys(&public_url),

@@ -7,7 +7,8 @@ mod common;
 
 use common::oauth::{authorize, authorize_path, exchange, REDIRECT, VERIFIER};
 use common::tokens::{claims, query_param};
-use common::Server;
+use common::smtp::SmtpServer;
+use common::{Options, Server};
 use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE, VARY};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -254,4 +255,61 @@ async fn an_error_from_a_tenants_endpoint_speaks_its_default_language_and_wordin
     let french = send(Some("fr")).await.json::<serde_json::Value>().await.unwrap();
     assert_eq!(french["code"], "invalid_credentials");
     assert_eq!(french["message"], "Identifiants inconnus chez nous.", "the tenant's wording");
+}
+
+#[tokio::test]
+async fn mails_speak_the_readers_language_and_the_tenants_wording() {
+    let smtp = SmtpServer::start().await;
+    let server = Server::start_with(Options::default().arg("--smtp-url", &smtp.url)).await;
+    let recover = |email: &'static str, language: &'static str| {
+        let request = server.http.post(server.url("/t/default/api/recovery")).header(ACCEPT_LANGUAGE, language);
+        async move { request.json(&json!({ "email": email })).send().await.unwrap().status() }
+    };
+    let mail_to = |email: &str| {
+        let found = smtp.messages().into_iter().rev().find(|m| m.to.iter().any(|to| to == email));
+        found.expect("a mail").read()
+    };
+
+    // A French browser asks for a reset link: the mail is French, its link on a line of its own.
+    server.user_with_password("default", "fr@example.com", "correct horse battery", true).await;
+    assert_eq!(recover("fr@example.com", "fr-CA,fr;q=0.9").await, StatusCode::ACCEPTED);
+    smtp.link("fr@example.com", "/t/default/reset?token=").await;
+    let (subject, content_type, body) = mail_to("fr@example.com");
+    assert_eq!(subject, "Réinitialisez votre mot de passe");
+    assert!(content_type.to_ascii_lowercase().contains("charset=utf-8"), "{content_type}");
+    assert!(body.starts_with("Choisissez un nouveau mot de passe"), "{body}");
+    assert!(body.lines().any(|line| line.starts_with("http") && line.contains("/t/default/reset?token=")), "{body}");
+    assert!(!body.contains('\u{2068}'), "no invisible isolation marks around the link");
+
+    // A user who saved German gets German, whatever the browser says.
+    let id = server.user_with_password("default", "de@example.com", "correct horse battery", true).await;
+    let path = format!("/v1/tenants/default/users/{id}");
+    server.call(Method::PATCH, &path, Some(json!({ "locale": "de" }))).await;
+    assert_eq!(recover("de@example.com", "fr").await, StatusCode::ACCEPTED);
+    smtp.link("de@example.com", "/t/default/reset?token=").await;
+    assert_eq!(mail_to("de@example.com").0, "Setzen Sie Ihr Passwort zurück");
+
+    // Arabic, right to left, for registering an address that has an account.
+    let flow = server.flow("default", "registration").await;
+    let url = server.url(&format!("/t/default/api/registration/{flow}"));
+    let body = json!({ "email": "fr@example.com", "password": "another good secret" });
+    let registered = server.http.post(url).header(ACCEPT_LANGUAGE, "ar").json(&body).send().await.unwrap();
+    assert_eq!(registered.status(), StatusCode::ACCEPTED);
+    smtp.link("fr@example.com", "/t/default/login").await;
+    let (subject, _, body) = mail_to("fr@example.com");
+    assert_eq!(subject, "لديك حساب بالفعل");
+    assert!(body.contains("هل نسيت كلمة المرور؟"), "{body}");
+
+    // The tenant's own wording of a mail, in English here.
+    let own = json!({ "settings": { "locale": { "overrides": { "en": {
+        "mail-reset-subject": "Your Acme password",
+    } } } } });
+    let saved = server.call(Method::PATCH, "/v1/tenants/default", Some(own)).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    server.user_with_password("default", "en@example.com", "correct horse battery", true).await;
+    assert_eq!(recover("en@example.com", "en").await, StatusCode::ACCEPTED);
+    smtp.link("en@example.com", "/t/default/reset?token=").await;
+    let (subject, _, body) = mail_to("en@example.com");
+    assert_eq!(subject, "Your Acme password");
+    assert!(body.starts_with("Choose a new password"), "the rest in the catalogue's words: {body}");
 }

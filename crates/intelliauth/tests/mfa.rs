@@ -238,7 +238,13 @@ async fn sms_server(gateway: &Receiver) -> (Server, String) {
 fn texted_code(delivery: &Delivery) -> String {
     let form: Vec<(String, String)> = url::form_urlencoded::parse(delivery.body.as_bytes()).into_owned().collect();
     let body = &form.iter().find(|(k, _)| k == "Body").expect("a Body field").1;
-    body.split_whitespace().next().unwrap().to_owned()
+    body.split_whitespace().find(|word| word.len() == 6 && word.bytes().all(|b| b.is_ascii_digit())).unwrap().to_owned()
+}
+
+/// The text message's words, decoded from the gateway's form.
+fn texted_words(delivery: &Delivery) -> String {
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(delivery.body.as_bytes()).into_owned().collect();
+    form.into_iter().find(|(k, _)| k == "Body").expect("a Body field").1
 }
 
 async fn post_as(server: &Server, session: &str, path: &str, body: Value) -> Reply {
@@ -265,14 +271,24 @@ async fn sms_codes_enrol_a_phone_and_finish_a_sign_in() {
     assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text);
     assert_eq!(confirmed.body["backup_codes"].as_array().unwrap().len(), 10);
 
-    // Sign-in now asks for the phone; a texted code finishes it, once.
+    assert!(texted_words(&text).contains("sign-in code"), "English by default: {}", texted_words(&text));
+
+    // Sign-in now asks for the phone; a texted code finishes it, once, texted in the
+    // language the user saved (Arabic here).
+    let users = server.get("/v1/tenants/mfa-sms/users").await;
+    let user_id = users.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/tenants/mfa-sms/users/{user_id}");
+    let saved = server.call(Method::PATCH, &path, Some(json!({ "locale": "ar" }))).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
     let challenge = password_step(&server, "mfa-sms").await;
     assert_eq!(challenge.assert_error(401, "mfa_required")["factors"], json!(["sms", "backup_code"]));
     let flow = challenge.body["details"]["flow_id"].as_str().unwrap().to_owned();
     let url = server.url(&format!("/t/mfa-sms/api/login/{flow}/mfa/sms"));
     let texted = Reply::from(server.http.post(url).send().await.unwrap()).await;
     assert_eq!(texted.status, StatusCode::ACCEPTED, "{}", texted.text);
-    let code = texted_code(&gateway.wait_for(2, Duration::from_secs(5)).await[1]);
+    let arabic = gateway.wait_for(2, Duration::from_secs(5)).await.remove(1);
+    assert!(texted_words(&arabic).starts_with("رمز تسجيل الدخول"), "{}", texted_words(&arabic));
+    let code = texted_code(&arabic);
     let done = second_factor(&server, "mfa-sms", &flow, "sms", &code).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     let flow = password_step(&server, "mfa-sms").await.body["details"]["flow_id"].as_str().unwrap().to_owned();

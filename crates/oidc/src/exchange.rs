@@ -144,11 +144,7 @@ impl Oidc {
                 claims["email_verified"] = user.email_verified.into();
             }
             if scopes.contains(&"profile") {
-                claims["name"] = user.name.clone().into();
-                // OIDC Core §5.1's `locale`: the language the user chose, when they chose one.
-                if let Some(locale) = &user.locale {
-                    claims["locale"] = locale.clone().into();
-                }
+                add_profile_claims(&mut claims, user);
             }
             add_custom_claims(&mut claims, &granted.custom_claims.id_token);
             Some(jwt::encode(
@@ -260,16 +256,25 @@ impl Oidc {
         let scopes: Vec<&str> = claims["scope"].as_str().unwrap_or_default().split(' ').collect();
         let mut info = json!({ "sub": user.id });
         if scopes.contains(&"email") {
-            info["email"] = user.email.into();
+            info["email"] = user.email.clone().into();
             info["email_verified"] = user.email_verified.into();
         }
         if scopes.contains(&"profile") {
-            info["name"] = user.name.into();
-            if let Some(locale) = user.locale {
-                info["locale"] = locale.into();
-            }
+            add_profile_claims(&mut info, &user);
         }
         Ok(info)
+    }
+}
+
+/// The `profile` scope's claims (OIDC Core §5.4): `name`, and those of the others the user
+/// has — `locale` only when they chose a language.
+fn add_profile_claims(claims: &mut serde_json::Value, user: &intelliauth_core::model::User) {
+    claims["name"] = user.name.clone().into();
+    if let Some(locale) = &user.locale {
+        claims["locale"] = locale.clone().into();
+    }
+    for (claim, value) in user.profile.claims() {
+        claims[claim] = value.into();
     }
 }
 

@@ -145,7 +145,7 @@ impl Oidc {
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["ES256", "EdDSA", "RS256"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "email", "email_verified", "name", "locale"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "email", "email_verified", "name", "given_name", "family_name", "nickname", "picture", "locale"],
             // loa:2 is multi-factor; asking for it in acr_values steps the user up.
             "acr_values_supported": [intelliauth_core::auth::ACR_SINGLE_FACTOR, intelliauth_core::auth::ACR_MULTI_FACTOR],
             // The hosted pages speak these; `ui_locales` picks among them.

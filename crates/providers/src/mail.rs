@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 use intelliauth_core::ports::{Mail, Mailer};
+use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -58,6 +59,8 @@ impl Mailer for SmtpMailer {
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
+            // Said outright: the text is in the reader's language, often not ASCII.
+            .header(ContentType::TEXT_PLAIN)
             .body(mail.text.clone())
             .map_err(|e| format!("cannot build mail: {e}"))?;
         self.transport.send(message).await.map(|_| ()).map_err(|e| format!("SMTP delivery failed: {e}"))

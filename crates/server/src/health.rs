@@ -33,6 +33,9 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         let age_ms = stats.oldest_pending_created_at.map_or(0, |at| (intelliauth_core::ids::now_ms() - at).max(0));
         state.metrics.set_webhook_queue(stats.pending, std::time::Duration::from_millis(age_ms as u64));
     }
+    if let Ok(counts) = state.management.password_schemes().await {
+        state.metrics.set_password_hashes(&counts);
+    }
     state.metrics.set_limits_shared(state.rate_limits.are_shared());
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.encode())
 }

@@ -30,6 +30,11 @@ struct CodeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SchemeLabels {
+    scheme: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: &'static str,
 }
@@ -43,6 +48,7 @@ pub struct Metrics {
     webhook_queue_depth: Gauge,
     webhook_oldest_pending_age: Gauge<f64, AtomicU64>,
     limits_shared: Gauge,
+    password_hashes: Family<SchemeLabels, Gauge>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -79,7 +85,14 @@ impl Metrics {
             "1 while rate limits and sign-in counters are kept in Redis for every node, 0 while this node counts alone",
             limits_shared.clone(),
         );
+        let password_hashes = Family::<SchemeLabels, Gauge>::default();
+        registry.register(
+            "users_password_hashes",
+            "Users by password hash scheme: argon2id_current is today's; the others (imported bcrypt, pbkdf2, scrypt, salted_sha2, older argon2) are replaced at each user's next sign-in",
+            password_hashes.clone(),
+        );
         Metrics {
+            password_hashes,
             registry,
             requests,
             latency,
@@ -110,6 +123,15 @@ impl Metrics {
     pub fn set_webhook_queue(&self, depth: i64, oldest_age: Duration) {
         self.webhook_queue_depth.set(depth);
         self.webhook_oldest_pending_age.set(oldest_age.as_secs_f64());
+    }
+
+    /// Users by password hash scheme, read from the database at scrape time.
+    pub fn set_password_hashes(&self, counts: &[(String, i64)]) {
+        // A scheme no user has any more drops out rather than keeping its last count.
+        self.password_hashes.clear();
+        for (scheme, users) in counts {
+            self.password_hashes.get_or_create(&SchemeLabels { scheme: scheme.clone() }).set(*users);
+        }
     }
 
     pub fn set_limits_shared(&self, shared: bool) {

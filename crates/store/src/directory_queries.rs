@@ -1,7 +1,7 @@
 //! `core::ports::DirectoryStore` for both backends: one SQL text per operation.
 
 use async_trait::async_trait;
-use intelliauth_core::directory::{ImportRow, ImportWrite};
+use intelliauth_core::directory::{ImportMatch, ImportRow, ImportWrite};
 use intelliauth_core::events::Event;
 use intelliauth_core::model::{AdminRole, Application, ManagementCredential, Tenant, User};
 use intelliauth_core::page::PageRequest;
@@ -42,10 +42,26 @@ const PREFIX_POSTGRES: &str =
     "SELECT * FROM users WHERE tenant_id = $1 AND email ~>~ $2 AND email ~>=~ $3 AND email ~<~ $4
     ORDER BY email USING ~<~ LIMIT $5";
 
+/// Users' password hashes by scheme, told apart by their prefixes (`legacy_hash`'s forms);
+/// `$` and the letters are literal in LIKE, and no prefix holds `_` or `%`.
+const PASSWORD_SCHEMES: &str = "SELECT CASE
+        WHEN password_hash LIKE '$argon2id$v=19$m=19456,t=2,p=1$%' THEN 'argon2id_current'
+        WHEN password_hash LIKE '$argon2%' THEN 'argon2'
+        WHEN password_hash LIKE '$2%' THEN 'bcrypt'
+        WHEN password_hash LIKE '$pbkdf2-%' THEN 'pbkdf2'
+        WHEN password_hash LIKE '$scrypt$%' THEN 'scrypt'
+        WHEN password_hash LIKE '$salted-sha%' THEN 'salted_sha2'
+        ELSE 'other' END AS scheme, COUNT(*) AS users
+    FROM users WHERE password_hash IS NOT NULL GROUP BY 1 ORDER BY 1";
+
 #[async_trait]
 impl DirectoryStore for SqlStore {
     async fn ping(&self) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn count_password_schemes(&self) -> StoreResult<Vec<(String, i64)>> {
+        on_pool!(self, pool => sqlx::query_as(PASSWORD_SCHEMES).fetch_all(pool).await.map_err(map_error))
     }
 
     async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
@@ -104,13 +120,15 @@ impl DirectoryStore for SqlStore {
         in_outbox!(self, events, tx => {
             sqlx::query(
             "INSERT INTO users (id, tenant_id, email, email_verified, name, disabled, password_hash, created_at, updated_at, version,
-             must_reset_password, admin, role, locale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+             must_reset_password, admin, role, locale, profile, user_metadata, external_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
             .bind(&user.id).bind(&user.tenant_id).bind(&user.email).bind(user.email_verified).bind(&user.name)
             .bind(user.disabled).bind(&user.password_hash)
             .bind(user.meta.created_at).bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
             .bind(user.role.is_some())
             .bind(user.role.map(AdminRole::as_str))
             .bind(&user.locale)
+            .bind(json_text(&user.profile)).bind(json_text(&user.user_metadata)).bind(&user.external_id)
             .execute(&mut *tx).await.map_err(map_error)?;
             ((), true)
         })
@@ -166,21 +184,24 @@ impl DirectoryStore for SqlStore {
         &self,
         tenant_id: &str,
         rows: &[ImportRow],
+        by: ImportMatch,
         update: bool,
         now: i64,
     ) -> StoreResult<ImportWrite> {
-        self.import_batch(tenant_id, rows, update, now).await
+        self.import_batch(tenant_id, rows, by, update, now).await
     }
 
     async fn update_user(&self, user: &User, expected_version: i64, events: &[Event]) -> StoreResult<bool> {
         in_outbox!(self, events, tx => {
             let changed = sqlx::query(
             "UPDATE users SET email = $1, email_verified = $2, name = $3, disabled = $4, password_hash = $5, updated_at = $6, version = $7,
-             must_reset_password = $8, admin = $12, role = $13, locale = $14 WHERE tenant_id = $9 AND id = $10 AND version = $11")
+             must_reset_password = $8, admin = $12, role = $13, locale = $14, profile = $15, user_metadata = $16
+             WHERE tenant_id = $9 AND id = $10 AND version = $11")
             .bind(&user.email).bind(user.email_verified).bind(&user.name).bind(user.disabled).bind(&user.password_hash)
             .bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
             .bind(&user.tenant_id).bind(&user.id).bind(expected_version).bind(user.role.is_some())
             .bind(user.role.map(AdminRole::as_str)).bind(&user.locale)
+            .bind(json_text(&user.profile)).bind(json_text(&user.user_metadata))
                 .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
             (changed, changed)
         })

@@ -54,6 +54,7 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0014_directory_changes.postgres.sql"),
     ),
     both(15, "user_locale", include_str!("migrations/0015_user_locale.sql")),
+    both(16, "user_profile", include_str!("migrations/0016_user_profile.sql")),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

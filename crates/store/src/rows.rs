@@ -62,6 +62,9 @@ pub(crate) fn user(row: &impl Columns) -> sqlx::Result<User> {
             None => None,
         },
         app_metadata: json_column(row, "app_metadata")?,
+        profile: json_column(row, "profile")?,
+        user_metadata: json_column(row, "user_metadata")?,
+        external_id: row.opt_text("external_id")?,
         lockout: lockout(row)?,
         meta: meta(row)?,
     }))

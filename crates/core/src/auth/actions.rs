@@ -26,7 +26,12 @@ fn user_detail(user: &User) -> Value {
         "email": user.email,
         "email_verified": user.email_verified,
         "name": user.name,
+        "given_name": user.profile.given_name,
+        "family_name": user.profile.family_name,
+        "nickname": user.profile.nickname,
+        "picture": user.profile.picture,
         "app_metadata": user.app_metadata,
+        "user_metadata": user.user_metadata,
         "created_at": crate::ids::rfc3339(user.meta.created_at),
     })
 }

@@ -37,6 +37,13 @@ impl Auth {
         Ok(token)
     }
 
+    /// The mail `message` (its `-subject` and `-text` in the catalogues) to `to`, in the
+    /// language of the request or of the reader (`reader_locale`, their saved one).
+    pub(super) fn mail(&self, to: &str, reader_locale: Option<&str>, message: &str, args: &[(&str, &str)]) -> Mail {
+        let words = |part: &str| self.wording.write(reader_locale, &format!("{message}-{part}"), args);
+        Mail { to: to.to_owned(), subject: words("subject"), text: words("text") }
+    }
+
     pub(super) async fn deliver(&self, mail: &Mail) -> Result<()> {
         self.mailer.send(mail).await.map_err(|cause| Error::unavailable(format!("mail delivery failed: {cause}")))
     }
@@ -52,11 +59,7 @@ impl Auth {
     pub(super) async fn send_verification(&self, tenant_id: &str, user: &User) -> Result<()> {
         let token = self.issue_token(tenant_id, &user.id, VERIFY_PURPOSE, VERIFY_LIFETIME_MS).await?;
         let link = format!("{}{}", self.public_url, crate::paths::VERIFY.with_query(tenant_id, &[("token", &token)]));
-        let mail = Mail {
-            to: user.email.clone(),
-            subject: "Verify your email".into(),
-            text: format!("Confirm this address by opening the link below (valid for 24 hours, once):\n\n{link}\n"),
-        };
+        let mail = self.mail(&user.email, user.locale.as_deref(), "mail-verify", &[("link", &link)]);
         self.deliver(&mail).await
     }
 
@@ -101,15 +104,8 @@ impl Auth {
         self.throttle_mail(tenant_id, &email).await?;
         if let Some(user) = self.auth_store.user_by_email(tenant_id, &email).await? {
             let token = self.issue_reset_ticket(tenant_id, &user.id).await?;
-            let mail = Mail {
-                to: user.email.clone(),
-                subject: "Reset your password".into(),
-                text: format!(
-                    "Choose a new password by opening the link below (valid for an hour, once):\n\n{}\n\n\
-                     If you did not ask for this, ignore this mail; your password stays as it is.\n",
-                    self.reset_url(tenant_id, &token)
-                ),
-            };
+            let link = self.reset_url(tenant_id, &token);
+            let mail = self.mail(&user.email, user.locale.as_deref(), "mail-reset", &[("link", &link)]);
             self.deliver(&mail).await?;
         }
         Ok(())

@@ -214,6 +214,7 @@ impl Auth {
             if self.hasher.needs_rehash(hash) {
                 let rehashed = self.hasher.hash(input.password.clone()).await?;
                 self.auth_store.set_password_hash(&user.id, &rehashed, false, now, &[]).await?;
+                self.log_hash_upgrade(&tenant.id, &user.id, hash).await;
             }
         }
         if tenant.settings.sign_in.require_verified_email && !user.email_verified {
@@ -237,6 +238,15 @@ impl Auth {
             Ok(signed_in) => SignInStep::SignedIn(Box::new(signed_in)),
             Err(due) => SignInStep::SecondFactor(due),
         })
+    }
+
+    /// Records that a user's hash from another system (or older parameters) became
+    /// today's argon2id, so an admin can follow a migration to its end.
+    async fn log_hash_upgrade(&self, tenant_id: &str, user_id: &str, old_hash: &str) {
+        let from = crate::legacy_hash::Scheme::of(old_hash).map_or("unknown", |scheme| scheme.name());
+        let entry = LogEntry::new(tenant_id, "user.password_hash_upgraded", "ok", json!({ "from": from }))
+            .with_user(Some(user_id.to_owned()));
+        crate::log::record(self.log.as_ref(), &entry).await;
     }
 
     /// Records an attempt refused unchecked during a lock: it changes nothing else, so it

@@ -33,7 +33,7 @@ pub use sms::{check_phone, SmsSent};
 use crate::management::Management;
 use crate::mfa::FactorStore;
 use crate::password::PasswordHasherPool;
-use crate::ports::{CaptchaVerifier, DirectoryStore, Mailer, Passkeys, SignInStore, SmsSender};
+use crate::ports::{CaptchaVerifier, DirectoryStore, Mailer, Passkeys, SignInStore, SmsSender, Wording};
 use crate::sealed::InstanceKey;
 pub use counter::{Counters, LocalCounters};
 
@@ -71,6 +71,8 @@ pub struct Auth {
     auth_store: Arc<dyn SignInStore>,
     hasher: PasswordHasherPool,
     mailer: Arc<dyn Mailer>,
+    /// The words of mails and texts, in the reader's language.
+    wording: Arc<dyn Wording>,
     siteverify: Option<Arc<dyn CaptchaVerifier>>,
     /// Failed sign-ins per address and mail requests per address: this node's, or every
     /// node's through Redis.
@@ -94,6 +96,7 @@ pub struct Auth {
 /// The services outside IntelliAuth that sign-in talks to.
 pub struct AuthServices {
     pub mailer: Arc<dyn Mailer>,
+    pub wording: Arc<dyn Wording>,
     pub siteverify: Option<Arc<dyn CaptchaVerifier>>,
     pub sms: Option<Arc<dyn SmsSender>>,
     pub passkeys: Option<Arc<dyn Passkeys>>,
@@ -110,12 +113,13 @@ impl Auth {
         public_url: &str,
         instance_key: InstanceKey,
     ) -> Self {
-        let AuthServices { mailer, siteverify, sms: sms_sender, passkeys, actions, counters } = services;
+        let AuthServices { mailer, wording, siteverify, sms: sms_sender, passkeys, actions, counters } = services;
         Auth {
             store: management.store().clone(),
             auth_store: management.auth_store().clone(),
             hasher: management.hasher().clone(),
             mailer,
+            wording,
             siteverify,
             counters,
             public_url: public_url.trim_end_matches('/').into(),

@@ -1,5 +1,5 @@
 //! Sign-in's ports to outside services: mail, SMS, captcha verification and WebAuthn
-//! ceremonies. `providers` and `passkeys` implement them.
+//! ceremonies, and the wording of what is mailed and texted. `providers` and `passkeys` implement them.
 
 use async_trait::async_trait;
 
@@ -15,6 +15,16 @@ pub struct Mail {
 #[async_trait]
 pub trait Mailer: Send + Sync + 'static {
     async fn send(&self, mail: &Mail) -> Result<(), String>;
+}
+
+/// Writes what the platform tells people outside its pages (mail, text messages) in the
+/// reader's language, with the tenant's own wording where it has one. The server's
+/// message catalogues implement it; the domain names a message and its arguments only.
+pub trait Wording: Send + Sync + 'static {
+    /// The text of the message `key` with `args`, for a reader whose saved language is
+    /// `reader_locale`: the request's explicit choice (`ui_locales`) outranks it, and it
+    /// outranks the browser's and the tenant's default.
+    fn write(&self, reader_locale: Option<&str>, key: &str, args: &[(&str, &str)]) -> String;
 }
 
 /// Options for the browser and the state to keep until it answers.

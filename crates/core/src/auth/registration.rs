@@ -6,7 +6,6 @@ use intelliauth_catalogue::Code;
 use super::flows::{CsrfProof, FlowKind};
 use super::{Auth, ClientContext};
 use crate::management::{Management, NewUser};
-use crate::ports::Mail;
 use crate::validate::normalize_email;
 use crate::Result;
 
@@ -28,6 +27,7 @@ impl Registration {
             role: None,
             // The page's language is the browser's now, not a choice the user made.
             locale: None,
+            ..NewUser::default()
         }
     }
 }
@@ -66,14 +66,7 @@ impl Auth {
                 let email = normalize_email(&new_user.email);
                 let sign_in = crate::paths::LOGIN.url(&self.public_url, tenant_id);
                 let forgot = crate::paths::FORGOT.url(&self.public_url, tenant_id);
-                let mail = Mail {
-                    to: email,
-                    subject: "You already have an account".into(),
-                    text: format!(
-                        "Someone (hopefully you) tried to register with this address, which already has an account.\n\n\
-                         Sign in: {sign_in}\nForgot your password? {forgot}\n\nIf this wasn't you, you can ignore this mail.\n"
-                    ),
-                };
+                let mail = self.mail(&email, None, "mail-registered", &[("sign_in", &sign_in), ("forgot", &forgot)]);
                 self.deliver(&mail).await
             }
             Err(error) => Err(error),

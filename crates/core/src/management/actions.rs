@@ -61,7 +61,8 @@ fn check_secret(errors: &mut FieldErrors, name: &str, value: Option<&str>) {
 pub fn sample_event(trigger: Trigger, tenant_id: &str) -> Value {
     let user = json!({
         "user_id": "usr_sample", "email": "sample@example.com", "email_verified": true,
-        "name": "Sample User", "app_metadata": {}, "created_at": "2026-01-01T00:00:00Z",
+        "name": "Sample User", "given_name": "Sample", "family_name": "User", "nickname": null, "picture": null,
+        "app_metadata": {}, "user_metadata": {}, "created_at": "2026-01-01T00:00:00Z",
     });
     let request = json!({ "ip": "203.0.113.7", "user_agent": "Mozilla/5.0 (sample)", "request_id": null });
     let tenant = json!({ "id": tenant_id, "name": tenant_id });

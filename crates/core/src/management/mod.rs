@@ -18,7 +18,9 @@ use std::sync::Arc;
 pub use actions::{sample_event, ActionPatch, NewAction, MAX_CODE_BYTES};
 pub use applications::{ApplicationPatch, NewApplication};
 pub use credentials::{Bootstrap, NewCredential, TOKEN_PREFIX};
-pub use import::{outcome_name, Import, ImportCounts, LineOutcome, OnExisting, IMPORT_BATCH, MAX_IMPORT_LINE_BYTES};
+pub use import::{
+    export_line, outcome_name, Import, ImportCounts, LineOutcome, OnExisting, IMPORT_BATCH, MAX_IMPORT_LINE_BYTES,
+};
 pub use log::{Bucket, Trace};
 pub use tenants::{NewTenant, TenantPatch, DEFAULT_TENANT};
 pub use users::{NewUser, UserPatch};

@@ -5,7 +5,9 @@ use base64::Engine;
 
 use super::{versioned, Management};
 use crate::events::{Event, EventType};
-use crate::model::{AdminRole, IfMatch, Lockout, Meta, User, UI_LOCALES};
+use crate::merge_patch::MergePatch;
+use crate::model::{AdminRole, IfMatch, Lockout, Meta, Profile, User, UI_LOCALES};
+use serde_json::{Map, Value};
 use crate::page::{Page, PageRequest};
 use crate::ports::{StoreError, UserFilter};
 use crate::validate::{check_email, check_name, normalize_email, FieldErrors};
@@ -21,6 +23,8 @@ pub struct NewUser {
     pub role: Option<AdminRole>,
     /// The hosted pages' language for this user (one of `model::UI_LOCALES`).
     pub locale: Option<String>,
+    pub profile: Profile,
+    pub user_metadata: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -37,6 +41,35 @@ pub struct UserPatch {
     pub role: Option<Option<AdminRole>>,
     /// `Some(None)`: no language of their own (the browser's and the tenant's again).
     pub locale: Option<Option<String>>,
+    /// Profile claims as a merge patch (`null` clears one).
+    pub profile: Option<MergePatch>,
+    /// A merge patch of `user_metadata` (RFC 7396: `null` removes a key).
+    pub user_metadata: Option<MergePatch>,
+}
+
+/// The most a user's `user_metadata` may hold, serialised.
+pub const MAX_USER_METADATA_BYTES: usize = 16 * 1024;
+
+/// Every problem with a user's profile claims and `user_metadata`, by field.
+pub fn check_profile(errors: &mut FieldErrors, profile: &Profile, user_metadata: &Map<String, Value>) {
+    for (field, value) in [
+        ("given_name", &profile.given_name),
+        ("family_name", &profile.family_name),
+        ("nickname", &profile.nickname),
+    ] {
+        if let Some(value) = value {
+            check_name(errors, field, value, 200);
+        }
+    }
+    if let Some(picture) = &profile.picture {
+        let https = url::Url::parse(picture).is_ok_and(|url| url.scheme() == "https" && url.host().is_some());
+        if !https || picture.len() > 2048 {
+            errors.add("picture", "must be an https URL of at most 2048 bytes");
+        }
+    }
+    if Value::Object(user_metadata.clone()).to_string().len() > MAX_USER_METADATA_BYTES {
+        errors.add("user_metadata", format!("must be at most {MAX_USER_METADATA_BYTES} bytes as JSON"));
+    }
 }
 
 fn check_locale(errors: &mut FieldErrors, locale: Option<&str>) {
@@ -64,6 +97,7 @@ impl Management {
         }
         check_optional_name(&mut errors, input.name.as_deref());
         check_locale(&mut errors, input.locale.as_deref());
+        check_profile(&mut errors, &input.profile, &input.user_metadata);
         Ok(errors)
     }
 
@@ -85,6 +119,9 @@ impl Management {
             role: input.role,
             app_metadata: Default::default(),
             locale: input.locale,
+            profile: input.profile,
+            user_metadata: input.user_metadata,
+            external_id: None,
             lockout: Lockout::default(),
             meta: Meta::new(ids::now_ms()),
         };
@@ -136,6 +173,13 @@ impl Management {
         }
         check_optional_name(&mut errors, patch.name.as_ref().and_then(|name| name.as_deref()));
         check_locale(&mut errors, patch.locale.as_ref().and_then(|locale| locale.as_deref()));
+        // Checked alone here; merged into the stored values (and checked again) on update.
+        let profile = patch.profile.as_ref().map(|patch| patch.apply(&Profile::default(), "profile"));
+        match profile {
+            Some(Err(problems)) => errors.merge_new_fields(problems),
+            Some(Ok(profile)) => check_profile(&mut errors, &profile, &Map::new()),
+            None => {}
+        }
         Ok(errors)
     }
 
@@ -185,6 +229,16 @@ impl Management {
                 if let Some(locale) = &patch.locale {
                     user.locale = locale.clone();
                 }
+                if let Some(profile) = &patch.profile {
+                    user.profile = profile.apply(&user.profile, "profile").map_err(Error::validation)?;
+                }
+                if let Some(metadata) = &patch.user_metadata {
+                    user.user_metadata =
+                        metadata.apply(&user.user_metadata, "user_metadata").map_err(Error::validation)?;
+                }
+                let mut errors = FieldErrors::new();
+                check_profile(&mut errors, &user.profile, &user.user_metadata);
+                errors.into_result()?;
                 Ok(())
             },
             |user, version| async move {

@@ -82,11 +82,11 @@ impl SmtpServer {
         self.inbox.lock().unwrap().clone()
     }
 
-    /// Waits for a message to `to` whose body contains `needle`, and returns its body
-    /// with quoted-printable soft line breaks undone.
+    /// Waits for a message to `to` whose decoded body contains `needle`, and returns that
+    /// body.
     pub async fn wait_for(&self, to: &str, needle: &str) -> String {
         for _ in 0..100 {
-            let found = self.messages().into_iter().map(|m| (m.to, unfold(&m.data))).find(|(recipients, body)| {
+            let found = self.messages().into_iter().map(|m| (m.to.clone(), m.read().2)).find(|(recipients, body)| {
                 recipients.iter().any(|r| r.eq_ignore_ascii_case(to)) && body.contains(needle)
             });
             if let Some((_, body)) = found {
@@ -105,7 +105,74 @@ impl SmtpServer {
     }
 }
 
-/// Undoes quoted-printable encoding (soft breaks and `=3D`) that mail clients apply.
-fn unfold(data: &str) -> String {
-    data.replace("=\n", "").replace("=3D", "=")
+impl Received {
+    /// The message as its reader sees it: the `Subject` header with its RFC 2047 encoded
+    /// words decoded, the `Content-Type` header, and the body decoded from its
+    /// `Content-Transfer-Encoding` (quoted-printable or base64).
+    pub fn read(&self) -> (String, String, String) {
+        let (head, body) = self.data.split_once("\n\n").unwrap_or((&self.data, ""));
+        let unfolded = head.replace("\n ", " ").replace("\n\t", " ");
+        let header = |name: &str| {
+            unfolded
+                .lines()
+                .find_map(|line| line.split_once(':').filter(|(key, _)| key.eq_ignore_ascii_case(name)))
+                .map(|(_, value)| value.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let body = match header("Content-Transfer-Encoding").to_ascii_lowercase().as_str() {
+            "base64" => String::from_utf8(base64_decode(&body.replace('\n', ""))).unwrap(),
+            "quoted-printable" => String::from_utf8(quoted_printable(body)).unwrap(),
+            _ => body.to_owned(),
+        };
+        (decode_words(&header("Subject")), header("Content-Type"), body.replace("\r\n", "\n"))
+    }
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text.trim()).expect("base64")
+}
+
+fn quoted_printable(text: &str) -> Vec<u8> {
+    let text = text.replace("=\n", "");
+    let bytes = text.as_bytes();
+    let (mut out, mut at) = (Vec::new(), 0);
+    while at < bytes.len() {
+        if bytes[at] == b'=' && at + 3 <= bytes.len() {
+            let hex = std::str::from_utf8(&bytes[at + 1..at + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).expect("a quoted-printable escape"));
+            at += 3;
+        } else {
+            out.push(bytes[at]);
+            at += 1;
+        }
+    }
+    out
+}
+
+/// A header value with its RFC 2047 encoded words (`=?utf-8?b?…?=`, `=?utf-8?q?…?=`)
+/// decoded; the white space between two encoded words is not part of the text.
+fn decode_words(value: &str) -> String {
+    let mut out = Vec::new();
+    let mut rest = value;
+    let mut after_word = false;
+    while let Some(start) = rest.find("=?") {
+        let gap = &rest[..start];
+        if !(after_word && gap.trim().is_empty()) {
+            out.extend_from_slice(gap.as_bytes());
+        }
+        let word = &rest[start + 2..];
+        let mut parts = word.splitn(3, '?');
+        let (_charset, kind, tail) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        let end = tail.find("?=").expect("an encoded word's end");
+        let text = &tail[..end];
+        match kind.to_ascii_lowercase().as_str() {
+            "b" => out.extend(base64_decode(text)),
+            _ => out.extend(quoted_printable(&text.replace('_', " "))),
+        }
+        rest = &tail[end + 2..];
+        after_word = true;
+    }
+    out.extend_from_slice(rest.as_bytes());
+    String::from_utf8(out).unwrap()
 }

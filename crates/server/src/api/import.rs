@@ -1,5 +1,6 @@
 //! `POST /v1/tenants/{tenant_id}/users/import`: NDJSON in, NDJSON out, both streamed, so a
-//! million users need neither a million-line buffer nor a request that answers at the end.
+//! million users need neither a million-line buffer nor a request that answers at the end;
+//! and `GET …/users/export`, the same lines out, for moving an installation.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -9,9 +10,11 @@ use axum::http::{header, StatusCode};
 use axum::response::Response;
 use http_body_util::BodyExt;
 use intelliauth_catalogue::Code;
+use intelliauth_core::directory::ImportMatch;
 use intelliauth_core::log::RequestContext;
+use intelliauth_core::model::Scope;
 use intelliauth_core::management::{
-    outcome_name, Import, ImportCounts, LineOutcome, OnExisting, IMPORT_BATCH, MAX_IMPORT_LINE_BYTES,
+    export_line, outcome_name, Import, ImportCounts, LineOutcome, OnExisting, IMPORT_BATCH, MAX_IMPORT_LINE_BYTES,
 };
 use intelliauth_core::validate::FieldErrors;
 use intelliauth_core::Error;
@@ -19,7 +22,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use utoipa::ToSchema;
 
-use super::allowed::{Allowed, UsersWrite};
+use super::allowed::{Allowed, UsersRead, UsersWrite};
 use super::views::ErrorBody;
 use crate::error::{error_body, ApiResult};
 use crate::extract::Pagination;
@@ -27,22 +30,39 @@ use crate::extract::Pagination;
 /// How long the upload may pause before the import stops where it got to.
 const IDLE_BODY: Duration = Duration::from_secs(30);
 
-/// One line of the request body (Auth0's bulk-import user schema, as far as IntelliAuth
-/// stores it); any other field is refused by name.
+/// One line of the request body: Auth0's bulk-import user schema, or IntelliAuth's own
+/// export (the same fields plus `id`); any other field is refused by name.
 #[derive(ToSchema)]
 #[allow(dead_code)] // documents the lines the importer reads
 pub struct ImportUserLine {
+    /// IntelliAuth's user id (its export): a created user keeps it, so ID tokens' `sub`
+    /// does not change when an installation moves.
+    id: Option<String>,
     email: String,
     email_verified: Option<bool>,
+    /// The user's id in the system they come from (Auth0's `auth0|…`), kept as
+    /// `external_id`; `match=user_id` finds existing users by it.
+    user_id: Option<String>,
     name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    nickname: Option<String>,
+    /// An https URL.
+    picture: Option<String>,
     /// A blocked user cannot sign in (`account_disabled`).
     blocked: Option<bool>,
     #[schema(value_type = Object)]
     app_metadata: Option<Value>,
-    /// A PHC string: argon2id or argon2i (at most m=262144, t=16, p=8). Signing in with it
-    /// re-hashes the password with today's parameters.
+    #[schema(value_type = Object)]
+    user_metadata: Option<Value>,
+    /// A stored hash: bcrypt (`$2a$`, `$2b$`, `$2y$`, cost at most 15), argon2id or argon2i
+    /// (PHC, at most m=262144, t=16, p=8), PBKDF2 (`$pbkdf2-sha256$i=…,l=…$salt$hash`, or
+    /// sha512), scrypt (`$scrypt$ln=…,r=…,p=…$salt$hash`) or IntelliAuth's export's salted
+    /// SHA-2 form. The first sign-in with it re-hashes the password with argon2id.
     password_hash: Option<String>,
-    /// Auth0's form: `{"algorithm": "argon2", "hash": {"value": "<PHC string>"}}`.
+    /// Auth0's form: `{"algorithm": "bcrypt" | "argon2" | "pbkdf2" | "scrypt" | "sha256" |
+    /// "sha512", "hash": {"value", "encoding"}, "salt": {"value", "encoding", "position"},
+    /// "keylen", "cost", "blockSize", "parallelization"}`.
     #[schema(value_type = Object)]
     custom_password_hash: Option<Value>,
 }
@@ -74,7 +94,8 @@ pub struct ImportReportLine {
     request_body(content = Vec<ImportUserLine>, content_type = "application/x-ndjson",
         description = "The users, one JSON object per line (newline-delimited JSON), any number of lines."),
     params(("tenant_id" = String, Path),
-        ("upsert" = Option<bool>, Query, description = "A line whose email belongs to a user updates that user (fields the line leaves out are kept); otherwise it is rejected with conflict."),
+        ("upsert" = Option<bool>, Query, description = "A line about an existing user updates that user (fields the line leaves out are kept); otherwise it is rejected with conflict."),
+        ("match" = Option<String>, Query, description = "What finds an existing user: `email` (the default) or `user_id` (the line's id in the system it comes from, which every line must then have)."),
         ("report" = Option<String>, Query, description = "`rejected` (the default): report rejected lines; `all`: every line, with its user's id.")),
     responses((status = 200, description = "The import's report, streamed as it goes.", content_type = "application/x-ndjson", body = Vec<ImportReportLine>),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
@@ -85,9 +106,11 @@ pub async fn import_users(at: Allowed<UsersWrite>, pagination: Pagination, body:
     let mut fields = FieldErrors::new();
     let upsert = two_valued(&pagination, &mut fields, "upsert", ["false", "true"]);
     let report_all = two_valued(&pagination, &mut fields, "report", ["rejected", "all"]);
+    let by_user_id = two_valued(&pagination, &mut fields, "match", ["email", "user_id"]);
     fields.into_result()?;
     let on_existing = if upsert { OnExisting::Update } else { OnExisting::Reject };
-    let import = at.state.management.start_import(at.tenant_id(), on_existing).await?;
+    let by = if by_user_id { ImportMatch::ExternalId } else { ImportMatch::Email };
+    let import = at.state.management.start_import(at.tenant_id(), on_existing, by).await?;
 
     let (sender, receiver) = mpsc::channel::<Bytes>(64);
     let context = RequestContext::current().unwrap_or_default();
@@ -101,6 +124,61 @@ pub async fn import_users(at: Allowed<UsersWrite>, pagination: Pagination, body:
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "application/x-ndjson")
         .header(header::CACHE_CONTROL, "no-store")
+        .body(body)
+        .unwrap_or_default())
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/users/export", tag = "users",
+    params(("tenant_id" = String, Path)),
+    responses((status = 200, description = "Every user of the tenant, one JSON object per line in the import's format (`POST …/users/import` reads it as it is), stored password hashes included. A response that ends without its last newline broke off: the export is incomplete.", content_type = "application/x-ndjson", body = Vec<ImportUserLine>),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = ["users:read", "tenants:write"])))]
+pub async fn export_users(at: Allowed<UsersRead>) -> ApiResult<Response> {
+    // Password hashes leave the installation: only an instance-wide management credential
+    // (one that may also create and delete tenants) exports, never a tenant admin.
+    at.caller.require(Scope::TenantsWrite)?;
+    if at.caller.credential.tenant_id.is_some() || at.caller.assurance.is_some() {
+        return Err(Error::permission_denied(Scope::TenantsWrite.as_str())
+            .with_detail("reason", "only an instance-wide management credential exports password hashes")
+            .into());
+    }
+    let management = at.state.management.clone();
+    let tenant_id = at.tenant_id().to_owned();
+    let first = management.export_page(&tenant_id, None).await?;
+    let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::spawn(RequestContext::scope(RequestContext::current().unwrap_or_default(), async move {
+        let mut page = first;
+        let mut count = 0u64;
+        loop {
+            let mut chunk = Vec::with_capacity(page.items.len() * 256);
+            for user in &page.items {
+                serde_json::to_writer(&mut chunk, &export_line(user)).unwrap_or_default();
+                chunk.push(b'\n');
+            }
+            count += page.items.len() as u64;
+            if sender.send(Ok(Bytes::from(chunk))).await.is_err() {
+                return;
+            }
+            let Some(after) = page.next_cursor.take() else { break };
+            page = match management.export_page(&tenant_id, Some(after)).await {
+                Ok(next) => next,
+                Err(error) => {
+                    // Ending the body with an error breaks the response off mid-stream: the
+                    // client sees an incomplete transfer rather than a short, valid file.
+                    tracing::error!(%error, "the user export stopped");
+                    let _ = sender.send(Err(std::io::Error::other(error.to_string()))).await;
+                    return;
+                }
+            };
+        }
+        management.record_export(&tenant_id, count).await;
+    }));
+    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(receiver));
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}-users.ndjson\"", at.tenant_id()))
         .body(body)
         .unwrap_or_default())
 }

@@ -42,6 +42,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(users::unlock))
         .routes(routes!(import::import_users))
+        .routes(routes!(import::export_users))
         .routes(routes!(users::sessions, users::revoke_all_sessions))
         .routes(routes!(users::revoke_session))
         .routes(routes!(mfa::user_factors, mfa::reset_user_factors))

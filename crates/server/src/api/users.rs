@@ -3,7 +3,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use intelliauth_core::management::{NewUser, UserPatch};
-use intelliauth_core::model::AdminRole;
+use intelliauth_core::merge_patch::MergePatch;
+use intelliauth_core::model::{AdminRole, Profile};
 use intelliauth_core::ports::UserFilter;
 use intelliauth_core::Error;
 use utoipa::ToSchema;
@@ -32,6 +33,14 @@ pub struct CreateUserRequest {
     /// The hosted pages' language for this user (`en`, `fr`, `de`, `ar`): over the
     /// browser's and the tenant's, under a client's `ui_locales`.
     locale: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    nickname: Option<String>,
+    /// An `https` URL of the user's picture (OIDC's `picture` claim).
+    picture: Option<String>,
+    /// What applications keep about the user that the user may see (at most 16 KiB as JSON).
+    #[schema(value_type = Object)]
+    user_metadata: Option<serde_json::Value>,
 }
 
 #[derive(ToSchema)]
@@ -54,7 +63,29 @@ pub struct UpdateUserRequest {
     role: Option<String>,
     /// The hosted pages' language for this user, or `null` (the browser's and the tenant's).
     locale: Option<String>,
+    /// `given_name`, `family_name`, `nickname`, `picture`: `null` clears one.
+    given_name: Option<String>,
+    family_name: Option<String>,
+    nickname: Option<String>,
+    /// An `https` URL of the user's picture (OIDC's `picture` claim).
+    picture: Option<String>,
+    /// Merged into the stored `user_metadata` (RFC 7396: `null` removes a key).
+    #[schema(value_type = Object)]
+    user_metadata: Option<serde_json::Value>,
 }
+
+/// The profile claims the body names, as a merge patch over the stored ones.
+fn profile_patch(fields: &mut Fields) -> Option<MergePatch> {
+    let mut patch = serde_json::Map::new();
+    for claim in PROFILE_CLAIMS {
+        if let Some(value) = fields.nullable_string(claim) {
+            patch.insert(claim.to_owned(), value.map_or(serde_json::Value::Null, serde_json::Value::String));
+        }
+    }
+    (!patch.is_empty()).then(|| MergePatch(serde_json::Value::Object(patch)))
+}
+
+const PROFILE_CLAIMS: [&str; 4] = ["given_name", "family_name", "nickname", "picture"];
 
 /// The requested role: `role` (a name, or `null` for none) or else `admin` (`true` is the
 /// `admin` role). `None` when neither is given; a name that is no role is recorded.
@@ -85,6 +116,16 @@ pub async fn create(at: Allowed<UsersWrite>, JsonObject(mut fields): JsonObject)
         email_verified: fields.optional_bool("email_verified").unwrap_or(false),
         role: role_field(&mut fields).flatten(),
         locale: fields.optional_string("locale"),
+        profile: Profile {
+            given_name: fields.optional_string("given_name"),
+            family_name: fields.optional_string("family_name"),
+            nickname: fields.optional_string("nickname"),
+            picture: fields.optional_string("picture"),
+        },
+        user_metadata: match fields.nullable_object("user_metadata").flatten() {
+            Some(serde_json::Value::Object(metadata)) => metadata,
+            _ => Default::default(),
+        },
     };
     let errors = fields.finish();
     reject_invalid(errors, at.state.management.check_new_user(at.tenant_id(), &input).await?)?;
@@ -121,6 +162,8 @@ pub async fn update(at: Allowed<UsersWrite, Item>, Patch { if_match, mut fields 
         must_reset_password: fields.optional_bool("must_reset_password"),
         role: role_field(&mut fields),
         locale: fields.nullable_string("locale"),
+        profile: profile_patch(&mut fields),
+        user_metadata: fields.optional_merge_patch("user_metadata"),
     };
     // Who administers the tenant is the owners' decision: an admin cannot promote
     // themselves or anyone else.

@@ -66,6 +66,15 @@ pub struct UserView {
     pub app_metadata: serde_json::Value,
     /// The hosted pages' language the user chose, or `null`.
     pub locale: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub nickname: Option<String>,
+    pub picture: Option<String>,
+    /// What applications keep about the user that the user may see.
+    #[schema(value_type = Object)]
+    pub user_metadata: serde_json::Value,
+    /// The user's id in the system they were imported from (Auth0's `user_id`), or `null`.
+    pub external_id: Option<String>,
     /// Failed password attempts in the current lockout window.
     pub failed_attempts: i64,
     /// Set while the account is locked.
@@ -89,6 +98,12 @@ impl From<&User> for UserView {
             role: user.role.map(AdminRole::as_str),
             app_metadata: serde_json::Value::Object(user.app_metadata.clone()),
             locale: user.locale.clone(),
+            given_name: user.profile.given_name.clone(),
+            family_name: user.profile.family_name.clone(),
+            nickname: user.profile.nickname.clone(),
+            picture: user.profile.picture.clone(),
+            user_metadata: serde_json::Value::Object(user.user_metadata.clone()),
+            external_id: user.external_id.clone(),
             failed_attempts: user.lockout.failed_attempts,
             locked_until: (user.lockout.locked_until > intelliauth_core::ids::now_ms())
                 .then(|| rfc3339(user.lockout.locked_until)),

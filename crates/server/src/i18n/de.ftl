@@ -178,3 +178,30 @@ problem-empty = darf nicht leer sein
 problem-max-chars = darf höchstens { $count } Zeichen lang sein
 problem-control-chars = darf keine Steuerzeichen enthalten
 problem-phone = muss eine internationale Nummer im E.164-Format sein, etwa +4915123456789
+
+## E-Mails und SMS
+
+mail-verify-subject = Bestätigen Sie Ihre E-Mail-Adresse
+mail-verify-text =
+    Bestätigen Sie diese Adresse, indem Sie den folgenden Link öffnen (24 Stunden gültig, einmalig):
+
+    { $link }
+mail-reset-subject = Setzen Sie Ihr Passwort zurück
+mail-reset-text =
+    Wählen Sie ein neues Passwort, indem Sie den folgenden Link öffnen (eine Stunde gültig, einmalig):
+
+    { $link }
+
+    Wenn Sie das nicht angefordert haben, ignorieren Sie diese E-Mail; Ihr Passwort bleibt unverändert.
+mail-registered-subject = Sie haben bereits ein Konto
+mail-registered-text =
+    Jemand (hoffentlich Sie) wollte sich mit dieser Adresse registrieren, zu der bereits ein Konto gehört.
+
+    Anmelden:
+    { $sign_in }
+
+    Passwort vergessen?
+    { $forgot }
+
+    Wenn Sie das nicht waren, können Sie diese E-Mail ignorieren.
+sms-code-text = { $code } ist Ihr Anmeldecode für { $tenant }. Er läuft in 5 Minuten ab.

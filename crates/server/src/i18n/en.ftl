@@ -177,3 +177,30 @@ problem-empty = must not be empty
 problem-max-chars = must be at most { $count } characters
 problem-control-chars = must not contain control characters
 problem-phone = must be an international number in E.164 form, such as +14155550100
+
+## Mail and text messages (plain text: each link and code on a line of its own)
+
+mail-verify-subject = Verify your email
+mail-verify-text =
+    Confirm this address by opening the link below (valid for 24 hours, once):
+
+    { $link }
+mail-reset-subject = Reset your password
+mail-reset-text =
+    Choose a new password by opening the link below (valid for an hour, once):
+
+    { $link }
+
+    If you did not ask for this, ignore this mail; your password stays as it is.
+mail-registered-subject = You already have an account
+mail-registered-text =
+    Someone (hopefully you) tried to register with this address, which already has an account.
+
+    Sign in:
+    { $sign_in }
+
+    Forgot your password?
+    { $forgot }
+
+    If this wasn't you, you can ignore this mail.
+sms-code-text = { $code } is your { $tenant } sign-in code. It expires in 5 minutes.

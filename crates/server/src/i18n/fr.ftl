@@ -178,3 +178,30 @@ problem-empty = ne doit pas être vide
 problem-max-chars = doit contenir au plus { $count } caractères
 problem-control-chars = ne doit pas contenir de caractères de contrôle
 problem-phone = doit être un numéro international au format E.164, par exemple +33612345678
+
+## Courriels et SMS
+
+mail-verify-subject = Confirmez votre adresse e-mail
+mail-verify-text =
+    Confirmez cette adresse en ouvrant le lien ci-dessous (valable 24 heures, une seule fois) :
+
+    { $link }
+mail-reset-subject = Réinitialisez votre mot de passe
+mail-reset-text =
+    Choisissez un nouveau mot de passe en ouvrant le lien ci-dessous (valable une heure, une seule fois) :
+
+    { $link }
+
+    Si vous n'avez rien demandé, ignorez ce message ; votre mot de passe reste inchangé.
+mail-registered-subject = Vous avez déjà un compte
+mail-registered-text =
+    Quelqu'un (vous, espérons-le) a tenté de s'inscrire avec cette adresse, qui a déjà un compte.
+
+    Se connecter :
+    { $sign_in }
+
+    Mot de passe oublié ?
+    { $forgot }
+
+    Si ce n'était pas vous, vous pouvez ignorer ce message.
+sms-code-text = { $code } est votre code de connexion { $tenant }. Il expire dans 5 minutes.

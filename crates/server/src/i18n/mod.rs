@@ -8,7 +8,9 @@
 //! `Accept-Language`, then the tenant's default, then English. The choice
 //! lives for the request in a task-local [`Choice`]: the outer middleware makes it from the
 //! request's headers and query, the page extractor adds the tenant's default, and anything
-//! that renders text reads [`current`].
+//! that renders text reads [`current`]. Mails and texts the domain sends while serving a
+//! request are worded through [`CatalogueWording`] in the same choice, where the reader's
+//! saved language outranks the browser's.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -355,6 +357,24 @@ pub fn offer_tenant(tenant: &intelliauth_core::model::Tenant) {
             request.overrides = Some(Arc::new(locale.overrides.clone()));
         }
     });
+}
+
+/// The domain's mails and texts in the catalogues' words (see [`intelliauth_core::ports::Wording`]).
+pub struct CatalogueWording;
+
+impl intelliauth_core::ports::Wording for CatalogueWording {
+    fn write(&self, reader_locale: Option<&str>, key: &str, args: &[(&str, &str)]) -> String {
+        let mut choice = current_choice();
+        choice.offer(Source::Saved, reader_locale);
+        let mut fluent_args = FluentArgs::new();
+        for (name, value) in args {
+            fluent_args.set(*name, *value);
+        }
+        // Plain text has no markup to isolate an argument with, and a mail client's linker
+        // may take the invisible isolation marks into a link: each link and code stands on
+        // a line of its own instead, whose direction its own characters decide.
+        text_in(choice.locale, key, Some(&fluent_args)).replace(['\u{2068}', '\u{2069}'], "")
+    }
 }
 
 #[cfg(test)]
