@@ -238,3 +238,175 @@ async fn the_import_command_streams_a_file_and_prints_what_was_rejected() {
     assert_eq!(wrong_token.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&wrong_token.stderr).contains("401"), "{wrong_token:?}");
 }
+
+/// `intelliauth_users_password_hashes{scheme="…"}` from `/metrics`, 0 when absent.
+async fn hashes_with_scheme(server: &Server, scheme: &str) -> u64 {
+    let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let series = format!("intelliauth_users_password_hashes{{scheme=\"{scheme}\"}} ");
+    metrics.lines().find_map(|line| line.strip_prefix(&series)).map_or(0, |count| count.trim().parse().unwrap())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[tokio::test]
+async fn bcrypt_pbkdf2_scrypt_and_salted_sha256_hashes_sign_in_once_then_are_argon2id() {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use sha2::{Digest, Sha256, Sha512};
+    let server = Server::start().await;
+
+    // Each made by the algorithm's own implementation, as the system they come from did.
+    let bcrypt = bcrypt::hash(PASSWORD, 5).unwrap().replacen("$2b$", "$2y$", 1);
+    let mut pbkdf2 = [0u8; 64];
+    pbkdf2::pbkdf2_hmac::<Sha512>(PASSWORD.as_bytes(), b"pepper-free salt", 1000, &mut pbkdf2);
+    let pbkdf2 =
+        format!("$pbkdf2-sha512$i=1000,l=64${}${}", STANDARD.encode(b"pepper-free salt"), STANDARD.encode(pbkdf2));
+    let mut scrypt = [0u8; 64];
+    scrypt::scrypt(PASSWORD.as_bytes(), b"NaCl", &scrypt::Params::new(10, 8, 1, 64).unwrap(), &mut scrypt).unwrap();
+    let salted = Sha256::digest([b"s4lt".as_slice(), PASSWORD.as_bytes()].concat());
+    let lines = [
+        json!({ "email": "bcrypt@example.com", "password_hash": bcrypt }),
+        json!({ "email": "pbkdf2@example.com",
+            "custom_password_hash": { "algorithm": "pbkdf2", "hash": { "value": pbkdf2, "encoding": "utf8" } } }),
+        json!({ "email": "scrypt@example.com", "custom_password_hash": { "algorithm": "scrypt",
+            "hash": { "value": STANDARD.encode(scrypt), "encoding": "base64" },
+            "salt": { "value": "NaCl", "encoding": "utf8" }, "keylen": 64, "cost": 1024 } }),
+        json!({ "email": "sha@example.com", "custom_password_hash": { "algorithm": "sha256",
+            "hash": { "value": hex(&salted), "encoding": "hex" },
+            "salt": { "value": STANDARD.encode(b"s4lt"), "encoding": "base64", "position": "prefix" } } }),
+        json!({ "email": "md5@example.com",
+            "custom_password_hash": { "algorithm": "md5", "hash": { "value": "x", "encoding": "hex" } } }),
+        json!({ "email": "slow@example.com", "password_hash": bcrypt::hash(PASSWORD, 4).unwrap().replacen("$04$", "$16$", 1) }),
+    ];
+    let file = lines.iter().map(Value::to_string).collect::<Vec<_>>().join("\n");
+    let (_, report) = import(&server, "", file).await;
+    assert_eq!(counts(last(&report)), [6, 4, 0, 0, 2], "{report:?}");
+    let by_line = |number: u64| &report.iter().find(|line| line["line"] == number).unwrap()["error"]["details"]["fields"];
+    assert!(by_line(5)["custom_password_hash.algorithm"][0].as_str().unwrap().contains("md5"), "{report:?}");
+    assert!(by_line(6)["password_hash"][0].as_str().unwrap().contains("at most 15"), "{report:?}");
+
+    for scheme in ["bcrypt", "pbkdf2", "scrypt", "salted_sha2"] {
+        assert_eq!(hashes_with_scheme(&server, scheme).await, 1, "{scheme} in /metrics before any sign-in");
+    }
+    for email in ["bcrypt@example.com", "pbkdf2@example.com", "scrypt@example.com", "sha@example.com"] {
+        let wrong = server.sign_in("default", json!({ "email": email, "password": "correct horse battery stapler" })).await;
+        wrong.assert_error(401, "invalid_credentials");
+        let before = server.query_text(&format!("SELECT password_hash FROM users WHERE email = '{email}'")).await;
+        assert!(!before.starts_with("$argon2id$"), "a wrong password upgrades nothing: {before}");
+        let right = server.sign_in("default", json!({ "email": email, "password": PASSWORD })).await;
+        assert_eq!(right.status, StatusCode::OK, "{email}: {}", right.text);
+        let after = server.query_text(&format!("SELECT password_hash FROM users WHERE email = '{email}'")).await;
+        assert!(after.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{email} upgraded: {after}");
+        let again = server.sign_in("default", json!({ "email": email, "password": PASSWORD })).await;
+        assert_eq!(again.status, StatusCode::OK, "{email} with its new hash: {}", again.text);
+    }
+    for scheme in ["bcrypt", "pbkdf2", "scrypt", "salted_sha2"] {
+        assert_eq!(hashes_with_scheme(&server, scheme).await, 0, "no {scheme} hash remains");
+    }
+    assert_eq!(hashes_with_scheme(&server, "argon2id_current").await, 4);
+    let log = server.get("/v1/tenants/default/logs?type=user.password_hash_upgraded").await;
+    let mut from: Vec<&str> =
+        log.body["data"].as_array().unwrap().iter().map(|entry| entry["details"]["from"].as_str().unwrap()).collect();
+    from.sort();
+    assert_eq!(from, ["bcrypt", "pbkdf2", "salted_sha2", "scrypt"], "{}", log.text);
+}
+
+#[tokio::test]
+async fn profile_claims_metadata_and_external_ids_come_along_and_lines_can_match_by_user_id() {
+    let server = Server::start().await;
+    let first = json!({ "user_id": "auth0|1", "email": "ada@example.com", "given_name": "Ada",
+        "family_name": "Lovelace", "nickname": "ada", "picture": "https://example.com/ada.png",
+        "user_metadata": { "theme": "dark" } });
+    let file = [first.to_string(), json!({ "email": "no-id@example.com" }).to_string()].join("\n");
+    let (_, report) = import(&server, "?match=user_id&report=all", file).await;
+    assert_eq!(counts(last(&report)), [2, 1, 0, 0, 1], "{report:?}");
+    let by_line = |number: u64| report.iter().find(|line| line["line"] == number).unwrap();
+    assert!(by_line(2)["error"]["details"]["fields"]["user_id"].is_array(), "{report:?}");
+    let id = by_line(1)["user_id"].as_str().unwrap().to_owned();
+
+    // Matched by user_id: the email (the other key) stays, the given fields change, the
+    // profile claims the line leaves out are kept.
+    let changed = json!({ "user_id": "auth0|1", "email": "renamed@example.com", "family_name": "King" });
+    let (_, report) = import(&server, "?match=user_id&upsert=true", changed.to_string()).await;
+    assert_eq!(counts(last(&report)), [1, 0, 1, 0, 0], "{report:?}");
+    let (_, rerun) = import(&server, "?match=user_id&upsert=true", changed.to_string()).await;
+    assert_eq!(counts(last(&rerun)), [1, 0, 0, 1, 0], "a re-run is a no-op: {rerun:?}");
+    let user = server.get(&format!("/v1/tenants/default/users/{id}")).await;
+    assert_eq!(
+        [&user.body["email"], &user.body["given_name"], &user.body["family_name"], &user.body["external_id"]],
+        [&json!("ada@example.com"), &json!("Ada"), &json!("King"), &json!("auth0|1")],
+        "{}",
+        user.text
+    );
+    assert_eq!(user.body["user_metadata"], json!({ "theme": "dark" }));
+
+    // A new key whose other key is taken is a conflict named by that field.
+    let taken_email = json!({ "user_id": "auth0|2", "email": "ada@example.com" });
+    let (_, report) = import(&server, "?match=user_id", taken_email.to_string()).await;
+    assert_eq!(report[0]["error"]["details"]["field"], "email", "{report:?}");
+    let taken_id = json!({ "user_id": "auth0|1", "email": "other@example.com" });
+    let (_, report) = import(&server, "", taken_id.to_string()).await;
+    assert_eq!(report[0]["error"]["details"]["field"], "user_id", "{report:?}");
+    assert_eq!(report[0]["error"]["message"], "A user with this user_id already exists.");
+
+    // The management API reads and changes them: merge-patch rules, checked.
+    let path = format!("/v1/tenants/default/users/{id}");
+    let patch = json!({ "given_name": null, "user_metadata": { "theme": null, "lang": "en" } });
+    let patched = server.call(Method::PATCH, &path, Some(patch)).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+    assert_eq!((&patched.body["given_name"], &patched.body["user_metadata"]), (&Value::Null, &json!({ "lang": "en" })));
+    assert_eq!(patched.body["nickname"], "ada");
+    let insecure = server.call(Method::PATCH, &path, Some(json!({ "picture": "http://example.com/a.png" }))).await;
+    insecure.assert_error(400, "validation_failed");
+    assert!(insecure.body["details"]["fields"]["picture"].is_array(), "{}", insecure.text);
+}
+
+#[tokio::test]
+async fn an_export_moves_users_with_their_hashes_ids_and_profiles_to_another_installation() {
+    let server = Server::start().await;
+    let sha = hex(&<sha2::Sha256 as sha2::Digest>::digest(format!("{PASSWORD}s").as_bytes()));
+    let lines = [
+        json!({ "email": "kept@example.com", "user_id": "auth0|9", "given_name": "Kept", "email_verified": true,
+            "app_metadata": { "plan": "pro" }, "user_metadata": { "theme": "dark" }, "blocked": false,
+            "custom_password_hash": { "algorithm": "sha256", "hash": { "value": sha, "encoding": "hex" },
+                "salt": { "value": "s", "position": "suffix" } } }),
+        json!({ "email": "nopass@example.com", "name": "No Password" }),
+    ];
+    let file = lines.iter().map(Value::to_string).collect::<Vec<_>>().join("\n");
+    import(&server, "", file).await;
+    let made = server.user_with_password("default", "made@example.com", PASSWORD, true).await;
+
+    // Only an instance-wide credential exports password hashes.
+    for (scopes, tenant) in [(vec!["users:read", "users:write"], Some("default")), (vec!["users:read"], None)] {
+        let token = server.credential(&scopes, tenant).await;
+        let refused = server.http.get(server.url("/v1/tenants/default/users/export")).bearer_auth(token).send().await;
+        Reply::from(refused.unwrap()).await.assert_error(403, "permission_denied");
+    }
+    let export = |server: &Server| {
+        let request = server.request(Method::GET, "/v1/tenants/default/users/export");
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(response.headers()["content-type"], "application/x-ndjson");
+            response.text().await.unwrap()
+        }
+    };
+    let exported = export(&server).await;
+    assert_eq!(exported.lines().count(), 3, "{exported}");
+    assert!(exported.ends_with('\n'));
+    assert!(exported.contains("$salted-sha256$pos=suffix$") && exported.contains("$argon2id$"), "{exported}");
+
+    // Into another installation: on SQLite when this one is on PostgreSQL (and the
+    // reverse run covers SQLite to SQLite), nobody asked to reset a password.
+    let other = Server::start_on_sqlite(common::Options::default()).await;
+    let (_, report) = import(&other, "", exported.clone()).await;
+    assert_eq!(counts(last(&report)), [3, 3, 0, 0, 0], "{report:?}");
+    assert_eq!(export(&other).await, exported, "the same lines come out of the new installation");
+    let signed_in = other.sign_in("default", json!({ "email": "kept@example.com", "password": PASSWORD })).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+    assert_eq!(other.get(&format!("/v1/tenants/default/users/{made}")).await.body["email"], "made@example.com");
+    let log = server.get("/v1/tenants/default/logs?type=admin.users.exported").await;
+    assert_eq!(log.body["data"][0]["details"]["users"], 3, "{}", log.text);
+}

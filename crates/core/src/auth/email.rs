@@ -37,11 +37,20 @@ impl Auth {
         Ok(token)
     }
 
-    /// The mail `message` (its `-subject` and `-text` in the catalogues) to `to`, in the
-    /// language of the request or of the reader (`reader_locale`, their saved one).
-    pub(super) fn mail(&self, to: &str, reader_locale: Option<&str>, message: &str, args: &[(&str, &str)]) -> Mail {
-        let words = |part: &str| self.wording.write(reader_locale, &format!("{message}-{part}"), args);
-        Mail { to: to.to_owned(), subject: words("subject"), text: words("text") }
+    /// The mail `message` (its `-subject` and `-text` in the catalogues) from the tenant to
+    /// `to`, in the language of the request or of the reader (`reader_locale`, their saved
+    /// one), in the tenant's wording.
+    pub(super) async fn mail(
+        &self,
+        tenant_id: &str,
+        to: &str,
+        reader_locale: Option<&str>,
+        message: &str,
+        args: &[(&str, &str)],
+    ) -> Result<Mail> {
+        let tenant = self.tenant(tenant_id).await?;
+        let words = |part: &str| self.wording.write(&tenant, reader_locale, &format!("{message}-{part}"), args);
+        Ok(Mail { to: to.to_owned(), subject: words("subject"), text: words("text") })
     }
 
     pub(super) async fn deliver(&self, mail: &Mail) -> Result<()> {
@@ -59,7 +68,7 @@ impl Auth {
     pub(super) async fn send_verification(&self, tenant_id: &str, user: &User) -> Result<()> {
         let token = self.issue_token(tenant_id, &user.id, VERIFY_PURPOSE, VERIFY_LIFETIME_MS).await?;
         let link = format!("{}{}", self.public_url, crate::paths::VERIFY.with_query(tenant_id, &[("token", &token)]));
-        let mail = self.mail(&user.email, user.locale.as_deref(), "mail-verify", &[("link", &link)]);
+        let mail = self.mail(tenant_id, &user.email, user.locale.as_deref(), "mail-verify", &[("link", &link)]).await?;
         self.deliver(&mail).await
     }
 
@@ -105,7 +114,7 @@ impl Auth {
         if let Some(user) = self.auth_store.user_by_email(tenant_id, &email).await? {
             let token = self.issue_reset_ticket(tenant_id, &user.id).await?;
             let link = self.reset_url(tenant_id, &token);
-            let mail = self.mail(&user.email, user.locale.as_deref(), "mail-reset", &[("link", &link)]);
+            let mail = self.mail(tenant_id, &user.email, user.locale.as_deref(), "mail-reset", &[("link", &link)]).await?;
             self.deliver(&mail).await?;
         }
         Ok(())

@@ -17,14 +17,15 @@ pub trait Mailer: Send + Sync + 'static {
     async fn send(&self, mail: &Mail) -> Result<(), String>;
 }
 
-/// Writes what the platform tells people outside its pages (mail, text messages) in the
-/// reader's language, with the tenant's own wording where it has one. The server's
-/// message catalogues implement it; the domain names a message and its arguments only.
+/// Writes what a tenant tells people outside its pages (mail, text messages) in the
+/// reader's language, in the tenant's own wording where it has one. The server's message
+/// catalogues implement it; the domain names a message and its arguments only.
 pub trait Wording: Send + Sync + 'static {
-    /// The text of the message `key` with `args`, for a reader whose saved language is
-    /// `reader_locale`: the request's explicit choice (`ui_locales`) outranks it, and it
-    /// outranks the browser's and the tenant's default.
-    fn write(&self, reader_locale: Option<&str>, key: &str, args: &[(&str, &str)]) -> String;
+    /// The text of the message `key` with `args` from `tenant`, for a reader whose saved
+    /// language is `reader_locale`: the request's explicit choice (`ui_locales`) outranks
+    /// it, and it outranks the browser's and the tenant's default.
+    fn write(&self, tenant: &crate::model::Tenant, reader_locale: Option<&str>, key: &str, args: &[(&str, &str)])
+        -> String;
 }
 
 /// Options for the browser and the state to keep until it answers.

@@ -66,7 +66,8 @@ impl Auth {
                 let email = normalize_email(&new_user.email);
                 let sign_in = crate::paths::LOGIN.url(&self.public_url, tenant_id);
                 let forgot = crate::paths::FORGOT.url(&self.public_url, tenant_id);
-                let mail = self.mail(&email, None, "mail-registered", &[("sign_in", &sign_in), ("forgot", &forgot)]);
+                let links = [("sign_in", sign_in.as_str()), ("forgot", forgot.as_str())];
+                let mail = self.mail(tenant_id, &email, None, "mail-registered", &links).await?;
                 self.deliver(&mail).await
             }
             Err(error) => Err(error),

@@ -86,7 +86,8 @@ impl Auth {
             return Err(Error::new(Code::SmsRateLimited).with_retry_after((wait_ms.max(1000) as u64).div_ceil(1000)));
         }
         let tenant = self.tenant(&user.tenant_id).await?;
-        let text = self.wording.write(user.locale.as_deref(), "sms-code-text", &[("code", &code), ("tenant", &tenant.display_name)]);
+        let args = [("code", code.as_str()), ("tenant", tenant.display_name.as_str())];
+        let text = self.wording.write(&tenant, user.locale.as_deref(), "sms-code-text", &args);
         if let Err(reason) = sender.send(&phone, &text).await {
             return Err(Error::new(Code::SmsSendFailed).with_cause(reason).with_detail("factor", "sms"));
         }

@@ -147,6 +147,11 @@ impl Server {
         Server::spawn(options, data_dir, schema).await
     }
 
+    /// A server on SQLite, whichever database the other tests use.
+    pub async fn start_on_sqlite(options: Options) -> Server {
+        Server::spawn(options, std::env::temp_dir().join(unique("intelliauth-test-")), None).await
+    }
+
     /// Another server process on the same database (a second node).
     pub async fn start_sibling(&self, options: Options) -> Server {
         let schema =

@@ -363,7 +363,16 @@ pub fn offer_tenant(tenant: &intelliauth_core::model::Tenant) {
 pub struct CatalogueWording;
 
 impl intelliauth_core::ports::Wording for CatalogueWording {
-    fn write(&self, reader_locale: Option<&str>, key: &str, args: &[(&str, &str)]) -> String {
+    fn write(
+        &self,
+        tenant: &intelliauth_core::model::Tenant,
+        reader_locale: Option<&str>,
+        key: &str,
+        args: &[(&str, &str)],
+    ) -> String {
+        // The request serves this tenant: its default and wording now hold for the request,
+        // as they do once a page knows its tenant.
+        offer_tenant(tenant);
         let mut choice = current_choice();
         choice.offer(Source::Saved, reader_locale);
         let mut fluent_args = FluentArgs::new();
