@@ -172,6 +172,29 @@ pub fn user_data(user: &User) -> Value {
     })
 }
 
+/// A user for unit tests, with a password hash.
+#[cfg(test)]
+pub(crate) fn tests_user() -> User {
+    User {
+        id: "usr_1".into(),
+        tenant_id: "t".into(),
+        email: "ada@example.com".into(),
+        email_verified: true,
+        name: None,
+        disabled: false,
+        password_hash: Some("$argon2id$v=19$secret".into()),
+        must_reset_password: false,
+        role: None,
+        app_metadata: Default::default(),
+        locale: None,
+        profile: Default::default(),
+        user_metadata: Default::default(),
+        external_id: None,
+        lockout: Default::default(),
+        meta: crate::model::Meta::new(0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,27 +219,4 @@ mod tests {
         let payload = Event::user(EventType::UserCreated, &user).payload().to_string();
         assert!(!payload.contains("argon2") && payload.contains("ada@example.com"), "{payload}");
     }
-}
-
-/// A user for unit tests, with a password hash.
-#[cfg(test)]
-pub(crate) fn tests_user() -> User {
-        User {
-            id: "usr_1".into(),
-            tenant_id: "t".into(),
-            email: "ada@example.com".into(),
-            email_verified: true,
-            name: None,
-            disabled: false,
-            password_hash: Some("$argon2id$v=19$secret".into()),
-            must_reset_password: false,
-            role: None,
-            app_metadata: Default::default(),
-            locale: None,
-            profile: Default::default(),
-            user_metadata: Default::default(),
-            external_id: None,
-            lockout: Default::default(),
-            meta: crate::model::Meta::new(0),
-        }
 }

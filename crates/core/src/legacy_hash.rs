@@ -113,7 +113,8 @@ fn check_argon2(hash: &str) -> Result<(), String> {
 }
 
 fn check_bcrypt(hash: &str) -> Result<(), String> {
-    let parts: bcrypt::HashParts = hash.parse().map_err(|_| "is not a complete bcrypt hash ($2b$<cost>$<53 characters>)".to_owned())?;
+    let parts: bcrypt::HashParts =
+        hash.parse().map_err(|_| "is not a complete bcrypt hash ($2b$<cost>$<53 characters>)".to_owned())?;
     if parts.get_cost() > MAX_BCRYPT_COST {
         return Err(format!("has cost {}; sign-in allows at most {MAX_BCRYPT_COST}", parts.get_cost()));
     }
@@ -148,15 +149,24 @@ fn encode_b64(bytes: &[u8]) -> String {
     STANDARD_NO_PAD.encode(bytes)
 }
 
-/// `$id$params$salt$hash`: its four fields, and the params as `key=value` pairs.
-fn phc_fields(hash: &str) -> Option<(&str, Vec<(&str, &str)>, &str, &str)> {
+/// A PHC-style string's four fields.
+struct PhcFields<'a> {
+    id: &'a str,
+    /// `key=value` pairs.
+    params: Vec<(&'a str, &'a str)>,
+    salt: &'a str,
+    digest: &'a str,
+}
+
+/// `$id$params$salt$hash`, split.
+fn phc_fields(hash: &str) -> Option<PhcFields<'_>> {
     let mut fields = hash.strip_prefix('$')?.split('$');
     let (id, params, salt, digest) = (fields.next()?, fields.next()?, fields.next()?, fields.next()?);
     if fields.next().is_some() {
         return None;
     }
     let params = params.split(',').map(|pair| pair.split_once('=')).collect::<Option<Vec<_>>>()?;
-    Some((id, params, salt, digest))
+    Some(PhcFields { id, params, salt, digest })
 }
 
 fn param<T: std::str::FromStr>(params: &[(&str, &str)], key: &str) -> Option<T> {
@@ -190,7 +200,7 @@ struct Pbkdf2 {
 impl Pbkdf2 {
     fn parse(hash: &str) -> Result<Pbkdf2, String> {
         const FORM: &str = "must be a PHC string such as $pbkdf2-sha256$i=600000,l=32$<salt>$<hash>";
-        let (id, params, salt, digest) = phc_fields(hash).ok_or(FORM)?;
+        let PhcFields { id, params, salt, digest } = phc_fields(hash).ok_or(FORM)?;
         let digest_kind = match id {
             "pbkdf2-sha256" => Sha2::Sha256,
             "pbkdf2-sha512" => Sha2::Sha512,
@@ -231,7 +241,7 @@ struct Scrypt {
 impl Scrypt {
     fn parse(hash: &str) -> Result<Scrypt, String> {
         const FORM: &str = "must be a PHC string such as $scrypt$ln=15,r=8,p=1$<salt>$<hash>";
-        let (id, params, salt, digest) = phc_fields(hash).ok_or(FORM)?;
+        let PhcFields { id, params, salt, digest } = phc_fields(hash).ok_or(FORM)?;
         let (Some(log_n), Some(r), Some(p)) = (param::<u8>(&params, "ln"), param(&params, "r"), param(&params, "p"))
         else {
             return Err(FORM.into());
@@ -274,7 +284,7 @@ struct SaltedSha2 {
 impl SaltedSha2 {
     fn parse(hash: &str) -> Result<SaltedSha2, String> {
         const FORM: &str = "must be such as $salted-sha256$pos=prefix$<salt>$<hash>";
-        let (id, params, salt, digest) = phc_fields(hash).ok_or(FORM)?;
+        let PhcFields { id, params, salt, digest } = phc_fields(hash).ok_or(FORM)?;
         let digest_kind = match id {
             "salted-sha256" => Sha2::Sha256,
             "salted-sha512" => Sha2::Sha512,
@@ -360,13 +370,13 @@ pub const IMPORTED_ALGORITHMS: &str = "argon2, bcrypt, pbkdf2, scrypt, sha256 or
 
 /// The stored form of an Auth0 `custom_password_hash`, or the field (under
 /// `custom_password_hash.`) and why it cannot be imported.
-pub fn from_custom(custom: &CustomHash) -> Result<String, (&'static str, String)> {
+pub fn from_custom(custom: &CustomHash) -> Result<String, FieldProblem> {
     if let Some(password) = &custom.password {
         if !matches!(password.encoding.as_str(), "utf8" | "utf-8") {
             return Err(("password.encoding", "must be utf8 (the only password encoding imported)".into()));
         }
     }
-    let as_text = |expected: &str| -> Result<String, (&'static str, String)> {
+    let as_text = |expected: &str| -> Result<String, FieldProblem> {
         match custom.hash.encoding.as_deref() {
             None | Some("utf8") => Ok(custom.hash.value.clone()),
             Some(_) => Err(("hash.encoding", format!("must be utf8 for {expected} (its hash is a string)"))),
@@ -407,7 +417,7 @@ fn decode(value: &str, encoding: Option<&str>, default: &str) -> Option<Vec<u8>>
 }
 
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len()).step_by(2).map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok()).collect()
@@ -415,18 +425,21 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
 
 const ENCODINGS: &str = "must be hex, base64 or utf8";
 
-fn salt_bytes(custom: &CustomHash) -> Result<Option<(Vec<u8>, &Salt)>, (&'static str, String)> {
+/// A field under `custom_password_hash.` and what is wrong with it.
+type FieldProblem = (&'static str, String);
+
+fn salt_bytes(custom: &CustomHash) -> Result<Option<(Vec<u8>, &Salt)>, FieldProblem> {
     let Some(salt) = &custom.salt else { return Ok(None) };
     let bytes = decode(&salt.value, salt.encoding.as_deref(), "utf8").ok_or(("salt.encoding", ENCODINGS.into()))?;
     Ok(Some((bytes, salt)))
 }
 
-fn hash_bytes(custom: &CustomHash, default: &str) -> Result<Vec<u8>, (&'static str, String)> {
+fn hash_bytes(custom: &CustomHash, default: &str) -> Result<Vec<u8>, FieldProblem> {
     decode(&custom.hash.value, custom.hash.encoding.as_deref(), default)
         .ok_or(("hash.value", format!("is not valid {}", custom.hash.encoding.as_deref().unwrap_or(default))))
 }
 
-fn scrypt_from_custom(custom: &CustomHash) -> Result<String, (&'static str, String)> {
+fn scrypt_from_custom(custom: &CustomHash) -> Result<String, FieldProblem> {
     let output = hash_bytes(custom, "base64")?;
     let salt = salt_bytes(custom)?.map(|(bytes, _)| bytes).unwrap_or_default();
     let cost = custom.cost.unwrap_or(16384);
@@ -436,12 +449,13 @@ fn scrypt_from_custom(custom: &CustomHash) -> Result<String, (&'static str, Stri
     if custom.keylen.is_some_and(|length| length != output.len()) {
         return Err(("keylen", format!("says {} bytes but the hash has {}", custom.keylen.unwrap_or(0), output.len())));
     }
-    let (log_n, r, p) = (cost.trailing_zeros() as u8, custom.block_size.unwrap_or(8), custom.parallelization.unwrap_or(1));
+    let (log_n, r, p) =
+        (cost.trailing_zeros() as u8, custom.block_size.unwrap_or(8), custom.parallelization.unwrap_or(1));
     check_scrypt_cost(log_n, r, p).map_err(|why| ("cost", why))?;
     Ok(format!("$scrypt$ln={log_n},r={r},p={p}${}${}", encode_b64(&salt), encode_b64(&output)))
 }
 
-fn salted_sha2_from_custom(custom: &CustomHash) -> Result<String, (&'static str, String)> {
+fn salted_sha2_from_custom(custom: &CustomHash) -> Result<String, FieldProblem> {
     let output = hash_bytes(custom, "hex")?;
     let (salt, position) = match salt_bytes(custom)? {
         Some((bytes, salt)) => (bytes, salt.position.as_deref().unwrap_or("prefix")),
@@ -511,9 +525,11 @@ mod tests {
             serde_json::json!({ "algorithm": "sha256", "hash": { "value": "00" }, "password": { "encoding": "latin1" } }),
         );
         assert_eq!(from_custom(&latin1).unwrap_err().0, "password.encoding");
-        let huge = custom(serde_json::json!({ "algorithm": "scrypt", "hash": { "value": "AAAA" }, "cost": 1u64 << 22 }));
+        let huge =
+            custom(serde_json::json!({ "algorithm": "scrypt", "hash": { "value": "AAAA" }, "cost": 1u64 << 22 }));
         assert_eq!(from_custom(&huge).unwrap_err().0, "cost");
-        let short = custom(serde_json::json!({ "algorithm": "sha512", "hash": { "value": "abcd", "encoding": "hex" } }));
+        let short =
+            custom(serde_json::json!({ "algorithm": "sha512", "hash": { "value": "abcd", "encoding": "hex" } }));
         assert_eq!(from_custom(&short).unwrap_err().0, "hash.value");
         let many = "$pbkdf2-sha256$i=9000000,l=32$c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
         assert!(check(many).unwrap_err().contains("iterations"));

@@ -63,6 +63,19 @@ pub struct TenantSettings {
     pub actions: crate::actions::ActionSettings,
     pub log: crate::log::LogSettings,
     pub locale: LocaleSettings,
+    pub migration: MigrationSettings,
+}
+
+/// Lazy migration: users not yet imported are asked for at their first sign-in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MigrationSettings {
+    /// The tenant's legacy "password verifier": an endpoint of the system users come from,
+    /// asked (through the same SSRF guard as webhooks, signed as Standard Webhooks) whether
+    /// an email and password are right when the email has no user here yet.
+    pub password_verifier_url: Option<String>,
+    /// Which signing secret the verifier checks: raising it rotates the secret.
+    pub secret_version: u32,
 }
 
 /// The languages the hosted pages are written in (the server's `i18n` catalogues), by

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 pub use crate::actions::ActionStore;
 pub use crate::auth::providers::{
-    CaptchaVerifier, Mail, Mailer, PasskeyCeremony, Passkeys, SmsSender, VerifiedPasskey, Wording,
+    CaptchaVerifier, Mail, Mailer, PasskeyCeremony, Passkeys, PasswordVerifier, SmsSender, VerifiedPasskey,
+    VerifierAnswer, VerifierCall, Wording,
 };
 pub use crate::auth::store::{
     AttemptSubject, FailurePolicy, FlowRecord, OneTimeToken, Reservation, SessionRecord, SignInStore,

@@ -38,6 +38,16 @@ impl InstanceKey {
         URL_SAFE_NO_PAD.encode(self.0)
     }
 
+    /// A 32-byte key for `purpose`, derived from this one (HMAC-SHA256), so a secret IntelliAuth
+    /// shares with an outside system needs no storage: the same purpose gives the same key
+    /// on every node, and another purpose a key that says nothing of this one.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// Encrypts `plaintext`; `context` (e.g. the key id) is authenticated with it, so a
     /// sealed value cannot be moved to another row.
     pub fn seal(&self, plaintext: &[u8], context: &str) -> String {

@@ -308,6 +308,9 @@ async fn serve(settings: Settings) -> Result<(), String> {
         siteverify: settings.siteverify()?,
         sms: settings.sms_sender()?,
         passkeys: passkeys(&public_url),
+        password_verifier: Some(Arc::new(intelliauth_webhooks::verifier::HttpPasswordVerifier::new(
+            settings.webhook_policy(),
+        )?)),
         actions: Some(FlowActions { runner: actions, authorizations: ports.grants.clone() }),
     };
     let auth = Auth::new(&management, &ports, services, &public_url, instance_key.clone());

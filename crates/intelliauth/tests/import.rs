@@ -283,7 +283,8 @@ async fn bcrypt_pbkdf2_scrypt_and_salted_sha256_hashes_sign_in_once_then_are_arg
     let file = lines.iter().map(Value::to_string).collect::<Vec<_>>().join("\n");
     let (_, report) = import(&server, "", file).await;
     assert_eq!(counts(last(&report)), [6, 4, 0, 0, 2], "{report:?}");
-    let by_line = |number: u64| &report.iter().find(|line| line["line"] == number).unwrap()["error"]["details"]["fields"];
+    let by_line =
+        |number: u64| &report.iter().find(|line| line["line"] == number).unwrap()["error"]["details"]["fields"];
     assert!(by_line(5)["custom_password_hash.algorithm"][0].as_str().unwrap().contains("md5"), "{report:?}");
     assert!(by_line(6)["password_hash"][0].as_str().unwrap().contains("at most 15"), "{report:?}");
 
@@ -291,7 +292,8 @@ async fn bcrypt_pbkdf2_scrypt_and_salted_sha256_hashes_sign_in_once_then_are_arg
         assert_eq!(hashes_with_scheme(&server, scheme).await, 1, "{scheme} in /metrics before any sign-in");
     }
     for email in ["bcrypt@example.com", "pbkdf2@example.com", "scrypt@example.com", "sha@example.com"] {
-        let wrong = server.sign_in("default", json!({ "email": email, "password": "correct horse battery stapler" })).await;
+        let wrong =
+            server.sign_in("default", json!({ "email": email, "password": "correct horse battery stapler" })).await;
         wrong.assert_error(401, "invalid_credentials");
         let before = server.query_text(&format!("SELECT password_hash FROM users WHERE email = '{email}'")).await;
         assert!(!before.starts_with("$argon2id$"), "a wrong password upgrades nothing: {before}");
@@ -409,4 +411,93 @@ async fn an_export_moves_users_with_their_hashes_ids_and_profiles_to_another_ins
     assert_eq!(other.get(&format!("/v1/tenants/default/users/{made}")).await.body["email"], "made@example.com");
     let log = server.get("/v1/tenants/default/logs?type=admin.users.exported").await;
     assert_eq!(log.body["data"][0]["details"]["users"], 3, "{}", log.text);
+}
+
+#[tokio::test]
+async fn a_legacy_password_verifier_brings_a_user_over_at_their_first_right_password_only() {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use common::receiver::{Answer, Receiver};
+    use hmac::Mac;
+    use std::time::Duration;
+    let known = json!({ "user": { "user_id": "legacy|7", "email_verified": true, "given_name": "Lin",
+        "app_metadata": { "plan": "gold" }, "password_hash": "$2b$04$ignoredignoredignoredignoredignoredignoredignoredign" } });
+    let legacy = Receiver::start(Answer::status(200, &known.to_string())).await;
+    let server = Server::start_with(common::Options::default().arg("--webhooks-allow-loopback", true)).await;
+    let set_url = |url: &str| {
+        let body = json!({ "settings": { "migration": { "password_verifier_url": url } } });
+        server.call(Method::PATCH, "/v1/tenants/default", Some(body))
+    };
+    let private = set_url("https://10.1.2.3/verify").await;
+    private.assert_error(400, "validation_failed");
+    assert!(private.body["details"]["fields"]["settings.migration.password_verifier_url"][0]
+        .as_str()
+        .unwrap()
+        .contains("private"));
+    assert_eq!(set_url(&legacy.url).await.status, StatusCode::OK);
+    let verifier = server.get("/v1/tenants/default/password-verifier").await;
+    assert_eq!(verifier.body["url"], legacy.url.as_str(), "{}", verifier.text);
+    let secret = verifier.body["secret"].as_str().unwrap().to_owned();
+
+    // The first right password: the verifier is asked (signed, as Standard Webhooks say),
+    // the user is created from its answer, with an argon2id hash of the password.
+    let signed_in = server.sign_in("default", json!({ "email": "Lin@Example.com", "password": PASSWORD })).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+    let asked = legacy.wait_for(1, Duration::from_secs(5)).await.remove(0);
+    assert_eq!(asked.json(), json!({ "tenant_id": "default", "email": "lin@example.com", "password": PASSWORD }));
+    let key = STANDARD.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(
+        format!("{}.{}.{}", asked.header("webhook-id"), asked.header("webhook-timestamp"), asked.body).as_bytes(),
+    );
+    assert_eq!(asked.header("webhook-signature"), format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())));
+    let user = server.get("/v1/tenants/default/users?email=lin@example.com").await.body["data"][0].clone();
+    assert_eq!(
+        (&user["external_id"], &user["given_name"], &user["email_verified"]),
+        (&json!("legacy|7"), &json!("Lin"), &json!(true))
+    );
+    assert_eq!(user["app_metadata"], json!({ "plan": "gold" }));
+    let hash = server.query_text("SELECT password_hash FROM users WHERE email = 'lin@example.com'").await;
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "the answer's hash is not taken: {hash}");
+
+    // Never asked about them again, whatever the password.
+    assert_eq!(
+        server.sign_in("default", json!({ "email": "lin@example.com", "password": PASSWORD })).await.status,
+        StatusCode::OK
+    );
+    server
+        .sign_in("default", json!({ "email": "lin@example.com", "password": "wrong wrong wrong" }))
+        .await
+        .assert_error(401, "invalid_credentials");
+    assert_eq!(legacy.deliveries().len(), 1);
+
+    // Unknown there too, down, or answering for someone else: an unknown email's answer,
+    // no user, and the tenant log says why for the admin.
+    legacy.answer(Answer::status(404, ""));
+    server
+        .sign_in("default", json!({ "email": "nobody@example.com", "password": PASSWORD }))
+        .await
+        .assert_error(401, "invalid_credentials");
+    legacy.answer(Answer::status(500, "down"));
+    server
+        .sign_in("default", json!({ "email": "down@example.com", "password": PASSWORD }))
+        .await
+        .assert_error(401, "invalid_credentials");
+    legacy.answer(Answer::status(200, &json!({ "user": { "email": "someone-else@example.com" } }).to_string()));
+    server
+        .sign_in("default", json!({ "email": "asked@example.com", "password": PASSWORD }))
+        .await
+        .assert_error(401, "invalid_credentials");
+    assert_eq!(legacy.deliveries().len(), 4);
+    let users = server.query_text("SELECT CAST(COUNT(*) AS TEXT) FROM users").await;
+    assert_eq!(users, "1", "only Lin was brought over");
+    let failed = server.get("/v1/tenants/default/logs?type=user.migration.failed").await;
+    let reasons: Vec<String> =
+        failed.body["data"].as_array().unwrap().iter().map(|entry| entry["details"].to_string()).collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(reasons.iter().any(|reason| reason.contains("HTTP 500")), "{reasons:?}");
+    assert!(reasons.iter().any(|reason| reason.contains("user.email")), "{reasons:?}");
+    assert!(!failed.text.contains(PASSWORD), "no password in the log");
+    let migrated = server.get("/v1/tenants/default/logs?type=user.migrated").await;
+    assert_eq!(migrated.body["data"].as_array().unwrap().len(), 1, "{}", migrated.text);
 }

@@ -6,8 +6,8 @@
 mod common;
 
 use common::oauth::{authorize, authorize_path, exchange, REDIRECT, VERIFIER};
-use common::tokens::{claims, query_param};
 use common::smtp::SmtpServer;
+use common::tokens::{claims, query_param};
 use common::{Options, Server};
 use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE, VARY};
 use reqwest::{Method, StatusCode};
@@ -211,17 +211,28 @@ async fn the_users_own_language_wins_over_the_browsers_not_over_ui_locales_and_i
     let page = account("; ia_locale=ar").await;
     assert!(page.contains("lang=\"ar\""), "{page}");
 
-    // OIDC's `locale` claim (profile scope), in the ID token and from userinfo.
+    // OIDC's `locale` claim (profile scope), in the ID token and from userinfo, beside the
+    // other profile claims the user has (and none they have not).
+    let profile = json!({ "given_name": "Grace", "family_name": "Hopper", "picture": "https://example.com/g.png" });
+    let saved = server.call(Method::PATCH, &format!("/v1/tenants/default/users/{id}"), Some(profile)).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
     let spa = json!({ "name": "spa", "client_type": "public", "redirect_uris": [REDIRECT], "first_party": true });
     let app = server.post("/v1/tenants/default/applications", spa).await;
     let client_id = app.body["client_id"].as_str().unwrap();
     let (_, callback, _) =
         authorize(&server.endpoint, &authorize_path(client_id, &[("scope", "openid profile")]), Some(&cookie)).await;
     let tokens = exchange(&server.endpoint, client_id, &query_param(&callback, "code").unwrap(), VERIFIER).await;
-    assert_eq!(claims(tokens.body["id_token"].as_str().unwrap())["locale"], "de", "{}", tokens.text);
+    let id_token = claims(tokens.body["id_token"].as_str().unwrap());
+    assert_eq!(id_token["locale"], "de", "{}", tokens.text);
     let access = tokens.body["access_token"].as_str().unwrap();
     let info = server.http.get(server.url("/t/default/oauth/userinfo")).bearer_auth(access).send().await.unwrap();
-    assert_eq!(info.json::<serde_json::Value>().await.unwrap()["locale"], "de");
+    let info = info.json::<serde_json::Value>().await.unwrap();
+    assert_eq!(info["locale"], "de");
+    for claims in [&id_token, &info] {
+        assert_eq!((&claims["given_name"], &claims["family_name"]), (&json!("Grace"), &json!("Hopper")), "{claims}");
+        assert_eq!(claims["picture"], "https://example.com/g.png");
+        assert!(claims.get("nickname").is_none(), "a claim the user does not have is left out: {claims}");
+    }
 
     let cleared =
         server.call(Method::PATCH, &format!("/v1/tenants/default/users/{id}"), Some(json!({ "locale": null }))).await;

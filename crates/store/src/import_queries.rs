@@ -57,8 +57,7 @@ fn key_column(by: ImportMatch) -> &'static str {
 /// all equal the stored ones is left alone (its version does not move), which makes a
 /// second run of a file a no-op. The key matched on is never changed, nor the other key.
 fn update_sql(dialect: &Dialect, by: ImportMatch) -> String {
-    let (input, merged, stored, key) =
-        (dialect.input, dialect.merged_profile, dialect.stored_profile, key_column(by));
+    let (input, merged, stored, key) = (dialect.input, dialect.merged_profile, dialect.stored_profile, key_column(by));
     format!(
         "UPDATE users SET email_verified = COALESCE(i.email_verified, users.email_verified),
             name = COALESCE(i.name, users.name), disabled = COALESCE(i.disabled, users.disabled),
@@ -182,8 +181,12 @@ macro_rules! import_batch {
         // Who holds each key now (the created included, which the caller tells apart): a
         // row left out of the insert is a conflict on its key when the key is held, else
         // on another unique field.
-        let rows =
-            sqlx::query(&$statements.existing).bind($tenant_id).bind($batch).fetch_all(&mut *tx).await.map_err(map_error)?;
+        let rows = sqlx::query(&$statements.existing)
+            .bind($tenant_id)
+            .bind($batch)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_error)?;
         write.existing = rows
             .iter()
             .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))

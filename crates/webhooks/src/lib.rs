@@ -2,10 +2,12 @@
 //! client of `intelliauth-egress`, and runs the worker pool that leases due messages,
 //! records every attempt and retries on a schedule until the dead-letter queue.
 //!
-//! `server` only manages subscriptions; nothing else delivers.
+//! `server` only manages subscriptions; nothing else delivers. `verifier` asks tenants'
+//! legacy password verifiers with the same signing and guard.
 
 pub mod dispatcher;
 pub mod sender;
 pub mod signing;
+pub mod verifier;
 
 pub use dispatcher::{Dispatcher, DispatcherSettings};

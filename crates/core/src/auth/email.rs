@@ -114,7 +114,8 @@ impl Auth {
         if let Some(user) = self.auth_store.user_by_email(tenant_id, &email).await? {
             let token = self.issue_reset_ticket(tenant_id, &user.id).await?;
             let link = self.reset_url(tenant_id, &token);
-            let mail = self.mail(tenant_id, &user.email, user.locale.as_deref(), "mail-reset", &[("link", &link)]).await?;
+            let mail =
+                self.mail(tenant_id, &user.email, user.locale.as_deref(), "mail-reset", &[("link", &link)]).await?;
             self.deliver(&mail).await?;
         }
         Ok(())

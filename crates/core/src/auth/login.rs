@@ -192,14 +192,22 @@ impl Auth {
 
         // Exactly one argon2 verification on every other path, so timing does not tell
         // whether the account exists.
-        let stored_hash = user.as_ref().and_then(|user| user.password_hash.clone());
-        let hash = match &stored_hash {
-            Some(hash) => hash.clone(),
-            None => self.dummy_hash().await?.to_owned(),
+        let mut stored_hash = user.as_ref().and_then(|user| user.password_hash.clone());
+        let mut user = user;
+        let password_ok = if user.is_none() && input.password.len() <= MAX_PASSWORD_BYTES {
+            // Not here yet: the tenant's legacy system may know them (lazy migration).
+            user = self.migrate_on_sign_in(&tenant, &email, &input.password).await?;
+            stored_hash = None; // hashed just now with today's parameters
+            user.is_some()
+        } else {
+            let hash = match &stored_hash {
+                Some(hash) => hash.clone(),
+                None => self.dummy_hash().await?.to_owned(),
+            };
+            input.password.len() <= MAX_PASSWORD_BYTES
+                && self.hasher.verify(input.password.clone(), hash).await?
+                && stored_hash.is_some()
         };
-        let password_ok = input.password.len() <= MAX_PASSWORD_BYTES
-            && self.hasher.verify(input.password.clone(), hash).await?
-            && stored_hash.is_some();
         let user = match user {
             Some(user) if password_ok => user,
             other => return Err(self.failed_password(&tenant, &email, other.as_ref(), subject, &client).await),

@@ -8,6 +8,7 @@ mod email;
 mod flows;
 mod login;
 mod mfa;
+mod migration;
 mod passkeys;
 pub mod providers;
 mod registration;
@@ -33,7 +34,9 @@ pub use sms::{check_phone, SmsSent};
 use crate::management::Management;
 use crate::mfa::FactorStore;
 use crate::password::PasswordHasherPool;
-use crate::ports::{CaptchaVerifier, DirectoryStore, Mailer, Passkeys, SignInStore, SmsSender, Wording};
+use crate::ports::{
+    CaptchaVerifier, DirectoryStore, Mailer, Passkeys, PasswordVerifier, SignInStore, SmsSender, Wording,
+};
 use crate::sealed::InstanceKey;
 pub use counter::{Counters, LocalCounters};
 
@@ -87,6 +90,8 @@ pub struct Auth {
     sms_sender: Option<Arc<dyn SmsSender>>,
     /// WebAuthn ceremonies; `None` when the public URL cannot be a relying party.
     passkeys: Option<Arc<dyn Passkeys>>,
+    /// Tenants' legacy password verifiers (lazy migration); `None` asks none.
+    password_verifier: Option<Arc<dyn PasswordVerifier>>,
     /// Tenant-admin Actions; `None` runs none.
     actions: Option<FlowActions>,
     /// The tenant log, for decisions that change nothing else.
@@ -100,6 +105,7 @@ pub struct AuthServices {
     pub siteverify: Option<Arc<dyn CaptchaVerifier>>,
     pub sms: Option<Arc<dyn SmsSender>>,
     pub passkeys: Option<Arc<dyn Passkeys>>,
+    pub password_verifier: Option<Arc<dyn PasswordVerifier>>,
     pub actions: Option<FlowActions>,
     /// Where failed sign-ins per address and mail requests are counted.
     pub counters: Arc<dyn Counters>,
@@ -113,7 +119,16 @@ impl Auth {
         public_url: &str,
         instance_key: InstanceKey,
     ) -> Self {
-        let AuthServices { mailer, wording, siteverify, sms: sms_sender, passkeys, actions, counters } = services;
+        let AuthServices {
+            mailer,
+            wording,
+            siteverify,
+            sms: sms_sender,
+            passkeys,
+            password_verifier,
+            actions,
+            counters,
+        } = services;
         Auth {
             store: management.store().clone(),
             auth_store: management.auth_store().clone(),
@@ -128,6 +143,7 @@ impl Auth {
             instance_key,
             sms_sender,
             passkeys,
+            password_verifier,
             actions,
             log: management.log_store().clone(),
         }

@@ -1,5 +1,6 @@
-//! Sign-in's ports to outside services: mail, SMS, captcha verification and WebAuthn
-//! ceremonies, and the wording of what is mailed and texted. `providers` and `passkeys` implement them.
+//! Sign-in's ports to outside services: mail, SMS, captcha verification, WebAuthn
+//! ceremonies and a tenant's legacy password verifier, and the wording of what is mailed
+//! and texted. `providers` and `passkeys` implement them.
 
 use async_trait::async_trait;
 
@@ -24,8 +25,13 @@ pub trait Wording: Send + Sync + 'static {
     /// The text of the message `key` with `args` from `tenant`, for a reader whose saved
     /// language is `reader_locale`: the request's explicit choice (`ui_locales`) outranks
     /// it, and it outranks the browser's and the tenant's default.
-    fn write(&self, tenant: &crate::model::Tenant, reader_locale: Option<&str>, key: &str, args: &[(&str, &str)])
-        -> String;
+    fn write(
+        &self,
+        tenant: &crate::model::Tenant,
+        reader_locale: Option<&str>,
+        key: &str,
+        args: &[(&str, &str)],
+    ) -> String;
 }
 
 /// Options for the browser and the state to keep until it answers.
@@ -82,4 +88,30 @@ pub trait CaptchaVerifier: Send + Sync + 'static {
     /// The public key the browser widget needs.
     fn site_key(&self) -> &str;
     async fn verify(&self, response: &str, remote_ip: std::net::IpAddr) -> Result<bool, String>;
+}
+
+/// One question to a tenant's legacy password verifier.
+pub struct VerifierCall<'a> {
+    pub url: &'a str,
+    /// The Standard Webhooks secret (`whsec_…`) the request is signed with.
+    pub secret: &'a str,
+    pub tenant_id: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+}
+
+/// What a legacy password verifier answered.
+#[derive(Debug)]
+pub enum VerifierAnswer {
+    /// The password is right: the user as an import line (IntelliAuth's import format).
+    Right(serde_json::Value),
+    /// The password is wrong, or the email unknown there too.
+    Wrong,
+}
+
+/// Asks a tenant's legacy system whether an email and password are right (lazy migration).
+#[async_trait]
+pub trait PasswordVerifier: Send + Sync + 'static {
+    /// `Err` says why the verifier could not be asked or answered nothing usable.
+    async fn verify(&self, call: VerifierCall<'_>) -> Result<VerifierAnswer, String>;
 }

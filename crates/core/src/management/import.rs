@@ -11,13 +11,13 @@ use std::collections::HashSet;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::Management;
 use super::users::check_profile;
+use super::Management;
 use crate::directory::{ImportMatch, ImportRow, ImportWrite};
+use crate::legacy_hash::{self, CustomHash};
 use crate::model::{Profile, User};
 use crate::page::{Page, PageRequest};
 use crate::ports::UserFilter;
-use crate::legacy_hash::{self, CustomHash};
 use crate::validate::{check_email, check_name, normalize_email, FieldErrors};
 use crate::{ids, Error, Result};
 
@@ -205,6 +205,30 @@ impl Import {
     }
 }
 
+/// The row a legacy password verifier's answer describes, for the user `email` it was asked
+/// about: an import line whose email, if it gives one, must be that one; hashes in it are
+/// ignored (the password just verified is hashed instead).
+pub fn row_from_verifier(mut answer: Value, email: &str) -> Result<ImportRow> {
+    let mut errors = FieldErrors::new();
+    let Some(line) = answer.as_object_mut() else {
+        errors.add("user", "must be an object");
+        return Err(Error::validation(errors));
+    };
+    line.remove("password_hash");
+    line.remove("custom_password_hash");
+    line.remove("id");
+    match line.get("email").and_then(Value::as_str).map(normalize_email) {
+        Some(answered) if answered != email => {
+            errors.add("user.email", "is not the email the verifier was asked about");
+            return Err(Error::validation(errors));
+        }
+        _ => {
+            line.insert("email".into(), Value::String(email.to_owned()));
+        }
+    }
+    parse_line(answer.to_string().as_bytes(), ImportMatch::Email)
+}
+
 /// The name lines give the key `by` under.
 fn key_field(by: ImportMatch) -> &'static str {
     match by {
@@ -309,7 +333,9 @@ fn parse_line(text: &[u8], by: ImportMatch) -> Result<ImportRow> {
 /// Whether `id` has the shape of the ids IntelliAuth gives users.
 fn is_user_id(id: &str) -> bool {
     id.strip_prefix("usr_").is_some_and(|rest| {
-        !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        !rest.is_empty()
+            && rest.len() <= 64
+            && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     })
 }
 

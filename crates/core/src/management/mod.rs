@@ -19,7 +19,8 @@ pub use actions::{sample_event, ActionPatch, NewAction, MAX_CODE_BYTES};
 pub use applications::{ApplicationPatch, NewApplication};
 pub use credentials::{Bootstrap, NewCredential, TOKEN_PREFIX};
 pub use import::{
-    export_line, outcome_name, Import, ImportCounts, LineOutcome, OnExisting, IMPORT_BATCH, MAX_IMPORT_LINE_BYTES,
+    export_line, outcome_name, row_from_verifier, Import, ImportCounts, LineOutcome, OnExisting, IMPORT_BATCH,
+    MAX_IMPORT_LINE_BYTES,
 };
 pub use log::{Bucket, Trace};
 pub use tenants::{NewTenant, TenantPatch, DEFAULT_TENANT};

@@ -87,6 +87,15 @@ impl Management {
     pub async fn update_tenant(&self, id: &str, patch: TenantPatch, if_match: Option<&IfMatch>) -> Result<Tenant> {
         let mut errors = FieldErrors::new();
         patch.check(&mut errors);
+        // A password verifier is reached like a webhook receiver: the same guard, checked
+        // now (its name's addresses) and again on every call (the address connected to).
+        let verifier =
+            patch.settings.as_ref().and_then(|settings| settings.0.pointer("/migration/password_verifier_url"));
+        if let Some(url) = verifier.and_then(serde_json::Value::as_str) {
+            if let Err(reason) = self.webhooks.policy.check_url(url).await {
+                errors.add("settings.migration.password_verifier_url", reason);
+            }
+        }
         errors.into_result()?;
         let before = std::sync::Mutex::new(None);
         let updated = versioned::update(

@@ -7,11 +7,11 @@ use super::{versioned, Management};
 use crate::events::{Event, EventType};
 use crate::merge_patch::MergePatch;
 use crate::model::{AdminRole, IfMatch, Lockout, Meta, Profile, User, UI_LOCALES};
-use serde_json::{Map, Value};
 use crate::page::{Page, PageRequest};
 use crate::ports::{StoreError, UserFilter};
 use crate::validate::{check_email, check_name, normalize_email, FieldErrors};
 use crate::{ids, Error, Result};
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {
@@ -52,11 +52,9 @@ pub const MAX_USER_METADATA_BYTES: usize = 16 * 1024;
 
 /// Every problem with a user's profile claims and `user_metadata`, by field.
 pub fn check_profile(errors: &mut FieldErrors, profile: &Profile, user_metadata: &Map<String, Value>) {
-    for (field, value) in [
-        ("given_name", &profile.given_name),
-        ("family_name", &profile.family_name),
-        ("nickname", &profile.nickname),
-    ] {
+    for (field, value) in
+        [("given_name", &profile.given_name), ("family_name", &profile.family_name), ("nickname", &profile.nickname)]
+    {
         if let Some(value) = value {
             check_name(errors, field, value, 200);
         }

@@ -12,10 +12,10 @@ use http_body_util::BodyExt;
 use intelliauth_catalogue::Code;
 use intelliauth_core::directory::ImportMatch;
 use intelliauth_core::log::RequestContext;
-use intelliauth_core::model::Scope;
 use intelliauth_core::management::{
     export_line, outcome_name, Import, ImportCounts, LineOutcome, OnExisting, IMPORT_BATCH, MAX_IMPORT_LINE_BYTES,
 };
+use intelliauth_core::model::Scope;
 use intelliauth_core::validate::FieldErrors;
 use intelliauth_core::Error;
 use serde_json::{json, Value};

@@ -38,6 +38,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tenants::list_all, tenants::create))
         .routes(routes!(tenants::get, tenants::update, tenants::delete))
         .routes(routes!(tenants::preview_theme))
+        .routes(routes!(tenants::password_verifier))
         .routes(routes!(users::list_all, users::create))
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(users::unlock))

@@ -225,3 +225,39 @@ pub async fn delete(
     state.management.delete_tenant(&tenant_id, if_match.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The tenant's legacy password verifier and the secret its requests are signed with.
+#[derive(serde::Serialize, ToSchema)]
+pub struct PasswordVerifierView {
+    /// `settings.migration.password_verifier_url`, or `null` when lazy migration is off.
+    url: Option<String>,
+    /// Verify each request's `webhook-signature` with it (a Standard Webhooks library does).
+    secret: String,
+    /// `settings.migration.secret_version`: raise it to rotate the secret.
+    secret_version: u32,
+}
+
+/// The secret the tenant's password verifier checks requests with. It is derived, not
+/// stored: every node signs with it, and raising `settings.migration.secret_version`
+/// replaces it.
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/password-verifier", tag = "tenants",
+    params(("tenant_id" = String, Path)),
+    responses((status = 200, body = PasswordVerifierView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = ["credentials:write"])))]
+pub async fn password_verifier(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+) -> ApiResult<Response> {
+    // A secret: what management credentials need, and an admin's recent second factor.
+    caller.require_in(Scope::CredentialsWrite, &tenant_id)?;
+    caller.require_step_up()?;
+    let tenant = state.management.tenant(&tenant_id).await?;
+    let migration = &tenant.settings.migration;
+    let view = PasswordVerifierView {
+        url: migration.password_verifier_url.clone(),
+        secret: state.auth.verifier_secret(&tenant),
+        secret_version: migration.secret_version,
+    };
+    Ok(([(axum::http::header::CACHE_CONTROL, "no-store")], Json(view)).into_response())
+}

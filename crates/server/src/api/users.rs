@@ -82,7 +82,7 @@ fn profile_patch(fields: &mut Fields) -> Option<MergePatch> {
             patch.insert(claim.to_owned(), value.map_or(serde_json::Value::Null, serde_json::Value::String));
         }
     }
-    (!patch.is_empty()).then(|| MergePatch(serde_json::Value::Object(patch)))
+    (!patch.is_empty()).then_some(MergePatch(serde_json::Value::Object(patch)))
 }
 
 const PROFILE_CLAIMS: [&str; 4] = ["given_name", "family_name", "nickname", "picture"];

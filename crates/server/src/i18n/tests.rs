@@ -33,11 +33,19 @@ fn the_locales_the_domain_names_are_the_ones_translated() {
 #[test]
 fn every_message_formats_without_errors_in_every_locale() {
     let mut args = FluentArgs::new();
-    for (name, value) in
-        [("title", "T"), ("brand", "B"), ("problem", "p"), ("phone", "+1"), ("email", "e"), ("app", "A"),
-            ("link", "https://l"), ("sign_in", "https://s"), ("forgot", "https://f"), ("code", "123456"),
-            ("tenant", "Acme")]
-    {
+    for (name, value) in [
+        ("title", "T"),
+        ("brand", "B"),
+        ("problem", "p"),
+        ("phone", "+1"),
+        ("email", "e"),
+        ("app", "A"),
+        ("link", "https://l"),
+        ("sign_in", "https://s"),
+        ("forgot", "https://f"),
+        ("code", "123456"),
+        ("tenant", "Acme"),
+    ] {
         args.set(name, value);
     }
     for locale in SUPPORTED {
