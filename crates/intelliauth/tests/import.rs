@@ -395,6 +395,8 @@ async fn an_export_moves_users_with_their_hashes_ids_and_profiles_to_another_ins
             response.text().await.unwrap()
         }
     };
+    let missing = server.request(Method::GET, "/v1/tenants/nowhere/users/export").send().await.unwrap();
+    Reply::from(missing).await.assert_error(404, "not_found");
     let exported = export(&server).await;
     assert_eq!(exported.lines().count(), 3, "{exported}");
     assert!(exported.ends_with('\n'));

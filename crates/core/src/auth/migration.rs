@@ -22,6 +22,12 @@ impl Auth {
         format!("{}{}", crate::management::SECRET_PREFIX, STANDARD.encode(self.instance_key.derive(&purpose)))
     }
 
+    /// Whether sign-in asks `tenant`'s password verifier about unknown emails. When not,
+    /// an unknown email costs one argon2 verification, as a wrong password does.
+    pub(super) fn migrates(&self, tenant: &Tenant) -> bool {
+        tenant.settings.migration.password_verifier_url.is_some() && self.password_verifier.is_some()
+    }
+
     /// When `tenant` names a password verifier and has no user for `email`: asks it, and on
     /// a right password creates the user from its answer. `None` when it refused, could not
     /// be asked or answered something unusable (the tenant log says which), so the sign-in

@@ -51,9 +51,9 @@ pub struct ImportUserLine {
     picture: Option<String>,
     /// A blocked user cannot sign in (`account_disabled`).
     blocked: Option<bool>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     app_metadata: Option<Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     user_metadata: Option<Value>,
     /// A stored hash: bcrypt (`$2a$`, `$2b$`, `$2y$`, cost at most 15), argon2id or argon2i
     /// (PHC, at most m=262144, t=16, p=8), PBKDF2 (`$pbkdf2-sha256$i=…,l=…$salt$hash`, or
@@ -63,7 +63,7 @@ pub struct ImportUserLine {
     /// Auth0's form: `{"algorithm": "bcrypt" | "argon2" | "pbkdf2" | "scrypt" | "sha256" |
     /// "sha512", "hash": {"value", "encoding"}, "salt": {"value", "encoding", "position"},
     /// "keylen", "cost", "blockSize", "parallelization"}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     custom_password_hash: Option<Value>,
 }
 
@@ -144,6 +144,7 @@ pub async fn export_users(at: Allowed<UsersRead>) -> ApiResult<Response> {
     }
     let management = at.state.management.clone();
     let tenant_id = at.tenant_id().to_owned();
+    management.tenant(&tenant_id).await?;
     let first = management.export_page(&tenant_id, None).await?;
     let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::spawn(RequestContext::scope(RequestContext::current().unwrap_or_default(), async move {

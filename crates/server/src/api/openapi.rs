@@ -161,6 +161,9 @@ pub fn document_json() -> Value {
                         Some("report") => {
                             parameter["schema"] = json!({ "type": "string", "enum": ["rejected", "all"] })
                         }
+                        Some("match") => {
+                            parameter["schema"] = json!({ "type": "string", "enum": ["email", "user_id"] })
+                        }
                         Some("from" | "to") => parameter["schema"] = json!({ "type": "string", "format": "date-time" }),
                         Some("status") => {
                             parameter["schema"] = json!({ "type": "string", "enum": ["pending", "delivered", "dead"] })
@@ -209,7 +212,9 @@ fn refine_request(schema: &mut Value) {
     let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else { return };
     for (field, property) in properties.iter_mut() {
         let rule = match field.as_str() {
-            "name" | "display_name" => json!({ "minLength": 1, "maxLength": 100, "pattern": NAME_PATTERN }),
+            "name" | "display_name" | "given_name" | "family_name" | "nickname" => {
+                json!({ "minLength": 1, "maxLength": 100, "pattern": NAME_PATTERN })
+            }
             "client_type" => json!({ "enum": ["public", "confidential"] }),
             "trigger" => json!({ "enum": TRIGGERS }),
             "id" | "tenant_id" => json!({ "pattern": "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$" }),
@@ -230,7 +235,7 @@ fn refine_request(schema: &mut Value) {
             "redirect_uris" | "post_logout_redirect_uris" => {
                 json!({ "items": { "type": "string", "pattern": HTTPS_URL } })
             }
-            "url" | "logo_url" => json!({ "pattern": HTTPS_URL, "maxLength": 2048 }),
+            "url" | "logo_url" | "picture" => json!({ "pattern": HTTPS_URL, "maxLength": 2048 }),
             "primary_colour" => json!({ "pattern": "^#[0-9A-Fa-f]{6}$",
                 "description": "Must stand apart from white by at least 4.5:1 (WCAG 2.1 AA): the button's \
                                 text, the links and the focus ring are drawn with it. A colour that does \

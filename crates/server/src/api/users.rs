@@ -39,7 +39,7 @@ pub struct CreateUserRequest {
     /// An `https` URL of the user's picture (OIDC's `picture` claim).
     picture: Option<String>,
     /// What applications keep about the user that the user may see (at most 16 KiB as JSON).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     user_metadata: Option<serde_json::Value>,
 }
 
@@ -70,7 +70,7 @@ pub struct UpdateUserRequest {
     /// An `https` URL of the user's picture (OIDC's `picture` claim).
     picture: Option<String>,
     /// Merged into the stored `user_metadata` (RFC 7396: `null` removes a key).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     user_metadata: Option<serde_json::Value>,
 }
 

@@ -370,11 +370,18 @@
     const slot = h('div');
     const change = (body, done) => attempt(slot, () => api('PATCH', path, body, { etag }), done).then((ok) => ok && route());
     const locked = user.failed_attempts > 0 || (user.locked_until && new Date(user.locked_until) > new Date());
-    const profile = form((node) => change({ name: value(node, 'name') || null, email: value(node, 'email') }, 'Saved.'),
+    const claims = [['given_name', 'Given name'], ['family_name', 'Family name'], ['nickname', 'Nickname'], ['picture', 'Picture URL']];
+    const profile = form((node) => change({
+      name: value(node, 'name') || null, email: value(node, 'email'),
+      ...Object.fromEntries(claims.map(([claim]) => [claim, value(node, claim) || null])),
+    }, 'Saved.'),
       h('div.row', {},
         field('Email', h('input', { name: 'email', type: 'email', value: user.email, autocomplete: 'off' })),
         field('Name', h('input', { name: 'name', value: user.name ?? '', autocomplete: 'off' }))),
+      h('div.row', {}, claims.map(([claim, label]) =>
+        field(label, h('input', { name: claim, type: claim === 'picture' ? 'url' : 'text', value: user[claim] ?? '', autocomplete: 'off' })))),
       h('div.actions', {}, h('button', { type: 'submit' }, 'Save profile')));
+    const metadata = (label, data) => h('div', {}, h('h3', {}, label), h('pre', {}, JSON.stringify(data ?? {}, null, 2)));
     const roleForm = form((node) => change({ role: value(node, 'role') || null }, 'Role changed.'),
       h('div.row', {}, field('Admin role', h('select', { name: 'role' },
         h('option', { value: '' }, 'None'),
@@ -397,9 +404,11 @@
     view.replaceChildren(
       h('h1', {}, user.email),
       h('p', {}, h('span.badge', {}, userStatus(user)), ' ', user.role ? h('span.badge', {}, `admin role: ${user.role}`) : null,
-        ' ', h('span.muted', {}, `id ${user.id} · created ${when(user.created_at)} · failed attempts ${user.failed_attempts}`)),
+        ' ', h('span.muted', {}, `id ${user.id}${user.external_id ? ` · imported as ${user.external_id}` : ''} · created ${when(user.created_at)} · failed attempts ${user.failed_attempts}`)),
       slot,
       h('section.card', {}, h('h2', {}, 'Profile'), profile, roleForm, buttons),
+      h('section.card', {}, h('h2', {}, 'Metadata'), metadata('app_metadata (applications and Actions)', user.app_metadata),
+        metadata('user_metadata (the user’s)', user.user_metadata)),
       h('section.card', {}, h('h2', {}, 'Sessions'),
         table(['Started', 'Last seen', 'Expires', ''], sessions.map((session) => h('tr', {},
           h('td', {}, when(session.created_at)), h('td', {}, when(session.last_seen_at)), h('td', {}, when(session.expires_at)),
