@@ -39,6 +39,8 @@ pub struct ImportRow {
     pub user_metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// The user's id in the system they come from (Auth0's `user_id`).
     pub external_id: Option<String>,
+    /// The hosted pages' language the user chose (one of `model::UI_LOCALES`).
+    pub locale: Option<String>,
 }
 
 /// What identifies the user a line is about, when it may already exist.

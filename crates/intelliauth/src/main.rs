@@ -62,6 +62,20 @@ enum Command {
     /// Import users from an NDJSON file into a running server (Auth0's bulk-import user
     /// schema, password hashes included), with a progress bar; rejected lines are printed.
     Import(import::ImportArgs),
+    /// Export a tenant's users from a running server as NDJSON in the import's format,
+    /// password hashes included (to move an installation, or to leave).
+    Export(import::ExportArgs),
+}
+
+/// Runs a command that talks to a server over HTTP.
+fn as_client(command: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(command),
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -76,15 +90,8 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Calibrate => return calibrate(),
-        Command::Import(args) => {
-            return match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(runtime) => runtime.block_on(import::run(args)),
-                Err(error) => {
-                    eprintln!("error: {error}");
-                    ExitCode::from(2)
-                }
-            }
-        }
+        Command::Import(args) => return as_client(import::run(args)),
+        Command::Export(args) => return as_client(import::run_export(args)),
         Command::Serve(ref settings)
         | Command::Migrate(ref settings)
         | Command::Keys(KeysCommand::Rotate { ref settings, .. }) => settings.clone(),
@@ -121,7 +128,7 @@ fn main() -> ExitCode {
             Command::Serve(_) => serve(settings).await,
             Command::Migrate(_) => migrate(settings).await,
             Command::Keys(KeysCommand::Rotate { ref tenant, .. }) => rotate_keys(settings, tenant).await,
-            Command::Errors | Command::Openapi | Command::Calibrate | Command::Import(_) => Ok(()),
+            Command::Errors | Command::Openapi | Command::Calibrate | Command::Import(_) | Command::Export(_) => Ok(()),
         }
     });
     match result {

@@ -371,6 +371,7 @@ async fn an_export_moves_users_with_their_hashes_ids_and_profiles_to_another_ins
     let sha = hex(&<sha2::Sha256 as sha2::Digest>::digest(format!("{PASSWORD}s").as_bytes()));
     let lines = [
         json!({ "email": "kept@example.com", "user_id": "auth0|9", "given_name": "Kept", "email_verified": true,
+            "locale": "fr",
             "app_metadata": { "plan": "pro" }, "user_metadata": { "theme": "dark" }, "blocked": false,
             "custom_password_hash": { "algorithm": "sha256", "hash": { "value": sha, "encoding": "hex" },
                 "salt": { "value": "s", "position": "suffix" } } }),
@@ -401,6 +402,27 @@ async fn an_export_moves_users_with_their_hashes_ids_and_profiles_to_another_ins
     assert_eq!(exported.lines().count(), 3, "{exported}");
     assert!(exported.ends_with('\n'));
     assert!(exported.contains("$salted-sha256$pos=suffix$") && exported.contains("$argon2id$"), "{exported}");
+
+    // The command writes the same file.
+    let path = server.data_dir.join("exported.ndjson");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_intelliauth"))
+        .arg("export")
+        .arg(&path)
+        .args(["--url", &server.base, "--tenant", "default"])
+        .env("INTELLIAUTH_TOKEN", &server.token)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), exported);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("3 users exported"), "{output:?}");
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_intelliauth"))
+        .arg("export")
+        .arg(server.data_dir.join("refused.ndjson"))
+        .args(["--url", &server.base, "--token", "iam_not_a_token"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(!server.data_dir.join("refused.ndjson").exists(), "no partial file is left");
 
     // Into another installation: on SQLite when this one is on PostgreSQL (and the
     // reverse run covers SQLite to SQLite), nobody asked to reset a password.

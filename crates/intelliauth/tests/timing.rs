@@ -74,22 +74,31 @@ async fn unknown_email_and_wrong_password_take_the_same_time() {
     panic!("unknown/wrong time ratios {ratios:?}: 10% or more apart in every measurement");
 }
 
-/// Median time (ms) and the bodies (without request ids) of sign-ins with `password`.
-async fn locked_answers(server: &Server, tenant: &str, email: &str, password: &str) -> (f64, Vec<serde_json::Value>) {
-    let mut times = Vec::new();
-    let mut bodies = Vec::new();
+/// Median times (ms) and the bodies (without request ids) of sign-ins as each of `tries`
+/// (email, password), measured in interleaved rounds so that whatever else the machine
+/// does weighs on each alike.
+async fn locked_answers(server: &Server, tenant: &str, tries: &[(&str, &str)]) -> Vec<(f64, Vec<serde_json::Value>)> {
+    let mut measured: Vec<(Vec<f64>, Vec<serde_json::Value>)> = vec![(Vec::new(), Vec::new()); tries.len()];
     for _ in 0..ROUNDS / 2 {
-        let flow = server.flow(tenant, "login").await;
-        let started = Instant::now();
-        let reply: Reply = server.submit(tenant, "login", &flow, json!({ "email": email, "password": password })).await;
-        times.push(started.elapsed().as_secs_f64() * 1e3);
-        let mut body = reply.body.clone();
-        body["request_id"] = serde_json::Value::Null;
-        body["details"]["retry_after_s"] = serde_json::Value::Null;
-        bodies.push(json!({ "status": reply.status.as_u16(), "body": body }));
+        for ((email, password), (times, bodies)) in tries.iter().zip(measured.iter_mut()) {
+            let flow = server.flow(tenant, "login").await;
+            let started = Instant::now();
+            let body = json!({ "email": email, "password": password });
+            let reply: Reply = server.submit(tenant, "login", &flow, body).await;
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+            let mut body = reply.body.clone();
+            body["request_id"] = serde_json::Value::Null;
+            body["details"]["retry_after_s"] = serde_json::Value::Null;
+            bodies.push(json!({ "status": reply.status.as_u16(), "body": body }));
+        }
     }
-    times.sort_by(f64::total_cmp);
-    (times[times.len() / 2], bodies)
+    measured
+        .into_iter()
+        .map(|(mut times, bodies)| {
+            times.sort_by(f64::total_cmp);
+            (times[times.len() / 2], bodies)
+        })
+        .collect()
 }
 
 /// While an account is locked the right and the wrong password get the same answer in the
@@ -107,15 +116,22 @@ async fn a_locked_account_answers_the_same_whatever_the_password() {
             reply.assert_error(401, "invalid_credentials");
         }
     }
-    let (right_ms, right) = locked_answers(&server, "locked", "held@example.com", PASSWORD).await;
-    let (wrong_ms, wrong) = locked_answers(&server, "locked", "held@example.com", "guess 4").await;
-    let (unknown_ms, unknown) = locked_answers(&server, "locked", "nobody@example.com", "guess 4").await;
-    assert_eq!(right[0]["status"], 423, "{}", right[0]);
-    assert_eq!(right[0]["body"]["code"], "account_locked");
-    assert!(right.iter().chain(&wrong).chain(&unknown).all(|answer| *answer == right[0]), "one answer for all");
-    eprintln!("locked: right {right_ms:.1} ms, wrong {wrong_ms:.1} ms, unknown {unknown_ms:.1} ms");
-    // No password is verified while locked: a verification would add tens of milliseconds.
-    for (what, ms) in [("wrong", wrong_ms), ("unknown", unknown_ms)] {
-        assert!((ms - right_ms).abs() < 10.0, "right password {right_ms:.1} ms, {what} {ms:.1} ms");
+    let tries = [("held@example.com", PASSWORD), ("held@example.com", "guess 4"), ("nobody@example.com", "guess 4")];
+    // No password is verified while locked: a verification would add tens of milliseconds
+    // to one kind of try. A measurement disturbed by the machine is taken again, up to 3.
+    let mut medians = Vec::new();
+    for _ in 0..3 {
+        let answers = locked_answers(&server, "locked", &tries).await;
+        let first = &answers[0].1[0];
+        assert_eq!(first["status"], 423, "{first}");
+        assert_eq!(first["body"]["code"], "account_locked");
+        assert!(answers.iter().flat_map(|(_, bodies)| bodies).all(|answer| answer == first), "one answer for all");
+        let [right_ms, wrong_ms, unknown_ms] = [answers[0].0, answers[1].0, answers[2].0];
+        eprintln!("locked: right {right_ms:.1} ms, wrong {wrong_ms:.1} ms, unknown {unknown_ms:.1} ms");
+        if [wrong_ms, unknown_ms].iter().all(|ms| (ms - right_ms).abs() < 10.0) {
+            return;
+        }
+        medians.push([right_ms, wrong_ms, unknown_ms]);
     }
+    panic!("right, wrong and unknown medians (ms) 10 ms or more apart in every measurement: {medians:?}");
 }

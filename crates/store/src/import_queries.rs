@@ -17,13 +17,14 @@ const SQLITE_INPUT: &str = "(SELECT json_extract(value, '$.id') AS id, json_extr
     json_extract(value, '$.email_verified') AS email_verified, json_extract(value, '$.name') AS name,
     json_extract(value, '$.disabled') AS disabled, json_extract(value, '$.password_hash') AS password_hash,
     json_extract(value, '$.app_metadata') AS app_metadata, json_extract(value, '$.profile') AS profile,
-    json_extract(value, '$.user_metadata') AS user_metadata, json_extract(value, '$.external_id') AS external_id
-    FROM json_each($2)) AS i";
+    json_extract(value, '$.user_metadata') AS user_metadata, json_extract(value, '$.external_id') AS external_id,
+    json_extract(value, '$.locale') AS locale FROM json_each($2)) AS i";
 
 /// The same table on PostgreSQL.
 const POSTGRES_INPUT: &str =
     "jsonb_to_recordset($2::jsonb) AS i(id TEXT, email TEXT, email_verified BOOLEAN, name TEXT,
-    disabled BOOLEAN, password_hash TEXT, app_metadata TEXT, profile TEXT, user_metadata TEXT, external_id TEXT)";
+    disabled BOOLEAN, password_hash TEXT, app_metadata TEXT, profile TEXT, user_metadata TEXT, external_id TEXT,
+    locale TEXT)";
 
 /// How each database merges the row's profile claims over the stored ones (top-level keys;
 /// the row's win), and reads the stored ones for comparison.
@@ -64,6 +65,7 @@ fn update_sql(dialect: &Dialect, by: ImportMatch) -> String {
             password_hash = COALESCE(i.password_hash, users.password_hash),
             app_metadata = COALESCE(i.app_metadata, users.app_metadata),
             user_metadata = COALESCE(i.user_metadata, users.user_metadata),
+            locale = COALESCE(i.locale, users.locale),
             profile = CAST({merged} AS TEXT),
             updated_at = $3, version = users.version + 1
          FROM {input}
@@ -74,6 +76,7 @@ fn update_sql(dialect: &Dialect, by: ImportMatch) -> String {
             OR COALESCE(i.password_hash, users.password_hash) IS DISTINCT FROM users.password_hash
             OR COALESCE(i.app_metadata, users.app_metadata) IS DISTINCT FROM users.app_metadata
             OR COALESCE(i.user_metadata, users.user_metadata) IS DISTINCT FROM users.user_metadata
+            OR COALESCE(i.locale, users.locale) IS DISTINCT FROM users.locale
             OR {merged} IS DISTINCT FROM {stored})
          RETURNING users.{key}"
     )
@@ -91,10 +94,10 @@ fn insert_sql(dialect: &Dialect, by: ImportMatch) -> String {
     let (input, key) = (dialect.input, key_column(by));
     format!(
         "INSERT INTO users (id, tenant_id, email, email_verified, name, disabled, password_hash, app_metadata,
-            profile, user_metadata, external_id, created_at, updated_at, version, must_reset_password, admin)
+            profile, user_metadata, external_id, locale, created_at, updated_at, version, must_reset_password, admin)
          SELECT i.id, $1, i.email, COALESCE(i.email_verified, FALSE), i.name, COALESCE(i.disabled, FALSE),
             i.password_hash, COALESCE(i.app_metadata, '{{}}'), COALESCE(i.profile, '{{}}'),
-            COALESCE(i.user_metadata, '{{}}'), i.external_id, $3, $3, 1, FALSE, FALSE
+            COALESCE(i.user_metadata, '{{}}'), i.external_id, i.locale, $3, $3, 1, FALSE, FALSE
          FROM {input} WHERE true
          ON CONFLICT DO NOTHING
          RETURNING {key}"
@@ -144,6 +147,7 @@ fn batch_json(rows: &[ImportRow]) -> String {
                 "user_metadata": row.user_metadata.as_ref().map(|metadata| Value::Object(metadata.clone()).to_string()),
                 "profile": row.profile.as_ref().map(json_text),
                 "external_id": row.external_id,
+                "locale": row.locale,
             })
         })
         .collect();

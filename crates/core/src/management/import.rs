@@ -15,7 +15,7 @@ use super::users::check_profile;
 use super::Management;
 use crate::directory::{ImportMatch, ImportRow, ImportWrite};
 use crate::legacy_hash::{self, CustomHash};
-use crate::model::{Profile, User};
+use crate::model::{Profile, User, UI_LOCALES};
 use crate::page::{Page, PageRequest};
 use crate::ports::UserFilter;
 use crate::validate::{check_email, check_name, normalize_email, FieldErrors};
@@ -82,6 +82,8 @@ struct Line {
     picture: Option<String>,
     /// Auth0's name for a disabled user.
     blocked: Option<bool>,
+    /// The hosted pages' language the user chose (IntelliAuth's export).
+    locale: Option<String>,
     app_metadata: Option<Map<String, Value>>,
     user_metadata: Option<Map<String, Value>>,
     /// Auth0 puts a bcrypt hash here; IntelliAuth takes any stored form it verifies (see
@@ -294,6 +296,9 @@ fn parse_line(text: &[u8], by: ImportMatch) -> Result<ImportRow> {
         picture: line.picture,
     };
     check_profile(&mut errors, &profile, line.user_metadata.as_ref().unwrap_or(&Map::new()));
+    if line.locale.as_deref().is_some_and(|locale| !UI_LOCALES.contains(&locale)) {
+        errors.add("locale", format!("must be one of {}", UI_LOCALES.join(", ")));
+    }
     let password_hash = match (line.password_hash, line.custom_password_hash) {
         (Some(_), Some(_)) => {
             errors.add("custom_password_hash", "give either password_hash or custom_password_hash, not both");
@@ -327,6 +332,7 @@ fn parse_line(text: &[u8], by: ImportMatch) -> Result<ImportRow> {
         profile: (profile != Profile::default()).then_some(profile),
         user_metadata: line.user_metadata,
         external_id: line.user_id,
+        locale: line.locale,
     })
 }
 
@@ -390,7 +396,12 @@ pub fn export_line(user: &User) -> Value {
         "app_metadata": user.app_metadata,
         "user_metadata": user.user_metadata,
     });
-    let optional = [("user_id", &user.external_id), ("name", &user.name), ("password_hash", &user.password_hash)];
+    let optional = [
+        ("user_id", &user.external_id),
+        ("name", &user.name),
+        ("locale", &user.locale),
+        ("password_hash", &user.password_hash),
+    ];
     for (field, value) in optional.into_iter().filter_map(|(field, value)| Some((field, value.as_ref()?))) {
         line[field] = value.clone().into();
     }
@@ -439,6 +450,7 @@ mod tests {
         user.profile.given_name = Some("Ada".into());
         user.profile.picture = Some("https://example.com/ada.png".into());
         user.user_metadata.insert("theme".into(), json!("dark"));
+        user.locale = Some("fr".into());
         user.password_hash = Some("$2b$04$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy".into());
         let line = export_line(&user).to_string();
         let row = parse_line(line.as_bytes(), ImportMatch::ExternalId).unwrap();
@@ -449,6 +461,7 @@ mod tests {
         assert_eq!(row.user_metadata.as_ref(), Some(&user.user_metadata));
         assert_eq!(row.password_hash, user.password_hash);
         assert_eq!(row.disabled, Some(user.disabled));
+        assert_eq!(row.locale, user.locale);
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub struct ImportUserLine {
     picture: Option<String>,
     /// A blocked user cannot sign in (`account_disabled`).
     blocked: Option<bool>,
+    /// The hosted pages' language the user chose: `en`, `fr`, `de` or `ar`.
+    locale: Option<String>,
     #[schema(value_type = Option<Object>)]
     app_metadata: Option<Value>,
     #[schema(value_type = Option<Object>)]
