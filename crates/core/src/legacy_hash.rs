@@ -189,6 +189,17 @@ enum Sha2 {
     Sha512,
 }
 
+impl Sha2 {
+    /// By the name hash forms give it (`sha256`, `sha512`).
+    fn named(name: &str) -> Option<Sha2> {
+        match name {
+            "sha256" => Some(Sha2::Sha256),
+            "sha512" => Some(Sha2::Sha512),
+            _ => None,
+        }
+    }
+}
+
 /// A PBKDF2-HMAC hash.
 struct Pbkdf2 {
     digest: Sha2,
@@ -201,11 +212,10 @@ impl Pbkdf2 {
     fn parse(hash: &str) -> Result<Pbkdf2, String> {
         const FORM: &str = "must be a PHC string such as $pbkdf2-sha256$i=600000,l=32$<salt>$<hash>";
         let PhcFields { id, params, salt, digest } = phc_fields(hash).ok_or(FORM)?;
-        let digest_kind = match id {
-            "pbkdf2-sha256" => Sha2::Sha256,
-            "pbkdf2-sha512" => Sha2::Sha512,
-            _ => return Err("PBKDF2 is imported with SHA-256 or SHA-512 ($pbkdf2-sha256$, $pbkdf2-sha512$)".into()),
-        };
+        let digest_kind = id
+            .strip_prefix("pbkdf2-")
+            .and_then(Sha2::named)
+            .ok_or("PBKDF2 is imported with SHA-256 or SHA-512 ($pbkdf2-sha256$, $pbkdf2-sha512$)")?;
         let rounds: u32 = param(&params, "i").ok_or(FORM)?;
         if rounds == 0 || rounds > MAX_PBKDF2_ROUNDS {
             return Err(format!("has {rounds} iterations; sign-in allows 1 to {MAX_PBKDF2_ROUNDS}"));
@@ -285,11 +295,7 @@ impl SaltedSha2 {
     fn parse(hash: &str) -> Result<SaltedSha2, String> {
         const FORM: &str = "must be such as $salted-sha256$pos=prefix$<salt>$<hash>";
         let PhcFields { id, params, salt, digest } = phc_fields(hash).ok_or(FORM)?;
-        let digest_kind = match id {
-            "salted-sha256" => Sha2::Sha256,
-            "salted-sha512" => Sha2::Sha512,
-            _ => return Err(FORM.into()),
-        };
+        let digest_kind = id.strip_prefix("salted-").and_then(Sha2::named).ok_or(FORM)?;
         let salt_first = match param::<String>(&params, "pos").as_deref() {
             Some("prefix") => true,
             Some("suffix") => false,

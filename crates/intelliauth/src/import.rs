@@ -14,14 +14,8 @@ use serde_json::Value;
 pub struct ImportArgs {
     /// NDJSON, one user per line (Auth0's bulk-import user schema); `-` reads standard input.
     file: PathBuf,
-    /// The server's base URL.
-    #[arg(long, env = "INTELLIAUTH_URL", default_value = "http://127.0.0.1:8080")]
-    url: String,
-    #[arg(long, default_value = "default")]
-    tenant: String,
-    /// A management credential (or an admin's access token) with `users:write`.
-    #[arg(long, env = "INTELLIAUTH_TOKEN", hide_env_values = true)]
-    token: String,
+    #[command(flatten)]
+    server: ServerArgs,
     /// Update users that already exist instead of rejecting those lines.
     #[arg(long)]
     upsert: bool,
@@ -29,6 +23,27 @@ pub struct ImportArgs {
     /// come from, such as Auth0's `auth0|…`).
     #[arg(long = "match", default_value = "email", value_parser = ["email", "user_id"])]
     match_by: String,
+}
+
+/// The server and tenant a command talks to, and as whom.
+#[derive(clap::Args)]
+pub struct ServerArgs {
+    /// The server's base URL.
+    #[arg(long, env = "INTELLIAUTH_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    #[arg(long, default_value = "default")]
+    tenant: String,
+    /// A management credential: with `users:write` to import (or an admin's access token);
+    /// instance-wide, with `users:read` and `tenants:write`, to export.
+    #[arg(long, env = "INTELLIAUTH_TOKEN", hide_env_values = true)]
+    token: String,
+}
+
+impl ServerArgs {
+    /// The URL of the tenant's users collection, then `rest`.
+    fn users_url(&self, rest: &str) -> String {
+        format!("{}/v1/tenants/{}/users/{rest}", self.url.trim_end_matches('/'), self.tenant)
+    }
 }
 
 /// 0: every line imported; 1: some lines rejected (listed on standard output); 2: the import
@@ -55,18 +70,12 @@ async fn import(args: ImportArgs) -> Result<u64, String> {
         let file = tokio::fs::File::open(&args.file).await.map_err(|e| format!("{}: {e}", args.file.display()))?;
         (reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024)), Some(total))
     };
-    let url = format!(
-        "{}/v1/tenants/{}/users/import?upsert={}&match={}",
-        args.url.trim_end_matches('/'),
-        args.tenant,
-        args.upsert,
-        args.match_by
-    );
+    let url = args.server.users_url(&format!("import?upsert={}&match={}", args.upsert, args.match_by));
     let client = reqwest::Client::new();
     let request = |body: reqwest::Body| {
         client
             .post(&url)
-            .bearer_auth(&args.token)
+            .bearer_auth(&args.server.token)
             .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
             .body(body)
     };
@@ -156,14 +165,8 @@ pub struct ExportArgs {
     /// Where to write the NDJSON (one user per line, password hashes included); `-` or
     /// nothing writes standard output.
     file: Option<PathBuf>,
-    /// The server's base URL.
-    #[arg(long, env = "INTELLIAUTH_URL", default_value = "http://127.0.0.1:8080")]
-    url: String,
-    #[arg(long, default_value = "default")]
-    tenant: String,
-    /// An instance-wide management credential with `users:read` and `tenants:write`.
-    #[arg(long, env = "INTELLIAUTH_TOKEN", hide_env_values = true)]
-    token: String,
+    #[command(flatten)]
+    server: ServerArgs,
 }
 
 /// 0: the whole export was written; 2: it could not run or broke off (a partial file is
@@ -186,9 +189,9 @@ pub async fn run_export(args: ExportArgs) -> ExitCode {
 }
 
 async fn export(args: &ExportArgs, to_file: Option<&Path>) -> Result<u64, String> {
-    let url = format!("{}/v1/tenants/{}/users/export", args.url.trim_end_matches('/'), args.tenant);
-    let mut response =
-        reqwest::Client::new().get(&url).bearer_auth(&args.token).send().await.map_err(|e| format!("{url}: {e}"))?;
+    let url = args.server.users_url("export");
+    let request = reqwest::Client::new().get(&url).bearer_auth(&args.server.token);
+    let mut response = request.send().await.map_err(|e| format!("{url}: {e}"))?;
     if !response.status().is_success() {
         let status = response.status();
         let text = response.text().await.unwrap_or_default();

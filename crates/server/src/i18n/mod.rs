@@ -97,7 +97,19 @@ fn empty_bundle(locale: Locale) -> FluentBundle<FluentResource> {
     // right-to-left text; in left-to-right text they would only be invisible noise in
     // titles and copy that clients compare.
     bundle.set_use_isolating(locale.direction() == "rtl");
+    if locale == Locale::Ar {
+        bundle.set_formatter(Some(arabic_indic_digits));
+    }
     bundle
+}
+
+/// Numbers in Arabic text in Arabic-Indic digits (٠١٢…), as CLDR's default numbering system
+/// for `ar` writes them. Only numbers: a code or a phone number passed as text is left as
+/// it is (a texted code is typed or autofilled as ASCII digits).
+fn arabic_indic_digits<M>(value: &fluent_bundle::FluentValue, _: &M) -> Option<String> {
+    let fluent_bundle::FluentValue::Number(number) = value else { return None };
+    let western = number.as_string();
+    Some(western.chars().map(|c| c.to_digit(10).map_or(c, |d| char::from_u32(0x0660 + d).unwrap_or(c))).collect())
 }
 
 /// The text of `key` in `locale` with `args` (see [`localized`]), falling back to English,

@@ -178,3 +178,16 @@ fn scope_sync<T>(locale: Locale, work: impl FnOnce() -> T) -> T {
         work,
     )
 }
+
+#[test]
+fn arabic_writes_numbers_in_arabic_indic_digits_and_leaves_text_alone() {
+    let mut args = FluentArgs::new();
+    args.set("minutes", 15);
+    let arabic = text_in(Locale::Ar, "retry-after", Some(&args));
+    assert!(arabic.contains("١٥") && !arabic.contains("15"), "{arabic}");
+    assert!(text_in(Locale::En, "retry-after", Some(&args)).contains("15"));
+    let mut code = FluentArgs::new();
+    code.set("code", "123456");
+    code.set("tenant", "Acme");
+    assert!(text_in(Locale::Ar, "sms-code-text", Some(&code)).contains("123456"), "a code passed as text stays ASCII");
+}
