@@ -65,6 +65,10 @@ async fn import(args: ImportArgs) -> Result<u64, String> {
     let (body, total) = if from_stdin {
         let stdin = tokio_util::io::ReaderStream::new(tokio::io::stdin());
         (reqwest::Body::wrap_stream(stdin), None)
+    } else if starts_an_array(&args.file).await? {
+        // Auth0's bulk-import files are one JSON array: sent as the lines the endpoint reads.
+        let total = count_elements(&args.file).await?;
+        (reqwest::Body::wrap_stream(array_as_lines(args.file.clone())), Some(total))
     } else {
         let total = count_lines(&args.file).await?;
         let file = tokio::fs::File::open(&args.file).await.map_err(|e| format!("{}: {e}", args.file.display()))?;
@@ -126,6 +130,76 @@ async fn import(args: ImportArgs) -> Result<u64, String> {
     }
     eprintln!("{summary}");
     Ok(last["rejected"].as_u64().unwrap_or(0))
+}
+
+/// Whether the file's first non-blank character opens a JSON array.
+async fn starts_an_array(path: &Path) -> Result<bool, String> {
+    use tokio::io::AsyncReadExt;
+    let mut file = tokio::fs::File::open(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut head = vec![0u8; 4096];
+    let read = file.read(&mut head).await.map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(head[..read].iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'['))
+}
+
+/// Calls `each` with every element of the JSON array in `path`, one at a time (a million
+/// users are never in memory at once); `Err` when the file is not one JSON array.
+fn each_element(path: &Path, mut each: impl FnMut(serde_json::Value) -> bool) -> Result<(), String> {
+    use serde::de::{Deserializer as _, SeqAccess, Visitor};
+    struct Elements<'a, F>(&'a mut F);
+    impl<'de, F: FnMut(serde_json::Value) -> bool> Visitor<'de> for Elements<'_, F> {
+        type Value = ();
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("an array of users")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(element) = seq.next_element::<serde_json::Value>()? {
+                if !(self.0)(element) {
+                    break;
+                }
+            }
+            Ok(())
+        }
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut reader = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(256 * 1024, file));
+    reader
+        .deserialize_seq(Elements(&mut each))
+        .map_err(|e| format!("{}: not a JSON array of users: {e}", path.display()))
+}
+
+/// The array's elements: the bar's length.
+async fn count_elements(path: &Path) -> Result<u64, String> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut count = 0;
+        each_element(&path, |_| {
+            count += 1;
+            true
+        })
+        .map(|()| count)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// The array's elements as NDJSON, read on a blocking thread as the upload takes them.
+fn array_as_lines(path: PathBuf) -> impl tokio_stream::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(16);
+    tokio::task::spawn_blocking(move || {
+        let mut chunk = Vec::with_capacity(256 * 1024);
+        let read = each_element(&path, |element| {
+            let _ = serde_json::to_writer(&mut chunk, &element);
+            chunk.push(b'\n');
+            chunk.len() < 256 * 1024 || sender.blocking_send(Ok(std::mem::take(&mut chunk))).is_ok()
+        });
+        let last = match read {
+            Ok(()) => Ok(chunk),
+            // The upload breaks off, so the server reports what it read and stops.
+            Err(message) => Err(std::io::Error::other(message)),
+        };
+        let _ = sender.blocking_send(last);
+    });
+    tokio_stream::wrappers::ReceiverStream::new(receiver)
 }
 
 /// The non-blank lines of the file: the bar's length.

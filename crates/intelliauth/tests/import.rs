@@ -525,3 +525,41 @@ async fn a_legacy_password_verifier_brings_a_user_over_at_their_first_right_pass
     let migrated = server.get("/v1/tenants/default/logs?type=user.migrated").await;
     assert_eq!(migrated.body["data"].as_array().unwrap().len(), 1, "{}", migrated.text);
 }
+
+#[tokio::test]
+async fn an_auth0_bulk_import_file_one_json_array_imports_through_the_command() {
+    let server = Server::start().await;
+    std::fs::create_dir_all(&server.data_dir).unwrap();
+    let users = json!([
+        { "email": "array-1@example.com", "email_verified": true, "user_id": "auth0|a1",
+          "custom_password_hash": { "algorithm": "bcrypt", "hash": { "value": bcrypt::hash(PASSWORD, 4).unwrap() } } },
+        { "email": "array-2@example.com", "given_name": "Second" },
+        { "email": "not an email" },
+    ]);
+    let path = server.data_dir.join("auth0-users.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&users).unwrap()).unwrap();
+    let run = |path: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_intelliauth"))
+            .arg("import")
+            .arg(path)
+            .args(["--url", &server.base, "--tenant", "default"])
+            .env("INTELLIAUTH_TOKEN", &server.token)
+            .output()
+            .unwrap()
+    };
+    let output = run(&path);
+    assert_eq!(output.status.code(), Some(1), "one element was rejected: {output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<Value> = stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(rejected(&lines), [(3, "validation_failed".to_owned())], "numbered by element");
+    let signed_in = server.sign_in("default", json!({ "email": "array-1@example.com", "password": PASSWORD })).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+
+    // A file that is not one JSON array is refused before anything is sent.
+    let broken = server.data_dir.join("broken.json");
+    std::fs::write(&broken, "[{\"email\": \"x@example.com\"}, {").unwrap();
+    let output = run(&broken);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a JSON array of users"), "{output:?}");
+    assert_eq!(server.query_text("SELECT CAST(COUNT(*) AS TEXT) FROM users").await, "2");
+}
