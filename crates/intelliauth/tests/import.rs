@@ -563,3 +563,25 @@ async fn an_auth0_bulk_import_file_one_json_array_imports_through_the_command() 
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a JSON array of users"), "{output:?}");
     assert_eq!(server.query_text("SELECT CAST(COUNT(*) AS TEXT) FROM users").await, "2");
 }
+
+#[tokio::test]
+async fn the_api_takes_a_json_array_as_auth0_files_are() {
+    let server = Server::start().await;
+    let array = json!([{ "email": "json-1@example.com" }, { "email": "bad" }, { "email": "json-2@example.com" }]);
+    let post = |body: String| {
+        server
+            .request(Method::POST, "/v1/tenants/default/users/import?report=all")
+            .header("content-type", "application/json; charset=utf-8")
+            .body(body)
+            .send()
+    };
+    let response = post(array.to_string()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    let report: Vec<Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(counts(last(&report)), [3, 2, 0, 0, 1], "{report:?}");
+    assert_eq!(rejected(&report), [(2, "validation_failed".to_owned())], "numbered by element");
+    let not_an_array = Reply::from(post("{\"email\": \"x@example.com\"}".into()).await.unwrap()).await;
+    let details = not_an_array.assert_error(400, "validation_failed");
+    assert!(details["fields"]["body"][0].as_str().unwrap().contains("JSON array"), "{details}");
+}

@@ -93,8 +93,10 @@ pub struct ImportReportLine {
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/users/import", tag = "users",
-    request_body(content = Vec<ImportUserLine>, content_type = "application/x-ndjson",
-        description = "The users, one JSON object per line (newline-delimited JSON), any number of lines."),
+    request_body(content(
+        (Vec<ImportUserLine> = "application/x-ndjson"),
+        (Vec<ImportUserLine> = "application/json")),
+        description = "The users, one JSON object per line (newline-delimited JSON, streamed, any number of lines), or one JSON array of them as Auth0's bulk-import files are (`application/json`, up to 16 MiB; lines are then numbered by element)."),
     params(("tenant_id" = String, Path),
         ("upsert" = Option<bool>, Query, description = "A line about an existing user updates that user (fields the line leaves out are kept); otherwise it is rejected with conflict."),
         ("match" = Option<String>, Query, description = "What finds an existing user: `email` (the default) or `user_id` (the line's id in the system it comes from, which every line must then have)."),
@@ -102,7 +104,12 @@ pub struct ImportReportLine {
     responses((status = 200, description = "The import's report, streamed as it goes.", content_type = "application/x-ndjson", body = Vec<ImportReportLine>),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = ["users:write"])))]
-pub async fn import_users(at: Allowed<UsersWrite>, pagination: Pagination, body: Body) -> ApiResult<Response> {
+pub async fn import_users(
+    at: Allowed<UsersWrite>,
+    pagination: Pagination,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
     // An import can replace password hashes: an admin's own token needs a recent second factor.
     at.caller.require_step_up()?;
     let mut fields = FieldErrors::new();
@@ -113,6 +120,10 @@ pub async fn import_users(at: Allowed<UsersWrite>, pagination: Pagination, body:
     let on_existing = if upsert { OnExisting::Update } else { OnExisting::Reject };
     let by = if by_user_id { ImportMatch::ExternalId } else { ImportMatch::Email };
     let import = at.state.management.start_import(at.tenant_id(), on_existing, by).await?;
+    let is_json = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {
+        value.split(';').next().is_some_and(|kind| kind.trim().eq_ignore_ascii_case("application/json"))
+    });
+    let body = if is_json { array_as_lines(body).await? } else { body };
 
     let (sender, receiver) = mpsc::channel::<Bytes>(64);
     let context = RequestContext::current().unwrap_or_default();
@@ -184,6 +195,31 @@ pub async fn export_users(at: Allowed<UsersRead>) -> ApiResult<Response> {
         .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}-users.ndjson\"", at.tenant_id()))
         .body(body)
         .unwrap_or_default())
+}
+
+/// The most a JSON-array upload may hold: it is read whole (NDJSON streams without bound).
+const MAX_ARRAY_BYTES: usize = 16 * 1024 * 1024;
+
+/// An `application/json` body — one array of users, as Auth0's bulk-import files are — as
+/// the NDJSON lines the import reads, numbered by element.
+async fn array_as_lines(body: Body) -> ApiResult<Body> {
+    let limits = crate::extract::BodyLimits { max_bytes: MAX_ARRAY_BYTES, read_timeout: IDLE_BODY };
+    let bytes = crate::extract::read_body(body, limits).await?;
+    let users: Vec<Value> = serde_json::from_slice(&bytes).map_err(|error| {
+        let mut fields = FieldErrors::new();
+        let reason = error.to_string();
+        fields.add(
+            "body",
+            format!("must be a JSON array of users: {}", reason.split(" at line ").next().unwrap_or(&reason)),
+        );
+        Error::validation(fields)
+    })?;
+    let mut lines = Vec::with_capacity(bytes.len() + users.len());
+    for user in &users {
+        serde_json::to_writer(&mut lines, user).map_err(Error::internal)?;
+        lines.push(b'\n');
+    }
+    Ok(Body::from(lines))
 }
 
 /// Query option `name`: `values[0]` (the default when absent) is false, `values[1]` true;
