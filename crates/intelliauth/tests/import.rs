@@ -495,6 +495,34 @@ async fn a_legacy_password_verifier_brings_a_user_over_at_their_first_right_pass
         .assert_error(401, "invalid_credentials");
     assert_eq!(legacy.deliveries().len(), 1);
 
+    // The hosted page's form takes the same path as the JSON API.
+    legacy.answer(Answer::status(200, &json!({ "user": { "user_id": "legacy|8" } }).to_string()));
+    let cookie = server.browser_session("default", "form@example.com", PASSWORD).await;
+    assert!(cookie.contains("ia_session="), "signed in through the form: {cookie}");
+    assert_eq!(legacy.deliveries().len(), 2);
+
+    // Eight first sign-ins at once for one user (under the lockout threshold, which counts
+    // attempts in flight): each is asked about, one creates the user, and every one signs
+    // in (the others check the password against what it stored).
+    legacy.answer(Answer::status(200, &json!({ "user": { "user_id": "legacy|9" } }).to_string()));
+    let racing: Vec<_> = (0..8)
+        .map(|_| {
+            let (url, http) = (server.url("/t/default/api/login"), server.http.clone());
+            tokio::spawn(async move {
+                let flow: Value = http.post(&url).send().await.unwrap().json().await.unwrap();
+                let url = format!("{url}/{}", flow["flow_id"].as_str().unwrap());
+                let body = json!({ "email": "race@example.com", "password": PASSWORD });
+                http.post(url).json(&body).send().await.unwrap().status()
+            })
+        })
+        .collect();
+    for racer in racing {
+        assert_eq!(racer.await.unwrap(), StatusCode::OK);
+    }
+    let raced = server.query_text("SELECT CAST(COUNT(*) AS TEXT) FROM users WHERE email = 'race@example.com'").await;
+    assert_eq!(raced, "1");
+    assert_eq!(legacy.deliveries().len(), 10);
+
     // Unknown there too, down, or answering for someone else: an unknown email's answer,
     // no user, and the tenant log says why for the admin.
     legacy.answer(Answer::status(404, ""));
@@ -512,9 +540,9 @@ async fn a_legacy_password_verifier_brings_a_user_over_at_their_first_right_pass
         .sign_in("default", json!({ "email": "asked@example.com", "password": PASSWORD }))
         .await
         .assert_error(401, "invalid_credentials");
-    assert_eq!(legacy.deliveries().len(), 4);
+    assert_eq!(legacy.deliveries().len(), 13);
     let users = server.query_text("SELECT CAST(COUNT(*) AS TEXT) FROM users").await;
-    assert_eq!(users, "1", "only Lin was brought over");
+    assert_eq!(users, "3", "only the users whose passwords were right were brought over");
     let failed = server.get("/v1/tenants/default/logs?type=user.migration.failed").await;
     let reasons: Vec<String> =
         failed.body["data"].as_array().unwrap().iter().map(|entry| entry["details"].to_string()).collect();
@@ -523,7 +551,7 @@ async fn a_legacy_password_verifier_brings_a_user_over_at_their_first_right_pass
     assert!(reasons.iter().any(|reason| reason.contains("user.email")), "{reasons:?}");
     assert!(!failed.text.contains(PASSWORD), "no password in the log");
     let migrated = server.get("/v1/tenants/default/logs?type=user.migrated").await;
-    assert_eq!(migrated.body["data"].as_array().unwrap().len(), 1, "{}", migrated.text);
+    assert_eq!(migrated.body["data"].as_array().unwrap().len(), 3, "one entry per user: {}", migrated.text);
 }
 
 #[tokio::test]
