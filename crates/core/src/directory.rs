@@ -41,6 +41,8 @@ pub struct ImportRow {
     pub external_id: Option<String>,
     /// The hosted pages' language the user chose (one of `model::UI_LOCALES`).
     pub locale: Option<String>,
+    /// When the user was created where they come from: a created user keeps it.
+    pub created_at: Option<i64>,
 }
 
 /// What identifies the user a line is about, when it may already exist.

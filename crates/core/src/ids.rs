@@ -27,6 +27,13 @@ pub fn rfc3339(ms: i64) -> String {
     at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
+/// The millisecond timestamp of an RFC 3339 time (`2024-01-31T12:00:00Z`, with any offset
+/// and fraction), or `None`.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

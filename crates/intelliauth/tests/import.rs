@@ -402,6 +402,10 @@ async fn an_export_moves_users_with_their_hashes_ids_and_profiles_to_another_ins
     assert_eq!(exported.lines().count(), 3, "{exported}");
     assert!(exported.ends_with('\n'));
     assert!(exported.contains("$salted-sha256$pos=suffix$") && exported.contains("$argon2id$"), "{exported}");
+    assert!(
+        exported.contains("\"created_at\":\""),
+        "creation times travel (and the re-export below is identical): {exported}"
+    );
 
     // The command writes the same file.
     let path = server.data_dir.join("exported.ndjson");

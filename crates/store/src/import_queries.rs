@@ -18,13 +18,14 @@ const SQLITE_INPUT: &str = "(SELECT json_extract(value, '$.id') AS id, json_extr
     json_extract(value, '$.disabled') AS disabled, json_extract(value, '$.password_hash') AS password_hash,
     json_extract(value, '$.app_metadata') AS app_metadata, json_extract(value, '$.profile') AS profile,
     json_extract(value, '$.user_metadata') AS user_metadata, json_extract(value, '$.external_id') AS external_id,
-    json_extract(value, '$.locale') AS locale FROM json_each($2)) AS i";
+    json_extract(value, '$.locale') AS locale, json_extract(value, '$.created_at') AS created_at
+    FROM json_each($2)) AS i";
 
 /// The same table on PostgreSQL.
 const POSTGRES_INPUT: &str =
     "jsonb_to_recordset($2::jsonb) AS i(id TEXT, email TEXT, email_verified BOOLEAN, name TEXT,
     disabled BOOLEAN, password_hash TEXT, app_metadata TEXT, profile TEXT, user_metadata TEXT, external_id TEXT,
-    locale TEXT)";
+    locale TEXT, created_at BIGINT)";
 
 /// How each database merges the row's profile claims over the stored ones (top-level keys;
 /// the row's win), and reads the stored ones for comparison.
@@ -97,7 +98,7 @@ fn insert_sql(dialect: &Dialect, by: ImportMatch) -> String {
             profile, user_metadata, external_id, locale, created_at, updated_at, version, must_reset_password, admin)
          SELECT i.id, $1, i.email, COALESCE(i.email_verified, FALSE), i.name, COALESCE(i.disabled, FALSE),
             i.password_hash, COALESCE(i.app_metadata, '{{}}'), COALESCE(i.profile, '{{}}'),
-            COALESCE(i.user_metadata, '{{}}'), i.external_id, i.locale, $3, $3, 1, FALSE, FALSE
+            COALESCE(i.user_metadata, '{{}}'), i.external_id, i.locale, COALESCE(i.created_at, $3), $3, 1, FALSE, FALSE
          FROM {input} WHERE true
          ON CONFLICT DO NOTHING
          RETURNING {key}"
@@ -148,6 +149,7 @@ fn batch_json(rows: &[ImportRow]) -> String {
                 "profile": row.profile.as_ref().map(json_text),
                 "external_id": row.external_id,
                 "locale": row.locale,
+                "created_at": row.created_at,
             })
         })
         .collect();

@@ -84,6 +84,8 @@ struct Line {
     blocked: Option<bool>,
     /// The hosted pages' language the user chose (IntelliAuth's export).
     locale: Option<String>,
+    /// When the user was created (RFC 3339), kept by a created user.
+    created_at: Option<String>,
     app_metadata: Option<Map<String, Value>>,
     user_metadata: Option<Map<String, Value>>,
     /// Auth0 puts a bcrypt hash here; IntelliAuth takes any stored form it verifies (see
@@ -299,6 +301,10 @@ fn parse_line(text: &[u8], by: ImportMatch) -> Result<ImportRow> {
     if line.locale.as_deref().is_some_and(|locale| !UI_LOCALES.contains(&locale)) {
         errors.add("locale", format!("must be one of {}", UI_LOCALES.join(", ")));
     }
+    let created_at = line.created_at.as_deref().map(ids::parse_rfc3339);
+    if matches!(created_at, Some(None)) || created_at.flatten().is_some_and(|at| at > ids::now_ms() || at < 0) {
+        errors.add("created_at", "must be a past RFC 3339 time such as 2024-01-31T12:00:00Z");
+    }
     let password_hash = match (line.password_hash, line.custom_password_hash) {
         (Some(_), Some(_)) => {
             errors.add("custom_password_hash", "give either password_hash or custom_password_hash, not both");
@@ -333,6 +339,7 @@ fn parse_line(text: &[u8], by: ImportMatch) -> Result<ImportRow> {
         user_metadata: line.user_metadata,
         external_id: line.user_id,
         locale: line.locale,
+        created_at: created_at.flatten(),
     })
 }
 
@@ -393,6 +400,7 @@ pub fn export_line(user: &User) -> Value {
         "email": user.email,
         "email_verified": user.email_verified,
         "blocked": user.disabled,
+        "created_at": ids::rfc3339(user.meta.created_at),
         "app_metadata": user.app_metadata,
         "user_metadata": user.user_metadata,
     });
@@ -462,6 +470,7 @@ mod tests {
         assert_eq!(row.password_hash, user.password_hash);
         assert_eq!(row.disabled, Some(user.disabled));
         assert_eq!(row.locale, user.locale);
+        assert_eq!(row.created_at, Some(user.meta.created_at));
     }
 
     #[test]
@@ -469,6 +478,8 @@ mod tests {
         assert!(field_errors("{\"email\":\"nope\"}")["email"].is_array());
         assert!(field_errors("{\"email\":\"a@b.co\",\"picture\":\"http://x.example/p.png\"}")["picture"].is_array());
         assert!(field_errors("{\"email\":\"a@b.co\",\"phone\":\"+1\"}")["phone"].is_array());
+        assert!(field_errors("{\"email\":\"a@b.co\",\"created_at\":\"yesterday\"}")["created_at"].is_array());
+        assert!(field_errors("{\"email\":\"a@b.co\",\"created_at\":\"2999-01-01T00:00:00Z\"}")["created_at"].is_array());
         assert!(field_errors("not json")["line"].is_array());
         assert!(field_errors("{}")["email"].is_array());
         let bcrypt = "$2b$17$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";

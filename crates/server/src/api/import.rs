@@ -53,6 +53,8 @@ pub struct ImportUserLine {
     blocked: Option<bool>,
     /// The hosted pages' language the user chose: `en`, `fr`, `de` or `ar`.
     locale: Option<String>,
+    /// When the user was created (RFC 3339, in the past): a created user keeps it.
+    created_at: Option<String>,
     #[schema(value_type = Option<Object>)]
     app_metadata: Option<Value>,
     #[schema(value_type = Option<Object>)]
