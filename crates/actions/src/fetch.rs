@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use intelliauth_egress::{refusal_in, Egress, Refusal};
+use intelliauth_egress::{describe, read_within, BodyError, Egress};
 use serde_json::{json, Map, Value};
 
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -88,39 +88,21 @@ impl Fetcher {
             return Err("the Action's time budget is spent".into());
         }
         let exchange = async move {
-            let mut response = request.send().await.map_err(|error| describe(&error))?;
+            let response = request.send().await.map_err(|error| describe(&error))?;
             let status = response.status().as_u16();
             let headers: Map<String, Value> = response
                 .headers()
                 .iter()
                 .filter_map(|(name, value)| Some((name.as_str().to_owned(), Value::from(value.to_str().ok()?))))
                 .collect();
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|error| describe(&error))? {
-                if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                    return Err(format!("the response is larger than {} KiB", MAX_RESPONSE_BYTES / 1024));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_within(response, MAX_RESPONSE_BYTES).await.map_err(|error| match error {
+                BodyError::TooLarge => format!("the response is larger than {} KiB", MAX_RESPONSE_BYTES / 1024),
+                BodyError::Broken(error) => describe(&error),
+            })?;
             Ok(json!({ "status": status, "headers": headers, "body": String::from_utf8_lossy(&body) }))
         };
         runtime
             .block_on(async { tokio::time::timeout(remaining, exchange).await })
             .map_err(|_| "the Action's time budget ran out during fetch".to_owned())?
-    }
-}
-
-fn describe(error: &reqwest::Error) -> String {
-    match refusal_in(error) {
-        Some(Refusal::Address(reason)) => return reason,
-        Some(Refusal::Dns(reason)) => return format!("the name did not resolve ({reason})"),
-        None => {}
-    }
-    if error.is_connect() {
-        "could not connect".into()
-    } else if error.is_timeout() {
-        "timed out".into()
-    } else {
-        error.to_string()
     }
 }

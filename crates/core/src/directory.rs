@@ -83,9 +83,9 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// A cheap round trip, for readiness.
     async fn ping(&self) -> StoreResult<()>;
     /// How many users of all tenants have a password hash of each scheme
-    /// ([`crate::legacy_hash::Scheme::name`]; `argon2id_current` for today's parameters), so
-    /// an operator sees a migration's hashes go.
-    async fn count_password_schemes(&self) -> StoreResult<Vec<(String, i64)>>;
+    /// ([`crate::legacy_hash::Scheme::name`]; `argon2id_current` for those that begin with
+    /// `current_prefix`, today's parameters), so an operator sees a migration's hashes go.
+    async fn count_password_schemes(&self, current_prefix: &str) -> StoreResult<Vec<(String, i64)>>;
 
     async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
     async fn get_tenant(&self, id: &str) -> StoreResult<Option<Tenant>>;

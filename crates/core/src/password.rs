@@ -219,6 +219,12 @@ impl PasswordHasherPool {
         .map_err(Error::internal)
     }
 
+    /// How every hash made today begins: `$argon2id$v=19$m=…,t=…,p=…$`.
+    pub fn current_prefix(&self) -> String {
+        let params = ParamsString::try_from(&self.params).map(|params| params.to_string()).unwrap_or_default();
+        format!("${}$v={}${params}$", Algorithm::Argon2id.ident(), Version::V0x13 as u32)
+    }
+
     /// Whether `hash` was made with other parameters than today's (or another algorithm),
     /// so the password should be hashed again while it is at hand.
     pub fn needs_rehash(&self, hash: &str) -> bool {
@@ -315,6 +321,7 @@ mod tests {
         let pool = PasswordHasherPool::new(2);
         let hash = pool.hash("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert_eq!(pool.current_prefix(), "$argon2id$v=19$m=19456,t=2,p=1$", "what /metrics counts as today's");
         assert!(pool.verify("correct horse".into(), hash.clone()).await.unwrap());
         assert!(!pool.verify("wrong horse".into(), hash).await.unwrap());
     }

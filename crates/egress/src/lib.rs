@@ -55,3 +55,42 @@ impl Egress {
         guard::literal_refusal(&self.policy, url)
     }
 }
+
+/// Why an outbound request failed, in words for a log or an Action: the guard's refusal
+/// when it refused, else what went wrong on the wire.
+pub fn describe(error: &reqwest::Error) -> String {
+    match refusal_in(error) {
+        Some(Refusal::Address(reason)) => return reason,
+        Some(Refusal::Dns(reason)) => return format!("the name did not resolve ({reason})"),
+        None => {}
+    }
+    if error.is_connect() {
+        "could not connect".into()
+    } else if error.is_timeout() {
+        "timed out".into()
+    } else {
+        error.to_string()
+    }
+}
+
+/// Why a response's body was not read whole.
+#[derive(Debug)]
+pub enum BodyError {
+    /// It passed the limit; the rest was not read.
+    TooLarge,
+    /// It broke off.
+    Broken(reqwest::Error),
+}
+
+/// The whole body of `response`, refused once it passes `max_bytes`, so an address a
+/// tenant chose cannot make IntelliAuth hold more than that.
+pub async fn read_within(mut response: reqwest::Response, max_bytes: usize) -> Result<Vec<u8>, BodyError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Broken)? {
+        if body.len() + chunk.len() > max_bytes {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

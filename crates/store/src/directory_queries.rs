@@ -42,10 +42,11 @@ const PREFIX_POSTGRES: &str =
     "SELECT * FROM users WHERE tenant_id = $1 AND email ~>~ $2 AND email ~>=~ $3 AND email ~<~ $4
     ORDER BY email USING ~<~ LIMIT $5";
 
-/// Users' password hashes by scheme, told apart by their prefixes (`legacy_hash`'s forms);
-/// `$` and the letters are literal in LIKE, and no prefix holds `_` or `%`.
+/// Users' password hashes by scheme, told apart by their prefixes (`legacy_hash`'s forms;
+/// `$1` is today's argon2id prefix, then `%`); `$` and the letters are literal in LIKE, and
+/// no prefix holds `_` or `%`.
 const PASSWORD_SCHEMES: &str = "SELECT CASE
-        WHEN password_hash LIKE '$argon2id$v=19$m=19456,t=2,p=1$%' THEN 'argon2id_current'
+        WHEN password_hash LIKE $1 THEN 'argon2id_current'
         WHEN password_hash LIKE '$argon2%' THEN 'argon2'
         WHEN password_hash LIKE '$2%' THEN 'bcrypt'
         WHEN password_hash LIKE '$pbkdf2-%' THEN 'pbkdf2'
@@ -60,8 +61,9 @@ impl DirectoryStore for SqlStore {
         on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(map_error))
     }
 
-    async fn count_password_schemes(&self) -> StoreResult<Vec<(String, i64)>> {
-        on_pool!(self, pool => sqlx::query_as(PASSWORD_SCHEMES).fetch_all(pool).await.map_err(map_error))
+    async fn count_password_schemes(&self, current_prefix: &str) -> StoreResult<Vec<(String, i64)>> {
+        let current = format!("{current_prefix}%");
+        on_pool!(self, pool => sqlx::query_as(PASSWORD_SCHEMES).bind(&current).fetch_all(pool).await.map_err(map_error))
     }
 
     async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {

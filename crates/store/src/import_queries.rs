@@ -144,8 +144,8 @@ fn batch_json(rows: &[ImportRow]) -> String {
                 "disabled": row.disabled,
                 "password_hash": row.password_hash,
                 // Stored as JSON text, so these travel as strings.
-                "app_metadata": row.app_metadata.as_ref().map(|metadata| Value::Object(metadata.clone()).to_string()),
-                "user_metadata": row.user_metadata.as_ref().map(|metadata| Value::Object(metadata.clone()).to_string()),
+                "app_metadata": row.app_metadata.as_ref().map(json_text),
+                "user_metadata": row.user_metadata.as_ref().map(json_text),
                 "profile": row.profile.as_ref().map(json_text),
                 "external_id": row.external_id,
                 "locale": row.locale,

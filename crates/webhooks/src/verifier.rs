@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use intelliauth_core::ports::{PasswordVerifier, VerifierAnswer, VerifierCall};
-use intelliauth_egress::{refusal_in, AddressPolicy, Egress, EgressSettings};
+use intelliauth_egress::{describe, read_within, AddressPolicy, BodyError, Egress, EgressSettings};
 use serde_json::{json, Value};
 
 /// A verifier's answer larger than this is not read (a user's profile is a few KiB).
@@ -52,24 +52,17 @@ impl PasswordVerifier for HttpPasswordVerifier {
             .body(body)
             .send()
             .await;
-        let mut response = sent.map_err(|error| match refusal_in(&error) {
-            Some(refusal) => format!("the verifier's address is not allowed: {refusal:?}"),
-            None if error.is_timeout() => format!("the verifier did not answer within {} s", TIMEOUT.as_secs()),
-            None => format!("the verifier could not be reached: {error}"),
-        })?;
+        let response = sent.map_err(|error| format!("the verifier could not be reached: {}", describe(&error)))?;
         let status = response.status().as_u16();
         match status {
             200 => {}
             401 | 403 | 404 => return Ok(VerifierAnswer::Wrong),
             other => return Err(format!("the verifier answered HTTP {other}")),
         }
-        let mut answer = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| format!("the verifier's answer broke off: {e}"))? {
-            answer.extend_from_slice(&chunk);
-            if answer.len() > MAX_ANSWER_BYTES {
-                return Err(format!("the verifier's answer is over {MAX_ANSWER_BYTES} bytes"));
-            }
-        }
+        let answer = read_within(response, MAX_ANSWER_BYTES).await.map_err(|error| match error {
+            BodyError::TooLarge => format!("the verifier's answer is over {MAX_ANSWER_BYTES} bytes"),
+            BodyError::Broken(error) => format!("the verifier's answer broke off: {}", describe(&error)),
+        })?;
         let answer: Value =
             serde_json::from_slice(&answer).map_err(|e| format!("the verifier's answer is not JSON: {e}"))?;
         match answer.get("user") {

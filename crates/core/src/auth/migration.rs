@@ -10,7 +10,7 @@ use super::Auth;
 use crate::directory::ImportMatch;
 use crate::log::LogEntry;
 use crate::model::{Tenant, User};
-use crate::ports::{VerifierAnswer, VerifierCall};
+use crate::ports::{PasswordVerifier, VerifierAnswer, VerifierCall};
 use crate::{ids, Result};
 
 impl Auth {
@@ -25,7 +25,13 @@ impl Auth {
     /// Whether sign-in asks `tenant`'s password verifier about unknown emails. When not,
     /// an unknown email costs one argon2 verification, as a wrong password does.
     pub(super) fn migrates(&self, tenant: &Tenant) -> bool {
-        tenant.settings.migration.password_verifier_url.is_some() && self.password_verifier.is_some()
+        self.verifier_of(tenant).is_some()
+    }
+
+    /// `tenant`'s password verifier's URL, and who asks it, when both are there.
+    fn verifier_of<'a>(&'a self, tenant: &'a Tenant) -> Option<(&'a str, &'a dyn PasswordVerifier)> {
+        let url = tenant.settings.migration.password_verifier_url.as_deref()?;
+        Some((url, self.password_verifier.as_deref()?))
     }
 
     /// When `tenant` names a password verifier and has no user for `email`: asks it, and on
@@ -38,10 +44,7 @@ impl Auth {
         email: &str,
         password: &str,
     ) -> Result<Option<User>> {
-        let (Some(url), Some(verifier)) = (&tenant.settings.migration.password_verifier_url, &self.password_verifier)
-        else {
-            return Ok(None);
-        };
+        let Some((url, verifier)) = self.verifier_of(tenant) else { return Ok(None) };
         let secret = self.verifier_secret(tenant);
         let call = VerifierCall { url, secret: &secret, tenant_id: &tenant.id, email, password };
         let answer = match verifier.verify(call).await {

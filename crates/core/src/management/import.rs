@@ -184,15 +184,15 @@ impl Import {
             self.counts.created += 1;
             return LineOutcome::Created { id: row.id };
         }
-        let existing = written.existing.get(&key).cloned();
-        match (existing.clone(), self.on_existing) {
+        let existing = written.existing.get(&key);
+        match (existing, self.on_existing) {
             (Some(id), OnExisting::Update) if written.updated.contains(&key) => {
                 self.counts.updated += 1;
-                LineOutcome::Updated { id }
+                LineOutcome::Updated { id: id.clone() }
             }
             (Some(id), OnExisting::Update) => {
                 self.counts.unchanged += 1;
-                LineOutcome::Unchanged { id }
+                LineOutcome::Unchanged { id: id.clone() }
             }
             // Rejected, taken by another user on its other key, or created by someone else
             // between this batch's reads and writes.
@@ -383,7 +383,7 @@ impl Management {
 
     /// Users of every tenant by password hash scheme (for metrics).
     pub async fn password_schemes(&self) -> Result<Vec<(String, i64)>> {
-        Ok(self.store.count_password_schemes().await?)
+        Ok(self.store.count_password_schemes(&self.hasher.current_prefix()).await?)
     }
 
     /// Records in the tenant log that an export of `count` users (hashes included) ran.

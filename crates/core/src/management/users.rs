@@ -65,7 +65,7 @@ pub fn check_profile(errors: &mut FieldErrors, profile: &Profile, user_metadata:
             errors.add("picture", "must be an https URL of at most 2048 bytes");
         }
     }
-    if Value::Object(user_metadata.clone()).to_string().len() > MAX_USER_METADATA_BYTES {
+    if serde_json::to_string(user_metadata).map_or(0, |text| text.len()) > MAX_USER_METADATA_BYTES {
         errors.add("user_metadata", format!("must be at most {MAX_USER_METADATA_BYTES} bytes as JSON"));
     }
 }
