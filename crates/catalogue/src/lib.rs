@@ -369,17 +369,61 @@ catalogue! {
         "Something went wrong while signing you in. Try again shortly.",
         "An Action threw an exception. The user sees a generic message; the tenant admin has the trace.",
         retry: false, after: None, topic: None;
+
+    // Beyond the seed ([`BEYOND_SEED`]): signing in through an upstream identity provider.
+    UpstreamRefused = "upstream_refused", Authentication, Some(403),
+        Show("The sign-in provider didn't let you in. Try again, or sign in another way."),
+        "The sign-in provider didn't let you in. Try again, or sign in another way.",
+        "The provider answered with an error (details.upstream_error); offer the other sign-in methods",
+        retry: false, after: None, topic: Some("upstream-sign-in");
+    UpstreamUnavailable = "upstream_unavailable", Authentication, Some(502),
+        Show("We couldn't reach the sign-in provider. Try again in a moment, or sign in another way."),
+        "We couldn't reach the sign-in provider. Try again in a moment, or sign in another way.",
+        "Retry with backoff; the tenant log says what failed", retry: true, after: None,
+        topic: Some("upstream-sign-in");
+    UpstreamResponseInvalid = "upstream_response_invalid", Authentication, Some(502),
+        Show("The sign-in provider's answer couldn't be verified. Try again, or sign in another way."),
+        "The sign-in provider's answer couldn't be verified. Try again, or sign in another way.",
+        "Don't retry — check the connection's issuer, client and keys (details.reason)", retry: false,
+        after: None, topic: Some("upstream-sign-in");
+    UpstreamEmailUnverified = "upstream_email_unverified", Authentication, Some(403),
+        Show("Your email address isn't verified with that sign-in provider. Verify it there, or sign in another way."),
+        "Your email address isn't verified with that sign-in provider. Verify it there, or sign in another way.",
+        "Stop; an account with this email exists and is never linked by an unverified address",
+        retry: false, after: None, topic: Some("upstream-sign-in");
+    UpstreamEmailMissing = "upstream_email_missing", Authentication, Some(403),
+        Show("That sign-in provider didn't share your email address. Allow it there, or sign in another way."),
+        "That sign-in provider didn't share your email address. Allow it there, or sign in another way.",
+        "Ask the connection for the email scope", retry: false, after: None, topic: Some("upstream-sign-in");
+    LinkRequired = "link_required", Authentication, Some(409),
+        DontShow("render the sign-in that links the account"),
+        "An account with this email already exists. Sign in to it once to link this sign-in provider.",
+        "Sign in to details.email on the same flow; the provider is linked when it succeeds",
+        retry: false, after: None, topic: Some("upstream-sign-in");
+    LastSignInMethod = "last_sign_in_method", Management, Some(409),
+        Show("This is the only way to sign in to the account. Add a password or another sign-in first."),
+        "This is the only way to sign in to the account. Add a password or another sign-in first.",
+        "Keep the identity, or set a password first", retry: false, after: None,
+        topic: Some("upstream-sign-in");
 }
 
 /// Codes IntelliAuth adds to the seed document's 45: what a webhook attempt observes
-/// besides the seed's failures, so that every code leaving the server is in the catalogue.
-pub const BEYOND_SEED: [Code; 6] = [
+/// besides the seed's failures, and what signing in through an upstream identity provider
+/// can meet, so that every code leaving the server is in the catalogue.
+pub const BEYOND_SEED: [Code; 13] = [
     Code::Delivered,
     Code::ReceiverUnexpectedStatus,
     Code::ReceiverConnectionFailed,
     Code::ReceiverDnsFailed,
     Code::ReceiverAddressForbidden,
     Code::AttemptInterrupted,
+    Code::UpstreamRefused,
+    Code::UpstreamUnavailable,
+    Code::UpstreamResponseInvalid,
+    Code::UpstreamEmailUnverified,
+    Code::UpstreamEmailMissing,
+    Code::LinkRequired,
+    Code::LastSignInMethod,
 ];
 
 impl Family {
@@ -468,13 +512,16 @@ mod tests {
     }
 
     #[test]
-    fn holds_the_seed_s_45_codes_and_the_6_beyond_once() {
+    fn holds_the_seed_s_45_codes_and_the_13_beyond_once() {
         let mut codes: Vec<_> = ENTRIES.iter().map(|e| e.code.as_str()).collect();
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), 51);
+        assert_eq!(codes.len(), 58);
         assert_eq!(ENTRIES.iter().filter(|e| e.code.in_seed()).count(), 45);
-        assert!(BEYOND_SEED.iter().all(|code| code.family() == Family::Webhook));
+        assert!(BEYOND_SEED.iter().all(|code| matches!(
+            code.family(),
+            Family::Webhook | Family::Authentication | Family::Management
+        )));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod contrast;
 pub mod directory;
 pub mod error;
 pub mod events;
+pub mod federation;
 pub mod grants;
 pub mod ids;
 pub mod legacy_hash;

@@ -64,6 +64,10 @@ pub const LOGIN: TenantPath = TenantPath("/login");
 pub const LOGIN_MFA: TenantPath = TenantPath("/login/mfa");
 pub const LOGIN_MFA_SMS: TenantPath = TenantPath("/login/mfa/sms");
 pub const LOGIN_PASSKEY: TenantPath = TenantPath("/login/passkey");
+/// Starts signing in through a connection (an upstream identity provider) by its name.
+pub const LOGIN_CONNECTION: TenantPath = TenantPath("/login/connection/{connection}");
+/// Where upstream identity providers send the browser back (every connection's redirect URI).
+pub const LOGIN_UPSTREAM_CALLBACK: TenantPath = TenantPath("/login/upstream/callback");
 pub const REGISTER: TenantPath = TenantPath("/register");
 pub const VERIFY: TenantPath = TenantPath("/verify");
 pub const VERIFY_RESEND: TenantPath = TenantPath("/verify/resend");
@@ -75,6 +79,7 @@ pub const ACCOUNT_PHONE: TenantPath = TenantPath("/account/phone");
 pub const ACCOUNT_PHONE_CONFIRM: TenantPath = TenantPath("/account/phone/confirm");
 pub const ACCOUNT_PASSKEY: TenantPath = TenantPath("/account/passkey");
 pub const ACCOUNT_FACTOR_REMOVAL: TenantPath = TenantPath("/account/factors/{factor_id}/remove");
+pub const ACCOUNT_IDENTITY_REMOVAL: TenantPath = TenantPath("/account/identities/{identity_id}/remove");
 pub const LOGOUT: TenantPath = TenantPath("/logout");
 pub const AUTHORIZE: TenantPath = TenantPath("/oauth/authorize");
 pub const CONSENT: TenantPath = TenantPath("/oauth/consent");

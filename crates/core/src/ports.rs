@@ -13,6 +13,7 @@ pub use crate::auth::store::{
     AttemptSubject, FailurePolicy, FlowRecord, OneTimeToken, Reservation, SessionRecord, SignInStore,
 };
 pub use crate::directory::{DirectoryStore, UserFilter};
+pub use crate::federation::{ConnectionStore, Upstream};
 pub use crate::grants::{CodeRecord, GrantStore, RefreshTokenRecord};
 pub use crate::log::LogStore;
 pub use crate::mfa::FactorStore;
@@ -57,6 +58,7 @@ pub struct Ports {
     pub actions: Arc<dyn ActionStore>,
     pub webhooks: Arc<dyn WebhookStore>,
     pub log: Arc<dyn LogStore>,
+    pub connections: Arc<dyn ConnectionStore>,
 }
 
 impl Ports {
@@ -70,7 +72,8 @@ impl Ports {
             + GrantStore
             + ActionStore
             + WebhookStore
-            + LogStore,
+            + LogStore
+            + ConnectionStore,
     {
         Ports {
             directory: storage.clone(),
@@ -80,7 +83,8 @@ impl Ports {
             grants: storage.clone(),
             actions: storage.clone(),
             webhooks: storage.clone(),
-            log: storage,
+            log: storage.clone(),
+            connections: storage,
         }
     }
 }

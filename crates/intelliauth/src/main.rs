@@ -319,6 +319,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
             settings.webhook_policy(),
         )?)),
         actions: Some(FlowActions { runner: actions, authorizations: ports.grants.clone() }),
+        upstream: Some(Arc::new(intelliauth_federation::UpstreamClient::new(settings.webhook_policy())?)),
     };
     let auth = Auth::new(&management, &ports, services, &public_url, instance_key.clone());
     let oidc = Oidc::new(&ports, instance_key.clone(), &public_url)

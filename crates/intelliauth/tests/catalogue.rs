@@ -25,7 +25,14 @@ async fn get_errors_publishes_the_seed_s_45_codes_and_the_observations_beyond_it
             "receiver_connection_failed",
             "receiver_dns_failed",
             "receiver_address_forbidden",
-            "attempt_interrupted"
+            "attempt_interrupted",
+            "upstream_refused",
+            "upstream_unavailable",
+            "upstream_response_invalid",
+            "upstream_email_unverified",
+            "upstream_email_missing",
+            "link_required",
+            "last_sign_in_method"
         ]
     );
     for (entry, published) in ENTRIES.iter().zip(codes) {

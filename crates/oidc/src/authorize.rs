@@ -3,8 +3,6 @@
 //! PKCE (S256 only), sign-in and re-authentication (`prompt`, `max_age`), consent, and
 //! single-use authorization codes.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use intelliauth_catalogue::Code;
 use intelliauth_core::actions::{CustomClaims, Reuse};
 use intelliauth_core::auth::{acr_for, ClientContext, ACR_MULTI_FACTOR};
@@ -15,7 +13,6 @@ use intelliauth_core::paths::{self, ReturnTo};
 use intelliauth_core::ports::CodeRecord;
 use intelliauth_core::{ids, secret, Error, Refusal, Result};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::provider::Oidc;
 
@@ -39,6 +36,10 @@ pub struct AuthorizeParams {
     pub max_age: Option<String>,
     pub login_hint: Option<String>,
     pub acr_values: Option<String>,
+    /// Sign in through this connection (an upstream identity provider, by name) instead of
+    /// showing the sign-in page: Auth0's parameter.
+    #[serde(default)]
+    pub connection: Option<String>,
 }
 
 /// The signed-in user's session, as far as authorization needs it.
@@ -123,7 +124,7 @@ pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
 pub(crate) fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     let well_formed = (43..=128).contains(&verifier.len())
         && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-    well_formed && secret::digests_equal(&URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())), challenge)
+    well_formed && secret::digests_equal(&secret::pkce_challenge(verifier), challenge)
 }
 
 impl Oidc {
@@ -257,7 +258,11 @@ impl Oidc {
                 if let Some(hint) = params.login_hint.as_deref().filter(|hint| hint.len() <= 254) {
                     pairs.push(("login_hint", hint));
                 }
-                return Ok(Outcome::SignIn(with_query(&paths::LOGIN.of(tenant_id), &pairs)));
+                let sign_in = match params.connection.as_deref().filter(|name| !name.is_empty()) {
+                    Some(name) => paths::LOGIN_CONNECTION.fill(tenant_id, &[("connection", name)]),
+                    None => paths::LOGIN.of(tenant_id),
+                };
+                return Ok(Outcome::SignIn(with_query(&sign_in, &pairs)));
             }
         };
 

@@ -289,6 +289,29 @@ impl Fields {
         }
     }
 
+    /// An object whose every value is a string (a mapping); absent and `null` are not given.
+    pub fn optional_string_map(&mut self, key: &str) -> Option<std::collections::BTreeMap<String, String>> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(members)) => {
+                let mut map = std::collections::BTreeMap::new();
+                for (name, value) in members {
+                    match value {
+                        Value::String(text) => {
+                            map.insert(name, text);
+                        }
+                        other => self.wrong_type(&format!("{key}.{name}"), "a string", &other),
+                    }
+                }
+                Some(map)
+            }
+            Some(other) => {
+                self.wrong_type(key, "an object of strings", &other);
+                None
+            }
+        }
+    }
+
     /// A JSON object kept as it is; `Some(None)` when the field is `null` (to clear it).
     pub fn nullable_object(&mut self, key: &str) -> Option<Option<Value>> {
         match self.map.remove(key) {

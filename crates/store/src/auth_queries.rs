@@ -166,6 +166,7 @@ impl SignInStore for SqlStore {
             "DELETE FROM client_assertion_ids WHERE expires_at < $1",
             "DELETE FROM revoked_tokens WHERE expires_at < $1",
             "DELETE FROM webhook_nodes WHERE seen_at < $1",
+            "DELETE FROM upstream_requests WHERE expires_at < $1",
         ];
         let mut deleted = 0;
         for sql in statements {

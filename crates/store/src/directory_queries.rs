@@ -55,6 +55,27 @@ const PASSWORD_SCHEMES: &str = "SELECT CASE
         ELSE 'other' END AS scheme, COUNT(*) AS users
     FROM users WHERE password_hash IS NOT NULL GROUP BY 1 ORDER BY 1";
 
+/// Inserts `$user`'s row in the transaction `$tx` (a new user, whoever creates them).
+macro_rules! insert_user_row {
+    ($tx:ident, $user:expr) => {{
+        let user: &intelliauth_core::model::User = $user;
+        sqlx::query(
+            "INSERT INTO users (id, tenant_id, email, email_verified, name, disabled, password_hash, created_at, updated_at, version,
+             must_reset_password, admin, role, locale, profile, user_metadata, external_id, app_metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)")
+        .bind(&user.id).bind(&user.tenant_id).bind(&user.email).bind(user.email_verified).bind(&user.name)
+        .bind(user.disabled).bind(&user.password_hash)
+        .bind(user.meta.created_at).bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
+        .bind(user.role.is_some())
+        .bind(user.role.map(intelliauth_core::model::AdminRole::as_str))
+        .bind(&user.locale)
+        .bind($crate::rows::json_text(&user.profile)).bind($crate::rows::json_text(&user.user_metadata))
+        .bind(&user.external_id).bind($crate::rows::json_text(&user.app_metadata))
+        .execute(&mut *$tx).await.map_err($crate::map_error)?;
+    }};
+}
+pub(crate) use insert_user_row;
+
 #[async_trait]
 impl DirectoryStore for SqlStore {
     async fn ping(&self) -> StoreResult<()> {
@@ -120,18 +141,7 @@ impl DirectoryStore for SqlStore {
 
     async fn insert_user(&self, user: &User, events: &[Event]) -> StoreResult<()> {
         in_outbox!(self, events, tx => {
-            sqlx::query(
-            "INSERT INTO users (id, tenant_id, email, email_verified, name, disabled, password_hash, created_at, updated_at, version,
-             must_reset_password, admin, role, locale, profile, user_metadata, external_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
-            .bind(&user.id).bind(&user.tenant_id).bind(&user.email).bind(user.email_verified).bind(&user.name)
-            .bind(user.disabled).bind(&user.password_hash)
-            .bind(user.meta.created_at).bind(user.meta.updated_at).bind(user.meta.version).bind(user.must_reset_password)
-            .bind(user.role.is_some())
-            .bind(user.role.map(AdminRole::as_str))
-            .bind(&user.locale)
-            .bind(json_text(&user.profile)).bind(json_text(&user.user_metadata)).bind(&user.external_id)
-            .execute(&mut *tx).await.map_err(map_error)?;
+            insert_user_row!(tx, user);
             ((), true)
         })
     }

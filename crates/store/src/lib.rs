@@ -10,6 +10,7 @@ mod macros;
 mod outbox;
 mod action_queries;
 mod auth_queries;
+mod connection_queries;
 mod directory_cache;
 mod directory_queries;
 mod directory_relay;

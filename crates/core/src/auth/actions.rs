@@ -40,6 +40,15 @@ fn run_context(client: &ClientContext, user_id: Option<&str>) -> RunContext {
     RunContext { request_id: client.request_id.clone(), user_id: user_id.map(str::to_owned) }
 }
 
+/// The sign-in post-login Actions are asked about.
+struct SigningIn<'a> {
+    user: &'a User,
+    application: Option<&'a Application>,
+    amr: &'a [String],
+    /// What the upstream sign-in brought (connection, claims, tokens), if it was one.
+    connection: Option<Value>,
+}
+
 /// What post-login Actions decided about a sign-in that passed every other step.
 #[derive(Debug)]
 pub(super) enum PostLogin {
@@ -62,7 +71,8 @@ impl Auth {
         client: &ClientContext,
         previous_session: Option<&str>,
     ) -> Result<std::result::Result<super::SignedIn, super::mfa::SecondFactorDue>> {
-        let claims = match self.post_login(tenant, &flow, &user, &amr, client).await? {
+        let upstream = self.settle_upstream(tenant, &flow, &user).await?;
+        let claims = match self.post_login(tenant, &flow, &user, &amr, client, upstream).await? {
             PostLogin::Proceed(claims) => claims,
             PostLogin::SecondFactor(due) => return Ok(Err(due)),
         };
@@ -106,22 +116,25 @@ impl Auth {
         &self,
         enabled: &[Action],
         tenant: &Tenant,
-        user: &User,
-        application: Option<&Application>,
-        amr: &[String],
+        signing_in: SigningIn<'_>,
         client: &ClientContext,
     ) -> Result<Commands> {
         let Some(actions) = &self.actions else { return Ok(Commands::default()) };
+        let SigningIn { user, application, amr, connection } = signing_in;
+        let mut user_json = user_detail(user);
+        user_json["identities"] = Value::Array(self.identities_detail(&tenant.id, &user.id).await?);
         let event = json!({
             "trigger": Trigger::PostLogin.as_str(),
             "tenant": tenant_detail(tenant),
-            "user": user_detail(user),
+            "user": user_json,
             "application": application.map(|app| json!({ "client_id": app.id, "name": app.name })),
             "request": request_detail(client),
             "authentication": {
                 "methods": amr.iter().map(|method| json!({ "name": method })).collect::<Vec<_>>(),
                 "acr": acr_for(amr),
             },
+            // The upstream sign-in this is, with its tokens; absent for any other.
+            "connection": connection,
         });
         actions.runner.run(tenant, enabled, &event, &run_context(client, Some(&user.id))).await
     }
@@ -157,13 +170,15 @@ impl Auth {
         user: &User,
         amr: &[String],
         client: &ClientContext,
+        connection: Option<Value>,
     ) -> Result<PostLogin> {
         let enabled = self.enabled(&tenant.id, Trigger::PostLogin).await?;
         if enabled.is_empty() {
             return Ok(PostLogin::Proceed(None));
         }
         let application = self.flow_application(flow).await?;
-        let commands = self.run_post_login(&enabled, tenant, user, application.as_ref(), amr, client).await?;
+        let signing_in = SigningIn { user, application: application.as_ref(), amr, connection };
+        let commands = self.run_post_login(&enabled, tenant, signing_in, client).await?;
         match self.settle_post_login(user, application.as_ref(), amr, commands).await? {
             Some(claims) => Ok(PostLogin::Proceed(Some(claims))),
             None => match self.second_factor_challenge(flow, user, true).await? {
@@ -251,7 +266,8 @@ impl SessionReuse for Auth {
         }
         let tenant = self.tenant(tenant_id).await?;
         let user = self.store.get_user(tenant_id, user_id).await?.ok_or_else(|| Error::new(Code::SessionExpired))?;
-        let commands = self.run_post_login(&enabled, &tenant, &user, Some(application), amr, client).await?;
+        let signing_in = SigningIn { user: &user, application: Some(application), amr, connection: None };
+        let commands = self.run_post_login(&enabled, &tenant, signing_in, client).await?;
         Ok(match self.settle_post_login(&user, Some(application), amr, commands).await? {
             Some(claims) => Reuse::Proceed(Some(claims)),
             None => Reuse::NeedsSecondFactor,

@@ -15,6 +15,7 @@ mod registration;
 mod session;
 mod sms;
 pub mod store;
+mod upstream;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub use passkeys::{PasskeyChallenge, AMR_HARDWARE_KEY, AMR_USER_PRESENCE};
 pub use registration::Registration;
 pub use session::ActiveSession;
 pub use sms::{check_phone, SmsSent};
+pub use upstream::{UpstreamCallback, UpstreamReturn, AMR_FEDERATED};
 
 use crate::management::Management;
 use crate::mfa::FactorStore;
@@ -96,6 +98,10 @@ pub struct Auth {
     actions: Option<FlowActions>,
     /// The tenant log, for decisions that change nothing else.
     log: Arc<dyn crate::log::LogStore>,
+    /// Connections, identities and upstream requests.
+    connections: Arc<dyn crate::federation::ConnectionStore>,
+    /// Upstream identity providers' protocol; `None` reaches none.
+    upstream: Option<Arc<dyn crate::federation::Upstream>>,
 }
 
 /// The services outside IntelliAuth that sign-in talks to.
@@ -107,6 +113,8 @@ pub struct AuthServices {
     pub passkeys: Option<Arc<dyn Passkeys>>,
     pub password_verifier: Option<Arc<dyn PasswordVerifier>>,
     pub actions: Option<FlowActions>,
+    /// Upstream identity providers' protocol (through the egress guard).
+    pub upstream: Option<Arc<dyn crate::federation::Upstream>>,
     /// Where failed sign-ins per address and mail requests are counted.
     pub counters: Arc<dyn Counters>,
 }
@@ -127,6 +135,7 @@ impl Auth {
             passkeys,
             password_verifier,
             actions,
+            upstream,
             counters,
         } = services;
         Auth {
@@ -146,6 +155,8 @@ impl Auth {
             password_verifier,
             actions,
             log: management.log_store().clone(),
+            connections: ports.connections.clone(),
+            upstream,
         }
     }
 

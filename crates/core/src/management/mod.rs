@@ -5,6 +5,7 @@
 
 mod actions;
 mod applications;
+mod connections;
 mod credentials;
 mod import;
 mod log;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 pub use actions::{sample_event, ActionPatch, NewAction, MAX_CODE_BYTES};
 pub use applications::{ApplicationPatch, NewApplication};
+pub use connections::{open_client_secret, ConnectionPatch, NewConnection};
 pub use credentials::{Bootstrap, NewCredential, TOKEN_PREFIX};
 pub use import::{
     export_line, outcome_name, row_from_verifier, Import, ImportCounts, LineOutcome, OnExisting, IMPORT_BATCH,
@@ -24,7 +26,7 @@ pub use import::{
 };
 pub use log::{Bucket, Trace};
 pub use tenants::{NewTenant, TenantPatch, DEFAULT_TENANT};
-pub use users::{NewUser, UserPatch};
+pub use users::{user_record, NewUser, UserPatch};
 pub use webhooks::{NewSubscription, SubscriptionPatch, DEFAULT_ROTATION_OVERLAP_S, SECRET_PREFIX};
 
 use crate::password::PasswordHasherPool;
@@ -52,6 +54,7 @@ pub struct Management {
     actions: Option<crate::actions::Actions>,
     log: Arc<dyn crate::log::LogStore>,
     log_queue: crate::log::LogQueue,
+    connections: Arc<dyn crate::federation::ConnectionStore>,
 }
 
 impl Management {
@@ -72,6 +75,7 @@ impl Management {
             actions: None,
             log: ports.log.clone(),
             log_queue: crate::log::LogQueue::spawn(ports.log.clone()),
+            connections: ports.connections.clone(),
         }
     }
 

@@ -101,28 +101,11 @@ impl Management {
 
     pub async fn create_user(&self, tenant_id: &str, input: NewUser) -> Result<User> {
         self.check_new_user(tenant_id, &input).await?.into_result()?;
-        let password_hash = match input.password {
+        let password_hash = match input.password.clone() {
             Some(password) => Some(self.hasher.hash(password).await?),
             None => None,
         };
-        let user = User {
-            id: ids::new_id("usr"),
-            tenant_id: tenant_id.to_owned(),
-            email: normalize_email(&input.email),
-            email_verified: input.email_verified,
-            name: input.name.map(|name| name.trim().to_owned()),
-            disabled: false,
-            password_hash,
-            must_reset_password: false,
-            role: input.role,
-            app_metadata: Default::default(),
-            locale: input.locale,
-            profile: input.profile,
-            user_metadata: input.user_metadata,
-            external_id: None,
-            lockout: Lockout::default(),
-            meta: Meta::new(ids::now_ms()),
-        };
+        let user = user_record(tenant_id, input, password_hash);
         match self.store.insert_user(&user, &[Event::user(EventType::UserCreated, &user)]).await {
             Err(StoreError::Conflict) => Err(Error::conflict("user", "email", &user.email)),
             other => other.map(|()| user).map_err(Error::from),
@@ -297,5 +280,28 @@ impl Management {
             }
             Some(_) => Err(Error::not_found("session")),
         }
+    }
+}
+
+/// A new user of `tenant_id` as `input` describes them, with `password_hash` (already
+/// hashed; the input's password is not read).
+pub fn user_record(tenant_id: &str, input: NewUser, password_hash: Option<String>) -> User {
+    User {
+        id: ids::new_id("usr"),
+        tenant_id: tenant_id.to_owned(),
+        email: normalize_email(&input.email),
+        email_verified: input.email_verified,
+        name: input.name.map(|name| name.trim().to_owned()),
+        disabled: false,
+        password_hash,
+        must_reset_password: false,
+        role: input.role,
+        app_metadata: Default::default(),
+        locale: input.locale,
+        profile: input.profile,
+        user_metadata: input.user_metadata,
+        external_id: None,
+        lockout: Lockout::default(),
+        meta: Meta::new(ids::now_ms()),
     }
 }

@@ -25,6 +25,7 @@ versioned!(
     crate::model::User,
     crate::model::Application,
     crate::webhooks::Subscription,
+    crate::federation::Connection,
     crate::actions::Action
 );
 

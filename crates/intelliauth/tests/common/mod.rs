@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod balancer;
+pub mod browser;
 pub mod oauth;
 pub mod receiver;
 pub mod smtp;

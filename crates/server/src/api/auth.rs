@@ -21,6 +21,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/t/{tenant_id}/api/login", post(start_login))
         .route("/t/{tenant_id}/api/login/{flow_id}", post(submit_login))
+        .route("/t/{tenant_id}/api/login/{flow_id}/connection", post(start_connection))
+        .route("/t/{tenant_id}/api/login/{flow_id}/connection/finish", post(finish_connection))
         .route("/t/{tenant_id}/api/registration", post(start_registration))
         .route("/t/{tenant_id}/api/registration/{flow_id}", post(submit_registration))
         .route(&paths::API_VERIFICATION.route(), post(resend_verification))
@@ -72,6 +74,36 @@ async fn submit_login(
     let step = state.auth.sign_in(&tenant_id, &flow_id, CsrfProof::Api, input, client).await?;
     let signed_in = step.into_signed_in()?;
     Ok(Json(signed_in_json(&signed_in)).into_response())
+}
+
+/// Signing in through a connection from a native app: the upstream's authorization URL to
+/// open in a browser, which comes back to the app's registered `redirect_uri` with
+/// `flow_id` and a one-time `upstream_code` (so the browser that signed in upstream, not
+/// whoever holds the URL, decides where the result goes).
+async fn start_connection(
+    PublicCall { state, path: (tenant_id, flow_id), .. }: PublicCall<OnFlow>,
+    JsonObject(mut fields): JsonObject,
+) -> ApiResult<Response> {
+    let connection = fields.required_string("connection");
+    let client_id = fields.required_string("client_id");
+    let redirect_uri = fields.required_string("redirect_uri");
+    let login_hint = fields.optional_string("login_hint");
+    reject_invalid(fields.finish(), Default::default())?;
+    let flow = state.auth.load_flow(&tenant_id, &flow_id, FlowKind::Login, CsrfProof::Api).await?;
+    let app = Some((client_id.as_str(), redirect_uri.as_str()));
+    let url = state.auth.start_upstream(&tenant_id, &flow, &connection, login_hint.as_deref(), app).await?;
+    Ok(Json(json!({ "authorization_url": url })).into_response())
+}
+
+/// The app's redirect URI got `upstream_code`: the sign-in goes on (session, or the step
+/// that is due: `link_required`, `mfa_required` …).
+async fn finish_connection(
+    PublicCall { state, path: (tenant_id, flow_id), client }: PublicCall<OnFlow>,
+    JsonObject(fields): JsonObject,
+) -> ApiResult<Response> {
+    let code = only_string(JsonObject(fields), "upstream_code")?;
+    let step = state.auth.finish_upstream_for_app(&tenant_id, &flow_id, &code, client).await?;
+    Ok(Json(signed_in_json(&step.into_signed_in()?)).into_response())
 }
 
 async fn submit_registration(

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod allowed;
 pub mod applications;
 pub mod auth;
+pub mod connections;
 pub mod credentials;
 pub mod errors;
 pub mod import;
@@ -50,6 +51,10 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(applications::list_all, applications::create))
         .routes(routes!(applications::get, applications::update, applications::delete))
         .routes(routes!(applications::rotate_secret))
+        .routes(routes!(connections::list_all, connections::create))
+        .routes(routes!(connections::get, connections::update, connections::delete))
+        .routes(routes!(connections::identities))
+        .routes(routes!(connections::unlink_identity))
         .routes(routes!(credentials::list_all, credentials::create))
         .routes(routes!(credentials::delete))
         .routes(routes!(actions::list_all, actions::create))

@@ -81,6 +81,9 @@ signed-in-as = Angemeldet als { $email }.
 sign-out = Abmelden
 methods-heading = Anmeldemethoden
 remove = Entfernen
+continue-with = Weiter mit { $provider }
+or-divider = oder
+identities-heading = Verknüpfte Konten
 backup-left = { $count ->
     [one] Noch { $count } Backup-Code übrig.
    *[other] Noch { $count } Backup-Codes übrig.
@@ -156,6 +159,13 @@ code-precondition_failed = Seit Ihrem Beginn hat sich etwas geändert. Laden Sie
 code-step_blocked = Die Anmeldung wurde durch eine Regel Ihrer Administration blockiert.
 code-step_timeout = Die Anmeldung konnte nicht rechtzeitig abgeschlossen werden. Versuchen Sie es erneut.
 code-step_error = Bei Ihrer Anmeldung ist etwas schiefgelaufen. Versuchen Sie es in Kürze erneut.
+code-upstream_refused = Der Anmeldedienst hat Sie nicht hereingelassen. Versuchen Sie es erneut oder melden Sie sich anders an.
+code-upstream_unavailable = Der Anmeldedienst ist nicht erreichbar. Versuchen Sie es gleich noch einmal oder melden Sie sich anders an.
+code-upstream_response_invalid = Die Antwort des Anmeldedienstes konnte nicht geprüft werden. Versuchen Sie es erneut oder melden Sie sich anders an.
+code-upstream_email_unverified = Ihre E-Mail-Adresse ist bei diesem Anmeldedienst nicht bestätigt. Bestätigen Sie sie dort oder melden Sie sich anders an.
+code-upstream_email_missing = Dieser Anmeldedienst hat Ihre E-Mail-Adresse nicht mitgeteilt. Erlauben Sie es dort oder melden Sie sich anders an.
+code-link_required = Ein Konto mit dieser E-Mail-Adresse gibt es bereits. Melden Sie sich einmal daran an, um diesen Anmeldedienst zu verknüpfen.
+code-last_sign_in_method = Dies ist die einzige Anmeldemöglichkeit für das Konto. Legen Sie zuerst ein Passwort oder eine andere Anmeldung an.
 
 ## The domain's own copy, where it says more than the code's
 

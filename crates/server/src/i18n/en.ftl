@@ -83,6 +83,9 @@ signed-in-as = Signed in as { $email }.
 sign-out = Sign out
 methods-heading = Sign-in methods
 remove = Remove
+continue-with = Continue with { $provider }
+or-divider = or
+identities-heading = Linked accounts
 backup-left = { $count ->
     [one] { $count } backup code left.
    *[other] { $count } backup codes left.
@@ -158,6 +161,13 @@ code-precondition_failed = Something changed since you started. Refresh and try 
 code-step_blocked = Sign-in was blocked by a rule set by your administrator.
 code-step_timeout = Sign-in couldn't be completed in time. Try again.
 code-step_error = Something went wrong while signing you in. Try again shortly.
+code-upstream_refused = The sign-in provider didn't let you in. Try again, or sign in another way.
+code-upstream_unavailable = We couldn't reach the sign-in provider. Try again in a moment, or sign in another way.
+code-upstream_response_invalid = The sign-in provider's answer couldn't be verified. Try again, or sign in another way.
+code-upstream_email_unverified = Your email address isn't verified with that sign-in provider. Verify it there, or sign in another way.
+code-upstream_email_missing = That sign-in provider didn't share your email address. Allow it there, or sign in another way.
+code-link_required = An account with this email already exists. Sign in to it once to link this sign-in provider.
+code-last_sign_in_method = This is the only way to sign in to the account. Add a password or another sign-in first.
 
 ## The domain's own copy, where it says more than the code's
 

@@ -81,6 +81,9 @@ signed-in-as = Connecté en tant que { $email }.
 sign-out = Se déconnecter
 methods-heading = Méthodes de connexion
 remove = Supprimer
+continue-with = Continuer avec { $provider }
+or-divider = ou
+identities-heading = Comptes liés
 backup-left = { $count ->
     [one] Il reste { $count } code de secours.
    *[other] Il reste { $count } codes de secours.
@@ -156,6 +159,13 @@ code-precondition_failed = Quelque chose a changé depuis votre début. Actualis
 code-step_blocked = La connexion a été bloquée par une règle définie par votre administrateur.
 code-step_timeout = La connexion n'a pas pu aboutir à temps. Réessayez.
 code-step_error = Un problème est survenu pendant votre connexion. Réessayez sous peu.
+code-upstream_refused = Le fournisseur de connexion ne vous a pas laissé entrer. Réessayez, ou connectez-vous autrement.
+code-upstream_unavailable = Impossible de joindre le fournisseur de connexion. Réessayez dans un instant, ou connectez-vous autrement.
+code-upstream_response_invalid = La réponse du fournisseur de connexion n'a pas pu être vérifiée. Réessayez, ou connectez-vous autrement.
+code-upstream_email_unverified = Votre adresse e-mail n'est pas vérifiée chez ce fournisseur de connexion. Vérifiez-la là-bas, ou connectez-vous autrement.
+code-upstream_email_missing = Ce fournisseur de connexion n'a pas partagé votre adresse e-mail. Autorisez-la là-bas, ou connectez-vous autrement.
+code-link_required = Un compte avec cette adresse e-mail existe déjà. Connectez-vous-y une fois pour lier ce fournisseur de connexion.
+code-last_sign_in_method = C'est le seul moyen de se connecter à ce compte. Ajoutez d'abord un mot de passe ou un autre moyen de connexion.
 
 ## The domain's own copy, where it says more than the code's
 

@@ -290,10 +290,11 @@ pub(crate) async fn passkey_submit(AccountForm { state, tenant, user, form }: Ac
 pub(super) async fn account_page(AccountVisitor { state, tenant, user, csrf }: AccountVisitor) -> PageResult {
     let (tenant_id, csrf) = (&tenant.id, csrf.as_str());
     let body = format!(
-        "<p id=\"signed-in-as\">{}</p>{}\
+        "<p id=\"signed-in-as\">{}</p>{}{}\
          <form method=\"post\" action=\"{}\">{}<button type=\"submit\">{}</button></form>",
         escape(&t_with("signed-in-as", "email", user.email.clone())),
         methods_section(&state, &tenant, &user, csrf).await?,
+        super::upstream::identities_section(&state, &tenant, &user, csrf).await,
         escape(&paths::LOGOUT.of(tenant_id)),
         hidden("csrf_token", csrf),
         escape(&t("sign-out")),

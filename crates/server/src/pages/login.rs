@@ -101,7 +101,11 @@ pub(super) async fn login_page(visit: Page) -> PageResult {
         None => String::new(),
     };
     let autofill = passkey_autofill(&state, &tenant.id, &flow_id, &csrf, &csp_nonce).await;
-    let body = login_body(&tenant, &form, "", &captcha) + &autofill;
+    // Back from an upstream whose account has this email here: signing in links it.
+    // (The notice is the catalogue's copy, never words from the query.)
+    let before = if query.link.is_some() { html::notice(&t("code-link_required")) } else { String::new() };
+    let buttons = super::upstream::buttons(&state, &tenant, Some(&flow_id), None).await;
+    let body = login_body(&tenant, &form, &before, &captcha) + &buttons + &autofill;
     Ok(respond(StatusCode::OK, page(&tenant, &t("sign-in-title"), &body), None, Some(&csp_nonce)))
 }
 

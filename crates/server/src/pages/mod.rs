@@ -11,6 +11,7 @@ mod mfa;
 mod oauth;
 mod recovery;
 mod register;
+mod upstream;
 
 pub(crate) use login::login_preview;
 
@@ -39,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route(&paths::LOGIN_MFA.route(), get(mfa::mfa_page).post(mfa::mfa_submit))
         .route(&paths::LOGIN_MFA_SMS.route(), post(mfa::mfa_send_sms))
         .route(&paths::LOGIN_PASSKEY.route(), get(mfa::passkey_page).post(mfa::passkey_submit))
+        .route(&paths::LOGIN_CONNECTION.route(), get(upstream::start))
+        .route(&paths::LOGIN_UPSTREAM_CALLBACK.route(), get(upstream::callback).post(upstream::callback))
         .route(&paths::REGISTER.route(), get(register::register_page).post(register::register_submit))
         .route(&paths::VERIFY.route(), get(register::verify_link))
         .route(&paths::VERIFY_RESEND.route(), post(register::resend_submit))
@@ -46,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route(&paths::RESET.route(), get(recovery::reset_page).post(recovery::reset_submit))
         .route(&paths::ACCOUNT.route(), get(account::account_page))
         .route(&paths::ACCOUNT_FACTOR_REMOVAL.route(), post(account::remove_factor))
+        .route(&paths::ACCOUNT_IDENTITY_REMOVAL.route(), post(upstream::remove_identity))
         .route(&paths::ACCOUNT_TOTP.route(), get(account::totp_page).post(account::totp_submit))
         .route(&paths::ACCOUNT_PHONE.route(), get(account::phone_page).post(account::phone_submit))
         .route(&paths::ACCOUNT_PHONE_CONFIRM.route(), post(account::phone_confirm))
@@ -134,6 +138,8 @@ pub(crate) struct PageQuery {
     login_hint: Option<String>,
     /// `backup_code` on the MFA page: ask for a backup code instead of a TOTP code.
     method: Option<String>,
+    /// The sign-in page links an upstream account (named here) once it signs in.
+    link: Option<String>,
 }
 
 /// A finished page. Pages that show an error carry its code so metrics and logs count it

@@ -51,8 +51,9 @@ fn register_body(
 
 pub(super) async fn register_page(visit: Page) -> PageResult {
     let (flow_id, csrf) = visit.shown_flow(FlowKind::Registration, paths::REGISTER).await?;
-    let Page { tenant, .. } = visit;
-    let body = register_body(&tenant, &flow_id, &csrf, ("", ""), &serde_json::Value::Null, "");
+    let Page { state, tenant, query, .. } = visit;
+    let buttons = super::upstream::buttons(&state, &tenant, None, query.return_to.as_deref()).await;
+    let body = register_body(&tenant, &flow_id, &csrf, ("", ""), &serde_json::Value::Null, "") + &buttons;
     Ok(respond(StatusCode::OK, page(&tenant, &t("register-title"), &body), None, None))
 }
 
