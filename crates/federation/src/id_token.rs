@@ -131,3 +131,86 @@ pub fn verify(token: &str, keys: &[Value], expected: &Expected<'_>) -> Result<Ma
     }
     Ok(claims)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use intelliauth_oidc::keys::{generate, Algorithm, Signer};
+    use serde_json::json;
+
+    const ISSUER: &str = "https://idp.example";
+
+    fn expected() -> Expected<'static> {
+        Expected { issuer: ISSUER, client_id: "client-1", nonce: "nonce-1" }
+    }
+
+    fn good_claims() -> Value {
+        let now = intelliauth_core::ids::now_ms() / 1000;
+        json!({ "iss": ISSUER, "aud": "client-1", "sub": "u-1", "nonce": "nonce-1", "iat": now, "exp": now + 300 })
+    }
+
+    /// A key set with one key, and a token over `claims` signed by it.
+    fn signed(alg: Algorithm, claims: &Value) -> (Vec<Value>, String) {
+        let (secret, mut jwk) = generate(alg);
+        jwk["kid"] = json!(intelliauth_core::secret::generate("kid-"));
+        let signer = Signer::from_secret(alg, &secret).unwrap();
+        let header = json!({ "alg": alg.as_str(), "kid": jwk["kid"], "typ": "JWT" });
+        (vec![jwk], intelliauth_oidc::jwt::encode(&header, claims, &signer).unwrap())
+    }
+
+    fn reason(result: Result<Map<String, Value>, Failure>) -> String {
+        match result {
+            Err(Failure::Invalid(reason)) => reason,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_token_of_the_issuer_for_us_with_our_nonce_passes_with_every_algorithm() {
+        for alg in [Algorithm::Es256, Algorithm::Rs256, Algorithm::EdDsa] {
+            let (mut keys, token) = signed(alg, &good_claims());
+            assert_eq!(verify(&token, &keys, &expected()).unwrap()["sub"], "u-1", "{alg:?}");
+            // Providers that leave `alg` out of their keys (Microsoft) are read by key type.
+            keys[0].as_object_mut().unwrap().remove("alg");
+            assert!(verify(&token, &keys, &expected()).is_ok(), "{alg:?} without alg in the JWK");
+        }
+    }
+
+    #[test]
+    fn every_claim_check_refuses_its_own_case() {
+        let cases: [(&str, Value, &str); 6] = [
+            ("nonce", json!("another"), "nonce"),
+            ("aud", json!("client-2"), "aud"),
+            ("aud", json!(["client-1", "client-2"]), "azp"),
+            ("iss", json!("https://evil.example"), "iss"),
+            ("exp", json!(intelliauth_core::ids::now_ms() / 1000 - 3600), "expired"),
+            ("sub", json!(""), "sub"),
+        ];
+        for (claim, value, said) in cases {
+            let mut claims = good_claims();
+            claims[claim] = value;
+            let (keys, token) = signed(Algorithm::Es256, &claims);
+            let why = reason(verify(&token, &keys, &expected()));
+            assert!(why.contains(said), "{claim}: {why}");
+        }
+    }
+
+    #[test]
+    fn a_forged_or_unknown_signature_is_refused() {
+        let (keys, token) = signed(Algorithm::Es256, &good_claims());
+        // Claims swapped under the same signature.
+        let (_, other) = signed(Algorithm::Es256, &json!({ "sub": "admin" }));
+        let mut parts: Vec<&str> = token.split('.').collect();
+        parts[1] = other.split('.').nth(1).unwrap();
+        assert!(reason(verify(&parts.join("."), &keys, &expected())).contains("signature"));
+        // `none` and HMAC never verify against a public key set.
+        for alg in ["none", "HS256"] {
+            let header = URL_SAFE_NO_PAD.encode(json!({ "alg": alg, "kid": keys[0]["kid"] }).to_string());
+            let forged = format!("{header}.{}.", token.split('.').nth(1).unwrap());
+            assert!(verify(&forged, &keys, &expected()).is_err(), "{alg}");
+        }
+        // Another issuer's key: unknown, so the set is read again before refusing.
+        let (other_keys, _) = signed(Algorithm::Es256, &good_claims());
+        assert!(matches!(verify(&token, &other_keys, &expected()), Err(Failure::UnknownKey)));
+    }
+}

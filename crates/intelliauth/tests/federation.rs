@@ -478,3 +478,31 @@ async fn a_github_style_upstream_signs_in_a_native_app_through_the_json_flow_api
     let forced = server.call(Method::DELETE, &format!("{path}?force=true"), None).await;
     assert_eq!(forced.status, StatusCode::NO_CONTENT, "{}", forced.text);
 }
+
+#[tokio::test]
+async fn a_form_post_answer_is_posted_again_from_our_origin_so_the_flow_cookie_comes_with_it() {
+    let fed = federation().await;
+    let mut browser = fed.browser_at_upstream("apple@example.com", true).await;
+    let started = browser.get(&format!("/t/{}/login", fed.down)).await;
+    let page = browser.get(started.location()).await;
+    let to_upstream = browser.get(&link(&page.body, "/login/connection/idp")).await;
+    let back = browser.get(to_upstream.location()).await;
+    let callback = back.location().to_owned();
+    let (path, query) = callback.split_once('?').unwrap();
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+
+    // Apple's cross-site form post arrives without the SameSite=Lax flow cookie.
+    let cross_site = reqwest::Client::new().post(path).form(&fields).send().await.unwrap();
+    assert_eq!(cross_site.status(), StatusCode::OK);
+    let repost = cross_site.text().await.unwrap();
+    assert!(repost.contains("id=\"repost\"") && repost.contains("name=\"same_site\""), "{repost}");
+    assert_eq!(field(&repost, "state"), fields.iter().find(|(k, _)| k == "state").unwrap().1);
+
+    // The page's own post, from our origin, carries the cookie: the sign-in goes on.
+    let mut again: Vec<(String, String)> = fields.clone();
+    again.push(("same_site".into(), "1".into()));
+    let pairs: Vec<(&str, &str)> = again.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let answer = browser.post(path, &pairs).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(answer.location(), format!("/t/{}/account", fed.down));
+}

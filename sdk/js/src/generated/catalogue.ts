@@ -53,6 +53,13 @@ export type ErrorCode =
   | 'step_blocked'
   | 'step_timeout'
   | 'step_error'
+  | 'upstream_refused'
+  | 'upstream_unavailable'
+  | 'upstream_response_invalid'
+  | 'upstream_email_unverified'
+  | 'upstream_email_missing'
+  | 'link_required'
+  | 'last_sign_in_method'
 ;
 
 export type ErrorFamily =
@@ -132,6 +139,13 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'step_blocked',
   'step_timeout',
   'step_error',
+  'upstream_refused',
+  'upstream_unavailable',
+  'upstream_response_invalid',
+  'upstream_email_unverified',
+  'upstream_email_missing',
+  'link_required',
+  'last_sign_in_method',
 ];
 
 export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
@@ -186,4 +200,11 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   step_blocked: { code: 'step_blocked', family: 'action', httpStatus: 403, message: "Sign-in was blocked by a rule set by your administrator.", userVisible: false, advice: "A custom Action returned block. details.step and details.reason identify which Action and why.", retryable: false, retryAfter: null, topic: null, inSeed: true },
   step_timeout: { code: 'step_timeout', family: 'action', httpStatus: 504, message: "Sign-in couldn't be completed in time. Try again.", userVisible: false, advice: "An Action ran past its wall-clock budget.", retryable: false, retryAfter: null, topic: null, inSeed: true },
   step_error: { code: 'step_error', family: 'action', httpStatus: 500, message: "Something went wrong while signing you in. Try again shortly.", userVisible: false, advice: "An Action threw an exception. The user sees a generic message; the tenant admin has the trace.", retryable: false, retryAfter: null, topic: null, inSeed: true },
+  upstream_refused: { code: 'upstream_refused', family: 'authentication', httpStatus: 403, message: "The sign-in provider didn't let you in. Try again, or sign in another way.", userVisible: true, advice: "The provider answered with an error (details.upstream_error); offer the other sign-in methods", retryable: false, retryAfter: null, topic: "upstream-sign-in", inSeed: false },
+  upstream_unavailable: { code: 'upstream_unavailable', family: 'authentication', httpStatus: 502, message: "We couldn't reach the sign-in provider. Try again in a moment, or sign in another way.", userVisible: true, advice: "Retry with backoff; the tenant log says what failed", retryable: true, retryAfter: null, topic: "upstream-sign-in", inSeed: false },
+  upstream_response_invalid: { code: 'upstream_response_invalid', family: 'authentication', httpStatus: 502, message: "The sign-in provider's answer couldn't be verified. Try again, or sign in another way.", userVisible: true, advice: "Don't retry — check the connection's issuer, client and keys (details.reason)", retryable: false, retryAfter: null, topic: "upstream-sign-in", inSeed: false },
+  upstream_email_unverified: { code: 'upstream_email_unverified', family: 'authentication', httpStatus: 403, message: "Your email address isn't verified with that sign-in provider. Verify it there, or sign in another way.", userVisible: true, advice: "Stop; an account with this email exists and is never linked by an unverified address", retryable: false, retryAfter: null, topic: "upstream-sign-in", inSeed: false },
+  upstream_email_missing: { code: 'upstream_email_missing', family: 'authentication', httpStatus: 403, message: "That sign-in provider didn't share your email address. Allow it there, or sign in another way.", userVisible: true, advice: "Ask the connection for the email scope", retryable: false, retryAfter: null, topic: "upstream-sign-in", inSeed: false },
+  link_required: { code: 'link_required', family: 'authentication', httpStatus: 409, message: "An account with this email already exists. Sign in to it once to link this sign-in provider.", userVisible: false, advice: "Sign in to details.email on the same flow; the provider is linked when it succeeds", retryable: false, retryAfter: null, topic: "upstream-sign-in", inSeed: false },
+  last_sign_in_method: { code: 'last_sign_in_method', family: 'management', httpStatus: 409, message: "This is the only way to sign in to the account. Add a password or another sign-in first.", userVisible: true, advice: "Keep the identity, or set a password first", retryable: false, retryAfter: null, topic: "upstream-sign-in", inSeed: false },
 };
