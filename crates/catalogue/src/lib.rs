@@ -518,10 +518,9 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), 58);
         assert_eq!(ENTRIES.iter().filter(|e| e.code.in_seed()).count(), 45);
-        assert!(BEYOND_SEED.iter().all(|code| matches!(
-            code.family(),
-            Family::Webhook | Family::Authentication | Family::Management
-        )));
+        assert!(BEYOND_SEED
+            .iter()
+            .all(|code| matches!(code.family(), Family::Webhook | Family::Authentication | Family::Management)));
     }
 
     #[test]

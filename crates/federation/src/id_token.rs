@@ -26,7 +26,9 @@ pub enum Failure {
 impl From<Failure> for UpstreamFailure {
     fn from(failure: Failure) -> UpstreamFailure {
         match failure {
-            Failure::UnknownKey => UpstreamFailure::Invalid("no key of the issuer's key set signed the ID token".into()),
+            Failure::UnknownKey => {
+                UpstreamFailure::Invalid("no key of the issuer's key set signed the ID token".into())
+            }
             Failure::Invalid(reason) => UpstreamFailure::Invalid(reason),
         }
     }

@@ -171,7 +171,8 @@ impl UpstreamClient {
         let expected = id_token::Expected { issuer, client_id: &call.connection.config.client_id, nonce: call.nonce };
         let mut claims = match id_token::verify(id_token, &self.key_set(jwks_uri, false).await?, &expected) {
             Err(id_token::Failure::UnknownKey) => {
-                id_token::verify(id_token, &self.key_set(jwks_uri, true).await?, &expected).map_err(UpstreamFailure::from)
+                id_token::verify(id_token, &self.key_set(jwks_uri, true).await?, &expected)
+                    .map_err(UpstreamFailure::from)
             }
             other => other.map_err(UpstreamFailure::from),
         }?;
@@ -210,7 +211,8 @@ impl UpstreamClient {
         if call.connection.config.preset == Some(Preset::Github) {
             claims.remove("email");
             claims.remove("email_verified");
-            let emails = self.get_json(&format!("{}/emails", userinfo.trim_end_matches('/')), Some(access_token)).await?;
+            let emails =
+                self.get_json(&format!("{}/emails", userinfo.trim_end_matches('/')), Some(access_token)).await?;
             let primary = emails
                 .as_array()
                 .into_iter()
@@ -264,7 +266,8 @@ impl Upstream for UpstreamClient {
             .clone()
             .or(preset.and_then(Preset::issuer).map(str::to_owned))
             .ok_or_else(|| UpstreamFailure::Invalid("the connection names no issuer".into()))?;
-        let complete = config.authorization_endpoint.is_some() && config.token_endpoint.is_some() && config.jwks_uri.is_some();
+        let complete =
+            config.authorization_endpoint.is_some() && config.token_endpoint.is_some() && config.jwks_uri.is_some();
         let document = if complete { Value::Null } else { self.discover(&issuer).await? };
         let pick = |own: &Option<String>, key: &str| own.clone().or_else(|| text_of(&document, key));
         let missing = |what: &str| UpstreamFailure::Invalid(format!("the issuer's discovery document has no {what}"));

@@ -152,7 +152,10 @@ async fn a_local_account_is_linked_only_after_it_signs_in_and_never_by_an_unveri
     // Verified upstream: the sign-in page asks for the local account first.
     let up_user = fed.server.get(&format!("/v1/tenants/{}/users?email=alan@example.com", fed.up)).await;
     let up_id = up_user.body["data"][0]["id"].as_str().unwrap().to_owned();
-    let verified = fed.server.call(Method::PATCH, &format!("/v1/tenants/{}/users/{up_id}", fed.up), Some(json!({ "email_verified": true }))).await;
+    let verified = fed
+        .server
+        .call(Method::PATCH, &format!("/v1/tenants/{}/users/{up_id}", fed.up), Some(json!({ "email_verified": true })))
+        .await;
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.text);
     let mut browser = Browser::new(&fed.public);
     browser.sign_in(&fed.up, "alan@example.com", PASSWORD).await;
@@ -166,10 +169,13 @@ async fn a_local_account_is_linked_only_after_it_signs_in_and_never_by_an_unveri
 
     // A wrong password links nothing; the right one on the same flow links and signs in.
     let csrf = field(&page.body, "csrf_token");
-    let wrong = browser.post(&login, &[("csrf_token", &csrf), ("email", "alan@example.com"), ("password", "wrong password 1")]).await;
+    let wrong = browser
+        .post(&login, &[("csrf_token", &csrf), ("email", "alan@example.com"), ("password", "wrong password 1")])
+        .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{}", wrong.body);
     assert!(fed.identities(&local).await.is_empty());
-    let right = browser.post(&login, &[("csrf_token", &csrf), ("email", "alan@example.com"), ("password", PASSWORD)]).await;
+    let right =
+        browser.post(&login, &[("csrf_token", &csrf), ("email", "alan@example.com"), ("password", PASSWORD)]).await;
     assert_eq!(right.status, StatusCode::SEE_OTHER, "{}", right.body);
     let identities = fed.identities(&local).await;
     assert_eq!(identities.len(), 1, "{identities:?}");
@@ -182,7 +188,15 @@ async fn a_local_account_is_linked_only_after_it_signs_in_and_never_by_an_unveri
 
     // The account keeps its password, so unlinking is allowed, from the account page.
     let account = later.get(&format!("/t/{}/account", fed.down)).await;
-    let removal = account.body.split("action=\"").find(|part| part.contains("/identities/")).unwrap().split('"').next().unwrap().to_owned();
+    let removal = account
+        .body
+        .split("action=\"")
+        .find(|part| part.contains("/identities/"))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
     let csrf = field(&account.body, "csrf_token");
     let removed = later.post(&removal, &[("csrf_token", &csrf)]).await;
     assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
@@ -237,11 +251,19 @@ async fn connection_on_the_authorization_endpoint_goes_straight_upstream_and_the
         )
         .await;
     let client_id = client.body["client_id"].as_str().unwrap().to_owned();
-    let authorize = common::oauth::authorize_path(&client_id, &[("connection", "idp")]).replace("/t/default/", &format!("/t/{}/", fed.down));
+    let authorize =
+        common::oauth::authorize_path(&client_id, &[("connection", "idp"), ("login_hint", "ada@example.com")])
+            .replace("/t/default/", &format!("/t/{}/", fed.down));
     let mut browser = fed.browser_at_upstream("ada@example.com", true).await;
     let to_start = browser.get(&authorize).await;
     assert!(to_start.location().contains("/login/connection/idp?return_to="), "{}", to_start.location());
-    let (answer, _) = browser.follow(to_start.location(), &fed.public).await;
+    let to_upstream = browser.get(to_start.location()).await;
+    assert_eq!(
+        query_param(to_upstream.location(), "login_hint").as_deref(),
+        Some("ada@example.com"),
+        "the hint passes through"
+    );
+    let (answer, _) = browser.follow(to_upstream.location(), &fed.public).await;
     let redirect = answer.location().to_owned();
     assert!(redirect.starts_with(common::oauth::REDIRECT), "{redirect}");
     let code = query_param(&redirect, "code").unwrap();
@@ -264,7 +286,10 @@ async fn connection_on_the_authorization_endpoint_goes_straight_upstream_and_the
 async fn connections_are_checked_when_saved_and_an_unreachable_upstream_is_upstream_unavailable() {
     let fed = federation().await;
     let path = format!("/v1/tenants/{}/connections", fed.down);
-    let saml = fed.server.post(&path, json!({ "name": "saml", "client_id": "x", "strategy": "saml", "mapping": { "a": 1 } })).await;
+    let saml = fed
+        .server
+        .post(&path, json!({ "name": "saml", "client_id": "x", "strategy": "saml", "mapping": { "a": 1 } }))
+        .await;
     let fields = &saml.assert_error(400, "validation_failed")["fields"];
     assert!(fields["strategy"].is_array() && fields["mapping.a"].is_array(), "{fields}");
     let bad = fed.server.post(&path, json!({ "name": "Bad Name", "client_id": "", "issuer": "https://idp.example", "mapping": { "roles": "x" } })).await;
@@ -274,11 +299,13 @@ async fn connections_are_checked_when_saved_and_an_unreachable_upstream_is_upstr
     }
     let oauth2 = fed.server.post(&path, json!({ "name": "plain", "strategy": "oauth2", "client_id": "x" })).await;
     assert!(oauth2.assert_error(400, "validation_failed")["fields"]["token_endpoint"].is_array());
-    let private = fed.server.post(&path, json!({ "name": "private", "issuer": "https://10.1.2.3", "client_id": "x" })).await;
+    let private =
+        fed.server.post(&path, json!({ "name": "private", "issuer": "https://10.1.2.3", "client_id": "x" })).await;
     assert!(private.assert_error(400, "validation_failed")["fields"]["issuer"].is_array(), "{}", private.text);
     let preset = fed.server.post(&path, json!({ "name": "google", "preset": "google", "client_id": "x" })).await;
     assert!(preset.assert_error(400, "validation_failed")["fields"]["client_secret"].is_array(), "{}", preset.text);
-    let taken = fed.server.post(&path, json!({ "name": "idp", "issuer": "https://idp.example", "client_id": "x" })).await;
+    let taken =
+        fed.server.post(&path, json!({ "name": "idp", "issuer": "https://idp.example", "client_id": "x" })).await;
     taken.assert_error(409, "conflict");
 
     // An upstream that does not answer: the button leads to the catalogue's page, not a hang.
@@ -303,7 +330,11 @@ async fn connections_are_checked_when_saved_and_an_unreachable_upstream_is_upstr
     assert_eq!(off.status, StatusCode::OK, "{}", off.text);
     let page = browser.get(&format!("/t/{}/register", fed.down)).await;
     let page = browser.get(page.location()).await;
-    assert!(page.body.contains("/login/connection/idp") && !page.body.contains("/login/connection/dead"), "{}", page.body);
+    assert!(
+        page.body.contains("/login/connection/idp") && !page.body.contains("/login/connection/dead"),
+        "{}",
+        page.body
+    );
     let deleted = fed.server.call(Method::DELETE, &format!("{path}/{id}"), None).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
 }
@@ -317,12 +348,18 @@ struct GitHub {
 const GITHUB_TOKEN: &str = "gho_test_token";
 
 async fn github_token(State(github): State<GitHub>, headers: HeaderMap, body: String) -> (AxumStatus, Json<Value>) {
-    let form: std::collections::HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
     assert_eq!(headers.get("accept").unwrap(), "application/json", "GitHub answers JSON only when asked");
     let known = github.codes.lock().unwrap().iter().find(|(code, _)| Some(code) == form.get("code")).cloned();
     let Some((_, challenge)) = known else {
         // GitHub's way: 200 with an error.
-        return (AxumStatus::OK, Json(json!({ "error": "bad_verification_code", "error_description": "The code passed is incorrect or expired." })));
+        return (
+            AxumStatus::OK,
+            Json(
+                json!({ "error": "bad_verification_code", "error_description": "The code passed is incorrect or expired." }),
+            ),
+        );
     };
     let verifier = form.get("code_verifier").cloned().unwrap_or_default();
     let pkce_ok = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge;
@@ -331,7 +368,10 @@ async fn github_token(State(github): State<GitHub>, headers: HeaderMap, body: St
     if !pkce_ok || !client_ok {
         return (AxumStatus::OK, Json(json!({ "error": "incorrect_client_credentials" })));
     }
-    (AxumStatus::OK, Json(json!({ "access_token": GITHUB_TOKEN, "token_type": "bearer", "scope": "read:user,user:email" })))
+    (
+        AxumStatus::OK,
+        Json(json!({ "access_token": GITHUB_TOKEN, "token_type": "bearer", "scope": "read:user,user:email" })),
+    )
 }
 
 fn authorized(headers: &HeaderMap) -> bool {
@@ -343,18 +383,24 @@ async fn github_user(headers: HeaderMap) -> (AxumStatus, Json<Value>) {
     if !authorized(&headers) {
         return (AxumStatus::UNAUTHORIZED, Json(json!({ "message": "Bad credentials" })));
     }
-    (AxumStatus::OK, Json(json!({ "id": 4242, "login": "octocat", "name": "Mona Lisa", "email": "public@elsewhere.example",
-                    "avatar_url": "https://avatars.example/u/4242" })))
+    (
+        AxumStatus::OK,
+        Json(json!({ "id": 4242, "login": "octocat", "name": "Mona Lisa", "email": "public@elsewhere.example",
+                    "avatar_url": "https://avatars.example/u/4242" })),
+    )
 }
 
 async fn github_emails(headers: HeaderMap) -> (AxumStatus, Json<Value>) {
     if !authorized(&headers) {
         return (AxumStatus::UNAUTHORIZED, Json(json!({ "message": "Bad credentials" })));
     }
-    (AxumStatus::OK, Json(json!([
-        { "email": "secondary@example.com", "primary": false, "verified": true },
-        { "email": "mona@example.com", "primary": true, "verified": true },
-    ])))
+    (
+        AxumStatus::OK,
+        Json(json!([
+            { "email": "secondary@example.com", "primary": false, "verified": true },
+            { "email": "mona@example.com", "primary": true, "verified": true },
+        ])),
+    )
 }
 
 async fn start_github() -> (String, GitHub) {
@@ -437,7 +483,10 @@ async fn a_github_style_upstream_signs_in_a_native_app_through_the_json_flow_api
 
     let flow = server.flow(&tenant, "login").await;
     let started = server
-        .post(&format!("/t/{tenant}/api/login/{flow}/connection"), json!({ "connection": "github", "client_id": client_id, "redirect_uri": app_redirect }))
+        .post(
+            &format!("/t/{tenant}/api/login/{flow}/connection"),
+            json!({ "connection": "github", "client_id": client_id, "redirect_uri": app_redirect }),
+        )
         .await;
     let url = started.body["authorization_url"].as_str().unwrap();
     issued.codes.lock().unwrap().push(("gh-code-2".into(), query_param(url, "code_challenge").unwrap()));
@@ -505,4 +554,24 @@ async fn a_form_post_answer_is_posted_again_from_our_origin_so_the_flow_cookie_c
     let answer = browser.post(path, &pairs).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
     assert_eq!(answer.location(), format!("/t/{}/account", fed.down));
+}
+
+#[tokio::test]
+async fn a_tenant_that_requires_mfa_asks_an_upstream_sign_in_for_a_second_factor_too() {
+    let fed = federation().await;
+    let settings = fed
+        .server
+        .call(
+            Method::PATCH,
+            &format!("/v1/tenants/{}", fed.down),
+            Some(json!({ "settings": { "mfa": { "mode": "required" } } })),
+        )
+        .await;
+    assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
+    let mut browser = fed.browser_at_upstream("mfa@example.com", true).await;
+    let (answer, _) = fed.sign_in_through_upstream(&mut browser).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert!(answer.location().contains("/login/mfa?flow="), "{}", answer.location());
+    let account = browser.get(&format!("/t/{}/account", fed.down)).await;
+    assert_eq!(account.status, StatusCode::SEE_OTHER, "no session before the second factor");
 }

@@ -105,11 +105,21 @@ impl ConnectionStore for SqlStore {
     }
 
     async fn update_connection(&self, c: &Connection, expected_version: i64) -> StoreResult<bool> {
-        touched!(self, sqlx::query(
-            "UPDATE connections SET enabled = $1, config = $2, client_secret = $3, updated_at = $4, version = $5
-             WHERE tenant_id = $6 AND id = $7 AND version = $8")
-            .bind(c.enabled).bind(json_text(&c.config)).bind(&c.client_secret_sealed).bind(c.meta.updated_at)
-            .bind(c.meta.version).bind(&c.tenant_id).bind(&c.id).bind(expected_version))
+        touched!(
+            self,
+            sqlx::query(
+                "UPDATE connections SET enabled = $1, config = $2, client_secret = $3, updated_at = $4, version = $5
+             WHERE tenant_id = $6 AND id = $7 AND version = $8"
+            )
+            .bind(c.enabled)
+            .bind(json_text(&c.config))
+            .bind(&c.client_secret_sealed)
+            .bind(c.meta.updated_at)
+            .bind(c.meta.version)
+            .bind(&c.tenant_id)
+            .bind(&c.id)
+            .bind(expected_version)
+        )
     }
 
     async fn delete_connection(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool> {

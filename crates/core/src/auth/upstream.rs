@@ -48,7 +48,9 @@ fn sealed_context(kind: &str, request_id: &str) -> String {
 
 impl Auth {
     fn upstream_client(&self) -> Result<&dyn Upstream> {
-        self.upstream.as_deref().ok_or_else(|| Error::unavailable("this instance reaches no upstream identity providers"))
+        self.upstream
+            .as_deref()
+            .ok_or_else(|| Error::unavailable("this instance reaches no upstream identity providers"))
     }
 
     /// Every connection's redirect URI at the upstream.
@@ -89,7 +91,9 @@ impl Auth {
     ) -> Result<String> {
         let connection = self.enabled_connection(tenant_id, connection_name).await?;
         let app_redirect = match app {
-            Some((client_id, redirect_uri)) => Some(self.registered_redirect(tenant_id, client_id, redirect_uri).await?),
+            Some((client_id, redirect_uri)) => {
+                Some(self.registered_redirect(tenant_id, client_id, redirect_uri).await?)
+            }
             None => None,
         };
         let endpoints = match self.upstream_client()?.endpoints(&connection).await {
@@ -140,8 +144,9 @@ impl Auth {
         if let (Some(parameter), Some(hint)) = (hint_parameter, login_hint.filter(|hint| hint.len() <= 254)) {
             pairs.push((parameter, hint));
         }
-        let mut url = url::Url::parse(&endpoints.authorization)
-            .map_err(|e| Error::from(crate::federation::UpstreamFailure::Invalid(format!("authorization endpoint: {e}"))))?;
+        let mut url = url::Url::parse(&endpoints.authorization).map_err(|e| {
+            Error::from(crate::federation::UpstreamFailure::Invalid(format!("authorization endpoint: {e}")))
+        })?;
         url.query_pairs_mut().extend_pairs(pairs);
         Ok(url.into())
     }
@@ -191,8 +196,12 @@ impl Auth {
             Ok(user) => user,
             Err(error) => return Err(self.upstream_failed(tenant_id, &connection, error).await),
         };
-        let outcome =
-            UpstreamOutcome { connection: connection.facts(), connection_id: connection.id.clone(), user: upstream_user, link_user_id: None };
+        let outcome = UpstreamOutcome {
+            connection: connection.facts(),
+            connection_id: connection.id.clone(),
+            user: upstream_user,
+            link_user_id: None,
+        };
         let tenant = self.tenant(tenant_id).await?;
         if let Some(app_redirect) = &request.app_redirect {
             let result = secret::generate("iau_");
@@ -247,10 +256,9 @@ impl Auth {
             let description = callback.error_description.map(|text| text.chars().take(500).collect());
             return Err(crate::federation::UpstreamFailure::Refused { error, description }.into());
         }
-        let code = callback
-            .code
-            .filter(|code| !code.is_empty() && code.len() <= 4096)
-            .ok_or_else(|| Error::from(crate::federation::UpstreamFailure::Invalid("the callback has no code".into())))?;
+        let code = callback.code.filter(|code| !code.is_empty() && code.len() <= 4096).ok_or_else(|| {
+            Error::from(crate::federation::UpstreamFailure::Invalid("the callback has no code".into()))
+        })?;
         let upstream = self.upstream_client()?;
         let endpoints = upstream.endpoints(connection).await?;
         let verifier = self
@@ -272,7 +280,12 @@ impl Auth {
         Ok(upstream.exchange(call).await?)
     }
 
-    async fn save_outcome(&self, request: &UpstreamRequest, outcome: &UpstreamOutcome, result: Option<&str>) -> Result<()> {
+    async fn save_outcome(
+        &self,
+        request: &UpstreamRequest,
+        outcome: &UpstreamOutcome,
+        result: Option<&str>,
+    ) -> Result<()> {
         let json = serde_json::to_vec(outcome).map_err(Error::internal)?;
         let sealed = self.instance_key.seal(&json, &sealed_context("outcome", &request.id));
         Ok(self.connections.set_upstream_outcome(&request.id, &sealed, result).await?)
@@ -315,7 +328,10 @@ impl Auth {
         let user = match self.connections.identity_by_subject(&connection.id, &upstream_user.subject).await? {
             Some(identity) => {
                 self.connections.touch_identity(&identity.id, &upstream_user.claims, now).await?;
-                self.store.get_user(&tenant.id, &identity.user_id).await?.ok_or_else(|| Error::new(Code::FlowInvalid))?
+                self.store
+                    .get_user(&tenant.id, &identity.user_id)
+                    .await?
+                    .ok_or_else(|| Error::new(Code::FlowInvalid))?
             }
             None => {
                 let email = upstream_user
@@ -392,7 +408,9 @@ impl Auth {
             Err(crate::ports::StoreError::Conflict) => {
                 let identity = self.connections.identity_by_subject(&connection.id, &upstream_user.subject).await?;
                 let user_id = identity.map(|identity| identity.user_id).ok_or_else(|| {
-                    Error::new(Code::Conflict).with_detail("field", "email").with_cause("an account took this email meanwhile")
+                    Error::new(Code::Conflict)
+                        .with_detail("field", "email")
+                        .with_cause("an account took this email meanwhile")
                 })?;
                 self.store.get_user(&tenant.id, &user_id).await?.ok_or_else(|| Error::new(Code::FlowInvalid))
             }
@@ -402,7 +420,12 @@ impl Auth {
 
     /// Links the flow's upstream account to `user` when the flow waited for this account to
     /// sign in; returns what post-login Actions see of the upstream sign-in.
-    pub(super) async fn settle_upstream(&self, tenant: &Tenant, flow: &FlowRecord, user: &User) -> Result<Option<Value>> {
+    pub(super) async fn settle_upstream(
+        &self,
+        tenant: &Tenant,
+        flow: &FlowRecord,
+        user: &User,
+    ) -> Result<Option<Value>> {
         let Some(outcome) = self.upstream_of_flow(&flow.id).await? else { return Ok(None) };
         if outcome.link_user_id.as_deref() == Some(user.id.as_str()) {
             let connection = self.connections.get_connection(&tenant.id, &outcome.connection_id).await?;
@@ -454,14 +477,20 @@ impl Auth {
     /// Logs a failed upstream sign-in for the tenant's admins (why, in words the upstream
     /// or the network gave) and returns the error.
     async fn upstream_failed(&self, tenant_id: &str, connection: &Connection, error: Error) -> Error {
-        let details = json!({ "connection": connection.name, "reason": error.details, "cause": error.developer_description() });
+        let details =
+            json!({ "connection": connection.name, "reason": error.details, "cause": error.developer_description() });
         let entry = LogEntry::new(tenant_id, EventType::UserLoginFailed.as_str(), error.code.as_str(), details);
         crate::log::record(self.log.as_ref(), &entry).await;
         error
     }
 
     /// Unlinks one of the signed-in user's upstream accounts (the account page).
-    pub async fn unlink_identity(&self, management: &crate::management::Management, user: &User, identity_id: &str) -> Result<()> {
+    pub async fn unlink_identity(
+        &self,
+        management: &crate::management::Management,
+        user: &User,
+        identity_id: &str,
+    ) -> Result<()> {
         management.remove_identity(&user.tenant_id, &user.id, identity_id, false).await
     }
 }

@@ -106,10 +106,11 @@ mod tests {
 
     #[test]
     fn claims_fill_profile_fields_and_app_metadata() {
-        let mapping: BTreeMap<String, String> = [("name", "name"), ("app_metadata.team", "org.team"), ("picture", "avatar")]
-            .map(|(a, b)| (a.to_owned(), b.to_owned()))
-            .into_iter()
-            .collect();
+        let mapping: BTreeMap<String, String> =
+            [("name", "name"), ("app_metadata.team", "org.team"), ("picture", "avatar")]
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .into_iter()
+                .collect();
         let claims = json!({ "name": " Ada ", "org": { "team": "core" }, "avatar": 7 });
         let mapped = apply(&mapping, claims.as_object().unwrap());
         assert_eq!(mapped.name.as_deref(), Some("Ada"));

@@ -246,8 +246,12 @@ pub trait ConnectionStore: Send + Sync {
     async fn insert_upstream_request(&self, request: &UpstreamRequest) -> StoreResult<()>;
     /// The unused, unexpired request with this state digest, marked used.
     async fn take_upstream_request(&self, state_digest: &str, now: i64) -> StoreResult<Option<UpstreamRequest>>;
-    async fn set_upstream_outcome(&self, id: &str, outcome_sealed: &str, result_digest: Option<&str>)
-        -> StoreResult<()>;
+    async fn set_upstream_outcome(
+        &self,
+        id: &str,
+        outcome_sealed: &str,
+        result_digest: Option<&str>,
+    ) -> StoreResult<()>;
     /// The latest request of `flow_id` that came back.
     async fn upstream_outcome_of_flow(&self, flow_id: &str) -> StoreResult<Option<UpstreamRequest>>;
 }

@@ -87,7 +87,10 @@ impl Management {
         }
         match config.strategy {
             Strategy::Oidc if config.issuer.is_none() && preset.and_then(Preset::issuer).is_none() => {
-                errors.add("issuer", "is required for an OpenID Connect connection (its discovery document gives the rest)");
+                errors.add(
+                    "issuer",
+                    "is required for an OpenID Connect connection (its discovery document gives the rest)",
+                );
             }
             Strategy::Oauth2 if preset.and_then(Preset::oauth2_endpoints).is_none() => {
                 for (field, url) in &endpoints[1..4] {

@@ -42,7 +42,11 @@ impl Browser {
         let scope = scope_of(url);
         self.cookies
             .iter()
-            .filter(|(prefix, _, _)| scope == *prefix || scope.starts_with(&format!("{prefix}/")) || prefix.ends_with('/') && scope.starts_with(prefix.as_str()))
+            .filter(|(prefix, _, _)| {
+                scope == *prefix
+                    || scope.starts_with(&format!("{prefix}/"))
+                    || prefix.ends_with('/') && scope.starts_with(prefix.as_str())
+            })
             .map(|(_, name, value)| format!("{name}={value}"))
             .collect::<Vec<_>>()
             .join("; ")

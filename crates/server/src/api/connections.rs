@@ -184,7 +184,10 @@ pub async fn get(at: Allowed<ApplicationsRead, Item>) -> ApiResult<Response> {
     params(("tenant_id" = String, Path), ("connection_id" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)),
     security(("bearer" = ["applications:write"])))]
-pub async fn delete(at: Allowed<ApplicationsWrite, Item>, Precondition(if_match): Precondition) -> ApiResult<StatusCode> {
+pub async fn delete(
+    at: Allowed<ApplicationsWrite, Item>,
+    Precondition(if_match): Precondition,
+) -> ApiResult<StatusCode> {
     at.state.management.delete_connection(at.tenant_id(), at.id(), if_match.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -194,7 +197,10 @@ pub async fn delete(at: Allowed<ApplicationsWrite, Item>, Precondition(if_match)
     params(("tenant_id" = String, Path), ("connection_id" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = ConnectionView), (status = 400, body = ErrorBody), (status = 412, body = ErrorBody)),
     security(("bearer" = ["applications:write"])))]
-pub async fn update(at: Allowed<ApplicationsWrite, Item>, Patch { if_match, mut fields }: Patch) -> ApiResult<Response> {
+pub async fn update(
+    at: Allowed<ApplicationsWrite, Item>,
+    Patch { if_match, mut fields }: Patch,
+) -> ApiResult<Response> {
     let patch = ConnectionPatch {
         display_name: fields.optional_string("display_name"),
         client_id: fields.optional_string("client_id"),
@@ -258,7 +264,10 @@ pub async fn identities(at: Allowed<UsersRead, Item>) -> ApiResult<Json<Value>> 
         ("force" = Option<bool>, Query, description = "Unlink even the user's only way to sign in")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = ["users:write"])))]
-pub async fn unlink_identity(at: Allowed<UsersWrite, (String, String, String)>, pagination: Pagination) -> ApiResult<StatusCode> {
+pub async fn unlink_identity(
+    at: Allowed<UsersWrite, (String, String, String)>,
+    pagination: Pagination,
+) -> ApiResult<StatusCode> {
     let force = pagination.params.get("force").is_some_and(|value| value == "true");
     let (tenant_id, user_id, identity_id) = &at.path;
     at.state.management.remove_identity(tenant_id, user_id, identity_id, force).await?;

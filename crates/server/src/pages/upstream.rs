@@ -12,14 +12,21 @@ use intelliauth_core::{paths, secret};
 
 use super::account::AccountForm;
 use super::html::{alert, escape, hidden, page};
-use super::{cookies, copy, is_flow_error, mfa, redirect, respond, restart_page, status_of, Page, PageError, PageResult};
+use super::{
+    cookies, copy, is_flow_error, mfa, redirect, respond, restart_page, status_of, Page, PageError, PageResult,
+};
 use crate::extract::FormBody;
 use crate::i18n::{t, t_with};
 use crate::state::AppState;
 
 /// A button per enabled connection, each starting its sign-in on `flow_id` (or, without a
 /// flow, on a new one that returns to `return_to`).
-pub(crate) async fn buttons(state: &AppState, tenant: &Tenant, flow_id: Option<&str>, return_to: Option<&str>) -> String {
+pub(crate) async fn buttons(
+    state: &AppState,
+    tenant: &Tenant,
+    flow_id: Option<&str>,
+    return_to: Option<&str>,
+) -> String {
     let Ok(connections) = state.auth.enabled_connections(&tenant.id).await else { return String::new() };
     if connections.is_empty() {
         return String::new();
@@ -43,7 +50,10 @@ pub(crate) async fn buttons(state: &AppState, tenant: &Tenant, flow_id: Option<&
             )
         })
         .collect();
-    format!("<div class=\"connections\" id=\"connections\"><p class=\"divider\">{}</p>{links}</div>", escape(&t("or-divider")))
+    format!(
+        "<div class=\"connections\" id=\"connections\"><p class=\"divider\">{}</p>{links}</div>",
+        escape(&t("or-divider"))
+    )
 }
 
 fn start_path(tenant: &Tenant, connection: &Connection, query: &[(&str, &str)]) -> String {
@@ -123,7 +133,9 @@ pub(crate) async fn callback(visit: Page, request: Request) -> PageResult {
             Ok(redirect(&paths::LOGIN.with_query(&tenant.id, &pairs)))
         }
         Ok(UpstreamReturn::App(url)) => Ok(redirect(&url)),
-        Err(error) if is_flow_error(&error) || super::shown_in_page(&error) => Ok(restart_page(&tenant, &error, &login)),
+        Err(error) if is_flow_error(&error) || super::shown_in_page(&error) => {
+            Ok(restart_page(&tenant, &error, &login))
+        }
         Err(error) => Err(error.into()),
     }
 }
