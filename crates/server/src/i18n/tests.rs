@@ -45,6 +45,7 @@ fn every_message_formats_without_errors_in_every_locale() {
         ("forgot", "https://f"),
         ("code", "123456"),
         ("tenant", "Acme"),
+        ("provider", "GitHub"),
     ] {
         args.set(name, value);
     }
