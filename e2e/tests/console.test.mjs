@@ -105,7 +105,7 @@ test('the first admin: created with the bootstrap token, signed in through OIDC,
     assert.ok(cookie.httpOnly && cookie.sameSite === 'Lax' && cookie.path === '/console', 'an HttpOnly, SameSite session cookie');
     assert.equal(await page.textContent('.role'), 'owner');
 
-    const pages = [['#/', 'Dashboard'], ['#/users', 'Users'], ['#/applications', 'Applications'], ['#/actions', 'Actions'],
+    const pages = [['#/', 'Dashboard'], ['#/users', 'Users'], ['#/applications', 'Applications'], ['#/connections', 'Connections'], ['#/actions', 'Actions'],
       ['#/webhooks', 'Webhooks'], ['#/logs', 'Logs'], ['#/tenants', 'Tenants'], ['#/settings', 'Tenant settings']];
     for (const [hash, heading] of pages) {
       await show(page, hash, heading);
@@ -160,6 +160,40 @@ test('the first admin: created with the bootstrap token, signed in through OIDC,
     await page.locator('main#view h1', { hasText: 'Logs' }).waitFor();
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.className), 'skip');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a connection made in the console: its redirect URI to register, its secret never shown, its button on the sign-in page', async () => {
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, 'default', 'owner@example.com');
+    await show(page, '#/connections', 'Connections');
+    await page.fill('#view input[name=name]', 'github');
+    await page.selectOption('#view select[name=kind]', 'github');
+    await page.fill('#view input[name=client_id]', 'Iv1.console');
+    await page.fill('#view input[name=client_secret]', 'console-secret');
+    await page.click('#create-connection');
+    await page.locator('main#view h1', { hasText: 'GitHub' }).waitFor();
+    const redirect = await page.textContent('#connection-redirect-uri');
+    assert.match(redirect, /\/t\/default\/login\/upstream\/callback$/);
+    assert.equal(await page.inputValue('#view input[name=client_secret]'), '', 'the stored secret is never shown');
+    await expectAccessible(assert, page, 'connection detail');
+    await page.fill('#view textarea[name=mapping]', 'app_metadata.github_login=login');
+    await page.click('#save-connection');
+    let listed = [];
+    for (const deadline = Date.now() + 10000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      listed = (await server.api('GET', '/v1/tenants/default/connections')).body.data;
+      if (Object.keys(listed[0]?.mapping ?? {}).length) break;
+    }
+    assert.equal(listed.length, 1);
+    assert.deepEqual(listed[0].mapping, { 'app_metadata.github_login': 'login' });
+    assert.equal(listed[0].client_secret_set, true);
+    const origin = new URL(page.url()).origin;
+    await page.goto(`${origin}/t/default/login`);
+    await page.getByRole('link', { name: 'Continue with GitHub' }).waitFor();
+    await server.api('DELETE', `/v1/tenants/default/connections/${listed[0].id}`);
   } finally {
     await context.close();
   }

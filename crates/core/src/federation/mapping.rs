@@ -29,7 +29,7 @@ pub fn check(errors: &mut FieldErrors, mapping: &BTreeMap<String, String>) {
                 format!("{target:?} is not a target: name, given_name, family_name, nickname, picture or app_metadata.<key>"),
             );
         }
-        if claim.is_empty() || claim.len() > 128 || claim.chars().any(char::is_control) {
+        if claim.is_empty() || claim.chars().count() > 128 || claim.chars().any(char::is_control) {
             errors.add("mapping", format!("the claim for {target:?} must be 1 to 128 printable characters"));
         }
     }

@@ -67,7 +67,7 @@ impl Management {
     /// The whole connection's checks: what its strategy needs, URLs the instance may reach.
     async fn check_connection(&self, errors: &mut FieldErrors, config: &ConnectionConfig, has_secret: bool) {
         check_name(errors, "display_name", &config.display_name, 100);
-        if config.client_id.is_empty() || config.client_id.len() > 512 {
+        if config.client_id.is_empty() || config.client_id.chars().count() > 512 {
             errors.add("client_id", "must be 1 to 512 characters");
         }
         let preset = config.preset;
@@ -269,7 +269,7 @@ pub fn open_client_secret(key: &crate::sealed::InstanceKey, connection: &Connect
 }
 
 fn check_secret(errors: &mut FieldErrors, secret: Option<&str>) {
-    if secret.is_some_and(|secret| secret.is_empty() || secret.len() > 4096) {
+    if secret.is_some_and(|secret| secret.is_empty() || secret.chars().count() > 4096) {
         errors.add("client_secret", "must be 1 to 4096 characters");
     }
 }

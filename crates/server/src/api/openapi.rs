@@ -2,6 +2,7 @@
 
 use axum::Json;
 use intelliauth_core::events::EventType;
+use intelliauth_core::federation::Preset;
 use intelliauth_core::model::{Grant, Scope};
 use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -138,6 +139,7 @@ pub fn document_json() -> Value {
             if name.ends_with("Request") || name.ends_with("Input") {
                 refine_request(schema);
                 relate_fields(name, schema);
+                refine_connection_request(name, schema);
             }
         }
     }
@@ -345,6 +347,70 @@ fn relate_fields(name: &str, schema: &mut Value) {
         _ => return,
     };
     object.insert("allOf".into(), rules);
+}
+
+/// A connection's fields mean what they mean for upstream identity providers (its `name`
+/// is a slug, its `scopes` the upstream's), and which of them a connection needs depends on
+/// its preset and strategy.
+fn refine_connection_request(name: &str, schema: &mut Value) {
+    if !matches!(name, "CreateConnectionRequest" | "UpdateConnectionRequest") {
+        return;
+    }
+    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else { return };
+    let url = json!({ "type": "string", "pattern": HTTPS_URL, "maxLength": 2048 });
+    let presets: Vec<&str> = Preset::ALL.iter().map(|preset| preset.as_str()).collect();
+    let rules = [
+        ("name", json!({ "type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$" })),
+        ("strategy", json!({ "type": "string", "enum": ["oidc", "oauth2"] })),
+        ("preset", json!({ "type": "string", "enum": presets })),
+        ("client_id", json!({ "type": "string", "minLength": 1, "maxLength": 512, "pattern": NO_NUL })),
+        ("client_secret", json!({ "type": "string", "minLength": 1, "maxLength": 4096, "pattern": NO_NUL })),
+        ("issuer", url.clone()),
+        ("authorization_endpoint", url.clone()),
+        ("token_endpoint", url.clone()),
+        ("userinfo_endpoint", url.clone()),
+        ("jwks_uri", url),
+        (
+            "scopes",
+            json!({ "type": "array", "maxItems": 30,
+            "items": { "type": "string", "pattern": "^[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,128}$" } }),
+        ),
+        (
+            "mapping",
+            json!({ "type": "object", "maxProperties": 50,
+            "propertyNames": { "pattern": "^(name|given_name|family_name|nickname|picture|app_metadata\\.[A-Za-z0-9_-]{1,64})$" },
+            "additionalProperties": { "type": "string", "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]{1,128}$" } }),
+        ),
+    ];
+    for (field, rule) in rules {
+        if let Some(property) = properties.get_mut(field) {
+            let description = property.get("description").cloned();
+            *property = rule;
+            if let Some(description) = description {
+                property["description"] = description;
+            }
+        }
+    }
+    if name == "CreateConnectionRequest" {
+        let present =
+            |field: &str, kind: &str| json!({ "required": [field], "properties": { field: { "type": kind } } });
+        schema["allOf"] = json!([
+            // A preset's providers never issue public clients; its strategy is its own.
+            { "if": present("preset", "string"), "then": { "required": ["client_secret"], "properties": {
+                "client_secret": { "type": "string" },
+                "strategy": { "type": "string", "enum": ["oidc", "oauth2"] } },
+                "allOf": [
+                    { "if": { "properties": { "preset": { "const": "github" } } },
+                      "then": { "properties": { "strategy": { "const": "oauth2" } } },
+                      "else": { "properties": { "strategy": { "const": "oidc" } } } } ] },
+              // Without one: OAuth 2.0 names its endpoints, OpenID Connect its issuer.
+              "else": { "if": { "required": ["strategy"], "properties": { "strategy": { "const": "oauth2" } } },
+                "then": { "required": ["authorization_endpoint", "token_endpoint", "userinfo_endpoint"], "properties": {
+                    "authorization_endpoint": { "type": "string" }, "token_endpoint": { "type": "string" },
+                    "userinfo_endpoint": { "type": "string" } } },
+                "else": { "required": ["issuer"], "properties": { "issuer": { "type": "string" } } } } },
+        ]);
+    }
 }
 
 #[cfg(test)]

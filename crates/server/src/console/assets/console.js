@@ -180,6 +180,8 @@
     [/^#\/users\/([^/]+)$/, userDetail],
     [/^#\/applications$/, applications],
     [/^#\/applications\/([^/]+)$/, applicationDetail],
+    [/^#\/connections$/, connections],
+    [/^#\/connections\/([^/]+)$/, connectionDetail],
     [/^#\/actions$/, actions],
     [/^#\/actions\/([^/]+)$/, actionEditor],
     [/^#\/webhooks$/, webhooks],
@@ -396,10 +398,11 @@
         if (await attempt(slot, () => api('DELETE', path, undefined, { etag }))) location.hash = '#/users';
       }) }, 'Delete user'));
 
-    const [sessions, factors, history] = await Promise.all([
+    const [sessions, factors, history, identities] = await Promise.all([
       api('GET', `${path}/sessions`).then((r) => r.data.data).catch(() => []),
       api('GET', `${path}/factors`).then((r) => r.data.data ?? r.data).catch(() => []),
       api('GET', `/logs?user_id=${encodeURIComponent(id)}&limit=25`).then((r) => r.data.data).catch(() => []),
+      api('GET', `${path}/identities`).then((r) => r.data.data).catch(() => []),
     ]);
     view.replaceChildren(
       h('h1', {}, user.email),
@@ -418,7 +421,87 @@
         table(['Kind', 'Name', 'Confirmed'], [factors].flat().map((factor) => h('tr', {},
           h('td', {}, text(factor.kind)), h('td', {}, text(factor.name ?? factor.label)), h('td', {}, when(factor.confirmed_at))))),
         h('div.actions', {}, h('button.secondary', { type: 'button', onclick: confirmThen('Remove every second factor of this user?', () => attempt(slot, () => api('DELETE', `${path}/factors`), 'MFA reset.').then(route)) }, 'Reset MFA'))),
+      h('section.card', {}, h('h2', {}, 'Linked identities'),
+        table(['Connection', 'Upstream user id', 'Linked', 'Last sign-in', ''], identities.map((identity) => h('tr', {},
+          h('td', {}, identity.connection), h('td', {}, h('code', {}, identity.user_id)), h('td', {}, when(identity.created_at)),
+          h('td', {}, when(identity.last_sign_in_at)),
+          h('td', {}, h('button.secondary', { type: 'button', onclick: confirmThen(`Unlink ${identity.connection}? If it is the user's only way in, they will need a password reset.`,
+            () => attempt(slot, () => api('DELETE', `${path}/identities/${encodeURIComponent(identity.id)}?force=true`), 'Unlinked.').then(route)) }, 'Unlink')))), 'Linked identities')),
       h('section.card', {}, h('h2', {}, 'Sign-in history'), logTable(history)));
+  }
+
+  // ---- Connections (upstream identity providers) -----------------------------------------
+
+  const PRESETS = ['google', 'microsoft', 'github', 'gitlab', 'apple'];
+  const ENDPOINTS = ['issuer', 'authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri'];
+  const mappingText = (mapping) => Object.entries(mapping ?? {}).map(([target, claim]) => `${target}=${claim}`).join('\n');
+  const mappingOf = (textValue) => Object.fromEntries(lines(textValue).map((line) => line.split('=').map((part) => part.trim())));
+
+  async function connections() {
+    const { data } = await api('GET', '/connections?limit=100');
+    const slot = h('div');
+    const create = form(async (node) => {
+      const kind = value(node, 'kind');
+      const body = { name: value(node, 'name'), client_id: value(node, 'client_id') };
+      if (PRESETS.includes(kind)) body.preset = kind; else body.strategy = kind;
+      for (const name of ['display_name', 'client_secret', ...ENDPOINTS]) if (value(node, name)) body[name] = value(node, name);
+      const created = await attempt(slot, () => api('POST', '/connections', body));
+      if (created) location.hash = `#/connections/${encodeURIComponent(created.data.id)}`;
+    },
+    h('div.row', {},
+      field('Name (what connection= names)', h('input', { name: 'name', required: true, autocomplete: 'off' })),
+      field('Kind', h('select', { name: 'kind' }, PRESETS.map((preset) => h('option', { value: preset }, preset)),
+        h('option', { value: 'oidc' }, 'OpenID Connect'), h('option', { value: 'oauth2' }, 'OAuth 2.0')))),
+    h('div.row', {},
+      field('Client id', h('input', { name: 'client_id', required: true, autocomplete: 'off' })),
+      field('Client secret', h('input', { name: 'client_secret', type: 'password', autocomplete: 'new-password' }))),
+    field('Button label', h('input', { name: 'display_name' }), "The preset's name when empty."),
+    h('fieldset', {}, h('legend', {}, 'Endpoints (OpenID Connect: the issuer is enough; OAuth 2.0: authorization, token, userinfo)'),
+      ENDPOINTS.map((name) => field(name.replace(/_/g, ' '), h('input', { name, type: 'url' })))),
+    h('div.actions', {}, h('button', { type: 'submit', id: 'create-connection' }, 'Create connection')));
+    view.replaceChildren(h('h1', {}, 'Connections'),
+      h('p.muted', {}, 'Upstream identity providers: a button per enabled connection on the sign-in and registration pages.'),
+      table(['Name', 'Button', 'Kind', 'Enabled'], data.data.map((connection) => h('tr', {},
+        h('td', {}, link(`#/connections/${encodeURIComponent(connection.id)}`, connection.name)), h('td', {}, connection.display_name),
+        h('td', {}, connection.preset ?? connection.strategy), h('td', {}, connection.enabled ? 'yes' : 'no'))), 'Connections'),
+      h('section.card', {}, h('h2', {}, 'Create a connection'), slot, create));
+  }
+
+  async function connectionDetail(id) {
+    const path = `/connections/${encodeURIComponent(id)}`;
+    const { data: connection, etag } = await api('GET', path);
+    const slot = h('div');
+    const edit = form(async (node) => {
+      const body = {
+        display_name: value(node, 'display_name'),
+        client_id: value(node, 'client_id'),
+        scopes: value(node, 'scopes').split(/\s+/).filter(Boolean),
+        mapping: mappingOf(value(node, 'mapping')),
+        enabled: node.elements.enabled.checked,
+      };
+      for (const name of ENDPOINTS) body[name] = value(node, name) || null;
+      if (value(node, 'client_secret')) body.client_secret = value(node, 'client_secret');
+      if (await attempt(slot, () => api('PATCH', path, body, { etag }), 'Saved.')) route();
+    },
+    h('div.row', {},
+      field('Button label', h('input', { name: 'display_name', value: connection.display_name })),
+      field('Client id', h('input', { name: 'client_id', value: connection.client_id }))),
+    field('Client secret', h('input', { name: 'client_secret', type: 'password', autocomplete: 'new-password' }),
+      connection.client_secret_set ? 'Stored (never shown). Type a new one to replace it.' : 'None stored.'),
+    h('fieldset', {}, h('legend', {}, 'Endpoints'),
+      ENDPOINTS.map((name) => field(name.replace(/_/g, ' '), h('input', { name, type: 'url', value: connection[name] ?? '' })))),
+    field('Scopes (space-separated)', h('input', { name: 'scopes', value: connection.scopes.join(' ') })),
+    field('Claim mapping (target=claim, one per line)', h('textarea', { name: 'mapping' }, mappingText(connection.mapping)),
+      'Targets: name, given_name, family_name, nickname, picture, app_metadata.<key>.'),
+    checkbox('Enabled (shows its button)', 'enabled', connection.enabled),
+    h('div.actions', {}, h('button', { type: 'submit', id: 'save-connection' }, 'Save')));
+    const remove = h('div.actions', {}, h('button.danger', { type: 'button', onclick: confirmThen(`Delete ${connection.name}? Every identity linked through it is unlinked.`, async () => {
+      if (await attempt(slot, () => api('DELETE', path, undefined, { etag }))) location.hash = '#/connections';
+    }) }, 'Delete connection'));
+    view.replaceChildren(h('h1', {}, connection.display_name),
+      h('p.muted', {}, `${connection.preset ?? connection.strategy} · connection=`, h('code', {}, connection.name)),
+      h('section.card', {}, h('h2', {}, 'Redirect URI'), h('p', {}, 'Register this at the provider:'), h('pre', { id: 'connection-redirect-uri' }, connection.redirect_uri)),
+      slot, h('section.card', {}, edit, remove));
   }
 
   // ---- Applications ----------------------------------------------------------------------
