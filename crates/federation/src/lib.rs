@@ -100,7 +100,7 @@ impl UpstreamClient {
         let announced = document.get("issuer").and_then(Value::as_str).unwrap_or_default();
         // OpenID Connect Discovery §4.3: the document is the issuer's own; Microsoft's
         // multi-tenant document names a `{tenantid}` template instead.
-        if announced != issuer && !presets::issuer_matches(issuer, announced, Some("{tenantid}")) {
+        if !presets::discovery_issuer_matches(issuer, announced) {
             return Err(UpstreamFailure::Invalid(format!(
                 "the discovery document at {url} is for issuer {announced:?}, not {issuer:?}"
             )));

@@ -62,6 +62,8 @@ export interface LoginOptions {
   max_age?: number;
   prompt?: 'none' | 'login' | 'consent' | string;
   login_hint?: string;
+  /** Sign in through this connection (an upstream identity provider, by name), skipping the sign-in page. */
+  connection?: string;
   /** This sign-in's languages (OIDC `ui_locales`), over the client's `uiLocales`. */
   ui_locales?: string;
   scope?: string;
@@ -196,6 +198,7 @@ export class IntelliAuthClient {
       max_age: options.max_age === undefined ? undefined : String(options.max_age),
       prompt: options.prompt,
       login_hint: options.login_hint,
+      connection: options.connection,
       ui_locales: options.ui_locales ?? this.options.uiLocales,
     };
     for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);

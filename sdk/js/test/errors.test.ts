@@ -20,7 +20,7 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 
 describe('the generated code union', () => {
-  it('holds the 45 codes of the seed document and the webhook observations beyond it', () => {
+  it('holds the 45 codes of the seed document, the webhook observations and the upstream sign-in codes beyond it', () => {
     const seed = readFileSync(new URL('../../../crates/catalogue/tests/data/error-code-index.txt', import.meta.url), 'utf8');
     const inSeed = new Set<string>();
     for (const line of seed.split('\n')) {
@@ -32,8 +32,10 @@ describe('the generated code union', () => {
     expect(inSeed.size).toBe(45);
     expect(new Set(ERROR_CODES.filter((code) => CATALOGUE[code].inSeed))).toEqual(inSeed);
     const beyond = ERROR_CODES.filter((code) => !CATALOGUE[code].inSeed);
-    expect(beyond).toEqual(['delivered', 'receiver_unexpected_status', 'receiver_connection_failed', 'receiver_dns_failed', 'receiver_address_forbidden', 'attempt_interrupted']);
-    for (const code of beyond) expect(CATALOGUE[code].family).toBe('webhook');
+    expect(beyond).toEqual(['delivered', 'receiver_unexpected_status', 'receiver_connection_failed', 'receiver_dns_failed', 'receiver_address_forbidden', 'attempt_interrupted',
+      'upstream_refused', 'upstream_unavailable', 'upstream_response_invalid', 'upstream_email_unverified', 'upstream_email_missing', 'link_required', 'last_sign_in_method']);
+    for (const code of beyond.slice(0, 6)) expect(CATALOGUE[code].family).toBe('webhook');
+    for (const code of beyond.slice(6)) expect(['authentication', 'management']).toContain(CATALOGUE[code].family);
     for (const code of ERROR_CODES) expect(CATALOGUE[code].code).toBe(code);
   });
 });

@@ -185,6 +185,9 @@ impl Auth {
         if flow.browser {
             let proof = CsrfProof::Browser { cookie: csrf_cookie, form: csrf_cookie };
             self.load_flow(tenant_id, &flow.id, FlowKind::Login, proof).await?;
+        } else if request.app_redirect.is_none() {
+            // A JSON flow's result only ever goes back to its app's registered redirect URI.
+            return Err(mismatch());
         }
         let connection = self
             .connections

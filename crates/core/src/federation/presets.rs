@@ -122,6 +122,17 @@ pub fn issuer_matches(expected: &str, iss: &str, tid: Option<&str>) -> bool {
     })
 }
 
+/// Whether a discovery document announcing `announced` is the configured issuer's: the
+/// same string, or for a multi-tenant Microsoft issuer the `{tenantid}` template its
+/// document announces.
+pub fn discovery_issuer_matches(configured: &str, announced: &str) -> bool {
+    configured == announced
+        || ["common", "organizations", "consumers"].iter().any(|alias| {
+            let marker = format!("/{alias}/");
+            configured.contains(&marker) && configured.replacen(&marker, "/{tenantid}/", 1) == announced
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +146,14 @@ mod tests {
         assert!(!issuer_matches(common, "https://evil.example/9188/v2.0", Some("9188")));
         assert!(!issuer_matches("https://accounts.google.com", "https://accounts.google.com/x", Some("x")));
         assert!(issuer_matches("https://accounts.google.com", "https://accounts.google.com", None));
+    }
+
+    #[test]
+    fn microsoft_s_multi_tenant_discovery_document_is_its_own() {
+        let common = "https://login.microsoftonline.com/common/v2.0";
+        assert!(discovery_issuer_matches(common, "https://login.microsoftonline.com/{tenantid}/v2.0"));
+        assert!(!discovery_issuer_matches(common, "https://evil.example/{tenantid}/v2.0"));
+        assert!(discovery_issuer_matches("https://gitlab.com", "https://gitlab.com"));
+        assert!(!discovery_issuer_matches("https://gitlab.com", "https://gitlab.com/"));
     }
 }

@@ -74,7 +74,10 @@ pub(crate) async fn start(Path((_, connection)): Path<(String, String)>, visit: 
     let existing = cookies::read(&visit.headers, cookies::CSRF).map(str::to_owned);
     let (state, tenant) = (&visit.state, &visit.tenant);
     let live = match (&visit.query.flow, &existing) {
-        (Some(flow_id), Some(_)) => state.auth.live_flow(&tenant.id, flow_id, FlowKind::Login).await.ok(),
+        // Only a browser's own flow: a JSON flow's result goes to its app, never to a page.
+        (Some(flow_id), Some(_)) => {
+            state.auth.live_flow(&tenant.id, flow_id, FlowKind::Login).await.ok().filter(|flow| flow.browser)
+        }
         _ => None,
     };
     let (flow, new_csrf) = match live {
