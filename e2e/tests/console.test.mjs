@@ -173,7 +173,7 @@ test('a connection made in the console: its redirect URI to register, its secret
     await page.fill('#view input[name=name]', 'github');
     await page.selectOption('#view select[name=kind]', 'github');
     await page.fill('#view input[name=client_id]', 'Iv1.console');
-    await page.fill('#view input[name=client_secret]', 'console-secret');
+    await page.fill('#view [name=client_secret]', 'console-secret');
     await page.click('#create-connection');
     await page.locator('main#view h1', { hasText: 'GitHub' }).waitFor();
     const redirect = await page.textContent('#connection-redirect-uri');

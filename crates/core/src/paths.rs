@@ -80,6 +80,7 @@ pub const ACCOUNT_PHONE_CONFIRM: TenantPath = TenantPath("/account/phone/confirm
 pub const ACCOUNT_PASSKEY: TenantPath = TenantPath("/account/passkey");
 pub const ACCOUNT_FACTOR_REMOVAL: TenantPath = TenantPath("/account/factors/{factor_id}/remove");
 pub const ACCOUNT_IDENTITY_REMOVAL: TenantPath = TenantPath("/account/identities/{identity_id}/remove");
+pub const ACCOUNT_IDENTITY_LINK: TenantPath = TenantPath("/account/identities/link/{connection}");
 pub const LOGOUT: TenantPath = TenantPath("/logout");
 pub const AUTHORIZE: TenantPath = TenantPath("/oauth/authorize");
 pub const CONSENT: TenantPath = TenantPath("/oauth/consent");

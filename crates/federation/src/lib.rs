@@ -4,6 +4,7 @@
 //! and the user from userinfo for plain OAuth 2.0 (GitHub's shape included). Every call goes
 //! through `Egress`: upstream URLs are tenant-chosen.
 
+mod apple;
 mod id_token;
 
 use std::collections::HashMap;
@@ -137,7 +138,17 @@ impl UpstreamClient {
             ("code_verifier", call.code_verifier),
             ("client_id", call.connection.config.client_id.as_str()),
         ];
-        if let Some(secret) = call.client_secret {
+        let config = &call.connection.config;
+        let signed;
+        let secret = match (call.client_secret, &config.team_id, &config.key_id) {
+            // Apple: a key to sign a fresh secret with, not a secret to send.
+            (Some(key), Some(team_id), Some(key_id)) if apple::is_private_key(key) => {
+                signed = apple::client_secret(key, team_id, key_id, &config.client_id)?;
+                Some(signed.as_str())
+            }
+            (secret, _, _) => secret,
+        };
+        if let Some(secret) = secret {
             form.push(("client_secret", secret));
         }
         let url = call.endpoints.token.as_str();

@@ -575,3 +575,224 @@ async fn a_tenant_that_requires_mfa_asks_an_upstream_sign_in_for_a_second_factor
     let account = browser.get(&format!("/t/{}/account", fed.down)).await;
     assert_eq!(account.status, StatusCode::SEE_OTHER, "no session before the second factor");
 }
+
+#[tokio::test]
+async fn a_signed_in_user_links_an_upstream_account_from_the_account_page_whatever_its_email() {
+    let fed = federation().await;
+    fed.server.user_with_password(&fed.down, "bob@example.com", PASSWORD, true).await;
+    // Another address, not even verified upstream: the user proves both accounts.
+    let mut browser = fed.browser_at_upstream("bob.elsewhere@example.com", false).await;
+    let signed_in = browser.sign_in(&fed.down, "bob@example.com", PASSWORD).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER, "{}", signed_in.body);
+    let account = browser.get(&format!("/t/{}/account", fed.down)).await;
+    assert!(account.body.contains("Link Acme SSO"), "{}", account.body);
+    let action = format!("/t/{}/account/identities/link/idp", fed.down);
+    let csrf = field(&account.body, "csrf_token");
+    let forged = browser.post(&action, &[("csrf_token", "forged")]).await;
+    assert!(forged.body.contains("data-code=\"state_mismatch\""), "{}", forged.body);
+    let to_upstream = browser.post(&action, &[("csrf_token", &csrf)]).await;
+    assert_eq!(to_upstream.status, StatusCode::SEE_OTHER, "{}", to_upstream.body);
+    let (answer, _) = browser.follow(to_upstream.location(), &fed.public).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(answer.body.contains("data-identity=\"idp\""), "back on the account page, linked: {}", answer.body);
+    let bob = fed.user_by_email("bob@example.com").await.unwrap();
+    let identities = fed.identities(bob["id"].as_str().unwrap()).await;
+    assert_eq!(identities.len(), 1);
+    assert!(fed.user_by_email("bob.elsewhere@example.com").await.is_none(), "no second user");
+
+    // The same upstream account cannot be linked to someone else too.
+    fed.server.user_with_password(&fed.down, "carol@example.com", PASSWORD, true).await;
+    let mut carol = Browser::new(&fed.public);
+    carol.sign_in(&fed.up, "bob.elsewhere@example.com", PASSWORD).await;
+    carol.sign_in(&fed.down, "carol@example.com", PASSWORD).await;
+    let account = carol.get(&format!("/t/{}/account", fed.down)).await;
+    let csrf = field(&account.body, "csrf_token");
+    let to_upstream = carol.post(&action, &[("csrf_token", &csrf)]).await;
+    let (answer, _) = carol.follow(to_upstream.location(), &fed.public).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
+    let carol_id = fed.user_by_email("carol@example.com").await.unwrap()["id"].as_str().unwrap().to_owned();
+    assert!(fed.identities(&carol_id).await.is_empty());
+}
+
+/// An upstream that speaks Sign in with Apple's shape: discovery, a key set, a token
+/// endpoint that takes only a client secret signed with the registered `.p8` key (ES256,
+/// the team as `iss`, the Services ID as `sub`), ID tokens whose `email_verified` is the
+/// string `"true"`, and (asked for the name or email) a `form_post` answer.
+#[derive(Clone)]
+struct Apple {
+    base: String,
+    /// The public key of the client's `.p8` key, to check client secrets with.
+    client_key: Arc<Vec<u8>>,
+    /// The key the upstream signs ID tokens with (PKCS#8), and its public JWK.
+    signing_key: Arc<Vec<u8>>,
+    jwk: Value,
+    /// Codes issued: (code, PKCE challenge, nonce).
+    codes: Arc<Mutex<Vec<(String, String, String)>>>,
+    /// Sign ID tokens with another nonce than the request's.
+    wrong_nonce: Arc<Mutex<bool>>,
+}
+
+fn b64_json(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+fn es256_sign(pkcs8: &[u8], input: &str) -> String {
+    use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let rng = ring::rand::SystemRandom::new();
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng).unwrap();
+    URL_SAFE_NO_PAD.encode(key.sign(&rng, input.as_bytes()).unwrap().as_ref())
+}
+
+async fn apple_token(State(apple): State<Apple>, body: String) -> (AxumStatus, Json<Value>) {
+    use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    let refuse =
+        |why: &str| (AxumStatus::BAD_REQUEST, Json(json!({ "error": "invalid_client", "error_description": why })));
+    // The client secret: a JWT signed with the client's key, naming its team and key.
+    let secret = form.get("client_secret").cloned().unwrap_or_default();
+    let parts: Vec<&str> = secret.split('.').collect();
+    if parts.len() != 3 {
+        return refuse("the client secret is not a JWT");
+    }
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+    let signed = UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, apple.client_key.as_slice())
+        .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
+        .is_ok();
+    let now = now_s();
+    if !signed || header["kid"] != "KEY1234567" || header["alg"] != "ES256" {
+        return refuse("the client secret is not signed by the registered key");
+    }
+    if claims["iss"] != "TEAM123456"
+        || claims["sub"] != "com.example.web"
+        || claims["aud"] != "https://appleid.apple.com"
+        || claims["exp"].as_i64().unwrap_or(0) <= now
+    {
+        return refuse("the client secret's claims are wrong");
+    }
+    let known = apple.codes.lock().unwrap().iter().find(|(code, _, _)| Some(code) == form.get("code")).cloned();
+    let Some((_, challenge, nonce)) = known else {
+        return (AxumStatus::BAD_REQUEST, Json(json!({ "error": "invalid_grant" })));
+    };
+    let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+    if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != challenge {
+        return (AxumStatus::BAD_REQUEST, Json(json!({ "error": "invalid_grant", "error_description": "PKCE" })));
+    }
+    let nonce = if *apple.wrong_nonce.lock().unwrap() { "another-nonce".to_owned() } else { nonce };
+    let id_claims = json!({ "iss": apple.base, "aud": "com.example.web", "sub": "001234.abcdef", "nonce": nonce,
+        "email": "x7@privaterelay.appleid.com", "email_verified": "true", "is_private_email": "true",
+        "iat": now, "exp": now + 600 });
+    let input = format!("{}.{}", b64_json(&json!({ "alg": "ES256", "kid": "apple-1" })), b64_json(&id_claims));
+    let id_token = format!("{input}.{}", es256_sign(&apple.signing_key, &input));
+    (
+        AxumStatus::OK,
+        Json(
+            json!({ "access_token": "apple-access", "token_type": "Bearer", "id_token": id_token, "expires_in": 3600 }),
+        ),
+    )
+}
+
+async fn start_apple(client_key: Vec<u8>) -> Apple {
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let rng = ring::rand::SystemRandom::new();
+    let signing = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap().as_ref().to_vec();
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &signing, &rng).unwrap();
+    let point = pair.public_key().as_ref();
+    let jwk = json!({ "kty": "EC", "crv": "P-256", "kid": "apple-1", "use": "sig",
+        "x": URL_SAFE_NO_PAD.encode(&point[1..33]), "y": URL_SAFE_NO_PAD.encode(&point[33..65]) });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let apple = Apple {
+        base: base.clone(),
+        client_key: Arc::new(client_key),
+        signing_key: Arc::new(signing),
+        jwk,
+        codes: Arc::default(),
+        wrong_nonce: Arc::default(),
+    };
+    let discovery = json!({ "issuer": base, "authorization_endpoint": format!("{base}/auth/authorize"),
+        "token_endpoint": format!("{base}/auth/token"), "jwks_uri": format!("{base}/auth/keys") });
+    let keys = json!({ "keys": [apple.jwk.clone()] });
+    let app = Router::new()
+        .route("/.well-known/openid-configuration", get(move || async move { Json(discovery) }))
+        .route("/auth/keys", get(move || async move { Json(keys) }))
+        .route("/auth/token", post(apple_token))
+        .with_state(apple.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    apple
+}
+
+fn now_s() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// Sends the browser to Apple, which approves and posts its answer back across sites; the
+/// answer of the callback at the end.
+async fn apple_sign_in(apple: &Apple, tenant: &str, browser: &mut Browser) -> common::browser::Answer {
+    let started = browser.get(&format!("/t/{tenant}/login")).await;
+    let page = browser.get(started.location()).await;
+    assert!(page.body.contains("Continue with Apple"), "{}", page.body);
+    let to_apple = browser.get(&link(&page.body, "/login/connection/apple")).await;
+    let url = to_apple.location().to_owned();
+    assert!(url.starts_with(&format!("{}/auth/authorize?", apple.base)), "{url}");
+    assert_eq!(query_param(&url, "response_mode").as_deref(), Some("form_post"));
+    let code = unique("code-");
+    let issued = (code.clone(), query_param(&url, "code_challenge").unwrap(), query_param(&url, "nonce").unwrap());
+    apple.codes.lock().unwrap().push(issued);
+    let form = [("code", code), ("state", query_param(&url, "state").unwrap())];
+    let callback = format!("/t/{tenant}/login/upstream/callback");
+    let repost = reqwest::Client::new().post(format!("{}{callback}", browser.base)).form(&form).send().await.unwrap();
+    assert!(repost.text().await.unwrap().contains("id=\"repost\""));
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).chain([("same_site", "1")]).collect();
+    browser.post(&callback, &pairs).await
+}
+
+#[tokio::test]
+async fn sign_in_with_apple_signs_its_client_secret_with_the_p8_key_and_takes_its_form_post() {
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let server = Server::start_with(Options::unlimited().arg("--webhooks-allow-loopback", true)).await;
+    let tenant = unique("apple-");
+    server.tenant(&tenant, json!({})).await;
+    // The developer's Sign in with Apple key, as Apple hands it out: a PKCS#8 PEM file.
+    let rng = ring::rand::SystemRandom::new();
+    let p8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(p8.as_ref())
+    );
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, p8.as_ref(), &rng).unwrap();
+    let apple = start_apple(pair.public_key().as_ref().to_vec()).await;
+    let path = format!("/v1/tenants/{tenant}/connections");
+    let without_ids = json!({ "name": "apple", "preset": "apple", "client_id": "com.example.web", "client_secret": pem,
+                              "issuer": apple.base });
+    let fields = &server.post(&path, without_ids).await.assert_error(400, "validation_failed")["fields"].clone();
+    assert!(fields["team_id"].is_array() && fields["key_id"].is_array(), "{fields}");
+    let created = server
+        .post(
+            &path,
+            json!({ "name": "apple", "preset": "apple", "client_id": "com.example.web", "client_secret": pem,
+                             "team_id": "TEAM123456", "key_id": "KEY1234567", "issuer": apple.base }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.body["scopes"], json!(["openid", "email", "name"]));
+    let public = created.body["redirect_uri"].as_str().unwrap().split("/t/").next().unwrap().to_owned();
+
+    let mut browser = Browser::new(&public);
+    let answer = apple_sign_in(&apple, &tenant, &mut browser).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(answer.location(), format!("/t/{tenant}/account"));
+    let users = server.get(&format!("/v1/tenants/{tenant}/users?email=x7@privaterelay.appleid.com")).await;
+    assert_eq!(users.body["data"][0]["email_verified"], true, "Apple's \"true\" is a yes: {}", users.text);
+
+    // An ID token that does not answer this sign-in (another nonce) is refused.
+    *apple.wrong_nonce.lock().unwrap() = true;
+    let mut other = Browser::new(&public);
+    let answer = apple_sign_in(&apple, &tenant, &mut other).await;
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY, "{}", answer.body);
+    assert!(answer.body.contains("data-code=\"upstream_response_invalid\""), "{}", answer.body);
+    let failures = server.get(&format!("/v1/tenants/{tenant}/logs?type=user.login.failed")).await;
+    assert!(failures.text.contains("nonce"), "the admin sees why: {}", failures.text);
+}

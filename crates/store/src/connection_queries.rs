@@ -36,7 +36,7 @@ fn identity(row: &impl Columns) -> sqlx::Result<Identity> {
 fn upstream_request(row: &impl Columns) -> sqlx::Result<UpstreamRequest> {
     Ok(from_columns!(row => UpstreamRequest {
         text: id, tenant_id, flow_id, connection_id, state_digest, nonce;
-        opt_text: app_redirect, result_digest;
+        opt_text: app_redirect, link_user_id, result_digest;
         int: created_at, expires_at;
     } and {
         verifier_sealed: row.text("verifier")?,
@@ -189,9 +189,10 @@ impl ConnectionStore for SqlStore {
     async fn insert_upstream_request(&self, r: &UpstreamRequest) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO upstream_requests (id, tenant_id, flow_id, connection_id, state_digest, nonce, verifier, app_redirect,
-             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+             link_user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .bind(&r.id).bind(&r.tenant_id).bind(&r.flow_id).bind(&r.connection_id).bind(&r.state_digest)
-            .bind(&r.nonce).bind(&r.verifier_sealed).bind(&r.app_redirect).bind(r.created_at).bind(r.expires_at)
+            .bind(&r.nonce).bind(&r.verifier_sealed).bind(&r.app_redirect).bind(&r.link_user_id).bind(r.created_at)
+            .bind(r.expires_at)
             .execute(pool).await.map(|_| ()).map_err(map_error))
     }
 

@@ -31,7 +31,7 @@ pub use passkeys::{PasskeyChallenge, AMR_HARDWARE_KEY, AMR_USER_PRESENCE};
 pub use registration::Registration;
 pub use session::ActiveSession;
 pub use sms::{check_phone, SmsSent};
-pub use upstream::{UpstreamCallback, UpstreamReturn, AMR_FEDERATED};
+pub use upstream::{UpstreamCallback, UpstreamPurpose, UpstreamReturn, AMR_FEDERATED};
 
 use crate::management::Management;
 use crate::mfa::FactorStore;

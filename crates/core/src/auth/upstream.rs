@@ -21,6 +21,17 @@ use crate::{ids, secret, Error, Result};
 /// The authentication method an upstream sign-in records in `amr`.
 pub const AMR_FEDERATED: &str = "fed";
 
+/// What an upstream sign-in is for.
+#[derive(Debug, Clone, Copy)]
+pub enum UpstreamPurpose<'a> {
+    /// Signing in on a browser flow (the hosted pages).
+    SignIn,
+    /// Signing in on a JSON flow: the result goes to the app's registered redirect URI.
+    App { client_id: &'a str, redirect_uri: &'a str },
+    /// The signed-in user links an upstream account from their account page.
+    Link { user_id: &'a str },
+}
+
 /// What the upstream sent the browser back with.
 #[derive(Debug, Clone, Default)]
 pub struct UpstreamCallback {
@@ -40,6 +51,8 @@ pub enum UpstreamReturn {
     LinkRequired { flow_id: String, email: String, connection: String },
     /// A JSON flow: the browser goes back to the app's redirect URI with a one-time code.
     App(String),
+    /// The signed-in user's account has the upstream account linked now.
+    Linked,
 }
 
 fn sealed_context(kind: &str, request_id: &str) -> String {
@@ -79,22 +92,26 @@ impl Auth {
     }
 
     /// Sends `flow` (a live login flow) to the connection named `connection_name`: the
-    /// upstream's authorization URL, with state, nonce and a PKCE challenge. A JSON flow
-    /// names the app (`client_id`) and its registered redirect URI the result goes back to.
+    /// upstream's authorization URL, with state, nonce and a PKCE challenge, for `purpose`
+    /// (a JSON flow names the app and its registered redirect URI the result goes back to).
     pub async fn start_upstream(
         &self,
         tenant_id: &str,
         flow: &FlowRecord,
         connection_name: &str,
         login_hint: Option<&str>,
-        app: Option<(&str, &str)>,
+        purpose: UpstreamPurpose<'_>,
     ) -> Result<String> {
         let connection = self.enabled_connection(tenant_id, connection_name).await?;
-        let app_redirect = match app {
-            Some((client_id, redirect_uri)) => {
+        let app_redirect = match purpose {
+            UpstreamPurpose::App { client_id, redirect_uri } => {
                 Some(self.registered_redirect(tenant_id, client_id, redirect_uri).await?)
             }
-            None => None,
+            _ => None,
+        };
+        let link_user_id = match purpose {
+            UpstreamPurpose::Link { user_id } => Some(user_id.to_owned()),
+            _ => None,
         };
         let endpoints = match self.upstream_client()?.endpoints(&connection).await {
             Ok(endpoints) => endpoints,
@@ -112,6 +129,7 @@ impl Auth {
             state_digest: secret::digest(&state),
             nonce: nonce.clone(),
             app_redirect,
+            link_user_id,
             created_at: now,
             expires_at: flow.expires_at,
             outcome_sealed: None,
@@ -199,6 +217,11 @@ impl Auth {
             Ok(user) => user,
             Err(error) => return Err(self.upstream_failed(tenant_id, &connection, error).await),
         };
+        if let Some(user_id) = &request.link_user_id {
+            self.link_to_signed_in(tenant_id, &connection, user_id, &upstream_user).await?;
+            self.finish_flow(&flow).await?;
+            return Ok(UpstreamReturn::Linked);
+        }
         let outcome = UpstreamOutcome {
             connection: connection.facts(),
             connection_id: connection.id.clone(),
@@ -418,6 +441,36 @@ impl Auth {
                 self.store.get_user(&tenant.id, &user_id).await?.ok_or_else(|| Error::new(Code::FlowInvalid))
             }
             Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Links `upstream_user` to the signed-in `user_id` who asked for it from the account
+    /// page (they proved the local account with their session, the upstream one just now);
+    /// an upstream account linked to somebody else stays theirs.
+    async fn link_to_signed_in(
+        &self,
+        tenant_id: &str,
+        connection: &Connection,
+        user_id: &str,
+        upstream_user: &UpstreamUser,
+    ) -> Result<()> {
+        let now = ids::now_ms();
+        match self.connections.identity_by_subject(&connection.id, &upstream_user.subject).await? {
+            Some(identity) if identity.user_id == user_id => {
+                Ok(self.connections.touch_identity(&identity.id, &upstream_user.claims, now).await?)
+            }
+            Some(_) => Err(Error::conflict("identity", "connection", &connection.name)),
+            None => {
+                let user =
+                    self.store.get_user(tenant_id, user_id).await?.ok_or_else(|| Error::new(Code::SessionExpired))?;
+                let tenant = self.tenant(tenant_id).await?;
+                match self.connections.insert_identity(&new_identity(&user, connection, upstream_user, now)).await {
+                    Ok(()) | Err(crate::ports::StoreError::Conflict) => {}
+                    Err(error) => return Err(error.into()),
+                }
+                self.log_identity(&tenant, user_id, "user.identity_linked", connection, "account").await;
+                Ok(())
+            }
         }
     }
 

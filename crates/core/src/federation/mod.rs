@@ -61,6 +61,10 @@ pub struct ConnectionConfig {
     /// Target (`name`, `given_name`, `family_name`, `nickname`, `picture`,
     /// `app_metadata.<key>`) → upstream claim.
     pub mapping: BTreeMap<String, String>,
+    /// Apple: the team and the key that sign the client secret, when the stored secret is
+    /// the key itself (the `.p8` file).
+    pub team_id: Option<String>,
+    pub key_id: Option<String>,
 }
 
 /// A tenant's upstream identity provider.
@@ -200,6 +204,8 @@ pub struct UpstreamRequest {
     pub verifier_sealed: String,
     /// A native app's registered redirect URI the result goes to (JSON flows only).
     pub app_redirect: Option<String>,
+    /// The signed-in user who asked, on their account page, to link this upstream account.
+    pub link_user_id: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
     /// What came back ([`UpstreamOutcome`] as JSON), sealed: it holds the upstream's tokens.

@@ -133,6 +133,11 @@ pub fn discovery_issuer_matches(configured: &str, announced: &str) -> bool {
         })
 }
 
+/// Whether `secret` is a PEM private key (Apple's `.p8` file) rather than a shared secret.
+pub fn is_pem_private_key(secret: &str) -> bool {
+    secret.trim_start().starts_with("-----BEGIN PRIVATE KEY-----")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,8 @@ pub struct NewConnection {
     pub jwks_uri: Option<String>,
     pub scopes: Option<Vec<String>>,
     pub mapping: Option<BTreeMap<String, String>>,
+    pub team_id: Option<String>,
+    pub key_id: Option<String>,
     pub enabled: Option<bool>,
 }
 
@@ -46,6 +48,8 @@ pub struct ConnectionPatch {
     pub jwks_uri: Option<Option<String>>,
     pub scopes: Option<Vec<String>>,
     pub mapping: Option<BTreeMap<String, String>>,
+    pub team_id: Option<Option<String>>,
+    pub key_id: Option<Option<String>>,
     pub enabled: Option<bool>,
 }
 
@@ -138,8 +142,11 @@ impl Management {
             jwks_uri: input.jwks_uri,
             scopes: input.scopes.unwrap_or_default(),
             mapping: input.mapping.unwrap_or_default(),
+            team_id: input.team_id,
+            key_id: input.key_id,
         };
         check_secret(&mut errors, input.client_secret.as_deref());
+        check_signing_key(&mut errors, &config, input.client_secret.as_deref());
         self.check_connection(&mut errors, &config, input.client_secret.is_some()).await;
         errors.into_result()?;
         let id = ids::new_id("con");
@@ -185,6 +192,11 @@ impl Management {
         check_secret(&mut errors, patch.client_secret.clone().flatten().as_deref());
         let mut preview = current.clone();
         apply_patch(&mut preview, &patch, |secret| self.seal_client_secret(id, secret));
+        let secret = match &patch.client_secret {
+            Some(secret) => secret.clone(),
+            None => self.connection_secret(&current)?,
+        };
+        check_signing_key(&mut errors, &preview.config, secret.as_deref());
         self.check_connection(&mut errors, &preview.config, preview.client_secret_sealed.is_some()).await;
         errors.into_result()?;
         let updated = versioned::update(
@@ -274,6 +286,21 @@ fn check_secret(errors: &mut FieldErrors, secret: Option<&str>) {
     }
 }
 
+/// A client secret that is a private key (Apple's `.p8` file) signs with the team and key
+/// the connection names; those are short identifiers.
+fn check_signing_key(errors: &mut FieldErrors, config: &ConnectionConfig, secret: Option<&str>) {
+    let identifier = |value: &str| (1..=64).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric());
+    for (field, value) in [("team_id", &config.team_id), ("key_id", &config.key_id)] {
+        match value {
+            Some(value) if !identifier(value) => errors.add(field, "must be 1 to 64 letters or digits"),
+            None if secret.is_some_and(crate::federation::presets::is_pem_private_key) => {
+                errors.add(field, "is required when the client secret is a private key (Apple's .p8 file)")
+            }
+            _ => {}
+        }
+    }
+}
+
 fn apply_patch(connection: &mut Connection, patch: &ConnectionPatch, seal: impl Fn(Option<&str>) -> Option<String>) {
     let config = &mut connection.config;
     if let Some(name) = &patch.display_name {
@@ -298,6 +325,12 @@ fn apply_patch(connection: &mut Connection, patch: &ConnectionPatch, seal: impl 
     }
     if let Some(mapping) = &patch.mapping {
         config.mapping = mapping.clone();
+    }
+    if let Some(team_id) = &patch.team_id {
+        config.team_id = team_id.clone();
+    }
+    if let Some(key_id) = &patch.key_id {
+        config.key_id = key_id.clone();
     }
     if let Some(enabled) = patch.enabled {
         connection.enabled = enabled;

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use intelliauth_core::auth::{CsrfProof, FlowKind, Registration, SignIn, SignedIn, StartedFlow};
+use intelliauth_core::auth::{CsrfProof, FlowKind, Registration, SignIn, SignedIn, StartedFlow, UpstreamPurpose};
 use intelliauth_core::ids::rfc3339;
 use intelliauth_core::paths;
 use serde_json::json;
@@ -90,7 +90,7 @@ async fn start_connection(
     let login_hint = fields.optional_string("login_hint");
     reject_invalid(fields.finish(), Default::default())?;
     let flow = state.auth.load_flow(&tenant_id, &flow_id, FlowKind::Login, CsrfProof::Api).await?;
-    let app = Some((client_id.as_str(), redirect_uri.as_str()));
+    let app = UpstreamPurpose::App { client_id: &client_id, redirect_uri: &redirect_uri };
     let url = state.auth.start_upstream(&tenant_id, &flow, &connection, login_hint.as_deref(), app).await?;
     Ok(Json(json!({ "authorization_url": url })).into_response())
 }

@@ -45,6 +45,9 @@ pub struct ConnectionView {
     /// Target (`name`, `given_name`, `family_name`, `nickname`, `picture`, `app_metadata.<key>`) → upstream claim.
     #[schema(value_type = Object)]
     mapping: BTreeMap<String, String>,
+    /// Apple: the team and the key that sign the client secret (when it is the `.p8` key).
+    team_id: Option<String>,
+    key_id: Option<String>,
     /// The redirect URI to register at the upstream.
     redirect_uri: String,
     enabled: bool,
@@ -71,6 +74,8 @@ impl ConnectionView {
             jwks_uri: config.jwks_uri.clone(),
             scopes: connection.scopes(),
             mapping: config.mapping.clone(),
+            team_id: config.team_id.clone(),
+            key_id: config.key_id.clone(),
             redirect_uri,
             enabled: connection.enabled,
             created_at: rfc3339(connection.meta.created_at),
@@ -106,6 +111,10 @@ pub struct CreateConnectionRequest {
     scopes: Option<Vec<String>>,
     #[schema(value_type = Option<Object>)]
     mapping: Option<BTreeMap<String, String>>,
+    /// Apple: the Team ID, when `client_secret` is the Sign in with Apple key (`.p8` PEM).
+    team_id: Option<String>,
+    /// Apple: the key's Key ID.
+    key_id: Option<String>,
     enabled: Option<bool>,
 }
 
@@ -124,6 +133,10 @@ pub struct UpdateConnectionRequest {
     scopes: Option<Vec<String>>,
     #[schema(value_type = Option<Object>)]
     mapping: Option<BTreeMap<String, String>>,
+    /// Apple: the Team ID, when `client_secret` is the Sign in with Apple key (`.p8` PEM).
+    team_id: Option<String>,
+    /// Apple: the key's Key ID.
+    key_id: Option<String>,
     enabled: Option<bool>,
 }
 
@@ -156,6 +169,8 @@ pub async fn create(at: Allowed<ApplicationsWrite>, JsonObject(mut fields): Json
         jwks_uri: fields.optional_string("jwks_uri"),
         scopes: fields.optional_string_list("scopes"),
         mapping: fields.optional_string_map("mapping"),
+        team_id: fields.optional_string("team_id"),
+        key_id: fields.optional_string("key_id"),
         enabled: fields.optional_bool("enabled"),
     };
     reject_invalid(fields.finish(), FieldErrors::new())?;
@@ -212,6 +227,8 @@ pub async fn update(
         jwks_uri: fields.nullable_string("jwks_uri"),
         scopes: fields.optional_string_list("scopes"),
         mapping: fields.optional_string_map("mapping"),
+        team_id: fields.nullable_string("team_id"),
+        key_id: fields.nullable_string("key_id"),
         enabled: fields.optional_bool("enabled"),
     };
     reject_invalid(fields.finish(), FieldErrors::new())?;

@@ -370,6 +370,8 @@ fn refine_connection_request(name: &str, schema: &mut Value) {
         ("token_endpoint", url.clone()),
         ("userinfo_endpoint", url.clone()),
         ("jwks_uri", url),
+        ("team_id", json!({ "type": "string", "pattern": "^[A-Za-z0-9]{1,64}$" })),
+        ("key_id", json!({ "type": "string", "pattern": "^[A-Za-z0-9]{1,64}$" })),
         (
             "scopes",
             json!({ "type": "array", "maxItems": 30,

@@ -87,6 +87,7 @@ methods-heading = طرق تسجيل الدخول
 remove = إزالة
 continue-with = المتابعة باستخدام { $provider }
 or-divider = أو
+link-with = ربط { $provider }
 identities-heading = الحسابات المرتبطة
 backup-left = { $count ->
     [zero] لم يتبقَّ أي رمز احتياطي.

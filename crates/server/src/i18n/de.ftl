@@ -83,6 +83,7 @@ methods-heading = Anmeldemethoden
 remove = Entfernen
 continue-with = Weiter mit { $provider }
 or-divider = oder
+link-with = { $provider } verknüpfen
 identities-heading = Verknüpfte Konten
 backup-left = { $count ->
     [one] Noch { $count } Backup-Code übrig.

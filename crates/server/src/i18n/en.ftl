@@ -85,6 +85,7 @@ methods-heading = Sign-in methods
 remove = Remove
 continue-with = Continue with { $provider }
 or-divider = or
+link-with = Link { $provider }
 identities-heading = Linked accounts
 backup-left = { $count ->
     [one] { $count } backup code left.

@@ -83,6 +83,7 @@ methods-heading = Méthodes de connexion
 remove = Supprimer
 continue-with = Continuer avec { $provider }
 or-divider = ou
+link-with = Lier { $provider }
 identities-heading = Comptes liés
 backup-left = { $count ->
     [one] Il reste { $count } code de secours.

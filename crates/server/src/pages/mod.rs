@@ -50,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .route(&paths::ACCOUNT.route(), get(account::account_page))
         .route(&paths::ACCOUNT_FACTOR_REMOVAL.route(), post(account::remove_factor))
         .route(&paths::ACCOUNT_IDENTITY_REMOVAL.route(), post(upstream::remove_identity))
+        .route(&paths::ACCOUNT_IDENTITY_LINK.route(), post(upstream::link_identity))
         .route(&paths::ACCOUNT_TOTP.route(), get(account::totp_page).post(account::totp_submit))
         .route(&paths::ACCOUNT_PHONE.route(), get(account::phone_page).post(account::phone_submit))
         .route(&paths::ACCOUNT_PHONE_CONFIRM.route(), post(account::phone_confirm))

@@ -5,7 +5,7 @@
 use axum::extract::{Path, Request};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
-use intelliauth_core::auth::{FlowKind, SignInStep, UpstreamCallback, UpstreamReturn};
+use intelliauth_core::auth::{FlowKind, SignInStep, UpstreamCallback, UpstreamPurpose, UpstreamReturn};
 use intelliauth_core::federation::Connection;
 use intelliauth_core::model::{Tenant, User};
 use intelliauth_core::{paths, secret};
@@ -92,7 +92,7 @@ pub(crate) async fn start(Path((_, connection)): Path<(String, String)>, visit: 
         }
     };
     let hint = visit.query.login_hint.as_deref();
-    let url = match state.auth.start_upstream(&tenant.id, &flow, &connection, hint, None).await {
+    let url = match state.auth.start_upstream(&tenant.id, &flow, &connection, hint, UpstreamPurpose::SignIn).await {
         Ok(url) => url,
         Err(error) => return Ok(restart_page(tenant, &error, &paths::LOGIN.of(&tenant.id))),
     };
@@ -136,6 +136,7 @@ pub(crate) async fn callback(visit: Page, request: Request) -> PageResult {
             Ok(redirect(&paths::LOGIN.with_query(&tenant.id, &pairs)))
         }
         Ok(UpstreamReturn::App(url)) => Ok(redirect(&url)),
+        Ok(UpstreamReturn::Linked) => Ok(redirect(&paths::ACCOUNT.of(&tenant.id))),
         Err(error) if is_flow_error(&error) || super::shown_in_page(&error) => {
             Ok(restart_page(&tenant, &error, &login))
         }
@@ -176,28 +177,64 @@ fn repost(tenant: &Tenant, fields: &[(String, String)]) -> Response {
     respond(StatusCode::OK, page(tenant, &t("sign-in-title"), &body), None, Some(&nonce))
 }
 
-/// The "linked accounts" part of the account page.
+/// The "linked accounts" part of the account page: each linked upstream account with its
+/// removal, and a button for each enabled connection not linked yet.
 pub(crate) async fn identities_section(state: &AppState, tenant: &Tenant, user: &User, csrf: &str) -> String {
-    let Ok(identities) = state.management.identities_with_names(&tenant.id, &user.id).await else {
+    let (Ok(identities), Ok(connections)) = (
+        state.management.identities_with_names(&tenant.id, &user.id).await,
+        state.auth.enabled_connections(&tenant.id).await,
+    ) else {
         return String::new();
     };
-    if identities.is_empty() {
+    if identities.is_empty() && connections.is_empty() {
         return String::new();
     }
+    let form = |action: String, label: String| {
+        format!(
+            "<form method=\"post\" action=\"{}\" class=\"inline\">{}<button type=\"submit\" class=\"secondary\">{}</button></form>",
+            escape(&action),
+            hidden("csrf_token", csrf),
+            escape(&label)
+        )
+    };
     let rows: String = identities
         .iter()
         .map(|(identity, connection)| {
-            format!(
-                "<li data-identity=\"{connection}\">{connection} <form method=\"post\" action=\"{removal}\" class=\"inline\">{csrf}\
-                 <button type=\"submit\" class=\"secondary\">{remove}</button></form></li>",
-                connection = escape(connection),
-                removal = escape(&paths::ACCOUNT_IDENTITY_REMOVAL.fill(&tenant.id, &[("identity_id", &identity.id)])),
-                csrf = hidden("csrf_token", csrf),
-                remove = escape(&t("remove")),
-            )
+            let removal = paths::ACCOUNT_IDENTITY_REMOVAL.fill(&tenant.id, &[("identity_id", &identity.id)]);
+            format!("<li data-identity=\"{0}\">{0} {1}</li>", escape(connection), form(removal, t("remove")))
         })
         .collect();
-    format!("<h2>{}</h2><ul id=\"identities\">{rows}</ul>", escape(&t("identities-heading")))
+    let links: String = connections
+        .iter()
+        .filter(|connection| identities.iter().all(|(_, name)| *name != connection.name))
+        .map(|connection| {
+            let action = paths::ACCOUNT_IDENTITY_LINK.fill(&tenant.id, &[("connection", &connection.name)]);
+            form(action, t_with("link-with", "provider", connection.config.display_name.clone()))
+        })
+        .collect();
+    format!(
+        "<h2>{}</h2><ul id=\"identities\">{rows}</ul><div id=\"link-identities\">{links}</div>",
+        escape(&t("identities-heading"))
+    )
+}
+
+/// `POST /t/{tenant}/account/identities/link/{connection}`: the signed-in user signs in at
+/// the upstream, and its account is linked to theirs.
+pub(crate) async fn link_identity(
+    Path((_, connection)): Path<(String, String)>,
+    AccountForm { state, tenant, user, form }: AccountForm,
+) -> PageResult {
+    let account = paths::ACCOUNT.of(&tenant.id);
+    let csrf = form.get("csrf_token");
+    let started = state
+        .auth
+        .start_flow_with_csrf(&tenant.id, FlowKind::Login, "credentials", true, Some(&account), Some(csrf))
+        .await?;
+    let purpose = UpstreamPurpose::Link { user_id: &user.id };
+    match state.auth.start_upstream(&tenant.id, &started.flow, &connection, None, purpose).await {
+        Ok(url) => Ok(redirect(&url)),
+        Err(error) => Ok(restart_page(&tenant, &error, &account)),
+    }
 }
 
 /// `POST /t/{tenant}/account/identities/{id}/remove`.

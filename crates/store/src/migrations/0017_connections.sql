@@ -37,6 +37,7 @@ CREATE TABLE upstream_requests (
     nonce TEXT NOT NULL,
     verifier TEXT NOT NULL,
     app_redirect TEXT,
+    link_user_id TEXT,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     used_at BIGINT,

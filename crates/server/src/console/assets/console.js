@@ -444,7 +444,7 @@
       const kind = value(node, 'kind');
       const body = { name: value(node, 'name'), client_id: value(node, 'client_id') };
       if (PRESETS.includes(kind)) body.preset = kind; else body.strategy = kind;
-      for (const name of ['display_name', 'client_secret', ...ENDPOINTS]) if (value(node, name)) body[name] = value(node, name);
+      for (const name of ['display_name', 'client_secret', 'team_id', 'key_id', ...ENDPOINTS]) if (value(node, name)) body[name] = value(node, name);
       const created = await attempt(slot, () => api('POST', '/connections', body));
       if (created) location.hash = `#/connections/${encodeURIComponent(created.data.id)}`;
     },
@@ -454,7 +454,10 @@
         h('option', { value: 'oidc' }, 'OpenID Connect'), h('option', { value: 'oauth2' }, 'OAuth 2.0')))),
     h('div.row', {},
       field('Client id', h('input', { name: 'client_id', required: true, autocomplete: 'off' })),
-      field('Client secret', h('input', { name: 'client_secret', type: 'password', autocomplete: 'new-password' }))),
+      field('Client secret', h('textarea', { name: 'client_secret', autocomplete: 'off' }), 'Apple: paste the .p8 key and give its Team ID and Key ID.')),
+    h('div.row', {},
+      field('Apple Team ID', h('input', { name: 'team_id', autocomplete: 'off' })),
+      field('Apple Key ID', h('input', { name: 'key_id', autocomplete: 'off' }))),
     field('Button label', h('input', { name: 'display_name' }), "The preset's name when empty."),
     h('fieldset', {}, h('legend', {}, 'Endpoints (OpenID Connect: the issuer is enough; OAuth 2.0: authorization, token, userinfo)'),
       ENDPOINTS.map((name) => field(name.replace(/_/g, ' '), h('input', { name, type: 'url' })))),
@@ -479,7 +482,7 @@
         mapping: mappingOf(value(node, 'mapping')),
         enabled: node.elements.enabled.checked,
       };
-      for (const name of ENDPOINTS) body[name] = value(node, name) || null;
+      for (const name of [...ENDPOINTS, 'team_id', 'key_id']) body[name] = value(node, name) || null;
       if (value(node, 'client_secret')) body.client_secret = value(node, 'client_secret');
       if (await attempt(slot, () => api('PATCH', path, body, { etag }), 'Saved.')) route();
     },
@@ -488,6 +491,9 @@
       field('Client id', h('input', { name: 'client_id', value: connection.client_id }))),
     field('Client secret', h('input', { name: 'client_secret', type: 'password', autocomplete: 'new-password' }),
       connection.client_secret_set ? 'Stored (never shown). Type a new one to replace it.' : 'None stored.'),
+    h('div.row', {},
+      field('Apple Team ID', h('input', { name: 'team_id', value: connection.team_id ?? '' })),
+      field('Apple Key ID', h('input', { name: 'key_id', value: connection.key_id ?? '' }))),
     h('fieldset', {}, h('legend', {}, 'Endpoints'),
       ENDPOINTS.map((name) => field(name.replace(/_/g, ' '), h('input', { name, type: 'url', value: connection[name] ?? '' })))),
     field('Scopes (space-separated)', h('input', { name: 'scopes', value: connection.scopes.join(' ') })),
