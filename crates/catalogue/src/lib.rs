@@ -405,12 +405,33 @@ catalogue! {
         "This is the only way to sign in to the account. Add a password or another sign-in first.",
         "Keep the identity, or set a password first", retry: false, after: None,
         topic: Some("upstream-sign-in");
+
+    // Beyond the seed ([`BEYOND_SEED`]): the device authorization grant (RFC 8628).
+    AuthorizationPending = "authorization_pending", Authorization, Some(400),
+        DontShow("keep polling at the interval"),
+        "The user has not approved this device yet. Poll again after the interval.",
+        "Poll the token endpoint again after `interval` seconds", retry: true, after: None,
+        topic: Some("device-flow");
+    SlowDown = "slow_down", Authorization, Some(400),
+        DontShow("poll less often"),
+        "The device polls too often. Add five seconds to the interval.",
+        "Add 5 seconds to the interval (details.interval), then poll again", retry: true, after: None,
+        topic: Some("device-flow");
+    ExpiredToken = "expired_token", Authorization, Some(400),
+        Show("This code isn't valid or has expired. Start again on your device."),
+        "This code isn't valid or has expired. Start again on your device.",
+        "Start a new device authorization", retry: false, after: None, topic: Some("device-flow");
+    AccessDenied = "access_denied", Authorization, Some(403),
+        Show("The sign-in was declined. Start again on your device if that was a mistake."),
+        "The sign-in was declined. Start again on your device if that was a mistake.",
+        "Stop polling; the user declined", retry: false, after: None, topic: Some("device-flow");
 }
 
 /// Codes IntelliAuth adds to the seed document's 45: what a webhook attempt observes
-/// besides the seed's failures, and what signing in through an upstream identity provider
-/// can meet, so that every code leaving the server is in the catalogue.
-pub const BEYOND_SEED: [Code; 13] = [
+/// besides the seed's failures, what signing in through an upstream identity provider can
+/// meet, and the device grant's answers, so that every code leaving the server is in the
+/// catalogue.
+pub const BEYOND_SEED: [Code; 17] = [
     Code::Delivered,
     Code::ReceiverUnexpectedStatus,
     Code::ReceiverConnectionFailed,
@@ -424,6 +445,10 @@ pub const BEYOND_SEED: [Code; 13] = [
     Code::UpstreamEmailMissing,
     Code::LinkRequired,
     Code::LastSignInMethod,
+    Code::AuthorizationPending,
+    Code::SlowDown,
+    Code::ExpiredToken,
+    Code::AccessDenied,
 ];
 
 impl Family {
@@ -512,15 +537,16 @@ mod tests {
     }
 
     #[test]
-    fn holds_the_seed_s_45_codes_and_the_13_beyond_once() {
+    fn holds_the_seed_s_45_codes_and_the_17_beyond_once() {
         let mut codes: Vec<_> = ENTRIES.iter().map(|e| e.code.as_str()).collect();
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), 58);
+        assert_eq!(codes.len(), 62);
         assert_eq!(ENTRIES.iter().filter(|e| e.code.in_seed()).count(), 45);
-        assert!(BEYOND_SEED
-            .iter()
-            .all(|code| matches!(code.family(), Family::Webhook | Family::Authentication | Family::Management)));
+        assert!(BEYOND_SEED.iter().all(|code| matches!(
+            code.family(),
+            Family::Webhook | Family::Authentication | Family::Management | Family::Authorization
+        )));
     }
 
     #[test]

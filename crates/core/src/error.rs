@@ -100,6 +100,12 @@ pub enum Refusal {
     TryLater,
     /// A step the tenant runs failed.
     StepFailed,
+    /// A device grant not yet approved: the device polls again (RFC 8628 §3.5).
+    AuthorizationPending,
+    /// A device grant polled faster than its interval.
+    SlowDown,
+    /// A device code past its lifetime.
+    ExpiredToken,
 }
 
 /// "A" or "An" before `word`, by its first letter.

@@ -18,6 +18,53 @@ pub struct CodeRecord {
     pub expires_at: i64,
 }
 
+/// A device authorization (RFC 8628): the device polls with the device code (stored as its
+/// digest) while the user approves the user code on another screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCodeRecord {
+    pub device_digest: String,
+    /// Without its dash, upper-case.
+    pub user_code: String,
+    pub tenant_id: String,
+    pub client_id: String,
+    pub scope: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub interval_s: i64,
+    /// When the device last polled (its creation before the first poll).
+    pub polled_at: i64,
+    pub status: DeviceStatus,
+    /// Who approved it, and what the approval grants (JSON owned by the OIDC layer).
+    pub user_id: Option<String>,
+    pub grant_data: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceStatus {
+    Pending,
+    Approved,
+    Denied,
+    /// Approved, and its tokens issued: a second poll gets nothing.
+    Used,
+}
+
+impl DeviceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceStatus::Pending => "pending",
+            DeviceStatus::Approved => "approved",
+            DeviceStatus::Denied => "denied",
+            DeviceStatus::Used => "used",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeviceStatus> {
+        [DeviceStatus::Pending, DeviceStatus::Approved, DeviceStatus::Denied, DeviceStatus::Used]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+}
+
 /// What OAuth grants leave behind: authorization requests waiting for a sign-in, codes,
 /// refresh token families, consents, revocations and used client-assertion ids.
 #[async_trait]
@@ -34,6 +81,23 @@ pub trait GrantStore: Send + Sync + 'static {
     /// The request's parameters and creation time, if unexpired.
     async fn authorization_request(&self, id: &str, tenant_id: &str, now: i64) -> StoreResult<Option<(String, i64)>>;
     async fn insert_code(&self, code: &CodeRecord) -> StoreResult<()>;
+    async fn insert_device_code(&self, record: &DeviceCodeRecord) -> StoreResult<()>;
+    /// The tenant's device authorization with this user code, whatever its state.
+    async fn device_code_by_user_code(&self, tenant_id: &str, user_code: &str)
+        -> StoreResult<Option<DeviceCodeRecord>>;
+    /// Approves (with who and what) or denies a pending, unexpired authorization; false when
+    /// it was not pending any more.
+    async fn decide_device_code(
+        &self,
+        tenant_id: &str,
+        user_code: &str,
+        approved: Option<(&str, &str)>,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// The authorization the device polls for, as it was before this poll, which is noted.
+    async fn poll_device_code(&self, device_digest: &str, now: i64) -> StoreResult<Option<DeviceCodeRecord>>;
+    /// Marks an approved authorization used; true only for the one poll that did.
+    async fn use_device_code(&self, device_digest: &str) -> StoreResult<bool>;
     /// Uses the code once, noting in the same statement the grant (refresh family) its
     /// exchange starts, so a replay racing the exchange still finds it. `Err(Conflict)`
     /// when it exists but was already used (a replay).

@@ -494,16 +494,20 @@ pub enum Grant {
     AuthorizationCode,
     RefreshToken,
     ClientCredentials,
+    /// The device authorization grant (RFC 8628): TVs, consoles, command-line tools.
+    DeviceCode,
 }
 
 impl Grant {
-    pub const ALL: [Grant; 3] = [Grant::AuthorizationCode, Grant::RefreshToken, Grant::ClientCredentials];
+    pub const ALL: [Grant; 4] =
+        [Grant::AuthorizationCode, Grant::RefreshToken, Grant::ClientCredentials, Grant::DeviceCode];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Grant::AuthorizationCode => "authorization_code",
             Grant::RefreshToken => "refresh_token",
             Grant::ClientCredentials => "client_credentials",
+            Grant::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 

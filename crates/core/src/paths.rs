@@ -86,6 +86,10 @@ pub const AUTHORIZE: TenantPath = TenantPath("/oauth/authorize");
 pub const CONSENT: TenantPath = TenantPath("/oauth/consent");
 pub const END_SESSION: TenantPath = TenantPath("/oauth/logout");
 pub const TOKEN: TenantPath = TenantPath("/oauth/token");
+/// RFC 8628's device authorization endpoint.
+pub const DEVICE_AUTHORIZATION: TenantPath = TenantPath("/oauth/device_authorization");
+/// Where a person enters (or confirms) a device's user code.
+pub const DEVICE: TenantPath = TenantPath("/device");
 pub const USERINFO: TenantPath = TenantPath("/oauth/userinfo");
 pub const INTROSPECT: TenantPath = TenantPath("/oauth/introspect");
 pub const REVOKE: TenantPath = TenantPath("/oauth/revoke");

@@ -14,7 +14,7 @@ pub use crate::auth::store::{
 };
 pub use crate::directory::{DirectoryStore, UserFilter};
 pub use crate::federation::{ConnectionStore, Upstream};
-pub use crate::grants::{CodeRecord, GrantStore, RefreshTokenRecord};
+pub use crate::grants::{CodeRecord, DeviceCodeRecord, DeviceStatus, GrantStore, RefreshTokenRecord};
 pub use crate::log::LogStore;
 pub use crate::mfa::FactorStore;
 pub use crate::signing_keys::{SigningKeyRecord, SigningKeyStore};

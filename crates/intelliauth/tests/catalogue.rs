@@ -32,7 +32,11 @@ async fn get_errors_publishes_the_seed_s_45_codes_and_the_observations_beyond_it
             "upstream_email_unverified",
             "upstream_email_missing",
             "link_required",
-            "last_sign_in_method"
+            "last_sign_in_method",
+            "authorization_pending",
+            "slow_down",
+            "expired_token",
+            "access_denied"
         ]
     );
     for (entry, published) in ENTRIES.iter().zip(codes) {

@@ -7,6 +7,7 @@
 pub mod authorize;
 pub mod client_auth;
 mod client_auth_verify;
+pub mod device;
 mod exchange;
 pub mod jwt;
 mod key_set;

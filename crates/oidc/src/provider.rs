@@ -34,6 +34,8 @@ pub struct TokenRequest {
     pub code_verifier: Option<String>,
     /// For `refresh_token`.
     pub refresh_token: Option<String>,
+    /// For the device grant (RFC 8628).
+    pub device_code: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -136,7 +138,8 @@ impl Oidc {
             "introspection_endpoint": url(paths::INTROSPECT),
             "authorization_endpoint": url(paths::AUTHORIZE),
             "userinfo_endpoint": url(paths::USERINFO),
-            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", Grant::DeviceCode.as_str()],
+            "device_authorization_endpoint": url(paths::DEVICE_AUTHORIZATION),
             "revocation_endpoint": url(paths::REVOKE),
             "end_session_endpoint": url(paths::END_SESSION),
             "response_types_supported": ["code"],
@@ -212,6 +215,9 @@ impl Oidc {
         match request.grant_type.as_str() {
             "client_credentials" => {}
             "authorization_code" => return self.exchange_code(&tenant, &application, request).await,
+            grant if grant == Grant::DeviceCode.as_str() => {
+                return self.exchange_device_code(&tenant, &application, request).await
+            }
             "refresh_token" => return self.refresh(&tenant, &application, request).await,
             "" => {
                 return Err(Error::new(Code::ValidationFailed)

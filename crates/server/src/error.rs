@@ -88,6 +88,9 @@ pub(crate) fn oauth_error(error: &Error) -> Option<&'static str> {
         Refusal::Denied => "access_denied",
         Refusal::TryLater => "temporarily_unavailable",
         Refusal::StepFailed => "server_error",
+        Refusal::AuthorizationPending => "authorization_pending",
+        Refusal::SlowDown => "slow_down",
+        Refusal::ExpiredToken => "expired_token",
         Refusal::NoCredential { .. } | Refusal::BadCredential { .. } | Refusal::WeakAuthentication { .. } => {
             return None
         }

@@ -167,6 +167,7 @@ impl SignInStore for SqlStore {
             "DELETE FROM revoked_tokens WHERE expires_at < $1",
             "DELETE FROM webhook_nodes WHERE seen_at < $1",
             "DELETE FROM upstream_requests WHERE expires_at < $1",
+            "DELETE FROM device_codes WHERE expires_at < $1",
         ];
         let mut deleted = 0;
         for sql in statements {

@@ -2,10 +2,23 @@
 //! token families, consents, revocations and used client-assertion ids.
 
 use async_trait::async_trait;
-use intelliauth_core::ports::{CodeRecord, GrantStore, RefreshTokenRecord, StoreError, StoreResult};
+use intelliauth_core::ports::{
+    CodeRecord, DeviceCodeRecord, DeviceStatus, GrantStore, RefreshTokenRecord, StoreError, StoreResult,
+};
 
-use crate::rows;
+use crate::rows::{self, corrupt, Columns};
 use crate::{map_error, on_pool, SqlStore};
+
+fn device_code(row: &impl Columns) -> sqlx::Result<DeviceCodeRecord> {
+    let status = row.text("status")?;
+    Ok(from_columns!(row => DeviceCodeRecord {
+        text: device_digest, user_code, tenant_id, client_id, scope;
+        int: created_at, expires_at, interval_s, polled_at;
+        opt_text: user_id, grant_data;
+    } and {
+        status: DeviceStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+    }))
+}
 
 #[async_trait]
 impl GrantStore for SqlStore {
@@ -37,6 +50,78 @@ impl GrantStore for SqlStore {
             .bind(&code.digest).bind(&code.tenant_id).bind(&code.client_id).bind(&code.user_id).bind(&code.grant_data)
             .bind(code.created_at).bind(code.expires_at)
             .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn insert_device_code(&self, r: &DeviceCodeRecord) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO device_codes (device_digest, user_code, tenant_id, client_id, scope, created_at, expires_at,
+             interval_s, polled_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(&r.device_digest).bind(&r.user_code).bind(&r.tenant_id).bind(&r.client_id).bind(&r.scope)
+            .bind(r.created_at).bind(r.expires_at).bind(r.interval_s).bind(r.polled_at).bind(r.status.as_str())
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn device_code_by_user_code(
+        &self,
+        tenant_id: &str,
+        user_code: &str,
+    ) -> StoreResult<Option<DeviceCodeRecord>> {
+        fetch_one_as!(
+            self,
+            device_code,
+            sqlx::query("SELECT * FROM device_codes WHERE tenant_id = $1 AND user_code = $2")
+                .bind(tenant_id)
+                .bind(user_code)
+        )
+    }
+
+    async fn decide_device_code(
+        &self,
+        tenant_id: &str,
+        user_code: &str,
+        approved: Option<(&str, &str)>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let status = if approved.is_some() { DeviceStatus::Approved } else { DeviceStatus::Denied };
+        touched!(
+            self,
+            sqlx::query(
+                "UPDATE device_codes SET status = $1, user_id = $2, grant_data = $3
+                 WHERE tenant_id = $4 AND user_code = $5 AND status = 'pending' AND expires_at > $6"
+            )
+            .bind(status.as_str())
+            .bind(approved.map(|(user_id, _)| user_id))
+            .bind(approved.map(|(_, grant)| grant))
+            .bind(tenant_id)
+            .bind(user_code)
+            .bind(now)
+        )
+    }
+
+    async fn poll_device_code(&self, device_digest: &str, now: i64) -> StoreResult<Option<DeviceCodeRecord>> {
+        let found = fetch_one_as!(
+            self,
+            device_code,
+            sqlx::query("SELECT * FROM device_codes WHERE device_digest = $1").bind(device_digest)
+        )?;
+        if found.is_some() {
+            touched!(
+                self,
+                sqlx::query("UPDATE device_codes SET polled_at = $1 WHERE device_digest = $2")
+                    .bind(now)
+                    .bind(device_digest)
+            )?;
+        }
+        Ok(found)
+    }
+
+    async fn use_device_code(&self, device_digest: &str) -> StoreResult<bool> {
+        // One statement: of two polls racing for an approved code, one marks it used.
+        touched!(
+            self,
+            sqlx::query("UPDATE device_codes SET status = 'used' WHERE device_digest = $1 AND status = 'approved'")
+                .bind(device_digest)
+        )
     }
 
     async fn consume_code(&self, digest: &str, now: i64, grant_id: &str) -> StoreResult<Option<CodeRecord>> {

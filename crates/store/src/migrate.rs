@@ -56,6 +56,7 @@ pub const MIGRATIONS: &[Migration] = &[
     both(15, "user_locale", include_str!("migrations/0015_user_locale.sql")),
     both(16, "user_profile", include_str!("migrations/0016_user_profile.sql")),
     both(17, "connections", include_str!("migrations/0017_connections.sql")),
+    both(18, "device_codes", include_str!("migrations/0018_device_codes.sql")),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

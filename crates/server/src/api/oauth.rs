@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route(&paths::JWKS.route(), get(jwks))
         .route(&paths::USERINFO.route(), get(userinfo).post(userinfo))
         .route(&paths::TOKEN.route(), post(token))
+        .route(&paths::DEVICE_AUTHORIZATION.route(), post(device_authorization))
         .route(&paths::INTROSPECT.route(), post(introspect))
         .route(&paths::REVOKE.route(), post(revoke))
 }
@@ -130,6 +131,7 @@ async fn token(ClientPost { state, tenant_id, client, form }: ClientPost) -> Api
         redirect_uri: form.0.get("redirect_uri").cloned(),
         code_verifier: form.0.get("code_verifier").cloned(),
         refresh_token: form.0.get("refresh_token").cloned(),
+        device_code: form.0.get("device_code").cloned(),
     };
     let grant_type = request.grant_type.chars().take(64).collect::<String>();
     let client_id = request.client.client_id.chars().take(128).collect::<String>();
@@ -146,7 +148,9 @@ async fn token(ClientPost { state, tenant_id, client, form }: ClientPost) -> Api
         Err(error) => {
             // A refused token request is a decision admins look for (a replayed code, a
             // reused refresh token); an unknown tenant has no log to write it to.
-            if error.code != Code::NotFound {
+            // A device polling while its user decides is not a decision (RFC 8628 §3.5).
+            let polling = matches!(error.code, Code::AuthorizationPending | Code::SlowDown);
+            if error.code != Code::NotFound && !polling {
                 let details = json!({ "grant_type": grant_type, "reason": error.details.get("reason") });
                 let entry = LogEntry::new(&tenant_id, "token.refused", error.code.as_str(), details)
                     .with_client(Some(client_id).filter(|id| !id.is_empty()));
@@ -168,6 +172,20 @@ async fn token(ClientPost { state, tenant_id, client, form }: ClientPost) -> Api
         body["refresh_token"] = refresh_token.into();
     }
     Ok(no_store(body))
+}
+
+/// RFC 8628 §3.1: a device code to poll with, and the user code and page for the person.
+async fn device_authorization(ClientPost { state, tenant_id, client, form }: ClientPost) -> ApiResult<Response> {
+    let scope = form.0.get("scope").cloned();
+    let started = state.oidc.device_authorization(&tenant_id, client, scope).await?;
+    Ok(no_store(json!({
+        "device_code": started.device_code,
+        "user_code": started.user_code,
+        "verification_uri": started.verification_uri,
+        "verification_uri_complete": started.verification_uri_complete,
+        "expires_in": started.expires_in,
+        "interval": started.interval,
+    })))
 }
 
 async fn userinfo(

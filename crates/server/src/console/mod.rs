@@ -162,6 +162,7 @@ async fn sign_in(state: &AppState, flow: &Flow, code: String) -> Result<Session,
         redirect_uri: Some(console_callback(&state.settings.public_url)),
         code_verifier: Some(flow.verifier.clone()),
         refresh_token: None,
+        device_code: None,
     };
     let tokens = state.oidc.token(&flow.tenant_id, request).await?;
     // The ID token is ours, from this process: its nonce proves the code was issued to

@@ -114,6 +114,12 @@ consent-title = الموافقة على الوصول
 consent-intro = يرغب { $app } في:
 allow = السماح
 deny = الرفض
+device-title = ربط جهاز
+device-code-label = الرمز الظاهر على جهازك
+device-confirm = يطلب { $app } على جهازك تسجيل الدخول باسمك. تحقّق من أن جهازك يعرض هذا الرمز:
+device-scopes = يطلب:
+device-approved = تم تسجيل دخول جهازك. يمكنك إغلاق هذه الصفحة.
+device-declined = لقد رفضت: لم يُسجَّل دخول جهازك.
 sign-out-title = تسجيل الخروج
 sign-out-question = هل تريد تسجيل الخروج؟
 signed-out-title = تم تسجيل الخروج
@@ -175,6 +181,10 @@ code-upstream_email_unverified = بريدك الإلكتروني غير موثّ
 code-upstream_email_missing = لم يشارك مزوّد تسجيل الدخول هذا بريدك الإلكتروني. اسمح بذلك هناك، أو سجّل الدخول بطريقة أخرى.
 code-link_required = يوجد حساب بهذا البريد الإلكتروني بالفعل. سجّل الدخول إليه مرة واحدة لربط مزوّد تسجيل الدخول هذا.
 code-last_sign_in_method = هذه هي الطريقة الوحيدة لتسجيل الدخول إلى الحساب. أضف كلمة مرور أو طريقة دخول أخرى أولاً.
+code-authorization_pending = لم يوافق المستخدم على هذا الجهاز بعد. حاول مجدداً بعد انقضاء الفاصل الزمني.
+code-slow_down = يستعلم الجهاز بكثرة. أضف خمس ثوانٍ إلى الفاصل الزمني.
+code-expired_token = هذا الرمز غير صالح أو منتهي الصلاحية. ابدأ من جديد على جهازك.
+code-access_denied = رُفض تسجيل الدخول. ابدأ من جديد على جهازك إن كان ذلك خطأً.
 
 ## The domain's own copy, where it says more than the code's
 

@@ -106,6 +106,12 @@ consent-title = Zugriff erlauben
 consent-intro = { $app } möchte:
 allow = Erlauben
 deny = Ablehnen
+device-title = Gerät verbinden
+device-code-label = Der Code, den Ihr Gerät anzeigt
+device-confirm = { $app } auf Ihrem Gerät möchte sich in Ihrem Namen anmelden. Prüfen Sie, dass Ihr Gerät diesen Code zeigt:
+device-scopes = Angefragt wird:
+device-approved = Ihr Gerät ist angemeldet. Sie können diese Seite schließen.
+device-declined = Sie haben abgelehnt: Ihr Gerät ist nicht angemeldet.
 sign-out-title = Abmelden
 sign-out-question = Möchten Sie sich abmelden?
 signed-out-title = Abgemeldet
@@ -167,6 +173,10 @@ code-upstream_email_unverified = Ihre E-Mail-Adresse ist bei diesem Anmeldediens
 code-upstream_email_missing = Dieser Anmeldedienst hat Ihre E-Mail-Adresse nicht mitgeteilt. Erlauben Sie es dort oder melden Sie sich anders an.
 code-link_required = Ein Konto mit dieser E-Mail-Adresse gibt es bereits. Melden Sie sich einmal daran an, um diesen Anmeldedienst zu verknüpfen.
 code-last_sign_in_method = Dies ist die einzige Anmeldemöglichkeit für das Konto. Legen Sie zuerst ein Passwort oder eine andere Anmeldung an.
+code-authorization_pending = Die Person hat dieses Gerät noch nicht bestätigt. Fragen Sie nach dem Intervall erneut an.
+code-slow_down = Das Gerät fragt zu oft an. Verlängern Sie das Intervall um fünf Sekunden.
+code-expired_token = Dieser Code ist ungültig oder abgelaufen. Beginnen Sie auf Ihrem Gerät neu.
+code-access_denied = Die Anmeldung wurde abgelehnt. Beginnen Sie auf Ihrem Gerät neu, falls das ein Versehen war.
 
 ## The domain's own copy, where it says more than the code's
 

@@ -108,6 +108,12 @@ consent-title = Approve access
 consent-intro = { $app } would like to:
 allow = Allow
 deny = Deny
+device-title = Connect a device
+device-code-label = The code your device shows
+device-confirm = { $app } on your device asks to sign in as you. Check that your device shows this code:
+device-scopes = It asks for:
+device-approved = Your device is signed in. You can close this page.
+device-declined = You declined: your device is not signed in.
 sign-out-title = Sign out
 sign-out-question = Do you want to sign out?
 signed-out-title = Signed out
@@ -169,6 +175,10 @@ code-upstream_email_unverified = Your email address isn't verified with that sig
 code-upstream_email_missing = That sign-in provider didn't share your email address. Allow it there, or sign in another way.
 code-link_required = An account with this email already exists. Sign in to it once to link this sign-in provider.
 code-last_sign_in_method = This is the only way to sign in to the account. Add a password or another sign-in first.
+code-authorization_pending = The user has not approved this device yet. Poll again after the interval.
+code-slow_down = The device polls too often. Add five seconds to the interval.
+code-expired_token = This code isn't valid or has expired. Start again on your device.
+code-access_denied = The sign-in was declined. Start again on your device if that was a mistake.
 
 ## The domain's own copy, where it says more than the code's
 

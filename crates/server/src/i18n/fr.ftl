@@ -106,6 +106,12 @@ consent-title = Autoriser l'accès
 consent-intro = { $app } souhaite :
 allow = Autoriser
 deny = Refuser
+device-title = Connecter un appareil
+device-code-label = Le code affiché par votre appareil
+device-confirm = { $app } sur votre appareil demande à se connecter en votre nom. Vérifiez que votre appareil affiche ce code :
+device-scopes = Il demande :
+device-approved = Votre appareil est connecté. Vous pouvez fermer cette page.
+device-declined = Vous avez refusé : votre appareil n'est pas connecté.
 sign-out-title = Déconnexion
 sign-out-question = Voulez-vous vous déconnecter ?
 signed-out-title = Déconnecté
@@ -167,6 +173,10 @@ code-upstream_email_unverified = Votre adresse e-mail n'est pas vérifiée chez 
 code-upstream_email_missing = Ce fournisseur de connexion n'a pas partagé votre adresse e-mail. Autorisez-la là-bas, ou connectez-vous autrement.
 code-link_required = Un compte avec cette adresse e-mail existe déjà. Connectez-vous-y une fois pour lier ce fournisseur de connexion.
 code-last_sign_in_method = C'est le seul moyen de se connecter à ce compte. Ajoutez d'abord un mot de passe ou un autre moyen de connexion.
+code-authorization_pending = L'utilisateur n'a pas encore approuvé cet appareil. Réessayez après l'intervalle.
+code-slow_down = L'appareil interroge trop souvent. Ajoutez cinq secondes à l'intervalle.
+code-expired_token = Ce code n'est pas valide ou a expiré. Recommencez sur votre appareil.
+code-access_denied = La connexion a été refusée. Recommencez sur votre appareil s'il s'agit d'une erreur.
 
 ## The domain's own copy, where it says more than the code's
 

@@ -5,10 +5,11 @@
 
 mod account;
 pub(crate) mod cookies;
+mod device;
 pub(crate) mod html;
 mod login;
 mod mfa;
-mod oauth;
+pub(crate) mod oauth;
 mod recovery;
 mod register;
 mod upstream;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route(&paths::ACCOUNT_PHONE_CONFIRM.route(), post(account::phone_confirm))
         .route(&paths::ACCOUNT_PASSKEY.route(), get(account::passkey_page).post(account::passkey_submit))
         .route(&paths::LOGOUT.route(), post(account::logout_submit))
+        .route(&paths::DEVICE.route(), get(device::device_page).post(device::device_submit))
         .merge(oauth::routes())
 }
 
@@ -141,6 +143,8 @@ pub(crate) struct PageQuery {
     method: Option<String>,
     /// The sign-in page links an upstream account (named here) once it signs in.
     link: Option<String>,
+    /// The code a device shows (RFC 8628), on the device verification page.
+    user_code: Option<String>,
 }
 
 /// A finished page. Pages that show an error carry its code so metrics and logs count it

@@ -57,7 +57,7 @@ struct AuthorizeQuery {
     params: AuthorizeParams,
 }
 
-async fn session_info(state: &AppState, tenant_id: &str, headers: &HeaderMap) -> Option<SessionInfo> {
+pub(crate) async fn session_info(state: &AppState, tenant_id: &str, headers: &HeaderMap) -> Option<SessionInfo> {
     let (session, user) = state.auth.session(tenant_id, cookies::read(headers, cookies::SESSION)).await.ok()?;
     Some(SessionInfo {
         user_id: user.id,

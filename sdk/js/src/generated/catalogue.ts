@@ -60,6 +60,10 @@ export type ErrorCode =
   | 'upstream_email_missing'
   | 'link_required'
   | 'last_sign_in_method'
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token'
+  | 'access_denied'
 ;
 
 export type ErrorFamily =
@@ -146,6 +150,10 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'upstream_email_missing',
   'link_required',
   'last_sign_in_method',
+  'authorization_pending',
+  'slow_down',
+  'expired_token',
+  'access_denied',
 ];
 
 export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
@@ -207,4 +215,8 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   upstream_email_missing: { code: 'upstream_email_missing', family: 'authentication', httpStatus: 403, message: "That sign-in provider didn't share your email address. Allow it there, or sign in another way.", userVisible: true, advice: "Ask the connection for the email scope", retryable: false, retryAfter: null, topic: "upstream-sign-in", inSeed: false },
   link_required: { code: 'link_required', family: 'authentication', httpStatus: 409, message: "An account with this email already exists. Sign in to it once to link this sign-in provider.", userVisible: false, advice: "Sign in to details.email on the same flow; the provider is linked when it succeeds", retryable: false, retryAfter: null, topic: "upstream-sign-in", inSeed: false },
   last_sign_in_method: { code: 'last_sign_in_method', family: 'management', httpStatus: 409, message: "This is the only way to sign in to the account. Add a password or another sign-in first.", userVisible: true, advice: "Keep the identity, or set a password first", retryable: false, retryAfter: null, topic: "upstream-sign-in", inSeed: false },
+  authorization_pending: { code: 'authorization_pending', family: 'authorization', httpStatus: 400, message: "The user has not approved this device yet. Poll again after the interval.", userVisible: false, advice: "Poll the token endpoint again after `interval` seconds", retryable: true, retryAfter: null, topic: "device-flow", inSeed: false },
+  slow_down: { code: 'slow_down', family: 'authorization', httpStatus: 400, message: "The device polls too often. Add five seconds to the interval.", userVisible: false, advice: "Add 5 seconds to the interval (details.interval), then poll again", retryable: true, retryAfter: null, topic: "device-flow", inSeed: false },
+  expired_token: { code: 'expired_token', family: 'authorization', httpStatus: 400, message: "This code isn't valid or has expired. Start again on your device.", userVisible: true, advice: "Start a new device authorization", retryable: false, retryAfter: null, topic: "device-flow", inSeed: false },
+  access_denied: { code: 'access_denied', family: 'authorization', httpStatus: 403, message: "The sign-in was declined. Start again on your device if that was a mistake.", userVisible: true, advice: "Stop polling; the user declined", retryable: false, retryAfter: null, topic: "device-flow", inSeed: false },
 };

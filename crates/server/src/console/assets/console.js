@@ -512,7 +512,7 @@
 
   // ---- Applications ----------------------------------------------------------------------
 
-  const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'];
+  const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'];
 
   async function applications() {
     const { data } = await api('GET', '/applications?limit=100');
