@@ -30,6 +30,7 @@ pub fn console_application(tenant_id: &str, public_url: &str) -> Application {
         jwks: None,
         token_settings: ApplicationTokenSettings::default(),
         mfa: None,
+        require_par: false,
         meta: Meta::new(0),
     }
 }

@@ -80,6 +80,8 @@ pub trait GrantStore: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// The request's parameters and creation time, if unexpired.
     async fn authorization_request(&self, id: &str, tenant_id: &str, now: i64) -> StoreResult<Option<(String, i64)>>;
+    /// The request's parameters if unexpired, deleting it: a pushed request is used once.
+    async fn take_authorization_request(&self, id: &str, tenant_id: &str, now: i64) -> StoreResult<Option<String>>;
     async fn insert_code(&self, code: &CodeRecord) -> StoreResult<()>;
     async fn insert_device_code(&self, record: &DeviceCodeRecord) -> StoreResult<()>;
     /// The tenant's device authorization with this user code, whatever its state.

@@ -540,6 +540,9 @@ pub struct Application {
     /// MFA this application asks for on top of the tenant's policy (it can only raise it):
     /// enforced when the application requests authorization, as a step-up.
     pub mfa: Option<crate::mfa::MfaMode>,
+    /// Authorization requests must be pushed first (RFC 9126): the authorization endpoint
+    /// takes only a `request_uri` from the pushed authorization request endpoint.
+    pub require_par: bool,
     pub meta: Meta,
 }
 

@@ -88,6 +88,8 @@ pub const END_SESSION: TenantPath = TenantPath("/oauth/logout");
 pub const TOKEN: TenantPath = TenantPath("/oauth/token");
 /// RFC 8628's device authorization endpoint.
 pub const DEVICE_AUTHORIZATION: TenantPath = TenantPath("/oauth/device_authorization");
+/// RFC 9126's pushed authorization request endpoint.
+pub const PAR: TenantPath = TenantPath("/oauth/par");
 /// Where a person enters (or confirms) a device's user code.
 pub const DEVICE: TenantPath = TenantPath("/device");
 pub const USERINFO: TenantPath = TenantPath("/oauth/userinfo");

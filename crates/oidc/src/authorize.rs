@@ -40,6 +40,13 @@ pub struct AuthorizeParams {
     /// showing the sign-in page: Auth0's parameter.
     #[serde(default)]
     pub connection: Option<String>,
+    /// A pushed request's handle (RFC 9126): the request is the one pushed, not these.
+    #[serde(default)]
+    pub request_uri: Option<String>,
+    /// Whether these parameters were pushed first. Kept with a request waiting for its
+    /// sign-in; never taken from a request's own query (the pages clear it).
+    #[serde(default)]
+    pub pushed: bool,
 }
 
 /// The signed-in user's session, as far as authorization needs it.
@@ -127,6 +134,73 @@ pub(crate) fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     well_formed && secret::digests_equal(&secret::pkce_challenge(verifier), challenge)
 }
 
+/// What an authorization request asks, once checked against its application.
+pub(crate) struct CheckedRequest {
+    pub scopes: Vec<String>,
+    pub challenge: String,
+    pub max_age_ms: Option<i64>,
+}
+
+/// The checks every authorization request passes, whether it arrives at the authorization
+/// endpoint or is pushed first (RFC 9126): response type, grant, scopes, PKCE, `prompt`
+/// and `max_age`. The error is the one the client gets.
+pub(crate) fn checked_request(application: &Application, params: &AuthorizeParams) -> Result<CheckedRequest> {
+    match params.response_type.as_deref() {
+        Some("code") => {}
+        None => {
+            return Err(Error::new(Code::ValidationFailed)
+                .with_refusal(Refusal::MalformedRequest)
+                .with_message("response_type is required."))
+        }
+        Some(_) => return Err(Error::new(Code::UnauthorizedClient).with_refusal(Refusal::UnsupportedResponseType)),
+    }
+    if !application.allowed_grants.contains(&Grant::AuthorizationCode) {
+        return Err(Error::new(Code::UnauthorizedClient).with_refusal(Refusal::ClientNotAllowed));
+    }
+    let scopes: Vec<String> =
+        params.scope.as_deref().unwrap_or("openid").split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let refused: Vec<String> =
+        scopes.iter().filter(|scope| !application.allowed_scopes.contains(scope)).cloned().collect();
+    if !refused.is_empty() {
+        let reason = format!("not allowed for this application: {}", refused.join(" "));
+        return Err(Error::new(Code::InvalidScope)
+            .with_refusal(Refusal::BadScope)
+            .with_detail("scopes", refused)
+            .with_detail("reason", reason));
+    }
+    let challenge = match (params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {
+        (Some(challenge), Some("S256")) if challenge.len() == 43 => challenge.to_owned(),
+        (None, _) => {
+            return Err(Error::new(Code::PkceRequired)
+                .with_refusal(Refusal::MalformedRequest)
+                .with_detail("reason", "code_challenge is required"))
+        }
+        _ => {
+            return Err(Error::new(Code::PkceRequired).with_refusal(Refusal::MalformedRequest).with_detail(
+                "reason",
+                "code_challenge_method must be S256 with a 43-character code_challenge (plain is not accepted)",
+            ))
+        }
+    };
+    let prompts: Vec<&str> = params.prompt.as_deref().unwrap_or("").split(' ').filter(|p| !p.is_empty()).collect();
+    if prompts.contains(&"none") && prompts.len() > 1 {
+        return Err(Error::new(Code::ValidationFailed)
+            .with_refusal(Refusal::MalformedRequest)
+            .with_message("prompt=none cannot be combined."));
+    }
+    let max_age_ms = match params.max_age.as_deref().map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(seconds)) if seconds >= 0 => Some(seconds * 1000),
+        Some(_) => {
+            return Err(Error::new(Code::ValidationFailed)
+                .with_refusal(Refusal::MalformedRequest)
+                .with_message("max_age must be seconds."))
+        }
+    };
+
+    Ok(CheckedRequest { scopes, challenge, max_age_ms })
+}
+
 impl Oidc {
     /// Runs an authorization request (fresh, or resumed by `request_id` after sign-in).
     pub async fn authorize(
@@ -168,76 +242,17 @@ impl Oidc {
             issuer: issuer.clone(),
             error,
         };
-        match params.response_type.as_deref() {
-            Some("code") => {}
-            None => {
-                return Ok(fail(
-                    Error::new(Code::ValidationFailed)
-                        .with_refusal(Refusal::MalformedRequest)
-                        .with_message("response_type is required."),
-                ))
-            }
-            Some(_) => {
-                return Ok(fail(Error::new(Code::UnauthorizedClient).with_refusal(Refusal::UnsupportedResponseType)))
-            }
+        if application.require_par && !params.pushed {
+            return Ok(fail(Error::new(Code::ValidationFailed).with_refusal(Refusal::MalformedRequest).with_message(
+                "This application requires pushed authorization requests: push the request to the PAR endpoint and \
+                 send its request_uri.",
+            )));
         }
-        if !application.allowed_grants.contains(&Grant::AuthorizationCode) {
-            return Ok(fail(Error::new(Code::UnauthorizedClient).with_refusal(Refusal::ClientNotAllowed)));
-        }
-        let scopes: Vec<String> = params
-            .scope
-            .as_deref()
-            .unwrap_or("openid")
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let refused: Vec<String> =
-            scopes.iter().filter(|scope| !application.allowed_scopes.contains(scope)).cloned().collect();
-        if !refused.is_empty() {
-            let reason = format!("not allowed for this application: {}", refused.join(" "));
-            return Ok(fail(
-                Error::new(Code::InvalidScope)
-                    .with_refusal(Refusal::BadScope)
-                    .with_detail("scopes", refused)
-                    .with_detail("reason", reason),
-            ));
-        }
-        let challenge = match (params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {
-            (Some(challenge), Some("S256")) if challenge.len() == 43 => challenge.to_owned(),
-            (None, _) => {
-                return Ok(fail(
-                    Error::new(Code::PkceRequired)
-                        .with_refusal(Refusal::MalformedRequest)
-                        .with_detail("reason", "code_challenge is required"),
-                ))
-            }
-            _ => {
-                return Ok(fail(Error::new(Code::PkceRequired).with_refusal(Refusal::MalformedRequest).with_detail(
-                    "reason",
-                    "code_challenge_method must be S256 with a 43-character code_challenge (plain is not accepted)",
-                )))
-            }
+        let CheckedRequest { scopes, challenge, max_age_ms } = match checked_request(&application, &params) {
+            Ok(checked) => checked,
+            Err(error) => return Ok(fail(error)),
         };
         let prompts: Vec<&str> = params.prompt.as_deref().unwrap_or("").split(' ').filter(|p| !p.is_empty()).collect();
-        if prompts.contains(&"none") && prompts.len() > 1 {
-            return Ok(fail(
-                Error::new(Code::ValidationFailed)
-                    .with_refusal(Refusal::MalformedRequest)
-                    .with_message("prompt=none cannot be combined."),
-            ));
-        }
-        let max_age_ms = match params.max_age.as_deref().map(str::parse::<i64>) {
-            None => None,
-            Some(Ok(seconds)) if seconds >= 0 => Some(seconds * 1000),
-            Some(_) => {
-                return Ok(fail(
-                    Error::new(Code::ValidationFailed)
-                        .with_refusal(Refusal::MalformedRequest)
-                        .with_message("max_age must be seconds."),
-                ))
-            }
-        };
 
         let now = ids::now_ms();
         let requested_at = resumed.as_ref().map_or(now, |(_, created)| *created);

@@ -13,6 +13,7 @@ pub mod jwt;
 mod key_set;
 pub mod keys;
 mod logout;
+pub mod par;
 mod provider;
 mod refresh;
 

@@ -140,6 +140,9 @@ impl Oidc {
             "userinfo_endpoint": url(paths::USERINFO),
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", Grant::DeviceCode.as_str()],
             "device_authorization_endpoint": url(paths::DEVICE_AUTHORIZATION),
+            "pushed_authorization_request_endpoint": url(paths::PAR),
+            // Per application (`require_par`), not for the whole server.
+            "require_pushed_authorization_requests": false,
             "revocation_endpoint": url(paths::REVOKE),
             "end_session_endpoint": url(paths::END_SESSION),
             "response_types_supported": ["code"],

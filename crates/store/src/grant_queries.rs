@@ -43,6 +43,14 @@ impl GrantStore for SqlStore {
             .fetch_optional(pool).await.map_err(map_error))
     }
 
+    async fn take_authorization_request(&self, id: &str, tenant_id: &str, now: i64) -> StoreResult<Option<String>> {
+        let taken: Option<(String,)> = on_pool!(self, pool => sqlx::query_as(
+            "DELETE FROM authorization_requests WHERE id = $1 AND tenant_id = $2 AND expires_at > $3 RETURNING params")
+            .bind(id).bind(tenant_id).bind(now)
+            .fetch_optional(pool).await.map_err(map_error))?;
+        Ok(taken.map(|(params,)| params))
+    }
+
     async fn insert_code(&self, code: &CodeRecord) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO authorization_codes (digest, tenant_id, client_id, user_id, grant_data, created_at, expires_at)

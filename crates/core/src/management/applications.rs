@@ -27,6 +27,7 @@ pub struct NewApplication {
     pub token_settings: ApplicationTokenSettings,
     /// `off`, `optional` or `required`; `None`: the tenant's policy alone.
     pub mfa: Option<String>,
+    pub require_par: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -43,6 +44,7 @@ pub struct ApplicationPatch {
     pub token_settings: Option<MergePatch>,
     /// `Some(None)` falls back to the tenant's policy alone.
     pub mfa: Option<Option<String>>,
+    pub require_par: Option<bool>,
 }
 
 fn check_mfa(errors: &mut FieldErrors, mode: Option<&str>) {
@@ -202,6 +204,7 @@ impl Management {
             jwks: input.jwks,
             token_settings: input.token_settings,
             mfa: input.mfa.as_deref().and_then(MfaMode::parse),
+            require_par: input.require_par,
             meta: Meta::new(ids::now_ms()),
         };
         let created = Event::application(EventType::ApplicationCreated, &application);
@@ -257,6 +260,9 @@ impl Management {
                 }
                 if let Some(first_party) = patch.first_party {
                     application.first_party = first_party;
+                }
+                if let Some(require_par) = patch.require_par {
+                    application.require_par = require_par;
                 }
                 if let Some(jwks) = &patch.jwks {
                     application.jwks = jwks.clone();

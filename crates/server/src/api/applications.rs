@@ -29,6 +29,8 @@ pub struct CreateApplicationRequest {
     allowed_scopes: Option<Vec<String>>,
     /// First-party applications skip the consent screen.
     first_party: Option<bool>,
+    /// Authorization requests must be pushed first (RFC 9126, `/oauth/par`).
+    require_par: Option<bool>,
     /// Public keys (`{"keys": [...]}`, ES256 or EdDSA) for `private_key_jwt`.
     #[schema(value_type = Option<Object>)]
     jwks: Option<serde_json::Value>,
@@ -50,6 +52,7 @@ pub struct UpdateApplicationRequest {
     allowed_grants: Option<Vec<String>>,
     allowed_scopes: Option<Vec<String>>,
     first_party: Option<bool>,
+    require_par: Option<bool>,
     /// `null` removes the key set.
     #[schema(value_type = Option<Object>)]
     jwks: Option<serde_json::Value>,
@@ -78,6 +81,7 @@ pub async fn create(at: Allowed<ApplicationsWrite>, JsonObject(mut fields): Json
         jwks: fields.nullable_object("jwks").flatten(),
         token_settings: fields.optional_object_over_default("token_settings").unwrap_or_default(),
         mfa: fields.optional_string("mfa"),
+        require_par: fields.optional_bool("require_par").unwrap_or(false),
     };
     reject_invalid(fields.finish(), semantic(|errors| input.check(errors)))?;
     let (application, secret) = at.state.management.create_application(at.tenant_id(), input).await?;
@@ -113,6 +117,7 @@ pub async fn update(
         jwks: fields.nullable_object("jwks"),
         token_settings: fields.optional_merge_patch("token_settings"),
         mfa: fields.nullable_string("mfa"),
+        require_par: fields.optional_bool("require_par"),
     };
     reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;
     let application = at.state.management.update_application(at.tenant_id(), at.id(), patch, if_match.as_ref()).await?;

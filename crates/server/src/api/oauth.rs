@@ -11,7 +11,7 @@ use intelliauth_core::log::LogEntry;
 use intelliauth_core::model::Scope;
 use intelliauth_core::paths;
 use intelliauth_core::{Error, Refusal};
-use intelliauth_oidc::{ClientCredentials, TokenRequest};
+use intelliauth_oidc::{AuthorizeParams, ClientCredentials, TokenRequest};
 use serde_json::json;
 
 use crate::error::ApiResult;
@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route(&paths::USERINFO.route(), get(userinfo).post(userinfo))
         .route(&paths::TOKEN.route(), post(token))
         .route(&paths::DEVICE_AUTHORIZATION.route(), post(device_authorization))
+        .route(&paths::PAR.route(), post(pushed_authorization_request))
         .route(&paths::INTROSPECT.route(), post(introspect))
         .route(&paths::REVOKE.route(), post(revoke))
 }
@@ -172,6 +173,34 @@ async fn token(ClientPost { state, tenant_id, client, form }: ClientPost) -> Api
         body["refresh_token"] = refresh_token.into();
     }
     Ok(no_store(body))
+}
+
+/// RFC 9126 §2: the client's authorization request, kept for one use; `201` with its handle.
+async fn pushed_authorization_request(
+    ClientPost { state, tenant_id, client, form }: ClientPost,
+) -> ApiResult<Response> {
+    let field = |name: &str| form.0.get(name).cloned();
+    let params = AuthorizeParams {
+        client_id: field("client_id"),
+        redirect_uri: field("redirect_uri"),
+        response_type: field("response_type"),
+        scope: field("scope"),
+        state: field("state"),
+        nonce: field("nonce"),
+        code_challenge: field("code_challenge"),
+        code_challenge_method: field("code_challenge_method"),
+        prompt: field("prompt"),
+        max_age: field("max_age"),
+        login_hint: field("login_hint"),
+        acr_values: field("acr_values"),
+        connection: field("connection"),
+        request_uri: field("request_uri"),
+        pushed: false,
+    };
+    let pushed = state.oidc.push_authorization_request(&tenant_id, client, params).await?;
+    let mut response = no_store(json!({ "request_uri": pushed.request_uri, "expires_in": pushed.expires_in }));
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
 }
 
 /// RFC 8628 §3.1: a device code to poll with, and the user code and page for the person.

@@ -135,6 +135,8 @@ pub struct ApplicationView {
     pub token_settings: serde_json::Value,
     /// MFA this application adds to the tenant's policy; `null`: none.
     pub mfa: Option<&'static str>,
+    /// Authorization requests must be pushed first (RFC 9126).
+    pub require_par: bool,
     /// Only in the response that created a confidential client; store it now, it is not
     /// shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -159,6 +161,7 @@ impl ApplicationView {
             jwks: application.jwks.clone(),
             token_settings: serde_json::to_value(&application.token_settings).unwrap_or_default(),
             mfa: application.mfa.map(|mode| mode.as_str()),
+            require_par: application.require_par,
             client_secret,
             created_at: rfc3339(application.meta.created_at),
             updated_at: rfc3339(application.meta.updated_at),

@@ -85,7 +85,14 @@ async fn run(
                 return Ok(restart_page(&tenant, &Error::new(Code::FlowExpired), "/"));
             }
         },
-        None => (query.params, None),
+        None => {
+            // Only the server marks a request pushed: never the request's own query.
+            let mut params = AuthorizeParams { pushed: false, ..query.params };
+            if let Some(request_uri) = params.request_uri.take() {
+                params = state.oidc.pushed_request(tenant_id, &request_uri, params.client_id.as_deref()).await?;
+            }
+            (params, None)
+        }
     };
     let session = session_info(state, tenant_id, headers).await;
     match state.oidc.authorize(tenant_id, params, resumed, session, consent, client).await? {

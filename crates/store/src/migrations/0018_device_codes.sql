@@ -14,3 +14,6 @@ CREATE TABLE device_codes (
     user_id TEXT,
     grant_data TEXT
 );
+
+-- Pushed authorization requests (RFC 9126): an application may require them.
+ALTER TABLE applications ADD COLUMN require_par BOOLEAN NOT NULL DEFAULT FALSE;

@@ -574,6 +574,7 @@
         allowed_grants: GRANTS.filter((grant) => node.elements[`grant-${grant}`].checked),
         allowed_scopes: value(node, 'allowed_scopes').split(/\s+/).filter(Boolean),
         first_party: node.elements.first_party.checked,
+        require_par: node.elements.require_par.checked,
         mfa: value(node, 'mfa') || null,
         token_settings: {
           access_token_lifetime_s: number('access_token_lifetime_s'),
@@ -589,6 +590,7 @@
     h('fieldset', {}, h('legend', {}, 'Grants'), GRANTS.map((grant) => checkbox(grant, `grant-${grant}`, app.allowed_grants.includes(grant)))),
     field('Scopes (space-separated)', h('input', { name: 'allowed_scopes', value: app.allowed_scopes.join(' ') })),
     checkbox('First-party (no consent screen)', 'first_party', app.first_party),
+    checkbox('Require pushed authorization requests (PAR)', 'require_par', app.require_par),
     field('MFA for this application', h('select', { name: 'mfa' }, h('option', { value: '' }, "The tenant's policy"),
       ['off', 'optional', 'required'].map((mode) => h('option', { value: mode, selected: app.mfa === mode }, mode)))),
     h('fieldset', {}, h('legend', {}, "Token lifetimes (seconds; empty: the tenant's)"), h('div.row', {},
