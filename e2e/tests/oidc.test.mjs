@@ -4,29 +4,23 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
-import { createServer } from 'node:http';
 import { startServer } from '../lib/server.mjs';
 import { launch, screenshot } from '../lib/browser.mjs';
+import { startRedirectReceiver } from '../lib/redirect_receiver.mjs';
 
 const PASSWORD = 'correct horse battery';
-let server, browser, callbackServer, REDIRECT;
-const callbacks = [];
+let server, browser, receiver, REDIRECT;
 
 before(async () => {
   server = await startServer();
   browser = await launch();
-  // The relying party's callback: a real local server, as a web app would have.
-  callbackServer = createServer((request, response) => {
-    if (request.url.startsWith('/callback') || request.url.startsWith('/signed-out')) callbacks.push(`${REDIRECT.split('/callback')[0]}${request.url}`);
-    response.end('signed in');
-  });
-  await new Promise((resolve) => callbackServer.listen(0, '127.0.0.1', resolve));
-  REDIRECT = `http://localhost:${callbackServer.address().port}/callback`;
+  receiver = await startRedirectReceiver();
+  REDIRECT = receiver.redirectUri;
 });
 after(async () => {
   await browser?.close();
   await server?.stop();
-  callbackServer?.close();
+  receiver?.close();
 });
 
 test('openid-client: code flow with PKCE, refresh with rotation, revocation and logout', async () => {
@@ -57,7 +51,7 @@ test('openid-client: code flow with PKCE, refresh with rotation, revocation and 
     await page.fill('#email', 'rp@example.com');
     await page.fill('#password', PASSWORD);
     await Promise.all([page.waitForURL(`${REDIRECT}**`), page.click('form button[type=submit]')]);
-    const callback = callbacks.at(-1);
+    const callback = receiver.received.at(-1);
     assert.ok(callback, 'the browser came back to the redirect URI');
 
     const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
@@ -81,7 +75,7 @@ test('openid-client: code flow with PKCE, refresh with rotation, revocation and 
     const signedOut = REDIRECT.replace('/callback', '/signed-out');
     const endSession = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: signedOut, state: 'bye' });
     await Promise.all([page.waitForURL(`${signedOut}**`), page.goto(endSession.href)]);
-    assert.equal(callbacks.at(-1), `${signedOut}?state=bye`);
+    assert.equal(receiver.received.at(-1), `${signedOut}?state=bye`);
     await page.goto(`${server.base.replace('127.0.0.1', 'localhost')}/t/default/account`);
     assert.ok(await page.isVisible('#password'), 'signed out: the account page asks to sign in');
   } finally {

@@ -4,28 +4,23 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
-import { createServer } from 'node:http';
 import { startServer } from '../lib/server.mjs';
 import { launch, screenshot } from '../lib/browser.mjs';
+import { startRedirectReceiver } from '../lib/redirect_receiver.mjs';
 
 const PASSWORD = 'correct horse battery';
-let server, browser, callbackServer, REDIRECT;
-const callbacks = [];
+let server, browser, receiver, REDIRECT;
 
 before(async () => {
   server = await startServer();
   browser = await launch();
-  callbackServer = createServer((request, response) => {
-    callbacks.push(`${REDIRECT.split('/callback')[0]}${request.url}`);
-    response.end('back at the app');
-  });
-  await new Promise((resolve) => callbackServer.listen(0, '127.0.0.1', resolve));
-  REDIRECT = `http://localhost:${callbackServer.address().port}/callback`;
+  receiver = await startRedirectReceiver();
+  REDIRECT = receiver.redirectUri;
 });
 after(async () => {
   await browser?.close();
   await server?.stop();
-  callbackServer?.close();
+  receiver?.close();
 });
 
 test('openid-client: PAR required by the application, pushed, signed in, exchanged', async () => {
@@ -51,7 +46,7 @@ test('openid-client: PAR required by the application, pushed, signed in, exchang
     // Not pushed: the application's policy sends the browser back with invalid_request.
     const direct = client.buildAuthorizationUrl(config, parameters);
     await Promise.all([page.waitForURL(`${REDIRECT}**`), page.goto(direct.href)]);
-    assert.equal(new URL(callbacks.at(-1)).searchParams.get('error'), 'invalid_request');
+    assert.equal(new URL(receiver.received.at(-1)).searchParams.get('error'), 'invalid_request');
 
     const pushed = await client.buildAuthorizationUrlWithPAR(config, parameters);
     assert.deepEqual([...pushed.searchParams.keys()].sort(), ['client_id', 'request_uri']);
@@ -59,7 +54,7 @@ test('openid-client: PAR required by the application, pushed, signed in, exchang
     await page.fill('#email', 'par@example.com');
     await page.fill('#password', PASSWORD);
     await Promise.all([page.waitForURL(`${REDIRECT}**`), page.click('form button[type=submit]')]);
-    const tokens = await client.authorizationCodeGrant(config, new URL(callbacks.at(-1)), {
+    const tokens = await client.authorizationCodeGrant(config, new URL(receiver.received.at(-1)), {
       pkceCodeVerifier: verifier, expectedState: state,
     });
     assert.equal(tokens.claims().email, 'par@example.com');
