@@ -135,6 +135,10 @@ async fn a_first_upstream_sign_in_creates_the_user_and_the_next_finds_them_by_th
     assert_eq!(users.body["data"].as_array().unwrap().len(), 1, "{}", users.text);
     let log = fed.server.get(&format!("/v1/tenants/{}/logs?type=user.identity_linked", fed.down)).await;
     assert_eq!(log.body["data"].as_array().unwrap().len(), 1, "{}", log.text);
+    // The upstream's tokens served the sign-ins; nothing of them is kept after.
+    let kept =
+        fed.server.query_text("SELECT CAST(COUNT(*) AS TEXT) FROM upstream_requests WHERE outcome IS NOT NULL").await;
+    assert_eq!(kept, "0");
 }
 
 #[tokio::test]

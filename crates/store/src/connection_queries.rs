@@ -221,6 +221,15 @@ impl ConnectionStore for SqlStore {
         .map(|_| ())
     }
 
+    async fn forget_upstream_outcomes(&self, flow_id: &str) -> StoreResult<()> {
+        touched!(
+            self,
+            sqlx::query("UPDATE upstream_requests SET outcome = NULL, result_digest = NULL WHERE flow_id = $1")
+                .bind(flow_id)
+        )
+        .map(|_| ())
+    }
+
     async fn upstream_outcome_of_flow(&self, flow_id: &str) -> StoreResult<Option<UpstreamRequest>> {
         fetch_one_as!(
             self,

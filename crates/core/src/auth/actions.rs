@@ -72,6 +72,7 @@ impl Auth {
         previous_session: Option<&str>,
     ) -> Result<std::result::Result<super::SignedIn, super::mfa::SecondFactorDue>> {
         let upstream = self.settle_upstream(tenant, &flow, &user).await?;
+        let through_upstream = upstream.is_some();
         let claims = match self.post_login(tenant, &flow, &user, &amr, client, upstream).await? {
             PostLogin::Proceed(claims) => claims,
             PostLogin::SecondFactor(due) => return Ok(Err(due)),
@@ -81,6 +82,10 @@ impl Auth {
             self.end_session(previous).await?;
         }
         let session = self.create_session(tenant, &user, amr, claims).await?;
+        if through_upstream {
+            // The upstream's tokens served this sign-in's Actions: they are not kept past it.
+            self.connections.forget_upstream_outcomes(&flow.id).await?;
+        }
         Ok(Ok(super::SignedIn { session, user, return_to: flow.return_to.map(|back| back.path(&flow.tenant_id)) }))
     }
 

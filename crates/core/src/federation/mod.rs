@@ -260,4 +260,7 @@ pub trait ConnectionStore: Send + Sync {
     ) -> StoreResult<()>;
     /// The latest request of `flow_id` that came back.
     async fn upstream_outcome_of_flow(&self, flow_id: &str) -> StoreResult<Option<UpstreamRequest>>;
+    /// Drops what `flow_id`'s upstream requests brought back (its tokens among it) once the
+    /// flow has ended in a session.
+    async fn forget_upstream_outcomes(&self, flow_id: &str) -> StoreResult<()>;
 }
