@@ -21,14 +21,7 @@ impl TenantPath {
 
     /// The path with `name=value` query pairs (values escaped).
     pub fn with_query(self, tenant_id: &str, pairs: &[(&str, &str)]) -> String {
-        let mut path = self.of(tenant_id);
-        for (index, (name, value)) in pairs.iter().enumerate() {
-            path.push(if index == 0 { '?' } else { '&' });
-            path.push_str(name);
-            path.push('=');
-            path.extend(form_urlencoded::byte_serialize(value.as_bytes()));
-        }
-        path
+        with_pairs(self.of(tenant_id), pairs)
     }
 
     /// The path for `tenant_id` with the template's other `{name}` segments filled from
@@ -46,6 +39,17 @@ impl TenantPath {
     pub fn route(self) -> String {
         format!("/t/{{tenant_id}}{}", self.0)
     }
+}
+
+/// `path` (without a query) with `name=value` query pairs, values escaped.
+pub fn with_pairs(mut path: String, pairs: &[(&str, &str)]) -> String {
+    for (index, (name, value)) in pairs.iter().enumerate() {
+        path.push(if index == 0 { '?' } else { '&' });
+        path.push_str(name);
+        path.push('=');
+        path.extend(form_urlencoded::byte_serialize(value.as_bytes()));
+    }
+    path
 }
 
 /// The tenant's root: its issuer identifier, under which every endpoint of the tenant lives.

@@ -40,7 +40,7 @@ async fn poll(server: &Server, tenant: &str, client_id: &str, device_code: &str)
 }
 
 /// Signs `email` in at the hosted pages and answers the device's code with `decision`.
-async fn decide(server: &Server, tenant: &str, email: &str, complete_uri: &str, decision: &str) -> String {
+async fn decide(tenant: &str, email: &str, complete_uri: &str, decision: &str) -> String {
     let public = complete_uri.split("/t/").next().unwrap();
     let mut browser = Browser::new(public);
     // Not signed in: the page sends the person to sign in, then back to this code.
@@ -63,7 +63,6 @@ async fn decide(server: &Server, tenant: &str, email: &str, complete_uri: &str, 
         .post(&format!("/t/{tenant}/device"), &[("csrf_token", &csrf), ("user_code", &shown), ("decision", decision)])
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    let _ = server;
     done.body
 }
 
@@ -97,8 +96,7 @@ async fn a_device_polls_until_approved_and_gets_its_tokens_once() {
     assert_eq!(too_fast.body["error"], "slow_down", "{}", too_fast.text);
     assert_eq!(too_fast.body["details"]["interval"], 10);
 
-    let done =
-        decide(&server, &tenant, "tv@example.com", body["verification_uri_complete"].as_str().unwrap(), "allow").await;
+    let done = decide(&tenant, "tv@example.com", body["verification_uri_complete"].as_str().unwrap(), "allow").await;
     assert!(done.contains("Your device is signed in"), "{done}");
 
     // Twenty polls at once, as if the device (or a thief of its code) raced itself: one gets
@@ -148,8 +146,7 @@ async fn a_declined_an_expired_and_an_unallowed_device_get_nothing() {
     let started = start(&server, &tenant, &client_id, "openid").await;
     let device_code = started.body["device_code"].as_str().unwrap().to_owned();
     let done =
-        decide(&server, &tenant, "tv@example.com", started.body["verification_uri_complete"].as_str().unwrap(), "deny")
-            .await;
+        decide(&tenant, "tv@example.com", started.body["verification_uri_complete"].as_str().unwrap(), "deny").await;
     assert!(done.contains("You declined"), "{done}");
     let denied = poll(&server, &tenant, &client_id, &device_code).await;
     assert_eq!(denied.status, StatusCode::BAD_REQUEST, "{}", denied.text);

@@ -800,3 +800,25 @@ async fn sign_in_with_apple_signs_its_client_secret_with_the_p8_key_and_takes_it
     let failures = server.get(&format!("/v1/tenants/{tenant}/logs?type=user.login.failed")).await;
     assert!(failures.text.contains("nonce"), "the admin sees why: {}", failures.text);
 }
+
+#[tokio::test]
+async fn a_json_flow_cannot_be_finished_through_the_browser_start() {
+    let fed = federation().await;
+    let api_flow = fed.server.flow(&fed.down, "login").await;
+    let mut browser = fed.browser_at_upstream("mallory@example.com", true).await;
+    // A browser handed the JSON flow's id: it gets a flow of its own, not that one.
+    let started = browser.get(&format!("/t/{}/login", fed.down)).await;
+    browser.get(started.location()).await;
+    let to_upstream = browser.get(&format!("/t/{}/login/connection/idp?flow={api_flow}", fed.down)).await;
+    let (answer, _) = browser.follow(to_upstream.location(), &fed.public).await;
+    assert_eq!(answer.status, StatusCode::OK, "signed in in the browser: {}", answer.body);
+    assert!(answer.body.contains("mallory@example.com"), "{}", answer.body);
+    // The JSON flow learnt nothing: no result to finish with, and it is still open.
+    let finish = format!("/t/{}/api/login/{api_flow}/connection/finish", fed.down);
+    fed.server.post(&finish, json!({ "upstream_code": "iau_anything" })).await.assert_error(400, "state_mismatch");
+    let kept = fed
+        .server
+        .query_text(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM upstream_requests WHERE flow_id = '{api_flow}'"))
+        .await;
+    assert_eq!(kept, "0", "no upstream request was made on the JSON flow");
+}

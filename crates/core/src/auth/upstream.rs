@@ -427,7 +427,7 @@ impl Auth {
         let created = Event::user(EventType::UserCreated, &user);
         match self.connections.insert_user_with_identity(&user, &identity, &[created]).await {
             Ok(()) => {
-                self.log_identity(tenant, &user.id, "user.identity_linked", connection, "created").await;
+                self.log_linked(&user.id, connection, "created").await;
                 Ok(user)
             }
             // A twin sign-in of the same upstream account created them a moment ago.
@@ -463,12 +463,11 @@ impl Auth {
             None => {
                 let user =
                     self.store.get_user(tenant_id, user_id).await?.ok_or_else(|| Error::new(Code::SessionExpired))?;
-                let tenant = self.tenant(tenant_id).await?;
                 match self.connections.insert_identity(&new_identity(&user, connection, upstream_user, now)).await {
                     Ok(()) | Err(crate::ports::StoreError::Conflict) => {}
                     Err(error) => return Err(error.into()),
                 }
-                self.log_identity(&tenant, user_id, "user.identity_linked", connection, "account").await;
+                self.log_linked(user_id, connection, "account").await;
                 Ok(())
             }
         }
@@ -488,7 +487,7 @@ impl Auth {
             let Some(connection) = connection else { return Ok(None) };
             let identity = new_identity(user, &connection, &outcome.user, ids::now_ms());
             match self.connections.insert_identity(&identity).await {
-                Ok(()) => self.log_identity(tenant, &user.id, "user.identity_linked", &connection, "linked").await,
+                Ok(()) => self.log_linked(&user.id, &connection, "linked").await,
                 // Linked already (a replayed finish): the identity stands as it is.
                 Err(crate::ports::StoreError::Conflict) => {}
                 Err(error) => return Err(error.into()),
@@ -508,25 +507,25 @@ impl Auth {
 
     /// The user's linked identities as Actions see them.
     pub(super) async fn identities_detail(&self, tenant_id: &str, user_id: &str) -> Result<Vec<Value>> {
-        let identities = self.connections.identities_of(tenant_id, user_id).await?;
-        let mut details = Vec::with_capacity(identities.len());
-        for identity in identities {
-            let connection = self.connections.get_connection(tenant_id, &identity.connection_id).await?;
-            let Some(connection) = connection else { continue };
-            details.push(json!({
+        let linked = crate::federation::linked_identities(self.connections.as_ref(), tenant_id, user_id).await?;
+        let detail = |(identity, connection): (Identity, Connection)| {
+            let strategy = connection.config.strategy.as_str();
+            json!({
                 "connection": connection.name,
-                "strategy": connection.config.strategy.as_str(),
-                "provider": connection.config.preset.map_or(connection.config.strategy.as_str(), |p| p.as_str()),
+                "strategy": strategy,
+                "provider": connection.config.preset.map_or(strategy, |preset| preset.as_str()),
                 "user_id": identity.subject,
                 "profile_data": identity.claims,
-            }));
-        }
-        Ok(details)
+            })
+        };
+        Ok(linked.into_iter().map(detail).collect())
     }
 
-    async fn log_identity(&self, tenant: &Tenant, user_id: &str, kind: &str, connection: &Connection, how: &str) {
+    /// Records that `user_id` has an upstream account of `connection` now, and `how`.
+    async fn log_linked(&self, user_id: &str, connection: &Connection, how: &str) {
         let details = json!({ "connection": connection.name, "connection_id": connection.id, "how": how });
-        let entry = LogEntry::new(&tenant.id, kind, "ok", details).with_user(Some(user_id.to_owned()));
+        let entry = LogEntry::new(&connection.tenant_id, "user.identity_linked", "ok", details)
+            .with_user(Some(user_id.to_owned()));
         crate::log::record(self.log.as_ref(), &entry).await;
     }
 
@@ -538,16 +537,6 @@ impl Auth {
         let entry = LogEntry::new(tenant_id, EventType::UserLoginFailed.as_str(), error.code.as_str(), details);
         crate::log::record(self.log.as_ref(), &entry).await;
         error
-    }
-
-    /// Unlinks one of the signed-in user's upstream accounts (the account page).
-    pub async fn unlink_identity(
-        &self,
-        management: &crate::management::Management,
-        user: &User,
-        identity_id: &str,
-    ) -> Result<()> {
-        management.remove_identity(&user.tenant_id, &user.id, identity_id, false).await
     }
 }
 

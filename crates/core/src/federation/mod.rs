@@ -224,6 +224,23 @@ pub struct UpstreamOutcome {
     pub link_user_id: Option<String>,
 }
 
+/// The user's identities, each with the connection it was linked through.
+pub async fn linked_identities(
+    store: &dyn ConnectionStore,
+    tenant_id: &str,
+    user_id: &str,
+) -> StoreResult<Vec<(Identity, Connection)>> {
+    let identities = store.identities_of(tenant_id, user_id).await?;
+    let mut linked = Vec::with_capacity(identities.len());
+    for identity in identities {
+        // Deleting a connection deletes its identities: a miss is only a race with that.
+        if let Some(connection) = store.get_connection(tenant_id, &identity.connection_id).await? {
+            linked.push((identity, connection));
+        }
+    }
+    Ok(linked)
+}
+
 /// Where connections, identities and upstream requests are kept.
 #[async_trait]
 pub trait ConnectionStore: Send + Sync {

@@ -191,7 +191,9 @@ impl Management {
         let mut errors = FieldErrors::new();
         check_secret(&mut errors, patch.client_secret.clone().flatten().as_deref());
         let mut preview = current.clone();
-        apply_patch(&mut preview, &patch, |secret| self.seal_client_secret(id, secret));
+        // Sealed once: the preview and the write store the same sealed secret.
+        let sealed = patch.client_secret.as_ref().map(|secret| self.seal_client_secret(id, secret.as_deref()));
+        apply_patch(&mut preview, &patch, &sealed);
         let secret = match &patch.client_secret {
             Some(secret) => secret.clone(),
             None => self.connection_secret(&current)?,
@@ -204,7 +206,7 @@ impl Management {
             if_match,
             || async { Ok(self.connections.get_connection(tenant_id, id).await?) },
             |connection: &mut Connection| {
-                apply_patch(connection, &patch, |secret| self.seal_client_secret(id, secret));
+                apply_patch(connection, &patch, &sealed);
                 Ok(())
             },
             |connection, version| async move {
@@ -237,16 +239,8 @@ impl Management {
 
     /// Each identity of the user with its connection's name.
     pub async fn identities_with_names(&self, tenant_id: &str, user_id: &str) -> Result<Vec<(Identity, String)>> {
-        let identities = self.connections.identities_of(tenant_id, user_id).await?;
-        let mut named = Vec::with_capacity(identities.len());
-        for identity in identities {
-            let name = match self.connections.get_connection(tenant_id, &identity.connection_id).await? {
-                Some(connection) => connection.name,
-                None => continue,
-            };
-            named.push((identity, name));
-        }
-        Ok(named)
+        let linked = crate::federation::linked_identities(self.connections.as_ref(), tenant_id, user_id).await?;
+        Ok(linked.into_iter().map(|(identity, connection)| (identity, connection.name)).collect())
     }
 
     /// Unlinks an upstream account from the user, unless it is their only way to sign in
@@ -301,7 +295,8 @@ fn check_signing_key(errors: &mut FieldErrors, config: &ConnectionConfig, secret
     }
 }
 
-fn apply_patch(connection: &mut Connection, patch: &ConnectionPatch, seal: impl Fn(Option<&str>) -> Option<String>) {
+/// Applies `patch`; `sealed` is its client secret already sealed (`Some(None)` removes it).
+fn apply_patch(connection: &mut Connection, patch: &ConnectionPatch, sealed: &Option<Option<String>>) {
     let config = &mut connection.config;
     if let Some(name) = &patch.display_name {
         config.display_name = name.clone();
@@ -335,7 +330,7 @@ fn apply_patch(connection: &mut Connection, patch: &ConnectionPatch, seal: impl 
     if let Some(enabled) = patch.enabled {
         connection.enabled = enabled;
     }
-    if let Some(secret) = &patch.client_secret {
-        connection.client_secret_sealed = seal(secret.as_deref());
+    if let Some(sealed) = sealed {
+        connection.client_secret_sealed = sealed.clone();
     }
 }

@@ -57,14 +57,7 @@ pub(crate) async fn buttons(
 }
 
 fn start_path(tenant: &Tenant, connection: &Connection, query: &[(&str, &str)]) -> String {
-    let mut path = paths::LOGIN_CONNECTION.fill(&tenant.id, &[("connection", &connection.name)]);
-    for (index, (name, value)) in query.iter().enumerate() {
-        path.push(if index == 0 { '?' } else { '&' });
-        path.push_str(name);
-        path.push('=');
-        path.extend(form_urlencoded::byte_serialize(value.as_bytes()));
-    }
-    path
+    paths::with_pairs(paths::LOGIN_CONNECTION.fill(&tenant.id, &[("connection", &connection.name)]), query)
 }
 
 /// `GET /t/{tenant}/login/connection/{connection}`: sends the browser to the upstream, on
