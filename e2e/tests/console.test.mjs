@@ -105,7 +105,7 @@ test('the first admin: created with the bootstrap token, signed in through OIDC,
     assert.ok(cookie.httpOnly && cookie.sameSite === 'Lax' && cookie.path === '/console', 'an HttpOnly, SameSite session cookie');
     assert.equal(await page.textContent('.role'), 'owner');
 
-    const pages = [['#/', 'Dashboard'], ['#/users', 'Users'], ['#/applications', 'Applications'], ['#/connections', 'Connections'], ['#/actions', 'Actions'],
+    const pages = [['#/', 'Dashboard'], ['#/users', 'Users'], ['#/applications', 'Applications'], ['#/apis', 'APIs'], ['#/roles', 'Roles'], ['#/connections', 'Connections'], ['#/actions', 'Actions'],
       ['#/webhooks', 'Webhooks'], ['#/logs', 'Logs'], ['#/tenants', 'Tenants'], ['#/settings', 'Tenant settings']];
     for (const [hash, heading] of pages) {
       await show(page, hash, heading);
@@ -160,6 +160,44 @@ test('the first admin: created with the bootstrap token, signed in through OIDC,
     await page.locator('main#view h1', { hasText: 'Logs' }).waitFor();
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.className), 'skip');
+  } finally {
+    await context.close();
+  }
+});
+
+test('an API, a role and an assignment made in the console: the user sees the permissions the role gives', async () => {
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, 'default', 'owner@example.com');
+    await show(page, '#/apis', 'APIs');
+    await page.fill('#view input[name=identifier]', 'https://invoices.example.com/');
+    await page.fill('#view input[name=name]', 'Invoices');
+    await page.fill('#view textarea[name=permissions]', 'read:invoices Read invoices\npay:invoices Pay them');
+    await page.click('#create-api');
+    await page.locator('main#view h1', { hasText: 'Invoices' }).waitFor();
+    assert.equal(await page.textContent('#api-identifier'), 'https://invoices.example.com/');
+    await page.check('#view input[name=rbac]');
+    await page.click('#save-api');
+    await page.locator('.notice', { hasText: 'Saved.' }).waitFor();
+    await expectAccessible(assert, page, 'API detail');
+
+    await show(page, '#/roles', 'Roles');
+    await page.fill('#view input[name=name]', 'clerk');
+    await page.getByLabel('read:invoices').check();
+    await page.click('#create-role');
+    await page.locator('main#view h1', { hasText: 'clerk' }).waitFor();
+    await expectAccessible(assert, page, 'role detail');
+
+    const user = await server.api('POST', '/v1/tenants/default/users', { email: 'clerk@example.com' });
+    await show(page, `#/users/${user.body.id}`, 'clerk@example.com');
+    await page.selectOption('#view select[name=role]', { label: 'clerk' });
+    await page.click('#assign-role');
+    await page.locator('td', { hasText: 'read:invoices' }).waitFor();
+    const held = (await server.api('GET', `/v1/tenants/default/users/${user.body.id}/permissions`)).body.data;
+    assert.deepEqual(held.map((p) => p.value), ['read:invoices']);
+    const apis = (await server.api('GET', '/v1/tenants/default/apis')).body.data;
+    assert.equal(apis.find((api) => api.name === 'Invoices').rbac, true, 'the checkbox was saved');
+    await expectAccessible(assert, page, 'user with a role');
   } finally {
     await context.close();
   }

@@ -49,7 +49,10 @@
   globalThis.exports = {};
   globalThis.module = { exports: globalThis.exports };
 
-  const commands = { deny: null, idTokenClaims: {}, accessTokenClaims: {}, appMetadata: {}, multifactor: null };
+  const commands = {
+    deny: null, idTokenClaims: {}, accessTokenClaims: {}, appMetadata: {}, multifactor: null,
+    accessTokenScopesAdded: [], accessTokenScopesRemoved: [],
+  };
   const reserved = new Set(JSON.parse(globalThis.__reserved_claims));
   const claimSetter = (target) => ({
     setCustomClaim(name, value) {
@@ -74,7 +77,20 @@
       access,
       user,
       idToken: claimSetter(commands.idTokenClaims),
-      accessToken: claimSetter(commands.accessTokenClaims),
+      accessToken: {
+        ...claimSetter(commands.accessTokenClaims),
+        // Permissions of the API the sign-in asked for; the host keeps only those it defines.
+        addScope(permission) {
+          const value = String(permission);
+          commands.accessTokenScopesRemoved = commands.accessTokenScopesRemoved.filter((p) => p !== value);
+          if (!commands.accessTokenScopesAdded.includes(value)) commands.accessTokenScopesAdded.push(value);
+        },
+        removeScope(permission) {
+          const value = String(permission);
+          commands.accessTokenScopesAdded = commands.accessTokenScopesAdded.filter((p) => p !== value);
+          if (!commands.accessTokenScopesRemoved.includes(value)) commands.accessTokenScopesRemoved.push(value);
+        },
+      },
       multifactor: {
         enable(provider) {
           commands.multifactor = provider === undefined ? "any" : String(provider);

@@ -86,6 +86,8 @@ pub enum Refusal {
     UnsupportedResponseType,
     /// A scope the client may not have.
     BadScope,
+    /// A resource (`audience`, RFC 8707 `resource`) the server has no API for.
+    UnknownTarget,
     /// A parameter is missing, repeated or malformed.
     MalformedRequest,
     /// The client asked for no interaction, and the user must sign in.

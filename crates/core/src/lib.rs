@@ -6,6 +6,7 @@
 //! that is logged and never sent.
 
 pub mod actions;
+pub mod apis;
 pub mod auth;
 pub mod console;
 pub mod contrast;

@@ -59,6 +59,7 @@ pub struct Ports {
     pub webhooks: Arc<dyn WebhookStore>,
     pub log: Arc<dyn LogStore>,
     pub connections: Arc<dyn ConnectionStore>,
+    pub apis: Arc<dyn crate::apis::ApiStore>,
 }
 
 impl Ports {
@@ -73,7 +74,8 @@ impl Ports {
             + ActionStore
             + WebhookStore
             + LogStore
-            + ConnectionStore,
+            + ConnectionStore
+            + crate::apis::ApiStore,
     {
         Ports {
             directory: storage.clone(),
@@ -84,7 +86,8 @@ impl Ports {
             actions: storage.clone(),
             webhooks: storage.clone(),
             log: storage.clone(),
-            connections: storage,
+            connections: storage.clone(),
+            apis: storage,
         }
     }
 }

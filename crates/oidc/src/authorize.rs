@@ -40,6 +40,12 @@ pub struct AuthorizeParams {
     /// showing the sign-in page: Auth0's parameter.
     #[serde(default)]
     pub connection: Option<String>,
+    /// The API the access token is for, by its identifier (Auth0's parameter).
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// The same, as RFC 8707 names it.
+    #[serde(default)]
+    pub resource: Option<String>,
     /// A pushed request's handle (RFC 9126): the request is the one pushed, not these.
     #[serde(default)]
     pub request_uri: Option<String>,
@@ -102,6 +108,9 @@ pub struct Granted {
     /// Claims Actions set for this application's tokens; kept through refreshes.
     #[serde(default, skip_serializing_if = "CustomClaims::is_empty")]
     pub custom_claims: CustomClaims,
+    /// The API the access tokens are for (its identifier); `None` for the tenant's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
 }
 
 fn query_escape(value: &str) -> String {
@@ -144,7 +153,13 @@ pub(crate) struct CheckedRequest {
 /// The checks every authorization request passes, whether it arrives at the authorization
 /// endpoint or is pushed first (RFC 9126): response type, grant, scopes, PKCE, `prompt`
 /// and `max_age`. The error is the one the client gets.
-pub(crate) fn checked_request(application: &Application, params: &AuthorizeParams) -> Result<CheckedRequest> {
+/// With an API (`api`), a scope is one of the application's OpenID Connect scopes or one of
+/// the API's permissions.
+pub(crate) fn checked_request(
+    application: &Application,
+    params: &AuthorizeParams,
+    api: Option<&intelliauth_core::apis::Api>,
+) -> Result<CheckedRequest> {
     match params.response_type.as_deref() {
         Some("code") => {}
         None => {
@@ -157,8 +172,12 @@ pub(crate) fn checked_request(application: &Application, params: &AuthorizeParam
     if !application.allowed_grants.contains(&Grant::AuthorizationCode) {
         return Err(Error::new(Code::UnauthorizedClient).with_refusal(Refusal::ClientNotAllowed));
     }
-    let scopes: Vec<String> =
-        params.scope.as_deref().unwrap_or("openid").split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let scopes = requested_scopes(params);
+    if let Some(api) = api {
+        let (mut oidc, permissions) = intelliauth_core::apis::access::split_scopes(api, application, &scopes)?;
+        oidc.extend(permissions);
+        return finish_check(params, oidc);
+    }
     let refused: Vec<String> =
         scopes.iter().filter(|scope| !application.allowed_scopes.contains(scope)).cloned().collect();
     if !refused.is_empty() {
@@ -168,6 +187,16 @@ pub(crate) fn checked_request(application: &Application, params: &AuthorizeParam
             .with_detail("scopes", refused)
             .with_detail("reason", reason));
     }
+    finish_check(params, scopes)
+}
+
+/// The scopes a request asks for: `openid` when it names none.
+pub(crate) fn requested_scopes(params: &AuthorizeParams) -> Vec<String> {
+    params.scope.as_deref().unwrap_or("openid").split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// The checks after the scopes: PKCE, `prompt`, `max_age`.
+fn finish_check(params: &AuthorizeParams, scopes: Vec<String>) -> Result<CheckedRequest> {
     let challenge = match (params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {
         (Some(challenge), Some("S256")) if challenge.len() == 43 => challenge.to_owned(),
         (None, _) => {
@@ -248,10 +277,17 @@ impl Oidc {
                  send its request_uri.",
             )));
         }
-        let CheckedRequest { scopes, challenge, max_age_ms } = match checked_request(&application, &params) {
-            Ok(checked) => checked,
-            Err(error) => return Ok(fail(error)),
+        let api = match self.requested_api(tenant_id, &application, &params, || requested_scopes(&params)).await {
+            Ok(api) => api,
+            Err(error) if error.refusal.is_some() => return Ok(fail(error)),
+            Err(error) => return Err(error),
         };
+        let CheckedRequest { scopes, challenge, max_age_ms } =
+            match checked_request(&application, &params, api.as_ref()) {
+                Ok(checked) => checked,
+                Err(error) => return Ok(fail(error)),
+            };
+        let audience = api.map(|api| api.identifier);
         let prompts: Vec<&str> = params.prompt.as_deref().unwrap_or("").split(' ').filter(|p| !p.is_empty()).collect();
 
         let now = ids::now_ms();
@@ -304,13 +340,16 @@ impl Oidc {
 
         // Post-login Actions run for every application a session signs in to: here when the
         // session's sign-in ran them for another application (or none).
-        let ran_here =
-            session.custom_claims.as_ref().is_some_and(|claims| claims.client_id.as_ref() == Some(&application.id));
+        let ran_here = session
+            .custom_claims
+            .as_ref()
+            .is_some_and(|claims| claims.computed_for(&application.id, audience.as_deref()));
         let custom_claims = match &self.session_reuse {
             _ if ran_here => session.custom_claims.clone().unwrap_or_default(),
             None => CustomClaims::default(),
             Some(hook) => {
-                match hook.reuse_session(tenant_id, &session.user_id, &session.amr, &application, client).await {
+                let signing_in_to = (&application, audience.as_deref());
+                match hook.reuse_session(tenant_id, &session.user_id, &session.amr, signing_in_to, client).await {
                     Ok(Reuse::Proceed(claims)) => claims.unwrap_or_default(),
                     Ok(Reuse::NeedsSecondFactor) if prompts.contains(&"none") => {
                         return Ok(fail(Error::new(Code::SilentAuthFailed).with_refusal(Refusal::InteractionNeeded)));
@@ -368,6 +407,7 @@ impl Oidc {
             acr: acr_for(&session.amr).into(),
             amr: session.amr.clone(),
             custom_claims,
+            audience,
         };
         let record = CodeRecord {
             digest: secret::digest(&code),

@@ -178,7 +178,8 @@ impl Oidc {
         let custom_claims = match &self.session_reuse {
             None => CustomClaims::default(),
             Some(hook) => {
-                match hook.reuse_session(tenant_id, &session.user_id, &session.amr, application, client).await? {
+                match hook.reuse_session(tenant_id, &session.user_id, &session.amr, (application, None), client).await?
+                {
                     Reuse::Proceed(claims) => claims.unwrap_or_default(),
                     Reuse::NeedsSecondFactor => return Err(step_up_needed()),
                 }
@@ -194,6 +195,7 @@ impl Oidc {
             acr: intelliauth_core::auth::acr_for(&session.amr).into(),
             amr: session.amr.clone(),
             custom_claims,
+            audience: None,
         };
         let grant_data = serde_json::to_string(&granted).map_err(Error::internal)?;
         let approved = Some((session.user_id.as_str(), grant_data.as_str()));

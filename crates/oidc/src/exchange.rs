@@ -91,6 +91,7 @@ impl Oidc {
         if !pkce_matches(request.code_verifier.as_deref().unwrap_or_default(), &granted.code_challenge) {
             return Err(invalid_grant("code_verifier does not match the code_challenge"));
         }
+        crate::resource::same_audience(request.audience.as_deref(), granted.audience.as_deref())?;
         let user = match self.store.get_user(&tenant.id, &record.user_id).await? {
             Some(user) if !user.disabled => user,
             _ => return Err(invalid_grant("the user can no longer sign in")),
@@ -115,15 +116,25 @@ impl Oidc {
         let keys = self.tenant_keys(tenant).await?;
         let issuer = self.issuer(&tenant.id);
         let settings = &tenant.settings.oauth.for_application(&application.token_settings);
+        let api = match granted.audience.as_deref() {
+            Some(audience) => Some(
+                self.user_api_access(application, &user.id, (audience, &granted.scope), &granted.custom_claims).await?,
+            ),
+            None => None,
+        };
         let lifetime = settings.access_token_lifetime_s;
+        let access_lifetime = api.as_ref().and_then(|api| api.lifetime_s).unwrap_or(lifetime);
         let now = ids::now_ms();
         let now_s = now / 1000;
         let mut access_claims = json!({
             "iss": issuer, "sub": user.id, "aud": issuer, "client_id": application.id,
-            "exp": now_s + lifetime as i64, "iat": now_s, "jti": ids::new_id("at"),
+            "exp": now_s + access_lifetime as i64, "iat": now_s, "jti": ids::new_id("at"),
             "scope": granted.scope, "auth_time": granted.auth_time, "acr": granted.acr, "amr": granted.amr,
             "grant_id": grant.0,
         });
+        if let Some(api) = &api {
+            api.write_into(&mut access_claims);
+        }
         add_custom_claims(&mut access_claims, &granted.custom_claims.access_token);
         let access_header = json!({ "alg": keys.alg.as_str(), "typ": "at+jwt", "kid": keys.kid });
         let access_token = jwt::encode(&access_header, &access_claims, &keys.signer)?;
@@ -179,8 +190,8 @@ impl Oidc {
         };
         let response = TokenResponse {
             access_token,
-            expires_in: lifetime,
-            scope: granted.scope.clone(),
+            expires_in: access_lifetime,
+            scope: api.map_or_else(|| granted.scope.clone(), |api| api.scope),
             id_token,
             refresh_token,
             subject: Some(user.id.clone()),

@@ -16,6 +16,7 @@ mod logout;
 pub mod par;
 mod provider;
 mod refresh;
+mod resource;
 
 pub use authorize::{AuthorizeParams, ConsentAnswer, Outcome, SessionInfo};
 pub use client_auth::ClientCredentials;

@@ -5,7 +5,7 @@
 use intelliauth_catalogue::Code;
 use intelliauth_core::{ids, Error, Refusal, Result};
 
-use crate::authorize::{checked_request, AuthorizeParams};
+use crate::authorize::{checked_request, requested_scopes, AuthorizeParams};
 use crate::client_auth::ClientCredentials;
 use crate::provider::Oidc;
 
@@ -50,7 +50,8 @@ impl Oidc {
                 .with_refusal(Refusal::MalformedRequest)
                 .with_detail("client_id", application.id.clone()));
         }
-        checked_request(&application, &params)?;
+        let api = self.requested_api(tenant_id, &application, &params, || requested_scopes(&params)).await?;
+        checked_request(&application, &params, api.as_ref())?;
         params.client_id = Some(application.id.clone());
         params.pushed = false;
         let now = ids::now_ms();

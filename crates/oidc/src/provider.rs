@@ -56,6 +56,8 @@ pub struct Oidc {
     pub(crate) store: Arc<dyn DirectoryStore>,
     pub(crate) keys: Arc<dyn SigningKeyStore>,
     pub(crate) authorizations: Arc<dyn GrantStore>,
+    /// APIs, client grants and roles: what access tokens for an API hold.
+    pub(crate) apis: Arc<dyn intelliauth_core::apis::ApiStore>,
     /// Whether a user has a second factor, for applications whose MFA policy is optional.
     pub(crate) mfa: Arc<dyn intelliauth_core::mfa::FactorStore>,
     /// Runs post-login Actions when a session signs in to another application.
@@ -73,6 +75,7 @@ impl Oidc {
             store: ports.directory.clone(),
             keys: ports.signing_keys.clone(),
             authorizations: ports.grants.clone(),
+            apis: ports.apis.clone(),
             mfa: ports.factors.clone(),
             session_reuse: None,
             log: None,
@@ -213,7 +216,6 @@ impl Oidc {
     /// The token endpoint.
     pub async fn token(&self, tenant_id: &str, request: TokenRequest) -> Result<TokenResponse> {
         let tenant = self.tenant(tenant_id).await?;
-        let issuer = self.issuer(tenant_id);
         let application = self.authenticate_client(tenant_id, &request.client).await?;
         match request.grant_type.as_str() {
             "client_credentials" => {}
@@ -241,6 +243,9 @@ impl Oidc {
                 .with_refusal(Refusal::ClientNotAllowed)
                 .with_detail("grant_type", "client_credentials"));
         }
+        if let Some(audience) = request.audience.as_deref() {
+            return self.client_token_for_api(&tenant, &application, audience, request.scope.as_deref()).await;
+        }
         let requested: Vec<&str> = match &request.scope {
             Some(scope) => scope.split(' ').filter(|s| !s.is_empty()).collect(),
             None => application.allowed_scopes.iter().map(String::as_str).collect(),
@@ -257,29 +262,56 @@ impl Oidc {
             }
         }
         let scope = scopes.join(" ");
-        let audience = match request.audience.as_deref() {
-            Some(audience) if audience.len() > 256 || audience.chars().any(char::is_whitespace) => {
-                return Err(Error::new(Code::ValidationFailed)
-                    .with_refusal(Refusal::MalformedRequest)
-                    .with_detail("fields", json!({ "audience": ["must be a single URI"] })))
-            }
-            Some(audience) => audience.to_owned(),
-            None => issuer.clone(),
-        };
-        let keys = self.tenant_keys(&tenant).await?;
-        let lifetime = tenant.settings.oauth.for_application(&application.token_settings).access_token_lifetime_s;
+        self.client_token(&tenant, &application, scope, None).await
+    }
+
+    /// A client credentials token for the API `audience`, as its client grant allows.
+    async fn client_token_for_api(
+        &self,
+        tenant: &Tenant,
+        application: &intelliauth_core::model::Application,
+        audience: &str,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse> {
+        if audience.len() > 256 || audience.chars().any(char::is_whitespace) {
+            return Err(Error::new(Code::ValidationFailed)
+                .with_refusal(Refusal::MalformedRequest)
+                .with_detail("fields", json!({ "audience": ["must be a single URI"] })));
+        }
+        let asked: Option<Vec<String>> =
+            scope.map(|scope| scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect());
+        let access = self.client_api_access(application, audience, asked.as_deref()).await?;
+        self.client_token(tenant, application, access.scope.clone(), Some(access)).await
+    }
+
+    /// The client credentials grant's access token: for the tenant itself, or for an API.
+    async fn client_token(
+        &self,
+        tenant: &Tenant,
+        application: &intelliauth_core::model::Application,
+        scope: String,
+        api: Option<crate::resource::ApiAccess>,
+    ) -> Result<TokenResponse> {
+        let issuer = self.issuer(&tenant.id);
+        let keys = self.tenant_keys(tenant).await?;
+        let lifetime = api.as_ref().and_then(|api| api.lifetime_s).unwrap_or_else(|| {
+            tenant.settings.oauth.for_application(&application.token_settings).access_token_lifetime_s
+        });
         let now_s = ids::now_ms() / 1000;
         let header = json!({ "alg": keys.alg.as_str(), "typ": "at+jwt", "kid": keys.kid });
-        let claims = json!({
+        let mut claims = json!({
             "iss": issuer,
             "sub": application.id,
-            "aud": audience,
+            "aud": issuer,
             "exp": now_s + lifetime as i64,
             "iat": now_s,
             "jti": ids::new_id("at"),
             "client_id": application.id,
             "scope": scope,
         });
+        if let Some(api) = &api {
+            api.write_into(&mut claims);
+        }
         Ok(TokenResponse {
             access_token: jwt::encode(&header, &claims, &keys.signer)?,
             expires_in: lifetime,

@@ -60,6 +60,7 @@ impl Oidc {
             }
         };
         let mut granted: Granted = serde_json::from_str(&record.grant_data).map_err(Error::internal)?;
+        crate::resource::same_audience(request.audience.as_deref(), granted.audience.as_deref())?;
         if let Some(scope) = request.scope.as_deref() {
             let held: Vec<&str> = granted.scope.split(' ').collect();
             let asked: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();

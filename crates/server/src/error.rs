@@ -81,6 +81,7 @@ pub(crate) fn oauth_error(error: &Error) -> Option<&'static str> {
         Refusal::UnsupportedGrantType => "unsupported_grant_type",
         Refusal::UnsupportedResponseType => "unsupported_response_type",
         Refusal::BadScope => "invalid_scope",
+        Refusal::UnknownTarget => "invalid_target",
         Refusal::MalformedRequest => "invalid_request",
         Refusal::SignInNeeded => "login_required",
         Refusal::InteractionNeeded => "interaction_required",

@@ -289,6 +289,30 @@ impl Fields {
         }
     }
 
+    /// An array of objects each read as `T` (unknown members refused where `T` denies them);
+    /// a bad item is reported as `key[index]`.
+    pub fn optional_list_of<T: serde::de::DeserializeOwned>(&mut self, key: &str, expected: &str) -> Option<Vec<T>> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => {
+                let mut list = Vec::with_capacity(items.len());
+                for (index, item) in items.into_iter().enumerate() {
+                    match serde_json::from_value::<T>(item) {
+                        Ok(value) => list.push(value),
+                        Err(error) => {
+                            self.errors.add(&format!("{key}[{index}]"), format!("must be {expected}: {error}"))
+                        }
+                    }
+                }
+                Some(list)
+            }
+            Some(other) => {
+                self.wrong_type(key, "an array", &other);
+                None
+            }
+        }
+    }
+
     /// An object whose every value is a string (a mapping); absent and `null` are not given.
     pub fn optional_string_map(&mut self, key: &str) -> Option<std::collections::BTreeMap<String, String>> {
         match self.map.remove(key) {

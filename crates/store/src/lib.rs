@@ -9,6 +9,7 @@ mod macros;
 #[macro_use]
 mod outbox;
 mod action_queries;
+mod api_queries;
 mod auth_queries;
 mod connection_queries;
 mod directory_cache;

@@ -23,6 +23,7 @@ export interface IntelliAuthClientOptions {
   redirectUri: string;
   /** Default `openid profile email offline_access` (offline_access gives a refresh token). */
   scope?: string;
+  /** The API access tokens are for (its identifier): tokens carry it as `aud`, with its permissions. */
   audience?: string;
   /** Where `logout()` returns to, unless it is given one. */
   postLogoutRedirectUri?: string;
@@ -67,6 +68,8 @@ export interface LoginOptions {
   /** This sign-in's languages (OIDC `ui_locales`), over the client's `uiLocales`. */
   ui_locales?: string;
   scope?: string;
+  /** This sign-in's API (its identifier), over the client's `audience`. */
+  audience?: string;
   redirectUri?: string;
   /** Handed back by `handleRedirectCallback()`: where in the app to return, say. */
   appState?: unknown;
@@ -193,7 +196,7 @@ export class IntelliAuthClient {
       nonce: transaction.nonce,
       code_challenge: await challengeFor(transaction.verifier),
       code_challenge_method: 'S256',
-      audience: this.options.audience,
+      audience: options.audience ?? this.options.audience,
       acr_values: options.acr_values,
       max_age: options.max_age === undefined ? undefined : String(options.max_age),
       prompt: options.prompt,

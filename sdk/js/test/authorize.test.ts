@@ -34,4 +34,17 @@ describe('buildAuthorizeUrl', () => {
     const plain = new URL(await client.buildAuthorizeUrl());
     expect(plain.searchParams.has('connection')).toBe(false);
   });
+
+  it('sends the API as audience: the one of the client, or of this sign-in over it', async () => {
+    vi.stubGlobal('sessionStorage', browserStorage());
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ issuer: ISSUER, authorization_endpoint: `${ISSUER}/oauth/authorize` }),
+      { headers: { 'content-type': 'application/json' } }));
+    const client = new IntelliAuthClient({ issuer: ISSUER, clientId: 'app_1', redirectUri: 'https://app.example/cb',
+      cacheLocation: 'memory', audience: 'https://reports.example.com/', scope: 'openid read:reports' });
+    const url = new URL(await client.buildAuthorizeUrl());
+    expect(url.searchParams.get('audience')).toBe('https://reports.example.com/');
+    expect(url.searchParams.get('scope')).toBe('openid read:reports');
+    const other = new URL(await client.buildAuthorizeUrl({ audience: 'https://billing.example.com/' }));
+    expect(other.searchParams.get('audience')).toBe('https://billing.example.com/');
+  });
 });

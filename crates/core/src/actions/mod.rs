@@ -275,6 +275,28 @@ pub struct Commands {
     pub app_metadata: Map<String, Value>,
     /// `api.multifactor.enable(provider)`.
     pub multifactor: Option<String>,
+    /// `api.accessToken.addScope(permission)`: permissions of the requested API to add.
+    pub access_token_scopes_added: Vec<String>,
+    /// `api.accessToken.removeScope(permission)`.
+    pub access_token_scopes_removed: Vec<String>,
+}
+
+impl Commands {
+    /// Folds a later Action's permission changes into these: the last word on a permission wins.
+    pub fn merge_scopes(&mut self, later: &Commands) {
+        for added in &later.access_token_scopes_added {
+            self.access_token_scopes_removed.retain(|removed| removed != added);
+            if !self.access_token_scopes_added.contains(added) {
+                self.access_token_scopes_added.push(added.clone());
+            }
+        }
+        for removed in &later.access_token_scopes_removed {
+            self.access_token_scopes_added.retain(|added| added != removed);
+            if !self.access_token_scopes_removed.contains(removed) {
+                self.access_token_scopes_removed.push(removed.clone());
+            }
+        }
+    }
 }
 
 /// How the sandbox run ended.
@@ -309,8 +331,8 @@ pub enum Reuse {
     NeedsSecondFactor,
 }
 
-/// Runs `post-login` Actions when an existing session is used by an application its
-/// sign-in did not run them for. Implemented by `Auth`; called by the authorization endpoint.
+/// Runs `post-login` Actions when an existing session is used by an application (asking
+/// for a token for an API, by its identifier, or none) its sign-in did not run them for. Implemented by `Auth`; called by the authorization endpoint.
 #[async_trait]
 pub trait SessionReuse: Send + Sync + 'static {
     async fn reuse_session(
@@ -318,7 +340,7 @@ pub trait SessionReuse: Send + Sync + 'static {
         tenant_id: &str,
         user_id: &str,
         amr: &[String],
-        application: &crate::model::Application,
+        signing_in_to: (&crate::model::Application, Option<&str>),
         client: &crate::auth::ClientContext,
     ) -> crate::Result<Reuse>;
 }
@@ -380,12 +402,29 @@ pub const RESERVED_CLAIMS: &[&str] = &[
 pub struct CustomClaims {
     /// The application the claims were computed for; tokens for another get none.
     pub client_id: Option<String>,
+    /// The API (its identifier) the sign-in asked for, when it named one: claims computed
+    /// for one audience are not carried to a request for another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
     pub id_token: Map<String, Value>,
     pub access_token: Map<String, Value>,
+    /// Permissions of the API the Actions added to or removed from the access token.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scopes_added: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scopes_removed: Vec<String>,
 }
 
 impl CustomClaims {
     pub fn is_empty(&self) -> bool {
-        self.id_token.is_empty() && self.access_token.is_empty()
+        self.id_token.is_empty()
+            && self.access_token.is_empty()
+            && self.scopes_added.is_empty()
+            && self.scopes_removed.is_empty()
+    }
+
+    /// Whether these were computed for `client_id` asking for `audience`.
+    pub fn computed_for(&self, client_id: &str, audience: Option<&str>) -> bool {
+        self.client_id.as_deref() == Some(client_id) && self.audience.as_deref() == audience
     }
 }

@@ -155,12 +155,16 @@ impl Actions {
             if let Some(reason) = commands.deny {
                 return Err(Error::new(Code::StepBlocked).with_detail("step", step).with_detail("reason", reason));
             }
+            merged.merge_scopes(&commands);
             merged.id_token_claims.extend(commands.id_token_claims);
             merged.access_token_claims.extend(commands.access_token_claims);
             merged.app_metadata.extend(commands.app_metadata);
             merged.multifactor = commands.multifactor.or(merged.multifactor);
+            let scope_bytes = |scopes: &[String]| scopes.iter().map(|scope| scope.len() + 1).sum::<usize>();
             let claims_size = Value::Object(merged.id_token_claims.clone()).to_string().len()
-                + Value::Object(merged.access_token_claims.clone()).to_string().len();
+                + Value::Object(merged.access_token_claims.clone()).to_string().len()
+                + scope_bytes(&merged.access_token_scopes_added)
+                + scope_bytes(&merged.access_token_scopes_removed);
             if claims_size > MAX_CLAIMS_BYTES {
                 return Err(Error::new(Code::StepError).with_detail("step", step).with_cause(format!(
                     "Action {} set custom claims of {claims_size} bytes; at most {MAX_CLAIMS_BYTES} fit in tokens",

@@ -47,6 +47,8 @@ struct SigningIn<'a> {
     amr: &'a [String],
     /// What the upstream sign-in brought (connection, claims, tokens), if it was one.
     connection: Option<Value>,
+    /// The API the authorization request asked a token for (its identifier), if any.
+    audience: Option<&'a str>,
 }
 
 /// What post-login Actions decided about a sign-in that passed every other step.
@@ -89,22 +91,25 @@ impl Auth {
         Ok(Ok(super::SignedIn { session, user, return_to: flow.return_to.map(|back| back.path(&flow.tenant_id)) }))
     }
 
-    /// The application a login flow signs in to: the one whose authorization request sent
-    /// the browser to sign in, if any.
-    async fn flow_application(&self, flow: &FlowRecord) -> Result<Option<Application>> {
+    /// The application a login flow signs in to — the one whose authorization request sent
+    /// the browser to sign in, if any — and the API that request asked a token for.
+    async fn flow_application(&self, flow: &FlowRecord) -> Result<(Option<Application>, Option<String>)> {
         let Some(request_id) = flow.return_to.as_ref().and_then(|back| back.authorization_request()) else {
-            return Ok(None);
+            return Ok((None, None));
         };
-        let Some(actions) = &self.actions else { return Ok(None) };
+        let Some(actions) = &self.actions else { return Ok((None, None)) };
         let Some((params, _)) =
             actions.authorizations.authorization_request(request_id, &flow.tenant_id, ids::now_ms()).await?
         else {
-            return Ok(None);
+            return Ok((None, None));
         };
         let params: Value = serde_json::from_str(&params).unwrap_or_default();
-        let Some(client_id) = params["client_id"].as_str() else { return Ok(None) };
+        let audience = params["audience"].as_str().or(params["resource"].as_str()).map(str::to_owned);
+        let Some(client_id) = params["client_id"].as_str() else { return Ok((None, audience)) };
         let stored = self.store.get_application(&flow.tenant_id, client_id);
-        Ok(crate::console::application_or_console(&flow.tenant_id, client_id, &self.public_url, stored).await?)
+        let application =
+            crate::console::application_or_console(&flow.tenant_id, client_id, &self.public_url, stored).await?;
+        Ok((application, audience))
     }
 
     /// The trigger's enabled Actions; none when the instance runs no Actions.
@@ -125,9 +130,15 @@ impl Auth {
         client: &ClientContext,
     ) -> Result<Commands> {
         let Some(actions) = &self.actions else { return Ok(Commands::default()) };
-        let SigningIn { user, application, amr, connection } = signing_in;
+        let SigningIn { user, application, amr, connection, audience } = signing_in;
         let mut user_json = user_detail(user);
         user_json["identities"] = Value::Array(self.identities_detail(&tenant.id, &user.id).await?);
+        let api = match audience {
+            Some(audience) => self.apis.api_by_identifier(&tenant.id, audience).await?,
+            None => None,
+        };
+        let roles = self.apis.user_roles(&tenant.id, &user.id).await?;
+        let (resource_server, authorization) = crate::apis::access::event_detail(api.as_ref(), &roles);
         let event = json!({
             "trigger": Trigger::PostLogin.as_str(),
             "tenant": tenant_detail(tenant),
@@ -140,6 +151,9 @@ impl Auth {
             },
             // The upstream sign-in this is, with its tokens; absent for any other.
             "connection": connection,
+            // The API the application asked a token for (`audience`), and the user's roles.
+            "resource_server": resource_server,
+            "authorization": authorization,
         });
         actions.runner.run(tenant, enabled, &event, &run_context(client, Some(&user.id))).await
     }
@@ -149,7 +163,7 @@ impl Auth {
     async fn settle_post_login(
         &self,
         user: &User,
-        application: Option<&Application>,
+        (application, audience): (Option<&Application>, Option<&str>),
         amr: &[String],
         commands: Commands,
     ) -> Result<Option<CustomClaims>> {
@@ -160,8 +174,11 @@ impl Auth {
         // Kept even when empty: it records that this application's Actions ran.
         Ok(Some(CustomClaims {
             client_id: application.map(|app| app.id.clone()),
+            audience: audience.map(str::to_owned),
             id_token: commands.id_token_claims,
             access_token: commands.access_token_claims,
+            scopes_added: commands.access_token_scopes_added,
+            scopes_removed: commands.access_token_scopes_removed,
         }))
     }
 
@@ -181,10 +198,11 @@ impl Auth {
         if enabled.is_empty() {
             return Ok(PostLogin::Proceed(None));
         }
-        let application = self.flow_application(flow).await?;
-        let signing_in = SigningIn { user, application: application.as_ref(), amr, connection };
+        let (application, audience) = self.flow_application(flow).await?;
+        let audience = audience.as_deref();
+        let signing_in = SigningIn { user, application: application.as_ref(), amr, connection, audience };
         let commands = self.run_post_login(&enabled, tenant, signing_in, client).await?;
-        match self.settle_post_login(user, application.as_ref(), amr, commands).await? {
+        match self.settle_post_login(user, (application.as_ref(), audience), amr, commands).await? {
             Some(claims) => Ok(PostLogin::Proceed(Some(claims))),
             None => match self.second_factor_challenge(flow, user, true).await? {
                 Some(due) => Ok(PostLogin::SecondFactor(due)),
@@ -261,7 +279,7 @@ impl SessionReuse for Auth {
         tenant_id: &str,
         user_id: &str,
         amr: &[String],
-        application: &Application,
+        (application, audience): (&Application, Option<&str>),
         client: &ClientContext,
     ) -> Result<Reuse> {
         // On the authorization hot path: one query when the tenant has no post-login Actions.
@@ -271,9 +289,9 @@ impl SessionReuse for Auth {
         }
         let tenant = self.tenant(tenant_id).await?;
         let user = self.store.get_user(tenant_id, user_id).await?.ok_or_else(|| Error::new(Code::SessionExpired))?;
-        let signing_in = SigningIn { user: &user, application: Some(application), amr, connection: None };
+        let signing_in = SigningIn { user: &user, application: Some(application), amr, connection: None, audience };
         let commands = self.run_post_login(&enabled, &tenant, signing_in, client).await?;
-        Ok(match self.settle_post_login(&user, Some(application), amr, commands).await? {
+        Ok(match self.settle_post_login(&user, (Some(application), audience), amr, commands).await? {
             Some(claims) => Reuse::Proceed(Some(claims)),
             None => Reuse::NeedsSecondFactor,
         })

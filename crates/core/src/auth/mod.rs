@@ -100,6 +100,8 @@ pub struct Auth {
     log: Arc<dyn crate::log::LogStore>,
     /// Connections, identities and upstream requests.
     connections: Arc<dyn crate::federation::ConnectionStore>,
+    /// APIs and roles, which post-login Actions see.
+    apis: Arc<dyn crate::apis::ApiStore>,
     /// Upstream identity providers' protocol; `None` reaches none.
     upstream: Option<Arc<dyn crate::federation::Upstream>>,
 }
@@ -156,6 +158,7 @@ impl Auth {
             actions,
             log: management.log_store().clone(),
             connections: ports.connections.clone(),
+            apis: ports.apis.clone(),
             upstream,
         }
     }

@@ -4,6 +4,7 @@
 //! valid tenant, user, application or credential is lives in this module tree.
 
 mod actions;
+mod apis;
 mod applications;
 mod connections;
 mod credentials;
@@ -17,6 +18,7 @@ mod webhooks;
 use std::sync::Arc;
 
 pub use actions::{sample_event, ActionPatch, NewAction, MAX_CODE_BYTES};
+pub use apis::{ApiPatch, HeldPermission, NewApi, NewClientGrant, NewRole, RolePatch};
 pub use applications::{ApplicationPatch, NewApplication};
 pub use connections::{open_client_secret, ConnectionPatch, NewConnection};
 pub use credentials::{Bootstrap, NewCredential, TOKEN_PREFIX};
@@ -55,6 +57,7 @@ pub struct Management {
     log: Arc<dyn crate::log::LogStore>,
     log_queue: crate::log::LogQueue,
     connections: Arc<dyn crate::federation::ConnectionStore>,
+    apis: Arc<dyn crate::apis::ApiStore>,
 }
 
 impl Management {
@@ -76,6 +79,7 @@ impl Management {
             log: ports.log.clone(),
             log_queue: crate::log::LogQueue::spawn(ports.log.clone()),
             connections: ports.connections.clone(),
+            apis: ports.apis.clone(),
         }
     }
 

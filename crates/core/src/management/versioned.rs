@@ -26,7 +26,10 @@ versioned!(
     crate::model::Application,
     crate::webhooks::Subscription,
     crate::federation::Connection,
-    crate::actions::Action
+    crate::actions::Action,
+    crate::apis::Api,
+    crate::apis::ClientGrant,
+    crate::apis::Role
 );
 
 fn check_precondition(if_match: Option<&IfMatch>, meta: &Meta) -> Result<()> {

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod allowed;
+pub mod apis;
 pub mod applications;
 pub mod auth;
 pub mod connections;
@@ -55,6 +56,16 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(connections::get, connections::update, connections::delete))
         .routes(routes!(connections::identities))
         .routes(routes!(connections::unlink_identity))
+        .routes(routes!(apis::list_apis, apis::create_api))
+        .routes(routes!(apis::get_api, apis::update_api, apis::delete_api))
+        .routes(routes!(apis::list_client_grants, apis::create_client_grant))
+        .routes(routes!(apis::get_client_grant, apis::update_client_grant, apis::delete_client_grant))
+        .routes(routes!(apis::list_roles, apis::create_role))
+        .routes(routes!(apis::get_role, apis::update_role, apis::delete_role))
+        .routes(routes!(apis::role_users))
+        .routes(routes!(apis::user_roles, apis::assign_roles))
+        .routes(routes!(apis::unassign_role))
+        .routes(routes!(apis::user_permissions))
         .routes(routes!(credentials::list_all, credentials::create))
         .routes(routes!(credentials::delete))
         .routes(routes!(actions::list_all, actions::create))

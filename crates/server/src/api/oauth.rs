@@ -194,6 +194,8 @@ async fn pushed_authorization_request(
         login_hint: field("login_hint"),
         acr_values: field("acr_values"),
         connection: field("connection"),
+        audience: field("audience"),
+        resource: field("resource"),
         request_uri: field("request_uri"),
         pushed: false,
     };

@@ -140,6 +140,7 @@ pub fn document_json() -> Value {
                 refine_request(schema);
                 relate_fields(name, schema);
                 refine_connection_request(name, schema);
+                refine_api_request(name, schema);
             }
         }
     }
@@ -232,7 +233,7 @@ fn refine_request(schema: &mut Value) {
             "jwks" => json!({ "required": ["keys"], "properties": { "keys": {
                 "type": "array", "minItems": 1, "maxItems": 10, "items": client_key() } } }),
             "allowed_scopes" => {
-                json!({ "items": { "type": "string", "pattern": "^[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,128}$" } })
+                json!({ "items": { "type": "string", "pattern": SCOPE_TOKEN } })
             }
             "redirect_uris" | "post_logout_redirect_uris" => {
                 json!({ "items": { "type": "string", "pattern": HTTPS_URL } })
@@ -412,6 +413,53 @@ fn refine_connection_request(name: &str, schema: &mut Value) {
                     "userinfo_endpoint": { "type": "string" } } },
                 "else": { "required": ["issuer"], "properties": { "issuer": { "type": "string" } } } } },
         ]);
+    }
+}
+
+/// A scope token (RFC 6749 §3.3), as an API's permission is one.
+const SCOPE_TOKEN: &str = "^[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,128}$";
+
+/// The fields of APIs, client grants and roles: identifiers are absolute URIs, permissions
+/// scope tokens other than OpenID Connect's, and a client grant's `scopes` are an API's
+/// permissions, not a management credential's.
+fn refine_api_request(name: &str, schema: &mut Value) {
+    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else { return };
+    let id = json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$" });
+    let permission = json!({ "type": "string", "pattern": SCOPE_TOKEN,
+        "not": { "enum": intelliauth_core::apis::access::OIDC_SCOPES } });
+    let description =
+        json!({ "type": ["string", "null"], "maxLength": 500, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$" });
+    let rules: Vec<(&str, Value)> = match name {
+        "CreateApiRequest" | "UpdateApiRequest" => vec![
+            ("identifier", json!({ "type": "string", "pattern": HTTPS_URL, "maxLength": 256 })),
+            ("access_token_lifetime_s", json!({ "minimum": 60, "maximum": 86_400 })),
+            ("user_access", json!({ "type": ["string", "null"], "enum": ["all_applications", "client_grant", null] })),
+            ("permissions", json!({ "maxItems": 500 })),
+        ],
+        "PermissionInput" => vec![("value", permission.clone()), ("description", description.clone())],
+        "RolePermissionInput" => vec![("api_id", id.clone()), ("value", permission)],
+        "CreateClientGrantRequest" | "UpdateClientGrantRequest" => vec![
+            ("client_id", id.clone()),
+            ("api_id", id.clone()),
+            ("subject_type", json!({ "type": ["string", "null"], "enum": ["client", "user", null] })),
+            (
+                "scopes",
+                json!({ "type": "array", "minItems": 0, "maxItems": 500,
+                "items": { "type": "string", "pattern": SCOPE_TOKEN } }),
+            ),
+        ],
+        "CreateRoleRequest" | "UpdateRoleRequest" => {
+            vec![("description", description), ("permissions", json!({ "maxItems": 1000 }))]
+        }
+        "AssignRolesRequest" => vec![("roles", json!({ "type": "array", "minItems": 1, "maxItems": 50, "items": id }))],
+        _ => return,
+    };
+    for (field, rule) in rules {
+        if let (Some(property), Some(rule)) =
+            (properties.get_mut(field).and_then(Value::as_object_mut), rule.as_object())
+        {
+            property.extend(rule.clone());
+        }
     }
 }
 

@@ -180,6 +180,10 @@
     [/^#\/users\/([^/]+)$/, userDetail],
     [/^#\/applications$/, applications],
     [/^#\/applications\/([^/]+)$/, applicationDetail],
+    [/^#\/apis$/, apis],
+    [/^#\/apis\/([^/]+)$/, apiDetail],
+    [/^#\/roles$/, roles],
+    [/^#\/roles\/([^/]+)$/, roleDetail],
     [/^#\/connections$/, connections],
     [/^#\/connections\/([^/]+)$/, connectionDetail],
     [/^#\/actions$/, actions],
@@ -398,12 +402,22 @@
         if (await attempt(slot, () => api('DELETE', path, undefined, { etag }))) location.hash = '#/users';
       }) }, 'Delete user'));
 
-    const [sessions, factors, history, identities] = await Promise.all([
+    const [sessions, factors, history, identities, userRoles, held, allRoles] = await Promise.all([
       api('GET', `${path}/sessions`).then((r) => r.data.data).catch(() => []),
       api('GET', `${path}/factors`).then((r) => r.data.data ?? r.data).catch(() => []),
       api('GET', `/logs?user_id=${encodeURIComponent(id)}&limit=25`).then((r) => r.data.data).catch(() => []),
       api('GET', `${path}/identities`).then((r) => r.data.data).catch(() => []),
+      api('GET', `${path}/roles`).then((r) => r.data.data).catch(() => []),
+      api('GET', `${path}/permissions`).then((r) => r.data.data).catch(() => []),
+      api('GET', '/roles?limit=100').then((r) => r.data.data).catch(() => []),
     ]);
+    const assignable = allRoles.filter((role) => !userRoles.some((mine) => mine.id === role.id));
+    const assign = form(async (node) => {
+      if (await attempt(slot, () => api('POST', `${path}/roles`, { roles: [value(node, 'role')] }), 'Role assigned.')) route();
+    }, assignable.length
+      ? [field('Role', h('select', { name: 'role' }, assignable.map((role) => h('option', { value: role.id }, role.name)))),
+        h('div.actions', {}, h('button', { type: 'submit', id: 'assign-role' }, 'Assign role'))]
+      : h('p.muted', {}, allRoles.length ? 'Every role is assigned.' : 'No roles yet: create them under Roles.'));
     view.replaceChildren(
       h('h1', {}, user.email),
       h('p', {}, h('span.badge', {}, userStatus(user)), ' ', user.role ? h('span.badge', {}, `admin role: ${user.role}`) : null,
@@ -427,7 +441,165 @@
           h('td', {}, when(identity.last_sign_in_at)),
           h('td', {}, h('button.secondary', { type: 'button', onclick: confirmThen(`Unlink ${identity.connection}? If it is the user's only way in, they will need a password reset.`,
             () => attempt(slot, () => api('DELETE', `${path}/identities/${encodeURIComponent(identity.id)}?force=true`), 'Unlinked.').then(route)) }, 'Unlink')))), 'Linked identities')),
+      h('section.card', {}, h('h2', {}, 'Roles'),
+        table(['Role', 'Description', ''], userRoles.map((role) => h('tr', {},
+          h('td', {}, link(`#/roles/${encodeURIComponent(role.id)}`, role.name)), h('td', {}, text(role.description)),
+          h('td', {}, h('button.secondary', { type: 'button', onclick: () => attempt(slot, () => api('DELETE', `${path}/roles/${encodeURIComponent(role.id)}`), 'Role removed.').then(route) }, 'Remove')))), 'Roles'),
+        assign,
+        h('h3', {}, 'Permissions the roles give'),
+        table(['API', 'Permission', 'From'], held.map((p) => h('tr', {},
+          h('td', {}, h('code', {}, p.api_identifier)), h('td', {}, p.value), h('td', {}, p.roles.join(', ')))), 'Permissions')),
       h('section.card', {}, h('h2', {}, 'Sign-in history'), logTable(history)));
+  }
+
+  // ---- APIs, client grants and roles -----------------------------------------------------
+
+  /** "value description" per line ⇄ an API's permissions. */
+  const permissionsText = (permissions) => permissions.map((p) => (p.description ? `${p.value} ${p.description}` : p.value)).join('\n');
+  const permissionsOf = (textValue) => textValue.split('\n').map((line) => line.trim()).filter(Boolean)
+    .map((line) => { const [value, ...rest] = line.split(/\s+/); return { value, description: rest.join(' ') }; });
+
+  async function apis() {
+    const { data } = await api('GET', '/apis?limit=100');
+    const slot = h('div');
+    const create = form(async (node) => {
+      const body = { identifier: value(node, 'identifier'), permissions: permissionsOf(value(node, 'permissions')) };
+      if (value(node, 'name')) body.name = value(node, 'name');
+      const created = await attempt(slot, () => api('POST', '/apis', body));
+      if (created) location.hash = `#/apis/${encodeURIComponent(created.data.id)}`;
+    },
+    h('div.row', {},
+      field('Identifier (the audience)', h('input', { name: 'identifier', type: 'url', required: true, placeholder: 'https://api.example.com/' }),
+        'An absolute URI; tokens for this API carry it as aud. It cannot change.'),
+      field('Name', h('input', { name: 'name' }))),
+    field('Permissions (one per line: value, then a description)', h('textarea', { name: 'permissions', placeholder: 'read:reports Read reports' })),
+    h('div.actions', {}, h('button', { type: 'submit', id: 'create-api' }, 'Create API')));
+    view.replaceChildren(h('h1', {}, 'APIs'),
+      h('p.muted', {}, 'Resource servers your applications get access tokens for, and the permissions they define.'),
+      table(['Name', 'Identifier', 'Permissions', 'RBAC'], data.data.map((item) => h('tr', {},
+        h('td', {}, link(`#/apis/${encodeURIComponent(item.id)}`, item.name)), h('td', {}, h('code', {}, item.identifier)),
+        h('td', {}, String(item.permissions.length)), h('td', {}, item.rbac ? 'on' : 'off'))), 'APIs'),
+      h('section.card', {}, h('h2', {}, 'Create an API'), slot, create));
+  }
+
+  async function apiDetail(id) {
+    const path = `/apis/${encodeURIComponent(id)}`;
+    const [{ data: item, etag }, grants, applications] = await Promise.all([
+      api('GET', path),
+      api('GET', `/client-grants?api_id=${encodeURIComponent(id)}&limit=100`).then((r) => r.data.data),
+      api('GET', '/applications?limit=100').then((r) => r.data.data),
+    ]);
+    const slot = h('div');
+    const edit = form(async (node) => {
+      const lifetime = value(node, 'access_token_lifetime_s');
+      const body = {
+        name: value(node, 'name'),
+        permissions: permissionsOf(value(node, 'permissions')),
+        access_token_lifetime_s: lifetime ? Number(lifetime) : null,
+        rbac: node.elements.rbac.checked,
+        permissions_claim: node.elements.permissions_claim.checked,
+        roles_claim: node.elements.roles_claim.checked,
+        user_access: value(node, 'user_access'),
+      };
+      if (await attempt(slot, () => api('PATCH', path, body, { etag }), 'Saved.')) route();
+    },
+    field('Name', h('input', { name: 'name', value: item.name })),
+    field('Permissions (one per line: value, then a description)', h('textarea', { name: 'permissions', rows: 6 }, permissionsText(item.permissions)),
+      'A permission left out is taken out of every role and client grant that held it.'),
+    field('Access-token lifetime (seconds)', h('input', { name: 'access_token_lifetime_s', type: 'number', min: 60, max: 86400, value: item.access_token_lifetime_s ?? '' }),
+      "Empty: the application's or tenant's."),
+    checkbox('Role-based access control: a user gets only the permissions their roles give', 'rbac', item.rbac),
+    checkbox('Add permissions to access tokens (permissions claim)', 'permissions_claim', item.permissions_claim),
+    checkbox("Add the user's roles to access tokens (roles claim)", 'roles_claim', item.roles_claim),
+    field('Which applications may get tokens for users', h('select', { name: 'user_access' },
+      h('option', { value: 'all_applications', selected: item.user_access === 'all_applications' }, 'Every application'),
+      h('option', { value: 'client_grant', selected: item.user_access === 'client_grant' }, 'Only applications with a user client grant'))),
+    h('div.actions', {}, h('button', { type: 'submit', id: 'save-api' }, 'Save')));
+    const remove = h('div.actions', {}, h('button.danger', { type: 'button', onclick: confirmThen(`Delete ${item.name}? Its client grants go, and its permissions leave every role.`, async () => {
+      if (await attempt(slot, () => api('DELETE', path, undefined, { etag }))) location.hash = '#/apis';
+    }) }, 'Delete API'));
+    const grantForm = form(async (node) => {
+      const scopes = [...node.querySelectorAll('input[name=scope]:checked')].map((box) => box.value);
+      const body = { client_id: value(node, 'client_id'), api_id: id, subject_type: value(node, 'subject_type'), scopes };
+      if (await attempt(slot, () => api('POST', '/client-grants', body), 'Granted.')) route();
+    },
+    h('div.row', {},
+      field('Application', h('select', { name: 'client_id' }, applications.map((app) => h('option', { value: app.client_id }, app.name)))),
+      field('For', h('select', { name: 'subject_type' }, h('option', { value: 'client' }, 'the application itself (client credentials)'),
+        h('option', { value: 'user' }, 'its users')))),
+    h('fieldset', {}, h('legend', {}, 'Permissions'), item.permissions.map((p) => {
+      const box = checkbox(p.value, 'scope', false);
+      box.querySelector('input').value = p.value;
+      return box;
+    })),
+    h('div.actions', {}, h('button', { type: 'submit', id: 'create-grant' }, 'Grant')));
+    const appName = (clientId) => applications.find((app) => app.client_id === clientId)?.name ?? clientId;
+    view.replaceChildren(h('h1', {}, item.name),
+      h('p.muted', {}, 'audience=', h('code', { id: 'api-identifier' }, item.identifier)),
+      slot,
+      h('section.card', {}, h('h2', {}, 'Settings'), edit, remove),
+      h('section.card', {}, h('h2', {}, 'Client grants'),
+        table(['Application', 'For', 'Permissions', ''], grants.map((grant) => h('tr', {},
+          h('td', {}, appLink(grant.client_id), ' ', h('span.muted', {}, appName(grant.client_id))), h('td', {}, grant.subject_type),
+          h('td', {}, grant.scopes.join(' ') || '—'),
+          h('td', {}, h('button.secondary', { type: 'button', onclick: confirmThen('Remove this grant?',
+            () => attempt(slot, () => api('DELETE', `/client-grants/${encodeURIComponent(grant.id)}`), 'Removed.').then(route)) }, 'Remove')))), 'Client grants'),
+        grantForm));
+  }
+
+  /** Checkboxes for every permission of every API: `api_id value` each. */
+  function permissionPicker(allApis, held) {
+    const has = (apiId, permission) => held.some((p) => p.api_id === apiId && p.value === permission);
+    return allApis.map((item) => h('fieldset', {}, h('legend', {}, `${item.name} (${item.identifier})`),
+      item.permissions.length ? item.permissions.map((p) => {
+        const box = checkbox(p.value, 'permission', has(item.id, p.value));
+        box.querySelector('input').value = `${item.id} ${p.value}`;
+        return box;
+      }) : h('p.muted', {}, 'No permissions defined.')));
+  }
+  const pickedPermissions = (node) => [...node.querySelectorAll('input[name=permission]:checked')]
+    .map((box) => { const [api_id, value] = box.value.split(' '); return { api_id, value }; });
+
+  async function roles() {
+    const [{ data }, allApis] = await Promise.all([api('GET', '/roles?limit=100'), api('GET', '/apis?limit=100').then((r) => r.data.data)]);
+    const slot = h('div');
+    const create = form(async (node) => {
+      const body = { name: value(node, 'name'), description: value(node, 'description'), permissions: pickedPermissions(node) };
+      const created = await attempt(slot, () => api('POST', '/roles', body));
+      if (created) location.hash = `#/roles/${encodeURIComponent(created.data.id)}`;
+    },
+    h('div.row', {}, field('Name', h('input', { name: 'name', required: true })), field('Description', h('input', { name: 'description' }))),
+    permissionPicker(allApis, []),
+    h('div.actions', {}, h('button', { type: 'submit', id: 'create-role' }, 'Create role')));
+    view.replaceChildren(h('h1', {}, 'Roles'),
+      h('p.muted', {}, 'Permissions over one or more APIs, assigned to users. With RBAC on, an API gives a user only what their roles hold.'),
+      table(['Name', 'Description', 'Permissions'], data.data.map((role) => h('tr', {},
+        h('td', {}, link(`#/roles/${encodeURIComponent(role.id)}`, role.name)), h('td', {}, text(role.description)),
+        h('td', {}, String(role.permissions.length)))), 'Roles'),
+      h('section.card', {}, h('h2', {}, 'Create a role'), slot, create));
+  }
+
+  async function roleDetail(id) {
+    const path = `/roles/${encodeURIComponent(id)}`;
+    const [{ data: role, etag }, allApis, members] = await Promise.all([
+      api('GET', path), api('GET', '/apis?limit=100').then((r) => r.data.data),
+      api('GET', `${path}/users?limit=100`).then((r) => r.data.data),
+    ]);
+    const slot = h('div');
+    const edit = form(async (node) => {
+      const body = { name: value(node, 'name'), description: value(node, 'description'), permissions: pickedPermissions(node) };
+      if (await attempt(slot, () => api('PATCH', path, body, { etag }), 'Saved.')) route();
+    },
+    h('div.row', {}, field('Name', h('input', { name: 'name', value: role.name })), field('Description', h('input', { name: 'description', value: role.description }))),
+    permissionPicker(allApis, role.permissions),
+    h('div.actions', {}, h('button', { type: 'submit', id: 'save-role' }, 'Save')));
+    const remove = h('div.actions', {}, h('button.danger', { type: 'button', onclick: confirmThen(`Delete ${role.name}? Its users lose its permissions at their next token.`, async () => {
+      if (await attempt(slot, () => api('DELETE', path, undefined, { etag }))) location.hash = '#/roles';
+    }) }, 'Delete role'));
+    view.replaceChildren(h('h1', {}, role.name), slot,
+      h('section.card', {}, edit, remove),
+      h('section.card', {}, h('h2', {}, 'Users with this role'),
+        table(['User'], members.map((member) => h('tr', {}, h('td', {}, userLink(member.user_id)))), 'Users with this role')));
   }
 
   // ---- Connections (upstream identity providers) -----------------------------------------

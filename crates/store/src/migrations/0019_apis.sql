@@ -1,0 +1,48 @@
+-- APIs (resource servers) with their permissions, client grants (an application's access
+-- to an API, for itself or its users), roles (permissions over APIs, as JSON) and the roles
+-- assigned to users.
+CREATE TABLE apis (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    identifier TEXT NOT NULL,
+    config TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    version BIGINT NOT NULL,
+    UNIQUE (tenant_id, identifier)
+);
+
+CREATE TABLE client_grants (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    client_id TEXT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    api_id TEXT NOT NULL REFERENCES apis (id) ON DELETE CASCADE,
+    subject_type TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    version BIGINT NOT NULL,
+    UNIQUE (client_id, api_id, subject_type)
+);
+CREATE INDEX client_grants_api ON client_grants (api_id);
+
+CREATE TABLE roles (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    permissions TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    version BIGINT NOT NULL,
+    UNIQUE (tenant_id, name)
+);
+
+CREATE TABLE user_roles (
+    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role_id TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, role_id)
+);
+CREATE INDEX user_roles_role ON user_roles (role_id);
