@@ -178,7 +178,13 @@ test('an API, a role and an assignment made in the console: the user sees the pe
     assert.equal(await page.textContent('#api-identifier'), 'https://invoices.example.com/');
     await page.check('#view input[name=rbac]');
     await page.click('#save-api');
-    await page.locator('.notice', { hasText: 'Saved.' }).waitFor();
+    let saved;
+    for (const deadline = Date.now() + 10000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      saved = (await server.api('GET', '/v1/tenants/default/apis')).body.data.find((api) => api.name === 'Invoices');
+      if (saved?.rbac) break;
+    }
+    assert.equal(saved?.rbac, true, 'the checkbox was saved');
+    await page.locator('#view input[name=rbac]:checked').waitFor();
     await expectAccessible(assert, page, 'API detail');
 
     await show(page, '#/roles', 'Roles');
@@ -190,13 +196,11 @@ test('an API, a role and an assignment made in the console: the user sees the pe
 
     const user = await server.api('POST', '/v1/tenants/default/users', { email: 'clerk@example.com' });
     await show(page, `#/users/${user.body.id}`, 'clerk@example.com');
-    await page.selectOption('#view select[name=role]', { label: 'clerk' });
+    await page.selectOption('#view select[name=assign_role]', { label: 'clerk' });
     await page.click('#assign-role');
     await page.locator('td', { hasText: 'read:invoices' }).waitFor();
     const held = (await server.api('GET', `/v1/tenants/default/users/${user.body.id}/permissions`)).body.data;
     assert.deepEqual(held.map((p) => p.value), ['read:invoices']);
-    const apis = (await server.api('GET', '/v1/tenants/default/apis')).body.data;
-    assert.equal(apis.find((api) => api.name === 'Invoices').rbac, true, 'the checkbox was saved');
     await expectAccessible(assert, page, 'user with a role');
   } finally {
     await context.close();

@@ -15,6 +15,15 @@ async function machineClient(tenant) {
     allowed_grants: ['client_credentials'], allowed_scopes: ['reports:read'],
   });
   assert.equal(reply.status, 201, JSON.stringify(reply.body));
+  // The audience is an API of the tenant, and the client's grant says what it may have there.
+  const api = await server.api('POST', `/v1/tenants/${tenant}/apis`, {
+    identifier: 'https://reports.example', permissions: [{ value: 'reports:read' }],
+  });
+  assert.equal(api.status, 201, JSON.stringify(api.body));
+  const grant = await server.api('POST', `/v1/tenants/${tenant}/client-grants`, {
+    client_id: reply.body.client_id, api_id: api.body.id, scopes: ['reports:read'],
+  });
+  assert.equal(grant.status, 201, JSON.stringify(grant.body));
   return reply.body;
 }
 
@@ -44,6 +53,7 @@ for (const [tenant, alg] of [['default', 'ES256'], ['ed-tenant', 'EdDSA'], ['rsa
     assert.equal(protectedHeader.alg, alg);
     assert.equal(payload.client_id, client.client_id);
     assert.equal(payload.scope, 'reports:read');
+    assert.deepEqual(payload.permissions, ['reports:read']);
 
     const tampered = token.slice(0, -6) + (token.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA');
     await assert.rejects(jwtVerify(tampered, keySet, { issuer: metadata.issuer }), errors.JWSSignatureVerificationFailed);

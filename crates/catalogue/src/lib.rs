@@ -425,13 +425,25 @@ catalogue! {
         Show("The sign-in was declined. Start again on your device if that was a mistake."),
         "The sign-in was declined. Start again on your device if that was a mistake.",
         "Stop polling; the user declined", retry: false, after: None, topic: Some("device-flow");
+
+    // Beyond the seed ([`BEYOND_SEED`]): sender-constrained tokens, DPoP (RFC 9449).
+    InvalidDpopProof = "invalid_dpop_proof", Authorization, Some(400),
+        DontShow("sign a new DPoP proof for this request"),
+        "The DPoP proof is missing, malformed, or not for this request or key.",
+        "Sign a new proof (details.reason) for this method and URL, with the key the token is bound to",
+        retry: false, after: None, topic: Some("dpop");
+    UseDpopNonce = "use_dpop_nonce", Authorization, Some(400),
+        DontShow("retry with the server's DPoP nonce"),
+        "The server needs a fresh DPoP nonce in the proof. Retry with the one it sent.",
+        "Put the DPoP-Nonce response header in a new proof's nonce claim and retry once", retry: true,
+        after: None, topic: Some("dpop");
 }
 
 /// Codes IntelliAuth adds to the seed document's 45: what a webhook attempt observes
 /// besides the seed's failures, what signing in through an upstream identity provider can
 /// meet, and the device grant's answers, so that every code leaving the server is in the
 /// catalogue.
-pub const BEYOND_SEED: [Code; 17] = [
+pub const BEYOND_SEED: [Code; 19] = [
     Code::Delivered,
     Code::ReceiverUnexpectedStatus,
     Code::ReceiverConnectionFailed,
@@ -449,6 +461,8 @@ pub const BEYOND_SEED: [Code; 17] = [
     Code::SlowDown,
     Code::ExpiredToken,
     Code::AccessDenied,
+    Code::InvalidDpopProof,
+    Code::UseDpopNonce,
 ];
 
 impl Family {
@@ -537,11 +551,11 @@ mod tests {
     }
 
     #[test]
-    fn holds_the_seed_s_45_codes_and_the_17_beyond_once() {
+    fn holds_the_seed_s_45_codes_and_the_19_beyond_once() {
         let mut codes: Vec<_> = ENTRIES.iter().map(|e| e.code.as_str()).collect();
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), 62);
+        assert_eq!(codes.len(), 64);
         assert_eq!(ENTRIES.iter().filter(|e| e.code.in_seed()).count(), 45);
         assert!(BEYOND_SEED.iter().all(|code| matches!(
             code.family(),

@@ -31,6 +31,7 @@ pub fn console_application(tenant_id: &str, public_url: &str) -> Application {
         token_settings: ApplicationTokenSettings::default(),
         mfa: None,
         require_par: false,
+        dpop_bound_access_tokens: false,
         meta: Meta::new(0),
     }
 }

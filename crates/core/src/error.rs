@@ -108,6 +108,22 @@ pub enum Refusal {
     SlowDown,
     /// A device code past its lifetime.
     ExpiredToken,
+    /// A DPoP proof at the token endpoint that is missing where required or not good.
+    BadDpopProof,
+    /// A DPoP proof without the server's fresh nonce: try again with `nonce`.
+    DpopNonceNeeded { nonce: String },
+    /// A DPoP-bound access token presented to a resource without a good proof. Boxed: it
+    /// is rare, and every `Result` in the crate carries the size of the largest refusal.
+    DpopCredential(Box<DpopChallenge>),
+}
+
+/// What a resource answers a refused DPoP presentation with (RFC 9449 §7.1): `error` is
+/// `invalid_dpop_proof` or `use_dpop_nonce`, and `nonce` the one to use next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DpopChallenge {
+    pub error: &'static str,
+    pub why: &'static str,
+    pub nonce: Option<String>,
 }
 
 /// "A" or "An" before `word`, by its first letter.

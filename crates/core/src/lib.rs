@@ -33,5 +33,5 @@ pub mod validate;
 pub mod webhooks;
 
 pub use auth::Auth;
-pub use error::{Error, Refusal, Result};
+pub use error::{DpopChallenge, Error, Refusal, Result};
 pub use management::Management;

@@ -543,6 +543,9 @@ pub struct Application {
     /// Authorization requests must be pushed first (RFC 9126): the authorization endpoint
     /// takes only a `request_uri` from the pushed authorization request endpoint.
     pub require_par: bool,
+    /// Tokens must be bound to the client's key with DPoP (RFC 9449 §5.2): a token request
+    /// without a proof is refused.
+    pub dpop_bound_access_tokens: bool,
     pub meta: Meta,
 }
 

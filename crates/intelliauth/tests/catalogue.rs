@@ -36,7 +36,9 @@ async fn get_errors_publishes_the_seed_s_45_codes_and_the_observations_beyond_it
             "authorization_pending",
             "slow_down",
             "expired_token",
-            "access_denied"
+            "access_denied",
+            "invalid_dpop_proof",
+            "use_dpop_nonce"
         ]
     );
     for (entry, published) in ENTRIES.iter().zip(codes) {

@@ -127,18 +127,24 @@ async fn client_credentials_issue_a_signed_rfc9068_access_token() {
         &server,
         "default",
         None,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &id),
-            ("client_secret", &secret),
-            ("audience", "https://api.example"),
-        ],
+        &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)],
     )
     .await;
     assert_eq!(post.status, StatusCode::OK, "client_secret_post: {}", post.text);
     let (_, claims) = verify(&server, "default", post.body["access_token"].as_str().unwrap()).await;
-    assert_eq!(claims["aud"], "https://api.example");
+    assert_eq!(claims["aud"], claims["iss"], "without an audience the token is the tenant's own");
     assert_eq!(claims["scope"], "orders:read orders:write", "all allowed scopes when none are asked for");
+
+    // An audience is an API of the tenant (tests/apis.rs), never a string copied into `aud`.
+    let free = token(
+        &server,
+        "default",
+        Some((&id, &secret)),
+        &[("grant_type", "client_credentials"), ("audience", "https://api.example")],
+    )
+    .await;
+    assert_eq!(free.status, StatusCode::BAD_REQUEST, "{}", free.text);
+    assert_eq!(free.body["error"], "invalid_target");
 }
 
 #[tokio::test]

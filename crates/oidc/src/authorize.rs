@@ -46,6 +46,9 @@ pub struct AuthorizeParams {
     /// The same, as RFC 8707 names it.
     #[serde(default)]
     pub resource: Option<String>,
+    /// The thumbprint of the DPoP key the code is bound to (RFC 9449 §10).
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
     /// A pushed request's handle (RFC 9126): the request is the one pushed, not these.
     #[serde(default)]
     pub request_uri: Option<String>,
@@ -111,6 +114,10 @@ pub struct Granted {
     /// The API the access tokens are for (its identifier); `None` for the tenant's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
+    /// The DPoP key (its thumbprint) this grant is bound to: the code's, from `dpop_jkt`;
+    /// a public client's refresh tokens', from its first token request's proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 fn query_escape(value: &str) -> String {
@@ -408,6 +415,7 @@ impl Oidc {
             amr: session.amr.clone(),
             custom_claims,
             audience,
+            dpop_jkt: params.dpop_jkt.clone().filter(|jkt| !jkt.is_empty()),
         };
         let record = CodeRecord {
             digest: secret::digest(&code),

@@ -196,6 +196,7 @@ impl Oidc {
             amr: session.amr.clone(),
             custom_claims,
             audience: None,
+            dpop_jkt: None,
         };
         let grant_data = serde_json::to_string(&granted).map_err(Error::internal)?;
         let approved = Some((session.user_id.as_str(), grant_data.as_str()));
@@ -211,6 +212,7 @@ impl Oidc {
         tenant: &Tenant,
         application: &Application,
         request: TokenRequest,
+        key: Option<&str>,
     ) -> Result<TokenResponse> {
         let device_code = redeemed(application, Grant::DeviceCode, request.device_code.as_deref(), "device_code")?;
         let digest = secret::digest(device_code);
@@ -248,11 +250,12 @@ impl Oidc {
             Some(user) if !user.disabled => user,
             _ => return Err(invalid_grant("the user can no longer sign in")),
         };
-        let granted: Granted =
+        let mut granted: Granted =
             serde_json::from_str(record.grant_data.as_deref().unwrap_or_default()).map_err(Error::internal)?;
+        crate::dpop::bind_grant(&mut granted, application, key)?;
         let settings = tenant.settings.oauth.for_application(&application.token_settings);
         let grant_id = ids::new_id("rtf");
         let grant = (grant_id.as_str(), now + settings.refresh_absolute_s as i64 * 1000);
-        Ok(self.issue_tokens(tenant, application, &user, &granted, grant).await?.response)
+        Ok(self.issue_tokens(tenant, application, &user, &granted, (grant, key)).await?.response)
     }
 }

@@ -62,6 +62,7 @@ impl Oidc {
         tenant: &Tenant,
         application: &Application,
         request: TokenRequest,
+        key: Option<&str>,
     ) -> Result<TokenResponse> {
         let code = redeemed(application, Grant::AuthorizationCode, request.code.as_deref(), "code")?;
         let now = ids::now_ms();
@@ -84,7 +85,7 @@ impl Oidc {
         if record.tenant_id != tenant.id || record.client_id != application.id {
             return Err(invalid_grant("the code was issued to another client"));
         }
-        let granted: Granted = serde_json::from_str(&record.grant_data).map_err(Error::internal)?;
+        let mut granted: Granted = serde_json::from_str(&record.grant_data).map_err(Error::internal)?;
         if request.redirect_uri.as_deref() != Some(granted.redirect_uri.as_str()) {
             return Err(invalid_grant("redirect_uri differs from the authorization request"));
         }
@@ -92,13 +93,14 @@ impl Oidc {
             return Err(invalid_grant("code_verifier does not match the code_challenge"));
         }
         crate::resource::same_audience(request.audience.as_deref(), granted.audience.as_deref())?;
+        crate::dpop::bind_grant(&mut granted, application, key)?;
         let user = match self.store.get_user(&tenant.id, &record.user_id).await? {
             Some(user) if !user.disabled => user,
             _ => return Err(invalid_grant("the user can no longer sign in")),
         };
         let settings = tenant.settings.oauth.for_application(&application.token_settings);
         let grant = (grant_id.as_str(), now + settings.refresh_absolute_s as i64 * 1000);
-        let issued = self.issue_tokens(tenant, application, &user, &granted, grant).await?;
+        let issued = self.issue_tokens(tenant, application, &user, &granted, (grant, key)).await?;
         Ok(issued.response)
     }
 
@@ -111,7 +113,7 @@ impl Oidc {
         application: &Application,
         user: &User,
         granted: &Granted,
-        grant: (&str, i64),
+        (grant, key): ((&str, i64), Option<&str>),
     ) -> Result<Issued> {
         let keys = self.tenant_keys(tenant).await?;
         let issuer = self.issuer(&tenant.id);
@@ -135,6 +137,7 @@ impl Oidc {
         if let Some(api) = &api {
             api.write_into(&mut access_claims);
         }
+        crate::dpop::bind_access_token(&mut access_claims, key);
         add_custom_claims(&mut access_claims, &granted.custom_claims.access_token);
         let access_header = json!({ "alg": keys.alg.as_str(), "typ": "at+jwt", "kid": keys.kid });
         let access_token = jwt::encode(&access_header, &access_claims, &keys.signer)?;
@@ -195,14 +198,27 @@ impl Oidc {
             id_token,
             refresh_token,
             subject: Some(user.id.clone()),
+            token_type: crate::dpop::token_type(key),
         };
         Ok(Issued { response })
     }
 
-    /// OIDC userinfo for a bearer access token.
-    /// The claims of an access token this tenant issued, if it is genuine and unexpired
-    /// (`token_expired`, with its RFC 6750 challenge, when it ran out).
+    /// The claims of a Bearer access token this tenant issued, if it is genuine and unexpired
+    /// (`token_expired`, with its RFC 6750 challenge, when it ran out). A DPoP-bound token
+    /// is refused: it counts only with its proof ([`Oidc::verify_presented_token`]).
     pub async fn verify_access_token(&self, tenant_id: &str, token: &str) -> Result<Value> {
+        let claims = self.verify_access_token_claims(tenant_id, token).await?;
+        if claims.get("cnf").is_some() {
+            return Err(Error::unauthenticated(Refusal::BadCredential {
+                why: "The access token is DPoP-bound; this endpoint takes Bearer tokens",
+            }));
+        }
+        Ok(claims)
+    }
+
+    /// The claims of an access token this tenant issued, if it is genuine, unexpired and not
+    /// revoked, whatever key it is bound to.
+    pub(crate) async fn verify_access_token_claims(&self, tenant_id: &str, token: &str) -> Result<Value> {
         let tenant = self.tenant(tenant_id).await?;
         let invalid = || Error::unauthenticated(Refusal::BadCredential { why: "The access token is not valid" });
         let (_, claims) = self.verified(&tenant, token).await?.ok_or_else(invalid)?;
@@ -255,11 +271,18 @@ impl Oidc {
         claims["iss"].as_str()?.strip_prefix(&prefix).filter(|t| !t.is_empty() && !t.contains('/')).map(str::to_owned)
     }
 
-    pub async fn userinfo(&self, tenant_id: &str, bearer: Option<&str>) -> Result<Value> {
-        let token = bearer
+    /// OIDC userinfo for an access token, Bearer or DPoP-bound (with its proof for `method`).
+    pub async fn userinfo(
+        &self,
+        tenant_id: &str,
+        presented: Option<crate::dpop::PresentedToken<'_>>,
+        method: &str,
+    ) -> Result<Value> {
+        let presented = presented
             .ok_or_else(|| Error::unauthenticated(Refusal::NoCredential { why: "An access token is required" }))?;
         let invalid = || Error::unauthenticated(Refusal::BadCredential { why: "The access token is not valid" });
-        let claims = self.verify_access_token(tenant_id, token).await?;
+        let url = self.endpoint(intelliauth_core::paths::USERINFO, tenant_id);
+        let claims = self.verify_presented_token(tenant_id, presented, (method, &url)).await?;
         let user = match self.store.get_user(tenant_id, claims["sub"].as_str().unwrap_or_default()).await? {
             Some(user) if !user.disabled => user,
             _ => return Err(invalid()),

@@ -129,9 +129,45 @@ fn coordinate(jwk: &Value, name: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(jwk.get(name)?.as_str()?).ok()
 }
 
-/// Checks a JWS signature against a public JWK.
+/// Checks a JWS signature against a public JWK, with the algorithm the JWK names.
 pub fn verify(jwk: &Value, message: &[u8], signature: &[u8]) -> bool {
-    match jwk.get("alg").and_then(Value::as_str).and_then(Algorithm::parse) {
+    jwk.get("alg")
+        .and_then(Value::as_str)
+        .and_then(Algorithm::parse)
+        .is_some_and(|alg| verify_as(alg, jwk, message, signature))
+}
+
+/// Whether `jwk` is a public key of the type `alg` signs with: P-256 for ES256, Ed25519 for
+/// EdDSA, RSA of at least 2048 bits for RS256 — and no private member.
+pub fn public_key_of(alg: Algorithm, jwk: &Value) -> bool {
+    let text = |name: &str| jwk.get(name).and_then(Value::as_str);
+    let private = ["d", "p", "q", "dp", "dq", "qi", "k"].iter().any(|name| jwk.get(*name).is_some());
+    let fits = match alg {
+        Algorithm::Es256 => text("kty") == Some("EC") && text("crv") == Some("P-256"),
+        Algorithm::EdDsa => text("kty") == Some("OKP") && text("crv") == Some("Ed25519"),
+        Algorithm::Rs256 => text("kty") == Some("RSA") && coordinate(jwk, "n").is_some_and(|n| n.len() >= 256),
+    };
+    fits && !private
+}
+
+/// The RFC 7638 thumbprint of a public JWK: SHA-256 over its required members in
+/// lexicographic order, base64url.
+pub fn thumbprint(jwk: &Value) -> Option<String> {
+    // Written member by member: the order is the RFC's, whatever a JSON map would keep.
+    let quoted = |name: &str| jwk.get(name).and_then(Value::as_str).map(|value| Value::from(value).to_string());
+    let canonical = match jwk.get("kty").and_then(Value::as_str)? {
+        "EC" => format!(r#"{{"crv":{},"kty":"EC","x":{},"y":{}}}"#, quoted("crv")?, quoted("x")?, quoted("y")?),
+        "OKP" => format!(r#"{{"crv":{},"kty":"OKP","x":{}}}"#, quoted("crv")?, quoted("x")?),
+        "RSA" => format!(r#"{{"e":{},"kty":"RSA","n":{}}}"#, quoted("e")?, quoted("n")?),
+        _ => return None,
+    };
+    use sha2::Digest;
+    Some(URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(canonical.as_bytes())))
+}
+
+/// Checks a JWS signature made with `alg` against a public JWK.
+pub fn verify_as(alg: Algorithm, jwk: &Value, message: &[u8], signature: &[u8]) -> bool {
+    match Some(alg) {
         Some(Algorithm::Es256) => {
             let (Some(x), Some(y)) = (coordinate(jwk, "x"), coordinate(jwk, "y")) else { return false };
             if x.len() != 32 || y.len() != 32 {
@@ -179,5 +215,15 @@ mod tests {
             assert!(verify(&jwk, b"message", &signature), "{alg:?}");
             assert!(!verify(&jwk, b"other message", &signature), "{alg:?}");
         }
+    }
+
+    #[test]
+    fn thumbprints_follow_rfc7638() {
+        // RFC 7638 §3.1's example key and thumbprint.
+        let jwk = serde_json::json!({
+            "kty": "RSA", "e": "AQAB", "alg": "RS256", "kid": "2011-04-29",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+        });
+        assert_eq!(thumbprint(&jwk).as_deref(), Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"));
     }
 }

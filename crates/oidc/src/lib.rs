@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod client_auth;
 mod client_auth_verify;
 pub mod device;
+pub mod dpop;
 mod exchange;
 pub mod jwt;
 mod key_set;
@@ -20,5 +21,6 @@ mod resource;
 
 pub use authorize::{AuthorizeParams, ConsentAnswer, Outcome, SessionInfo};
 pub use client_auth::ClientCredentials;
+pub use dpop::DPOP_ALGS;
 pub use logout::{LogoutParams, LogoutPlan};
 pub use provider::{Oidc, TokenRequest, TokenResponse};

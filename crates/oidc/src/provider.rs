@@ -36,6 +36,8 @@ pub struct TokenRequest {
     pub refresh_token: Option<String>,
     /// For the device grant (RFC 8628).
     pub device_code: Option<String>,
+    /// The `DPoP` header's proof (RFC 9449), if the request had one.
+    pub dpop: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +51,8 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     /// The user the tokens are for; `None` for a client acting for itself.
     pub subject: Option<String>,
+    /// `Bearer`, or `DPoP` for an access token bound to the proof's key.
+    pub token_type: &'static str,
 }
 
 #[derive(Clone)]
@@ -162,6 +166,7 @@ impl Oidc {
             "authorization_response_iss_parameter_supported": true,
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
             "token_endpoint_auth_signing_alg_values_supported": ["ES256", "EdDSA"],
+            "dpop_signing_alg_values_supported": crate::dpop::DPOP_ALGS,
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "service_documentation": format!("{}/v1/openapi.json", self.public_url),
         }))
@@ -217,13 +222,15 @@ impl Oidc {
     pub async fn token(&self, tenant_id: &str, request: TokenRequest) -> Result<TokenResponse> {
         let tenant = self.tenant(tenant_id).await?;
         let application = self.authenticate_client(tenant_id, &request.client).await?;
+        let key = self.token_request_key(&application, request.dpop.as_deref()).await?;
+        let key = key.as_deref();
         match request.grant_type.as_str() {
             "client_credentials" => {}
-            "authorization_code" => return self.exchange_code(&tenant, &application, request).await,
+            "authorization_code" => return self.exchange_code(&tenant, &application, request, key).await,
             grant if grant == Grant::DeviceCode.as_str() => {
-                return self.exchange_device_code(&tenant, &application, request).await
+                return self.exchange_device_code(&tenant, &application, request, key).await
             }
-            "refresh_token" => return self.refresh(&tenant, &application, request).await,
+            "refresh_token" => return self.refresh(&tenant, &application, request, key).await,
             "" => {
                 return Err(Error::new(Code::ValidationFailed)
                     .with_refusal(Refusal::MalformedRequest)
@@ -244,7 +251,7 @@ impl Oidc {
                 .with_detail("grant_type", "client_credentials"));
         }
         if let Some(audience) = request.audience.as_deref() {
-            return self.client_token_for_api(&tenant, &application, audience, request.scope.as_deref()).await;
+            return self.client_token_for_api(&tenant, &application, (audience, request.scope.as_deref()), key).await;
         }
         let requested: Vec<&str> = match &request.scope {
             Some(scope) => scope.split(' ').filter(|s| !s.is_empty()).collect(),
@@ -262,7 +269,7 @@ impl Oidc {
             }
         }
         let scope = scopes.join(" ");
-        self.client_token(&tenant, &application, scope, None).await
+        self.client_token(&tenant, &application, scope, None, key).await
     }
 
     /// A client credentials token for the API `audience`, as its client grant allows.
@@ -270,8 +277,8 @@ impl Oidc {
         &self,
         tenant: &Tenant,
         application: &intelliauth_core::model::Application,
-        audience: &str,
-        scope: Option<&str>,
+        (audience, scope): (&str, Option<&str>),
+        key: Option<&str>,
     ) -> Result<TokenResponse> {
         if audience.len() > 256 || audience.chars().any(char::is_whitespace) {
             return Err(Error::new(Code::ValidationFailed)
@@ -281,7 +288,7 @@ impl Oidc {
         let asked: Option<Vec<String>> =
             scope.map(|scope| scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect());
         let access = self.client_api_access(application, audience, asked.as_deref()).await?;
-        self.client_token(tenant, application, access.scope.clone(), Some(access)).await
+        self.client_token(tenant, application, access.scope.clone(), Some(access), key).await
     }
 
     /// The client credentials grant's access token: for the tenant itself, or for an API.
@@ -291,6 +298,7 @@ impl Oidc {
         application: &intelliauth_core::model::Application,
         scope: String,
         api: Option<crate::resource::ApiAccess>,
+        key: Option<&str>,
     ) -> Result<TokenResponse> {
         let issuer = self.issuer(&tenant.id);
         let keys = self.tenant_keys(tenant).await?;
@@ -312,6 +320,7 @@ impl Oidc {
         if let Some(api) = &api {
             api.write_into(&mut claims);
         }
+        crate::dpop::bind_access_token(&mut claims, key);
         Ok(TokenResponse {
             access_token: jwt::encode(&header, &claims, &keys.signer)?,
             expires_in: lifetime,
@@ -319,6 +328,7 @@ impl Oidc {
             id_token: None,
             refresh_token: None,
             subject: None,
+            token_type: crate::dpop::token_type(key),
         })
     }
 
@@ -338,7 +348,8 @@ impl Oidc {
         }
         let mut answer = claims;
         answer["active"] = true.into();
-        answer["token_type"] = "Bearer".into();
+        // RFC 9449 §6.2: a bound token says so, and its `cnf` names the key.
+        answer["token_type"] = if answer.get("cnf").is_some() { "DPoP" } else { "Bearer" }.into();
         Ok(answer)
     }
 }

@@ -25,6 +25,7 @@ impl Oidc {
         tenant: &Tenant,
         application: &Application,
         request: TokenRequest,
+        key: Option<&str>,
     ) -> Result<TokenResponse> {
         let token = redeemed(application, Grant::RefreshToken, request.refresh_token.as_deref(), "refresh_token")?;
         let now = ids::now_ms();
@@ -61,6 +62,12 @@ impl Oidc {
         };
         let mut granted: Granted = serde_json::from_str(&record.grant_data).map_err(Error::internal)?;
         crate::resource::same_audience(request.audience.as_deref(), granted.audience.as_deref())?;
+        if let Err(error) = crate::dpop::bind_grant(&mut granted, application, key) {
+            // A refresh token bound to a key, presented without it, was taken from its
+            // client: end the grant, as for a replayed token.
+            self.revoke_family(&record, now).await?;
+            return Err(error);
+        }
         if let Some(scope) = request.scope.as_deref() {
             let held: Vec<&str> = granted.scope.split(' ').collect();
             let asked: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
@@ -76,7 +83,7 @@ impl Oidc {
         // A refreshed ID token carries no nonce (OIDC Core §12.2).
         granted.nonce = None;
         let issued = self
-            .issue_tokens(tenant, application, &user, &granted, (&record.family_id, record.family_expires_at))
+            .issue_tokens(tenant, application, &user, &granted, ((&record.family_id, record.family_expires_at), key))
             .await?;
         Ok(issued.response)
     }

@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 /// How long a tenant's allowed origins are reused before they are read again.
 const ORIGINS_TTL: Duration = Duration::from_secs(30);
-const EXPOSED: &str = "www-authenticate, retry-after, x-request-id";
+const EXPOSED: &str = "www-authenticate, retry-after, x-request-id, dpop-nonce";
 const ALLOWED_REQUEST_HEADERS: [&str; 4] = ["authorization", "content-type", "x-request-id", "dpop"];
 
 /// Which requests are cross-origin endpoints, and for whom.

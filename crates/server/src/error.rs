@@ -92,9 +92,12 @@ pub(crate) fn oauth_error(error: &Error) -> Option<&'static str> {
         Refusal::AuthorizationPending => "authorization_pending",
         Refusal::SlowDown => "slow_down",
         Refusal::ExpiredToken => "expired_token",
-        Refusal::NoCredential { .. } | Refusal::BadCredential { .. } | Refusal::WeakAuthentication { .. } => {
-            return None
-        }
+        Refusal::BadDpopProof => "invalid_dpop_proof",
+        Refusal::DpopNonceNeeded { .. } => "use_dpop_nonce",
+        Refusal::NoCredential { .. }
+        | Refusal::BadCredential { .. }
+        | Refusal::WeakAuthentication { .. }
+        | Refusal::DpopCredential(_) => return None,
     })
 }
 
@@ -111,8 +114,23 @@ fn challenge(error: &Error) -> Option<String> {
              acr_values=\"{acr_values}\", max_age={max_age_s}"
         ),
         Refusal::BadClient { realm: Some(realm) } => format!("Basic realm=\"{realm}\""),
+        Refusal::DpopCredential(challenge) => format!(
+            "DPoP algs=\"{}\", error=\"{}\", error_description=\"{}\"",
+            intelliauth_oidc::DPOP_ALGS.join(" "),
+            challenge.error,
+            challenge.why
+        ),
         _ => return None,
     })
+}
+
+/// The nonce a DPoP refusal asks the client to use next (RFC 9449 §8, §9).
+fn dpop_nonce(error: &Error) -> Option<&str> {
+    match error.refusal.as_ref()? {
+        Refusal::DpopNonceNeeded { nonce } => Some(nonce),
+        Refusal::DpopCredential(challenge) => challenge.nonce.as_deref(),
+        _ => None,
+    }
 }
 
 /// Marks a response a handler already rendered for an error (a hosted page showing the
@@ -200,6 +218,9 @@ pub(crate) fn render(failure: &ApiError, request_id: &str, reader: &Reader) -> R
     let headers = response.headers_mut();
     if let Some(seconds) = error.retry_after_s {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if let Some(nonce) = dpop_nonce(error).and_then(|nonce| HeaderValue::from_str(nonce).ok()) {
+        headers.insert("dpop-nonce", nonce);
     }
     if let Some(challenge) = challenge(error).and_then(|c| HeaderValue::from_str(&c).ok()) {
         headers.insert(header::WWW_AUTHENTICATE, challenge);

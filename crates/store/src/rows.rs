@@ -75,7 +75,7 @@ pub(crate) fn application(row: &impl Columns) -> sqlx::Result<Application> {
     let grants: Vec<String> = json_column(row, "allowed_grants")?;
     Ok(from_columns!(row => Application {
         text: id, tenant_id, name;
-        flag: first_party, require_par;
+        flag: first_party, require_par, dpop_bound_access_tokens;
         opt_text: secret_digest;
     } and {
         client_type: ClientType::parse(&client_type).ok_or_else(|| corrupt("client_type", &client_type))?,

@@ -28,6 +28,7 @@ pub struct NewApplication {
     /// `off`, `optional` or `required`; `None`: the tenant's policy alone.
     pub mfa: Option<String>,
     pub require_par: bool,
+    pub dpop_bound_access_tokens: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -45,6 +46,7 @@ pub struct ApplicationPatch {
     /// `Some(None)` falls back to the tenant's policy alone.
     pub mfa: Option<Option<String>>,
     pub require_par: Option<bool>,
+    pub dpop_bound_access_tokens: Option<bool>,
 }
 
 fn check_mfa(errors: &mut FieldErrors, mode: Option<&str>) {
@@ -205,6 +207,7 @@ impl Management {
             token_settings: input.token_settings,
             mfa: input.mfa.as_deref().and_then(MfaMode::parse),
             require_par: input.require_par,
+            dpop_bound_access_tokens: input.dpop_bound_access_tokens,
             meta: Meta::new(ids::now_ms()),
         };
         let created = Event::application(EventType::ApplicationCreated, &application);
@@ -263,6 +266,9 @@ impl Management {
                 }
                 if let Some(require_par) = patch.require_par {
                     application.require_par = require_par;
+                }
+                if let Some(bound) = patch.dpop_bound_access_tokens {
+                    application.dpop_bound_access_tokens = bound;
                 }
                 if let Some(jwks) = &patch.jwks {
                     application.jwks = jwks.clone();

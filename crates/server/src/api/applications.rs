@@ -31,6 +31,8 @@ pub struct CreateApplicationRequest {
     first_party: Option<bool>,
     /// Authorization requests must be pushed first (RFC 9126, `/oauth/par`).
     require_par: Option<bool>,
+    /// Token requests must carry a DPoP proof; tokens are bound to its key (RFC 9449).
+    dpop_bound_access_tokens: Option<bool>,
     /// Public keys (`{"keys": [...]}`, ES256 or EdDSA) for `private_key_jwt`.
     #[schema(value_type = Option<Object>)]
     jwks: Option<serde_json::Value>,
@@ -53,6 +55,7 @@ pub struct UpdateApplicationRequest {
     allowed_scopes: Option<Vec<String>>,
     first_party: Option<bool>,
     require_par: Option<bool>,
+    dpop_bound_access_tokens: Option<bool>,
     /// `null` removes the key set.
     #[schema(value_type = Option<Object>)]
     jwks: Option<serde_json::Value>,
@@ -82,6 +85,7 @@ pub async fn create(at: Allowed<ApplicationsWrite>, JsonObject(mut fields): Json
         token_settings: fields.optional_object_over_default("token_settings").unwrap_or_default(),
         mfa: fields.optional_string("mfa"),
         require_par: fields.optional_bool("require_par").unwrap_or(false),
+        dpop_bound_access_tokens: fields.optional_bool("dpop_bound_access_tokens").unwrap_or(false),
     };
     reject_invalid(fields.finish(), semantic(|errors| input.check(errors)))?;
     let (application, secret) = at.state.management.create_application(at.tenant_id(), input).await?;
@@ -118,6 +122,7 @@ pub async fn update(
         token_settings: fields.optional_merge_patch("token_settings"),
         mfa: fields.nullable_string("mfa"),
         require_par: fields.optional_bool("require_par"),
+        dpop_bound_access_tokens: fields.optional_bool("dpop_bound_access_tokens"),
     };
     reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;
     let application = at.state.management.update_application(at.tenant_id(), at.id(), patch, if_match.as_ref()).await?;

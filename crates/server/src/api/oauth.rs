@@ -11,6 +11,7 @@ use intelliauth_core::log::LogEntry;
 use intelliauth_core::model::Scope;
 use intelliauth_core::paths;
 use intelliauth_core::{Error, Refusal};
+use intelliauth_oidc::dpop::PresentedToken;
 use intelliauth_oidc::{AuthorizeParams, ClientCredentials, TokenRequest};
 use serde_json::json;
 
@@ -85,6 +86,8 @@ struct ClientPost {
     tenant_id: String,
     client: ClientCredentials,
     form: FormBody,
+    /// The request's `DPoP` proof (RFC 9449), if any.
+    dpop: Option<String>,
 }
 
 impl axum::extract::FromRequest<AppState> for ClientPost {
@@ -93,13 +96,14 @@ impl axum::extract::FromRequest<AppState> for ClientPost {
     async fn from_request(request: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = request.into_parts();
         require_form(&parts.headers)?;
+        let dpop = dpop_proof(&parts.headers)?;
         let tenant_id: String = crate::extract::path_params(&mut parts, state).await?;
         // Owned: the parts go on to build the request the form is read from.
         let authorization =
             parts.headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok().map(str::to_owned));
         let form = FormBody::from_request(axum::extract::Request::from_parts(parts, body), state).await?;
         let client = client(state, &tenant_id, authorization.as_deref(), &form)?;
-        Ok(ClientPost { state: state.clone(), tenant_id, client, form })
+        Ok(ClientPost { state: state.clone(), tenant_id, client, form, dpop })
     }
 }
 
@@ -122,7 +126,8 @@ fn client(
     )?)
 }
 
-async fn token(ClientPost { state, tenant_id, client, form }: ClientPost) -> ApiResult<Response> {
+async fn token(ClientPost { state, tenant_id, client, form, dpop }: ClientPost) -> ApiResult<Response> {
+    let proved = dpop.is_some();
     let request = TokenRequest {
         grant_type: form.get("grant_type").to_owned(),
         scope: form.0.get("scope").cloned(),
@@ -133,6 +138,7 @@ async fn token(ClientPost { state, tenant_id, client, form }: ClientPost) -> Api
         code_verifier: form.0.get("code_verifier").cloned(),
         refresh_token: form.0.get("refresh_token").cloned(),
         device_code: form.0.get("device_code").cloned(),
+        dpop,
     };
     let grant_type = request.grant_type.chars().take(64).collect::<String>();
     let client_id = request.client.client_id.chars().take(128).collect::<String>();
@@ -162,7 +168,7 @@ async fn token(ClientPost { state, tenant_id, client, form }: ClientPost) -> Api
     };
     let mut body = json!({
         "access_token": issued.access_token,
-        "token_type": "Bearer",
+        "token_type": issued.token_type,
         "expires_in": issued.expires_in,
         "scope": issued.scope,
     });
@@ -172,12 +178,19 @@ async fn token(ClientPost { state, tenant_id, client, form }: ClientPost) -> Api
     if let Some(refresh_token) = issued.refresh_token {
         body["refresh_token"] = refresh_token.into();
     }
-    Ok(no_store(body))
+    let mut response = no_store(body);
+    if proved {
+        // The nonce the client's next proof carries (RFC 9449 §8.2).
+        if let Ok(nonce) = HeaderValue::from_str(&state.oidc.dpop_nonce(&tenant_id)) {
+            response.headers_mut().insert("dpop-nonce", nonce);
+        }
+    }
+    Ok(response)
 }
 
 /// RFC 9126 §2: the client's authorization request, kept for one use; `201` with its handle.
 async fn pushed_authorization_request(
-    ClientPost { state, tenant_id, client, form }: ClientPost,
+    ClientPost { state, tenant_id, client, form, .. }: ClientPost,
 ) -> ApiResult<Response> {
     let field = |name: &str| form.0.get(name).cloned();
     let params = AuthorizeParams {
@@ -196,6 +209,7 @@ async fn pushed_authorization_request(
         connection: field("connection"),
         audience: field("audience"),
         resource: field("resource"),
+        dpop_jkt: field("dpop_jkt"),
         request_uri: field("request_uri"),
         pushed: false,
     };
@@ -206,7 +220,7 @@ async fn pushed_authorization_request(
 }
 
 /// RFC 8628 §3.1: a device code to poll with, and the user code and page for the person.
-async fn device_authorization(ClientPost { state, tenant_id, client, form }: ClientPost) -> ApiResult<Response> {
+async fn device_authorization(ClientPost { state, tenant_id, client, form, .. }: ClientPost) -> ApiResult<Response> {
     let scope = form.0.get("scope").cloned();
     let started = state.oidc.device_authorization(&tenant_id, client, scope).await?;
     Ok(no_store(json!({
@@ -222,17 +236,49 @@ async fn device_authorization(ClientPost { state, tenant_id, client, form }: Cli
 async fn userinfo(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
+    method: axum::http::Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    Ok(no_store(state.oidc.userinfo(&tenant_id, bearer_token(&headers)).await?))
+    let proof = dpop_proof(&headers)?;
+    let presented = presented_token(&headers).map(|(token, dpop_scheme)| PresentedToken {
+        token,
+        dpop_scheme,
+        proof: proof.as_deref(),
+    });
+    Ok(no_store(state.oidc.userinfo(&tenant_id, presented, method.as_str()).await?))
 }
 
-async fn introspect(ClientPost { state, tenant_id, client, form }: ClientPost) -> ApiResult<Response> {
+/// The access token of `Authorization: Bearer …` or `Authorization: DPoP …`, and whether
+/// the scheme was DPoP.
+fn presented_token(headers: &HeaderMap) -> Option<(&str, bool)> {
+    if let Some(token) = bearer_token(headers) {
+        return Some((token, false));
+    }
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("dpop").then(|| (token.trim(), true)).filter(|(token, _)| !token.is_empty())
+}
+
+/// The request's one `DPoP` header (RFC 9449 §4.3: more than one is refused).
+fn dpop_proof(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let mut proofs = headers.get_all("dpop").iter();
+    let Some(first) = proofs.next() else { return Ok(None) };
+    let single = proofs.next().is_none();
+    match first.to_str() {
+        Ok(proof) if single => Ok(Some(proof.to_owned())),
+        _ => Err(Error::new(Code::InvalidDpopProof)
+            .with_refusal(Refusal::BadDpopProof)
+            .with_detail("reason", "one DPoP header of visible ASCII is expected")
+            .into()),
+    }
+}
+
+async fn introspect(ClientPost { state, tenant_id, client, form, .. }: ClientPost) -> ApiResult<Response> {
     Ok(no_store(state.oidc.introspect(&tenant_id, client, form.get("token")).await?))
 }
 
 /// RFC 7009: always 200 for a well-formed request, whatever the token was.
-async fn revoke(ClientPost { state, tenant_id, client, form }: ClientPost) -> ApiResult<Response> {
+async fn revoke(ClientPost { state, tenant_id, client, form, .. }: ClientPost) -> ApiResult<Response> {
     state.oidc.revoke(&tenant_id, client, form.get("token")).await?;
     Ok(no_store(json!({})))
 }

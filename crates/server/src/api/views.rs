@@ -137,6 +137,8 @@ pub struct ApplicationView {
     pub mfa: Option<&'static str>,
     /// Authorization requests must be pushed first (RFC 9126).
     pub require_par: bool,
+    /// Token requests must carry a DPoP proof (RFC 9449).
+    pub dpop_bound_access_tokens: bool,
     /// Only in the response that created a confidential client; store it now, it is not
     /// shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,6 +164,7 @@ impl ApplicationView {
             token_settings: serde_json::to_value(&application.token_settings).unwrap_or_default(),
             mfa: application.mfa.map(|mode| mode.as_str()),
             require_par: application.require_par,
+            dpop_bound_access_tokens: application.dpop_bound_access_tokens,
             client_secret,
             created_at: rfc3339(application.meta.created_at),
             updated_at: rfc3339(application.meta.updated_at),

@@ -163,6 +163,7 @@ async fn sign_in(state: &AppState, flow: &Flow, code: String) -> Result<Session,
         code_verifier: Some(flow.verifier.clone()),
         refresh_token: None,
         device_code: None,
+        dpop: None,
     };
     let tokens = state.oidc.token(&flow.tenant_id, request).await?;
     // The ID token is ours, from this process: its nonce proves the code was issued to

@@ -185,6 +185,8 @@ code-authorization_pending = لم يوافق المستخدم على هذا ال
 code-slow_down = يستعلم الجهاز بكثرة. أضف خمس ثوانٍ إلى الفاصل الزمني.
 code-expired_token = هذا الرمز غير صالح أو منتهي الصلاحية. ابدأ من جديد على جهازك.
 code-access_denied = رُفض تسجيل الدخول. ابدأ من جديد على جهازك إن كان ذلك خطأً.
+code-invalid_dpop_proof = إثبات DPoP مفقود أو غير صالح أو لا يخص هذا الطلب أو هذا المفتاح.
+code-use_dpop_nonce = يحتاج الخادم إلى رمز DPoP جديد في الإثبات. أعد المحاولة بالرمز الذي أرسله.
 
 ## The domain's own copy, where it says more than the code's
 

@@ -177,6 +177,8 @@ code-authorization_pending = Die Person hat dieses Gerät noch nicht bestätigt.
 code-slow_down = Das Gerät fragt zu oft an. Verlängern Sie das Intervall um fünf Sekunden.
 code-expired_token = Dieser Code ist ungültig oder abgelaufen. Beginnen Sie auf Ihrem Gerät neu.
 code-access_denied = Die Anmeldung wurde abgelehnt. Beginnen Sie auf Ihrem Gerät neu, falls das ein Versehen war.
+code-invalid_dpop_proof = Der DPoP-Nachweis fehlt, ist fehlerhaft oder passt nicht zu dieser Anfrage oder diesem Schlüssel.
+code-use_dpop_nonce = Der Server verlangt eine aktuelle DPoP-Nonce im Nachweis. Versuchen Sie es mit der gesendeten erneut.
 
 ## The domain's own copy, where it says more than the code's
 

@@ -179,6 +179,8 @@ code-authorization_pending = The user has not approved this device yet. Poll aga
 code-slow_down = The device polls too often. Add five seconds to the interval.
 code-expired_token = This code isn't valid or has expired. Start again on your device.
 code-access_denied = The sign-in was declined. Start again on your device if that was a mistake.
+code-invalid_dpop_proof = The DPoP proof is missing, malformed, or not for this request or key.
+code-use_dpop_nonce = The server needs a fresh DPoP nonce in the proof. Retry with the one it sent.
 
 ## The domain's own copy, where it says more than the code's
 

@@ -177,6 +177,8 @@ code-authorization_pending = L'utilisateur n'a pas encore approuvé cet appareil
 code-slow_down = L'appareil interroge trop souvent. Ajoutez cinq secondes à l'intervalle.
 code-expired_token = Ce code n'est pas valide ou a expiré. Recommencez sur votre appareil.
 code-access_denied = La connexion a été refusée. Recommencez sur votre appareil s'il s'agit d'une erreur.
+code-invalid_dpop_proof = La preuve DPoP est absente, mal formée, ou ne correspond pas à cette requête ou à cette clé.
+code-use_dpop_nonce = Le serveur demande un nonce DPoP récent dans la preuve. Réessayez avec celui qu'il a envoyé.
 
 ## The domain's own copy, where it says more than the code's
 

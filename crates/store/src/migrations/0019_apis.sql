@@ -46,3 +46,6 @@ CREATE TABLE user_roles (
     PRIMARY KEY (user_id, role_id)
 );
 CREATE INDEX user_roles_role ON user_roles (role_id);
+
+-- DPoP (RFC 9449): an application whose access tokens must be bound to a key (§5.2).
+ALTER TABLE applications ADD COLUMN dpop_bound_access_tokens BOOLEAN NOT NULL DEFAULT FALSE;

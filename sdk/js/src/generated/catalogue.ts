@@ -64,6 +64,8 @@ export type ErrorCode =
   | 'slow_down'
   | 'expired_token'
   | 'access_denied'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
 ;
 
 export type ErrorFamily =
@@ -154,6 +156,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'slow_down',
   'expired_token',
   'access_denied',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
 ];
 
 export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
@@ -219,4 +223,6 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   slow_down: { code: 'slow_down', family: 'authorization', httpStatus: 400, message: "The device polls too often. Add five seconds to the interval.", userVisible: false, advice: "Add 5 seconds to the interval (details.interval), then poll again", retryable: true, retryAfter: null, topic: "device-flow", inSeed: false },
   expired_token: { code: 'expired_token', family: 'authorization', httpStatus: 400, message: "This code isn't valid or has expired. Start again on your device.", userVisible: true, advice: "Start a new device authorization", retryable: false, retryAfter: null, topic: "device-flow", inSeed: false },
   access_denied: { code: 'access_denied', family: 'authorization', httpStatus: 403, message: "The sign-in was declined. Start again on your device if that was a mistake.", userVisible: true, advice: "Stop polling; the user declined", retryable: false, retryAfter: null, topic: "device-flow", inSeed: false },
+  invalid_dpop_proof: { code: 'invalid_dpop_proof', family: 'authorization', httpStatus: 400, message: "The DPoP proof is missing, malformed, or not for this request or key.", userVisible: false, advice: "Sign a new proof (details.reason) for this method and URL, with the key the token is bound to", retryable: false, retryAfter: null, topic: "dpop", inSeed: false },
+  use_dpop_nonce: { code: 'use_dpop_nonce', family: 'authorization', httpStatus: 400, message: "The server needs a fresh DPoP nonce in the proof. Retry with the one it sent.", userVisible: false, advice: "Put the DPoP-Nonce response header in a new proof's nonce claim and retry once", retryable: true, retryAfter: null, topic: "dpop", inSeed: false },
 };

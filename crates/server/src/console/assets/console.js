@@ -413,9 +413,9 @@
     ]);
     const assignable = allRoles.filter((role) => !userRoles.some((mine) => mine.id === role.id));
     const assign = form(async (node) => {
-      if (await attempt(slot, () => api('POST', `${path}/roles`, { roles: [value(node, 'role')] }), 'Role assigned.')) route();
+      if (await attempt(slot, () => api('POST', `${path}/roles`, { roles: [value(node, 'assign_role')] }), 'Role assigned.')) route();
     }, assignable.length
-      ? [field('Role', h('select', { name: 'role' }, assignable.map((role) => h('option', { value: role.id }, role.name)))),
+      ? [field('Role', h('select', { name: 'assign_role' }, assignable.map((role) => h('option', { value: role.id }, role.name)))),
         h('div.actions', {}, h('button', { type: 'submit', id: 'assign-role' }, 'Assign role'))]
       : h('p.muted', {}, allRoles.length ? 'Every role is assigned.' : 'No roles yet: create them under Roles.'));
     view.replaceChildren(
@@ -747,6 +747,7 @@
         allowed_scopes: value(node, 'allowed_scopes').split(/\s+/).filter(Boolean),
         first_party: node.elements.first_party.checked,
         require_par: node.elements.require_par.checked,
+        dpop_bound_access_tokens: node.elements.dpop_bound_access_tokens.checked,
         mfa: value(node, 'mfa') || null,
         token_settings: {
           access_token_lifetime_s: number('access_token_lifetime_s'),
@@ -763,6 +764,7 @@
     field('Scopes (space-separated)', h('input', { name: 'allowed_scopes', value: app.allowed_scopes.join(' ') })),
     checkbox('First-party (no consent screen)', 'first_party', app.first_party),
     checkbox('Require pushed authorization requests (PAR)', 'require_par', app.require_par),
+    checkbox('Require DPoP-bound tokens (RFC 9449)', 'dpop_bound_access_tokens', app.dpop_bound_access_tokens),
     field('MFA for this application', h('select', { name: 'mfa' }, h('option', { value: '' }, "The tenant's policy"),
       ['off', 'optional', 'required'].map((mode) => h('option', { value: mode, selected: app.mfa === mode }, mode)))),
     h('fieldset', {}, h('legend', {}, "Token lifetimes (seconds; empty: the tenant's)"), h('div.row', {},
