@@ -32,6 +32,7 @@ pub fn console_application(tenant_id: &str, public_url: &str) -> Application {
         mfa: None,
         require_par: false,
         dpop_bound_access_tokens: false,
+        backchannel_logout_uri: None,
         meta: Meta::new(0),
     }
 }

@@ -18,6 +18,7 @@ pub mod grants;
 pub mod ids;
 pub mod legacy_hash;
 pub mod log;
+pub mod logout;
 pub mod management;
 pub mod merge_patch;
 pub mod mfa;

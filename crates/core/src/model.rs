@@ -496,11 +496,19 @@ pub enum Grant {
     ClientCredentials,
     /// The device authorization grant (RFC 8628): TVs, consoles, command-line tools.
     DeviceCode,
+    /// Token exchange (RFC 8693): a tenant's API, holding a user's token for it, gets one for
+    /// another of the tenant's APIs, acting for the user.
+    TokenExchange,
 }
 
 impl Grant {
-    pub const ALL: [Grant; 4] =
-        [Grant::AuthorizationCode, Grant::RefreshToken, Grant::ClientCredentials, Grant::DeviceCode];
+    pub const ALL: [Grant; 5] = [
+        Grant::AuthorizationCode,
+        Grant::RefreshToken,
+        Grant::ClientCredentials,
+        Grant::DeviceCode,
+        Grant::TokenExchange,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -508,6 +516,7 @@ impl Grant {
             Grant::RefreshToken => "refresh_token",
             Grant::ClientCredentials => "client_credentials",
             Grant::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            Grant::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
     }
 
@@ -546,6 +555,9 @@ pub struct Application {
     /// Tokens must be bound to the client's key with DPoP (RFC 9449 §5.2): a token request
     /// without a proof is refused.
     pub dpop_bound_access_tokens: bool,
+    /// Where logout tokens are posted when a session that signed in to this application
+    /// ends (OpenID Connect Back-Channel Logout 1.0).
+    pub backchannel_logout_uri: Option<String>,
     pub meta: Meta,
 }
 

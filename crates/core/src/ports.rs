@@ -60,6 +60,7 @@ pub struct Ports {
     pub log: Arc<dyn LogStore>,
     pub connections: Arc<dyn ConnectionStore>,
     pub apis: Arc<dyn crate::apis::ApiStore>,
+    pub logout: Arc<dyn crate::logout::LogoutStore>,
 }
 
 impl Ports {
@@ -75,7 +76,8 @@ impl Ports {
             + WebhookStore
             + LogStore
             + ConnectionStore
-            + crate::apis::ApiStore,
+            + crate::apis::ApiStore
+            + crate::logout::LogoutStore,
     {
         Ports {
             directory: storage.clone(),
@@ -87,7 +89,8 @@ impl Ports {
             webhooks: storage.clone(),
             log: storage.clone(),
             connections: storage.clone(),
-            apis: storage,
+            apis: storage.clone(),
+            logout: storage,
         }
     }
 }

@@ -19,7 +19,7 @@ use intelliauth_core::{Auth, Management};
 use intelliauth_oidc::Oidc;
 use intelliauth_server::AppState;
 use intelliauth_store::SqlStore;
-use intelliauth_webhooks::Dispatcher;
+use intelliauth_webhooks::{Dispatcher, LogoutDispatcher};
 
 #[derive(Parser)]
 #[command(name = "intelliauth", version, about = "IntelliAuth: a self-hostable identity platform")]
@@ -326,11 +326,12 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .with_session_reuse(Arc::new(auth.clone()))
         .with_log(ports.log.clone());
     let log_queue = management.log_queue().clone();
+    let logout_tokens: Arc<dyn intelliauth_core::logout::LogoutTokens> = Arc::new(oidc.clone());
     let mut state = AppState::new(management, auth, oidc, http).with_cookie_key(instance_key.clone());
     if let Some(shared) = shared_limits {
         state = state.with_shared_limits(shared);
     }
-    spawn_housekeeping(state.clone());
+    spawn_housekeeping(state.clone(), ports.logout.clone());
     store.relay_outbox_between_nodes(settings.webhook_delivery());
     store.watch_directory_between_nodes();
     let mut delivery = None;
@@ -344,6 +345,10 @@ async fn serve(settings: Settings) -> Result<(), String> {
             Arc::new(move |outcome: intelliauth_catalogue::Code| metrics.webhook_outcome(outcome.as_str())),
         )?;
         delivery = Some(dispatcher.spawn());
+        // Back-channel logout tokens go out with the webhooks' guard and schedule.
+        let logouts =
+            LogoutDispatcher::new(ports.logout.clone(), logout_tokens, ports.log.clone(), &settings.dispatcher()?)?;
+        logouts.spawn();
     }
     let app = intelliauth_server::router(state);
 
@@ -372,9 +377,9 @@ fn passkeys(public_url: &str) -> Option<Arc<dyn intelliauth_core::ports::Passkey
     }
 }
 
-/// Once a minute: forget idle rate-limit keys, delete expired sign-in records and webhook
-/// history past its retention.
-fn spawn_housekeeping(state: AppState) {
+/// Once a minute: forget idle rate-limit keys, delete expired sign-in records, webhook
+/// history and logout deliveries past their retention.
+fn spawn_housekeeping(state: AppState, logout: Arc<dyn intelliauth_core::logout::LogoutStore>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -387,6 +392,11 @@ fn spawn_housekeeping(state: AppState) {
             }
             if let Err(error) = state.management.prune_webhook_history().await {
                 tracing::warn!(%error, "pruning webhook history failed");
+            }
+            // Logout deliveries are kept a week after they ended, for support questions.
+            let week_ago = intelliauth_core::ids::now_ms() - 7 * 86_400_000;
+            if let Err(error) = logout.prune_logout_deliveries(week_ago).await {
+                tracing::warn!(%error, "pruning logout deliveries failed");
             }
             if let Err(error) = state.management.prune_action_executions().await {
                 tracing::warn!(%error, "pruning Action executions failed");

@@ -427,6 +427,10 @@ impl Oidc {
             expires_at: now + CODE_LIFETIME_MS,
         };
         self.authorizations.insert_code(&record).await?;
+        if application.backchannel_logout_uri.is_some() {
+            // The session now owes this application a logout token when it ends.
+            self.logout.record_session_client(tenant_id, &session.session_id, &application.id, now).await?;
+        }
         let mut pairs = vec![("code", code.as_str()), ("iss", issuer.as_str())];
         if let Some(state) = params.state.as_deref() {
             pairs.push(("state", state));

@@ -153,6 +153,10 @@ impl Oidc {
             if let Some(nonce) = &granted.nonce {
                 claims["nonce"] = nonce.clone().into();
             }
+            // The session, as logout tokens name it (Back-Channel Logout 1.0 §2.1).
+            if !granted.session_id.is_empty() {
+                claims["sid"] = granted.session_id.clone().into();
+            }
             if scopes.contains(&"email") {
                 claims["email"] = user.email.clone().into();
                 claims["email_verified"] = user.email_verified.into();
@@ -199,6 +203,7 @@ impl Oidc {
             refresh_token,
             subject: Some(user.id.clone()),
             token_type: crate::dpop::token_type(key),
+            issued_token_type: None,
         };
         Ok(Issued { response })
     }

@@ -18,6 +18,7 @@ pub mod par;
 mod provider;
 mod refresh;
 mod resource;
+pub mod token_exchange;
 
 pub use authorize::{AuthorizeParams, ConsentAnswer, Outcome, SessionInfo};
 pub use client_auth::ClientCredentials;

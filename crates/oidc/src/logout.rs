@@ -1,8 +1,11 @@
-//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): which client asks, and
-//! whether its `post_logout_redirect_uri` is one it registered.
+//! Logout: RP-initiated (OpenID Connect RP-Initiated Logout 1.0: which client asks, and
+//! whether its `post_logout_redirect_uri` is one it registered), and the logout tokens of
+//! Back-Channel Logout 1.0 that tell applications a session ended.
 
 use intelliauth_catalogue::Code;
-use intelliauth_core::{Error, Result};
+use intelliauth_core::logout::{LogoutDelivery, LogoutTokens, BACKCHANNEL_LOGOUT_EVENT};
+use intelliauth_core::{ids, Error, Result};
+use serde_json::json;
 
 use crate::authorize::with_query;
 use crate::provider::Oidc;
@@ -64,5 +67,31 @@ impl Oidc {
             None => uri.to_owned(),
         };
         Ok(LogoutPlan { redirect: Some(redirect), hinted_subject })
+    }
+}
+
+/// How long a logout token is good for: it is sent at once, and RPs check `iat`.
+const LOGOUT_TOKEN_LIFETIME_S: i64 = 120;
+
+#[async_trait::async_trait]
+impl LogoutTokens for Oidc {
+    /// A logout token (Back-Channel Logout 1.0 §2.4) signed now, for each attempt: `iss`,
+    /// `aud`, `iat`, `exp`, `jti`, `sub`, `sid` and the logout event, never a `nonce`.
+    async fn logout_token(&self, delivery: &LogoutDelivery) -> Result<Option<(String, String)>> {
+        let Some(application) = self.application(&delivery.tenant_id, &delivery.client_id).await? else {
+            return Ok(None);
+        };
+        let Some(uri) = application.backchannel_logout_uri else { return Ok(None) };
+        let tenant = self.tenant(&delivery.tenant_id).await?;
+        let keys = self.tenant_keys(&tenant).await?;
+        let now_s = ids::now_ms() / 1000;
+        let claims = json!({
+            "iss": self.issuer(&tenant.id), "aud": application.id, "iat": now_s,
+            "exp": now_s + LOGOUT_TOKEN_LIFETIME_S, "jti": ids::new_id("lgt"),
+            "sub": delivery.user_id, "sid": delivery.session_id,
+            "events": { BACKCHANNEL_LOGOUT_EVENT: {} },
+        });
+        let header = json!({ "alg": keys.alg.as_str(), "typ": "logout+jwt", "kid": keys.kid });
+        Ok(Some((uri, crate::jwt::encode(&header, &claims, &keys.signer)?)))
     }
 }

@@ -38,6 +38,8 @@ pub struct TokenRequest {
     pub device_code: Option<String>,
     /// The `DPoP` header's proof (RFC 9449), if the request had one.
     pub dpop: Option<String>,
+    /// For token exchange (RFC 8693).
+    pub exchange: Option<crate::token_exchange::ExchangeParams>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ pub struct TokenResponse {
     pub subject: Option<String>,
     /// `Bearer`, or `DPoP` for an access token bound to the proof's key.
     pub token_type: &'static str,
+    /// Token exchange's `issued_token_type` (RFC 8693 §2.2.1).
+    pub issued_token_type: Option<&'static str>,
 }
 
 #[derive(Clone)]
@@ -62,6 +66,8 @@ pub struct Oidc {
     pub(crate) authorizations: Arc<dyn GrantStore>,
     /// APIs, client grants and roles: what access tokens for an API hold.
     pub(crate) apis: Arc<dyn intelliauth_core::apis::ApiStore>,
+    /// Which applications each session signed in to, for back-channel logout.
+    pub(crate) logout: Arc<dyn intelliauth_core::logout::LogoutStore>,
     /// Whether a user has a second factor, for applications whose MFA policy is optional.
     pub(crate) mfa: Arc<dyn intelliauth_core::mfa::FactorStore>,
     /// Runs post-login Actions when a session signs in to another application.
@@ -80,6 +86,7 @@ impl Oidc {
             keys: ports.signing_keys.clone(),
             authorizations: ports.grants.clone(),
             apis: ports.apis.clone(),
+            logout: ports.logout.clone(),
             mfa: ports.factors.clone(),
             session_reuse: None,
             log: None,
@@ -145,20 +152,23 @@ impl Oidc {
             "introspection_endpoint": url(paths::INTROSPECT),
             "authorization_endpoint": url(paths::AUTHORIZE),
             "userinfo_endpoint": url(paths::USERINFO),
-            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", Grant::DeviceCode.as_str()],
+            "grant_types_supported": Grant::ALL.map(Grant::as_str),
             "device_authorization_endpoint": url(paths::DEVICE_AUTHORIZATION),
             "pushed_authorization_request_endpoint": url(paths::PAR),
             // Per application (`require_par`), not for the whole server.
             "require_pushed_authorization_requests": false,
             "revocation_endpoint": url(paths::REVOKE),
             "end_session_endpoint": url(paths::END_SESSION),
+            // Logout tokens to each application's back-channel logout URI, with `sid`.
+            "backchannel_logout_supported": true,
+            "backchannel_logout_session_supported": true,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "code_challenge_methods_supported": ["S256"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["ES256", "EdDSA", "RS256"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "email", "email_verified", "name", "given_name", "family_name", "nickname", "picture", "locale"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "email", "email_verified", "name", "given_name", "family_name", "nickname", "picture", "locale"],
             // loa:2 is multi-factor; asking for it in acr_values steps the user up.
             "acr_values_supported": [intelliauth_core::auth::ACR_SINGLE_FACTOR, intelliauth_core::auth::ACR_MULTI_FACTOR],
             // The hosted pages speak these; `ui_locales` picks among them.
@@ -231,6 +241,9 @@ impl Oidc {
                 return self.exchange_device_code(&tenant, &application, request, key).await
             }
             "refresh_token" => return self.refresh(&tenant, &application, request, key).await,
+            grant if grant == Grant::TokenExchange.as_str() => {
+                return self.exchange_token(&tenant, &application, request, key).await
+            }
             "" => {
                 return Err(Error::new(Code::ValidationFailed)
                     .with_refusal(Refusal::MalformedRequest)
@@ -329,6 +342,7 @@ impl Oidc {
             refresh_token: None,
             subject: None,
             token_type: crate::dpop::token_type(key),
+            issued_token_type: None,
         })
     }
 

@@ -355,29 +355,46 @@ impl SignInStore for SqlStore {
     }
 }
 
-/// Revoking one session: the session, then the refresh tokens it holds (`$1` now, `$2` its id).
-const REVOKE_BY_SESSION: (&str, &str) = (
+/// Revoking one session: the logout tokens its applications are owed, the session, then the
+/// refresh tokens it holds (`$1` now, `$2` its id).
+const REVOKE_BY_SESSION: (&str, &str, &str) = (
+    // Back-channel logout: each application the live session signed in to is owed a logout
+    // token, queued before the session is marked ended (the same transaction).
+    "INSERT INTO logout_deliveries (id, tenant_id, client_id, user_id, session_id, created_at, status, attempts, next_attempt_at)
+     SELECT session_clients.session_id || ' ' || session_clients.client_id, sessions.tenant_id, session_clients.client_id,
+            sessions.user_id, sessions.id, $1, 'pending', 0, $1
+     FROM session_clients JOIN sessions ON sessions.id = session_clients.session_id
+     WHERE sessions.id = $2 AND sessions.revoked_at IS NULL
+     ON CONFLICT DO NOTHING",
     "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
     "UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL",
 );
 /// Revoking every session of a user, and the refresh tokens they hold (`$2` the user's id).
-const REVOKE_BY_USER: (&str, &str) = (
+const REVOKE_BY_USER: (&str, &str, &str) = (
+    "INSERT INTO logout_deliveries (id, tenant_id, client_id, user_id, session_id, created_at, status, attempts, next_attempt_at)
+     SELECT session_clients.session_id || ' ' || session_clients.client_id, sessions.tenant_id, session_clients.client_id,
+            sessions.user_id, sessions.id, $1, 'pending', 0, $1
+     FROM session_clients JOIN sessions ON sessions.id = session_clients.session_id
+     WHERE sessions.user_id = $2 AND sessions.revoked_at IS NULL
+     ON CONFLICT DO NOTHING",
     "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
     "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
 );
 
 impl SqlStore {
-    /// Runs a pair of [`REVOKE_BY_SESSION`]-shaped statements in one transaction; `events`
-    /// are recorded when a session was still live.
+    /// Runs [`REVOKE_BY_SESSION`]-shaped statements in one transaction — the logout tokens
+    /// owed, the sessions, their refresh tokens; `events` are recorded when a session was
+    /// still live.
     async fn revoke_sessions(
         &self,
-        statements: (&str, &str),
+        statements: (&str, &str, &str),
         key: &str,
         now: i64,
         events: &[Event],
     ) -> StoreResult<()> {
-        let (sessions, tokens) = statements;
+        let (logouts, sessions, tokens) = statements;
         in_outbox!(self, events, tx => {
+            sqlx::query(logouts).bind(now).bind(key).execute(&mut *tx).await.map_err(map_error)?;
             let changed =
                 sqlx::query(sessions).bind(now).bind(key).execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
             sqlx::query(tokens).bind(now).bind(key).execute(&mut *tx).await.map_err(map_error)?;

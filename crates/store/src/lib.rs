@@ -19,6 +19,7 @@ mod grant_queries;
 mod import_queries;
 mod key_queries;
 mod log_queries;
+mod logout_queries;
 mod mfa_queries;
 mod migrate;
 mod outbox_relay;

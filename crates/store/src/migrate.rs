@@ -57,7 +57,7 @@ pub const MIGRATIONS: &[Migration] = &[
     both(16, "user_profile", include_str!("migrations/0016_user_profile.sql")),
     both(17, "connections", include_str!("migrations/0017_connections.sql")),
     both(18, "device_codes", include_str!("migrations/0018_device_codes.sql")),
-    both(19, "apis", include_str!("migrations/0019_apis.sql")),
+    both(19, "apis_dpop_logout", include_str!("migrations/0019_apis_dpop_logout.sql")),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

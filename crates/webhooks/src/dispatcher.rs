@@ -355,6 +355,6 @@ impl Delivery {
 }
 
 /// `delay` ± 10%, so receivers recovering from an outage are not hit by every retry at once.
-fn jittered(delay: Duration) -> Duration {
+pub(crate) fn jittered(delay: Duration) -> Duration {
     delay.mul_f64(rand::thread_rng().gen_range(0.9..1.1))
 }

@@ -41,8 +41,17 @@ impl Sender {
         Ok(Sender { egress: Egress::new(policy, settings)? })
     }
 
-    /// POSTs `body` with `headers`; never fails, it reports.
+    /// POSTs the JSON `body` with `headers`; never fails, it reports.
     pub async fn send(&self, url: &str, headers: &[(&str, String)], body: String) -> Report {
+        self.post(url, "application/json", headers, body).await
+    }
+
+    /// POSTs a form (`application/x-www-form-urlencoded`), as back-channel logout does.
+    pub async fn send_form(&self, url: &str, body: String) -> Report {
+        self.post(url, "application/x-www-form-urlencoded", &[], body).await
+    }
+
+    async fn post(&self, url: &str, content_type: &str, headers: &[(&str, String)], body: String) -> Report {
         let started = Instant::now();
         let report = |observation, http_status, excerpt, error| Report {
             observation,
@@ -56,7 +65,7 @@ impl Sender {
         if let Some(reason) = self.egress.literal_refusal(url) {
             return report(Code::ReceiverAddressForbidden, None, None, Some(reason));
         }
-        let mut request = self.egress.client().post(url).header("content-type", "application/json").body(body);
+        let mut request = self.egress.client().post(url).header("content-type", content_type).body(body);
         for (name, value) in headers {
             request = request.header(*name, value);
         }

@@ -18,8 +18,13 @@ use crate::ports::StoreResult;
 #[serde(deny_unknown_fields)]
 pub struct Permission {
     pub value: String,
-    #[serde(default)]
+    /// Absent and `null` are both "no description".
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub description: String,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// Which applications may ask for tokens for an API on behalf of their users.

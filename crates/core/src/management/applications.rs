@@ -29,6 +29,7 @@ pub struct NewApplication {
     pub mfa: Option<String>,
     pub require_par: bool,
     pub dpop_bound_access_tokens: bool,
+    pub backchannel_logout_uri: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -47,6 +48,8 @@ pub struct ApplicationPatch {
     pub mfa: Option<Option<String>>,
     pub require_par: Option<bool>,
     pub dpop_bound_access_tokens: Option<bool>,
+    /// `Some(None)` removes it.
+    pub backchannel_logout_uri: Option<Option<String>>,
 }
 
 fn check_mfa(errors: &mut FieldErrors, mode: Option<&str>) {
@@ -120,6 +123,12 @@ fn check_combination(errors: &mut FieldErrors, client_type: ClientType, grants: 
             "client_credentials needs a confidential client: a public client cannot keep a secret",
         );
     }
+    if client_type == ClientType::Public && grants.contains(&Grant::TokenExchange) {
+        errors.add(
+            "allowed_grants",
+            "token exchange needs a confidential client: the API exchanging a token must authenticate",
+        );
+    }
     if grants.contains(&Grant::AuthorizationCode) && uris.is_empty() {
         errors.add("redirect_uris", "at least one redirect URI is needed for authorization_code");
     }
@@ -180,6 +189,17 @@ impl ApplicationPatch {
 }
 
 impl Management {
+    /// A back-channel logout URI is a tenant-chosen address the server calls: the webhook
+    /// address policy decides it, as for receivers (Back-Channel Logout 1.0 §2.2 asks for
+    /// an absolute URI without a fragment).
+    async fn check_logout_uri(&self, errors: &mut FieldErrors, uri: Option<&str>) {
+        if let Some(uri) = uri {
+            if let Err(reason) = self.webhooks.policy.check_url(uri).await {
+                errors.add("backchannel_logout_uri", reason);
+            }
+        }
+    }
+
     /// Creates the application; for a confidential client also returns its secret, which
     /// is never retrievable again.
     pub async fn create_application(
@@ -190,6 +210,7 @@ impl Management {
         self.tenant(tenant_id).await?;
         let mut errors = FieldErrors::new();
         let (client_type, allowed_grants, allowed_scopes) = input.resolve(&mut errors);
+        self.check_logout_uri(&mut errors, input.backchannel_logout_uri.as_deref()).await;
         errors.into_result()?;
         let client_secret = (client_type == ClientType::Confidential).then(|| secret::generate("ias_"));
         let application = Application {
@@ -208,6 +229,7 @@ impl Management {
             mfa: input.mfa.as_deref().and_then(MfaMode::parse),
             require_par: input.require_par,
             dpop_bound_access_tokens: input.dpop_bound_access_tokens,
+            backchannel_logout_uri: input.backchannel_logout_uri,
             meta: Meta::new(ids::now_ms()),
         };
         let created = Event::application(EventType::ApplicationCreated, &application);
@@ -239,6 +261,9 @@ impl Management {
     ) -> Result<Application> {
         let mut errors = FieldErrors::new();
         patch.check(&mut errors);
+        if let Some(Some(uri)) = &patch.backchannel_logout_uri {
+            self.check_logout_uri(&mut errors, Some(uri)).await;
+        }
         errors.into_result()?;
         self.tenant(tenant_id).await?;
         versioned::update(
@@ -269,6 +294,9 @@ impl Management {
                 }
                 if let Some(bound) = patch.dpop_bound_access_tokens {
                     application.dpop_bound_access_tokens = bound;
+                }
+                if let Some(uri) = &patch.backchannel_logout_uri {
+                    application.backchannel_logout_uri = uri.clone();
                 }
                 if let Some(jwks) = &patch.jwks {
                     application.jwks = jwks.clone();

@@ -33,6 +33,9 @@ pub struct CreateApplicationRequest {
     require_par: Option<bool>,
     /// Token requests must carry a DPoP proof; tokens are bound to its key (RFC 9449).
     dpop_bound_access_tokens: Option<bool>,
+    /// Where logout tokens are posted when a session that signed in here ends
+    /// (OpenID Connect Back-Channel Logout 1.0); checked like a webhook receiver's URL.
+    backchannel_logout_uri: Option<String>,
     /// Public keys (`{"keys": [...]}`, ES256 or EdDSA) for `private_key_jwt`.
     #[schema(value_type = Option<Object>)]
     jwks: Option<serde_json::Value>,
@@ -56,6 +59,8 @@ pub struct UpdateApplicationRequest {
     first_party: Option<bool>,
     require_par: Option<bool>,
     dpop_bound_access_tokens: Option<bool>,
+    /// `null` removes it.
+    backchannel_logout_uri: Option<String>,
     /// `null` removes the key set.
     #[schema(value_type = Option<Object>)]
     jwks: Option<serde_json::Value>,
@@ -86,6 +91,7 @@ pub async fn create(at: Allowed<ApplicationsWrite>, JsonObject(mut fields): Json
         mfa: fields.optional_string("mfa"),
         require_par: fields.optional_bool("require_par").unwrap_or(false),
         dpop_bound_access_tokens: fields.optional_bool("dpop_bound_access_tokens").unwrap_or(false),
+        backchannel_logout_uri: fields.optional_string("backchannel_logout_uri"),
     };
     reject_invalid(fields.finish(), semantic(|errors| input.check(errors)))?;
     let (application, secret) = at.state.management.create_application(at.tenant_id(), input).await?;
@@ -123,6 +129,7 @@ pub async fn update(
         mfa: fields.nullable_string("mfa"),
         require_par: fields.optional_bool("require_par"),
         dpop_bound_access_tokens: fields.optional_bool("dpop_bound_access_tokens"),
+        backchannel_logout_uri: fields.nullable_string("backchannel_logout_uri"),
     };
     reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;
     let application = at.state.management.update_application(at.tenant_id(), at.id(), patch, if_match.as_ref()).await?;

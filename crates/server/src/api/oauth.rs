@@ -139,6 +139,12 @@ async fn token(ClientPost { state, tenant_id, client, form, dpop }: ClientPost) 
         refresh_token: form.0.get("refresh_token").cloned(),
         device_code: form.0.get("device_code").cloned(),
         dpop,
+        exchange: Some(intelliauth_oidc::token_exchange::ExchangeParams {
+            subject_token: form.0.get("subject_token").cloned(),
+            subject_token_type: form.0.get("subject_token_type").cloned(),
+            actor_token: form.0.get("actor_token").cloned(),
+            requested_token_type: form.0.get("requested_token_type").cloned(),
+        }),
     };
     let grant_type = request.grant_type.chars().take(64).collect::<String>();
     let client_id = request.client.client_id.chars().take(128).collect::<String>();
@@ -177,6 +183,9 @@ async fn token(ClientPost { state, tenant_id, client, form, dpop }: ClientPost) 
     }
     if let Some(refresh_token) = issued.refresh_token {
         body["refresh_token"] = refresh_token.into();
+    }
+    if let Some(issued_token_type) = issued.issued_token_type {
+        body["issued_token_type"] = issued_token_type.into();
     }
     let mut response = no_store(body);
     if proved {

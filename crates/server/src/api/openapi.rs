@@ -238,7 +238,9 @@ fn refine_request(schema: &mut Value) {
             "redirect_uris" | "post_logout_redirect_uris" => {
                 json!({ "items": { "type": "string", "pattern": HTTPS_URL } })
             }
-            "url" | "logo_url" | "picture" => json!({ "pattern": HTTPS_URL, "maxLength": 2048 }),
+            "url" | "logo_url" | "picture" | "backchannel_logout_uri" => {
+                json!({ "pattern": HTTPS_URL, "maxLength": 2048 })
+            }
             "primary_colour" => json!({ "pattern": "^#[0-9A-Fa-f]{6}$",
                 "description": "Must stand apart from white by at least 4.5:1 (WCAG 2.1 AA): the button's \
                                 text, the links and the focus ring are drawn with it. A colour that does \
@@ -337,7 +339,8 @@ fn relate_fields(name: &str, schema: &mut Value) {
             ] },
             { "if": { "properties": { "client_type": { "const": "public" } } },
               "then": { "properties": {
-                  "allowed_grants": { "not": { "type": "array", "contains": { "const": "client_credentials" } } },
+                  "allowed_grants": { "not": { "type": "array", "contains": { "enum": [
+                      "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"] } } },
                   "jwks": { "type": "null" } } } },
         ]),
         // Only an instance-wide credential may manage tenants.

@@ -139,6 +139,8 @@ pub struct ApplicationView {
     pub require_par: bool,
     /// Token requests must carry a DPoP proof (RFC 9449).
     pub dpop_bound_access_tokens: bool,
+    /// Where logout tokens are posted (Back-Channel Logout 1.0); `null`: none.
+    pub backchannel_logout_uri: Option<String>,
     /// Only in the response that created a confidential client; store it now, it is not
     /// shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -165,6 +167,7 @@ impl ApplicationView {
             mfa: application.mfa.map(|mode| mode.as_str()),
             require_par: application.require_par,
             dpop_bound_access_tokens: application.dpop_bound_access_tokens,
+            backchannel_logout_uri: application.backchannel_logout_uri.clone(),
             client_secret,
             created_at: rfc3339(application.meta.created_at),
             updated_at: rfc3339(application.meta.updated_at),

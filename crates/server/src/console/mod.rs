@@ -164,6 +164,7 @@ async fn sign_in(state: &AppState, flow: &Flow, code: String) -> Result<Session,
         refresh_token: None,
         device_code: None,
         dpop: None,
+        exchange: None,
     };
     let tokens = state.oidc.token(&flow.tenant_id, request).await?;
     // The ID token is ours, from this process: its nonce proves the code was issued to

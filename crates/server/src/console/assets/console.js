@@ -684,7 +684,10 @@
 
   // ---- Applications ----------------------------------------------------------------------
 
-  const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'];
+  const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code',
+    'urn:ietf:params:oauth:grant-type:token-exchange'];
+  /** Grants only a confidential client may have: not ticked for a new application. */
+  const SERVER_GRANTS = ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'];
 
   async function applications() {
     const { data } = await api('GET', '/applications?limit=100');
@@ -707,7 +710,7 @@
       field('Name', h('input', { name: 'name', required: true, autocomplete: 'off' })),
       field('Type', h('select', { name: 'client_type' }, h('option', { value: 'public' }, 'Public (SPA, mobile)'), h('option', { value: 'confidential' }, 'Confidential (server)')))),
     field('Redirect URIs (one per line)', h('textarea', { name: 'redirect_uris' })),
-    h('fieldset', {}, h('legend', {}, 'Grants'), GRANTS.map((grant) => checkbox(grant, `grant-${grant}`, grant !== 'client_credentials'))),
+    h('fieldset', {}, h('legend', {}, 'Grants'), GRANTS.map((grant) => checkbox(grant, `grant-${grant}`, !SERVER_GRANTS.includes(grant)))),
     checkbox('First-party (no consent screen)', 'first_party', false),
     h('div.actions', {}, h('button', { type: 'submit', id: 'create-application' }, 'Create application')));
     view.replaceChildren(h('h1', {}, 'Applications'),
@@ -748,6 +751,7 @@
         first_party: node.elements.first_party.checked,
         require_par: node.elements.require_par.checked,
         dpop_bound_access_tokens: node.elements.dpop_bound_access_tokens.checked,
+        backchannel_logout_uri: value(node, 'backchannel_logout_uri') || null,
         mfa: value(node, 'mfa') || null,
         token_settings: {
           access_token_lifetime_s: number('access_token_lifetime_s'),
@@ -765,6 +769,8 @@
     checkbox('First-party (no consent screen)', 'first_party', app.first_party),
     checkbox('Require pushed authorization requests (PAR)', 'require_par', app.require_par),
     checkbox('Require DPoP-bound tokens (RFC 9449)', 'dpop_bound_access_tokens', app.dpop_bound_access_tokens),
+    field('Back-channel logout URI', h('input', { name: 'backchannel_logout_uri', type: 'url', value: app.backchannel_logout_uri ?? '' }),
+      'Logout tokens are posted here when a session that signed in to this application ends.'),
     field('MFA for this application', h('select', { name: 'mfa' }, h('option', { value: '' }, "The tenant's policy"),
       ['off', 'optional', 'required'].map((mode) => h('option', { value: mode, selected: app.mfa === mode }, mode)))),
     h('fieldset', {}, h('legend', {}, "Token lifetimes (seconds; empty: the tenant's)"), h('div.row', {},
