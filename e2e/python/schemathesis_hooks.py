@@ -15,7 +15,7 @@ import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 # Fields whose acceptable values are the tenant's policy or a computed rule, not the schema.
-TENANT_POLICY_FIELDS = {"password", "primary_colour"}
+TENANT_POLICY_FIELDS = {"password", "primary_colour", "branding.primary_colour"}
 
 
 def _refused_only_for_tenant_policy(response) -> bool:

@@ -437,13 +437,20 @@ catalogue! {
         "The server needs a fresh DPoP nonce in the proof. Retry with the one it sent.",
         "Put the DPoP-Nonce response header in a new proof's nonce claim and retry once", retry: true,
         after: None, topic: Some("dpop");
+
+    // Beyond the seed ([`BEYOND_SEED`]): organizations.
+    OrganizationMembershipRequired = "organization_membership_required", Authorization, Some(403),
+        Show("You're not a member of this organization. Ask its administrator for an invitation."),
+        "You're not a member of this organization. Ask its administrator for an invitation.",
+        "Sign in to an organization the user belongs to, or add them as a member (details.organization)",
+        retry: false, after: None, topic: Some("organizations");
 }
 
 /// Codes IntelliAuth adds to the seed document's 45: what a webhook attempt observes
 /// besides the seed's failures, what signing in through an upstream identity provider can
 /// meet, and the device grant's answers, so that every code leaving the server is in the
 /// catalogue.
-pub const BEYOND_SEED: [Code; 19] = [
+pub const BEYOND_SEED: [Code; 20] = [
     Code::Delivered,
     Code::ReceiverUnexpectedStatus,
     Code::ReceiverConnectionFailed,
@@ -463,6 +470,7 @@ pub const BEYOND_SEED: [Code; 19] = [
     Code::AccessDenied,
     Code::InvalidDpopProof,
     Code::UseDpopNonce,
+    Code::OrganizationMembershipRequired,
 ];
 
 impl Family {
@@ -551,11 +559,11 @@ mod tests {
     }
 
     #[test]
-    fn holds_the_seed_s_45_codes_and_the_19_beyond_once() {
+    fn holds_the_seed_s_45_codes_and_the_20_beyond_once() {
         let mut codes: Vec<_> = ENTRIES.iter().map(|e| e.code.as_str()).collect();
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), 64);
+        assert_eq!(codes.len(), 65);
         assert_eq!(ENTRIES.iter().filter(|e| e.code.in_seed()).count(), 45);
         assert!(BEYOND_SEED.iter().all(|code| matches!(
             code.family(),

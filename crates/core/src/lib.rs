@@ -23,6 +23,7 @@ pub mod management;
 pub mod merge_patch;
 pub mod mfa;
 pub mod model;
+pub mod organizations;
 pub mod page;
 pub mod password;
 pub mod paths;

@@ -88,6 +88,8 @@ pub const ACCOUNT_IDENTITY_LINK: TenantPath = TenantPath("/account/identities/li
 pub const LOGOUT: TenantPath = TenantPath("/logout");
 pub const AUTHORIZE: TenantPath = TenantPath("/oauth/authorize");
 pub const CONSENT: TenantPath = TenantPath("/oauth/consent");
+/// The hosted organization picker of an authorization request.
+pub const ORGANIZATION_PICKER: TenantPath = TenantPath("/oauth/organization");
 pub const END_SESSION: TenantPath = TenantPath("/oauth/logout");
 pub const TOKEN: TenantPath = TenantPath("/oauth/token");
 /// RFC 8628's device authorization endpoint.

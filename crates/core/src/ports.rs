@@ -61,6 +61,7 @@ pub struct Ports {
     pub connections: Arc<dyn ConnectionStore>,
     pub apis: Arc<dyn crate::apis::ApiStore>,
     pub logout: Arc<dyn crate::logout::LogoutStore>,
+    pub organizations: Arc<dyn crate::organizations::OrganizationStore>,
 }
 
 impl Ports {
@@ -77,7 +78,8 @@ impl Ports {
             + LogStore
             + ConnectionStore
             + crate::apis::ApiStore
-            + crate::logout::LogoutStore,
+            + crate::logout::LogoutStore
+            + crate::organizations::OrganizationStore,
     {
         Ports {
             directory: storage.clone(),
@@ -90,7 +92,8 @@ impl Ports {
             log: storage.clone(),
             connections: storage.clone(),
             apis: storage.clone(),
-            logout: storage,
+            logout: storage.clone(),
+            organizations: storage,
         }
     }
 }

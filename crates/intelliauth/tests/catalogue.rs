@@ -38,7 +38,8 @@ async fn get_errors_publishes_the_seed_s_45_codes_and_the_observations_beyond_it
             "expired_token",
             "access_denied",
             "invalid_dpop_proof",
-            "use_dpop_nonce"
+            "use_dpop_nonce",
+            "organization_membership_required"
         ]
     );
     for (entry, published) in ENTRIES.iter().zip(codes) {

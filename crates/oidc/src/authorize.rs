@@ -19,7 +19,7 @@ use crate::provider::Oidc;
 /// How long a code may wait to be exchanged (RFC 6749 recommends at most ten minutes).
 const CODE_LIFETIME_MS: i64 = 60 * 1000;
 /// How long an authorization request waits for sign-in and consent.
-const REQUEST_LIFETIME_MS: i64 = 15 * 60 * 1000;
+pub(crate) const REQUEST_LIFETIME_MS: i64 = 15 * 60 * 1000;
 
 /// The parameters of an authorization request, kept while the user signs in.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -49,6 +49,9 @@ pub struct AuthorizeParams {
     /// The thumbprint of the DPoP key the code is bound to (RFC 9449 §10).
     #[serde(default)]
     pub dpop_jkt: Option<String>,
+    /// Sign in to this organization (its id or name; Auth0's parameter).
+    #[serde(default)]
+    pub organization: Option<String>,
     /// A pushed request's handle (RFC 9126): the request is the one pushed, not these.
     #[serde(default)]
     pub request_uri: Option<String>,
@@ -95,6 +98,9 @@ pub enum Outcome {
     StepUp(String),
     /// Ask the user to approve the scopes for this third-party application.
     Consent { request_id: String, application: Box<Application>, scopes: Vec<String> },
+    /// The application requires an organization and the request named none: the user
+    /// picks one of theirs, then the request goes on.
+    PickOrganization { request_id: String },
 }
 
 /// What a code grants, stored with it.
@@ -118,6 +124,9 @@ pub struct Granted {
     /// a public client's refresh tokens', from its first token request's proof.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+    /// The organization (its id) the user signed in to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
 }
 
 fn query_escape(value: &str) -> String {
@@ -295,6 +304,11 @@ impl Oidc {
                 Err(error) => return Ok(fail(error)),
             };
         let audience = api.map(|api| api.identifier);
+        let organization = match self.organization_asked(tenant_id, &application, &params).await {
+            Ok(asked) => asked,
+            Err(error) if error.refusal.is_some() => return Ok(fail(error)),
+            Err(error) => return Err(error),
+        };
         let prompts: Vec<&str> = params.prompt.as_deref().unwrap_or("").split(' ').filter(|p| !p.is_empty()).collect();
 
         let now = ids::now_ms();
@@ -344,6 +358,34 @@ impl Oidc {
             let request_id = self.remember_request(tenant_id, &params, resumed.as_ref()).await?;
             return Ok(Outcome::StepUp(ReturnTo::authorization(&request_id).path(tenant_id)));
         }
+
+        // The organization: a member of the one named, or one the user picks.
+        let organization = match organization {
+            crate::organization::OrganizationAsk::None => None,
+            crate::organization::OrganizationAsk::Named(organization) => {
+                if self.organizations.membership(&organization.id, &session.user_id).await?.is_none() {
+                    return Ok(fail(crate::organization::not_a_member(&organization)));
+                }
+                Some(*organization)
+            }
+            crate::organization::OrganizationAsk::Pick => {
+                let mut theirs = self.organizations_of(tenant_id, &session.user_id).await?;
+                match theirs.len() {
+                    0 => {
+                        return Ok(fail(Error::new(Code::OrganizationMembershipRequired).with_refusal(Refusal::Denied)))
+                    }
+                    // One to choose from is no choice: it is that one.
+                    1 => theirs.pop(),
+                    _ if prompts.contains(&"none") => {
+                        return Ok(fail(Error::new(Code::SilentAuthFailed).with_refusal(Refusal::InteractionNeeded)));
+                    }
+                    _ => {
+                        let request_id = self.remember_request(tenant_id, &params, resumed.as_ref()).await?;
+                        return Ok(Outcome::PickOrganization { request_id });
+                    }
+                }
+            }
+        };
 
         // Post-login Actions run for every application a session signs in to: here when the
         // session's sign-in ran them for another application (or none).
@@ -416,6 +458,7 @@ impl Oidc {
             custom_claims,
             audience,
             dpop_jkt: params.dpop_jkt.clone().filter(|jkt| !jkt.is_empty()),
+            organization: organization.map(|organization| organization.id),
         };
         let record = CodeRecord {
             digest: secret::digest(&code),

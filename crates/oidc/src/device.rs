@@ -197,6 +197,7 @@ impl Oidc {
             custom_claims,
             audience: None,
             dpop_jkt: None,
+            organization: None,
         };
         let grant_data = serde_json::to_string(&granted).map_err(Error::internal)?;
         let approved = Some((session.user_id.as_str(), grant_data.as_str()));

@@ -118,9 +118,28 @@ impl Oidc {
         let keys = self.tenant_keys(tenant).await?;
         let issuer = self.issuer(&tenant.id);
         let settings = &tenant.settings.oauth.for_application(&application.token_settings);
+        // A sign-in to an organization holds while the user is a member of it.
+        let (organization, organization_roles) = match granted.organization.as_deref() {
+            Some(id) => {
+                let organization = self.organizations.get_organization(&tenant.id, id).await?;
+                let roles = self.member_roles(&tenant.id, id, &user.id).await?;
+                match (organization, roles) {
+                    (Some(organization), Some(roles)) => (Some(organization), roles),
+                    _ => return Err(invalid_grant("the user is no longer a member of the organization")),
+                }
+            }
+            None => (None, Vec::new()),
+        };
         let api = match granted.audience.as_deref() {
             Some(audience) => Some(
-                self.user_api_access(application, &user.id, (audience, &granted.scope), &granted.custom_claims).await?,
+                self.user_api_access(
+                    application,
+                    &user.id,
+                    (audience, &granted.scope),
+                    &granted.custom_claims,
+                    &organization_roles,
+                )
+                .await?,
             ),
             None => None,
         };
@@ -137,6 +156,7 @@ impl Oidc {
         if let Some(api) = &api {
             api.write_into(&mut access_claims);
         }
+        crate::organization::write_organization(&mut access_claims, organization.as_ref());
         crate::dpop::bind_access_token(&mut access_claims, key);
         add_custom_claims(&mut access_claims, &granted.custom_claims.access_token);
         let access_header = json!({ "alg": keys.alg.as_str(), "typ": "at+jwt", "kid": keys.kid });
@@ -153,6 +173,7 @@ impl Oidc {
             if let Some(nonce) = &granted.nonce {
                 claims["nonce"] = nonce.clone().into();
             }
+            crate::organization::write_organization(&mut claims, organization.as_ref());
             // The session, as logout tokens name it (Back-Channel Logout 1.0 §2.1).
             if !granted.session_id.is_empty() {
                 claims["sid"] = granted.session_id.clone().into();

@@ -14,6 +14,7 @@ pub mod jwt;
 mod key_set;
 pub mod keys;
 mod logout;
+mod organization;
 pub mod par;
 mod provider;
 mod refresh;

@@ -68,6 +68,8 @@ pub struct Oidc {
     pub(crate) apis: Arc<dyn intelliauth_core::apis::ApiStore>,
     /// Which applications each session signed in to, for back-channel logout.
     pub(crate) logout: Arc<dyn intelliauth_core::logout::LogoutStore>,
+    /// Organizations and their members.
+    pub(crate) organizations: Arc<dyn intelliauth_core::organizations::OrganizationStore>,
     /// Whether a user has a second factor, for applications whose MFA policy is optional.
     pub(crate) mfa: Arc<dyn intelliauth_core::mfa::FactorStore>,
     /// Runs post-login Actions when a session signs in to another application.
@@ -87,6 +89,7 @@ impl Oidc {
             authorizations: ports.grants.clone(),
             apis: ports.apis.clone(),
             logout: ports.logout.clone(),
+            organizations: ports.organizations.clone(),
             mfa: ports.factors.clone(),
             session_reuse: None,
             log: None,
@@ -168,7 +171,7 @@ impl Oidc {
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["ES256", "EdDSA", "RS256"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "email", "email_verified", "name", "given_name", "family_name", "nickname", "picture", "locale"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "org_id", "org_name", "email", "email_verified", "name", "given_name", "family_name", "nickname", "picture", "locale"],
             // loa:2 is multi-factor; asking for it in acr_values steps the user up.
             "acr_values_supported": [intelliauth_core::auth::ACR_SINGLE_FACTOR, intelliauth_core::auth::ACR_MULTI_FACTOR],
             // The hosted pages speak these; `ui_locales` picks among them.

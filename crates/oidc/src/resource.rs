@@ -110,6 +110,7 @@ impl Oidc {
         user_id: &str,
         (audience, scope): (&str, &str),
         custom: &CustomClaims,
+        organization_roles: &[intelliauth_core::apis::Role],
     ) -> Result<ApiAccess> {
         let tenant_id = &application.tenant_id;
         let api = self
@@ -132,11 +133,17 @@ impl Oidc {
             .filter(|scope| grant.as_ref().is_none_or(|grant| grant.scopes.iter().any(|granted| granted == *scope)))
             .map(|scope| (*scope).to_owned())
             .collect();
-        let roles = if api.config.rbac || api.config.roles_claim {
+        // The user's own roles, and those they have in the organization they signed in to.
+        let mut roles = if api.config.rbac || api.config.roles_claim {
             self.apis.user_roles(tenant_id, user_id).await?
         } else {
             Vec::new()
         };
+        for role in organization_roles {
+            if !roles.iter().any(|held| held.id == role.id) {
+                roles.push(role.clone());
+            }
+        }
         let permissions = user_permissions(&api, &asked, grant.as_ref(), &roles)?;
         let permissions = adjusted(&api, permissions, &custom.scopes_added, &custom.scopes_removed);
         Ok(ApiAccess::new(&api, oidc, permissions, Some(role_names(&api, &roles))))

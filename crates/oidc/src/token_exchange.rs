@@ -84,7 +84,7 @@ impl Oidc {
         let audience = audience.ok_or_else(|| refused("audience (or resource) names the API to exchange for"))?;
         let scope = self.delegated_scope(application, audience, request.scope.as_deref()).await?;
         let access = self
-            .user_api_access(application, &user.id, (audience, &scope), &CustomClaims::default())
+            .user_api_access(application, &user.id, (audience, &scope), &CustomClaims::default(), &[])
             .await
             .map_err(|error| match error.code {
                 // The target API is gone or unknown: RFC 8693's invalid_target.

@@ -22,6 +22,7 @@ mod log_queries;
 mod logout_queries;
 mod mfa_queries;
 mod migrate;
+mod organization_queries;
 mod outbox_relay;
 mod rows;
 mod sqlite_busy;

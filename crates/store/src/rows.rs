@@ -73,6 +73,7 @@ pub(crate) fn user(row: &impl Columns) -> sqlx::Result<User> {
 pub(crate) fn application(row: &impl Columns) -> sqlx::Result<Application> {
     let client_type = row.text("client_type")?;
     let grants: Vec<String> = json_column(row, "allowed_grants")?;
+    let usage = row.text("organization_usage")?;
     Ok(from_columns!(row => Application {
         text: id, tenant_id, name;
         flag: first_party, require_par, dpop_bound_access_tokens;
@@ -86,6 +87,8 @@ pub(crate) fn application(row: &impl Columns) -> sqlx::Result<Application> {
             .map(|g| Grant::parse(g).ok_or_else(|| corrupt("allowed_grants", g)))
             .collect::<sqlx::Result<_>>()?,
         allowed_scopes: json_column(row, "allowed_scopes")?,
+        organization_usage: intelliauth_core::organizations::OrganizationUsage::parse(&usage)
+            .ok_or_else(|| corrupt("organization_usage", &usage))?,
         mfa: row.opt_text("mfa")?.as_deref().and_then(intelliauth_core::mfa::MfaMode::parse),
         token_settings: row
             .opt_text("token_settings")?

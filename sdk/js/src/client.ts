@@ -25,6 +25,8 @@ export interface IntelliAuthClientOptions {
   scope?: string;
   /** The API access tokens are for (its identifier): tokens carry it as `aud`, with its permissions. */
   audience?: string;
+  /** The organization (id or name) every sign-in is for, unless `loginWithRedirect` names one. */
+  organization?: string;
   /** Where `logout()` returns to, unless it is given one. */
   postLogoutRedirectUri?: string;
   /** A token this close to expiry (seconds) is renewed first. Default 60. */
@@ -70,6 +72,8 @@ export interface LoginOptions {
   scope?: string;
   /** This sign-in's API (its identifier), over the client's `audience`. */
   audience?: string;
+  /** Sign in to this organization (its id or name); tokens then carry `org_id`. */
+  organization?: string;
   redirectUri?: string;
   /** Handed back by `handleRedirectCallback()`: where in the app to return, say. */
   appState?: unknown;
@@ -202,6 +206,7 @@ export class IntelliAuthClient {
       prompt: options.prompt,
       login_hint: options.login_hint,
       connection: options.connection,
+      organization: options.organization ?? this.options.organization,
       ui_locales: options.ui_locales ?? this.options.uiLocales,
     };
     for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);

@@ -46,5 +46,8 @@ describe('buildAuthorizeUrl', () => {
     expect(url.searchParams.get('scope')).toBe('openid read:reports');
     const other = new URL(await client.buildAuthorizeUrl({ audience: 'https://billing.example.com/' }));
     expect(other.searchParams.get('audience')).toBe('https://billing.example.com/');
+    expect(url.searchParams.has('organization')).toBe(false);
+    const org = new URL(await client.buildAuthorizeUrl({ organization: 'acme-corp' }));
+    expect(org.searchParams.get('organization')).toBe('acme-corp');
   });
 });

@@ -34,7 +34,8 @@ describe('the generated code union', () => {
     const beyond = ERROR_CODES.filter((code) => !CATALOGUE[code].inSeed);
     expect(beyond).toEqual(['delivered', 'receiver_unexpected_status', 'receiver_connection_failed', 'receiver_dns_failed', 'receiver_address_forbidden', 'attempt_interrupted',
       'upstream_refused', 'upstream_unavailable', 'upstream_response_invalid', 'upstream_email_unverified', 'upstream_email_missing', 'link_required', 'last_sign_in_method',
-      'authorization_pending', 'slow_down', 'expired_token', 'access_denied', 'invalid_dpop_proof', 'use_dpop_nonce']);
+      'authorization_pending', 'slow_down', 'expired_token', 'access_denied', 'invalid_dpop_proof', 'use_dpop_nonce',
+      'organization_membership_required']);
     for (const code of beyond.slice(0, 6)) expect(CATALOGUE[code].family).toBe('webhook');
     for (const code of beyond.slice(6)) expect(['authentication', 'management', 'authorization']).toContain(CATALOGUE[code].family);
     for (const code of ERROR_CODES) expect(CATALOGUE[code].code).toBe(code);

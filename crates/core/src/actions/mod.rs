@@ -394,6 +394,11 @@ pub const RESERVED_CLAIMS: &[&str] = &[
     "may_act",
     "typ",
     "grant_id",
+    // What the server decides a token holds: the organization, an API's permissions and roles.
+    "org_id",
+    "org_name",
+    "permissions",
+    "roles",
 ];
 
 /// Claims Actions set for tokens, carried with a session and its codes.

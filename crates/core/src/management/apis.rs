@@ -144,7 +144,8 @@ impl Management {
         let mut errors = FieldErrors::new();
         check_identifier(&mut errors, &input.identifier);
         let config = ApiConfig {
-            name: input.name.unwrap_or_else(|| input.identifier.clone()),
+            // Without a name, the identifier shown as far as a name may go.
+            name: input.name.unwrap_or_else(|| input.identifier.chars().take(100).collect()),
             permissions: deduplicated(input.permissions.unwrap_or_default()),
             access_token_lifetime_s: input.access_token_lifetime_s,
             rbac: input.rbac.unwrap_or(false),

@@ -30,6 +30,7 @@ pub struct NewApplication {
     pub require_par: bool,
     pub dpop_bound_access_tokens: bool,
     pub backchannel_logout_uri: Option<String>,
+    pub organization_usage: crate::organizations::OrganizationUsage,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -50,6 +51,7 @@ pub struct ApplicationPatch {
     pub dpop_bound_access_tokens: Option<bool>,
     /// `Some(None)` removes it.
     pub backchannel_logout_uri: Option<Option<String>>,
+    pub organization_usage: Option<crate::organizations::OrganizationUsage>,
 }
 
 fn check_mfa(errors: &mut FieldErrors, mode: Option<&str>) {
@@ -230,6 +232,7 @@ impl Management {
             require_par: input.require_par,
             dpop_bound_access_tokens: input.dpop_bound_access_tokens,
             backchannel_logout_uri: input.backchannel_logout_uri,
+            organization_usage: input.organization_usage,
             meta: Meta::new(ids::now_ms()),
         };
         let created = Event::application(EventType::ApplicationCreated, &application);
@@ -297,6 +300,9 @@ impl Management {
                 }
                 if let Some(uri) = &patch.backchannel_logout_uri {
                     application.backchannel_logout_uri = uri.clone();
+                }
+                if let Some(usage) = patch.organization_usage {
+                    application.organization_usage = usage;
                 }
                 if let Some(jwks) = &patch.jwks {
                     application.jwks = jwks.clone();

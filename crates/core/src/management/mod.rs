@@ -10,6 +10,7 @@ mod connections;
 mod credentials;
 mod import;
 mod log;
+mod organizations;
 mod tenants;
 mod users;
 mod versioned;
@@ -27,6 +28,7 @@ pub use import::{
     MAX_IMPORT_LINE_BYTES,
 };
 pub use log::{Bucket, Trace};
+pub use organizations::{NewOrganization, OrganizationPatch};
 pub use tenants::{NewTenant, TenantPatch, DEFAULT_TENANT};
 pub use users::{user_record, NewUser, UserPatch};
 pub use webhooks::{NewSubscription, SubscriptionPatch, DEFAULT_ROTATION_OVERLAP_S, SECRET_PREFIX};
@@ -58,6 +60,7 @@ pub struct Management {
     log_queue: crate::log::LogQueue,
     connections: Arc<dyn crate::federation::ConnectionStore>,
     apis: Arc<dyn crate::apis::ApiStore>,
+    organizations: Arc<dyn crate::organizations::OrganizationStore>,
 }
 
 impl Management {
@@ -80,6 +83,7 @@ impl Management {
             log_queue: crate::log::LogQueue::spawn(ports.log.clone()),
             connections: ports.connections.clone(),
             apis: ports.apis.clone(),
+            organizations: ports.organizations.clone(),
         }
     }
 

@@ -29,7 +29,8 @@ versioned!(
     crate::actions::Action,
     crate::apis::Api,
     crate::apis::ClientGrant,
-    crate::apis::Role
+    crate::apis::Role,
+    crate::organizations::Organization
 );
 
 fn check_precondition(if_match: Option<&IfMatch>, meta: &Meta) -> Result<()> {

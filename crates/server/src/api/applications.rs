@@ -36,6 +36,8 @@ pub struct CreateApplicationRequest {
     /// Where logout tokens are posted when a session that signed in here ends
     /// (OpenID Connect Back-Channel Logout 1.0); checked like a webhook receiver's URL.
     backchannel_logout_uri: Option<String>,
+    /// `deny` (default), `allow` or `require`: whether it signs users in to organizations.
+    organization_usage: Option<String>,
     /// Public keys (`{"keys": [...]}`, ES256 or EdDSA) for `private_key_jwt`.
     #[schema(value_type = Option<Object>)]
     jwks: Option<serde_json::Value>,
@@ -61,6 +63,7 @@ pub struct UpdateApplicationRequest {
     dpop_bound_access_tokens: Option<bool>,
     /// `null` removes it.
     backchannel_logout_uri: Option<String>,
+    organization_usage: Option<String>,
     /// `null` removes the key set.
     #[schema(value_type = Option<Object>)]
     jwks: Option<serde_json::Value>,
@@ -92,6 +95,7 @@ pub async fn create(at: Allowed<ApplicationsWrite>, JsonObject(mut fields): Json
         require_par: fields.optional_bool("require_par").unwrap_or(false),
         dpop_bound_access_tokens: fields.optional_bool("dpop_bound_access_tokens").unwrap_or(false),
         backchannel_logout_uri: fields.optional_string("backchannel_logout_uri"),
+        organization_usage: organization_usage(&mut fields).unwrap_or_default(),
     };
     reject_invalid(fields.finish(), semantic(|errors| input.check(errors)))?;
     let (application, secret) = at.state.management.create_application(at.tenant_id(), input).await?;
@@ -130,6 +134,7 @@ pub async fn update(
         require_par: fields.optional_bool("require_par"),
         dpop_bound_access_tokens: fields.optional_bool("dpop_bound_access_tokens"),
         backchannel_logout_uri: fields.nullable_string("backchannel_logout_uri"),
+        organization_usage: organization_usage(&mut fields),
     };
     reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;
     let application = at.state.management.update_application(at.tenant_id(), at.id(), patch, if_match.as_ref()).await?;
@@ -146,4 +151,16 @@ pub async fn rotate_secret(at: Allowed<ApplicationsWrite, Item>) -> ApiResult<Re
     at.caller.require_step_up()?;
     let (application, secret) = at.state.management.rotate_application_secret(at.tenant_id(), at.id()).await?;
     Ok(resource(StatusCode::OK, &application.meta, ApplicationView::new(&application, Some(secret))))
+}
+
+/// `organization_usage`, read by name.
+fn organization_usage(
+    fields: &mut crate::extract::Fields,
+) -> Option<intelliauth_core::organizations::OrganizationUsage> {
+    let text = fields.optional_string("organization_usage")?;
+    let parsed = intelliauth_core::organizations::OrganizationUsage::parse(&text);
+    if parsed.is_none() {
+        fields.reject("organization_usage", "must be deny, allow or require");
+    }
+    parsed
 }

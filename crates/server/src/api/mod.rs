@@ -14,6 +14,7 @@ pub mod logs;
 pub mod mfa;
 pub mod oauth;
 pub mod openapi;
+pub mod organizations;
 pub mod tenants;
 pub mod users;
 pub mod views;
@@ -66,6 +67,12 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(apis::user_roles, apis::assign_roles))
         .routes(routes!(apis::unassign_role))
         .routes(routes!(apis::user_permissions))
+        .routes(routes!(organizations::list_all, organizations::create))
+        .routes(routes!(organizations::get, organizations::update, organizations::delete))
+        .routes(routes!(organizations::members, organizations::add_members))
+        .routes(routes!(organizations::remove_member))
+        .routes(routes!(organizations::member_roles))
+        .routes(routes!(organizations::user_organizations))
         .routes(routes!(credentials::list_all, credentials::create))
         .routes(routes!(credentials::delete))
         .routes(routes!(actions::list_all, actions::create))

@@ -219,6 +219,7 @@ async fn pushed_authorization_request(
         audience: field("audience"),
         resource: field("resource"),
         dpop_jkt: field("dpop_jkt"),
+        organization: field("organization"),
         request_uri: field("request_uri"),
         pushed: false,
     };

@@ -246,6 +246,7 @@ fn refine_request(schema: &mut Value) {
                                 text, the links and the focus ring are drawn with it. A colour that does \
                                 not is validation_failed, naming the contrast it has." }),
             "mfa" => json!({ "enum": ["off", "optional", "required", null] }),
+            "organization_usage" => json!({ "enum": ["deny", "allow", "require", null] }),
             "role" => json!({ "enum": ["owner", "admin", "viewer", null] }),
             "locale" => json!({ "enum": ["en", "fr", "de", "ar", null] }),
             "password" => json!({ "minLength": 8, "maxLength": 128,
@@ -454,7 +455,22 @@ fn refine_api_request(name: &str, schema: &mut Value) {
         "CreateRoleRequest" | "UpdateRoleRequest" => {
             vec![("description", description), ("permissions", json!({ "maxItems": 1000 }))]
         }
-        "AssignRolesRequest" => vec![("roles", json!({ "type": "array", "minItems": 1, "maxItems": 50, "items": id }))],
+        "AssignRolesRequest" => {
+            vec![("roles", json!({ "type": "array", "minItems": 1, "maxItems": 50, "items": id }))]
+        }
+        "AddMembersRequest" => vec![("users", json!({ "type": "array", "minItems": 1, "maxItems": 50, "items": id }))],
+        "MemberRolesRequest" => vec![("roles", json!({ "type": "array", "maxItems": 50, "items": id }))],
+        "CreateOrganizationRequest" | "UpdateOrganizationRequest" => vec![
+            ("name", json!({ "type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$" })),
+            (
+                "metadata",
+                json!({ "type": ["object", "null"], "maxProperties": 25,
+                "propertyNames": { "pattern": "^[A-Za-z0-9_]{1,64}$" },
+                "additionalProperties": { "type": "string", "maxLength": 255,
+                    "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$" } }),
+            ),
+            ("connections", json!({ "maxItems": 50, "items": id })),
+        ],
         _ => return,
     };
     for (field, rule) in rules {

@@ -62,7 +62,7 @@ fn signed_in(session: &Session) -> String {
 <button type=\"submit\" id=\"sign-out\">Sign out</button></form></header>\
 <div class=\"frame\"><nav id=\"nav\" aria-label=\"Console\"><ul>\
 <li><a href=\"#/\">Dashboard</a></li><li><a href=\"#/users\">Users</a></li>\
-<li><a href=\"#/applications\">Applications</a></li><li><a href=\"#/apis\">APIs</a></li><li><a href=\"#/roles\">Roles</a></li><li><a href=\"#/connections\">Connections</a></li><li><a href=\"#/actions\">Actions</a></li>\
+<li><a href=\"#/applications\">Applications</a></li><li><a href=\"#/apis\">APIs</a></li><li><a href=\"#/roles\">Roles</a></li><li><a href=\"#/organizations\">Organizations</a></li><li><a href=\"#/connections\">Connections</a></li><li><a href=\"#/actions\">Actions</a></li>\
 <li><a href=\"#/webhooks\">Webhooks</a></li><li><a href=\"#/logs\">Logs</a></li>\
 <li><a href=\"#/settings\">Settings</a></li></ul></nav>\
 <main id=\"view\" tabindex=\"-1\"><p>Loading…</p></main></div>{SCRIPTS}</body></html>\n",

@@ -112,6 +112,8 @@ back-to-account = العودة إلى حسابك
 
 consent-title = الموافقة على الوصول
 consent-intro = يرغب { $app } في:
+organization-title = اختر مؤسسة
+organization-intro = إلى أي مؤسسة تريد تسجيل الدخول؟
 allow = السماح
 deny = الرفض
 device-title = ربط جهاز
@@ -187,6 +189,7 @@ code-expired_token = هذا الرمز غير صالح أو منتهي الصل�
 code-access_denied = رُفض تسجيل الدخول. ابدأ من جديد على جهازك إن كان ذلك خطأً.
 code-invalid_dpop_proof = إثبات DPoP مفقود أو غير صالح أو لا يخص هذا الطلب أو هذا المفتاح.
 code-use_dpop_nonce = يحتاج الخادم إلى رمز DPoP جديد في الإثبات. أعد المحاولة بالرمز الذي أرسله.
+code-organization_membership_required = لست عضوًا في هذه المؤسسة. اطلب دعوة من مسؤولها.
 
 ## The domain's own copy, where it says more than the code's
 

@@ -104,6 +104,8 @@ back-to-account = Zurück zu Ihrem Konto
 
 consent-title = Zugriff erlauben
 consent-intro = { $app } möchte:
+organization-title = Organisation wählen
+organization-intro = Bei welcher Organisation möchten Sie sich anmelden?
 allow = Erlauben
 deny = Ablehnen
 device-title = Gerät verbinden
@@ -179,6 +181,7 @@ code-expired_token = Dieser Code ist ungültig oder abgelaufen. Beginnen Sie auf
 code-access_denied = Die Anmeldung wurde abgelehnt. Beginnen Sie auf Ihrem Gerät neu, falls das ein Versehen war.
 code-invalid_dpop_proof = Der DPoP-Nachweis fehlt, ist fehlerhaft oder passt nicht zu dieser Anfrage oder diesem Schlüssel.
 code-use_dpop_nonce = Der Server verlangt eine aktuelle DPoP-Nonce im Nachweis. Versuchen Sie es mit der gesendeten erneut.
+code-organization_membership_required = Sie sind kein Mitglied dieser Organisation. Bitten Sie deren Administrator um eine Einladung.
 
 ## The domain's own copy, where it says more than the code's
 

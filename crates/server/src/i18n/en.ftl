@@ -106,6 +106,8 @@ back-to-account = Back to your account
 
 consent-title = Approve access
 consent-intro = { $app } would like to:
+organization-title = Choose an organization
+organization-intro = Which organization do you want to sign in to?
 allow = Allow
 deny = Deny
 device-title = Connect a device
@@ -181,6 +183,7 @@ code-expired_token = This code isn't valid or has expired. Start again on your d
 code-access_denied = The sign-in was declined. Start again on your device if that was a mistake.
 code-invalid_dpop_proof = The DPoP proof is missing, malformed, or not for this request or key.
 code-use_dpop_nonce = The server needs a fresh DPoP nonce in the proof. Retry with the one it sent.
+code-organization_membership_required = You're not a member of this organization. Ask its administrator for an invitation.
 
 ## The domain's own copy, where it says more than the code's
 

@@ -104,6 +104,8 @@ back-to-account = Retour à votre compte
 
 consent-title = Autoriser l'accès
 consent-intro = { $app } souhaite :
+organization-title = Choisir une organisation
+organization-intro = À quelle organisation voulez-vous vous connecter ?
 allow = Autoriser
 deny = Refuser
 device-title = Connecter un appareil
@@ -179,6 +181,7 @@ code-expired_token = Ce code n'est pas valide ou a expiré. Recommencez sur votr
 code-access_denied = La connexion a été refusée. Recommencez sur votre appareil s'il s'agit d'une erreur.
 code-invalid_dpop_proof = La preuve DPoP est absente, mal formée, ou ne correspond pas à cette requête ou à cette clé.
 code-use_dpop_nonce = Le serveur demande un nonce DPoP récent dans la preuve. Réessayez avec celui qu'il a envoyé.
+code-organization_membership_required = Vous n'êtes pas membre de cette organisation. Demandez une invitation à son administrateur.
 
 ## The domain's own copy, where it says more than the code's
 

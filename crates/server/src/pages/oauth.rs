@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(&paths::AUTHORIZE.route(), get(authorize))
         .route(&paths::CONSENT.route(), get(consent_page).post(consent_submit))
+        .route(&paths::ORGANIZATION_PICKER.route(), get(organization_page).post(organization_submit))
         .route(&paths::END_SESSION.route(), get(logout_request).post(logout_confirmed))
 }
 
@@ -119,7 +120,61 @@ async fn run(
         Outcome::Consent { request_id, .. } => {
             Ok(redirect(&paths::CONSENT.with_query(tenant_id, &[("request_id", &request_id)])))
         }
+        Outcome::PickOrganization { request_id } => {
+            Ok(redirect(&paths::ORGANIZATION_PICKER.with_query(tenant_id, &[("request_id", &request_id)])))
+        }
     }
+}
+
+/// The organization picker: the signed-in user's organizations, one button each.
+async fn organization_page(
+    Page { state, tenant, headers, .. }: Page,
+    Query(query): Query<ConsentQuery>,
+) -> ApiResult<Response> {
+    let tenant_id = tenant.id.clone();
+    let (Some(_), Some(session)) = (
+        state.oidc.resume_request(&tenant_id, &query.request_id).await?,
+        session_info(&state, &tenant_id, &headers).await,
+    ) else {
+        return Ok(restart_page(&tenant, &Error::new(Code::FlowExpired), "/"));
+    };
+    let organizations = state.oidc.organizations_of(&tenant_id, &session.user_id).await?;
+    let csrf = FormCsrf::for_browser(&headers);
+    let buttons: String = organizations
+        .iter()
+        .map(|organization| {
+            format!(
+                "<li><button type=\"submit\" name=\"organization\" value=\"{id}\" class=\"secondary\">{name}</button></li>",
+                id = escape(&organization.id),
+                name = escape(&organization.config.display_name),
+            )
+        })
+        .collect();
+    let body = format!(
+        "<p>{intro}</p><form method=\"post\" action=\"{action}\">{csrf_field}<ul id=\"organizations\" class=\"choices\">{buttons}</ul></form>",
+        intro = escape(&t("organization-intro")),
+        action = escape(&paths::ORGANIZATION_PICKER.with_query(&tenant_id, &[("request_id", &query.request_id)])),
+        csrf_field = hidden("csrf_token", &csrf.token),
+    );
+    let mut response = respond(StatusCode::OK, page(&tenant, &t("organization-title"), &body), None, None);
+    csrf.set_cookie(&mut response, state.auth.public_url(), &tenant_id);
+    Ok(response)
+}
+
+/// The user's pick: the request goes on for that organization (membership checked there).
+async fn organization_submit(
+    Query(query): Query<ConsentQuery>,
+    Page { state, tenant, client, headers, .. }: Page,
+    form: FormBody,
+) -> PageResult {
+    require_csrf(&tenant, &headers, &form, "/")?;
+    let Some(request_id) =
+        state.oidc.choose_organization(&tenant.id, &query.request_id, form.get("organization")).await?
+    else {
+        return Ok(restart_page(&tenant, &Error::new(Code::FlowExpired), "/"));
+    };
+    let query = AuthorizeQuery { request_id: Some(request_id), params: AuthorizeParams::default() };
+    Ok(run(&state, &tenant.id, query, &headers, ConsentAnswer::NotAsked, &client).await?)
 }
 
 /// The client's redirect URI with `error` in RFC 6749 §4.1.2.1 form, RFC 9207's `iss`, and

@@ -66,6 +66,7 @@ export type ErrorCode =
   | 'access_denied'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
+  | 'organization_membership_required'
 ;
 
 export type ErrorFamily =
@@ -158,6 +159,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'access_denied',
   'invalid_dpop_proof',
   'use_dpop_nonce',
+  'organization_membership_required',
 ];
 
 export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
@@ -225,4 +227,5 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   access_denied: { code: 'access_denied', family: 'authorization', httpStatus: 403, message: "The sign-in was declined. Start again on your device if that was a mistake.", userVisible: true, advice: "Stop polling; the user declined", retryable: false, retryAfter: null, topic: "device-flow", inSeed: false },
   invalid_dpop_proof: { code: 'invalid_dpop_proof', family: 'authorization', httpStatus: 400, message: "The DPoP proof is missing, malformed, or not for this request or key.", userVisible: false, advice: "Sign a new proof (details.reason) for this method and URL, with the key the token is bound to", retryable: false, retryAfter: null, topic: "dpop", inSeed: false },
   use_dpop_nonce: { code: 'use_dpop_nonce', family: 'authorization', httpStatus: 400, message: "The server needs a fresh DPoP nonce in the proof. Retry with the one it sent.", userVisible: false, advice: "Put the DPoP-Nonce response header in a new proof's nonce claim and retry once", retryable: true, retryAfter: null, topic: "dpop", inSeed: false },
+  organization_membership_required: { code: 'organization_membership_required', family: 'authorization', httpStatus: 403, message: "You're not a member of this organization. Ask its administrator for an invitation.", userVisible: true, advice: "Sign in to an organization the user belongs to, or add them as a member (details.organization)", retryable: false, retryAfter: null, topic: "organizations", inSeed: false },
 };

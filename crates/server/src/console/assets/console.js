@@ -183,6 +183,8 @@
     [/^#\/apis$/, apis],
     [/^#\/apis\/([^/]+)$/, apiDetail],
     [/^#\/roles$/, roles],
+    [/^#\/organizations$/, organizations],
+    [/^#\/organizations\/([^/]+)$/, organizationDetail],
     [/^#\/roles\/([^/]+)$/, roleDetail],
     [/^#\/connections$/, connections],
     [/^#\/connections\/([^/]+)$/, connectionDetail],
@@ -602,6 +604,83 @@
         table(['User'], members.map((member) => h('tr', {}, h('td', {}, userLink(member.user_id)))), 'Users with this role')));
   }
 
+  // ---- Organizations ---------------------------------------------------------------------
+
+  const metadataText = (metadata) => Object.entries(metadata ?? {}).map(([key, val]) => `${key}=${val}`).join('\n');
+  const metadataOf = (textValue) => Object.fromEntries(lines(textValue).map((line) => {
+    const at = line.indexOf('=');
+    return at < 0 ? [line, ''] : [line.slice(0, at).trim(), line.slice(at + 1).trim()];
+  }));
+
+  async function organizations() {
+    const { data } = await api('GET', '/organizations?limit=100');
+    const slot = h('div');
+    const create = form(async (node) => {
+      const body = { name: value(node, 'name') };
+      if (value(node, 'display_name')) body.display_name = value(node, 'display_name');
+      const created = await attempt(slot, () => api('POST', '/organizations', body));
+      if (created) location.hash = `#/organizations/${encodeURIComponent(created.data.id)}`;
+    },
+    h('div.row', {},
+      field('Name (what organization= names)', h('input', { name: 'name', required: true, autocomplete: 'off' })),
+      field('Display name', h('input', { name: 'display_name' }))),
+    h('div.actions', {}, h('button', { type: 'submit', id: 'create-organization' }, 'Create organization')));
+    view.replaceChildren(h('h1', {}, 'Organizations'),
+      h('p.muted', {}, 'Your customers: applications with organizations allowed or required sign users in to one of them.'),
+      table(['Name', 'Display name'], data.data.map((item) => h('tr', {},
+        h('td', {}, link(`#/organizations/${encodeURIComponent(item.id)}`, item.name)), h('td', {}, item.display_name))), 'Organizations'),
+      h('section.card', {}, h('h2', {}, 'Create an organization'), slot, create));
+  }
+
+  async function organizationDetail(id) {
+    const path = `/organizations/${encodeURIComponent(id)}`;
+    const [{ data: item, etag }, members, allRoles] = await Promise.all([
+      api('GET', path),
+      api('GET', `${path}/members?limit=100`).then((r) => r.data.data),
+      api('GET', '/roles?limit=100').then((r) => r.data.data).catch(() => []),
+    ]);
+    const slot = h('div');
+    const roleName = (roleId) => allRoles.find((role) => role.id === roleId)?.name ?? roleId;
+    const edit = form(async (node) => {
+      const body = { display_name: value(node, 'display_name'), metadata: metadataOf(value(node, 'metadata')) };
+      if (await attempt(slot, () => api('PATCH', path, body, { etag }), 'Saved.')) route();
+    },
+    field('Display name', h('input', { name: 'display_name', value: item.display_name })),
+    field('Metadata (key=value, one per line)', h('textarea', { name: 'metadata' }, metadataText(item.metadata)),
+      'Given to Actions as event.organization.metadata.'),
+    h('div.actions', {}, h('button', { type: 'submit', id: 'save-organization' }, 'Save')));
+    const remove = h('div.actions', {}, h('button.danger', { type: 'button', onclick: confirmThen(`Delete ${item.name}? Its members stay users of the tenant.`, async () => {
+      if (await attempt(slot, () => api('DELETE', path, undefined, { etag }))) location.hash = '#/organizations';
+    }) }, 'Delete organization'));
+    const add = form(async (node) => {
+      const email = value(node, 'member_email');
+      const found = await attempt(slot, () => api('GET', `/users?email=${encodeURIComponent(email)}`));
+      const user = found?.data.data[0];
+      if (!user) { if (found) slot.append(notice(`No user has the email ${email}.`)); return; }
+      if (await attempt(slot, () => api('POST', `${path}/members`, { users: [user.id] }), 'Member added.')) route();
+    },
+    field('Add a member by email', h('input', { name: 'member_email', type: 'email', required: true, autocomplete: 'off' })),
+    h('div.actions', {}, h('button', { type: 'submit', id: 'add-member' }, 'Add member')));
+    const rolesFor = (member) => form(async (node) => {
+      const chosen = [...node.querySelectorAll('input[name=member_role]:checked')].map((box) => box.value);
+      if (await attempt(slot, () => api('PUT', `${path}/members/${encodeURIComponent(member.user_id)}/roles`, { roles: chosen }), 'Roles saved.')) route();
+    }, allRoles.map((role) => {
+      const box = checkbox(role.name, 'member_role', member.roles.includes(role.id));
+      box.querySelector('input').value = role.id;
+      return box;
+    }), allRoles.length ? h('button.secondary', { type: 'submit' }, 'Save roles') : null);
+    view.replaceChildren(h('h1', {}, item.display_name),
+      h('p.muted', {}, 'organization=', h('code', { id: 'organization-name' }, item.name), ` · id ${item.id}`),
+      slot,
+      h('section.card', {}, edit, remove),
+      h('section.card', {}, h('h2', {}, 'Members'),
+        table(['User', 'Roles in this organization', ''], members.map((member) => h('tr', {},
+          h('td', {}, userLink(member.user_id)),
+          h('td', {}, member.roles.map(roleName).join(', ') || '—', rolesFor(member)),
+          h('td', {}, h('button.secondary', { type: 'button', onclick: () => attempt(slot, () => api('DELETE', `${path}/members/${encodeURIComponent(member.user_id)}`), 'Removed.').then(route) }, 'Remove')))), 'Members'),
+        add));
+  }
+
   // ---- Connections (upstream identity providers) -----------------------------------------
 
   const PRESETS = ['google', 'microsoft', 'github', 'gitlab', 'apple'];
@@ -752,6 +831,7 @@
         require_par: node.elements.require_par.checked,
         dpop_bound_access_tokens: node.elements.dpop_bound_access_tokens.checked,
         backchannel_logout_uri: value(node, 'backchannel_logout_uri') || null,
+        organization_usage: value(node, 'organization_usage'),
         mfa: value(node, 'mfa') || null,
         token_settings: {
           access_token_lifetime_s: number('access_token_lifetime_s'),
@@ -769,6 +849,9 @@
     checkbox('First-party (no consent screen)', 'first_party', app.first_party),
     checkbox('Require pushed authorization requests (PAR)', 'require_par', app.require_par),
     checkbox('Require DPoP-bound tokens (RFC 9449)', 'dpop_bound_access_tokens', app.dpop_bound_access_tokens),
+    field('Organizations', h('select', { name: 'organization_usage' },
+      [['deny', 'Not for organizations'], ['allow', 'Users may sign in to an organization'], ['require', 'Users always sign in to an organization (picker)']]
+        .map(([usage, label]) => h('option', { value: usage, selected: app.organization_usage === usage }, label)))),
     field('Back-channel logout URI', h('input', { name: 'backchannel_logout_uri', type: 'url', value: app.backchannel_logout_uri ?? '' }),
       'Logout tokens are posted here when a session that signed in to this application ends.'),
     field('MFA for this application', h('select', { name: 'mfa' }, h('option', { value: '' }, "The tenant's policy"),

@@ -1,0 +1,119 @@
+//! Organizations: a tenant's customers in a B2B application — each with its members, the
+//! roles members have in it, the connections its members may sign in with, branding and
+//! metadata — and the port that keeps them. An application signs users in *to* an
+//! organization with `organization=` (or the hosted picker); its tokens then carry `org_id`.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::model::{Meta, Theme};
+use crate::page::PageRequest;
+use crate::ports::StoreResult;
+
+/// Whether an application signs users in to organizations (Auth0's `organization_usage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganizationUsage {
+    /// `organization=` is refused: the application is not a B2B one.
+    #[default]
+    Deny,
+    /// With or without an organization.
+    Allow,
+    /// Always in an organization: without `organization=`, the user picks one after signing in.
+    Require,
+}
+
+impl OrganizationUsage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganizationUsage::Deny => "deny",
+            OrganizationUsage::Allow => "allow",
+            OrganizationUsage::Require => "require",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<OrganizationUsage> {
+        [OrganizationUsage::Deny, OrganizationUsage::Allow, OrganizationUsage::Require]
+            .into_iter()
+            .find(|usage| usage.as_str() == text)
+    }
+}
+
+/// What an organization says besides its name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct OrganizationConfig {
+    pub display_name: String,
+    /// How the hosted picker shows it; `None`: the tenant's look.
+    pub branding: Option<Theme>,
+    /// Free-form string values the tenant keeps (plan, region …), given to Actions.
+    pub metadata: BTreeMap<String, String>,
+    /// The connections (by id) its members may sign in with; empty: every one of the tenant.
+    pub connections: Vec<String>,
+}
+
+/// One customer organization of a tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    pub id: String,
+    pub tenant_id: String,
+    /// A slug, unique in the tenant: what `organization=` may name besides the id.
+    pub name: String,
+    pub config: OrganizationConfig,
+    pub meta: Meta,
+}
+
+impl Organization {
+    pub fn facts(&self) -> Value {
+        json!({ "id": self.id, "name": self.name })
+    }
+
+    /// What post-login Actions see (`event.organization`).
+    pub fn event_detail(&self) -> Value {
+        json!({
+            "id": self.id, "name": self.name, "display_name": self.config.display_name,
+            "metadata": self.config.metadata,
+        })
+    }
+}
+
+/// A user's membership of an organization, with the tenant roles they have in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Membership {
+    pub organization_id: String,
+    pub user_id: String,
+    pub role_ids: Vec<String>,
+    pub created_at: i64,
+}
+
+/// Where organizations and their memberships are kept.
+#[async_trait]
+pub trait OrganizationStore: Send + Sync {
+    /// `Conflict` when the tenant has an organization of this name.
+    async fn insert_organization(&self, organization: &Organization) -> StoreResult<()>;
+    async fn get_organization(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Organization>>;
+    async fn organization_by_name(&self, tenant_id: &str, name: &str) -> StoreResult<Option<Organization>>;
+    async fn list_organizations(&self, tenant_id: &str, page: &PageRequest) -> StoreResult<Vec<Organization>>;
+    async fn update_organization(&self, organization: &Organization, expected_version: i64) -> StoreResult<bool>;
+    /// Deletes the organization and its memberships.
+    async fn delete_organization(&self, tenant_id: &str, id: &str, expected_version: i64) -> StoreResult<bool>;
+
+    /// Adds members (ones already in stay as they are).
+    async fn add_members(
+        &self,
+        tenant_id: &str,
+        organization_id: &str,
+        user_ids: &[String],
+        now: i64,
+    ) -> StoreResult<()>;
+    async fn remove_member(&self, organization_id: &str, user_id: &str) -> StoreResult<bool>;
+    async fn membership(&self, organization_id: &str, user_id: &str) -> StoreResult<Option<Membership>>;
+    async fn members(&self, organization_id: &str, page: &PageRequest) -> StoreResult<Vec<Membership>>;
+    /// Replaces a member's roles in the organization; `false` if they are not a member.
+    async fn set_member_roles(&self, organization_id: &str, user_id: &str, role_ids: &[String]) -> StoreResult<bool>;
+    /// The organizations the user is a member of, by name.
+    async fn user_organizations(&self, tenant_id: &str, user_id: &str) -> StoreResult<Vec<Organization>>;
+}

@@ -1,0 +1,211 @@
+//! Organizations over HTTP on both backends: `organization=` by id or name as the
+//! application's `organization_usage` allows, membership checked
+//! (`organization_membership_required`, `access_denied` for OAuth clients), the hosted picker
+//! when an application requires one (chosen for the user when they have one, refused with
+//! `prompt=none`), `org_id`/`org_name` in tokens, the member's roles giving an API's
+//! permissions, and a member removed losing the organization at the next refresh.
+
+mod common;
+
+use common::oauth::{authorize, authorize_path, REDIRECT, VERIFIER};
+use common::tokens::{claims, query_param};
+use common::{no_redirects, unique, Options, Reply, Server};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery";
+const REPORTS: &str = "https://reports.example.com/";
+
+async fn create(server: &Server, path: &str, body: Value) -> Value {
+    let reply = server.post(path, body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{path}: {}", reply.text);
+    reply.body
+}
+
+async fn app(server: &Server, tenant: &str, usage: &str) -> String {
+    let body = json!({ "name": format!("b2b-{usage}"), "client_type": "public", "redirect_uris": [REDIRECT],
+                       "first_party": true, "allowed_grants": ["authorization_code", "refresh_token"],
+                       "allowed_scopes": ["openid", "email", "profile", "offline_access", "read:reports"],
+                       "organization_usage": usage });
+    let created = create(server, &format!("/v1/tenants/{tenant}/applications"), body).await;
+    assert_eq!(created["organization_usage"], usage);
+    created["client_id"].as_str().unwrap().to_owned()
+}
+
+fn path(tenant: &str, client_id: &str, extra: &[(&str, &str)]) -> String {
+    authorize_path(client_id, extra).replace("/t/default/", &format!("/t/{tenant}/"))
+}
+
+async fn tokens(server: &Server, tenant: &str, client_id: &str, location: &str) -> Reply {
+    let code = query_param(location, "code").unwrap_or_else(|| panic!("no code: {location}"));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("client_id", client_id),
+    ];
+    Reply::from(server.http.post(server.url(&format!("/t/{tenant}/oauth/token"))).form(&form).send().await.unwrap())
+        .await
+}
+
+#[tokio::test]
+async fn users_sign_in_to_organizations_they_belong_to_and_tokens_say_which() {
+    let server = Server::start_with(Options::unlimited()).await;
+    let tenant = unique("org-");
+    server.tenant(&tenant, json!({})).await;
+    let ann = server.user_with_password(&tenant, "ann@example.com", PASSWORD, true).await;
+    server.user_with_password(&tenant, "bob@example.com", PASSWORD, true).await;
+    let orgs = format!("/v1/tenants/{tenant}/organizations");
+    let globex = create(&server, &orgs, json!({ "name": "globex", "display_name": "Globex" })).await;
+    let initech = create(&server, &orgs, json!({ "name": "initech", "display_name": "Initech" })).await;
+    let (globex_id, initech_id) = (globex["id"].as_str().unwrap(), initech["id"].as_str().unwrap());
+    for org in [globex_id, initech_id] {
+        let added = server.post(&format!("{orgs}/{org}/members"), json!({ "users": [ann] })).await;
+        assert_eq!(added.status, StatusCode::NO_CONTENT, "{}", added.text);
+    }
+    let listed = server.get(&format!("/v1/tenants/{tenant}/users/{ann}/organizations")).await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 2);
+
+    // An application that does not sign in to organizations refuses the parameter.
+    let plain = app(&server, &tenant, "deny").await;
+    let ann_cookie = server.browser_session(&tenant, "ann@example.com", PASSWORD).await;
+    let (_, location, _) =
+        authorize(&server, &path(&tenant, &plain, &[("organization", "globex")]), Some(&ann_cookie)).await;
+    assert_eq!(query_param(&location, "error").as_deref(), Some("invalid_request"), "{location}");
+
+    // Allowed: by name or id, for members only.
+    let allowing = app(&server, &tenant, "allow").await;
+    let (_, location, _) =
+        authorize(&server, &path(&tenant, &allowing, &[("organization", "globex")]), Some(&ann_cookie)).await;
+    let issued = tokens(&server, &tenant, &allowing, &location).await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.text);
+    let id_token = claims(issued.body["id_token"].as_str().unwrap());
+    assert_eq!((id_token["org_id"].as_str(), id_token["org_name"].as_str()), (Some(globex_id), Some("globex")));
+    assert_eq!(claims(issued.body["access_token"].as_str().unwrap())["org_id"], globex_id);
+    let (_, location, _) =
+        authorize(&server, &path(&tenant, &allowing, &[("organization", initech_id)]), Some(&ann_cookie)).await;
+    let issued = tokens(&server, &tenant, &allowing, &location).await;
+    assert_eq!(claims(issued.body["id_token"].as_str().unwrap())["org_name"], "initech");
+    let bob_cookie = server.browser_session(&tenant, "bob@example.com", PASSWORD).await;
+    let (_, location, _) =
+        authorize(&server, &path(&tenant, &allowing, &[("organization", "globex")]), Some(&bob_cookie)).await;
+    assert_eq!(query_param(&location, "error").as_deref(), Some("access_denied"), "{location}");
+    assert_eq!(query_param(&location, "catalogue_error").as_deref(), Some("organization_membership_required"));
+    let (_, location, _) =
+        authorize(&server, &path(&tenant, &allowing, &[("organization", "no-such-org")]), Some(&ann_cookie)).await;
+    assert_eq!(query_param(&location, "error").as_deref(), Some("invalid_request"), "{location}");
+    // Without one, an ordinary sign-in: no org_id.
+    let (_, location, _) = authorize(&server, &path(&tenant, &allowing, &[]), Some(&ann_cookie)).await;
+    let issued = tokens(&server, &tenant, &allowing, &location).await;
+    assert!(claims(issued.body["id_token"].as_str().unwrap()).get("org_id").is_none());
+
+    // Required: the picker lists the user's organizations; the pick goes on to a code.
+    let requiring = app(&server, &tenant, "require").await;
+    let (status, picker, _) = authorize(&server, &path(&tenant, &requiring, &[]), Some(&ann_cookie)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(picker.contains("/oauth/organization?request_id="), "{picker}");
+    let page = no_redirects().get(server.url(&picker)).header("cookie", &ann_cookie).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Globex") && html.contains("Initech"), "{html}");
+    let csrf = html.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let picked = no_redirects()
+        .post(server.url(&picker))
+        .header("cookie", &ann_cookie)
+        .form(&[("csrf_token", csrf.as_str()), ("organization", initech_id)])
+        .send()
+        .await
+        .unwrap();
+    let location = picked.headers()["location"].to_str().unwrap().to_owned();
+    let issued = tokens(&server, &tenant, &requiring, &location).await;
+    assert_eq!(claims(issued.body["id_token"].as_str().unwrap())["org_id"], initech_id, "{}", issued.text);
+    // Picking an organization one is not a member of is refused like naming it.
+    let (_, picker, _) = authorize(&server, &path(&tenant, &requiring, &[]), Some(&ann_cookie)).await;
+    let outsider = create(&server, &orgs, json!({ "name": "umbrella" })).await;
+    let refused = no_redirects()
+        .post(server.url(&picker))
+        .header("cookie", &ann_cookie)
+        .form(&[("csrf_token", csrf.as_str()), ("organization", outsider["id"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    let location = refused.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(query_param(&location, "catalogue_error").as_deref(), Some("organization_membership_required"));
+    // prompt=none cannot show the picker; a user in no organization is refused.
+    let (_, location, _) =
+        authorize(&server, &path(&tenant, &requiring, &[("prompt", "none")]), Some(&ann_cookie)).await;
+    assert_eq!(query_param(&location, "error").as_deref(), Some("interaction_required"), "{location}");
+    let (_, location, _) = authorize(&server, &path(&tenant, &requiring, &[]), Some(&bob_cookie)).await;
+    assert_eq!(query_param(&location, "catalogue_error").as_deref(), Some("organization_membership_required"));
+    // With one organization it is chosen for the user.
+    let removed = server.call(Method::DELETE, &format!("{orgs}/{initech_id}/members/{ann}"), None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let (_, location, _) = authorize(&server, &path(&tenant, &requiring, &[]), Some(&ann_cookie)).await;
+    let issued = tokens(&server, &tenant, &requiring, &location).await;
+    assert_eq!(claims(issued.body["id_token"].as_str().unwrap())["org_id"], globex_id, "{location}");
+}
+
+#[tokio::test]
+async fn a_member_s_roles_give_api_permissions_until_they_leave_the_organization() {
+    let server = Server::start_with(Options::unlimited()).await;
+    let tenant = unique("org-rbac-");
+    server.tenant(&tenant, json!({})).await;
+    let cy = server.user_with_password(&tenant, "cy@example.com", PASSWORD, true).await;
+    let api = create(
+        &server,
+        &format!("/v1/tenants/{tenant}/apis"),
+        json!({ "identifier": REPORTS, "rbac": true, "roles_claim": true, "permissions": [{ "value": "read:reports" }] }),
+    )
+    .await;
+    let role = create(
+        &server,
+        &format!("/v1/tenants/{tenant}/roles"),
+        json!({ "name": "org-analyst", "permissions": [{ "api_id": api["id"], "value": "read:reports" }] }),
+    )
+    .await;
+    let orgs = format!("/v1/tenants/{tenant}/organizations");
+    let hooli = create(&server, &orgs, json!({ "name": "hooli" })).await;
+    let hooli_id = hooli["id"].as_str().unwrap();
+    server.post(&format!("{orgs}/{hooli_id}/members"), json!({ "users": [cy] })).await;
+    let unknown = server
+        .call(Method::PUT, &format!("{orgs}/{hooli_id}/members/{cy}/roles"), Some(json!({ "roles": ["rol_nope"] })))
+        .await;
+    unknown.assert_error(404, "not_found");
+    let member = server
+        .call(Method::PUT, &format!("{orgs}/{hooli_id}/members/{cy}/roles"), Some(json!({ "roles": [role["id"]] })))
+        .await;
+    assert_eq!(member.body["roles"], json!([role["id"]]), "{}", member.text);
+
+    let client_id = app(&server, &tenant, "allow").await;
+    let cookie = server.browser_session(&tenant, "cy@example.com", PASSWORD).await;
+    let extra = [("scope", "openid offline_access read:reports"), ("audience", REPORTS), ("organization", "hooli")];
+    let (_, location, _) = authorize(&server, &path(&tenant, &client_id, &extra), Some(&cookie)).await;
+    let issued = tokens(&server, &tenant, &client_id, &location).await;
+    let access = claims(issued.body["access_token"].as_str().unwrap());
+    assert_eq!(access["permissions"], json!(["read:reports"]), "{}", issued.text);
+    assert_eq!(access["roles"], json!(["org-analyst"]));
+    assert_eq!(access["org_id"], hooli_id);
+    // Outside the organization the same user holds nothing of the API.
+    let (_, location, _) = authorize(&server, &path(&tenant, &client_id, &extra[..2]), Some(&cookie)).await;
+    let outside = tokens(&server, &tenant, &client_id, &location).await;
+    assert_eq!(claims(outside.body["access_token"].as_str().unwrap())["permissions"], json!([]));
+
+    // Removed from the organization: the next refresh is refused.
+    let removed = server.call(Method::DELETE, &format!("{orgs}/{hooli_id}/members/{cy}"), None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", issued.body["refresh_token"].as_str().unwrap()),
+        ("client_id", client_id.as_str()),
+    ];
+    let refused = Reply::from(
+        server.http.post(server.url(&format!("/t/{tenant}/oauth/token"))).form(&form).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(refused.body["error"], "invalid_grant", "{}", refused.text);
+
+    // Checked where managed.
+    server.post(&orgs, json!({ "name": "hooli" })).await.assert_error(409, "conflict");
+    server.post(&orgs, json!({ "name": "Not A Slug" })).await.assert_error(400, "validation_failed");
+    server.post(&orgs, json!({ "name": "conn", "connections": ["con_nope"] })).await.assert_error(404, "not_found");
+}
