@@ -93,7 +93,13 @@ pub struct UpdateOrganizationRequest {
 fn branding(fields: &mut Fields) -> Option<Option<Theme>> {
     match fields.nullable_object("branding")? {
         None => Some(None),
-        Some(object) => match serde_json::from_value::<Theme>(object) {
+        Some(mut object) => match serde_json::from_value::<Theme>({
+            // A member set to null is one left out: its default.
+            if let Some(members) = object.as_object_mut() {
+                members.retain(|_, value| !value.is_null());
+            }
+            object
+        }) {
             Ok(theme) => Some(Some(theme)),
             Err(error) => {
                 fields.reject("branding", &format!("must be an object of name, logo_url and primary_colour: {error}"));
