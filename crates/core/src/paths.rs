@@ -88,6 +88,8 @@ pub const ACCOUNT_IDENTITY_LINK: TenantPath = TenantPath("/account/identities/li
 pub const LOGOUT: TenantPath = TenantPath("/logout");
 pub const AUTHORIZE: TenantPath = TenantPath("/oauth/authorize");
 pub const CONSENT: TenantPath = TenantPath("/oauth/consent");
+/// An organization invitation's link (`?token=`).
+pub const INVITATION: TenantPath = TenantPath("/invitation");
 /// The hosted organization picker of an authorization request.
 pub const ORGANIZATION_PICKER: TenantPath = TenantPath("/oauth/organization");
 pub const END_SESSION: TenantPath = TenantPath("/oauth/logout");

@@ -92,6 +92,19 @@ async fn tenant(server: &Server) -> Tenant {
     server.tenant(&id, json!({})).await;
     let discovery = server.public_json(&format!("/t/{id}/.well-known/openid-configuration")).await;
     assert_eq!(discovery["dpop_signing_alg_values_supported"], json!(["ES256", "EdDSA", "Ed25519", "RS256"]));
+    // Discovery says exactly what is offered: every grant, and no more than is built.
+    let grants = discovery["grant_types_supported"].as_array().unwrap();
+    for grant in ["urn:ietf:params:oauth:grant-type:token-exchange", "urn:ietf:params:oauth:grant-type:device_code"] {
+        assert!(grants.iter().any(|offered| offered == grant), "{grant}");
+    }
+    for unsupported in [
+        "frontchannel_logout_supported",
+        "request_parameter_supported",
+        "request_uri_parameter_supported",
+        "claims_parameter_supported",
+    ] {
+        assert_eq!(discovery[unsupported], false, "{unsupported}");
+    }
     Tenant {
         token_url: discovery["token_endpoint"].as_str().unwrap().to_owned(),
         userinfo_url: discovery["userinfo_endpoint"].as_str().unwrap().to_owned(),

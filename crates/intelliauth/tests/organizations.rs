@@ -209,3 +209,150 @@ async fn a_member_s_roles_give_api_permissions_until_they_leave_the_organization
     server.post(&orgs, json!({ "name": "Not A Slug" })).await.assert_error(400, "validation_failed");
     server.post(&orgs, json!({ "name": "conn", "connections": ["con_nope"] })).await.assert_error(404, "not_found");
 }
+
+#[tokio::test]
+async fn an_invitation_mailed_to_an_address_joins_whoever_signs_in_with_it_once() {
+    let smtp = common::smtp::SmtpServer::start().await;
+    let options = Options::unlimited().arg("--smtp-url", &smtp.url).arg("--mail-from", "Acme <id@acme.example>");
+    let server = Server::start_with(options).await;
+    let tenant = unique("org-inv-");
+    server.tenant(&tenant, json!({})).await;
+    let dee = server.user_with_password(&tenant, "dee@example.com", PASSWORD, false).await;
+    server.user_with_password(&tenant, "eve@example.com", PASSWORD, true).await;
+    let orgs = format!("/v1/tenants/{tenant}/organizations");
+    let org = create(&server, &orgs, json!({ "name": "piedpiper", "display_name": "Pied Piper" })).await;
+    let org_id = org["id"].as_str().unwrap();
+    let role = create(&server, &format!("/v1/tenants/{tenant}/roles"), json!({ "name": "engineer" })).await;
+
+    let invited = create(
+        &server,
+        &format!("{orgs}/{org_id}/invitations"),
+        json!({ "email": "Dee@Example.com", "roles": [role["id"]] }),
+    )
+    .await;
+    assert_eq!(invited["email"], "dee@example.com");
+    let url = invited["invitation_url"].as_str().unwrap().to_owned();
+    let mailed = smtp.link("dee@example.com", "/invitation?token=").await;
+    assert_eq!(mailed, url, "the mail carries the link");
+    let listed = server.get(&format!("{orgs}/{org_id}/invitations")).await;
+    assert!(listed.body["data"][0].get("invitation_url").is_none(), "the link is shown once: {}", listed.text);
+    let path = url.split_once("/t/").map(|(_, rest)| format!("/t/{rest}")).unwrap();
+
+    // Without a session: sign in first, with the invited address offered.
+    let first = no_redirects().get(server.url(&path)).send().await.unwrap();
+    let login = first.headers()["location"].to_str().unwrap().to_owned();
+    assert!(login.contains("/login?return_to=") && login.contains("login_hint=dee%40example.com"), "{login}");
+
+    // Someone else signed in cannot take it.
+    let eve = server.browser_session(&tenant, "eve@example.com", PASSWORD).await;
+    let page = no_redirects().get(server.url(&path)).header("cookie", &eve).send().await.unwrap().text().await.unwrap();
+    let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let token = path.split("token=").nth(1).unwrap().to_owned();
+    let accept_url = server.url(&format!("/t/{tenant}/invitation"));
+    let accept = |cookie: String, csrf: String| {
+        let (url, token) = (accept_url.clone(), token.clone());
+        async move {
+            no_redirects()
+                .post(url)
+                .header("cookie", cookie)
+                .form(&[("csrf_token", csrf.as_str()), ("token", token.as_str())])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let refused = accept(eve.clone(), csrf).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("permission_denied"));
+
+    // The invitee, after signing in through the link's way: ten accepts at once join once.
+    let dee_cookie = server.browser_sign_in(&login, "dee@example.com", PASSWORD).await;
+    let page = no_redirects().get(server.url(&path)).header("cookie", &dee_cookie).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Pied Piper") && html.contains("accept-invitation"), "{html}");
+    let csrf = html.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let racing: Vec<_> = (0..10).map(|_| accept(dee_cookie.clone(), csrf.clone())).collect();
+    let mut joined = 0;
+    for answer in futures_join(racing).await {
+        if answer.status() == StatusCode::OK {
+            joined += 1;
+        }
+    }
+    assert_eq!(joined, 1, "one link, one acceptance");
+    let members = server.get(&format!("{orgs}/{org_id}/members")).await;
+    assert_eq!(
+        members.body["data"],
+        json!([{ "user_id": dee, "roles": [role["id"]], "created_at": members.body["data"][0]["created_at"] }])
+    );
+    let user = server.get(&format!("/v1/tenants/{tenant}/users/{dee}")).await;
+    assert_eq!(user.body["email_verified"], true, "the link reached the address");
+    // Spent: the link now answers as an invalid one.
+    let spent = no_redirects().get(server.url(&path)).header("cookie", &dee_cookie).send().await.unwrap();
+    assert!(spent.text().await.unwrap().contains("flow_invalid"));
+
+    // A withdrawn invitation's link stops working.
+    let second = create(
+        &server,
+        &format!("{orgs}/{org_id}/invitations"),
+        json!({ "email": "eve@example.com", "send_email": false }),
+    )
+    .await;
+    let withdrawn = server
+        .call(Method::DELETE, &format!("{orgs}/{org_id}/invitations/{}", second["id"].as_str().unwrap()), None)
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::NO_CONTENT);
+    let link =
+        second["invitation_url"].as_str().unwrap().split_once("/t/").map(|(_, rest)| format!("/t/{rest}")).unwrap();
+    let gone = no_redirects().get(server.url(&link)).header("cookie", &eve).send().await.unwrap();
+    assert!(gone.text().await.unwrap().contains("flow_invalid"));
+}
+
+/// Runs the futures at once on the runtime's threads and waits for all.
+async fn futures_join<F>(futures: Vec<F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut outputs = Vec::with_capacity(handles.len());
+    for handle in handles {
+        outputs.push(handle.await.unwrap());
+    }
+    outputs
+}
+
+#[tokio::test]
+async fn post_login_actions_see_the_organization_and_run_again_for_another() {
+    let server = Server::start_with(Options::unlimited()).await;
+    let tenant = unique("org-act-");
+    server.tenant(&tenant, json!({})).await;
+    let flo = server.user_with_password(&tenant, "flo@example.com", PASSWORD, true).await;
+    let orgs = format!("/v1/tenants/{tenant}/organizations");
+    let org = create(&server, &orgs, json!({ "name": "acme-co", "metadata": { "plan": "gold" } })).await;
+    server.post(&format!("{orgs}/{}/members", org["id"].as_str().unwrap()), json!({ "users": [flo] })).await;
+    let code = r#"exports.onExecutePostLogin = async (event, api) => {
+  api.idToken.setCustomClaim("https://example.com/org", event.organization ? event.organization.name + ":" + event.organization.metadata.plan : null);
+};"#;
+    create(
+        &server,
+        &format!("/v1/tenants/{tenant}/actions"),
+        json!({ "name": "org", "trigger": "post-login", "code": code }),
+    )
+    .await;
+    let client_id = app(&server, &tenant, "allow").await;
+
+    let (_, login, _) = authorize(&server, &path(&tenant, &client_id, &[("organization", "acme-co")]), None).await;
+    let cookie = server.browser_sign_in(&login, "flo@example.com", PASSWORD).await;
+    let (_, location, _) =
+        authorize(&server, &path(&tenant, &client_id, &[("organization", "acme-co")]), Some(&cookie)).await;
+    let issued = tokens(&server, &tenant, &client_id, &location).await;
+    assert_eq!(
+        claims(issued.body["id_token"].as_str().unwrap())["https://example.com/org"],
+        "acme-co:gold",
+        "{}",
+        issued.text
+    );
+    let (_, location, _) = authorize(&server, &path(&tenant, &client_id, &[]), Some(&cookie)).await;
+    let issued = tokens(&server, &tenant, &client_id, &location).await;
+    assert_eq!(claims(issued.body["id_token"].as_str().unwrap())["https://example.com/org"], Value::Null);
+}

@@ -389,15 +389,16 @@ impl Oidc {
 
         // Post-login Actions run for every application a session signs in to: here when the
         // session's sign-in ran them for another application (or none).
-        let ran_here = session
-            .custom_claims
-            .as_ref()
-            .is_some_and(|claims| claims.computed_for(&application.id, audience.as_deref()));
+        let signing_in_to = intelliauth_core::actions::SigningInTo {
+            application: &application,
+            audience: audience.as_deref(),
+            organization: organization.as_ref(),
+        };
+        let ran_here = session.custom_claims.as_ref().is_some_and(|claims| claims.computed_for(&signing_in_to));
         let custom_claims = match &self.session_reuse {
             _ if ran_here => session.custom_claims.clone().unwrap_or_default(),
             None => CustomClaims::default(),
             Some(hook) => {
-                let signing_in_to = (&application, audience.as_deref());
                 match hook.reuse_session(tenant_id, &session.user_id, &session.amr, signing_in_to, client).await {
                     Ok(Reuse::Proceed(claims)) => claims.unwrap_or_default(),
                     Ok(Reuse::NeedsSecondFactor) if prompts.contains(&"none") => {

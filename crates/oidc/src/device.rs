@@ -178,7 +178,15 @@ impl Oidc {
         let custom_claims = match &self.session_reuse {
             None => CustomClaims::default(),
             Some(hook) => {
-                match hook.reuse_session(tenant_id, &session.user_id, &session.amr, (application, None), client).await?
+                match hook
+                    .reuse_session(
+                        tenant_id,
+                        &session.user_id,
+                        &session.amr,
+                        intelliauth_core::actions::SigningInTo { application, audience: None, organization: None },
+                        client,
+                    )
+                    .await?
                 {
                     Reuse::Proceed(claims) => claims.unwrap_or_default(),
                     Reuse::NeedsSecondFactor => return Err(step_up_needed()),

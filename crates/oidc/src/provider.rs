@@ -165,6 +165,13 @@ impl Oidc {
             // Logout tokens to each application's back-channel logout URI, with `sid`.
             "backchannel_logout_supported": true,
             "backchannel_logout_session_supported": true,
+            // Said outright where OpenID Connect Discovery's default would claim more:
+            // no front-channel logout, no request objects (by value or by reference — a
+            // `request_uri` is only PAR's), no `claims` parameter.
+            "frontchannel_logout_supported": false,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "claims_parameter_supported": false,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "code_challenge_methods_supported": ["S256"],

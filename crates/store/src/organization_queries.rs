@@ -2,7 +2,7 @@
 //! JSON) and their members (role ids as JSON).
 
 use async_trait::async_trait;
-use intelliauth_core::organizations::{Membership, Organization, OrganizationStore};
+use intelliauth_core::organizations::{Invitation, Membership, Organization, OrganizationStore};
 use intelliauth_core::page::PageRequest;
 use intelliauth_core::ports::StoreResult;
 
@@ -175,4 +175,106 @@ impl OrganizationStore for SqlStore {
             .bind(user_id)
         )
     }
+
+    async fn insert_invitation(&self, i: &Invitation) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO organization_invitations (id, tenant_id, organization_id, email, role_ids, inviter, token_digest,
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(&i.id).bind(&i.tenant_id).bind(&i.organization_id).bind(&i.email).bind(json_text(&i.role_ids))
+            .bind(&i.inviter).bind(&i.token_digest).bind(i.created_at).bind(i.expires_at)
+            .execute(pool).await.map(|_| ()).map_err(map_error))
+    }
+
+    async fn invitations(&self, organization_id: &str, page: &PageRequest) -> StoreResult<Vec<Invitation>> {
+        fetch_all_as!(
+            self,
+            invitation,
+            sqlx::query(
+                "SELECT * FROM organization_invitations WHERE organization_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+            )
+            .bind(organization_id)
+            .bind(page.after.as_deref().unwrap_or(""))
+            .bind(i64::from(page.limit))
+        )
+    }
+
+    async fn delete_invitation(&self, organization_id: &str, id: &str) -> StoreResult<bool> {
+        touched!(
+            self,
+            sqlx::query("DELETE FROM organization_invitations WHERE organization_id = $1 AND id = $2")
+                .bind(organization_id)
+                .bind(id)
+        )
+    }
+
+    async fn invitation_by_digest(&self, token_digest: &str) -> StoreResult<Option<Invitation>> {
+        fetch_one_as!(
+            self,
+            invitation,
+            sqlx::query("SELECT * FROM organization_invitations WHERE token_digest = $1").bind(token_digest)
+        )
+    }
+
+    async fn accept_invitation(&self, token_digest: &str, user_id: &str, now: i64) -> StoreResult<Option<Invitation>> {
+        in_outbox!(self, &[], tx => {
+            let taken = sqlx::query(
+                "UPDATE organization_invitations SET accepted_at = $1, accepted_by = $2
+                 WHERE token_digest = $3 AND accepted_at IS NULL AND expires_at > $1
+                 RETURNING *",
+            )
+            .bind(now)
+            .bind(user_id)
+            .bind(token_digest)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_error)?;
+            let accepted = match taken {
+                Some(row) => Some(crate::macros::decoded(invitation(&row))?),
+                None => None,
+            };
+            if let Some(accepted) = &accepted {
+                // A member already keeps their roles and gains the invitation's.
+                let existing: Option<String> = sqlx::query_scalar(
+                    "SELECT role_ids FROM organization_members WHERE organization_id = $1 AND user_id = $2",
+                )
+                .bind(&accepted.organization_id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_error)?;
+                let mut roles: Vec<String> =
+                    existing.as_deref().and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default();
+                for role in &accepted.role_ids {
+                    if !roles.contains(role) {
+                        roles.push(role.clone());
+                    }
+                }
+                sqlx::query(
+                    "INSERT INTO organization_members (organization_id, user_id, tenant_id, role_ids, created_at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (organization_id, user_id) DO UPDATE SET role_ids = $4",
+                )
+                .bind(&accepted.organization_id)
+                .bind(user_id)
+                .bind(&accepted.tenant_id)
+                .bind(json_text(&roles))
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_error)?;
+            }
+            (accepted, false)
+        })
+    }
+}
+
+fn invitation(row: &impl Columns) -> sqlx::Result<Invitation> {
+    Ok(from_columns!(row => Invitation {
+        text: id, tenant_id, organization_id, email, inviter, token_digest;
+        int: created_at, expires_at;
+        opt_text: accepted_by;
+    } and {
+        role_ids: json_column(row, "role_ids")?,
+        accepted_at: row.opt_int("accepted_at")?,
+    }))
 }

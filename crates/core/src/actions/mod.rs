@@ -331,6 +331,15 @@ pub enum Reuse {
     NeedsSecondFactor,
 }
 
+/// What a session signs in to: the application, the API it asks a token for (its
+/// identifier), and the organization.
+#[derive(Debug, Clone, Copy)]
+pub struct SigningInTo<'a> {
+    pub application: &'a crate::model::Application,
+    pub audience: Option<&'a str>,
+    pub organization: Option<&'a crate::organizations::Organization>,
+}
+
 /// Runs `post-login` Actions when an existing session is used by an application (asking
 /// for a token for an API, by its identifier, or none) its sign-in did not run them for. Implemented by `Auth`; called by the authorization endpoint.
 #[async_trait]
@@ -340,7 +349,7 @@ pub trait SessionReuse: Send + Sync + 'static {
         tenant_id: &str,
         user_id: &str,
         amr: &[String],
-        signing_in_to: (&crate::model::Application, Option<&str>),
+        signing_in_to: SigningInTo<'_>,
         client: &crate::auth::ClientContext,
     ) -> crate::Result<Reuse>;
 }
@@ -413,6 +422,9 @@ pub struct CustomClaims {
     pub audience: Option<String>,
     pub id_token: Map<String, Value>,
     pub access_token: Map<String, Value>,
+    /// The organization (its id) the sign-in was to, when it was to one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
     /// Permissions of the API the Actions added to or removed from the access token.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scopes_added: Vec<String>,
@@ -428,8 +440,10 @@ impl CustomClaims {
             && self.scopes_removed.is_empty()
     }
 
-    /// Whether these were computed for `client_id` asking for `audience`.
-    pub fn computed_for(&self, client_id: &str, audience: Option<&str>) -> bool {
-        self.client_id.as_deref() == Some(client_id) && self.audience.as_deref() == audience
+    /// Whether these were computed for this sign-in: the same application, API and organization.
+    pub fn computed_for(&self, to: &SigningInTo<'_>) -> bool {
+        self.client_id.as_deref() == Some(to.application.id.as_str())
+            && self.audience.as_deref() == to.audience
+            && self.organization.as_deref() == to.organization.map(|organization| organization.id.as_str())
     }
 }

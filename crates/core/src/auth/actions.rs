@@ -49,6 +49,16 @@ struct SigningIn<'a> {
     connection: Option<Value>,
     /// The API the authorization request asked a token for (its identifier), if any.
     audience: Option<&'a str>,
+    /// The organization the sign-in is to, if any.
+    organization: Option<&'a crate::organizations::Organization>,
+}
+
+/// What a login flow signs in to (see [`Auth::flow_target`]).
+#[derive(Default)]
+struct FlowTarget {
+    application: Option<Application>,
+    audience: Option<String>,
+    organization: Option<crate::organizations::Organization>,
 }
 
 /// What post-login Actions decided about a sign-in that passed every other step.
@@ -91,25 +101,36 @@ impl Auth {
         Ok(Ok(super::SignedIn { session, user, return_to: flow.return_to.map(|back| back.path(&flow.tenant_id)) }))
     }
 
-    /// The application a login flow signs in to — the one whose authorization request sent
-    /// the browser to sign in, if any — and the API that request asked a token for.
-    async fn flow_application(&self, flow: &FlowRecord) -> Result<(Option<Application>, Option<String>)> {
+    /// What a login flow signs in to: the application whose authorization request sent the
+    /// browser to sign in, if any, the API that request asked a token for, and the
+    /// organization it named.
+    async fn flow_target(&self, flow: &FlowRecord) -> Result<FlowTarget> {
         let Some(request_id) = flow.return_to.as_ref().and_then(|back| back.authorization_request()) else {
-            return Ok((None, None));
+            return Ok(FlowTarget::default());
         };
-        let Some(actions) = &self.actions else { return Ok((None, None)) };
+        let Some(actions) = &self.actions else { return Ok(FlowTarget::default()) };
         let Some((params, _)) =
             actions.authorizations.authorization_request(request_id, &flow.tenant_id, ids::now_ms()).await?
         else {
-            return Ok((None, None));
+            return Ok(FlowTarget::default());
         };
         let params: Value = serde_json::from_str(&params).unwrap_or_default();
         let audience = params["audience"].as_str().or(params["resource"].as_str()).map(str::to_owned);
-        let Some(client_id) = params["client_id"].as_str() else { return Ok((None, audience)) };
+        let organization = match params["organization"].as_str().filter(|named| !named.is_empty() && named.len() <= 128)
+        {
+            Some(named) => match self.organizations.get_organization(&flow.tenant_id, named).await? {
+                Some(found) => Some(found),
+                None => self.organizations.organization_by_name(&flow.tenant_id, named).await?,
+            },
+            None => None,
+        };
+        let Some(client_id) = params["client_id"].as_str() else {
+            return Ok(FlowTarget { application: None, audience, organization });
+        };
         let stored = self.store.get_application(&flow.tenant_id, client_id);
         let application =
             crate::console::application_or_console(&flow.tenant_id, client_id, &self.public_url, stored).await?;
-        Ok((application, audience))
+        Ok(FlowTarget { application, audience, organization })
     }
 
     /// The trigger's enabled Actions; none when the instance runs no Actions.
@@ -130,7 +151,7 @@ impl Auth {
         client: &ClientContext,
     ) -> Result<Commands> {
         let Some(actions) = &self.actions else { return Ok(Commands::default()) };
-        let SigningIn { user, application, amr, connection, audience } = signing_in;
+        let SigningIn { user, application, amr, connection, audience, organization } = signing_in;
         let mut user_json = user_detail(user);
         user_json["identities"] = Value::Array(self.identities_detail(&tenant.id, &user.id).await?);
         let api = match audience {
@@ -154,6 +175,8 @@ impl Auth {
             // The API the application asked a token for (`audience`), and the user's roles.
             "resource_server": resource_server,
             "authorization": authorization,
+            // The organization the user signs in to, when the application asked for one.
+            "organization": organization.map(crate::organizations::Organization::event_detail),
         });
         actions.runner.run(tenant, enabled, &event, &run_context(client, Some(&user.id))).await
     }
@@ -163,7 +186,7 @@ impl Auth {
     async fn settle_post_login(
         &self,
         user: &User,
-        (application, audience): (Option<&Application>, Option<&str>),
+        (application, audience, organization): (Option<&Application>, Option<&str>, Option<&str>),
         amr: &[String],
         commands: Commands,
     ) -> Result<Option<CustomClaims>> {
@@ -175,6 +198,7 @@ impl Auth {
         Ok(Some(CustomClaims {
             client_id: application.map(|app| app.id.clone()),
             audience: audience.map(str::to_owned),
+            organization: organization.map(str::to_owned),
             id_token: commands.id_token_claims,
             access_token: commands.access_token_claims,
             scopes_added: commands.access_token_scopes_added,
@@ -198,11 +222,13 @@ impl Auth {
         if enabled.is_empty() {
             return Ok(PostLogin::Proceed(None));
         }
-        let (application, audience) = self.flow_application(flow).await?;
-        let audience = audience.as_deref();
-        let signing_in = SigningIn { user, application: application.as_ref(), amr, connection, audience };
+        let target = self.flow_target(flow).await?;
+        let (application, audience, organization) =
+            (target.application.as_ref(), target.audience.as_deref(), target.organization.as_ref());
+        let signing_in = SigningIn { user, application, amr, connection, audience, organization };
         let commands = self.run_post_login(&enabled, tenant, signing_in, client).await?;
-        match self.settle_post_login(user, (application.as_ref(), audience), amr, commands).await? {
+        let organization_id = organization.map(|organization| organization.id.as_str());
+        match self.settle_post_login(user, (application, audience, organization_id), amr, commands).await? {
             Some(claims) => Ok(PostLogin::Proceed(Some(claims))),
             None => match self.second_factor_challenge(flow, user, true).await? {
                 Some(due) => Ok(PostLogin::SecondFactor(due)),
@@ -279,7 +305,7 @@ impl SessionReuse for Auth {
         tenant_id: &str,
         user_id: &str,
         amr: &[String],
-        (application, audience): (&Application, Option<&str>),
+        to: crate::actions::SigningInTo<'_>,
         client: &ClientContext,
     ) -> Result<Reuse> {
         // On the authorization hot path: one query when the tenant has no post-login Actions.
@@ -289,9 +315,19 @@ impl SessionReuse for Auth {
         }
         let tenant = self.tenant(tenant_id).await?;
         let user = self.store.get_user(tenant_id, user_id).await?.ok_or_else(|| Error::new(Code::SessionExpired))?;
-        let signing_in = SigningIn { user: &user, application: Some(application), amr, connection: None, audience };
+        let signing_in = SigningIn {
+            user: &user,
+            application: Some(to.application),
+            amr,
+            connection: None,
+            audience: to.audience,
+            organization: to.organization,
+        };
         let commands = self.run_post_login(&enabled, &tenant, signing_in, client).await?;
-        Ok(match self.settle_post_login(&user, (Some(application), audience), amr, commands).await? {
+        let organization_id = to.organization.map(|organization| organization.id.as_str());
+        let settled =
+            self.settle_post_login(&user, (Some(to.application), to.audience, organization_id), amr, commands);
+        Ok(match settled.await? {
             Some(claims) => Reuse::Proceed(Some(claims)),
             None => Reuse::NeedsSecondFactor,
         })

@@ -6,6 +6,7 @@ mod captcha;
 mod counter;
 mod email;
 mod flows;
+mod invitations;
 mod login;
 mod mfa;
 mod migration;
@@ -102,6 +103,8 @@ pub struct Auth {
     connections: Arc<dyn crate::federation::ConnectionStore>,
     /// APIs and roles, which post-login Actions see.
     apis: Arc<dyn crate::apis::ApiStore>,
+    /// Organizations, which invitations join.
+    organizations: Arc<dyn crate::organizations::OrganizationStore>,
     /// Upstream identity providers' protocol; `None` reaches none.
     upstream: Option<Arc<dyn crate::federation::Upstream>>,
 }
@@ -159,6 +162,7 @@ impl Auth {
             log: management.log_store().clone(),
             connections: ports.connections.clone(),
             apis: ports.apis.clone(),
+            organizations: ports.organizations.clone(),
             upstream,
         }
     }

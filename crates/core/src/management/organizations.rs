@@ -7,16 +7,19 @@ use serde_json::json;
 
 use super::{versioned, Management};
 use crate::model::{IfMatch, Meta, Theme};
-use crate::organizations::{Membership, Organization, OrganizationConfig};
+use crate::organizations::{Invitation, Membership, Organization, OrganizationConfig};
 use crate::page::{Page, PageRequest};
 use crate::ports::StoreError;
-use crate::validate::{check_name, check_slug, FieldErrors};
+use crate::validate::{check_email, check_name, check_slug, normalize_email, FieldErrors};
 use crate::{ids, Error, Result};
+use crate::{log::RequestContext, secret};
 
 const MAX_METADATA: usize = 25;
 const MAX_CONNECTIONS: usize = 50;
 /// Members added, or roles given, in one request.
 const MAX_PER_REQUEST: usize = 50;
+const INVITATION_DEFAULT_TTL_S: u64 = 7 * 86_400;
+const INVITATION_MAX_TTL_S: u64 = 30 * 86_400;
 
 #[derive(Debug, Clone, Default)]
 pub struct NewOrganization {
@@ -241,6 +244,74 @@ impl Management {
         let details = json!({ "organization_id": organization_id, "user_id": user_id, "role_ids": unique });
         self.record_change(tenant_id, "admin.organization.member_roles", details).await;
         self.organizations.membership(organization_id, user_id).await?.ok_or_else(|| Error::not_found("member"))
+    }
+
+    /// Invites `email` to the organization with `role_ids` for `ttl_s` seconds (a week by
+    /// default, a month at most): the invitation and its token, which only the link carries.
+    pub async fn create_invitation(
+        &self,
+        tenant_id: &str,
+        organization_id: &str,
+        email: &str,
+        role_ids: Vec<String>,
+        ttl_s: Option<u64>,
+    ) -> Result<(Invitation, String)> {
+        self.organization(tenant_id, organization_id).await?;
+        let mut errors = FieldErrors::new();
+        check_email(&mut errors, "email", email);
+        let ttl_s = ttl_s.unwrap_or(INVITATION_DEFAULT_TTL_S);
+        if !(300..=INVITATION_MAX_TTL_S).contains(&ttl_s) {
+            errors.add("ttl_s", format!("must be 300 to {INVITATION_MAX_TTL_S} seconds"));
+        }
+        if role_ids.len() > MAX_PER_REQUEST {
+            errors.add("roles", format!("must list at most {MAX_PER_REQUEST} role ids"));
+        }
+        errors.into_result()?;
+        for role_id in &role_ids {
+            if self.apis.get_role(tenant_id, role_id).await?.is_none() {
+                return Err(Error::not_found("role").with_detail("role_id", role_id.clone()));
+            }
+        }
+        let token = secret::generate("inv_");
+        let now = ids::now_ms();
+        let invitation = Invitation {
+            id: ids::new_id("inv"),
+            tenant_id: tenant_id.to_owned(),
+            organization_id: organization_id.to_owned(),
+            email: normalize_email(email),
+            role_ids,
+            inviter: RequestContext::current().and_then(|context| context.actor()).unwrap_or_else(|| "api".into()),
+            token_digest: secret::digest(&token),
+            created_at: now,
+            expires_at: now + ttl_s as i64 * 1000,
+            accepted_at: None,
+            accepted_by: None,
+        };
+        self.organizations.insert_invitation(&invitation).await?;
+        let details =
+            json!({ "organization_id": organization_id, "invitation_id": invitation.id, "email": invitation.email });
+        self.record_change(tenant_id, "admin.organization.invited", details).await;
+        Ok((invitation, token))
+    }
+
+    pub async fn invitations(
+        &self,
+        tenant_id: &str,
+        organization_id: &str,
+        page: PageRequest,
+    ) -> Result<Page<Invitation>> {
+        self.organization(tenant_id, organization_id).await?;
+        let rows = self.organizations.invitations(organization_id, &page.with_lookahead()).await?;
+        Ok(Page::from_rows(rows, page.limit, |invitation| &invitation.id))
+    }
+
+    /// Withdraws an invitation; its link stops working.
+    pub async fn delete_invitation(&self, tenant_id: &str, organization_id: &str, id: &str) -> Result<()> {
+        self.organization(tenant_id, organization_id).await?;
+        if !self.organizations.delete_invitation(organization_id, id).await? {
+            return Err(Error::not_found("invitation"));
+        }
+        Ok(())
     }
 
     pub async fn user_organizations(&self, tenant_id: &str, user_id: &str) -> Result<Vec<Organization>> {

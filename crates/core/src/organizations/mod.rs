@@ -89,6 +89,25 @@ pub struct Membership {
     pub created_at: i64,
 }
 
+/// An invitation to join an organization: mailed as a link whose token is kept as a digest;
+/// whoever signs in (or registers) with `email` and accepts it becomes a member with `role_ids`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invitation {
+    pub id: String,
+    pub tenant_id: String,
+    pub organization_id: String,
+    /// Normalized: the address the link was mailed to, the only one that may accept it.
+    pub email: String,
+    pub role_ids: Vec<String>,
+    /// Who invited (a credential or admin, as the tenant log names actors).
+    pub inviter: String,
+    pub token_digest: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub accepted_at: Option<i64>,
+    pub accepted_by: Option<String>,
+}
+
 /// Where organizations and their memberships are kept.
 #[async_trait]
 pub trait OrganizationStore: Send + Sync {
@@ -116,4 +135,14 @@ pub trait OrganizationStore: Send + Sync {
     async fn set_member_roles(&self, organization_id: &str, user_id: &str, role_ids: &[String]) -> StoreResult<bool>;
     /// The organizations the user is a member of, by name.
     async fn user_organizations(&self, tenant_id: &str, user_id: &str) -> StoreResult<Vec<Organization>>;
+
+    async fn insert_invitation(&self, invitation: &Invitation) -> StoreResult<()>;
+    /// The organization's invitations, newest first.
+    async fn invitations(&self, organization_id: &str, page: &PageRequest) -> StoreResult<Vec<Invitation>>;
+    async fn delete_invitation(&self, organization_id: &str, id: &str) -> StoreResult<bool>;
+    /// The invitation whose token has this digest, whatever its state.
+    async fn invitation_by_digest(&self, token_digest: &str) -> StoreResult<Option<Invitation>>;
+    /// Marks the unexpired, unaccepted invitation accepted by `user_id` and makes them a
+    /// member with its roles, in one transaction; `None` if it was taken or ran out.
+    async fn accept_invitation(&self, token_digest: &str, user_id: &str, now: i64) -> StoreResult<Option<Invitation>>;
 }

@@ -72,6 +72,8 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(organizations::members, organizations::add_members))
         .routes(routes!(organizations::remove_member))
         .routes(routes!(organizations::member_roles))
+        .routes(routes!(organizations::invitations, organizations::invite))
+        .routes(routes!(organizations::withdraw_invitation))
         .routes(routes!(organizations::user_organizations))
         .routes(routes!(credentials::list_all, credentials::create))
         .routes(routes!(credentials::delete))

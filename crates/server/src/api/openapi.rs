@@ -460,6 +460,10 @@ fn refine_api_request(name: &str, schema: &mut Value) {
         }
         "AddMembersRequest" => vec![("users", json!({ "type": "array", "minItems": 1, "maxItems": 50, "items": id }))],
         "MemberRolesRequest" => vec![("roles", json!({ "type": "array", "maxItems": 50, "items": id }))],
+        "CreateInvitationRequest" => vec![
+            ("roles", json!({ "type": ["array", "null"], "maxItems": 50, "items": id })),
+            ("ttl_s", json!({ "minimum": 300, "maximum": 2_592_000 })),
+        ],
         "CreateOrganizationRequest" | "UpdateOrganizationRequest" => vec![
             ("name", json!({ "type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$" })),
             (

@@ -255,3 +255,93 @@ pub async fn user_organizations(at: Allowed<UsersRead, Item>) -> ApiResult<impl 
     let organizations = at.state.management.user_organizations(at.tenant_id(), at.id()).await?;
     Ok(Json(json!({ "data": organizations.iter().map(OrganizationView::from).collect::<Vec<_>>() })))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct InvitationView {
+    id: String,
+    organization_id: String,
+    email: String,
+    /// Role ids the member gets on accepting.
+    roles: Vec<String>,
+    inviter: String,
+    created_at: String,
+    expires_at: String,
+    accepted_at: Option<String>,
+    /// Only in the response that created it: the link to give the invitee (it was mailed
+    /// unless `send_email` was false); not shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invitation_url: Option<String>,
+}
+
+impl InvitationView {
+    fn new(invitation: &intelliauth_core::organizations::Invitation, invitation_url: Option<String>) -> Self {
+        InvitationView {
+            id: invitation.id.clone(),
+            organization_id: invitation.organization_id.clone(),
+            email: invitation.email.clone(),
+            roles: invitation.role_ids.clone(),
+            inviter: invitation.inviter.clone(),
+            created_at: rfc3339(invitation.created_at),
+            expires_at: rfc3339(invitation.expires_at),
+            accepted_at: invitation.accepted_at.map(rfc3339),
+            invitation_url,
+        }
+    }
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CreateInvitationRequest {
+    email: String,
+    /// Role ids of the tenant the member gets in the organization.
+    roles: Option<Vec<String>>,
+    /// How long the link works: 300 s to 30 days; a week by default.
+    ttl_s: Option<u64>,
+    /// Mail the link (default true); false returns it only, to deliver another way.
+    send_email: Option<bool>,
+}
+
+#[utoipa::path(post, path = "/v1/tenants/{tenant_id}/organizations/{organization_id}/invitations", tag = "organizations",
+    request_body = CreateInvitationRequest, params(("tenant_id" = String, Path), ("organization_id" = String, Path)),
+    responses((status = 201, body = InvitationView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = ["users:write"])))]
+pub async fn invite(at: Allowed<UsersWrite, Item>, JsonObject(mut fields): JsonObject) -> ApiResult<Response> {
+    let email = fields.required_string("email");
+    let roles = fields.optional_string_list("roles").unwrap_or_default();
+    let ttl_s = fields.optional_u64("ttl_s");
+    let send_email = fields.optional_bool("send_email").unwrap_or(true);
+    reject_invalid(fields.finish(), FieldErrors::new())?;
+    let management = &at.state.management;
+    let (invitation, token) = management.create_invitation(at.tenant_id(), at.id(), &email, roles, ttl_s).await?;
+    if send_email {
+        let organization = management.organization(at.tenant_id(), at.id()).await?;
+        at.state.auth.mail_invitation(&invitation, &organization, &token).await?;
+    }
+    let url = at.state.auth.invitation_url(at.tenant_id(), &token);
+    Ok((StatusCode::CREATED, Json(InvitationView::new(&invitation, Some(url)))).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tenant_id}/organizations/{organization_id}/invitations", tag = "organizations",
+    params(("tenant_id" = String, Path), ("organization_id" = String, Path), ("limit" = Option<u32>, Query),
+        ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ListView<InvitationView>), (status = 404, body = ErrorBody)),
+    security(("bearer" = ["users:read"])))]
+pub async fn invitations(
+    at: Allowed<UsersRead, Item>,
+    pagination: Pagination,
+) -> ApiResult<Json<ListView<InvitationView>>> {
+    let page = at.state.management.invitations(at.tenant_id(), at.id(), pagination.page).await?;
+    let data = page.items.iter().map(|invitation| InvitationView::new(invitation, None)).collect();
+    Ok(Json(ListView { data, next_cursor: page.next_cursor }))
+}
+
+#[utoipa::path(delete, path = "/v1/tenants/{tenant_id}/organizations/{organization_id}/invitations/{invitation_id}",
+    tag = "organizations",
+    params(("tenant_id" = String, Path), ("organization_id" = String, Path), ("invitation_id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)),
+    security(("bearer" = ["users:write"])))]
+pub async fn withdraw_invitation(at: Allowed<UsersWrite, (String, String, String)>) -> ApiResult<StatusCode> {
+    let (tenant_id, organization_id, invitation_id) = &at.path;
+    at.state.management.delete_invitation(tenant_id, organization_id, invitation_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

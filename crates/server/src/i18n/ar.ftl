@@ -114,6 +114,12 @@ consent-title = الموافقة على الوصول
 consent-intro = يرغب { $app } في:
 organization-title = اختر مؤسسة
 organization-intro = إلى أي مؤسسة تريد تسجيل الدخول؟
+invitation-title = الانضمام إلى { $organization }
+invitation-title-plain = دعوة إلى مؤسسة
+invitation-intro = أنت مدعو للانضمام إلى { $organization }.
+invitation-accept = انضمام
+invitation-signed-in-as = تم تسجيل الدخول باسم { $email }.
+invitation-joined = انضممت إلى { $organization }.
 allow = السماح
 deny = الرفض
 device-title = ربط جهاز
@@ -223,6 +229,13 @@ mail-verify-text =
     أكّد هذا العنوان بفتح الرابط أدناه (صالح لمدة 24 ساعة، لمرة واحدة):
 
     { $link }
+mail-invitation-subject = أنت مدعو للانضمام إلى { $organization }
+mail-invitation-text =
+    أنت مدعو للانضمام إلى { $organization }. افتح الرابط أدناه للقبول (مرة واحدة):
+
+    { $link }
+
+    إن لم تكن تتوقع ذلك، فتجاهل هذه الرسالة.
 mail-reset-subject = أعد تعيين كلمة المرور
 mail-reset-text =
     اختر كلمة مرور جديدة بفتح الرابط أدناه (صالح لمدة ساعة، لمرة واحدة):

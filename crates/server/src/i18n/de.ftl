@@ -106,6 +106,12 @@ consent-title = Zugriff erlauben
 consent-intro = { $app } möchte:
 organization-title = Organisation wählen
 organization-intro = Bei welcher Organisation möchten Sie sich anmelden?
+invitation-title = { $organization } beitreten
+invitation-title-plain = Einladung in eine Organisation
+invitation-intro = Sie sind eingeladen, { $organization } beizutreten.
+invitation-accept = Beitreten
+invitation-signed-in-as = Angemeldet als { $email }.
+invitation-joined = Sie sind { $organization } beigetreten.
 allow = Erlauben
 deny = Ablehnen
 device-title = Gerät verbinden
@@ -212,6 +218,13 @@ mail-verify-text =
     Bestätigen Sie diese Adresse, indem Sie den folgenden Link öffnen (24 Stunden gültig, einmalig):
 
     { $link }
+mail-invitation-subject = Einladung zu { $organization }
+mail-invitation-text =
+    Sie sind eingeladen, { $organization } beizutreten. Öffnen Sie den Link unten, um anzunehmen (einmalig):
+
+    { $link }
+
+    Wenn Sie das nicht erwartet haben, ignorieren Sie diese E-Mail.
 mail-reset-subject = Setzen Sie Ihr Passwort zurück
 mail-reset-text =
     Wählen Sie ein neues Passwort, indem Sie den folgenden Link öffnen (eine Stunde gültig, einmalig):

@@ -108,6 +108,12 @@ consent-title = Approve access
 consent-intro = { $app } would like to:
 organization-title = Choose an organization
 organization-intro = Which organization do you want to sign in to?
+invitation-title = Join { $organization }
+invitation-title-plain = Organization invitation
+invitation-intro = You're invited to join { $organization }.
+invitation-accept = Join
+invitation-signed-in-as = Signed in as { $email }.
+invitation-joined = You joined { $organization }.
 allow = Allow
 deny = Deny
 device-title = Connect a device
@@ -211,6 +217,13 @@ mail-verify-text =
     Confirm this address by opening the link below (valid for 24 hours, once):
 
     { $link }
+mail-invitation-subject = You're invited to join { $organization }
+mail-invitation-text =
+    You're invited to join { $organization }. Open the link below to accept (once):
+
+    { $link }
+
+    If you did not expect this, ignore this mail.
 mail-reset-subject = Reset your password
 mail-reset-text =
     Choose a new password by opening the link below (valid for an hour, once):

@@ -106,6 +106,12 @@ consent-title = Autoriser l'accès
 consent-intro = { $app } souhaite :
 organization-title = Choisir une organisation
 organization-intro = À quelle organisation voulez-vous vous connecter ?
+invitation-title = Rejoindre { $organization }
+invitation-title-plain = Invitation à une organisation
+invitation-intro = Vous êtes invité à rejoindre { $organization }.
+invitation-accept = Rejoindre
+invitation-signed-in-as = Connecté en tant que { $email }.
+invitation-joined = Vous avez rejoint { $organization }.
 allow = Autoriser
 deny = Refuser
 device-title = Connecter un appareil
@@ -212,6 +218,13 @@ mail-verify-text =
     Confirmez cette adresse en ouvrant le lien ci-dessous (valable 24 heures, une seule fois) :
 
     { $link }
+mail-invitation-subject = Vous êtes invité à rejoindre { $organization }
+mail-invitation-text =
+    Vous êtes invité à rejoindre { $organization }. Ouvrez le lien ci-dessous pour accepter (une seule fois) :
+
+    { $link }
+
+    Si vous ne vous y attendiez pas, ignorez ce message.
 mail-reset-subject = Réinitialisez votre mot de passe
 mail-reset-text =
     Choisissez un nouveau mot de passe en ouvrant le lien ci-dessous (valable une heure, une seule fois) :

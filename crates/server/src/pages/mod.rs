@@ -7,6 +7,7 @@ mod account;
 pub(crate) mod cookies;
 mod device;
 pub(crate) mod html;
+mod invitation;
 mod login;
 mod mfa;
 pub(crate) mod oauth;
@@ -58,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route(&paths::ACCOUNT_PASSKEY.route(), get(account::passkey_page).post(account::passkey_submit))
         .route(&paths::LOGOUT.route(), post(account::logout_submit))
         .route(&paths::DEVICE.route(), get(device::device_page).post(device::device_submit))
+        .route(&paths::INVITATION.route(), get(invitation::invitation_page).post(invitation::invitation_submit))
         .merge(oauth::routes())
 }
 

@@ -23,3 +23,20 @@ CREATE TABLE organization_members (
 CREATE INDEX organization_members_user ON organization_members (user_id);
 
 ALTER TABLE applications ADD COLUMN organization_usage TEXT NOT NULL DEFAULT 'deny';
+
+-- Invitations to join an organization, mailed as a link whose token is kept as a digest and
+-- taken once.
+CREATE TABLE organization_invitations (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    organization_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    email TEXT NOT NULL,
+    role_ids TEXT NOT NULL,
+    inviter TEXT NOT NULL,
+    token_digest TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    accepted_at BIGINT,
+    accepted_by TEXT
+);
+CREATE INDEX organization_invitations_organization ON organization_invitations (organization_id);

@@ -634,10 +634,11 @@
 
   async function organizationDetail(id) {
     const path = `/organizations/${encodeURIComponent(id)}`;
-    const [{ data: item, etag }, members, allRoles] = await Promise.all([
+    const [{ data: item, etag }, members, allRoles, invitations] = await Promise.all([
       api('GET', path),
       api('GET', `${path}/members?limit=100`).then((r) => r.data.data),
       api('GET', '/roles?limit=100').then((r) => r.data.data).catch(() => []),
+      api('GET', `${path}/invitations?limit=100`).then((r) => r.data.data).catch(() => []),
     ]);
     const slot = h('div');
     const roleName = (roleId) => allRoles.find((role) => role.id === roleId)?.name ?? roleId;
@@ -669,6 +670,20 @@
       box.querySelector('input').value = role.id;
       return box;
     }), allRoles.length ? h('button.secondary', { type: 'submit' }, 'Save roles') : null);
+    const invite = form(async (node) => {
+      const roles = [...node.querySelectorAll('input[name=invite_role]:checked')].map((box) => box.value);
+      const sent = await attempt(slot, () => api('POST', `${path}/invitations`, { email: value(node, 'invite_email'), roles }));
+      if (sent) slot.append(notice(`Invitation mailed to ${sent.data.email}. Its link: ${sent.data.invitation_url}`));
+    },
+    field('Invite by email', h('input', { name: 'invite_email', type: 'email', required: true, autocomplete: 'off' }),
+      'A link is mailed; whoever signs in or registers with this address and accepts it becomes a member.'),
+    allRoles.map((role) => {
+      const box = checkbox(role.name, 'invite_role', false);
+      box.querySelector('input').value = role.id;
+      return box;
+    }),
+    h('div.actions', {}, h('button', { type: 'submit', id: 'invite-member' }, 'Send invitation')));
+    const pending = invitations.filter((invitation) => !invitation.accepted_at);
     view.replaceChildren(h('h1', {}, item.display_name),
       h('p.muted', {}, 'organization=', h('code', { id: 'organization-name' }, item.name), ` · id ${item.id}`),
       slot,
@@ -678,7 +693,12 @@
           h('td', {}, userLink(member.user_id)),
           h('td', {}, member.roles.map(roleName).join(', ') || '—', rolesFor(member)),
           h('td', {}, h('button.secondary', { type: 'button', onclick: () => attempt(slot, () => api('DELETE', `${path}/members/${encodeURIComponent(member.user_id)}`), 'Removed.').then(route) }, 'Remove')))), 'Members'),
-        add));
+        add),
+      h('section.card', {}, h('h2', {}, 'Invitations'),
+        table(['Email', 'Expires', ''], pending.map((invitation) => h('tr', {},
+          h('td', {}, invitation.email), h('td', {}, when(invitation.expires_at)),
+          h('td', {}, h('button.secondary', { type: 'button', onclick: () => attempt(slot, () => api('DELETE', `${path}/invitations/${encodeURIComponent(invitation.id)}`), 'Withdrawn.').then(route) }, 'Withdraw')))), 'Invitations'),
+        invite));
   }
 
   // ---- Connections (upstream identity providers) -----------------------------------------
