@@ -16,6 +16,8 @@ async function main() {
     // The catalogue's response to session_expired, session_revoked, login_required and
     // consent_required: sign in again, interactively.
     redirectWhenSignInNeeded: config.redirectWhenSignInNeeded ?? true,
+    // Tokens bound to a key this browser holds (RFC 9449), when the config asks.
+    dpop: config.dpop ?? false,
   });
 
   const $ = (id) => document.getElementById(id);

@@ -44,8 +44,8 @@ export async function registerApplication({ server, tenant, token, origin }) {
 }
 
 /** Serves the example on `host:port` (0 picks one); resolves to the server and its origin. */
-export async function startExample({ issuer, clientId, host = 'localhost', port = 3000, leewaySeconds }) {
-  const config = JSON.stringify({ issuer, clientId, leewaySeconds });
+export async function startExample({ issuer, clientId, host = 'localhost', port = 3000, leewaySeconds, dpop }) {
+  const config = JSON.stringify({ issuer, clientId, leewaySeconds, dpop });
   const server = createServer(async (request, response) => {
     const path = new URL(request.url, 'http://x').pathname;
     // The app's own backend: removing a user is a sensitive operation, done with the

@@ -33,6 +33,7 @@ pub fn console_application(tenant_id: &str, public_url: &str) -> Application {
         require_par: false,
         dpop_bound_access_tokens: false,
         backchannel_logout_uri: None,
+        frontchannel_logout_uri: None,
         organization_usage: crate::organizations::OrganizationUsage::Deny,
         meta: Meta::new(0),
     }

@@ -49,6 +49,8 @@ pub trait LogoutStore: Send + Sync {
         client_id: &str,
         now: i64,
     ) -> StoreResult<()>;
+    /// The applications (client ids) `session_id` signed in to, for front-channel logout.
+    async fn session_clients(&self, session_id: &str) -> StoreResult<Vec<String>>;
     /// Leases up to `limit` due deliveries to `owner` until `lease_until`; a delivery leased
     /// by another owner whose lease has not run out is not taken.
     async fn claim_logout_deliveries(

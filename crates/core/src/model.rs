@@ -558,6 +558,9 @@ pub struct Application {
     /// Where logout tokens are posted when a session that signed in to this application
     /// ends (OpenID Connect Back-Channel Logout 1.0).
     pub backchannel_logout_uri: Option<String>,
+    /// Where the end-session page loads an iframe (with `iss` and `sid`) when a session that
+    /// signed in to this application ends there (OpenID Connect Front-Channel Logout 1.0).
+    pub frontchannel_logout_uri: Option<String>,
     /// Whether it signs users in to organizations (`organization=`, the hosted picker).
     pub organization_usage: crate::organizations::OrganizationUsage,
     pub meta: Meta,

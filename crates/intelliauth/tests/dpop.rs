@@ -97,12 +97,8 @@ async fn tenant(server: &Server) -> Tenant {
     for grant in ["urn:ietf:params:oauth:grant-type:token-exchange", "urn:ietf:params:oauth:grant-type:device_code"] {
         assert!(grants.iter().any(|offered| offered == grant), "{grant}");
     }
-    for unsupported in [
-        "frontchannel_logout_supported",
-        "request_parameter_supported",
-        "request_uri_parameter_supported",
-        "claims_parameter_supported",
-    ] {
+    for unsupported in ["request_parameter_supported", "request_uri_parameter_supported", "claims_parameter_supported"]
+    {
         assert_eq!(discovery[unsupported], false, "{unsupported}");
     }
     Tenant {

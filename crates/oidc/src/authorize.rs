@@ -471,8 +471,8 @@ impl Oidc {
             expires_at: now + CODE_LIFETIME_MS,
         };
         self.authorizations.insert_code(&record).await?;
-        if application.backchannel_logout_uri.is_some() {
-            // The session now owes this application a logout token when it ends.
+        if application.backchannel_logout_uri.is_some() || application.frontchannel_logout_uri.is_some() {
+            // The session now owes this application word of its end (a token, a frame).
             self.logout.record_session_client(tenant_id, &session.session_id, &application.id, now).await?;
         }
         let mut pairs = vec![("code", code.as_str()), ("iss", issuer.as_str())];

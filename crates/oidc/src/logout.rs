@@ -95,3 +95,21 @@ impl LogoutTokens for Oidc {
         Ok(Some((uri, crate::jwt::encode(&header, &claims, &keys.signer)?)))
     }
 }
+
+impl Oidc {
+    /// The front-channel logout URIs (OpenID Connect Front-Channel Logout 1.0 §2) of the
+    /// applications `session_id` signed in to, each with `iss` and `sid` added: the pages
+    /// the end-session page frames once the session has ended.
+    pub async fn frontchannel_logout_urls(&self, tenant_id: &str, session_id: &str) -> Result<Vec<String>> {
+        let issuer = self.issuer(tenant_id);
+        let mut urls = Vec::new();
+        for client_id in self.logout.session_clients(session_id).await? {
+            if let Some(uri) =
+                self.application(tenant_id, &client_id).await?.and_then(|app| app.frontchannel_logout_uri)
+            {
+                urls.push(with_query(&uri, &[("iss", issuer.as_str()), ("sid", session_id)]));
+            }
+        }
+        Ok(urls)
+    }
+}

@@ -165,10 +165,12 @@ impl Oidc {
             // Logout tokens to each application's back-channel logout URI, with `sid`.
             "backchannel_logout_supported": true,
             "backchannel_logout_session_supported": true,
-            // Said outright where OpenID Connect Discovery's default would claim more:
-            // no front-channel logout, no request objects (by value or by reference — a
-            // `request_uri` is only PAR's), no `claims` parameter.
-            "frontchannel_logout_supported": false,
+            // Frames for each application's front-channel logout URI, with `iss` and `sid`.
+            "frontchannel_logout_supported": true,
+            "frontchannel_logout_session_supported": true,
+            // Said outright where OpenID Connect Discovery's default would claim more: no
+            // request objects (by value or by reference — a `request_uri` is only PAR's), no
+            // `claims` parameter.
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
             "claims_parameter_supported": false,

@@ -234,8 +234,8 @@ impl DirectoryStore for SqlStore {
             sqlx::query(
             "INSERT INTO applications (id, tenant_id, name, client_type, redirect_uris, allowed_grants, allowed_scopes, first_party,
              secret_digest, created_at, updated_at, version, post_logout_redirect_uris, jwks, token_settings, mfa, require_par,
-             dpop_bound_access_tokens, backchannel_logout_uri, organization_usage)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)")
+             dpop_bound_access_tokens, backchannel_logout_uri, organization_usage, frontchannel_logout_uri)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
             .bind(&app.id).bind(&app.tenant_id).bind(&app.name).bind(app.client_type.as_str())
             .bind(&uris).bind(&grants).bind(&scopes).bind(app.first_party).bind(&app.secret_digest)
             .bind(app.meta.created_at).bind(app.meta.updated_at).bind(app.meta.version)
@@ -247,6 +247,7 @@ impl DirectoryStore for SqlStore {
             .bind(app.dpop_bound_access_tokens)
             .bind(&app.backchannel_logout_uri)
             .bind(app.organization_usage.as_str())
+            .bind(&app.frontchannel_logout_uri)
             .execute(&mut *tx).await.map_err(map_error)?;
             ((), true)
         }) })
@@ -295,7 +296,7 @@ impl DirectoryStore for SqlStore {
             "UPDATE applications SET name = $1, redirect_uris = $2, allowed_grants = $3, allowed_scopes = $4, first_party = $5,
              secret_digest = $6, updated_at = $7, version = $8, post_logout_redirect_uris = $12, jwks = $13,
              token_settings = $14, mfa = $15, require_par = $16, dpop_bound_access_tokens = $17,
-             backchannel_logout_uri = $18, organization_usage = $19 WHERE tenant_id = $9 AND id = $10 AND version = $11")
+             backchannel_logout_uri = $18, organization_usage = $19, frontchannel_logout_uri = $20 WHERE tenant_id = $9 AND id = $10 AND version = $11")
             .bind(&app.name).bind(&uris).bind(&grants).bind(&scopes).bind(app.first_party).bind(&app.secret_digest)
             .bind(app.meta.updated_at).bind(app.meta.version).bind(&app.tenant_id).bind(&app.id).bind(expected_version)
             .bind(json_text(&app.post_logout_redirect_uris))
@@ -306,6 +307,7 @@ impl DirectoryStore for SqlStore {
             .bind(app.dpop_bound_access_tokens)
             .bind(&app.backchannel_logout_uri)
             .bind(app.organization_usage.as_str())
+            .bind(&app.frontchannel_logout_uri)
                 .execute(&mut *tx).await.map_err(map_error)?.rows_affected() > 0;
             (changed, changed)
         }) })

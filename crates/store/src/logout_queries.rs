@@ -39,6 +39,13 @@ impl LogoutStore for SqlStore {
         .map(|_| ())
     }
 
+    async fn session_clients(&self, session_id: &str) -> StoreResult<Vec<String>> {
+        on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT client_id FROM session_clients WHERE session_id = $1 ORDER BY created_at, client_id")
+            .bind(session_id)
+            .fetch_all(pool).await.map_err(map_error))
+    }
+
     async fn claim_logout_deliveries(
         &self,
         owner: &str,

@@ -77,7 +77,7 @@ pub(crate) fn application(row: &impl Columns) -> sqlx::Result<Application> {
     Ok(from_columns!(row => Application {
         text: id, tenant_id, name;
         flag: first_party, require_par, dpop_bound_access_tokens;
-        opt_text: secret_digest, backchannel_logout_uri;
+        opt_text: secret_digest, backchannel_logout_uri, frontchannel_logout_uri;
     } and {
         client_type: ClientType::parse(&client_type).ok_or_else(|| corrupt("client_type", &client_type))?,
         redirect_uris: json_column(row, "redirect_uris")?,

@@ -10,6 +10,7 @@ import {
   isIntelliAuthError,
   withRetry,
 } from './errors.js';
+import { DpopSigner, asksForNonce } from './dpop.js';
 import { challengeFor, decodeJwtClaims, randomString } from './pkce.js';
 import { type TokenCache, type CachedTokens, LocalStorageCache, MemoryCache, withLock } from './storage.js';
 
@@ -52,6 +53,13 @@ export interface IntelliAuthClientOptions {
   /** Further attempts of idempotent calls (discovery, GET/HEAD/PUT/DELETE/OPTIONS through
    * `fetchWithAuth`) after a `network_error`, with backoff. Default 2. */
   networkRetries?: number;
+  /**
+   * Bind tokens to a key this browser holds (DPoP, RFC 9449): a non-extractable P-256 key
+   * made with Web Crypto, kept in IndexedDB (in memory with `cacheLocation: 'memory'`); the
+   * code, the tokens and the refresh token are bound to it, and `fetchWithAuth` sends
+   * `Authorization: DPoP` with a proof. A stolen token is useless without the key. Default false.
+   */
+  dpop?: boolean;
 }
 
 /** Codes whose programmatic response is an interactive sign-in. */
@@ -140,6 +148,8 @@ export class IntelliAuthClient {
   private metadata?: Promise<Metadata>;
   private renewal?: Promise<string>;
   private leaving = false;
+  /** With `dpop`: the key that signs this client's proofs. */
+  private readonly dpop?: DpopSigner;
 
   constructor(options: IntelliAuthClientOptions) {
     if (!options.clientId || !options.redirectUri) throw new TypeError('createIntelliAuthClient needs clientId and redirectUri');
@@ -147,6 +157,7 @@ export class IntelliAuthClient {
     this.issuer = issuerOf(options);
     const key = `intelliauth.tokens.${this.issuer}.${options.clientId}`;
     this.cache = options.cacheLocation === 'memory' ? new MemoryCache() : new LocalStorageCache(key);
+    if (options.dpop) this.dpop = new DpopSigner(`${this.issuer} ${options.clientId}`, options.cacheLocation !== 'memory');
   }
 
   /** A form post's headers; with `uiLocales`, the server's error messages in those languages. */
@@ -207,6 +218,8 @@ export class IntelliAuthClient {
       login_hint: options.login_hint,
       connection: options.connection,
       organization: options.organization ?? this.options.organization,
+      // The code is bound to this browser's key too (RFC 9449 §10).
+      dpop_jkt: this.dpop ? await this.dpop.thumbprint() : undefined,
       ui_locales: options.ui_locales ?? this.options.uiLocales,
     };
     for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
@@ -277,14 +290,19 @@ export class IntelliAuthClient {
     return tokens;
   }
 
-  /** POSTs to the token endpoint; tokens in, catalogue errors out. */
+  /** POSTs to the token endpoint (with a DPoP proof, answering the server's nonce
+   * challenge once); tokens in, catalogue errors out. */
   private async tokenRequest(form: Record<string, string>): Promise<CachedTokens> {
     const metadata = await this.discover();
-    const response = await fetchOrNetworkError(metadata.token_endpoint, {
-      method: 'POST',
-      headers: this.formHeaders(),
-      body: new URLSearchParams(form),
-    });
+    const post = async () => {
+      const headers: Record<string, string> = this.formHeaders();
+      if (this.dpop) headers.dpop = await this.dpop.proof('POST', metadata.token_endpoint);
+      const answer = await fetchOrNetworkError(metadata.token_endpoint, { method: 'POST', headers, body: new URLSearchParams(form) });
+      this.dpop?.remember(metadata.token_endpoint, answer);
+      return answer;
+    };
+    let response = await post();
+    if (this.dpop && (await asksForNonce(response))) response = await post();
     if (!response.ok) throw await errorFromResponse(response);
     const body = (await response.json()) as Record<string, unknown>;
     const previous = this.cache.read();
@@ -413,12 +431,24 @@ export class IntelliAuthClient {
    */
   async fetchWithAuth(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
     const method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    const url = input instanceof Request ? input.url : String(input);
     const send = async (token: string) => {
-      const headers = new Headers(init.headers);
-      headers.set('authorization', `Bearer ${token}`);
-      const once = () => fetchOrNetworkError(input, { ...init, headers });
+      const once = async () => {
+        const headers = new Headers(init.headers);
+        if (this.dpop) {
+          // A fresh proof for every attempt: the server takes each one once.
+          headers.set('authorization', `DPoP ${token}`);
+          headers.set('dpop', await this.dpop.proof(method, url, token));
+        } else {
+          headers.set('authorization', `Bearer ${token}`);
+        }
+        const answer = await fetchOrNetworkError(input, { ...init, headers });
+        this.dpop?.remember(url, answer);
+        return answer;
+      };
       // Only a call that may safely arrive twice is sent again after a network failure.
-      return IDEMPOTENT.includes(method) ? this.retryingNetwork(once) : once();
+      const sent = await (IDEMPOTENT.includes(method) ? this.retryingNetwork(once) : once());
+      return this.dpop && (await asksForNonce(sent)) ? once() : sent;
     };
     let response = await send(await this.getTokenSilently());
     if (response.status === 401 || response.status === 403) {

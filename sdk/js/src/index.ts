@@ -19,3 +19,4 @@ export {
 } from './errors.js';
 export type { ErrorCode, ErrorFamily, ErrorDetails, MessageOverrides, RetryOptions } from './errors.js';
 export type { CachedTokens } from './storage.js';
+export { DpopSigner } from './dpop.js';

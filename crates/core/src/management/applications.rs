@@ -30,6 +30,7 @@ pub struct NewApplication {
     pub require_par: bool,
     pub dpop_bound_access_tokens: bool,
     pub backchannel_logout_uri: Option<String>,
+    pub frontchannel_logout_uri: Option<String>,
     pub organization_usage: crate::organizations::OrganizationUsage,
 }
 
@@ -51,6 +52,8 @@ pub struct ApplicationPatch {
     pub dpop_bound_access_tokens: Option<bool>,
     /// `Some(None)` removes it.
     pub backchannel_logout_uri: Option<Option<String>>,
+    /// `Some(None)` removes it.
+    pub frontchannel_logout_uri: Option<Option<String>>,
     pub organization_usage: Option<crate::organizations::OrganizationUsage>,
 }
 
@@ -114,6 +117,19 @@ fn check_uris_and_scopes(errors: &mut FieldErrors, uris: &[String], logout_uris:
     }
     for (index, scope) in scopes.iter().enumerate() {
         check_scope(errors, &format!("allowed_scopes[{index}]"), scope);
+    }
+}
+
+/// A front-channel logout URI is loaded by the user's browser (never called by the server):
+/// the redirect URIs' rules (https, or http on loopback; no fragment) hold for it.
+fn check_frontchannel_uri(errors: &mut FieldErrors, uri: &str) {
+    let mut problems = FieldErrors::new();
+    crate::validate::check_redirect_uri(&mut problems, "frontchannel_logout_uri", uri);
+    let private_scheme = url::Url::parse(uri).is_ok_and(|parsed| !matches!(parsed.scheme(), "https" | "http"));
+    if private_scheme {
+        errors.add("frontchannel_logout_uri", "must be an https URL (http only on loopback): a page the browser loads");
+    } else {
+        errors.merge_new_fields(problems);
     }
 }
 
@@ -213,6 +229,9 @@ impl Management {
         let mut errors = FieldErrors::new();
         let (client_type, allowed_grants, allowed_scopes) = input.resolve(&mut errors);
         self.check_logout_uri(&mut errors, input.backchannel_logout_uri.as_deref()).await;
+        if let Some(uri) = &input.frontchannel_logout_uri {
+            check_frontchannel_uri(&mut errors, uri);
+        }
         errors.into_result()?;
         let client_secret = (client_type == ClientType::Confidential).then(|| secret::generate("ias_"));
         let application = Application {
@@ -232,6 +251,7 @@ impl Management {
             require_par: input.require_par,
             dpop_bound_access_tokens: input.dpop_bound_access_tokens,
             backchannel_logout_uri: input.backchannel_logout_uri,
+            frontchannel_logout_uri: input.frontchannel_logout_uri,
             organization_usage: input.organization_usage,
             meta: Meta::new(ids::now_ms()),
         };
@@ -266,6 +286,9 @@ impl Management {
         patch.check(&mut errors);
         if let Some(Some(uri)) = &patch.backchannel_logout_uri {
             self.check_logout_uri(&mut errors, Some(uri)).await;
+        }
+        if let Some(Some(uri)) = &patch.frontchannel_logout_uri {
+            check_frontchannel_uri(&mut errors, uri);
         }
         errors.into_result()?;
         self.tenant(tenant_id).await?;
@@ -303,6 +326,9 @@ impl Management {
                 }
                 if let Some(usage) = patch.organization_usage {
                     application.organization_usage = usage;
+                }
+                if let Some(uri) = &patch.frontchannel_logout_uri {
+                    application.frontchannel_logout_uri = uri.clone();
                 }
                 if let Some(jwks) = &patch.jwks {
                     application.jwks = jwks.clone();

@@ -36,6 +36,9 @@ pub struct CreateApplicationRequest {
     /// Where logout tokens are posted when a session that signed in here ends
     /// (OpenID Connect Back-Channel Logout 1.0); checked like a webhook receiver's URL.
     backchannel_logout_uri: Option<String>,
+    /// Loaded in an iframe, with `iss` and `sid`, when a session that signed in here ends at
+    /// the end-session endpoint (OpenID Connect Front-Channel Logout 1.0).
+    frontchannel_logout_uri: Option<String>,
     /// `deny` (default), `allow` or `require`: whether it signs users in to organizations.
     organization_usage: Option<String>,
     /// Public keys (`{"keys": [...]}`, ES256 or EdDSA) for `private_key_jwt`.
@@ -63,6 +66,8 @@ pub struct UpdateApplicationRequest {
     dpop_bound_access_tokens: Option<bool>,
     /// `null` removes it.
     backchannel_logout_uri: Option<String>,
+    /// `null` removes it.
+    frontchannel_logout_uri: Option<String>,
     organization_usage: Option<String>,
     /// `null` removes the key set.
     #[schema(value_type = Option<Object>)]
@@ -95,6 +100,7 @@ pub async fn create(at: Allowed<ApplicationsWrite>, JsonObject(mut fields): Json
         require_par: fields.optional_bool("require_par").unwrap_or(false),
         dpop_bound_access_tokens: fields.optional_bool("dpop_bound_access_tokens").unwrap_or(false),
         backchannel_logout_uri: fields.optional_string("backchannel_logout_uri"),
+        frontchannel_logout_uri: fields.optional_string("frontchannel_logout_uri"),
         organization_usage: organization_usage(&mut fields).unwrap_or_default(),
     };
     reject_invalid(fields.finish(), semantic(|errors| input.check(errors)))?;
@@ -134,6 +140,7 @@ pub async fn update(
         require_par: fields.optional_bool("require_par"),
         dpop_bound_access_tokens: fields.optional_bool("dpop_bound_access_tokens"),
         backchannel_logout_uri: fields.nullable_string("backchannel_logout_uri"),
+        frontchannel_logout_uri: fields.nullable_string("frontchannel_logout_uri"),
         organization_usage: organization_usage(&mut fields),
     };
     reject_invalid(fields.finish(), semantic(|errors| patch.check(errors)))?;

@@ -238,7 +238,7 @@ fn refine_request(schema: &mut Value) {
             "redirect_uris" | "post_logout_redirect_uris" => {
                 json!({ "items": { "type": "string", "pattern": HTTPS_URL } })
             }
-            "url" | "logo_url" | "picture" | "backchannel_logout_uri" => {
+            "url" | "logo_url" | "picture" | "backchannel_logout_uri" | "frontchannel_logout_uri" => {
                 json!({ "pattern": HTTPS_URL, "maxLength": 2048 })
             }
             "primary_colour" => json!({ "pattern": "^#[0-9A-Fa-f]{6}$",

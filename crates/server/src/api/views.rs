@@ -141,6 +141,8 @@ pub struct ApplicationView {
     pub dpop_bound_access_tokens: bool,
     /// Where logout tokens are posted (Back-Channel Logout 1.0); `null`: none.
     pub backchannel_logout_uri: Option<String>,
+    /// Loaded in an iframe when a session ends at the end-session endpoint; `null`: none.
+    pub frontchannel_logout_uri: Option<String>,
     /// `deny`, `allow` or `require`: whether it signs users in to organizations.
     pub organization_usage: &'static str,
     /// Only in the response that created a confidential client; store it now, it is not
@@ -171,6 +173,7 @@ impl ApplicationView {
             dpop_bound_access_tokens: application.dpop_bound_access_tokens,
             backchannel_logout_uri: application.backchannel_logout_uri.clone(),
             organization_usage: application.organization_usage.as_str(),
+            frontchannel_logout_uri: application.frontchannel_logout_uri.clone(),
             client_secret,
             created_at: rfc3339(application.meta.created_at),
             updated_at: rfc3339(application.meta.updated_at),

@@ -46,6 +46,7 @@ fn every_message_formats_without_errors_in_every_locale() {
         ("code", "123456"),
         ("tenant", "Acme"),
         ("provider", "GitHub"),
+        ("organization", "Globex"),
     ] {
         args.set(name, value);
     }

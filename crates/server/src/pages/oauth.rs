@@ -275,19 +275,67 @@ async fn consent_submit(
 
 /// Ends the browser's session (and its refresh tokens) and goes where the plan says.
 async fn sign_out(state: &AppState, tenant_id: &str, headers: &HeaderMap, plan: LogoutPlan) -> ApiResult<Response> {
+    let mut frames = Vec::new();
     if let Some(token) = cookies::read(headers, cookies::SESSION) {
+        // The applications the session signed in to are told in the browser, after it ends.
+        if let Ok((session, _)) = state.auth.session(tenant_id, Some(token)).await {
+            frames = state.oidc.frontchannel_logout_urls(tenant_id, &session.record.id).await?;
+        }
         state.auth.end_session(token).await?;
     }
-    let mut response = match plan.redirect {
-        Some(location) => redirect(&location),
-        None => {
+    let mut response = match (plan.redirect, frames.is_empty()) {
+        (Some(location), true) => redirect(&location),
+        (next, _) => {
             let tenant = state.management.tenant(tenant_id).await?;
             crate::i18n::offer_tenant(&tenant);
-            respond(StatusCode::OK, page(&tenant, &t("signed-out-title"), &notice(&t("signed-out"))), None, None)
+            signed_out_page(&tenant, &frames, next.as_deref())
         }
     };
     cookies::set(response.headers_mut(), state.auth.public_url(), tenant_id, cookies::SESSION, "", Some(0));
     Ok(response)
+}
+
+/// The signed-out page: a hidden frame per front-channel logout URI, then on to `next` (the
+/// client's post-logout redirect) after the frames had their moment, without script.
+fn signed_out_page(tenant: &intelliauth_core::model::Tenant, frames: &[String], next: Option<&str>) -> Response {
+    let iframes: String = frames
+        .iter()
+        .map(|url| {
+            format!("<iframe src=\"{}\" title=\"\" tabindex=\"-1\" aria-hidden=\"true\" class=\"logout-frame\" style=\"width:0;height:0;border:0\"></iframe>", escape(url))
+        })
+        .collect();
+    let onward = next
+        .map(|next| {
+            format!(
+                "<meta http-equiv=\"refresh\" content=\"2;url={0}\"><p><a href=\"{0}\" id=\"continue\">{1}</a></p>",
+                escape(next),
+                escape(&t("continue"))
+            )
+        })
+        .unwrap_or_default();
+    let body = format!("{}{onward}{iframes}", notice(&t("signed-out")));
+    let mut response = respond(StatusCode::OK, page(tenant, &t("signed-out-title"), &body), None, None);
+    // Frames only of the applications' own origins.
+    let origins: Vec<&str> = frames.iter().filter_map(|url| origin_of(url)).collect();
+    if !origins.is_empty() {
+        let headers = response.headers_mut();
+        let policy = headers
+            .get(axum::http::header::CONTENT_SECURITY_POLICY)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        let policy = format!("{policy}; frame-src {}", origins.join(" "));
+        if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+            headers.insert(axum::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    response
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL (checked when it was saved).
+fn origin_of(url: &str) -> Option<&str> {
+    let after_scheme = url.find("://")? + 3;
+    let end = url[after_scheme..].find(['/', '?', '#']).map_or(url.len(), |at| after_scheme + at);
+    Some(&url[..end]).filter(|origin| !origin.contains([' ', ';', '\'', '"']))
 }
 
 async fn logout_request(

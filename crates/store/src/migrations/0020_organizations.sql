@@ -40,3 +40,7 @@ CREATE TABLE organization_invitations (
     accepted_by TEXT
 );
 CREATE INDEX organization_invitations_organization ON organization_invitations (organization_id);
+
+-- OpenID Connect Front-Channel Logout 1.0: where an application is told in the browser that
+-- its session ended (an iframe on the end-session page).
+ALTER TABLE applications ADD COLUMN frontchannel_logout_uri TEXT;

@@ -851,6 +851,7 @@
         require_par: node.elements.require_par.checked,
         dpop_bound_access_tokens: node.elements.dpop_bound_access_tokens.checked,
         backchannel_logout_uri: value(node, 'backchannel_logout_uri') || null,
+        frontchannel_logout_uri: value(node, 'frontchannel_logout_uri') || null,
         organization_usage: value(node, 'organization_usage'),
         mfa: value(node, 'mfa') || null,
         token_settings: {
@@ -874,6 +875,8 @@
         .map(([usage, label]) => h('option', { value: usage, selected: app.organization_usage === usage }, label)))),
     field('Back-channel logout URI', h('input', { name: 'backchannel_logout_uri', type: 'url', value: app.backchannel_logout_uri ?? '' }),
       'Logout tokens are posted here when a session that signed in to this application ends.'),
+    field('Front-channel logout URI', h('input', { name: 'frontchannel_logout_uri', type: 'url', value: app.frontchannel_logout_uri ?? '' }),
+      'Loaded in a hidden frame, with iss and sid, when the user signs out at the end-session endpoint.'),
     field('MFA for this application', h('select', { name: 'mfa' }, h('option', { value: '' }, "The tenant's policy"),
       ['off', 'optional', 'required'].map((mode) => h('option', { value: mode, selected: app.mfa === mode }, mode)))),
     h('fieldset', {}, h('legend', {}, "Token lifetimes (seconds; empty: the tenant's)"), h('div.row', {},
