@@ -67,3 +67,35 @@ test('openid-client: an application that requires organizations; the user picks 
     await context.close();
   }
 });
+
+test('an invitation in Chromium: the mailed link, sign in with the invited address, join (axe-clean)', async () => {
+  const org = await server.api('POST', '/v1/tenants/default/organizations', { name: 'oscorp', display_name: 'Oscorp' });
+  assert.equal(org.status, 201, JSON.stringify(org.body));
+  await server.user('default', 'invitee@example.com', PASSWORD);
+  const invited = await server.api('POST', `/v1/tenants/default/organizations/${org.body.id}/invitations`,
+    { email: 'invitee@example.com', send_email: false });
+  assert.equal(invited.status, 201, JSON.stringify(invited.body));
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  try {
+    await page.goto(invited.body.invitation_url);
+    // Sent to sign in first, with the invited address filled in.
+    await page.waitForURL(/\/login/);
+    assert.equal(await page.inputValue('#email'), 'invitee@example.com');
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL(/\/invitation\?token=/), page.click('form button[type=submit]')]);
+    await page.getByRole('button', { name: 'Join' }).waitFor();
+    await expectAccessible(assert, page, 'invitation');
+    await screenshot(page, 'organization-invitation');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.locator('#invitation-done').waitFor();
+    assert.match(await page.textContent('#invitation-done'), /Oscorp/);
+    const members = await server.api('GET', `/v1/tenants/default/organizations/${org.body.id}/members`);
+    assert.equal(members.body.data.length, 1);
+  } catch (error) {
+    await screenshot(page, 'organization-invitation-failed').catch(() => {});
+    throw error;
+  } finally {
+    await context.close();
+  }
+});

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::oauth::{authorize, authorize_path, challenge, REDIRECT, VERIFIER};
+use common::oauth::{authorize, authorize_path_in, challenge, exchange_redirect, REDIRECT};
 use common::tokens::{claims, query_param};
 use common::{unique, Options, Reply, Server};
 use reqwest::{Method, StatusCode};
@@ -37,12 +37,6 @@ async fn client(server: &Server, tenant: &str, name: &str) -> Client {
     }
 }
 
-async fn create(server: &Server, path: &str, body: Value) -> Value {
-    let reply = server.post(path, body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{path}: {}", reply.text);
-    reply.body
-}
-
 async fn reports_api(server: &Server, tenant: &str, settings: Value) -> Value {
     let mut body = json!({
         "identifier": REPORTS, "name": "Reports",
@@ -53,7 +47,7 @@ async fn reports_api(server: &Server, tenant: &str, settings: Value) -> Value {
         ],
     });
     body.as_object_mut().unwrap().extend(settings.as_object().unwrap().clone());
-    create(server, &format!("/v1/tenants/{tenant}/apis"), body).await
+    server.created(&format!("/v1/tenants/{tenant}/apis"), body).await
 }
 
 async fn client_credentials(server: &Server, tenant: &str, client: &Client, extra: &[(&str, &str)]) -> Reply {
@@ -64,7 +58,7 @@ async fn client_credentials(server: &Server, tenant: &str, client: &Client, extr
 
 /// The code flow for `client` in `tenant` with the browser `cookie`: the redirect's query.
 async fn code_for(server: &Server, tenant: &str, client: &Client, cookie: &str, extra: &[(&str, &str)]) -> String {
-    let path = authorize_path(&client.id, extra).replace("/t/default/", &format!("/t/{tenant}/"));
+    let path = authorize_path_in(tenant, &client.id, extra);
     let (status, location, body) = authorize(server, &path, Some(cookie)).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert!(location.starts_with(REDIRECT), "{location}");
@@ -72,14 +66,7 @@ async fn code_for(server: &Server, tenant: &str, client: &Client, cookie: &str, 
 }
 
 async fn exchange(server: &Server, tenant: &str, client: &Client, location: &str) -> Reply {
-    let code = query_param(location, "code").unwrap_or_else(|| panic!("no code: {location}"));
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-    ];
-    server.oauth_post(tenant, "token", (&client.id, &client.secret), &form).await
+    exchange_redirect(server, tenant, (&client.id, Some(&client.secret)), location).await
 }
 
 async fn refresh(server: &Server, tenant: &str, client: &Client, token: &str, extra: &[(&str, &str)]) -> Reply {
@@ -113,12 +100,12 @@ async fn machine_tokens_hold_what_the_client_grant_says_and_name_what_they_refus
     let ungranted = client_credentials(&server, &tenant, &machine, &[("audience", REPORTS)]).await;
     assert_eq!(ungranted.body["error"], "unauthorized_client", "{}", ungranted.text);
 
-    let grant = create(
-        &server,
-        &format!("/v1/tenants/{tenant}/client-grants"),
-        json!({ "client_id": machine.id, "api_id": api_id, "scopes": ["read:reports", "write:reports"] }),
-    )
-    .await;
+    let grant = server
+        .created(
+            &format!("/v1/tenants/{tenant}/client-grants"),
+            json!({ "client_id": machine.id, "api_id": api_id, "scopes": ["read:reports", "write:reports"] }),
+        )
+        .await;
     assert_eq!(grant["subject_type"], "client");
 
     // No scope asked: every permission of the grant; `resource` works as `audience` does.
@@ -192,13 +179,13 @@ async fn user_tokens_hold_what_roles_give_and_lose_it_at_the_next_refresh() {
     let api = reports_api(&server, &tenant, json!({ "rbac": true, "roles_claim": true })).await;
     let api_id = api["id"].as_str().unwrap();
     let app = client(&server, &tenant, "dashboard").await;
-    let role = create(
-        &server,
-        &format!("/v1/tenants/{tenant}/roles"),
-        json!({ "name": "analyst", "description": "Reads reports",
+    let role = server
+        .created(
+            &format!("/v1/tenants/{tenant}/roles"),
+            json!({ "name": "analyst", "description": "Reads reports",
                 "permissions": [{ "api_id": api_id, "value": "read:reports" }] }),
-    )
-    .await;
+        )
+        .await;
     let role_id = role["id"].as_str().unwrap();
 
     // Assigned twenty times at once: one assignment in the store.
@@ -234,12 +221,12 @@ async fn user_tokens_hold_what_roles_give_and_lose_it_at_the_next_refresh() {
     assert_eq!(claims(tokens.body["id_token"].as_str().unwrap())["aud"], app.id.as_str(), "the ID token is the app's");
 
     // A new role shows at the next refresh, and one taken away is gone from it.
-    let writer = create(
-        &server,
-        &format!("/v1/tenants/{tenant}/roles"),
-        json!({ "name": "editor", "permissions": [{ "api_id": api_id, "value": "write:reports" }] }),
-    )
-    .await;
+    let writer = server
+        .created(
+            &format!("/v1/tenants/{tenant}/roles"),
+            json!({ "name": "editor", "permissions": [{ "api_id": api_id, "value": "write:reports" }] }),
+        )
+        .await;
     let assigned = server.post(&path, json!({ "roles": [writer["id"]] })).await;
     assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.text);
     let removed = server.call(Method::DELETE, &format!("{path}/{role_id}"), None).await;
@@ -261,13 +248,11 @@ async fn user_tokens_hold_what_roles_give_and_lose_it_at_the_next_refresh() {
     assert_eq!(other.body["error"], "invalid_target", "{}", other.text);
 
     // A scope the API does not define goes back to the client as invalid_scope.
-    let path = authorize_path(&app.id, &[("scope", "openid launch:missiles"), ("audience", REPORTS)])
-        .replace("/t/default/", &format!("/t/{tenant}/"));
+    let path = authorize_path_in(&tenant, &app.id, &[("scope", "openid launch:missiles"), ("audience", REPORTS)]);
     let (_, location, _) = authorize(&server, &path, Some(&cookie)).await;
     assert_eq!(query_param(&location, "error").as_deref(), Some("invalid_scope"), "{location}");
     assert!(query_param(&location, "code").is_none());
-    let path = authorize_path(&app.id, &[("resource", "https://nowhere.example.com/")])
-        .replace("/t/default/", &format!("/t/{tenant}/"));
+    let path = authorize_path_in(&tenant, &app.id, &[("resource", "https://nowhere.example.com/")]);
     let (_, location, _) = authorize(&server, &path, Some(&cookie)).await;
     assert_eq!(query_param(&location, "error").as_deref(), Some("invalid_target"), "{location}");
 
@@ -299,22 +284,22 @@ async fn an_api_may_admit_only_applications_with_a_user_grant() {
     let app = client(&server, &tenant, "portal").await;
     let cookie = server.browser_session(&tenant, "bo@example.com", PASSWORD).await;
     let extra = [("scope", "openid read:reports"), ("audience", REPORTS)];
-    let path = authorize_path(&app.id, &extra).replace("/t/default/", &format!("/t/{tenant}/"));
+    let path = authorize_path_in(&tenant, &app.id, &extra);
     let (_, location, _) = authorize(&server, &path, Some(&cookie)).await;
     assert_eq!(query_param(&location, "error").as_deref(), Some("unauthorized_client"), "{location}");
 
-    create(
-        &server,
-        &format!("/v1/tenants/{tenant}/client-grants"),
-        json!({ "client_id": app.id, "api_id": api["id"], "subject_type": "user", "scopes": ["read:reports"] }),
-    )
-    .await;
+    server
+        .created(
+            &format!("/v1/tenants/{tenant}/client-grants"),
+            json!({ "client_id": app.id, "api_id": api["id"], "subject_type": "user", "scopes": ["read:reports"] }),
+        )
+        .await;
     let location = code_for(&server, &tenant, &app, &cookie, &extra).await;
     let tokens = exchange(&server, &tenant, &app, &location).await;
     assert_eq!(permissions_of(&tokens.body), json!(["read:reports"]), "{}", tokens.text);
     // Beyond the user grant is refused by name, before any code.
     let wide = [("scope", "openid read:reports write:reports"), ("audience", REPORTS)];
-    let path = authorize_path(&app.id, &wide).replace("/t/default/", &format!("/t/{tenant}/"));
+    let path = authorize_path_in(&tenant, &app.id, &wide);
     let (_, location, _) = authorize(&server, &path, Some(&cookie)).await;
     assert_eq!(query_param(&location, "error").as_deref(), Some("invalid_scope"), "{location}");
 
@@ -347,12 +332,12 @@ async fn post_login_actions_see_the_api_and_roles_and_change_permissions() {
     let user_id = server.user_with_password(&tenant, "cy@example.com", PASSWORD, true).await;
     let api = reports_api(&server, &tenant, json!({ "rbac": true })).await;
     let api_id = api["id"].as_str().unwrap();
-    let role = create(
-        &server,
-        &format!("/v1/tenants/{tenant}/roles"),
-        json!({ "name": "auditor", "permissions": [{ "api_id": api_id, "value": "read:reports" }] }),
-    )
-    .await;
+    let role = server
+        .created(
+            &format!("/v1/tenants/{tenant}/roles"),
+            json!({ "name": "auditor", "permissions": [{ "api_id": api_id, "value": "read:reports" }] }),
+        )
+        .await;
     let assigned =
         server.post(&format!("/v1/tenants/{tenant}/users/{user_id}/roles"), json!({ "roles": [role["id"]] })).await;
     assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.text);
@@ -376,7 +361,7 @@ async fn post_login_actions_see_the_api_and_roles_and_change_permissions() {
     let extra = [("scope", "openid read:reports"), ("audience", REPORTS)];
 
     // Signing in for the request: the Actions run once, knowing the API.
-    let path = authorize_path(&app.id, &extra).replace("/t/default/", &format!("/t/{tenant}/"));
+    let path = authorize_path_in(&tenant, &app.id, &extra);
     let (_, login, _) = authorize(&server, &path, None).await;
     let cookie = server.browser_sign_in(&login, "cy@example.com", PASSWORD).await;
     let location = code_for(&server, &tenant, &app, &cookie, &extra).await;

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::oauth::{authorize, authorize_path, urlencode, REDIRECT, VERIFIER};
+use common::oauth::{authorize, authorize_path_in, exchange_redirect, urlencode, REDIRECT};
 use common::receiver::{Answer, Receiver};
-use common::tokens::{claims, header, query_param};
+use common::tokens::{claims, header};
 use common::{no_redirects, unique, Options, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -33,18 +33,9 @@ async fn app(server: &Server, tenant: &str, name: &str, logout_uri: Option<&str>
 
 /// Signs `client_id` in with the browser `cookie`: its ID token.
 async fn id_token(server: &Server, tenant: &str, client_id: &str, cookie: &str) -> String {
-    let path = authorize_path(client_id, &[]).replace("/t/default/", &format!("/t/{tenant}/"));
+    let path = authorize_path_in(tenant, client_id, &[]);
     let (_, location, _) = authorize(server, &path, Some(cookie)).await;
-    let code = query_param(&location, "code").unwrap_or_else(|| panic!("no code: {location}"));
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", client_id),
-    ];
-    let tokens = server.http.post(server.url(&format!("/t/{tenant}/oauth/token"))).form(&form).send().await.unwrap();
-    let body: Value = tokens.json().await.unwrap();
+    let body = exchange_redirect(server, tenant, (client_id, None), &location).await.body;
     body["id_token"].as_str().unwrap_or_else(|| panic!("no ID token: {body}")).to_owned()
 }
 

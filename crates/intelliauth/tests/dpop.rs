@@ -9,7 +9,7 @@ mod common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::oauth::{authorize, authorize_path, REDIRECT, VERIFIER};
+use common::oauth::{authorize, authorize_path_in, REDIRECT, VERIFIER};
 use common::tokens::{claims, query_param};
 use common::{unique, Options, Reply, Server};
 use reqwest::{Method, StatusCode};
@@ -278,7 +278,7 @@ async fn a_public_client_s_tokens_need_its_key_at_refresh_and_at_userinfo() {
         async move {
             let mut pairs: Vec<(&str, &str)> = vec![("scope", "openid email offline_access")];
             pairs.extend(extra.iter().map(|(k, v)| (*k, v.as_str())));
-            let path = authorize_path(client_id, &pairs).replace("/t/default/", &format!("/t/{}/", tenant.id));
+            let path = authorize_path_in(&tenant.id, client_id, &pairs);
             let (_, location, _) = authorize(server, &path, Some(cookie)).await;
             query_param(&location, "code").unwrap_or_else(|| panic!("no code: {location}"))
         }

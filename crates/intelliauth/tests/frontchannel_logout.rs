@@ -5,11 +5,11 @@
 
 mod common;
 
-use common::oauth::{authorize, authorize_path, urlencode, REDIRECT, VERIFIER};
-use common::tokens::{claims, query_param};
+use common::oauth::{authorize, authorize_path_in, exchange_redirect, urlencode, REDIRECT};
+use common::tokens::claims;
 use common::{no_redirects, unique, Server};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const PASSWORD: &str = "correct horse battery";
 const SIGNED_OUT: &str = "http://localhost:4000/signed-out";
@@ -45,26 +45,9 @@ async fn the_end_session_page_frames_each_front_channel_logout_uri_with_iss_and_
     assert_eq!(discovery["frontchannel_logout_session_supported"], true);
 
     let cookie = server.browser_session(&tenant, "gus@example.com", PASSWORD).await;
-    let path = authorize_path(&client_id, &[]).replace("/t/default/", &format!("/t/{tenant}/"));
+    let path = authorize_path_in(&tenant, &client_id, &[]);
     let (_, location, _) = authorize(&server, &path, Some(&cookie)).await;
-    let code = query_param(&location, "code").unwrap();
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", client_id.as_str()),
-    ];
-    let tokens: Value = server
-        .http
-        .post(server.url(&format!("/t/{tenant}/oauth/token")))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = exchange_redirect(&server, &tenant, (&client_id, None), &location).await.body;
     let id_token = tokens["id_token"].as_str().unwrap();
     let sid = claims(id_token)["sid"].as_str().unwrap().to_owned();
 

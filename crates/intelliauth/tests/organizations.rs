@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::oauth::{authorize, authorize_path, REDIRECT, VERIFIER};
+use common::oauth::{authorize, authorize_path_in, exchange_redirect, REDIRECT};
 use common::tokens::{claims, query_param};
 use common::{no_redirects, unique, Options, Reply, Server};
 use reqwest::{Method, StatusCode};
@@ -16,37 +16,22 @@ use serde_json::{json, Value};
 const PASSWORD: &str = "correct horse battery";
 const REPORTS: &str = "https://reports.example.com/";
 
-async fn create(server: &Server, path: &str, body: Value) -> Value {
-    let reply = server.post(path, body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{path}: {}", reply.text);
-    reply.body
-}
-
 async fn app(server: &Server, tenant: &str, usage: &str) -> String {
     let body = json!({ "name": format!("b2b-{usage}"), "client_type": "public", "redirect_uris": [REDIRECT],
                        "first_party": true, "allowed_grants": ["authorization_code", "refresh_token"],
                        "allowed_scopes": ["openid", "email", "profile", "offline_access", "read:reports"],
                        "organization_usage": usage });
-    let created = create(server, &format!("/v1/tenants/{tenant}/applications"), body).await;
+    let created = server.created(&format!("/v1/tenants/{tenant}/applications"), body).await;
     assert_eq!(created["organization_usage"], usage);
     created["client_id"].as_str().unwrap().to_owned()
 }
 
 fn path(tenant: &str, client_id: &str, extra: &[(&str, &str)]) -> String {
-    authorize_path(client_id, extra).replace("/t/default/", &format!("/t/{tenant}/"))
+    authorize_path_in(tenant, client_id, extra)
 }
 
 async fn tokens(server: &Server, tenant: &str, client_id: &str, location: &str) -> Reply {
-    let code = query_param(location, "code").unwrap_or_else(|| panic!("no code: {location}"));
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", client_id),
-    ];
-    Reply::from(server.http.post(server.url(&format!("/t/{tenant}/oauth/token"))).form(&form).send().await.unwrap())
-        .await
+    exchange_redirect(server, tenant, (client_id, None), location).await
 }
 
 #[tokio::test]
@@ -57,8 +42,8 @@ async fn users_sign_in_to_organizations_they_belong_to_and_tokens_say_which() {
     let ann = server.user_with_password(&tenant, "ann@example.com", PASSWORD, true).await;
     server.user_with_password(&tenant, "bob@example.com", PASSWORD, true).await;
     let orgs = format!("/v1/tenants/{tenant}/organizations");
-    let globex = create(&server, &orgs, json!({ "name": "globex", "display_name": "Globex" })).await;
-    let initech = create(&server, &orgs, json!({ "name": "initech", "display_name": "Initech" })).await;
+    let globex = server.created(&orgs, json!({ "name": "globex", "display_name": "Globex" })).await;
+    let initech = server.created(&orgs, json!({ "name": "initech", "display_name": "Initech" })).await;
     let (globex_id, initech_id) = (globex["id"].as_str().unwrap(), initech["id"].as_str().unwrap());
     for org in [globex_id, initech_id] {
         let added = server.post(&format!("{orgs}/{org}/members"), json!({ "users": [ann] })).await;
@@ -121,7 +106,7 @@ async fn users_sign_in_to_organizations_they_belong_to_and_tokens_say_which() {
     assert_eq!(claims(issued.body["id_token"].as_str().unwrap())["org_id"], initech_id, "{}", issued.text);
     // Picking an organization one is not a member of is refused like naming it.
     let (_, picker, _) = authorize(&server, &path(&tenant, &requiring, &[]), Some(&ann_cookie)).await;
-    let outsider = create(&server, &orgs, json!({ "name": "umbrella" })).await;
+    let outsider = server.created(&orgs, json!({ "name": "umbrella" })).await;
     let refused = no_redirects()
         .post(server.url(&picker))
         .header("cookie", &ann_cookie)
@@ -151,20 +136,19 @@ async fn a_member_s_roles_give_api_permissions_until_they_leave_the_organization
     let tenant = unique("org-rbac-");
     server.tenant(&tenant, json!({})).await;
     let cy = server.user_with_password(&tenant, "cy@example.com", PASSWORD, true).await;
-    let api = create(
-        &server,
+    let api = server.created(
         &format!("/v1/tenants/{tenant}/apis"),
         json!({ "identifier": REPORTS, "rbac": true, "roles_claim": true, "permissions": [{ "value": "read:reports" }] }),
     )
     .await;
-    let role = create(
-        &server,
-        &format!("/v1/tenants/{tenant}/roles"),
-        json!({ "name": "org-analyst", "permissions": [{ "api_id": api["id"], "value": "read:reports" }] }),
-    )
-    .await;
+    let role = server
+        .created(
+            &format!("/v1/tenants/{tenant}/roles"),
+            json!({ "name": "org-analyst", "permissions": [{ "api_id": api["id"], "value": "read:reports" }] }),
+        )
+        .await;
     let orgs = format!("/v1/tenants/{tenant}/organizations");
-    let hooli = create(&server, &orgs, json!({ "name": "hooli" })).await;
+    let hooli = server.created(&orgs, json!({ "name": "hooli" })).await;
     let hooli_id = hooli["id"].as_str().unwrap();
     server.post(&format!("{orgs}/{hooli_id}/members"), json!({ "users": [cy] })).await;
     let unknown = server
@@ -220,16 +204,13 @@ async fn an_invitation_mailed_to_an_address_joins_whoever_signs_in_with_it_once(
     let dee = server.user_with_password(&tenant, "dee@example.com", PASSWORD, false).await;
     server.user_with_password(&tenant, "eve@example.com", PASSWORD, true).await;
     let orgs = format!("/v1/tenants/{tenant}/organizations");
-    let org = create(&server, &orgs, json!({ "name": "piedpiper", "display_name": "Pied Piper" })).await;
+    let org = server.created(&orgs, json!({ "name": "piedpiper", "display_name": "Pied Piper" })).await;
     let org_id = org["id"].as_str().unwrap();
-    let role = create(&server, &format!("/v1/tenants/{tenant}/roles"), json!({ "name": "engineer" })).await;
+    let role = server.created(&format!("/v1/tenants/{tenant}/roles"), json!({ "name": "engineer" })).await;
 
-    let invited = create(
-        &server,
-        &format!("{orgs}/{org_id}/invitations"),
-        json!({ "email": "Dee@Example.com", "roles": [role["id"]] }),
-    )
-    .await;
+    let invited = server
+        .created(&format!("{orgs}/{org_id}/invitations"), json!({ "email": "Dee@Example.com", "roles": [role["id"]] }))
+        .await;
     assert_eq!(invited["email"], "dee@example.com");
     let url = invited["invitation_url"].as_str().unwrap().to_owned();
     let mailed = smtp.link("dee@example.com", "/invitation?token=").await;
@@ -291,12 +272,9 @@ async fn an_invitation_mailed_to_an_address_joins_whoever_signs_in_with_it_once(
     assert!(spent.text().await.unwrap().contains("flow_invalid"));
 
     // A withdrawn invitation's link stops working.
-    let second = create(
-        &server,
-        &format!("{orgs}/{org_id}/invitations"),
-        json!({ "email": "eve@example.com", "send_email": false }),
-    )
-    .await;
+    let second = server
+        .created(&format!("{orgs}/{org_id}/invitations"), json!({ "email": "eve@example.com", "send_email": false }))
+        .await;
     let withdrawn = server
         .call(Method::DELETE, &format!("{orgs}/{org_id}/invitations/{}", second["id"].as_str().unwrap()), None)
         .await;
@@ -328,17 +306,17 @@ async fn post_login_actions_see_the_organization_and_run_again_for_another() {
     server.tenant(&tenant, json!({})).await;
     let flo = server.user_with_password(&tenant, "flo@example.com", PASSWORD, true).await;
     let orgs = format!("/v1/tenants/{tenant}/organizations");
-    let org = create(&server, &orgs, json!({ "name": "acme-co", "metadata": { "plan": "gold" } })).await;
+    let org = server.created(&orgs, json!({ "name": "acme-co", "metadata": { "plan": "gold" } })).await;
     server.post(&format!("{orgs}/{}/members", org["id"].as_str().unwrap()), json!({ "users": [flo] })).await;
     let code = r#"exports.onExecutePostLogin = async (event, api) => {
   api.idToken.setCustomClaim("https://example.com/org", event.organization ? event.organization.name + ":" + event.organization.metadata.plan : null);
 };"#;
-    create(
-        &server,
-        &format!("/v1/tenants/{tenant}/actions"),
-        json!({ "name": "org", "trigger": "post-login", "code": code }),
-    )
-    .await;
+    server
+        .created(
+            &format!("/v1/tenants/{tenant}/actions"),
+            json!({ "name": "org", "trigger": "post-login", "code": code }),
+        )
+        .await;
     let client_id = app(&server, &tenant, "allow").await;
 
     let (_, login, _) = authorize(&server, &path(&tenant, &client_id, &[("organization", "acme-co")]), None).await;
@@ -355,4 +333,54 @@ async fn post_login_actions_see_the_organization_and_run_again_for_another() {
     let (_, location, _) = authorize(&server, &path(&tenant, &client_id, &[]), Some(&cookie)).await;
     let issued = tokens(&server, &tenant, &client_id, &location).await;
     assert_eq!(claims(issued.body["id_token"].as_str().unwrap())["https://example.com/org"], Value::Null);
+}
+
+#[tokio::test]
+async fn signing_in_to_an_organization_wears_its_branding_and_offers_only_its_connections() {
+    let server = Server::start_with(Options::unlimited()).await;
+    let tenant = unique("org-brand-");
+    server.tenant(&tenant, json!({})).await;
+    let connections = format!("/v1/tenants/{tenant}/connections");
+    let github = server
+        .created(&connections, json!({ "name": "github", "preset": "github", "client_id": "gh", "client_secret": "s" }))
+        .await;
+    server
+        .created(&connections, json!({ "name": "gitlab", "preset": "gitlab", "client_id": "gl", "client_secret": "s" }))
+        .await;
+    let orgs = format!("/v1/tenants/{tenant}/organizations");
+    server
+        .created(
+            &orgs,
+            json!({ "name": "globex", "display_name": "Globex",
+                    "branding": { "primary_colour": "#0b6b3a", "logo_url": null }, "connections": [github["id"]] }),
+        )
+        .await;
+    let client_id = app(&server, &tenant, "allow").await;
+
+    let (_, login, _) = authorize(&server, &path(&tenant, &client_id, &[("organization", "globex")]), None).await;
+    let http = no_redirects();
+    let started = http.get(server.url(&login)).send().await.unwrap();
+    let cookie = started.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let flow_page = started.headers()["location"].to_str().unwrap().to_owned();
+    let html = http.get(server.url(&flow_page)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("--primary:#0b6b3a") && html.contains("<strong>Globex</strong>"), "{html}");
+    assert!(html.contains("data-connection=\"github\""), "{html}");
+    assert!(!html.contains("data-connection=\"gitlab\""), "only the organization's connections: {html}");
+    // Its members cannot be sent through another connection by editing the URL.
+    let flow = query_param(&flow_page, "flow").unwrap();
+    let other = http
+        .get(server.url(&format!("/t/{tenant}/login/connection/gitlab?flow={flow}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::FORBIDDEN);
+    assert!(other.text().await.unwrap().contains("permission_denied"));
+    // Without an organization, every connection and the tenant's look.
+    let (_, login, _) = authorize(&server, &path(&tenant, &client_id, &[]), None).await;
+    let started = http.get(server.url(&login)).send().await.unwrap();
+    let cookie = started.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let flow_page = started.headers()["location"].to_str().unwrap().to_owned();
+    let html = http.get(server.url(&flow_page)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("data-connection=\"gitlab\"") && !html.contains("#0b6b3a"), "{html}");
 }

@@ -6,11 +6,11 @@
 
 mod common;
 
-use common::oauth::{authorize, authorize_path, REDIRECT, VERIFIER};
-use common::tokens::{claims, query_param};
+use common::oauth::{authorize, authorize_path_in, exchange_redirect, REDIRECT};
+use common::tokens::claims;
 use common::{unique, Options, Reply, Server};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const PASSWORD: &str = "correct horse battery";
 const ORDERS: &str = "https://orders.example.com/";
@@ -18,20 +18,14 @@ const BILLING: &str = "https://billing.example.com/";
 const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
 
-async fn create(server: &Server, path: &str, body: Value) -> Value {
-    let reply = server.post(path, body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{path}: {}", reply.text);
-    reply.body
-}
-
 async fn confidential(server: &Server, tenant: &str, name: &str, grants: &[&str]) -> (String, String) {
-    let app = create(
-        server,
-        &format!("/v1/tenants/{tenant}/applications"),
-        json!({ "name": name, "client_type": "confidential", "redirect_uris": [REDIRECT], "first_party": true,
+    let app = server
+        .created(
+            &format!("/v1/tenants/{tenant}/applications"),
+            json!({ "name": name, "client_type": "confidential", "redirect_uris": [REDIRECT], "first_party": true,
                 "allowed_grants": grants }),
-    )
-    .await;
+        )
+        .await;
     (app["client_id"].as_str().unwrap().to_owned(), app["client_secret"].as_str().unwrap().to_owned())
 }
 
@@ -51,20 +45,20 @@ async fn an_api_back_end_exchanges_a_user_s_token_for_another_api_acting_for_the
     server.tenant(&tenant, json!({})).await;
     let user_id = server.user_with_password(&tenant, "fay@example.com", PASSWORD, true).await;
     let apis = format!("/v1/tenants/{tenant}/apis");
-    create(&server, &apis, json!({ "identifier": ORDERS, "permissions": [{ "value": "read:orders" }] })).await;
-    let billing = create(
-        &server,
-        &apis,
-        json!({ "identifier": BILLING, "rbac": true,
+    server.created(&apis, json!({ "identifier": ORDERS, "permissions": [{ "value": "read:orders" }] })).await;
+    let billing = server
+        .created(
+            &apis,
+            json!({ "identifier": BILLING, "rbac": true,
                 "permissions": [{ "value": "read:invoices" }, { "value": "pay:invoices" }] }),
-    )
-    .await;
-    let role = create(
-        &server,
-        &format!("/v1/tenants/{tenant}/roles"),
-        json!({ "name": "customer", "permissions": [{ "api_id": billing["id"], "value": "read:invoices" }] }),
-    )
-    .await;
+        )
+        .await;
+    let role = server
+        .created(
+            &format!("/v1/tenants/{tenant}/roles"),
+            json!({ "name": "customer", "permissions": [{ "api_id": billing["id"], "value": "read:invoices" }] }),
+        )
+        .await;
     let assigned =
         server.post(&format!("/v1/tenants/{tenant}/users/{user_id}/roles"), json!({ "roles": [role["id"]] })).await;
     assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.text);
@@ -72,17 +66,10 @@ async fn an_api_back_end_exchanges_a_user_s_token_for_another_api_acting_for_the
     // The web app gets the user's token for Orders.
     let (web, web_secret) = confidential(&server, &tenant, "web", &["authorization_code", "refresh_token"]).await;
     let cookie = server.browser_session(&tenant, "fay@example.com", PASSWORD).await;
-    let path = authorize_path(&web, &[("scope", "openid offline_access read:orders"), ("audience", ORDERS)])
-        .replace("/t/default/", &format!("/t/{tenant}/"));
+    let path =
+        authorize_path_in(&tenant, &web, &[("scope", "openid offline_access read:orders"), ("audience", ORDERS)]);
     let (_, location, _) = authorize(&server, &path, Some(&cookie)).await;
-    let code = query_param(&location, "code").unwrap();
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-    ];
-    let tokens = server.oauth_post(&tenant, "token", (&web, &web_secret), &form).await;
+    let tokens = exchange_redirect(&server, &tenant, (&web, Some(&web_secret)), &location).await;
     let orders_token = tokens.body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(claims(&orders_token)["aud"], ORDERS);
 
@@ -96,13 +83,13 @@ async fn an_api_back_end_exchanges_a_user_s_token_for_another_api_acting_for_the
     let backend = (orders_api.as_str(), orders_secret.as_str());
     let ungranted = exchange(&server, &tenant, backend, &orders_token, &[("audience", BILLING)]).await;
     assert_eq!(ungranted.body["error"], "unauthorized_client", "{}", ungranted.text);
-    create(
-        &server,
-        &format!("/v1/tenants/{tenant}/client-grants"),
-        json!({ "client_id": orders_api, "api_id": billing["id"], "subject_type": "user",
+    server
+        .created(
+            &format!("/v1/tenants/{tenant}/client-grants"),
+            json!({ "client_id": orders_api, "api_id": billing["id"], "subject_type": "user",
                 "scopes": ["read:invoices", "pay:invoices"] }),
-    )
-    .await;
+        )
+        .await;
 
     let exchanged = exchange(&server, &tenant, backend, &orders_token, &[("audience", BILLING)]).await;
     assert_eq!(exchanged.status, StatusCode::OK, "{}", exchanged.text);

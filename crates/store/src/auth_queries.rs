@@ -355,28 +355,36 @@ impl SignInStore for SqlStore {
     }
 }
 
+/// The back-channel logout deliveries owed by the live sessions whose `$column` is `$2` (`$1`
+/// now): one per application each signed in to that takes logout tokens, kept once however
+/// often it is queued.
+macro_rules! owed_logouts {
+    ($column:literal) => {
+        concat!(
+            "INSERT INTO logout_deliveries (id, tenant_id, client_id, user_id, session_id, created_at, status, attempts, next_attempt_at)
+             SELECT session_clients.session_id || ' ' || session_clients.client_id, sessions.tenant_id, session_clients.client_id,
+                    sessions.user_id, sessions.id, $1, 'pending', 0, $1
+             FROM session_clients JOIN sessions ON sessions.id = session_clients.session_id
+             JOIN applications ON applications.id = session_clients.client_id
+                              AND applications.backchannel_logout_uri IS NOT NULL
+             WHERE ", $column, " = $2 AND sessions.revoked_at IS NULL
+             ON CONFLICT DO NOTHING"
+        )
+    };
+}
+
 /// Revoking one session: the logout tokens its applications are owed, the session, then the
 /// refresh tokens it holds (`$1` now, `$2` its id).
 const REVOKE_BY_SESSION: (&str, &str, &str) = (
     // Back-channel logout: each application the live session signed in to is owed a logout
     // token, queued before the session is marked ended (the same transaction).
-    "INSERT INTO logout_deliveries (id, tenant_id, client_id, user_id, session_id, created_at, status, attempts, next_attempt_at)
-     SELECT session_clients.session_id || ' ' || session_clients.client_id, sessions.tenant_id, session_clients.client_id,
-            sessions.user_id, sessions.id, $1, 'pending', 0, $1
-     FROM session_clients JOIN sessions ON sessions.id = session_clients.session_id
-     WHERE sessions.id = $2 AND sessions.revoked_at IS NULL
-     ON CONFLICT DO NOTHING",
+    owed_logouts!("sessions.id"),
     "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
     "UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL",
 );
 /// Revoking every session of a user, and the refresh tokens they hold (`$2` the user's id).
 const REVOKE_BY_USER: (&str, &str, &str) = (
-    "INSERT INTO logout_deliveries (id, tenant_id, client_id, user_id, session_id, created_at, status, attempts, next_attempt_at)
-     SELECT session_clients.session_id || ' ' || session_clients.client_id, sessions.tenant_id, session_clients.client_id,
-            sessions.user_id, sessions.id, $1, 'pending', 0, $1
-     FROM session_clients JOIN sessions ON sessions.id = session_clients.session_id
-     WHERE sessions.user_id = $2 AND sessions.revoked_at IS NULL
-     ON CONFLICT DO NOTHING",
+    owed_logouts!("sessions.user_id"),
     "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
     "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
 );

@@ -55,10 +55,10 @@ struct SigningIn<'a> {
 
 /// What a login flow signs in to (see [`Auth::flow_target`]).
 #[derive(Default)]
-struct FlowTarget {
-    application: Option<Application>,
-    audience: Option<String>,
-    organization: Option<crate::organizations::Organization>,
+pub(super) struct FlowTarget {
+    pub(super) application: Option<Application>,
+    pub(super) audience: Option<String>,
+    pub(super) organization: Option<crate::organizations::Organization>,
 }
 
 /// What post-login Actions decided about a sign-in that passed every other step.
@@ -104,7 +104,7 @@ impl Auth {
     /// What a login flow signs in to: the application whose authorization request sent the
     /// browser to sign in, if any, the API that request asked a token for, and the
     /// organization it named.
-    async fn flow_target(&self, flow: &FlowRecord) -> Result<FlowTarget> {
+    pub(super) async fn flow_target(&self, flow: &FlowRecord) -> Result<FlowTarget> {
         let Some(request_id) = flow.return_to.as_ref().and_then(|back| back.authorization_request()) else {
             return Ok(FlowTarget::default());
         };

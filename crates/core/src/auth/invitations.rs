@@ -62,11 +62,8 @@ impl Auth {
     pub async fn accept_invitation(&self, tenant_id: &str, token: &str, user: &User) -> Result<Organization> {
         let (invitation, organization) = self.open_invitation(tenant_id, token).await?;
         if normalize_email(&user.email) != invitation.email {
-            return Err(Error::new(Code::PermissionDenied)
-                .with_message(
-                    "This invitation was sent to another email address. Sign in with that address to accept it.",
-                )
-                .with_detail("reason", "invitation_for_another_address"));
+            // The catalogue's words on the page, in the reader's language; the reason for support.
+            return Err(Error::new(Code::PermissionDenied).with_detail("reason", "invitation_for_another_address"));
         }
         let now = ids::now_ms();
         let accepted = self.organizations.accept_invitation(&secret::digest(token), &user.id, now).await?;

@@ -15,6 +15,7 @@ use crate::federation::{
 };
 use crate::log::LogEntry;
 use crate::model::{Tenant, User};
+use crate::organizations::Organization;
 use crate::ports::FlowRecord;
 use crate::{ids, secret, Error, Result};
 
@@ -78,6 +79,20 @@ impl Auth {
         Ok(all.into_iter().filter(|connection| connection.enabled).collect())
     }
 
+    /// The organization a live login flow signs in to, if its authorization request named one.
+    pub async fn flow_organization(&self, tenant_id: &str, flow_id: &str) -> Result<Option<Organization>> {
+        let flow = self.live_flow(tenant_id, flow_id, FlowKind::Login).await?;
+        Ok(self.flow_target(&flow).await?.organization)
+    }
+
+    /// The enabled connections a login flow may use: the tenant's, narrowed to the ones its
+    /// organization allows when it names one that lists any.
+    pub async fn connections_for_flow(&self, tenant_id: &str, flow_id: &str) -> Result<Vec<Connection>> {
+        let all = self.enabled_connections(tenant_id).await?;
+        let Ok(Some(organization)) = self.flow_organization(tenant_id, flow_id).await else { return Ok(all) };
+        Ok(all.into_iter().filter(|connection| allows(&organization, connection)).collect())
+    }
+
     async fn enabled_connection(&self, tenant_id: &str, name: &str) -> Result<Connection> {
         let missing = || Error::not_found("connection").with_detail("connection", name.to_owned());
         if name.len() > 63 {
@@ -103,6 +118,15 @@ impl Auth {
         purpose: UpstreamPurpose<'_>,
     ) -> Result<String> {
         let connection = self.enabled_connection(tenant_id, connection_name).await?;
+        // An organization that lists its connections is signed in to through those only.
+        if let Some(organization) = self.flow_target(flow).await?.organization {
+            if !allows(&organization, &connection) {
+                return Err(Error::new(Code::PermissionDenied)
+                    .with_detail("reason", "connection_not_allowed_for_organization")
+                    .with_detail("connection", connection.name.clone())
+                    .with_detail("organization", organization.name.clone()));
+            }
+        }
         let app_redirect = match purpose {
             UpstreamPurpose::App { client_id, redirect_uri } => {
                 Some(self.registered_redirect(tenant_id, client_id, redirect_uri).await?)
@@ -551,4 +575,9 @@ fn new_identity(user: &User, connection: &Connection, upstream_user: &UpstreamUs
         created_at: now,
         last_sign_in_at: now,
     }
+}
+
+/// Whether `organization` lets its members sign in through `connection` (an empty list: all).
+fn allows(organization: &Organization, connection: &Connection) -> bool {
+    organization.config.connections.is_empty() || organization.config.connections.contains(&connection.id)
 }

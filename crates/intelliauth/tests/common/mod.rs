@@ -397,6 +397,13 @@ impl Endpoint {
         Reply::from(request.basic_auth(client.0, Some(client.1)).form(form).send().await.unwrap()).await
     }
 
+    /// POSTs `body` to the management API's `path`, which must create it (201): the body.
+    pub async fn created(&self, path: &str, body: Value) -> Value {
+        let reply = self.post(path, body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{path}: {}", reply.text);
+        reply.body
+    }
+
     pub async fn create_user(&self, email: &str) -> String {
         let reply = self.post("/v1/tenants/default/users", serde_json::json!({ "email": email })).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);

@@ -38,6 +38,11 @@ pub fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
     format!("/t/default/oauth/authorize?{}", query.join("&"))
 }
 
+/// [`authorize_path`] in `tenant`.
+pub fn authorize_path_in(tenant: &str, client_id: &str, extra: &[(&str, &str)]) -> String {
+    authorize_path(client_id, extra).replace("/t/default/", &format!("/t/{tenant}/"))
+}
+
 pub fn urlencode(value: &str) -> String {
     value
         .bytes()
@@ -72,6 +77,25 @@ pub async fn exchange(server: &Endpoint, client_id: &str, code: &str, verifier: 
         ("client_id", client_id),
     ];
     Reply::from(server.http.post(server.url("/t/default/oauth/token")).form(&form).send().await.unwrap()).await
+}
+
+/// The code in the redirect `location`, exchanged (with [`VERIFIER`]) at `tenant`'s token
+/// endpoint by `client`: `(id, Some(secret))` authenticates with HTTP Basic, `(id, None)` is
+/// a public client.
+pub async fn exchange_redirect(server: &Endpoint, tenant: &str, client: (&str, Option<&str>), location: &str) -> Reply {
+    let code = super::tokens::query_param(location, "code").unwrap_or_else(|| panic!("no code: {location}"));
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let mut request = server.http.post(server.url(&format!("/t/{tenant}/oauth/token")));
+    match client {
+        (id, Some(secret)) => request = request.basic_auth(id, Some(secret)),
+        (id, None) => form.push(("client_id", id)),
+    }
+    Reply::from(request.form(&form).send().await.unwrap()).await
 }
 
 pub async fn refresh(server: &Endpoint, client_id: &str, token: &str) -> Reply {

@@ -111,7 +111,7 @@ pub struct UpdateApiRequest {
 }
 
 /// A required array of strings.
-fn required_list(fields: &mut Fields, key: &str) -> Option<Vec<String>> {
+pub(super) fn required_list(fields: &mut Fields, key: &str) -> Option<Vec<String>> {
     let present = fields.peek(key).is_some_and(|value| !value.is_null());
     let list = fields.optional_string_list(key);
     if !present {

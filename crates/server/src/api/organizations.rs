@@ -198,11 +198,7 @@ pub struct AddMembersRequest {
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = ["users:write"])))]
 pub async fn add_members(at: Allowed<UsersWrite, Item>, JsonObject(mut fields): JsonObject) -> ApiResult<StatusCode> {
-    let present = fields.peek("users").is_some_and(|value| !value.is_null());
-    let users = fields.optional_string_list("users");
-    if !present {
-        fields.reject("users", "is required");
-    }
+    let users = super::apis::required_list(&mut fields, "users");
     reject_invalid(fields.finish(), FieldErrors::new())?;
     at.state.management.add_members(at.tenant_id(), at.id(), users.unwrap_or_default()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -235,11 +231,7 @@ pub async fn member_roles(
     at: Allowed<UsersWrite, (String, String, String)>,
     JsonObject(mut fields): JsonObject,
 ) -> ApiResult<impl IntoResponse> {
-    let present = fields.peek("roles").is_some_and(|value| !value.is_null());
-    let roles = fields.optional_string_list("roles");
-    if !present {
-        fields.reject("roles", "is required");
-    }
+    let roles = super::apis::required_list(&mut fields, "roles");
     reject_invalid(fields.finish(), FieldErrors::new())?;
     let (tenant_id, organization_id, user_id) = &at.path;
     let member =

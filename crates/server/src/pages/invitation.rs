@@ -17,13 +17,14 @@ fn refused(tenant: &Tenant, error: &Error) -> Response {
     respond(status_of(error), page(tenant, &t("invitation-title-plain"), &body), Some(error.code), None)
 }
 
-pub(super) async fn invitation_page(Page { state, tenant, query, headers, .. }: Page) -> PageResult {
+pub(super) async fn invitation_page(Page { state, mut tenant, query, headers, .. }: Page) -> PageResult {
     let token = query.token.clone().unwrap_or_default();
     let (invitation, organization) = match state.auth.open_invitation(&tenant.id, &token).await {
         Ok(opened) => opened,
         Err(error) if error.code.http_status() < 500 => return Ok(refused(&tenant, &error)),
         Err(error) => return Err(error.into()),
     };
+    super::wear_branding(&mut tenant, &organization);
     let back = paths::INVITATION.with_query(&tenant.id, &[("token", &token)]);
     let session = state.auth.session(&tenant.id, cookies::read(&headers, cookies::SESSION)).await;
     let Ok((_, user)) = session else {

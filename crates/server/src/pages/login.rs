@@ -86,7 +86,11 @@ pub(crate) fn login_preview(tenant: &Tenant) -> Response {
 
 pub(super) async fn login_page(visit: Page) -> PageResult {
     let (flow_id, csrf) = visit.shown_flow(FlowKind::Login, paths::LOGIN).await?;
-    let Page { state, tenant, query, .. } = visit;
+    let Page { state, mut tenant, query, .. } = visit;
+    // Signing in to an organization: its look, where it has one.
+    if let Ok(Some(organization)) = state.auth.flow_organization(&tenant.id, &flow_id).await {
+        super::wear_branding(&mut tenant, &organization);
+    }
     let form = LoginForm {
         flow_id: &flow_id,
         csrf: &csrf,

@@ -149,6 +149,18 @@ pub(crate) struct PageQuery {
     user_code: Option<String>,
 }
 
+/// Dresses the tenant's pages in `organization`'s branding, where it has one (its name, or
+/// the organization's display name, as the brand).
+pub(crate) fn wear_branding(
+    tenant: &mut intelliauth_core::model::Tenant,
+    organization: &intelliauth_core::organizations::Organization,
+) {
+    if let Some(branding) = &organization.config.branding {
+        tenant.settings.theme = branding.clone();
+        tenant.settings.theme.name.get_or_insert_with(|| organization.config.display_name.clone());
+    }
+}
+
 /// A finished page. Pages that show an error carry its code so metrics and logs count it
 /// and the error renderer leaves the page as it is.
 pub(crate) fn respond(status: StatusCode, body: String, code: Option<Code>, csp_nonce: Option<&str>) -> Response {

@@ -27,7 +27,11 @@ pub(crate) async fn buttons(
     flow_id: Option<&str>,
     return_to: Option<&str>,
 ) -> String {
-    let Ok(connections) = state.auth.enabled_connections(&tenant.id).await else { return String::new() };
+    let connections = match flow_id {
+        Some(flow) => state.auth.connections_for_flow(&tenant.id, flow).await,
+        None => state.auth.enabled_connections(&tenant.id).await,
+    };
+    let Ok(connections) = connections else { return String::new() };
     if connections.is_empty() {
         return String::new();
     }
