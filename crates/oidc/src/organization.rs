@@ -30,17 +30,6 @@ pub(crate) enum OrganizationAsk {
 }
 
 impl Oidc {
-    /// The organization `name_or_id` names in the tenant.
-    pub(crate) async fn find_organization(&self, tenant_id: &str, name_or_id: &str) -> Result<Option<Organization>> {
-        if name_or_id.is_empty() || name_or_id.len() > 128 {
-            return Ok(None);
-        }
-        if let Some(found) = self.organizations.get_organization(tenant_id, name_or_id).await? {
-            return Ok(Some(found));
-        }
-        Ok(self.organizations.organization_by_name(tenant_id, name_or_id).await?)
-    }
-
     /// Reads `organization=` against the application's policy: refused where the application
     /// does not sign in to organizations, an unknown one refused, none where one is required
     /// is the picker's.
@@ -58,13 +47,15 @@ impl Oidc {
                 .with_refusal(Refusal::MalformedRequest)
                 .with_message("This application does not sign users in to organizations.")
                 .with_detail("organization", named.unwrap_or_default().chars().take(128).collect::<String>())),
-            (Some(name), _) => match self.find_organization(tenant_id, name).await? {
-                Some(organization) => Ok(OrganizationAsk::Named(Box::new(organization))),
-                None => Err(Error::new(Code::ValidationFailed)
-                    .with_refusal(Refusal::MalformedRequest)
-                    .with_message("The organization parameter names no organization of this tenant.")
-                    .with_detail("organization", name.chars().take(128).collect::<String>())),
-            },
+            (Some(name), _) => {
+                match intelliauth_core::organizations::find(self.organizations.as_ref(), tenant_id, name).await? {
+                    Some(organization) => Ok(OrganizationAsk::Named(Box::new(organization))),
+                    None => Err(Error::new(Code::ValidationFailed)
+                        .with_refusal(Refusal::MalformedRequest)
+                        .with_message("The organization parameter names no organization of this tenant.")
+                        .with_detail("organization", name.chars().take(128).collect::<String>())),
+                }
+            }
         }
     }
 

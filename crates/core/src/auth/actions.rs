@@ -116,12 +116,8 @@ impl Auth {
         };
         let params: Value = serde_json::from_str(&params).unwrap_or_default();
         let audience = params["audience"].as_str().or(params["resource"].as_str()).map(str::to_owned);
-        let organization = match params["organization"].as_str().filter(|named| !named.is_empty() && named.len() <= 128)
-        {
-            Some(named) => match self.organizations.get_organization(&flow.tenant_id, named).await? {
-                Some(found) => Some(found),
-                None => self.organizations.organization_by_name(&flow.tenant_id, named).await?,
-            },
+        let organization = match params["organization"].as_str() {
+            Some(named) => crate::organizations::find(self.organizations.as_ref(), &flow.tenant_id, named).await?,
             None => None,
         };
         let Some(client_id) = params["client_id"].as_str() else {

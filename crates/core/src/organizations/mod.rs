@@ -108,6 +108,22 @@ pub struct Invitation {
     pub accepted_by: Option<String>,
 }
 
+/// The organization `name_or_id` names in the tenant (`organization=` takes either): by id
+/// first, then by name; nothing for an empty or overlong one.
+pub async fn find(
+    store: &dyn OrganizationStore,
+    tenant_id: &str,
+    name_or_id: &str,
+) -> StoreResult<Option<Organization>> {
+    if name_or_id.is_empty() || name_or_id.len() > 128 {
+        return Ok(None);
+    }
+    match store.get_organization(tenant_id, name_or_id).await? {
+        Some(found) => Ok(Some(found)),
+        None => store.organization_by_name(tenant_id, name_or_id).await,
+    }
+}
+
 /// Where organizations and their memberships are kept.
 #[async_trait]
 pub trait OrganizationStore: Send + Sync {
