@@ -14,9 +14,17 @@ export async function launch() {
   });
 }
 
+// Chromium cannot capture a page taller than its largest texture (a long reference page at
+// 320 px is): the artifact keeps the page's first screens instead.
+const TALLEST_SCREENSHOT = 8000;
+
 export async function screenshot(page, name) {
   mkdirSync(artifacts, { recursive: true });
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+  const { width, height } = await page.evaluate(() => ({
+    width: document.documentElement.scrollWidth, height: document.documentElement.scrollHeight,
+  }));
+  const clip = height > TALLEST_SCREENSHOT ? { x: 0, y: 0, width, height: TALLEST_SCREENSHOT } : undefined;
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true, clip });
 }
 
 /// Asserts the page shows `code` with the catalogue's copy, and returns the alert text.

@@ -4,7 +4,8 @@ Usage: python authlib_rp.py BASE_URL MANAGEMENT_TOKEN. Each check prints a line;
 line is `N passed, M failed`, and the exit status is non-zero when anything failed.
 What it proves: the code flow with PKCE and ID-token validation, refresh, RFC 7009
 revocation of access tokens seen at userinfo and introspection, that an error redirect is
-never taken for an authorization code, and authlib's default private_key_jwt assertion.
+never taken for an authorization code, authlib's default private_key_jwt assertion, and an
+API's access tokens in its own signing algorithm.
 """
 
 import json
@@ -196,11 +197,39 @@ def check_private_key_jwt_defaults(meta):
     assert token["token_type"].lower() == "bearer", token
 
 
+def check_api_tokens_in_the_apis_own_algorithm(meta):
+    """An API that signs with RS256 in an ES256 tenant: the tenant's key signs until the new
+    keys are old enough (the server runs with a 1 s key cache: 6 s), then RS256; authlib
+    verifies both from the published key set, with the API as the audience."""
+    identifier = f"https://ledger-{uuid.uuid4().hex[:8]}.example/"
+    ledger = api("POST", f"/v1/tenants/{TENANT}/apis", {"identifier": identifier, "signing_alg": "RS256", "permissions": [{"value": "read:ledger"}]})
+    machine = api(
+        "POST",
+        f"/v1/tenants/{TENANT}/applications",
+        {"name": f"ledger {uuid.uuid4().hex[:8]}", "client_type": "confidential", "redirect_uris": ["https://api.example/cb"], "allowed_grants": ["client_credentials"]},
+    )
+    api("POST", f"/v1/tenants/{TENANT}/client-grants", {"client_id": machine["client_id"], "api_id": ledger["id"], "scopes": ["read:ledger"]})
+    client = OAuth2Session(machine["client_id"], machine["client_secret"])
+    seen = []
+    deadline = time.monotonic() + 30
+    while not seen or seen[-1] != "RS256":
+        assert time.monotonic() < deadline, f"never RS256: {seen}"
+        token = client.fetch_token(meta["token_endpoint"], grant_type="client_credentials", audience=identifier)
+        keys = JsonWebKey.import_key_set(requests.get(meta["jwks_uri"], timeout=30).json())
+        claims = jwt.decode(token["access_token"], keys, claims_options={"aud": {"essential": True, "value": identifier}})
+        claims.validate()
+        assert claims.header["typ"] == "at+jwt" and claims["permissions"] == ["read:ledger"], (claims.header, claims)
+        seen.append(claims.header["alg"])
+        time.sleep(0.25)
+    assert set(seen[:-1]) <= {"ES256"} and seen[0] == "ES256", seen
+
+
 CHECKS = [
     check_code_flow_and_id_token,
     check_access_token_revocation,
     check_error_redirect_is_not_a_code,
     check_private_key_jwt_defaults,
+    check_api_tokens_in_the_apis_own_algorithm,
 ]
 
 

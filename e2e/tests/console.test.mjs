@@ -177,6 +177,7 @@ test('an API, a role and an assignment made in the console: the user sees the pe
     await page.locator('main#view h1', { hasText: 'Invoices' }).waitFor();
     assert.equal(await page.textContent('#api-identifier'), 'https://invoices.example.com/');
     await page.check('#view input[name=rbac]');
+    await page.getByLabel('Signing algorithm').selectOption('RS256');
     await page.click('#save-api');
     let saved;
     for (const deadline = Date.now() + 10000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
@@ -184,7 +185,11 @@ test('an API, a role and an assignment made in the console: the user sees the pe
       if (saved?.rbac) break;
     }
     assert.equal(saved?.rbac, true, 'the checkbox was saved');
+    assert.equal(saved?.signing_alg, 'RS256', 'the algorithm was saved');
+    const published = await (await fetch(`${server.base}/t/default/.well-known/jwks.json`)).json();
+    assert.ok(published.keys.some((key) => key.alg === 'RS256'), 'saving it published its keys');
     await page.locator('#view input[name=rbac]:checked').waitFor();
+    assert.equal(await page.getByLabel('Signing algorithm').inputValue(), 'RS256');
     await expectAccessible(assert, page, 'API detail');
 
     await show(page, '#/roles', 'Roles');

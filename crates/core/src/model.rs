@@ -104,6 +104,9 @@ impl Default for LocaleSettings {
     }
 }
 
+/// The algorithms a tenant or an API signs tokens with.
+pub const SIGNING_ALGS: [&str; 3] = ["ES256", "EdDSA", "RS256"];
+
 /// Token settings of the tenant's OAuth 2.0 / OIDC provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -203,7 +206,7 @@ impl TenantSettings {
         if self.oauth.refresh_reuse_grace_s > 300 {
             errors.add("settings.oauth.refresh_reuse_grace_s", "must be at most 300");
         }
-        if !matches!(self.oauth.signing_alg.as_str(), "ES256" | "EdDSA" | "RS256") {
+        if !SIGNING_ALGS.contains(&self.oauth.signing_alg.as_str()) {
             errors.add("settings.oauth.signing_alg", "must be ES256, EdDSA or RS256");
         }
         self.theme.validate(errors, "settings.theme.");

@@ -27,8 +27,9 @@ pub struct SigningKeyRecord {
 pub trait SigningKeyStore: Send + Sync + 'static {
     /// Keys of the tenant that are not past `retire_after`.
     async fn signing_keys(&self, tenant_id: &str, now: i64) -> StoreResult<Vec<SigningKeyRecord>>;
-    /// Inserts a tenant's first `active` and `next` keys; `Conflict` if another node did.
-    async fn insert_initial_keys(&self, active: &SigningKeyRecord, next: &SigningKeyRecord) -> StoreResult<()>;
+    /// Inserts keys of algorithms the tenant has none of (an `active` and a `next` each), all
+    /// in one transaction; `Conflict` if another node inserted one of them first.
+    async fn insert_initial_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()>;
     /// In one transaction: `active` → `retired` (until `retire_after`), `next` → `active`,
     /// and `new_next` inserted. `Conflict` when a concurrent rotation got there first.
     async fn rotate_keys(

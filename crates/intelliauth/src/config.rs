@@ -134,6 +134,11 @@ pub struct Settings {
     /// Run the webhook delivery worker on this node (default true).
     #[arg(long, env = "INTELLIAUTH_WEBHOOK_DELIVERY", num_args = 0..=1, default_missing_value = "true")]
     pub webhook_delivery: Option<bool>,
+    /// How long a node keeps a tenant's signing keys before reading them again, in seconds
+    /// (default 60, 1 to 3600). A new key (a rotation, an algorithm an API or tenant chooses)
+    /// signs only after this and 5 s more, so every node of a cluster must use the same value.
+    #[arg(long, env = "INTELLIAUTH_SIGNING_KEY_CACHE_S")]
+    pub signing_key_cache_s: Option<u64>,
     /// Mount /__fault routes that fail on purpose. For testing failure handling only.
     #[arg(long, env = "INTELLIAUTH_FAULT_INJECTION", hide = true, num_args = 0..=1, default_missing_value = "true")]
     pub fault_injection: Option<bool>,
@@ -153,7 +158,7 @@ impl Settings {
             rate_limit_credential_burst, db_max_connections, db_acquire_timeout_ms, max_concurrent_hashes, smtp_url, mail_from,
             captcha_siteverify_url, captcha_site_key, captcha_secret, instance_key, trusted_proxies, webhooks_allow_loopback,
             webhooks_allow_private_networks, webhook_timeout_ms, webhook_retry_schedule, webhook_concurrency,
-            webhook_per_subscription, webhook_poll_interval_ms, webhook_delivery, sms_gateway_url, sms_gateway_username, sms_gateway_password, sms_from, fault_injection)
+            webhook_per_subscription, webhook_poll_interval_ms, webhook_delivery, sms_gateway_url, sms_gateway_username, sms_gateway_password, sms_from, signing_key_cache_s, fault_injection)
     }
 
     pub fn load_file(path: &std::path::Path) -> Result<Settings, String> {
@@ -274,6 +279,15 @@ impl Settings {
                 Ok(key)
             }
             Err(error) => Err(format!("cannot read {}: {error}", path.display())),
+        }
+    }
+
+    /// How long a node keeps a tenant's signing keys.
+    pub fn signing_key_cache(&self) -> Result<Duration, String> {
+        match self.signing_key_cache_s {
+            None => Ok(intelliauth_oidc::KEY_CACHE_TTL),
+            Some(seconds @ 1..=3600) => Ok(Duration::from_secs(seconds)),
+            Some(_) => Err("signing-key-cache-s must be 1 to 3600 seconds".into()),
         }
     }
 

@@ -260,7 +260,8 @@ async fn rotate_keys(settings: Settings, tenant: &str) -> Result<(), String> {
     let store = Arc::new(open_store(&settings).await?);
     migrate_with_retry(&store).await?;
     let public_url = settings.public_url.clone().unwrap_or_else(|| settings.public_url(settings.bind()));
-    let oidc = Oidc::new(&Ports::all_in(store.clone()), settings.instance_key()?, &public_url);
+    let oidc = Oidc::new(&Ports::all_in(store.clone()), settings.instance_key()?, &public_url)
+        .with_key_cache_ttl(settings.signing_key_cache()?);
     let jwks = oidc.rotate_keys(tenant).await.map_err(|e| format!("rotation failed: {e}"))?;
     store.close().await;
     println!("{jwks:#}");
@@ -323,6 +324,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     };
     let auth = Auth::new(&management, &ports, services, &public_url, instance_key.clone());
     let oidc = Oidc::new(&ports, instance_key.clone(), &public_url)
+        .with_key_cache_ttl(settings.signing_key_cache()?)
         .with_session_reuse(Arc::new(auth.clone()))
         .with_log(ports.log.clone());
     let log_queue = management.log_queue().clone();

@@ -7,6 +7,7 @@ mod common;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use common::oauth::{machine_client, machine_token};
+use common::tokens::verified;
 use common::{Options, Reply, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -20,53 +21,6 @@ async fn token(server: &Server, tenant: &str, basic: BasicAuth<'_>, form: &[(&st
         request = request.header("authorization", format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))));
     }
     Reply::from(request.send().await.unwrap()).await
-}
-
-/// Verifies a compact JWS against the tenant's published keys, independently of the server.
-async fn verify(server: &Server, tenant: &str, jwt: &str) -> (Value, Value) {
-    let jwks: Value = server.public_json(&format!("/t/{tenant}/.well-known/jwks.json")).await;
-    let parts: Vec<&str> = jwt.split('.').collect();
-    assert_eq!(parts.len(), 3);
-    let decode = |part: &str| -> Value { serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap() };
-    let (header, claims) = (decode(parts[0]), decode(parts[1]));
-    let key = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == header["kid"])
-        .expect("the signing key is published");
-    let message = format!("{}.{}", parts[0], parts[1]);
-    let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
-    let coordinate = |name: &str| URL_SAFE_NO_PAD.decode(key[name].as_str().unwrap()).unwrap();
-    match header["alg"].as_str().unwrap() {
-        "ES256" => {
-            use p256::ecdsa::signature::Verifier;
-            let (x, y) = (coordinate("x"), coordinate("y"));
-            let point = p256::EncodedPoint::from_affine_coordinates(x.as_slice().into(), y.as_slice().into(), false);
-            let key = p256::ecdsa::VerifyingKey::from_encoded_point(&point).unwrap();
-            key.verify(message.as_bytes(), &p256::ecdsa::Signature::from_slice(&signature).unwrap())
-                .expect("a valid ES256 signature");
-        }
-        "RS256" => {
-            use rsa::signature::Verifier;
-            let key = rsa::RsaPublicKey::new(
-                rsa::BigUint::from_bytes_be(&coordinate("n")),
-                rsa::BigUint::from_bytes_be(&coordinate("e")),
-            )
-            .unwrap();
-            let signature = rsa::pkcs1v15::Signature::try_from(signature.as_slice()).unwrap();
-            rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key)
-                .verify(message.as_bytes(), &signature)
-                .expect("a valid RS256 signature");
-        }
-        "EdDSA" => {
-            let key = ed25519_dalek::VerifyingKey::from_bytes(&coordinate("x").try_into().unwrap()).unwrap();
-            key.verify_strict(message.as_bytes(), &ed25519_dalek::Signature::from_slice(&signature).unwrap())
-                .expect("a valid EdDSA signature");
-        }
-        other => panic!("unexpected alg {other}"),
-    }
-    (header, claims)
 }
 
 #[tokio::test]
@@ -116,7 +70,7 @@ async fn client_credentials_issue_a_signed_rfc9068_access_token() {
         (reply.body["token_type"].as_str(), reply.body["expires_in"].as_u64(), reply.body["scope"].as_str()),
         (Some("Bearer"), Some(3600), Some("orders:read"))
     );
-    let (header, claims) = verify(&server, "default", reply.body["access_token"].as_str().unwrap()).await;
+    let (header, claims) = verified(&server, "default", reply.body["access_token"].as_str().unwrap()).await;
     assert_eq!((header["typ"].as_str(), header["alg"].as_str()), (Some("at+jwt"), Some("ES256")));
     assert!(claims["iss"].as_str().unwrap().ends_with("/t/default"));
     assert_eq!((claims["sub"].as_str(), claims["client_id"].as_str()), (Some(id.as_str()), Some(id.as_str())));
@@ -131,7 +85,7 @@ async fn client_credentials_issue_a_signed_rfc9068_access_token() {
     )
     .await;
     assert_eq!(post.status, StatusCode::OK, "client_secret_post: {}", post.text);
-    let (_, claims) = verify(&server, "default", post.body["access_token"].as_str().unwrap()).await;
+    let (_, claims) = verified(&server, "default", post.body["access_token"].as_str().unwrap()).await;
     assert_eq!(claims["aud"], claims["iss"], "without an audience the token is the tenant's own");
     assert_eq!(claims["scope"], "orders:read orders:write", "all allowed scopes when none are asked for");
 
@@ -155,7 +109,7 @@ async fn a_tenant_can_sign_with_eddsa_or_rs256() {
         let (id, secret) = machine_client(&server, tenant, &["client_credentials"], &["a"]).await;
         let reply = token(&server, tenant, Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        let (header, claims) = verify(&server, tenant, reply.body["access_token"].as_str().unwrap()).await;
+        let (header, claims) = verified(&server, tenant, reply.body["access_token"].as_str().unwrap()).await;
         assert_eq!(header["alg"], alg);
         assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 120);
     }
@@ -265,7 +219,7 @@ async fn rotation_publishes_the_next_key_first_and_keeps_the_old_one() {
     let server = Server::start().await;
     let (id, secret) = machine_client(&server, "default", &["client_credentials"], &["a"]).await;
     let before = machine_token(&server, &id, &secret).await;
-    let (old_header, _) = verify(&server, "default", &before).await;
+    let (old_header, _) = verified(&server, "default", &before).await;
     let jwks_before: Value = server.public_json("/t/default/.well-known/jwks.json").await;
     let kids_before: Vec<String> =
         jwks_before["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect();
@@ -278,13 +232,13 @@ async fn rotation_publishes_the_next_key_first_and_keeps_the_old_one() {
     assert!(kids_before.iter().all(|kid| kids_after.contains(kid)), "both earlier keys stay published");
 
     let after = machine_token(&server, &id, &secret).await;
-    let (new_header, _) = verify(&server, "default", &after).await;
+    let (new_header, _) = verified(&server, "default", &after).await;
     assert_ne!(new_header["kid"], old_header["kid"]);
     assert!(
         kids_before.contains(&new_header["kid"].as_str().unwrap().to_owned()),
         "the key that signs now was published before it was used"
     );
-    verify(&server, "default", &before).await; // tokens from the retired key still verify
+    verified(&server, "default", &before).await; // tokens from the retired key still verify
 }
 
 #[tokio::test]
@@ -445,18 +399,124 @@ async fn back_to_back_rotations_on_one_node_sign_only_with_keys_every_node_publi
     let (id, secret) = machine_client(&first, "default", &["client_credentials"], &["a"]).await;
     // The second node holds its copy of the keys from before the rotations.
     let from_second = machine_token(&second, &id, &secret).await;
-    verify(&second, "default", &from_second).await;
+    verified(&second, "default", &from_second).await;
 
     for _ in 0..2 {
         let rotated = first.call(Method::POST, "/v1/tenants/default/keys/rotate", None).await;
         assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
     }
     let from_first = machine_token(&first, &id, &secret).await;
-    let (header, _) = verify(&second, "default", &from_first).await; // the second node's JWKS lists its key
+    let (header, _) = verified(&second, "default", &from_first).await; // the second node's JWKS lists its key
     let introspected = second.oauth_post("default", "introspect", (&id, &secret), &[("token", &from_first)]).await;
     assert_eq!(introspected.body["active"], true, "the second node accepts the first's token: {}", introspected.text);
     let retired = first.oauth_post("default", "introspect", (&id, &secret), &[("token", &from_second)]).await;
     assert_eq!(retired.body["active"], true, "and the first still accepts the second's: {}", retired.text);
     let jwks: Value = second.public_json("/t/default/.well-known/jwks.json").await;
     assert!(jwks["keys"].as_array().unwrap().iter().any(|key| key["kid"] == header["kid"]));
+}
+
+/// Signs a client credentials token on `signer` (for `audience`, if any) and checks that the
+/// other node publishes its key and accepts it; returns the token's algorithm.
+async fn token_every_node_accepts(
+    signer: &Server,
+    other: &Server,
+    client: (&str, &str),
+    audience: Option<&str>,
+) -> String {
+    let mut form = vec![("grant_type", "client_credentials")];
+    form.extend(audience.map(|audience| ("audience", audience)));
+    let reply = signer.oauth_post("default", "token", client, &form).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let token = reply.body["access_token"].as_str().unwrap();
+    let (header, _) = verified(other, "default", token).await;
+    let introspected = other.oauth_post("default", "introspect", client, &[("token", token)]).await;
+    assert_eq!(
+        introspected.body["active"], true,
+        "{} accepts {}'s token: {}",
+        other.base, signer.base, introspected.text
+    );
+    header["alg"].as_str().unwrap().to_owned()
+}
+
+/// Signs tokens on both nodes, each checked on the other, until both sign with `alg`;
+/// returns the algorithms seen before.
+async fn until_both_sign_with(
+    nodes: [&Server; 2],
+    client: (&str, &str),
+    audience: Option<&str>,
+    alg: &str,
+) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    let mut before = Vec::new();
+    loop {
+        let first = token_every_node_accepts(nodes[0], nodes[1], client, audience).await;
+        let second = token_every_node_accepts(nodes[1], nodes[0], client, audience).await;
+        if first == alg && second == alg {
+            return before;
+        }
+        before.extend([first, second]);
+        assert!(std::time::Instant::now() < deadline, "still not {alg} after 40 s: {before:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+/// An API's own algorithm, and a tenant's new one, sign only once every node publishes their
+/// keys: saving the API (or the tenant) publishes them at once, the tenant's algorithm signs
+/// until they are old enough, and every token either node signs meanwhile verifies on the
+/// other. Nodes keep keys for 3 s here, so a new key signs after 8 s.
+#[tokio::test]
+async fn a_new_algorithm_signs_only_once_every_node_publishes_its_keys() {
+    let first = Server::start_with(Options::default().arg("--signing-key-cache-s", 3)).await;
+    let metadata = first.public_json("/t/default/.well-known/openid-configuration").await;
+    let public_url = metadata["issuer"].as_str().unwrap().trim_end_matches("/t/default").to_owned();
+    let second =
+        first.start_sibling(Options::default().arg("--public-url", public_url).arg("--signing-key-cache-s", 3)).await;
+    let (id, secret) = machine_client(&first, "default", &["client_credentials"], &["a"]).await;
+    let client = (id.as_str(), secret.as_str());
+    // Both nodes hold the tenant's ES256 keys.
+    assert_eq!(token_every_node_accepts(&second, &first, client, None).await, "ES256");
+
+    let api = first
+        .created(
+            "/v1/tenants/default/apis",
+            json!({ "identifier": "https://ledger.example/", "signing_alg": "RS256", "permissions": [{ "value": "read:ledger" }] }),
+        )
+        .await;
+    assert_eq!(api["signing_alg"], "RS256");
+    let published: Value = first.public_json("/t/default/.well-known/jwks.json").await;
+    assert!(
+        published["keys"].as_array().unwrap().iter().any(|key| key["alg"] == "RS256"),
+        "published on save: {published}"
+    );
+    first
+        .created(
+            "/v1/tenants/default/client-grants",
+            json!({ "client_id": id, "api_id": api["id"], "scopes": ["read:ledger"] }),
+        )
+        .await;
+    let ledger = Some("https://ledger.example/");
+    assert_eq!(token_every_node_accepts(&first, &second, client, ledger).await, "ES256", "too new to sign yet");
+    let before = until_both_sign_with([&first, &second], client, ledger, "RS256").await;
+    assert!(before.iter().all(|alg| alg == "ES256"), "{before:?}");
+
+    // The tenant's own switch, made on the other node, holds the same way.
+    let patched = second
+        .call(
+            Method::PATCH,
+            "/v1/tenants/default",
+            Some(json!({ "settings": { "oauth": { "signing_alg": "EdDSA" } } })),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+    assert_eq!(token_every_node_accepts(&second, &first, client, None).await, "ES256", "too new to sign yet");
+    let before = until_both_sign_with([&second, &first], client, None, "EdDSA").await;
+    assert!(before.iter().all(|alg| alg == "ES256"), "{before:?}");
+    // The API keeps its own; a null gives it the tenant's again.
+    assert_eq!(token_every_node_accepts(&first, &second, client, ledger).await, "RS256");
+    let api_path = format!("/v1/tenants/default/apis/{}", api["id"].as_str().unwrap());
+    let cleared = first.call(Method::PATCH, &api_path, Some(json!({ "signing_alg": null }))).await;
+    assert_eq!(cleared.body["signing_alg"], Value::Null, "{}", cleared.text);
+    assert_eq!(token_every_node_accepts(&first, &second, client, ledger).await, "EdDSA");
+    let refused = first.call(Method::PATCH, &api_path, Some(json!({ "signing_alg": "HS256" }))).await;
+    refused.assert_error(400, "validation_failed");
 }

@@ -115,7 +115,6 @@ impl Oidc {
         granted: &Granted,
         (grant, key): ((&str, i64), Option<&str>),
     ) -> Result<Issued> {
-        let keys = self.tenant_keys(tenant).await?;
         let issuer = self.issuer(&tenant.id);
         let settings = &tenant.settings.oauth.for_application(&application.token_settings);
         // A sign-in to an organization holds while the user is a member of it.
@@ -145,6 +144,8 @@ impl Oidc {
         };
         let lifetime = settings.access_token_lifetime_s;
         let access_lifetime = api.as_ref().and_then(|api| api.lifetime_s).unwrap_or(lifetime);
+        let keys = self.tenant_keys_for(tenant, api.as_ref().and_then(|api| api.signing_alg)).await?;
+        let (access_key, id_key) = (keys.key_for(api.as_ref().and_then(|api| api.signing_alg)), keys.tenant_key());
         let now = ids::now_ms();
         let now_s = now / 1000;
         let mut access_claims = json!({
@@ -159,8 +160,7 @@ impl Oidc {
         crate::organization::write_organization(&mut access_claims, organization.as_ref());
         crate::dpop::bind_access_token(&mut access_claims, key);
         add_custom_claims(&mut access_claims, &granted.custom_claims.access_token);
-        let access_header = json!({ "alg": keys.alg.as_str(), "typ": "at+jwt", "kid": keys.kid });
-        let access_token = jwt::encode(&access_header, &access_claims, &keys.signer)?;
+        let access_token = access_key.sign("at+jwt", &access_claims)?;
         let scopes: Vec<&str> = granted.scope.split(' ').collect();
         let id_token = if !scopes.contains(&"openid") {
             None
@@ -168,7 +168,7 @@ impl Oidc {
             let mut claims = json!({
                 "iss": issuer, "sub": user.id, "aud": application.id, "azp": application.id,
                 "exp": now_s + lifetime as i64, "iat": now_s, "auth_time": granted.auth_time,
-                "acr": granted.acr, "amr": granted.amr, "at_hash": at_hash(keys.alg, &access_token),
+                "acr": granted.acr, "amr": granted.amr, "at_hash": at_hash(id_key.alg, &access_token),
             });
             if let Some(nonce) = &granted.nonce {
                 claims["nonce"] = nonce.clone().into();
@@ -186,11 +186,7 @@ impl Oidc {
                 add_profile_claims(&mut claims, user);
             }
             add_custom_claims(&mut claims, &granted.custom_claims.id_token);
-            Some(jwt::encode(
-                &json!({ "alg": keys.alg.as_str(), "typ": "JWT", "kid": keys.kid }),
-                &claims,
-                &keys.signer,
-            )?)
+            Some(id_key.sign("JWT", &claims)?)
         };
         let refreshable =
             scopes.contains(&"offline_access") && application.allowed_grants.contains(&Grant::RefreshToken);

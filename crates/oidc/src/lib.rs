@@ -24,5 +24,6 @@ pub mod token_exchange;
 pub use authorize::{AuthorizeParams, ConsentAnswer, Outcome, SessionInfo};
 pub use client_auth::ClientCredentials;
 pub use dpop::DPOP_ALGS;
+pub use key_set::KEY_CACHE_TTL;
 pub use logout::{LogoutParams, LogoutPlan};
 pub use provider::{Oidc, TokenRequest, TokenResponse};

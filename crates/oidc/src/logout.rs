@@ -91,8 +91,7 @@ impl LogoutTokens for Oidc {
             "sub": delivery.user_id, "sid": delivery.session_id,
             "events": { BACKCHANNEL_LOGOUT_EVENT: {} },
         });
-        let header = json!({ "alg": keys.alg.as_str(), "typ": "logout+jwt", "kid": keys.kid });
-        Ok(Some((uri, crate::jwt::encode(&header, &claims, &keys.signer)?)))
+        Ok(Some((uri, keys.tenant_key().sign("logout+jwt", &claims)?)))
     }
 }
 

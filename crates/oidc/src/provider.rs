@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 use tokio::sync::RwLock;
 
 use crate::client_auth::{invalid_client, ClientCredentials};
-use crate::jwt;
 use crate::key_set::TenantKeys;
 use crate::keys::{self, Algorithm};
 
@@ -79,6 +78,8 @@ pub struct Oidc {
     pub(crate) instance_key: InstanceKey,
     public_url: Arc<str>,
     pub(crate) key_cache: Arc<RwLock<HashMap<String, Arc<TenantKeys>>>>,
+    /// How long a node keeps a tenant's keys before reading them again.
+    pub(crate) key_cache_ttl: std::time::Duration,
 }
 
 impl Oidc {
@@ -96,7 +97,15 @@ impl Oidc {
             instance_key,
             public_url: public_url.trim_end_matches('/').into(),
             key_cache: Arc::default(),
+            key_cache_ttl: crate::key_set::KEY_CACHE_TTL,
         }
+    }
+
+    /// The same provider, keeping each tenant's keys for `ttl` before looking for another
+    /// node's rotation; a new key waits that long (and a margin) before it signs.
+    pub fn with_key_cache_ttl(mut self, ttl: std::time::Duration) -> Oidc {
+        self.key_cache_ttl = ttl;
+        self
     }
 
     /// The same provider, running post-login Actions through `hook` when an existing session
@@ -201,25 +210,34 @@ impl Oidc {
         Ok(json!({ "keys": keys.jwks }))
     }
 
-    pub(crate) fn new_key(&self, tenant_id: &str, alg: Algorithm, status: &str, now: i64) -> SigningKeyRecord {
+    /// A new key of `alg` for the tenant, its private half sealed. Made off the async runtime:
+    /// an RSA key takes a while.
+    pub(crate) async fn new_key(
+        &self,
+        tenant_id: &str,
+        alg: Algorithm,
+        status: &str,
+        created_at: i64,
+    ) -> Result<SigningKeyRecord> {
+        let (secret, mut jwk) =
+            tokio::task::spawn_blocking(move || keys::generate(alg)).await.map_err(Error::internal)?;
         let kid = ids::new_id("key");
-        let (secret, mut jwk) = keys::generate(alg);
         jwk["kid"] = kid.clone().into();
-        SigningKeyRecord {
+        Ok(SigningKeyRecord {
             sealed_secret: self.instance_key.seal(&secret, &kid),
             kid,
             tenant_id: tenant_id.to_owned(),
             alg: alg.as_str().to_owned(),
             status: status.to_owned(),
             public_jwk: jwk.to_string(),
-            created_at: now,
+            created_at,
             retire_after: None,
-        }
+        })
     }
 
-    /// Rotates the tenant's keys: next becomes active (signing once every node has it, see
-    /// `key_set.rs`), active is retired but stays published until its last token has
-    /// expired, and a new next key is published.
+    /// Rotates the tenant's keys of every algorithm it signs with: next becomes active
+    /// (signing once every node has it, see `key_set.rs`), active is retired but stays
+    /// published until its last token has expired, and a new next key is published.
     pub async fn rotate_keys(&self, tenant_id: &str) -> Result<Value> {
         let tenant = self.tenant(tenant_id).await?;
         let keys = self.tenant_keys(&tenant).await?;
@@ -227,14 +245,17 @@ impl Oidc {
         // The retired key may go on signing until every node has the new one, and its tokens
         // must verify until the last of them expires.
         let longest = crate::key_set::LONGEST_TOKEN_MS.max(tenant.settings.oauth.access_token_lifetime_s as i64 * 1000);
-        let retire_after = now + crate::key_set::SIGNS_AFTER_MS + longest + RETIRE_MARGIN_MS;
-        let next = self.new_key(tenant_id, keys.alg, "next", now);
-        match self.keys.rotate_keys(tenant_id, keys.alg.as_str(), retire_after, &next).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => {
-                return Err(Error::precondition_failed(None).with_detail("reason", "a concurrent rotation"))
+        let retire_after = now + self.signs_after_ms() + longest + RETIRE_MARGIN_MS;
+        for &alg in keys.published() {
+            let next = self.new_key(tenant_id, alg, "next", now).await?;
+            match self.keys.rotate_keys(tenant_id, alg.as_str(), retire_after, &next).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict) => {
+                    self.forget_keys(tenant_id).await;
+                    return Err(Error::precondition_failed(None).with_detail("reason", "a concurrent rotation"));
+                }
+                Err(error) => return Err(error.into()),
             }
-            Err(error) => return Err(error.into()),
         }
         self.forget_keys(tenant_id).await;
         self.jwks(tenant_id).await
@@ -326,12 +347,12 @@ impl Oidc {
         key: Option<&str>,
     ) -> Result<TokenResponse> {
         let issuer = self.issuer(&tenant.id);
-        let keys = self.tenant_keys(tenant).await?;
+        let alg = api.as_ref().and_then(|api| api.signing_alg);
+        let keys = self.tenant_keys_for(tenant, alg).await?;
         let lifetime = api.as_ref().and_then(|api| api.lifetime_s).unwrap_or_else(|| {
             tenant.settings.oauth.for_application(&application.token_settings).access_token_lifetime_s
         });
         let now_s = ids::now_ms() / 1000;
-        let header = json!({ "alg": keys.alg.as_str(), "typ": "at+jwt", "kid": keys.kid });
         let mut claims = json!({
             "iss": issuer,
             "sub": application.id,
@@ -347,7 +368,7 @@ impl Oidc {
         }
         crate::dpop::bind_access_token(&mut claims, key);
         Ok(TokenResponse {
-            access_token: jwt::encode(&header, &claims, &keys.signer)?,
+            access_token: keys.key_for(alg).sign("at+jwt", &claims)?,
             expires_in: lifetime,
             scope,
             id_token: None,

@@ -26,6 +26,8 @@ pub(crate) struct ApiAccess {
     roles: Option<Vec<String>>,
     /// The API's own access-token lifetime, when it sets one.
     pub(crate) lifetime_s: Option<u64>,
+    /// The API's own signing algorithm, when it sets one.
+    pub(crate) signing_alg: Option<crate::keys::Algorithm>,
 }
 
 impl ApiAccess {
@@ -37,6 +39,7 @@ impl ApiAccess {
             permissions: api.config.permissions_claim.then_some(permissions),
             roles: roles.filter(|_| api.config.roles_claim),
             lifetime_s: api.config.access_token_lifetime_s,
+            signing_alg: api.config.signing_alg.as_deref().and_then(crate::keys::Algorithm::parse),
         }
     }
 

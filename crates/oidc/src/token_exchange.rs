@@ -10,7 +10,6 @@ use intelliauth_core::model::{Application, ClientType, Grant, Tenant};
 use intelliauth_core::{ids, Error, Refusal, Result};
 use serde_json::json;
 
-use crate::jwt;
 use crate::provider::{Oidc, TokenRequest, TokenResponse};
 
 /// The token type of an access token (RFC 8693 §3), the only one exchanged or issued.
@@ -91,7 +90,7 @@ impl Oidc {
                 Code::InvalidGrant => intelliauth_core::apis::access::unknown_audience(audience),
                 _ => error,
             })?;
-        let keys = self.tenant_keys(tenant).await?;
+        let keys = self.tenant_keys_for(tenant, access.signing_alg).await?;
         let settings = tenant.settings.oauth.for_application(&application.token_settings);
         let lifetime = access.lifetime_s.unwrap_or(settings.access_token_lifetime_s);
         // Never outliving the token it came from.
@@ -111,9 +110,8 @@ impl Oidc {
         }
         access.write_into(&mut claims);
         crate::dpop::bind_access_token(&mut claims, key);
-        let header = json!({ "alg": keys.alg.as_str(), "typ": "at+jwt", "kid": keys.kid });
         Ok(TokenResponse {
-            access_token: jwt::encode(&header, &claims, &keys.signer)?,
+            access_token: keys.key_for(access.signing_alg).sign("at+jwt", &claims)?,
             expires_in: (exp - now_s).max(0) as u64,
             scope: access.scope.clone(),
             id_token: None,

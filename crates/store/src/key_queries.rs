@@ -41,11 +41,12 @@ impl SigningKeyStore for SqlStore {
         )
     }
 
-    async fn insert_initial_keys(&self, active: &SigningKeyRecord, next: &SigningKeyRecord) -> StoreResult<()> {
+    async fn insert_initial_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.map_err(map_error)?;
-            insert_key!(&mut *tx, active)?;
-            insert_key!(&mut *tx, next)?;
+            for key in keys {
+                insert_key!(&mut *tx, key)?;
+            }
             tx.commit().await.map_err(map_error)
         })
     }

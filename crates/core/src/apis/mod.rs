@@ -59,6 +59,9 @@ pub struct ApiConfig {
     pub permissions: Vec<Permission>,
     /// Overrides the tenant's and application's access-token lifetime for this API's tokens.
     pub access_token_lifetime_s: Option<u64>,
+    /// Overrides the tenant's signing algorithm for this API's access tokens (`ES256`,
+    /// `EdDSA` or `RS256`).
+    pub signing_alg: Option<String>,
     /// Role-based access control: a user's token holds only the permissions their roles
     /// give. Without it, a user's token holds whatever the application asked of the API.
     pub rbac: bool,
@@ -76,6 +79,7 @@ impl Default for ApiConfig {
             name: String::new(),
             permissions: Vec::new(),
             access_token_lifetime_s: None,
+            signing_alg: None,
             rbac: false,
             permissions_claim: true,
             roles_claim: false,

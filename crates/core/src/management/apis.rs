@@ -26,18 +26,21 @@ pub struct NewApi {
     pub name: Option<String>,
     pub permissions: Option<Vec<Permission>>,
     pub access_token_lifetime_s: Option<u64>,
+    pub signing_alg: Option<String>,
     pub rbac: Option<bool>,
     pub permissions_claim: Option<bool>,
     pub roles_claim: Option<bool>,
     pub user_access: Option<UserAccess>,
 }
 
-/// A change to an API; its identifier is fixed (tokens name it). `Some(None)` clears the lifetime.
+/// A change to an API; its identifier is fixed (tokens name it). `Some(None)` clears the
+/// lifetime or the signing algorithm.
 #[derive(Debug, Clone, Default)]
 pub struct ApiPatch {
     pub name: Option<String>,
     pub permissions: Option<Vec<Permission>>,
     pub access_token_lifetime_s: Option<Option<u64>>,
+    pub signing_alg: Option<Option<String>>,
     pub rbac: Option<bool>,
     pub permissions_claim: Option<bool>,
     pub roles_claim: Option<bool>,
@@ -119,6 +122,11 @@ fn check_config(errors: &mut FieldErrors, config: &ApiConfig) {
             errors.add("access_token_lifetime_s", "must be 60 to 86400 seconds");
         }
     }
+    if let Some(alg) = &config.signing_alg {
+        if !crate::model::SIGNING_ALGS.contains(&alg.as_str()) {
+            errors.add("signing_alg", "must be ES256, EdDSA or RS256");
+        }
+    }
 }
 
 /// The permissions with each value once (the first description listed wins).
@@ -148,6 +156,7 @@ impl Management {
             name: input.name.unwrap_or_else(|| input.identifier.chars().take(100).collect()),
             permissions: deduplicated(input.permissions.unwrap_or_default()),
             access_token_lifetime_s: input.access_token_lifetime_s,
+            signing_alg: input.signing_alg,
             rbac: input.rbac.unwrap_or(false),
             permissions_claim: input.permissions_claim.unwrap_or(true),
             roles_claim: input.roles_claim.unwrap_or(false),
@@ -200,6 +209,9 @@ impl Management {
             }
             if let Some(lifetime) = patch.access_token_lifetime_s {
                 config.access_token_lifetime_s = lifetime;
+            }
+            if let Some(alg) = &patch.signing_alg {
+                config.signing_alg = alg.clone();
             }
             if let Some(rbac) = patch.rbac {
                 config.rbac = rbac;

@@ -1,5 +1,7 @@
-//! Reading what the server hands a client: query parameters of a redirect, JWT claims, and
-//! TOTP codes (RFC 6238, written here apart from the server's implementation).
+//! Reading what the server hands a client: query parameters of a redirect, JWT claims, JWS
+//! signatures checked against a published key set with the p256 / ed25519 / rsa crates (not
+//! the server's JWT code), and TOTP codes (RFC 6238, written here apart from the server's
+//! implementation).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -57,4 +59,51 @@ pub fn totp(secret_base32: &str, unix_s: u64) -> String {
     let offset = (hash[19] & 0xf) as usize;
     let value = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
     format!("{:06}", value % 1_000_000)
+}
+
+/// Verifies a compact JWS against the tenant's published keys, independently of the server.
+pub async fn verified(server: &super::Server, tenant: &str, jwt: &str) -> (Value, Value) {
+    let jwks: Value = server.public_json(&format!("/t/{tenant}/.well-known/jwks.json")).await;
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let decode = |part: &str| -> Value { serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap() };
+    let (header, claims) = (decode(parts[0]), decode(parts[1]));
+    let key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("the signing key is published");
+    let message = format!("{}.{}", parts[0], parts[1]);
+    let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+    let coordinate = |name: &str| URL_SAFE_NO_PAD.decode(key[name].as_str().unwrap()).unwrap();
+    match header["alg"].as_str().unwrap() {
+        "ES256" => {
+            use p256::ecdsa::signature::Verifier;
+            let (x, y) = (coordinate("x"), coordinate("y"));
+            let point = p256::EncodedPoint::from_affine_coordinates(x.as_slice().into(), y.as_slice().into(), false);
+            let key = p256::ecdsa::VerifyingKey::from_encoded_point(&point).unwrap();
+            key.verify(message.as_bytes(), &p256::ecdsa::Signature::from_slice(&signature).unwrap())
+                .expect("a valid ES256 signature");
+        }
+        "RS256" => {
+            use rsa::signature::Verifier;
+            let key = rsa::RsaPublicKey::new(
+                rsa::BigUint::from_bytes_be(&coordinate("n")),
+                rsa::BigUint::from_bytes_be(&coordinate("e")),
+            )
+            .unwrap();
+            let signature = rsa::pkcs1v15::Signature::try_from(signature.as_slice()).unwrap();
+            rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key)
+                .verify(message.as_bytes(), &signature)
+                .expect("a valid RS256 signature");
+        }
+        "EdDSA" => {
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&coordinate("x").try_into().unwrap()).unwrap();
+            key.verify_strict(message.as_bytes(), &ed25519_dalek::Signature::from_slice(&signature).unwrap())
+                .expect("a valid EdDSA signature");
+        }
+        other => panic!("unexpected alg {other}"),
+    }
+    (header, claims)
 }

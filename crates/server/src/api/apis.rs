@@ -38,6 +38,10 @@ pub struct ApiView {
     permissions: Vec<PermissionView>,
     /// Overrides the tenant's and application's lifetime for this API's access tokens.
     access_token_lifetime_s: Option<u64>,
+    /// Overrides the tenant's signing algorithm for this API's access tokens: `ES256`,
+    /// `EdDSA` or `RS256`. A newly chosen algorithm signs once every node publishes its keys
+    /// (about a minute); the tenant's signs until then.
+    signing_alg: Option<String>,
     /// A user's token holds only the permissions their roles give.
     rbac: bool,
     /// Tokens carry the `permissions` array.
@@ -64,6 +68,7 @@ impl From<&Api> for ApiView {
                 .map(|p| PermissionView { value: p.value.clone(), description: p.description.clone() })
                 .collect(),
             access_token_lifetime_s: config.access_token_lifetime_s,
+            signing_alg: config.signing_alg.clone(),
             rbac: config.rbac,
             permissions_claim: config.permissions_claim,
             roles_claim: config.roles_claim,
@@ -89,6 +94,8 @@ pub struct CreateApiRequest {
     name: Option<String>,
     permissions: Option<Vec<PermissionInput>>,
     access_token_lifetime_s: Option<u64>,
+    /// `ES256`, `EdDSA` or `RS256`; absent: the tenant's.
+    signing_alg: Option<String>,
     rbac: Option<bool>,
     permissions_claim: Option<bool>,
     roles_claim: Option<bool>,
@@ -104,6 +111,8 @@ pub struct UpdateApiRequest {
     permissions: Option<Vec<PermissionInput>>,
     /// `null` goes back to the application's or tenant's lifetime.
     access_token_lifetime_s: Option<u64>,
+    /// `null` goes back to the tenant's algorithm.
+    signing_alg: Option<String>,
     rbac: Option<bool>,
     permissions_claim: Option<bool>,
     roles_claim: Option<bool>,
@@ -133,6 +142,27 @@ fn user_access(fields: &mut Fields) -> Option<UserAccess> {
     parsed
 }
 
+/// `signing_alg` in a patch: absent, `null` (the tenant's) or an algorithm.
+fn nullable_alg(fields: &mut Fields) -> Option<Option<String>> {
+    match fields.peek("signing_alg") {
+        None => None,
+        Some(serde_json::Value::Null) => {
+            fields.optional_string("signing_alg");
+            Some(None)
+        }
+        Some(_) => fields.optional_string("signing_alg").map(Some),
+    }
+}
+
+/// Publishes keys of the API's algorithm, so its tokens are signed with it once every node
+/// has them rather than a minute after its first token.
+async fn publish_keys(state: &crate::state::AppState, api: &Api) -> ApiResult<()> {
+    if let Some(alg) = &api.config.signing_alg {
+        state.oidc.publish_keys(&api.tenant_id, alg).await?;
+    }
+    Ok(())
+}
+
 /// `access_token_lifetime_s` in a patch: absent, `null` (clear) or seconds.
 fn nullable_lifetime(fields: &mut Fields) -> Option<Option<u64>> {
     match fields.peek("access_token_lifetime_s") {
@@ -155,6 +185,7 @@ pub async fn create_api(at: Allowed<ApplicationsWrite>, JsonObject(mut fields): 
         name: fields.optional_string("name"),
         permissions: permissions(&mut fields),
         access_token_lifetime_s: fields.optional_u64("access_token_lifetime_s"),
+        signing_alg: fields.optional_string("signing_alg"),
         rbac: fields.optional_bool("rbac"),
         permissions_claim: fields.optional_bool("permissions_claim"),
         roles_claim: fields.optional_bool("roles_claim"),
@@ -162,6 +193,7 @@ pub async fn create_api(at: Allowed<ApplicationsWrite>, JsonObject(mut fields): 
     };
     reject_invalid(fields.finish(), FieldErrors::new())?;
     let api = at.state.management.create_api(at.tenant_id(), input).await?;
+    publish_keys(&at.state, &api).await?;
     Ok(resource(StatusCode::CREATED, &api.meta, ApiView::from(&api)))
 }
 
@@ -193,6 +225,7 @@ pub async fn update_api(
         name: fields.optional_string("name"),
         permissions: permissions(&mut fields),
         access_token_lifetime_s: nullable_lifetime(&mut fields),
+        signing_alg: nullable_alg(&mut fields),
         rbac: fields.optional_bool("rbac"),
         permissions_claim: fields.optional_bool("permissions_claim"),
         roles_claim: fields.optional_bool("roles_claim"),
@@ -200,6 +233,7 @@ pub async fn update_api(
     };
     reject_invalid(fields.finish(), FieldErrors::new())?;
     let api = at.state.management.update_api(at.tenant_id(), at.id(), patch, if_match.as_ref()).await?;
+    publish_keys(&at.state, &api).await?;
     Ok(resource(StatusCode::OK, &api.meta, ApiView::from(&api)))
 }
 

@@ -438,6 +438,7 @@ fn refine_api_request(name: &str, schema: &mut Value) {
             ("identifier", json!({ "type": "string", "pattern": HTTPS_URL, "maxLength": 256 })),
             ("access_token_lifetime_s", json!({ "minimum": 60, "maximum": 86_400 })),
             ("user_access", json!({ "type": ["string", "null"], "enum": ["all_applications", "client_grant", null] })),
+            ("signing_alg", json!({ "type": ["string", "null"], "enum": ["ES256", "EdDSA", "RS256", null] })),
             ("permissions", json!({ "maxItems": 500 })),
         ],
         "PermissionInput" => vec![("value", permission.clone()), ("description", description.clone())],

@@ -146,6 +146,8 @@ pub async fn update(
         }),
     )?;
     let tenant = state.management.update_tenant(&tenant_id, patch, if_match.as_ref()).await?;
+    // A newly chosen algorithm signs once every node publishes its keys: publish them now.
+    state.oidc.publish_keys(&tenant.id, &tenant.settings.oauth.signing_alg).await?;
     Ok(resource(StatusCode::OK, &tenant.meta, TenantView::from(&tenant)))
 }
 
