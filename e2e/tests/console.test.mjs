@@ -178,7 +178,10 @@ test('an API, a role and an assignment made in the console: the user sees the pe
     assert.equal(await page.textContent('#api-identifier'), 'https://invoices.example.com/');
     await page.check('#view input[name=rbac]');
     await page.getByLabel('Signing algorithm').selectOption('RS256');
+    // The page is drawn again once the server has answered: a marked button is the old one.
+    await page.evaluate(() => { document.querySelector('#save-api').dataset.before = 'save'; });
     await page.click('#save-api');
+    await page.locator('#save-api:not([data-before])').waitFor();
     let saved;
     for (const deadline = Date.now() + 10000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
       saved = (await server.api('GET', '/v1/tenants/default/apis')).body.data.find((api) => api.name === 'Invoices');
