@@ -28,6 +28,8 @@ pub struct DeviceCodeRecord {
     pub tenant_id: String,
     pub client_id: String,
     pub scope: String,
+    /// The API the tokens are for (its identifier); `None` for the tenant's own.
+    pub audience: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
     pub interval_s: i64,

@@ -1,7 +1,8 @@
 //! The device authorization grant (RFC 8628) over HTTP: the device's codes, polling answered
 //! `authorization_pending` then `slow_down` when too fast, a person approving on the hosted
 //! page (signed in first), the tokens handed out exactly once however many polls race for
-//! them, a declined device (`access_denied`), an expired code, and clients not allowed it.
+//! them, a declined device (`access_denied`), an expired code, clients not allowed it, and
+//! a device asking for tokens for an API.
 
 mod common;
 
@@ -180,4 +181,90 @@ async fn a_declined_an_expired_and_an_unallowed_device_get_nothing() {
     let scope = start(&server, &tenant, &client_id, "openid admin:everything").await;
     assert_eq!(scope.body["error"], "invalid_scope", "{}", scope.text);
     assert_eq!(scope.body["details"]["scopes"], json!(["admin:everything"]));
+}
+
+/// A device asks for tokens for an API as an authorization request does (`audience`, or
+/// RFC 8707's `resource`): its permissions are checked when it starts (`invalid_target` for
+/// an unknown API, the offending scopes named), the person approves them, and the tokens
+/// carry the API's `aud` and permissions, through a refresh too.
+#[tokio::test]
+async fn a_device_gets_tokens_for_an_api() {
+    let server = Server::start_with(Options::unlimited()).await;
+    let tenant = unique("dev-");
+    server.tenant(&tenant, json!({})).await;
+    server.user_with_password(&tenant, "tv@example.com", PASSWORD, true).await;
+    let client_id = device_app(&server, &tenant, "tv", json!([DEVICE_GRANT, "refresh_token"])).await;
+    let films = "https://films.example/";
+    server
+        .created(
+            &format!("/v1/tenants/{tenant}/apis"),
+            json!({ "identifier": films, "permissions": [{ "value": "watch:films" }, { "value": "rent:films" }] }),
+        )
+        .await;
+    let path = format!("/t/{tenant}/oauth/device_authorization");
+
+    let unknown =
+        form_post(&server, &path, &[("client_id", &client_id), ("audience", "https://nowhere.example/")]).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+    assert_eq!(unknown.body["error"], "invalid_target");
+    let undefined =
+        form_post(&server, &path, &[("client_id", &client_id), ("resource", films), ("scope", "openid buy:films")])
+            .await;
+    assert_eq!(undefined.body["error"], "invalid_scope", "{}", undefined.text);
+    assert_eq!(undefined.body["details"]["scopes"], json!(["buy:films"]));
+    let two = form_post(
+        &server,
+        &path,
+        &[("client_id", &client_id), ("audience", films), ("resource", "https://nowhere.example/")],
+    )
+    .await;
+    assert_eq!(two.body["code"], "validation_failed", "{}", two.text);
+
+    let started = form_post(
+        &server,
+        &path,
+        &[("client_id", &client_id), ("audience", films), ("scope", "openid offline_access watch:films")],
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    let device_code = started.body["device_code"].as_str().unwrap().to_owned();
+    decide(&tenant, "tv@example.com", started.body["verification_uri_complete"].as_str().unwrap(), "allow").await;
+    // Naming another API when polling is refused; the grant's own is fine.
+    let token_path = format!("/t/{tenant}/oauth/token");
+    let other = form_post(
+        &server,
+        &token_path,
+        &[
+            ("grant_type", DEVICE_GRANT),
+            ("device_code", &device_code),
+            ("client_id", &client_id),
+            ("audience", "https://nowhere.example/"),
+        ],
+    )
+    .await;
+    assert_eq!(other.body["error"], "invalid_target", "{}", other.text);
+    server.execute_sql("UPDATE device_codes SET polled_at = 0").await;
+    let tokens = form_post(
+        &server,
+        &token_path,
+        &[("grant_type", DEVICE_GRANT), ("device_code", &device_code), ("client_id", &client_id), ("audience", films)],
+    )
+    .await;
+    assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.text);
+    let access = claims(tokens.body["access_token"].as_str().unwrap());
+    assert_eq!(access["aud"], films);
+    assert_eq!(access["scope"], "openid offline_access watch:films");
+    assert_eq!(access["permissions"], json!(["watch:films"]));
+    let refreshed = form_post(
+        &server,
+        &token_path,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens.body["refresh_token"].as_str().unwrap()),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text);
+    assert_eq!(claims(refreshed.body["access_token"].as_str().unwrap())["aud"], films);
 }

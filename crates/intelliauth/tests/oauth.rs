@@ -519,4 +519,12 @@ async fn a_new_algorithm_signs_only_once_every_node_publishes_its_keys() {
     assert_eq!(token_every_node_accepts(&first, &second, client, ledger).await, "EdDSA");
     let refused = first.call(Method::PATCH, &api_path, Some(json!({ "signing_alg": "HS256" }))).await;
     refused.assert_error(400, "validation_failed");
+
+    // A rotation rotates every algorithm's keys: each has a retired, an active and a next.
+    let rotated = first.call(Method::POST, "/v1/tenants/default/keys/rotate", None).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
+    for alg in ["ES256", "EdDSA", "RS256"] {
+        let keys = rotated.body["keys"].as_array().unwrap().iter().filter(|key| key["alg"] == alg).count();
+        assert_eq!(keys, 3, "{alg}: {}", rotated.text);
+    }
 }

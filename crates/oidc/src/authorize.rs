@@ -293,7 +293,11 @@ impl Oidc {
                  send its request_uri.",
             )));
         }
-        let api = match self.requested_api(tenant_id, &application, &params, || requested_scopes(&params)).await {
+        let api = match crate::resource::requested_audience(&params) {
+            Ok(audience) => self.requested_api(tenant_id, &application, audience, || requested_scopes(&params)).await,
+            Err(error) => Err(error),
+        };
+        let api = match api {
             Ok(api) => api,
             Err(error) if error.refusal.is_some() => return Ok(fail(error)),
             Err(error) => return Err(error),

@@ -5,6 +5,7 @@
 
 use intelliauth_catalogue::Code;
 use intelliauth_core::actions::{CustomClaims, Reuse};
+use intelliauth_core::apis::access::split_scopes;
 use intelliauth_core::auth::{ClientContext, ACR_MULTI_FACTOR};
 use intelliauth_core::mfa::MfaMode;
 use intelliauth_core::model::{Application, Grant, Tenant};
@@ -44,6 +45,17 @@ pub struct DeviceRequest {
     pub user_code: String,
     pub application: Application,
     pub scopes: Vec<String>,
+    /// The API the tokens are for (its identifier), as the device asked.
+    pub audience: Option<String>,
+}
+
+/// What a device asks for: scopes and, as an authorization request may, an API (`audience`
+/// or RFC 8707's `resource`).
+#[derive(Debug, Clone, Default)]
+pub struct DeviceAsk {
+    pub scope: Option<String>,
+    pub audience: Option<String>,
+    pub resource: Option<String>,
 }
 
 /// The user code as typed (any case, dashes or spaces) in its stored form.
@@ -65,12 +77,13 @@ fn expired() -> Error {
 }
 
 impl Oidc {
-    /// Starts a device authorization for the client: its scopes checked as a token request's.
+    /// Starts a device authorization for the client: its scopes checked as an authorization
+    /// request's, with the API it names, if any.
     pub async fn device_authorization(
         &self,
         tenant_id: &str,
         client: ClientCredentials,
-        scope: Option<String>,
+        ask: DeviceAsk,
     ) -> Result<DeviceAuthorization> {
         self.tenant(tenant_id).await?;
         let application = self.authenticate_client(tenant_id, &client).await?;
@@ -79,21 +92,38 @@ impl Oidc {
                 .with_refusal(Refusal::ClientNotAllowed)
                 .with_detail("grant_type", Grant::DeviceCode.as_str()));
         }
-        let requested: Vec<String> = match &scope {
+        let requested: Vec<String> = match &ask.scope {
             Some(scope) => scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
             None => vec!["openid".to_owned()],
         };
-        let refused: Vec<&str> =
-            requested.iter().filter(|scope| !application.allowed_scopes.contains(scope)).map(String::as_str).collect();
-        if !refused.is_empty() {
-            return Err(Error::new(Code::InvalidScope).with_refusal(Refusal::BadScope).with_detail("scopes", refused));
-        }
-        let mut scopes: Vec<String> = Vec::new();
-        for scope in requested {
-            if !scopes.contains(&scope) {
-                scopes.push(scope);
+        let audience = crate::resource::one_audience(ask.audience.as_deref(), ask.resource.as_deref())?;
+        let api = self.requested_api(tenant_id, &application, audience, || requested.clone()).await?;
+        let scopes = match &api {
+            Some(api) => {
+                let (mut oidc, permissions) = split_scopes(api, &application, &requested)?;
+                oidc.extend(permissions);
+                oidc
             }
-        }
+            None => {
+                let refused: Vec<&str> = requested
+                    .iter()
+                    .filter(|scope| !application.allowed_scopes.contains(scope))
+                    .map(String::as_str)
+                    .collect();
+                if !refused.is_empty() {
+                    return Err(Error::new(Code::InvalidScope)
+                        .with_refusal(Refusal::BadScope)
+                        .with_detail("scopes", refused));
+                }
+                let mut scopes: Vec<String> = Vec::new();
+                for scope in requested {
+                    if !scopes.contains(&scope) {
+                        scopes.push(scope);
+                    }
+                }
+                scopes
+            }
+        };
         let device_code = secret::generate("iad_");
         let user_code: String = {
             let mut rng = rand::thread_rng();
@@ -106,6 +136,7 @@ impl Oidc {
             tenant_id: tenant_id.to_owned(),
             client_id: application.id.clone(),
             scope: scopes.join(" "),
+            audience: api.map(|api| api.identifier),
             created_at: now,
             expires_at: now + LIFETIME_S * 1000,
             interval_s: INTERVAL_S,
@@ -140,6 +171,7 @@ impl Oidc {
             user_code: display_user_code(&user_code),
             application,
             scopes: record.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            audience: record.audience,
         })
     }
 
@@ -183,7 +215,11 @@ impl Oidc {
                         tenant_id,
                         &session.user_id,
                         &session.amr,
-                        intelliauth_core::actions::SigningInTo { application, audience: None, organization: None },
+                        intelliauth_core::actions::SigningInTo {
+                            application,
+                            audience: request.audience.as_deref(),
+                            organization: None,
+                        },
                         client,
                     )
                     .await?
@@ -203,7 +239,7 @@ impl Oidc {
             acr: intelliauth_core::auth::acr_for(&session.amr).into(),
             amr: session.amr.clone(),
             custom_claims,
-            audience: None,
+            audience: request.audience.clone(),
             dpop_jkt: None,
             organization: None,
         };
@@ -251,6 +287,10 @@ impl Oidc {
             }
             DeviceStatus::Approved => {}
         }
+        let mut granted: Granted =
+            serde_json::from_str(record.grant_data.as_deref().unwrap_or_default()).map_err(Error::internal)?;
+        // Naming another API is the client's mistake: the code stays for its right request.
+        crate::resource::same_audience(request.audience.as_deref(), granted.audience.as_deref())?;
         if !self.authorizations.use_device_code(&digest).await? {
             return Err(invalid_grant("the device code was already used"));
         }
@@ -259,8 +299,6 @@ impl Oidc {
             Some(user) if !user.disabled => user,
             _ => return Err(invalid_grant("the user can no longer sign in")),
         };
-        let mut granted: Granted =
-            serde_json::from_str(record.grant_data.as_deref().unwrap_or_default()).map_err(Error::internal)?;
         crate::dpop::bind_grant(&mut granted, application, key)?;
         let settings = tenant.settings.oauth.for_application(&application.token_settings);
         let grant_id = ids::new_id("rtf");

@@ -78,11 +78,6 @@ impl TenantKeys {
         self.key_for(None)
     }
 
-    /// Algorithms with an active key.
-    pub(crate) fn published(&self) -> &[Algorithm] {
-        &self.published
-    }
-
     /// The key for `alg` when one of that algorithm signs now; otherwise the tenant's, and
     /// failing that (an algorithm the tenant has just switched to) whichever signs.
     pub(crate) fn key_for(&self, alg: Option<Algorithm>) -> &SigningKey {

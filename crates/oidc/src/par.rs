@@ -50,7 +50,8 @@ impl Oidc {
                 .with_refusal(Refusal::MalformedRequest)
                 .with_detail("client_id", application.id.clone()));
         }
-        let api = self.requested_api(tenant_id, &application, &params, || requested_scopes(&params)).await?;
+        let audience = crate::resource::requested_audience(&params)?;
+        let api = self.requested_api(tenant_id, &application, audience, || requested_scopes(&params)).await?;
         checked_request(&application, &params, api.as_ref())?;
         params.client_id = Some(application.id.clone());
         params.pushed = false;

@@ -240,13 +240,22 @@ impl Oidc {
     /// published until its last token has expired, and a new next key is published.
     pub async fn rotate_keys(&self, tenant_id: &str) -> Result<Value> {
         let tenant = self.tenant(tenant_id).await?;
-        let keys = self.tenant_keys(&tenant).await?;
+        // The first keys, if the tenant has none yet; then every algorithm with an active key
+        // as the store has them (this node's copy may not know one another node just made).
+        self.tenant_keys(&tenant).await?;
         let now = ids::now_ms();
+        let mut algs: Vec<Algorithm> = Vec::new();
+        for record in self.keys.signing_keys(tenant_id, now).await? {
+            match Algorithm::parse(&record.alg) {
+                Some(alg) if record.status == "active" && !algs.contains(&alg) => algs.push(alg),
+                _ => {}
+            }
+        }
         // The retired key may go on signing until every node has the new one, and its tokens
         // must verify until the last of them expires.
         let longest = crate::key_set::LONGEST_TOKEN_MS.max(tenant.settings.oauth.access_token_lifetime_s as i64 * 1000);
         let retire_after = now + self.signs_after_ms() + longest + RETIRE_MARGIN_MS;
-        for &alg in keys.published() {
+        for alg in algs {
             let next = self.new_key(tenant_id, alg, "next", now).await?;
             match self.keys.rotate_keys(tenant_id, alg.as_str(), retire_after, &next).await {
                 Ok(()) => {}

@@ -60,7 +60,12 @@ impl ApiAccess {
 /// The audience an authorization request names: `audience` (Auth0's parameter) or
 /// `resource` (RFC 8707); when both are given they must be the same.
 pub(crate) fn requested_audience(params: &AuthorizeParams) -> Result<Option<&str>> {
-    match (params.audience.as_deref(), params.resource.as_deref()) {
+    one_audience(params.audience.as_deref(), params.resource.as_deref())
+}
+
+/// `audience` and `resource` of a request: the one API they name, if any.
+pub(crate) fn one_audience<'a>(audience: Option<&'a str>, resource: Option<&'a str>) -> Result<Option<&'a str>> {
+    match (audience, resource) {
         (Some(audience), Some(resource)) if audience != resource => {
             Err(Error::new(intelliauth_catalogue::Code::ValidationFailed)
                 .with_refusal(Refusal::MalformedRequest)
@@ -90,10 +95,10 @@ impl Oidc {
         &self,
         tenant_id: &str,
         application: &Application,
-        params: &AuthorizeParams,
+        audience: Option<&str>,
         scopes: impl FnOnce() -> Vec<String>,
     ) -> Result<Option<Api>> {
-        let Some(audience) = requested_audience(params)? else { return Ok(None) };
+        let Some(audience) = audience else { return Ok(None) };
         let api = self.apis.api_by_identifier(tenant_id, audience).await?.ok_or_else(|| unknown_audience(audience))?;
         if api.config.user_access == UserAccess::ClientGrant {
             let grant = self.apis.client_grant_for(tenant_id, &application.id, &api.id, SubjectType::User).await?;

@@ -14,7 +14,7 @@ fn device_code(row: &impl Columns) -> sqlx::Result<DeviceCodeRecord> {
     Ok(from_columns!(row => DeviceCodeRecord {
         text: device_digest, user_code, tenant_id, client_id, scope;
         int: created_at, expires_at, interval_s, polled_at;
-        opt_text: user_id, grant_data;
+        opt_text: user_id, grant_data, audience;
     } and {
         status: DeviceStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
     }))
@@ -63,9 +63,10 @@ impl GrantStore for SqlStore {
     async fn insert_device_code(&self, r: &DeviceCodeRecord) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO device_codes (device_digest, user_code, tenant_id, client_id, scope, created_at, expires_at,
-             interval_s, polled_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+             interval_s, polled_at, status, audience) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .bind(&r.device_digest).bind(&r.user_code).bind(&r.tenant_id).bind(&r.client_id).bind(&r.scope)
             .bind(r.created_at).bind(r.expires_at).bind(r.interval_s).bind(r.polled_at).bind(r.status.as_str())
+            .bind(&r.audience)
             .execute(pool).await.map(|_| ()).map_err(map_error))
     }
 

@@ -59,6 +59,7 @@ pub const MIGRATIONS: &[Migration] = &[
     both(18, "device_codes", include_str!("migrations/0018_device_codes.sql")),
     both(19, "apis_dpop_logout", include_str!("migrations/0019_apis_dpop_logout.sql")),
     both(20, "organizations", include_str!("migrations/0020_organizations.sql")),
+    both(21, "device_audience", include_str!("migrations/0021_device_audience.sql")),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS intelliauth_migrations (

@@ -11,6 +11,7 @@ use intelliauth_core::log::LogEntry;
 use intelliauth_core::model::Scope;
 use intelliauth_core::paths;
 use intelliauth_core::{Error, Refusal};
+use intelliauth_oidc::device::DeviceAsk;
 use intelliauth_oidc::dpop::PresentedToken;
 use intelliauth_oidc::{AuthorizeParams, ClientCredentials, TokenRequest};
 use serde_json::json;
@@ -231,8 +232,12 @@ async fn pushed_authorization_request(
 
 /// RFC 8628 §3.1: a device code to poll with, and the user code and page for the person.
 async fn device_authorization(ClientPost { state, tenant_id, client, form, .. }: ClientPost) -> ApiResult<Response> {
-    let scope = form.0.get("scope").cloned();
-    let started = state.oidc.device_authorization(&tenant_id, client, scope).await?;
+    let ask = DeviceAsk {
+        scope: form.0.get("scope").cloned(),
+        audience: form.0.get("audience").cloned(),
+        resource: form.0.get("resource").cloned(),
+    };
+    let started = state.oidc.device_authorization(&tenant_id, client, ask).await?;
     Ok(no_store(json!({
         "device_code": started.device_code,
         "user_code": started.user_code,
