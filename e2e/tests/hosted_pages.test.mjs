@@ -1,10 +1,13 @@
-// The hosted pages in Chromium: each sign-in failure shows the catalogue's copy, and a
-// whole account life (register, verify, sign in, forget, reset) works in the browser.
+// The hosted pages in Chromium: each sign-in failure shows the catalogue's copy, a whole
+// account life (register, verify, sign in, forget, reset) works in the browser, and
+// registering from an application's sign-in page ends at the application.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { startSmtp } from '../lib/smtp.mjs';
 import { launch, screenshot, expectCopy, expectAccessible } from '../lib/browser.mjs';
+import { startRedirectReceiver } from '../lib/redirect_receiver.mjs';
+import { createHash, randomBytes } from 'node:crypto';
 
 const PASSWORD = 'correct horse battery';
 let server, smtp, browser, catalogue;
@@ -272,4 +275,51 @@ test('register, verify by mail, sign in, forget the password, reset it by mail, 
     await signIn(page, 'p-journey', 'traveller@example.com', 'a new and better secret');
     assert.match(await page.textContent('#signed-in-as'), /traveller@example.com/);
   });
+});
+
+test('a new user registers from an application\'s sign-in page, verifies by mail and lands at the application', async () => {
+  await server.tenant('p-signup', { sign_in: { require_verified_email: true } });
+  const receiver = await startRedirectReceiver();
+  const app = await server.api('POST', '/v1/tenants/p-signup/applications', {
+    name: 'shop', client_type: 'public', redirect_uris: [receiver.redirectUri], first_party: true,
+  });
+  assert.equal(app.status, 201);
+  const verifier = randomBytes(32).toString('base64url');
+  const authorize = new URL(`${server.base}/t/p-signup/oauth/authorize`);
+  for (const [name, value] of Object.entries({
+    response_type: 'code', client_id: app.body.client_id, redirect_uri: receiver.redirectUri, scope: 'openid email',
+    state: 'signup-state', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+  })) authorize.searchParams.set(name, value);
+  try {
+    await withPage('register-from-an-application', async (page) => {
+      await page.goto(authorize.href);
+      await Promise.all([page.waitForSelector('#name'), page.click('a[href*="/register"]')]);
+      await page.fill('#email', 'newcomer@example.com');
+      await page.fill('#name', 'New Comer');
+      await page.fill('#password', PASSWORD);
+      await submit(page);
+      assert.match(await page.textContent('[role=status]'), /Check your inbox/);
+
+      await page.goto(await smtp.link('newcomer@example.com', '/t/p-signup/verify?token='));
+      assert.match(await page.textContent('[role=status]'), /verified/);
+      await Promise.all([page.waitForSelector('#password'), page.click('#sign-in-after-verify')]);
+      await page.fill('#email', 'newcomer@example.com');
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForURL(`${receiver.redirectUri}**`), page.click('form button[type=submit]')]);
+      const callback = new URL(receiver.received.at(-1));
+      assert.equal(callback.searchParams.get('state'), 'signup-state');
+      const code = callback.searchParams.get('code');
+      assert.ok(code, `a code for the application: ${callback}`);
+      const tokens = await fetch(`${server.base}/t/p-signup/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: receiver.redirectUri, client_id: app.body.client_id, code_verifier: verifier }),
+      }).then((response) => response.json());
+      const claims = JSON.parse(Buffer.from(tokens.id_token.split('.')[1], 'base64url').toString());
+      assert.equal(claims.email, 'newcomer@example.com');
+      await page.goto(`${server.base}/t/p-signup/account`);
+    });
+  } finally {
+    receiver.close();
+  }
 });

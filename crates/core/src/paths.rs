@@ -24,6 +24,14 @@ impl TenantPath {
         with_pairs(self.of(tenant_id), pairs)
     }
 
+    /// The path with `return_to=back`, when there is a way back.
+    pub fn returning_to(self, tenant_id: &str, back: Option<&str>) -> String {
+        match back {
+            Some(back) => self.with_query(tenant_id, &[("return_to", back)]),
+            None => self.of(tenant_id),
+        }
+    }
+
     /// The path for `tenant_id` with the template's other `{name}` segments filled from
     /// `segments` (escaped), for paths with an id in them.
     pub fn fill(self, tenant_id: &str, segments: &[(&str, &str)]) -> String {

@@ -3,10 +3,12 @@
 //! (`organization_membership_required`, `access_denied` for OAuth clients), the hosted picker
 //! when an application requires one (chosen for the user when they have one, refused with
 //! `prompt=none`), `org_id`/`org_name` in tokens, the member's roles giving an API's
-//! permissions, and a member removed losing the organization at the next refresh.
+//! permissions, a member removed losing the organization at the next refresh, and
+//! invitations (an invitee without an account registers from the link and joins).
 
 mod common;
 
+use common::browser::{field, link, Browser};
 use common::oauth::{authorize, authorize_path_in, exchange_redirect, REDIRECT};
 use common::tokens::{claims, query_param};
 use common::{no_redirects, unique, Options, Reply, Server};
@@ -383,4 +385,63 @@ async fn signing_in_to_an_organization_wears_its_branding_and_offers_only_its_co
     let flow_page = started.headers()["location"].to_str().unwrap().to_owned();
     let html = http.get(server.url(&flow_page)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("data-connection=\"gitlab\"") && !html.contains("#0b6b3a"), "{html}");
+}
+
+/// An invitee without an account: the link's sign-in page offers registration with the
+/// invited address, the registration's verification mail signs in towards the invitation,
+/// and the invitee joins — one link, no second trip to the mail.
+#[tokio::test]
+async fn an_invitee_without_an_account_registers_from_the_link_and_joins() {
+    let smtp = common::smtp::SmtpServer::start().await;
+    let options = Options::unlimited().arg("--smtp-url", &smtp.url).arg("--mail-from", "Acme <id@acme.example>");
+    let server = Server::start_with(options).await;
+    let tenant = unique("org-new-");
+    server.tenant(&tenant, json!({})).await;
+    let orgs = format!("/v1/tenants/{tenant}/organizations");
+    let org = server.created(&orgs, json!({ "name": "hooli", "display_name": "Hooli" })).await;
+    let org_id = org["id"].as_str().unwrap();
+    server.created(&format!("{orgs}/{org_id}/invitations"), json!({ "email": "fay@example.com" })).await;
+    let mailed = smtp.link("fay@example.com", "/invitation?token=").await;
+    let invitation = mailed.split_once("/t/").map(|(_, rest)| format!("/t/{rest}")).unwrap();
+
+    let mut browser = Browser::new(&server.url(""));
+    let (login, _) = browser.follow(&invitation, &server.url("")).await;
+    let register = link(&login.body, "/register");
+    assert!(register.contains("return_to=") && register.contains("login_hint=fay%40example.com"), "{register}");
+    let (form, form_url) = browser.follow(&register, &server.url("")).await;
+    assert!(
+        form.body.contains("type=\"email\" value=\"fay@example.com\""),
+        "the invited address, typed: {}",
+        form.body
+    );
+    let csrf = field(&form.body, "csrf_token");
+    let path = form_url.trim_start_matches(&server.url(""));
+    let sent = browser
+        .post(path, &[("csrf_token", &csrf), ("email", "fay@example.com"), ("name", "Fay"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+
+    let verify = smtp.link("fay@example.com", "/verify?token=").await;
+    assert!(verify.contains("return_to="), "the verification link knows the way back: {verify}");
+    let verified = browser.get(&verify).await;
+    let sign_in = link(&verified.body, "/login");
+    assert!(sign_in.contains("return_to="), "{sign_in}");
+    let (page, page_url) = browser.follow(&sign_in, &server.url("")).await;
+    let csrf = field(&page.body, "csrf_token");
+    let signed_in = browser
+        .post(
+            page_url.trim_start_matches(&server.url("")),
+            &[("csrf_token", &csrf), ("email", "fay@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER, "{}", signed_in.body);
+    assert_eq!(signed_in.location(), invitation, "signed in, back to the invitation");
+    let offer = browser.get(&invitation).await;
+    let csrf = field(&offer.body, "csrf_token");
+    let token = field(&offer.body, "token");
+    let joined = browser.post(&format!("/t/{tenant}/invitation"), &[("csrf_token", &csrf), ("token", &token)]).await;
+    assert_eq!(joined.status, StatusCode::OK, "{}", joined.body);
+    assert!(joined.body.contains("invitation-done"), "{}", joined.body);
+    let members = server.get(&format!("{orgs}/{org_id}/members")).await;
+    assert_eq!(members.body["data"].as_array().unwrap().len(), 1, "{}", members.text);
 }

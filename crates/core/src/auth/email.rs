@@ -65,9 +65,19 @@ impl Auth {
         self.issue_token(tenant_id, user_id, RESET_PURPOSE, RESET_LIFETIME_MS).await
     }
 
-    pub(super) async fn send_verification(&self, tenant_id: &str, user: &User) -> Result<()> {
+    /// Mails the address a link that verifies it; the page it opens signs in towards
+    /// `return_to` (where the registration was headed: an application, an invitation).
+    pub(super) async fn send_verification(
+        &self,
+        tenant_id: &str,
+        user: &User,
+        return_to: Option<&crate::paths::ReturnTo>,
+    ) -> Result<()> {
         let token = self.issue_token(tenant_id, &user.id, VERIFY_PURPOSE, VERIFY_LIFETIME_MS).await?;
-        let link = format!("{}{}", self.public_url, crate::paths::VERIFY.with_query(tenant_id, &[("token", &token)]));
+        let back = return_to.map(|back| back.path(tenant_id));
+        let mut pairs = vec![("token", token.as_str())];
+        pairs.extend(back.as_deref().map(|back| ("return_to", back)));
+        let link = format!("{}{}", self.public_url, crate::paths::VERIFY.with_query(tenant_id, &pairs));
         let mail = self.mail(tenant_id, &user.email, user.locale.as_deref(), "mail-verify", &[("link", &link)]).await?;
         self.deliver(&mail).await
     }
@@ -92,7 +102,7 @@ impl Auth {
         self.throttle_mail(tenant_id, &email).await?;
         if let Some(user) = self.auth_store.user_by_email(tenant_id, &email).await? {
             if !user.email_verified {
-                self.send_verification(tenant_id, &user).await?;
+                self.send_verification(tenant_id, &user, None).await?;
             }
         }
         Ok(())

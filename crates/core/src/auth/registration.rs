@@ -59,12 +59,15 @@ impl Auth {
                     user.app_metadata = app_metadata;
                 }
                 self.post_registration(&tenant, &user, &client);
-                self.send_verification(tenant_id, &user).await
+                self.send_verification(tenant_id, &user, flow.return_to.as_ref()).await
             }
             Err(error) if error.code == Code::Conflict => {
                 self.finish_flow(&flow).await?;
                 let email = normalize_email(&new_user.email);
-                let sign_in = crate::paths::LOGIN.url(&self.public_url, tenant_id);
+                // Signing in from the mail goes where the registration was headed.
+                let back = flow.return_to.as_ref().map(|back| back.path(tenant_id));
+                let sign_in =
+                    format!("{}{}", self.public_url, crate::paths::LOGIN.returning_to(tenant_id, back.as_deref()));
                 let forgot = crate::paths::FORGOT.url(&self.public_url, tenant_id);
                 let links = [("sign_in", sign_in.as_str()), ("forgot", forgot.as_str())];
                 let mail = self.mail(tenant_id, &email, None, "mail-registered", &links).await?;

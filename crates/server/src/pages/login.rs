@@ -26,6 +26,8 @@ struct LoginForm<'a> {
     password: &'a str,
     /// The page's error summary is about these credentials (a refused sign-in).
     refused: bool,
+    /// Where the sign-in returns to: registering from here returns there too.
+    return_to: Option<&'a str>,
 }
 
 fn login_body(tenant: &Tenant, form: &LoginForm<'_>, before: &str, extra: &str) -> String {
@@ -46,8 +48,21 @@ fn login_body(tenant: &Tenant, form: &LoginForm<'_>, before: &str, extra: &str) 
         register_text = escape(&t("create-account-link")),
         passkey = escape(&paths::LOGIN_PASSKEY.with_query(&tenant.id, &in_flow)),
         forgot = escape(&paths::FORGOT.of(&tenant.id)),
-        register = escape(&paths::REGISTER.of(&tenant.id)),
+        register = escape(&register_link(tenant, form)),
     )
+}
+
+/// The registration page, carrying where this sign-in returns to and the address typed or
+/// hinted, so that registering ends where signing in would have.
+fn register_link(tenant: &Tenant, form: &LoginForm<'_>) -> String {
+    let mut pairs = Vec::with_capacity(2);
+    if let Some(back) = form.return_to {
+        pairs.push(("return_to", back));
+    }
+    if !form.email.is_empty() {
+        pairs.push(("login_hint", form.email));
+    }
+    paths::REGISTER.with_query(&tenant.id, &pairs)
 }
 
 fn credential_field(
@@ -69,7 +84,8 @@ fn credential_field(
 /// console's live preview: the real renderer, a form that goes nowhere, framable only by
 /// the console's own origin.
 pub(crate) fn login_preview(tenant: &Tenant) -> Response {
-    let form = LoginForm { flow_id: "preview", csrf: "preview", email: "", password: "", refused: false };
+    let form =
+        LoginForm { flow_id: "preview", csrf: "preview", email: "", password: "", refused: false, return_to: None };
     let body = login_body(tenant, &form, "", "");
     let mut response = respond(StatusCode::OK, page(tenant, &t("sign-in-title"), &body), None, None);
     let headers = response.headers_mut();
@@ -85,8 +101,10 @@ pub(crate) fn login_preview(tenant: &Tenant) -> Response {
 }
 
 pub(super) async fn login_page(visit: Page) -> PageResult {
-    let (flow_id, csrf) = visit.shown_flow(FlowKind::Login, paths::LOGIN).await?;
+    let (flow, csrf) = visit.shown_flow(FlowKind::Login, paths::LOGIN).await?;
     let Page { state, mut tenant, query, .. } = visit;
+    let flow_id = flow.id.clone();
+    let return_to = flow.return_to.map(|back| back.path(&tenant.id));
     // Signing in to an organization: its look, where it has one.
     if let Ok(Some(organization)) = state.auth.flow_organization(&tenant.id, &flow_id).await {
         super::wear_branding(&mut tenant, &organization);
@@ -97,6 +115,7 @@ pub(super) async fn login_page(visit: Page) -> PageResult {
         email: query.login_hint.as_deref().unwrap_or(""),
         password: "",
         refused: false,
+        return_to: return_to.as_deref(),
     };
     let csp_nonce = secret::generate("");
     // A tenant that asks for a captcha on every attempt gets it ready with the page.
@@ -149,12 +168,22 @@ pub(super) async fn login_submit(Page { state, tenant, query, client, headers }:
         previous_session: cookies::read(&headers, cookies::SESSION).map(str::to_owned),
     };
     let proof = browser_proof(&headers, &form);
+    let return_to = match state.auth.live_flow(&tenant_id, &flow_id, FlowKind::Login).await {
+        Ok(flow) => flow.return_to.map(|back| back.path(&tenant_id)),
+        Err(_) => None,
+    };
     let form_again = |before: &str, extra: &str, code: Code, csp_nonce: Option<&str>| {
         // A captcha asked for is not a refusal of what was typed: it is all kept.
         let refused = code != Code::CaptchaRequired;
         let password = if refused { "" } else { form.get("password") };
-        let shown =
-            LoginForm { flow_id: &flow_id, csrf: form.get("csrf_token"), email: form.get("email"), password, refused };
+        let shown = LoginForm {
+            flow_id: &flow_id,
+            csrf: form.get("csrf_token"),
+            email: form.get("email"),
+            password,
+            refused,
+            return_to: return_to.as_deref(),
+        };
         let body = login_body(&tenant, &shown, before, extra);
         respond(status_of(&Error::new(code)), page(&tenant, &t("sign-in-title"), &body), Some(code), csp_nonce)
     };

@@ -261,12 +261,16 @@ impl Page {
 
     /// The flow and CSRF token a page shows, or where to go instead (a new flow's page, or
     /// the page that restarts a dead one).
-    async fn shown_flow(&self, kind: FlowKind, flow_page: TenantPath) -> Result<(String, String), PageError> {
+    async fn shown_flow(
+        &self,
+        kind: FlowKind,
+        flow_page: TenantPath,
+    ) -> Result<(intelliauth_core::ports::FlowRecord, String), PageError> {
         let (Some(flow_id), Some(csrf)) = (&self.query.flow, cookies::read(&self.headers, cookies::CSRF)) else {
             return Err(PageError::answer(self.start_flow(kind, flow_page).await?));
         };
         match self.state.auth.live_flow(&self.tenant.id, flow_id, kind).await {
-            Ok(flow) => Ok((flow.id, csrf.to_owned())),
+            Ok(flow) => Ok((flow, csrf.to_owned())),
             Err(error) if is_flow_error(&error) => {
                 Err(PageError::answer(restart_page(&self.tenant, &error, &flow_page.of(&self.tenant.id))))
             }

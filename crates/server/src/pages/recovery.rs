@@ -14,7 +14,8 @@ use crate::extract::FormBody;
 use crate::i18n::{t, t_with};
 
 pub(super) async fn forgot_page(visit: Page) -> PageResult {
-    let (flow_id, csrf) = visit.shown_flow(FlowKind::Recovery, paths::FORGOT).await?;
+    let (flow, csrf) = visit.shown_flow(FlowKind::Recovery, paths::FORGOT).await?;
+    let flow_id = flow.id;
     let Page { tenant, .. } = visit;
     let tenant_id = tenant.id.clone();
     let body = format!(
@@ -56,7 +57,8 @@ fn reset_body(tenant: &Tenant, flow_id: &str, csrf: &str, token: &str, before: &
 }
 
 pub(super) async fn reset_page(visit: Page) -> PageResult {
-    let (flow_id, csrf) = visit.shown_flow(FlowKind::Recovery, paths::RESET).await?;
+    let (flow, csrf) = visit.shown_flow(FlowKind::Recovery, paths::RESET).await?;
+    let flow_id = flow.id;
     let Page { tenant, query, .. } = visit;
     // Sent here by sign-in: say why, in the catalogue's words.
     let before = match query.reason.as_deref() {

@@ -50,10 +50,13 @@ fn register_body(
 }
 
 pub(super) async fn register_page(visit: Page) -> PageResult {
-    let (flow_id, csrf) = visit.shown_flow(FlowKind::Registration, paths::REGISTER).await?;
+    let (flow, csrf) = visit.shown_flow(FlowKind::Registration, paths::REGISTER).await?;
     let Page { state, tenant, query, .. } = visit;
-    let buttons = super::upstream::buttons(&state, &tenant, None, query.return_to.as_deref()).await;
-    let body = register_body(&tenant, &flow_id, &csrf, ("", ""), &serde_json::Value::Null, "") + &buttons;
+    // The way back the flow kept (checked when it started), for the upstream buttons too.
+    let return_to = flow.return_to.map(|back| back.path(&tenant.id));
+    let buttons = super::upstream::buttons(&state, &tenant, None, return_to.as_deref()).await;
+    let email = query.login_hint.as_deref().unwrap_or("");
+    let body = register_body(&tenant, &flow.id, &csrf, (email, ""), &serde_json::Value::Null, "") + &buttons;
     Ok(respond(StatusCode::OK, page(&tenant, &t("register-title"), &body), None, None))
 }
 
@@ -100,10 +103,14 @@ pub(super) async fn verify_link(Page { state, tenant, query, .. }: Page) -> Page
     let tenant_id = tenant.id.clone();
     match state.auth.verify_email(&tenant_id, query.token.as_deref().unwrap_or_default()).await {
         Ok(()) => {
+            // Signing in goes on to where the registration was headed (a same-site path only:
+            // the sign-in flow checks it again when it starts).
+            let back = query.return_to.as_deref().and_then(paths::ReturnTo::parse).map(|back| back.path(&tenant_id));
+            let sign_in = paths::LOGIN.returning_to(&tenant_id, back.as_deref());
             let body = format!(
-                "{}<p><a href=\"{}\">{}</a></p>",
+                "{}<p><a href=\"{}\" id=\"sign-in-after-verify\">{}</a></p>",
                 notice(&t("verified")),
-                escape(&paths::LOGIN.of(&tenant_id)),
+                escape(&sign_in),
                 escape(&t("sign-in-submit")),
             );
             Ok(respond(StatusCode::OK, page(&tenant, &t("verified-title"), &body), None, None))
