@@ -436,3 +436,43 @@ async fn apis_roles_and_grants_are_checked_where_they_are_managed() {
     let foreign = server.http.get(server.url(&apis)).bearer_auth(&other).send().await.unwrap();
     assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
 }
+
+/// A third-party application asking a user for an API's permissions: the consent page names
+/// the API and shows each permission with the description its admin wrote.
+#[tokio::test]
+async fn consent_names_the_api_and_describes_its_permissions() {
+    let server = Server::start_with(Options::unlimited()).await;
+    let tenant = unique("api-consent-");
+    server.tenant(&tenant, json!({})).await;
+    reports_api(&server, &tenant, json!({})).await;
+    server.user_with_password(&tenant, "ada@example.com", PASSWORD, true).await;
+    let app = server
+        .post(
+            &format!("/v1/tenants/{tenant}/applications"),
+            json!({ "name": "Partner", "client_type": "public", "redirect_uris": [REDIRECT], "first_party": false }),
+        )
+        .await;
+    let client_id = app.body["client_id"].as_str().unwrap();
+    let cookie = server.browser_session(&tenant, "ada@example.com", PASSWORD).await;
+    let path = authorize_path_in(
+        &tenant,
+        client_id,
+        &[("audience", REPORTS), ("scope", "openid read:reports delete:reports")],
+    );
+    let (status, location, body) = authorize(&server, &path, Some(&cookie)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert!(location.contains("/consent?request_id="), "{location}");
+    let page = common::no_redirects()
+        .get(server.url(&location))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<p id=\"scopes-api\">At Reports, the API:</p>"), "{page}");
+    assert!(page.contains("<li><code>read:reports</code> <span class=\"muted\">Read reports</span></li>"), "{page}");
+    assert!(page.contains("<li><code>delete:reports</code></li>"), "no description, nothing beside it: {page}");
+    assert!(page.contains("<li><code>openid</code></li>"), "{page}");
+}

@@ -88,6 +88,12 @@ pub(crate) fn same_audience(asked: Option<&str>, granted: Option<&str>) -> Resul
 }
 
 impl Oidc {
+    /// The tenant's API with this identifier, if any: for pages that show what a request
+    /// asks of it.
+    pub async fn api_by_identifier(&self, tenant_id: &str, identifier: &str) -> Result<Option<Api>> {
+        Ok(self.apis.api_by_identifier(tenant_id, identifier).await?)
+    }
+
     /// The API an authorization request (or a pushed one) asks a token for: it must exist
     /// (`invalid_scope`, as `invalid_target`) and, when the API admits only applications with
     /// a user client grant, the application must have one covering the permissions asked.

@@ -126,6 +126,7 @@ device-title = ربط جهاز
 device-code-label = الرمز الظاهر على جهازك
 device-confirm = يطلب { $app } على جهازك تسجيل الدخول باسمك. تحقّق من أن جهازك يعرض هذا الرمز:
 device-scopes = يطلب:
+scopes-api = لدى الواجهة البرمجية { $api }:
 device-approved = تم تسجيل دخول جهازك. يمكنك إغلاق هذه الصفحة.
 device-declined = لقد رفضت: لم يُسجَّل دخول جهازك.
 sign-out-title = تسجيل الخروج

@@ -118,6 +118,7 @@ device-title = Gerät verbinden
 device-code-label = Der Code, den Ihr Gerät anzeigt
 device-confirm = { $app } auf Ihrem Gerät möchte sich in Ihrem Namen anmelden. Prüfen Sie, dass Ihr Gerät diesen Code zeigt:
 device-scopes = Angefragt wird:
+scopes-api = Bei { $api }, der API:
 device-approved = Ihr Gerät ist angemeldet. Sie können diese Seite schließen.
 device-declined = Sie haben abgelehnt: Ihr Gerät ist nicht angemeldet.
 sign-out-title = Abmelden

@@ -120,6 +120,7 @@ device-title = Connect a device
 device-code-label = The code your device shows
 device-confirm = { $app } on your device asks to sign in as you. Check that your device shows this code:
 device-scopes = It asks for:
+scopes-api = At { $api }, the API:
 device-approved = Your device is signed in. You can close this page.
 device-declined = You declined: your device is not signed in.
 sign-out-title = Sign out

@@ -118,6 +118,7 @@ device-title = Connecter un appareil
 device-code-label = Le code affiché par votre appareil
 device-confirm = { $app } sur votre appareil demande à se connecter en votre nom. Vérifiez que votre appareil affiche ce code :
 device-scopes = Il demande :
+scopes-api = Sur { $api }, l’API :
 device-approved = Votre appareil est connecté. Vous pouvez fermer cette page.
 device-declined = Vous avez refusé : votre appareil n'est pas connecté.
 sign-out-title = Déconnexion

@@ -47,6 +47,7 @@ fn every_message_formats_without_errors_in_every_locale() {
         ("tenant", "Acme"),
         ("provider", "GitHub"),
         ("organization", "Globex"),
+        ("api", "Reports"),
     ] {
         args.set(name, value);
     }

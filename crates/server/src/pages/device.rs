@@ -46,10 +46,10 @@ pub(super) async fn device_page(Page { state, tenant, query, headers, .. }: Page
         Err(error) if error.code.http_status() < 500 => return Ok(code_form(&tenant, &csrf, &typed, Some(&error))),
         Err(error) => return Err(error.into()),
     };
-    let scopes: String =
-        request.scopes.iter().map(|scope| format!("<li><code>{}</code></li>", escape(scope))).collect();
+    let asked: Vec<&str> = request.scopes.iter().map(String::as_str).collect();
+    let scopes = super::oauth::scope_list(&state, &tenant.id, request.audience.as_deref(), &asked).await?;
     let body = format!(
-        "<p>{intro}</p><p class=\"user-code\" id=\"user-code\">{code}</p><p>{asks}</p><ul id=\"scopes\">{scopes}</ul>\
+        "<p>{intro}</p><p class=\"user-code\" id=\"user-code\">{code}</p><p>{asks}</p>{scopes}\
          <form method=\"post\" action=\"{action}\">{csrf}{typed}\
          <button type=\"submit\" name=\"decision\" value=\"allow\" id=\"allow\">{allow}</button>\
          <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\" class=\"secondary\">{deny}</button></form>",

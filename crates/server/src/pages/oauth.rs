@@ -237,17 +237,12 @@ async fn consent_page(
         return Ok(restart_page(&tenant, &Error::new(Code::FlowExpired), "/"));
     };
     let application = state.management.application(&tenant_id, params.client_id.as_deref().unwrap_or_default()).await?;
-    let scopes: String = params
-        .scope
-        .as_deref()
-        .unwrap_or("openid")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(|scope| format!("<li><code>{}</code></li>", escape(scope)))
-        .collect();
+    let scopes: Vec<&str> = params.scope.as_deref().unwrap_or("openid").split(' ').filter(|s| !s.is_empty()).collect();
+    let audience = params.audience.as_deref().or(params.resource.as_deref());
+    let scopes = scope_list(&state, &tenant_id, audience, &scopes).await?;
     let csrf = FormCsrf::for_browser(&headers);
     let body = format!(
-        "<p>{intro}</p><ul id=\"scopes\">{scopes}</ul>\
+        "<p>{intro}</p>{scopes}\
          <form method=\"post\" action=\"{action}\">{csrf_field}\
          <button type=\"submit\" name=\"decision\" value=\"allow\" id=\"allow\">{allow}</button>\
          <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\" class=\"secondary\">{deny}</button></form>",
@@ -260,6 +255,39 @@ async fn consent_page(
     let mut response = respond(StatusCode::OK, page(&tenant, &t("consent-title"), &body), None, None);
     csrf.set_cookie(&mut response, state.auth.public_url(), &tenant_id);
     Ok(response)
+}
+
+/// The scopes a request asks for, as a list: with an API, its name first and each
+/// permission's description beside it (what an admin wrote for people to read).
+pub(super) async fn scope_list(
+    state: &AppState,
+    tenant_id: &str,
+    audience: Option<&str>,
+    scopes: &[&str],
+) -> ApiResult<String> {
+    let api = match audience {
+        Some(audience) => state.oidc.api_by_identifier(tenant_id, audience).await?,
+        None => None,
+    };
+    let items: String = scopes
+        .iter()
+        .map(|scope| {
+            let described = api
+                .as_ref()
+                .and_then(|api| api.config.permissions.iter().find(|permission| permission.value == *scope))
+                .filter(|permission| !permission.description.is_empty())
+                .map(|permission| format!(" <span class=\"muted\">{}</span>", escape(&permission.description)))
+                .unwrap_or_default();
+            format!("<li><code>{}</code>{described}</li>", escape(scope))
+        })
+        .collect();
+    let heading = match &api {
+        Some(api) => {
+            format!("<p id=\"scopes-api\">{}</p>", escape(&t_with("scopes-api", "api", api.config.name.clone())))
+        }
+        None => String::new(),
+    };
+    Ok(format!("{heading}<ul id=\"scopes\">{items}</ul>"))
 }
 
 async fn consent_submit(
