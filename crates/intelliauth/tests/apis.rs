@@ -462,15 +462,7 @@ async fn consent_names_the_api_and_describes_its_permissions() {
     let (status, location, body) = authorize(&server, &path, Some(&cookie)).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert!(location.contains("/consent?request_id="), "{location}");
-    let page = common::no_redirects()
-        .get(server.url(&location))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = server.page(&location, &cookie).await;
     assert!(page.contains("<p id=\"scopes-api\">At Reports, the API:</p>"), "{page}");
     assert!(page.contains("<li><code>read:reports</code> <span class=\"muted\">Read reports</span></li>"), "{page}");
     assert!(page.contains("<li><code>delete:reports</code></li>"), "no description, nothing beside it: {page}");

@@ -136,8 +136,7 @@ async fn third_party_clients_need_consent_once() {
 
     let (_, consent, _) = authorize(&server, &authorize_path(&client_id, &[]), Some(&cookie)).await;
     assert!(consent.starts_with("/t/default/oauth/consent?request_id="), "{consent}");
-    let page =
-        no_redirects().get(server.url(&consent)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let page = server.page(&consent, &cookie).await;
     assert!(page.contains("third-party spa") && page.contains("<code>email</code>"), "{page}");
     let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap();
     let approved = no_redirects()
@@ -569,15 +568,7 @@ async fn users_and_admins_can_withdraw_consent() {
         let (server, cookie) = (&server, cookie.clone());
         async move {
             let (_, consent, _) = authorize(server, &path, Some(&cookie)).await;
-            let page = no_redirects()
-                .get(server.url(&consent))
-                .header("cookie", &cookie)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let page = server.page(&consent, &cookie).await;
             let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
             let approved = no_redirects()
                 .post(server.url(&consent))

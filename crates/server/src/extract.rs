@@ -232,13 +232,22 @@ impl Fields {
 
     /// Absent: not given (`None`); `null`: clear it (`Some(None)`).
     pub fn nullable_string(&mut self, key: &str) -> Option<Option<String>> {
+        self.nullable(key, Fields::optional_string)
+    }
+
+    /// Absent: not given (`None`); `null`: clear it (`Some(None)`).
+    pub fn nullable_u64(&mut self, key: &str) -> Option<Option<u64>> {
+        self.nullable(key, Fields::optional_u64)
+    }
+
+    fn nullable<T>(&mut self, key: &str, read: fn(&mut Fields, &str) -> Option<T>) -> Option<Option<T>> {
         match self.map.get(key) {
             None => None,
             Some(Value::Null) => {
                 self.map.remove(key);
                 Some(None)
             }
-            Some(_) => self.optional_string(key).map(Some),
+            Some(_) => read(self, key).map(Some),
         }
     }
 

@@ -375,6 +375,12 @@ impl Endpoint {
         Reply::from(request.send().await.expect("request reaches the server")).await
     }
 
+    /// A page as a browser with `cookie` gets it (no redirect followed): its HTML.
+    pub async fn page(&self, path: &str, cookie: &str) -> String {
+        let response = no_redirects().get(self.url(path)).header("cookie", cookie).send().await.unwrap();
+        response.text().await.unwrap()
+    }
+
     /// A GET without credentials (discovery, key sets): the JSON body.
     pub async fn public_json(&self, path: &str) -> Value {
         let response = self.http.get(self.url(path)).send().await.expect("request reaches the server");

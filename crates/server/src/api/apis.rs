@@ -142,18 +142,6 @@ fn user_access(fields: &mut Fields) -> Option<UserAccess> {
     parsed
 }
 
-/// `signing_alg` in a patch: absent, `null` (the tenant's) or an algorithm.
-fn nullable_alg(fields: &mut Fields) -> Option<Option<String>> {
-    match fields.peek("signing_alg") {
-        None => None,
-        Some(serde_json::Value::Null) => {
-            fields.optional_string("signing_alg");
-            Some(None)
-        }
-        Some(_) => fields.optional_string("signing_alg").map(Some),
-    }
-}
-
 /// Publishes keys of the API's algorithm, so its tokens are signed with it once every node
 /// has them rather than a minute after its first token.
 async fn publish_keys(state: &crate::state::AppState, api: &Api) -> ApiResult<()> {
@@ -161,18 +149,6 @@ async fn publish_keys(state: &crate::state::AppState, api: &Api) -> ApiResult<()
         state.oidc.publish_keys(&api.tenant_id, alg).await?;
     }
     Ok(())
-}
-
-/// `access_token_lifetime_s` in a patch: absent, `null` (clear) or seconds.
-fn nullable_lifetime(fields: &mut Fields) -> Option<Option<u64>> {
-    match fields.peek("access_token_lifetime_s") {
-        None => None,
-        Some(serde_json::Value::Null) => {
-            fields.optional_u64("access_token_lifetime_s");
-            Some(None)
-        }
-        Some(_) => fields.optional_u64("access_token_lifetime_s").map(Some),
-    }
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant_id}/apis", tag = "apis",
@@ -224,8 +200,8 @@ pub async fn update_api(
     let patch = ApiPatch {
         name: fields.optional_string("name"),
         permissions: permissions(&mut fields),
-        access_token_lifetime_s: nullable_lifetime(&mut fields),
-        signing_alg: nullable_alg(&mut fields),
+        access_token_lifetime_s: fields.nullable_u64("access_token_lifetime_s"),
+        signing_alg: fields.nullable_string("signing_alg"),
         rbac: fields.optional_bool("rbac"),
         permissions_claim: fields.optional_bool("permissions_claim"),
         roles_claim: fields.optional_bool("roles_claim"),
