@@ -1241,6 +1241,9 @@
     'sign_in.captcha.mode': ['off', 'always', 'after_failures'],
     'sign_in.captcha.provider': ['proof_of_work', 'siteverify'],
   };
+  const HINTS = {
+    'oauth.signing_alg': 'A new algorithm signs once every node publishes its keys, about a minute after saving; the one before signs until then.',
+  };
 
   async function settings() {
     const { data: tenantView, etag } = await api('GET', '');
@@ -1255,7 +1258,7 @@
       else if (typeof current === 'number') control = h('input', { name, type: 'number', value: String(current) });
       else if (Array.isArray(current)) control = h('input', { name, value: current.join(', '), 'data-list': '' });
       else control = h('input', { name, value: current ?? '' });
-      return field(pathParts.slice(1).join(' ').replace(/_/g, ' '), control);
+      return field(pathParts.slice(1).join(' ').replace(/_/g, ' '), control, HINTS[key]);
     };
     const sections = Object.entries(tenantView.settings).map(([section, values]) => h('fieldset', { 'data-section': section },
       h('legend', {}, section.replace(/_/g, ' ')),
