@@ -103,7 +103,7 @@ pub(crate) fn signing_key(
     now: i64,
     signs_after_ms: i64,
 ) -> (Option<&SigningKeyRecord>, Option<i64>) {
-    let Some(active) = records.iter().find(|key| key.status == "active" && key.alg == alg.as_str()) else {
+    let Some(active) = active_key(records, alg) else {
         return (None, None);
     };
     let signs_from = active.created_at + signs_after_ms;
@@ -199,17 +199,10 @@ impl Oidc {
         let now = ids::now_ms();
         let signs_after_ms = self.signs_after_ms();
         let mut signing = Vec::new();
-        let mut published = Vec::new();
         let mut changes_at: Option<i64> = None;
         for alg in ALGORITHMS {
             let (chosen, changes) = signing_key(&records, alg, now, signs_after_ms);
-            if has_active(&records, alg) {
-                published.push(alg);
-            }
-            changes_at = match (changes_at, changes) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            changes_at = changes_at.into_iter().chain(changes).min();
             if let Some(record) = chosen {
                 signing.push(self.open_key(record, alg)?);
             }
@@ -218,9 +211,7 @@ impl Oidc {
             // No key is old enough and none is a first key: only when keys were deleted
             // behind the server's back or rotated before any was old enough. The active key
             // of the tenant's algorithm signs rather than none.
-            let active = records
-                .iter()
-                .find(|key| key.status == "active" && key.alg == tenant_alg.as_str())
+            let active = active_key(&records, tenant_alg)
                 .ok_or_else(|| Error::internal("no active signing key after creating one"))?;
             signing.push(self.open_key(active, tenant_alg)?);
         }
@@ -231,7 +222,7 @@ impl Oidc {
             fresh_until: Instant::now() + until_change.min(ttl),
             tenant_alg,
             signing,
-            published,
+            published: active_algorithms(&records),
             jwks,
         });
         self.key_cache.write().await.insert(tenant.id.clone(), loaded.clone());
@@ -274,8 +265,17 @@ impl Oidc {
     }
 }
 
+fn active_key(records: &[SigningKeyRecord], alg: Algorithm) -> Option<&SigningKeyRecord> {
+    records.iter().find(|key| key.status == "active" && key.alg == alg.as_str())
+}
+
 fn has_active(records: &[SigningKeyRecord], alg: Algorithm) -> bool {
-    records.iter().any(|key| key.status == "active" && key.alg == alg.as_str())
+    active_key(records, alg).is_some()
+}
+
+/// The algorithms the tenant has an active key of.
+pub(crate) fn active_algorithms(records: &[SigningKeyRecord]) -> Vec<Algorithm> {
+    ALGORITHMS.into_iter().filter(|&alg| has_active(records, alg)).collect()
 }
 
 /// The algorithm the tenant's settings name.

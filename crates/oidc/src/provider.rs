@@ -244,13 +244,7 @@ impl Oidc {
         // as the store has them (this node's copy may not know one another node just made).
         self.tenant_keys(&tenant).await?;
         let now = ids::now_ms();
-        let mut algs: Vec<Algorithm> = Vec::new();
-        for record in self.keys.signing_keys(tenant_id, now).await? {
-            match Algorithm::parse(&record.alg) {
-                Some(alg) if record.status == "active" && !algs.contains(&alg) => algs.push(alg),
-                _ => {}
-            }
-        }
+        let algs = crate::key_set::active_algorithms(&self.keys.signing_keys(tenant_id, now).await?);
         // The retired key may go on signing until every node has the new one, and its tokens
         // must verify until the last of them expires.
         let longest = crate::key_set::LONGEST_TOKEN_MS.max(tenant.settings.oauth.access_token_lifetime_s as i64 * 1000);

@@ -79,18 +79,21 @@ impl Auth {
         Ok(all.into_iter().filter(|connection| connection.enabled).collect())
     }
 
-    /// The organization a live login flow signs in to, if its authorization request named one.
-    pub async fn flow_organization(&self, tenant_id: &str, flow_id: &str) -> Result<Option<Organization>> {
-        let flow = self.live_flow(tenant_id, flow_id, FlowKind::Login).await?;
-        Ok(self.flow_target(&flow).await?.organization)
+    /// The organization a login flow signs in to, if its authorization request named one.
+    pub async fn flow_organization(&self, flow: &FlowRecord) -> Result<Option<Organization>> {
+        Ok(self.flow_target(flow).await?.organization)
     }
 
-    /// The enabled connections a login flow may use: the tenant's, narrowed to the ones its
-    /// organization allows when it names one that lists any.
-    pub async fn connections_for_flow(&self, tenant_id: &str, flow_id: &str) -> Result<Vec<Connection>> {
+    /// The enabled connections a sign-in may use: the tenant's, narrowed to the ones its
+    /// `organization` allows when it lists any.
+    pub async fn connections_for(
+        &self,
+        tenant_id: &str,
+        organization: Option<&Organization>,
+    ) -> Result<Vec<Connection>> {
         let all = self.enabled_connections(tenant_id).await?;
-        let Ok(Some(organization)) = self.flow_organization(tenant_id, flow_id).await else { return Ok(all) };
-        Ok(all.into_iter().filter(|connection| allows(&organization, connection)).collect())
+        let Some(organization) = organization else { return Ok(all) };
+        Ok(all.into_iter().filter(|connection| allows(organization, connection)).collect())
     }
 
     async fn enabled_connection(&self, tenant_id: &str, name: &str) -> Result<Connection> {

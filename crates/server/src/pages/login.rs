@@ -104,10 +104,11 @@ pub(super) async fn login_page(visit: Page) -> PageResult {
     let (flow, csrf) = visit.shown_flow(FlowKind::Login, paths::LOGIN).await?;
     let Page { state, mut tenant, query, .. } = visit;
     let flow_id = flow.id.clone();
-    let return_to = flow.return_to.map(|back| back.path(&tenant.id));
-    // Signing in to an organization: its look, where it has one.
-    if let Ok(Some(organization)) = state.auth.flow_organization(&tenant.id, &flow_id).await {
-        super::wear_branding(&mut tenant, &organization);
+    let return_to = flow.return_to.as_ref().map(|back| back.path(&tenant.id));
+    // Signing in to an organization: its look, where it has one, and its connections.
+    let organization = state.auth.flow_organization(&flow).await.ok().flatten();
+    if let Some(organization) = &organization {
+        super::wear_branding(&mut tenant, organization);
     }
     let form = LoginForm {
         flow_id: &flow_id,
@@ -127,7 +128,7 @@ pub(super) async fn login_page(visit: Page) -> PageResult {
     // Back from an upstream whose account has this email here: signing in links it.
     // (The notice is the catalogue's copy, never words from the query.)
     let before = if query.link.is_some() { html::notice(&t("code-link_required")) } else { String::new() };
-    let buttons = super::upstream::buttons(&state, &tenant, Some(&flow_id), None).await;
+    let buttons = super::upstream::buttons(&state, &tenant, (Some(&flow_id), organization.as_ref()), None).await;
     let body = login_body(&tenant, &form, &before, &captcha) + &buttons + &autofill;
     Ok(respond(StatusCode::OK, page(&tenant, &t("sign-in-title"), &body), None, Some(&csp_nonce)))
 }
@@ -168,11 +169,8 @@ pub(super) async fn login_submit(Page { state, tenant, query, client, headers }:
         previous_session: cookies::read(&headers, cookies::SESSION).map(str::to_owned),
     };
     let proof = browser_proof(&headers, &form);
-    let return_to = match state.auth.live_flow(&tenant_id, &flow_id, FlowKind::Login).await {
-        Ok(flow) => flow.return_to.map(|back| back.path(&tenant_id)),
-        Err(_) => None,
-    };
-    let form_again = |before: &str, extra: &str, code: Code, csp_nonce: Option<&str>| {
+    // Only a form shown again needs the flow's way back (for its registration link).
+    let form_again = |before: &str, extra: &str, code: Code, csp_nonce: Option<&str>, return_to: Option<&str>| {
         // A captcha asked for is not a refusal of what was typed: it is all kept.
         let refused = code != Code::CaptchaRequired;
         let password = if refused { "" } else { form.get("password") };
@@ -182,7 +180,7 @@ pub(super) async fn login_submit(Page { state, tenant, query, client, headers }:
             email: form.get("email"),
             password,
             refused,
-            return_to: return_to.as_deref(),
+            return_to,
         };
         let body = login_body(&tenant, &shown, before, extra);
         respond(status_of(&Error::new(code)), page(&tenant, &t("sign-in-title"), &body), Some(code), csp_nonce)
@@ -206,15 +204,23 @@ pub(super) async fn login_submit(Page { state, tenant, query, client, headers }:
             let extra = format!("<div data-code=\"captcha_required\">{widget}</div>");
             // Why the form is back: the catalogue's copy, in the summary that takes focus.
             let before = alert(&t("code-captcha_required"), Code::CaptchaRequired.as_str());
-            Ok(form_again(&before, &extra, Code::CaptchaRequired, Some(&csp_nonce)))
+            let back = way_back(&state, &tenant_id, &flow_id).await;
+            Ok(form_again(&before, &extra, Code::CaptchaRequired, Some(&csp_nonce), back.as_deref()))
         }
         Err(error) if is_flow_error(&error) => Ok(restart_page(&tenant, &error, &paths::LOGIN.of(&tenant_id))),
         Err(error) if shown_in_page(&error) => {
             let before = refusal_copy(&tenant, &error, form.get("email"), form.get("csrf_token"));
-            Ok(form_again(&before, "", error.code, None))
+            let back = way_back(&state, &tenant_id, &flow_id).await;
+            Ok(form_again(&before, "", error.code, None, back.as_deref()))
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// Where a live login flow returns to, as a path.
+async fn way_back(state: &AppState, tenant_id: &str, flow_id: &str) -> Option<String> {
+    let flow = state.auth.live_flow(tenant_id, flow_id, FlowKind::Login).await.ok()?;
+    flow.return_to.map(|back| back.path(tenant_id))
 }
 
 /// The control a sign-in that must prove a person shows inside its form.

@@ -54,7 +54,7 @@ pub(super) async fn register_page(visit: Page) -> PageResult {
     let Page { state, tenant, query, .. } = visit;
     // The way back the flow kept (checked when it started), for the upstream buttons too.
     let return_to = flow.return_to.map(|back| back.path(&tenant.id));
-    let buttons = super::upstream::buttons(&state, &tenant, None, return_to.as_deref()).await;
+    let buttons = super::upstream::buttons(&state, &tenant, (None, None), return_to.as_deref()).await;
     let email = query.login_hint.as_deref().unwrap_or("");
     let body = register_body(&tenant, &flow.id, &csrf, (email, ""), &serde_json::Value::Null, "") + &buttons;
     Ok(respond(StatusCode::OK, page(&tenant, &t("register-title"), &body), None, None))

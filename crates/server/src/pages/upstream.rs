@@ -8,6 +8,7 @@ use axum::response::Response;
 use intelliauth_core::auth::{FlowKind, SignInStep, UpstreamCallback, UpstreamPurpose, UpstreamReturn};
 use intelliauth_core::federation::Connection;
 use intelliauth_core::model::{Tenant, User};
+use intelliauth_core::organizations::Organization;
 use intelliauth_core::{paths, secret};
 
 use super::account::AccountForm;
@@ -19,19 +20,16 @@ use crate::extract::FormBody;
 use crate::i18n::{t, t_with};
 use crate::state::AppState;
 
-/// A button per enabled connection, each starting its sign-in on `flow_id` (or, without a
-/// flow, on a new one that returns to `return_to`).
+/// A button per enabled connection (those the sign-in's `organization` allows), each
+/// starting its sign-in on `flow_id` (or, without a flow, on a new one that returns to
+/// `return_to`).
 pub(crate) async fn buttons(
     state: &AppState,
     tenant: &Tenant,
-    flow_id: Option<&str>,
+    (flow_id, organization): (Option<&str>, Option<&Organization>),
     return_to: Option<&str>,
 ) -> String {
-    let connections = match flow_id {
-        Some(flow) => state.auth.connections_for_flow(&tenant.id, flow).await,
-        None => state.auth.enabled_connections(&tenant.id).await,
-    };
-    let Ok(connections) = connections else { return String::new() };
+    let Ok(connections) = state.auth.connections_for(&tenant.id, organization).await else { return String::new() };
     if connections.is_empty() {
         return String::new();
     }
